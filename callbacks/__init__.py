@@ -1,0 +1,1 @@
+"""Keras callbacks that observe an existing `model.fit` and report findings."""

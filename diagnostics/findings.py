@@ -1,0 +1,110 @@
+"""The unit of judgement: a `Finding` says what went wrong, where, when, why we think so, and what to do.
+
+Every detector in `diagnostics` returns a list of findings; every monitor in `callbacks` exposes the
+findings of its run as `.findings`.
+
+Example:
+
+>>> f = Finding(kind="vanishing_gradient", severity="warning", epoch=2, layer="dense_1",
+...             message="Gradients vanished.", evidence={"ratio": 1e-7}, advice=["Use ReLU."])
+>>> Finding.from_dict(f.to_dict()) == f
+True
+"""
+
+import dataclasses
+import math
+
+KINDS = (
+    "vanishing_gradient",
+    "exploding_gradient",
+    "dead_relu",
+    "saturation",
+    "overfitting",
+    "underfitting",
+    "plateau",
+    "saddle_point",
+    "oscillation",
+    "non_finite",
+    "class_imbalance",
+)
+
+SEVERITIES = ("warning", "error")
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """One diagnosed training problem.
+
+    Args:
+        kind: one of `KINDS`.
+        severity: `"warning"` (training works, but worse than it could) or `"error"`
+            (training is broken).
+        epoch: first epoch (0-based) at which the problem holds.
+        layer: name of the layer where the problem starts, or None if it is not local to a layer.
+        message: one or two plain sentences for a person.
+        evidence: the numbers behind the judgement, name -> float (or int).
+        advice: remedies, each a short sentence, most effective first.
+    """
+
+    kind: str
+    severity: str
+    epoch: int
+    layer: "str | None"
+    message: str
+    evidence: dict = dataclasses.field(default_factory=dict)
+    advice: list = dataclasses.field(default_factory=list)
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"`kind` must be one of {KINDS}. Received: kind={self.kind!r}")
+        if self.severity not in SEVERITIES:
+            raise ValueError(
+                f"`severity` must be one of {SEVERITIES}. Received: severity={self.severity!r}"
+            )
+        if isinstance(self.epoch, bool) or not isinstance(self.epoch, int) or self.epoch < 0:
+            raise ValueError(
+                f"`epoch` must be a non-negative integer. Received: epoch={self.epoch!r}"
+            )
+
+    def __str__(self):
+        where = f" in layer {self.layer!r}" if self.layer else ""
+        return f"[{self.severity}] {self.kind}{where} from epoch {self.epoch}: {self.message}"
+
+    def to_dict(self):
+        """Returns a JSON-safe dict (non-finite evidence becomes the strings 'nan'/'inf'/'-inf')."""
+        evidence = {key: _json_number(value) for key, value in self.evidence.items()}
+        return {
+            "kind": self.kind,
+            "severity": self.severity,
+            "epoch": self.epoch,
+            "layer": self.layer,
+            "message": self.message,
+            "evidence": evidence,
+            "advice": list(self.advice),
+        }
+
+    @classmethod
+    def from_dict(cls, data):
+        """Inverse of `to_dict`."""
+        evidence = {key: _from_json_number(value) for key, value in data.get("evidence", {}).items()}
+        return cls(
+            kind=data["kind"],
+            severity=data["severity"],
+            epoch=int(data["epoch"]),
+            layer=data.get("layer"),
+            message=data["message"],
+            evidence=evidence,
+            advice=list(data.get("advice", [])),
+        )
+
+
+def _json_number(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)  # 'nan', 'inf' or '-inf'
+    return value
+
+
+def _from_json_number(value):
+    if value in ("nan", "inf", "-inf"):
+        return float(value)
+    return value

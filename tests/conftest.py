@@ -1,0 +1,35 @@
+"""Test set-up shared by the whole suite.
+
+Two logical CPU devices are configured before TensorFlow initialises, so that tests can run
+`tf.distribute.MirroredStrategy` with two replicas on any machine.
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import keras  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+_cpus = tf.config.list_physical_devices("CPU")
+tf.config.set_logical_device_configuration(
+    _cpus[0], [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
+)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_keras_state():
+    """Every test starts from the same seed and an empty Keras name scope."""
+    keras.utils.clear_session()
+    keras.utils.set_random_seed(0)
+    yield
+
+
+@pytest.fixture
+def mirrored_strategy():
+    """A MirroredStrategy over the two logical CPU devices."""
+    devices = [device.name for device in tf.config.list_logical_devices("CPU")][:2]
+    return tf.distribute.MirroredStrategy(devices)
