@@ -7,6 +7,9 @@ Example:
 >>> model = zoo.build_mlp(input_shape=(64,), num_classes=10, hidden_units=(32, 32))
 """
 
-from zoo.registry import build, get_builder, list_models, register_model
+from zoo.registry import ModelSpec, build, get_builder, get_spec, list_models, register_model
 
-__all__ = ["build", "get_builder", "list_models", "register_model"]
+# Model families register themselves on import. One line per family module (owners add theirs).
+# -- model imports --
+
+__all__ = ["ModelSpec", "build", "get_builder", "get_spec", "list_models", "register_model"]

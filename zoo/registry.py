@@ -8,26 +8,59 @@ True
 >>> model = zoo.build("mlp", input_shape=(4,), num_classes=3)
 """
 
+import dataclasses
+
+TASKS = ("classification", "sequence", "generative")
+
 _BUILDERS = {}
+_SPECS = {}
 
 
-def register_model(name):
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """What the conformance suite needs to know about a registered builder.
+
+    Attributes:
+        name: the registered name.
+        task: `"classification"` (takes `input_shape=` and `num_classes=`, fits on `(x, y)`),
+            `"sequence"` (a recurrent net: classification or regression over sequences), or
+            `"generative"` (fits on unlabelled `x`, like the DCGAN and the VAE).
+        small_kwargs: keyword arguments for a small, fast instance, used by the tests.
+    """
+
+    name: str
+    task: str
+    small_kwargs: dict
+
+
+def register_model(name, task="classification", small_kwargs=None):
     """Decorator that registers a builder function under `name`.
 
     Args:
         name: the public name, used by `build(name, ...)` and listed by `list_models()`.
+        task: one of `TASKS`; tells the conformance suite how to feed the model.
+        small_kwargs: keyword arguments that build a small instance quickly (for tests).
 
     Returns:
         The decorator; it returns the builder unchanged.
     """
+    if task not in TASKS:
+        raise ValueError(f"`task` must be one of {TASKS}. Received: task={task!r}")
 
     def decorator(builder):
         if name in _BUILDERS:
             raise ValueError(f"A model named {name!r} is already registered. Received: name={name!r}")
         _BUILDERS[name] = builder
+        _SPECS[name] = ModelSpec(name=name, task=task, small_kwargs=dict(small_kwargs or {}))
         return builder
 
     return decorator
+
+
+def get_spec(name):
+    """Returns the `ModelSpec` of the registered model `name`."""
+    get_builder(name)
+    return _SPECS[name]
 
 
 def list_models():
