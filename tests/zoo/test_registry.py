@@ -1,0 +1,29 @@
+import pytest
+
+from zoo import registry
+
+
+def test_register_build_and_list(monkeypatch):
+    monkeypatch.setattr(registry, "_BUILDERS", {})
+    monkeypatch.setattr(registry, "_SPECS", {})
+
+    @registry.register_model("toy", task="generative", small_kwargs={"width": 2})
+    def build_toy(width=1):
+        return ("toy", width)
+
+    assert registry.list_models() == ["toy"]
+    assert registry.build("toy", width=3) == ("toy", 3)
+    assert registry.get_spec("toy").small_kwargs == {"width": 2}
+    assert registry.get_spec("toy").task == "generative"
+
+
+def test_duplicate_and_unknown_names_are_rejected(monkeypatch):
+    monkeypatch.setattr(registry, "_BUILDERS", {})
+    monkeypatch.setattr(registry, "_SPECS", {})
+    registry.register_model("toy")(lambda: None)
+    with pytest.raises(ValueError, match="Received: name='toy'"):
+        registry.register_model("toy")(lambda: None)
+    with pytest.raises(ValueError, match="Received: name='nope'"):
+        registry.build("nope")
+    with pytest.raises(ValueError, match="Received: task='other'"):
+        registry.register_model("x", task="other")
