@@ -1,1 +1,7 @@
 """Keras callbacks that observe an existing `model.fit` and report findings."""
+
+from callbacks.activation_monitor import ActivationMonitor
+from callbacks.gradient_monitor import GradientMonitor
+from callbacks.training_diagnostics import DEFAULT_MONITORS, TrainingDiagnostics
+
+__all__ = ["ActivationMonitor", "DEFAULT_MONITORS", "GradientMonitor", "TrainingDiagnostics"]

@@ -1,0 +1,203 @@
+"""`TrainingDiagnostics`: every monitor in one callback, plus `run.json` and a report.
+
+Example:
+
+>>> diagnostics = TrainingDiagnostics(report_dir="runs/mlp")            # doctest: +SKIP
+>>> model.fit(x, y, epochs=10, callbacks=[diagnostics])                 # doctest: +SKIP
+>>> for finding in diagnostics.findings:                                # doctest: +SKIP
+...     print(finding)
+"""
+
+import datetime
+import inspect
+import os
+
+import keras
+
+from callbacks.activation_monitor import ActivationMonitor
+from callbacks.gradient_monitor import GradientMonitor
+from diagnostics import report as report_lib
+
+DEFAULT_MONITORS = [
+    # -- default monitors --
+    GradientMonitor,
+    ActivationMonitor,
+]
+
+_SEVERITY_ORDER = {"error": 0, "warning": 1}
+
+
+@keras.saving.register_keras_serializable(package="callbacks")
+class TrainingDiagnostics(keras.callbacks.Callback):
+    """Runs several monitors on one `fit`, collects their findings and writes a report.
+
+    Each monitor is an ordinary callback with a `.findings` list; it may also expose `.extras`, a
+    JSON-safe dict saved under `run.json["extras"][<MonitorClass>]`.
+
+    Args:
+        monitors: callback instances or classes to run; classes are built with their defaults
+            (and this callback's `verbose` when they accept it). Default: `DEFAULT_MONITORS`.
+        report_dir: folder for `run.json`, `report.md` and plots, written at the end of training.
+            None writes nothing (call `report(path)` yourself).
+        verbose: 0 silent, 1 prints the findings at the end of training.
+
+    Attributes:
+        findings: the findings of all monitors after `fit`, without duplicates, sorted by epoch.
+        history: `{key: [value per epoch]}` as seen at the end of every epoch (all monitors' keys).
+    """
+
+    def __init__(self, monitors=None, report_dir=None, verbose=1):
+        super().__init__()
+        if report_dir is not None and not isinstance(report_dir, (str, os.PathLike)):
+            raise TypeError(f"`report_dir` must be a path or None. Received: report_dir={report_dir!r}")
+        if verbose not in (0, 1, 2, True, False):
+            raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
+        self.report_dir = None if report_dir is None else os.fspath(report_dir)
+        self.verbose = int(verbose)
+        self.monitors = [self._make_monitor(m) for m in (DEFAULT_MONITORS if monitors is None else monitors)]
+        self.history = {}
+        self.findings = []
+        self._meta = {}
+
+    def _make_monitor(self, monitor):
+        if isinstance(monitor, keras.callbacks.Callback):
+            return monitor
+        if inspect.isclass(monitor) and issubclass(monitor, keras.callbacks.Callback):
+            if "verbose" in inspect.signature(monitor.__init__).parameters:
+                return monitor(verbose=self.verbose)
+            return monitor()
+        raise TypeError(
+            "`monitors` must hold keras.callbacks.Callback instances or classes. "
+            f"Received: monitors entry={monitor!r}"
+        )
+
+    def get_config(self):
+        return {"monitors": None, "report_dir": self.report_dir, "verbose": self.verbose}
+
+    # -- forwarding ------------------------------------------------------------------------------
+
+    def set_model(self, model):
+        super().set_model(model)
+        for monitor in self.monitors:
+            monitor.set_model(model)
+
+    def set_params(self, params):
+        super().set_params(params)
+        for monitor in self.monitors:
+            monitor.set_params(params)
+
+    def _forward(self, hook, *args):
+        for monitor in self.monitors:
+            getattr(monitor, hook)(*args)
+
+    def on_train_begin(self, logs=None):
+        self.history = {}
+        self.findings = []
+        self._meta = {"started": _now()}
+        self._forward("on_train_begin", logs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._forward("on_epoch_begin", epoch, logs)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self._forward("on_train_batch_begin", batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._forward("on_train_batch_end", batch, logs)
+
+    def on_test_begin(self, logs=None):
+        self._forward("on_test_begin", logs)
+
+    def on_test_end(self, logs=None):
+        self._forward("on_test_end", logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._forward("on_epoch_end", epoch, logs)
+        logs = logs or {}
+        epochs_so_far = len(next(iter(self.history.values()), []))
+        for key, value in logs.items():
+            # A key that appears late is padded with NaN so every series has one value per epoch.
+            series = self.history.setdefault(key, [float("nan")] * epochs_so_far)
+            series.append(_to_float(value))
+        for key, series in self.history.items():
+            if len(series) < epochs_so_far + 1:
+                series.append(float("nan"))
+
+    def on_train_end(self, logs=None):
+        self._forward("on_train_end", logs)
+        self.findings = self._collect_findings()
+        self._meta.update(self._describe_run())
+        if self.verbose:
+            if self.findings:
+                print(f"TrainingDiagnostics: {len(self.findings)} finding(s):")
+                for finding in self.findings:
+                    print(f"  {finding}")
+            else:
+                print("TrainingDiagnostics: no problems found.")
+        if self.report_dir is not None:
+            path = self.report(self.report_dir)
+            if self.verbose:
+                print(f"TrainingDiagnostics: report written to {path}")
+
+    # -- results ---------------------------------------------------------------------------------
+
+    def _collect_findings(self):
+        seen = set()
+        unique = []
+        for monitor in self.monitors:
+            for finding in getattr(monitor, "findings", []):
+                key = (finding.kind, finding.layer, finding.epoch)
+                if key not in seen:
+                    seen.add(key)
+                    unique.append(finding)
+        unique.sort(key=lambda f: (f.epoch, _SEVERITY_ORDER[f.severity], f.kind, f.layer or ""))
+        return unique
+
+    def _describe_run(self):
+        meta = {"finished": _now(), "epochs_run": len(next(iter(self.history.values()), []))}
+        model = self.model
+        if model is not None:
+            meta["model"] = model.name
+            meta["parameters"] = int(model.count_params()) if model.built else None
+            optimizer = getattr(model, "optimizer", None)
+            if optimizer is not None:
+                meta["optimizer"] = type(optimizer).__name__
+        meta["params"] = {k: v for k, v in (self.params or {}).items() if isinstance(v, (int, float, str))}
+        meta["monitors"] = [type(m).__name__ for m in self.monitors]
+        meta["keras_version"] = keras.__version__
+        return meta
+
+    def run(self):
+        """The run as a dict: `{"history", "findings", "meta", "extras"}`."""
+        extras = {}
+        for monitor in self.monitors:
+            monitor_extras = getattr(monitor, "extras", None)
+            if monitor_extras:
+                extras[type(monitor).__name__] = monitor_extras
+        return {
+            "history": self.history,
+            "findings": list(self.findings),
+            "meta": dict(self._meta),
+            "extras": extras,
+        }
+
+    def report(self, path):
+        """Writes `run.json`, `report.md` and the plots into folder `path`; returns the report path."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"`path` must be a folder path. Received: path={path!r}")
+        path = os.fspath(path)
+        os.makedirs(path, exist_ok=True)
+        run = self.run()
+        report_lib.save_run(run, os.path.join(path, "run.json"))
+        return report_lib.write_report(run, path)
+
+
+def _to_float(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _now():
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
