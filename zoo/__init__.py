@@ -11,5 +11,7 @@ from zoo.registry import ModelSpec, build, get_builder, get_spec, list_models, r
 
 # Model families register themselves on import. One line per family module (owners add theirs).
 # -- model imports --
+from zoo.models.dcgan import DCGAN, build_dcgan  # noqa: E402
+from zoo.models.vae import VAE, build_vae  # noqa: E402
 
-__all__ = ["ModelSpec", "build", "get_builder", "get_spec", "list_models", "register_model"]
+__all__ = ["ModelSpec", "build", "get_builder", "get_spec", "list_models", "register_model", "DCGAN", "build_dcgan", "VAE", "build_vae"]
