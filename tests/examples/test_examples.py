@@ -1,0 +1,39 @@
+"""Every example runs in `--quick` mode and shows the outcome it is meant to show.
+
+Each test calls the script's `main` in-process (as `python -m examples.NAME --quick` would) and
+asserts on the returned outcome, and that every plot it reports was written and is not empty.
+"""
+
+import os
+
+import pytest
+
+
+def _run(module, tmp_path, *extra):
+    outcome = module.main(["--quick", "--out", str(tmp_path), *extra])
+    assert outcome["figures"], "an example must write at least one plot"
+    for path in outcome["figures"]:
+        assert os.path.isfile(path) and os.path.getsize(path) > 0, path
+        assert os.path.dirname(os.path.abspath(path)) == os.path.abspath(tmp_path)
+    return outcome
+
+
+def test_vae_learns_a_latent_space_that_groups_digits(tmp_path):
+    from examples import vae
+
+    outcome = _run(vae, tmp_path)
+    assert outcome["val_loss_after"] < 0.8 * outcome["val_loss_before"]
+    assert outcome["latent_knn_accuracy"] > 0.4  # chance is 0.1; labels are never seen
+
+
+def test_dcgan_samples_look_like_digits_of_many_classes(tmp_path):
+    from examples import dcgan
+
+    outcome = _run(dcgan, tmp_path)
+    low, high = outcome["sample_range"]
+    assert -1.0 <= low and high <= 1.0
+    assert outcome["classes_covered"] >= 5
+    assert outcome["confidence_trained"] > outcome["confidence_untrained"]
+    # The players stay in balance: D neither wins outright nor is fooled completely.
+    d_real, d_fake = outcome["history"]["d_real"][-1], outcome["history"]["d_fake"][-1]
+    assert 0.05 < d_fake < d_real < 0.99
