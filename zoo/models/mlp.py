@@ -1,0 +1,123 @@
+"""The multilayer perceptron, with every knob the classic training problems depend on.
+
+Each hidden block is `hidden_i` (Dense) -> `hidden_i_norm` -> `hidden_i_act` -> `hidden_i_dropout`,
+and with `residual=True` the block's input is added back (`hidden_i_add`), through a linear
+projection (`hidden_i_projection`) where the widths differ. Deep stacks of sigmoid or tanh units
+reproduce vanishing gradients; ReLU with a negative `bias_initializer` reproduces dead units;
+normalization and skip connections are the cures.
+
+Example:
+
+>>> import zoo
+>>> model = zoo.build_mlp(input_shape=(64,), num_classes=10, hidden_units=(32, 32),
+...                       activation="tanh", normalization="batch", dropout=0.1)
+>>> [layer.name for layer in model.layers][:5]
+['input', 'hidden_1', 'hidden_1_norm', 'hidden_1_act', 'hidden_1_dropout']
+"""
+
+import math
+
+import keras
+from keras import layers
+
+from zoo import _validation
+from zoo.models import _blocks
+from zoo.registry import register_model
+
+
+@register_model(
+    "mlp", small_kwargs={"input_shape": (6,), "num_classes": 3, "hidden_units": (8, 8)}
+)
+def build_mlp(
+    input_shape=(64,),
+    num_classes=10,
+    hidden_units=(64, 64),
+    activation="relu",
+    kernel_initializer="glorot_uniform",
+    bias_initializer="zeros",
+    normalization=None,
+    dropout=0.0,
+    l1=0.0,
+    l2=0.0,
+    residual=False,
+    classifier_activation="softmax",
+    name="mlp",
+):
+    """Builds a fully connected classifier.
+
+    Args:
+        input_shape: shape of one example without the batch axis; inputs of more than one
+            dimension are flattened first (layer `flatten`).
+        num_classes: number of classes; 1 gives a binary classifier with a single unit.
+        hidden_units: width of each hidden layer (an int gives one layer; `()` gives a perceptron).
+        activation: hidden activation: any Keras activation name (`"relu"`, `"tanh"`,
+            `"sigmoid"`, `"leaky_relu"`, `"selu"`, `"gelu"`, ...), `"prelu"` (learned slopes) or
+            `"maxout"` (the max of 2 linear pieces: the Dense layer gets twice the width; so does
+            it for `"glu"`).
+        kernel_initializer: Keras initializer (name, config or instance) of every kernel.
+        bias_initializer: Keras initializer of the hidden layers' biases (a negative constant
+            makes dead ReLUs).
+        normalization: None, `"batch"` or `"layer"`: inserted between each Dense layer and its
+            activation.
+        dropout: dropout rate after each hidden activation.
+        l1: L1 penalty factor on every kernel.
+        l2: L2 penalty factor on every kernel.
+        residual: add each block's input to its output (skip connections).
+        classifier_activation: activation of the `output` layer: `"softmax"` (a sigmoid when
+            `num_classes=1`), any Keras activation name, or None for logits.
+        name: the model's name.
+
+    Returns:
+        An uncompiled functional `keras.Model`.
+
+    Example:
+
+    >>> build_mlp(input_shape=(8, 8, 1), num_classes=10, residual=True).output_shape
+    (None, 10)
+    """
+    shape = _validation.check_shape("input_shape", input_shape, min_ndim=1)
+    num_classes = _blocks.check_num_classes(num_classes)
+    hidden_units = _blocks.check_units("hidden_units", hidden_units)
+    activation = _blocks.check_activation("activation", activation)
+    kernel_initializer = _blocks.check_initializer("kernel_initializer", kernel_initializer)
+    bias_initializer = _blocks.check_initializer("bias_initializer", bias_initializer)
+    normalization = _blocks.check_normalization(normalization)
+    dropout = _blocks.check_rate("dropout", dropout)
+    l1 = _blocks.check_penalty("l1", l1)
+    l2 = _blocks.check_penalty("l2", l2)
+    residual = _validation.check_bool("residual", residual)
+    classifier_activation = _blocks.check_classifier_activation(classifier_activation)
+    name = _blocks.check_name(name)
+
+    inputs = keras.Input(shape, name="input")
+    x = layers.Flatten(name="flatten")(inputs) if len(shape) > 1 else inputs
+    width = math.prod(shape)
+    for index, units in enumerate(hidden_units, start=1):
+        prefix = f"hidden_{index}"
+        block_input = x
+        x = layers.Dense(
+            units * _blocks.width_factor(activation),
+            kernel_initializer=_blocks.initializer(kernel_initializer),
+            bias_initializer=_blocks.initializer(bias_initializer),
+            kernel_regularizer=_blocks.regularizer(l1, l2),
+            name=prefix,
+        )(x)
+        x = _blocks.apply_post(x, prefix, normalization, activation, dropout)
+        if residual:
+            shortcut = block_input
+            if width != units:
+                shortcut = layers.Dense(
+                    units,
+                    use_bias=False,
+                    kernel_initializer=_blocks.initializer(kernel_initializer),
+                    kernel_regularizer=_blocks.regularizer(l1, l2),
+                    name=f"{prefix}_projection",
+                )(block_input)
+            x = layers.Add(name=f"{prefix}_add")([shortcut, x])
+        width = units
+
+    outputs = _blocks.classifier_head(
+        x, num_classes, classifier_activation, kernel_initializer, "zeros",
+        _blocks.regularizer(l1, l2),
+    )
+    return keras.Model(inputs, outputs, name=name)

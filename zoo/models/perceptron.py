@@ -1,0 +1,70 @@
+"""The perceptron: inputs wired straight to the output units, with no hidden layer.
+
+A single layer draws linear decision boundaries only, which is why it cannot learn XOR
+(Minsky and Papert, 1969); `build_mlp` with one hidden layer can.
+
+Example:
+
+>>> import zoo
+>>> model = zoo.build_perceptron(input_shape=(2,), num_classes=1)   # binary: one sigmoid unit
+>>> [layer.name for layer in model.layers]
+['input', 'output']
+"""
+
+import keras
+from keras import layers
+
+from zoo import _validation
+from zoo.models import _blocks
+from zoo.registry import register_model
+
+
+@register_model("perceptron", small_kwargs={"input_shape": (4,), "num_classes": 3})
+def build_perceptron(
+    input_shape=(2,),
+    num_classes=1,
+    classifier_activation="softmax",
+    kernel_initializer="glorot_uniform",
+    bias_initializer="zeros",
+    l1=0.0,
+    l2=0.0,
+    name="perceptron",
+):
+    """Builds a single-layer perceptron (a linear or logistic classifier).
+
+    Args:
+        input_shape: shape of one example without the batch axis; inputs of more than one
+            dimension are flattened first (layer `flatten`).
+        num_classes: number of classes; 1 gives a binary classifier with a single unit.
+        classifier_activation: activation of the `output` layer: `"softmax"` (a sigmoid when
+            `num_classes=1`), any Keras activation name, or None for logits.
+        kernel_initializer: Keras initializer (name, config or instance) of the weights.
+        bias_initializer: Keras initializer of the bias.
+        l1: L1 penalty factor on the weights.
+        l2: L2 penalty factor on the weights.
+        name: the model's name.
+
+    Returns:
+        An uncompiled functional `keras.Model` with layers `input`, (`flatten`,) `output`.
+
+    Example:
+
+    >>> build_perceptron(input_shape=(64,), num_classes=10).output_shape
+    (None, 10)
+    """
+    shape = _validation.check_shape("input_shape", input_shape, min_ndim=1)
+    num_classes = _blocks.check_num_classes(num_classes)
+    classifier_activation = _blocks.check_classifier_activation(classifier_activation)
+    kernel_initializer = _blocks.check_initializer("kernel_initializer", kernel_initializer)
+    bias_initializer = _blocks.check_initializer("bias_initializer", bias_initializer)
+    l1 = _blocks.check_penalty("l1", l1)
+    l2 = _blocks.check_penalty("l2", l2)
+    name = _blocks.check_name(name)
+
+    inputs = keras.Input(shape, name="input")
+    x = layers.Flatten(name="flatten")(inputs) if len(shape) > 1 else inputs
+    outputs = _blocks.classifier_head(
+        x, num_classes, classifier_activation, kernel_initializer, bias_initializer,
+        _blocks.regularizer(l1, l2),
+    )
+    return keras.Model(inputs, outputs, name=name)
