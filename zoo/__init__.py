@@ -11,7 +11,14 @@ from zoo.registry import ModelSpec, build, get_builder, get_spec, list_models, r
 
 # Model families register themselves on import. One line per family module (owners add theirs).
 # -- model imports --
+from zoo.models.perceptron import build_perceptron  # noqa: E402
+from zoo.models.mlp import build_mlp  # noqa: E402
+from zoo.models.cnn import build_cnn, build_lenet  # noqa: E402
+from zoo.models.resnet import build_resnet  # noqa: E402
+from zoo.models.recurrent import build_gru, build_lstm, build_rnn  # noqa: E402
 from zoo.models.dcgan import DCGAN, build_dcgan  # noqa: E402
 from zoo.models.vae import VAE, build_vae  # noqa: E402
 
-__all__ = ["ModelSpec", "build", "get_builder", "get_spec", "list_models", "register_model", "DCGAN", "build_dcgan", "VAE", "build_vae"]
+__all__ = ["ModelSpec", "build", "get_builder", "get_spec", "list_models", "register_model", "DCGAN", "build_dcgan", "VAE", "build_vae",
+           "build_perceptron", "build_mlp", "build_cnn", "build_lenet", "build_resnet", "build_rnn",
+           "build_lstm", "build_gru"]
