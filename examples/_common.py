@@ -83,3 +83,10 @@ def image_grid(ax, images, columns, low=0.0, high=1.0):
     ax.imshow(canvas, cmap="gray_r", vmin=low, vmax=high, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
+
+
+def quiet_tensorflow():
+    """Silences TensorFlow's Python warnings (retracing notices) that would bury the results."""
+    import tensorflow as tf
+
+    tf.get_logger().setLevel("ERROR")

@@ -37,3 +37,18 @@ def test_dcgan_samples_look_like_digits_of_many_classes(tmp_path):
     # The players stay in balance: D neither wins outright nor is fooled completely.
     d_real, d_fake = outcome["history"]["d_real"][-1], outcome["history"]["d_fake"][-1]
     assert 0.05 < d_fake < d_real < 0.99
+
+
+def test_optimizers_at_the_saddle_point(tmp_path):
+    from examples import optimizers
+
+    outcome = _run(optimizers, tmp_path)
+    escape = outcome["saddle_escape_step"]
+    assert escape["SGD"] is None  # slides into the saddle and stays
+    assert escape["Momentum"] is not None
+    for adaptive in ("Adam", "RMSprop", "Adagrad"):
+        assert escape[adaptive] is not None and escape[adaptive] < escape["Momentum"]
+    # Exactly on the ridge no deterministic method can leave.
+    assert outcome["ridge_escape_step"]["SGD"] is None
+    assert outcome["ridge_escape_step"]["Adam"] is None
+    assert outcome["beale_loss"]["Adam"] < 0.1 < 41.25  # 41.25 is f at the start
