@@ -1,0 +1,368 @@
+"""In-graph gradient telemetry: per-layer statistics collected inside the real training step.
+
+Keras 3 builds `train_function` before `on_train_begin`, and a callback never sees gradients. So
+`GradientTelemetry.attach` wraps the `apply` method of every optimizer the model uses (unwrapping
+`LossScaleOptimizer`), and forces Keras to retrace the step. Inside the step, the wrapper adds a
+handful of vectorised ops (all gradients of one `apply` call are flattened into one vector and
+reduced per layer with one segment sum), and accumulates the results in one non-trainable
+variable. With `every > 1` only every `every`-th step is measured (plus the first of each period),
+behind one `tf.cond`, so that the cost on tiny models, where op dispatch dominates, stays small. Python reads that variable rarely (`read`, once per epoch by default); reading a tensor
+back every step is what would make diagnostics slow.
+
+Signals per trainable layer, averaged over the optimizer steps since the last `read`:
+
+- `grad_norm`: L2 norm of the layer's gradient (all its trainable variables together), taken
+  before clipping; under `tf.distribute` the norm of the all-reduced (global-batch) gradient.
+- `grad_zero_frac`: fraction of gradient entries that are exactly zero.
+- `nonfinite`: number of measured steps whose gradient held a non-finite entry (a sum).
+- `update_ratio`: `||w_after - w_before|| / ||w_before||` of one optimizer step.
+- `weight_norm`: L2 norm of the layer's weights when read.
+- `grad_max`, `grad_first`: largest finite and first measured `grad_norm` of the period (they
+  show growth within an epoch, for example an explosion that ends in NaN).
+
+`detach` restores the optimizers and drops the instrumented `train_function`, so later `fit`
+calls, `evaluate` and model saving see the model exactly as before.
+
+Example:
+
+>>> telemetry = GradientTelemetry(model)    # doctest: +SKIP
+>>> telemetry.attach()                      # doctest: +SKIP
+>>> model.fit(x, y, epochs=1)               # doctest: +SKIP  (inside fit: callbacks attach)
+>>> telemetry.read()["grad_norm"]           # doctest: +SKIP
+{'dense': 0.12, 'dense_1': 0.31}
+"""
+
+import numpy as np
+import tensorflow as tf
+
+import keras
+
+SIGNALS = ("grad_norm", "grad_zero_frac", "nonfinite", "update_ratio", "weight_norm")
+
+# Rows of the accumulator variable. All rows are sums, except `_GRAD_MAX`, a running maximum.
+(
+    _GRAD_NORM,
+    _ZERO_FRAC,
+    _NONFINITE,
+    _STEPS,
+    _UPDATE_RATIO,
+    _UPDATE_STEPS,
+    _FIRST_NONFINITE,
+    _GRAD_FIRST,
+    _GRAD_MAX,
+) = range(9)
+_ROWS = 9
+
+
+def model_optimizers(model):
+    """The optimizers that update `model`: `model.optimizer` and any other optimizer attribute.
+
+    A `LossScaleOptimizer` is replaced by its inner optimizer, which sees unscaled gradients.
+    """
+    candidates = [getattr(model, "optimizer", None)]
+    candidates += [value for value in vars(model).values() if isinstance(value, keras.optimizers.Optimizer)]
+    found = []
+    for optimizer in candidates:
+        while isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            optimizer = optimizer.inner_optimizer
+        if isinstance(optimizer, keras.optimizers.Optimizer) and all(optimizer is not o for o in found):
+            found.append(optimizer)
+    return found
+
+
+def trainable_layers(model):
+    """Maps every trainable variable of `model` to the innermost layer that owns it.
+
+    Returns:
+        `(names, owner)`: unique layer names, input side first, and `{variable_key: index}`.
+    """
+    layers = [layer for layer in model._flatten_layers(include_self=False, recursive=True)]
+    owner_layer = {}
+    for layer in layers:
+        own = layer.trainable_weights
+        for variable in own:
+            key = _key(variable)
+            current = owner_layer.get(key)
+            # The innermost owner is the layer with the fewest weights that still holds it.
+            if current is None or len(current.trainable_weights) > len(own):
+                owner_layer[key] = layer
+    names, index_of_layer, owner = [], {}, {}
+    for variable in model.trainable_weights:
+        key = _key(variable)
+        layer = owner_layer.get(key)
+        label = layer.name if layer is not None else variable.path.rsplit("/", 1)[0]
+        ident = id(layer) if layer is not None else label
+        if ident not in index_of_layer:
+            unique = label
+            suffix = 1
+            while unique in names:
+                unique = f"{label}_{suffix}"
+                suffix += 1
+            index_of_layer[ident] = len(names)
+            names.append(unique)
+        owner[key] = index_of_layer[ident]
+    return names, owner
+
+
+def _key(variable):
+    """Identity of a variable (the Keras variable that `model.trainable_weights` lists)."""
+    return id(variable)
+
+
+class GradientTelemetry:
+    """Collects per-layer gradient statistics inside the compiled training step.
+
+    Args:
+        model: a compiled `keras.Model` (any kind: Sequential, Functional, subclassed, with its own
+            `train_step` and several optimizers).
+        every: measure every this many optimizer steps; 1 measures every step. Skipped steps cost
+            a few scalar ops. The first `warmup` steps after `attach` and the first step after
+            each `begin_period` are always measured (early steps are where a too-high learning
+            rate blows up).
+        warmup: number of optimizer steps measured densely after `attach`.
+    """
+
+    def __init__(self, model, every=1, warmup=32):
+        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+            raise ValueError(f"`every` must be a positive integer. Received: every={every!r}")
+        if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 0:
+            raise ValueError(f"`warmup` must be a non-negative integer. Received: warmup={warmup!r}")
+        self.model = model
+        self.every = every
+        self.warmup = warmup
+        self.layers = []
+        self._owner = {}
+        self._state = None
+        self._patched = []
+        self._plans = {}
+
+    @property
+    def attached(self):
+        return bool(self._patched)
+
+    def attach(self):
+        """Instruments the optimizers and forces `fit` to retrace the training step."""
+        if self.attached:
+            return
+        self.layers, self._owner = trainable_layers(self.model)
+        self._plans = {}
+        strategy = self.model.distribute_strategy
+        with strategy.scope():
+            self._state = tf.Variable(
+                self._initial_state(),
+                trainable=False,
+                name="gradient_telemetry",
+                synchronization=tf.VariableSynchronization.ON_WRITE,
+                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
+            )
+            # Number of coming optimizer steps that are measured whatever `every` says.
+            self._force = tf.Variable(
+                float(max(1, self.warmup)),
+                trainable=False,
+                name="gradient_telemetry_force",
+                synchronization=tf.VariableSynchronization.ON_WRITE,
+                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
+            )
+        for optimizer in model_optimizers(self.model):
+            self._patch(optimizer)
+        if self.model.train_function is not None or self.model.compiled:
+            self.model.make_train_function(force=True)
+
+    def detach(self):
+        """Restores the optimizers; the next `fit` builds a clean training step."""
+        for optimizer, had_own in reversed(self._patched):
+            if had_own is None:
+                del optimizer.__dict__["apply"]
+            else:
+                optimizer.__dict__["apply"] = had_own
+        self._patched = []
+        self._plans = {}
+        self.model.train_function = None
+
+    def begin_period(self):
+        """Makes the next optimizer step a measured one (call at the start of every epoch)."""
+        if self._state is not None and float(self._force.numpy()) < 1.0:
+            self._force.assign(1.0)
+
+    def read(self, reset=True):
+        """Returns `{signal: {layer: value}}` over the measured steps since the last reset.
+
+        Means for `grad_norm`, `grad_zero_frac` and `update_ratio`; `nonfinite` counts measured
+        steps whose gradient had a non-finite entry; `weight_norm` is taken now. Also returns
+        `"steps"` (measured steps per layer) and `"first_nonfinite_step"` (optimizer iteration of
+        the first non-finite gradient, -1 if none). NaN where a layer had no measured step.
+        """
+        if self._state is None:
+            return {}
+        state = np.array(self._state.numpy(), dtype=np.float64)
+        if reset:
+            self._state.assign(self._initial_state())
+        steps = state[_STEPS]
+        update_steps = state[_UPDATE_STEPS]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            values = {
+                "grad_norm": np.where(steps > 0, state[_GRAD_NORM] / steps, np.nan),
+                "grad_zero_frac": np.where(steps > 0, state[_ZERO_FRAC] / steps, np.nan),
+                "nonfinite": np.where(steps > 0, state[_NONFINITE], np.nan),
+                "update_ratio": np.where(update_steps > 0, state[_UPDATE_RATIO] / update_steps, np.nan),
+                "weight_norm": self._weight_norms(),
+                "grad_max": np.where(steps > 0, state[_GRAD_MAX], np.nan),
+                "grad_first": np.where(steps > 0, state[_GRAD_FIRST], np.nan),
+                "steps": steps,
+                "first_nonfinite_step": state[_FIRST_NONFINITE],
+            }
+        return {signal: dict(zip(self.layers, map(float, column))) for signal, column in values.items()}
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _initial_state(self):
+        state = np.zeros((_ROWS, max(1, len(self.layers))), dtype=np.float32)
+        state[_FIRST_NONFINITE] = -1.0
+        return state
+
+    def _weight_norms(self):
+        sums = np.zeros(len(self.layers))
+        for variable in self.model.trainable_weights:
+            index = self._owner.get(_key(variable))
+            if index is not None:
+                value = np.asarray(keras.ops.convert_to_numpy(variable), dtype=np.float64)
+                sums[index] += np.sum(np.square(value))
+        return np.sqrt(sums)
+
+    def _patch(self, optimizer):
+        original = optimizer.apply  # bound method (or an earlier instance attribute)
+        had_own = optimizer.__dict__.get("apply")
+        telemetry = self
+
+        def apply(grads, trainable_variables=None):
+            variables = optimizer._trainable_variables if trainable_variables is None else trainable_variables
+            variables = list(variables)
+            grads = list(grads)
+            plan = telemetry._plan(variables, grads)
+            if plan is None:
+                return original(grads, trainable_variables)
+            sample = plan.before_update(grads, variables, optimizer.iterations)
+            result = original(grads, trainable_variables)
+            plan.after_update(variables, sample)
+            return result
+
+        # Bypass trackable attribute handling; this is a plain instance attribute.
+        optimizer.__dict__["apply"] = apply
+        self._patched.append((optimizer, had_own))
+
+    def _plan(self, variables, grads):
+        pairs = [
+            (index, self._owner[_key(variable)])
+            for index, (variable, grad) in enumerate(zip(variables, grads))
+            if grad is not None and _key(variable) in self._owner
+        ]
+        if not pairs:
+            return None
+        signature = tuple((_key(variables[i]), i) for i, _ in pairs)
+        plan = self._plans.get(signature)
+        if plan is None:
+            plan = _Plan(self, [i for i, _ in pairs], [layer for _, layer in pairs], variables)
+            self._plans[signature] = plan
+        return plan
+
+
+class _Plan:
+    """The in-graph computation for one `apply` call signature (one list of variables)."""
+
+    def __init__(self, telemetry, positions, layer_of_variable, variables):
+        self.telemetry = telemetry
+        self.positions = positions
+        self.num_layers = max(1, len(telemetry.layers))
+        sizes = [int(np.prod(variables[i].shape)) for i in positions]
+        self.total = int(sum(sizes))
+        self.segment_ids = np.repeat(np.arange(len(positions), dtype=np.int32), sizes)
+        self.layer_of_variable = np.asarray(layer_of_variable, dtype=np.int32)
+        layer_sizes = np.bincount(self.layer_of_variable, weights=sizes, minlength=self.num_layers)
+        self.present = (layer_sizes > 0).astype(np.float32)
+        self.layer_sizes = np.maximum(layer_sizes, 1).astype(np.float32)
+
+    def _flat(self, tensors):
+        parts = []
+        for i in self.positions:
+            tensor = tensors[i]
+            if isinstance(tensor, tf.IndexedSlices):
+                tensor = tf.convert_to_tensor(tensor)
+            elif isinstance(tensor, keras.Variable):
+                tensor = tensor.value
+            parts.append(tf.reshape(tf.cast(tensor, tf.float32), [-1]))
+        return tf.concat(parts, axis=0) if len(parts) > 1 else parts[0]
+
+    def _per_layer(self, per_variable):
+        return tf.math.unsorted_segment_sum(per_variable, self.layer_of_variable, self.num_layers)
+
+    def before_update(self, grads, variables, iterations):
+        """Measures the gradients; returns what `after_update` needs (sample flag, weights before)."""
+        every = self.telemetry.every
+        if every == 1:
+            return None, self._measure_gradients(grads, variables, iterations)
+        sample = tf.logical_or(
+            self.telemetry._force.value() > 0.0, tf.equal(tf.math.floormod(iterations, every), 0)
+        )
+        before = tf.cond(
+            sample,
+            lambda: self._measure_gradients(grads, variables, iterations),
+            lambda: tf.zeros([self.total]),
+        )
+        return sample, before
+
+    def after_update(self, variables, measured):
+        sample, before = measured
+        if sample is None:
+            self._measure_update(variables, before)
+        else:
+            tf.cond(sample, lambda: self._measure_update(variables, before), lambda: None)
+
+    def _measure_gradients(self, grads, variables, iterations):
+        telemetry = self.telemetry
+        state = telemetry._state
+        flat = self._flat(grads)
+        replica = tf.distribute.get_replica_context()
+        if replica is not None and replica.num_replicas_in_sync > 1:
+            # Local gradients are partial sums; the norm of interest is that of the global gradient.
+            flat = replica.all_reduce(tf.distribute.ReduceOp.SUM, flat)
+        segment_ids = tf.constant(self.segment_ids)
+        squares = self._per_layer(tf.math.segment_sum(tf.square(flat), segment_ids))
+        zeros = self._per_layer(tf.math.segment_sum(tf.cast(tf.equal(flat, 0.0), tf.float32), segment_ids))
+        present = tf.constant(self.present)
+        # A step whose squared norm is not finite had a non-finite (or float32-overflowing) entry.
+        nonfinite = tf.cast(tf.logical_not(tf.math.is_finite(squares)), tf.float32) * present
+        old_first = state[_FIRST_NONFINITE]
+        step = tf.cast(iterations, tf.float32)
+        first = tf.where((old_first < 0) & (nonfinite > 0), step, old_first)
+        zero = tf.zeros_like(present)
+        norm = tf.sqrt(squares)
+        finite_norm = tf.where(tf.math.is_finite(norm), norm, 0.0)
+        is_first = tf.cast(tf.equal(state[_STEPS], 0.0), tf.float32) * present
+        increment = tf.stack([
+            norm,
+            zeros / self.layer_sizes,
+            nonfinite,
+            present,
+            zero,
+            zero,
+            first - old_first,
+            finite_norm * is_first,
+            zero,
+        ])
+        is_max_row = tf.constant(np.arange(_ROWS) == _GRAD_MAX)[:, None]
+        new_state = tf.where(is_max_row, tf.maximum(state.value(), finite_norm[None, :]), state.value() + increment)
+        state.assign(new_state)
+        if telemetry.every != 1:
+            telemetry._force.assign(tf.maximum(telemetry._force.value() - 1.0, 0.0))
+        return self._flat(variables)
+
+    def _measure_update(self, variables, before):
+        state = self.telemetry._state
+        segment_ids = tf.constant(self.segment_ids)
+        change = self._per_layer(tf.math.segment_sum(tf.square(self._flat(variables) - before), segment_ids))
+        size = self._per_layer(tf.math.segment_sum(tf.square(before), segment_ids))
+        present = tf.constant(self.present)
+        ratio = tf.where(size > 0, tf.sqrt(change) / tf.sqrt(tf.maximum(size, 1e-30)), 0.0) * present
+        rows = [tf.zeros_like(present)] * _ROWS
+        rows[_UPDATE_RATIO], rows[_UPDATE_STEPS] = ratio, present
+        state.assign_add(tf.stack(rows))

@@ -1,0 +1,37 @@
+"""Small helpers over history dicts `{key: [value per epoch]}` shared by the detectors."""
+
+import numpy as np
+
+
+def layer_names(history, signal):
+    """Layer names of the keys `"<signal>/<layer>"`, in the order they were logged."""
+    prefix = signal + "/"
+    return [key[len(prefix):] for key in history if key.startswith(prefix)]
+
+
+def layer_matrix(history, signal, layers):
+    """Float array `(epochs, len(layers))` of `"<signal>/<layer>"` (NaN where missing)."""
+    columns = [np.asarray(history.get(f"{signal}/{layer}", []), dtype=float) for layer in layers]
+    epochs = max([len(column) for column in columns] + [0])
+    values = np.full((epochs, len(layers)), np.nan)
+    for index, column in enumerate(columns):
+        values[: len(column), index] = column
+    return values
+
+
+def first_sustained(mask, min_run):
+    """First index where `mask` holds for `min_run` consecutive entries (fewer if the series is
+    shorter than `min_run`), or None."""
+    mask = np.asarray(mask, dtype=bool)
+    need = max(1, min(min_run, len(mask)))
+    run = 0
+    for index, value in enumerate(mask):
+        run = run + 1 if value else 0
+        if run >= need:
+            return index - need + 1
+    return None
+
+
+def scalar_series(history, key):
+    """`history[key]` as a float array (empty if absent)."""
+    return np.asarray(history.get(key, []), dtype=float)

@@ -1,0 +1,362 @@
+"""Detectors for vanishing, exploding and non-finite gradients, over recorded per-layer series.
+
+Each detector is a pure function of a history dict `{key: [value per epoch]}` with the keys
+that `callbacks.GradientMonitor` logs (`grad_norm/<layer>`, `grad_max/<layer>`,
+`grad_first/<layer>`, `grad_zero_frac/<layer>`, `update_ratio/<layer>`, `nonfinite/<layer>`,
+plus `loss` and `val_loss`). Layers are taken in the order their keys appear (input side first)
+unless `layers` is given. Every judgement is relative (layer against layer, epoch against epoch),
+so it does not depend on the scale of the loss, and must hold over `SUSTAIN_EPOCHS` epochs.
+
+Example:
+
+>>> history = {"grad_norm/dense": [1e-9, 1e-9], "grad_norm/dense_1": [1e-5, 1e-5],
+...            "grad_norm/out": [0.3, 0.2], "loss": [2.3, 2.3]}
+>>> [f.kind for f in detect_vanishing_gradient(history)]
+['vanishing_gradient']
+"""
+
+import math
+
+import numpy as np
+
+from diagnostics._series import first_sustained, layer_matrix, layer_names, scalar_series
+from diagnostics.findings import Finding
+
+# A healthy deep net (ReLU, He init, batch norm) loses at most ~100x of gradient norm from output
+# to input; 1000x leaves a 10x margin, and sigmoid stacks of 10+ layers lose far more (1e5-1e9).
+VANISHING_RATIO = 1e-3
+# Reference for the output side: the largest gradient norm among this fraction of the last layers.
+OUTPUT_SIDE_FRACTION = 0.25
+# One epoch can be a transient (warm-up, the first epoch of batch norm); two in a row are a trend.
+SUSTAIN_EPOCHS = 2
+# A layer whose gradient is mostly exact zeros is blocked by dead units (dead_relu), not vanishing.
+BLOCKED_ZERO_FRACTION = 0.5
+# Mirror of VANISHING_RATIO: input-side gradients 1000x those of the output side grow with depth.
+EXPLODING_DEPTH_RATIO = 1e3
+# Gradient norms of healthy runs drift by at most ~10x over training; 100x while the loss does
+# not improve is a blow-up.
+EXPLODING_GROWTH = 100.0
+# Growth of 10,000x is a blow-up even if the loss later falls (it falls when the blow-up kills
+# the units); no healthy run grows its gradients that much.
+EXPLODING_GROWTH_ANYWAY = 1e4
+
+VANISHING_ADVICE = [
+    "Use ReLU-family activations (ReLU, LeakyReLU, GELU) in hidden layers instead of sigmoid or tanh.",
+    "Use He (Kaiming) initialization for ReLU-family layers, Glorot for tanh.",
+    "Add batch normalization (or layer normalization) between layers.",
+    "Add residual (skip) connections so that gradients can bypass the deep stack.",
+    "For recurrent networks, use gated cells (LSTM, GRU) instead of simple RNN cells.",
+    "Make the network shallower if the extra depth is not needed.",
+]
+
+EXPLODING_ADVICE = [
+    "Clip gradients: pass `clipnorm=1.0` or `global_clipnorm=1.0` to the optimizer.",
+    "Use adaptive gradient clipping (zoo.optimizers AGC), which clips relative to the weight norm.",
+    "Lower the learning rate (try 10x lower) or add a learning-rate warm-up.",
+    "Use a variance-preserving initialization (He for ReLU, Glorot for tanh) instead of large weights.",
+    "Add batch normalization or layer normalization.",
+]
+
+NON_FINITE_ADVICE = [
+    "If gradients grew before the NaN, lower the learning rate or clip gradients (`clipnorm=1.0`).",
+    "Check inputs and labels for NaN or inf (`np.isfinite(x).all()`).",
+    "Guard log, sqrt and division against zero or negative arguments (add a small epsilon).",
+    "Use losses with `from_logits=True` instead of a softmax or sigmoid followed by a log.",
+    "With mixed precision, keep a LossScaleOptimizer and compute the loss in float32.",
+    "Stop early with `GradientMonitor(stop_on_nonfinite=True)` or keras.callbacks.TerminateOnNaN.",
+]
+
+
+def detect_gradient_problems(history, layers=None, first_nonfinite_step=None):
+    """Runs every gradient detector; returns their findings.
+
+    Args:
+        history: `{key: [value per epoch]}` (see module docstring).
+        layers: layer names, input side first; default: the order of the `grad_norm/` keys.
+        first_nonfinite_step: optional `{layer: optimizer step}` of the first non-finite gradient.
+
+    Returns:
+        list of `Finding`.
+    """
+    return (
+        detect_non_finite(history, layers, first_nonfinite_step)
+        + detect_exploding_gradient(history, layers)
+        + detect_vanishing_gradient(history, layers)
+    )
+
+
+def _layers(history, layers):
+    return list(layers) if layers is not None else layer_names(history, "grad_norm")
+
+
+def _output_side(values):
+    """Largest finite value per epoch among the output-side layers (NaN if none)."""
+    count = max(1, int(math.ceil(values.shape[1] * OUTPUT_SIDE_FRACTION)))
+    tail = values[:, -count:]
+    with np.errstate(invalid="ignore"):
+        return np.array([np.nanmax(row) if np.isfinite(row).any() else np.nan for row in tail])
+
+
+def detect_vanishing_gradient(history, layers=None):
+    """Vanishing gradients: input-side layers get a tiny fraction of the output side's gradient.
+
+    At each epoch, every layer's mean gradient norm is divided by the largest among the last
+    `OUTPUT_SIDE_FRACTION` of the layers. A layer vanishes when that ratio is below
+    `VANISHING_RATIO` while its gradient is not mostly exact zeros (that is dead units). The
+    finding needs the first layer (nearest the input) to vanish for `SUSTAIN_EPOCHS` epochs in a
+    row; it names that layer and reports how far up the network the problem reaches.
+
+    Returns:
+        list with at most one `Finding` of kind `vanishing_gradient`.
+    """
+    layers = _layers(history, layers)
+    if len(layers) < 3:
+        return []
+    norms = layer_matrix(history, "grad_norm", layers)
+    if norms.shape[0] == 0:
+        return []
+    zero_frac = layer_matrix(history, "grad_zero_frac", layers)
+    reference = _output_side(norms)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = norms / reference[:, None]
+    blocked = zero_frac >= BLOCKED_ZERO_FRACTION
+    vanished = (ratio < VANISHING_RATIO) & ~blocked & np.isfinite(ratio) & (reference[:, None] > 0)
+    # The layers that can be judged: not on the output side itself.
+    judged = len(layers) - max(1, int(math.ceil(len(layers) * OUTPUT_SIDE_FRACTION)))
+    first_layer = next((i for i in range(judged) if not blocked[:, i].all()), None)
+    if first_layer is None:
+        return []
+    epoch = first_sustained(vanished[:, first_layer], SUSTAIN_EPOCHS)
+    if epoch is None:
+        return []
+    # How far up the network it reaches at that epoch: the last consecutive vanished layer.
+    reach = first_layer
+    while reach + 1 < judged and (vanished[epoch, reach + 1] or blocked[epoch, reach + 1]):
+        reach += 1
+    affected = int(vanished[epoch, first_layer : reach + 1].sum())
+    input_ratio = float(ratio[epoch, first_layer])
+    evidence = {
+        "grad_norm": float(norms[epoch, first_layer]),
+        "output_side_grad_norm": float(reference[epoch]),
+        "ratio": input_ratio,
+        "threshold": VANISHING_RATIO,
+        "layers_affected": affected,
+        "layers_total": len(layers),
+        "epochs_affected": int(vanished[epoch:, first_layer].sum()),
+    }
+    message = (
+        f"Gradients vanish toward the input: from epoch {epoch}, layer '{layers[first_layer]}' gets a "
+        f"gradient norm of {evidence['grad_norm']:.2g}, {input_ratio:.1e} of the output side's "
+        f"{evidence['output_side_grad_norm']:.2g}; {affected} of {len(layers)} layers, up to "
+        f"'{layers[reach]}', get less than {VANISHING_RATIO:g} of it, so they barely learn."
+    )
+    return [
+        Finding(
+            kind="vanishing_gradient",
+            severity="error" if input_ratio < VANISHING_RATIO**2 else "warning",
+            epoch=int(epoch),
+            layer=layers[first_layer],
+            message=message,
+            evidence=evidence,
+            advice=list(VANISHING_ADVICE),
+        )
+    ]
+
+
+def _loss_not_improving(loss, epoch):
+    """True if the loss at `epoch` or later is non-finite, or never falls below its first value."""
+    if loss.size == 0:
+        return True
+    later = loss[epoch:]
+    if not np.isfinite(later).all():
+        return True
+    if epoch == 0:
+        return loss.size > 1 and bool(np.all(loss[1:] >= loss[0]))
+    return bool(np.all(later >= loss[0]))
+
+
+def detect_exploding_gradient(history, layers=None):
+    """Exploding gradients: norms blow up over time, or grow with depth toward the input.
+
+    Over time: a layer's gradient norm (its epoch mean, or its largest finite step) reaches
+    `EXPLODING_GROWTH` times its first measured value while the loss does not improve (or turns
+    non-finite), for `SUSTAIN_EPOCHS` epochs or until the run turns non-finite; or it reaches
+    `EXPLODING_GROWTH_ANYWAY` times that value at all.
+    With depth: input-side layers get `EXPLODING_DEPTH_RATIO` times the output side's gradient
+    norm for `SUSTAIN_EPOCHS` epochs.
+
+    Returns:
+        list with at most one `Finding` of kind `exploding_gradient`, naming the layer where the
+        growth is largest.
+    """
+    layers = _layers(history, layers)
+    if not layers:
+        return []
+    norms = layer_matrix(history, "grad_norm", layers)
+    epochs = norms.shape[0]
+    if epochs == 0:
+        return []
+    peaks = layer_matrix(history, "grad_max", layers)
+    firsts = layer_matrix(history, "grad_first", layers)
+    loss = scalar_series(history, "loss")
+    peak = np.fmax(np.where(np.isfinite(norms), norms, np.nan), peaks)
+    baseline = np.where(np.isfinite(firsts[0]) & (firsts[0] > 0), firsts[0], norms[0])
+    baseline = np.fmin(baseline, norms[0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growth = peak / baseline[None, :]
+    growth[~np.isfinite(growth)] = np.nan
+    turns_nonfinite = _turns_nonfinite(history, layers, epochs)
+    candidates = []
+    for index in range(len(layers)):
+        layer_growth = np.nan_to_num(growth[:, index], nan=0.0)
+        grown = layer_growth >= EXPLODING_GROWTH
+        grown &= np.array([_loss_not_improving(loss, e) for e in range(epochs)])
+        grown |= layer_growth >= EXPLODING_GROWTH_ANYWAY
+        epoch = first_sustained(grown, SUSTAIN_EPOCHS)
+        if epoch is None:
+            blow_up = [
+                e for e in range(epochs)
+                if grown[e] and ((turns_nonfinite is not None and turns_nonfinite >= e)
+                                 or layer_growth[e] >= EXPLODING_GROWTH_ANYWAY)
+            ]
+            epoch = blow_up[0] if blow_up else None
+        if epoch is not None:
+            candidates.append((epoch, -float(np.nanmax(growth[epoch:, index])), index, "time"))
+    if len(layers) >= 3:
+        reference = _output_side(norms)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            depth_ratio = norms / reference[:, None]
+        judged = len(layers) - max(1, int(math.ceil(len(layers) * OUTPUT_SIDE_FRACTION)))
+        for index in range(judged):
+            grown = np.nan_to_num(depth_ratio[:, index], nan=0.0) >= EXPLODING_DEPTH_RATIO
+            epoch = first_sustained(grown, SUSTAIN_EPOCHS)
+            if epoch is not None:
+                candidates.append((epoch, -float(depth_ratio[epoch, index]), index, "depth"))
+    if not candidates:
+        return []
+    epoch, negative_factor, index, how = min(candidates)
+    factor = -negative_factor
+    evidence = {
+        "grad_norm": float(norms[epoch, index]),
+        "grad_max": float(peaks[epoch, index]) if np.isfinite(peaks[epoch, index]) else float("nan"),
+        "baseline_grad_norm": float(baseline[index]),
+        "factor": factor,
+        "threshold": EXPLODING_GROWTH if how == "time" else EXPLODING_DEPTH_RATIO,
+        "layers_affected": len({c[2] for c in candidates}),
+    }
+    ratio = layer_matrix(history, "update_ratio", layers)
+    if ratio.size and np.isfinite(ratio[epoch, index]):
+        evidence["update_ratio"] = float(ratio[epoch, index])
+    if loss.size > epoch:
+        evidence["loss"] = float(loss[epoch])
+    if how == "time":
+        message = (
+            f"Gradients explode: from epoch {epoch}, the gradient norm of layer '{layers[index]}' reaches "
+            f"{factor:.2g}x its first value ({evidence['baseline_grad_norm']:.2g})"
+            + (", and the run turns non-finite" if turns_nonfinite is not None else " while the loss does not improve")
+            + "."
+        )
+    else:
+        message = (
+            f"Gradients grow toward the input: from epoch {epoch}, layer '{layers[index]}' gets "
+            f"{factor:.2g}x the gradient norm of the output side; large weights amplify the "
+            "backward pass layer after layer."
+        )
+    return [
+        Finding(
+            kind="exploding_gradient",
+            severity="error",
+            epoch=int(epoch),
+            layer=layers[index],
+            message=message,
+            evidence=evidence,
+            advice=list(EXPLODING_ADVICE),
+        )
+    ]
+
+
+def _nonfinite_mask(history, layers, epochs):
+    """`(epochs, layers)` bool: the layer had a non-finite gradient in the epoch."""
+    counts = layer_matrix(history, "nonfinite", layers)
+    norms = layer_matrix(history, "grad_norm", layers)
+    mask = np.zeros((epochs, len(layers)), dtype=bool)
+    if counts.shape[0]:
+        mask[: counts.shape[0]] |= np.nan_to_num(counts, nan=0.0) > 0
+    if norms.shape[0]:
+        mask[: norms.shape[0]] |= np.isinf(norms)
+    return mask
+
+
+def _turns_nonfinite(history, layers, epochs):
+    """First epoch whose loss or gradients are non-finite, or None."""
+    mask = _nonfinite_mask(history, layers, epochs).any(axis=1) if layers else np.zeros(epochs, dtype=bool)
+    loss = scalar_series(history, "loss")
+    for epoch in range(epochs):
+        if mask[epoch] or (epoch < loss.size and not math.isfinite(loss[epoch])):
+            return epoch
+    return None
+
+
+def detect_non_finite(history, layers=None, first_nonfinite_step=None):
+    """Non-finite values: a NaN or inf gradient, or a non-finite training loss.
+
+    The finding names where the first NaN came from. If only some layers got a non-finite
+    gradient at the first bad step, it arose in the backward pass at the one of them nearest the
+    output. If every layer got one at once, it came from the forward pass, the loss or the data
+    (`layer` is None).
+
+    Args:
+        history: `{key: [value per epoch]}`.
+        layers: layer names, input side first.
+        first_nonfinite_step: optional `{layer: optimizer step}` of each layer's first non-finite
+            gradient; it separates layers that went bad in the same epoch.
+
+    Returns:
+        list with at most one `Finding` of kind `non_finite`.
+    """
+    layers = _layers(history, layers)
+    loss = scalar_series(history, "loss")
+    epochs = max([loss.size] + [len(v) for k, v in history.items() if k.startswith("grad_norm/")])
+    if epochs == 0:
+        return []
+    epoch = _turns_nonfinite(history, layers, epochs)
+    if epoch is None:
+        return []
+    mask = _nonfinite_mask(history, layers, epochs)
+    bad = [i for i in range(len(layers)) if mask[epoch, i]]
+    steps = {layer: s for layer, s in (first_nonfinite_step or {}).items() if s is not None and s >= 0}
+    if steps and bad:
+        earliest = min(steps.get(layers[i], math.inf) for i in bad)
+        bad = [i for i in bad if steps.get(layers[i], math.inf) == earliest] or bad
+    evidence = {"epoch_loss": float(loss[epoch]) if epoch < loss.size else float("nan")}
+    evidence["layers_nonfinite"] = len(bad)
+    evidence["layers_total"] = len(layers)
+    if steps:
+        evidence["first_step"] = float(min(steps.values()))
+    if bad and len(bad) < len(layers):
+        origin = layers[max(bad)]
+        where = (
+            f"It first appeared in the backward pass at layer '{origin}': it and the "
+            f"{len(bad) - 1} layer(s) below it got non-finite gradients while the layers above did not."
+        )
+    else:
+        origin = None
+        if bad:
+            where = (
+                f"All {len(layers)} layers got non-finite gradients at once, so it came from the forward "
+                "pass, the loss or the data (for example log(0), 0/0, an overflow, or NaN in the inputs)."
+            )
+        else:
+            where = "The loss became non-finite; the measured gradients were still finite."
+    message = f"Non-finite values (NaN or inf) appear from epoch {epoch}. {where}"
+    return [
+        Finding(
+            kind="non_finite",
+            severity="error",
+            epoch=int(epoch),
+            layer=origin,
+            message=message,
+            evidence=evidence,
+            advice=list(NON_FINITE_ADVICE),
+        )
+    ]
