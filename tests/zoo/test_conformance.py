@@ -1,0 +1,316 @@
+"""The conformance suite: the same checks for every builder in `zoo.list_models()`.
+
+In the spirit of scikit-learn's `check_estimator` and timm's tests over `list_models()`: a builder
+that registers itself is tested here with no extra code. How a model is fed depends on its
+registered task: classifiers fit on `(x, one-hot y)`, sequence models on `(x, y)` with a squared
+error (it fits classification and regression heads alike), generative models on `x` alone with
+their own `compile()`.
+
+The expensive checks (MirroredStrategy for every builder, the per-builder property tests) are
+marked slow; the default tier keeps one of each.
+"""
+
+import inspect
+
+import hypothesis
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from hypothesis import strategies as st
+
+import zoo
+
+MODELS = zoo.list_models()
+BATCH = 4
+
+# Input shapes too small for the network, for the builders that have such a limit.
+TOO_SMALL = {
+    "cnn": {"input_shape": (2, 2, 1), "filters": (4, 4)},
+    "lenet": {"input_shape": (3, 3, 1)},
+    "resnet": {"input_shape": (2, 2, 3), "blocks": (1, 1, 1)},
+    "dcgan": {"input_shape": (4, 4, 1)},
+}
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _spec(name):
+    return zoo.get_spec(name)
+
+
+def _defaults(name):
+    """The builder's keyword defaults."""
+    signature = inspect.signature(zoo.get_builder(name))
+    return {key: parameter.default for key, parameter in signature.parameters.items()}
+
+
+def _build_small(name, **overrides):
+    # Through the builder itself: `zoo.build(name, ...)` would take a builder's own `name=`
+    # keyword for the registry name.
+    return zoo.get_builder(name)(**{**_spec(name).small_kwargs, **overrides})
+
+
+def _input_shape(name):
+    shape = _spec(name).small_kwargs.get("input_shape", _defaults(name).get("input_shape"))
+    return tuple(5 if side is None else side for side in shape)
+
+
+def _data(name, model, seed=0):
+    """A random batch `(x, y, loss)` that fits the model's task; y and loss are None when unlabelled."""
+    rng = np.random.default_rng(seed)
+    # In [0, 1]: valid for the VAE's Bernoulli likelihood and inside the DCGAN's [-1, 1].
+    x = rng.uniform(0.0, 1.0, size=(BATCH, *_input_shape(name))).astype("float32")
+    task = _spec(name).task
+    if task == "generative":
+        return x, None, None
+    output_shape = (BATCH, *model.output_shape[1:])
+    if None in output_shape:
+        output_shape = tuple(np.shape(model(x)))
+    if task == "sequence":
+        return x, rng.normal(size=output_shape).astype("float32"), "mean_squared_error"
+    classes = output_shape[-1]
+    if classes == 1:
+        return x, rng.integers(0, 2, size=output_shape).astype("float32"), "binary_crossentropy"
+    labels = rng.integers(0, classes, size=output_shape[:-1])
+    return x, np.eye(classes, dtype="float32")[labels], "categorical_crossentropy"
+
+
+def _compile(model, name, loss):
+    if _spec(name).task == "generative":
+        model.compile()
+    else:
+        model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=loss)
+
+
+def _fit_once(model, name, x, y):
+    history = model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0, shuffle=False)
+    for key, values in history.history.items():
+        assert np.all(np.isfinite(values)), f"{name}: {key} = {values}"
+    return history
+
+
+def _snapshot(model):
+    return [np.array(variable) for variable in model.trainable_variables]
+
+
+def _expected_outputs(name):
+    """The last dimension of a classifier/sequence model's output at its defaults."""
+    defaults = _defaults(name)
+    if defaults.get("num_classes") is not None:
+        return defaults["num_classes"]
+    return defaults.get("output_units") or 1
+
+
+# -- building ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_builds_with_defaults(name):
+    model = zoo.build(name)
+    assert isinstance(model, keras.Model)
+    assert not model.compiled, f"{name} must return an uncompiled model"
+    if _spec(name).task != "generative":
+        assert model.output_shape[-1] == _expected_outputs(name)
+        names = [layer.name for layer in model.layers]
+        assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_builds_small_with_the_right_output_shapes(name):
+    model = _build_small(name)
+    x, _, _ = _data(name, model)
+    output = keras.ops.convert_to_numpy(model(x))
+    assert np.all(np.isfinite(output))
+    small = _spec(name).small_kwargs
+    if _spec(name).task == "classification":
+        assert output.shape == (BATCH, small["num_classes"])
+    elif _spec(name).task == "sequence":
+        expected = small.get("num_classes") or small.get("output_units") or 1
+        steps = (_input_shape(name)[0],) if small.get("return_sequences") else ()
+        assert output.shape == (BATCH, *steps, expected)
+    else:
+        assert output.shape[0] == BATCH
+
+
+def test_registry_build_matches_the_builder():
+    for name in MODELS:
+        assert callable(zoo.get_builder(name))
+        assert _spec(name).task in ("classification", "sequence", "generative")
+
+
+# -- training ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_one_fit_step_and_every_gradient_is_finite(name):
+    model = _build_small(name)
+    x, y, loss = _data(name, model)
+    _compile(model, name, loss)
+    if y is not None:
+        with tf.GradientTape() as tape:
+            predictions = model(x, training=True)
+            value = model.compute_loss(x=x, y=y, y_pred=predictions)
+        gradients = tape.gradient(value, model.trainable_variables)
+        assert model.trainable_variables
+        for variable, gradient in zip(model.trainable_variables, gradients):
+            assert gradient is not None, f"{name}: no gradient for {variable.path}"
+            assert np.all(np.isfinite(gradient)), f"{name}: non-finite gradient for {variable.path}"
+    before = _snapshot(model)
+    _fit_once(model, name, x, y)
+    changed = [not np.array_equal(old, new) for old, new in zip(before, _snapshot(model))]
+    assert any(changed), f"{name}: no weight changed in one fit step"
+    if y is not None:
+        # Adam moves every parameter that has a non-zero gradient.
+        assert sum(changed) >= len(changed) // 2
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_keras_file_round_trip_gives_identical_predictions(name, tmp_path):
+    model = _build_small(name)
+    x, _, _ = _data(name, model)
+    expected = keras.ops.convert_to_numpy(model.predict(x, verbose=0))
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    restored = keras.saving.load_model(path)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(restored.predict(x, verbose=0)), expected, rtol=1e-6, atol=1e-6
+    )
+    assert [layer.name for layer in restored.layers] == [layer.name for layer in model.layers]
+
+
+def _train_under(strategy, name):
+    with strategy.scope():
+        model = _build_small(name)
+        x, y, loss = _data(name, model)
+        _compile(model, name, loss)
+    before = _snapshot(model)
+    _fit_once(model, name, x, y)
+    assert any(not np.array_equal(old, new) for old, new in zip(before, _snapshot(model)))
+
+
+def test_trains_under_mirrored_strategy(mirrored_strategy):
+    assert mirrored_strategy.num_replicas_in_sync == 2
+    _train_under(mirrored_strategy, "mlp")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [name for name in MODELS if name != "mlp"])
+def test_every_builder_trains_under_mirrored_strategy(name, mirrored_strategy):
+    _train_under(mirrored_strategy, name)
+
+
+# -- bad arguments -----------------------------------------------------------------------------
+
+
+class _Opaque:
+    def __repr__(self):
+        return "<opaque>"
+
+
+def _bad_values(parameter, default):
+    """Values that every builder must refuse for `parameter`, given its default."""
+    values = [_Opaque()]
+    if isinstance(default, bool):
+        values += ["yes"]
+    elif isinstance(default, int):
+        values += [-1, 2.5]
+    elif isinstance(default, float):
+        values += [-1.0, "x"]
+    elif isinstance(default, tuple):
+        values += [(-1,) + default[1:], ("a",), "abc"]
+    elif isinstance(default, str) and parameter != "name":
+        values += ["no_such_thing"]
+    if "initializer" in parameter:
+        values += ["no_such_initializer"]
+    if parameter in ("activation", "normalization"):
+        values += ["no_such_" + parameter]
+    return values
+
+
+def _assert_refused(name, parameter, value):
+    kwargs = {**_spec(name).small_kwargs, parameter: value}
+    with pytest.raises((ValueError, TypeError)) as info:
+        zoo.get_builder(name)(**kwargs)
+    message = str(info.value)
+    assert f"Received: {parameter}=" in message, f"{name}({parameter}={value!r}): {message}"
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_bad_arguments_raise_errors_that_name_them(name):
+    defaults = _defaults(name)
+    checked = 0
+    for parameter, default in defaults.items():
+        if isinstance(default, tuple) and parameter == "input_shape":
+            default = tuple(_spec(name).small_kwargs.get("input_shape", default))
+        for value in _bad_values(parameter, default):
+            _assert_refused(name, parameter, value)
+            checked += 1
+    assert checked >= len(defaults)
+
+
+@pytest.mark.parametrize("name", sorted(TOO_SMALL.keys() & set(MODELS)))
+def test_input_shapes_too_small_are_refused(name):
+    with pytest.raises(ValueError, match="Received: input_shape="):
+        _build_small(name, **TOO_SMALL[name])
+
+
+def test_unknown_keyword_is_refused():
+    for name in MODELS:
+        with pytest.raises(TypeError, match="no_such_argument"):
+            _build_small(name, no_such_argument=1)
+
+
+# -- property-based: random argument sets ------------------------------------------------------
+
+_NAMES = st.sampled_from(
+    ["relu", "tanh", "sigmoid", "maxout", "prelu", "glu", "leaky_relu", "threshold", "batch",
+     "layer", "max", "average", "he_normal", "orthogonal", "identity", "zeros", "softmax",
+     "non_saturating", "dense", "conv", "auto", "gaussian", "nope", ""]
+)
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 6),
+    st.floats(-1.0, 2.0) | st.sampled_from([float("nan"), float("inf")]),
+    _NAMES,
+    st.text(max_size=3),
+    st.lists(st.integers(-1, 6), max_size=3).map(tuple),
+    st.lists(st.one_of(st.integers(1, 6), st.none(), _NAMES), max_size=3),
+)
+
+
+def _random_kwargs(name):
+    parameters = sorted(_defaults(name))
+    return st.dictionaries(st.sampled_from(parameters), _VALUES, max_size=4)
+
+
+def _build_or_refuse(name, overrides):
+    """Builds with random arguments: success, ValueError or TypeError; nothing else escapes."""
+    kwargs = {**_spec(name).small_kwargs, **overrides}
+    try:
+        model = zoo.get_builder(name)(**kwargs)
+    except (ValueError, TypeError):
+        return
+    assert isinstance(model, keras.Model)
+
+
+@hypothesis.settings(max_examples=15, deadline=None, database=None)
+@hypothesis.given(data=st.data())
+def test_random_arguments_only_raise_value_or_type_errors(data):
+    name = data.draw(st.sampled_from(MODELS), label="model")
+    _build_or_refuse(name, data.draw(_random_kwargs(name), label="kwargs"))
+    keras.utils.clear_session()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", MODELS)
+def test_random_arguments_per_builder(name):
+    @hypothesis.settings(max_examples=30, deadline=None, database=None)
+    @hypothesis.given(overrides=_random_kwargs(name))
+    def check(overrides):
+        _build_or_refuse(name, overrides)
+        keras.utils.clear_session()
+
+    check()
