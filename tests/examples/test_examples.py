@@ -52,3 +52,14 @@ def test_optimizers_at_the_saddle_point(tmp_path):
     assert outcome["ridge_escape_step"]["SGD"] is None
     assert outcome["ridge_escape_step"]["Adam"] is None
     assert outcome["beale_loss"]["Adam"] < 0.1 < 41.25  # 41.25 is f at the start
+
+
+def test_xor_needs_a_hidden_layer(tmp_path):
+    from examples import xor
+
+    outcome = _run(xor, tmp_path)
+    assert outcome["perceptron_accuracy"] <= 0.8  # no line separates XOR
+    assert outcome["mlp_accuracy"] >= 0.95
+    depth = outcome["depth_accuracy"]
+    assert depth[2] > depth[0] + 0.2
+    assert depth[4] >= depth[1]
