@@ -1,0 +1,202 @@
+"""Overfitting and underfitting from the training and validation curves.
+
+- `overfitting`: after its best epoch the validation loss rises, clearly and for `patience`
+  epochs, while the training loss keeps falling. The finding gives the onset (the first epoch
+  after the best one) and the best epoch to restore.
+- `underfitting`: the training loss stays near chance level (`chance_loss`, e.g. log(K) for
+  K-class cross-entropy) or, when chance is unknown, crawls: it falls in every epoch but has
+  lost less than `CRAWL_TOTAL_DROP` of its first value after `UNDERFIT_MIN_EPOCHS` epochs,
+  without slowing down (a converged run slows down; a too-small step size does not).
+
+Example:
+
+>>> history = {"loss": [1.0, 0.6, 0.4, 0.3, 0.2, 0.15, 0.1],
+...            "val_loss": [1.0, 0.7, 0.6, 0.65, 0.72, 0.8, 0.9]}
+>>> [(f.kind, f.epoch, f.evidence["best_epoch"]) for f in detect_overfitting(history)]
+[('overfitting', 3, 2)]
+"""
+
+import math
+
+import numpy as np
+
+from diagnostics._series import scalar_series
+from diagnostics.findings import Finding
+
+# Epochs the validation metric must fail to improve on its best before overfitting is called;
+# the Keras EarlyStopping default of 0 is too eager for noisy validation curves.
+PATIENCE = 3
+# The validation loss must end at least 5% above its best (relative): smaller rises are within
+# the epoch-to-epoch noise of a few hundred validation samples.
+MIN_RISE = 0.05
+# Meanwhile the training loss must still fall by at least 5% (relative) from the best epoch on:
+# a rising validation loss with flat training loss is drift or noise, not memorisation.
+MIN_TRAIN_DROP = 0.05
+# Near chance: the best training loss is above 90% of the loss of guessing.
+CHANCE_FRACTION = 0.9
+# Underfitting needs this many epochs: every run starts near chance.
+UNDERFIT_MIN_EPOCHS = 3
+# Crawling (chance unknown): less than 5% lost in total ...
+CRAWL_TOTAL_DROP = 0.05
+# ... at a rate that has not slowed: the last half of the run drops at least half as much as
+# the first half (a converging run drops geometrically, far less later).
+CRAWL_STEADINESS = 0.5
+
+OVERFITTING_ADVICE = [
+    "Stop early: keras.callbacks.EarlyStopping(monitor='val_loss', restore_best_weights=True).",
+    "Add dropout between the wider layers (rate 0.2-0.5).",
+    "Add L2 weight decay (kernel_regularizer=keras.regularizers.L2(1e-4)) or use AdamW.",
+    "Augment the training data, or collect more of it.",
+    "Use a smaller model (fewer units or layers).",
+]
+
+UNDERFITTING_ADVICE = [
+    "Raise the learning rate (try 10x) or use an adaptive optimizer such as Adam.",
+    "Use a larger model (more units or layers) or a better suited architecture.",
+    "Train for more epochs.",
+    "Reduce regularization (dropout, L2) if it is strong.",
+    "Normalize the inputs and check that the labels match the inputs.",
+]
+
+
+def resolve_mode(monitor, mode="auto"):
+    """`"min"` or `"max"`, as Keras EarlyStopping resolves `mode="auto"` (accuracy/AUC-like
+    metrics are maximised, everything else minimised)."""
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"`mode` must be one of 'auto', 'min', 'max'. Received: mode={mode!r}")
+    if mode != "auto":
+        return mode
+    name = monitor.lower()
+    return "max" if any(tag in name for tag in ("acc", "auc", "precision", "recall", "f1")) else "min"
+
+
+def chance_loss(loss_name, num_classes):
+    """Loss of a model that predicts the uniform distribution, or None if unknown.
+
+    Args:
+        loss_name: name of the loss (e.g. `"sparse_categorical_crossentropy"`, `"binary_crossentropy"`).
+        num_classes: number of classes (units of the output layer; 1 for a binary sigmoid output).
+    """
+    name = (loss_name or "").lower().replace("_", "")
+    if num_classes is None or num_classes < 1:
+        return None
+    if "binary" in name and "crossentropy" in name:
+        return math.log(2.0)
+    if "crossentropy" in name and num_classes >= 2:
+        return math.log(float(num_classes))
+    return None
+
+
+def best_epoch(values, mode="min", min_delta=0.0):
+    """Epoch of the best value, where a later value only counts as better if it improves by more
+    than `min_delta` (the EarlyStopping rule). NaN values are skipped; None if none is finite."""
+    best, best_index = None, None
+    for index, value in enumerate(values):
+        if not math.isfinite(value):
+            continue
+        score = value if mode == "min" else -value
+        if best is None or score < best - min_delta:
+            best, best_index = score, index
+    return best_index
+
+
+def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIENCE, min_delta=0.0):
+    """Overfitting: the monitored validation metric gets worse after its best epoch, for at least
+    `patience` epochs and by at least `MIN_RISE` (relative), while its training counterpart
+    (the key without `val_`) improves by at least `MIN_TRAIN_DROP`.
+
+    Returns:
+        list with at most one `Finding` of kind `overfitting`; `epoch` is the onset (the epoch
+        after the best one) and `evidence["best_epoch"]` the epoch whose weights to restore.
+    """
+    mode = resolve_mode(monitor, mode)
+    train_key = monitor[4:] if monitor.startswith("val_") else "loss"
+    val = scalar_series(history, monitor)
+    train = scalar_series(history, train_key)
+    if val.size < patience + 2 or train.size < val.size:
+        return []
+    sign = 1.0 if mode == "min" else -1.0  # work with "lower is better"
+    val_s, train_s = sign * val, sign * train[: val.size]
+    best = best_epoch(val_s, "min", min_delta)
+    if best is None or val.size - 1 - best < patience:
+        return []
+    after = val_s[best + 1 :]
+    after = after[np.isfinite(after)]
+    scale = max(abs(val_s[best]), 1e-12)
+    # Sustained: the last `patience` epochs all sit above the best, and the end is clearly above.
+    tail = val_s[-patience:]
+    if not (np.isfinite(tail).all() and (tail > val_s[best] + min_delta).all()):
+        return []
+    rise = (np.median(after[-patience:]) - val_s[best]) / scale
+    if rise < max(MIN_RISE, min_delta / scale):
+        return []
+    train_scale = max(abs(train_s[best]), 1e-12)
+    train_drop = (train_s[best] - np.nanmin(train_s[best + 1 :])) / train_scale
+    if not math.isfinite(train_drop) or train_drop < MIN_TRAIN_DROP:
+        return []
+    onset = best + 1
+    gap_best = float(val[best] - train[best])
+    gap_end = float(val[-1] - train[val.size - 1])
+    evidence = {
+        "best_epoch": int(best),
+        f"best_{monitor}": float(val[best]),
+        f"last_{monitor}": float(val[-1]),
+        "relative_rise": float(rise),
+        "train_relative_drop": float(train_drop),
+        "gap_at_best": gap_best,
+        "gap_at_end": gap_end,
+    }
+    worse = "rose" if mode == "min" else "fell"
+    better = "fell" if mode == "min" else "rose"
+    message = (
+        f"Overfitting from epoch {onset}: {monitor} {worse} from {val[best]:.4g} at epoch {best} to "
+        f"{val[-1]:.4g} while {train_key} {better} from {train[best]:.4g} to {train[val.size - 1]:.4g}; "
+        f"the train-validation gap widened from {gap_best:.3g} to {gap_end:.3g}. "
+        f"Restore the weights of epoch {best}."
+    )
+    advice = [f"Restore the weights of epoch {best} (the best {monitor})."] + OVERFITTING_ADVICE
+    return [Finding("overfitting", "warning", int(onset), None, message, evidence, advice)]
+
+
+def detect_underfitting(history, chance=None, loss_key="loss"):
+    """Underfitting: training loss near chance level, or (chance unknown) crawling.
+
+    Args:
+        history: `{key: [value per epoch]}` with `loss_key`.
+        chance: loss of guessing (see `chance_loss`), or None.
+
+    Returns:
+        list with at most one `Finding` of kind `underfitting`.
+    """
+    loss = scalar_series(history, loss_key)
+    loss = loss[np.isfinite(loss)]
+    if loss.size < UNDERFIT_MIN_EPOCHS:
+        return []
+    best = float(loss.min())
+    if chance is not None and math.isfinite(chance) and chance > 0:
+        if best < CHANCE_FRACTION * chance:
+            return []
+        evidence = {"best_loss": best, "chance_loss": float(chance), "ratio_to_chance": best / chance,
+                    "epochs": int(loss.size)}
+        message = (
+            f"Underfitting: after {loss.size} epochs the best training loss is {best:.4g}, "
+            f"{best / chance:.0%} of the {chance:.4g} that guessing gets; the model has learned "
+            "almost nothing."
+        )
+        return [Finding("underfitting", "warning", 0, None, message, evidence, list(UNDERFITTING_ADVICE))]
+    if loss.size < 2 * UNDERFIT_MIN_EPOCHS or loss[0] <= 0:
+        return []
+    drops = -np.diff(loss)
+    total = (loss[0] - loss[-1]) / loss[0]
+    half = drops.size // 2
+    early, late = drops[:half].sum(), drops[-half:].sum()
+    crawling = (drops > 0).all() and total < CRAWL_TOTAL_DROP and late >= CRAWL_STEADINESS * early
+    if not crawling:
+        return []
+    evidence = {"first_loss": float(loss[0]), "last_loss": float(loss[-1]), "relative_drop": float(total),
+                "epochs": int(loss.size)}
+    message = (
+        f"Underfitting: the training loss falls in every epoch but only by {total:.1%} in {loss.size} "
+        "epochs, at a steady rate that does not slow down: the steps are far too small to get anywhere."
+    )
+    return [Finding("underfitting", "warning", 0, None, message, evidence, list(UNDERFITTING_ADVICE))]

@@ -1,0 +1,233 @@
+"""Stalls: the training loss stops improving while the gradient norm falls. Saddle, plateau or minimum?
+
+A stall alone does not say what is wrong. The curvature at the stall does (`diagnostics.hessian`):
+
+- `saddle_point`: the smallest Hessian eigenvalue is clearly negative relative to the largest,
+  so there is a direction that lowers the loss; the optimizer crawls along it because the
+  gradient there is tiny. Escape is possible (perturb along that direction, raise the step size).
+- `plateau`: the whole spectrum is near zero, so no direction is resolved within the window:
+  the loss surface is flat (saturated units, tiny weights). Reported only when the loss is high.
+- `minimum`: curvature positive and not flat. Nothing is wrong unless the loss is high, which is
+  underfitting (`diagnostics.generalization`), so no stall finding is made.
+
+Example:
+
+>>> stall_epochs([2.0, 1.0, 0.7, 0.699, 0.699, 0.699], [1.0, 0.5, 0.2, 0.1, 0.05, 0.02])
+[5]
+>>> classify_curvature(max_eigenvalue=4.0, min_eigenvalue=-2.0)
+'saddle_point'
+"""
+
+import math
+
+import numpy as np
+
+from diagnostics._series import layer_matrix, layer_names, scalar_series
+from diagnostics.findings import Finding
+
+# Epochs over which "stopped improving" is judged; 3 lets one noisy epoch not end a stall.
+STALL_WINDOW = 3
+# Less than 1% lower loss in `STALL_WINDOW` epochs is no progress; healthy runs gain far more
+# before they converge, and a converged run is told apart by its curvature, not by this.
+STALL_IMPROVEMENT = 0.01
+# Negative curvature of at least 10% of the largest eigenvalue is a direction of descent that
+# SGD noise and float32 HVPs do not explain (converged nets show a few percent at most).
+SADDLE_RATIO = 0.1
+# An eigenvalue is resolved within the window when `lr * eigenvalue * steps >= 0.1`, that is,
+# gradient descent removes at least ~10% of the error along it; below that the surface is flat.
+FLAT_PROGRESS = 0.1
+# Without a learning rate: flat when moving every weight by the whole weight norm along the
+# sharpest direction changes the loss by less than 10% of the loss.
+FLAT_LOSS_FRACTION = 0.1
+# A stall is a problem when the loss is still at least half of where training started
+# (or at least 90% of chance level when that is known).
+HIGH_LOSS_FRACTION = 0.5
+CHANCE_FRACTION = 0.9
+
+SADDLE_ADVICE = [
+    "Use momentum or an adaptive optimizer (Adam, RMSprop): they escape saddles much faster than plain SGD.",
+    "Perturb the weights along the negative-curvature direction: StallMonitor(escape='perturb').",
+    "Raise the learning rate for a while (StallMonitor(escape='lr')) or add gradient noise.",
+    "Break symmetry at initialization: never start all weights at the same value (use Glorot/He).",
+]
+
+PLATEAU_ADVICE = [
+    "Raise the learning rate, or use an adaptive optimizer (Adam) that rescales small gradients.",
+    "Check for saturated sigmoid/tanh units or dead ReLUs; use ReLU-family activations with He init.",
+    "Add batch normalization so that layers stay in their responsive range.",
+    "Normalize the inputs (zero mean, unit variance).",
+]
+
+
+def stall_epochs(loss, grad_norm=None, window=STALL_WINDOW, min_improvement=STALL_IMPROVEMENT):
+    """Epochs at which a stall is first recognised, one per stall episode.
+
+    At epoch `t >= window` the loss stalls when the best loss of the last `window` epochs is less
+    than `min_improvement` (relative) below the best loss before them, and the gradient norm (if
+    given) is not above its value `window` epochs earlier. An episode ends when the loss improves
+    again; the next stall starts a new one.
+
+    Args:
+        loss: training loss per epoch (or per block of steps).
+        grad_norm: global gradient norm per epoch, or None.
+        window: epochs in the judgement window.
+        min_improvement: relative improvement below which the loss counts as stalled.
+
+    Returns:
+        list of epoch indices (0-based), ascending.
+    """
+    loss = np.asarray(loss, dtype=float)
+    grad = None if grad_norm is None else np.asarray(grad_norm, dtype=float)
+    stalls, in_stall = [], False
+    for t in range(window, len(loss)):
+        recent = loss[t - window + 1 : t + 1]
+        before = loss[: t - window + 1]
+        if not (np.isfinite(recent).all() and np.isfinite(before).any()):
+            in_stall = False
+            continue
+        best_before = np.nanmin(before)
+        gain = (best_before - recent.min()) / max(abs(best_before), 1e-12)
+        falling = True
+        if grad is not None and t < len(grad) and np.isfinite(grad[t]) and np.isfinite(grad[t - window]):
+            falling = grad[t] <= grad[t - window]
+        stalled = gain < min_improvement and falling
+        if stalled and not in_stall:
+            stalls.append(t)
+            in_stall = True
+        elif gain >= min_improvement:
+            in_stall = False
+    return stalls
+
+
+def classify_curvature(max_eigenvalue, min_eigenvalue, learning_rate=None, steps=None,
+                       weight_norm=None, loss=None):
+    """`"saddle_point"`, `"plateau"` or `"minimum"` from the extreme Hessian eigenvalues.
+
+    Flatness is judged against the optimizer when `learning_rate` and `steps` (optimizer steps in
+    the stall window) are given: flat when `learning_rate * max|eigenvalue| * steps <
+    FLAT_PROGRESS`. Otherwise against the weights: flat when `max|eigenvalue| * weight_norm**2 / 2
+    < FLAT_LOSS_FRACTION * loss`. With neither, only saddle and minimum are told apart.
+    """
+    radius = max(abs(max_eigenvalue), abs(min_eigenvalue))
+    if radius == 0 or not math.isfinite(radius):
+        return "plateau"
+    if min_eigenvalue < 0 and -min_eigenvalue >= SADDLE_RATIO * radius:
+        return "saddle_point"
+    if learning_rate is not None and steps is not None:
+        if learning_rate * radius * steps < FLAT_PROGRESS:
+            return "plateau"
+    elif weight_norm is not None and loss is not None and math.isfinite(loss):
+        if 0.5 * radius * weight_norm**2 < FLAT_LOSS_FRACTION * abs(loss):
+            return "plateau"
+    return "minimum"
+
+
+def global_grad_norm(history):
+    """Global gradient norm per epoch: `global_grad_norm`, else combined from `grad_norm/<layer>`
+    (root of the sum of squares), else None."""
+    if "global_grad_norm" in history:
+        return scalar_series(history, "global_grad_norm")
+    layers = layer_names(history, "grad_norm")
+    if not layers:
+        return None
+    values = layer_matrix(history, "grad_norm", layers)
+    return np.sqrt(np.sum(values**2, axis=1))
+
+
+def loss_is_high(loss, stall_loss, chance_loss=None):
+    """Whether the loss at a stall is still high: near chance, or at least half the initial loss."""
+    if chance_loss is not None and math.isfinite(chance_loss):
+        return stall_loss >= CHANCE_FRACTION * chance_loss
+    finite = np.asarray(loss, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    if finite.size == 0 or not math.isfinite(stall_loss):
+        return False
+    start = finite[0]
+    return start > 0 and stall_loss >= HIGH_LOSS_FRACTION * start
+
+
+def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=None, steps=None):
+    """The finding for one stall, or None when it needs none.
+
+    Args:
+        epoch: epoch of the stall.
+        loss: training loss per epoch up to (at least) the stall.
+        curvature: dict with `max_eigenvalue`, `min_eigenvalue` (and optionally `weight_norm`,
+            `hvps`, `trace`) from a probe at the stall; None if not probed.
+        chance_loss: loss of a model that guesses (e.g. log(num_classes)), if known.
+        learning_rate, steps: learning rate and optimizer steps in the stall window, if known.
+
+    Returns:
+        a `Finding` of kind `saddle_point` or `plateau`, or None.
+    """
+    loss = np.asarray(loss, dtype=float)
+    stall_loss = float(loss[min(epoch, len(loss) - 1)])
+    high = loss_is_high(loss, stall_loss, chance_loss)
+    evidence = {"loss": stall_loss, "initial_loss": float(loss[0])}
+    if curvature is None:
+        if not high:
+            return None
+        return Finding(
+            kind="plateau", severity="warning", epoch=int(epoch), layer=None,
+            message=(f"Training stalled at loss {stall_loss:.4g} from epoch {epoch} while the gradient "
+                     "norm fell; the curvature was not probed (give StallMonitor `probe_data`) so a "
+                     "saddle point cannot be told apart from a plateau."),
+            evidence=evidence, advice=list(PLATEAU_ADVICE),
+        )
+    lam_max = float(curvature["max_eigenvalue"])
+    lam_min = float(curvature["min_eigenvalue"])
+    kind = classify_curvature(lam_max, lam_min, learning_rate, steps,
+                              curvature.get("weight_norm"), stall_loss)
+    evidence.update({key: float(value) for key, value in curvature.items()
+                     if isinstance(value, (int, float)) and not isinstance(value, bool)})
+    radius = max(abs(lam_max), abs(lam_min))
+    evidence["negative_ratio"] = -lam_min / radius if radius > 0 else 0.0
+    if kind == "saddle_point":
+        return Finding(
+            kind="saddle_point", severity="warning", epoch=int(epoch), layer=None,
+            message=(f"Training stalled at loss {stall_loss:.4g} from epoch {epoch} at a saddle point: "
+                     f"the Hessian has eigenvalue {lam_min:.3g} against a largest of {lam_max:.3g}, "
+                     "so the loss still falls along a direction the optimizer barely moves in."),
+            evidence=evidence, advice=list(SADDLE_ADVICE),
+        )
+    if kind == "plateau" and high:
+        return Finding(
+            kind="plateau", severity="warning", epoch=int(epoch), layer=None,
+            message=(f"Training stalled at loss {stall_loss:.4g} from epoch {epoch} on a plateau: the "
+                     f"Hessian spectrum is nearly flat (eigenvalues from {lam_min:.3g} to {lam_max:.3g}), "
+                     "so the gradient carries almost no information about where to go."),
+            evidence=evidence, advice=list(PLATEAU_ADVICE),
+        )
+    return None
+
+
+def detect_stalls(history, probes=None, chance_loss=None, window=STALL_WINDOW, loss_key="loss"):
+    """Stall findings over a recorded run.
+
+    Args:
+        history: `{key: [value per epoch]}` with `loss_key` and optionally the gradient norm
+            (`global_grad_norm` or `grad_norm/<layer>`).
+        probes: list of curvature probes as recorded by `StallMonitor` (dicts with `epoch`,
+            `max_eigenvalue`, `min_eigenvalue`, ...), or None.
+        chance_loss: loss at chance level, if known.
+        window: stall window in epochs.
+
+    Returns:
+        list of `Finding`.
+    """
+    loss = scalar_series(history, loss_key)
+    if loss.size <= window:
+        return []
+    by_epoch = {int(p["epoch"]): p for p in (probes or [])}
+    findings = []
+    for epoch in stall_epochs(loss, global_grad_norm(history), window):
+        probe = by_epoch.get(epoch)
+        curvature = None
+        learning_rate = steps = None
+        if probe is not None:
+            curvature = {k: v for k, v in probe.items() if k not in ("epoch", "learning_rate", "steps")}
+            learning_rate, steps = probe.get("learning_rate"), probe.get("steps")
+        finding = judge_stall(epoch, loss, curvature, chance_loss, learning_rate, steps)
+        if finding is not None:
+            findings.append(finding)
+    return findings
