@@ -1,0 +1,210 @@
+"""The samplers against imbalanced-learn on the same data: counts, originals, tensors, errors."""
+
+import imblearn.over_sampling
+import imblearn.under_sampling
+import numpy as np
+import pytest
+import tensorflow as tf
+from imblearn.pipeline import make_pipeline
+from sklearn.linear_model import LogisticRegression
+
+from zoo.data import SMOTE, BorderlineSMOTE, RandomOverSampler, RandomUnderSampler
+
+OVER = [
+    (SMOTE, imblearn.over_sampling.SMOTE, {}),
+    (BorderlineSMOTE, imblearn.over_sampling.BorderlineSMOTE, {"kind": "borderline-1"}),
+    (BorderlineSMOTE, imblearn.over_sampling.BorderlineSMOTE, {"kind": "borderline-2"}),
+    (RandomOverSampler, imblearn.over_sampling.RandomOverSampler, {}),
+]
+UNDER = [(RandomUnderSampler, imblearn.under_sampling.RandomUnderSampler, {})]
+OVER_STRATEGIES = ["auto", "minority", "not minority", "not majority", "all", {1: 100, 2: 60}, lambda y: {1: 90}]
+UNDER_STRATEGIES = ["auto", "majority", "not minority", "not majority", "all", {0: 40, 1: 20}, lambda y: {0: 25}]
+
+
+def three_classes(seed=0):
+    rng = np.random.RandomState(seed)
+    y = np.repeat([0, 1, 2], [250, 30, 20])
+    X = rng.normal(size=(300, 3)) + y[:, None] * 0.8  # overlapping classes: many in danger
+    return X, y
+
+
+def two_classes(seed=0):
+    rng = np.random.RandomState(seed)
+    y = np.repeat([0, 1], [200, 40])
+    return rng.normal(size=(240, 2)) + y[:, None], y
+
+
+def _counts(y):
+    labels, counts = np.unique(y, return_counts=True)
+    return dict(zip(labels.tolist(), counts.tolist()))
+
+
+def _resample_both(ours, theirs, kwargs, strategy, X, y):
+    ours_out = ours(sampling_strategy=strategy, random_state=0, **kwargs).fit_resample(X, y)
+    theirs_out = theirs(sampling_strategy=strategy, random_state=0, **kwargs).fit_resample(X, y)
+    return ours_out, theirs_out
+
+
+@pytest.mark.parametrize("ours,theirs,kwargs", OVER)
+def test_over_samplers_match_imblearn_counts_and_keep_originals(ours, theirs, kwargs):
+    for strategy in OVER_STRATEGIES + [0.5]:
+        X, y = two_classes() if strategy == 0.5 else three_classes()
+        (X_ours, y_ours), (_, y_theirs) = _resample_both(ours, theirs, kwargs, strategy, X, y)
+        assert _counts(y_ours) == _counts(y_theirs), strategy
+        assert len(y_ours) > len(y), strategy
+        np.testing.assert_array_equal(X_ours[: len(X)], X)
+        np.testing.assert_array_equal(y_ours[: len(y)], y)
+        assert X_ours.dtype == X.dtype and y_ours.dtype == y.dtype
+
+
+@pytest.mark.parametrize("ours,theirs,kwargs", UNDER)
+@pytest.mark.parametrize("replacement", [False, True])
+def test_under_sampler_matches_imblearn_counts(ours, theirs, kwargs, replacement):
+    kwargs = {**kwargs, "replacement": replacement}
+    for strategy in UNDER_STRATEGIES + [0.5]:
+        X, y = two_classes() if strategy == 0.5 else three_classes()
+        (_, y_ours), (_, y_theirs) = _resample_both(ours, theirs, kwargs, strategy, X, y)
+        assert _counts(y_ours) == _counts(y_theirs), strategy
+        assert len(y_ours) < len(y), strategy
+        sampler = ours(sampling_strategy=strategy, random_state=0, **kwargs)
+        X_ours, y_ours = sampler.fit_resample(X, y)
+        np.testing.assert_array_equal(X_ours, X[sampler.sample_indices_])
+        np.testing.assert_array_equal(y_ours, y[sampler.sample_indices_])
+        if not replacement:
+            assert len(np.unique(sampler.sample_indices_)) == len(sampler.sample_indices_)
+
+
+def test_random_over_sampler_copies_are_samples_of_their_class():
+    X, y = three_classes()
+    sampler = RandomOverSampler(random_state=0)
+    X_res, y_res = sampler.fit_resample(X, y)
+    np.testing.assert_array_equal(X_res, X[sampler.sample_indices_])
+    np.testing.assert_array_equal(y_res, y[sampler.sample_indices_])
+
+
+def test_random_over_sampler_shrinkage_adds_noise_and_keeps_counts():
+    X, y = three_classes()
+    X_res, y_res = RandomOverSampler(random_state=0, shrinkage=1.0).fit_resample(X, y)
+    _, y_ref = imblearn.over_sampling.RandomOverSampler(random_state=0, shrinkage=1.0).fit_resample(X, y)
+    assert _counts(y_res) == _counts(y_ref)
+    np.testing.assert_array_equal(X_res[: len(X)], X)
+    new = X_res[len(X):]
+    assert not any((new[i] == X).all(axis=1).any() for i in range(20))
+
+
+def _segment_distance(points, starts, ends):
+    """Distance of every point to every segment [start, end]: (n_points, n_segments)."""
+    direction = ends - starts
+    length_sq = np.maximum((direction**2).sum(1), 1e-300)
+    t = np.einsum("psd,sd->ps", points[:, None, :] - starts[None], direction) / length_sq
+    t = np.clip(t, 0.0, 1.0)
+    closest = starts[None] + t[..., None] * direction[None]
+    return np.sqrt(((points[:, None, :] - closest) ** 2).sum(-1))
+
+
+def _brute_force_segments(X_class, k, candidates=None):
+    distances = ((X_class[:, None, :] - X_class[None, :, :]) ** 2).sum(-1)
+    np.fill_diagonal(distances, np.inf)
+    neighbours = np.argsort(distances, axis=1, kind="stable")[:, :k]
+    rows = np.arange(len(X_class)) if candidates is None else candidates
+    starts = np.repeat(X_class[rows], k, axis=0)
+    ends = X_class[neighbours[rows].ravel()]
+    return starts, ends
+
+
+@pytest.mark.parametrize("k", [1, 5])
+def test_every_smote_sample_lies_on_a_segment_to_a_true_nearest_neighbour(k):
+    X, y = three_classes(seed=1)
+    X_res, y_res = SMOTE(k_neighbors=k, random_state=3).fit_resample(X, y)
+    for label in (1, 2):
+        X_class = X[y == label]
+        new = X_res[len(X):][y_res[len(X):] == label]
+        assert len(new) > 0
+        starts, ends = _brute_force_segments(X_class, k)
+        nearest = _segment_distance(new, starts, ends).min(axis=1)
+        assert nearest.max() < 1e-9
+        # And not on segments to the (k+1)-th neighbour only: the reference is exact.
+        if k == 1:
+            far_starts, far_ends = _brute_force_segments(X_class, 2)
+            far_starts, far_ends = far_starts[1::2], far_ends[1::2]
+            assert (_segment_distance(new, far_starts, far_ends).min(axis=1) > 1e-9).any()
+
+
+def test_borderline_samples_start_from_samples_in_danger():
+    X, y = three_classes(seed=2)
+    sampler = BorderlineSMOTE(random_state=0, k_neighbors=3, m_neighbors=8)
+    X_res, y_res = sampler.fit_resample(X, y)
+    reference = imblearn.over_sampling.BorderlineSMOTE(random_state=0, k_neighbors=3, m_neighbors=8)
+    reference.fit_resample(X, y)
+    for label, danger in sampler.in_danger_indices.items():
+        np.testing.assert_array_equal(np.sort(danger), np.sort(reference.in_danger_indices[label]))
+        X_class = X[y == label]
+        positions = np.searchsorted(np.flatnonzero(y == label), danger)
+        starts, ends = _brute_force_segments(X_class, 3, candidates=positions)
+        new = X_res[len(X):][y_res[len(X):] == label]
+        assert _segment_distance(new, starts, ends).min(axis=1).max() < 1e-9
+
+
+@pytest.mark.parametrize("sampler", [SMOTE(random_state=0), RandomOverSampler(random_state=0), RandomUnderSampler(random_state=0)])
+def test_tensors_in_tensors_out(sampler):
+    X, y = three_classes()
+    X_res, y_res = sampler.fit_resample(tf.constant(X, tf.float32), tf.constant(y))
+    assert tf.is_tensor(X_res) and tf.is_tensor(y_res)
+    assert X_res.dtype == tf.float32 and y_res.dtype == tf.int64
+    np_X, np_y = type(sampler)(random_state=0).fit_resample(X.astype(np.float32), y)
+    assert _counts(y_res.numpy()) == _counts(np_y)
+
+
+def test_same_random_state_same_output_and_different_state_differs():
+    X, y = three_classes()
+    first = SMOTE(random_state=7).fit_resample(X, y)[0]
+    np.testing.assert_array_equal(first, SMOTE(random_state=7).fit_resample(X, y)[0])
+    assert not np.array_equal(first, SMOTE(random_state=8).fit_resample(X, y)[0])
+
+
+@pytest.mark.parametrize("sampler", [SMOTE(random_state=0), BorderlineSMOTE(random_state=0), RandomUnderSampler(random_state=0)])
+def test_drops_into_an_imblearn_pipeline(sampler):
+    X, y = three_classes()
+    pipeline = make_pipeline(sampler, LogisticRegression(max_iter=200)).fit(X, y)
+    assert pipeline.predict(X).shape == y.shape
+
+
+def test_one_hot_targets_come_back_one_hot():
+    X, y = three_classes()
+    one_hot = np.eye(3, dtype=int)[y]
+    _, y_res = SMOTE(random_state=0).fit_resample(X, one_hot)
+    assert y_res.shape == (750, 3) and (y_res.sum(axis=1) == 1).all()
+
+
+BAD_INPUTS = (
+    (lambda X, y: (X[:10], y), "y"),
+    (lambda X, y: (np.where(X > 2.0, np.nan, X), y), "X"),
+    (lambda X, y: (np.where(X > 2.0, np.inf, X), y), "X"),
+    (lambda X, y: (X, y + 0.5), "y"),
+    (lambda X, y: (X, np.zeros_like(y)), "y"),
+    (lambda X, y: (X, np.array([[1, 1, 0]] * len(y))), "y"),
+    (lambda X, y: (X[:, 0], y), "X"),
+)
+
+
+@pytest.mark.parametrize("sampler_class", [SMOTE, RandomOverSampler, RandomUnderSampler, BorderlineSMOTE])
+def test_bad_input_names_the_argument(sampler_class):
+    for make_bad, argument in BAD_INPUTS:
+        X, y = make_bad(*three_classes())
+        with pytest.raises(ValueError, match=rf"Received: {argument}="):
+            sampler_class().fit_resample(X, y)
+
+
+def test_too_few_samples_for_k_neighbors_names_class_and_value():
+    X, y = three_classes()
+    with pytest.raises(ValueError, match=r"class 2 has 20 sample\(s\).*Received: k_neighbors=20"):
+        SMOTE(k_neighbors=20).fit_resample(X, y)
+    with pytest.raises(TypeError, match="Received: k_neighbors=2.5"):
+        SMOTE(k_neighbors=2.5).fit_resample(X, y)
+
+
+def test_nan_in_tensor_is_rejected():
+    X, y = three_classes()
+    X[5, 1] = np.nan
+    with pytest.raises(ValueError, match=r"row 5, column 1"):
+        SMOTE().fit_resample(tf.constant(X), tf.constant(y))

@@ -1,0 +1,93 @@
+"""Random over-sampling (with an optional smoothed bootstrap) with TensorFlow kernels."""
+
+import numbers
+
+import numpy as np
+import tensorflow as tf
+from imblearn.over_sampling.base import BaseOverSampler
+from sklearn.utils import check_random_state
+
+from zoo import _validation
+from zoo.data import _checks
+from zoo.data._sampler_base import TensorSamplerMixin
+
+
+class RandomOverSampler(TensorSamplerMixin, BaseOverSampler):
+    """Adds copies of randomly drawn samples (with replacement) of the classes to over-sample.
+
+    Args:
+        sampling_strategy: as in imbalanced-learn (float, str, dict or callable).
+        random_state: None, int or `np.random.RandomState`.
+        shrinkage: None (plain copies), or a float >= 0 or dict {class: float}: a smoothed
+            bootstrap that adds Gaussian noise with per-feature scale
+            shrinkage * std(class) * (4 / ((d + 2) n)) ** (1 / (d + 4)), as imbalanced-learn.
+
+    Attributes:
+        sampling_strategy_: dict {class: number of samples to add}.
+        sample_indices_: int array, the index in `X` of every output sample.
+
+    Example:
+
+    >>> X_res, y_res = RandomOverSampler(random_state=0).fit_resample(X, y)   # doctest: +SKIP
+    """
+
+    _parameter_constraints = {
+        **BaseOverSampler._parameter_constraints,
+        "shrinkage": "no_validation",
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, *, sampling_strategy="auto", random_state=None, shrinkage=None):
+        super().__init__(sampling_strategy=sampling_strategy)
+        self.random_state = random_state
+        self.shrinkage = shrinkage
+
+    def _fit_resample(self, X, y):
+        shrinkage = self._check_shrinkage()
+        seeds = check_random_state(self.random_state)
+        data = tf.convert_to_tensor(X)
+        picked, new_X = [np.arange(len(y))], []
+        for class_label, n_samples in self.sampling_strategy_.items():
+            indices = self._class_indices(y, class_label)
+            chosen = tf.gather(indices, _draw(tf.constant(len(indices)), tf.constant(n_samples), _checks.tf_seed(seeds)))
+            picked.append(chosen.numpy())
+            copies = tf.gather(data, chosen)
+            if shrinkage is not None and shrinkage.get(class_label, 0.0) > 0 and n_samples > 0:
+                copies = _smooth(copies, tf.gather(data, indices), shrinkage[class_label], _checks.tf_seed(seeds))
+            new_X.append(copies.numpy())
+        self.sample_indices_ = np.concatenate(picked)
+        return np.vstack([X] + new_X), y[self.sample_indices_]
+
+    def _check_shrinkage(self):
+        if self.shrinkage is None:
+            return None
+        if isinstance(self.shrinkage, numbers.Real):
+            value = _validation.check_float("shrinkage", self.shrinkage, minimum=0)
+            return {label: value for label in self.sampling_strategy_}
+        if isinstance(self.shrinkage, dict):
+            missing = set(self.sampling_strategy_) - set(self.shrinkage)
+            if missing:
+                raise ValueError(
+                    "`shrinkage` must give a value for every class that is over-sampled; "
+                    f"missing {sorted(_checks.plain(c) for c in missing)}. Received: shrinkage={self.shrinkage!r}"
+                )
+            return {label: _validation.check_float("shrinkage", v, minimum=0) for label, v in self.shrinkage.items()}
+        raise TypeError(f"`shrinkage` must be None, a float or a dict. Received: shrinkage={self.shrinkage!r}")
+
+
+@tf.function(reduce_retracing=True)
+def _draw(n_class, n_samples, seed):
+    return tf.random.stateless_uniform([n_samples], seed, minval=0, maxval=n_class, dtype=tf.int32)
+
+
+@tf.function(reduce_retracing=True)
+def _smooth(copies, X_class, shrinkage, seed):
+    n, d = tf.cast(tf.shape(X_class)[0], copies.dtype), tf.cast(tf.shape(X_class)[1], copies.dtype)
+    if copies.dtype.is_floating:
+        dtype = copies.dtype
+    else:
+        dtype, copies, X_class = tf.float64, tf.cast(copies, tf.float64), tf.cast(X_class, tf.float64)
+    smoothing = (4.0 / ((d + 2.0) * n)) ** (1.0 / (d + 4.0))
+    std = tf.math.reduce_std(X_class, axis=0) * tf.sqrt(n / tf.maximum(n - 1.0, 1.0))
+    noise = tf.random.stateless_normal(tf.shape(copies), seed, dtype=dtype)
+    return copies + noise * std * tf.cast(smoothing * shrinkage, dtype)
