@@ -66,21 +66,22 @@ def test_long_tail_counts_decay_geometrically():
     np.testing.assert_array_equal(datasets.long_tail_counts([3, 3], 100), [3, 1])
 
 
-@pytest.mark.parametrize(
-    "kwargs, error, argument",
-    [
-        ({"layout": "sequence"}, ValueError, "layout"),
-        ({"scale": "minmax"}, ValueError, "scale"),
-        ({"validation_split": 1.0}, ValueError, "validation_split"),
-        ({"test_split": "0.2"}, TypeError, "test_split"),
-        ({"validation_split": 0.5, "test_split": 0.45}, ValueError, "validation_split"),
-        ({"imbalance_ratio": 0.5}, ValueError, "imbalance_ratio"),
-        ({"seed": -1}, ValueError, "seed"),
-    ],
-)
-def test_digits_bad_arguments(kwargs, error, argument):
-    with pytest.raises(error, match=f"Received: {argument}="):
-        datasets.load_digits(**kwargs)
+BAD_ARGUMENTS = [
+    ({"layout": "sequence"}, ValueError, "layout"),
+    ({"scale": "minmax"}, ValueError, "scale"),
+    ({"validation_split": 1.0}, ValueError, "validation_split"),
+    ({"test_split": "0.2"}, TypeError, "test_split"),
+    ({"validation_split": 0.5, "test_split": 0.45}, ValueError, "validation_split"),
+    ({"imbalance_ratio": 0.5}, ValueError, "imbalance_ratio"),
+    ({"seed": -1}, ValueError, "seed"),
+]
+
+
+def test_digits_bad_arguments(subtests):
+    for kwargs, error, argument in BAD_ARGUMENTS:
+        with subtests.test(**kwargs):
+            with pytest.raises(error, match=f"Received: {argument}="):
+                datasets.load_digits(**kwargs)
 
 
 def test_digits_without_validation_or_test_split():

@@ -243,8 +243,12 @@ def _choose_architecture(architecture, shape, filters):
                 "`input_shape` must be (height, width, channels) for architecture='conv'. "
                 f"Received: input_shape={shape!r}"
             )
+        if not filters:
+            raise ValueError(
+                f"`filters` must not be empty for architecture='conv'. Received: filters={filters!r}"
+            )
         factor = 2 ** len(filters)
-        if not filters or shape[0] % factor or shape[1] % factor:
+        if shape[0] % factor or shape[1] % factor:
             raise ValueError(
                 f"`input_shape` must have height and width divisible by 2**len(filters) = {factor} "
                 f"(each conv layer halves them). Received: input_shape={shape!r}"
