@@ -32,6 +32,8 @@ Example:
 {'dense': 0.12, 'dense_1': 0.31}
 """
 
+import weakref
+
 import numpy as np
 import tensorflow as tf
 
@@ -52,6 +54,26 @@ SIGNALS = ("grad_norm", "grad_zero_frac", "nonfinite", "update_ratio", "weight_n
     _GRAD_MAX,
 ) = range(9)
 _ROWS = 9
+
+
+_SHARED = weakref.WeakKeyDictionary()
+
+
+def shared_telemetry(model, every=None):
+    """The one `GradientTelemetry` of `model`, shared by every monitor of the same `fit`.
+
+    Args:
+        model: the model.
+        every: the sampling period a monitor asks for; the smallest request wins (set it before
+            the first training step).
+    """
+    telemetry = _SHARED.get(model)
+    if telemetry is None:
+        telemetry = GradientTelemetry(model, every=every or 16)
+        _SHARED[model] = telemetry
+    elif every is not None and (telemetry._users == 0 or every < telemetry.every):
+        telemetry.every = every
+    return telemetry
 
 
 def model_optimizers(model):
@@ -78,13 +100,13 @@ def trainable_layers(model):
     """
     layers = [layer for layer in model._flatten_layers(include_self=False, recursive=True)]
     owner_layer = {}
-    for layer in layers:
+    for layer in layers:  # parents come before their children
         own = layer.trainable_weights
         for variable in own:
             key = _key(variable)
             current = owner_layer.get(key)
             # The innermost owner is the layer with the fewest weights that still holds it.
-            if current is None or len(current.trainable_weights) > len(own):
+            if current is None or len(current.trainable_weights) >= len(own):
                 owner_layer[key] = layer
     names, index_of_layer, owner = [], {}, {}
     for variable in model.trainable_weights:
@@ -135,19 +157,40 @@ class GradientTelemetry:
         self._state = None
         self._patched = []
         self._plans = {}
+        self._users = 0
+        self._probe = None
+        self._probe_size = 0
+        self._trace_inputs = None
 
     @property
     def attached(self):
-        return bool(self._patched)
+        return self._users > 0
 
     def attach(self):
-        """Instruments the optimizers and forces `fit` to retrace the training step."""
-        if self.attached:
+        """Instruments the optimizers and forces `fit` to retrace the training step.
+
+        Calls nest: each `attach` needs one `detach`; the last one restores the model.
+        """
+        self._users += 1
+        if self._users > 1:
             return
-        self.layers, self._owner = trainable_layers(self.model)
+        self._probe = None
         self._plans = {}
+        self._state = None
+        self._make_state()
+        for optimizer in model_optimizers(self.model):
+            self._patch(optimizer)
+        self._patch_train_step()
+        if self.model.train_function is not None or self.model.compiled:
+            self.model.make_train_function(force=True)
+
+    def _make_state(self):
+        """Creates the accumulators; for a model built only by its first step, at trace time."""
+        self.layers, self._owner = trainable_layers(self.model)
+        if not self.layers and self._state is None and tf.inside_function():
+            return
         strategy = self.model.distribute_strategy
-        with strategy.scope():
+        with tf.init_scope(), strategy.scope():
             self._state = tf.Variable(
                 self._initial_state(),
                 trainable=False,
@@ -163,13 +206,12 @@ class GradientTelemetry:
                 synchronization=tf.VariableSynchronization.ON_WRITE,
                 aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
             )
-        for optimizer in model_optimizers(self.model):
-            self._patch(optimizer)
-        if self.model.train_function is not None or self.model.compiled:
-            self.model.make_train_function(force=True)
 
     def detach(self):
         """Restores the optimizers; the next `fit` builds a clean training step."""
+        self._users = max(0, self._users - 1)
+        if self._users > 0:
+            return
         for optimizer, had_own in reversed(self._patched):
             if had_own is None:
                 del optimizer.__dict__["apply"]
@@ -177,7 +219,63 @@ class GradientTelemetry:
                 optimizer.__dict__["apply"] = had_own
         self._patched = []
         self._plans = {}
+        if self._had_train_step is None:
+            self.model.__dict__.pop("train_step", None)
+        else:
+            self.model.__dict__["train_step"] = self._had_train_step
         self.model.train_function = None
+
+    def request_probe(self, size):
+        """Keeps the first `size` inputs of a measured training batch as a probe batch.
+
+        Only for models with one input tensor, outside multi-replica strategies; otherwise
+        `probe()` stays None and the caller must bring its own probe data.
+        """
+        if self._probe is not None or not self.attached:
+            return
+        self._probe_size = int(size)
+        self._probe = tf.Variable(tf.zeros([0]), shape=tf.TensorShape(None), trainable=False, name="probe")
+        self._probe_filled = tf.Variable(False, trainable=False, name="probe_filled")
+        self._probe_dtype = None
+
+    def probe(self):
+        """The captured probe batch as a numpy array, or None if none was captured (yet)."""
+        if self._probe is None or not bool(self._probe_filled.numpy()):
+            return None
+        value = self._probe.numpy()
+        return value.astype(self._probe_dtype) if self._probe_dtype else value
+
+    def _capture(self):
+        """In-graph: stores the current batch's inputs into the probe variable once."""
+        x = self._trace_inputs
+        if self._probe is None or not tf.is_tensor(x):
+            return
+        replica = tf.distribute.get_replica_context()
+        if tf.distribute.has_strategy() and replica is not None and replica.num_replicas_in_sync > 1:
+            return
+        self._probe_dtype = x.dtype.as_numpy_dtype
+
+        def store():
+            self._probe.assign(tf.cast(x[: self._probe_size], tf.float32))
+            self._probe_filled.assign(True)
+
+        tf.cond(self._probe_filled.value(), lambda: None, store)
+
+    def _patch_train_step(self):
+        """Wraps `train_step` to see, at trace time, the inputs of the batch (for the probe)."""
+        original = self.model.train_step
+        telemetry = self
+
+        def train_step(data):
+            x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+            telemetry._trace_inputs = x
+            try:
+                return original(data)
+            finally:
+                telemetry._trace_inputs = None
+
+        self._had_train_step = self.model.__dict__.get("train_step")
+        self.model.__dict__["train_step"] = train_step
 
     def begin_period(self):
         """Makes the next optimizer step a measured one (call at the start of every epoch)."""
@@ -251,6 +349,9 @@ class GradientTelemetry:
         self._patched.append((optimizer, had_own))
 
     def _plan(self, variables, grads):
+        if any(_key(v) not in self._owner for v in variables) and not self._plans:
+            # Built by its first step (subclassed model): map the layers now.
+            self._make_state()
         pairs = [
             (index, self._owner[_key(variable)])
             for index, (variable, grad) in enumerate(zip(variables, grads))
@@ -275,6 +376,7 @@ class _Plan:
         self.num_layers = max(1, len(telemetry.layers))
         sizes = [int(np.prod(variables[i].shape)) for i in positions]
         self.total = int(sum(sizes))
+        self.count = len(positions)
         self.segment_ids = np.repeat(np.arange(len(positions), dtype=np.int32), sizes)
         self.layer_of_variable = np.asarray(layer_of_variable, dtype=np.int32)
         layer_sizes = np.bincount(self.layer_of_variable, weights=sizes, minlength=self.num_layers)
@@ -326,8 +428,8 @@ class _Plan:
             # Local gradients are partial sums; the norm of interest is that of the global gradient.
             flat = replica.all_reduce(tf.distribute.ReduceOp.SUM, flat)
         segment_ids = tf.constant(self.segment_ids)
-        squares = self._per_layer(tf.math.segment_sum(tf.square(flat), segment_ids))
-        zeros = self._per_layer(tf.math.segment_sum(tf.cast(tf.equal(flat, 0.0), tf.float32), segment_ids))
+        squares = self._per_layer(tf.math.unsorted_segment_sum(tf.square(flat), segment_ids, self.count))
+        zeros = self._per_layer(tf.math.unsorted_segment_sum(tf.cast(tf.equal(flat, 0.0), tf.float32), segment_ids, self.count))
         present = tf.constant(self.present)
         # A step whose squared norm is not finite had a non-finite (or float32-overflowing) entry.
         nonfinite = tf.cast(tf.logical_not(tf.math.is_finite(squares)), tf.float32) * present
@@ -354,13 +456,14 @@ class _Plan:
         state.assign(new_state)
         if telemetry.every != 1:
             telemetry._force.assign(tf.maximum(telemetry._force.value() - 1.0, 0.0))
+        telemetry._capture()
         return self._flat(variables)
 
     def _measure_update(self, variables, before):
         state = self.telemetry._state
         segment_ids = tf.constant(self.segment_ids)
-        change = self._per_layer(tf.math.segment_sum(tf.square(self._flat(variables) - before), segment_ids))
-        size = self._per_layer(tf.math.segment_sum(tf.square(before), segment_ids))
+        change = self._per_layer(tf.math.unsorted_segment_sum(tf.square(self._flat(variables) - before), segment_ids, self.count))
+        size = self._per_layer(tf.math.unsorted_segment_sum(tf.square(before), segment_ids, self.count))
         present = tf.constant(self.present)
         ratio = tf.where(size > 0, tf.sqrt(change) / tf.sqrt(tf.maximum(size, 1e-30)), 0.0) * present
         rows = [tf.zeros_like(present)] * _ROWS

@@ -1,17 +1,197 @@
-"""`ActivationMonitor` (work in progress: full implementation follows)."""
+"""`ActivationMonitor`: dead and saturated units per layer, from a small fixed probe batch.
+
+Example:
+
+>>> monitor = ActivationMonitor()
+>>> model.fit(x, y, epochs=5, callbacks=[monitor])          # doctest: +SKIP
+>>> monitor.history["dead_frac/dense"]                      # doctest: +SKIP
+[0.03, 0.03, 0.06, 0.06, 0.06]
+"""
+
+import math
+
+import numpy as np
+import tensorflow as tf
 
 import keras
+
+from callbacks._telemetry import shared_telemetry
+from diagnostics import activations
 
 
 @keras.saving.register_keras_serializable(package="callbacks")
 class ActivationMonitor(keras.callbacks.Callback):
-    def __init__(self, verbose=0):
-        super().__init__()
-        self.verbose = verbose
-        self.findings = []
+    """Measures, at every epoch end, the share of dead and of saturated units in every layer with a
+    ReLU-family or sigmoid-family activation (activation layers and layers with a built-in
+    activation, in nested models too), on a small fixed probe batch; diagnoses `dead_relu` and
+    `saturation` with `diagnostics.activations`.
 
-    def on_train_begin(self, logs=None):
+    Logs `dead_frac/<layer>` (ReLU, ReLU6) and `saturated_frac/<layer>` (sigmoid, hard sigmoid,
+    tanh, softsign) from epoch 0 (NaN until the probe batch is known).
+
+    Args:
+        probe_data: inputs to probe with (array or tensor; the first `probe_size` rows are used).
+            Default: the first `probe_size` inputs of the first training batch, captured inside
+            the training step (models with a single input; outside multi-replica strategies).
+        probe_size: number of probe samples.
+        log_layers: put the per-layer values into `logs` (False keeps a progress bar short).
+        verbose: 0 silent, 1 prints each new finding when it first appears.
+
+    Attributes:
+        findings: list of `diagnostics.Finding`, updated at every epoch end.
+        history: `{key: [value per epoch]}` of the per-layer fractions.
+        layers: `{layer name: activation name}` of the probed layers.
+    """
+
+    def __init__(self, probe_data=None, probe_size=64, log_layers=True, verbose=0):
+        super().__init__()
+        if isinstance(probe_size, bool) or not isinstance(probe_size, int) or probe_size < 1:
+            raise ValueError(f"`probe_size` must be a positive integer. Received: probe_size={probe_size!r}")
+        if not isinstance(log_layers, bool):
+            raise TypeError(f"`log_layers` must be a bool. Received: log_layers={log_layers!r}")
+        self.probe_data = probe_data
+        self.probe_size = probe_size
+        self.log_layers = log_layers
+        self.verbose = int(verbose)
+        self._telemetry = None
+        self._reset()
+
+    def _reset(self):
         self.findings = []
+        self.history = {}
+        self.layers = {}
+        self._probed = []
+        self._forward = None
+        self._probe = None
+        self._epochs = 0
+        self._announced = set()
 
     def get_config(self):
-        return {"verbose": self.verbose}
+        return {"probe_data": None, "probe_size": self.probe_size, "log_layers": self.log_layers,
+                "verbose": self.verbose}
+
+    def on_train_begin(self, logs=None):
+        self._reset()
+        self._probed = _activation_layers(self.model)
+        self.layers = {name: activation for name, _, activation in self._probed}
+        if self.probe_data is not None:
+            self._probe = _first_rows(self.probe_data, self.probe_size)
+        elif self._probed:
+            self._telemetry = shared_telemetry(self.model)
+            self._telemetry.attach()
+            self._telemetry.request_probe(self.probe_size)
+
+    def on_epoch_end(self, epoch, logs=None):
+        values = {}
+        for name, _, activation in self._probed:
+            signal = "dead_frac" if activations.activation_family(activation) == "dead" else "saturated_frac"
+            values[f"{signal}/{name}"] = math.nan
+        probe = self._probe if self._probe is not None else self._captured_probe()
+        if probe is not None and self._probed:
+            outputs = self._run(probe)
+            for (name, _, activation), output in zip(self._probed, outputs):
+                dead, saturated = activations.unit_health(activation, output)
+                if dead is not None:
+                    values[f"dead_frac/{name}"] = float(np.mean(dead))
+                if saturated is not None:
+                    values[f"saturated_frac/{name}"] = float(np.mean(saturated))
+        for key, value in values.items():
+            self.history.setdefault(key, [math.nan] * self._epochs).append(value)
+        self._epochs += 1
+        if logs is not None and self.log_layers:
+            logs.update(values)
+        self.findings = activations.detect_activation_problems(self.history)
+        if self.verbose:
+            for finding in self.findings:
+                if (finding.kind, finding.layer) not in self._announced:
+                    self._announced.add((finding.kind, finding.layer))
+                    print(f"ActivationMonitor: {finding}")
+
+    def on_train_end(self, logs=None):
+        if self._telemetry is not None:
+            self._telemetry.detach()
+            self._telemetry = None
+        self._forward = None
+
+    @property
+    def extras(self):
+        return {"activations": dict(self.layers)}
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _captured_probe(self):
+        if self._telemetry is None:
+            return None
+        probe = self._telemetry.probe()
+        if probe is not None:
+            self._probe = probe  # fixed from now on
+        return probe
+
+    def _run(self, probe):
+        """Outputs of the probed layers on the probe batch (one compiled forward pass)."""
+        if self._forward is None:
+            self._forward = tf.function(self._hooked_forward)
+        outputs = self._forward(tf.convert_to_tensor(probe))
+        return [keras.ops.convert_to_numpy(output) for output in outputs]
+
+    def _hooked_forward(self, x):
+        recorded = {}
+        layers = [layer for _, layer, _ in self._probed]
+        for layer in layers:
+            layer.__dict__["call"] = _recording_call(layer, recorded)
+        try:
+            self.model(x, training=False)
+        finally:
+            for layer in layers:
+                layer.__dict__.pop("call", None)
+        return [recorded.get(id(layer), tf.fill([1, 1], math.nan)) for layer in layers]
+
+
+def _recording_call(layer, recorded):
+    original = type(layer).call.__get__(layer)
+
+    def call(*args, **kwargs):
+        output = original(*args, **kwargs)
+        if tf.is_tensor(output) or isinstance(output, keras.KerasTensor):
+            recorded.setdefault(id(layer), output)
+        return output
+
+    return call
+
+
+def _activation_name(layer):
+    """Name of the activation a layer applies last, or None."""
+    if isinstance(layer, keras.layers.ReLU):
+        slope = float(getattr(layer, "negative_slope", 0.0) or 0.0)
+        return "relu" if slope == 0.0 else None
+    function = getattr(layer, "activation", None)
+    if not callable(function):
+        return None
+    name = getattr(function, "__name__", None)
+    return name if activations.activation_family(name) else None
+
+
+def _activation_layers(model):
+    """`[(unique name, layer, activation name)]` for layers whose output can die or saturate."""
+    found, names = [], set()
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        if isinstance(layer, keras.Model):
+            continue
+        activation = _activation_name(layer)
+        if activation is None:
+            continue
+        name, suffix = layer.name, 1
+        while name in names:
+            name, suffix = f"{layer.name}_{suffix}", suffix + 1
+        names.add(name)
+        found.append((name, layer, activation))
+    return found
+
+
+def _first_rows(data, size):
+    if isinstance(data, (list, tuple, dict)):
+        raise TypeError(
+            "`probe_data` must be one array or tensor (models with one input). "
+            f"Received: probe_data of type {type(data).__name__}"
+        )
+    return np.asarray(keras.ops.convert_to_numpy(data))[:size]

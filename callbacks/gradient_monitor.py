@@ -13,7 +13,7 @@ import math
 
 import keras
 
-from callbacks._telemetry import GradientTelemetry
+from callbacks._telemetry import shared_telemetry
 from diagnostics import gradients
 
 LOGGED_SIGNALS = ("grad_norm", "weight_norm", "update_ratio", "grad_zero_frac", "nonfinite", "grad_max", "grad_first")
@@ -83,7 +83,7 @@ class GradientMonitor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._reset()
-        self._telemetry = GradientTelemetry(self.model, every=self.every)
+        self._telemetry = shared_telemetry(self.model, every=self.every)
         self._telemetry.attach()
         self.layers = list(self._telemetry.layers)
 
@@ -103,6 +103,7 @@ class GradientMonitor(keras.callbacks.Callback):
         if self._telemetry is None:
             return
         values = self._telemetry.read(reset=True)
+        self.layers = list(self._telemetry.layers)  # a subclassed model is built by its first step
         epoch_values = {}
         for signal in LOGGED_SIGNALS:
             for layer in self.layers:

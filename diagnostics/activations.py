@@ -1,0 +1,169 @@
+"""Activation health: which units are dead or saturated, and the detectors over its series.
+
+`unit_health` classifies the units of one layer from its outputs on a probe batch. The detectors
+are pure functions of a history dict with keys `dead_frac/<layer>` (fraction of dead ReLU-family
+units) and `saturated_frac/<layer>` (fraction of saturated sigmoid/tanh/softsign units), one value
+per epoch, as `callbacks.ActivationMonitor` logs them.
+
+Example:
+
+>>> import numpy as np
+>>> dead, saturated = unit_health("relu", np.array([[0.0, 1.0], [0.0, 2.0]]))
+>>> dead.tolist(), saturated
+([True, False], None)
+>>> history = {"dead_frac/dense": [0.9, 0.95, 0.95], "dead_frac/dense_1": [0.0, 0.0, 0.0]}
+>>> [(f.kind, f.layer) for f in detect_dead_relu(history)]
+[('dead_relu', 'dense')]
+"""
+
+import numpy as np
+
+from diagnostics._series import first_sustained, layer_matrix, layer_names
+from diagnostics.findings import Finding
+from diagnostics.gradients import SUSTAIN_EPOCHS
+
+# Activations whose units can die: they output exactly zero on a whole half-line.
+DEAD_CAPABLE = ("relu", "relu6")
+# Activations with flat asymptotes, and the output level beyond which a unit counts as saturated:
+# there the derivative is below ~2-4% of its maximum, so almost no gradient passes.
+SATURATION_LEVELS = {
+    "sigmoid": (0.01, 0.99),
+    "hard_sigmoid": (0.0, 1.0),
+    "tanh": (-0.99, 0.99),
+    "softsign": (-0.9, 0.9),
+}
+# A unit is saturated when it sits beyond those levels for this share of probe samples (and
+# positions, for convolutions): occasional saturation on some inputs is normal.
+SATURATED_SAMPLE_SHARE = 0.9
+# A layer is unhealthy when at least half its units are dead (or saturated): a sparse but healthy
+# ReLU layer has a few units silent on a small probe batch by chance, rarely half of them.
+DEAD_FRACTION = 0.5
+SATURATED_FRACTION = 0.5
+
+DEAD_RELU_ADVICE = [
+    "Lower the learning rate: large updates push units into the region where they never fire.",
+    "Use LeakyReLU, ELU or GELU, which pass a gradient for negative inputs.",
+    "Initialize biases at zero (or slightly positive) and weights with He initialization.",
+    "Add batch normalization before the activation to keep pre-activations centred.",
+]
+
+SATURATION_ADVICE = [
+    "Use ReLU-family activations in hidden layers; keep sigmoid/tanh for outputs and gates.",
+    "Use Glorot (Xavier) initialization for sigmoid/tanh layers, and standardize the inputs.",
+    "Add batch normalization before the activation to keep pre-activations near zero.",
+    "Lower the learning rate: large weights drive units into saturation.",
+]
+
+
+def activation_family(name):
+    """`"dead"` for ReLU-like activations, `"saturating"` for sigmoid-like ones, else None."""
+    if name in DEAD_CAPABLE:
+        return "dead"
+    if name in SATURATION_LEVELS:
+        return "saturating"
+    return None
+
+
+def unit_health(activation, outputs):
+    """Classifies the units (last axis) of one layer from its outputs on a probe batch.
+
+    Args:
+        activation: name of the layer's activation (`"relu"`, `"sigmoid"`, `"tanh"`, ...).
+        outputs: array `(samples, ..., units)`.
+
+    Returns:
+        `(dead, saturated)`: boolean arrays over units, or None where the activation cannot
+        die or saturate. A unit is dead if it outputs exactly zero for every sample and
+        position; saturated if it is beyond the activation's saturation level for at least
+        `SATURATED_SAMPLE_SHARE` of them.
+    """
+    outputs = np.asarray(outputs, dtype=np.float32)
+    flat = outputs.reshape(-1, outputs.shape[-1]) if outputs.ndim > 1 else outputs.reshape(-1, 1)
+    dead = saturated = None
+    family = activation_family(activation)
+    if family == "dead":
+        dead = np.all(flat == 0.0, axis=0)
+    elif family == "saturating":
+        low, high = SATURATION_LEVELS[activation]
+        beyond = (flat <= low) | (flat >= high)
+        saturated = beyond.mean(axis=0) >= SATURATED_SAMPLE_SHARE
+    return dead, saturated
+
+
+def _detect(history, signal, threshold, kind, layers, describe, advice):
+    layers = list(layers) if layers is not None else layer_names(history, signal)
+    if not layers:
+        return []
+    values = layer_matrix(history, signal, layers)
+    candidates = []
+    for index, layer in enumerate(layers):
+        bad = np.nan_to_num(values[:, index], nan=0.0) >= threshold
+        epoch = first_sustained(bad, SUSTAIN_EPOCHS)
+        if epoch is not None:
+            candidates.append((epoch, index))
+    if not candidates:
+        return []
+    epoch, index = min(candidates)
+    affected = [layers[i] for _, i in sorted(candidates, key=lambda c: c[1])]
+    fraction = float(values[epoch, index])
+    evidence = {
+        signal: fraction,
+        "threshold": threshold,
+        "last_value": float(values[-1, index]),
+        "layers_affected": len(affected),
+        "layers_total": len(layers),
+    }
+    return [
+        Finding(
+            kind=kind,
+            severity="error" if fraction >= 0.9 else "warning",
+            epoch=int(epoch),
+            layer=layers[index],
+            message=describe(layers[index], epoch, fraction, affected),
+            evidence=evidence,
+            advice=list(advice),
+        )
+    ]
+
+
+def detect_dead_relu(history, layers=None):
+    """Dead ReLU units: at least `DEAD_FRACTION` of a layer's units output zero for every probe
+    sample, for `SUSTAIN_EPOCHS` epochs. Names the first such layer from the input side.
+
+    Returns:
+        list with at most one `Finding` of kind `dead_relu`.
+    """
+
+    def describe(layer, epoch, fraction, affected):
+        others = f" ({len(affected)} layers affected: {', '.join(affected)})" if len(affected) > 1 else ""
+        return (
+            f"{fraction:.0%} of the units of layer '{layer}' are dead from epoch {epoch}: they output zero "
+            f"for every probe sample, so they pass no gradient and cannot recover{others}."
+        )
+
+    return _detect(history, "dead_frac", DEAD_FRACTION, "dead_relu", layers, describe, DEAD_RELU_ADVICE)
+
+
+def detect_saturation(history, layers=None):
+    """Saturated units: at least `SATURATED_FRACTION` of a layer's sigmoid/tanh/softsign units sit
+    near an asymptote for almost every probe sample, for `SUSTAIN_EPOCHS` epochs.
+
+    Returns:
+        list with at most one `Finding` of kind `saturation`.
+    """
+
+    def describe(layer, epoch, fraction, affected):
+        others = f" ({len(affected)} layers affected: {', '.join(affected)})" if len(affected) > 1 else ""
+        return (
+            f"{fraction:.0%} of the units of layer '{layer}' are saturated from epoch {epoch}: they sit "
+            f"near an asymptote of their activation, where its derivative is almost zero{others}."
+        )
+
+    return _detect(
+        history, "saturated_frac", SATURATED_FRACTION, "saturation", layers, describe, SATURATION_ADVICE
+    )
+
+
+def detect_activation_problems(history, layers=None):
+    """Runs `detect_dead_relu` and `detect_saturation`."""
+    return detect_dead_relu(history, layers) + detect_saturation(history, layers)
