@@ -1,0 +1,79 @@
+"""AdaBelief (Zhuang et al. 2020, "AdaBelief Optimizer: Adapting Stepsizes by the Belief in
+Observed Gradients")."""
+
+import keras
+from keras import ops
+
+from zoo._validation import check_float
+from zoo.optimizers._base import ZooOptimizer, check_decay_rate
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class AdaBelief(ZooOptimizer):
+    """Adam whose second moment tracks how far the gradient strays from its own running mean.
+
+    A large step where the gradient agrees with its prediction `m` (the "belief"), a small one
+    where it does not:
+
+        m = beta_1 m + (1 - beta_1) g
+        s = beta_2 s + (1 - beta_2) (g - m)^2 + epsilon
+        w -= lr * (m / (1 - beta_1^t)) / (sqrt(s / (1 - beta_2^t)) + epsilon)
+
+    (Algorithm 2 of the paper.)
+
+    Args:
+        learning_rate: float >= 0, schedule or callable. Defaults to 0.001.
+        beta_1: in [0, 1). Defaults to 0.9.
+        beta_2: in [0, 1). Defaults to 0.999.
+        epsilon: > 0, added inside `s` and to its root. Defaults to 1e-16 (the paper's).
+        gradient_centralization: centralise the gradients of kernels first. Defaults to False.
+        **kwargs: the base optimizer arguments (`weight_decay`, `clipnorm`, `use_ema`, ...).
+
+    Example:
+
+    >>> model.compile(optimizer=zoo.optimizers.AdaBelief(1e-3), loss="mse")   # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-16,
+        gradient_centralization=False,
+        name="adabelief",
+        **kwargs,
+    ):
+        super().__init__(learning_rate, gradient_centralization, name=name, **kwargs)
+        self.beta_1 = check_decay_rate("beta_1", beta_1)
+        self.beta_2 = check_decay_rate("beta_2", beta_2)
+        self.epsilon = check_float("epsilon", epsilon, minimum=0.0, min_inclusive=False)
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self._momentums, self._beliefs = self.add_optimizer_variables(
+            var_list, ["momentum", "belief"]
+        )
+
+    def update_step(self, gradient, variable, learning_rate):
+        gradient = self.prepare_gradient(gradient, variable)
+        dtype = variable.dtype
+        lr = ops.cast(learning_rate, dtype)
+        step = ops.cast(self.iterations + 1, dtype)
+        beta_1_power = ops.power(ops.cast(self.beta_1, dtype), step)
+        beta_2_power = ops.power(ops.cast(self.beta_2, dtype), step)
+        index = self._get_variable_index(variable)
+        m, s = self._momentums[index], self._beliefs[index]
+        self.assign_add(m, (gradient - m) * (1.0 - self.beta_1))
+        surprise = ops.square(gradient - m)
+        self.assign(s, self.beta_2 * s + (1.0 - self.beta_2) * surprise + self.epsilon)
+        m_hat = m / (1.0 - beta_1_power)
+        s_hat = s / (1.0 - beta_2_power)
+        self.assign_sub(variable, lr * m_hat / (ops.sqrt(s_hat) + self.epsilon))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+        return config

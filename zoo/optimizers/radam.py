@@ -1,0 +1,104 @@
+"""RAdam: Adam with its warm-up built in (Liu et al. 2020, "On the Variance of the Adaptive
+Learning Rate and Beyond")."""
+
+import keras
+from keras import ops
+
+from zoo._validation import check_float
+from zoo.optimizers._base import ZooOptimizer, check_decay_rate
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class RAdam(ZooOptimizer):
+    """Rectified Adam.
+
+    In its first steps Adam divides by a second-moment estimate made from a handful of squared
+    gradients, whose variance is large: the source of the instability that a learning-rate
+    warm-up cures. RAdam computes the length of the approximated simple moving average,
+
+        rho_inf = 2 / (1 - beta_2) - 1,   rho_t = rho_inf - 2 t beta_2^t / (1 - beta_2^t),
+
+    and while `rho_t <= rectification_threshold` takes a plain momentum step `lr * m_hat`.
+    Afterwards it takes Adam's step scaled by the rectification term
+
+        r_t = sqrt((rho_t - 4)(rho_t - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho_t)),
+        w -= lr * r_t * m_hat * sqrt(1 - beta_2^t) / (sqrt(v) + epsilon).
+
+    Args:
+        learning_rate: float >= 0, schedule or callable. Defaults to 0.001.
+        beta_1: decay of the first moment, in [0, 1). Defaults to 0.9.
+        beta_2: decay of the second moment, in [0, 1). Defaults to 0.999.
+        epsilon: added to `sqrt(v)`, > 0. Defaults to 1e-7.
+        rectification_threshold: `rho_t` above which the adaptive step is used; the paper
+            requires > 4 (where `r_t` is defined); its reference code uses 5. Defaults to 5.
+        gradient_centralization: centralise the gradients of kernels first. Defaults to False.
+        **kwargs: the base optimizer arguments (`weight_decay`, `clipnorm`, `use_ema`, ...).
+
+    Example:
+
+    >>> model.compile(optimizer=zoo.optimizers.RAdam(1e-3), loss="mse")   # doctest: +SKIP
+    >>> model.compile(optimizer="zoo>RAdam", loss="mse")                  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        rectification_threshold=5.0,
+        gradient_centralization=False,
+        name="radam",
+        **kwargs,
+    ):
+        super().__init__(learning_rate, gradient_centralization, name=name, **kwargs)
+        self.beta_1 = check_decay_rate("beta_1", beta_1)
+        self.beta_2 = check_decay_rate("beta_2", beta_2)
+        self.epsilon = check_float("epsilon", epsilon, minimum=0.0, min_inclusive=False)
+        self.rectification_threshold = check_float(
+            "rectification_threshold", rectification_threshold, minimum=4.0
+        )
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self._momentums, self._velocities = self.add_optimizer_variables(
+            var_list, ["momentum", "velocity"]
+        )
+
+    def update_step(self, gradient, variable, learning_rate):
+        gradient = self.prepare_gradient(gradient, variable)
+        dtype = variable.dtype
+        lr = ops.cast(learning_rate, dtype)
+        step = ops.cast(self.iterations + 1, dtype)
+        beta_1_power = ops.power(ops.cast(self.beta_1, dtype), step)
+        beta_2_power = ops.power(ops.cast(self.beta_2, dtype), step)
+        index = self._get_variable_index(variable)
+        m, v = self._momentums[index], self._velocities[index]
+
+        self.assign_add(m, (gradient - m) * (1.0 - self.beta_1))
+        self.assign_add(v, (ops.square(gradient) - v) * (1.0 - self.beta_2))
+        m_hat = m / (1.0 - beta_1_power)
+
+        rho_inf = 2.0 / (1.0 - self.beta_2) - 1.0
+        rho_t = rho_inf - 2.0 * step * beta_2_power / (1.0 - beta_2_power)
+        rectified = rho_t > self.rectification_threshold
+        # Guarded so that the unused branch never takes the square root of a negative number.
+        rho_safe = ops.where(rectified, rho_t, ops.cast(self.rectification_threshold + 1.0, dtype))
+        r_t = ops.sqrt(
+            (rho_safe - 4.0) * (rho_safe - 2.0) * rho_inf
+            / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_safe)
+        )
+        adaptive = r_t * m_hat * ops.sqrt(1.0 - beta_2_power) / (ops.sqrt(v) + self.epsilon)
+        self.assign_sub(variable, lr * ops.where(rectified, adaptive, m_hat))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
+            rectification_threshold=self.rectification_threshold,
+        )
+        return config
