@@ -88,8 +88,10 @@ class ActivationMonitor(keras.callbacks.Callback):
             values[f"{signal}/{name}"] = math.nan
         probe = self._probe if self._probe is not None else self._captured_probe()
         if probe is not None and self._probed:
-            outputs = self._run(probe)
-            for (name, _, activation), output in zip(self._probed, outputs):
+            *outputs, model_output = self._run(probe)
+            healthy = np.all(np.isfinite(model_output))
+            # A network with non-finite outputs is broken (non_finite says so); its units say nothing.
+            for (name, _, activation), output in zip(self._probed, outputs if healthy else []):
                 dead, saturated = activations.unit_health(activation, output)
                 if dead is not None:
                     values[f"dead_frac/{name}"] = float(np.mean(dead))
@@ -140,11 +142,13 @@ class ActivationMonitor(keras.callbacks.Callback):
         for layer in layers:
             layer.__dict__["call"] = _recording_call(layer, recorded)
         try:
-            self.model(x, training=False)
+            output = self.model(x, training=False)
         finally:
             for layer in layers:
                 layer.__dict__.pop("call", None)
-        return [recorded.get(id(layer), tf.fill([1, 1], math.nan)) for layer in layers]
+        outputs = [recorded.get(id(layer), tf.fill([1, 1], math.nan)) for layer in layers]
+        first_output = keras.tree.flatten(output)[0]
+        return outputs + [tf.cast(first_output, tf.float32)]
 
 
 def _recording_call(layer, recorded):

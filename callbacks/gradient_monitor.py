@@ -117,6 +117,8 @@ class GradientMonitor(keras.callbacks.Callback):
         self._diagnose()
         if self.stop_on_nonfinite and any(f.kind == "non_finite" for f in self.findings):
             self.model.stop_training = True
+            if self.stopped_at is None:
+                self.stopped_at = {"epoch": int(epoch), "batch": None, "loss": _to_float((logs or {}).get("loss"))}
 
     @property
     def extras(self):

@@ -301,9 +301,10 @@ def detect_non_finite(history, layers=None, first_nonfinite_step=None):
     """Non-finite values: a NaN or inf gradient, or a non-finite training loss.
 
     The finding names where the first NaN came from. If only some layers got a non-finite
-    gradient at the first bad step, it arose in the backward pass at the one of them nearest the
-    output. If every layer got one at once, it came from the forward pass, the loss or the data
-    (`layer` is None).
+    gradient at the first bad step, it arose at the one of them nearest the output (in its
+    backward pass, or in its inputs: a NaN in the data shows in the first layer only, since ReLU
+    maps NaN to 0). If every layer got one at once, it came from the forward pass, the loss or the
+    data (`layer` is None).
 
     Args:
         history: `{key: [value per epoch]}`.
@@ -336,8 +337,9 @@ def detect_non_finite(history, layers=None, first_nonfinite_step=None):
     if bad and len(bad) < len(layers):
         origin = layers[max(bad)]
         where = (
-            f"It first appeared in the backward pass at layer '{origin}': it and the "
-            f"{len(bad) - 1} layer(s) below it got non-finite gradients while the layers above did not."
+            f"It first appeared in the gradient of layer '{origin}' (and {len(bad) - 1} layer(s) below it) "
+            "while the layers above stayed finite: it arose in that layer's backward pass or in its inputs"
+            + (" (for the first layer: the data, check it for NaN)." if max(bad) == 0 else ".")
         )
     else:
         origin = None

@@ -139,7 +139,7 @@ def test_frozen_layers_are_excluded():
     assert "grad_norm/hidden" not in history.history
 
 
-@pytest.mark.parametrize("jit_compile", [False, True])
+@pytest.mark.parametrize("jit_compile", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_steps_per_execution_and_jit_compile(jit_compile):
     x, y = _data(n=96)
     model = _compile(_mlp(), steps_per_execution=3, jit_compile=jit_compile)
@@ -227,6 +227,7 @@ def test_custom_train_step_with_two_optimizers_measures_both():
     assert "apply" not in model.d_optimizer.__dict__ and "apply" not in model.g_optimizer.__dict__
 
 
+@pytest.mark.slow
 def test_mixed_precision_measures_unscaled_gradients():
     x, y = _data()
     keras.mixed_precision.set_global_policy("mixed_float16")
@@ -242,6 +243,7 @@ def test_mixed_precision_measures_unscaled_gradients():
     assert np.isfinite(norm) and 1e-4 < norm < 1e2
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_measures_the_global_gradient(mirrored_strategy):
     x, y = _data()
     with mirrored_strategy.scope():

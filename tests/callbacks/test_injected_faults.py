@@ -1,0 +1,140 @@
+"""Injected faults give exactly the expected findings; healthy runs give none.
+
+Each test trains a tiny network on the digits dataset (offline, scikit-learn) with one classic
+fault and checks the kinds of the findings, where they are localized and when they start.
+"""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+import keras
+from callbacks import ActivationMonitor, GradientMonitor, TrainingDiagnostics
+
+L = keras.layers
+
+
+@pytest.fixture(scope="module")
+def digits():
+    x, y = load_digits(return_X_y=True)
+    return (x[:640] / 16.0).astype("float32"), y[:640]
+
+
+def _mlp(depth, activation, kernel_initializer="glorot_uniform", bias=0.0, batch_norm=False, width=32):
+    layers = [keras.Input((64,))]
+    for index in range(depth):
+        layers.append(
+            L.Dense(
+                width,
+                activation=None if batch_norm else activation,
+                kernel_initializer=kernel_initializer,
+                bias_initializer=keras.initializers.Constant(bias),
+                name=f"hidden_{index}",
+            )
+        )
+        if batch_norm:
+            layers += [L.BatchNormalization(name=f"bn_{index}"), L.Activation(activation, name=f"act_{index}")]
+    layers.append(L.Dense(10, kernel_initializer=kernel_initializer, name="output"))
+    return keras.Sequential(layers)
+
+
+def _train(model, x, y, optimizer, epochs=4):
+    model.compile(optimizer, keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    diagnostics = TrainingDiagnostics(verbose=0)
+    model.fit(x, y, batch_size=32, epochs=epochs, verbose=0, callbacks=[diagnostics])
+    return diagnostics
+
+
+def _kinds(diagnostics):
+    return sorted({finding.kind for finding in diagnostics.findings})
+
+
+def _position(layer, depth):
+    return int(layer.split("_")[-1]) if layer.startswith("hidden_") else depth
+
+
+def test_deep_sigmoid_mlp_gives_vanishing_gradient_and_saturation_at_early_layers(digits):
+    depth = 12
+    model = _mlp(depth, "sigmoid", keras.initializers.RandomNormal(stddev=2.0))
+    diagnostics = _train(model, *digits, keras.optimizers.SGD(0.1))
+    assert _kinds(diagnostics) == ["saturation", "vanishing_gradient"]
+    vanishing = next(f for f in diagnostics.findings if f.kind == "vanishing_gradient")
+    assert _position(vanishing.layer, depth) < depth // 2
+    assert vanishing.epoch == 0
+    assert vanishing.evidence["ratio"] < 1e-3
+    assert any("ReLU" in advice for advice in vanishing.advice)
+    saturation = next(f for f in diagnostics.findings if f.kind == "saturation")
+    assert saturation.layer.startswith("hidden_")
+
+
+def test_large_init_and_high_learning_rate_give_exploding_gradient(digits):
+    model = _mlp(8, "relu", keras.initializers.RandomNormal(stddev=0.5))
+    diagnostics = _train(model, *digits, keras.optimizers.SGD(0.05), epochs=2)
+    kinds = _kinds(diagnostics)
+    assert "exploding_gradient" in kinds
+    # The blow-up ends in NaN; nothing else may be reported.
+    assert set(kinds) <= {"exploding_gradient", "non_finite"}
+    exploding = next(f for f in diagnostics.findings if f.kind == "exploding_gradient")
+    assert exploding.evidence["factor"] >= 100
+    assert any("clip" in advice.lower() for advice in exploding.advice)
+
+
+def test_strongly_negative_bias_gives_dead_relu(digits):
+    model = _mlp(4, "relu", "he_normal", bias=-5.0)
+    diagnostics = _train(model, *digits, keras.optimizers.Adam(1e-3), epochs=3)
+    assert _kinds(diagnostics) == ["dead_relu"]
+    dead = diagnostics.findings[0]
+    assert dead.layer == "hidden_0" and dead.epoch == 0
+    assert dead.evidence["dead_frac"] == 1.0
+
+
+def test_injected_nan_gives_non_finite_and_can_stop_training(digits):
+    x, y = digits
+    x = x.copy()
+    x[100, 5] = np.nan
+    model = _mlp(3, "relu", "he_normal")
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    monitor = GradientMonitor(stop_on_nonfinite=True, every=1)
+    history = model.fit(x, y, batch_size=32, epochs=3, verbose=0, shuffle=False, callbacks=[monitor])
+    assert [f.kind for f in monitor.findings] == ["non_finite"]
+    finding = monitor.findings[0]
+    assert finding.epoch == 0
+    # ReLU maps NaN to 0, so only the first layer's gradient (inputs x delta) is non-finite.
+    assert finding.layer == "hidden_0"
+    assert "data" in finding.message
+    assert monitor.first_nonfinite_step == {"hidden_0": 3}  # the batch holding sample 100
+    # The loss stays finite (the NaN weights are zeroed by ReLU): only the gradients tell.
+    assert np.isfinite(history.history["loss"][0])
+    assert len(history.history["loss"]) == 1 and monitor.stopped_at["epoch"] == 0
+
+
+def test_healthy_relu_he_batchnorm_mlp_gives_no_findings(digits):
+    model = _mlp(6, "relu", "he_normal", batch_norm=True)
+    diagnostics = _train(model, *digits, keras.optimizers.Adam(1e-3), epochs=3)
+    assert diagnostics.findings == []
+
+
+@pytest.mark.slow
+def test_healthy_small_cnn_gives_no_findings(digits):
+    x, y = digits
+    model = keras.Sequential([
+        keras.Input((8, 8, 1)),
+        L.Conv2D(16, 3, padding="same", activation="relu"),
+        L.Conv2D(16, 3, padding="same", activation="relu"),
+        L.MaxPooling2D(),
+        L.Conv2D(32, 3, padding="same", activation="relu"),
+        L.GlobalAveragePooling2D(),
+        L.Dense(10),
+    ])
+    diagnostics = _train(model, x.reshape(-1, 8, 8, 1), y, keras.optimizers.Adam(1e-3))
+    assert diagnostics.findings == []
+    assert any(key.startswith("dead_frac/conv2d") for key in diagnostics.history)
+
+
+def test_findings_of_the_monitors_are_combined_without_duplicates(digits):
+    x, y = digits
+    model = _mlp(4, "relu", "he_normal", bias=-5.0)
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    diagnostics = TrainingDiagnostics(monitors=[GradientMonitor, ActivationMonitor, ActivationMonitor()], verbose=0)
+    model.fit(x, y, epochs=2, verbose=0, callbacks=[diagnostics])
+    assert [f.kind for f in diagnostics.findings] == ["dead_relu"]
