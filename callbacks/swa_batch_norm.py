@@ -1,0 +1,37 @@
+"""Recomputes batch-norm statistics after stochastic weight averaging swaps the averages in."""
+
+import keras
+
+from zoo._validation import check_int
+from zoo.optimizers.swa import update_batch_norm_statistics
+
+
+@keras.saving.register_keras_serializable(package="callbacks")
+class SWABatchNormUpdate(keras.callbacks.Callback):
+    """At the end of `fit`, after `zoo.optimizers.SWA` has swapped in the averaged weights,
+    recomputes every BatchNormalization layer's moving statistics on `x`.
+
+    Keras finalises the optimizer (the swap) before `on_train_end`, so this sees the averages.
+
+    Args:
+        x: training inputs: an array, or a `tf.data.Dataset` of inputs or `(inputs, targets)`.
+        batch_size: batch size for arrays. Defaults to 32.
+        verbose: 1 prints a line when done. Defaults to 0.
+
+    Example:
+
+    >>> model.compile(optimizer=zoo.optimizers.SWA("sgd"), loss="mse")      # doctest: +SKIP
+    >>> model.fit(x, y, epochs=10, callbacks=[SWABatchNormUpdate(x)])       # doctest: +SKIP
+    """
+
+    def __init__(self, x, batch_size=32, verbose=0):
+        super().__init__()
+        self.x = x
+        self.batch_size = check_int("batch_size", batch_size, minimum=1)
+        self.verbose = check_int("verbose", verbose, minimum=0)
+        self.batches = 0
+
+    def on_train_end(self, logs=None):
+        self.batches = update_batch_norm_statistics(
+            self.model, self.x, batch_size=self.batch_size, verbose=self.verbose
+        )
