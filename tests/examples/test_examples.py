@@ -63,3 +63,33 @@ def test_xor_needs_a_hidden_layer(tmp_path):
     depth = outcome["depth_accuracy"]
     assert depth[2] > depth[0] + 0.2
     assert depth[4] >= depth[1]
+
+
+def test_vanishing_gradients_flagship_diagnoses_and_cures(tmp_path):
+    from examples import vanishing_gradients
+
+    outcome = _run(vanishing_gradients, tmp_path)
+    variants = outcome["variants"]
+    assert "vanishing_gradient" in variants["sigmoid"]["findings"]
+    for cured in ("relu_he", "batch_norm", "residual"):
+        assert "vanishing_gradient" not in variants[cured]["findings"], cured
+        assert variants[cured]["gradient_ratio"] > 100 * variants["sigmoid"]["gradient_ratio"]
+    assert variants["sigmoid"]["val_accuracy"] < 0.2  # stuck at chance
+    assert variants["residual"]["val_accuracy"] > variants["sigmoid"]["val_accuracy"] + 0.3
+    for variant in variants.values():  # TrainingDiagnostics wrote a report for every run
+        report_dir = os.path.dirname(variant["report"])
+        assert os.path.getsize(variant["report"]) > 0
+        assert os.path.isfile(os.path.join(report_dir, "run.json"))
+    assert os.path.getsize(outcome["summary"]) > 0
+
+
+def test_gradient_descent_variants_trade_updates_for_noise(tmp_path):
+    from examples import gradient_descent
+
+    outcome = _run(gradient_descent, tmp_path)
+    line, digits = outcome["line"], outcome["digits"]
+    assert line["batch"]["updates"] < line["mini-batch (32)"]["updates"] < line["stochastic"]["updates"]
+    assert line["stochastic"]["error"] < line["batch"]["error"]
+    assert line["batch"]["uphill_fraction"] == 0.0  # exact gradients, small steps: always downhill
+    assert line["stochastic"]["uphill_fraction"] > 0.1  # single examples often point the wrong way
+    assert digits["stochastic"]["loss"] < digits["mini-batch (32)"]["loss"] < digits["batch"]["loss"]
