@@ -30,7 +30,7 @@ class Maxout(keras.layers.Layer):
 
     Example:
 
-    >>> Maxout(pieces=3)(keras.ops.ones((2, 6))).shape
+    >>> tuple(Maxout(pieces=3)(keras.ops.ones((2, 6))).shape)
     (2, 2)
     """
 
