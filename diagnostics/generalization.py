@@ -4,7 +4,7 @@
   epochs, while the training loss keeps falling. The finding gives the onset (the first epoch
   after the best one) and the best epoch to restore.
 - `underfitting`: the training loss stays near chance level (`chance_loss`, e.g. log(K) for
-  K-class cross-entropy) or, when chance is unknown, crawls: it falls in every epoch but has
+  K-class cross-entropy; between `CHANCE_FRACTION` and `CHANCE_UPPER` times it) or, when chance is unknown, crawls: it falls in every epoch but has
   lost less than `CRAWL_TOTAL_DROP` of its first value after `UNDERFIT_MIN_EPOCHS` epochs,
   without slowing down (a converged run slows down; a too-small step size does not).
 
@@ -34,6 +34,9 @@ MIN_RISE = 0.05
 MIN_TRAIN_DROP = 0.05
 # Near chance: the best training loss is above 90% of the loss of guessing.
 CHANCE_FRACTION = 0.9
+# ... and at most 1.5x it: a loss far above guessing is a broken run (divergence, oscillation,
+# exploding gradients), which other detectors name; underfitting is learning too little.
+CHANCE_UPPER = 1.5
 # Underfitting needs this many epochs: every run starts near chance.
 UNDERFIT_MIN_EPOCHS = 3
 # Crawling (chance unknown): less than 5% lost in total ...
@@ -174,7 +177,7 @@ def detect_underfitting(history, chance=None, loss_key="loss"):
         return []
     best = float(loss.min())
     if chance is not None and math.isfinite(chance) and chance > 0:
-        if best < CHANCE_FRACTION * chance:
+        if not CHANCE_FRACTION * chance <= best <= CHANCE_UPPER * chance:
             return []
         evidence = {"best_loss": best, "chance_loss": float(chance), "ratio_to_chance": best / chance,
                     "epochs": int(loss.size)}

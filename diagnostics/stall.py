@@ -27,9 +27,12 @@ from diagnostics.findings import Finding
 
 # Epochs over which "stopped improving" is judged; 3 lets one noisy epoch not end a stall.
 STALL_WINDOW = 3
-# Less than 1% lower loss in `STALL_WINDOW` epochs is no progress; healthy runs gain far more
-# before they converge, and a converged run is told apart by its curvature, not by this.
+# Less than 1% of the run's loss scale gained in `STALL_WINDOW` epochs is no progress; healthy
+# runs gain far more before they converge, and a converged run is told apart by its curvature.
 STALL_IMPROVEMENT = 0.01
+# "While the gradient norm falls": it is no higher than `window` epochs ago and at most half its
+# peak; a loss that stops improving with an undiminished gradient is a step-size problem.
+GRAD_FALL = 0.5
 # Negative curvature of at least 10% of the largest eigenvalue is a direction of descent that
 # SGD noise and float32 HVPs do not explain (converged nets show a few percent at most).
 SADDLE_RATIO = 0.1
@@ -63,8 +66,9 @@ def stall_epochs(loss, grad_norm=None, window=STALL_WINDOW, min_improvement=STAL
     """Epochs at which a stall is first recognised, one per stall episode.
 
     At epoch `t >= window` the loss stalls when the best loss of the last `window` epochs is less
-    than `min_improvement` (relative) below the best loss before them, and the gradient norm (if
-    given) is not above its value `window` epochs earlier. An episode ends when the loss improves
+    than `min_improvement` below the best loss before them, relative to the scale of the run (the
+    first loss, or the range of losses if larger), and the gradient norm (if
+    given) is not above its value `window` epochs earlier and at most `GRAD_FALL` of its peak. An episode ends when the loss improves
     again; the next stall starts a new one.
 
     Args:
@@ -86,10 +90,15 @@ def stall_epochs(loss, grad_norm=None, window=STALL_WINDOW, min_improvement=STAL
             in_stall = False
             continue
         best_before = np.nanmin(before)
-        gain = (best_before - recent.min()) / max(abs(best_before), 1e-12)
+        seen = np.concatenate([before[np.isfinite(before)], recent])
+        # Progress is measured against the scale of the whole run (its first loss, or the range it
+        # covered), so a loss that decays geometrically towards zero does stall eventually.
+        scale = max(abs(seen[0]), seen.max() - seen.min(), 1e-12)
+        gain = (best_before - recent.min()) / scale
         falling = True
         if grad is not None and t < len(grad) and np.isfinite(grad[t]) and np.isfinite(grad[t - window]):
-            falling = grad[t] <= grad[t - window]
+            peak = np.nanmax(grad[: t + 1])
+            falling = grad[t] <= grad[t - window] and grad[t] <= GRAD_FALL * peak
         stalled = gain < min_improvement and falling
         if stalled and not in_stall:
             stalls.append(t)
@@ -231,3 +240,21 @@ def detect_stalls(history, probes=None, chance_loss=None, window=STALL_WINDOW, l
         if finding is not None:
             findings.append(finding)
     return findings
+
+
+# A step off a saddle along the negative-curvature direction v: the quadratic model predicts
+# a loss drop of |lambda_min| t^2 / 2; aim for 10% of the loss, enough to leave the saddle's
+# neighbourhood, small enough to stay where the quadratic model holds.
+ESCAPE_LOSS_FRACTION = 0.1
+# ... and never move the weights by more than 10% of their norm (plus a floor for weights near 0).
+ESCAPE_MAX_RELATIVE_STEP = 0.1
+ESCAPE_MIN_STEP = 1e-2
+
+
+def escape_step(min_eigenvalue, loss, weight_norm):
+    """Length of the step along the negative-curvature eigenvector to escape a saddle (0 if none)."""
+    if not min_eigenvalue < 0:
+        return 0.0
+    target = ESCAPE_LOSS_FRACTION * max(abs(loss), 1e-3)
+    step = math.sqrt(2.0 * target / abs(min_eigenvalue))
+    return float(min(step, max(ESCAPE_MAX_RELATIVE_STEP * weight_norm, ESCAPE_MIN_STEP)))

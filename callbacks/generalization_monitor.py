@@ -1,0 +1,139 @@
+"""`GeneralizationMonitor`: overfitting and underfitting from the train-validation gap.
+
+Example:
+
+>>> monitor = GeneralizationMonitor(monitor="val_loss", patience=3)
+>>> model.fit(x, y, validation_split=0.2, epochs=30, callbacks=[monitor])   # doctest: +SKIP
+>>> [str(f) for f in monitor.findings]                                       # doctest: +SKIP
+['[warning] overfitting from epoch 7: ... Restore the weights of epoch 6.']
+"""
+
+import logging
+import math
+
+import keras
+
+from diagnostics import generalization
+
+logger = logging.getLogger(__name__)
+
+
+@keras.saving.register_keras_serializable(package="callbacks")
+class GeneralizationMonitor(keras.callbacks.Callback):
+    """Watches the training and validation curves and diagnoses overfitting and underfitting
+    with `diagnostics.generalization`, at every epoch end.
+
+    Without validation data (no `monitor` key in the logs) it logs one warning and still judges
+    underfitting. The chance-level loss is worked out from the compiled loss and the number of
+    output units (cross-entropy losses), unless given.
+
+    Args:
+        monitor: validation metric to watch, `"val_loss"` or e.g. `"val_accuracy"`.
+        mode: `"auto"`, `"min"` or `"max"`, as in `keras.callbacks.EarlyStopping`.
+        patience: epochs without improvement on the best `monitor` value before overfitting
+            can be called.
+        min_delta: smallest change of `monitor` that counts as an improvement.
+        chance_loss: training loss of guessing; default: derived from the model when possible.
+        verbose: 0 silent, 1 prints each new finding when it first appears.
+
+    Attributes:
+        findings: list of `diagnostics.Finding`.
+        history: `{key: [value per epoch]}` of the logs.
+        best_epoch: epoch of the best `monitor` value so far (None without validation data).
+        extras: JSON-safe data for `TrainingDiagnostics` (monitor, mode, chance loss).
+    """
+
+    def __init__(self, monitor="val_loss", mode="auto", patience=generalization.PATIENCE, min_delta=0.0,
+                 chance_loss=None, verbose=0):
+        super().__init__()
+        if not isinstance(monitor, str) or not monitor:
+            raise ValueError(f"`monitor` must be a metric name. Received: monitor={monitor!r}")
+        self.mode = generalization.resolve_mode(monitor, mode) if mode in ("auto", "min", "max") else None
+        if self.mode is None:
+            raise ValueError(f"`mode` must be one of 'auto', 'min', 'max'. Received: mode={mode!r}")
+        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
+            raise ValueError(f"`patience` must be a positive integer. Received: patience={patience!r}")
+        if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or min_delta < 0:
+            raise ValueError(f"`min_delta` must be a non-negative number. Received: min_delta={min_delta!r}")
+        if chance_loss is not None and not (isinstance(chance_loss, (int, float)) and chance_loss > 0):
+            raise ValueError(f"`chance_loss` must be a positive number or None. Received: chance_loss={chance_loss!r}")
+        self.monitor = monitor
+        self._mode_arg = mode
+        self.patience = patience
+        self.min_delta = float(min_delta)
+        self.chance_loss = chance_loss
+        self.verbose = int(verbose)
+        self._reset()
+
+    def _reset(self):
+        self.findings = []
+        self.history = {}
+        self.best_epoch = None
+        self._chance = self.chance_loss
+        self._warned = False
+        self._announced = set()
+
+    def get_config(self):
+        return {"monitor": self.monitor, "mode": self._mode_arg, "patience": self.patience,
+                "min_delta": self.min_delta, "chance_loss": self.chance_loss, "verbose": self.verbose}
+
+    def on_train_begin(self, logs=None):
+        self._reset()
+        if self._chance is None:
+            self._chance = _model_chance_loss(self.model)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        epochs_so_far = len(self.history.get("loss", []))
+        for key, value in logs.items():
+            self.history.setdefault(key, [math.nan] * epochs_so_far).append(_to_float(value))
+        for series in self.history.values():
+            if len(series) < epochs_so_far + 1:
+                series.append(math.nan)
+        findings = []
+        if self.monitor in logs:
+            findings += generalization.detect_overfitting(
+                self.history, self.monitor, self.mode, self.patience, self.min_delta
+            )
+            self.best_epoch = generalization.best_epoch(
+                [v if self.mode == "min" else -v for v in self.history[self.monitor]], "min", self.min_delta
+            )
+        elif not self._warned:
+            self._warned = True
+            logger.warning(
+                "GeneralizationMonitor: `%s` is not in the logs (no validation data?); overfitting "
+                "cannot be judged, underfitting still is. Pass `validation_data` or "
+                "`validation_split` to `fit`.", self.monitor,
+            )
+        findings += generalization.detect_underfitting(self.history, self._chance)
+        self.findings = findings
+        if self.verbose:
+            for finding in findings:
+                if finding.kind not in self._announced:
+                    self._announced.add(finding.kind)
+                    print(f"GeneralizationMonitor: {finding}")
+
+    @property
+    def extras(self):
+        return {"monitor": self.monitor, "mode": self.mode, "chance_loss": self._chance,
+                "best_epoch": self.best_epoch}
+
+
+def _model_chance_loss(model):
+    """Chance-level loss from the compiled loss's name and the output units, or None."""
+    loss = getattr(model, "loss", None)
+    if isinstance(loss, (list, tuple, dict)) or loss is None:
+        return None
+    name = loss if isinstance(loss, str) else getattr(loss, "name", None) or getattr(loss, "__name__", "")
+    outputs = getattr(model, "outputs", None)
+    if not outputs or len(outputs) != 1:
+        return None
+    units = outputs[0].shape[-1]
+    return generalization.chance_loss(name, units if isinstance(units, int) else None)
+
+
+def _to_float(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan

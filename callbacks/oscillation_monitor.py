@@ -1,0 +1,107 @@
+"""`OscillationMonitor`: a loss that swings up and down, per epoch and per block of steps.
+
+Example:
+
+>>> monitor = OscillationMonitor()
+>>> model.fit(x, y, epochs=10, callbacks=[monitor])     # doctest: +SKIP
+>>> [f.kind for f in monitor.findings]                  # doctest: +SKIP
+['oscillation']
+"""
+
+import math
+
+import keras
+
+from diagnostics import oscillation
+
+# Blocks per epoch when `block_steps` is not given and the epoch length is known.
+_BLOCKS_PER_EPOCH = 8
+# Steps per block when the epoch length is unknown (a dataset without a known size).
+_DEFAULT_BLOCK_STEPS = 16
+# A block averages at least this many steps, so that minibatch noise (about 1/sqrt(8) of a single
+# step's) is not mistaken for swings.
+_MIN_BLOCK_STEPS = 8
+
+
+@keras.saving.register_keras_serializable(package="callbacks")
+class OscillationMonitor(keras.callbacks.Callback):
+    """Diagnoses `oscillation` (a learning rate too high) with `diagnostics.oscillation`.
+
+    Keras 3 passes `on_train_batch_end` the running mean of the loss over the epoch so far, not
+    the loss of the step. The mean loss of the steps between two reads is recovered exactly by
+    differencing: `(n2 * mean2 - n1 * mean1) / (n2 - n1)`. So the monitor reads the logs only
+    once per block of `block_steps` steps (cheap, and it works with `steps_per_execution > 1`)
+    and judges the series of block means as well as the epoch losses.
+
+    Args:
+        block_steps: optimizer steps per block; default: an eighth of an epoch, at least 8 steps.
+        verbose: 0 silent, 1 prints the finding when it first appears.
+
+    Attributes:
+        findings: list of `diagnostics.Finding`.
+        block_losses: mean training loss of each block of steps, in order.
+        history: `{"loss": [value per epoch]}`.
+    """
+
+    def __init__(self, block_steps=None, verbose=0):
+        super().__init__()
+        if block_steps is not None and (isinstance(block_steps, bool) or not isinstance(block_steps, int)
+                                        or block_steps < 1):
+            raise ValueError(f"`block_steps` must be a positive integer or None. Received: block_steps={block_steps!r}")
+        self.block_steps = block_steps
+        self.verbose = int(verbose)
+        self._reset()
+
+    def _reset(self):
+        self.findings = []
+        self.block_losses = []
+        self.history = {"loss": []}
+        self._blocks_per_epoch = None
+        self._announced = False
+        self._seen = (0, 0.0)
+
+    def get_config(self):
+        return {"block_steps": self.block_steps, "verbose": self.verbose}
+
+    def _steps_per_block(self):
+        if self.block_steps is not None:
+            return self.block_steps
+        steps = (self.params or {}).get("steps")
+        if steps:
+            return max(_MIN_BLOCK_STEPS, int(steps) // _BLOCKS_PER_EPOCH)
+        return _DEFAULT_BLOCK_STEPS
+
+    def on_train_begin(self, logs=None):
+        self._reset()
+        steps = (self.params or {}).get("steps")
+        if steps:
+            self._blocks_per_epoch = max(1, int(steps) // self._steps_per_block())
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._seen = (0, 0.0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        count = batch + 1
+        seen_count, seen_mean = self._seen
+        if count - seen_count < self._steps_per_block() or not logs or "loss" not in logs:
+            return
+        mean = float(logs["loss"])
+        block = (count * mean - seen_count * seen_mean) / (count - seen_count)
+        self.block_losses.append(block)
+        self._seen = (count, mean)
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get("loss")
+        self.history["loss"].append(math.nan if value is None else float(value))
+        self.findings = oscillation.detect_oscillation(
+            self.history, step_losses=self.block_losses, steps_per_value=self._steps_per_block(),
+            values_per_epoch=self._blocks_per_epoch,
+        )
+        if self.verbose and self.findings and not self._announced:
+            self._announced = True
+            print(f"OscillationMonitor: {self.findings[0]}")
+
+    @property
+    def extras(self):
+        return {"block_losses": [float(v) for v in self.block_losses],
+                "block_steps": self._steps_per_block(), "blocks_per_epoch": self._blocks_per_epoch}

@@ -1,0 +1,234 @@
+"""`StallMonitor`: finds stalls, probes the curvature there, tells saddle points from plateaus.
+
+Example:
+
+>>> monitor = StallMonitor(probe_data=(x_train[:256], y_train[:256]), escape="perturb")
+>>> model.fit(x_train, y_train, epochs=30, callbacks=[monitor])        # doctest: +SKIP
+>>> monitor.probes[0]["min_eigenvalue"], monitor.findings[0].kind      # doctest: +SKIP
+(-1.7, 'saddle_point')
+"""
+
+import math
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from diagnostics import hessian, stall
+
+ESCAPES = (None, "perturb", "lr")
+
+
+@keras.saving.register_keras_serializable(package="callbacks")
+class StallMonitor(keras.callbacks.Callback):
+    """Detects stalls of the training loss and classifies each one from the Hessian spectrum.
+
+    At every epoch end the monitor records the training loss and the global gradient norm. The
+    norm comes from the `grad_norm/<layer>` keys of `GradientMonitor` when they are in the logs,
+    otherwise from one gradient on the probe batch; it is logged as `global_grad_norm` (NaN when
+    unknown). When `diagnostics.stall.stall_epochs` sees a new stall, the extreme Hessian
+    eigenvalues on the probe batch are computed by Lanczos (`max_iter` HVPs at most) and
+    `diagnostics.stall.judge_stall` decides: `saddle_point`, `plateau`, or nothing (a minimum).
+    Curvature is probed only at stalls, at most `max_probes` times per `fit`.
+
+    Args:
+        probe_data: `(x, y)` or `(x, y, sample_weight)` arrays, or a `tf.data.Dataset` of such
+            batches (its first batch is used); the first `probe_size` samples form the fixed
+            probe batch. Without it the monitor still finds stalls but cannot tell a saddle from
+            a plateau.
+        probe_size: samples in the probe batch.
+        window: epochs over which the loss must stop improving.
+        max_iter: most Hessian-vector products per curvature probe.
+        max_probes: most curvature probes per `fit`.
+        escape: None (only diagnose), `"perturb"` (at a saddle, step along the negative-curvature
+            eigenvector, downhill) or `"lr"` (at a saddle or plateau, multiply the learning rate
+            by `lr_factor`).
+        lr_factor: learning-rate multiplier for `escape="lr"`.
+        verbose: 0 silent, 1 prints each probe and finding.
+
+    Attributes:
+        findings: list of `diagnostics.Finding`.
+        probes: one dict per curvature probe: epoch, eigenvalues, HVPs, time, action taken.
+        history: `{"loss": [...], "global_grad_norm": [...]}` per epoch.
+        extras: JSON-safe data for `TrainingDiagnostics` (the probes).
+    """
+
+    def __init__(self, probe_data=None, probe_size=256, window=stall.STALL_WINDOW, max_iter=20,
+                 max_probes=5, escape=None, lr_factor=2.0, verbose=0):
+        super().__init__()
+        for name, value in (("probe_size", probe_size), ("window", window), ("max_iter", max_iter),
+                            ("max_probes", max_probes)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+        if escape not in ESCAPES:
+            raise ValueError(f"`escape` must be one of {ESCAPES}. Received: escape={escape!r}")
+        if isinstance(lr_factor, bool) or not isinstance(lr_factor, (int, float)) or lr_factor <= 0:
+            raise ValueError(f"`lr_factor` must be a positive number. Received: lr_factor={lr_factor!r}")
+        self.probe_data = probe_data
+        self.probe_size = probe_size
+        self.window = window
+        self.max_iter = max_iter
+        self.max_probes = max_probes
+        self.escape = escape
+        self.lr_factor = float(lr_factor)
+        self.verbose = int(verbose)
+        self._batch = _probe_batch(probe_data, probe_size) if probe_data is not None else None
+        self._reset()
+
+    def _reset(self):
+        self.findings = []
+        self.probes = []
+        self.history = {"loss": [], "global_grad_norm": []}
+        self._probe = None
+        self._stalls_seen = set()
+
+    def get_config(self):
+        return {"probe_data": None, "probe_size": self.probe_size, "window": self.window,
+                "max_iter": self.max_iter, "max_probes": self.max_probes, "escape": self.escape,
+                "lr_factor": self.lr_factor, "verbose": self.verbose}
+
+    def on_train_begin(self, logs=None):
+        self._reset()
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        loss = float(logs.get("loss", math.nan))
+        grad_norm = self._grad_norm(logs)
+        self.history["loss"].append(loss)
+        self.history["global_grad_norm"].append(grad_norm)
+        logs["global_grad_norm"] = grad_norm
+        grads = self.history["global_grad_norm"]
+        known = [g for g in grads if math.isfinite(g)]
+        stalls = stall.stall_epochs(self.history["loss"], grads if len(known) == len(grads) else None, self.window)
+        index = len(self.history["loss"]) - 1
+        if index not in stalls or index in self._stalls_seen:
+            return
+        self._stalls_seen.add(index)
+        curvature = None
+        if self._has_probe() and len(self.probes) < self.max_probes:
+            curvature = self._probe_curvature(index, loss)
+        learning_rate, steps = self._sgd_step_size()
+        finding = stall.judge_stall(index, self.history["loss"],
+                                    None if curvature is None else _curvature_only(curvature),
+                                    chance_loss=None, learning_rate=learning_rate, steps=steps)
+        if curvature is not None:
+            curvature["kind"] = finding.kind if finding is not None else "minimum"
+            curvature["action"] = self._act(finding, curvature)
+        if finding is not None:
+            self.findings.append(finding)
+            if self.verbose:
+                print(f"StallMonitor: {finding}")
+
+    # -- signals ---------------------------------------------------------------------------------
+
+    def _has_probe(self):
+        if self._batch is None:
+            return False
+        if self._probe is None:
+            x, y, weights = self._batch
+            self._probe = hessian.HessianProbe(self.model, x, y, sample_weight=weights)
+        return True
+
+    def _grad_norm(self, logs):
+        layer_norms = [float(v) for k, v in logs.items() if k.startswith("grad_norm/")]
+        if layer_norms and all(math.isfinite(v) for v in layer_norms):
+            return math.sqrt(sum(v * v for v in layer_norms))
+        if self._has_probe():
+            _, grad = self._probe.loss_and_gradient()
+            return float(np.linalg.norm(grad))
+        return math.nan
+
+    def _probe_curvature(self, epoch, loss):
+        start, count = time.perf_counter(), self._probe.hvp_count
+        spectrum = hessian.lanczos_extremes(self._probe, max_iter=self.max_iter, seed=len(self.probes))
+        weights = self._probe.weights()
+        record = {
+            "epoch": int(epoch),
+            "max_eigenvalue": spectrum.max_eigenvalue,
+            "min_eigenvalue": spectrum.min_eigenvalue,
+            "hvps": int(self._probe.hvp_count - count),
+            "converged": bool(spectrum.converged),
+            "weight_norm": float(np.linalg.norm(weights)),
+            "probe_ms": 1000.0 * (time.perf_counter() - start),
+            "loss": loss,
+        }
+        learning_rate, steps = self._sgd_step_size()
+        if learning_rate is not None:
+            record["learning_rate"], record["steps"] = learning_rate, steps
+        self.probes.append(record)
+        self._last_spectrum = spectrum
+        if self.verbose:
+            print(f"StallMonitor: stall at epoch {epoch}; Hessian eigenvalues in "
+                  f"[{spectrum.min_eigenvalue:.4g}, {spectrum.max_eigenvalue:.4g}] "
+                  f"({record['hvps']} HVPs, {record['probe_ms']:.0f} ms)")
+        return record
+
+    def _sgd_step_size(self):
+        """`(effective learning rate, steps in the window)` for plain/momentum SGD, else (None, None):
+        for adaptive optimizers the step along an eigenvector does not scale with the learning rate."""
+        optimizer = getattr(self.model, "optimizer", None)
+        steps = (self.params or {}).get("steps")
+        if optimizer is None or type(optimizer).__name__ != "SGD" or not steps:
+            return None, None
+        learning_rate = _learning_rate(optimizer)
+        if learning_rate is None:
+            return None, None
+        momentum = float(getattr(optimizer, "momentum", 0.0) or 0.0)
+        return learning_rate / max(1.0 - momentum, 1e-3), int(steps) * self.window
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def _act(self, finding, record):
+        if finding is None or self.escape is None:
+            return None
+        if self.escape == "perturb" and finding.kind == "saddle_point":
+            vector = self._last_spectrum.min_eigenvector
+            _, grad = self._probe.loss_and_gradient()
+            direction = -1.0 if float(grad @ vector) > 0 else 1.0  # downhill along the eigenvector
+            length = stall.escape_step(record["min_eigenvalue"], record["loss"], record["weight_norm"])
+            self._probe.add_to_weights(direction * length * vector)
+            record["perturbation"] = length
+            return "perturb"
+        if self.escape == "lr":
+            optimizer = getattr(self.model, "optimizer", None)
+            old = _learning_rate(optimizer) if optimizer is not None else None
+            if old is None or not hasattr(optimizer.learning_rate, "assign"):
+                return None
+            optimizer.learning_rate.assign(old * self.lr_factor)
+            record["new_learning_rate"] = old * self.lr_factor
+            return "lr"
+        return None
+
+    @property
+    def extras(self):
+        return {"probes": [{k: v for k, v in p.items() if v is not None} for p in self.probes],
+                "window": self.window}
+
+
+def _curvature_only(record):
+    return {k: record[k] for k in ("max_eigenvalue", "min_eigenvalue", "hvps", "weight_norm")}
+
+
+def _learning_rate(optimizer):
+    value = getattr(optimizer, "learning_rate", None)
+    try:
+        return float(keras.ops.convert_to_numpy(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _probe_batch(data, size):
+    """`(x, y, sample_weight)` of the first `size` samples of `data`."""
+    if isinstance(data, tf.data.Dataset):
+        data = next(iter(data))
+    if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+        raise TypeError("`probe_data` must be (x, y), (x, y, sample_weight) or a tf.data.Dataset of them. "
+                        f"Received: probe_data of type {type(data).__name__}")
+
+    def head(value):
+        return tf.nest.map_structure(lambda a: np.asarray(keras.ops.convert_to_numpy(a))[:size], value)
+
+    x, y = head(data[0]), head(data[1])
+    weights = head(data[2]) if len(data) == 3 and data[2] is not None else None
+    return x, y, weights

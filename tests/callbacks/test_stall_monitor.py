@@ -1,0 +1,100 @@
+"""StallMonitor on injected faults: a strict saddle, a converged run, a stalled run without probe data."""
+
+import keras
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from callbacks.stall_monitor import StallMonitor
+
+
+class _SaddleLayer(keras.layers.Layer):
+    """Outputs f(a, b) = a^2 - b^2 for every sample; (a, b) are its only weights."""
+
+    def __init__(self, start=(1.0, 0.0), **kwargs):
+        super().__init__(**kwargs)
+        self.start = tuple(start)
+
+    def build(self, input_shape):
+        self.w = self.add_weight(shape=(2,), initializer=keras.initializers.Constant(self.start), name="w")
+
+    def call(self, inputs):
+        return keras.ops.zeros_like(inputs[:, :1]) + (self.w[0] ** 2 - self.w[1] ** 2)
+
+
+def _saddle_fit(escape=None, epochs=18):
+    """Gradient descent on a^2 - b^2 from (1, 0): b never moves, a -> 0, so it runs into the saddle."""
+    model = keras.Sequential([keras.Input((1,)), _SaddleLayer()])
+    model.compile(keras.optimizers.SGD(0.05), loss=lambda y_true, y_pred: keras.ops.mean(y_pred))
+    x = np.zeros((64, 1), "float32")
+    monitor = StallMonitor(probe_data=(x, x), escape=escape)
+    history = model.fit(x, x, batch_size=16, epochs=epochs, verbose=0, callbacks=[monitor])
+    return model, monitor, history.history
+
+
+def test_strict_saddle_is_found_with_its_eigenvalues():
+    _, monitor, history = _saddle_fit()
+    assert [f.kind for f in monitor.findings] == ["saddle_point"]
+    finding = monitor.findings[0]
+    assert finding.evidence["min_eigenvalue"] == pytest.approx(-2.0, rel=1e-3)
+    assert finding.evidence["max_eigenvalue"] == pytest.approx(2.0, rel=1e-3)
+    assert finding.evidence["hvps"] <= 20
+    assert len(monitor.probes) == 1 and monitor.probes[0]["kind"] == "saddle_point"
+    # The stall begins after the loss stopped moving and the gradient norm had fallen.
+    loss = np.asarray(history["loss"])
+    assert loss[finding.epoch - 3] - loss[finding.epoch] < 0.01 * loss[0]
+    assert history["global_grad_norm"][finding.epoch] < 0.5 * history["global_grad_norm"][0]
+
+
+def test_perturb_escape_leaves_the_saddle():
+    model, monitor, history = _saddle_fit(escape="perturb", epochs=20)
+    assert monitor.probes[0]["action"] == "perturb"
+    a, b = model.layers[0].w.numpy()
+    assert abs(b) > 1e-3  # moved along the negative-curvature direction, and descent took it further
+    assert history["loss"][-1] < history["loss"][monitor.probes[0]["epoch"]] - 1e-3
+
+
+def test_lr_escape_raises_the_learning_rate():
+    model, monitor, _ = _saddle_fit(escape="lr")
+    assert monitor.probes[0]["action"] == "lr"
+    assert float(model.optimizer.learning_rate.numpy()) == pytest.approx(0.1)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    data = load_digits()
+    return (data.data / 16.0).astype("float32"), data.target
+
+
+def test_converged_run_is_probed_and_quiet(digits):
+    x, y = digits[0][:300], digits[1][:300]
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
+    monitor = StallMonitor(probe_data=(x, y))
+    model.fit(x, y, batch_size=32, epochs=20, verbose=0, callbacks=[monitor])
+    assert monitor.probes, "the run should converge and so stall"
+    assert monitor.probes[0]["kind"] == "minimum"
+    assert monitor.probes[0]["min_eigenvalue"] > -0.1 * monitor.probes[0]["max_eigenvalue"]
+    assert monitor.findings == []
+
+
+def test_without_probe_data_a_stall_at_high_loss_is_reported_without_curvature():
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, kernel_initializer="zeros")])
+    model.compile(keras.optimizers.SGD(1e-4), "mse")
+    x = np.zeros((32, 1), "float32")  # only the bias learns, far too slowly: the loss stays near 1
+    monitor = StallMonitor()
+    model.fit(x, x + 1.0, epochs=5, verbose=0, callbacks=[monitor])
+    assert monitor.probes == [] and all(np.isnan(monitor.history["global_grad_norm"]))
+    assert [f.kind for f in monitor.findings] == ["plateau"]
+    assert "probe_data" in monitor.findings[0].message
+    assert "min_eigenvalue" not in monitor.findings[0].evidence
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"escape": "jump"}, "escape"), ({"window": 0}, "window"), ({"max_iter": 1.5}, "max_iter"),
+    ({"lr_factor": -1.0}, "lr_factor"), ({"probe_data": [1, 2, 3, 4]}, "probe_data"),
+])
+def test_bad_arguments_are_refused(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        StallMonitor(**kwargs)
