@@ -9,10 +9,15 @@ def layer_names(history, signal):
     return [key[len(prefix):] for key in history if key.startswith(prefix)]
 
 
-def layer_matrix(history, signal, layers):
-    """Float array `(epochs, len(layers))` of `"<signal>/<layer>"` (NaN where missing)."""
+def layer_matrix(history, signal, layers, epochs=None):
+    """Float array `(epochs, len(layers))` of `"<signal>/<layer>"` (NaN where missing).
+
+    `epochs` fixes the number of rows (padding with NaN); default: the longest series.
+    """
     columns = [np.asarray(history.get(f"{signal}/{layer}", []), dtype=float) for layer in layers]
-    epochs = max([len(column) for column in columns] + [0])
+    if epochs is None:
+        epochs = max([len(column) for column in columns] + [0])
+    columns = [column[:epochs] for column in columns]
     values = np.full((epochs, len(layers)), np.nan)
     for index, column in enumerate(columns):
         values[: len(column), index] = column

@@ -115,7 +115,7 @@ def detect_vanishing_gradient(history, layers=None):
     norms = layer_matrix(history, "grad_norm", layers)
     if norms.shape[0] == 0:
         return []
-    zero_frac = layer_matrix(history, "grad_zero_frac", layers)
+    zero_frac = layer_matrix(history, "grad_zero_frac", layers, norms.shape[0])
     reference = _output_side(norms)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = norms / reference[:, None]
@@ -196,8 +196,8 @@ def detect_exploding_gradient(history, layers=None):
     epochs = norms.shape[0]
     if epochs == 0:
         return []
-    peaks = layer_matrix(history, "grad_max", layers)
-    firsts = layer_matrix(history, "grad_first", layers)
+    peaks = layer_matrix(history, "grad_max", layers, epochs)
+    firsts = layer_matrix(history, "grad_first", layers, epochs)
     loss = scalar_series(history, "loss")
     peak = np.fmax(np.where(np.isfinite(norms), norms, np.nan), peaks)
     baseline = np.where(np.isfinite(firsts[0]) & (firsts[0] > 0), firsts[0], norms[0])
@@ -244,7 +244,7 @@ def detect_exploding_gradient(history, layers=None):
         "threshold": EXPLODING_GROWTH if how == "time" else EXPLODING_DEPTH_RATIO,
         "layers_affected": len({c[2] for c in candidates}),
     }
-    ratio = layer_matrix(history, "update_ratio", layers)
+    ratio = layer_matrix(history, "update_ratio", layers, epochs)
     if ratio.size and np.isfinite(ratio[epoch, index]):
         evidence["update_ratio"] = float(ratio[epoch, index])
     if loss.size > epoch:
@@ -277,8 +277,8 @@ def detect_exploding_gradient(history, layers=None):
 
 def _nonfinite_mask(history, layers, epochs):
     """`(epochs, layers)` bool: the layer had a non-finite gradient in the epoch."""
-    counts = layer_matrix(history, "nonfinite", layers)
-    norms = layer_matrix(history, "grad_norm", layers)
+    counts = layer_matrix(history, "nonfinite", layers, epochs)
+    norms = layer_matrix(history, "grad_norm", layers, epochs)
     mask = np.zeros((epochs, len(layers)), dtype=bool)
     if counts.shape[0]:
         mask[: counts.shape[0]] |= np.nan_to_num(counts, nan=0.0) > 0

@@ -1,0 +1,45 @@
+"""Unit health and activation detectors on synthetic data."""
+
+import numpy as np
+
+from diagnostics.activations import detect_dead_relu, detect_saturation, unit_health
+
+
+def test_unit_health_of_relu_counts_units_zero_for_every_sample_and_position():
+    outputs = np.ones((4, 3, 3, 5))
+    outputs[..., 0] = 0.0
+    outputs[0, 0, 0, 1] = 0.0  # zero somewhere only: alive
+    dead, saturated = unit_health("relu", outputs)
+    assert dead.tolist() == [True, False, False, False, False] and saturated is None
+
+
+def test_unit_health_of_saturating_activations():
+    sigmoid = np.array([[0.999, 0.5], [0.001, 0.6], [0.995, 0.4]])
+    assert unit_health("sigmoid", sigmoid)[1].tolist() == [True, False]
+    tanh = np.array([[-0.999, 0.2], [0.9999, -0.3]])
+    assert unit_health("tanh", tanh)[1].tolist() == [True, False]
+    assert unit_health("gelu", tanh) == (None, None)
+
+
+def test_dead_relu_needs_half_the_units_for_two_epochs_and_names_the_first_layer():
+    history = {
+        "dead_frac/a": [0.1, 0.2, 0.6, 0.7],
+        "dead_frac/b": [0.0, 0.9, 0.95, 1.0],
+        "dead_frac/c": [0.9, 0.0, 0.9, 0.0],  # never two epochs in a row
+    }
+    findings = detect_dead_relu(history)
+    assert len(findings) == 1
+    assert (findings[0].layer, findings[0].epoch) == ("b", 1)
+    assert findings[0].evidence["layers_affected"] == 2
+
+
+def test_healthy_and_unknown_values_are_quiet():
+    history = {"dead_frac/a": [0.05, 0.1, float("nan")], "saturated_frac/s": [float("nan")] * 3}
+    assert detect_dead_relu(history) == [] and detect_saturation(history) == []
+
+
+def test_saturation_finding():
+    history = {"saturated_frac/s0": [0.2, 0.3, 0.2], "saturated_frac/s1": [0.8, 0.9, 0.9]}
+    finding = detect_saturation(history)[0]
+    assert (finding.kind, finding.layer, finding.epoch) == ("saturation", "s1", 0)
+    assert finding.advice

@@ -1,0 +1,128 @@
+"""Gradient detectors on synthetic per-layer series."""
+
+import math
+
+import numpy as np
+
+from diagnostics import gradients
+from diagnostics.gradients import (
+    detect_exploding_gradient,
+    detect_gradient_problems,
+    detect_non_finite,
+    detect_vanishing_gradient,
+)
+
+
+def _history(norms, loss=None, **signals):
+    """norms: (epochs, layers) array; layers named l0 (input side) .. lN (output)."""
+    norms = np.asarray(norms, dtype=float)
+    history = {f"grad_norm/l{i}": list(norms[:, i]) for i in range(norms.shape[1])}
+    for signal, values in signals.items():
+        values = np.asarray(values, dtype=float)
+        history.update({f"{signal}/l{i}": list(values[:, i]) for i in range(values.shape[1])})
+    history["loss"] = list(loss if loss is not None else np.linspace(2.0, 1.0, norms.shape[0]))
+    return history
+
+
+def _decay(epochs, layers, decades_per_layer):
+    """Gradient norms that fall by `decades_per_layer` per layer from the output to the input."""
+    depth = np.arange(layers)[::-1]
+    return np.tile(0.5 * 10.0 ** (-decades_per_layer * depth), (epochs, 1))
+
+
+def test_healthy_shrink_of_100x_from_output_to_input_is_quiet():
+    norms = _decay(5, 12, 2.0 / 11)  # 100x over 12 layers
+    assert detect_gradient_problems(_history(norms)) == []
+
+
+def test_vanishing_is_localized_at_the_input_and_reports_its_reach():
+    norms = _decay(5, 12, 0.6)  # sigmoid-like: 0.6 decades per layer
+    findings = detect_vanishing_gradient(_history(norms))
+    assert len(findings) == 1
+    finding = findings[0]
+    assert finding.kind == "vanishing_gradient" and finding.layer == "l0" and finding.epoch == 0
+    assert finding.evidence["ratio"] < gradients.VANISHING_RATIO
+    # Layers 0..6 are below 1e-3 of the output (0.6 * 5 = 3 decades at layer 6).
+    assert finding.evidence["layers_affected"] == 6
+    assert finding.severity == "error"
+
+
+def test_vanishing_must_be_sustained():
+    norms = _decay(5, 12, 2.0 / 11)
+    norms[2] = _decay(1, 12, 0.6)[0]  # one bad epoch
+    assert detect_vanishing_gradient(_history(norms)) == []
+    norms[3] = norms[2]
+    assert detect_vanishing_gradient(_history(norms))[0].epoch == 2
+
+
+def test_layers_blocked_by_exact_zero_gradients_are_not_vanishing():
+    norms = _decay(4, 8, 0.8)
+    zero_frac = np.zeros_like(norms)
+    zero_frac[:, :6] = 0.9  # dead units, not small gradients
+    assert detect_vanishing_gradient(_history(norms, grad_zero_frac=zero_frac)) == []
+
+
+def test_scale_of_the_loss_does_not_matter():
+    norms = _decay(4, 10, 0.6)
+    small = detect_vanishing_gradient(_history(norms * 1e-6))
+    large = detect_vanishing_gradient(_history(norms * 1e6))
+    assert [f.layer for f in small] == [f.layer for f in large] == ["l0"]
+
+
+def test_exploding_over_time_while_the_loss_rises():
+    norms = np.outer([1, 10, 300, 5000], np.ones(4))
+    findings = detect_exploding_gradient(_history(norms, loss=[2.0, 2.5, 4.0, 9.0]))
+    assert [f.kind for f in findings] == ["exploding_gradient"]
+    assert findings[0].epoch == 2 and findings[0].evidence["factor"] >= 100
+
+
+def test_growing_gradients_with_an_improving_loss_are_quiet():
+    norms = np.outer([1, 3, 20, 150, 200], np.ones(4))
+    assert detect_exploding_gradient(_history(norms, loss=[2.0, 1.5, 1.0, 0.7, 0.5])) == []
+
+
+def test_blow_up_within_the_first_epoch_that_ends_in_nan():
+    norms = np.array([[np.nan] * 3, [np.nan] * 3])
+    peaks = np.array([[2e6, 3e6, 1e6], [0, 0, 0]])
+    firsts = np.array([[10.0, 10.0, 10.0], [np.nan] * 3])
+    nonfinite = np.array([[1, 1, 1], [3, 3, 3]])
+    history = _history(norms, loss=[math.nan, math.nan], grad_max=peaks, grad_first=firsts, nonfinite=nonfinite)
+    kinds = sorted(f.kind for f in detect_gradient_problems(history))
+    assert kinds == ["exploding_gradient", "non_finite"]
+
+
+def test_gradients_growing_with_depth_toward_the_input():
+    norms = _decay(4, 8, -0.6)  # grows 0.6 decades per layer toward the input
+    findings = detect_exploding_gradient(_history(norms))
+    assert len(findings) == 1 and findings[0].layer == "l0"
+    assert detect_vanishing_gradient(_history(norms)) == []
+
+
+def test_non_finite_in_some_layers_names_the_one_nearest_the_output():
+    norms = np.ones((3, 5))
+    nonfinite = np.zeros((3, 5))
+    nonfinite[1:, :3] = 2
+    finding = detect_non_finite(_history(norms, nonfinite=nonfinite))[0]
+    assert finding.kind == "non_finite" and finding.epoch == 1 and finding.layer == "l2"
+
+
+def test_non_finite_in_every_layer_points_at_the_forward_pass_and_first_step_refines_it():
+    norms = np.ones((2, 3))
+    nonfinite = np.array([[0, 0, 0], [1, 1, 1]])
+    history = _history(norms, nonfinite=nonfinite)
+    assert detect_non_finite(history)[0].layer is None
+    refined = detect_non_finite(history, first_nonfinite_step={"l0": 40, "l1": 40, "l2": 41})[0]
+    assert refined.layer == "l1" and refined.evidence["first_step"] == 40
+
+
+def test_non_finite_loss_alone_is_reported_and_finite_runs_are_quiet():
+    norms = np.ones((3, 3))
+    assert detect_non_finite(_history(norms, loss=[2.0, 1.0, 0.5])) == []
+    finding = detect_non_finite(_history(norms, loss=[2.0, math.inf, math.nan]))[0]
+    assert finding.epoch == 1 and finding.layer is None
+
+
+def test_empty_and_short_histories_are_quiet():
+    assert detect_gradient_problems({}) == []
+    assert detect_gradient_problems({"loss": [1.0]}) == []
+    assert detect_gradient_problems(_history(np.ones((1, 2)))) == []
