@@ -58,3 +58,29 @@ class Maxout(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "pieces": self.pieces}
+
+
+@keras.saving.register_keras_serializable(package="zoo")
+class GLU(keras.layers.Layer):
+    """Gated linear unit (Dauphin et al., 2017): `a * sigmoid(b)` for the two halves of the last axis.
+
+    `keras.layers.Activation("glu")` reports its input shape as its output shape, although GLU
+    halves the features; this layer reports the right shape, so the next layer is built right.
+
+    Example:
+
+    >>> tuple(GLU()(keras.ops.ones((2, 6))).shape)
+    (2, 3)
+    """
+
+    def build(self, input_shape):
+        if input_shape[-1] is None or input_shape[-1] % 2:
+            raise ValueError(
+                f"The last axis of the input to GLU must be even. Received: input_shape={tuple(input_shape)}"
+            )
+
+    def call(self, inputs):
+        return keras.activations.glu(inputs, axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (*input_shape[:-1], input_shape[-1] // 2)

@@ -13,7 +13,7 @@ import keras
 from keras import layers
 
 from zoo import _validation
-from zoo.layers import Maxout
+from zoo.layers import GLU, Maxout
 
 # Hidden activations that are layers rather than Keras activation functions.
 LAYER_ACTIVATIONS = ("prelu", "maxout")
@@ -156,6 +156,8 @@ def activation_layer(activation, name, spatial=False):
         return layers.PReLU(shared_axes=[1, 2] if spatial else None, name=name)
     if activation == "maxout":
         return Maxout(pieces=MAXOUT_PIECES, name=name)
+    if activation == "glu":
+        return GLU(name=name)
     return layers.Activation(activation, name=name)
 
 
