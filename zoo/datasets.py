@@ -278,7 +278,9 @@ def make_adding_problem(n_samples=1000, timesteps=50, seed=0):
     return x, y
 
 
-def make_copy_task(n_samples=1000, timesteps=20, sequence_length=10, num_symbols=8, one_hot=True, seed=0):
+def make_copy_task(
+    n_samples=1000, timesteps=20, sequence_length=10, num_symbols=8, one_hot=True, seed=0
+):
     """The copy task (Hochreiter and Schmidhuber, 1997; as set up by Arjovsky et al., 2016).
 
     The network reads `sequence_length` random symbols, then `timesteps - 1` blanks, then a
@@ -303,7 +305,9 @@ def make_copy_task(n_samples=1000, timesteps=20, sequence_length=10, num_symbols
     """
     n_samples = _check_samples(n_samples)
     timesteps = _validation.check_int("timesteps", timesteps, minimum=1, maximum=100_000)
-    sequence_length = _validation.check_int("sequence_length", sequence_length, minimum=1, maximum=10_000)
+    sequence_length = _validation.check_int(
+        "sequence_length", sequence_length, minimum=1, maximum=10_000
+    )
     num_symbols = _validation.check_int("num_symbols", num_symbols, minimum=1, maximum=1_000)
     one_hot = _validation.check_bool("one_hot", one_hot)
     rng = np.random.default_rng(_check_seed(seed))
@@ -373,7 +377,9 @@ def load_tfds(
     splits = split if isinstance(split, (list, tuple)) else [split]
     for item in splits:
         if not isinstance(item, str) or not item:
-            raise TypeError(f"`split` must be a split name or a list of them. Received: split={split!r}")
+            raise TypeError(
+                f"`split` must be a split name or a list of them. Received: split={split!r}"
+            )
 
     datasets = tfds.load(
         name,

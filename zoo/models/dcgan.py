@@ -124,6 +124,11 @@ class DCGAN(keras.Model):
                     f"`{arg_name}` must be a keras.Model. Received: {arg_name}={value!r}"
                 )
         self.latent_dim = _validation.check_int("latent_dim", latent_dim, minimum=1)
+        if generator.inputs[0].shape[-1] != self.latent_dim:
+            raise ValueError(
+                f"`latent_dim` must match the generator's input size "
+                f"{generator.inputs[0].shape[-1]}. Received: latent_dim={latent_dim!r}"
+            )
         self.generator_loss = _validation.check_choice(
             "generator_loss", generator_loss, GENERATOR_LOSSES
         )
@@ -404,7 +409,9 @@ def _check_image_shape(input_shape):
     shape = _validation.check_shape("input_shape", input_shape, ndim=3)
     height, width, channels = shape
     if height != width:
-        raise ValueError(f"`input_shape` must be square (height == width). Received: input_shape={input_shape!r}")
+        raise ValueError(
+            f"`input_shape` must be square (height == width). Received: input_shape={input_shape!r}"
+        )
     if height % 4 or not 8 <= height <= _MAX_SIDE:
         raise ValueError(
             f"`input_shape` must have a side that is a multiple of 4 between 8 and {_MAX_SIDE} "
@@ -412,7 +419,8 @@ def _check_image_shape(input_shape):
         )
     if channels > _MAX_CHANNELS:
         raise ValueError(
-            f"`input_shape` must have at most {_MAX_CHANNELS} channels. Received: input_shape={input_shape!r}"
+            f"`input_shape` must have at most {_MAX_CHANNELS} channels. "
+            f"Received: input_shape={input_shape!r}"
         )
     return shape
 
@@ -500,7 +508,10 @@ def _build_discriminator(
             x = layers.Dropout(dropout, name=f"discriminator_dropout_{index}")(x)
     x = layers.Flatten(name="discriminator_flatten")(x)
     logits = layers.Dense(
-        1, dtype="float32", kernel_initializer=keras.initializers.get(initializer), name="discriminator_logit"
+        1,
+        dtype="float32",
+        kernel_initializer=keras.initializers.get(initializer),
+        name="discriminator_logit",
     )(x)
     return keras.Model(images, logits, name="discriminator")
 
@@ -561,11 +572,17 @@ def build_dcgan(
     base_filters = _validation.check_int("base_filters", base_filters, minimum=1, maximum=256)
     kernel_size = _validation.check_int("kernel_size", kernel_size, minimum=1, maximum=7)
     batch_norm = _validation.check_bool("batch_norm", batch_norm)
-    negative_slope = _validation.check_float("negative_slope", negative_slope, minimum=0.0, maximum=1.0)
-    dropout = _validation.check_float("dropout", dropout, minimum=0.0, maximum=1.0, max_inclusive=False)
+    negative_slope = _validation.check_float(
+        "negative_slope", negative_slope, minimum=0.0, maximum=1.0
+    )
+    dropout = _validation.check_float(
+        "dropout", dropout, minimum=0.0, maximum=1.0, max_inclusive=False
+    )
     initializer = _check_initializer(kernel_initializer)
     _validation.check_choice("generator_loss", generator_loss, GENERATOR_LOSSES)
-    _validation.check_float("label_smoothing", label_smoothing, minimum=0.0, maximum=1.0, max_inclusive=False)
+    _validation.check_float(
+        "label_smoothing", label_smoothing, minimum=0.0, maximum=1.0, max_inclusive=False
+    )
     if seed is None:
         seed = int(np.random.randint(0, 2**31 - 1))
     seed = _validation.check_int("seed", seed, minimum=0, maximum=2**31 - 1)
@@ -573,7 +590,9 @@ def build_dcgan(
         raise TypeError(f"`name` must be a non-empty string. Received: name={name!r}")
 
     stages = _stages(shape[0])
-    generator = _build_generator(shape, latent_dim, stages, base_filters, kernel_size, batch_norm, initializer)
+    generator = _build_generator(
+        shape, latent_dim, stages, base_filters, kernel_size, batch_norm, initializer
+    )
     discriminator = _build_discriminator(
         shape, stages, base_filters, kernel_size, batch_norm, negative_slope, dropout, initializer
     )

@@ -1,4 +1,4 @@
-"""Variational autoencoder (Kingma and Welling, 2014), dense for small inputs, convolutional for images.
+"""Variational autoencoder (Kingma and Welling, 2014): dense for small inputs, conv for images.
 
 The encoder maps x to the mean and log-variance of q(z|x), a diagonal Gaussian; z is sampled with
 the reparameterisation trick, z = mean + exp(log_var / 2) * eps, so gradients flow through the
@@ -62,7 +62,9 @@ class VAE(keras.Model):
         super().__init__(**kwargs)
         for arg_name, value in (("encoder", encoder), ("decoder", decoder)):
             if not isinstance(value, keras.Model):
-                raise TypeError(f"`{arg_name}` must be a keras.Model. Received: {arg_name}={value!r}")
+                raise TypeError(
+                    f"`{arg_name}` must be a keras.Model. Received: {arg_name}={value!r}"
+                )
         self.beta = _validation.check_float("beta", beta, minimum=0.0)
         self.reconstruction = _validation.check_choice(
             "reconstruction", reconstruction, RECONSTRUCTIONS
@@ -72,7 +74,8 @@ class VAE(keras.Model):
         self._decoder = decoder
         self.latent_dim = int(decoder.inputs[0].shape[-1])
         self._trackers = {
-            name: keras.metrics.Mean(name=name) for name in ("loss", "reconstruction_loss", "kl_loss")
+            name: keras.metrics.Mean(name=name)
+            for name in ("loss", "reconstruction_loss", "kl_loss")
         }
         self.built = True
 
@@ -108,7 +111,9 @@ class VAE(keras.Model):
         batch_size = _validation.check_int("batch_size", batch_size, minimum=1)
         latent = keras.random.normal((n, self.latent_dim), seed=seed)
         batches = [
-            keras.ops.convert_to_numpy(self._decoder(latent[start : start + batch_size], training=False))
+            keras.ops.convert_to_numpy(
+                self._decoder(latent[start : start + batch_size], training=False)
+            )
             for start in range(0, n, batch_size)
         ]
         return np.concatenate(batches, axis=0)
@@ -126,10 +131,13 @@ class VAE(keras.Model):
         """
         if loss is not None:
             raise ValueError(
-                f"`loss` must be None: a VAE trains on its own loss (the negative ELBO). Received: loss={loss!r}"
+                "`loss` must be None: a VAE trains on its own loss (the negative ELBO). "
+                f"Received: loss={loss!r}"
             )
         if optimizer is None:
-            raise ValueError("`optimizer` must be a Keras optimizer or its name. Received: optimizer=None")
+            raise ValueError(
+                "`optimizer` must be a Keras optimizer or its name. Received: optimizer=None"
+            )
         super().compile(optimizer=optimizer, **kwargs)
         if not self.optimizer.built:
             self.optimizer.build(self.trainable_variables)
@@ -149,7 +157,10 @@ class VAE(keras.Model):
         replica_id = 0 if replica is None else replica.replica_id_in_sync_group
         step = tf.cast(self.optimizer.iterations, "int64")
         seed = tf.stack(
-            [tf.constant(self.seed, "int64") * 1024 + tf.cast(replica_id, "int64"), step * 2 + stream]
+            [
+                tf.constant(self.seed, "int64") * 1024 + tf.cast(replica_id, "int64"),
+                step * 2 + stream,
+            ]
         )
         return tf.random.stateless_normal(shape, seed=seed)
 
@@ -164,11 +175,14 @@ class VAE(keras.Model):
         x = tf.reshape(tf.cast(x, "float32"), tf.shape(output))
         if self.reconstruction == "bernoulli":
             probabilities = tf.clip_by_value(output, _EPSILON, 1.0 - _EPSILON)
-            per_value = -(x * tf.math.log(probabilities) + (1.0 - x) * tf.math.log(1.0 - probabilities))
+            per_value = -(
+                x * tf.math.log(probabilities) + (1.0 - x) * tf.math.log(1.0 - probabilities)
+            )
         else:
             per_value = 0.5 * tf.square(x - output)
         batch_size = tf.shape(output)[0]
-        reconstruction = tf.reduce_mean(tf.reduce_sum(tf.reshape(per_value, (batch_size, -1)), axis=1))
+        per_example = tf.reduce_sum(tf.reshape(per_value, (batch_size, -1)), axis=1)
+        reconstruction = tf.reduce_mean(per_example)
         kl = -0.5 * tf.reduce_sum(1.0 + z_log_var - tf.square(z_mean) - tf.exp(z_log_var), axis=1)
         return reconstruction, tf.reduce_mean(kl)
 
@@ -194,7 +208,8 @@ class VAE(keras.Model):
         return self._update_trackers(reconstruction + self.beta * kl, reconstruction, kl)
 
     def _update_trackers(self, loss, reconstruction, kl):
-        for name, value in (("loss", loss), ("reconstruction_loss", reconstruction), ("kl_loss", kl)):
+        values = {"loss": loss, "reconstruction_loss": reconstruction, "kl_loss": kl}
+        for name, value in values.items():
             self._trackers[name].update_state(value)
         return {name: tracker.result() for name, tracker in self._trackers.items()}
 
@@ -223,12 +238,16 @@ class VAE(keras.Model):
 
 def _check_activation(activation):
     if not isinstance(activation, str):
-        raise TypeError(f"`activation` must be the name of a Keras activation. Received: activation={activation!r}")
+        raise TypeError(
+            "`activation` must be the name of a Keras activation. "
+            f"Received: activation={activation!r}"
+        )
     try:
         keras.activations.get(activation)
     except (ValueError, TypeError):
         raise ValueError(
-            f"`activation` must be the name of a Keras activation. Received: activation={activation!r}"
+            "`activation` must be the name of a Keras activation. "
+            f"Received: activation={activation!r}"
         ) from None
     return activation
 
@@ -245,7 +264,8 @@ def _choose_architecture(architecture, shape, filters):
             )
         if not filters:
             raise ValueError(
-                f"`filters` must not be empty for architecture='conv'. Received: filters={filters!r}"
+                "`filters` must not be empty for architecture='conv'. "
+                f"Received: filters={filters!r}"
             )
         factor = 2 ** len(filters)
         if shape[0] % factor or shape[1] % factor:
@@ -262,7 +282,12 @@ def _build_encoder(shape, latent_dim, architecture, hidden_units, filters, activ
     if architecture == "conv":
         for index, width in enumerate(filters):
             x = layers.Conv2D(
-                width, 3, strides=2, padding="same", activation=activation, name=f"encoder_conv_{index}"
+                width,
+                3,
+                strides=2,
+                padding="same",
+                activation=activation,
+                name=f"encoder_conv_{index}",
             )(x)
     x = layers.Flatten(name="encoder_flatten")(x)
     for index, units in enumerate(hidden_units):
@@ -272,7 +297,9 @@ def _build_encoder(shape, latent_dim, architecture, hidden_units, filters, activ
     return keras.Model(inputs, [z_mean, z_log_var], name="encoder")
 
 
-def _build_decoder(shape, latent_dim, architecture, hidden_units, filters, activation, reconstruction):
+def _build_decoder(
+    shape, latent_dim, architecture, hidden_units, filters, activation, reconstruction
+):
     latent = keras.Input((latent_dim,), name="latent")
     x = latent
     for index, units in enumerate(reversed(hidden_units)):
@@ -285,7 +312,12 @@ def _build_decoder(shape, latent_dim, architecture, hidden_units, filters, activ
         x = layers.Reshape(base, name="decoder_reshape")(x)
         for index, width in enumerate(reversed(filters)):
             x = layers.Conv2DTranspose(
-                width, 3, strides=2, padding="same", activation=activation, name=f"decoder_deconv_{index}"
+                width,
+                3,
+                strides=2,
+                padding="same",
+                activation=activation,
+                name=f"decoder_deconv_{index}",
             )(x)
         x = layers.Conv2D(shape[-1], 3, padding="same", name="decoder_output")(x)
     else:
@@ -365,5 +397,7 @@ def build_vae(
     architecture = _choose_architecture(architecture, shape, filters)
 
     encoder = _build_encoder(shape, latent_dim, architecture, hidden_units, filters, activation)
-    decoder = _build_decoder(shape, latent_dim, architecture, hidden_units, filters, activation, reconstruction)
+    decoder = _build_decoder(
+        shape, latent_dim, architecture, hidden_units, filters, activation, reconstruction
+    )
     return VAE(encoder, decoder, beta=beta, reconstruction=reconstruction, seed=seed, name=name)
