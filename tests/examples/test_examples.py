@@ -51,6 +51,7 @@ def test_optimizers_at_the_saddle_point(tmp_path):
     # Exactly on the ridge no deterministic method can leave.
     assert outcome["ridge_escape_step"]["SGD"] is None
     assert outcome["ridge_escape_step"]["Adam"] is None
+    assert outcome["ridge_escape_step"]["PerturbedSGD"] is not None  # noise gets it out
     assert outcome["beale_loss"]["Adam"] < 0.1 < 41.25  # 41.25 is f at the start
 
 
