@@ -73,6 +73,10 @@ class GeneralizationMonitor(keras.callbacks.Callback):
         self._warned = False
         self._announced = set()
 
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
     def get_config(self):
         return {"monitor": self.monitor, "mode": self._mode_arg, "patience": self.patience,
                 "min_delta": self.min_delta, "chance_loss": self.chance_loss, "verbose": self.verbose}

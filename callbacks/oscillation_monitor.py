@@ -60,6 +60,10 @@ class OscillationMonitor(keras.callbacks.Callback):
         self._announced = False
         self._seen = (0, 0.0)
 
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
     def get_config(self):
         return {"block_steps": self.block_steps, "verbose": self.verbose}
 

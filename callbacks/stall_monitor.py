@@ -83,6 +83,10 @@ class StallMonitor(keras.callbacks.Callback):
         self._probe = None
         self._stalls_seen = set()
 
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
     def get_config(self):
         return {"probe_data": None, "probe_size": self.probe_size, "window": self.window,
                 "max_iter": self.max_iter, "max_probes": self.max_probes, "escape": self.escape,

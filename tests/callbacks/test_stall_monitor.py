@@ -54,6 +54,7 @@ def test_perturb_escape_leaves_the_saddle():
     assert history["loss"][-1] < history["loss"][monitor.probes[0]["epoch"]] - 1e-3
 
 
+@pytest.mark.slow
 def test_lr_escape_raises_the_learning_rate():
     model, monitor, _ = _saddle_fit(escape="lr")
     assert monitor.probes[0]["action"] == "lr"

@@ -44,7 +44,8 @@ def _exact_hessian(model, x, y):
     return 0.5 * (hessian + hessian.T)
 
 
-@pytest.mark.parametrize("activation,l2", [("tanh", None), ("relu", 1e-2), ("sigmoid", None)])
+@pytest.mark.parametrize("activation,l2", [("tanh", None), ("relu", 1e-2),
+                                           pytest.param("sigmoid", None, marks=pytest.mark.slow)])
 def test_hvp_matches_dense_hessian(activation, l2):
     x, y = _data()
     model = _mlp(activation, l2=l2)
@@ -56,7 +57,9 @@ def test_hvp_matches_dense_hessian(activation, l2):
     np.testing.assert_allclose(dense_hessian(probe), exact, atol=1e-5 * np.abs(exact).max())
 
 
-@pytest.mark.parametrize("activation,hidden,seed", [("tanh", 8, 0), ("tanh", 16, 1), ("softplus", 12, 2)])
+@pytest.mark.parametrize("activation,hidden,seed", [
+    ("tanh", 8, 0), ("tanh", 16, 1), pytest.param("softplus", 12, 2, marks=pytest.mark.slow),
+])
 def test_lanczos_extremes_within_two_percent_in_thirty_hvps(activation, hidden, seed):
     keras.utils.set_random_seed(seed)
     x, y = _data(seed=seed)

@@ -1,0 +1,118 @@
+"""Injected faults on real training runs (digits): each gives its own finding and no other.
+
+Every run carries all three dynamics monitors (generalization, oscillation, stall with probe data),
+so that a test fails both when the expected finding is missing and when another one appears.
+"""
+
+import logging
+
+import keras
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from callbacks.generalization_monitor import GeneralizationMonitor
+from callbacks.oscillation_monitor import OscillationMonitor
+from callbacks.stall_monitor import StallMonitor
+
+
+@pytest.fixture(scope="module")
+def digits():
+    data = load_digits()
+    return (data.data / 16.0).astype("float32"), data.target
+
+
+def _mlp(units=(64,), activation="relu"):
+    layers = [keras.Input((64,))] + [keras.layers.Dense(u, activation=activation) for u in units]
+    return keras.Sequential(layers + [keras.layers.Dense(10, activation="softmax")])
+
+
+def _fit(model, optimizer, digits, n, epochs, batch_size=32, validation=True):
+    x, y = digits
+    model.compile(optimizer, "sparse_categorical_crossentropy", metrics=["accuracy"])
+    monitors = [GeneralizationMonitor(), OscillationMonitor(), StallMonitor(probe_data=(x[:n], y[:n]))]
+    history = model.fit(
+        x[:n], y[:n], batch_size=batch_size, epochs=epochs, verbose=0, callbacks=monitors,
+        validation_data=(x[1200:1500], y[1200:1500]) if validation else None,
+    )
+    findings = [f for monitor in monitors for f in monitor.findings]
+    return history.history, findings, monitors
+
+
+def test_large_mlp_on_100_images_overfits_from_the_right_epoch(digits):
+    history, findings, monitors = _fit(_mlp((256, 256)), keras.optimizers.Adam(3e-3), digits,
+                                       n=100, epochs=14, batch_size=10)
+    assert [f.kind for f in findings] == ["overfitting"]
+    val = np.asarray(history["val_loss"])
+    best = int(np.argmin(val))
+    finding = findings[0]
+    assert finding.epoch == best + 1
+    assert finding.evidence["best_epoch"] == best == monitors[0].best_epoch
+    assert any(f"epoch {best}" in item for item in finding.advice)
+    assert val[-1] > 1.05 * val[best] and history["loss"][-1] < history["loss"][best]
+
+
+def test_tiny_model_with_tiny_learning_rate_underfits(digits):
+    _, findings, monitors = _fit(_mlp((4,)), keras.optimizers.SGD(1e-5), digits, n=500, epochs=6)
+    assert [f.kind for f in findings] == ["underfitting"]
+    assert findings[0].evidence["chance_loss"] == pytest.approx(np.log(10.0))
+    assert monitors[0].extras["chance_loss"] == pytest.approx(np.log(10.0))
+
+
+def test_learning_rate_100x_too_high_oscillates(digits):
+    # SGD at 0.1 trains this tanh MLP well (see the healthy test); at 10 the loss bounces.
+    _, findings, monitors = _fit(_mlp(activation="tanh"), keras.optimizers.SGD(10.0), digits, n=1000, epochs=6)
+    assert [f.kind for f in findings] == ["oscillation"]
+    assert findings[0].evidence["sign_change_fraction"] >= 0.5
+    assert len(monitors[1].block_losses) == 6 * 4  # 32 steps per epoch in blocks of 8
+
+
+@pytest.mark.parametrize("activation,optimizer", [
+    ("tanh", lambda: keras.optimizers.SGD(0.1)),
+    pytest.param("relu", lambda: keras.optimizers.Adam(2e-3), marks=pytest.mark.slow),
+])
+def test_healthy_runs_stay_quiet(digits, activation, optimizer):
+    history, findings, _ = _fit(_mlp(activation=activation), optimizer(), digits, n=1000, epochs=8)
+    assert history["loss"][-1] < 0.5 * history["loss"][0]
+    assert findings == []
+
+
+def test_without_validation_data_it_warns_once_and_still_judges_underfitting(digits, caplog):
+    with caplog.at_level(logging.WARNING, logger="callbacks.generalization_monitor"):
+        _, findings, _ = _fit(_mlp((4,)), keras.optimizers.SGD(1e-5), digits, n=300, epochs=4, validation=False)
+    warnings = [r for r in caplog.records if "no validation data" in r.getMessage()]
+    assert len(warnings) == 1
+    assert [f.kind for f in findings] == ["underfitting"]
+
+
+def test_step_loss_is_recovered_from_running_means():
+    """Keras 3 logs the running epoch mean at batch end; differencing gives each block's mean."""
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")])
+    model.compile(keras.optimizers.SGD(0.0), "mse")  # no learning: the loss of a batch is its mean y^2
+    x = np.ones((64, 1), "float32")
+    y = np.repeat([1.0, 2.0, 3.0, 4.0], 16).astype("float32")[:, None]
+    monitor = OscillationMonitor(block_steps=2)
+    model.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0, callbacks=[monitor])
+    np.testing.assert_allclose(monitor.block_losses, [1.0, 4.0, 9.0, 16.0], rtol=1e-5)
+
+
+@pytest.mark.parametrize("cls,kwargs", [
+    (GeneralizationMonitor, {"monitor": "val_accuracy", "mode": "max", "patience": 5, "min_delta": 0.01}),
+    (OscillationMonitor, {"block_steps": 4}),
+    (StallMonitor, {"window": 4, "escape": "lr", "lr_factor": 3.0}),
+])
+def test_config_round_trip(cls, kwargs):
+    monitor = cls(**kwargs)
+    config = monitor.get_config()
+    assert cls(**config).get_config() == config
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(monitor))
+    assert isinstance(restored, cls) and restored.get_config() == config
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"mode": "up"}, "mode"), ({"patience": 0}, "patience"), ({"min_delta": -1}, "min_delta"),
+    ({"monitor": ""}, "monitor"), ({"chance_loss": -2.0}, "chance_loss"),
+])
+def test_generalization_monitor_refuses_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        GeneralizationMonitor(**kwargs)
