@@ -164,3 +164,18 @@ def test_trains_under_mirrored_strategy(two_replicas):
     history = vae.fit(_images(32), batch_size=16, epochs=1, verbose=0).history
     assert all(np.isfinite(values[-1]) for values in history.values())
     assert any(not np.array_equal(b, np.array(a)) for b, a in zip(before, vae.get_weights()))
+
+
+@pytest.mark.slow
+def test_mixed_precision_and_steps_per_execution():
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        vae = zoo.build_vae(**SMALL)
+        vae.compile(steps_per_execution=2)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    assert isinstance(vae.optimizer, keras.optimizers.LossScaleOptimizer)
+    history = vae.fit(_images(64), batch_size=16, epochs=2, verbose=0).history
+    assert all(np.all(np.isfinite(values)) for values in history.values())
+    assert history["loss"][-1] < history["loss"][0]
+    assert vae.generate(2, seed=0).dtype == np.float32
