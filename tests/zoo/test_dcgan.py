@@ -119,9 +119,11 @@ def test_fit_on_unlabelled_arrays_then_a_dataset_trains_both_players():
     gan.compile(d_optimizer=keras.optimizers.SGD(0.05), g_optimizer="adam")
     images = _images(48)
     g_before, d_before = _weights(gan.generator), _weights(gan.discriminator)
-    history = gan.fit(images, batch_size=16, epochs=1, verbose=0).history
+    history = gan.fit(images, validation_data=(images[:16],), batch_size=16, epochs=1, verbose=0)
+    history = history.history
 
-    assert set(history) == {"loss", "d_loss", "g_loss", "d_real", "d_fake"}
+    metrics = {"loss", "d_loss", "g_loss", "d_real", "d_fake"}
+    assert set(history) == metrics | {f"val_{name}" for name in metrics}
     for key, values in history.items():
         assert np.all(np.isfinite(values)), key
     # The pitfall of a custom train_step: a `loss` of 0 because the tracker was skipped.
