@@ -41,7 +41,8 @@ import keras
 
 SIGNALS = ("grad_norm", "grad_zero_frac", "nonfinite", "update_ratio", "weight_norm")
 
-# Rows of the accumulator variable. All rows are sums, except `_GRAD_MAX`, a running maximum.
+# Rows of the accumulator variable. All rows are sums, except `_GRAD_MAX`, a running maximum, and
+# `_WEIGHT_NORM`, the latest value.
 (
     _GRAD_NORM,
     _ZERO_FRAC,
@@ -52,8 +53,9 @@ SIGNALS = ("grad_norm", "grad_zero_frac", "nonfinite", "update_ratio", "weight_n
     _FIRST_NONFINITE,
     _GRAD_FIRST,
     _GRAD_MAX,
-) = range(9)
-_ROWS = 9
+    _WEIGHT_NORM,
+) = range(10)
+_ROWS = 10
 
 
 _SHARED = weakref.WeakKeyDictionary()
@@ -279,8 +281,8 @@ class GradientTelemetry:
 
     def begin_period(self):
         """Makes the next optimizer step a measured one (call at the start of every epoch)."""
-        if self._state is not None and float(self._force.numpy()) < 1.0:
-            self._force.assign(1.0)
+        if self._state is not None:
+            self._force.assign(tf.maximum(self._force.value(), 1.0))
 
     def read(self, reset=True):
         """Returns `{signal: {layer: value}}` over the measured steps since the last reset.
@@ -303,7 +305,8 @@ class GradientTelemetry:
                 "grad_zero_frac": np.where(steps > 0, state[_ZERO_FRAC] / steps, np.nan),
                 "nonfinite": np.where(steps > 0, state[_NONFINITE], np.nan),
                 "update_ratio": np.where(update_steps > 0, state[_UPDATE_RATIO] / update_steps, np.nan),
-                "weight_norm": self._weight_norms(),
+                # Measured in-graph after the last measured update (no per-variable reads here).
+                "weight_norm": np.where(update_steps > 0, state[_WEIGHT_NORM], np.nan),
                 "grad_max": np.where(steps > 0, state[_GRAD_MAX], np.nan),
                 "grad_first": np.where(steps > 0, state[_GRAD_FIRST], np.nan),
                 "steps": steps,
@@ -317,15 +320,6 @@ class GradientTelemetry:
         state = np.zeros((_ROWS, max(1, len(self.layers))), dtype=np.float32)
         state[_FIRST_NONFINITE] = -1.0
         return state
-
-    def _weight_norms(self):
-        sums = np.zeros(len(self.layers))
-        for variable in self.model.trainable_weights:
-            index = self._owner.get(_key(variable))
-            if index is not None:
-                value = np.asarray(keras.ops.convert_to_numpy(variable), dtype=np.float64)
-                sums[index] += np.sum(np.square(value))
-        return np.sqrt(sums)
 
     def _patch(self, optimizer):
         original = optimizer.apply  # bound method (or an earlier instance attribute)
@@ -440,17 +434,14 @@ class _Plan:
         norm = tf.sqrt(squares)
         finite_norm = tf.where(tf.math.is_finite(norm), norm, 0.0)
         is_first = tf.cast(tf.equal(state[_STEPS], 0.0), tf.float32) * present
-        increment = tf.stack([
-            norm,
-            zeros / self.layer_sizes,
-            nonfinite,
-            present,
-            zero,
-            zero,
-            first - old_first,
-            finite_norm * is_first,
-            zero,
-        ])
+        rows = [zero] * _ROWS
+        rows[_GRAD_NORM] = norm
+        rows[_ZERO_FRAC] = zeros / self.layer_sizes
+        rows[_NONFINITE] = nonfinite
+        rows[_STEPS] = present
+        rows[_FIRST_NONFINITE] = first - old_first
+        rows[_GRAD_FIRST] = finite_norm * is_first
+        increment = tf.stack(rows)
         is_max_row = tf.constant(np.arange(_ROWS) == _GRAD_MAX)[:, None]
         new_state = tf.where(is_max_row, tf.maximum(state.value(), finite_norm[None, :]), state.value() + increment)
         state.assign(new_state)
@@ -468,4 +459,6 @@ class _Plan:
         ratio = tf.where(size > 0, tf.sqrt(change) / tf.sqrt(tf.maximum(size, 1e-30)), 0.0) * present
         rows = [tf.zeros_like(present)] * _ROWS
         rows[_UPDATE_RATIO], rows[_UPDATE_STEPS] = ratio, present
-        state.assign_add(tf.stack(rows))
+        is_weight_row = tf.constant(np.arange(_ROWS) == _WEIGHT_NORM)[:, None] & (present[None, :] > 0)
+        latest = tf.sqrt(size)  # weights just before the last measured update
+        state.assign(tf.where(is_weight_row, latest[None, :], state.value() + tf.stack(rows)))

@@ -88,15 +88,11 @@ class ActivationMonitor(keras.callbacks.Callback):
             values[f"{signal}/{name}"] = math.nan
         probe = self._probe if self._probe is not None else self._captured_probe()
         if probe is not None and self._probed:
-            *outputs, model_output = self._run(probe)
-            healthy = np.all(np.isfinite(model_output))
+            *fractions, healthy = self._run(probe)
             # A network with non-finite outputs is broken (non_finite says so); its units say nothing.
-            for (name, _, activation), output in zip(self._probed, outputs if healthy else []):
-                dead, saturated = activations.unit_health(activation, output)
-                if dead is not None:
-                    values[f"dead_frac/{name}"] = float(np.mean(dead))
-                if saturated is not None:
-                    values[f"saturated_frac/{name}"] = float(np.mean(saturated))
+            for (name, _, activation), fraction in zip(self._probed, fractions if healthy else []):
+                signal = "dead_frac" if activations.activation_family(activation) == "dead" else "saturated_frac"
+                values[f"{signal}/{name}"] = float(fraction)
         for key, value in values.items():
             self.history.setdefault(key, [math.nan] * self._epochs).append(value)
         self._epochs += 1
@@ -130,11 +126,13 @@ class ActivationMonitor(keras.callbacks.Callback):
         return probe
 
     def _run(self, probe):
-        """Outputs of the probed layers on the probe batch (one compiled forward pass)."""
+        """Dead or saturated fraction of every probed layer on the probe batch, and whether the
+        model output was finite: one compiled forward pass, one small tensor read back."""
         if self._forward is None:
-            self._forward = tf.function(self._hooked_forward)
-        outputs = self._forward(tf.convert_to_tensor(probe))
-        return [keras.ops.convert_to_numpy(output) for output in outputs]
+            self._probe_tensor = tf.convert_to_tensor(probe)
+            self._forward = tf.function(self._hooked_forward).get_concrete_function(self._probe_tensor)
+        result = self._forward(self._probe_tensor).numpy()
+        return list(result[:-1]) + [bool(result[-1] > 0)]
 
     def _hooked_forward(self, x):
         recorded = {}
@@ -146,9 +144,34 @@ class ActivationMonitor(keras.callbacks.Callback):
         finally:
             for layer in layers:
                 layer.__dict__.pop("call", None)
-        outputs = [recorded.get(id(layer), tf.fill([1, 1], math.nan)) for layer in layers]
-        first_output = keras.tree.flatten(output)[0]
-        return outputs + [tf.cast(first_output, tf.float32)]
+        fractions = []
+        for (_, layer, activation) in self._probed:
+            units = recorded.get(id(layer))
+            if units is None:
+                fractions.append(tf.constant(math.nan))
+                continue
+            dead, saturated = activations.unit_health(activation, units, ops=tf_ops)
+            flags = dead if dead is not None else saturated
+            fractions.append(tf.reduce_mean(tf.cast(flags, tf.float32)))
+        first_output = tf.cast(keras.tree.flatten(output)[0], tf.float32)
+        finite = tf.cast(tf.reduce_all(tf.math.is_finite(first_output)), tf.float32)
+        return tf.stack(fractions + [finite])
+
+
+class tf_ops:
+    """The few array functions `diagnostics.activations.unit_health` needs, on tensors."""
+
+    @staticmethod
+    def reshape(x, shape):
+        return tf.reshape(x, shape)
+
+    @staticmethod
+    def all(x, axis):
+        return tf.reduce_all(x, axis=axis)
+
+    @staticmethod
+    def mean(x, axis):
+        return tf.reduce_mean(tf.cast(x, tf.float32), axis=axis)
 
 
 def _recording_call(layer, recorded):

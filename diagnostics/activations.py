@@ -64,12 +64,14 @@ def activation_family(name):
     return None
 
 
-def unit_health(activation, outputs):
+def unit_health(activation, outputs, ops=np):
     """Classifies the units (last axis) of one layer from its outputs on a probe batch.
 
     Args:
         activation: name of the layer's activation (`"relu"`, `"sigmoid"`, `"tanh"`, ...).
         outputs: array `(samples, ..., units)`.
+        ops: array namespace with `reshape`, `all(x, axis)` and `mean(x, axis)`; numpy by
+            default (a callback passes tensor ops to run this inside a compiled function).
 
     Returns:
         `(dead, saturated)`: boolean arrays over units, or None where the activation cannot
@@ -77,16 +79,18 @@ def unit_health(activation, outputs):
         position; saturated if it is beyond the activation's saturation level for at least
         `SATURATED_SAMPLE_SHARE` of them.
     """
-    outputs = np.asarray(outputs, dtype=np.float32)
-    flat = outputs.reshape(-1, outputs.shape[-1]) if outputs.ndim > 1 else outputs.reshape(-1, 1)
+    if ops is np:
+        outputs = np.asarray(outputs, dtype=np.float32)
+    units = outputs.shape[-1] if len(outputs.shape) > 1 else 1
+    flat = ops.reshape(outputs, (-1, units))
     dead = saturated = None
     family = activation_family(activation)
     if family == "dead":
-        dead = np.all(flat == 0.0, axis=0)
+        dead = ops.all(flat == 0.0, axis=0)
     elif family == "saturating":
         low, high = SATURATION_LEVELS[activation]
         beyond = (flat <= low) | (flat >= high)
-        saturated = beyond.mean(axis=0) >= SATURATED_SAMPLE_SHARE
+        saturated = ops.mean(beyond, axis=0) >= SATURATED_SAMPLE_SHARE
     return dead, saturated
 
 
