@@ -1,0 +1,189 @@
+"""The training-dynamics detectors as pure functions over synthetic curves."""
+
+import math
+
+import numpy as np
+import pytest
+
+from diagnostics import generalization, oscillation, stall
+
+
+def _healthy(epochs, seed, start=2.3, floor=0.05, rate=0.3, noise=0.02, val_gap=0.1):
+    """A loss that decays geometrically with a little multiplicative noise; val a bit above it."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(epochs)
+    loss = floor + (start - floor) * np.exp(-rate * t)
+    loss = loss * (1 + noise * rng.standard_normal(epochs))
+    val = (loss + val_gap * (1 - np.exp(-rate * t))) * (1 + noise * rng.standard_normal(epochs))
+    return {"loss": loss.tolist(), "val_loss": val.tolist()}
+
+
+# -- overfitting ------------------------------------------------------------------------------------
+
+
+def test_overfitting_onset_and_best_epoch():
+    history = {"loss": [2.0, 1.0, 0.6, 0.4, 0.3, 0.2, 0.15, 0.1, 0.07, 0.05],
+               "val_loss": [2.0, 1.2, 0.8, 0.7, 0.72, 0.78, 0.85, 0.9, 1.0, 1.1]}
+    [finding] = generalization.detect_overfitting(history)
+    assert (finding.kind, finding.epoch, finding.evidence["best_epoch"]) == ("overfitting", 4, 3)
+    assert finding.evidence["gap_at_end"] > finding.evidence["gap_at_best"]
+
+
+def test_overfitting_in_max_mode_on_accuracy():
+    history = {"accuracy": [0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 1.0],
+               "val_accuracy": [0.5, 0.65, 0.75, 0.74, 0.72, 0.7, 0.69, 0.68]}
+    [finding] = generalization.detect_overfitting(history, monitor="val_accuracy")
+    assert finding.epoch == 3 and finding.evidence["best_epoch"] == 2
+
+
+_NOT_OVERFITTING = [
+    # Validation loss rises but training loss is flat: not memorisation.
+    ([1.0, 0.8, 0.7, 0.75, 0.8, 0.85, 0.9], [1.0, 0.8, 0.7, 0.7, 0.7, 0.7, 0.7]),
+    # A rise of 2%: noise.
+    ([1.0, 0.8, 0.7, 0.71, 0.712, 0.714, 0.714], [1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2]),
+    # A rise that has not lasted `patience` epochs.
+    ([1.0, 0.8, 0.7, 0.6, 0.5, 0.6, 0.7], [1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2]),
+    # It came back below the best at the end.
+    ([1.0, 0.8, 0.7, 0.8, 0.9, 0.8, 0.69], [1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2]),
+]
+
+
+def test_no_overfitting_without_a_sustained_rise_against_falling_training_loss():
+    for val_loss, loss in _NOT_OVERFITTING:
+        assert generalization.detect_overfitting({"loss": loss, "val_loss": val_loss}) == [], val_loss
+
+
+def test_min_delta_makes_small_dips_not_a_new_best():
+    values = [1.0, 0.9, 0.895, 0.89, 0.95]
+    assert generalization.best_epoch(values, "min", min_delta=0.0) == 3
+    assert generalization.best_epoch(values, "min", min_delta=0.02) == 1
+
+
+# -- underfitting -----------------------------------------------------------------------------------
+
+
+def test_underfitting_near_chance():
+    chance = generalization.chance_loss("sparse_categorical_crossentropy", 10)
+    assert chance == pytest.approx(math.log(10))
+    [finding] = generalization.detect_underfitting({"loss": [2.35, 2.31, 2.30, 2.29]}, chance)
+    assert finding.kind == "underfitting" and finding.evidence["ratio_to_chance"] > 0.9
+
+
+def test_no_underfitting():
+    for loss in (
+        [2.3, 1.5, 1.0, 0.8],             # learned well below chance
+        [300.0, 280.0, 310.0, 290.0],     # far above chance: a broken run, not underfitting
+        [2.3, 2.3],                       # too early to tell
+    ):
+        assert generalization.detect_underfitting({"loss": loss}, math.log(10)) == [], loss
+
+
+def test_underfitting_by_crawling_when_chance_is_unknown():
+    crawling = {"loss": [1.0 - 0.004 * t for t in range(8)]}
+    [finding] = generalization.detect_underfitting(crawling)
+    assert finding.evidence["relative_drop"] < 0.05
+    converged = {"loss": [0.1 + 0.004 * 0.5**t for t in range(8)]}  # decelerating: converged
+    assert generalization.detect_underfitting(converged) == []
+
+
+def test_chance_loss_names():
+    assert generalization.chance_loss("binary_crossentropy", 1) == pytest.approx(math.log(2))
+    assert generalization.chance_loss("categorical_crossentropy", 3) == pytest.approx(math.log(3))
+    assert generalization.chance_loss("mse", 10) is None
+    with pytest.raises(ValueError, match="Received: mode='up'"):
+        generalization.resolve_mode("val_loss", "up")
+
+
+# -- oscillation ------------------------------------------------------------------------------------
+
+
+def test_oscillation_found_on_bouncing_loss():
+    history = {"loss": [2.3, 1.5, 2.6, 1.4, 2.5, 1.6, 2.7, 1.5]}
+    [finding] = oscillation.detect_oscillation(history)
+    assert finding.kind == "oscillation" and finding.epoch == 0
+    assert finding.evidence["sign_change_fraction"] >= 0.5
+
+
+def test_oscillation_onset_after_a_good_start():
+    history = {"loss": [2.3, 1.2, 0.8, 0.6, 1.4, 0.5, 1.5, 0.6, 1.6, 0.5]}
+    [finding] = oscillation.detect_oscillation(history)
+    assert 1 <= finding.epoch <= 3
+
+
+def test_step_level_oscillation_needs_two_windows():
+    blocks = [2.0, 3.0, 2.0, 3.1, 2.1, 3.0, 2.0, 2.9]
+    [finding] = oscillation.detect_oscillation({"loss": [2.5, 2.5]}, step_losses=blocks, values_per_epoch=4)
+    assert finding.epoch == 0 and "blocks of steps" in finding.message
+    assert oscillation.detect_oscillation({"loss": [2.5]}, step_losses=blocks[:6]) == []
+
+
+def test_no_oscillation_on_healthy_curves():
+    for seed in range(10):
+        assert oscillation.detect_oscillation(_healthy(30, seed, noise=0.05)) == [], seed
+    # Ripples of a converged run near zero loss are large relative to the loss, small to the run.
+    ripples = {"loss": [2.3, 0.5, 0.1] + [0.02 + 0.01 * (t % 2) for t in range(12)]}
+    assert oscillation.detect_oscillation(ripples) == []
+
+
+# -- stalls -----------------------------------------------------------------------------------------
+
+
+def test_stall_epochs_one_per_episode():
+    loss = [2.0, 1.0, 0.5, 0.5, 0.5, 0.5, 0.5, 0.2, 0.1, 0.1, 0.1, 0.1]
+    grad = [1.0, 0.8, 0.3, 0.2, 0.1, 0.1, 0.05, 0.3, 0.2, 0.1, 0.05, 0.02]
+    assert stall.stall_epochs(loss, grad) == [5, 11]
+    # An undiminished gradient norm is a step-size problem, not a stall.
+    assert stall.stall_epochs(loss, [1.0] * len(loss)) == []
+
+
+_CURVATURES = [
+    (2.0, -2.0, {}, "saddle_point"),
+    (10.0, -0.5, {}, "minimum"),                  # 5% negative: noise of a converged net
+    (1e-4, -1e-6, {"learning_rate": 0.01, "steps": 100}, "plateau"),
+    (5.0, 0.1, {"learning_rate": 0.01, "steps": 100}, "minimum"),
+    (1e-4, 0.0, {"weight_norm": 3.0, "loss": 2.3}, "plateau"),
+    (1.0, 0.0, {"weight_norm": 3.0, "loss": 2.3}, "minimum"),
+    (0.0, 0.0, {}, "plateau"),
+]
+
+
+def test_classify_curvature():
+    for lam_max, lam_min, kwargs, kind in _CURVATURES:
+        assert stall.classify_curvature(lam_max, lam_min, **kwargs) == kind, (lam_max, lam_min, kwargs)
+
+
+def test_judge_stall_reports_plateau_only_when_the_loss_is_high():
+    flat = {"max_eigenvalue": 1e-5, "min_eigenvalue": -1e-7, "weight_norm": 1.0}
+    high = stall.judge_stall(5, [2.3, 2.25, 2.2, 2.2, 2.2, 2.2], flat)
+    assert high.kind == "plateau" and high.evidence["max_eigenvalue"] == 1e-5
+    assert stall.judge_stall(5, [2.3, 1.0, 0.1, 0.01, 0.01, 0.01], flat) is None
+    minimum = {"max_eigenvalue": 3.0, "min_eigenvalue": 0.01, "weight_norm": 5.0}
+    assert stall.judge_stall(5, [2.3, 2.25, 2.2, 2.2, 2.2, 2.2], minimum) is None
+
+
+def test_detect_stalls_from_history_and_probes():
+    history = {"loss": [1.0, 0.5, 0.3, 0.3, 0.3, 0.3], "grad_norm/a": [1.0, 0.6, 0.3, 0.2, 0.1, 0.05],
+               "grad_norm/b": [0.0] * 6}
+    np.testing.assert_allclose(stall.global_grad_norm(history), history["grad_norm/a"])
+    probes = [{"epoch": 5, "max_eigenvalue": 2.0, "min_eigenvalue": -1.0, "hvps": 12}]
+    [finding] = stall.detect_stalls(history, probes)
+    assert finding.kind == "saddle_point" and finding.evidence["hvps"] == 12
+    assert stall.detect_stalls(history) == []  # 0.3 is not high against 1.0: a quiet minimum
+
+
+def test_escape_step_is_bounded():
+    assert stall.escape_step(0.5, 1.0, 10.0) == 0.0
+    step = stall.escape_step(-2.0, 1.0, 10.0)
+    assert step == pytest.approx(math.sqrt(2 * 0.1 * 1.0 / 2.0))
+    assert stall.escape_step(-1e-9, 1.0, 10.0) == pytest.approx(1.0)  # capped at 10% of |w|
+
+
+def test_every_detector_quiet_on_healthy_curves():
+    chance = math.log(10)
+    for seed in range(20):
+        history = _healthy(25, seed, rate=0.1 + 0.02 * seed, val_gap=0.02 * seed)
+        findings = (generalization.detect_overfitting(history)
+                    + generalization.detect_underfitting(history, chance)
+                    + generalization.detect_underfitting(history) + oscillation.detect_oscillation(history)
+                    + stall.detect_stalls(history))
+        assert findings == [], (seed, findings)
