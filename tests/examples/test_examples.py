@@ -94,3 +94,18 @@ def test_gradient_descent_variants_trade_updates_for_noise(tmp_path):
     assert line["batch"]["uphill_fraction"] == 0.0  # exact gradients, small steps: always downhill
     assert line["stochastic"]["uphill_fraction"] > 0.1  # single examples often point the wrong way
     assert digits["stochastic"]["loss"] < digits["mini-batch (32)"]["loss"] < digits["batch"]["loss"]
+
+
+def test_activations_saturation_and_dead_relus(tmp_path):
+    from examples import activations
+
+    outcome = _run(activations, tmp_path)
+    compared, dead = outcome["compared"], outcome["dead"]
+    assert set(compared) == set(activations.ACTIVATIONS)
+    assert compared["sigmoid"]["gradient_ratio"] < 0.1 * compared["relu"]["gradient_ratio"]
+    assert compared["relu"]["val_accuracy"] > compared["sigmoid"]["val_accuracy"] + 0.3
+    assert "dead_relu" in dead["ReLU, biases -2"]["findings"]
+    assert dead["ReLU, biases 0"]["findings"] == []
+    assert max(dead["ReLU, biases 0"]["dead_fraction"].values()) < 0.5
+    assert dead["ReLU, biases 0"]["val_accuracy"] > dead["ReLU, biases -2"]["val_accuracy"] + 0.3
+    assert dead["ELU, biases -2"]["val_accuracy"] > dead["ReLU, biases -2"]["val_accuracy"]
