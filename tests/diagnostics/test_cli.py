@@ -1,0 +1,121 @@
+"""`python -m diagnostics` on run.json and CSVLogger files, and the dynamics report sections."""
+
+import json
+import os
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from diagnostics import report as report_lib
+from diagnostics.__main__ import main
+from diagnostics.findings import Finding
+from diagnostics.report_dynamics import curvature_section, loss_curves_section
+
+_OVERFIT = {
+    "loss": [2.0, 1.0, 0.6, 0.4, 0.3, 0.2, 0.15, 0.1, 0.07, 0.05],
+    "val_loss": [2.0, 1.2, 0.8, 0.7, 0.72, 0.78, 0.85, 0.9, 1.0, 1.1],
+}
+
+
+def _write_csv(path, history):
+    keys = list(history)
+    with open(path, "w") as handle:
+        handle.write(",".join(["epoch"] + keys) + "\n")
+        for epoch in range(len(history[keys[0]])):
+            handle.write(",".join([str(epoch)] + [repr(float(history[k][epoch])) for k in keys]) + "\n")
+
+
+def _run_with_stall():
+    overfitting = Finding("overfitting", "warning", 4, None, "Overfitting.", {"best_epoch": 3}, ["Stop early."])
+    saddle = Finding("saddle_point", "warning", 6, None, "Saddle.", {"min_eigenvalue": -1.0}, [])
+    probes = [{"epoch": 6, "max_eigenvalue": 2.0, "min_eigenvalue": -1.0, "hvps": 12, "probe_ms": 40.0,
+               "kind": "saddle_point", "action": None}]
+    return {"history": dict(_OVERFIT), "findings": [overfitting, saddle], "meta": {"model": "mlp"},
+            "extras": {"StallMonitor": {"probes": probes, "window": 3}}}
+
+
+def test_csv_file_is_judged_afresh(tmp_path, capsys):
+    path = tmp_path / "training.csv"
+    _write_csv(path, _OVERFIT)
+    assert main([str(path), "--out", str(tmp_path / "report")]) == 0
+    out = capsys.readouterr().out
+    assert "overfitting from epoch 4" in out
+    assert "underfitting" not in out and "oscillation" not in out
+    report = (tmp_path / "report" / "report.md").read_text()
+    assert "Loss curves" in report and (tmp_path / "report" / "loss_curves.png").stat().st_size > 0
+
+
+def test_csv_with_gradient_columns_runs_the_gradient_detectors(tmp_path, capsys):
+    history = {"loss": [2.3] * 4, "grad_norm/dense": [1e-9] * 4, "grad_norm/dense_1": [1e-6] * 4,
+               "grad_norm/dense_2": [1e-5] * 4, "grad_norm/out": [0.3] * 4}
+    path = tmp_path / "training.csv"
+    _write_csv(path, history)
+    assert main([str(path), "--format", "json", "--chance-loss", "2.302585"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    kinds = {f["kind"] for f in payload["findings"]}
+    assert {"vanishing_gradient", "underfitting"} <= kinds
+    assert os.path.isfile(payload["report"])
+    assert os.path.dirname(payload["report"]) == str(tmp_path / "diagnostics_report")
+
+
+def test_recorded_run_keeps_its_findings_and_shows_curvature(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    report_lib.save_run(_run_with_stall(), run_dir / "run.json")
+    assert main([str(run_dir), "--format", "json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert [f["kind"] for f in payload["findings"]] == ["overfitting", "saddle_point"]
+    report = open(payload["report"]).read()
+    assert "Curvature at stalls" in report and "| 6 | -1 | 2 | 12 |" in report
+    assert os.path.isfile(os.path.join(os.path.dirname(payload["report"]), "curvature.png"))
+
+
+@pytest.mark.parametrize("content,match", [
+    (None, "no such file"),
+    ("{not json", "not valid JSON"),
+    ('{"history": {}}', "no training history"),
+    ('{"history": {"loss": [1.0]}, "findings": [{"kind": "bogus"}]}', "not a run.json"),
+])
+def test_bad_input_is_a_clear_error(tmp_path, capsys, content, match):
+    path = tmp_path / "run.json"
+    if content is not None:
+        path.write_text(content)
+    assert main([str(path)]) == 2
+    assert match in capsys.readouterr().err
+
+
+def test_malformed_csv(tmp_path, capsys):
+    path = tmp_path / "log.csv"
+    path.write_text("epoch,accuracy\n0,0.5\n")
+    assert main([str(path)]) == 2
+    assert "'loss' column" in capsys.readouterr().err
+    path.write_text("epoch,loss\n0,abc\n")
+    assert main([str(path)]) == 2
+    assert "not a number" in capsys.readouterr().err
+
+
+def test_module_entry_point_with_help_and_a_real_csv_logger(tmp_path):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    x, y = np.random.default_rng(0).standard_normal((32, 3)).astype("float32"), np.zeros(32, int)
+    csv_path = tmp_path / "log.csv"
+    model.fit(x, y, epochs=4, verbose=0, validation_split=0.25,
+              callbacks=[keras.callbacks.CSVLogger(str(csv_path))])
+    env = dict(os.environ, PYTHONPATH=os.getcwd(), TF_CPP_MIN_LOG_LEVEL="3")
+    helped = subprocess.run([sys.executable, "-m", "diagnostics", "--help"], capture_output=True, text=True, env=env)
+    assert helped.returncode == 0 and "CSVLogger" in helped.stdout
+    done = subprocess.run([sys.executable, "-m", "diagnostics", str(csv_path), "--out", str(tmp_path / "r")],
+                          capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    assert "report:" in done.stdout and (tmp_path / "r" / "report.md").is_file()
+
+
+def test_sections_skip_runs_without_their_data(tmp_path):
+    empty = {"history": {}, "findings": [], "meta": {}, "extras": {}}
+    assert loss_curves_section(empty, str(tmp_path)) is None
+    assert curvature_section(empty, str(tmp_path)) is None
+    section = loss_curves_section(_run_with_stall(), str(tmp_path))
+    assert "Overfitting from epoch 4" in section.body and "epoch 3" in section.body
