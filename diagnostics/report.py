@@ -213,11 +213,14 @@ def _last_finite(column):
 
 # -- section imports -- (kept here, below `Section` and the helpers, so that a section module may
 # itself import `Section`, `layer_series` and `save_figure` from this module without a cycle)
+from diagnostics.report_dynamics import curvature_section, loss_curves_section  # noqa: E402
 
 SECTIONS = [
     # -- report sections --
     summary_section,
     findings_section,
+    loss_curves_section,
+    curvature_section,
     gradient_section,
     activation_section,
 ]
