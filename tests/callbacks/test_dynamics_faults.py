@@ -116,3 +116,24 @@ def test_config_round_trip(cls, kwargs):
 def test_generalization_monitor_refuses_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         GeneralizationMonitor(**kwargs)
+
+
+def test_monitors_inside_training_diagnostics_record_a_run_and_report(tmp_path):
+    from callbacks.training_diagnostics import TrainingDiagnostics
+    from diagnostics.report import load_run
+    from tests.callbacks.test_stall_monitor import _SaddleLayer
+
+    model = keras.Sequential([keras.Input((1,)), _SaddleLayer()])
+    model.compile(keras.optimizers.SGD(0.05), loss=lambda y_true, y_pred: keras.ops.mean(y_pred))
+    x = np.zeros((64, 1), "float32")
+    diagnostics = TrainingDiagnostics(
+        monitors=[GeneralizationMonitor(), OscillationMonitor(), StallMonitor(probe_data=(x, x))],
+        report_dir=str(tmp_path), verbose=0,
+    )
+    model.fit(x, x, batch_size=16, epochs=16, verbose=0, callbacks=[diagnostics])
+    assert [f.kind for f in diagnostics.findings] == ["saddle_point"]
+    run = load_run(tmp_path / "run.json")
+    assert len(run["history"]["global_grad_norm"]) == 16
+    assert run["extras"]["StallMonitor"]["probes"][0]["min_eigenvalue"] == pytest.approx(-2.0, rel=1e-3)
+    report = (tmp_path / "report.md").read_text()
+    assert "Curvature at stalls" in report and "saddle_point" in report
