@@ -30,6 +30,13 @@ def _fresh_keras_state():
 
 @pytest.fixture
 def mirrored_strategy():
-    """A MirroredStrategy over the two logical CPU devices."""
+    """A MirroredStrategy over the two logical CPU devices.
+
+    It reduces through one device: the default collective all-reduce reuses its instance keys
+    across strategies on logical CPUs, so a second model trained in the same process would fail
+    with "Shape mismatch in the collective instance".
+    """
     devices = [device.name for device in tf.config.list_logical_devices("CPU")][:2]
-    return tf.distribute.MirroredStrategy(devices)
+    return tf.distribute.MirroredStrategy(
+        devices, cross_device_ops=tf.distribute.ReductionToOneDevice()
+    )
