@@ -35,8 +35,8 @@ class TrainingDiagnostics(keras.callbacks.Callback):
     JSON-safe dict saved under `run.json["extras"][<MonitorClass>]`.
 
     Args:
-        monitors: callback instances or classes to run; classes are built with their defaults
-            (and this callback's `verbose` when they accept it). Default: `DEFAULT_MONITORS`.
+        monitors: callback instances or classes to run; classes are built with their defaults.
+            Default: `DEFAULT_MONITORS`.
         report_dir: folder for `run.json`, `report.md` and plots, written at the end of training.
             None writes nothing (call `report(path)` yourself).
         verbose: 0 silent, 1 prints the findings at the end of training.
@@ -63,9 +63,7 @@ class TrainingDiagnostics(keras.callbacks.Callback):
         if isinstance(monitor, keras.callbacks.Callback):
             return monitor
         if inspect.isclass(monitor) and issubclass(monitor, keras.callbacks.Callback):
-            if "verbose" in inspect.signature(monitor.__init__).parameters:
-                return monitor(verbose=self.verbose)
-            return monitor()
+            return monitor()  # quiet: this callback prints the combined findings itself
         raise TypeError(
             "`monitors` must hold keras.callbacks.Callback instances or classes. "
             f"Received: monitors entry={monitor!r}"

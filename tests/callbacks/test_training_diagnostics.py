@@ -1,0 +1,100 @@
+"""TrainingDiagnostics combines the monitors, logs every key from epoch 0 and writes a report."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+import keras
+from callbacks import DEFAULT_MONITORS, ActivationMonitor, GradientMonitor, TrainingDiagnostics
+from diagnostics import Finding, load_run
+
+L = keras.layers
+
+
+def _model():
+    model = keras.Sequential(
+        [keras.Input((8,)), L.Dense(16, activation="relu", name="hidden"), L.Dense(3, name="out")]
+    )
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(64, 8)).astype("float32"), rng.integers(0, 3, size=64)
+
+
+def test_default_monitors_include_gradient_and_activation_monitors():
+    assert GradientMonitor in DEFAULT_MONITORS and ActivationMonitor in DEFAULT_MONITORS
+    kinds = {type(m) for m in TrainingDiagnostics().monitors}
+    assert set(DEFAULT_MONITORS) <= kinds
+
+
+def test_every_diagnostic_key_is_in_csv_logger_from_epoch_zero(tmp_path):
+    x, y = _data()
+    path = tmp_path / "log.csv"
+    model = _model()
+    model.fit(x, y, epochs=2, verbose=0,
+              callbacks=[TrainingDiagnostics(verbose=0), keras.callbacks.CSVLogger(str(path))])
+    with open(path) as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 2
+    for key in ("grad_norm/hidden", "update_ratio/out", "weight_norm/hidden", "grad_zero_frac/hidden",
+                "nonfinite/out", "dead_frac/hidden"):
+        assert key in rows[0], key
+        assert np.isfinite(float(rows[0][key]))
+
+
+def test_log_layers_false_keeps_logs_short_but_history_full():
+    x, y = _data()
+    monitor = GradientMonitor(log_layers=False)
+    history = _model().fit(x, y, epochs=1, verbose=0, callbacks=[monitor])
+    assert not any("/" in key for key in history.history)
+    assert "grad_norm/hidden" in monitor.history
+
+
+def test_report_dir_gets_run_json_report_and_plots(tmp_path):
+    x, y = _data()
+    diagnostics = TrainingDiagnostics(report_dir=tmp_path, verbose=0)
+    _model().fit(x, y, epochs=2, verbose=0, callbacks=[diagnostics])
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert set(run) == {"history", "findings", "meta", "extras"}
+    assert len(run["history"]["grad_norm/hidden"]) == 2
+    assert run["meta"]["epochs_run"] == 2 and run["meta"]["model"]
+    assert run["extras"]["GradientMonitor"]["layers"] == ["hidden", "out"]
+    report = (tmp_path / "report.md").read_text()
+    assert "## Findings" in report and "gradient_norms.png" in report and "activation_health.png" in report
+    assert (tmp_path / "gradient_norms.png").stat().st_size > 0
+    assert (tmp_path / "activation_health.png").stat().st_size > 0
+    assert load_run(tmp_path / "run.json")["history"]["loss"] == pytest.approx(run["history"]["loss"])
+
+
+def test_findings_are_deduplicated_sorted_and_reported(tmp_path, capsys):
+    class Fake(keras.callbacks.Callback):
+        def __init__(self, findings):
+            super().__init__()
+            self.findings = findings
+
+    late = Finding("plateau", "warning", 3, None, "Stalled.")
+    early = Finding("dead_relu", "error", 1, "hidden", "Dead.", {"dead_frac": 0.9}, ["Lower the LR."])
+    diagnostics = TrainingDiagnostics(monitors=[Fake([late, early]), Fake([early])], verbose=1)
+    x, y = _data()
+    _model().fit(x, y, epochs=1, verbose=0, callbacks=[diagnostics])
+    assert diagnostics.findings == [early, late]
+    assert "2 finding(s)" in capsys.readouterr().out
+    path = diagnostics.report(tmp_path)
+    text = open(path).read()
+    assert "dead_relu" in text and "Lower the LR." in text and "dead_frac = 0.9" in text
+
+
+def test_bad_arguments_name_the_argument():
+    with pytest.raises(TypeError, match="monitors"):
+        TrainingDiagnostics(monitors=[object()])
+    with pytest.raises(ValueError, match="Received: verbose=5"):
+        TrainingDiagnostics(verbose=5)
+    with pytest.raises(ValueError, match="Received: every=0"):
+        GradientMonitor(every=0)
+    with pytest.raises(ValueError, match="Received: probe_size=0"):
+        ActivationMonitor(probe_size=0)
