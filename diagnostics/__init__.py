@@ -1,6 +1,13 @@
 """Judgement: turns recorded training signals into findings with evidence and remedies."""
 
+from diagnostics.activations import detect_activation_problems, detect_dead_relu, detect_saturation
 from diagnostics.findings import KINDS, SEVERITIES, Finding
+from diagnostics.gradients import (
+    detect_exploding_gradient,
+    detect_gradient_problems,
+    detect_non_finite,
+    detect_vanishing_gradient,
+)
 from diagnostics.report import SECTIONS, Section, load_run, save_run, write_report
 
 __all__ = [
@@ -9,6 +16,13 @@ __all__ = [
     "SECTIONS",
     "Finding",
     "Section",
+    "detect_activation_problems",
+    "detect_dead_relu",
+    "detect_exploding_gradient",
+    "detect_gradient_problems",
+    "detect_non_finite",
+    "detect_saturation",
+    "detect_vanishing_gradient",
     "load_run",
     "save_run",
     "write_report",
