@@ -109,3 +109,16 @@ def test_activations_saturation_and_dead_relus(tmp_path):
     assert max(dead["ReLU, biases 0"]["dead_fraction"].values()) < 0.5
     assert dead["ReLU, biases 0"]["val_accuracy"] > dead["ReLU, biases -2"]["val_accuracy"] + 0.3
     assert dead["ELU, biases -2"]["val_accuracy"] > dead["ReLU, biases -2"]["val_accuracy"]
+
+
+def test_exploding_gradients_are_caught_and_clipped(tmp_path):
+    from examples import exploding_gradients
+
+    runs = _run(exploding_gradients, tmp_path)["runs"]
+    raw = runs["no clipping"]
+    assert "exploding_gradient" in raw["findings"] or "non_finite" in raw["findings"]
+    assert not raw["final_loss"] < float("inf")  # NaN or inf
+    for cured in ("clipnorm 1.0", "adaptive clipping"):
+        assert runs[cured]["findings"] == [], cured
+        assert runs[cured]["final_loss"] < 100.0
+        assert runs[cured]["val_accuracy"] > 0.3
