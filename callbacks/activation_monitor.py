@@ -21,9 +21,10 @@ from diagnostics import activations
 
 @keras.saving.register_keras_serializable(package="callbacks")
 class ActivationMonitor(keras.callbacks.Callback):
-    """Measures, at every epoch end, the share of dead and of saturated units in every layer with a
-    ReLU-family or sigmoid-family activation (activation layers and layers with a built-in
-    activation, in nested models too), on a small fixed probe batch; diagnoses `dead_relu` and
+    """Measures, at every epoch end, the share of dead and of saturated units in every hidden layer
+    with a ReLU-family or sigmoid-family activation (activation layers and layers with a built-in
+    activation, in nested models too; not the output layer, whose sigmoid is meant to saturate),
+    on a small fixed probe batch; diagnoses `dead_relu` and
     `saturation` with `diagnostics.activations`.
 
     Logs `dead_frac/<layer>` (ReLU, ReLU6) and `saturated_frac/<layer>` (sigmoid, hard sigmoid,
@@ -198,14 +199,28 @@ def _activation_name(layer):
     return name if activations.activation_family(name) else None
 
 
+def _output_layers(model):
+    """Layers whose output is a model output (a confident sigmoid output is saturated by design)."""
+    try:
+        return {id(t._keras_history.operation) for t in keras.tree.flatten(model.outputs)}
+    except (AttributeError, ValueError, TypeError):
+        return set()
+
+
 def _activation_layers(model):
-    """`[(unique name, layer, activation name)]` for layers whose output can die or saturate."""
+    """`[(unique name, layer, activation name)]` for hidden layers whose output can die or
+    saturate (output layers are left out)."""
     found, names = [], set()
-    for layer in model._flatten_layers(include_self=False, recursive=True):
-        if isinstance(layer, keras.Model):
-            continue
+    candidates = [
+        layer for layer in model._flatten_layers(include_self=False, recursive=True)
+        if not isinstance(layer, keras.Model)
+    ]
+    outputs = _output_layers(model)
+    if not outputs and candidates:
+        outputs = {id(candidates[-1])}  # subclassed model: its last layer is taken as the output
+    for layer in candidates:
         activation = _activation_name(layer)
-        if activation is None:
+        if activation is None or id(layer) in outputs:
             continue
         name, suffix = layer.name, 1
         while name in names:

@@ -164,9 +164,12 @@ def detect_vanishing_gradient(history, layers=None):
 
 
 def _loss_not_improving(loss, epoch):
-    """True if the loss at `epoch` or later is non-finite, or never falls below its first value."""
+    """True if the loss at `epoch` or later is non-finite, or never falls below its first value.
+
+    Without a `loss` series (a GAN logs its own losses) there is no evidence either way: False.
+    """
     if loss.size == 0:
-        return True
+        return False
     later = loss[epoch:]
     if not np.isfinite(later).all():
         return True

@@ -98,3 +98,14 @@ def test_bad_arguments_name_the_argument():
         GradientMonitor(every=0)
     with pytest.raises(ValueError, match="Received: probe_size=0"):
         ActivationMonitor(probe_size=0)
+
+
+def test_output_layer_sigmoid_is_not_probed_for_saturation():
+    x, _ = _data()
+    model = keras.Sequential([keras.Input((8,)), L.Dense(4, activation="tanh", name="h"),
+                              L.Dense(1, activation="sigmoid", name="p")])
+    model.compile("adam", "binary_crossentropy")
+    monitor = ActivationMonitor()
+    model.fit(x, (x[:, 0] > 0).astype("float32"), epochs=1, verbose=0, callbacks=[monitor])
+    assert monitor.layers == {"h": "tanh"}
+    assert list(monitor.history) == ["saturated_frac/h"]
