@@ -5,18 +5,19 @@ Keras 3 builds `train_function` before `on_train_begin`, and a callback never se
 `LossScaleOptimizer`), and forces Keras to retrace the step. Inside the step, the wrapper adds a
 handful of vectorised ops (all gradients of one `apply` call are flattened into one vector and
 reduced per layer with one segment sum), and accumulates the results in one non-trainable
-variable. With `every > 1` only every `every`-th step is measured (plus the first of each period),
-behind one `tf.cond`, so that the cost on tiny models, where op dispatch dominates, stays small. Python reads that variable rarely (`read`, once per epoch by default); reading a tensor
-back every step is what would make diagnostics slow.
+variable. With `every > 1` only every `every`-th step is measured (plus the first steps after
+`attach` and the first of each period), behind one `tf.cond`, so that the cost on tiny models,
+where op dispatch dominates, stays small. Python reads that variable rarely (`read`, once per
+epoch by default); reading a tensor back every step is what would make diagnostics slow.
 
-Signals per trainable layer, averaged over the optimizer steps since the last `read`:
+Signals per trainable layer, averaged over the measured optimizer steps since the last `read`:
 
 - `grad_norm`: L2 norm of the layer's gradient (all its trainable variables together), taken
   before clipping; under `tf.distribute` the norm of the all-reduced (global-batch) gradient.
 - `grad_zero_frac`: fraction of gradient entries that are exactly zero.
 - `nonfinite`: number of measured steps whose gradient held a non-finite entry (a sum).
 - `update_ratio`: `||w_after - w_before|| / ||w_before||` of one optimizer step.
-- `weight_norm`: L2 norm of the layer's weights when read.
+- `weight_norm`: L2 norm of the layer's weights before the last measured update.
 - `grad_max`, `grad_first`: largest finite and first measured `grad_norm` of the period (they
   show growth within an epoch, for example an explosion that ends in NaN).
 
