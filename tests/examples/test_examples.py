@@ -122,3 +122,17 @@ def test_exploding_gradients_are_caught_and_clipped(tmp_path):
         assert runs[cured]["findings"] == [], cured
         assert runs[cured]["final_loss"] < 100.0
         assert runs[cured]["val_accuracy"] > 0.3
+
+
+def test_class_imbalance_remedies_beat_no_remedy(tmp_path):
+    from examples import class_imbalance
+
+    outcome = _run(class_imbalance, tmp_path)
+    counts, scores = outcome["train_counts"], outcome["scores"]
+    assert max(counts) / min(counts) > 30
+    baseline = scores["no remedy"]
+    assert scores["SMOTE"]["balanced_accuracy"] > baseline["balanced_accuracy"]
+    assert scores["logit adjustment"]["balanced_accuracy"] > baseline["balanced_accuracy"]
+    assert scores["SMOTE"]["macro_f1"] > baseline["macro_f1"]
+    assert scores["SMOTE"]["train_size"] == scores["over-sampling"]["train_size"] == 10 * max(counts)
+    assert scores["under-sampling"]["train_size"] == 10 * min(counts)
