@@ -25,13 +25,14 @@ class GradientMonitor(keras.callbacks.Callback):
     non-finite gradients.
 
     At every epoch end it adds `grad_norm/<layer>`, `weight_norm/<layer>`, `update_ratio/<layer>`,
-    `grad_zero_frac/<layer>` and `nonfinite/<layer>` to `logs` (so `History`, `CSVLogger` and
-    `TensorBoard` record them), then runs the detectors of `diagnostics.gradients` on the series
-    so far.
+    `grad_zero_frac/<layer>`, `nonfinite/<layer>`, `grad_max/<layer>` and `grad_first/<layer>`
+    (see `callbacks._telemetry`) to `logs`, so `History`, `CSVLogger` and `TensorBoard` record
+    them, then runs the detectors of `diagnostics.gradients` on the series so far.
 
     Args:
-        every: measure every this many optimizer steps (and always the first step of an epoch).
-            1 measures every step: exact epoch means, at a higher cost on tiny models.
+        every: measure every this many optimizer steps (and always the first 32 steps of
+            training and the first step of each epoch). 1 measures every step: exact epoch
+            means, at a higher cost on tiny models where op dispatch dominates.
         log_layers: put the per-layer values into `logs`. Set False to keep a progress bar short;
             the values are still in `.history`.
         stop_on_nonfinite: stop training, like `keras.callbacks.TerminateOnNaN`, when the loss
