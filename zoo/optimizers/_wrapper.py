@@ -55,6 +55,11 @@ class OptimizerWrapper(keras.optimizers.Optimizer):
             )
         if kwargs:
             raise TypeError(f"Unexpected arguments: {sorted(kwargs)}. Received: kwargs={kwargs!r}")
+        if not isinstance(optimizer, (str, dict, keras.optimizers.Optimizer)):
+            raise TypeError(
+                f"`optimizer` must be a keras.optimizers.Optimizer, a name or a config. "
+                f"Received: optimizer={optimizer!r}"
+            )
         inner = keras.optimizers.get(optimizer)
         if not isinstance(inner, keras.optimizers.Optimizer):
             raise TypeError(

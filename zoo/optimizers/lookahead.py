@@ -2,6 +2,7 @@
 back")."""
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 from zoo._validation import check_float, check_int
@@ -45,7 +46,9 @@ class Lookahead(OptimizerWrapper):
         self._slow_weights = []
         for variable in var_list:
             slow = self.add_variable_from_reference(variable, "slow")
-            slow.assign(variable)
+            # The optimizer may be built while a train step is traced: copy now, not in the graph.
+            with tf.init_scope():
+                slow.assign(variable)
             self._slow_weights.append(slow)
 
     def after_apply(self, trainable_variables):

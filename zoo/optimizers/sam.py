@@ -89,8 +89,9 @@ class SAM(keras.Model):
         if context is not None and context.num_replicas_in_sync > 1:
             dense = context.all_reduce(tf.distribute.ReduceOp.SUM, dense)
         norm = ops.sqrt(ops.sum(ops.stack([ops.sum(ops.square(g)) for g in dense])))
-        scale = ops.where(ops.isfinite(norm), self.rho / (norm + 1e-12), 0.0)
-        return [g * ops.cast(scale, g.dtype) for g in dense]
+        finite = ops.isfinite(norm)
+        scale = ops.where(finite, self.rho / (norm + 1e-12), 0.0)
+        return [ops.where(finite, g, 0.0) * ops.cast(scale, g.dtype) for g in dense]
 
     def _track_loss(self, loss, x):
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
