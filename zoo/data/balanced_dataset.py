@@ -5,9 +5,10 @@ are drawn at random with the leftover fractions, so the target proportions hold 
 batch, not only on average. Each class is its own stream, shuffled and repeated: a minority
 class is over-sampled by cycling through it, every sample once per pass.
 
-From arrays, a class stream is a stream of random permutations of the class's indices (one
-vectorised op per pass over the class), cut into per-batch slices; the batch is then gathered
-with one `tf.gather`, in the graph, with no per-sample work. From a `tf.data.Dataset`, each class
+From arrays, a class stream is a cursor over random permutations of the class's indices (one
+vectorised argsort per pass over the class), advanced by `Dataset.scan` steps that each make a
+few dozen batches of indices at once; a batch is then gathered with one `tf.gather`, in the
+graph, with no per-sample work. From a `tf.data.Dataset`, each class
 stream filters the source and `choose_from_datasets` interleaves them. Everything is reshuffled
 on every pass (every epoch of `model.fit`) and deterministic given `seed`.
 """
@@ -203,42 +204,88 @@ def _split_counts(probabilities, batch_size):
     return fixed, int(batch_size - fixed.sum()), log_residual
 
 
+# Index batches are made this many at a time: one scan step costs a few dozen small ops, which
+# would otherwise dominate the time per batch.
+BATCHES_PER_STEP = 32
+
+
 def _array_batches(arrays, labels, classes, counts, probabilities, batch_size, seeds):
     """Dataset of index batches (int64, shape [batch_size]) with the target class proportions."""
     fixed, leftover, log_residual = _split_counts(probabilities, batch_size)
     grouped = np.argsort(labels, kind="stable")  # indices grouped by class, in `classes` order
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    streams = []
-    for start, count, per_batch in zip(starts, counts, fixed):
-        if per_batch > 0:
-            streams.append(_permutation_stream(grouped[start : start + count], int(per_batch), _draw_seed(seeds)))
-    pairs = tf.data.Dataset.random(seed=_draw_seed(seeds), rerandomize_each_iteration=True).batch(2)
+    m = BATCHES_PER_STEP
+    streams = [
+        (_PermutationCursor(grouped[start : start + count], int(per_batch) * m), int(per_batch))
+        for start, count, per_batch in zip(starts, counts, fixed)
+        if per_batch > 0
+    ]
     grouped, starts, counts = (tf.constant(a, tf.int64) for a in (grouped, starts, counts))
     log_residual = tf.constant(log_residual[None, :], tf.float32)
 
-    def assemble(class_parts, pair):
-        pair_seeds = tf.random.experimental.stateless_split(pair, 3)
-        parts = list(class_parts)
+    def next_batches(state, pair):
+        pair_seeds = tf.random.experimental.stateless_split(pair, 3 + len(streams))
+        parts, new_state = [], []
+        for (stream, per_batch), stream_state, stream_seed in zip(streams, state, tf.unstack(pair_seeds[3:])):
+            part, stream_state = stream.take(stream_state, stream_seed)
+            parts.append(tf.reshape(part, [m, per_batch]))
+            new_state.append(stream_state)
         if leftover > 0:
             # Leftover slots: a class drawn with the leftover fractions, a sample of it at random.
-            extra = tf.random.stateless_categorical(log_residual, leftover, pair_seeds[0], dtype=tf.int64)[0]
-            u = tf.random.stateless_uniform([leftover], pair_seeds[1], dtype=tf.float64)
+            extra = tf.random.stateless_categorical(log_residual, m * leftover, pair_seeds[0], dtype=tf.int64)[0]
+            u = tf.random.stateless_uniform([m * leftover], pair_seeds[1], dtype=tf.float64)
             offset = tf.cast(tf.floor(u * tf.cast(tf.gather(counts, extra), tf.float64)), tf.int64)
-            parts.append(tf.gather(grouped, tf.gather(starts, extra) + offset))
-        batch = tf.concat(parts, axis=0)
-        # Mixed order within the batch, so that slices of it (one per replica) are balanced too.
-        return tf.gather(batch, tf.argsort(tf.random.stateless_uniform([batch_size], pair_seeds[2])))
+            parts.append(tf.reshape(tf.gather(grouped, tf.gather(starts, extra) + offset), [m, leftover]))
+        batches = tf.concat(parts, axis=1)
+        # Mixed order within each batch, so that slices of it (one per replica) are balanced too.
+        order = tf.argsort(tf.random.stateless_uniform([m, batch_size], pair_seeds[2]), axis=1)
+        return tuple(new_state), tf.gather(batches, order, batch_dims=1)
 
-    return tf.data.Dataset.zip(tuple(streams), pairs).map(assemble, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    pairs = tf.data.Dataset.random(seed=_draw_seed(seeds), rerandomize_each_iteration=True).batch(2)
+    return pairs.scan(tuple(stream.initial_state() for stream, _ in streams), next_batches).unbatch()
 
 
-def _permutation_stream(indices, per_batch, seed):
-    """`indices` in a new random order on every pass, endlessly, `per_batch` at a time."""
-    indices = tf.constant(indices, tf.int64)
-    n = int(indices.shape[0])
-    passes = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-    permutations = passes.map(lambda pair: tf.gather(indices, tf.argsort(tf.random.stateless_uniform([n], pair))))
-    return permutations.unbatch().batch(per_batch, drop_remainder=True)
+class _PermutationCursor:
+    """One class's indices as an endless sequence of random permutations, read `per_step` at a time.
+
+    The state is (current permutation, position); a new permutation is drawn (one vectorised
+    argsort) only when the current one runs out, so a step costs O(per_step). For a class
+    smaller than `per_step`, a "permutation" is several independent permutations back to back.
+    """
+
+    def __init__(self, indices, per_step):
+        self.per_step = per_step
+        copies = max(1, -(-per_step // len(indices)))
+        self.indices = tf.constant(np.tile(indices, copies), tf.int64)
+        self.length = len(indices) * copies
+        self.class_size = len(indices)
+
+    def initial_state(self):
+        return (tf.zeros([self.length], tf.int64), tf.constant(self.length, tf.int64))
+
+    def _permutation(self, seed):
+        if self.length == self.class_size:
+            return tf.random.experimental.stateless_shuffle(self.indices, seed)
+        # Several copies of a small class: shuffle each copy on its own, so that every sample
+        # appears once per copy.
+        keys = tf.random.stateless_uniform([self.length], seed)
+        keys = keys + tf.cast(tf.range(self.length) // self.class_size, tf.float32)
+        return tf.gather(self.indices, tf.argsort(keys))
+
+    def take(self, state, seed):
+        permutation, position = state
+        end = position + self.per_step
+
+        def within():
+            return permutation[position:end], (permutation, end)
+
+        def refill():
+            fresh = self._permutation(seed)
+            rest = end - self.length
+            return tf.concat([permutation[position:], fresh[:rest]], 0), (fresh, rest)
+
+        part, state = tf.cond(end <= self.length, within, refill)
+        return tf.ensure_shape(part, [self.per_step]), state
 
 
 def _gather_batches(dataset, arrays, classes, counts, probabilities, smote_fraction, k_neighbors, seeds):

@@ -57,6 +57,4 @@ class RandomUnderSampler(TensorSamplerMixin, BaseUnderSampler):
 def _draw(n_class, n_keep, replacement, seed):
     if replacement:
         return tf.random.stateless_uniform([n_keep], seed, minval=0, maxval=n_class, dtype=tf.int32)
-    # A random permutation: the order of n_class uniform keys.
-    keys = tf.random.stateless_uniform([n_class], seed)
-    return tf.argsort(keys)[:n_keep]
+    return tf.random.experimental.stateless_shuffle(tf.range(n_class), seed)[:n_keep]
