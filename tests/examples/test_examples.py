@@ -136,3 +136,16 @@ def test_class_imbalance_remedies_beat_no_remedy(tmp_path):
     assert scores["SMOTE"]["macro_f1"] > baseline["macro_f1"]
     assert scores["SMOTE"]["train_size"] == scores["over-sampling"]["train_size"] == 10 * max(counts)
     assert scores["under-sampling"]["train_size"] == 10 * min(counts)
+
+
+@pytest.mark.slow
+def test_overfitting_remedies_close_the_gap(tmp_path):
+    from examples import overfitting
+
+    runs = _run(overfitting, tmp_path)["runs"]
+    assert "overfitting" in runs["none"]["findings"]
+    assert "underfitting" in runs["L2 1.0 (too much)"]["findings"]
+    for remedy in ("L2 1e-2", "dropout 0.5", "early stopping", "augmentation"):
+        assert runs[remedy]["final_gap"] < runs["none"]["final_gap"], remedy
+        assert runs[remedy]["val_accuracy"] > runs["none"]["val_accuracy"], remedy
+    assert runs["early stopping"]["epochs_run"] < runs["none"]["epochs_run"]
