@@ -1,9 +1,11 @@
 """Overhead of `TrainingDiagnostics()` (default settings) on the wall time of `model.fit`.
 
 Plain `fit` and `fit` with `TrainingDiagnostics()` alternate, run after run, on the zoo MLP and
-CNN on the digits dataset; each run trains `--epochs` epochs. The per-epoch times of epochs after
-the first (the first traces the step) are pooled per configuration; the script prints their
-medians and the ratio, and, separately, the ratio of whole-`fit` medians (tracing included).
+CNN on the digits dataset; each run trains `--epochs` epochs. An epoch's time runs from its start
+to the next epoch's start, so it includes all epoch-end work; the times of epochs after the first
+(the first traces the step) are pooled per configuration; the script prints their
+medians and the ratio, the median of the paired per-repeat ratios (robust to load that drifts
+during the run on a shared machine), and the ratio of whole-`fit` medians (tracing included).
 
 Usage:
     python benchmarks/overhead.py [--repeats 7] [--epochs 6] [--batch-size 32]
@@ -24,14 +26,17 @@ from callbacks import TrainingDiagnostics  # noqa: E402
 
 
 class _EpochTimer(keras.callbacks.Callback):
+    """Time from one epoch's start to the next one's: it includes every callback's epoch-end work."""
+
     def on_train_begin(self, logs=None):
-        self.times = []
+        self.starts = []
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
+        self.starts.append(time.perf_counter())
 
-    def on_epoch_end(self, epoch, logs=None):
-        self.times.append(time.perf_counter() - self._start)
+    @property
+    def times(self):
+        return [b - a for a, b in zip(self.starts, self.starts[1:])]
 
 
 def _models():
@@ -64,19 +69,25 @@ def main():
     x, y = load_digits(return_X_y=True)
     x = (x / 16.0).astype("float32")
     print(f"digits: {len(x)} samples, batch {args.batch_size}, {args.epochs} epochs, {args.repeats} repeats")
-    print("model | plain s/epoch | diagnostics s/epoch | epoch ratio | fit ratio (with tracing)")
+    print("model | plain s/epoch | diagnostics s/epoch | epoch ratio | paired ratio | fit ratio (with tracing)")
     for name, (build, shape) in _models().items():
         data = x.reshape((-1,) + shape)
         epochs = {False: [], True: []}
         fits = {False: [], True: []}
-        for _ in range(args.repeats):
-            for with_diagnostics in (False, True):
+        paired = []
+        for repeat in range(args.repeats):
+            medians = {}
+            order = (False, True) if repeat % 2 == 0 else (True, False)
+            for with_diagnostics in order:
                 total, per_epoch = _fit(build, data, y, args.epochs, args.batch_size, with_diagnostics)
                 fits[with_diagnostics].append(total)
                 epochs[with_diagnostics] += per_epoch
+                medians[with_diagnostics] = statistics.median(per_epoch)
+            paired.append(medians[True] / medians[False])
         plain, diag = statistics.median(epochs[False]), statistics.median(epochs[True])
         fit_ratio = statistics.median(fits[True]) / statistics.median(fits[False])
-        print(f"{name} | {plain:.4f} | {diag:.4f} | {diag / plain:.3f} | {fit_ratio:.3f}")
+        print(f"{name} | {plain:.4f} | {diag:.4f} | {diag / plain:.3f} | {statistics.median(paired):.3f} "
+              f"| {fit_ratio:.3f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -131,7 +131,9 @@ class ActivationMonitor(keras.callbacks.Callback):
         model output was finite: one compiled forward pass, one small tensor read back."""
         if self._forward is None:
             self._probe_tensor = tf.convert_to_tensor(probe)
-            self._forward = tf.function(self._hooked_forward).get_concrete_function(self._probe_tensor)
+            self._forward = tf.function(self._hooked_forward, autograph=False).get_concrete_function(
+                self._probe_tensor
+            )
         result = self._forward(self._probe_tensor).numpy()
         return list(result[:-1]) + [bool(result[-1] > 0)]
 
