@@ -15,13 +15,19 @@ import os
 import keras
 
 from callbacks.activation_monitor import ActivationMonitor
+from callbacks.generalization_monitor import GeneralizationMonitor
 from callbacks.gradient_monitor import GradientMonitor
+from callbacks.oscillation_monitor import OscillationMonitor
+from callbacks.stall_monitor import StallMonitor
 from diagnostics import report as report_lib
 
 DEFAULT_MONITORS = [
     # -- default monitors --
     GradientMonitor,
     ActivationMonitor,
+    GeneralizationMonitor,
+    OscillationMonitor,
+    StallMonitor,
 ]
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1}
@@ -40,21 +46,31 @@ class TrainingDiagnostics(keras.callbacks.Callback):
         report_dir: folder for `run.json`, `report.md` and plots, written at the end of training.
             None writes nothing (call `report(path)` yourself).
         verbose: 0 silent, 1 prints the findings at the end of training.
+        log_layers: False keeps the per-layer values out of `logs` (a short progress bar line):
+            every monitor with a `log_layers` attribute gets it. They stay in `.history`,
+            `run.json` and the report.
 
     Attributes:
         findings: the findings of all monitors after `fit`, without duplicates, sorted by epoch.
         history: `{key: [value per epoch]}` as seen at the end of every epoch (all monitors' keys).
     """
 
-    def __init__(self, monitors=None, report_dir=None, verbose=1):
+    def __init__(self, monitors=None, report_dir=None, verbose=1, log_layers=True):
         super().__init__()
         if report_dir is not None and not isinstance(report_dir, (str, os.PathLike)):
             raise TypeError(f"`report_dir` must be a path or None. Received: report_dir={report_dir!r}")
         if verbose not in (0, 1, 2, True, False):
             raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
         self.report_dir = None if report_dir is None else os.fspath(report_dir)
+        if not isinstance(log_layers, bool):
+            raise TypeError(f"`log_layers` must be a bool. Received: log_layers={log_layers!r}")
         self.verbose = int(verbose)
+        self.log_layers = log_layers
         self.monitors = [self._make_monitor(m) for m in (DEFAULT_MONITORS if monitors is None else monitors)]
+        if not log_layers:
+            for monitor in self.monitors:
+                if hasattr(monitor, "log_layers"):
+                    monitor.log_layers = False
         self.history = {}
         self.findings = []
         self._meta = {}
@@ -70,7 +86,8 @@ class TrainingDiagnostics(keras.callbacks.Callback):
         )
 
     def get_config(self):
-        return {"monitors": None, "report_dir": self.report_dir, "verbose": self.verbose}
+        return {"monitors": None, "report_dir": self.report_dir, "verbose": self.verbose,
+                "log_layers": self.log_layers}
 
     # -- forwarding ------------------------------------------------------------------------------
 
@@ -111,9 +128,13 @@ class TrainingDiagnostics(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self._forward("on_epoch_end", epoch, logs)
-        logs = logs or {}
+        values = dict(logs or {})
+        for monitor in self.monitors:  # values a monitor kept out of `logs` (log_layers=False)
+            for key, series in getattr(monitor, "history", {}).items():
+                if key not in values and isinstance(series, list) and len(series) == epoch + 1:
+                    values[key] = series[-1]
         epochs_so_far = len(next(iter(self.history.values()), []))
-        for key, value in logs.items():
+        for key, value in values.items():
             # A key that appears late is padded with NaN so every series has one value per epoch.
             series = self.history.setdefault(key, [float("nan")] * epochs_so_far)
             series.append(_to_float(value))
