@@ -1,0 +1,145 @@
+"""`ImbalanceMonitor`: label counts and per-class validation recall for `class_imbalance` findings."""
+
+import numpy as np
+import tensorflow as tf
+
+import keras
+
+from diagnostics import imbalance
+
+
+@keras.saving.register_keras_serializable(package="callbacks")
+class ImbalanceMonitor(keras.callbacks.Callback):
+    """Reports a skewed training label distribution and classes the model never predicts.
+
+    Keras does not show a callback the data `fit` trains on, so give it what you have:
+
+    - `y`: the training labels (array or tensor), or the training `tf.data.Dataset` of
+      `(x, y)` (batched or not; read once, at the start of training, labels only). Judged once.
+    - `validation_data`: `(x_val, y_val)` or a dataset of `(x, y)` batches. At the end of every
+      `every`-th epoch the model predicts it, and the per-class recall goes into the logs as
+      `val_recall/<class>` (NaN on the other epochs), so History and CSVLogger keep it.
+
+    With neither, it does nothing (and costs nothing).
+
+    Args:
+        y: training labels or dataset, or None.
+        validation_data: validation data, or None.
+        every: predict the validation data every `every` epochs (int >= 1).
+        batch_size: for predicting the validation data.
+        ratio_threshold, min_recall: thresholds of `diagnostics.imbalance.detect_class_imbalance`.
+        verbose: 1 prints the findings at the end of training.
+
+    Attributes:
+        findings: list of `diagnostics.Finding` after `fit`.
+        class_counts: {class: count} of the training labels, or None.
+
+    Example:
+
+    >>> monitor = ImbalanceMonitor(y=y_train, validation_data=(x_val, y_val))   # doctest: +SKIP
+    >>> model.fit(x_train, y_train, epochs=5, callbacks=[monitor])              # doctest: +SKIP
+    >>> monitor.findings                                                        # doctest: +SKIP
+    """
+
+    def __init__(self, y=None, validation_data=None, every=1, batch_size=256, ratio_threshold=3.0, min_recall=0.0, verbose=0):
+        super().__init__()
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"`every` must be an integer >= 1. Received: every={every!r}")
+        if validation_data is not None and not (
+            isinstance(validation_data, tf.data.Dataset)
+            or (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2)
+        ):
+            raise ValueError(
+                "`validation_data` must be (x_val, y_val) or a tf.data.Dataset of (x, y) batches. "
+                f"Received: validation_data={type(validation_data).__name__}"
+            )
+        self.y = y
+        self.validation_data = validation_data
+        self.every = every
+        self.batch_size = batch_size
+        self.ratio_threshold = ratio_threshold
+        self.min_recall = min_recall
+        self.verbose = verbose
+        self.findings = []
+        self.class_counts = None
+        self._history = {}
+
+    def on_train_begin(self, logs=None):
+        self.findings, self._history = [], {}
+        self.class_counts = None if self.y is None else imbalance.label_counts(_labels(self.y))
+        self._classes = None
+        if self.class_counts is not None:
+            self._classes = sorted(self.class_counts)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.validation_data is None:
+            return
+        if self._classes is None:
+            self._classes = list(range(max(2, int(self.model.outputs[0].shape[-1]))))
+        recall = {c: float("nan") for c in self._classes}
+        if epoch % self.every == 0:
+            y_true, y_pred = self._predict()
+            recall = imbalance.per_class_recall(y_true, y_pred, self._classes)
+        for c, value in recall.items():
+            key = f"{imbalance.RECALL_PREFIX}{c}"
+            self._history.setdefault(key, []).append(value)
+            if logs is not None:
+                logs[key] = value
+
+    def on_train_end(self, logs=None):
+        self.findings = imbalance.detect_class_imbalance(
+            self._history, self.class_counts, self.ratio_threshold, self.min_recall
+        )
+        if self.verbose:
+            for finding in self.findings:
+                print(finding)
+
+    def _predict(self):
+        if isinstance(self.validation_data, tf.data.Dataset):
+            truths, predictions = [], []
+            for batch in self.validation_data:
+                truths.append(_as_numpy(batch[1]))
+                predictions.append(_as_numpy(self.model.predict_on_batch(batch[0])))
+            y_true, scores = np.concatenate(truths), np.concatenate(predictions)
+        else:
+            x_val, y_true = self.validation_data
+            y_true = _as_numpy(y_true)
+            scores = self.model.predict(x_val, batch_size=self.batch_size, verbose=0)
+        return _class_ids(y_true), _predicted_ids(np.asarray(scores))
+
+    def get_config(self):
+        return {
+            "every": self.every,
+            "batch_size": self.batch_size,
+            "ratio_threshold": self.ratio_threshold,
+            "min_recall": self.min_recall,
+            "verbose": self.verbose,
+        }
+
+
+def _as_numpy(value):
+    return value.numpy() if tf.is_tensor(value) else np.asarray(value)
+
+
+def _labels(y):
+    if isinstance(y, tf.data.Dataset):
+        # Batched or unbatched sparse labels, or batched one-hot rows.
+        return np.concatenate([_class_ids(_as_numpy(element[1])).reshape(-1) for element in y])
+    return _class_ids(_as_numpy(y))
+
+
+def _class_ids(y):
+    """Integer class ids from sparse labels or one-hot rows."""
+    y = np.asarray(y)
+    if y.ndim >= 2 and y.shape[-1] > 1:
+        return np.argmax(y, axis=-1).reshape(-1)
+    return y.reshape(-1)
+
+
+def _predicted_ids(scores):
+    """Predicted class ids from logits/probabilities: argmax, or > 0.5 / > 0 for one output."""
+    if scores.ndim >= 2 and scores.shape[-1] > 1:
+        return np.argmax(scores, axis=-1).reshape(-1)
+    scores = scores.reshape(-1)
+    threshold = 0.5 if scores.min() >= 0 and scores.max() <= 1 else 0.0
+    return (scores > threshold).astype(np.int64)
