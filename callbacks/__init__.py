@@ -1,7 +1,9 @@
 """Keras callbacks that observe an existing `model.fit` and report findings."""
 
 from callbacks.activation_monitor import ActivationMonitor
+from callbacks.deferred_reweighting import DeferredReweighting
 from callbacks.gradient_monitor import GradientMonitor
+from callbacks.imbalance_monitor import ImbalanceMonitor
 from callbacks.training_diagnostics import DEFAULT_MONITORS, TrainingDiagnostics
 
-__all__ = ["ActivationMonitor", "DEFAULT_MONITORS", "GradientMonitor", "TrainingDiagnostics"]
+__all__ = ["ActivationMonitor", "DEFAULT_MONITORS", "DeferredReweighting", "GradientMonitor", "ImbalanceMonitor", "TrainingDiagnostics"]

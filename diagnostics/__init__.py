@@ -8,6 +8,7 @@ from diagnostics.gradients import (
     detect_non_finite,
     detect_vanishing_gradient,
 )
+from diagnostics.imbalance import detect_class_imbalance
 from diagnostics.report import SECTIONS, Section, load_run, save_run, write_report
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "Finding",
     "Section",
     "detect_activation_problems",
+    "detect_class_imbalance",
     "detect_dead_relu",
     "detect_exploding_gradient",
     "detect_gradient_problems",
