@@ -134,6 +134,16 @@ def test_builds_small_with_the_right_output_shapes(name):
         assert output.shape[0] == BATCH
 
 
+def test_outputs_are_float32_under_mixed_precision():
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        models = {name: _build_small(name) for name in MODELS if _spec(name).task != "generative"}
+    finally:
+        keras.config.set_dtype_policy("float32")
+    for name, model in models.items():
+        assert model.output.dtype == "float32", name
+
+
 def test_registry_build_matches_the_builder():
     for name in MODELS:
         assert callable(zoo.get_builder(name))

@@ -103,6 +103,7 @@ BAD_ARGUMENTS = [
     ({"activation": "glu"}, "activation"),
     ({"recurrent_initializer": "orthogonalish"}, "recurrent_initializer"),
     ({"recurrent_dropout": 1.5}, "recurrent_dropout"),
+    ({"classifier_activation": "sigmoid"}, "classifier_activation"),  # a regression
 ]
 
 

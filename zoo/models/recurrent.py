@@ -82,6 +82,11 @@ def _check_head(num_classes, output_units, classifier_activation):
     if output_units is not None:
         output_units = _validation.check_int("output_units", output_units, minimum=1, maximum=100_000)
     classifier_activation = _blocks.check_classifier_activation(classifier_activation)
+    if num_classes is None and classifier_activation not in (None, "softmax"):
+        raise ValueError(
+            "`classifier_activation` applies to classifiers (pass `num_classes`); a regression's "
+            f"output is linear. Received: classifier_activation={classifier_activation!r}"
+        )
     return num_classes, output_units, classifier_activation
 
 
@@ -186,7 +191,7 @@ _ARGS_DOC = """
         l2: L2 penalty factor on every kernel (input and recurrent).
         classifier_activation: activation of a classifier's `output` layer: `"softmax"` (a
             sigmoid when `num_classes=1`), any Keras activation name, or None for logits.
-            Ignored by regressions (whose output is linear).
+            A regression's output is linear: only the default or None are accepted there.
         name: the model's name.
 
     Returns:
