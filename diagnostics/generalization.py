@@ -4,7 +4,8 @@
   epochs, while the training loss keeps falling. The finding gives the onset (the first epoch
   after the best one) and the best epoch to restore.
 - `underfitting`: the training loss stays near chance level (`chance_loss`, e.g. log(K) for
-  K-class cross-entropy; between `CHANCE_FRACTION` and `CHANCE_UPPER` times it) or, when chance is unknown, crawls: it falls in every epoch but has
+  K-class cross-entropy; between `CHANCE_FRACTION` and `CHANCE_UPPER` times it, and not leaving
+  it at a pace that would get it out soon) or, when chance is unknown, crawls: it falls in every epoch but has
   lost less than `CRAWL_TOTAL_DROP` of its first value after `UNDERFIT_MIN_EPOCHS` epochs,
   without slowing down (a converged run slows down; a too-small step size does not).
 
@@ -37,6 +38,9 @@ CHANCE_FRACTION = 0.9
 # ... and at most 1.5x it: a loss far above guessing is a broken run (divergence, oscillation,
 # exploding gradients), which other detectors name; underfitting is learning too little.
 CHANCE_UPPER = 1.5
+# A loss near chance that, at its pace over the last epochs, would get below `CHANCE_FRACTION` of
+# it within twice the epochs run so far is a slow start, not underfitting.
+LEAVING_CHANCE_FACTOR = 2.0
 # Underfitting needs this many epochs: every run starts near chance.
 UNDERFIT_MIN_EPOCHS = 3
 # Crawling (chance unknown): less than 5% lost in total ...
@@ -164,6 +168,11 @@ def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIEN
 def detect_underfitting(history, chance=None, loss_key="loss"):
     """Underfitting: training loss near chance level, or (chance unknown) crawling.
 
+    A loss stuck high is a symptom; when the per-layer signals in `history` show its cause
+    (vanishing, exploding or non-finite gradients, dead or saturated units, as judged by
+    `diagnostics.gradients` and `diagnostics.activations`), that cause is the finding and no
+    underfitting is reported.
+
     Args:
         history: `{key: [value per epoch]}` with `loss_key`.
         chance: loss of guessing (see `chance_loss`), or None.
@@ -173,11 +182,15 @@ def detect_underfitting(history, chance=None, loss_key="loss"):
     """
     loss = scalar_series(history, loss_key)
     loss = loss[np.isfinite(loss)]
-    if loss.size < UNDERFIT_MIN_EPOCHS:
+    if loss.size < UNDERFIT_MIN_EPOCHS or _explained_by_layer_problems(history):
         return []
     best = float(loss.min())
     if chance is not None and math.isfinite(chance) and chance > 0:
         if not CHANCE_FRACTION * chance <= best <= CHANCE_UPPER * chance:
+            return []
+        # Still leaving chance level at a useful pace (slow starts are common): not yet a finding.
+        pace = max(float(loss[-2] - loss[-1]), float(loss[-UNDERFIT_MIN_EPOCHS] - loss[-1]) / (UNDERFIT_MIN_EPOCHS - 1))
+        if pace > 0 and (best - CHANCE_FRACTION * chance) / pace <= LEAVING_CHANCE_FACTOR * loss.size:
             return []
         evidence = {"best_loss": best, "chance_loss": float(chance), "ratio_to_chance": best / chance,
                     "epochs": int(loss.size)}
@@ -203,3 +216,17 @@ def detect_underfitting(history, chance=None, loss_key="loss"):
         "epochs, at a steady rate that does not slow down: the steps are far too small to get anywhere."
     )
     return [Finding("underfitting", "warning", 0, None, message, evidence, list(UNDERFITTING_ADVICE))]
+
+
+def _explained_by_layer_problems(history):
+    """Whether the gradient or activation detectors find a problem in `history`'s layer signals."""
+    if not any(key.startswith(_LAYER_SIGNALS) for key in history):
+        return False
+    try:
+        from diagnostics import activations, gradients
+    except ImportError:  # pragma: no cover - both ship with this package
+        return False
+    return bool(gradients.detect_gradient_problems(history) or activations.detect_activation_problems(history))
+
+
+_LAYER_SIGNALS = ("grad_norm/", "nonfinite/", "dead_frac/", "saturated_frac/")

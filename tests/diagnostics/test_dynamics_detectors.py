@@ -187,3 +187,22 @@ def test_every_detector_quiet_on_healthy_curves():
                     + generalization.detect_underfitting(history) + oscillation.detect_oscillation(history)
                     + stall.detect_stalls(history))
         assert findings == [], (seed, findings)
+
+
+def test_underfitting_is_not_reported_when_a_layer_problem_explains_it():
+    stuck = {"loss": [2.31, 2.30, 2.30, 2.30]}
+    assert generalization.detect_underfitting(stuck, math.log(10))
+    vanishing = dict(stuck, **{"grad_norm/dense": [1e-9] * 4, "grad_norm/dense_1": [1e-6] * 4,
+                               "grad_norm/dense_2": [1e-5] * 4, "grad_norm/out": [0.3] * 4})
+    assert generalization.detect_underfitting(vanishing, math.log(10)) == []
+    healthy_layers = dict(stuck, **{"grad_norm/dense": [0.1] * 4, "grad_norm/dense_1": [0.2] * 4,
+                                    "grad_norm/out": [0.3] * 4})
+    assert generalization.detect_underfitting(healthy_layers, math.log(10))
+
+
+def test_a_slow_start_is_not_underfitting():
+    chance = math.log(10)
+    slow_start = {"loss": [2.303, 2.289, 2.270, 2.233]}  # accelerating away from chance
+    assert generalization.detect_underfitting(slow_start, chance) == []
+    crawling = {"loss": [2.303, 2.302, 2.301, 2.300]}  # would need ~70 more epochs to leave chance
+    assert generalization.detect_underfitting(crawling, chance)
