@@ -2,8 +2,12 @@
 
 from callbacks.activation_monitor import ActivationMonitor
 from callbacks.deferred_reweighting import DeferredReweighting
+from callbacks.generalization_monitor import GeneralizationMonitor
 from callbacks.gradient_monitor import GradientMonitor
 from callbacks.imbalance_monitor import ImbalanceMonitor
+from callbacks.oscillation_monitor import OscillationMonitor
+from callbacks.stall_monitor import StallMonitor
 from callbacks.training_diagnostics import DEFAULT_MONITORS, TrainingDiagnostics
 
-__all__ = ["ActivationMonitor", "DEFAULT_MONITORS", "DeferredReweighting", "GradientMonitor", "ImbalanceMonitor", "TrainingDiagnostics"]
+__all__ = ["ActivationMonitor", "DEFAULT_MONITORS", "DeferredReweighting", "GradientMonitor", "ImbalanceMonitor", "TrainingDiagnostics",
+           "GeneralizationMonitor", "OscillationMonitor", "StallMonitor"]
