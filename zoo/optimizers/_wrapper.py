@@ -27,7 +27,11 @@ def update_each(variables, fn, *per_variable_args):
     the cross-replica context and updates each device's copy with that device's arguments, the
     way the optimizer's own update step does. Without a strategy it simply calls `fn`.
     """
-    tf_variables = [v.value if isinstance(v, keras.Variable) else v for v in variables]
+    def unwrap(items):
+        return [v.value if isinstance(v, keras.Variable) else v for v in items]
+
+    tf_variables = unwrap(variables)
+    per_variable_args = [unwrap(arg) for arg in per_variable_args]
 
     def merged(strategy, tf_variables, *args):
         for i, variable in enumerate(tf_variables):
@@ -35,6 +39,11 @@ def update_each(variables, fn, *per_variable_args):
                 variable, fn, args=tuple(arg[i] for arg in args), group=False
             )
 
+    owner = getattr(tf_variables[0], "distribute_strategy", None) if tf_variables else None
+    if owner is not None and not tf.distribute.has_strategy():
+        # Distributed variables updated outside their strategy's scope (e.g. at the end of fit).
+        with owner.scope():
+            return update_each(tf_variables, fn, *per_variable_args)
     if tf.distribute.in_cross_replica_context():
         merged(tf.distribute.get_strategy(), tf_variables, *per_variable_args)
     else:

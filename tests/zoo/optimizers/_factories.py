@@ -9,7 +9,7 @@ OPTIMIZERS = {
     "radam": lambda: RAdam(0.05),
     "yogi": lambda: Yogi(0.02),
     "adabelief": lambda: AdaBelief(0.01),
-    "lars": lambda: LARS(0.5, trust_coefficient=0.01),
+    "lars": lambda: LARS(0.1, trust_coefficient=0.05),
     "perturbed_sgd": lambda: PerturbedSGD(0.05, gradient_threshold=1e-3),
     "adaptive_clipping": lambda: AdaptiveClipping(keras.optimizers.SGD(0.05, momentum=0.5), clip_factor=0.1),
     "lookahead": lambda: Lookahead(keras.optimizers.Adam(0.05), sync_period=3),
