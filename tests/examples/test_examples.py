@@ -149,3 +149,16 @@ def test_overfitting_remedies_close_the_gap(tmp_path):
         assert runs[remedy]["final_gap"] < runs["none"]["final_gap"], remedy
         assert runs[remedy]["val_accuracy"] > runs["none"]["val_accuracy"], remedy
     assert runs["early stopping"]["epochs_run"] < runs["none"]["epochs_run"]
+
+
+def test_saddle_points_plateaus_and_minima_told_apart(tmp_path):
+    from examples import saddle_points
+
+    runs = _run(saddle_points, tmp_path)["runs"]
+    assert runs["saddle"]["findings"][0] == "saddle_point"
+    assert runs["saddle"]["probes"][0]["min_eigenvalue"] < 0
+    assert runs["plateau"]["findings"] == ["plateau"]
+    assert runs["minimum"]["findings"] == []
+    assert runs["minimum"]["probes"][0]["min_eigenvalue"] > 0
+    # The perturbation along the negative-curvature direction reaches a minimum (-1.25).
+    assert runs["saddle + escape"]["final_loss"] < -1.2 < runs["saddle"]["final_loss"]
