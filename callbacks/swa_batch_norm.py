@@ -6,7 +6,6 @@ from zoo._validation import check_int
 from zoo.optimizers.swa import update_batch_norm_statistics
 
 
-@keras.saving.register_keras_serializable(package="callbacks")
 class SWABatchNormUpdate(keras.callbacks.Callback):
     """At the end of `fit`, after `zoo.optimizers.SWA` has swapped in the averaged weights,
     recomputes every BatchNormalization layer's moving statistics on `x`.
