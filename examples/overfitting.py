@@ -38,7 +38,7 @@ def train(data, epochs, options, early_stopping=False, augment=False, label_smoo
     import keras
 
     import zoo
-    from callbacks.generalization_monitor import GeneralizationMonitor
+    from callbacks import GeneralizationMonitor
 
     (x, y), (x_val, y_val) = data
     model = zoo.build_mlp(input_shape=x.shape[1:], num_classes=10, hidden_units=(256, 256), **options)

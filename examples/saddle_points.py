@@ -71,7 +71,7 @@ def train(surface, start, epochs, escape=None):
     """Trains on the surface under StallMonitor; returns (path of (a, b) per epoch, losses, monitor)."""
     import keras
 
-    from callbacks.stall_monitor import StallMonitor
+    from callbacks import StallMonitor
 
     model = two_weight_model(surface, start)
     identity = np.eye(2, dtype="float32")

@@ -162,3 +162,15 @@ def test_saddle_points_plateaus_and_minima_told_apart(tmp_path):
     assert runs["minimum"]["probes"][0]["min_eigenvalue"] > 0
     # The perturbation along the negative-curvature direction reaches a minimum (-1.25).
     assert runs["saddle + escape"]["final_loss"] < -1.2 < runs["saddle"]["final_loss"]
+
+
+@pytest.mark.slow
+def test_rnn_long_range_gated_cells_remember(tmp_path):
+    from examples import rnn_long_range
+
+    models = _run(rnn_long_range, tmp_path)["models"]
+    for gated in ("LSTM", "GRU"):
+        assert models[gated]["val_mse"] < 0.2 * models["SimpleRNN"]["val_mse"], gated
+        assert models[gated]["val_mse"] < 0.1 * rnn_long_range.BASELINE_MSE
+        # Training opens the gates: the first steps get far more of the gradient than at init.
+        assert models[gated]["first_step_gradient_trained"] > 10 * models[gated]["first_step_gradient"]
