@@ -84,7 +84,8 @@ def test_normalization_sits_between_dense_and_activation(normalization, layer_cl
 
 
 def test_dropout_layers_only_when_asked():
-    assert [layer.rate for layer in _layers_of(zoo.build_mlp(**SMALL, dropout=0.3), keras.layers.Dropout)] == [0.3, 0.3]
+    dropouts = _layers_of(zoo.build_mlp(**SMALL, dropout=0.3), keras.layers.Dropout)
+    assert [layer.rate for layer in dropouts] == [0.3, 0.3]
     assert not _layers_of(zoo.build_mlp(**SMALL), keras.layers.Dropout)
 
 
@@ -94,7 +95,8 @@ def test_maxout_doubles_the_dense_width_and_takes_pairwise_maxima():
     assert isinstance(model.get_layer("hidden_1_act"), Maxout)
     x = np.random.default_rng(0).normal(size=(5, 6)).astype("float32")
     dense = _outputs_of(model, "hidden_1", x)
-    np.testing.assert_allclose(_outputs_of(model, "hidden_1_act", x), dense.reshape(5, 8, 2).max(-1), rtol=1e-6)
+    expected = dense.reshape(5, 8, 2).max(-1)
+    np.testing.assert_allclose(_outputs_of(model, "hidden_1_act", x), expected, rtol=1e-6)
 
 
 def test_prelu_has_learned_slopes_and_leaky_relu_leaks():

@@ -67,7 +67,8 @@ def test_pre_activation_block_layout_and_identity_shortcut():
 
 
 @pytest.mark.parametrize(
-    "normalization, layer_class", [("batch", keras.layers.BatchNormalization), ("layer", keras.layers.LayerNormalization)]
+    "normalization, layer_class",
+    [("batch", keras.layers.BatchNormalization), ("layer", keras.layers.LayerNormalization)],
 )
 def test_normalization_choice(normalization, layer_class):
     model = zoo.build_resnet(**SMALL, normalization=normalization)

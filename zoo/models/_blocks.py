@@ -179,7 +179,9 @@ def output_units(num_classes, classifier_activation):
     return num_classes, classifier_activation
 
 
-def classifier_head(x, num_classes, classifier_activation, kernel_initializer, bias_initializer, kernel_regularizer):
+def classifier_head(
+    x, num_classes, classifier_activation, kernel_initializer, bias_initializer, kernel_regularizer
+):
     """The Dense `output` layer, in float32."""
     units, activation = output_units(num_classes, classifier_activation)
     return layers.Dense(

@@ -49,7 +49,8 @@ def _check_sequence_shape(input_shape):
     if timesteps is not None:
         if not _is_int(timesteps):
             raise TypeError(
-                f"`input_shape` must hold integers (timesteps may be None). Received: input_shape={input_shape!r}"
+                "`input_shape` must hold integers (timesteps may be None). "
+                f"Received: input_shape={input_shape!r}"
             )
         if timesteps < 1:
             raise ValueError(
