@@ -20,11 +20,21 @@ def _labels(dataset, repeats=1):
     return np.concatenate([labels.numpy() for _, labels in dataset.repeat(repeats)])
 
 
-@pytest.mark.parametrize("from_dataset", [False, True], ids=["arrays", "tf_data"])
+BALANCED = ("balanced", [1 / 3, 1 / 3, 1 / 3])
+WEIGHTED = ({0: 0.5, 1: 0.3, 2: 0.2}, [0.5, 0.3, 0.2])
+SUBSET = ({1: 1, 2: 3}, [0, 0.25, 0.75])
+
+
 @pytest.mark.parametrize(
-    "target,expected",
-    [("balanced", [1 / 3, 1 / 3, 1 / 3]), ({0: 0.5, 1: 0.3, 2: 0.2}, [0.5, 0.3, 0.2]), ({1: 1, 2: 3}, [0, 0.25, 0.75])],
-    ids=["balanced", "dict", "subset"],
+    "from_dataset,target,expected",
+    [
+        pytest.param(False, *BALANCED, id="arrays-balanced"),
+        pytest.param(False, *WEIGHTED, id="arrays-weighted"),
+        pytest.param(True, *BALANCED, id="tf_data-balanced"),
+        pytest.param(False, *SUBSET, id="arrays-subset", marks=pytest.mark.slow),
+        pytest.param(True, *WEIGHTED, id="tf_data-weighted", marks=pytest.mark.slow),
+        pytest.param(True, *SUBSET, id="tf_data-subset", marks=pytest.mark.slow),
+    ],
 )
 def test_proportions_within_two_percent_over_100_batches(from_dataset, target, expected):
     X, y = imbalanced()
@@ -75,17 +85,20 @@ def test_deterministic_with_a_seed_and_reshuffled_every_epoch():
     def features(dataset):
         return np.concatenate([batch.numpy() for batch, _ in dataset])
 
-    first = balanced_dataset(X, y, batch_size=32, seed=3)
+    def build(seed):
+        return balanced_dataset(X, y, batch_size=32, seed=seed, steps_per_epoch=4)
+
+    first = build(3)
     epoch_0 = features(first)
-    np.testing.assert_array_equal(epoch_0, features(balanced_dataset(X, y, batch_size=32, seed=3)))
+    np.testing.assert_array_equal(epoch_0, features(build(3)))
     assert not np.array_equal(epoch_0, features(first))
-    assert not np.array_equal(epoch_0, features(balanced_dataset(X, y, batch_size=32, seed=4)))
+    assert not np.array_equal(epoch_0, features(build(4)))
 
 
 def test_smote_samples_lie_between_a_sample_and_a_nearest_same_class_neighbour():
     X, y = imbalanced(features=3)
     k = 3
-    dataset = balanced_dataset(X, y, batch_size=30, seed=0, steps_per_epoch=20, smote_fraction=1.0, k_neighbors=k)
+    dataset = balanced_dataset(X, y, batch_size=30, seed=0, steps_per_epoch=8, smote_fraction=1.0, k_neighbors=k)
     for label in (1, 2):
         X_class = X[y == label].astype(np.float64)
         distances = ((X_class[:, None] - X_class[None]) ** 2).sum(-1)
@@ -104,7 +117,7 @@ def test_smote_samples_lie_between_a_sample_and_a_nearest_same_class_neighbour()
 
 def test_feeds_model_fit_for_several_epochs():
     X, y = imbalanced()
-    dataset = balanced_dataset(X, y, batch_size=50, seed=0)
+    dataset = balanced_dataset(X, y, batch_size=50, seed=0, steps_per_epoch=4)
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
     model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     history = model.fit(dataset, epochs=2, verbose=0)
