@@ -225,3 +225,22 @@ def test_perceptron_is_a_single_layer():
     assert multiclass.get_layer("output").kernel.shape == (64, 10)
     assert np.all(multiclass.get_layer("output").bias.numpy() == 1.0)
     assert len(multiclass.losses) == 1
+
+
+@pytest.mark.slow
+def test_a_perceptron_cannot_learn_xor_and_an_mlp_can():
+    from zoo.datasets import make_xor
+
+    x, y = make_xor(n_samples=4, noise=0.0)
+
+    def accuracy(model):
+        # 300 steps on the four points, in few epochs (each epoch has a fixed overhead).
+        model.compile(
+            optimizer=keras.optimizers.Adam(0.05), loss="binary_crossentropy", steps_per_execution=50
+        )
+        model.fit(np.tile(x, (100, 1)), np.tile(y, 100), batch_size=4, epochs=3, verbose=0, shuffle=False)
+        predictions = keras.ops.convert_to_numpy(model(x))[:, 0] > 0.5
+        return float(np.mean(predictions == y))
+
+    assert accuracy(zoo.build_perceptron(input_shape=(2,), num_classes=1)) <= 0.75
+    assert accuracy(zoo.build_mlp(input_shape=(2,), num_classes=1, hidden_units=(8,), activation="tanh")) == 1.0
