@@ -67,11 +67,12 @@ class AdaBelief(ZooOptimizer):
         index = self._get_variable_index(variable)
         m, s = self._momentums[index], self._beliefs[index]
         self.assign_add(m, (gradient - m) * (1.0 - self.beta_1))
-        surprise = ops.square(gradient - m)
-        self.assign(s, self.beta_2 * s + (1.0 - self.beta_2) * surprise + self.epsilon)
-        m_hat = m / (1.0 - beta_1_power)
-        s_hat = s / (1.0 - beta_2_power)
-        self.assign_sub(variable, lr * m_hat / (ops.sqrt(s_hat) + self.epsilon))
+        self.assign_add(s, (ops.square(gradient - m) - s) * (1.0 - self.beta_2) + self.epsilon)
+        # lr * m_hat / (sqrt(s_hat) + eps), with numerator and denominator multiplied by
+        # sqrt(1 - beta_2^t) so that the bias corrections are scalars (as Keras' Adam does).
+        correction = ops.sqrt(1.0 - beta_2_power)
+        rate = lr * correction / (1.0 - beta_1_power)
+        self.assign_sub(variable, m * rate / (ops.sqrt(s) + self.epsilon * correction))
 
     def get_config(self):
         config = super().get_config()

@@ -52,9 +52,10 @@ def adaptive_clip(gradients, variables, clip_factor=0.01, epsilon=1e-3):
         weight_norm = ops.maximum(unitwise_norm(ops.convert_to_tensor(variable)), epsilon)
         grad_norm = unitwise_norm(gradient)
         max_norm = clip_factor * weight_norm
-        # max() keeps the division finite where the gradient is zero (no clipping there).
-        scaled = gradient * (max_norm / ops.maximum(grad_norm, 1e-6))
-        clipped.append(ops.where(grad_norm > max_norm, scaled, gradient))
+        # The factor is computed on the (small) norm tensors: one pass over the gradient.
+        # The max() keeps it finite where the gradient is zero (factor 1 there).
+        factor = ops.minimum(max_norm / ops.maximum(grad_norm, 1e-30), 1.0)
+        clipped.append(gradient * factor)
     return clipped
 
 

@@ -79,19 +79,25 @@ class RAdam(ZooOptimizer):
 
         self.assign_add(m, (gradient - m) * (1.0 - self.beta_1))
         self.assign_add(v, (ops.square(gradient) - v) * (1.0 - self.beta_2))
-        m_hat = m / (1.0 - beta_1_power)
 
         rho_inf = 2.0 / (1.0 - self.beta_2) - 1.0
         rho_t = rho_inf - 2.0 * step * beta_2_power / (1.0 - beta_2_power)
         rectified = rho_t > self.rectification_threshold
+        # Scalars first, so that each branch makes as few passes over the tensors as Adam does.
         # Guarded so that the unused branch never takes the square root of a negative number.
         rho_safe = ops.where(rectified, rho_t, ops.cast(self.rectification_threshold + 1.0, dtype))
         r_t = ops.sqrt(
             (rho_safe - 4.0) * (rho_safe - 2.0) * rho_inf
             / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_safe)
         )
-        adaptive = r_t * m_hat * ops.sqrt(1.0 - beta_2_power) / (ops.sqrt(v) + self.epsilon)
-        self.assign_sub(variable, lr * ops.where(rectified, adaptive, m_hat))
+        momentum_rate = lr / (1.0 - beta_1_power)
+        adaptive_rate = momentum_rate * r_t * ops.sqrt(1.0 - beta_2_power)
+        step_size = ops.cond(
+            rectified,
+            lambda: m * adaptive_rate / (ops.sqrt(v) + self.epsilon),
+            lambda: m * momentum_rate,
+        )
+        self.assign_sub(variable, step_size)
 
     def get_config(self):
         config = super().get_config()

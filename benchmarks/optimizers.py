@@ -1,0 +1,89 @@
+"""Step time of each single-pass optimizer of `zoo.optimizers` against Keras' Adam, in one run.
+
+Each optimizer updates the same set of variables (an MLP's weights, 784-512-512-10 by default,
+about 670k floats) with fixed gradients, `--steps` updates per `tf.function` call, so that the
+figure is the optimizer's own update cost, not data loading or the forward/backward pass (which
+dominate a real training step and are the same for every optimizer). Optimizers are timed in
+turn, in a shuffled order each repeat, and the script prints each one's median time per update,
+the ratio of medians to Adam, and the median of the per-repeat ratios (robust to load that drifts
+on a shared machine). SAM is not single-pass (two gradient evaluations per step) and is left out.
+
+Usage:
+    python benchmarks/optimizers.py [--repeats 15] [--steps 50] [--width 512]
+"""
+
+import argparse
+import os
+import random
+import statistics
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from zoo.optimizers import LARS, SWA, AdaBelief, AdaptiveClipping, Lookahead, PerturbedSGD, RAdam, Yogi  # noqa: E402
+
+CANDIDATES = {
+    "keras Adam (peer)": lambda: keras.optimizers.Adam(1e-3),
+    "RAdam": lambda: RAdam(1e-3),
+    "RAdam + gradient centralization": lambda: RAdam(1e-3, gradient_centralization=True),
+    "Yogi": lambda: Yogi(1e-3),
+    "AdaBelief": lambda: AdaBelief(1e-3),
+    "LARS": lambda: LARS(0.1),
+    "PerturbedSGD": lambda: PerturbedSGD(1e-3),
+    "AdaptiveClipping(Adam)": lambda: AdaptiveClipping(keras.optimizers.Adam(1e-3)),
+    "Lookahead(Adam)": lambda: Lookahead(keras.optimizers.Adam(1e-3)),
+    "SWA(Adam)": lambda: SWA(keras.optimizers.Adam(1e-3)),
+}
+PEER = "keras Adam (peer)"
+
+
+def make_runner(make_optimizer, shapes, steps):
+    rng = np.random.default_rng(0)
+    variables = [keras.Variable(rng.normal(size=s).astype("float32") * 0.05) for s in shapes]
+    gradients = [tf.constant(rng.normal(size=s).astype("float32") * 1e-2) for s in shapes]
+    optimizer = make_optimizer()
+    optimizer.build(variables)
+
+    @tf.function
+    def run():
+        for _ in tf.range(steps):
+            optimizer.apply(gradients, variables)
+        return optimizer.iterations
+
+    run()  # trace and warm up
+    return run
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--width", type=int, default=512)
+    args = parser.parse_args(argv)
+    w = args.width
+    shapes = [(784, w), (w,), (w, w), (w,), (w, 10), (10,)]
+    print(f"{sum(int(np.prod(s)) for s in shapes)} weights, {args.steps} updates per call, "
+          f"{args.repeats} repeats, TF {tf.__version__}, Keras {keras.__version__}")
+    runners = {name: make_runner(make, shapes, args.steps) for name, make in CANDIDATES.items()}
+    times = {name: [] for name in runners}
+    order = list(runners)
+    for _ in range(args.repeats):
+        random.shuffle(order)
+        for name in order:
+            start = time.perf_counter()
+            runners[name]().numpy()
+            times[name].append((time.perf_counter() - start) / args.steps)
+    peer = statistics.median(times[PEER])
+    print(f"{'optimizer':34s} {'median ms/update':>16s} {'ratio':>7s} {'paired ratio':>13s}")
+    for name in CANDIDATES:
+        median = statistics.median(times[name])
+        paired = statistics.median(a / b for a, b in zip(times[name], times[PEER]))
+        print(f"{name:34s} {median * 1e3:16.3f} {median / peer:7.2f} {paired:13.2f}")
+
+
+if __name__ == "__main__":
+    main()
