@@ -134,6 +134,21 @@ def test_builds_small_with_the_right_output_shapes(name):
         assert output.shape[0] == BATCH
 
 
+def _layer_names(model):
+    """Names of all layers, nested models included (the DCGAN's players, the VAE's halves)."""
+    names = []
+    for layer in getattr(model, "layers", []):
+        names += [layer.name, *_layer_names(layer)]
+    return names
+
+
+def test_layer_names_are_deterministic():
+    # Built twice in one session: a layer left to Keras' automatic naming would get a new suffix.
+    for name in MODELS:
+        first = _layer_names(_build_small(name))
+        assert first and first == _layer_names(_build_small(name)), name
+
+
 def test_outputs_are_float32_under_mixed_precision():
     keras.config.set_dtype_policy("mixed_float16")
     try:
