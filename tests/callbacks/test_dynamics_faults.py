@@ -118,6 +118,7 @@ def test_generalization_monitor_refuses_bad_arguments(kwargs, match):
         GeneralizationMonitor(**kwargs)
 
 
+@pytest.mark.slow
 def test_monitors_inside_training_diagnostics_record_a_run_and_report(tmp_path):
     from callbacks.training_diagnostics import TrainingDiagnostics
     from diagnostics.report import load_run

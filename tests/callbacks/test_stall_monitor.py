@@ -46,6 +46,7 @@ def test_strict_saddle_is_found_with_its_eigenvalues():
     assert history["global_grad_norm"][finding.epoch] < 0.5 * history["global_grad_norm"][0]
 
 
+@pytest.mark.slow
 def test_perturb_escape_leaves_the_saddle():
     model, monitor, history = _saddle_fit(escape="perturb", epochs=20)
     assert monitor.probes[0]["action"] == "perturb"
