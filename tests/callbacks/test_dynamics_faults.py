@@ -85,10 +85,12 @@ def test_without_validation_data_it_warns_once_and_still_judges_underfitting(dig
     assert [f.kind for f in findings] == ["underfitting"]
 
 
-def test_step_loss_is_recovered_from_running_means():
+@pytest.mark.parametrize("steps_per_execution", [1, 2])
+def test_step_loss_is_recovered_from_running_means(steps_per_execution):
     """Keras 3 logs the running epoch mean at batch end; differencing gives each block's mean."""
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")])
-    model.compile(keras.optimizers.SGD(0.0), "mse")  # no learning: the loss of a batch is its mean y^2
+    # No learning: the loss of a batch is its mean y^2.
+    model.compile(keras.optimizers.SGD(0.0), "mse", steps_per_execution=steps_per_execution)
     x = np.ones((64, 1), "float32")
     y = np.repeat([1.0, 2.0, 3.0, 4.0], 16).astype("float32")[:, None]
     monitor = OscillationMonitor(block_steps=2)

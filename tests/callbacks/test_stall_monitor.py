@@ -46,6 +46,27 @@ def test_strict_saddle_is_found_with_its_eigenvalues():
     assert history["global_grad_norm"][finding.epoch] < 0.5 * history["global_grad_norm"][0]
 
 
+def test_small_net_started_at_the_symmetric_point_is_at_a_saddle():
+    """All-zero weights: hidden units are identical and silent, only the output bias learns; the
+    loss stalls at the variance of the targets, where the Hessian couples the two layers with
+    eigenvalues of both signs."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((128, 4)).astype("float32")
+    y = (x @ np.array([1.0, -2.0, 0.5, 1.5], "float32") + 3.0)[:, None]
+    model = keras.Sequential([
+        keras.Input((4,)),
+        keras.layers.Dense(8, activation="tanh", kernel_initializer="zeros"),
+        keras.layers.Dense(1, kernel_initializer="zeros"),
+    ])
+    model.compile(keras.optimizers.SGD(0.05), "mse")
+    monitor = StallMonitor(probe_data=(x, y))
+    model.fit(x, y, batch_size=32, epochs=10, verbose=0, callbacks=[monitor])
+    assert [f.kind for f in monitor.findings] == ["saddle_point"]
+    evidence = monitor.findings[0].evidence
+    assert evidence["min_eigenvalue"] < -0.1 * evidence["max_eigenvalue"]
+    assert evidence["loss"] > 0.5 * float(np.var(y))  # stuck at predicting the mean
+
+
 @pytest.mark.slow
 def test_perturb_escape_leaves_the_saddle():
     model, monitor, history = _saddle_fit(escape="perturb", epochs=20)
