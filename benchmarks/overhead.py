@@ -1,7 +1,8 @@
 """Overhead of `TrainingDiagnostics()` (default settings) on the wall time of `model.fit`.
 
-Plain `fit` and `fit` with `TrainingDiagnostics()` alternate, run after run, on the zoo MLP and
-CNN on the digits dataset; each run trains `--epochs` epochs. An epoch's time runs from its start
+Plain `fit`, `fit` with `TrainingDiagnostics()` (defaults: every monitor in DEFAULT_MONITORS) and
+`fit` with only the core `GradientMonitor` and `ActivationMonitor` take turns (the order rotates
+every repeat), on the zoo MLP and CNN on the digits dataset; each run trains `--epochs` epochs. An epoch's time runs from its start
 to the next epoch's start, so it includes all epoch-end work; the times of epochs after the first
 (the first traces the step) are pooled per configuration; the script prints their
 medians and the ratio, the median of the paired per-repeat ratios (robust to load that drifts
@@ -22,7 +23,14 @@ import keras  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 
 import zoo  # noqa: E402
-from callbacks import TrainingDiagnostics  # noqa: E402
+from callbacks import ActivationMonitor, GradientMonitor, TrainingDiagnostics  # noqa: E402
+
+# What runs besides plain `fit`: the defaults (every monitor in DEFAULT_MONITORS, other teams'
+# included) and the core gradient and activation monitors alone.
+CONFIGS = {
+    "defaults": lambda: TrainingDiagnostics(verbose=0),
+    "core": lambda: TrainingDiagnostics(monitors=[GradientMonitor, ActivationMonitor], verbose=0),
+}
 
 
 class _EpochTimer(keras.callbacks.Callback):
@@ -49,12 +57,12 @@ def _models():
     }
 
 
-def _fit(build, x, y, epochs, batch_size, with_diagnostics):
+def _fit(build, x, y, epochs, batch_size, config):
     keras.utils.set_random_seed(0)
     model = build()
     model.compile("adam", "sparse_categorical_crossentropy")
     timer = _EpochTimer()
-    callbacks = [timer] + ([TrainingDiagnostics(verbose=0)] if with_diagnostics else [])
+    callbacks = [timer] + ([CONFIGS[config]()] if config else [])
     start = time.perf_counter()
     model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=callbacks)
     return time.perf_counter() - start, timer.times[1:]
@@ -69,25 +77,29 @@ def main():
     x, y = load_digits(return_X_y=True)
     x = (x / 16.0).astype("float32")
     print(f"digits: {len(x)} samples, batch {args.batch_size}, {args.epochs} epochs, {args.repeats} repeats")
-    print("model | plain s/epoch | diagnostics s/epoch | epoch ratio | paired ratio | fit ratio (with tracing)")
+    print("model | config | plain s/epoch | with s/epoch | epoch ratio | paired ratio | fit ratio (with tracing)")
     for name, (build, shape) in _models().items():
         data = x.reshape((-1,) + shape)
-        epochs = {False: [], True: []}
-        fits = {False: [], True: []}
-        paired = []
+        names = [None] + list(CONFIGS)
+        epochs = {config: [] for config in names}
+        fits = {config: [] for config in names}
+        paired = {config: [] for config in CONFIGS}
         for repeat in range(args.repeats):
             medians = {}
-            order = (False, True) if repeat % 2 == 0 else (True, False)
-            for with_diagnostics in order:
-                total, per_epoch = _fit(build, data, y, args.epochs, args.batch_size, with_diagnostics)
-                fits[with_diagnostics].append(total)
-                epochs[with_diagnostics] += per_epoch
-                medians[with_diagnostics] = statistics.median(per_epoch)
-            paired.append(medians[True] / medians[False])
-        plain, diag = statistics.median(epochs[False]), statistics.median(epochs[True])
-        fit_ratio = statistics.median(fits[True]) / statistics.median(fits[False])
-        print(f"{name} | {plain:.4f} | {diag:.4f} | {diag / plain:.3f} | {statistics.median(paired):.3f} "
-              f"| {fit_ratio:.3f}", flush=True)
+            order = names[repeat % len(names):] + names[: repeat % len(names)]  # rotate the order
+            for config in order:
+                total, per_epoch = _fit(build, data, y, args.epochs, args.batch_size, config)
+                fits[config].append(total)
+                epochs[config] += per_epoch
+                medians[config] = statistics.median(per_epoch)
+            for config in CONFIGS:
+                paired[config].append(medians[config] / medians[None])
+        plain = statistics.median(epochs[None])
+        for config in CONFIGS:
+            with_config = statistics.median(epochs[config])
+            fit_ratio = statistics.median(fits[config]) / statistics.median(fits[None])
+            print(f"{name} | {config} | {plain:.4f} | {with_config:.4f} | {with_config / plain:.3f} "
+                  f"| {statistics.median(paired[config]):.3f} | {fit_ratio:.3f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -29,8 +29,10 @@ VANISHING_RATIO = 1e-3
 OUTPUT_SIDE_FRACTION = 0.25
 # One epoch can be a transient (warm-up, the first epoch of batch norm); two in a row are a trend.
 SUSTAIN_EPOCHS = 2
-# A layer whose gradient is mostly exact zeros is blocked by dead units (dead_relu), not vanishing.
-BLOCKED_ZERO_FRACTION = 0.5
+# A layer whose gradient is (almost) all exact zeros is cut off: every unit is dead, which
+# dead_relu reports. Partial zeros (unused inputs, some saturated sigmoid units) still leave the
+# small non-zero gradients that vanishing is about.
+BLOCKED_ZERO_FRACTION = 0.95
 # Mirror of VANISHING_RATIO: input-side gradients 1000x those of the output side grow with depth.
 EXPLODING_DEPTH_RATIO = 1e3
 # Gradient norms of healthy runs drift by at most ~10x over training; 100x while the loss does
@@ -102,7 +104,7 @@ def detect_vanishing_gradient(history, layers=None):
 
     At each epoch, every layer's mean gradient norm is divided by the largest among the last
     `OUTPUT_SIDE_FRACTION` of the layers. A layer vanishes when that ratio is below
-    `VANISHING_RATIO` while its gradient is not mostly exact zeros (that is dead units). The
+    `VANISHING_RATIO` while its gradient is not almost all exact zeros (that is dead units). The
     finding needs the first layer (nearest the input) to vanish for `SUSTAIN_EPOCHS` epochs in a
     row; it names that layer and reports how far up the network the problem reaches.
 
