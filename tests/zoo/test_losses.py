@@ -138,3 +138,16 @@ def test_focal_loss_is_keras_own():
     y, logits = _batch(4)
     focal = keras.losses.CategoricalFocalCrossentropy(from_logits=True)
     assert float(focal(np.eye(3)[y], logits)) > 0
+
+
+def test_ldam_with_deferred_reweighting_under_mirrored_strategy(mirrored_strategy):
+    rng = np.random.RandomState(0)
+    y = np.repeat([0, 1], [48, 16])
+    x = rng.normal(size=(64, 4)).astype(np.float32)
+    with mirrored_strategy.scope():
+        loss = LDAMLoss([48, 16], scale=1.0)
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+        model.compile("sgd", loss=loss)
+    history = model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[DeferredReweighting(1)])
+    assert np.isfinite(history.history["loss"]).all()
+    assert loss.class_weights.numpy()[1] > loss.class_weights.numpy()[0]

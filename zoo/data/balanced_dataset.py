@@ -101,6 +101,7 @@ def balanced_dataset(
     else:
         dataset = _array_batches(gather, labels, classes, counts, probabilities, batch_size, seeds)
         dataset = _gather_batches(dataset, gather, classes, counts, probabilities, smote_fraction, k_neighbors, seeds)
+        dataset = dataset.unbatch()  # blocks of batches -> batches
     return dataset.take(steps_per_epoch).prefetch(tf.data.AUTOTUNE)
 
 
@@ -210,7 +211,7 @@ BATCHES_PER_STEP = 32
 
 
 def _array_batches(arrays, labels, classes, counts, probabilities, batch_size, seeds):
-    """Dataset of index batches (int64, shape [batch_size]) with the target class proportions."""
+    """Dataset of blocks of `BATCHES_PER_STEP` index batches (int64, [m, batch_size])."""
     fixed, leftover, log_residual = _split_counts(probabilities, batch_size)
     grouped = np.argsort(labels, kind="stable")  # indices grouped by class, in `classes` order
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
@@ -242,7 +243,7 @@ def _array_batches(arrays, labels, classes, counts, probabilities, batch_size, s
         return tuple(new_state), tf.gather(batches, order, batch_dims=1)
 
     pairs = tf.data.Dataset.random(seed=_draw_seed(seeds), rerandomize_each_iteration=True).batch(2)
-    return pairs.scan(tuple(stream.initial_state() for stream, _ in streams), next_batches).unbatch()
+    return pairs.scan(tuple(stream.initial_state() for stream, _ in streams), next_batches)
 
 
 class _PermutationCursor:
@@ -289,6 +290,7 @@ class _PermutationCursor:
 
 
 def _gather_batches(dataset, arrays, classes, counts, probabilities, smote_fraction, k_neighbors, seeds):
+    """Maps blocks of index batches [m, batch_size] to blocks of (features, labels) batches."""
     features, labels = arrays
     if smote_fraction == 0:
         return dataset.map(
@@ -303,7 +305,8 @@ def _gather_batches(dataset, arrays, classes, counts, probabilities, smote_fract
     neighbours, synthesise = _neighbour_table(features, labels.numpy(), classes, counts, probabilities, k_neighbors)
     flat = tf.reshape(features, [tf.shape(features)[0], -1])
 
-    def smote_batch(index, pair):
+    def smote_batch(block, pair):
+        index = tf.reshape(block, [-1])  # a block of batches, flattened
         rows = tf.shape(index)[0]
         pair_seeds = tf.random.experimental.stateless_split(pair, 3)
         replace = tf.gather(synthesise, index) & (
@@ -314,8 +317,8 @@ def _gather_batches(dataset, arrays, classes, counts, probabilities, smote_fract
         start, end = tf.gather(flat, index), tf.gather(flat, partner)
         step = tf.random.stateless_uniform([rows, 1], pair_seeds[2], dtype=flat.dtype)
         step = step * tf.cast(replace, flat.dtype)[:, None]
-        batch = tf.reshape(start + step * (end - start), tf.concat([[rows], tf.shape(features)[1:]], 0))
-        return batch, tf.gather(labels, index)
+        batch = tf.reshape(start + step * (end - start), tf.concat([tf.shape(block), tf.shape(features)[1:]], 0))
+        return batch, tf.gather(labels, block)
 
     pairs = tf.data.Dataset.random(seed=_draw_seed(seeds), rerandomize_each_iteration=True).batch(2)
     return tf.data.Dataset.zip(dataset, pairs).map(
