@@ -153,3 +153,13 @@ def test_bad_input_is_named():
         balanced_dataset(X, y, smote_fraction=0.5, k_neighbors=20)
     with pytest.raises(ValueError, match="Received: smote_fraction="):
         balanced_dataset(tf.data.Dataset.from_tensor_slices((X, y)), smote_fraction=0.5)
+
+
+def test_feeds_fit_under_mirrored_strategy(mirrored_strategy):
+    X, y = imbalanced()
+    dataset = balanced_dataset(X, y, batch_size=32, seed=0, steps_per_epoch=3)
+    with mirrored_strategy.scope():
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+        model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = model.fit(dataset, epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
