@@ -333,7 +333,7 @@ def _build_or_refuse(name, overrides):
     assert isinstance(model, keras.Model)
 
 
-@hypothesis.settings(max_examples=12, deadline=None, database=None)
+@hypothesis.settings(max_examples=10, deadline=None, database=None)
 @hypothesis.given(data=st.data())
 def test_random_arguments_only_raise_value_or_type_errors(data):
     name = data.draw(st.sampled_from(MODELS), label="model")
