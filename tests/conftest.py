@@ -23,7 +23,8 @@ tf.config.set_logical_device_configuration(
 @pytest.fixture(autouse=True)
 def _fresh_keras_state():
     """Every test starts from the same seed and an empty Keras name scope."""
-    keras.utils.clear_session()
+    # free_memory=False skips a full garbage collection (~0.3 s) per test.
+    keras.utils.clear_session(free_memory=False)
     keras.utils.set_random_seed(0)
     yield
 

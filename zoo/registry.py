@@ -68,7 +68,7 @@ def list_models():
     return sorted(_BUILDERS)
 
 
-def get_builder(name):
+def get_builder(name, /):
     """Returns the builder function registered as `name`."""
     if name not in _BUILDERS:
         raise ValueError(
@@ -77,7 +77,7 @@ def get_builder(name):
     return _BUILDERS[name]
 
 
-def build(name, **kwargs):
+def build(name, /, **kwargs):
     """Builds the registered model `name` with the builder's keyword arguments.
 
     Args:

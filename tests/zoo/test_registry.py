@@ -27,3 +27,10 @@ def test_duplicate_and_unknown_names_are_rejected(monkeypatch):
         registry.build("nope")
     with pytest.raises(ValueError, match="Received: task='other'"):
         registry.register_model("x", task="other")
+
+
+def test_build_passes_a_builders_own_name_argument(monkeypatch):
+    monkeypatch.setattr(registry, "_BUILDERS", {})
+    monkeypatch.setattr(registry, "_SPECS", {})
+    registry.register_model("toy")(lambda name="default": name)
+    assert registry.build("toy", name="my_toy") == "my_toy"
