@@ -135,10 +135,10 @@ def main(argv=None):
 
     (x, y), (x_val, y_val), _ = datasets.load_digits(layout="flat", scale="standard", seed=args.seed)
     if args.quick:
-        depth, width, epochs = 8, 32, 3
-        x, y = x[:600], y[:600]
+        depth, width, epochs = 6, 32, 3
+        x, y = x[:400], y[:400]
     else:
-        depth, width, epochs = 16, 64, 20
+        depth, width, epochs = 16, 64, 15
     print(f"A {depth}-layer MLP on {len(x)} digits, {epochs} epochs per variant.")
 
     runs = {}

@@ -96,6 +96,7 @@ def test_gradient_descent_variants_trade_updates_for_noise(tmp_path):
     assert digits["stochastic"]["loss"] < digits["mini-batch (32)"]["loss"] < digits["batch"]["loss"]
 
 
+@pytest.mark.slow
 def test_activations_saturation_and_dead_relus(tmp_path):
     from examples import activations
 
