@@ -96,8 +96,9 @@ def judge(run, chance_loss=None):
         chance_loss = next((v.get("chance_loss") for v in extras.values()
                             if isinstance(v, dict) and v.get("chance_loss") is not None), None)
     findings = []
-    if "val_loss" in history:
-        findings += generalization.detect_overfitting(history)
+    monitor = next((key for key in ("val_loss", "val_accuracy", "val_acc") if key in history), None)
+    if monitor is not None:
+        findings += generalization.detect_overfitting(history, monitor=monitor)
     findings += generalization.detect_underfitting(history, chance_loss)
     findings += oscillation.detect_oscillation(history)
     probes = next((v["probes"] for v in extras.values() if isinstance(v, dict) and "probes" in v), None)

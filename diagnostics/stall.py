@@ -132,10 +132,11 @@ def classify_curvature(max_eigenvalue, min_eigenvalue, learning_rate=None, steps
 
 
 def global_grad_norm(history):
-    """Global gradient norm per epoch: `global_grad_norm`, else combined from `grad_norm/<layer>`
-    (root of the sum of squares), else None."""
-    if "global_grad_norm" in history:
-        return scalar_series(history, "global_grad_norm")
+    """Global gradient norm per epoch: `global_grad_norm` (if it holds a value), else combined from
+    `grad_norm/<layer>` (root of the sum of squares), else None."""
+    recorded = scalar_series(history, "global_grad_norm")
+    if np.isfinite(recorded).any():
+        return recorded
     layers = layer_names(history, "grad_norm")
     if not layers:
         return None

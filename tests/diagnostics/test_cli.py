@@ -121,3 +121,13 @@ def test_sections_skip_runs_without_their_data(tmp_path):
     assert curvature_section(empty, str(tmp_path)) is None
     section = loss_curves_section(_run_with_stall(), str(tmp_path))
     assert "Overfitting from epoch 4" in section.body and "epoch 3" in section.body
+
+
+def test_csv_with_only_accuracy_columns_judges_overfitting_on_val_accuracy(tmp_path, capsys):
+    history = {"loss": [2.0, 1.0, 0.6, 0.4, 0.3, 0.2, 0.15, 0.1],
+               "accuracy": [0.5, 0.7, 0.8, 0.9, 0.95, 0.98, 0.99, 1.0],
+               "val_accuracy": [0.5, 0.65, 0.75, 0.74, 0.72, 0.7, 0.69, 0.68]}
+    path = tmp_path / "log.csv"
+    _write_csv(path, history)
+    assert main([str(path)]) == 0
+    assert "overfitting from epoch 3" in capsys.readouterr().out

@@ -206,3 +206,9 @@ def test_a_slow_start_is_not_underfitting():
     assert generalization.detect_underfitting(slow_start, chance) == []
     crawling = {"loss": [2.303, 2.302, 2.301, 2.300]}  # would need ~70 more epochs to leave chance
     assert generalization.detect_underfitting(crawling, chance)
+
+
+def test_global_grad_norm_falls_back_to_layers_when_unrecorded():
+    history = {"global_grad_norm": [float("nan")] * 2, "grad_norm/a": [3.0, 1.0], "grad_norm/b": [4.0, 0.0]}
+    np.testing.assert_allclose(stall.global_grad_norm(history), [5.0, 1.0])
+    assert stall.global_grad_norm({"loss": [1.0]}) is None
