@@ -140,6 +140,7 @@ def test_focal_loss_is_keras_own():
     assert float(focal(np.eye(3)[y], logits)) > 0
 
 
+@pytest.mark.slow
 def test_ldam_with_deferred_reweighting_under_mirrored_strategy(mirrored_strategy):
     rng = np.random.RandomState(0)
     y = np.repeat([0, 1], [48, 16])

@@ -155,6 +155,7 @@ def test_bad_input_is_named():
         balanced_dataset(tf.data.Dataset.from_tensor_slices((X, y)), smote_fraction=0.5)
 
 
+@pytest.mark.slow
 def test_feeds_fit_under_mirrored_strategy(mirrored_strategy):
     X, y = imbalanced()
     dataset = balanced_dataset(X, y, batch_size=32, seed=0, steps_per_epoch=3)
