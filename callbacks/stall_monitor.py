@@ -81,6 +81,7 @@ class StallMonitor(keras.callbacks.Callback):
         self.probes = []
         self.history = {"loss": [], "global_grad_norm": []}
         self._probe = None
+        self._last_spectrum = None
         self._stalls_seen = set()
 
     @classmethod
