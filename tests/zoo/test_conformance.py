@@ -205,18 +205,6 @@ def test_keras_file_round_trip_gives_identical_predictions(name, tmp_path):
     assert [layer.name for layer in restored.layers] == [layer.name for layer in model.layers]
 
 
-@pytest.fixture
-def two_replicas(mirrored_strategy):
-    """The shared fixture's two devices, reducing through one device instead of collectives.
-
-    TF 2.21 reuses collective instance keys across MirroredStrategy objects in one process, so a
-    second strategy's all-reduce can collide with an earlier one's ("Shape mismatch in the
-    collective instance 100").
-    """
-    devices = mirrored_strategy.extended.worker_devices
-    return tf.distribute.MirroredStrategy(devices, cross_device_ops=tf.distribute.ReductionToOneDevice())
-
-
 def _train_under(strategy, name):
     with strategy.scope():
         model = _build_small(name)
@@ -227,15 +215,15 @@ def _train_under(strategy, name):
     assert any(not np.array_equal(old, new) for old, new in zip(before, _snapshot(model)))
 
 
-def test_trains_under_mirrored_strategy(two_replicas):
-    assert two_replicas.num_replicas_in_sync == 2
-    _train_under(two_replicas, "mlp")
+def test_trains_under_mirrored_strategy(mirrored_strategy):
+    assert mirrored_strategy.num_replicas_in_sync == 2
+    _train_under(mirrored_strategy, "mlp")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [name for name in MODELS if name != "mlp"])
-def test_every_builder_trains_under_mirrored_strategy(name, two_replicas):
-    _train_under(two_replicas, name)
+def test_every_builder_trains_under_mirrored_strategy(name, mirrored_strategy):
+    _train_under(mirrored_strategy, name)
 
 
 # -- bad arguments -----------------------------------------------------------------------------
