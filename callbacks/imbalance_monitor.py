@@ -41,7 +41,16 @@ class ImbalanceMonitor(keras.callbacks.Callback):
     >>> monitor.findings                                                        # doctest: +SKIP
     """
 
-    def __init__(self, y=None, validation_data=None, every=1, batch_size=256, ratio_threshold=3.0, min_recall=0.0, verbose=0):
+    def __init__(
+        self,
+        y=None,
+        validation_data=None,
+        every=1,
+        batch_size=256,
+        ratio_threshold=3.0,
+        min_recall=0.0,
+        verbose=0,
+    ):
         super().__init__()
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"`every` must be an integer >= 1. Received: every={every!r}")

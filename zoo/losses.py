@@ -94,9 +94,10 @@ def effective_number_class_weights(y=None, *, class_counts=None, beta=0.9999, nu
 def _sparse_labels(y_true, num_classes):
     """Integer labels from sparse labels or one-hot rows."""
     y_true = tf.convert_to_tensor(y_true)
-    if y_true.shape.rank is not None and y_true.shape.rank >= 1 and y_true.shape[-1] == num_classes and num_classes > 1 and y_true.shape.rank > 1:
+    rank = y_true.shape.rank
+    if rank is not None and rank > 1 and y_true.shape[-1] == num_classes:
         return tf.argmax(y_true, axis=-1, output_type=tf.int32)
-    if y_true.shape.rank is not None and y_true.shape.rank >= 1 and y_true.shape[-1] == 1:
+    if rank is not None and rank >= 1 and y_true.shape[-1] == 1:
         y_true = tf.squeeze(y_true, axis=-1)
     return tf.cast(y_true, tf.int32)
 

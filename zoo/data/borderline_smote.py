@@ -47,7 +47,15 @@ class BorderlineSMOTE(TensorSamplerMixin, BaseOverSampler):
         "random_state": ["random_state"],
     }
 
-    def __init__(self, *, sampling_strategy="auto", random_state=None, k_neighbors=5, m_neighbors=10, kind="borderline-1"):
+    def __init__(
+        self,
+        *,
+        sampling_strategy="auto",
+        random_state=None,
+        k_neighbors=5,
+        m_neighbors=10,
+        kind="borderline-1",
+    ):
         super().__init__(sampling_strategy=sampling_strategy)
         self.random_state = random_state
         self.k_neighbors = k_neighbors

@@ -49,7 +49,8 @@ class RandomOverSampler(TensorSamplerMixin, BaseOverSampler):
         picked, new_X = [np.arange(len(y))], []
         for class_label, n_samples in self.sampling_strategy_.items():
             indices = self._class_indices(y, class_label)
-            chosen = tf.gather(indices, _draw(tf.constant(len(indices)), tf.constant(n_samples), _checks.tf_seed(seeds)))
+            positions = _draw(tf.constant(len(indices)), tf.constant(n_samples), _checks.tf_seed(seeds))
+            chosen = tf.gather(indices, positions)
             picked.append(chosen.numpy())
             copies = tf.gather(data, chosen)
             if shrinkage is not None and shrinkage.get(class_label, 0.0) > 0 and n_samples > 0:
