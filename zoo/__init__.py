@@ -4,6 +4,7 @@ Example:
 
 >>> import zoo
 >>> zoo.list_models()[:3]
+['cnn', 'dcgan', 'gru']
 >>> model = zoo.build_mlp(input_shape=(64,), num_classes=10, hidden_units=(32, 32))
 """
 

@@ -6,6 +6,8 @@ import importlib
 import pytest
 
 MODULES = [
+    "zoo",
+    "zoo.registry",
     "zoo.layers",
     "zoo.models.perceptron",
     "zoo.models.mlp",
