@@ -136,14 +136,17 @@ def detect_unpredicted_classes(history, class_counts=None, min_recall=0.0):
         while not finite[start]:
             start += 1
         label = key[len(RECALL_PREFIX):]
-        evidence = {"recall": float(values[-1]), "epochs_unpredicted": int(len(values) - start)}
+        evidence = {
+            f"recall/{label}": float(values[-1]),
+            f"epochs_unpredicted/{label}": int(len(values) - start),
+        }
         share = ""
         if class_counts:
             count = _lookup(class_counts, label)
             if count is not None:
                 total = sum(class_counts.values())
-                evidence["train_count"] = int(count)
-                evidence["train_fraction"] = count / total
+                evidence[f"train_count/{label}"] = int(count)
+                evidence[f"train_fraction/{label}"] = count / total
                 share = f" It is {count / total:.1%} of the training labels."
         findings.append(
             Finding(
@@ -165,6 +168,10 @@ def detect_unpredicted_classes(history, class_counts=None, min_recall=0.0):
 def detect_class_imbalance(history=None, class_counts=None, ratio_threshold=3.0, min_recall=0.0):
     """All `class_imbalance` findings from label counts and/or a history with per-class recall.
 
+    Findings that start at the same epoch are merged into one (a run has at most one
+    `class_imbalance` finding per epoch, the key by which `TrainingDiagnostics` removes
+    duplicates); their evidence keys never collide.
+
     Args:
         history: {key: [value per epoch]} with keys `val_recall/<class>`, or None.
         class_counts: {class: training count}, or None.
@@ -179,7 +186,33 @@ def detect_class_imbalance(history=None, class_counts=None, ratio_threshold=3.0,
         findings += detect_label_skew(class_counts, ratio_threshold)
     if history:
         findings += detect_unpredicted_classes(history, class_counts, min_recall)
-    return findings
+    return _merge_same_epoch(findings)
+
+
+def _merge_same_epoch(findings):
+    by_epoch = {}
+    for finding in findings:
+        by_epoch.setdefault(finding.epoch, []).append(finding)
+    merged = []
+    for epoch, group in sorted(by_epoch.items()):
+        if len(group) == 1:
+            merged.append(group[0])
+            continue
+        evidence = {}
+        for finding in group:
+            evidence.update(finding.evidence)
+        merged.append(
+            Finding(
+                kind="class_imbalance",
+                severity="error" if any(f.severity == "error" for f in group) else "warning",
+                epoch=epoch,
+                layer=None,
+                message=" ".join(f.message for f in group),
+                evidence=evidence,
+                advice=list(ADVICE),
+            )
+        )
+    return merged
 
 
 def _plain(value):

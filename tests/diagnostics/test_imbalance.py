@@ -44,7 +44,12 @@ def test_a_class_never_predicted_up_to_the_end_is_an_error_from_the_start_of_its
     history = {"val_recall/0": [1.0, 1.0, 1.0, 1.0], "val_recall/1": [0.2, 0.0, 0.0, 0.0], "loss": [1, 1, 1, 1]}
     (finding,) = detect_unpredicted_classes(history, class_counts={0: 95, 1: 5})
     assert finding.severity == "error" and finding.epoch == 1
-    assert finding.evidence == {"recall": 0.0, "epochs_unpredicted": 3, "train_count": 5, "train_fraction": 0.05}
+    assert finding.evidence == {
+        "recall/1": 0.0,
+        "epochs_unpredicted/1": 3,
+        "train_count/1": 5,
+        "train_fraction/1": 0.05,
+    }
 
 
 def test_a_class_that_recovers_or_was_not_measured_is_not_reported():
@@ -54,9 +59,14 @@ def test_a_class_that_recovers_or_was_not_measured_is_not_reported():
     assert finding.epoch == 1
 
 
-def test_detect_class_imbalance_combines_both():
-    findings = detect_class_imbalance({"val_recall/1": [0.0]}, {0: 90, 1: 10})
-    assert [f.severity for f in findings] == ["warning", "error"]
+def test_detect_class_imbalance_combines_both_one_finding_per_epoch():
+    findings = detect_class_imbalance({"val_recall/1": [0.5, 0.0]}, {0: 90, 1: 10})
+    assert [(f.severity, f.epoch) for f in findings] == [("warning", 0), ("error", 1)]
+    history = {"val_recall/1": [0.0, 0.0], "val_recall/2": [0.0, 0.0], "val_recall/0": [1.0, 1.0]}
+    (merged,) = detect_class_imbalance(history, {0: 90, 1: 6, 2: 4})
+    assert merged.severity == "error" and merged.epoch == 0
+    assert {"imbalance_ratio", "recall/1", "recall/2"} <= set(merged.evidence)
+    assert "class 1" in merged.message and "class 2" in merged.message
     assert detect_class_imbalance() == []
 
 
@@ -85,9 +95,10 @@ def test_monitor_finds_imbalance_and_an_unpredicted_minority():
     x, y = _data(minority=0.05)
     monitor = ImbalanceMonitor(y=y, validation_data=(x, y))
     history = _fit(monitor, x, y)
-    kinds = {(f.kind, f.severity) for f in monitor.findings}
-    assert ("class_imbalance", "warning") in kinds
-    assert ("class_imbalance", "error") in kinds  # the minority is never predicted
+    assert {f.kind for f in monitor.findings} == {"class_imbalance"}
+    evidence = {key for finding in monitor.findings for key in finding.evidence}
+    assert "imbalance_ratio" in evidence  # the label skew
+    assert "recall/1" in evidence and monitor.findings[-1].severity == "error"  # never predicted
     assert history.history["val_recall/1"][-1] == 0.0
     assert len(history.history["val_recall/0"]) == 4
 
@@ -119,3 +130,17 @@ def test_monitor_bad_arguments():
         ImbalanceMonitor(every=0)
     with pytest.raises(ValueError, match="Received: validation_data="):
         ImbalanceMonitor(validation_data=np.zeros(3))
+
+
+def test_monitor_inside_training_diagnostics_reports_in_run_json(tmp_path):
+    import json
+
+    from callbacks.training_diagnostics import TrainingDiagnostics
+
+    x, y = _data(minority=0.05)
+    monitor = ImbalanceMonitor(y=y, validation_data=(x, y))
+    diagnostics = TrainingDiagnostics(monitors=[monitor], report_dir=tmp_path, verbose=0)
+    _fit(diagnostics, x, y)
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert any(f["kind"] == "class_imbalance" and f["severity"] == "error" for f in run["findings"])
+    assert len(run["history"]["val_recall/1"]) == 4
