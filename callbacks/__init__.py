@@ -7,7 +7,8 @@ from callbacks.gradient_monitor import GradientMonitor
 from callbacks.imbalance_monitor import ImbalanceMonitor
 from callbacks.oscillation_monitor import OscillationMonitor
 from callbacks.stall_monitor import StallMonitor
+from callbacks.swa_batch_norm import SWABatchNormUpdate
 from callbacks.training_diagnostics import DEFAULT_MONITORS, TrainingDiagnostics
 
 __all__ = ["ActivationMonitor", "DEFAULT_MONITORS", "DeferredReweighting", "GradientMonitor", "ImbalanceMonitor", "TrainingDiagnostics",
-           "GeneralizationMonitor", "OscillationMonitor", "StallMonitor"]
+           "GeneralizationMonitor", "OscillationMonitor", "StallMonitor", "SWABatchNormUpdate"]
