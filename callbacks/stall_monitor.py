@@ -41,6 +41,10 @@ class StallMonitor(keras.callbacks.Callback):
         window: epochs over which the loss must stop improving.
         max_iter: most Hessian-vector products per curvature probe.
         max_probes: most curvature probes per `fit`.
+        every_steps: None judges the loss per epoch; an integer judges it per block of this many
+            optimizer steps instead (the block's mean loss, recovered from the running mean in
+            the logs, and the gradient norm on the probe batch), so a stall is caught within an
+            epoch. `window` then counts blocks.
         escape: None (only diagnose), `"perturb"` (at a saddle, step along the negative-curvature
             eigenvector, downhill) or `"lr"` (at a saddle or plateau, multiply the learning rate
             by `lr_factor`).
@@ -55,10 +59,12 @@ class StallMonitor(keras.callbacks.Callback):
     """
 
     def __init__(self, probe_data=None, probe_size=256, window=stall.STALL_WINDOW, max_iter=20,
-                 max_probes=5, escape=None, lr_factor=2.0, verbose=0):
+                 max_probes=5, escape=None, lr_factor=2.0, every_steps=None, verbose=0):
         super().__init__()
-        for name, value in (("probe_size", probe_size), ("window", window), ("max_iter", max_iter),
-                            ("max_probes", max_probes)):
+        counts = {"probe_size": probe_size, "window": window, "max_iter": max_iter, "max_probes": max_probes}
+        if every_steps is not None:
+            counts["every_steps"] = every_steps
+        for name, value in counts.items():
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
         if escape not in ESCAPES:
@@ -72,6 +78,7 @@ class StallMonitor(keras.callbacks.Callback):
         self.max_probes = max_probes
         self.escape = escape
         self.lr_factor = float(lr_factor)
+        self.every_steps = every_steps
         self.verbose = int(verbose)
         self._batch = _probe_batch(probe_data, probe_size) if probe_data is not None else None
         self._reset()
@@ -80,6 +87,8 @@ class StallMonitor(keras.callbacks.Callback):
         self.findings = []
         self.probes = []
         self.history = {"loss": [], "global_grad_norm": []}
+        self.step_history = {"loss": [], "global_grad_norm": [], "epoch": []}
+        self._seen = (0, 0.0)
         self._probe = None
         self._last_spectrum = None
         self._stalls_seen = set()
@@ -91,10 +100,31 @@ class StallMonitor(keras.callbacks.Callback):
     def get_config(self):
         return {"probe_data": None, "probe_size": self.probe_size, "window": self.window,
                 "max_iter": self.max_iter, "max_probes": self.max_probes, "escape": self.escape,
-                "lr_factor": self.lr_factor, "verbose": self.verbose}
+                "lr_factor": self.lr_factor, "every_steps": self.every_steps, "verbose": self.verbose}
 
     def on_train_begin(self, logs=None):
         self._reset()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._seen = (0, 0.0)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.every_steps is None or not logs or "loss" not in logs:
+            return
+        count = batch + 1
+        seen_count, seen_mean = self._seen
+        if count - seen_count < self.every_steps:
+            return
+        mean = float(logs["loss"])
+        # Keras 3 logs the running mean of the epoch so far; the difference gives the block's mean.
+        block_loss = (count * mean - seen_count * seen_mean) / (count - seen_count)
+        self._seen = (count, mean)
+        grad_norm = self._probe_grad_norm()
+        series = self.step_history
+        series["loss"].append(block_loss)
+        series["global_grad_norm"].append(grad_norm)
+        series["epoch"].append(len(self.history["loss"]))
+        self._judge(series, series["epoch"][-1], self.window * self.every_steps)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
@@ -103,20 +133,27 @@ class StallMonitor(keras.callbacks.Callback):
         self.history["loss"].append(loss)
         self.history["global_grad_norm"].append(grad_norm)
         logs["global_grad_norm"] = grad_norm
-        grads = self.history["global_grad_norm"]
+        if self.every_steps is None:
+            steps = (self.params or {}).get("steps")
+            self._judge(self.history, len(self.history["loss"]) - 1, self.window * steps if steps else None)
+
+    def _judge(self, series, epoch, window_steps):
+        """Looks for a new stall at the end of `series`; probes and judges it."""
+        grads = series["global_grad_norm"]
         known = [g for g in grads if math.isfinite(g)]
-        stalls = stall.stall_epochs(self.history["loss"], grads if len(known) == len(grads) else None, self.window)
-        index = len(self.history["loss"]) - 1
-        if index not in stalls or index in self._stalls_seen:
+        stalls = stall.stall_epochs(series["loss"], grads if len(known) == len(grads) else None, self.window)
+        index = len(series["loss"]) - 1
+        if index not in stalls or (id(series), index) in self._stalls_seen:
             return
-        self._stalls_seen.add(index)
+        self._stalls_seen.add((id(series), index))
+        loss = series["loss"][index]
         curvature = None
         if self._has_probe() and len(self.probes) < self.max_probes:
-            curvature = self._probe_curvature(index, loss)
-        learning_rate, steps = self._sgd_step_size()
-        finding = stall.judge_stall(index, self.history["loss"],
+            curvature = self._probe_curvature(epoch, loss, window_steps)
+        learning_rate, steps = self._sgd_step_size(window_steps)
+        finding = stall.judge_stall(epoch, series["loss"],
                                     None if curvature is None else _curvature_only(curvature),
-                                    chance_loss=None, learning_rate=learning_rate, steps=steps)
+                                    chance_loss=None, learning_rate=learning_rate, steps=steps, at=index)
         if curvature is not None:
             curvature["kind"] = finding.kind if finding is not None else "minimum"
             curvature["action"] = self._act(finding, curvature)
@@ -139,12 +176,15 @@ class StallMonitor(keras.callbacks.Callback):
         layer_norms = [float(v) for k, v in logs.items() if k.startswith("grad_norm/")]
         if layer_norms and all(math.isfinite(v) for v in layer_norms):
             return math.sqrt(sum(v * v for v in layer_norms))
+        return self._probe_grad_norm()
+
+    def _probe_grad_norm(self):
         if self._has_probe():
             _, grad = self._probe.loss_and_gradient()
             return float(np.linalg.norm(grad))
         return math.nan
 
-    def _probe_curvature(self, epoch, loss):
+    def _probe_curvature(self, epoch, loss, window_steps):
         start, count = time.perf_counter(), self._probe.hvp_count
         spectrum = hessian.lanczos_extremes(self._probe, max_iter=self.max_iter, seed=len(self.probes))
         weights = self._probe.weights()
@@ -158,7 +198,7 @@ class StallMonitor(keras.callbacks.Callback):
             "probe_ms": 1000.0 * (time.perf_counter() - start),
             "loss": loss,
         }
-        learning_rate, steps = self._sgd_step_size()
+        learning_rate, steps = self._sgd_step_size(window_steps)
         if learning_rate is not None:
             record["learning_rate"], record["steps"] = learning_rate, steps
         self.probes.append(record)
@@ -169,18 +209,17 @@ class StallMonitor(keras.callbacks.Callback):
                   f"({record['hvps']} HVPs, {record['probe_ms']:.0f} ms)")
         return record
 
-    def _sgd_step_size(self):
-        """`(effective learning rate, steps in the window)` for plain/momentum SGD, else (None, None):
-        for adaptive optimizers the step along an eigenvector does not scale with the learning rate."""
+    def _sgd_step_size(self, window_steps):
+        """`(effective learning rate, window_steps)` for plain/momentum SGD, else (None, None): for
+        adaptive optimizers the step along an eigenvector does not scale with the learning rate."""
         optimizer = getattr(self.model, "optimizer", None)
-        steps = (self.params or {}).get("steps")
-        if optimizer is None or type(optimizer).__name__ != "SGD" or not steps:
+        if optimizer is None or type(optimizer).__name__ != "SGD" or not window_steps:
             return None, None
         learning_rate = _learning_rate(optimizer)
         if learning_rate is None:
             return None, None
         momentum = float(getattr(optimizer, "momentum", 0.0) or 0.0)
-        return learning_rate / max(1.0 - momentum, 1e-3), int(steps) * self.window
+        return learning_rate / max(1.0 - momentum, 1e-3), int(window_steps)
 
     # -- actions ---------------------------------------------------------------------------------
 

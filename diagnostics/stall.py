@@ -156,7 +156,7 @@ def loss_is_high(loss, stall_loss, chance_loss=None):
     return start > 0 and stall_loss >= HIGH_LOSS_FRACTION * start
 
 
-def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=None, steps=None):
+def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=None, steps=None, at=None):
     """The finding for one stall, or None when it needs none.
 
     Args:
@@ -166,12 +166,14 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
             `hvps`, `trace`) from a probe at the stall; None if not probed.
         chance_loss: loss of a model that guesses (e.g. log(num_classes)), if known.
         learning_rate, steps: learning rate and optimizer steps in the stall window, if known.
+        at: index of the stall in `loss` when `loss` is not per epoch (blocks of steps);
+            default `epoch`.
 
     Returns:
         a `Finding` of kind `saddle_point` or `plateau`, or None.
     """
     loss = np.asarray(loss, dtype=float)
-    stall_loss = float(loss[min(epoch, len(loss) - 1)])
+    stall_loss = float(loss[min(epoch if at is None else at, len(loss) - 1)])
     high = loss_is_high(loss, stall_loss, chance_loss)
     evidence = {"loss": stall_loss, "initial_loss": float(loss[0])}
     if curvature is None:

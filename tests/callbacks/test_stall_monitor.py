@@ -46,6 +46,20 @@ def test_strict_saddle_is_found_with_its_eigenvalues():
     assert history["global_grad_norm"][finding.epoch] < 0.5 * history["global_grad_norm"][0]
 
 
+def test_stall_is_caught_within_an_epoch_with_every_steps():
+    model = keras.Sequential([keras.Input((1,)), _SaddleLayer()])
+    model.compile(keras.optimizers.SGD(0.05), loss=lambda y_true, y_pred: keras.ops.mean(y_pred))
+    x = np.zeros((64, 1), "float32")
+    monitor = StallMonitor(probe_data=(x, x), every_steps=4, window=6)
+    per_epoch = StallMonitor(probe_data=(x, x))
+    model.fit(x, x, batch_size=4, epochs=4, verbose=0, callbacks=[monitor, per_epoch])  # 16 steps/epoch
+    assert len(monitor.step_history["loss"]) == 16
+    assert [f.kind for f in monitor.findings] == ["saddle_point"]
+    assert monitor.findings[0].epoch == monitor.probes[0]["epoch"] <= 3
+    assert per_epoch.findings == []  # four epochs are too few for a window of three epochs
+    assert monitor.findings[0].evidence["min_eigenvalue"] == pytest.approx(-2.0, rel=1e-3)
+
+
 def test_small_net_started_at_the_symmetric_point_is_at_a_saddle():
     """All-zero weights: hidden units are identical and silent, only the output bias learns; the
     loss stalls at the variance of the targets, where the Hessian couples the two layers with
@@ -117,6 +131,7 @@ def test_without_probe_data_a_stall_at_high_loss_is_reported_without_curvature()
 @pytest.mark.parametrize("kwargs,match", [
     ({"escape": "jump"}, "escape"), ({"window": 0}, "window"), ({"max_iter": 1.5}, "max_iter"),
     ({"lr_factor": -1.0}, "lr_factor"), ({"probe_data": [1, 2, 3, 4]}, "probe_data"),
+    ({"every_steps": 0}, "every_steps"),
 ])
 def test_bad_arguments_are_refused(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
