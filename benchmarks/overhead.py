@@ -8,8 +8,12 @@ to the next epoch's start, so it includes all epoch-end work; the times of epoch
 medians and the ratio, the median of the paired per-repeat ratios (robust to load that drifts
 during the run on a shared machine), and the ratio of whole-`fit` medians (tracing included).
 
+`--steps N` measures instead the in-graph cost alone: the compiled training step is called N
+times in a loop, plain and instrumented by the telemetry (default sampling), alternating, and the
+script prints microseconds per step. On a shared machine this is far steadier than epoch times.
+
 Usage:
-    python benchmarks/overhead.py [--repeats 7] [--epochs 6] [--batch-size 32]
+    python benchmarks/overhead.py [--repeats 7] [--epochs 6] [--batch-size 32] [--steps 0]
 """
 
 import argparse
@@ -68,14 +72,54 @@ def _fit(build, x, y, epochs, batch_size, config):
     return time.perf_counter() - start, timer.times[1:]
 
 
+def _step_times(build, x, y, batch_size, steps, repeats):
+    """Microseconds per compiled training step: plain, and with the telemetry attached."""
+    import tensorflow as tf
+
+    from callbacks._telemetry import GradientTelemetry
+
+    functions = {}
+    for instrumented in (False, True):
+        keras.utils.set_random_seed(0)
+        model = build()
+        model.compile("adam", "sparse_categorical_crossentropy")
+        model.fit(x[:batch_size], y[:batch_size], epochs=1, verbose=0)
+        if instrumented:
+            telemetry = GradientTelemetry(model, every=16)
+            telemetry.attach()
+        dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size, drop_remainder=True)
+        iterator = iter(dataset.repeat())
+        model.train_function(iterator)  # trace
+        functions[instrumented] = (model.train_function, iterator)
+    times = {False: [], True: []}
+    for _ in range(repeats):
+        for instrumented, (function, iterator) in functions.items():
+            start = time.perf_counter()
+            for _ in range(steps):
+                logs = function(iterator)
+            float(logs["loss"])
+            times[instrumented].append((time.perf_counter() - start) / steps * 1e6)
+    return statistics.median(times[False]), statistics.median(times[True])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=0)
     args = parser.parse_args()
     x, y = load_digits(return_X_y=True)
     x = (x / 16.0).astype("float32")
+    if args.steps:
+        print(f"compiled step, batch {args.batch_size}, {args.steps} steps x {args.repeats} repeats")
+        print("model | plain us/step | telemetry us/step | ratio")
+        for name, (build, shape) in _models().items():
+            plain, instrumented = _step_times(
+                build, x.reshape((-1,) + shape), y, args.batch_size, args.steps, args.repeats
+            )
+            print(f"{name} | {plain:.0f} | {instrumented:.0f} | {instrumented / plain:.3f}", flush=True)
+        return
     print(f"digits: {len(x)} samples, batch {args.batch_size}, {args.epochs} epochs, {args.repeats} repeats")
     print("model | config | plain s/epoch | with s/epoch | epoch ratio | paired ratio | fit ratio (with tracing)")
     for name, (build, shape) in _models().items():
