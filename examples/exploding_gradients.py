@@ -79,8 +79,9 @@ def main(argv=None):
     axes[0].set_ylabel("training loss (log)")
     axes[0].set_title("Loss: the unclipped run turns NaN")
     axes[0].legend(fontsize=8)
-    axes[1].set_xticks(range(1, len(peak) + 1))
-    axes[1].set_xticklabels(runs[label]["monitor"].layers, rotation=30, fontsize=8)
+    layers = runs["no clipping"]["monitor"].layers
+    axes[1].set_xticks(range(1, len(layers) + 1))
+    axes[1].set_xticklabels(layers, rotation=30, fontsize=8)
     axes[1].set_ylabel("largest step gradient norm, epoch 0 (before clipping)")
     axes[1].set_title("Gradient norm per layer in the first epoch")
     axes[1].legend(fontsize=8)
