@@ -28,7 +28,12 @@ class RandomOverSampler(TensorSamplerMixin, BaseOverSampler):
 
     Example:
 
-    >>> X_res, y_res = RandomOverSampler(random_state=0).fit_resample(X, y)   # doctest: +SKIP
+    >>> import numpy as np
+    >>> X, y = np.arange(12.0).reshape(6, 2), np.array([0, 0, 0, 0, 1, 1])
+    >>> sampler = RandomOverSampler(random_state=0)
+    >>> X_res, y_res = sampler.fit_resample(X, y)
+    >>> y_res.tolist(), sampler.sample_indices_[:6].tolist()
+    ([0, 0, 0, 0, 1, 1, 1, 1], [0, 1, 2, 3, 4, 5])
     """
 
     _parameter_constraints = {

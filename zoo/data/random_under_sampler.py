@@ -24,7 +24,12 @@ class RandomUnderSampler(TensorSamplerMixin, BaseUnderSampler):
 
     Example:
 
-    >>> X_res, y_res = RandomUnderSampler(random_state=0).fit_resample(X, y)   # doctest: +SKIP
+    >>> import numpy as np
+    >>> X, y = np.arange(12.0).reshape(6, 2), np.array([0, 0, 0, 0, 1, 1])
+    >>> sampler = RandomUnderSampler(random_state=0)
+    >>> X_res, y_res = sampler.fit_resample(X, y)
+    >>> y_res.tolist(), bool((X_res == X[sampler.sample_indices_]).all())
+    ([0, 0, 1, 1], True)
     """
 
     _parameter_constraints = {

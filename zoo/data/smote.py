@@ -32,7 +32,11 @@ class SMOTE(TensorSamplerMixin, BaseOverSampler):
 
     Example:
 
-    >>> X_res, y_res = SMOTE(random_state=0).fit_resample(X, y)   # doctest: +SKIP
+    >>> import numpy as np
+    >>> X, y = np.random.RandomState(0).normal(size=(60, 2)), np.repeat([0, 1], [50, 10])
+    >>> X_res, y_res = SMOTE(k_neighbors=3, random_state=0).fit_resample(X, y)
+    >>> np.bincount(y_res).tolist(), bool((X_res[:60] == X).all())
+    ([50, 50], True)
     """
 
     _parameter_constraints = {
