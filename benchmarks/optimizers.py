@@ -35,6 +35,8 @@ CANDIDATES = {
     "LARS": lambda: LARS(0.1),
     "PerturbedSGD": lambda: PerturbedSGD(1e-3),
     "AdaptiveClipping(Adam)": lambda: AdaptiveClipping(keras.optimizers.Adam(1e-3)),
+    # Not ours: Keras' own per-variable clipping, the nearest peer of AGC's extra work.
+    "keras Adam(clipnorm=1)": lambda: keras.optimizers.Adam(1e-3, clipnorm=1.0),
     "Lookahead(Adam)": lambda: Lookahead(keras.optimizers.Adam(1e-3)),
     "SWA(Adam)": lambda: SWA(keras.optimizers.Adam(1e-3)),
 }

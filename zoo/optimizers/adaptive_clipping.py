@@ -2,6 +2,7 @@
 Large-Scale Image Recognition Without Normalization")."""
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 from zoo._validation import check_float
@@ -15,10 +16,9 @@ def unitwise_norm(x):
     Keras kernels put the output units last (Dense `(in, out)`, Conv `(h, w, in, out)`), so each
     unit's fan-in weights form one slice. The result broadcasts against `x`.
     """
-    if len(x.shape) < 2:
-        return ops.sqrt(ops.sum(ops.square(x), keepdims=True))
-    axes = tuple(range(len(x.shape) - 1))
-    return ops.sqrt(ops.sum(ops.square(x), axis=axes, keepdims=True))
+    axes = None if len(x.shape) < 2 else list(range(len(x.shape) - 1))
+    # TensorFlow's fused EuclideanNorm kernel: one pass, where square-then-sum makes two.
+    return tf.math.reduce_euclidean_norm(x, axis=axes, keepdims=True)
 
 
 def adaptive_clip(gradients, variables, clip_factor=0.01, epsilon=1e-3):
