@@ -28,9 +28,11 @@ Example:
 
 >>> telemetry = GradientTelemetry(model)    # doctest: +SKIP
 >>> telemetry.attach()                      # doctest: +SKIP
->>> model.fit(x, y, epochs=1)               # doctest: +SKIP  (inside fit: callbacks attach)
+>>> model.fit(x, y, epochs=1)               # doctest: +SKIP
 >>> telemetry.read()["grad_norm"]           # doctest: +SKIP
 {'dense': 0.12, 'dense_1': 0.31}
+
+(In practice `GradientMonitor` attaches in `on_train_begin` and reads at every epoch end.)
 """
 
 import weakref
