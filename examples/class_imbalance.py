@@ -10,7 +10,9 @@ class equally. A plain classifier learns the prior and neglects the tail. Remedi
 - re-weighting the loss: effective-number class weights (Cui et al., 2019), `zoo.losses`;
 - adjusting the logits by the class prior in the loss (Menon et al., 2021), `zoo.losses`.
 
-Every model gets the same number of Adam steps. Scores: balanced accuracy (mean per-class recall)
+Every model gets the same number of Adam steps. `callbacks.ImbalanceMonitor` watches each run: it
+reports `class_imbalance` when the labels the model trains on are skewed, or when it never
+predicts some class on the validation split. Scores: balanced accuracy (mean per-class recall)
 and macro-F1 on the balanced test split, from `sklearn.metrics`; plain accuracy would hide the
 tail.
 
@@ -44,12 +46,16 @@ def remedies(x, y, seed):
     }
 
 
-def train(x, y, class_weight, loss, steps, seed):
-    """A one-hidden-layer MLP on logits, `steps` Adam steps on shuffled mini-batches of 32."""
+def train(x, y, class_weight, loss, steps, seed, validation_data):
+    """A one-hidden-layer MLP on logits, `steps` Adam steps on shuffled mini-batches of 32.
+
+    Returns the model and the `ImbalanceMonitor` that watched it.
+    """
     import keras
     import tensorflow as tf
 
     import zoo
+    from callbacks import ImbalanceMonitor
 
     keras.utils.set_random_seed(seed)
     model = zoo.build_mlp(input_shape=x.shape[1:], num_classes=10, hidden_units=(64,), classifier_activation=None)
@@ -59,8 +65,9 @@ def train(x, y, class_weight, loss, steps, seed):
         weights = np.array([class_weight[int(label)] for label in y], dtype="float32")
         batches = tf.data.Dataset.from_tensor_slices((np.asarray(x, "float32"), np.asarray(y, "int32"), weights))
     batches = batches.shuffle(len(x), seed=seed).repeat().batch(32)
-    model.fit(batches, steps_per_epoch=steps, epochs=1, shuffle=False, verbose=0)
-    return model
+    monitor = ImbalanceMonitor(y=np.asarray(y), validation_data=validation_data)
+    model.fit(batches, steps_per_epoch=steps, epochs=1, shuffle=False, verbose=0, callbacks=[monitor])
+    return model, monitor
 
 
 def main(argv=None):
@@ -71,7 +78,7 @@ def main(argv=None):
 
     from zoo import datasets
 
-    (x, y), _, (x_test, y_test) = datasets.load_digits(layout="flat", scale="standard", imbalance_ratio=IMBALANCE_RATIO,
+    (x, y), (x_val, y_val), (x_test, y_test) = datasets.load_digits(layout="flat", scale="standard", imbalance_ratio=IMBALANCE_RATIO,
                                                        seed=args.seed)
     counts = np.bincount(y, minlength=10)
     print(f"Training counts per class: {counts.tolist()} (ratio {counts.max() / counts.min():.0f}:1); "
@@ -81,9 +88,10 @@ def main(argv=None):
 
     scores = {}
     for name, (x_train, y_train, class_weight, loss) in remedies(x, y, args.seed).items():
-        results = []
+        results, findings = [], []
         for seed in seeds:
-            model = train(x_train, y_train, class_weight, loss, steps, seed)
+            model, monitor = train(x_train, y_train, class_weight, loss, steps, seed, (x_val, y_val))
+            findings += [finding for finding in monitor.findings if seed == seeds[0]]
             predicted = np.argmax(model.predict(x_test, verbose=0), axis=1)
             results.append((balanced_accuracy_score(y_test, predicted), f1_score(y_test, predicted, average="macro"),
                             recall_score(y_test, predicted, average=None, labels=range(10))))
@@ -92,6 +100,7 @@ def main(argv=None):
             "balanced_accuracy": float(np.mean([r[0] for r in results])),
             "macro_f1": float(np.mean([r[1] for r in results])),
             "recall": np.mean([r[2] for r in results], axis=0).tolist(),
+            "findings": findings,
         }
 
     figures = []
@@ -115,9 +124,14 @@ def main(argv=None):
     figures.append(_common.save_figure(fig, args.out, "class_imbalance.png"))
 
     rows = [{"remedy": name, "train_size": s["train_size"], "balanced_accuracy": s["balanced_accuracy"],
-             "macro_f1": s["macro_f1"], "tail_recall (class 9)": s["recall"][9]} for name, s in scores.items()]
+             "macro_f1": s["macro_f1"], "tail_recall (class 9)": s["recall"][9],
+             "findings": ", ".join(sorted({f.kind for f in s["findings"]})) or "none"} for name, s in scores.items()]
     _common.print_table(f"Test scores, {steps} Adam steps each, mean of {len(seeds)} seed(s)", rows)
+    for finding in scores["no remedy"]["findings"]:
+        print(f"\nno remedy: {finding.kind}: {finding.message}\n  try: {finding.advice[0]}")
     print(f"\nPlots: {', '.join(figures)}")
+    for score in scores.values():
+        score["findings"] = [finding.kind for finding in score["findings"]]
     return {"scores": scores, "train_counts": counts.tolist(), "figures": figures}
 
 

@@ -137,6 +137,8 @@ def test_class_imbalance_remedies_beat_no_remedy(tmp_path):
     assert scores["SMOTE"]["macro_f1"] > baseline["macro_f1"]
     assert scores["SMOTE"]["train_size"] == scores["over-sampling"]["train_size"] == 10 * max(counts)
     assert scores["under-sampling"]["train_size"] == 10 * min(counts)
+    assert "class_imbalance" in baseline["findings"]
+    assert "class_imbalance" not in scores["SMOTE"]["findings"]  # it trains on balanced labels
 
 
 @pytest.mark.slow
