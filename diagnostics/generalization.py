@@ -189,7 +189,8 @@ def detect_underfitting(history, chance=None, loss_key="loss"):
         if not CHANCE_FRACTION * chance <= best <= CHANCE_UPPER * chance:
             return []
         # Still leaving chance level at a useful pace (slow starts are common): not yet a finding.
-        pace = max(float(loss[-2] - loss[-1]), float(loss[-UNDERFIT_MIN_EPOCHS] - loss[-1]) / (UNDERFIT_MIN_EPOCHS - 1))
+        recent = float(loss[-UNDERFIT_MIN_EPOCHS] - loss[-1]) / (UNDERFIT_MIN_EPOCHS - 1)
+        pace = max(float(loss[-2] - loss[-1]), recent)
         if pace > 0 and (best - CHANCE_FRACTION * chance) / pace <= LEAVING_CHANCE_FACTOR * loss.size:
             return []
         evidence = {"best_loss": best, "chance_loss": float(chance), "ratio_to_chance": best / chance,

@@ -221,8 +221,9 @@ def _lanczos_steps(matvec, size, steps, rng, tolerance, start):
     """Lanczos with full reorthogonalisation.
 
     Returns `(alphas, betas, basis, residual)`: the tridiagonal's diagonal and off-diagonal, the
-    orthonormal Krylov basis (rows) and the norm of the last residual vector. With `tolerance`, stops early once both extreme Ritz values
-    have a residual bound below `tolerance` times the spectral radius.
+    orthonormal Krylov basis (rows) and the norm of the last residual vector. With `tolerance`,
+    stops early once both extreme Ritz values have a residual bound below `tolerance` times the
+    spectral radius.
     """
     q = rng.standard_normal(size) if start is None else np.asarray(start, dtype=np.float64)
     q /= np.linalg.norm(q)

@@ -67,9 +67,9 @@ def stall_epochs(loss, grad_norm=None, window=STALL_WINDOW, min_improvement=STAL
 
     At epoch `t >= window` the loss stalls when the best loss of the last `window` epochs is less
     than `min_improvement` below the best loss before them, relative to the scale of the run (the
-    first loss, or the range of losses if larger), and the gradient norm (if
-    given) is not above its value `window` epochs earlier and at most `GRAD_FALL` of its peak. An episode ends when the loss improves
-    again; the next stall starts a new one.
+    first loss, or the range of losses if larger), and the gradient norm (if given) is not above
+    its value `window` epochs earlier and at most `GRAD_FALL` of its peak. An episode ends when
+    the loss improves again; the next stall starts a new one.
 
     Args:
         loss: training loss per epoch (or per block of steps).
