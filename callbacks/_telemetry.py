@@ -82,11 +82,14 @@ def shared_telemetry(model, every=None):
 
 
 def model_optimizers(model):
-    """The optimizers that update `model`: `model.optimizer` and any other optimizer attribute.
+    """The optimizers that update `model`: `model.optimizer` (or the ones it lists in
+    `.optimizers`) and any other optimizer attribute.
 
     A `LossScaleOptimizer` is replaced by its inner optimizer, which sees unscaled gradients.
     """
     candidates = [getattr(model, "optimizer", None)]
+    # An object standing for several optimizers (the zoo DCGAN's) lists them in `.optimizers`.
+    candidates += list(getattr(candidates[0], "optimizers", None) or [])
     candidates += [value for value in vars(model).values() if isinstance(value, keras.optimizers.Optimizer)]
     found = []
     for optimizer in candidates:

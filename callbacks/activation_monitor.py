@@ -202,11 +202,17 @@ def _activation_name(layer):
 
 
 def _output_layers(model):
-    """Layers whose output is a model output (a confident sigmoid output is saturated by design)."""
-    try:
-        return {id(t._keras_history.operation) for t in keras.tree.flatten(model.outputs)}
-    except (AttributeError, ValueError, TypeError):
-        return set()
+    """Layers whose output is the output of the model or of a nested model (a confident sigmoid
+    classifier, or a GAN generator's tanh, is saturated by design)."""
+    found = set()
+    models = [model] + [layer for layer in model._flatten_layers(include_self=False, recursive=True)
+                        if isinstance(layer, keras.Model)]
+    for each in models:
+        try:
+            found |= {id(t._keras_history.operation) for t in keras.tree.flatten(each.outputs)}
+        except (AttributeError, ValueError, TypeError):
+            continue
+    return found
 
 
 def _activation_layers(model):

@@ -255,3 +255,18 @@ def test_mirrored_strategy_measures_the_global_gradient(mirrored_strategy):
     for layer, value in expected.items():
         np.testing.assert_allclose(reader.reads[0]["grad_norm"][layer], value, rtol=1e-4)
     assert reader.reads[0]["steps"]["hidden"] == 1
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(__import__("zoo"), "build_dcgan"), reason="zoo.build_dcgan not available")
+def test_zoo_dcgan_both_players_are_measured():
+    import zoo
+
+    images = np.random.default_rng(0).uniform(-1, 1, size=(64, 8, 8, 1)).astype("float32")
+    model = zoo.build_dcgan(input_shape=(8, 8, 1), latent_dim=8, base_filters=4)
+    model.compile()
+    monitor = GradientMonitor(every=1)
+    model.fit(images, epochs=1, batch_size=32, verbose=0, callbacks=[monitor])
+    players = {layer.split("_")[0] for layer in monitor.layers}
+    assert players == {"generator", "discriminator"}
+    assert all(np.isfinite(monitor.history[f"grad_norm/{layer}"][0]) for layer in monitor.layers)
