@@ -258,7 +258,11 @@ def detect_exploding_gradient(history, layers=None):
         message = (
             f"Gradients explode: from epoch {epoch}, the gradient norm of layer '{layers[index]}' reaches "
             f"{factor:.2g}x its first value ({evidence['baseline_grad_norm']:.2g})"
-            + (", and the run turns non-finite" if turns_nonfinite is not None else " while the loss does not improve")
+            + (
+                ", and the run turns non-finite"
+                if turns_nonfinite is not None
+                else " while the loss does not improve" if _loss_not_improving(loss, epoch) else ""
+            )
             + "."
         )
     else:
