@@ -129,11 +129,11 @@ class TrainingDiagnostics(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self._forward("on_epoch_end", epoch, logs)
         values = dict(logs or {})
+        epochs_so_far = len(next(iter(self.history.values()), []))
         for monitor in self.monitors:  # values a monitor kept out of `logs` (log_layers=False)
             for key, series in getattr(monitor, "history", {}).items():
-                if key not in values and isinstance(series, list) and len(series) == epoch + 1:
+                if key not in values and isinstance(series, list) and len(series) == epochs_so_far + 1:
                     values[key] = series[-1]
-        epochs_so_far = len(next(iter(self.history.values()), []))
         for key, value in values.items():
             # A key that appears late is padded with NaN so every series has one value per epoch.
             series = self.history.setdefault(key, [float("nan")] * epochs_so_far)
