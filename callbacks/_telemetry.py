@@ -394,6 +394,10 @@ class _Plan:
             parts.append(tf.reshape(tf.cast(tensor, tf.float32), [-1]))
         return tf.concat(parts, axis=0) if len(parts) > 1 else parts[0]
 
+    def _per_variable(self, flat, segment_ids):
+        """Sums of a flat per-entry vector over each variable (XLA-compatible segment sum)."""
+        return tf.math.unsorted_segment_sum(flat, segment_ids, self.count)
+
     def _per_layer(self, per_variable):
         return tf.math.unsorted_segment_sum(per_variable, self.layer_of_variable, self.num_layers)
 
@@ -428,8 +432,8 @@ class _Plan:
             # Local gradients are partial sums; the norm of interest is that of the global gradient.
             flat = replica.all_reduce(tf.distribute.ReduceOp.SUM, flat)
         segment_ids = tf.constant(self.segment_ids)
-        squares = self._per_layer(tf.math.unsorted_segment_sum(tf.square(flat), segment_ids, self.count))
-        zeros = self._per_layer(tf.math.unsorted_segment_sum(tf.cast(tf.equal(flat, 0.0), tf.float32), segment_ids, self.count))
+        squares = self._per_layer(self._per_variable(tf.square(flat), segment_ids))
+        zeros = self._per_layer(self._per_variable(tf.cast(tf.equal(flat, 0.0), tf.float32), segment_ids))
         present = tf.constant(self.present)
         # A step whose squared norm is not finite had a non-finite (or float32-overflowing) entry.
         nonfinite = tf.cast(tf.logical_not(tf.math.is_finite(squares)), tf.float32) * present
@@ -449,7 +453,8 @@ class _Plan:
         rows[_GRAD_FIRST] = finite_norm * is_first
         increment = tf.stack(rows)
         is_max_row = tf.constant(np.arange(_ROWS) == _GRAD_MAX)[:, None]
-        new_state = tf.where(is_max_row, tf.maximum(state.value(), finite_norm[None, :]), state.value() + increment)
+        running_max = tf.maximum(state.value(), finite_norm[None, :])
+        new_state = tf.where(is_max_row, running_max, state.value() + increment)
         state.assign(new_state)
         if telemetry.every != 1:
             telemetry._force.assign(tf.maximum(telemetry._force.value() - 1.0, 0.0))
@@ -459,8 +464,8 @@ class _Plan:
     def _measure_update(self, variables, before):
         state = self.telemetry._state
         segment_ids = tf.constant(self.segment_ids)
-        change = self._per_layer(tf.math.unsorted_segment_sum(tf.square(self._flat(variables) - before), segment_ids, self.count))
-        size = self._per_layer(tf.math.unsorted_segment_sum(tf.square(before), segment_ids, self.count))
+        change = self._per_layer(self._per_variable(tf.square(self._flat(variables) - before), segment_ids))
+        size = self._per_layer(self._per_variable(tf.square(before), segment_ids))
         present = tf.constant(self.present)
         ratio = tf.where(size > 0, tf.sqrt(change) / tf.sqrt(tf.maximum(size, 1e-30)), 0.0) * present
         rows = [tf.zeros_like(present)] * _ROWS

@@ -85,15 +85,13 @@ class ActivationMonitor(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         values = {}
         for name, _, activation in self._probed:
-            signal = "dead_frac" if activations.activation_family(activation) == "dead" else "saturated_frac"
-            values[f"{signal}/{name}"] = math.nan
+            values[f"{_signal(activation)}/{name}"] = math.nan
         probe = self._probe if self._probe is not None else self._captured_probe()
         if probe is not None and self._probed:
             *fractions, healthy = self._run(probe)
             # A network with non-finite outputs is broken (non_finite says so); its units say nothing.
             for (name, _, activation), fraction in zip(self._probed, fractions if healthy else []):
-                signal = "dead_frac" if activations.activation_family(activation) == "dead" else "saturated_frac"
-                values[f"{signal}/{name}"] = float(fraction)
+                values[f"{_signal(activation)}/{name}"] = float(fraction)
         for key, value in values.items():
             self.history.setdefault(key, [math.nan] * self._epochs).append(value)
         self._epochs += 1
@@ -175,6 +173,10 @@ class tf_ops:
     @staticmethod
     def mean(x, axis):
         return tf.reduce_mean(tf.cast(x, tf.float32), axis=axis)
+
+
+def _signal(activation):
+    return "dead_frac" if activations.activation_family(activation) == "dead" else "saturated_frac"
 
 
 def _recording_call(layer, recorded):

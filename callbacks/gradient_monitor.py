@@ -16,7 +16,15 @@ import keras
 from callbacks._telemetry import shared_telemetry
 from diagnostics import gradients
 
-LOGGED_SIGNALS = ("grad_norm", "weight_norm", "update_ratio", "grad_zero_frac", "nonfinite", "grad_max", "grad_first")
+LOGGED_SIGNALS = (
+    "grad_norm",
+    "weight_norm",
+    "update_ratio",
+    "grad_zero_frac",
+    "nonfinite",
+    "grad_max",
+    "grad_first",
+)
 
 
 @keras.saving.register_keras_serializable(package="callbacks")
@@ -119,7 +127,8 @@ class GradientMonitor(keras.callbacks.Callback):
         if self.stop_on_nonfinite and any(f.kind == "non_finite" for f in self.findings):
             self.model.stop_training = True
             if self.stopped_at is None:
-                self.stopped_at = {"epoch": int(epoch), "batch": None, "loss": _to_float((logs or {}).get("loss"))}
+                loss = _to_float((logs or {}).get("loss"))
+                self.stopped_at = {"epoch": int(epoch), "batch": None, "loss": loss}
 
     @property
     def extras(self):

@@ -192,7 +192,8 @@ def activation_section(run, out_dir):
     fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), height), squeeze=False)
     for ax, (signal, label, layers, values) in zip(axes[0], panels):
         last = np.array([_last_finite(values[:, i]) for i in range(len(layers))])
-        ax.barh(range(len(layers)), np.nan_to_num(last), color="tab:red" if signal == "dead_frac" else "tab:orange")
+        color = "tab:red" if signal == "dead_frac" else "tab:orange"
+        ax.barh(range(len(layers)), np.nan_to_num(last), color=color)
         ax.set_yticks(range(len(layers)))
         ax.set_yticklabels(layers, fontsize=7)
         ax.set_xlim(0, 1)
