@@ -9,9 +9,7 @@ iteration count are the inner optimizer's, so LR schedules and callbacks see one
 
 import keras
 import tensorflow as tf
-from keras.src.utils import tracking
 
-from zoo.optimizers._base import dense_gradient
 
 # Base-optimizer arguments that belong to the inner optimizer and that a wrapper refuses.
 _INNER_ONLY = (
@@ -89,7 +87,6 @@ class OptimizerWrapper(keras.optimizers.Optimizer):
         """Runs after the inner optimizer's update (its `iterations` already counts it)."""
 
     # -- plumbing ----------------------------------------------------------------------------
-    @tracking.no_automatic_dependency_tracking
     def build(self, var_list):
         if self.built:
             return
@@ -158,5 +155,3 @@ class OptimizerWrapper(keras.optimizers.Optimizer):
             )
         return cls(**config)
 
-
-__all__ = ["OptimizerWrapper", "dense_gradient", "update_each"]
