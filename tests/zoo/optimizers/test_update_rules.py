@@ -225,3 +225,26 @@ def test_centralize_gradient_zero_mean_per_unit_and_vectors_untouched():
     c = centralize_gradient(g).numpy()
     np.testing.assert_allclose(c.mean(axis=(0, 1)), 0, atol=1e-4)
     np.testing.assert_array_equal(centralize_gradient(tf.constant([1.0, 2.0])).numpy(), [1.0, 2.0])
+
+
+def test_lars_exclude_vectors_gives_biases_the_plain_momentum_step():
+    optimizer = LARS(0.1, momentum=0.5, trust_coefficient=0.01, exclude_vectors=True)
+    bias = keras.Variable(np.array([1.0, -2.0], "float32"))
+    for _ in range(2):
+        optimizer.apply([tf.constant([0.5, 0.25])], [bias])
+    # v1 = 0.1 g, v2 = 0.5 v1 + 0.1 g = 0.15 g; w = w0 - 0.25 g
+    np.testing.assert_allclose(bias.numpy(), [1.0 - 0.125, -2.0 - 0.0625], rtol=1e-6)
+
+
+def test_lookahead_built_inside_a_traced_train_step_starts_from_the_model_weights():
+    # With k = 1 and alpha = 0.5 each step is half the inner step, from the initial weights on.
+    x = np.random.default_rng(0).normal(size=(8, 3)).astype("float32")
+    y = x.sum(axis=1, keepdims=True) + 1.0
+    weights = []
+    for optimizer in (Lookahead(keras.optimizers.SGD(0.1), sync_period=1), keras.optimizers.SGD(0.05)):
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, kernel_initializer="ones")])
+        model.compile(optimizer, "mse")
+        model.train_on_batch(x, y)  # the optimizer is built while the step is traced
+        weights.append([np.array(w) for w in model.weights])
+    for a, b in zip(*weights):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
