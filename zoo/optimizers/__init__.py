@@ -9,6 +9,13 @@ serialization under the package "zoo". Use an instance, or a name in `model.comp
 
 The wrappers (`Lookahead`, `SWA`, `AdaptiveClipping`) by name wrap their default optimizer.
 
+Sparse gradients (`Embedding`) are densified, so the published dense rule applies. Mixed
+precision works through Keras' `LossScaleOptimizer` (which `compile` adds under a
+"mixed_float16" policy), and `tf.distribute.MirroredStrategy` gives the same weights as one
+device (except `AdaptiveClipping`, which clips each replica's gradient, like Keras' `clipnorm`).
+After `SWA`, recompute batch-norm statistics with `update_batch_norm_statistics` or the callback
+`callbacks.SWABatchNormUpdate`.
+
 Example:
 
 >>> import zoo.optimizers

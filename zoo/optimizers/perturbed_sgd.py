@@ -30,7 +30,8 @@ class PerturbedSGD(ZooOptimizer):
     isotropic Gaussian (Jin et al. 2019) has the same guarantees, and the gradient used here is
     the one at the unperturbed point (which is below the threshold, so the difference is small).
     Under `tf.distribute` the norm is that of the gradient summed over replicas, and every
-    replica draws the same noise (a stateless generator seeded by `seed` and the step).
+    replica draws the same noise (a stateless generator seeded by `seed` and the step). With
+    `gradient_accumulation_steps`, the test uses each micro-batch's gradient.
 
     Args:
         learning_rate: eta, float >= 0, schedule or callable. Defaults to 0.01.
