@@ -20,6 +20,10 @@ from zoo.models.recurrent import build_gru, build_lstm, build_rnn  # noqa: E402
 from zoo.models.dcgan import DCGAN, build_dcgan  # noqa: E402
 from zoo.models.vae import VAE, build_vae  # noqa: E402
 
+# The subpackages, so that `import zoo` is enough for `zoo.data.SMOTE`, `zoo.optimizers.RAdam`
+# (and the optimizers' short names in `compile`), `zoo.losses` and `zoo.datasets`.
+from zoo import data, datasets, losses, optimizers  # noqa: E402
+
 __all__ = ["ModelSpec", "build", "get_builder", "get_spec", "list_models", "register_model", "DCGAN", "build_dcgan", "VAE", "build_vae",
            "build_perceptron", "build_mlp", "build_cnn", "build_lenet", "build_resnet", "build_rnn",
            "build_lstm", "build_gru"]
