@@ -26,7 +26,7 @@ test-slow: install
 	$(PY) -m pytest -q -m slow $(PYTEST_ARGS); status=$$?; [ $$status -eq 5 ] || exit $$status
 
 bench: install
-	for script in benchmarks/*.py; do $(PY) $$script || exit 1; done
+	for script in benchmarks/*.py; do PYTHONPATH=. $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis
