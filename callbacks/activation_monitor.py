@@ -39,7 +39,7 @@ class ActivationMonitor(keras.callbacks.Callback):
         verbose: 0 silent, 1 prints each new finding when it first appears.
 
     Attributes:
-        findings: list of `diagnostics.Finding`, updated at every epoch end.
+        findings: list of `diagnostics.Finding` over the series so far (judged when read).
         history: `{key: [value per epoch]}` of the per-layer fractions.
         layers: `{layer name: activation name}` of the probed layers.
     """
@@ -58,7 +58,7 @@ class ActivationMonitor(keras.callbacks.Callback):
         self._reset()
 
     def _reset(self):
-        self.findings = []
+        self._findings = []
         self.history = {}
         self.layers = {}
         self._probed = []
@@ -97,12 +97,18 @@ class ActivationMonitor(keras.callbacks.Callback):
         self._epochs += 1
         if logs is not None and self.log_layers:
             logs.update(values)
-        self.findings = activations.detect_activation_problems(self.history)
+        self._findings = None  # judged again when next read
         if self.verbose:
             for finding in self.findings:
                 if (finding.kind, finding.layer) not in self._announced:
                     self._announced.add((finding.kind, finding.layer))
                     print(f"ActivationMonitor: {finding}")
+
+    @property
+    def findings(self):
+        if self._findings is None:
+            self._findings = activations.detect_activation_problems(self.history)
+        return self._findings
 
     def on_train_end(self, logs=None):
         if self._telemetry is not None:

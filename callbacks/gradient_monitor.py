@@ -48,7 +48,8 @@ class GradientMonitor(keras.callbacks.Callback):
         verbose: 0 silent, 1 prints each new finding when it first appears.
 
     Attributes:
-        findings: list of `diagnostics.Finding`, updated at every epoch end.
+        findings: list of `diagnostics.Finding` over the series so far (judged when read, so
+            an epoch end costs nothing when nobody asks; `verbose` asks every epoch).
         history: `{key: [value per epoch]}` with the per-layer series and the `logs` metrics.
         layers: trainable layer names, input side first.
         first_nonfinite_step: `{layer: optimizer step}` of each layer's first measured
@@ -74,7 +75,7 @@ class GradientMonitor(keras.callbacks.Callback):
         self._reset()
 
     def _reset(self):
-        self.findings = []
+        self._findings = []
         self.history = {}
         self.layers = []
         self.stopped_at = None
@@ -123,7 +124,9 @@ class GradientMonitor(keras.callbacks.Callback):
         self._record(logs or {}, epoch_values)
         if logs is not None and self.log_layers:
             logs.update(epoch_values)
-        self._diagnose()
+        self._findings = None  # judged again when next read
+        if self.verbose:
+            self._announce()
         if self.stop_on_nonfinite and any(f.kind == "non_finite" for f in self.findings):
             self.model.stop_training = True
             if self.stopped_at is None:
@@ -152,16 +155,20 @@ class GradientMonitor(keras.callbacks.Callback):
             if len(series) < self._epochs:
                 series.append(float("nan"))
 
-    def _diagnose(self):
-        self.findings = gradients.detect_gradient_problems(
-            self.history, layers=self.layers, first_nonfinite_step=self.first_nonfinite_step
-        )
-        if self.verbose:
-            for finding in self.findings:
-                key = (finding.kind, finding.layer)
-                if key not in self._announced:
-                    self._announced.add(key)
-                    print(f"GradientMonitor: {finding}")
+    @property
+    def findings(self):
+        if self._findings is None:
+            self._findings = gradients.detect_gradient_problems(
+                self.history, layers=self.layers, first_nonfinite_step=self.first_nonfinite_step
+            )
+        return self._findings
+
+    def _announce(self):
+        for finding in self.findings:
+            key = (finding.kind, finding.layer)
+            if key not in self._announced:
+                self._announced.add(key)
+                print(f"GradientMonitor: {finding}")
 
 
 def _to_float(value):
