@@ -4,9 +4,34 @@ Each test calls the script's `main` in-process (as `python -m examples.NAME --qu
 asserts on the returned outcome, and that every plot it reports was written and is not empty.
 """
 
+import glob
+import importlib
 import os
 
 import pytest
+
+EXAMPLES = sorted(
+    os.path.basename(path)[:-3]
+    for path in glob.glob(os.path.join(os.path.dirname(__file__), "..", "..", "examples", "[a-z]*.py"))
+)
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_example_has_the_common_command_line(name, capsys):
+    module = importlib.import_module(f"examples.{name}")
+    with pytest.raises(SystemExit) as exit_info:
+        module.main(["--help"])
+    assert exit_info.value.code == 0
+    assert "--quick" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_info:
+        module.main(["--no-such-option"])
+    assert exit_info.value.code == 2
+
+
+def test_every_example_has_a_quick_mode_test():
+    tested = {name for name in EXAMPLES if f"from examples import {name}\n" in open(__file__).read()}
+    assert tested == set(EXAMPLES)
+    assert len(EXAMPLES) == 12
 
 
 def _run(module, tmp_path, *extra):
