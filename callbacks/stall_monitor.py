@@ -1,5 +1,8 @@
 """`StallMonitor`: finds stalls, probes the curvature there, tells saddle points from plateaus.
 
+Without `probe_data` the probe batch is the first rows of the first training batch, captured
+inside the training step by the shared telemetry (`callbacks._telemetry`).
+
 Example:
 
 >>> monitor = StallMonitor(probe_data=(x_train[:256], y_train[:256]), escape="perturb")
@@ -15,6 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from callbacks._telemetry import shared_telemetry
 from diagnostics import hessian, stall
 
 ESCAPES = (None, "perturb", "lr")
@@ -35,8 +39,10 @@ class StallMonitor(keras.callbacks.Callback):
     Args:
         probe_data: `(x, y)` or `(x, y, sample_weight)` arrays, or a `tf.data.Dataset` of such
             batches (its first batch is used); the first `probe_size` samples form the fixed
-            probe batch. Without it the monitor still finds stalls but cannot tell a saddle from
-            a plateau.
+            probe batch. Default (None): the first `probe_size` samples (inputs, targets and
+            sample weights) of the first training batch of each `fit`, captured once inside the
+            training step. That needs one input tensor, one target tensor and a single replica;
+            otherwise the monitor still finds stalls but cannot tell a saddle from a plateau.
         probe_size: samples in the probe batch.
         window: epochs over which the loss must stop improving.
         max_iter: most Hessian-vector products per curvature probe.
@@ -81,6 +87,7 @@ class StallMonitor(keras.callbacks.Callback):
         self.every_steps = every_steps
         self.verbose = int(verbose)
         self._batch = _probe_batch(probe_data, probe_size) if probe_data is not None else None
+        self._telemetry = None
         self._reset()
 
     def _reset(self):
@@ -92,6 +99,7 @@ class StallMonitor(keras.callbacks.Callback):
         self._probe = None
         self._last_spectrum = None
         self._stalls_seen = set()
+        self._captured = None
 
     @classmethod
     def from_config(cls, config):
@@ -104,6 +112,15 @@ class StallMonitor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._reset()
+        if self._batch is None:
+            self._telemetry = shared_telemetry(self.model)
+            self._telemetry.attach()
+            self._telemetry.request_probe(self.probe_size, targets=True)
+
+    def on_train_end(self, logs=None):
+        if self._telemetry is not None:
+            self._telemetry.detach()
+            self._telemetry = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._seen = (0, 0.0)
@@ -165,12 +182,21 @@ class StallMonitor(keras.callbacks.Callback):
     # -- signals ---------------------------------------------------------------------------------
 
     def _has_probe(self):
-        if self._batch is None:
+        batch = self._batch if self._batch is not None else self._captured_batch()
+        if batch is None:
             return False
         if self._probe is None:
-            x, y, weights = self._batch
+            x, y, weights = batch
             self._probe = hessian.HessianProbe(self.model, x, y, sample_weight=weights)
         return True
+
+    def _captured_batch(self):
+        """The batch the telemetry captured in this `fit` (fixed once known), or None."""
+        if self._captured is None and self._telemetry is not None:
+            batch = self._telemetry.probe_batch()
+            if batch is not None:
+                self._captured = (batch[0], batch[1], batch[2] if len(batch) == 3 else None)
+        return self._captured
 
     def _grad_norm(self, logs):
         layer_norms = [float(v) for k, v in logs.items() if k.startswith("grad_norm/")]

@@ -1,4 +1,4 @@
-"""StallMonitor on injected faults: a strict saddle, a converged run, a stalled run without probe data."""
+"""StallMonitor on injected faults: a strict saddle, a converged run, a stalled run without a probe batch."""
 
 import keras
 import numpy as np
@@ -116,12 +116,15 @@ def test_converged_run_is_probed_and_quiet(digits):
     assert monitor.findings == []
 
 
-def test_without_probe_data_a_stall_at_high_loss_is_reported_without_curvature():
-    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1, kernel_initializer="zeros")])
+def test_without_any_probe_batch_a_stall_at_high_loss_is_reported_without_curvature():
+    # Two inputs: no probe batch can be captured from training, and none is given.
+    inputs = [keras.Input((1,)), keras.Input((1,))]
+    outputs = keras.layers.Dense(1, kernel_initializer="zeros")(keras.layers.Concatenate()(inputs))
+    model = keras.Model(inputs, outputs)
     model.compile(keras.optimizers.SGD(1e-4), "mse")
     x = np.zeros((32, 1), "float32")  # only the bias learns, far too slowly: the loss stays near 1
     monitor = StallMonitor()
-    model.fit(x, x + 1.0, epochs=5, verbose=0, callbacks=[monitor])
+    model.fit([x, x], x + 1.0, epochs=5, verbose=0, callbacks=[monitor])
     assert monitor.probes == [] and all(np.isnan(monitor.history["global_grad_norm"]))
     assert [f.kind for f in monitor.findings] == ["plateau"]
     assert "probe_data" in monitor.findings[0].message
