@@ -25,7 +25,8 @@ Probe batch: `request_probe(size, targets=False)` asks the step to keep the firs
 the first measured training batch, inside the same `tf.cond` (so once per `fit`). `probe()`
 returns the inputs (for `ActivationMonitor`); with `targets=True`, `probe_batch()` returns
 `(x, y)` or `(x, y, sample_weight)` (for `StallMonitor`'s Hessian probe). Single numeric input
-and target tensors, one replica; otherwise both stay None.
+and target tensors, one replica, no XLA (`jit_compile=True`, the Keras default on GPU);
+otherwise both stay None.
 
 `detach` restores the optimizers and drops the instrumented `train_function`, so later `fit`
 calls, `evaluate` and model saving see the model exactly as before.
@@ -85,6 +86,16 @@ def shared_telemetry(model, every=None):
     elif every is not None and (telemetry._users == 0 or every < telemetry.every):
         telemetry.every = every
     return telemetry
+
+
+def can_capture_probe(model):
+    """Whether `request_probe` can work for `model`'s training step: one replica and no XLA (XLA
+    cannot give a variable the shape of a batch it has not seen). The inputs and targets are
+    checked when the step is traced."""
+    strategy = getattr(model, "distribute_strategy", None)
+    if strategy is not None and strategy.num_replicas_in_sync > 1:
+        return False
+    return getattr(model, "jit_compile", False) is not True
 
 
 def model_optimizers(model):
@@ -251,8 +262,8 @@ class GradientTelemetry:
         Monitors call it in `on_train_begin`, before the step is traced; several may ask, and the
         largest `size` is captured (each reader gets the rows it asked for). The capture is one
         slice and assign behind the `tf.cond` of the first measured step, once per `fit`.
-        Only for models with one numeric input tensor, outside multi-replica strategies;
-        otherwise `probe()` and `probe_batch()` stay None and the caller must bring its own data.
+        Only for models with one numeric input tensor, outside multi-replica strategies and
+        XLA-compiled steps; otherwise `probe()` and `probe_batch()` stay None and the caller must bring its own data.
 
         Args:
             size: rows to keep.
@@ -318,6 +329,8 @@ class GradientTelemetry:
         """In-graph: stores the current batch's inputs (and targets, if asked) into the probe once."""
         x = self._trace_inputs
         if self._probe is None or not _is_numeric(x):
+            return
+        if not can_capture_probe(self.model):
             return
         replica = tf.distribute.get_replica_context()
         if tf.distribute.has_strategy() and replica is not None and replica.num_replicas_in_sync > 1:

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from callbacks._telemetry import shared_telemetry
+from callbacks._telemetry import can_capture_probe, shared_telemetry
 from diagnostics import hessian, stall
 
 ESCAPES = (None, "perturb", "lr")
@@ -41,7 +41,8 @@ class StallMonitor(keras.callbacks.Callback):
             batches (its first batch is used); the first `probe_size` samples form the fixed
             probe batch. Default (None): the first `probe_size` samples (inputs, targets and
             sample weights) of the first training batch of each `fit`, captured once inside the
-            training step. That needs one input tensor, one target tensor and a single replica;
+            training step. That needs one input tensor, one target tensor, a single replica and
+            no `jit_compile` (the Keras default on GPU is XLA: pass `probe_data` there);
             otherwise the monitor still finds stalls but cannot tell a saddle from a plateau.
         probe_size: samples in the probe batch.
         window: epochs over which the loss must stop improving.
@@ -112,7 +113,7 @@ class StallMonitor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._reset()
-        if self._batch is None:
+        if self._batch is None and can_capture_probe(self.model):
             self._telemetry = shared_telemetry(self.model)
             self._telemetry.attach()
             self._telemetry.request_probe(self.probe_size, targets=True)

@@ -89,7 +89,7 @@ def test_telemetry_keeps_sample_weights_when_the_batch_has_them():
     assert probe_y.dtype == np.int32 and probe_weights.dtype == np.float32
 
 
-def test_telemetry_without_a_target_request_has_no_batch():
+def test_telemetry_of_a_two_input_model_captures_nothing():
     inputs = [keras.Input((2,)), keras.Input((2,))]
     model = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Concatenate()(inputs)))
     model.compile("sgd", "mse")
@@ -102,3 +102,21 @@ def test_telemetry_without_a_target_request_has_no_batch():
         assert telemetry.probe() is None and telemetry.probe_batch() is None  # two inputs: no capture
     finally:
         telemetry.detach()
+
+
+def test_xla_compiled_step_trains_without_a_capture():
+    """XLA cannot give the probe variables a new shape: no capture there (and no crash)."""
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(1)])
+    model.compile("sgd", "mse", jit_compile=True)
+    telemetry = shared_telemetry(model)
+    telemetry.attach()
+    telemetry.request_probe(4, targets=True)
+    x = np.ones((16, 3), "float32")
+    try:
+        model.fit(x, x[:, :1], batch_size=8, epochs=1, verbose=0)
+        assert telemetry.probe() is None and telemetry.probe_batch() is None
+    finally:
+        telemetry.detach()
+    monitor = StallMonitor()  # alone under XLA: it does not instrument the step for nothing
+    model.fit(x, x[:, :1], batch_size=8, epochs=1, verbose=0, callbacks=[monitor])
+    assert monitor._captured is None and "train_step" not in model.__dict__
