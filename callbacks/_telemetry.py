@@ -153,7 +153,9 @@ def trainable_layers(model):
 
 def _is_numeric(value):
     """Whether `value` is one tensor the probe can store (numbers or booleans, no strings)."""
-    return isinstance(value, tf.Tensor) and (value.dtype.is_floating or value.dtype.is_integer or value.dtype.is_bool)
+    if not isinstance(value, tf.Tensor):
+        return False
+    return value.dtype.is_floating or value.dtype.is_integer or value.dtype.is_bool
 
 
 def _key(variable):
@@ -263,7 +265,8 @@ class GradientTelemetry:
         largest `size` is captured (each reader gets the rows it asked for). The capture is one
         slice and assign behind the `tf.cond` of the first measured step, once per `fit`.
         Only for models with one numeric input tensor, outside multi-replica strategies and
-        XLA-compiled steps; otherwise `probe()` and `probe_batch()` stay None and the caller must bring its own data.
+        XLA-compiled steps (see `can_capture_probe`); otherwise `probe()` and `probe_batch()`
+        stay None and the caller must bring its own data.
 
         Args:
             size: rows to keep.
@@ -276,7 +279,8 @@ class GradientTelemetry:
             self._probe_size = 0
             self._input_rows = None
             self._target_rows = None
-            self._probe = tf.Variable(tf.zeros([0]), shape=tf.TensorShape(None), trainable=False, name="probe")
+            self._probe = tf.Variable(tf.zeros([0]), shape=tf.TensorShape(None), trainable=False,
+                                      name="probe")
             self._probe_filled = tf.Variable(False, trainable=False, name="probe_filled")
             self._probe_dtype = None
             self._probe_targets = None
@@ -314,7 +318,9 @@ class GradientTelemetry:
         dtypes (the first `size` rows of the largest `request_probe(size, targets=True)`), or
         None if no targets were requested, none were captured (yet), or the batch's targets
         were not one numeric tensor."""
-        if self._probe is None or self._probe_targets is None or not self._target_dtypes or not self._probe_done():
+        if self._probe is None or self._probe_targets is None or not self._probe_done():
+            return None
+        if not self._target_dtypes:  # the batch's targets were not one numeric tensor
             return None
         rows = self._target_rows
         x = self._probe.numpy()[:rows]

@@ -106,7 +106,8 @@ def test_telemetry_of_a_two_input_model_captures_nothing():
 
 def test_xla_compiled_step_trains_without_a_capture():
     """XLA cannot give the probe variables a new shape: no capture there (and no crash)."""
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="tanh"), keras.layers.Dense(1)])
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="tanh"),
+                              keras.layers.Dense(1)])
     model.compile("sgd", "mse", jit_compile=True)
     telemetry = shared_telemetry(model)
     telemetry.attach()
