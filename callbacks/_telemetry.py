@@ -158,6 +158,12 @@ def _is_numeric(value):
     return value.dtype.is_floating or value.dtype.is_integer or value.dtype.is_bool
 
 
+def _replicas_in_sync():
+    """Number of replicas of the current replica context (1 outside a multi-replica strategy)."""
+    replica = tf.distribute.get_replica_context()
+    return 1 if replica is None else replica.num_replicas_in_sync
+
+
 def _key(variable):
     """Identity of a variable (the Keras variable that `model.trainable_weights` lists)."""
     return id(variable)
@@ -497,7 +503,9 @@ class _Plan:
     def before_update(self, grads, variables, iterations):
         """Measures the gradients; returns what `after_update` needs (sample flag, weights before)."""
         every = self.telemetry.every
-        if every == 1:
+        if every == 1 or _replicas_in_sync() > 1:
+            # Several replicas all-reduce the gradient to measure it, and an all-reduce cannot
+            # run inside a `tf.cond`: there, every step is measured.
             return None, self._measure_gradients(grads, variables, iterations)
         sample = tf.logical_or(
             self.telemetry._force.value() > 0.0, tf.equal(tf.math.floormod(iterations, every), 0)
@@ -520,10 +528,9 @@ class _Plan:
         telemetry = self.telemetry
         state = telemetry._state
         flat = self._flat(grads)
-        replica = tf.distribute.get_replica_context()
-        if replica is not None and replica.num_replicas_in_sync > 1:
+        if _replicas_in_sync() > 1:
             # Local gradients are partial sums; the norm of interest is that of the global gradient.
-            flat = replica.all_reduce(tf.distribute.ReduceOp.SUM, flat)
+            flat = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, flat)
         segment_ids = tf.constant(self.segment_ids)
         squares = self._per_layer(self._per_variable(tf.square(flat), segment_ids))
         zeros = self._per_layer(self._per_variable(tf.cast(tf.equal(flat, 0.0), tf.float32), segment_ids))
@@ -549,7 +556,7 @@ class _Plan:
         running_max = tf.maximum(state.value(), finite_norm[None, :])
         new_state = tf.where(is_max_row, running_max, state.value() + increment)
         state.assign(new_state)
-        if telemetry.every != 1:
+        if telemetry.every != 1 and _replicas_in_sync() == 1:
             telemetry._force.assign(tf.maximum(telemetry._force.value() - 1.0, 0.0))
         telemetry._capture()
         return self._flat(variables)

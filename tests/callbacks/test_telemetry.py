@@ -258,7 +258,6 @@ def test_mirrored_strategy_measures_the_global_gradient(mirrored_strategy):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not hasattr(__import__("zoo"), "build_dcgan"), reason="zoo.build_dcgan not available")
 def test_zoo_dcgan_both_players_are_measured():
     import zoo
 

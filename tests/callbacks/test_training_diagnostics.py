@@ -110,3 +110,15 @@ def test_output_layer_sigmoid_is_not_probed_for_saturation():
     model.fit(x, (x[:, 0] > 0).astype("float32"), epochs=1, verbose=0, callbacks=[monitor])
     assert monitor.layers == {"h": "tanh"}
     assert list(monitor.history) == ["saturated_frac/h"]
+
+
+def test_defaults_under_mirrored_strategy_measure_the_gradient_at_every_step(mirrored_strategy):
+    # The default sampling (every 16th step) would put an all-reduce inside a tf.cond.
+    x, y = _data()
+    with mirrored_strategy.scope():
+        model = _model()
+    diagnostics = TrainingDiagnostics(verbose=0)
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[diagnostics])
+    steps = diagnostics.history["grad_norm/hidden"]
+    assert len(steps) == 2 and all(np.isfinite(value) and value > 0 for value in steps)
+    assert diagnostics.findings == []
