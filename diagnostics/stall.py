@@ -182,9 +182,10 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
         return Finding(
             kind="plateau", severity="warning", epoch=int(epoch), layer=None,
             message=(f"Training stalled at loss {stall_loss:.4g} from epoch {epoch} while the gradient "
-                     "norm fell; the curvature was not probed (StallMonitor needs `probe_data`, and "
-                     "probes at most `max_probes` stalls), so a saddle point cannot be told apart "
-                     "from a plateau."),
+                     "norm fell; the curvature was not probed (no probe batch: pass `probe_data` to "
+                     "StallMonitor where none can be captured, as with several inputs, several "
+                     "replicas or XLA; or more than `max_probes` stalls), so a saddle point cannot "
+                     "be told apart from a plateau."),
             evidence=evidence, advice=list(PLATEAU_ADVICE),
         )
     lam_max = float(curvature["max_eigenvalue"])
