@@ -57,6 +57,11 @@ class GradientMonitor(keras.callbacks.Callback):
         extras: JSON-safe extra data for `TrainingDiagnostics` (layers, first non-finite steps).
     """
 
+    @property
+    def async_safe(self):
+        """Keras may run the batch hooks in a thread, unless they must stop training at once."""
+        return not self.stop_on_nonfinite
+
     def __init__(self, every=16, log_layers=True, stop_on_nonfinite=False, verbose=0):
         super().__init__()
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:

@@ -29,9 +29,11 @@ class OscillationMonitor(keras.callbacks.Callback):
 
     Keras 3 passes `on_train_batch_end` the running mean of the loss over the epoch so far, not
     the loss of the step. The mean loss of the steps between two reads is recovered exactly by
-    differencing: `(n2 * mean2 - n1 * mean1) / (n2 - n1)`. So the monitor reads the logs only
-    once per block of `block_steps` steps (cheap, and it works with `steps_per_execution > 1`)
-    and judges the series of block means as well as the epoch losses.
+    differencing: `(n2 * mean2 - n1 * mean1) / (n2 - n1)`. So the monitor keeps one reading
+    per block of `block_steps` steps (it works with `steps_per_execution > 1`), turns them into
+    block means at the end of the epoch, and judges those as well as the epoch losses. Readings
+    are kept by step count, so the batch hook may run out of order: the monitor is `async_safe`
+    and does not slow `fit` down by making Keras call batch hooks synchronously.
 
     Args:
         block_steps: optimizer steps per block; default: an eighth of an epoch, at least 8 steps.
@@ -42,6 +44,8 @@ class OscillationMonitor(keras.callbacks.Callback):
         block_losses: mean training loss of each block of steps, in order.
         history: `{"loss": [value per epoch]}`.
     """
+
+    async_safe = True
 
     def __init__(self, block_steps=None, verbose=0):
         super().__init__()
@@ -58,7 +62,7 @@ class OscillationMonitor(keras.callbacks.Callback):
         self.history = {"loss": []}
         self._blocks_per_epoch = None
         self._announced = False
-        self._seen = (0, 0.0)
+        self._readings = {}
 
     @classmethod
     def from_config(cls, config):
@@ -82,19 +86,27 @@ class OscillationMonitor(keras.callbacks.Callback):
             self._blocks_per_epoch = max(1, int(steps) // self._steps_per_block())
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._seen = (0, 0.0)
+        self._readings = {}
 
     def on_train_batch_end(self, batch, logs=None):
         count = batch + 1
-        seen_count, seen_mean = self._seen
-        if count - seen_count < self._steps_per_block() or not logs or "loss" not in logs:
+        block = count // self._steps_per_block()
+        if block == 0 or not logs or "loss" not in logs:
             return
-        mean = float(logs["loss"])
-        block = (count * mean - seen_count * seen_mean) / (count - seen_count)
-        self.block_losses.append(block)
-        self._seen = (count, mean)
+        # The first reading of each block; `min` keeps it whatever order the hooks ran in.
+        reading = (count, float(logs["loss"]))
+        self._readings[block] = min(self._readings.get(block, reading), reading)
+
+    def _collect_blocks(self):
+        """Turns this epoch's (step count, running mean) readings into block means."""
+        seen_count, seen_mean = 0, 0.0
+        for count, mean in sorted(self._readings.values()):
+            self.block_losses.append((count * mean - seen_count * seen_mean) / (count - seen_count))
+            seen_count, seen_mean = count, mean
+        self._readings = {}
 
     def on_epoch_end(self, epoch, logs=None):
+        self._collect_blocks()
         value = (logs or {}).get("loss")
         self.history["loss"].append(math.nan if value is None else float(value))
         self.findings = oscillation.detect_oscillation(

@@ -65,6 +65,11 @@ class StallMonitor(keras.callbacks.Callback):
         extras: JSON-safe data for `TrainingDiagnostics` (the probes).
     """
 
+    @property
+    def async_safe(self):
+        """Without `every_steps` the batch hook does nothing, so Keras may run it in a thread."""
+        return self.every_steps is None
+
     def __init__(self, probe_data=None, probe_size=256, window=stall.STALL_WINDOW, max_iter=20,
                  max_probes=5, escape=None, lr_factor=2.0, every_steps=None, verbose=0):
         super().__init__()

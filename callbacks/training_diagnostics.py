@@ -55,6 +55,16 @@ class TrainingDiagnostics(keras.callbacks.Callback):
         history: `{key: [value per epoch]}` as seen at the end of every epoch (all monitors' keys).
     """
 
+    @property
+    def async_safe(self):
+        """True when every monitor's batch-end hooks may run in a Keras worker thread.
+
+        Keras runs batch-end hooks synchronously, one device sync per step, as soon as one
+        callback overrides them without declaring `async_safe`; that alone costs ~10% of a
+        small model's `fit`.
+        """
+        return all(_async_safe(monitor) for monitor in self.monitors)
+
     def __init__(self, monitors=None, report_dir=None, verbose=1, log_layers=True):
         super().__init__()
         if report_dir is not None and not isinstance(report_dir, (str, os.PathLike)):
@@ -216,6 +226,15 @@ def _to_float(value):
         return float(value)
     except (TypeError, ValueError):
         return float("nan")
+
+
+def _async_safe(callback):
+    if getattr(callback, "async_safe", False):
+        return True
+    hooks = ("on_batch_end", "on_train_batch_end", "on_test_batch_end", "on_predict_batch_end")
+    return all(
+        getattr(type(callback), hook) is getattr(keras.callbacks.Callback, hook) for hook in hooks
+    )
 
 
 def _now():
