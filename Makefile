@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 OUT ?= out
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-slow examples bench clean
+.PHONY: install demo test test-slow bench clean
 
 install: $(VENV)/.installed
 
