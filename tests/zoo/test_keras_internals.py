@@ -1,0 +1,67 @@
+"""Fails loudly, naming the Keras version, when Keras moves one of the internals we rely on."""
+
+import keras
+import numpy as np
+import pytest
+
+from zoo import _keras_internals as internals
+from zoo._serialization import PACKAGE, register_serializable
+
+MOVED = f"Keras {keras.__version__} moved an internal that zoo/_keras_internals.py relies on"
+
+
+def _nested_model():
+    inner = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, name="inner_dense")], name="inner")
+    inputs = keras.Input((4,))
+    outputs = keras.layers.Dense(2, name="head")(inner(inputs))
+    return keras.Model(inputs, outputs)
+
+
+def test_all_layers_recurses_into_nested_models():
+    try:
+        names = [layer.name for layer in internals.all_layers(_nested_model())]
+    except AttributeError as error:
+        pytest.fail(f"{MOVED}: {error}")
+    assert names == ["inner", "inner_dense", "head"], MOVED
+
+
+def test_producing_layer_of_a_functional_output():
+    model = _nested_model()
+    assert internals.producing_layer(model.outputs[0]) is model.get_layer("head"), MOVED
+    assert internals.producing_layer(np.zeros(2)) is None
+
+
+def test_optimizer_slots_follow_the_variables():
+    model = _nested_model()
+    optimizer = keras.optimizers.Adam()
+    optimizer.build(model.trainable_variables)
+    try:
+        variables = internals.optimizer_variables(optimizer)
+        indices = [internals.variable_index(optimizer, v) for v in model.trainable_variables]
+    except AttributeError as error:
+        pytest.fail(f"{MOVED}: {error}")
+    assert [v.path for v in variables] == [v.path for v in model.trainable_variables], MOVED
+    assert indices == list(range(len(model.trainable_variables))), MOVED
+
+
+def test_patch_and_unpatch_one_instance():
+    optimizer, other = keras.optimizers.SGD(), keras.optimizers.SGD()
+    token = internals.patch_method(optimizer, "apply", lambda *args: "patched")
+    assert optimizer.apply() == "patched" and internals.is_patched(optimizer, "apply")
+    assert not internals.is_patched(other, "apply")
+    internals.unpatch_method(token)
+    assert not internals.is_patched(optimizer, "apply")
+    assert optimizer.apply.__func__ is keras.optimizers.SGD.apply
+
+
+def test_registered_names_and_legacy_alias():
+    @register_serializable(legacy_package="zoo_test_legacy")
+    class Doubling(keras.layers.Layer):
+        def call(self, x):
+            return 2 * x
+
+    assert keras.saving.get_registered_name(Doubling) == f"{PACKAGE}>Doubling"
+    assert keras.saving.get_registered_object("zoo_test_legacy>Doubling") is Doubling
+    config = keras.saving.serialize_keras_object(Doubling())
+    config["registered_name"] = "zoo_test_legacy>Doubling"  # as a 0.1 file names it
+    assert isinstance(keras.saving.deserialize_keras_object(config), Doubling)
