@@ -26,8 +26,9 @@ KERAS_VERSION = keras.__version__
 
 def all_layers(model):
     """Every layer inside `model`, recursively (nested models and their layers, layers held by
-    custom layers), parents before their children, `model` itself left out."""
-    return list(model._flatten_layers(include_self=False, recursive=True))
+    custom layers), parents before their children; `model` itself and `InputLayer`s left out."""
+    layers = model._flatten_layers(include_self=False, recursive=True)
+    return [layer for layer in layers if not isinstance(layer, keras.layers.InputLayer)]
 
 
 def producing_layer(tensor):
