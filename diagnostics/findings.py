@@ -26,6 +26,11 @@ KINDS = (
     "oscillation",
     "non_finite",
     "class_imbalance",
+    # Setup problems, caught before they cause the behaviour above.
+    "output_loss_mismatch",
+    "label_mismatch",
+    "unnormalized_input",
+    "suspicious_config",
 )
 
 SEVERITIES = ("warning", "error")
