@@ -9,7 +9,8 @@ from diagnostics.gradients import (
     detect_vanishing_gradient,
 )
 from diagnostics.imbalance import detect_class_imbalance
-from diagnostics.report import SECTIONS, Section, load_run, save_run, write_report
+from diagnostics.report import SECTIONS, load_run, save_run, write_report
+from diagnostics.section import Section
 
 __all__ = [
     "KINDS",

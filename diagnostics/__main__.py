@@ -1,11 +1,13 @@
 """Command line: judge a recorded training run and write its report.
 
-    python -m diagnostics PATH [--out DIR] [--format text|json] [--chance-loss X]
+    python -m diagnostics PATH [--out DIR] [--format text|json] [--chance-loss X] [--recorded]
 
 PATH is a `run.json` written by `callbacks.TrainingDiagnostics` (or the folder holding it), or
-a `keras.callbacks.CSVLogger` file. A run.json keeps its recorded findings; a CSV file is judged
-afresh by every detector that works on per-epoch series (generalization, oscillation, stalls,
-and the gradient and activation detectors when their columns are there).
+a `keras.callbacks.CSVLogger` file. Either is judged afresh by every detector that works on
+per-epoch series (generalization, oscillation, stalls, and the gradient and activation detectors
+when their columns are there), so an old run gets today's judgement. A run.json's recorded
+findings of kinds that only the live run can judge (setup checks, class counts) are kept;
+`--recorded` shows the findings exactly as recorded instead.
 
 Example:
 
@@ -21,9 +23,16 @@ import math
 import os
 import sys
 
-from diagnostics import generalization, oscillation, stall
+from diagnostics import activations, generalization, gradients, oscillation, stall
 from diagnostics import report as report_lib
-from diagnostics.findings import Finding
+
+# Kinds the per-epoch history holds the evidence for: `judge` decides them again. A recorded
+# finding of another kind (a setup check, the class counts) came from data only the live run saw,
+# so it is kept as recorded.
+HISTORY_KINDS = frozenset({
+    "vanishing_gradient", "exploding_gradient", "non_finite", "dead_relu", "saturation",
+    "overfitting", "underfitting", "plateau", "saddle_point", "oscillation",
+})
 
 
 class RunFileError(Exception):
@@ -45,6 +54,9 @@ def build_parser():
     parser.add_argument("--chance-loss", type=float, default=None,
                         help="training loss of guessing, e.g. ln(10)=2.303 for 10 classes; enables "
                              "the near-chance underfitting test for CSV files")
+    parser.add_argument("--recorded", action="store_true",
+                        help="for a run.json: show the findings recorded during training instead of "
+                             "judging the history again")
     return parser
 
 
@@ -89,7 +101,8 @@ def _load_csv(path):
 
 
 def judge(run, chance_loss=None):
-    """Findings of every history-based detector on `run` (sorted by epoch)."""
+    """Findings of every history-based detector on `run`, plus the recorded findings of kinds that
+    the history cannot decide (sorted by epoch)."""
     history = run["history"]
     extras = run.get("extras", {}) or {}
     if chance_loss is None:
@@ -103,26 +116,13 @@ def judge(run, chance_loss=None):
     findings += oscillation.detect_oscillation(history)
     probes = next((v["probes"] for v in extras.values() if isinstance(v, dict) and "probes" in v), None)
     findings += stall.detect_stalls(history, probes, chance_loss)
-    findings += _optional_detectors(history)
-    return sorted(findings, key=lambda f: (f.epoch, f.kind, f.layer or ""))
-
-
-def _optional_detectors(history):
-    """Detectors of other signals, when that part of the library and its columns are there."""
-    findings = []
-    try:
-        from diagnostics import gradients
-    except ImportError:
-        gradients = None
-    if gradients is not None and any(key.startswith("grad_norm/") for key in history):
+    if any(key.startswith("grad_norm/") for key in history):
         findings += gradients.detect_gradient_problems(history)
-    try:
-        from diagnostics import activations
-    except ImportError:
-        activations = None
-    if activations is not None and any(key.startswith(("dead_frac/", "saturated_frac/")) for key in history):
+    if any(key.startswith(("dead_frac/", "saturated_frac/")) for key in history):
         findings += activations.detect_activation_problems(history)
-    return findings
+    judged = {finding.kind for finding in findings} | HISTORY_KINDS
+    kept = [finding for finding in run.get("findings") or [] if finding.kind not in judged]
+    return sorted(findings + kept, key=lambda f: (f.epoch, f.kind, f.layer or ""))
 
 
 def main(argv=None):
@@ -134,16 +134,21 @@ def main(argv=None):
     except RunFileError as error:
         print(f"python -m diagnostics: error: {error}", file=sys.stderr)
         return 2
-    if run.get("findings") is None:
+    recorded = run.get("findings") is not None
+    if not (args.recorded and recorded):
         run["findings"] = judge(run, args.chance_loss)
     out = args.out or os.path.join(os.path.dirname(os.path.abspath(args.path.rstrip(os.sep))), "diagnostics_report")
     if os.path.isdir(args.path) and args.out is None:
         out = os.path.join(args.path, "diagnostics_report")
     report_path = report_lib.write_report(run, out)
     findings = run["findings"]
+    source = "recorded" if args.recorded and recorded else "judged"
     if args.format == "json":
-        print(json.dumps({"findings": [f.to_dict() for f in findings], "report": report_path}, indent=1))
+        print(json.dumps({"findings": [f.to_dict() for f in findings], "source": source,
+                          "report": report_path}, indent=1))
     else:
+        print("Findings recorded during training:" if source == "recorded"
+              else "Findings of the current detectors:")
         if findings:
             for finding in findings:
                 print(finding)

@@ -11,22 +11,10 @@ Example:
 'Loss curves'
 """
 
-import math
-import os
-
 import numpy as np
 
-from diagnostics.report import Section, save_figure
-
-
-def _pyplot():
-    import matplotlib
-
-    if "MPLBACKEND" not in os.environ:
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+from diagnostics._format import fmt, pyplot, save_figure
+from diagnostics.section import Section
 
 
 def _findings_of(run, kind):
@@ -51,7 +39,7 @@ def loss_curves_section(run, out_dir):
         return None
     val = np.asarray(history.get("val_loss", []), dtype=float)
     epochs = np.arange(loss.size)
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(epochs, loss, marker="o", ms=3, label="training loss")
     lines = []
@@ -62,8 +50,8 @@ def loss_curves_section(run, out_dir):
         gap = val - loss
         finite = np.isfinite(gap)
         if finite.any():
-            lines.append(f"- Train-validation gap: {_fmt(gap[finite][0])} at the first epoch, "
-                         f"{_fmt(gap[finite][-1])} at the last.")
+            lines.append(f"- Train-validation gap: {fmt(gap[finite][0])} at the first epoch, "
+                         f"{fmt(gap[finite][-1])} at the last.")
     for finding in _findings_of(run, "overfitting"):
         best = int(finding.evidence.get("best_epoch", finding.epoch - 1))
         ax.axvline(finding.epoch, color="tab:red", ls="--", lw=1, label=f"overfitting onset (epoch {finding.epoch})")
@@ -98,11 +86,11 @@ def curvature_section(run, out_dir):
             "|---|---|---|---|---|---|---|"]
     for p in probes:
         rows.append(
-            f"| {p.get('epoch')} | {_fmt(p['min_eigenvalue'])} | {_fmt(p['max_eigenvalue'])} | "
-            f"{p.get('hvps', '')} | {_fmt(p.get('probe_ms', float('nan')))} | {p.get('kind', '')} | "
+            f"| {p.get('epoch')} | {fmt(p['min_eigenvalue'])} | {fmt(p['max_eigenvalue'])} | "
+            f"{p.get('hvps', '')} | {fmt(p.get('probe_ms', float('nan')))} | {p.get('kind', '')} | "
             f"{p.get('action') or ''} |"
         )
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
     epochs = [int(p["epoch"]) for p in probes]
     ax.scatter(epochs, [p["max_eigenvalue"] for p in probes], marker="^", label="largest eigenvalue")
@@ -120,11 +108,3 @@ def curvature_section(run, out_dir):
         "near zero a plateau; positive curvature a minimum.\n\n" + "\n".join(rows)
     )
     return Section("Curvature at stalls", body, [(file_name, "Hessian eigenvalues at stalls")])
-
-
-def _fmt(value):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    return f"{value:.3g}" if math.isfinite(value) else str(value)

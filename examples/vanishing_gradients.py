@@ -58,7 +58,7 @@ def dense_gradient_norms(model, history):
     """`(layer names, array epochs x layers)` of gradient norms of the Dense layers, input first."""
     import keras
 
-    from diagnostics.report import layer_series
+    from diagnostics.section import layer_series
 
     layers, values = layer_series(history, "grad_norm")
     dense = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Dense)]

@@ -62,16 +62,50 @@ def test_csv_with_gradient_columns_runs_the_gradient_detectors(tmp_path, capsys)
     assert os.path.dirname(payload["report"]) == str(tmp_path / "diagnostics_report")
 
 
-def test_recorded_run_keeps_its_findings_and_shows_curvature(tmp_path, capsys):
+def test_recorded_findings_on_request_and_curvature_in_the_report(tmp_path, capsys):
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     report_lib.save_run(_run_with_stall(), run_dir / "run.json")
-    assert main([str(run_dir), "--format", "json"]) == 0
+    assert main([str(run_dir), "--format", "json", "--recorded"]) == 0
     payload = json.loads(capsys.readouterr().out)
+    assert payload["source"] == "recorded"
     assert [f["kind"] for f in payload["findings"]] == ["overfitting", "saddle_point"]
     report = open(payload["report"]).read()
     assert "Curvature at stalls" in report and "| 6 | -1 | 2 | 12 |" in report
     assert os.path.isfile(os.path.join(os.path.dirname(payload["report"]), "curvature.png"))
+
+
+# Gradients that fade by five decades towards the input while the loss stays at chance.
+_VANISHING = {"loss": [2.3] * 6, "grad_norm/dense": [1e-9] * 6, "grad_norm/dense_1": [1e-7] * 6,
+              "grad_norm/dense_2": [1e-5] * 6, "grad_norm/out": [0.3] * 6}
+_HEALTHY = {"loss": [2.3, 1.2, 0.7, 0.45, 0.33, 0.27], "val_loss": [2.3, 1.25, 0.78, 0.55, 0.45, 0.41],
+            "grad_norm/dense": [0.2, 0.15, 0.12, 0.1, 0.09, 0.08], "grad_norm/out": [0.4, 0.3, 0.25, 0.2, 0.18, 0.16]}
+
+
+def _judge_saved(tmp_path, capsys, history, findings=(), extra_args=()):
+    run = {"history": history, "findings": list(findings), "meta": {"model": "mlp"}, "extras": {}}
+    report_lib.save_run(run, tmp_path / "run.json")
+    assert main([str(tmp_path / "run.json"), "--format", "json", *extra_args]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_run_json_is_judged_again_with_the_current_detectors(tmp_path, capsys):
+    payload = _judge_saved(tmp_path, capsys, _VANISHING)  # recorded: no finding at all
+    assert payload["source"] == "judged"
+    assert "vanishing_gradient" in {f["kind"] for f in payload["findings"]}
+    payload = _judge_saved(tmp_path, capsys, _VANISHING, extra_args=["--recorded"])
+    assert payload["source"] == "recorded" and payload["findings"] == []
+
+
+def test_healthy_run_json_judged_again_stays_quiet(tmp_path, capsys):
+    stale = Finding("oscillation", "warning", 1, None, "Recorded by an older version.", {}, [])
+    assert _judge_saved(tmp_path, capsys, _HEALTHY, findings=[stale])["findings"] == []
+
+
+def test_judging_again_keeps_findings_only_the_live_run_could_make(tmp_path, capsys):
+    setup = Finding("output_loss_mismatch", "error", 0, "out", "Softmax on one unit.", {}, [])
+    payload = _judge_saved(tmp_path, capsys, _HEALTHY, findings=[setup])
+    assert [f["kind"] for f in payload["findings"]] == ["output_loss_mismatch"]
 
 
 @pytest.mark.parametrize("content,match", [

@@ -3,7 +3,7 @@
 import math
 
 from diagnostics import Finding, Section, load_run, save_run, write_report
-from diagnostics.report import layer_series
+from diagnostics.section import layer_series
 
 
 def _run():
@@ -51,3 +51,23 @@ def test_run_round_trips_through_json_with_non_finite_values(tmp_path):
 def test_layer_series_keeps_logging_order_and_pads():
     layers, values = layer_series({"grad_norm/z": [1.0, 2.0], "grad_norm/a": [3.0]}, "grad_norm")
     assert layers == ["z", "a"] and values.shape == (2, 2) and math.isnan(values[1, 1])
+
+
+def test_setup_findings_lead_the_findings(tmp_path):
+    run = _run()
+    setup = Finding("output_loss_mismatch", "error", 0, "out", "Softmax on one unit.", {}, ["Use sigmoid."])
+    run["findings"] = run["findings"] + [setup]  # recorded after the behavioural one
+    text = open(write_report(run, tmp_path)).read()
+    assert text.index("### Setup") < text.index("output_loss_mismatch") < text.index("### Training")
+    assert text.index("### Training") < text.index("vanishing_gradient")
+
+
+def test_what_was_not_judged_is_reported_and_saved(tmp_path):
+    run = _run()
+    run["skipped"] = [{"monitor": "ActivationMonitor", "hook": "on_epoch_end", "reason": "RuntimeError: boom"}]
+    save_run(run, tmp_path / "run.json")
+    assert load_run(tmp_path / "run.json")["skipped"] == run["skipped"]
+    text = open(write_report(run, tmp_path)).read()
+    assert "## Not judged" in text
+    assert "**ActivationMonitor** (in `on_epoch_end`): RuntimeError: boom" in text
+    assert "Not judged" not in open(write_report(_run(), tmp_path / "clean")).read()
