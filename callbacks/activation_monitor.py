@@ -222,16 +222,23 @@ def _activation_name(layer):
 
 
 def _output_layers(model):
-    """Layers whose output is the output of the model or of a nested model (a confident sigmoid
-    classifier, or a GAN generator's tanh, is saturated by design)."""
+    """Layers whose output is the output of the model or of a nested model, possibly reshaped (a
+    confident sigmoid classifier, or a GAN generator's tanh, is saturated by design)."""
     found = set()
     models = [model] + [layer for layer in all_layers(model) if isinstance(layer, keras.Model)]
     for each in models:
         try:
-            found |= {id(producing_layer(t)) for t in keras.tree.flatten(each.outputs)}
+            found |= {id(_before_reshaping(producing_layer(t))) for t in keras.tree.flatten(each.outputs)}
         except (AttributeError, ValueError, TypeError):
             continue
     return found
+
+
+def _before_reshaping(layer):
+    """The layer whose values `layer` passes on, if `layer` only rearranges them."""
+    while isinstance(layer, (keras.layers.Reshape, keras.layers.Flatten, keras.layers.Permute)):
+        layer = producing_layer(layer.input)
+    return layer
 
 
 def _activation_layers(model):
