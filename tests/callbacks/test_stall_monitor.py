@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from sklearn.datasets import load_digits
 
 from callbacks.stall_monitor import StallMonitor
@@ -117,14 +118,16 @@ def test_converged_run_is_probed_and_quiet(digits):
 
 
 def test_without_any_probe_batch_a_stall_at_high_loss_is_reported_without_curvature():
-    # Two inputs: no probe batch can be captured from training, and none is given.
-    inputs = [keras.Input((1,)), keras.Input((1,))]
-    outputs = keras.layers.Dense(1, kernel_initializer="zeros")(keras.layers.Concatenate()(inputs))
-    model = keras.Model(inputs, outputs)
+    # String inputs: no probe batch can be kept from training, and none is given.
+    inputs = keras.Input((1,), dtype="string")
+    lookup = keras.layers.Flatten()(keras.layers.StringLookup(vocabulary=["a"], output_mode="one_hot")(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(1, kernel_initializer="zeros")(lookup))
     model.compile(keras.optimizers.SGD(1e-4), "mse")
-    x = np.zeros((32, 1), "float32")  # only the bias learns, far too slowly: the loss stays near 1
+    # Only the weights of the one token and the bias learn, far too slowly: the loss stays near 1.
+    data = tf.data.Dataset.from_tensor_slices((tf.constant([["a"]] * 32), tf.ones((32, 1)))).batch(32)
     monitor = StallMonitor()
-    model.fit([x, x], x + 1.0, epochs=5, verbose=0, callbacks=[monitor])
+    with pytest.warns(UserWarning, match="not numeric"):
+        model.fit(data, epochs=5, verbose=0, callbacks=[monitor])
     assert monitor.probes == [] and all(np.isnan(monitor.history["global_grad_norm"]))
     assert [f.kind for f in monitor.findings] == ["plateau"]
     assert "probe_data" in monitor.findings[0].message
