@@ -7,7 +7,7 @@ import pytest
 from callbacks._batch_probe import shared_probe
 from callbacks.stall_monitor import StallMonitor
 from callbacks.training_diagnostics import TrainingDiagnostics
-from tests.callbacks.test_stall_monitor import _SaddleLayer
+from tests.callbacks.test_stall_monitor import _SaddleLayer, symmetric_start
 
 
 def test_strict_saddle_is_found_without_probe_data():
@@ -25,15 +25,7 @@ def test_strict_saddle_is_found_without_probe_data():
 
 def test_symmetric_start_is_a_saddle_under_training_diagnostics_defaults():
     """Zero-initialised tanh net: stalls at the variance of the targets, at a saddle."""
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((512, 4)).astype("float32")
-    y = (x @ np.array([1.0, -2.0, 0.5, 1.5], "float32") + 3.0)[:, None]
-    model = keras.Sequential([
-        keras.Input((4,)),
-        keras.layers.Dense(8, activation="tanh", kernel_initializer="zeros"),
-        keras.layers.Dense(1, kernel_initializer="zeros"),
-    ])
-    model.compile(keras.optimizers.SGD(0.05), "mse")
+    x, y, model = symmetric_start(512)
     diagnostics = TrainingDiagnostics(verbose=0)
     model.fit(x, y, batch_size=128, epochs=10, verbose=0, shuffle=False, callbacks=[diagnostics])
     saddles = [f for f in diagnostics.findings if f.kind == "saddle_point"]
@@ -53,15 +45,7 @@ def test_symmetric_start_is_a_saddle_under_training_diagnostics_defaults():
 def _symmetric_start_fit(seed, jit_compile):
     """Zero-initialised tanh net on data drawn with `seed`: a stall at a saddle."""
     keras.utils.set_random_seed(seed)
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal((128, 4)).astype("float32")
-    y = (x @ np.array([1.0, -2.0, 0.5, 1.5], "float32") + 3.0)[:, None]
-    model = keras.Sequential([
-        keras.Input((4,)),
-        keras.layers.Dense(8, activation="tanh", kernel_initializer="zeros"),
-        keras.layers.Dense(1, kernel_initializer="zeros"),
-    ])
-    model.compile(keras.optimizers.SGD(0.05), "mse", jit_compile=jit_compile)
+    x, y, model = symmetric_start(128, seed, jit_compile)
     monitor = StallMonitor()
     model.fit(x, y, batch_size=32, epochs=10, verbose=0, shuffle=False, callbacks=[monitor])
     return x, monitor

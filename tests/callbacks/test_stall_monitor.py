@@ -61,19 +61,25 @@ def test_stall_is_caught_within_an_epoch_with_every_steps():
     assert monitor.findings[0].evidence["min_eigenvalue"] == pytest.approx(-2.0, rel=1e-3)
 
 
-def test_small_net_started_at_the_symmetric_point_is_at_a_saddle():
-    """All-zero weights: hidden units are identical and silent, only the output bias learns; the
-    loss stalls at the variance of the targets, where the Hessian couples the two layers with
-    eigenvalues of both signs."""
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((128, 4)).astype("float32")
+def symmetric_start(rows, seed=0, jit_compile=False):
+    """`(x, y, model)`: linear targets with an offset, and a tanh net with all-zero weights
+    compiled with SGD and MSE."""
+    x = np.random.default_rng(seed).standard_normal((rows, 4)).astype("float32")
     y = (x @ np.array([1.0, -2.0, 0.5, 1.5], "float32") + 3.0)[:, None]
     model = keras.Sequential([
         keras.Input((4,)),
         keras.layers.Dense(8, activation="tanh", kernel_initializer="zeros"),
         keras.layers.Dense(1, kernel_initializer="zeros"),
     ])
-    model.compile(keras.optimizers.SGD(0.05), "mse")
+    model.compile(keras.optimizers.SGD(0.05), "mse", jit_compile=jit_compile)
+    return x, y, model
+
+
+def test_small_net_started_at_the_symmetric_point_is_at_a_saddle():
+    """All-zero weights: hidden units are identical and silent, only the output bias learns; the
+    loss stalls at the variance of the targets, where the Hessian couples the two layers with
+    eigenvalues of both signs."""
+    x, y, model = symmetric_start(128)
     monitor = StallMonitor(probe_data=(x, y))
     model.fit(x, y, batch_size=32, epochs=10, verbose=0, callbacks=[monitor])
     assert [f.kind for f in monitor.findings] == ["saddle_point"]
