@@ -244,12 +244,12 @@ class BatchProbe:
         return step
 
     def _compute_loss_wrapper(self, original):
-        def compute_loss(x=None, y=None, y_pred=None, sample_weight=None, **kwargs):
+        def compute_loss(x=None, y=None, y_pred=None, sample_weight=None, *args, **kwargs):
             validation = getattr(self._trace, "validation", None)
             if validation is not None and self._count_classes and not self._trace.counted:
                 self._trace.counted = True  # a custom step may compute several losses: count one
                 self._guarded("counts", lambda: self._count(y, y_pred, validation))
-            return original(x, y, y_pred, sample_weight, **kwargs)
+            return original(x, y, y_pred, sample_weight, *args, **kwargs)
 
         compute_loss._batch_probe = self
         return compute_loss

@@ -16,6 +16,7 @@ Example:
 """
 
 import math
+import warnings
 
 import numpy as np
 import tensorflow as tf
@@ -54,6 +55,7 @@ class ActivationMonitor(keras.callbacks.Callback):
         findings: list of `diagnostics.Finding` over the series so far (judged when read).
         history: `{key: [value per epoch]}` of the per-layer fractions.
         layers: `{layer name: activation name}` of the probed layers.
+        not_judged: why the units could not be judged (the monitor then stays silent), or None.
     """
 
     def __init__(self, probe_data=None, probe_size=DEFAULT_PROBE_ROWS, log_layers=True, verbose=0):
@@ -79,6 +81,7 @@ class ActivationMonitor(keras.callbacks.Callback):
         self._probe = None
         self._epochs = 0
         self._announced = set()
+        self.not_judged = None
 
     def get_config(self):
         return {"probe_data": None, "probe_size": self.probe_size, "log_layers": self.log_layers,
@@ -101,8 +104,14 @@ class ActivationMonitor(keras.callbacks.Callback):
         for name, _, activation in self._probed:
             values[f"{_signal(activation)}/{name}"] = math.nan
         probe = self._probe if self._probe is not None else self._captured_probe()
-        if probe is not None and self._probed:
-            *fractions, healthy = self._run(probe)
+        if probe is not None and self._probed and self.not_judged is None:
+            try:
+                *fractions, healthy = self._run(probe)
+            except Exception as error:  # never break the user's training
+                self.not_judged = f"the probe forward pass failed ({type(error).__name__}: {error})"
+                warnings.warn(f"ActivationMonitor: dead and saturated units are not judged: {self.not_judged}",
+                              stacklevel=2)
+                fractions, healthy = [], False
             # A network with non-finite outputs is broken (non_finite says so); its units say nothing.
             for (name, _, activation), fraction in zip(self._probed, fractions if healthy else []):
                 values[f"{_signal(activation)}/{name}"] = float(fraction)
@@ -125,6 +134,8 @@ class ActivationMonitor(keras.callbacks.Callback):
         return self._findings
 
     def on_train_end(self, logs=None):
+        if self._probed and self._probe is None and self.not_judged is None:
+            self.not_judged = "no probe inputs could be kept from training; pass `probe_data`"
         if self._batch_probe is not None:
             self._batch_probe.detach()
             self._batch_probe = None
@@ -132,7 +143,10 @@ class ActivationMonitor(keras.callbacks.Callback):
 
     @property
     def extras(self):
-        return {"activations": dict(self.layers)}
+        extras = {"activations": dict(self.layers)}
+        if self.not_judged is not None:
+            extras["not_judged"] = self.not_judged
+        return extras
 
     # -- internals -------------------------------------------------------------------------------
 
@@ -150,6 +164,8 @@ class ActivationMonitor(keras.callbacks.Callback):
         if self._forward is None:
             feeds = [_network_input(network, probe, network is self.model) for network in self._networks]
             self._fed = [(network, feed) for network, feed in zip(self._networks, feeds) if feed is not None]
+            if not self._fed:  # no network could be given an input
+                return [math.nan] * len(self._probed) + [True]
             self._feeds = [tf.nest.map_structure(tf.convert_to_tensor, feed) for _, feed in self._fed]
             self._forward = tf.function(self._hooked_forward, autograph=False).get_concrete_function(self._feeds)
         result = self._forward(self._feeds).numpy()

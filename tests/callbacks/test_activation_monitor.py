@@ -125,3 +125,15 @@ def test_gan_without_call_trains_and_its_sub_models_are_probed():
     for key in ("dead_frac/d_hidden", "dead_frac/g_hidden"):
         assert all(math.isfinite(value) for value in activation_monitor.history[key])
     assert not {"train_step", "test_step", "compute_loss"} & set(gan.__dict__)
+
+
+def test_a_probe_that_cannot_be_run_is_said_once_and_training_goes_on():
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    monitor = ActivationMonitor(probe_data=np.zeros((8, 5), "float32"))  # 5 features for 3 inputs
+    with pytest.warns(UserWarning, match="not judged") as warned:
+        history = model.fit(np.zeros((16, 3), "float32"), np.zeros((16, 1), "float32"), epochs=3, verbose=0,
+                            callbacks=[monitor])
+    assert len(history.history["loss"]) == 3
+    assert sum("ActivationMonitor" in str(w.message) for w in warned) == 1
+    assert "forward pass failed" in monitor.extras["not_judged"] and monitor.findings == []
