@@ -65,6 +65,8 @@ class StallMonitor(keras.callbacks.Callback):
         probes: one dict per curvature probe: epoch, eigenvalues, HVPs, time, action taken.
         history: `{"loss": [...], "global_grad_norm": [...]}` per epoch.
         extras: JSON-safe data for `TrainingDiagnostics` (the probes).
+        not_judged: why the curvature could not be probed (stalls are then reported without
+            telling a saddle from a plateau), or None.
     """
 
     @property
@@ -110,6 +112,7 @@ class StallMonitor(keras.callbacks.Callback):
         self._captured = None
         self._epoch_ended = False
         self._batch_probe_off = False
+        self.not_judged = None
 
     @classmethod
     def from_config(cls, config):
@@ -177,7 +180,10 @@ class StallMonitor(keras.callbacks.Callback):
         loss = series["loss"][index]
         curvature = None
         if self._has_probe() and len(self.probes) < self.max_probes:
-            curvature = self._probe_curvature(epoch, loss, window_steps)
+            try:
+                curvature = self._probe_curvature(epoch, loss, window_steps)
+            except Exception as error:  # never break the user's training
+                self._no_curvature(f"the curvature probe failed ({type(error).__name__}: {error})")
         learning_rate, steps = self._sgd_step_size(window_steps)
         finding = stall.judge_stall(epoch, series["loss"],
                                     None if curvature is None else _curvature_only(curvature),
@@ -201,11 +207,15 @@ class StallMonitor(keras.callbacks.Callback):
             try:
                 self._probe = hessian.HessianProbe(self.model, x, y, sample_weight=weights)
             except (TypeError, ValueError) as error:
-                warnings.warn(f"StallMonitor: no curvature probe for model {self.model.name!r}: {error}",
-                              stacklevel=2)
-                self._batch, self._captured, self._batch_probe_off = None, None, True
+                self._no_curvature(str(error))
                 return False
         return True
+
+    def _no_curvature(self, reason):
+        """Says once why the curvature cannot be probed, and stops probing it."""
+        self.not_judged = f"saddle points are not told from plateaus: {reason}"
+        warnings.warn(f"StallMonitor: {self.not_judged}", stacklevel=3)
+        self._batch, self._captured, self._probe, self._batch_probe_off = None, None, None, True
 
     def _captured_batch(self):
         """The batch gathered in this `fit` (fixed once known), or None: within the first epoch
@@ -224,7 +234,11 @@ class StallMonitor(keras.callbacks.Callback):
 
     def _probe_grad_norm(self):
         if self._has_probe():
-            _, grad = self._probe.loss_and_gradient()
+            try:
+                _, grad = self._probe.loss_and_gradient()
+            except Exception as error:  # never break the user's training
+                self._no_curvature(f"the gradient on the probe batch failed ({type(error).__name__}: {error})")
+                return math.nan
             return float(np.linalg.norm(grad))
         return math.nan
 
@@ -290,8 +304,11 @@ class StallMonitor(keras.callbacks.Callback):
 
     @property
     def extras(self):
-        return {"probes": [{k: v for k, v in p.items() if v is not None} for p in self.probes],
-                "window": self.window}
+        extras = {"probes": [{k: v for k, v in p.items() if v is not None} for p in self.probes],
+                  "window": self.window}
+        if self.not_judged is not None:
+            extras["not_judged"] = self.not_judged
+        return extras
 
 
 def _has_loss_surface(model):

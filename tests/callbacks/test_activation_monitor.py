@@ -127,13 +127,21 @@ def test_gan_without_call_trains_and_its_sub_models_are_probed():
     assert not {"train_step", "test_step", "compute_loss"} & set(gan.__dict__)
 
 
-def test_a_probe_that_cannot_be_run_is_said_once_and_training_goes_on():
+_WRONG_WIDTH = np.zeros((8, 5), "float32")  # 5 features for a model with 3 inputs
+
+
+@pytest.mark.parametrize("monitor,match,reason", [
+    (lambda: ActivationMonitor(probe_data=_WRONG_WIDTH), "not judged", "forward pass failed"),
+    (lambda: StallMonitor(probe_data=(_WRONG_WIDTH, _WRONG_WIDTH[:, :1])), "not told from plateaus",
+     "probe batch failed"),
+])
+def test_a_probe_that_cannot_be_run_is_said_once_and_training_goes_on(monitor, match, reason):
     model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)])
     model.compile("sgd", "mse")
-    monitor = ActivationMonitor(probe_data=np.zeros((8, 5), "float32"))  # 5 features for 3 inputs
-    with pytest.warns(UserWarning, match="not judged") as warned:
-        history = model.fit(np.zeros((16, 3), "float32"), np.zeros((16, 1), "float32"), epochs=3, verbose=0,
+    monitor = monitor()
+    with pytest.warns(UserWarning, match=match) as warned:
+        history = model.fit(np.zeros((16, 3), "float32"), np.ones((16, 1), "float32"), epochs=3, verbose=0,
                             callbacks=[monitor])
     assert len(history.history["loss"]) == 3
-    assert sum("ActivationMonitor" in str(w.message) for w in warned) == 1
-    assert "forward pass failed" in monitor.extras["not_judged"] and monitor.findings == []
+    assert sum(type(monitor).__name__ in str(w.message) for w in warned) == 1
+    assert reason in monitor.extras["not_judged"] and monitor.findings == []
