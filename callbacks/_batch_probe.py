@@ -294,12 +294,13 @@ class BatchProbe:
             return
         try:
             function()
-        except Unmeasurable as error:
+        except Exception as error:  # never break the user's training: say it, switch it off
             self._off.add(what)
             if what.startswith("rows"):
                 self._stores.pop(what == "rows/True", None)
             subject = "class counts" if what == "counts" else "probe rows"
-            warnings.warn(f"BatchProbe: no {subject} for model {self.model.name!r}: {error}", stacklevel=2)
+            cause = str(error) if isinstance(error, Unmeasurable) else f"{type(error).__name__}: {error}"
+            warnings.warn(f"BatchProbe: no {subject} for model {self.model.name!r}: {cause}", stacklevel=2)
 
     def _read(self, validation):
         store = self._stores.get(validation)

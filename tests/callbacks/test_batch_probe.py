@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from callbacks._batch_probe import shared_probe
+from callbacks._batch_probe import _RowStore, shared_probe
 
 
 def _rows(n=120, features=3):
@@ -191,6 +191,22 @@ def test_string_inputs_are_not_kept_and_training_goes_on():
         with pytest.warns(UserWarning, match="not numeric"):
             history = model.fit(data, epochs=2, verbose=0)
         assert len(history.history["loss"]) == 2 and probe.inputs() is None
+    finally:
+        probe.detach()
+
+
+def test_a_failure_while_the_step_is_traced_is_said_once_and_training_goes_on(monkeypatch):
+    def broken_update(store, parts):
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(_RowStore, "update", broken_update)
+    model = _classifier()
+    probe = _attached(model, dict(size=8))
+    try:
+        with pytest.warns(UserWarning, match="RuntimeError: injected") as warned:
+            history = model.fit(_rows(32), np.zeros(32, "int32"), batch_size=8, epochs=2, verbose=0)
+        assert len(history.history["loss"]) == 2 and probe.inputs() is None
+        assert sum("BatchProbe" in str(w.message) for w in warned) == 1
     finally:
         probe.detach()
 
