@@ -118,8 +118,11 @@ def _targets(kind, labels, classes):
     return np.eye(classes, dtype="float32")[labels] if kind == "one_hot" else labels
 
 
-@pytest.mark.parametrize("jit_compile", [False, True])
-@pytest.mark.parametrize("kind", ["sparse", "one_hot", "binary", "binary_logits"])
+@pytest.mark.parametrize("kind,jit_compile", [
+    ("sparse", False), ("sparse", True), ("one_hot", False), pytest.param("one_hot", True, marks=pytest.mark.slow),
+    ("binary", False), ("binary", True), ("binary_logits", False),
+    pytest.param("binary_logits", True, marks=pytest.mark.slow),
+])
 def test_class_counts_match_numpy(kind, jit_compile):
     rng = np.random.default_rng(1)
     x, x_val = rng.standard_normal((90, 3)).astype("float32"), rng.standard_normal((40, 3)).astype("float32")
