@@ -111,7 +111,6 @@ class StallMonitor(keras.callbacks.Callback):
         self._stalls_seen = set()
         self._captured = None
         self._epoch_ended = False
-        self._batch_probe_off = False
         self.not_judged = None
 
     @classmethod
@@ -199,6 +198,8 @@ class StallMonitor(keras.callbacks.Callback):
     # -- signals ---------------------------------------------------------------------------------
 
     def _has_probe(self):
+        if self.not_judged is not None:  # the curvature was found not to be measurable
+            return False
         batch = self._batch if self._batch is not None else self._captured_batch()
         if batch is None:
             return False
@@ -215,12 +216,12 @@ class StallMonitor(keras.callbacks.Callback):
         """Says once why the curvature cannot be probed, and stops probing it."""
         self.not_judged = f"saddle points are not told from plateaus: {reason}"
         warnings.warn(f"StallMonitor: {self.not_judged}", stacklevel=3)
-        self._batch, self._captured, self._probe, self._batch_probe_off = None, None, None, True
+        self._probe = None
 
     def _captured_batch(self):
         """The batch gathered in this `fit` (fixed once known), or None: within the first epoch
         only once it holds `probe_size` rows, after it whatever the data had."""
-        if self._captured is None and self._batch_probe is not None and not self._batch_probe_off:
+        if self._captured is None and self._batch_probe is not None:
             batch = self._batch_probe.batch()
             if batch is not None and (self._epoch_ended or len(keras.tree.flatten(batch[0])[0]) >= self.probe_size):
                 self._captured = (batch[0], batch[1], batch[2] if len(batch) == 3 else None)
