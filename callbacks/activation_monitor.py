@@ -1,4 +1,11 @@
-"""`ActivationMonitor`: dead and saturated units per layer, from a small fixed probe batch.
+"""`ActivationMonitor`: dead and saturated units per layer, from a fixed probe batch.
+
+Without `probe_data`, the probe batch is the first `probe_size` training inputs, gathered across
+batches inside the training step by the shared `callbacks._batch_probe.BatchProbe` (under XLA,
+several replicas and any batch size). A model without its own `call()` (a GAN that holds a
+generator and a discriminator and trains them in its own `train_step`) is probed through the
+sub-models it holds: each gets the probe inputs when their shape fits its input, and otherwise,
+for a float input such as a generator's latent vector, standard normal noise.
 
 Example:
 
@@ -9,14 +16,20 @@ Example:
 """
 
 import math
+import warnings
 
 import numpy as np
 import tensorflow as tf
 
 import keras
 
-from callbacks._telemetry import shared_telemetry
+from callbacks._batch_probe import DEFAULT_PROBE_ROWS, shared_probe
 from diagnostics import activations
+from zoo._keras_internals import all_layers, patch_method, producing_layer, unpatch_method
+
+# Seed of the standard normal inputs given to a sub-model whose input is not the data (the
+# latent vector of a GAN generator): fixed, so that every epoch probes the same points.
+LATENT_SEED = 0
 
 
 @keras.saving.register_keras_serializable(package="callbacks")
@@ -24,16 +37,16 @@ class ActivationMonitor(keras.callbacks.Callback):
     """Measures, at every epoch end, the share of dead and of saturated units in every hidden layer
     with a ReLU-family or sigmoid-family activation (activation layers and layers with a built-in
     activation, in nested models too; not the output layer, whose sigmoid is meant to saturate),
-    on a small fixed probe batch; diagnoses `dead_relu` and
-    `saturation` with `diagnostics.activations`.
+    on a fixed probe batch; diagnoses `dead_relu` and `saturation` with `diagnostics.activations`.
 
     Logs `dead_frac/<layer>` (ReLU, ReLU6) and `saturated_frac/<layer>` (sigmoid, hard sigmoid,
-    tanh, softsign) from epoch 0 (NaN until the probe batch is known).
+    tanh, softsign) from epoch 0 (NaN until the probe batch is known, and for layers of a
+    sub-model that could not be given an input).
 
     Args:
-        probe_data: inputs to probe with (array or tensor; the first `probe_size` rows are used).
-            Default: the first `probe_size` inputs of the first training batch, captured inside
-            the training step (models with a single input; outside multi-replica strategies).
+        probe_data: inputs to probe with (an array or tensor, or the list or dict of them for a
+            model with several inputs; the first `probe_size` rows are used). Default: the first
+            `probe_size` training inputs of each `fit`, gathered across batches in the step.
         probe_size: number of probe samples.
         log_layers: put the per-layer values into `logs` (False keeps a progress bar short).
         verbose: 0 silent, 1 prints each new finding when it first appears.
@@ -42,9 +55,10 @@ class ActivationMonitor(keras.callbacks.Callback):
         findings: list of `diagnostics.Finding` over the series so far (judged when read).
         history: `{key: [value per epoch]}` of the per-layer fractions.
         layers: `{layer name: activation name}` of the probed layers.
+        not_judged: why the units could not be judged (the monitor then stays silent), or None.
     """
 
-    def __init__(self, probe_data=None, probe_size=64, log_layers=True, verbose=0):
+    def __init__(self, probe_data=None, probe_size=DEFAULT_PROBE_ROWS, log_layers=True, verbose=0):
         super().__init__()
         if isinstance(probe_size, bool) or not isinstance(probe_size, int) or probe_size < 1:
             raise ValueError(f"`probe_size` must be a positive integer. Received: probe_size={probe_size!r}")
@@ -54,7 +68,7 @@ class ActivationMonitor(keras.callbacks.Callback):
         self.probe_size = probe_size
         self.log_layers = log_layers
         self.verbose = int(verbose)
-        self._telemetry = None
+        self._batch_probe = None
         self._reset()
 
     def _reset(self):
@@ -62,10 +76,12 @@ class ActivationMonitor(keras.callbacks.Callback):
         self.history = {}
         self.layers = {}
         self._probed = []
+        self._networks = []
         self._forward = None
         self._probe = None
         self._epochs = 0
         self._announced = set()
+        self.not_judged = None
 
     def get_config(self):
         return {"probe_data": None, "probe_size": self.probe_size, "log_layers": self.log_layers,
@@ -75,20 +91,27 @@ class ActivationMonitor(keras.callbacks.Callback):
         self._reset()
         self._probed = _activation_layers(self.model)
         self.layers = {name: activation for name, _, activation in self._probed}
+        self._networks = _probed_networks(self.model)
         if self.probe_data is not None:
             self._probe = _first_rows(self.probe_data, self.probe_size)
         elif self._probed:
-            self._telemetry = shared_telemetry(self.model)
-            self._telemetry.attach()
-            self._telemetry.request_probe(self.probe_size)
+            self._batch_probe = shared_probe(self.model)
+            self._batch_probe.attach()
+            self._batch_probe.request(self.probe_size)
 
     def on_epoch_end(self, epoch, logs=None):
         values = {}
         for name, _, activation in self._probed:
             values[f"{_signal(activation)}/{name}"] = math.nan
         probe = self._probe if self._probe is not None else self._captured_probe()
-        if probe is not None and self._probed:
-            *fractions, healthy = self._run(probe)
+        if probe is not None and self._probed and self.not_judged is None:
+            try:
+                *fractions, healthy = self._run(probe)
+            except Exception as error:  # never break the user's training
+                self.not_judged = f"the probe forward pass failed ({type(error).__name__}: {error})"
+                warnings.warn(f"ActivationMonitor: dead and saturated units are not judged: {self.not_judged}",
+                              stacklevel=2)
+                fractions, healthy = [], False
             # A network with non-finite outputs is broken (non_finite says so); its units say nothing.
             for (name, _, activation), fraction in zip(self._probed, fractions if healthy else []):
                 values[f"{_signal(activation)}/{name}"] = float(fraction)
@@ -111,46 +134,51 @@ class ActivationMonitor(keras.callbacks.Callback):
         return self._findings
 
     def on_train_end(self, logs=None):
-        if self._telemetry is not None:
-            self._telemetry.detach()
-            self._telemetry = None
+        if self._probed and self._probe is None and self.not_judged is None:
+            self.not_judged = "no probe inputs could be kept from training; pass `probe_data`"
+        if self._batch_probe is not None:
+            self._batch_probe.detach()
+            self._batch_probe = None
         self._forward = None
 
     @property
     def extras(self):
-        return {"activations": dict(self.layers)}
+        extras = {"activations": dict(self.layers)}
+        if self.not_judged is not None:
+            extras["not_judged"] = self.not_judged
+        return extras
 
     # -- internals -------------------------------------------------------------------------------
 
     def _captured_probe(self):
-        if self._telemetry is None:
+        if self._batch_probe is None:
             return None
-        probe = self._telemetry.probe()
+        probe = self._batch_probe.inputs()
         if probe is not None:
             self._probe = probe  # fixed from now on
         return probe
 
     def _run(self, probe):
         """Dead or saturated fraction of every probed layer on the probe batch, and whether the
-        model output was finite: one compiled forward pass, one small tensor read back."""
+        outputs were finite: one compiled forward pass, one small tensor read back."""
         if self._forward is None:
-            self._probe_tensor = tf.convert_to_tensor(probe)
-            self._forward = tf.function(self._hooked_forward, autograph=False).get_concrete_function(
-                self._probe_tensor
-            )
-        result = self._forward(self._probe_tensor).numpy()
+            feeds = [_network_input(network, probe, network is self.model) for network in self._networks]
+            self._fed = [(network, feed) for network, feed in zip(self._networks, feeds) if feed is not None]
+            if not self._fed:  # no network could be given an input
+                return [math.nan] * len(self._probed) + [True]
+            self._feeds = [tf.nest.map_structure(tf.convert_to_tensor, feed) for _, feed in self._fed]
+            self._forward = tf.function(self._hooked_forward, autograph=False).get_concrete_function(self._feeds)
+        result = self._forward(self._feeds).numpy()
         return list(result[:-1]) + [bool(result[-1] > 0)]
 
-    def _hooked_forward(self, x):
+    def _hooked_forward(self, feeds):
         recorded = {}
-        layers = [layer for _, layer, _ in self._probed]
-        for layer in layers:
-            layer.__dict__["call"] = _recording_call(layer, recorded)
+        tokens = [patch_method(layer, "call", _recording_call(layer, recorded)) for _, layer, _ in self._probed]
         try:
-            output = self.model(x, training=False)
+            outputs = [network(feed, training=False) for (network, _), feed in zip(self._fed, feeds)]
         finally:
-            for layer in layers:
-                layer.__dict__.pop("call", None)
+            for token in reversed(tokens):
+                unpatch_method(token)
         fractions = []
         for (_, layer, activation) in self._probed:
             units = recorded.get(id(layer))
@@ -160,9 +188,8 @@ class ActivationMonitor(keras.callbacks.Callback):
             dead, saturated = activations.unit_health(activation, units, ops=tf_ops)
             flags = dead if dead is not None else saturated
             fractions.append(tf.reduce_mean(tf.cast(flags, tf.float32)))
-        first_output = tf.cast(keras.tree.flatten(output)[0], tf.float32)
-        finite = tf.cast(tf.reduce_all(tf.math.is_finite(first_output)), tf.float32)
-        return tf.stack(fractions + [finite])
+        finite = [tf.reduce_all(tf.math.is_finite(tf.cast(t, tf.float32))) for t in keras.tree.flatten(outputs)]
+        return tf.stack(fractions + [tf.cast(tf.reduce_all(finite), tf.float32)])
 
 
 class tf_ops:
@@ -186,6 +213,7 @@ def _signal(activation):
 
 
 def _recording_call(layer, recorded):
+    """A `call` for `layer` that also records its first output in `recorded`."""
     original = type(layer).call.__get__(layer)
 
     def call(*args, **kwargs):
@@ -210,27 +238,30 @@ def _activation_name(layer):
 
 
 def _output_layers(model):
-    """Layers whose output is the output of the model or of a nested model (a confident sigmoid
-    classifier, or a GAN generator's tanh, is saturated by design)."""
+    """Layers whose output is the output of the model or of a nested model, possibly reshaped (a
+    confident sigmoid classifier, or a GAN generator's tanh, is saturated by design)."""
     found = set()
-    models = [model] + [layer for layer in model._flatten_layers(include_self=False, recursive=True)
-                        if isinstance(layer, keras.Model)]
+    models = [model] + [layer for layer in all_layers(model) if isinstance(layer, keras.Model)]
     for each in models:
         try:
-            found |= {id(t._keras_history.operation) for t in keras.tree.flatten(each.outputs)}
+            found |= {id(_before_reshaping(producing_layer(t))) for t in keras.tree.flatten(each.outputs)}
         except (AttributeError, ValueError, TypeError):
             continue
     return found
+
+
+def _before_reshaping(layer):
+    """The layer whose values `layer` passes on, if `layer` only rearranges them."""
+    while isinstance(layer, (keras.layers.Reshape, keras.layers.Flatten, keras.layers.Permute)):
+        layer = producing_layer(layer.input)
+    return layer
 
 
 def _activation_layers(model):
     """`[(unique name, layer, activation name)]` for hidden layers whose output can die or
     saturate (output layers are left out)."""
     found, names = [], set()
-    candidates = [
-        layer for layer in model._flatten_layers(include_self=False, recursive=True)
-        if not isinstance(layer, keras.Model)
-    ]
+    candidates = [layer for layer in all_layers(model) if not isinstance(layer, keras.Model)]
     outputs = _output_layers(model)
     if not outputs and candidates:
         outputs = {id(candidates[-1])}  # subclassed model: its last layer is taken as the output
@@ -246,10 +277,44 @@ def _activation_layers(model):
     return found
 
 
+def _has_call(model):
+    return type(model).call is not keras.Model.call
+
+
+def _probed_networks(model):
+    """The networks to run on the probe: `model`, or, for a model without its own `call()` (a GAN
+    with its own `train_step`), the outermost sub-models it holds that have one."""
+    if _has_call(model):
+        return [model]
+    networks, inside = [], set()
+    for layer in all_layers(model):  # parents before their children
+        if isinstance(layer, keras.Model) and id(layer) not in inside and _has_call(layer):
+            networks.append(layer)
+            inside |= {id(each) for each in all_layers(layer)}
+    return networks
+
+
+def _network_input(network, probe, is_model):
+    """What `network` is run on: the probe inputs for the model itself or a sub-model whose one
+    input has their shape; standard normal noise for another float input (a latent vector);
+    None when neither fits (the network's layers then stay NaN)."""
+    if is_model:
+        return probe
+    inputs = getattr(network, "inputs", None) or []
+    if len(inputs) != 1:
+        return None
+    shape = tuple(inputs[0].shape[1:])
+    rows = keras.tree.flatten(probe)[0].shape[0]
+    if isinstance(probe, np.ndarray) and probe.shape[1:] == shape:
+        return probe
+    if None in shape or not keras.backend.is_float_dtype(inputs[0].dtype):
+        return None
+    noise = np.random.default_rng(LATENT_SEED).standard_normal((rows, *shape))
+    return noise.astype(keras.backend.standardize_dtype(inputs[0].dtype))
+
+
 def _first_rows(data, size):
-    if isinstance(data, (list, tuple, dict)):
-        raise TypeError(
-            "`probe_data` must be one array or tensor (models with one input). "
-            f"Received: probe_data of type {type(data).__name__}"
-        )
-    return np.asarray(keras.ops.convert_to_numpy(data))[:size]
+    """The first `size` rows of every array of `data` (one array, or a list or dict of them)."""
+    if isinstance(data, tuple):
+        data = list(data)
+    return keras.tree.map_structure(lambda array: np.asarray(keras.ops.convert_to_numpy(array))[:size], data)

@@ -1,7 +1,8 @@
 """`StallMonitor`: finds stalls, probes the curvature there, tells saddle points from plateaus.
 
-Without `probe_data` the probe batch is the first rows of the first training batch, captured
-inside the training step by the shared telemetry (`callbacks._telemetry`).
+Without `probe_data` the probe batch is the first `probe_size` training samples of each `fit`,
+gathered across batches inside the training step by the shared `callbacks._batch_probe.BatchProbe`
+(under XLA, several replicas and any batch size).
 
 Example:
 
@@ -13,12 +14,13 @@ Example:
 
 import math
 import time
+import warnings
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from callbacks._telemetry import can_capture_probe, shared_telemetry
+from callbacks._batch_probe import DEFAULT_PROBE_ROWS, shared_probe
 from diagnostics import hessian, stall
 
 ESCAPES = (None, "perturb", "lr")
@@ -39,11 +41,11 @@ class StallMonitor(keras.callbacks.Callback):
     Args:
         probe_data: `(x, y)` or `(x, y, sample_weight)` arrays, or a `tf.data.Dataset` of such
             batches (its first batch is used); the first `probe_size` samples form the fixed
-            probe batch. Default (None): the first `probe_size` samples (inputs, targets and
-            sample weights) of the first training batch of each `fit`, captured once inside the
-            training step. That needs one input tensor, one target tensor, a single replica and
-            no `jit_compile` (the Keras default on GPU is XLA: pass `probe_data` there);
-            otherwise the monitor still finds stalls but cannot tell a saddle from a plateau.
+            probe batch. Default (None): the first `probe_size` training samples (inputs,
+            targets and sample weights) of each `fit`, gathered across batches inside the
+            training step. A model without its own `call()` or without a compiled loss (a GAN)
+            has no loss surface to probe: the monitor still finds stalls there, but cannot tell
+            a saddle from a plateau.
         probe_size: samples in the probe batch.
         window: epochs over which the loss must stop improving.
         max_iter: most Hessian-vector products per curvature probe.
@@ -63,6 +65,8 @@ class StallMonitor(keras.callbacks.Callback):
         probes: one dict per curvature probe: epoch, eigenvalues, HVPs, time, action taken.
         history: `{"loss": [...], "global_grad_norm": [...]}` per epoch.
         extras: JSON-safe data for `TrainingDiagnostics` (the probes).
+        not_judged: why the curvature could not be probed (stalls are then reported without
+            telling a saddle from a plateau), or None.
     """
 
     @property
@@ -70,7 +74,7 @@ class StallMonitor(keras.callbacks.Callback):
         """Without `every_steps` the batch hook does nothing, so Keras may run it in a thread."""
         return self.every_steps is None
 
-    def __init__(self, probe_data=None, probe_size=256, window=stall.STALL_WINDOW, max_iter=20,
+    def __init__(self, probe_data=None, probe_size=DEFAULT_PROBE_ROWS, window=stall.STALL_WINDOW, max_iter=20,
                  max_probes=5, escape=None, lr_factor=2.0, every_steps=None, verbose=0):
         super().__init__()
         counts = {"probe_size": probe_size, "window": window, "max_iter": max_iter, "max_probes": max_probes}
@@ -93,7 +97,7 @@ class StallMonitor(keras.callbacks.Callback):
         self.every_steps = every_steps
         self.verbose = int(verbose)
         self._batch = _probe_batch(probe_data, probe_size) if probe_data is not None else None
-        self._telemetry = None
+        self._batch_probe = None
         self._reset()
 
     def _reset(self):
@@ -106,6 +110,8 @@ class StallMonitor(keras.callbacks.Callback):
         self._last_spectrum = None
         self._stalls_seen = set()
         self._captured = None
+        self._epoch_ended = False
+        self.not_judged = None
 
     @classmethod
     def from_config(cls, config):
@@ -118,15 +124,15 @@ class StallMonitor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._reset()
-        if self._batch is None and can_capture_probe(self.model):
-            self._telemetry = shared_telemetry(self.model)
-            self._telemetry.attach()
-            self._telemetry.request_probe(self.probe_size, targets=True)
+        if self._batch is None and _has_loss_surface(self.model):
+            self._batch_probe = shared_probe(self.model)
+            self._batch_probe.attach()
+            self._batch_probe.request(self.probe_size, targets=True)
 
     def on_train_end(self, logs=None):
-        if self._telemetry is not None:
-            self._telemetry.detach()
-            self._telemetry = None
+        if self._batch_probe is not None:
+            self._batch_probe.detach()
+            self._batch_probe = None
 
     def on_epoch_begin(self, epoch, logs=None):
         self._seen = (0, 0.0)
@@ -150,6 +156,7 @@ class StallMonitor(keras.callbacks.Callback):
         self._judge(series, series["epoch"][-1], self.window * self.every_steps)
 
     def on_epoch_end(self, epoch, logs=None):
+        self._epoch_ended = True
         logs = logs if logs is not None else {}
         loss = float(logs.get("loss", math.nan))
         grad_norm = self._grad_norm(logs)
@@ -172,7 +179,10 @@ class StallMonitor(keras.callbacks.Callback):
         loss = series["loss"][index]
         curvature = None
         if self._has_probe() and len(self.probes) < self.max_probes:
-            curvature = self._probe_curvature(epoch, loss, window_steps)
+            try:
+                curvature = self._probe_curvature(epoch, loss, window_steps)
+            except Exception as error:  # never break the user's training
+                self._no_curvature(f"the curvature probe failed ({type(error).__name__}: {error})")
         learning_rate, steps = self._sgd_step_size(window_steps)
         finding = stall.judge_stall(epoch, series["loss"],
                                     None if curvature is None else _curvature_only(curvature),
@@ -188,19 +198,32 @@ class StallMonitor(keras.callbacks.Callback):
     # -- signals ---------------------------------------------------------------------------------
 
     def _has_probe(self):
+        if self.not_judged is not None:  # the curvature was found not to be measurable
+            return False
         batch = self._batch if self._batch is not None else self._captured_batch()
         if batch is None:
             return False
         if self._probe is None:
             x, y, weights = batch
-            self._probe = hessian.HessianProbe(self.model, x, y, sample_weight=weights)
+            try:
+                self._probe = hessian.HessianProbe(self.model, x, y, sample_weight=weights)
+            except (TypeError, ValueError) as error:
+                self._no_curvature(str(error))
+                return False
         return True
 
+    def _no_curvature(self, reason):
+        """Says once why the curvature cannot be probed, and stops probing it."""
+        self.not_judged = f"saddle points are not told from plateaus: {reason}"
+        warnings.warn(f"StallMonitor: {self.not_judged}", stacklevel=3)
+        self._probe = None
+
     def _captured_batch(self):
-        """The batch the telemetry captured in this `fit` (fixed once known), or None."""
-        if self._captured is None and self._telemetry is not None:
-            batch = self._telemetry.probe_batch()
-            if batch is not None:
+        """The batch gathered in this `fit` (fixed once known), or None: within the first epoch
+        only once it holds `probe_size` rows, after it whatever the data had."""
+        if self._captured is None and self._batch_probe is not None:
+            batch = self._batch_probe.batch()
+            if batch is not None and (self._epoch_ended or len(keras.tree.flatten(batch[0])[0]) >= self.probe_size):
                 self._captured = (batch[0], batch[1], batch[2] if len(batch) == 3 else None)
         return self._captured
 
@@ -212,7 +235,11 @@ class StallMonitor(keras.callbacks.Callback):
 
     def _probe_grad_norm(self):
         if self._has_probe():
-            _, grad = self._probe.loss_and_gradient()
+            try:
+                _, grad = self._probe.loss_and_gradient()
+            except Exception as error:  # never break the user's training
+                self._no_curvature(f"the gradient on the probe batch failed ({type(error).__name__}: {error})")
+                return math.nan
             return float(np.linalg.norm(grad))
         return math.nan
 
@@ -278,8 +305,16 @@ class StallMonitor(keras.callbacks.Callback):
 
     @property
     def extras(self):
-        return {"probes": [{k: v for k, v in p.items() if v is not None} for p in self.probes],
-                "window": self.window}
+        extras = {"probes": [{k: v for k, v in p.items() if v is not None} for p in self.probes],
+                  "window": self.window}
+        if self.not_judged is not None:
+            extras["not_judged"] = self.not_judged
+        return extras
+
+
+def _has_loss_surface(model):
+    """Whether the model has a `call()` and a compiled loss, so that a Hessian of its loss exists."""
+    return type(model).call is not keras.Model.call and (model.loss is not None or bool(model.losses))
 
 
 def _curvature_only(record):

@@ -62,7 +62,7 @@ class HessianProbe:
         self.variables = list(model.trainable_variables if variables is None else variables)
         if not self.variables:
             raise ValueError(f"`model` has no trainable variables. Received: model={model.name!r}")
-        if loss_fn is None and getattr(model, "_compile_loss", None) is None and not model.losses:
+        if loss_fn is None and getattr(model, "loss", None) is None and not model.losses:
             raise ValueError(
                 "`model` must be compiled with a loss, or pass `loss_fn`. "
                 f"Received: model={model.name!r}, loss_fn=None"

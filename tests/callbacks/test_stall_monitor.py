@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 from sklearn.datasets import load_digits
 
 from callbacks.stall_monitor import StallMonitor
@@ -60,19 +61,25 @@ def test_stall_is_caught_within_an_epoch_with_every_steps():
     assert monitor.findings[0].evidence["min_eigenvalue"] == pytest.approx(-2.0, rel=1e-3)
 
 
-def test_small_net_started_at_the_symmetric_point_is_at_a_saddle():
-    """All-zero weights: hidden units are identical and silent, only the output bias learns; the
-    loss stalls at the variance of the targets, where the Hessian couples the two layers with
-    eigenvalues of both signs."""
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((128, 4)).astype("float32")
+def symmetric_start(rows, seed=0, jit_compile=False):
+    """`(x, y, model)`: linear targets with an offset, and a tanh net with all-zero weights
+    compiled with SGD and MSE."""
+    x = np.random.default_rng(seed).standard_normal((rows, 4)).astype("float32")
     y = (x @ np.array([1.0, -2.0, 0.5, 1.5], "float32") + 3.0)[:, None]
     model = keras.Sequential([
         keras.Input((4,)),
         keras.layers.Dense(8, activation="tanh", kernel_initializer="zeros"),
         keras.layers.Dense(1, kernel_initializer="zeros"),
     ])
-    model.compile(keras.optimizers.SGD(0.05), "mse")
+    model.compile(keras.optimizers.SGD(0.05), "mse", jit_compile=jit_compile)
+    return x, y, model
+
+
+def test_small_net_started_at_the_symmetric_point_is_at_a_saddle():
+    """All-zero weights: hidden units are identical and silent, only the output bias learns; the
+    loss stalls at the variance of the targets, where the Hessian couples the two layers with
+    eigenvalues of both signs."""
+    x, y, model = symmetric_start(128)
     monitor = StallMonitor(probe_data=(x, y))
     model.fit(x, y, batch_size=32, epochs=10, verbose=0, callbacks=[monitor])
     assert [f.kind for f in monitor.findings] == ["saddle_point"]
@@ -117,14 +124,16 @@ def test_converged_run_is_probed_and_quiet(digits):
 
 
 def test_without_any_probe_batch_a_stall_at_high_loss_is_reported_without_curvature():
-    # Two inputs: no probe batch can be captured from training, and none is given.
-    inputs = [keras.Input((1,)), keras.Input((1,))]
-    outputs = keras.layers.Dense(1, kernel_initializer="zeros")(keras.layers.Concatenate()(inputs))
-    model = keras.Model(inputs, outputs)
+    # String inputs: no probe batch can be kept from training, and none is given.
+    inputs = keras.Input((1,), dtype="string")
+    lookup = keras.layers.Flatten()(keras.layers.StringLookup(vocabulary=["a"], output_mode="one_hot")(inputs))
+    model = keras.Model(inputs, keras.layers.Dense(1, kernel_initializer="zeros")(lookup))
     model.compile(keras.optimizers.SGD(1e-4), "mse")
-    x = np.zeros((32, 1), "float32")  # only the bias learns, far too slowly: the loss stays near 1
+    # Only the weights of the one token and the bias learn, far too slowly: the loss stays near 1.
+    data = tf.data.Dataset.from_tensor_slices((tf.constant([["a"]] * 32), tf.ones((32, 1)))).batch(32)
     monitor = StallMonitor()
-    model.fit([x, x], x + 1.0, epochs=5, verbose=0, callbacks=[monitor])
+    with pytest.warns(UserWarning, match="not numeric"):
+        model.fit(data, epochs=5, verbose=0, callbacks=[monitor])
     assert monitor.probes == [] and all(np.isnan(monitor.history["global_grad_norm"]))
     assert [f.kind for f in monitor.findings] == ["plateau"]
     assert "probe_data" in monitor.findings[0].message

@@ -1,0 +1,436 @@
+"""Probe batches and class counts, gathered inside the real training and validation steps.
+
+Monitors that look at the network itself (`ActivationMonitor`: dead and saturated units;
+`StallMonitor`: Hessian curvature) need a fixed batch of real inputs, and an imbalance check needs
+the labels and predictions the model trains on. A callback never sees either: Keras feeds the
+batches to a compiled step. `BatchProbe` wraps the model's `train_step`, `test_step` and
+`compute_loss` on the instance (through `zoo._keras_internals.patch_method`) and retraces the
+steps, so that inside them:
+
+- `request(size)` keeps the first `size` rows seen, gathered ACROSS batches (a batch size of 1
+  still gives `size` rows), in fixed-shape buffers: variables created when the step is traced,
+  shaped from the static feature shape of each input, written with one static-shape gather and
+  select per step until full, then skipped behind one `tf.cond`. That works under XLA
+  (`jit_compile=True`, which cannot give a variable the shape of an unseen batch), inside the
+  `tf.while_loop` of `steps_per_execution > 1`, and under `MirroredStrategy`: each replica keeps
+  its share of the rows in its own copy of the buffers (sync-on-read variables), and `inputs()`
+  joins the copies.
+- `request_class_counts()` adds, per step, a histogram of the labels and of the predicted classes
+  (train), or of the labels and of the correct predictions (validation): a one-hot sum of one
+  batch, accumulated in a small int64 variable and read once per epoch.
+
+Where something cannot be kept (a string input, a ragged tensor, a feature shape only known at
+run time, several outputs for class counts), the probe warns once naming the reason, and the
+corresponding reader returns None. Models with their own `train_step` that never call
+`compute_loss` (a GAN) simply get no class counts; their probe batch is still kept.
+
+One `BatchProbe` per model is shared by all monitors of a `fit` (`shared_probe`); `attach` and
+`detach` nest, and the last `detach` takes the wrappers off and retraces.
+
+Example:
+
+>>> probe = shared_probe(model)                        # doctest: +SKIP
+>>> probe.attach()                                     # doctest: +SKIP
+>>> probe.request(256, targets=True)                   # doctest: +SKIP
+>>> probe.request_class_counts()                       # doctest: +SKIP
+>>> model.fit(x, y, batch_size=1, epochs=1)            # doctest: +SKIP
+>>> probe.inputs().shape, probe.class_counts()["train_labels"]    # doctest: +SKIP
+((256, 8), array([412, 388]))
+>>> probe.detach()                                     # doctest: +SKIP
+"""
+
+import math
+import threading
+import warnings
+import weakref
+
+import numpy as np
+import tensorflow as tf
+
+import keras
+
+from zoo._keras_internals import patch_method, unpatch_method
+
+# Rows a monitor's probe batch holds by default: enough that a unit silent on all of them is dead
+# rather than unlucky, and that a Hessian on them is the loss surface, not one batch's noise;
+# small enough for one cheap forward pass (and a few dozen HVPs) per epoch.
+DEFAULT_PROBE_ROWS = 256
+
+# Fragments of the names of losses that train a classifier (Keras' and the zoo's).
+CLASSIFICATION_LOSSES = ("crossentropy", "hinge", "focal", "logit_adjusted", "balanced_softmax", "ldam")
+
+# A single sigmoid unit predicts class 1 above this probability (above logit 0 with from_logits).
+BINARY_THRESHOLD = 0.5
+
+_SHARED = weakref.WeakKeyDictionary()
+
+
+def shared_probe(model):
+    """The one `BatchProbe` of `model`, shared by every monitor of the same `fit`."""
+    probe = _SHARED.get(model)
+    if probe is None:
+        probe = _SHARED[model] = BatchProbe(model)
+    return probe
+
+
+class Unmeasurable(Exception):
+    """What a step gives cannot be kept; the message says why."""
+
+
+class BatchProbe:
+    """Keeps probe rows and class counts from inside a model's training and validation steps.
+
+    Args:
+        model: a compiled `keras.Model` of any kind (Sequential, functional with several or dict
+            inputs, subclassed, with its own `train_step`).
+
+    Call `attach()` (for example in `on_train_begin`), then `request(...)` and
+    `request_class_counts()` before the first step; read at epoch ends; `detach()` at train end.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self._users = 0
+        self._tokens = []
+        self._reset()
+
+    def _reset(self):
+        self._rows = {False: 0, True: 0}
+        self._targets = {False: False, True: False}
+        self._stores = {}
+        self._count_classes = False
+        self._counts = {}
+        self._classes = None
+        # While a step is traced: whether it is a validation step, and whether its classes were
+        # counted. Per thread: MirroredStrategy traces each replica's step in its own thread.
+        self._trace = threading.local()
+        self._off = set()  # what was found unmeasurable: "rows/False", "rows/True", "counts"
+
+    @property
+    def attached(self):
+        return self._users > 0
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def attach(self):
+        """Wraps the model's steps and retraces them. Calls nest: each needs one `detach`."""
+        self._users += 1
+        if self._users > 1:
+            return
+        self._reset()
+        model = self.model
+        self._tokens = [
+            patch_method(model, "train_step", self._step_wrapper(model.train_step, validation=False)),
+            patch_method(model, "test_step", self._step_wrapper(model.test_step, validation=True)),
+            patch_method(model, "compute_loss", self._compute_loss_wrapper(model.compute_loss)),
+        ]
+        self._retrace()
+
+    def detach(self):
+        """The last call takes the wrappers off and retraces: the model is as before `attach`."""
+        self._users = max(0, self._users - 1)
+        if self._users > 0 or not self._tokens:
+            return
+        for token in reversed(self._tokens):
+            instance, name, _ = token
+            # Only take off our own wrapper: one patched over it restores it later, and it
+            # then passes straight through (it checks `attached` when traced).
+            if getattr(instance.__dict__.get(name), "_batch_probe", None) is self:
+                unpatch_method(token)
+        self._tokens = []
+        self._retrace()
+
+    def _retrace(self):
+        if self.model.train_function is not None:
+            self.model.make_train_function(force=True)
+        if self.model.test_function is not None:
+            self.model.make_test_function(force=True)
+
+    # -- requests --------------------------------------------------------------------------------
+
+    def request(self, size, targets=False, validation=False):
+        """Keeps the first `size` rows seen, across batches, of the training batches (or, with
+        `validation=True`, of the validation batches): inputs, and with `targets=True` also
+        targets and sample weights. Call after `attach`, before the first step; the largest
+        request wins.
+
+        Args:
+            size: rows to keep (positive integer).
+            targets: keep the targets and sample weights too, for `batch()`.
+            validation: gather from the validation steps instead of the training steps.
+        """
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"`size` must be a positive integer. Received: size={size!r}")
+        if not self.attached:
+            raise RuntimeError("Call `attach()` before `request()`.")
+        more_rows = size > self._rows[validation]
+        more_parts = targets and not self._targets[validation]
+        self._rows[validation] = max(self._rows[validation], size)
+        self._targets[validation] = self._targets[validation] or bool(targets)
+        if (more_rows or more_parts) and validation in self._stores:
+            del self._stores[validation]  # traced too small: trace again
+            self._retrace()
+
+    def request_class_counts(self):
+        """Counts, on every step, the classes of the labels and of the predictions (see
+        `class_counts`). Call after `attach`, before the first step."""
+        if not self.attached:
+            raise RuntimeError("Call `attach()` before `request_class_counts()`.")
+        if not self._count_classes:
+            self._count_classes = True
+            self._retrace()
+
+    # -- readers ---------------------------------------------------------------------------------
+
+    def inputs(self, validation=False):
+        """The kept inputs as NumPy, in the model's input structure (one array, or a list or dict
+        of arrays), or None if no row was kept (yet, or because they cannot be)."""
+        parts = self._read(validation)
+        return None if parts is None else parts["x"]
+
+    def batch(self, validation=False):
+        """`(x, y)` or `(x, y, sample_weight)` of the kept rows as NumPy, or None if targets were
+        not requested, the batches have none, or no row was kept."""
+        parts = self._read(validation)
+        if parts is None or not self._targets[validation] or parts.get("y") is None:
+            return None
+        if parts.get("sample_weight") is None:
+            return parts["x"], parts["y"]
+        return parts["x"], parts["y"], parts["sample_weight"]
+
+    def class_counts(self, reset=True):
+        """Class histograms counted in the steps since the last reset.
+
+        Returns:
+            `{"train_labels", "train_predicted", "val_labels", "val_correct"}`: int64 arrays with
+            one count per class (the validation ones None when no validation batch was counted),
+            or None when not requested, not measured yet, or the targets are not classification
+            targets. Predicted classes are the argmax of a softmax (or one-hot) output, or for a
+            single sigmoid unit the output above 0.5 (logit 0 with `from_logits`).
+        """
+        if not self._count_classes or "counts" in self._off or False not in self._counts:
+            return None
+        strategy = self.model.distribute_strategy
+        result = {"val_labels": None, "val_correct": None}
+        for validation, names in ((False, ("train_labels", "train_predicted")),
+                                  (True, ("val_labels", "val_correct"))):
+            variable = self._counts.get(validation)
+            if variable is None:
+                continue
+            copies = strategy.experimental_local_results(variable)
+            total = np.sum([copy.numpy() for copy in copies], axis=0).astype(np.int64)
+            if reset:
+                for copy in copies:
+                    copy.assign(tf.zeros_like(copy))
+            if validation and total[0].sum() == 0:
+                continue
+            result.update(zip(names, total))
+        return result
+
+    # -- in the step -----------------------------------------------------------------------------
+
+    def _step_wrapper(self, original, validation):
+        def step(data):
+            if not self.attached:
+                return original(data)
+            self._trace.validation, self._trace.counted = validation, False
+            try:
+                self._keep_rows(data, validation)
+                return original(data)
+            finally:
+                self._trace.validation = None
+
+        step._batch_probe = self
+        return step
+
+    def _compute_loss_wrapper(self, original):
+        def compute_loss(x=None, y=None, y_pred=None, sample_weight=None, *args, **kwargs):
+            validation = getattr(self._trace, "validation", None)
+            if validation is not None and self._count_classes and not self._trace.counted:
+                self._trace.counted = True  # a custom step may compute several losses: count one
+                self._guarded("counts", lambda: self._count(y, y_pred, validation))
+            return original(x, y, y_pred, sample_weight, *args, **kwargs)
+
+        compute_loss._batch_probe = self
+        return compute_loss
+
+    def _keep_rows(self, data, validation):
+        size = self._rows[validation]
+        if not size:
+            return
+        x, y, weights = keras.utils.unpack_x_y_sample_weight(data)
+        parts = {"x": x}
+        if self._targets[validation]:
+            parts.update({name: value for name, value in (("y", y), ("sample_weight", weights))
+                          if value is not None})
+
+        def keep():
+            for leaf in keras.tree.flatten(parts):
+                _check_storable(leaf)
+            strategy = self.model.distribute_strategy
+            store = _create_once(self._stores, validation, lambda: _RowStore(parts, size, strategy))
+            store.update(parts)
+
+        self._guarded(f"rows/{validation}", keep)
+
+    def _count(self, y, y_pred, validation):
+        if self._classes is None:
+            self._classes = _classification(self.model, y, y_pred)
+        labels, predicted = _classes_of(y, y_pred, self._classes)
+        classes = self._classes.count
+        strategy = self.model.distribute_strategy
+        variable = _create_once(self._counts, validation,
+                                lambda: _variable(np.zeros((2, classes), np.int64), strategy, "class_counts"))
+        label_hot = tf.one_hot(labels, classes, dtype=tf.int64)
+        if validation:
+            second = label_hot * tf.cast(tf.equal(labels, predicted), tf.int64)[:, None]
+        else:
+            second = tf.one_hot(predicted, classes, dtype=tf.int64)
+        variable.assign_add(tf.stack([tf.reduce_sum(label_hot, 0), tf.reduce_sum(second, 0)]))
+
+    def _guarded(self, what, function):
+        """Runs `function` at trace time; what cannot be measured is said once and switched off."""
+        if what in self._off:
+            return
+        try:
+            function()
+        except Exception as error:  # never break the user's training: say it, switch it off
+            self._off.add(what)
+            if what.startswith("rows"):
+                self._stores.pop(what == "rows/True", None)
+            subject = "class counts" if what == "counts" else "probe rows"
+            cause = str(error) if isinstance(error, Unmeasurable) else f"{type(error).__name__}: {error}"
+            warnings.warn(f"BatchProbe: no {subject} for model {self.model.name!r}: {cause}", stacklevel=2)
+
+    def _read(self, validation):
+        store = self._stores.get(validation)
+        if store is None or f"rows/{validation}" in self._off:
+            return None
+        return store.read(self._rows[validation])
+
+
+class _RowStore:
+    """Fixed-shape buffers for the first rows of every tensor of a batch structure, per replica."""
+
+    def __init__(self, parts, size, strategy):
+        self.structure = parts
+        self.strategy = strategy
+        leaves = keras.tree.flatten(parts)
+        # Each replica sees its share of every batch, so keeps its share of the rows.
+        self.size = math.ceil(size / strategy.num_replicas_in_sync)
+        self.buffers = [
+            _variable(np.zeros((self.size, *leaf.shape[1:]), leaf.dtype.as_numpy_dtype), strategy, "probe_rows")
+            for leaf in leaves
+        ]
+        self.kept = _variable(np.int32(0), strategy, "probe_rows_kept")
+
+    def update(self, parts):
+        leaves = keras.tree.flatten(parts)
+        rows = tf.shape(leaves[0])[0]
+        kept = self.kept
+
+        def write():
+            start = kept.read_value()
+            source = tf.range(self.size) - start
+            valid = (source >= 0) & (source < rows)
+            index = tf.clip_by_value(source, 0, tf.maximum(rows - 1, 0))
+            for buffer, leaf in zip(self.buffers, leaves):
+                mask = tf.reshape(valid, [self.size] + [1] * (leaf.shape.rank - 1))
+                buffer.assign(tf.where(mask, tf.gather(leaf, index), buffer.read_value()))
+            kept.assign(tf.minimum(start + rows, self.size))
+
+        tf.cond((kept.read_value() < self.size) & (rows > 0), write, lambda: None)
+
+    def read(self, size):
+        """The kept rows of every replica joined, at most `size`, in the batch's structure."""
+        local = self.strategy.experimental_local_results
+        counts = [int(copy.numpy()) for copy in local(self.kept)]
+        if sum(counts) == 0:
+            return None
+        leaves = [
+            np.concatenate([copy.numpy()[:count] for copy, count in zip(local(buffer), counts)])[:size]
+            for buffer in self.buffers
+        ]
+        parts = keras.tree.pack_sequence_as(self.structure, leaves)
+        if isinstance(parts["x"], tuple):
+            parts["x"] = list(parts["x"])
+        return parts
+
+
+def _check_storable(leaf):
+    if isinstance(leaf, (tf.RaggedTensor, tf.SparseTensor)):
+        raise Unmeasurable(f"a {type(leaf).__name__} in the batch has no fixed row shape")
+    if not tf.is_tensor(leaf):
+        raise Unmeasurable(f"the batch holds a {type(leaf).__name__}, not a tensor")
+    if not (leaf.dtype.is_floating or leaf.dtype.is_integer or leaf.dtype.is_bool):
+        raise Unmeasurable(f"a {leaf.dtype.name} tensor in the batch is not numeric")
+    if leaf.shape.rank is None or leaf.shape.rank == 0 or not leaf.shape[1:].is_fully_defined():
+        raise Unmeasurable(
+            f"a tensor of shape {leaf.shape} in the batch has no static feature shape; "
+            "pass `probe_data` to the monitor")
+
+
+def _create_once(table, key, make):
+    """`table[key]`, made by `make()` if missing. Variables are made at trace time, out of the
+    step's graph; in a replica's step that needs the cross-replica context of a `merge_call`,
+    which every replica reaches and which runs `make` once for all."""
+
+    def create(*_):
+        if key not in table:
+            table[key] = make()
+
+    context = tf.distribute.get_replica_context()
+    if tf.distribute.has_strategy() and context is not None:
+        context.merge_call(create)
+    else:
+        create()
+    return table[key]
+
+
+def _variable(initial, strategy, name):
+    """A non-trainable variable with one copy per replica, each written by its own replica."""
+    with tf.init_scope(), strategy.scope():
+        return tf.Variable(
+            initial, trainable=False, name=name,
+            synchronization=tf.VariableSynchronization.ON_READ,
+            aggregation=tf.VariableAggregation.SUM,
+        )
+
+
+class _Classes:
+    """How to read classes from a model's targets and outputs."""
+
+    def __init__(self, count, binary, threshold):
+        self.count, self.binary, self.threshold = count, binary, threshold
+
+
+def _classification(model, y, y_pred):
+    """The `_Classes` of a single-output classifier; raises `Unmeasurable` otherwise."""
+    if len(keras.tree.flatten(y_pred)) != 1 or y is None or len(keras.tree.flatten(y)) != 1:
+        raise Unmeasurable("class counts need one target and one output")
+    y, y_pred = keras.tree.flatten(y)[0], keras.tree.flatten(y_pred)[0]
+    loss = model.loss
+    name = loss if isinstance(loss, str) else getattr(loss, "name", None) or getattr(loss, "__name__", "")
+    is_classifier = any(part in str(name).lower() for part in CLASSIFICATION_LOSSES)
+    if not (is_classifier or y.dtype.is_integer or y.dtype.is_bool):
+        raise Unmeasurable(f"the loss {name!r} with {y.dtype.name} targets is not a classification loss")
+    units = 1 if y_pred.shape.rank < 2 else y_pred.shape[-1]
+    if units is None:
+        raise Unmeasurable("the output has no static number of classes")
+    from_logits = bool(getattr(loss, "from_logits", False))
+    return _Classes(2 if units == 1 else int(units), units == 1, 0.0 if from_logits else BINARY_THRESHOLD)
+
+
+def _classes_of(y, y_pred, classes):
+    """Flat int32 `(labels, predicted classes)` of one batch."""
+    y, y_pred = keras.tree.flatten(y)[0], keras.tree.flatten(y_pred)[0]
+    if classes.binary:
+        predicted = tf.reshape(tf.cast(y_pred, tf.float32) > classes.threshold, [-1])
+        labels = tf.reshape(tf.cast(y, tf.float32) > BINARY_THRESHOLD, [-1])
+        return tf.cast(labels, tf.int32), tf.cast(predicted, tf.int32)
+    predicted = tf.reshape(tf.argmax(y_pred, axis=-1, output_type=tf.int32), [-1])
+    if y.shape.rank == y_pred.shape.rank and y.shape[-1] == classes.count:
+        labels = tf.argmax(y, axis=-1, output_type=tf.int32)  # one-hot
+    else:
+        labels = tf.cast(y, tf.int32)  # sparse (float labels are truncated, as the loss does)
+    return tf.reshape(labels, [-1]), predicted

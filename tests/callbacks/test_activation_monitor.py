@@ -1,0 +1,147 @@
+"""ActivationMonitor on its default probe: XLA, two replicas, batch size 1, and a GAN without call()."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from sklearn.datasets import load_digits
+
+from callbacks._batch_probe import DEFAULT_PROBE_ROWS
+from callbacks.activation_monitor import ActivationMonitor
+from callbacks.stall_monitor import StallMonitor
+from diagnostics.activations import DEAD_FRACTION
+
+
+def _two_branch_net(seed):
+    """One ReLU layer killed by its bias (every pre-activation below -10 for standardized inputs)
+    beside a healthy He-initialised one."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((8,))
+    dead = keras.layers.Dense(16, activation="relu", bias_initializer=keras.initializers.Constant(-10.0),
+                              kernel_initializer=keras.initializers.RandomNormal(stddev=0.1), name="dead")
+    alive = keras.layers.Dense(16, activation="relu", kernel_initializer="he_normal", name="alive")
+    merged = keras.layers.Concatenate()([dead(inputs), alive(inputs)])
+    return keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(merged))
+
+
+def _check_dead_layer_found_on_the_first_rows(model, seed, batch_size, rows=300):
+    """Fits `_two_branch_net` and checks: the dead layer is found, the healthy one is quiet, and
+    the probe is the first rows trained on (two replicas keep them in another order)."""
+    x = np.random.default_rng(seed).standard_normal((rows, 8)).astype("float32")
+    y = (x[:, 0] + x[:, 1] > 0).astype("int32")
+    monitor = ActivationMonitor()
+    model.fit(x, y, batch_size=batch_size, epochs=2, verbose=0, shuffle=False, callbacks=[monitor])
+    assert [(f.kind, f.layer) for f in monitor.findings] == [("dead_relu", "dead")]
+    assert monitor.history["dead_frac/dead"] == [1.0, 1.0]
+    assert max(monitor.history["dead_frac/alive"]) < DEAD_FRACTION
+    assert DEFAULT_PROBE_ROWS >= 256
+    np.testing.assert_array_equal(_by_first_column(monitor._probe), _by_first_column(x[:DEFAULT_PROBE_ROWS]))
+
+
+def _by_first_column(rows):
+    return rows[np.argsort(rows[:, 0])]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_dead_relu_under_xla(seed):
+    model = _two_branch_net(seed)
+    model.compile("adam", "sparse_categorical_crossentropy", jit_compile=True)
+    _check_dead_layer_found_on_the_first_rows(model, seed, batch_size=32)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_dead_relu_with_batch_size_one(seed):
+    model = _two_branch_net(seed)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    _check_dead_layer_found_on_the_first_rows(model, seed, batch_size=1, rows=DEFAULT_PROBE_ROWS)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_dead_relu_with_two_replicas(seed, mirrored_strategy):
+    with mirrored_strategy.scope():
+        model = _two_branch_net(seed)
+        model.compile("adam", "sparse_categorical_crossentropy")
+    _check_dead_layer_found_on_the_first_rows(model, seed, batch_size=32)
+
+
+class _GAN(keras.Model):
+    """The keras.io GAN pattern: no call(), its own train_step, two optimizers."""
+
+    def __init__(self, discriminator, generator, latent_dim):
+        super().__init__()
+        self.discriminator, self.generator, self.latent_dim = discriminator, generator, latent_dim
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.seed_generator = keras.random.SeedGenerator(1337)
+
+    @property
+    def metrics(self):
+        return [self.d_loss_tracker, self.g_loss_tracker]
+
+    def compile(self, d_optimizer, g_optimizer, loss_fn):
+        super().compile()
+        self.d_optimizer, self.g_optimizer, self.loss_fn = d_optimizer, g_optimizer, loss_fn
+
+    def train_step(self, real_images):
+        batch_size = tf.shape(real_images)[0]
+        noise = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+        combined = tf.concat([self.generator(noise), real_images], axis=0)
+        labels = tf.concat([tf.ones((batch_size, 1)), tf.zeros((batch_size, 1))], axis=0)
+        with tf.GradientTape() as tape:
+            d_loss = self.loss_fn(labels, self.discriminator(combined))
+        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
+        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
+        noise = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
+        with tf.GradientTape() as tape:
+            g_loss = self.loss_fn(tf.zeros((batch_size, 1)), self.discriminator(self.generator(noise)))
+        grads = tape.gradient(g_loss, self.generator.trainable_weights)
+        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
+        self.d_loss_tracker.update_state(d_loss)
+        self.g_loss_tracker.update_state(g_loss)
+        return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
+
+
+def test_gan_without_call_trains_and_its_sub_models_are_probed():
+    images = (load_digits().images[:256, :, :, None] / 8.0 - 1.0).astype("float32")
+    discriminator = keras.Sequential([
+        keras.Input((8, 8, 1)), keras.layers.Flatten(),
+        keras.layers.Dense(16, activation="relu", name="d_hidden"), keras.layers.Dense(1),
+    ], name="discriminator")
+    generator = keras.Sequential([
+        keras.Input((4,)), keras.layers.Dense(16, activation="relu", name="g_hidden"),
+        keras.layers.Dense(64, activation="tanh"), keras.layers.Reshape((8, 8, 1)),
+    ], name="generator")
+    gan = _GAN(discriminator, generator, latent_dim=4)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3),
+                keras.losses.BinaryCrossentropy(from_logits=True))
+    activation_monitor, stall_monitor = ActivationMonitor(), StallMonitor()
+    history = gan.fit(images, batch_size=32, epochs=2, verbose=0, callbacks=[activation_monitor, stall_monitor])
+    assert len(history.history["d_loss"]) == 2
+    # The hidden layers of both networks were run (discriminator on the images, generator on
+    # noise); their output layers are left out.
+    assert activation_monitor.layers == {"d_hidden": "relu", "g_hidden": "relu"}
+    for key in ("dead_frac/d_hidden", "dead_frac/g_hidden"):
+        assert all(math.isfinite(value) for value in activation_monitor.history[key])
+    assert not {"train_step", "test_step", "compute_loss"} & set(gan.__dict__)
+
+
+_WRONG_WIDTH = np.zeros((8, 5), "float32")  # 5 features for a model with 3 inputs
+
+
+@pytest.mark.parametrize("monitor,match,reason", [
+    (lambda: ActivationMonitor(probe_data=_WRONG_WIDTH), "not judged", "forward pass failed"),
+    (lambda: StallMonitor(probe_data=(_WRONG_WIDTH, _WRONG_WIDTH[:, :1])), "not told from plateaus",
+     "probe batch failed"),
+])
+def test_a_probe_that_cannot_be_run_is_said_once_and_training_goes_on(monitor, match, reason):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    monitor = monitor()
+    with pytest.warns(UserWarning, match=match) as warned:
+        history = model.fit(np.zeros((16, 3), "float32"), np.ones((16, 1), "float32"), epochs=3, verbose=0,
+                            callbacks=[monitor])
+    assert len(history.history["loss"]) == 3
+    assert sum(type(monitor).__name__ in str(w.message) for w in warned) == 1
+    assert reason in monitor.extras["not_judged"] and monitor.findings == []
