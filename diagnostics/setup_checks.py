@@ -134,8 +134,8 @@ def lead_with_causes(findings):
         findings: a list of `diagnostics.Finding`s (from several monitors).
 
     Returns:
-        A new list: the explaining setup findings first (in their order), then the others in
-        their order; a behavioural finding explained by one ends its message with
+        A new list: the setup findings that explain another one first, then the others, each
+        group in its order; a behavioural finding explained by one ends its message with
         "Explained by <kind> in layer <layer>: <its first sentence>".
 
     Example:
@@ -149,24 +149,24 @@ def lead_with_causes(findings):
     """
     causes = [(finding, explained) for finding in findings for kind, key, explained in CAUSES
               if finding.kind == kind and key in finding.evidence]
-    if not causes:
-        return list(findings)
-    leading, rest = [], []
+    explained_by = {}  # id(behavioural finding) -> the setup finding that explains it
     for finding in findings:
-        if any(finding is cause for cause, _ in causes):
-            if finding not in leading:
-                leading.append(finding)
+        cause = next((cause for cause, kinds in causes if finding.kind in kinds), None)
+        if cause is not None:
+            explained_by[id(finding)] = cause
+    leading = [f for f in findings if any(f is cause for cause in explained_by.values())]
+    rest = []
+    for finding in findings:
+        if any(finding is cause for cause in leading):
             continue
-        explaining = next((cause for cause, explained in causes if finding.kind in explained), None)
-        if explaining is None:
-            rest.append(finding)
-            continue
-        where = f" in layer {explaining.layer!r}" if explaining.layer else ""
-        first_sentence = explaining.message.split(". ")[0].rstrip(".")
-        rest.append(dataclasses.replace(
-            finding,
-            message=f"{finding.message} Explained by {explaining.kind}{where}: {first_sentence}.",
-        ))
+        cause = explained_by.get(id(finding))
+        if cause is not None:
+            where = f" in layer {cause.layer!r}" if cause.layer else ""
+            first_sentence = cause.message.split(". ")[0].rstrip(".")
+            finding = dataclasses.replace(
+                finding, message=f"{finding.message} Explained by {cause.kind}{where}: {first_sentence}."
+            )
+        rest.append(finding)
     return leading + rest
 
 

@@ -207,7 +207,8 @@ def describe_model(model):
         return [InputSetup("input", "raw")], []
     consumers = _first_consumers(model)
     inputs = [
-        InputSetup(tensor.name, _treatment(consumers.get(id(producing_layer(tensor)), [])))
+        InputSetup(producing_layer(tensor).name,
+                   _treatment(consumers.get(id(producing_layer(tensor)), [])))
         for tensor in input_tensors
     ]
     outputs = []
@@ -257,8 +258,9 @@ def _check_output(output):
     if activation == "softmax" and units == 1:
         return [_mismatch(
             output, "error",
-            f"{where} applies softmax to a single unit: it always outputs 1.0, so the loss is "
-            "constant and every gradient is exactly zero.",
+            f"{where} applies softmax to a single unit: it outputs 1.0 for every example "
+            "whatever the weights, so predictions carry no information and no gradient flows "
+            "through it.",
             {"softmax_units": 1},
             ["For two classes use one sigmoid unit with binary cross-entropy.",
              "Or use 2 softmax units with sparse categorical cross-entropy."],
@@ -270,7 +272,7 @@ def _check_output(output):
             output, "error",
             f"{where} has one unit but the loss is {loss.name}, a cross-entropy over classes: "
             "with a single class it is constant and nothing is learned.",
-            {"output_units": 1},
+            {"class_loss_units": 1},
             ["For two classes use binary cross-entropy on one sigmoid unit.",
              "Or give the output one unit per class, with softmax."],
         )]
@@ -280,7 +282,7 @@ def _check_output(output):
             f"{where} outputs probabilities ({activation}) but {loss.name} has from_logits=True "
             f"and applies {'softmax' if loss.family != 'binary' else 'sigmoid'} again: "
             "gradients shrink and training is slow.",
-            {"output_units": units},
+            {"probability_output_units": units},
             ["Remove the output activation (use logits), keeping from_logits=True.",
              "Or set from_logits=False."],
         )]
@@ -346,7 +348,7 @@ def _check_learning_rate(optimizer):
         return []
     _, family_name, (low, high) = family
     rate = float(np.asarray(optimizer.learning_rate))
-    if low <= rate <= high:
+    if np.float32(low) <= rate <= np.float32(high):  # the rate is a float32 variable
         return []
     too_high = rate > high
     evidence = {"learning_rate": rate, ("stable_max" if too_high else "stable_min"): high if too_high else low}
@@ -367,8 +369,12 @@ def _check_learning_rate(optimizer):
 def _check_dropout(model):
     findings = []
     for layer in all_layers(model):
-        rates = {"rate": getattr(layer, "rate", None)} if "Dropout" in type(layer).__name__ else {
-            name: getattr(layer, name, None) for name in ("dropout", "recurrent_dropout")}
+        if isinstance(layer, keras.layers.RNN):
+            rates = {name: getattr(layer, name, None) for name in ("dropout", "recurrent_dropout")}
+        elif "Dropout" in type(layer).__name__:
+            rates = {"rate": getattr(layer, "rate", None)}
+        else:
+            continue
         for argument, rate in rates.items():
             if isinstance(rate, (int, float)) and rate > MAX_DROPOUT:
                 findings.append(Finding(
@@ -514,6 +520,7 @@ def _sources(layer, nested_inputs):
                 found.append(current)
             else:
                 stack.extend(_predecessors(outer) or [])
-        elif not _is_significant(current):
+        elif not _is_significant(current) and not isinstance(current, keras.Model):
+            # A nested model's own layers reach this input through `nested_inputs`.
             stack.extend(_predecessors(current) or [])
     return found
