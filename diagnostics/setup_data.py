@@ -116,7 +116,7 @@ def _check_finite_and_constant(name, rows):
     if not finite.all():
         bad = int(flat.size - finite.sum())
         findings.append(Finding(
-            "unnormalized_input", "error", 0, None,
+            "unnormalized_input", "error", 0, name,
             f"input {name!r} holds {bad} NaN or infinite values; they turn the loss and every "
             "gradient NaN at the first step that reads them.",
             {"non_finite_inputs": bad, "non_finite_fraction": bad / flat.size},
@@ -130,7 +130,7 @@ def _check_finite_and_constant(name, rows):
     constant = low == high
     if constant.all():
         findings.append(Finding(
-            "unnormalized_input", "error", 0, None,
+            "unnormalized_input", "error", 0, name,
             f"input {name!r} is the same in every row seen ({len(flat)} rows): it carries no "
             "information, so the model can only learn the label frequencies.",
             {"rows": len(flat), "constant_value": float(low.flat[0])},
@@ -141,7 +141,7 @@ def _check_finite_and_constant(name, rows):
         fixed = np.flatnonzero(constant & (low != 0))
         if fixed.size:
             findings.append(Finding(
-                "unnormalized_input", "warning", 0, None,
+                "unnormalized_input", "warning", 0, name,
                 f"input {name!r}: feature(s) {fixed[:5].tolist()} hold the same non-zero value "
                 f"in all {len(flat)} rows seen; a constant feature carries no information and "
                 "often means a column was filled by mistake.",
@@ -174,7 +174,7 @@ def _check_scale(name, rows):
     if not problems:
         return []
     return [Finding(
-        "unnormalized_input", "warning", 0, None,
+        "unnormalized_input", "warning", 0, name,
         f"input {name!r} is not normalized: {'; '.join(problems)}. Large inputs saturate or "
         "explode the first layers, and features on different scales learn at different speeds.",
         evidence,
@@ -192,7 +192,7 @@ def _check_train_validation_scale(name, rows, validation_rows):
     if ratio <= MAX_TRAIN_VALIDATION_SCALE_RATIO:
         return []
     return [Finding(
-        "unnormalized_input", "error", 0, None,
+        "unnormalized_input", "error", 0, name,
         f"input {name!r} of validation_data is on another scale than the training input "
         f"(RMS {validation_rms:.3g} vs {train_rms:.3g}, {ratio:.3g} times apart): it was "
         "preprocessed differently, and validation scores mean nothing.",
@@ -287,6 +287,8 @@ def _label_form_problem(output, y):
 
 
 def _single_class_problem(output, y, class_counts):
+    if output.loss.family == "binary" and output.units is not None and output.units > 1:
+        return None  # multi-label: each column is its own question
     if class_counts is not None:
         counts = np.asarray(class_counts)
         seen, rows = np.flatnonzero(counts), int(counts.sum())
@@ -294,8 +296,6 @@ def _single_class_problem(output, y, class_counts):
             return None
         only = int(seen[0])
     else:
-        if output.loss.family == "binary" and y.ndim >= 2 and y.shape[-1] > 1:
-            return None  # multi-label: each column is its own question
         ids = _class_ids(y, output.loss.family)
         rows = ids.size
         if rows < MIN_ROWS_SINGLE_CLASS or np.unique(ids).size != 1:
