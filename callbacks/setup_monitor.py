@@ -16,8 +16,8 @@ from diagnostics import setup_checks, setup_model
 from zoo import _validation
 from zoo._serialization import register_serializable
 
-# Rows kept from the first training and validation batches: enough for the row-count floors of
-# `diagnostics.setup_data` (100 for a constant feature), and a few hundred KB even for images.
+# Rows kept from the first training and validation batches: well above the row-count floors of
+# `diagnostics.setup_data` (32 labels for a single class), and a few hundred KB even for images.
 CAPTURED_ROWS = 256
 
 
@@ -93,6 +93,8 @@ class SetupMonitor(keras.callbacks.Callback):
     def _check_model(self):
         self._inputs, self._outputs = setup_model.describe_model(self.model)
         self.findings += setup_model.check_model(self.model)
+        if not self._outputs and getattr(self.model, "loss", None) is not None:
+            self._skip("the outputs against the loss: a subclassed model has no graph to read")
 
     def _attach_probe(self):
         probe = _shared_probe(self.model)

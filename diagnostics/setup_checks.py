@@ -54,8 +54,8 @@ def check_setup(model, x=None, y=None, validation_data=None):
 
     Args:
         model: a `keras.Model`, compiled or not (losses and optimizer are judged once compiled).
-        x: training inputs as `fit` takes them (an array, or a list/dict per model input), or
-            None.
+        x: training inputs as `fit` takes them (an array, or a list/dict of arrays per model
+            input), or None. Not a dataset: pass its first batches as arrays.
         y: training targets (an array, or a list/dict per model output), or None.
         validation_data: `(x_val, y_val)` or `(x_val, y_val, sample_weight)`, or None.
 
@@ -71,6 +71,10 @@ def check_setup(model, x=None, y=None, validation_data=None):
     """
     if not isinstance(model, keras.Model):
         raise TypeError(f"`model` must be a keras.Model. Received: model={type(model).__name__}")
+    for name, value in (("x", x), ("y", y)):
+        if hasattr(value, "element_spec"):
+            raise TypeError(f"`{name}` must be arrays, not a dataset: pass a few batches "
+                            f"(np.concatenate over dataset.take(8)). Received: {name}={value!r}")
     if validation_data is not None and not (
         isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3)
     ):

@@ -4,8 +4,10 @@ Pure NumPy judgement over arrays (all the rows `check_setup` is given, or the ro
 captured inside the first training steps), with the model read by `diagnostics.setup_model`:
 
 - `label_mismatch`: labels that do not fit the loss or the output's range;
-- `unnormalized_input`: non-finite values, constant inputs, scales far from 1 or far apart,
-  training and validation on different scales;
+- `unnormalized_input`: non-finite values, an input constant in every feature, scales far from 1
+  or far apart, training and validation on different scales. A single constant feature is no
+  finding: pixels that are always off and rare categories are constant in any sample, and stay
+  constant (at a non-zero value) once standardized;
 - `suspicious_config`: a validation set that copies the training set.
 
 Example:
@@ -34,9 +36,6 @@ MIN_INPUT_SCALE = 1e-3
 # Ratio of the largest to the smallest per-feature max |x| of tabular inputs: three orders of
 # magnitude make one feature's weights learn 1e6 times faster than another's (step ~ x^2).
 MAX_FEATURE_SCALE_RATIO = 1e3
-# Fewest rows on which a feature constant at a non-zero value is reported: with fewer, a
-# 99%-common category is constant by chance too often.
-MIN_ROWS_CONSTANT = 100
 # Ratio of training to validation RMS (either way) that says they were scaled differently: a
 # same-distribution sample of 100+ rows stays within a few percent; /255 on one side gives 255.
 MAX_TRAIN_VALIDATION_SCALE_RATIO = 10.0
@@ -137,17 +136,6 @@ def _check_finite_and_constant(name, rows):
             ["Check the loading and preprocessing (an integer division x // 255 gives zeros).",
              "Print a few rows before fit."],
         ))
-    elif rows.ndim == 2 and len(flat) >= MIN_ROWS_CONSTANT:
-        fixed = np.flatnonzero(constant & (low != 0))
-        if fixed.size:
-            findings.append(Finding(
-                "unnormalized_input", "warning", 0, name,
-                f"input {name!r}: feature(s) {fixed[:5].tolist()} hold the same non-zero value "
-                f"in all {len(flat)} rows seen; a constant feature carries no information and "
-                "often means a column was filled by mistake.",
-                {"constant_features": int(fixed.size), "rows": len(flat)},
-                ["Drop constant columns, or check how they were filled."],
-            ))
     return findings
 
 

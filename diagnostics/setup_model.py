@@ -254,7 +254,9 @@ def check_model(model):
 
 def _check_output(output):
     activation, units, loss = output.activation, output.units, output.loss
-    where = f"output {output.name!r} (layer {output.layer!r})"
+    where = f"output layer {output.layer!r}"
+    if output.name != output.layer:
+        where = f"output {output.name!r} (layer {output.layer!r})"
     if activation == "softmax" and units == 1:
         return [_mismatch(
             output, "error",

@@ -212,3 +212,24 @@ def test_real_probe_quiet_on_healthy_data(seed):
     _classifier().fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[monitor],
                       validation_data=(x_val, y_val))
     assert monitor.findings == [] and monitor.not_judged == []
+
+
+def test_a_subclassed_model_says_its_outputs_were_not_judged(use_probe):
+    class Tiny(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.head = keras.layers.Dense(2, activation="softmax")
+
+        def call(self, x):
+            return self.head(x)
+
+    x, y = _data(0)
+    use_probe(FakeProbe(x, y))
+    model = Tiny()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    monitor = SetupMonitor()
+    with pytest.warns(UserWarning, match="subclassed model"):
+        _fit(model, monitor, x, y)
+    assert monitor.findings == []
+    assert monitor.extras == {"not_judged": [
+        "the outputs against the loss: a subclassed model has no graph to read"]}
