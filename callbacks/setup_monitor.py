@@ -57,7 +57,6 @@ class SetupMonitor(keras.callbacks.Callback):
         self.not_judged = []
         self._inputs, self._outputs = [], []
         self._probe = None
-        self._judged = False
 
     @classmethod
     def from_config(cls, config):
@@ -72,9 +71,8 @@ class SetupMonitor(keras.callbacks.Callback):
         self._guarded("the data (no batch probe)", self._attach_probe)
 
     def on_epoch_end(self, epoch, logs=None):
-        if self._probe is None or self._judged:
+        if self._probe is None:  # judged already (the probe is released after), or no probe
             return
-        self._judged = True
         self._guarded("the data", self._check_data)
         self._release_probe()
 
