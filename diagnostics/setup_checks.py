@@ -57,7 +57,8 @@ def check_setup(model, x=None, y=None, validation_data=None):
         x: training inputs as `fit` takes them (an array, or a list/dict of arrays per model
             input), or None. Not a dataset: pass its first batches as arrays.
         y: training targets (an array, or a list/dict per model output), or None.
-        validation_data: `(x_val, y_val)` or `(x_val, y_val, sample_weight)`, or None.
+        validation_data: `(x_val,)`, `(x_val, y_val)` or `(x_val, y_val, sample_weight)`, or
+            None.
 
     Returns:
         A list of `diagnostics.Finding`s of kinds `output_loss_mismatch`, `label_mismatch`,
@@ -76,10 +77,10 @@ def check_setup(model, x=None, y=None, validation_data=None):
             raise TypeError(f"`{name}` must be arrays, not a dataset: pass a few batches "
                             f"(np.concatenate over dataset.take(8)). Received: {name}={value!r}")
     if validation_data is not None and not (
-        isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3)
+        isinstance(validation_data, (tuple, list)) and len(validation_data) in (1, 2, 3)
     ):
         raise ValueError(
-            "`validation_data` must be (x_val, y_val) or (x_val, y_val, sample_weight). "
+            "`validation_data` must be (x_val,), (x_val, y_val) or (x_val, y_val, sample_weight). "
             f"Received: validation_data={type(validation_data).__name__}"
         )
     inputs, outputs = setup_model.describe_model(model)
