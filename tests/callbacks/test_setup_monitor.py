@@ -233,3 +233,14 @@ def test_a_subclassed_model_says_its_outputs_were_not_judged(use_probe):
     assert monitor.findings == []
     assert monitor.extras == {"not_judged": [
         "the outputs against the loss: a subclassed model has no graph to read"]}
+
+
+@needs_probe
+def test_joins_training_diagnostics():
+    from callbacks import DEFAULT_MONITORS, TrainingDiagnostics
+
+    x, y = _data(0, rows=256)
+    diagnostics = TrainingDiagnostics(monitors=[*DEFAULT_MONITORS, SetupMonitor], verbose=0)
+    model = _classifier("softmax", units=1, loss="binary_crossentropy")
+    model.fit(x, y.astype("float32"), batch_size=32, epochs=2, verbose=0, callbacks=[diagnostics])
+    assert ("output_loss_mismatch", "out") in [(f.kind, f.layer) for f in diagnostics.findings]
