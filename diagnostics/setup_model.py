@@ -392,12 +392,14 @@ def _check_dropout(model):
 
 def _check_stacked_linear(model):
     findings = []
-    for layer in all_layers(model):
+    layers = all_layers(model)
+    predecessor = _predecessor_function(model, layers)
+    for layer in layers:
         if not isinstance(layer, LINEAR_MAPS):
             continue
-        before = _single_predecessor(layer)
+        before = predecessor(layer)
         while before is not None and isinstance(before, PASS_THROUGH):
-            before = _single_predecessor(before)
+            before = predecessor(before)
         if isinstance(before, LINEAR_MAPS) and _activation_name(before) == "linear":
             findings.append(Finding(
                 "suspicious_config", "warning", 0, before.name,
@@ -448,6 +450,15 @@ def _predecessors(layer):
 def _single_predecessor(layer):
     before = _predecessors(layer)
     return before[0] if before is not None and len(before) == 1 else None
+
+
+def _predecessor_function(model, layers):
+    """How to find a layer's single predecessor: from the graph, or, for a Sequential model not
+    built yet (no graph), from the order of its layers."""
+    if isinstance(model, keras.Sequential) and not model.built:
+        previous = {id(layer): before for before, layer in zip(layers, layers[1:])}
+        return lambda layer: previous.get(id(layer))
+    return _single_predecessor
 
 
 def _activation_name(layer):

@@ -484,6 +484,13 @@ def test_stacked_linear_dense_layers(between, expected):
 
 
 @pytest.mark.parametrize("activation, expected", [(None, 1), ("relu", 0)])
+def test_stacked_linear_in_a_sequential_not_built_yet(activation, expected):
+    model = keras.Sequential([keras.layers.Dense(16, activation=activation, name="first"),
+                              keras.layers.Dropout(0.1), keras.layers.Dense(2, activation="softmax")])
+    assert _kinds_layers(check_setup(model)) == [("suspicious_config", "first")] * expected
+
+
+@pytest.mark.parametrize("activation, expected", [(None, 1), ("relu", 0)])
 def test_stacked_linear_conv_layers(activation, expected):
     model = _model((8, 8, 1), keras.layers.Conv2D(4, 3, activation=activation, name="c1"),
                    keras.layers.Conv2D(4, 3, activation="relu"), keras.layers.Flatten(),
