@@ -83,7 +83,7 @@ def check_validation_copy(train_rows, validation_rows):
     """A `suspicious_config` finding when the validation rows copy the training rows, else [].
 
     Args:
-        train_rows, validation_rows: arrays of rows (the first input's, or all inputs' joined).
+        train_rows, validation_rows: arrays of rows of one input (in the same dtype), or None.
 
     Returns:
         A list with at most one `Finding`.
@@ -324,4 +324,4 @@ def _rms(rows):
 
 def _row_keys(rows):
     flat = np.ascontiguousarray(np.asarray(rows).reshape(len(rows), -1))
-    return [row.tobytes() for row in flat]
+    return [hash(row.astype(np.float64).tobytes()) for row in flat]  # float32 copies match too

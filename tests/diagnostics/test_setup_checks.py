@@ -502,7 +502,8 @@ def test_stacked_linear_conv_layers(activation, expected):
 def test_validation_set_copy_of_training_set(copy, expected):
     x, labels = _digits()
     x_train, x_val, y_train, y_val = train_test_split(x / 16, labels, random_state=0)
-    validation = (x_train.copy(), y_train) if copy else (x_val, y_val)
+    shuffled = np.random.default_rng(0).permutation(len(x_train))
+    validation = (x_train[shuffled].astype("float32"), y_train[shuffled]) if copy else (x_val, y_val)
     findings = check_setup(_digits_classifier(), x_train, y_train, validation)
     assert [f.kind for f in findings] == ["suspicious_config"] * expected
 
