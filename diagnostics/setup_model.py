@@ -370,7 +370,13 @@ def _check_learning_rate(optimizer):
 
 def _check_dropout(model):
     findings = []
-    for layer in all_layers(model):
+    layers = all_layers(model)
+    # A Bidirectional layer's backward copy has the forward layer's rates: one finding for both.
+    copies = {id(layer.backward_layer) for layer in layers
+              if isinstance(layer, keras.layers.Bidirectional)}
+    for layer in layers:
+        if id(layer) in copies:
+            continue
         if isinstance(layer, keras.layers.RNN):
             rates = {name: getattr(layer, name, None) for name in ("dropout", "recurrent_dropout")}
         elif "Dropout" in type(layer).__name__:

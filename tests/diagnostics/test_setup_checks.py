@@ -465,6 +465,8 @@ def test_learning_rate_schedule_judged_at_its_start():
     (lambda: keras.layers.SpatialDropout1D(0.7, name="drop"), [("suspicious_config", "drop")]),
     (lambda: keras.layers.LSTM(4, recurrent_dropout=0.7, return_sequences=True, name="drop"),
      [("suspicious_config", "drop")]),
+    (lambda: keras.layers.Bidirectional(keras.layers.GRU(4, dropout=0.6, return_sequences=True)),
+     [("suspicious_config", "forward_gru")]),
 ])
 def test_dropout_above_one_half(layer, expected):
     model = _model((5, 3), layer(), keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax"))
