@@ -23,6 +23,7 @@ import keras
 import numpy as np
 
 from diagnostics.findings import Finding
+from zoo import losses as zoo_losses
 from zoo import optimizers as zoo_optimizers
 from zoo._keras_internals import all_layers, producing_layer
 
@@ -120,6 +121,10 @@ _LOSS_CLASSES = (
 )
 
 
+# Losses that take logits and no from_logits argument; their labels may be ids or one-hot rows.
+_LOGIT_LOSSES = (zoo_losses.LogitAdjustedLoss, zoo_losses.LDAMLoss)
+
+
 @dataclasses.dataclass(frozen=True)
 class LossSetup:
     """A loss as the checks see it.
@@ -170,6 +175,8 @@ def describe_loss(loss):
             loss = keras.losses.get(loss)
         except ValueError:
             return LossSetup(loss, None, False)
+    if isinstance(loss, _LOGIT_LOSSES):
+        return LossSetup(loss.name, None, True)
     if isinstance(loss, keras.losses.Loss):
         config = loss.get_config()
         family = next((fam for classes, fam in _LOSS_CLASSES if isinstance(loss, classes)), None)
@@ -267,7 +274,7 @@ def _check_output(output):
             ["For two classes use one sigmoid unit with binary cross-entropy.",
              "Or use 2 softmax units with sparse categorical cross-entropy."],
         )]
-    if loss is None or loss.family not in CROSS_ENTROPIES or activation is None:
+    if loss is None or activation is None:
         return []
     if loss.family in ("categorical", "sparse") and units == 1:
         return [_mismatch(
@@ -281,14 +288,14 @@ def _check_output(output):
     if loss.from_logits and activation in PROBABILITY_ACTIVATIONS:
         return [_mismatch(
             output, "warning",
-            f"{where} outputs probabilities ({activation}) but {loss.name} has from_logits=True "
-            f"and applies {'softmax' if loss.family != 'binary' else 'sigmoid'} again: "
-            "gradients shrink and training is slow.",
+            f"{where} outputs probabilities ({activation}) but {loss.name} takes logits and "
+            f"applies {'sigmoid' if loss.family == 'binary' else 'softmax'} again: gradients "
+            "shrink and training is slow.",
             {"probability_output_units": units},
-            ["Remove the output activation (use logits), keeping from_logits=True.",
-             "Or set from_logits=False."],
+            ["Remove the output activation (use logits), keeping the loss.",
+             "Or use a loss that takes probabilities (from_logits=False)."],
         )]
-    if loss.from_logits:
+    if loss.from_logits or loss.family not in CROSS_ENTROPIES:
         return []
     if activation not in PROBABILITY_ACTIVATIONS and activation in _NON_PROBABILITY_MESSAGES:
         return [_mismatch(

@@ -98,6 +98,18 @@ def test_relu_output_makes_keras_crossentropy_nan():
     assert np.isnan(np.asarray(loss)).all()
 
 
+@pytest.mark.parametrize("loss", [
+    "categorical_crossentropy", keras.losses.SparseCategoricalCrossentropy(from_logits=True)])
+def test_class_crossentropy_over_one_unit(loss):
+    model = _model((4,), keras.layers.Dense(1, activation="sigmoid", name="out"), loss=loss)
+    findings = check_setup(model)
+    assert [(f.kind, f.evidence) for f in findings] == [
+        ("output_loss_mismatch", {"class_loss_units": 1})]
+    constant = keras.losses.categorical_crossentropy(  # Keras' own loss: 0 whatever the output
+        np.ones((2, 1)), np.array([[0.2], [0.9]]))
+    assert np.asarray(constant) == pytest.approx([0.0, 0.0], abs=1e-6)
+
+
 def test_logits_with_from_logits_loss_is_quiet():
     model = _model((4,), keras.layers.Dense(3, name="out"),
                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
@@ -114,6 +126,14 @@ def test_logits_with_probability_loss_string():
 def test_probabilities_into_from_logits_loss(from_logits, expected):
     model = _model((4,), keras.layers.Dense(3, activation="softmax", name="out"),
                    loss=keras.losses.CategoricalCrossentropy(from_logits=from_logits))
+    assert _kinds_layers(check_setup(model)) == [("output_loss_mismatch", "out")] * expected
+
+
+@pytest.mark.parametrize("activation, expected", [("softmax", 1), (None, 0)])
+@pytest.mark.parametrize("loss", [zoo.losses.LogitAdjustedLoss, zoo.losses.LDAMLoss])
+def test_probabilities_into_zoo_logit_losses(loss, activation, expected):
+    model = _model((4,), keras.layers.Dense(3, activation=activation, name="out"),
+                   loss=loss(class_counts=[50, 30, 20]))
     assert _kinds_layers(check_setup(model)) == [("output_loss_mismatch", "out")] * expected
 
 
