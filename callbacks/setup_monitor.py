@@ -16,8 +16,9 @@ from diagnostics import setup_checks, setup_model
 from zoo import _validation
 from zoo._serialization import register_serializable
 
-# Rows kept from the first training and validation batches: well above the row-count floors of
-# `diagnostics.setup_data` (32 labels for a single class), and a few hundred KB even for images.
+# Rows kept from the first training and validation batches: enough for extremes and moments of the
+# inputs, and a few hundred KB even for images. (A single label class is judged on the epoch's
+# label counts instead: 256 rows can miss a rare class.)
 CAPTURED_ROWS = 256
 
 

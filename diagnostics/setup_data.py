@@ -31,23 +31,26 @@ from diagnostics.setup_model import ACTIVATION_RANGES
 # Glorot layer's pre-activations reach 1e3 * sqrt(fan_in) and saturate or explode.
 MAX_INPUT_SCALE = 1e3
 # Smallest largest-|input| treated as near unit scale: inputs divided by 255 twice (0.004) still
-# train, below 1e-3 the first layer's signal sits under its bias and gradients are tiny.
+# train; below 1e-3 the first layer's weight gradients, proportional to its input, are a thousand
+# times smaller than the other layers'.
 MIN_INPUT_SCALE = 1e-3
-# Ratio of the largest to the smallest per-feature max |x| of tabular inputs: three orders of
-# magnitude make one feature's weights learn 1e6 times faster than another's (step ~ x^2).
+# Ratio of the largest to the smallest per-feature max |x| of tabular inputs: the loss's curvature
+# along a feature's weights grows with x^2, so three orders of magnitude make it 1e6 times steeper
+# along one than another, and no single learning rate suits both.
 MAX_FEATURE_SCALE_RATIO = 1e3
 # Ratio of training to validation RMS (either way) that says they were scaled differently: a
 # same-distribution sample of 100+ rows stays within a few percent; /255 on one side gives 255.
 MAX_TRAIN_VALIDATION_SCALE_RATIO = 10.0
 # Fraction of validation rows found in the training rows that makes the validation set a copy.
 COPY_FRACTION = 0.9
-# Fewest validation rows on which a copy is judged.
+# Fewest validation rows on which a copy is judged: a handful can coincide by chance.
 MIN_ROWS_COPY = 8
 # Fraction of distinct rows the training sample needs for row overlap to mean anything: one-hot or
 # coarse inputs repeat rows naturally.
 MIN_DISTINCT_FRACTION = 0.9
-# Fewest labels on which "every label is the same class" is judged from rows alone.
-MIN_ROWS_SINGLE_CLASS = 32
+# Fewest labels on which "every label is the same class" is judged from a sample of rows (not from
+# a whole epoch's counts): a 1% class is missing from 1,000 random rows with probability 4e-5.
+MIN_ROWS_SINGLE_CLASS = 1000
 
 
 # -- inputs ----------------------------------------------------------------------------------------
@@ -280,7 +283,7 @@ def _single_class_problem(output, y, class_counts):
     if class_counts is not None:
         counts = np.asarray(class_counts)
         seen, rows = np.flatnonzero(counts), int(counts.sum())
-        if rows < MIN_ROWS_SINGLE_CLASS or seen.size != 1:
+        if seen.size != 1:  # a whole epoch: one class is no chance
             return None
         only = int(seen[0])
     else:

@@ -192,6 +192,12 @@ def test_labels_divided_by_255_then_cast_are_one_class():
     assert findings[0].evidence == {"distinct_labels": 1, "rows": len(labels)}
 
 
+def test_a_small_sample_of_one_class_is_not_judged():
+    """200 rows may all come from a 99% class by chance (p = 0.13)."""
+    x, labels = _digits()
+    assert check_setup(_digits_classifier(), x[:200] / 16, np.full(200, 3)) == []
+
+
 def test_integer_labels_twin_is_quiet():
     x, labels = _digits()
     assert check_setup(_digits_classifier(), x / 16, labels) == []
