@@ -46,8 +46,10 @@ CAUSES = (
     ("label_mismatch", "labels_out_of_range", ("non_finite",)),
     ("label_mismatch", "output_max", ("plateau", "underfitting")),
     ("unnormalized_input", "non_finite_inputs", ("non_finite",)),
-    ("unnormalized_input", "input_max_abs", ("exploding_gradient", "non_finite", "saturation",
-                                            "dead_relu", "oscillation")),
+    # Huge inputs saturate or blow up the first layers; tiny ones starve their gradients.
+    ("unnormalized_input", "max_input_scale", ("exploding_gradient", "non_finite", "saturation",
+                                              "dead_relu", "oscillation")),
+    ("unnormalized_input", "min_input_scale", ("vanishing_gradient", "plateau", "underfitting")),
     ("suspicious_config", "stable_max", ("exploding_gradient", "oscillation", "non_finite")),
     ("suspicious_config", "stable_min", ("plateau", "underfitting")),
 )

@@ -148,8 +148,10 @@ def _check_scale(name, rows):
     problems, evidence = [], {"input_max_abs": largest}
     if largest > MAX_INPUT_SCALE:
         problems.append(f"values reach {largest:.3g}, far above unit scale")
+        evidence["max_input_scale"] = MAX_INPUT_SCALE
     elif 0.0 < largest < MIN_INPUT_SCALE:
         problems.append(f"values never exceed {largest:.3g}, far below unit scale")
+        evidence["min_input_scale"] = MIN_INPUT_SCALE
     if rows.ndim == 2 and len(rows) > 1:
         per_feature = magnitude.max(axis=0)
         varying = per_feature[np.ptp(rows, axis=0) > 0]

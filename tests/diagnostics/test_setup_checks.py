@@ -586,6 +586,15 @@ def test_relu_output_explains_non_finite_but_not_overfitting():
     assert lead_with_causes(unrelated) == unrelated
 
 
+@pytest.mark.parametrize("scale, explains_exploding", [(3e9, True), (1e-5, False)])
+def test_huge_inputs_explain_exploding_gradients_tiny_ones_do_not(scale, explains_exploding):
+    x = _rng().uniform(0, 1, size=(256, 4)) * scale
+    [cause] = check_setup(_relu_net(), x, _binary_labels(256))
+    exploding = _finding("exploding_gradient")
+    ordered = lead_with_causes([exploding, cause])
+    assert (ordered[0] is cause) == explains_exploding
+
+
 def test_labels_scaled_explain_plateau():
     cause = _finding("label_mismatch", {"fractional_labels": 10}, "out")
     plateau = _finding("plateau")
