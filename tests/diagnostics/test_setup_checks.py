@@ -53,8 +53,10 @@ def test_single_unit_softmax_outputs_a_constant_and_is_found():
     with tf.GradientTape() as tape:
         predictions = model(x)
         loss = keras.ops.mean((predictions - y[:, None]) ** 2)
-    assert np.all(np.asarray(predictions) == 1.0)
-    assert all(np.all(np.asarray(g) == 0) for g in tape.gradient(loss, model.trainable_variables))
+    # (To the last float32 bit on some CPUs: the kernels without oneDNN round to 1 - 2**-24.)
+    assert np.ptp(predictions) == 0 and np.asarray(predictions) == pytest.approx(1.0, abs=1e-6)
+    gradients = tape.gradient(loss, model.trainable_variables)
+    assert max(float(np.abs(g).max()) for g in gradients) < 1e-6
 
     findings = check_setup(model, x, y)
     assert _kinds_layers(findings) == [("output_loss_mismatch", "out")]
