@@ -1,0 +1,138 @@
+"""`SetupMonitor`: the setup checks of `diagnostics.setup_checks`, run inside the user's `fit`.
+
+Example:
+
+>>> monitor = SetupMonitor()
+>>> model.fit(x, y, validation_data=(x_val, y_val), callbacks=[monitor])   # doctest: +SKIP
+>>> [f.kind for f in monitor.findings]                                     # doctest: +SKIP
+['output_loss_mismatch']
+"""
+
+import warnings
+
+import keras
+
+from diagnostics import setup_checks, setup_model
+from zoo import _validation
+from zoo._serialization import register_serializable
+
+# Rows kept from the first training and validation batches: enough for extremes and moments of the
+# inputs, and a few hundred KB even for images. (A single label class is judged on the epoch's
+# label counts instead: 256 rows can miss a rare class.)
+CAPTURED_ROWS = 256
+
+
+@register_serializable(legacy_package="callbacks")
+class SetupMonitor(keras.callbacks.Callback):
+    """Reports a model, loss, optimizer or data that do not fit together, from the first epoch.
+
+    At `on_train_begin` it judges the structure: output activations against losses, the learning
+    rate, dropout rates, stacked linear layers (`diagnostics.setup_model`). The data checks
+    (labels against outputs and loss, input scales, validation inputs) judge rows that the
+    shared batch probe keeps from the first training and validation steps, inside the step that
+    runs anyway, and the label counts of the first epoch; they run once, at the end of the first
+    epoch. Nothing reads the user's data a second time.
+
+    A check it cannot run (a model it cannot read, a step the probe cannot capture) warns once,
+    is skipped, and is listed in `extras["not_judged"]`: the monitor never stops `fit`.
+
+    Args:
+        rows: training and validation rows to keep for the data checks (int >= 1).
+        verbose: 0 silent, 1 prints the findings at the end of training.
+
+    Attributes:
+        findings: list of `diagnostics.Finding` (all at epoch 0).
+        not_judged: what it could not judge, and why.
+    """
+
+    async_safe = True  # no batch hooks
+
+    def __init__(self, rows=CAPTURED_ROWS, verbose=0):
+        super().__init__()
+        self.rows = _validation.check_int("rows", rows, minimum=1)
+        self.verbose = _validation.check_choice("verbose", verbose, (0, 1))
+        self._reset()
+
+    def _reset(self):
+        self.findings = []
+        self.not_judged = []
+        self._inputs, self._outputs = [], []
+        self._probe = None
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def get_config(self):
+        return {"rows": self.rows, "verbose": self.verbose}
+
+    def on_train_begin(self, logs=None):
+        self._reset()
+        self._guarded("the model, its loss and optimizer", self._check_model)
+        self._guarded("the data (no batch probe)", self._attach_probe)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._probe is None:  # judged already (the probe is released after), or no probe
+            return
+        self._guarded("the data", self._check_data)
+        self._release_probe()
+
+    def on_train_end(self, logs=None):
+        self._release_probe()
+        if self.verbose:
+            for finding in self.findings:
+                print(f"SetupMonitor: {finding}")
+
+    @property
+    def extras(self):
+        return {"not_judged": list(self.not_judged)} if self.not_judged else {}
+
+    # -- checks ------------------------------------------------------------------------------------
+
+    def _check_model(self):
+        self._inputs, self._outputs = setup_model.describe_model(self.model)
+        self.findings += setup_model.check_model(self.model)
+        if not self._outputs and getattr(self.model, "loss", None) is not None:
+            self._skip("the outputs against the loss: a subclassed model has no graph to read")
+
+    def _attach_probe(self):
+        probe = _shared_probe(self.model)
+        probe.attach()
+        self._probe = probe
+        probe.request(self.rows, targets=True)
+        probe.request(self.rows, validation=True)
+        probe.request_class_counts()
+
+    def _check_data(self):
+        batch = self._probe.batch()
+        if batch is None:
+            self._skip("the data: the probe captured no training batch")
+            return
+        x, y = batch[0], batch[1]
+        counts = self._probe.class_counts(reset=False)  # other monitors read them too
+        self.findings += setup_checks.check_data(
+            self._inputs, self._outputs, x, y, self._probe.inputs(validation=True),
+            None if counts is None else counts.get("train_labels"),
+        )
+
+    def _release_probe(self):
+        probe, self._probe = self._probe, None
+        if probe is not None:
+            self._guarded("the data (detaching the probe)", probe.detach)
+
+    def _guarded(self, what, check):
+        try:
+            check()
+        except Exception as error:  # noqa: BLE001 - never break the user's training
+            self._skip(f"{what}: {type(error).__name__}: {error}")
+
+    def _skip(self, reason):
+        self.not_judged.append(reason)
+        warnings.warn(f"SetupMonitor could not judge {reason}. It skips that check.", stacklevel=3)
+
+
+def _shared_probe(model):
+    # Imported when first needed: the structural checks work without the probe.
+    from callbacks import _batch_probe
+
+    return _batch_probe.shared_probe(model)

@@ -1,0 +1,332 @@
+"""What the first rows of data say before training: labels against outputs, input scales.
+
+Pure NumPy judgement over arrays (all the rows `check_setup` is given, or the rows a monitor
+captured inside the first training steps), with the model read by `diagnostics.setup_model`:
+
+- `label_mismatch`: labels that do not fit the loss or the output's range;
+- `unnormalized_input`: non-finite values, an input constant in every feature, scales far from 1
+  or far apart, training and validation on different scales. A single constant feature is no
+  finding: pixels that are always off and rare categories are constant in any sample, and stay
+  constant (at a non-zero value) once standardized;
+- `suspicious_config`: a validation set that copies the training set.
+
+Example:
+
+>>> import numpy as np
+>>> from diagnostics.setup_model import InputSetup
+>>> x = np.random.default_rng(0).uniform(0, 3e9, size=(100, 4))
+>>> [f.kind for f in check_inputs([InputSetup("input", "raw")], [x])]
+['unnormalized_input']
+"""
+
+import numpy as np
+
+from diagnostics.findings import Finding
+from diagnostics.setup_model import ACTIVATION_RANGES
+
+# -- thresholds ------------------------------------------------------------------------------------
+
+# Largest |input| treated as near unit scale. Raw 8-bit pixels (255) and sklearn digits (0..16)
+# train well with default initializers and Adam (UMLAUT flagged such healthy runs); beyond 1e3 a
+# Glorot layer's pre-activations reach 1e3 * sqrt(fan_in) and saturate or explode.
+MAX_INPUT_SCALE = 1e3
+# Smallest largest-|input| treated as near unit scale: inputs divided by 255 twice (0.004) still
+# train; below 1e-3 the first layer's weight gradients, proportional to its input, are a thousand
+# times smaller than the other layers'.
+MIN_INPUT_SCALE = 1e-3
+# Ratio of the largest to the smallest per-feature max |x| of tabular inputs: the loss's curvature
+# along a feature's weights grows with x^2, so three orders of magnitude make it 1e6 times steeper
+# along one than another, and no single learning rate suits both.
+MAX_FEATURE_SCALE_RATIO = 1e3
+# Ratio of training to validation RMS (either way) that says they were scaled differently: a
+# same-distribution sample of 100+ rows stays within a few percent; /255 on one side gives 255.
+MAX_TRAIN_VALIDATION_SCALE_RATIO = 10.0
+# Fraction of validation rows found in the training rows that makes the validation set a copy.
+COPY_FRACTION = 0.9
+# Fewest validation rows on which a copy is judged: a handful can coincide by chance.
+MIN_ROWS_COPY = 8
+# Fraction of distinct rows the training sample needs for row overlap to mean anything: one-hot or
+# coarse inputs repeat rows naturally.
+MIN_DISTINCT_FRACTION = 0.9
+# Fewest labels on which "every label is the same class" is judged from a sample of rows (not from
+# a whole epoch's counts): a 1% class is missing from 1,000 random rows with probability 4e-5.
+MIN_ROWS_SINGLE_CLASS = 1000
+
+
+# -- inputs ----------------------------------------------------------------------------------------
+
+
+def check_inputs(inputs, arrays, validation_arrays=None):
+    """Judges the input rows of each model input.
+
+    Args:
+        inputs: the model's `InputSetup`s (from `describe_model`).
+        arrays: one array of rows per input (None where there is none).
+        validation_arrays: validation rows per input, or None.
+
+    Returns:
+        A list of `unnormalized_input` `Finding`s, epoch 0.
+    """
+    findings = []
+    validation_arrays = validation_arrays or [None] * len(arrays)
+    for setup, rows, validation_rows in zip(inputs, arrays, validation_arrays):
+        if rows is None or setup.treatment == "tokens" or not _is_numeric(rows):
+            continue
+        rows = np.asarray(rows, dtype=np.float64)
+        findings += _check_finite_and_constant(setup.name, rows)
+        if setup.treatment == "raw":
+            findings += _check_scale(setup.name, rows)
+        if validation_rows is not None and _is_numeric(validation_rows):
+            findings += _check_train_validation_scale(
+                setup.name, rows, np.asarray(validation_rows, dtype=np.float64))
+    return findings
+
+
+def check_validation_copy(train_rows, validation_rows):
+    """A `suspicious_config` finding when the validation rows copy the training rows, else [].
+
+    Args:
+        train_rows, validation_rows: arrays of rows of one input (in the same dtype), or None.
+
+    Returns:
+        A list with at most one `Finding`.
+    """
+    if train_rows is None or validation_rows is None or len(validation_rows) < MIN_ROWS_COPY:
+        return []
+    train_keys = _row_keys(train_rows)
+    distinct = len(set(train_keys)) / len(train_keys)
+    if distinct < MIN_DISTINCT_FRACTION:
+        return []
+    train_set = set(train_keys)
+    shared = float(np.mean([key in train_set for key in _row_keys(validation_rows)]))
+    if shared < COPY_FRACTION:
+        return []
+    return [Finding(
+        "suspicious_config", "error", 0, None,
+        f"validation_data copies the training data: {shared:.0%} of the validation rows seen are "
+        "training rows, so validation scores measure memorization, not generalization.",
+        {"validation_rows_in_training": shared, "validation_rows": len(validation_rows)},
+        ["Hold out rows the model never trains on (validation_split, or a separate split).",
+         "Split before any resampling or augmentation, so copies do not leak across."],
+    )]
+
+
+def _check_finite_and_constant(name, rows):
+    findings = []
+    flat = rows.reshape(len(rows), -1)
+    finite = np.isfinite(flat)
+    if not finite.all():
+        bad = int(flat.size - finite.sum())
+        findings.append(Finding(
+            "unnormalized_input", "error", 0, name,
+            f"input {name!r} holds {bad} NaN or infinite values; they turn the loss and every "
+            "gradient NaN at the first step that reads them.",
+            {"non_finite_inputs": bad, "non_finite_fraction": bad / flat.size},
+            ["Impute missing values (column mean or median) or drop those rows.",
+             "Look for a division by zero or a log of zero in the preprocessing."],
+        ))
+    if len(flat) < 2:
+        return findings
+    low, high = np.nanmin(np.where(finite, flat, np.nan), axis=0), np.nanmax(
+        np.where(finite, flat, np.nan), axis=0)
+    constant = low == high
+    if constant.all():
+        findings.append(Finding(
+            "unnormalized_input", "error", 0, name,
+            f"input {name!r} is the same in every row seen ({len(flat)} rows): it carries no "
+            "information, so the model can only learn the label frequencies.",
+            {"rows": len(flat), "constant_value": float(low.flat[0])},
+            ["Check the loading and preprocessing (an integer division x // 255 gives zeros).",
+             "Print a few rows before fit."],
+        ))
+    return findings
+
+
+def _check_scale(name, rows):
+    magnitude = np.abs(np.where(np.isfinite(rows), rows, 0.0))
+    largest = float(magnitude.max()) if magnitude.size else 0.0
+    problems, evidence = [], {"input_max_abs": largest}
+    if largest > MAX_INPUT_SCALE:
+        problems.append(f"values reach {largest:.3g}, far above unit scale")
+        evidence["max_input_scale"] = MAX_INPUT_SCALE
+    elif 0.0 < largest < MIN_INPUT_SCALE:
+        problems.append(f"values never exceed {largest:.3g}, far below unit scale")
+        evidence["min_input_scale"] = MIN_INPUT_SCALE
+    if rows.ndim == 2 and len(rows) > 1:
+        per_feature = magnitude.max(axis=0)
+        varying = per_feature[np.ptp(rows, axis=0) > 0]
+        if varying.size > 1 and varying.min() > 0:
+            ratio = float(varying.max() / varying.min())
+            evidence["feature_scale_ratio"] = ratio
+            if ratio > MAX_FEATURE_SCALE_RATIO:
+                big, small = int(np.argmax(per_feature)), int(
+                    np.flatnonzero(per_feature == varying.min())[0])
+                problems.append(f"feature scales are {ratio:.3g} times apart (feature {big} "
+                                f"reaches {per_feature[big]:.3g}, feature {small} only "
+                                f"{per_feature[small]:.3g})")
+    if not problems:
+        return []
+    return [Finding(
+        "unnormalized_input", "warning", 0, name,
+        f"input {name!r} is not normalized: {'; '.join(problems)}. Large inputs saturate or "
+        "explode the first layers, and features on different scales learn at different speeds.",
+        evidence,
+        ["Standardize each feature (sklearn StandardScaler, or a keras.layers.Normalization "
+         "adapted to the training data as the first layer).",
+         "Scale images to [0, 1] (keras.layers.Rescaling(1 / 255))."],
+    )]
+
+
+def _check_train_validation_scale(name, rows, validation_rows):
+    train_rms, validation_rms = _rms(rows), _rms(validation_rows)
+    if not (train_rms > 0 and validation_rms > 0):
+        return []
+    ratio = max(train_rms, validation_rms) / min(train_rms, validation_rms)
+    if ratio <= MAX_TRAIN_VALIDATION_SCALE_RATIO:
+        return []
+    return [Finding(
+        "unnormalized_input", "error", 0, name,
+        f"input {name!r} of validation_data is on another scale than the training input "
+        f"(RMS {validation_rms:.3g} vs {train_rms:.3g}, {ratio:.3g} times apart): it was "
+        "preprocessed differently, and validation scores mean nothing.",
+        {"train_rms": train_rms, "validation_rms": validation_rms, "scale_ratio": ratio},
+        ["Apply the same preprocessing (the scaler fitted on training data) to both.",
+         "Or normalize inside the model, so every input goes through the same layer."],
+    )]
+
+
+# -- labels ----------------------------------------------------------------------------------------
+
+
+def check_labels(outputs, labels, class_counts=None):
+    """Judges the labels of each model output against its loss and activation range.
+
+    Args:
+        outputs: the model's `OutputSetup`s (from `describe_model`).
+        labels: one array of labels per output (None where there is none).
+        class_counts: for a single-output model, label counts per class over many rows (from a
+            probe), used for the single-class check instead of `labels`; or None.
+
+    Returns:
+        A list of `label_mismatch` `Finding`s, epoch 0.
+    """
+    findings = []
+    for output, y in zip(outputs, labels):
+        if y is None or output.loss is None or not _is_numeric(y):
+            continue
+        y = np.asarray(y, dtype=np.float64)
+        problem = _label_form_problem(output, y)
+        if problem is None and output.loss.family in ("categorical", "sparse", "binary"):
+            counts = class_counts if len(outputs) == 1 else None
+            problem = _single_class_problem(output, y, counts)
+        if problem is not None:
+            message, evidence, advice = problem
+            findings.append(Finding("label_mismatch", "error", 0, output.layer,
+                                    f"labels of output {output.name!r}: {message}", evidence, advice))
+    return findings
+
+
+def _label_form_problem(output, y):
+    """(message, evidence, advice) when labels cannot fit the loss or the output, else None."""
+    family, loss, units = output.loss.family, output.loss.name, output.units
+    finite = y[np.isfinite(y)]
+    if finite.size == 0:
+        return None
+    low, high = float(finite.min()), float(finite.max())
+    one_hot_shaped = y.ndim >= 2 and units is not None and units > 1 and y.shape[-1] == units
+    if family == "sparse":
+        if one_hot_shaped and _is_one_hot(y):
+            return (f"one-hot rows of {units} columns, but {loss} expects class ids.",
+                    {"label_columns": units},
+                    ["Use categorical_crossentropy for one-hot labels.",
+                     "Or pass class ids: y.argmax(axis=-1)."])
+        fractional = int(np.count_nonzero(finite != np.round(finite)))
+        if fractional:
+            return (f"{fractional} labels are not whole numbers (from {low:.3g} to {high:.3g}), "
+                    f"but {loss} expects class ids; were they scaled (divided by 255)?",
+                    {"fractional_labels": fractional, "label_min": low, "label_max": high},
+                    ["Pass integer class ids 0..num_classes-1, unscaled.",
+                     "Scale the inputs, never the labels."])
+        if units is not None and (low < 0 or high >= units):
+            outside = int(np.count_nonzero((finite < 0) | (finite >= units)))
+            return (f"{outside} class ids fall outside 0..{units - 1} (from {low:g} to "
+                    f"{high:g}) for an output of {units} units; on a GPU they give NaN losses "
+                    "silently.",
+                    {"labels_out_of_range": outside, "label_min": low, "label_max": high},
+                    [f"Give the output one unit per class ({int(high) + 1} or more).",
+                     "Or map the labels to 0..num_classes-1."])
+        return None
+    if family == "categorical" and units is not None and units > 1 and not one_hot_shaped:
+        return (f"class ids (shape {tuple(y.shape[1:]) or '()'} per example), but {loss} "
+                f"expects one-hot rows of {units} columns: the loss broadcasts and is wrong.",
+                {"label_columns": int(y.shape[-1]) if y.ndim >= 2 else 1, "output_units": units},
+                ["Use sparse_categorical_crossentropy for class ids.",
+                 f"Or one-hot encode them: keras.utils.to_categorical(y, {units})."])
+    if family in ("categorical", "binary") and (low < 0 or high > 1):
+        return (f"targets range from {low:.3g} to {high:.3g}, but {loss} expects targets in "
+                "[0, 1].",
+                {"label_min": low, "label_max": high},
+                ["Use class ids or 0/1 targets for a classification loss.",
+                 "For a regression target use a regression loss (mean squared error)."])
+    bounds = ACTIVATION_RANGES.get(output.activation)
+    if family == "regression" and bounds is not None and (low < bounds[0] or high > bounds[1]):
+        return (f"targets range from {low:.3g} to {high:.3g}, outside [{bounds[0]:g}, "
+                f"{bounds[1]:g}], all that a {output.activation} output can produce.",
+                {"label_min": low, "label_max": high, "output_min": bounds[0],
+                 "output_max": bounds[1]},
+                ["Use a linear output activation for unbounded targets.",
+                 "Or rescale the targets into the output's range (and back after predict)."])
+    return None
+
+
+def _single_class_problem(output, y, class_counts):
+    if output.loss.family == "binary" and output.units is not None and output.units > 1:
+        return None  # multi-label: each column is its own question
+    if class_counts is not None:
+        counts = np.asarray(class_counts)
+        seen, rows = np.flatnonzero(counts), int(counts.sum())
+        if seen.size != 1:  # a whole epoch: one class is no chance
+            return None
+        only = int(seen[0])
+    else:
+        ids = _class_ids(y, output.loss.family)
+        rows = ids.size
+        if rows < MIN_ROWS_SINGLE_CLASS or np.unique(ids).size != 1:
+            return None
+        only = int(ids[0])
+    return (f"every one of the {rows} labels seen is class {only}: the model can only learn to "
+            "predict that class (were the labels scaled or cast to int?).",
+            {"distinct_labels": 1, "rows": rows},
+            ["Check how the labels were loaded and encoded (print np.unique(y)).",
+             "Shuffle the data before splitting, so each split holds every class."])
+
+
+def _class_ids(y, family):
+    if family == "categorical" and y.ndim >= 2 and y.shape[-1] > 1:
+        return np.argmax(y, axis=-1).reshape(-1)
+    if family == "binary":
+        return np.round(y).reshape(-1)
+    return y.reshape(-1)
+
+
+def _is_one_hot(y):
+    rows = y.reshape(-1, y.shape[-1])
+    return bool(np.isin(rows, (0.0, 1.0)).all() and np.all(rows.sum(axis=-1) == 1))
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def _is_numeric(array):
+    dtype = np.asarray(array).dtype
+    return np.issubdtype(dtype, np.number) or np.issubdtype(dtype, np.bool_)
+
+
+def _rms(rows):
+    finite = rows[np.isfinite(rows)]
+    return float(np.sqrt(np.mean(finite ** 2))) if finite.size else 0.0
+
+
+def _row_keys(rows):
+    flat = np.ascontiguousarray(np.asarray(rows).reshape(len(rows), -1))
+    return [hash(row.astype(np.float64).tobytes()) for row in flat]  # float32 copies match too

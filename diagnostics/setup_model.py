@@ -1,0 +1,552 @@
+"""What a model's structure says before training: output activations against losses, and config.
+
+`describe_model` reads a Keras model once into plain records (`OutputSetup`, `InputSetup`) that
+the data checks of `diagnostics.setup_data` judge too; `check_model` judges the structure:
+
+- `output_loss_mismatch`: an output activation that cannot work with its loss;
+- `suspicious_config`: a learning rate outside its optimizer family's stable range, dropout
+  above 0.5, Dense or Conv layers stacked with no nonlinearity between them.
+
+Example:
+
+>>> import keras
+>>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="softmax",
+...                                                                 name="out")])
+>>> model.compile(optimizer="adam", loss="binary_crossentropy")
+>>> [(f.kind, f.layer) for f in check_model(model)]
+[('output_loss_mismatch', 'out')]
+"""
+
+import dataclasses
+
+import keras
+import numpy as np
+
+from diagnostics.findings import Finding
+from zoo import losses as zoo_losses
+from zoo import optimizers as zoo_optimizers
+from zoo._keras_internals import all_layers, producing_layer
+
+# -- thresholds ------------------------------------------------------------------------------------
+
+# Hinton et al. (2012) use 0.5 as the largest useful rate; above it most units are dropped and the
+# network underfits.
+MAX_DROPOUT = 0.5
+# Stable learning rates per optimizer family (inclusive). Why each bound:
+# SGD: a step is lr * gradient; beyond 1.0 even large-batch recipes diverge without LARS-style
+# layer scaling, and below 1e-5 weights move by less than float32 noise over an epoch.
+SGD_LR_RANGE = (1e-5, 1.0)
+# Adam family and RMSprop: a step is about lr per weight whatever the gradient's scale, so above
+# 0.05 one step moves a Glorot-initialised weight (|w| ~ 0.1) by half its size; 1e-2 is still a
+# common, stable choice on small nets; below 1e-6 even fine-tuning stalls.
+ADAPTIVE_LR_RANGE = (1e-6, 0.05)
+# Lion's step is exactly lr per weight (a sign); its authors use 3-10x smaller rates than Adam's.
+LION_LR_RANGE = (1e-7, 0.01)
+# Adagrad's steps shrink as squared gradients accumulate, so it tolerates rates up to about 1.
+ADAGRAD_LR_RANGE = (1e-5, 1.0)
+# Adadelta's own paper uses 1.0; it divides by running RMS values, so up to 10 stays stable.
+ADADELTA_LR_RANGE = (1e-4, 10.0)
+
+_OPTIMIZER_FAMILIES = (
+    ((keras.optimizers.SGD,), "SGD", SGD_LR_RANGE),
+    ((keras.optimizers.Lion,), "Lion", LION_LR_RANGE),
+    ((keras.optimizers.Adagrad,), "Adagrad", ADAGRAD_LR_RANGE),
+    ((keras.optimizers.Adadelta,), "Adadelta", ADADELTA_LR_RANGE),
+    (
+        (keras.optimizers.Adam, keras.optimizers.Adamax, keras.optimizers.Nadam,
+         keras.optimizers.RMSprop, zoo_optimizers.AdaBelief, zoo_optimizers.RAdam,
+         zoo_optimizers.Yogi),
+        "Adam-family",
+        ADAPTIVE_LR_RANGE,
+    ),
+)
+
+# -- what layers do --------------------------------------------------------------------------------
+
+LINEAR_MAPS = (
+    keras.layers.Dense, keras.layers.EinsumDense, keras.layers.Conv1D, keras.layers.Conv2D,
+    keras.layers.Conv3D, keras.layers.Conv1DTranspose, keras.layers.Conv2DTranspose,
+    keras.layers.Conv3DTranspose, keras.layers.SeparableConv1D, keras.layers.SeparableConv2D,
+    keras.layers.DepthwiseConv1D, keras.layers.DepthwiseConv2D,
+)
+# Layers that are linear and keep no nonlinearity: a linear map through them stays linear.
+PASS_THROUGH = (
+    keras.layers.Dropout, keras.layers.SpatialDropout1D, keras.layers.SpatialDropout2D,
+    keras.layers.SpatialDropout3D, keras.layers.GaussianDropout, keras.layers.GaussianNoise,
+    keras.layers.AlphaDropout, keras.layers.Flatten, keras.layers.Reshape, keras.layers.Permute,
+    keras.layers.RepeatVector, keras.layers.Identity, keras.layers.ZeroPadding1D,
+    keras.layers.ZeroPadding2D, keras.layers.ZeroPadding3D, keras.layers.Cropping1D,
+    keras.layers.Cropping2D, keras.layers.Cropping3D, keras.layers.AveragePooling1D,
+    keras.layers.AveragePooling2D, keras.layers.AveragePooling3D,
+    keras.layers.GlobalAveragePooling1D, keras.layers.GlobalAveragePooling2D,
+    keras.layers.GlobalAveragePooling3D, keras.layers.ActivityRegularization,
+)
+NORMALIZERS = (
+    keras.layers.Rescaling, keras.layers.Normalization, keras.layers.BatchNormalization,
+    keras.layers.LayerNormalization, keras.layers.GroupNormalization,
+)
+_ACTIVATION_LAYERS = {
+    keras.layers.Softmax: "softmax", keras.layers.ReLU: "relu", keras.layers.LeakyReLU: "leaky_relu",
+    keras.layers.ELU: "elu", keras.layers.PReLU: "prelu",
+}
+# Activations whose outputs are probabilities, as a from_logits=False cross-entropy expects.
+PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid", "hard_sigmoid")
+# The closed range of each bounded activation (unbounded ones are left out).
+ACTIVATION_RANGES = {
+    "softmax": (0.0, 1.0), "sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0),
+    "tanh": (-1.0, 1.0), "softsign": (-1.0, 1.0), "relu": (0.0, np.inf),
+    "softplus": (0.0, np.inf), "exponential": (0.0, np.inf), "relu6": (0.0, 6.0),
+}
+
+# -- losses ----------------------------------------------------------------------------------------
+
+CROSS_ENTROPIES = ("categorical", "sparse", "binary")
+_LOSS_FAMILIES = {
+    "categorical_crossentropy": "categorical", "categorical_focal_crossentropy": "categorical",
+    "sparse_categorical_crossentropy": "sparse", "binary_crossentropy": "binary",
+    "binary_focal_crossentropy": "binary", "mean_squared_error": "regression",
+    "mean_absolute_error": "regression", "mean_squared_logarithmic_error": "regression",
+    "mean_absolute_percentage_error": "regression", "huber": "regression",
+    "log_cosh": "regression",
+}
+_LOSS_CLASSES = (
+    (keras.losses.SparseCategoricalCrossentropy, "sparse"),
+    (keras.losses.CategoricalFocalCrossentropy, "categorical"),
+    (keras.losses.CategoricalCrossentropy, "categorical"),
+    (keras.losses.BinaryFocalCrossentropy, "binary"),
+    (keras.losses.BinaryCrossentropy, "binary"),
+    ((keras.losses.MeanSquaredError, keras.losses.MeanAbsoluteError, keras.losses.Huber,
+      keras.losses.LogCosh, keras.losses.MeanSquaredLogarithmicError,
+      keras.losses.MeanAbsolutePercentageError), "regression"),
+)
+
+
+# Losses that take logits and no from_logits argument; their labels may be ids or one-hot rows.
+_LOGIT_LOSSES = (zoo_losses.LogitAdjustedLoss, zoo_losses.LDAMLoss)
+
+
+@dataclasses.dataclass(frozen=True)
+class LossSetup:
+    """A loss as the checks see it.
+
+    Attributes:
+        name: how to name it in a message (`"categorical_crossentropy"`).
+        family: `"categorical"`, `"sparse"`, `"binary"` (cross-entropies), `"regression"`, or
+            None for a loss the checks do not judge.
+        from_logits: whether the loss expects logits.
+    """
+
+    name: str
+    family: "str | None"
+    from_logits: bool
+
+
+@dataclasses.dataclass(frozen=True)
+class OutputSetup:
+    """One model output: the layer that sets its activation, the activation, units, loss."""
+
+    name: str
+    layer: "str | None"
+    activation: "str | None"
+    units: "int | None"
+    loss: "LossSetup | None"
+
+
+@dataclasses.dataclass(frozen=True)
+class InputSetup:
+    """One model input and what the model does with it first.
+
+    Attributes:
+        name: the input's name.
+        treatment: `"normalized"` (a normalization layer comes first), `"tokens"` (an
+            `Embedding` comes first) or `"raw"`.
+    """
+
+    name: str
+    treatment: str
+
+
+def describe_loss(loss):
+    """The `LossSetup` of a Keras loss: a name, a function or a `keras.losses.Loss`; None for None."""
+    if loss is None:
+        return None
+    if isinstance(loss, str):
+        try:
+            loss = keras.losses.get(loss)
+        except ValueError:
+            return LossSetup(loss, None, False)
+    if isinstance(loss, _LOGIT_LOSSES):
+        return LossSetup(loss.name, None, True)
+    if isinstance(loss, keras.losses.Loss):
+        config = loss.get_config()
+        family = next((fam for classes, fam in _LOSS_CLASSES if isinstance(loss, classes)), None)
+        return LossSetup(config.get("name") or type(loss).__name__, family,
+                         bool(config.get("from_logits", False)))
+    name = getattr(loss, "__name__", type(loss).__name__)
+    return LossSetup(name, _LOSS_FAMILIES.get(name), False)
+
+
+def describe_model(model):
+    """Reads `model` into `(inputs, outputs)`: lists of `InputSetup` and `OutputSetup`.
+
+    Args:
+        model: a `keras.Model`, compiled or not. A subclassed model has no graph to read: its
+            inputs count as raw and its outputs are left out.
+
+    Returns:
+        `(inputs, outputs)`.
+    """
+    losses = _losses_by_output(model)
+    if isinstance(model, keras.Sequential) and not model.built:
+        layers = all_layers(model)
+        first = _first_significant(layers)
+        inputs = [InputSetup("input", _treatment([first] if first else []))]
+        head = next((layer for layer in reversed(layers) if not isinstance(layer, PASS_THROUGH)),
+                    None)
+        if head is None:
+            return inputs, []
+        units = getattr(head, "units", None) or getattr(head, "filters", None)
+        return inputs, [OutputSetup(head.name, head.name, _activation_name(head), units,
+                                    describe_loss(losses[0]))]
+    try:
+        input_tensors, output_tensors = list(model.inputs), list(model.outputs)
+    except (AttributeError, ValueError):
+        return [InputSetup("input", "raw")], []
+    consumers = _first_consumers(model)
+    inputs = [
+        InputSetup(producing_layer(tensor).name,
+                   _treatment(consumers.get(id(producing_layer(tensor)), [])))
+        for tensor in input_tensors
+    ]
+    outputs = []
+    for index, tensor in enumerate(output_tensors):
+        layer = _activation_source(producing_layer(tensor))
+        outputs.append(OutputSetup(
+            _output_names(model, len(output_tensors))[index],
+            None if layer is None else layer.name,
+            None if layer is None else _activation_name(layer),
+            tensor.shape[-1],
+            describe_loss(losses[index]),
+        ))
+    return inputs, outputs
+
+
+def check_model(model):
+    """Judges a model's outputs against its losses, its optimizer and its layers.
+
+    Args:
+        model: a `keras.Model`, compiled (losses and optimizer are judged) or not.
+
+    Returns:
+        A list of `Finding`s of kinds `output_loss_mismatch` and `suspicious_config`, epoch 0.
+
+    Example:
+
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dropout(0.8, name="drop"),
+    ...                           keras.layers.Dense(3, activation="softmax")])
+    >>> [(f.kind, f.layer) for f in check_model(model)]
+    [('suspicious_config', 'drop')]
+    """
+    _, outputs = describe_model(model)
+    findings = [f for output in outputs for f in _check_output(output)]
+    findings += _check_learning_rate(getattr(model, "optimizer", None))
+    findings += _check_dropout(model)
+    findings += _check_stacked_linear(model)
+    return findings
+
+
+# -- output against loss ---------------------------------------------------------------------------
+
+
+def _check_output(output):
+    activation, units, loss = output.activation, output.units, output.loss
+    where = f"output layer {output.layer!r}"
+    if output.name != output.layer:
+        where = f"output {output.name!r} (layer {output.layer!r})"
+    if activation == "softmax" and units == 1:
+        return [_mismatch(
+            output, "error",
+            f"{where} applies softmax to a single unit: it outputs 1.0 for every example "
+            "whatever the weights, so predictions carry no information and no gradient flows "
+            "through it.",
+            {"softmax_units": 1},
+            ["For two classes use one sigmoid unit with binary cross-entropy.",
+             "Or use 2 softmax units with sparse categorical cross-entropy."],
+        )]
+    if loss is None or activation is None:
+        return []
+    if loss.family in ("categorical", "sparse") and units == 1:
+        return [_mismatch(
+            output, "error",
+            f"{where} has one unit but the loss is {loss.name}, a cross-entropy over classes: "
+            "with a single class it is constant and nothing is learned.",
+            {"class_loss_units": 1},
+            ["For two classes use binary cross-entropy on one sigmoid unit.",
+             "Or give the output one unit per class, with softmax."],
+        )]
+    if loss.from_logits and activation in PROBABILITY_ACTIVATIONS:
+        return [_mismatch(
+            output, "warning",
+            f"{where} outputs probabilities ({activation}) but {loss.name} takes logits and "
+            f"applies {'sigmoid' if loss.family == 'binary' else 'softmax'} again: gradients "
+            "shrink and training is slow.",
+            {"probability_output_units": units},
+            ["Remove the output activation (use logits), keeping the loss.",
+             "Or use a loss that takes probabilities (from_logits=False)."],
+        )]
+    if loss.from_logits or loss.family not in CROSS_ENTROPIES:
+        return []
+    if activation not in PROBABILITY_ACTIVATIONS and activation in _NON_PROBABILITY_MESSAGES:
+        return [_mismatch(
+            output, "error",
+            f"{where} {_NON_PROBABILITY_MESSAGES[activation]} but {loss.name} has "
+            "from_logits=False and takes them as probabilities: their logarithm turns NaN or "
+            "the loss is clipped flat.",
+            {f"{activation}_output_units": units},
+            ["Pass from_logits=True to the loss and keep the output linear.",
+             f"Or use a {'sigmoid' if loss.family == 'binary' else 'softmax'} output activation."],
+        )]
+    if activation == "sigmoid" and loss.family in ("categorical", "sparse"):
+        return [_mismatch(
+            output, "warning",
+            f"{where} uses sigmoid over {units} classes with {loss.name}: the units do not "
+            "compete and their sum is not 1, so the loss does not measure the class probability.",
+            {"sigmoid_units": units},
+            ["Use a softmax output for one class per example.",
+             "For several labels per example use binary cross-entropy with the sigmoid."],
+        )]
+    if activation == "softmax" and loss.family == "binary" and units > 1:
+        return [_mismatch(
+            output, "warning",
+            f"{where} uses softmax with {loss.name}: softmax makes the {units} classes compete, "
+            "but binary cross-entropy scores each as its own yes/no label (multi-label).",
+            {"softmax_units": units},
+            ["For multi-label targets use a sigmoid output.",
+             "For one class per example use categorical cross-entropy."],
+        )]
+    return []
+
+
+# An output that is not a probability, by what it is instead.
+_NON_PROBABILITY_MESSAGES = {
+    "linear": "outputs logits (a linear activation)",
+    "relu": "outputs ReLU values (zero or any positive number, not probabilities)",
+    "leaky_relu": "outputs leaky-ReLU values (any real number)",
+    "elu": "outputs ELU values (from -1 to any positive number)",
+    "selu": "outputs SELU values (any real number above -1.76)",
+    "tanh": "outputs tanh values (from -1 to 1)",
+    "softplus": "outputs softplus values (any positive number)",
+    "exponential": "outputs exponentials (any positive number)",
+    "prelu": "outputs PReLU values (any real number)",
+}
+
+
+def _mismatch(output, severity, message, evidence, advice):
+    return Finding("output_loss_mismatch", severity, 0, output.layer, message, evidence, advice)
+
+
+# -- configuration ---------------------------------------------------------------------------------
+
+
+def _check_learning_rate(optimizer):
+    while getattr(optimizer, "inner_optimizer", None) is not None:  # loss scaling, zoo wrappers
+        optimizer = optimizer.inner_optimizer
+    family = next((entry for entry in _OPTIMIZER_FAMILIES if isinstance(optimizer, entry[0])), None)
+    if family is None:
+        return []
+    _, family_name, (low, high) = family
+    rate = float(np.asarray(optimizer.learning_rate))
+    if np.float32(low) <= rate <= np.float32(high):  # the rate is a float32 variable
+        return []
+    too_high = rate > high
+    evidence = {"learning_rate": rate, ("stable_max" if too_high else "stable_min"): high if too_high else low}
+    if too_high:
+        message = (f"learning_rate={rate:.3g} of {type(optimizer).__name__} is above "
+                   f"{high:g}, the largest rate at which {family_name} optimizers are usually "
+                   "stable: expect the loss to oscillate or diverge.")
+        advice = [f"Lower the learning rate to about {high / 10:g} or below.",
+                  "Or warm it up from a small value with a schedule."]
+    else:
+        message = (f"learning_rate={rate:.3g} of {type(optimizer).__name__} is below {low:g}: "
+                   f"{family_name} optimizers barely move the weights at such a rate, and the "
+                   "loss plateaus.")
+        advice = [f"Raise the learning rate to about {low * 100:g} or above."]
+    return [Finding("suspicious_config", "warning", 0, None, message, evidence, advice)]
+
+
+def _check_dropout(model):
+    findings = []
+    layers = all_layers(model)
+    # A Bidirectional layer's backward copy has the forward layer's rates: one finding for both.
+    copies = {id(layer.backward_layer) for layer in layers
+              if isinstance(layer, keras.layers.Bidirectional)}
+    for layer in layers:
+        if id(layer) in copies:
+            continue
+        if isinstance(layer, keras.layers.RNN):
+            rates = {name: getattr(layer, name, None) for name in ("dropout", "recurrent_dropout")}
+        elif "Dropout" in type(layer).__name__:
+            rates = {"rate": getattr(layer, "rate", None)}
+        else:
+            continue
+        for argument, rate in rates.items():
+            if isinstance(rate, (int, float)) and rate > MAX_DROPOUT:
+                findings.append(Finding(
+                    "suspicious_config", "warning", 0, layer.name,
+                    f"layer {layer.name!r} drops {rate:.0%} of its inputs ({argument}={rate:g}): "
+                    f"above {MAX_DROPOUT:g}, too little signal gets through and the model underfits.",
+                    {argument: float(rate), "max_dropout": MAX_DROPOUT},
+                    [f"Use {argument} of {MAX_DROPOUT:g} or less (0.1-0.3 for conv layers).",
+                     "Regularize with weight decay or more data instead."],
+                ))
+    return findings
+
+
+def _check_stacked_linear(model):
+    findings = []
+    layers = all_layers(model)
+    predecessor = _predecessor_function(model, layers)
+    for layer in layers:
+        if not isinstance(layer, LINEAR_MAPS):
+            continue
+        before = predecessor(layer)
+        while before is not None and isinstance(before, PASS_THROUGH):
+            before = predecessor(before)
+        if isinstance(before, LINEAR_MAPS) and _activation_name(before) == "linear":
+            findings.append(Finding(
+                "suspicious_config", "warning", 0, before.name,
+                f"layer {before.name!r} has a linear activation and feeds {layer.name!r} with no "
+                "nonlinearity or normalization between them: the two collapse into one linear "
+                "map, and the extra depth adds parameters but no capacity.",
+                {"stacked_linear_layers": 2},
+                [f"Give {before.name!r} an activation (activation='relu'), or add one after it.",
+                 "Or merge the two layers into one."],
+            ))
+    return findings
+
+
+# -- reading the graph -----------------------------------------------------------------------------
+
+
+def _losses_by_output(model):
+    """The user's loss for each output position (None where there is none)."""
+    loss = getattr(model, "loss", None)
+    try:
+        count = len(model.outputs)
+        names = _output_names(model, count)
+    except (AttributeError, ValueError):
+        count, names = 1, ["output"]
+    if isinstance(loss, dict):
+        return [loss.get(name) for name in names]
+    if isinstance(loss, (list, tuple)):
+        return [loss[i] if i < len(loss) else None for i in range(count)]
+    return [loss] * count
+
+
+def _output_names(model, count):
+    names = getattr(model, "output_names", None)
+    if names and len(names) == count:
+        return list(names)
+    return [producing_layer(tensor).name for tensor in model.outputs]
+
+
+def _predecessors(layer):
+    """The layers whose outputs `layer` takes, or None when Keras cannot say (a shared layer)."""
+    try:
+        tensors = keras.tree.flatten(layer.input)
+    except (AttributeError, ValueError):
+        return None
+    return [producing_layer(tensor) for tensor in tensors]
+
+
+def _single_predecessor(layer):
+    before = _predecessors(layer)
+    return before[0] if before is not None and len(before) == 1 else None
+
+
+def _predecessor_function(model, layers):
+    """How to find a layer's single predecessor: from the graph, or, for a Sequential model not
+    built yet (no graph), from the order of its layers."""
+    if isinstance(model, keras.Sequential) and not model.built:
+        previous = {id(layer): before for before, layer in zip(layers, layers[1:])}
+        return lambda layer: previous.get(id(layer))
+    return _single_predecessor
+
+
+def _activation_name(layer):
+    """The name of the activation a layer applies ("linear" for none), or None if unknown."""
+    for cls, name in _ACTIVATION_LAYERS.items():
+        if isinstance(layer, cls):
+            return name
+    activation = getattr(layer, "activation", None)
+    if activation is None:
+        return "linear" if isinstance(layer, LINEAR_MAPS) else None
+    name = getattr(activation, "__name__", None)
+    return "linear" if name in ("linear", "identity") else name
+
+
+def _activation_source(layer):
+    """The layer that sets an output's activation: back through reshaping and dropout layers."""
+    while layer is not None and isinstance(layer, PASS_THROUGH):
+        layer = _single_predecessor(layer)
+    return layer if layer is not None and _activation_name(layer) is not None else None
+
+
+def _is_significant(layer):
+    """A layer that transforms values with weights, or normalizes them."""
+    if isinstance(layer, keras.Model):
+        return False  # its own layers are judged
+    return isinstance(layer, NORMALIZERS) or bool(layer.weights)
+
+
+def _first_significant(layers):
+    return next((layer for layer in layers if _is_significant(layer)), None)
+
+
+def _treatment(first_layers):
+    if first_layers and all(isinstance(layer, NORMALIZERS) for layer in first_layers):
+        return "normalized"
+    if first_layers and all(isinstance(layer, keras.layers.Embedding) for layer in first_layers):
+        return "tokens"
+    return "raw"
+
+
+def _first_consumers(model):
+    """`{id(input layer): [the first significant layers that read that input]}`.
+
+    Walks back from every significant layer through layers that do not transform values with
+    weights, across the boundaries of nested models, to the input layers it reads.
+    """
+    nested_inputs = {}  # id(inner InputLayer) -> the nested model it belongs to
+    for layer in all_layers(model):
+        if isinstance(layer, keras.Model):
+            for tensor in getattr(layer, "inputs", None) or []:
+                nested_inputs[id(producing_layer(tensor))] = layer
+    consumers = {}
+    for layer in all_layers(model):
+        if not _is_significant(layer):
+            continue
+        for source in _sources(layer, nested_inputs):
+            consumers.setdefault(id(source), []).append(layer)
+    return consumers
+
+
+def _sources(layer, nested_inputs):
+    """The input layers `layer` reaches back to through non-significant layers."""
+    found, stack, seen = [], list(_predecessors(layer) or []), set()
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, keras.layers.InputLayer):
+            outer = nested_inputs.get(id(current))
+            if outer is None:
+                found.append(current)
+            else:
+                stack.extend(_predecessors(outer) or [])
+        elif not _is_significant(current) and not isinstance(current, keras.Model):
+            # A nested model's own layers reach this input through `nested_inputs`.
+            stack.extend(_predecessors(current) or [])
+    return found

@@ -1,0 +1,246 @@
+"""`SetupMonitor` in a real `fit`: structure judged at the start, data judged once from the rows
+the batch probe captured, and `fit` never broken.
+
+The probe is `callbacks._batch_probe.shared_probe`; `FakeProbe` stands in with the same API and
+hands back given rows, so these tests judge what the monitor does with them. The tests at the end
+run the real probe when it is there.
+"""
+
+import importlib.util
+import warnings
+
+import keras
+import numpy as np
+import pytest
+
+from callbacks import setup_monitor
+from callbacks.setup_monitor import SetupMonitor
+
+
+class FakeProbe:
+    """The `BatchProbe` API, serving fixed rows and recording how it is used."""
+
+    def __init__(self, x, y, x_val=None, train_counts=None, fail=None):
+        self._x, self._y, self._x_val = x, y, x_val
+        self._counts = None if train_counts is None else {
+            "train_labels": np.asarray(train_counts, dtype=np.int64), "train_predicted": None,
+            "val_labels": None, "val_correct": None}
+        self._fail = fail
+        self.calls = []
+
+    def attach(self):
+        self.calls.append("attach")
+
+    def detach(self):
+        self.calls.append("detach")
+
+    def request(self, size, targets=False, validation=False):
+        self.calls.append(("request", size, targets, validation))
+
+    def request_class_counts(self):
+        self.calls.append("request_class_counts")
+
+    def batch(self, validation=False):
+        if self._fail:
+            raise self._fail
+        return None if self._x is None else (self._x, self._y)
+
+    def inputs(self, validation=False):
+        return self._x_val if validation else self._x
+
+    def class_counts(self, reset=True):
+        self.calls.append(("class_counts", reset))
+        return self._counts
+
+
+@pytest.fixture
+def use_probe(monkeypatch):
+    def install(probe):
+        monkeypatch.setattr(setup_monitor, "_shared_probe", lambda model: probe)
+        return probe
+    return install
+
+
+def _classifier(output_activation="softmax", units=2, loss="sparse_categorical_crossentropy"):
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dense(units, activation=output_activation, name="out")])
+    model.compile(optimizer="adam", loss=loss)
+    return model
+
+
+def _data(seed, rows=128, scale=1.0):
+    rng = np.random.default_rng(seed)
+    x = (rng.normal(size=(rows, 4)) * scale).astype("float32")
+    return x, (x[:, 0] > 0).astype("int64")
+
+
+def _fit(model, monitor, x, y, **kwargs):
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[monitor], **kwargs)
+    return [(f.kind, f.layer) for f in monitor.findings]
+
+
+def test_structure_is_judged_at_train_begin(use_probe):
+    x, y = _data(0)
+    use_probe(FakeProbe(x, y))
+    model = _classifier("softmax", units=1, loss="binary_crossentropy")
+    monitor = SetupMonitor()
+    monitor.set_model(model)
+    monitor.on_train_begin()
+    assert [(f.kind, f.layer) for f in monitor.findings] == [("output_loss_mismatch", "out")]
+
+
+@pytest.mark.parametrize("scale, expected", [(3e9, [("unnormalized_input", "input_layer")]),
+                                             (1.0, [])])
+def test_huge_inputs_found_from_the_captured_rows(use_probe, scale, expected):
+    x, y = _data(0, scale=scale)
+    probe = use_probe(FakeProbe(x[:32], y[:32]))
+    monitor = SetupMonitor(rows=32)
+    assert _fit(_classifier(), monitor, x, y) == expected
+    assert probe.calls == ["attach", ("request", 32, True, False), ("request", 32, False, True),
+                           "request_class_counts", ("class_counts", False), "detach"]
+
+
+def test_labels_divided_by_255_found(use_probe):
+    x, y = _data(0)
+    use_probe(FakeProbe(x, y / 255))
+    assert _fit(_classifier(), SetupMonitor(), x, y) == [("label_mismatch", "out")]
+
+
+@pytest.mark.parametrize("counts, expected", [([0, 500], [("label_mismatch", "out")]),
+                                              ([250, 250], [])])
+def test_single_class_judged_on_the_epoch_label_counts(use_probe, counts, expected):
+    """Ten captured rows are too few to call one class; the epoch's counts are not."""
+    x, y = _data(0)
+    use_probe(FakeProbe(x[:10], np.ones(10, dtype="int64"), train_counts=counts))
+    assert _fit(_classifier(), SetupMonitor(), x, y) == expected
+
+
+@pytest.mark.parametrize("validation_scale, expected", [
+    (255.0, [("unnormalized_input", "input_layer")]), (1.0, [])])
+def test_validation_inputs_on_another_scale(use_probe, validation_scale, expected):
+    x, y = _data(0)
+    x_val, _ = _data(1)
+    use_probe(FakeProbe(x, y, x_val * validation_scale))
+    monitor = SetupMonitor()
+    assert _fit(_classifier(), monitor, x, y, validation_data=(x_val, y)) == expected
+
+
+def test_validation_rows_copying_training_rows(use_probe):
+    x, y = _data(0)
+    use_probe(FakeProbe(x, y, x.copy()))
+    assert _fit(_classifier(), SetupMonitor(), x, y, validation_data=(x, y)) == [
+        ("suspicious_config", None)]
+
+
+def test_a_probe_that_fails_never_breaks_fit(use_probe):
+    x, y = _data(0)
+    use_probe(FakeProbe(x, y, fail=RuntimeError("cannot capture under XLA")))
+    monitor = SetupMonitor()
+    model = _classifier("relu", units=2)
+    with pytest.warns(UserWarning, match="could not judge the data") as caught:
+        history = model.fit(x, y, epochs=3, verbose=0, callbacks=[monitor])
+    assert len(history.history["loss"]) == 3
+    assert [(f.kind, f.layer) for f in monitor.findings] == [("output_loss_mismatch", "out")]
+    assert len([w for w in caught if "SetupMonitor" in str(w.message)]) == 1
+    assert monitor.extras == {"not_judged": [
+        "the data: RuntimeError: cannot capture under XLA"]}
+
+
+def test_without_a_probe_module_structure_is_still_judged(monkeypatch):
+    def missing(model):
+        raise ImportError("no module named callbacks._batch_probe")
+    monkeypatch.setattr(setup_monitor, "_shared_probe", missing)
+    x, y = _data(0)
+    monitor = SetupMonitor()
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        _fit(_classifier("softmax", units=1, loss="binary_crossentropy"), monitor, x, y)
+    assert [f.kind for f in monitor.findings] == ["output_loss_mismatch"]
+    assert monitor.extras["not_judged"][0].startswith("the data (no batch probe): ImportError")
+
+
+def test_no_captured_batch_is_said(use_probe):
+    x, y = _data(0)
+    use_probe(FakeProbe(None, None))
+    monitor = SetupMonitor()
+    with pytest.warns(UserWarning, match="captured no training batch"):
+        _fit(_classifier(), monitor, x, y)
+    assert monitor.findings == []
+
+
+def test_registered_and_configurable():
+    assert keras.saving.get_registered_name(SetupMonitor) == "zoo_diagnostics>SetupMonitor"
+    assert keras.saving.get_custom_objects()["callbacks>SetupMonitor"] is SetupMonitor
+    monitor = SetupMonitor.from_config(SetupMonitor(rows=64, verbose=1).get_config())
+    assert (monitor.rows, monitor.verbose) == (64, 1)
+    assert SetupMonitor.async_safe is True
+
+
+@pytest.mark.parametrize("kwargs, match", [({"rows": 0}, "Received: rows=0"),
+                                           ({"verbose": 3}, "Received: verbose=3")])
+def test_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        SetupMonitor(**kwargs)
+
+
+# -- with the real probe ---------------------------------------------------------------------------
+
+needs_probe = pytest.mark.skipif(importlib.util.find_spec("callbacks._batch_probe") is None,
+                                 reason="callbacks._batch_probe has not landed")
+
+
+@needs_probe
+@pytest.mark.parametrize("seed, jit_compile", [
+    (0, False), (1, False), (2, False), (0, True),
+    pytest.param(1, True, marks=pytest.mark.slow), pytest.param(2, True, marks=pytest.mark.slow),
+])
+def test_real_probe_finds_huge_inputs_and_scaled_labels(seed, jit_compile):
+    x, y = _data(seed, rows=256, scale=3e9)
+    model = _classifier()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", jit_compile=jit_compile)
+    monitor = SetupMonitor()
+    model.fit(x, y / 255, batch_size=32, epochs=1, verbose=0, callbacks=[monitor])
+    assert sorted(f.kind for f in monitor.findings) == ["label_mismatch", "unnormalized_input"]
+
+
+@needs_probe
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_real_probe_quiet_on_healthy_data(seed):
+    x, y = _data(seed, rows=256)
+    x_val, y_val = _data(seed + 10, rows=64)
+    monitor = SetupMonitor()
+    _classifier().fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[monitor],
+                      validation_data=(x_val, y_val))
+    assert monitor.findings == [] and monitor.not_judged == []
+
+
+def test_a_subclassed_model_says_its_outputs_were_not_judged(use_probe):
+    class Tiny(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.head = keras.layers.Dense(2, activation="softmax")
+
+        def call(self, x):
+            return self.head(x)
+
+    x, y = _data(0)
+    use_probe(FakeProbe(x, y))
+    model = Tiny()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    monitor = SetupMonitor()
+    with pytest.warns(UserWarning, match="subclassed model"):
+        _fit(model, monitor, x, y)
+    assert monitor.findings == []
+    assert monitor.extras == {"not_judged": [
+        "the outputs against the loss: a subclassed model has no graph to read"]}
+
+
+@needs_probe
+def test_joins_training_diagnostics():
+    from callbacks import DEFAULT_MONITORS, TrainingDiagnostics
+
+    x, y = _data(0, rows=256)
+    diagnostics = TrainingDiagnostics(monitors=[*DEFAULT_MONITORS, SetupMonitor], verbose=0)
+    model = _classifier("softmax", units=1, loss="binary_crossentropy")
+    model.fit(x, y.astype("float32"), batch_size=32, epochs=2, verbose=0, callbacks=[diagnostics])
+    assert ("output_loss_mismatch", "out") in [(f.kind, f.layer) for f in diagnostics.findings]
