@@ -6,9 +6,10 @@ from callbacks.generalization_monitor import GeneralizationMonitor
 from callbacks.gradient_monitor import GradientMonitor
 from callbacks.imbalance_monitor import ImbalanceMonitor
 from callbacks.oscillation_monitor import OscillationMonitor
+from callbacks.setup_monitor import SetupMonitor
 from callbacks.stall_monitor import StallMonitor
 from callbacks.swa_batch_norm import SWABatchNormUpdate
 from callbacks.training_diagnostics import DEFAULT_MONITORS, TrainingDiagnostics
 
 __all__ = ["ActivationMonitor", "DEFAULT_MONITORS", "DeferredReweighting", "GradientMonitor", "ImbalanceMonitor", "TrainingDiagnostics",
-           "GeneralizationMonitor", "OscillationMonitor", "StallMonitor", "SWABatchNormUpdate"]
+           "GeneralizationMonitor", "OscillationMonitor", "SetupMonitor", "StallMonitor", "SWABatchNormUpdate"]

@@ -9,6 +9,7 @@ from diagnostics.gradients import (
     detect_vanishing_gradient,
 )
 from diagnostics.imbalance import detect_class_imbalance
+from diagnostics.setup_checks import check_setup, lead_with_causes
 from diagnostics.report import SECTIONS, load_run, save_run, write_report
 from diagnostics.section import Section
 
@@ -18,6 +19,8 @@ __all__ = [
     "SECTIONS",
     "Finding",
     "Section",
+    "check_setup",
+    "lead_with_causes",
     "detect_activation_problems",
     "detect_class_imbalance",
     "detect_dead_relu",
