@@ -14,12 +14,17 @@ Example:
 import keras
 from keras import layers
 
-from zoo import _validation
-from zoo.models import _blocks
+from zoo._validation import Shape, validate_arguments
+from zoo.models import _arguments, _blocks
 from zoo.registry import register_model
+
+_CONSTRAINTS = _arguments.classifier_constraints(
+    input_shape=Shape(min_ndim=1), bias_initializer=_arguments.INITIALIZER
+)
 
 
 @register_model("perceptron", small_kwargs={"input_shape": (4,), "num_classes": 3})
+@validate_arguments(_CONSTRAINTS)
 def build_perceptron(
     input_shape=(2,),
     num_classes=1,
@@ -52,19 +57,9 @@ def build_perceptron(
     >>> build_perceptron(input_shape=(64,), num_classes=10).output_shape
     (None, 10)
     """
-    shape = _validation.check_shape("input_shape", input_shape, min_ndim=1)
-    num_classes = _blocks.check_num_classes(num_classes)
-    classifier_activation = _blocks.check_classifier_activation(classifier_activation)
-    kernel_initializer = _blocks.check_initializer("kernel_initializer", kernel_initializer)
-    bias_initializer = _blocks.check_initializer("bias_initializer", bias_initializer)
-    l1 = _blocks.check_penalty("l1", l1)
-    l2 = _blocks.check_penalty("l2", l2)
-    name = _blocks.check_name(name)
-
-    inputs = keras.Input(shape, name="input")
-    x = layers.Flatten(name="flatten")(inputs) if len(shape) > 1 else inputs
+    inputs = keras.Input(input_shape, name="input")
+    x = layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
     outputs = _blocks.classifier_head(
-        x, num_classes, classifier_activation, kernel_initializer, bias_initializer,
-        _blocks.regularizer(l1, l2),
+        x, num_classes, classifier_activation, kernel_initializer, l1, l2, bias_initializer
     )
     return keras.Model(inputs, outputs, name=name)
