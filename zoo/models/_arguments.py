@@ -129,6 +129,28 @@ def classifier_constraints(**own):
     }
 
 
+# The Args lines of the arguments every classifier builder takes, for their docstrings.
+CLASSIFIER_ARGUMENTS_DOC = """num_classes: number of classes; 1 gives a binary classifier with a single unit.
+        l1: L1 penalty factor on every kernel.
+        l2: L2 penalty factor on every kernel.
+        classifier_activation: activation of the `output` layer: `"softmax"` (a sigmoid when
+            `num_classes=1`), any Keras activation name, or None for logits.
+        name: the model's name."""
+
+
+def document_classifier_arguments(builder):
+    """Decorator: puts `CLASSIFIER_ARGUMENTS_DOC` where the docstring says `{classifier_arguments}`.
+
+    Args:
+        builder: a classifier builder whose docstring has that placeholder in its Args.
+
+    Returns:
+        The builder, with its docstring completed.
+    """
+    builder.__doc__ = builder.__doc__.replace("{classifier_arguments}", CLASSIFIER_ARGUMENTS_DOC)
+    return builder
+
+
 def require_image_side(input_shape, minimum, reason):
     """Rule helper: refuses `input_shape` when its height or width is below `minimum`."""
     if min(input_shape[:2]) < minimum:

@@ -64,6 +64,25 @@ def apply_post(x, prefix, normalization, activation, dropout=0.0, spatial=False)
     return x
 
 
+def dense_stack(x, named_units, factor, normalization, activation, dropout, weights):
+    """Dense blocks `name` -> `name_norm` -> `name_act` -> `name_dropout`.
+
+    Args:
+        x: the input tensor.
+        named_units: `(name, units)` of each block, in order.
+        factor: width factor of the activation (`width_factor`).
+        normalization, activation, dropout: as in `apply_post`.
+        weights: a function of no arguments that returns each Dense layer's `weights(...)`.
+
+    Returns:
+        The output tensor of the last block.
+    """
+    for prefix, units in named_units:
+        x = layers.Dense(units * factor, name=prefix, **weights())(x)
+        x = apply_post(x, prefix, normalization, activation, dropout)
+    return x
+
+
 def output_units(num_classes, classifier_activation):
     """The head's width and activation: one sigmoid unit for num_classes=1 with "softmax"."""
     if num_classes == 1 and classifier_activation == "softmax":

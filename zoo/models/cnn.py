@@ -15,6 +15,8 @@ Example:
 (None, 5, 5, 16)
 """
 
+import functools
+
 import keras
 from keras import layers
 
@@ -51,6 +53,7 @@ def _pooling_fits_the_image(input_shape, filters, pool, **_):
     },
 )
 @validate_arguments(_CNN_CONSTRAINTS, rules=(_pooling_fits_the_image,))
+@_arguments.document_classifier_arguments
 def build_cnn(
     input_shape=(28, 28, 1),
     num_classes=10,
@@ -72,7 +75,6 @@ def build_cnn(
 
     Args:
         input_shape: `(height, width, channels)`.
-        num_classes: number of classes; 1 gives a binary classifier with a single unit.
         filters: number of filters of each conv block (one Conv2D per block).
         kernel_size: side of every convolution kernel ("same" padding).
         pool: `"max"`, `"average"` (2x2, stride 2, after each conv block) or None (no pooling).
@@ -85,11 +87,7 @@ def build_cnn(
         kernel_initializer: Keras initializer (name, config or instance) of every kernel.
         bias_initializer: Keras initializer of the hidden layers' biases.
         dense_units: widths of the dense layers between the conv stack and the output.
-        l1: L1 penalty factor on every kernel.
-        l2: L2 penalty factor on every kernel.
-        classifier_activation: activation of the `output` layer: `"softmax"` (a sigmoid when
-            `num_classes=1`), any Keras activation name, or None for logits.
-        name: the model's name.
+        {classifier_arguments}
 
     Returns:
         An uncompiled functional `keras.Model`.
@@ -100,27 +98,20 @@ def build_cnn(
     (None, 10)
     """
     factor = _blocks.width_factor(activation)
+    weights = functools.partial(_blocks.weights, kernel_initializer, l1, l2, bias_initializer)
     inputs = keras.Input(input_shape, name="input")
     x = inputs
     for index, width in enumerate(filters, start=1):
         prefix = f"conv_{index}"
-        x = layers.Conv2D(
-            width * factor, kernel_size, padding="same", name=prefix,
-            **_blocks.weights(kernel_initializer, l1, l2, bias_initializer),
-        )(x)
+        x = layers.Conv2D(width * factor, kernel_size, padding="same", name=prefix, **weights())(x)
         x = _blocks.apply_post(x, prefix, normalization, activation, spatial=True)
         if pool is not None:
             x = _POOL_LAYERS[pool](2, name=f"{prefix}_pool")(x)
         if dropout > 0.0:
             x = layers.Dropout(dropout, name=f"{prefix}_dropout")(x)
     x = layers.Flatten(name="flatten")(x)
-    for index, width in enumerate(dense_units, start=1):
-        prefix = f"dense_{index}"
-        x = layers.Dense(
-            width * factor, name=prefix,
-            **_blocks.weights(kernel_initializer, l1, l2, bias_initializer),
-        )(x)
-        x = _blocks.apply_post(x, prefix, normalization, activation, dropout)
+    dense_layers = [(f"dense_{index}", width) for index, width in enumerate(dense_units, start=1)]
+    x = _blocks.dense_stack(x, dense_layers, factor, normalization, activation, dropout, weights)
 
     outputs = _blocks.classifier_head(
         x, num_classes, classifier_activation, kernel_initializer, l1, l2
@@ -165,6 +156,7 @@ def _lenet_fits_the_image(input_shape, **_):
 
 @register_model("lenet", small_kwargs={"input_shape": (8, 8, 1), "num_classes": 3})
 @validate_arguments(_LENET_CONSTRAINTS, rules=(_lenet_fits_the_image,))
+@_arguments.document_classifier_arguments
 def build_lenet(
     input_shape=(32, 32, 1),
     num_classes=10,
@@ -190,17 +182,12 @@ def build_lenet(
 
     Args:
         input_shape: `(height, width, channels)`, at least 4x4 (32x32x1 in the paper).
-        num_classes: number of classes; 1 gives a binary classifier with a single unit.
         activation: hidden activation (`"tanh"` as in the paper; any name `build_mlp` takes).
         pool: subsampling of S2 and S4: `"average"` (as in the paper) or `"max"`.
         kernel_initializer: Keras initializer (name, config or instance) of every kernel.
         bias_initializer: Keras initializer of the hidden layers' biases.
         dropout: dropout rate after C5 and F6 (`c5_dropout`, `f6_dropout`).
-        l1: L1 penalty factor on every kernel.
-        l2: L2 penalty factor on every kernel.
-        classifier_activation: activation of the `output` layer: `"softmax"` (a sigmoid when
-            `num_classes=1`), any Keras activation name, or None for logits.
-        name: the model's name.
+        {classifier_arguments}
 
     Returns:
         An uncompiled functional `keras.Model`.
@@ -211,12 +198,10 @@ def build_lenet(
     (None, 2, 2, 16)
     """
     factor = _blocks.width_factor(activation)
+    weights = functools.partial(_blocks.weights, kernel_initializer, l1, l2, bias_initializer)
 
     def conv(filters, padding, layer_name):
-        return layers.Conv2D(
-            filters * factor, 5, padding=padding, name=layer_name,
-            **_blocks.weights(kernel_initializer, l1, l2, bias_initializer),
-        )
+        return layers.Conv2D(filters * factor, 5, padding=padding, name=layer_name, **weights())
 
     c1_padding, c3_padding = _lenet_paddings(min(input_shape[:2]))
     inputs = keras.Input(input_shape, name="input")
@@ -227,12 +212,7 @@ def build_lenet(
     x = _blocks.activation_layer(activation, "c3_act", spatial=True)(x)
     x = _POOL_LAYERS[pool](2, name="s4")(x)
     x = layers.Flatten(name="flatten")(x)
-    for prefix, units in (("c5", 120), ("f6", 84)):
-        x = layers.Dense(
-            units * factor, name=prefix,
-            **_blocks.weights(kernel_initializer, l1, l2, bias_initializer),
-        )(x)
-        x = _blocks.apply_post(x, prefix, None, activation, dropout)
+    x = _blocks.dense_stack(x, (("c5", 120), ("f6", 84)), factor, None, activation, dropout, weights)
 
     outputs = _blocks.classifier_head(
         x, num_classes, classifier_activation, kernel_initializer, l1, l2

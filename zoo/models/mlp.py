@@ -39,6 +39,7 @@ _CONSTRAINTS = _arguments.classifier_constraints(
     "mlp", small_kwargs={"input_shape": (6,), "num_classes": 3, "hidden_units": (8, 8)}
 )
 @validate_arguments(_CONSTRAINTS)
+@_arguments.document_classifier_arguments
 def build_mlp(
     input_shape=(64,),
     num_classes=10,
@@ -59,7 +60,6 @@ def build_mlp(
     Args:
         input_shape: shape of one example without the batch axis; inputs of more than one
             dimension are flattened first (layer `flatten`).
-        num_classes: number of classes; 1 gives a binary classifier with a single unit.
         hidden_units: width of each hidden layer (an int gives one layer; `()` gives a perceptron).
         activation: hidden activation: any Keras activation name (`"relu"`, `"tanh"`,
             `"sigmoid"`, `"leaky_relu"`, `"selu"`, `"gelu"`, ...), `"prelu"` (learned slopes) or
@@ -71,12 +71,8 @@ def build_mlp(
         normalization: None, `"batch"` or `"layer"`: inserted between each Dense layer and its
             activation.
         dropout: dropout rate after each hidden activation.
-        l1: L1 penalty factor on every kernel.
-        l2: L2 penalty factor on every kernel.
         residual: add each block's input to its output (skip connections).
-        classifier_activation: activation of the `output` layer: `"softmax"` (a sigmoid when
-            `num_classes=1`), any Keras activation name, or None for logits.
-        name: the model's name.
+        {classifier_arguments}
 
     Returns:
         An uncompiled functional `keras.Model`.

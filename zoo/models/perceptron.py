@@ -25,6 +25,7 @@ _CONSTRAINTS = _arguments.classifier_constraints(
 
 @register_model("perceptron", small_kwargs={"input_shape": (4,), "num_classes": 3})
 @validate_arguments(_CONSTRAINTS)
+@_arguments.document_classifier_arguments
 def build_perceptron(
     input_shape=(2,),
     num_classes=1,
@@ -40,14 +41,9 @@ def build_perceptron(
     Args:
         input_shape: shape of one example without the batch axis; inputs of more than one
             dimension are flattened first (layer `flatten`).
-        num_classes: number of classes; 1 gives a binary classifier with a single unit.
-        classifier_activation: activation of the `output` layer: `"softmax"` (a sigmoid when
-            `num_classes=1`), any Keras activation name, or None for logits.
         kernel_initializer: Keras initializer (name, config or instance) of the weights.
         bias_initializer: Keras initializer of the bias.
-        l1: L1 penalty factor on the weights.
-        l2: L2 penalty factor on the weights.
-        name: the model's name.
+        {classifier_arguments}
 
     Returns:
         An uncompiled functional `keras.Model` with layers `input`, (`flatten`,) `output`.

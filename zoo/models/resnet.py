@@ -78,6 +78,7 @@ def _stages_fit_the_image(input_shape, depth, blocks, **_):
 @validate_arguments(
     _CONSTRAINTS, rules=(_depth_is_6n_plus_2, _depth_and_blocks_agree, _stages_fit_the_image)
 )
+@_arguments.document_classifier_arguments
 def build_resnet(
     input_shape=(32, 32, 3),
     num_classes=10,
@@ -96,10 +97,11 @@ def build_resnet(
 ):
     """Builds a residual network of basic blocks for small images.
 
+    He et al. train it with an L2 penalty of 1e-4 (`l2=1e-4`).
+
     Args:
         input_shape: `(height, width, channels)`; the sides must be at least
             `2 ** (number of stages - 1)`.
-        num_classes: number of classes; 1 gives a binary classifier with a single unit.
         depth: total number of weighted layers, 6n + 2 (20 is ResNet-20): 3 stages of n blocks.
         blocks: basic blocks per stage, e.g. `(2, 2, 2)` (the default, ResNet-14); give `depth`
             or `blocks`.
@@ -109,11 +111,7 @@ def build_resnet(
         activation: activation after each normalization: a Keras activation name or `"prelu"`.
         kernel_initializer: Keras initializer (name, config or instance) of every kernel.
         dropout: dropout rate before the `output` layer.
-        l1: L1 penalty factor on every kernel.
-        l2: L2 penalty factor on every kernel (1e-4 in the paper).
-        classifier_activation: activation of the `output` layer: `"softmax"` (a sigmoid when
-            `num_classes=1`), any Keras activation name, or None for logits.
-        name: the model's name.
+        {classifier_arguments}
 
     Returns:
         An uncompiled functional `keras.Model`.

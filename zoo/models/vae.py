@@ -193,19 +193,17 @@ _CONSTRAINTS = {
 }
 
 
+def _strided(layer_class, filters, activation, name):
+    """A 3x3 stride-2 convolution ("same" padding) of `layer_class`: halves or doubles the sides."""
+    return layer_class(filters, 3, strides=2, padding="same", activation=activation, name=name)
+
+
 def _build_encoder(shape, latent_dim, architecture, hidden_units, filters, activation):
     inputs = keras.Input(shape, name="inputs")
     x = inputs
     if architecture == "conv":
         for index, width in enumerate(filters):
-            x = layers.Conv2D(
-                width,
-                3,
-                strides=2,
-                padding="same",
-                activation=activation,
-                name=f"encoder_conv_{index}",
-            )(x)
+            x = _strided(layers.Conv2D, width, activation, f"encoder_conv_{index}")(x)
     x = layers.Flatten(name="encoder_flatten")(x)
     for index, units in enumerate(hidden_units):
         x = layers.Dense(units, activation=activation, name=f"encoder_dense_{index}")(x)
@@ -228,14 +226,7 @@ def _build_decoder(
         x = layers.Dense(math.prod(base), activation=activation, name="decoder_project")(x)
         x = layers.Reshape(base, name="decoder_reshape")(x)
         for index, width in enumerate(reversed(filters)):
-            x = layers.Conv2DTranspose(
-                width,
-                3,
-                strides=2,
-                padding="same",
-                activation=activation,
-                name=f"decoder_deconv_{index}",
-            )(x)
+            x = _strided(layers.Conv2DTranspose, width, activation, f"decoder_deconv_{index}")(x)
         x = layers.Conv2D(shape[-1], 3, padding="same", name="decoder_output")(x)
     else:
         x = layers.Dense(math.prod(shape), name="decoder_output")(x)
