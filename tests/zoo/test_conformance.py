@@ -465,9 +465,29 @@ _VALUES = st.one_of(
 )
 
 
+def _values_like(value):
+    """Values of the kind of `value` (most valid, some just outside the range), or anything."""
+    if isinstance(value, bool):
+        like = st.booleans()
+    elif isinstance(value, int):
+        like = st.integers(-2, 6)
+    elif isinstance(value, float):
+        like = st.floats(-1.0, 2.0)
+    elif isinstance(value, tuple):
+        like = st.lists(st.integers(-1, 6), min_size=1, max_size=len(value) + 1).map(tuple)
+    elif isinstance(value, str):
+        like = _NAMES
+    else:
+        return _VALUES
+    return st.one_of(like, _VALUES)
+
+
 def _random_kwargs(name):
-    parameters = sorted(_defaults(name))
-    return st.dictionaries(st.sampled_from(parameters), _VALUES, max_size=4)
+    """Up to 4 arguments of builder `name`, each replaced by a random value."""
+    base = {**_defaults(name), **_spec(name).small_kwargs}
+    return st.lists(st.sampled_from(sorted(base)), max_size=4, unique=True).flatmap(
+        lambda keys: st.fixed_dictionaries({key: _values_like(base[key]) for key in keys})
+    )
 
 
 def _build_or_refuse(name, overrides):
