@@ -25,8 +25,8 @@ import math
 import numbers
 
 
-class ArgumentValueError(ValueError):
-    """A bad argument value. `argument` is its name, `value` what the caller passed."""
+class _ArgumentError(Exception):
+    """A refused argument: `argument` is its name, `value` what the caller passed."""
 
     def __init__(self, message, argument, value):
         super().__init__(message)
@@ -34,13 +34,12 @@ class ArgumentValueError(ValueError):
         self.value = value
 
 
-class ArgumentTypeError(TypeError):
-    """An argument of the wrong type. `argument` is its name, `value` what the caller passed."""
+class ArgumentValueError(_ArgumentError, ValueError):
+    """A bad argument value."""
 
-    def __init__(self, message, argument, value):
-        super().__init__(message)
-        self.argument = argument
-        self.value = value
+
+class ArgumentTypeError(_ArgumentError, TypeError):
+    """An argument of the wrong type."""
 
 
 class Invalid(Exception):
@@ -224,8 +223,10 @@ class Shape(Constraint):
             raise Invalid("must contain only integers >= 1")
         if self.ndim is not None and len(value) != self.ndim:
             raise Invalid(f"must have {self.ndim} dimension(s) (without the batch axis)")
-        if len(value) < self.min_ndim or (self.max_ndim is not None and len(value) > self.max_ndim):
-            raise Invalid(f"must have {self.min_ndim} to {self.max_ndim or 'any'} dimensions")
+        if len(value) < self.min_ndim:
+            raise Invalid(f"must have at least {self.min_ndim} dimension(s)")
+        if self.max_ndim is not None and len(value) > self.max_ndim:
+            raise Invalid(f"must have at most {self.max_ndim} dimensions")
         if self.max_size is not None and math.prod(sides) > self.max_size:
             raise Invalid(f"must hold at most {self.max_size} values")
         return tuple(value[: len(value) - len(sides)]) + tuple(int(item) for item in sides)
@@ -288,7 +289,6 @@ def validate_arguments(constraints, rules=()):
             bound.apply_defaults()
             return function(**validate(constraints, bound.arguments, rules))
 
-        checked_function.constraints = constraints
         return checked_function
 
     return decorator

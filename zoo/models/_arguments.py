@@ -18,6 +18,7 @@ import keras
 from zoo._validation import (
     Constraint,
     Integer,
+    IntegerSequence,
     Invalid,
     Name,
     Optional,
@@ -94,10 +95,16 @@ class Initializer(Constraint):
         return value
 
 
+# Limits far beyond what these nets are for, that keep a typo from allocating gigabytes.
+MAX_WIDTH = 16_384
+MAX_LAYERS = 256
+MAX_OUTPUTS = 100_000
+
 # Entries that several builders share.
 RATE = Real(0.0, 1.0, max_inclusive=False)
 PENALTY = Real(minimum=0.0)
-NUM_CLASSES = Integer(1, 100_000)
+NUM_CLASSES = Integer(1, MAX_OUTPUTS)
+WIDTHS = IntegerSequence(maximum=MAX_WIDTH, max_length=MAX_LAYERS, accept_int=True)
 NAME = Name()
 INITIALIZER = Initializer()
 NORMALIZATION = Options((None, "batch", "layer"))

@@ -20,23 +20,22 @@ import functools
 import keras
 from keras import layers
 
-from zoo._validation import Integer, IntegerSequence, Options, validate_arguments
+from zoo._validation import Integer, Options, validate_arguments
 from zoo.models import _arguments, _blocks
 from zoo.registry import register_model
 
 _POOL_LAYERS = {"max": layers.MaxPooling2D, "average": layers.AveragePooling2D}
-_WIDTHS = IntegerSequence(maximum=16_384, max_length=256, accept_int=True)
 
 _CNN_CONSTRAINTS = _arguments.classifier_constraints(
     input_shape=_arguments.IMAGE_SHAPE,
-    filters=_WIDTHS,
+    filters=_arguments.WIDTHS,
     kernel_size=Integer(1, 31),
     pool=Options((None, *_POOL_LAYERS)),
     normalization=_arguments.NORMALIZATION,
     dropout=_arguments.RATE,
     activation=_arguments.Activation(),
     bias_initializer=_arguments.INITIALIZER,
-    dense_units=_WIDTHS,
+    dense_units=_arguments.WIDTHS,
 )
 
 

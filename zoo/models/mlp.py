@@ -20,13 +20,13 @@ import math
 import keras
 from keras import layers
 
-from zoo._validation import Boolean, IntegerSequence, Shape, validate_arguments
+from zoo._validation import Boolean, Shape, validate_arguments
 from zoo.models import _arguments, _blocks
 from zoo.registry import register_model
 
 _CONSTRAINTS = _arguments.classifier_constraints(
     input_shape=Shape(min_ndim=1),
-    hidden_units=IntegerSequence(maximum=16_384, max_length=256, accept_int=True),
+    hidden_units=_arguments.WIDTHS,
     activation=_arguments.Activation(),
     bias_initializer=_arguments.INITIALIZER,
     normalization=_arguments.NORMALIZATION,

@@ -31,12 +31,16 @@ from zoo.registry import register_model
 
 _LAYERS = {"rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
 _SMALL = {"input_shape": (5, 3), "num_classes": 3, "units": (4,)}
+# Stacks deeper than this do not train (and take minutes to build); 64 is generous.
+_MAX_STACKED = 64
 
 _CONSTRAINTS = _arguments.classifier_constraints(
     input_shape=Shape(ndim=2, variable_length=True),
     num_classes=Optional(_arguments.NUM_CLASSES),
-    output_units=Optional(Integer(1, 100_000)),
-    units=IntegerSequence(maximum=16_384, min_length=1, max_length=64, accept_int=True),
+    output_units=Optional(Integer(1, _arguments.MAX_OUTPUTS)),
+    units=IntegerSequence(
+        maximum=_arguments.MAX_WIDTH, min_length=1, max_length=_MAX_STACKED, accept_int=True
+    ),
     bidirectional=Boolean(),
     return_sequences=Boolean(),
     activation=_arguments.Activation(layers=False, keep_width=True),
