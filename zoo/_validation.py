@@ -43,7 +43,7 @@ class ArgumentTypeError(_ArgumentError, TypeError):
 
 
 class Invalid(Exception):
-    """Raised by a constraint or a rule: what `argument` must be; the caller adds the name and value.
+    """Raised by a constraint or a rule: what an argument must be; the caller adds name and value.
 
     Args:
         requirement: the end of the sentence "`name` ...", e.g. "must be an integer".
@@ -72,7 +72,7 @@ def _is_integer(value):
 
 
 class Constraint:
-    """What one argument must be. `check(value)` returns the value normalised, or raises `Invalid`."""
+    """What one argument must be: `check(value)` returns it normalised, or raises `Invalid`."""
 
     def check(self, value):
         raise NotImplementedError

@@ -211,7 +211,8 @@ def build_lenet(
     x = _blocks.activation_layer(activation, "c3_act", spatial=True)(x)
     x = _POOL_LAYERS[pool](2, name="s4")(x)
     x = layers.Flatten(name="flatten")(x)
-    x = _blocks.dense_stack(x, (("c5", 120), ("f6", 84)), factor, None, activation, dropout, weights)
+    dense_layers = (("c5", 120), ("f6", 84))
+    x = _blocks.dense_stack(x, dense_layers, factor, None, activation, dropout, weights)
 
     outputs = _blocks.classifier_head(
         x, num_classes, classifier_activation, kernel_initializer, l1, l2

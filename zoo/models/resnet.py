@@ -44,7 +44,7 @@ _CONSTRAINTS = _arguments.classifier_constraints(
 
 
 def _stages(depth, blocks):
-    """Blocks per stage from `depth` (6n + 2 layers: 3 stages of n blocks), `blocks` or the default."""
+    """Blocks per stage: from `depth` (6n + 2 layers: 3 stages of n), `blocks` or the default."""
     if depth is None:
         return blocks or _DEFAULT_BLOCKS
     return ((depth - 2) // 6,) * 3

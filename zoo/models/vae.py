@@ -283,7 +283,9 @@ def build_vae(
     (None, 28, 28, 1)
     """
     architecture = _architecture(architecture, input_shape)
-    encoder = _build_encoder(input_shape, latent_dim, architecture, hidden_units, filters, activation)
+    encoder = _build_encoder(
+        input_shape, latent_dim, architecture, hidden_units, filters, activation
+    )
     decoder = _build_decoder(
         input_shape, latent_dim, architecture, hidden_units, filters, activation, reconstruction
     )
