@@ -12,10 +12,11 @@ Example:
 
 import keras
 
-from zoo import _validation
+from zoo._serialization import register_serializable
+from zoo._validation import Integer, check
 
 
-@keras.saving.register_keras_serializable(package="zoo")
+@register_serializable(legacy_package="zoo")
 class Maxout(keras.layers.Layer):
     """Maxout activation (Goodfellow et al., 2013): the maximum over groups of `pieces` features.
 
@@ -36,7 +37,7 @@ class Maxout(keras.layers.Layer):
 
     def __init__(self, pieces=2, **kwargs):
         super().__init__(**kwargs)
-        self.pieces = _validation.check_int("pieces", pieces, minimum=2)
+        self.pieces = check("pieces", pieces, Integer(minimum=2))
 
     def build(self, input_shape):
         features = input_shape[-1]
@@ -60,7 +61,7 @@ class Maxout(keras.layers.Layer):
         return {**super().get_config(), "pieces": self.pieces}
 
 
-@keras.saving.register_keras_serializable(package="zoo")
+@register_serializable(legacy_package="zoo")
 class GLU(keras.layers.Layer):
     """Gated linear unit (Dauphin et al., 2017): `a * sigmoid(b)` for the two halves of the last axis.
 

@@ -11,6 +11,8 @@ True
 import dataclasses
 
 TASKS = ("classification", "sequence", "generative")
+# The tasks of classifier builders: they take `input_shape=` and `num_classes=` (DESIGN.md).
+CLASSIFIER_TASKS = ("classification", "sequence")
 
 _BUILDERS = {}
 _SPECS = {}
@@ -22,8 +24,8 @@ class ModelSpec:
 
     Attributes:
         name: the registered name.
-        task: `"classification"` (takes `input_shape=` and `num_classes=`, fits on `(x, y)`),
-            `"sequence"` (a recurrent net: classification or regression over sequences), or
+        task: `"classification"` (fits on `(x, y)`), `"sequence"` (a recurrent net:
+            classification, or regression with `num_classes=None`, over sequences), or
             `"generative"` (fits on unlabelled `x`, like the DCGAN and the VAE).
         small_kwargs: keyword arguments for a small, fast instance, used by the tests.
     """
@@ -31,6 +33,14 @@ class ModelSpec:
     name: str
     task: str
     small_kwargs: dict
+
+    @property
+    def classifier(self):
+        """Whether this is a classifier builder: it takes `input_shape=` and `num_classes=`.
+
+        The classification and sequence builders are; the generative ones (DCGAN, VAE) are not.
+        """
+        return self.task in CLASSIFIER_TASKS
 
 
 def register_model(name, task="classification", small_kwargs=None):
@@ -63,9 +73,16 @@ def get_spec(name):
     return _SPECS[name]
 
 
-def list_models():
-    """Returns the sorted names of all registered builders."""
-    return sorted(_BUILDERS)
+def list_models(classifiers=False):
+    """Returns the sorted names of the registered builders.
+
+    Args:
+        classifiers: list only the classifier builders (see `ModelSpec.classifier`).
+
+    Returns:
+        A sorted list of names.
+    """
+    return sorted(name for name in _BUILDERS if not classifiers or _SPECS[name].classifier)
 
 
 def get_builder(name, /):

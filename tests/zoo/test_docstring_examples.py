@@ -8,7 +8,10 @@ import pytest
 MODULES = [
     "zoo",
     "zoo.registry",
+    "zoo._validation",
     "zoo.layers",
+    "zoo.models._arguments",
+    "zoo.models._generative",
     "zoo.models.perceptron",
     "zoo.models.mlp",
     "zoo.models.cnn",

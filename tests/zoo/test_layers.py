@@ -48,3 +48,14 @@ def test_layers_round_trip_through_keras_files(layer, tmp_path):
     assert type(restored.layers[-1]) is type(layer)
     assert restored.layers[-1].get_config() == layer.get_config()
     np.testing.assert_allclose(restored.predict(x, verbose=0), model.predict(x, verbose=0), rtol=1e-6)
+
+
+@pytest.mark.parametrize("layer_class", [Maxout, GLU])
+def test_layers_load_from_configs_that_use_their_old_zoo_names(layer_class):
+    inputs = keras.Input((6,))
+    model = keras.Model(inputs, layer_class(name="custom")(keras.layers.Dense(6)(inputs)))
+    current = f'"registered_name": "zoo_diagnostics>{layer_class.__name__}"'
+    assert current in model.to_json()
+    legacy = model.to_json().replace(current, f'"registered_name": "zoo>{layer_class.__name__}"')
+    restored = keras.models.model_from_json(legacy)
+    assert type(restored.get_layer("custom")) is layer_class

@@ -87,27 +87,3 @@ def test_trains_with_gradient_clipping_set_at_compile_time():
     x, y = rng.normal(size=(8, 5, 3)).astype("float32"), rng.normal(size=(8, 1)).astype("float32")
     history = model.fit(x, y, epochs=2, batch_size=8, verbose=0)
     assert np.all(np.isfinite(history.history["loss"]))
-
-
-BAD_ARGUMENTS = [
-    ({"input_shape": (5,)}, "input_shape"),
-    ({"input_shape": (0, 3)}, "input_shape"),
-    ({"input_shape": (5, None)}, "input_shape"),
-    ({"units": ()}, "units"),
-    ({"units": (4, 0)}, "units"),
-    ({"num_classes": 3, "output_units": 2}, "output_units"),
-    ({"output_units": 0}, "output_units"),
-    ({"bidirectional": "yes"}, "bidirectional"),
-    ({"return_sequences": None}, "return_sequences"),
-    ({"activation": "maxout"}, "activation"),
-    ({"activation": "glu"}, "activation"),
-    ({"recurrent_initializer": "orthogonalish"}, "recurrent_initializer"),
-    ({"recurrent_dropout": 1.5}, "recurrent_dropout"),
-    ({"classifier_activation": "sigmoid"}, "classifier_activation"),  # a regression
-]
-
-
-def test_bad_arguments():
-    for kwargs, argument in BAD_ARGUMENTS:
-        with pytest.raises((ValueError, TypeError), match=f"Received: {argument}="):
-            zoo.build_lstm(**{**SMALL, **kwargs})

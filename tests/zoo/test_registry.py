@@ -34,3 +34,13 @@ def test_build_passes_a_builders_own_name_argument(monkeypatch):
     monkeypatch.setattr(registry, "_SPECS", {})
     registry.register_model("toy")(lambda name="default": name)
     assert registry.build("toy", name="my_toy") == "my_toy"
+
+
+def test_classifier_builders_are_the_classification_and_sequence_ones(monkeypatch):
+    monkeypatch.setattr(registry, "_BUILDERS", {})
+    monkeypatch.setattr(registry, "_SPECS", {})
+    for name, task in (("a", "classification"), ("b", "sequence"), ("c", "generative")):
+        registry.register_model(name, task=task)(lambda: None)
+    assert registry.list_models(classifiers=True) == ["a", "b"]
+    assert registry.list_models() == ["a", "b", "c"]
+    assert [registry.get_spec(name).classifier for name in "abc"] == [True, True, False]

@@ -91,21 +91,3 @@ def test_width_dropout_regularisation_and_head():
     assert len(model.losses) == 7  # stem, 2 blocks x 2 convs, 1 shortcut, output
     assert model.output_shape == (None, 1)
     assert model.get_layer("output").activation is keras.activations.linear
-
-
-BAD_ARGUMENTS = [
-    ({"depth": 21}, "depth"),
-    ({"depth": 20, "blocks": (1, 1)}, "blocks"),
-    ({"blocks": ()}, "blocks"),
-    ({"width": 0}, "width"),
-    ({"preactivation": "yes"}, "preactivation"),
-    ({"activation": "maxout"}, "activation"),
-    ({"input_shape": (1, 8, 3)}, "input_shape"),
-    ({"kernel_initializer": "he"}, "kernel_initializer"),
-]
-
-
-def test_bad_arguments():
-    for kwargs, argument in BAD_ARGUMENTS:
-        with pytest.raises((ValueError, TypeError), match=f"Received: {argument}="):
-            zoo.build_resnet(**{**SMALL, **kwargs})

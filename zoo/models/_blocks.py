@@ -1,4 +1,4 @@
-"""Argument checks and layer factories shared by the classifier and recurrent builders.
+"""Layer factories shared by the classifier and recurrent builders.
 
 Naming convention (diagnostics report findings by layer name): a trainable layer gets a plain
 name such as `hidden_2` or `conv_1`; what follows it gets that name plus a suffix: `_norm`,
@@ -6,131 +6,23 @@ name such as `hidden_2` or `conv_1`; what follows it gets that name plus a suffi
 `output` (computed in float32, so it stays exact under mixed precision).
 """
 
-import inspect
-import numbers
-
 import keras
 from keras import layers
 
-from zoo import _validation
 from zoo.layers import GLU, Maxout
+from zoo.models._arguments import WIDTH_FACTORS
 
-# Hidden activations that are layers rather than Keras activation functions.
-LAYER_ACTIVATIONS = ("prelu", "maxout")
-NORMALIZATIONS = (None, "batch", "layer")
-POOLS = (None, "max", "average")
-
-# Activations whose layer halves the features: the layer before them is made twice as wide.
-_WIDTH_FACTORS = {"maxout": 2, "glu": 2}
 MAXOUT_PIECES = 2
 
 
-def _keras_activation_ok(value):
-    """True when `value` names a Keras activation that needs no arguments besides its input."""
-    try:
-        function = keras.activations.get(value)
-    except (ValueError, TypeError):
-        return False
-    try:
-        parameters = list(inspect.signature(function).parameters.values())[1:]
-    except (TypeError, ValueError):
-        return callable(function)
-    return all(parameter.default is not inspect.Parameter.empty for parameter in parameters)
-
-
-def check_activation(name, value, allow_layers=True):
-    """Checks a hidden activation: a Keras activation name, or `"prelu"` / `"maxout"`."""
-    extra = LAYER_ACTIVATIONS if allow_layers else ()
-    if not isinstance(value, str):
-        raise TypeError(
-            f"`{name}` must be the name of a Keras activation"
-            f"{' or one of ' + str(list(extra)) if extra else ''}. Received: {name}={value!r}"
-        )
-    if value in extra or _keras_activation_ok(value):
-        return value
-    raise ValueError(
-        f"`{name}` must be the name of a Keras activation that takes no extra arguments"
-        f"{' or one of ' + str(list(extra)) if extra else ''}. Received: {name}={value!r}"
-    )
-
-
-def check_classifier_activation(value):
-    """Checks `classifier_activation`: `None` (logits) or a Keras activation name."""
-    if value is None:
-        return None
-    return check_activation("classifier_activation", value, allow_layers=False)
-
-
-def check_initializer(name, value):
-    """Checks an initializer: a Keras initializer name, config dict or instance; returns a config.
-
-    The returned value is turned into a fresh initializer for every layer (`initializer()`), so
-    that layers never share one stateful instance.
-    """
-    if isinstance(value, keras.initializers.Initializer):
-        return keras.initializers.serialize(value)
-    if not isinstance(value, (str, dict)):
-        raise TypeError(
-            f"`{name}` must be a Keras initializer, its name or its config. Received: {name}={value!r}"
-        )
-    try:
-        initializer = keras.initializers.get(value)
-    except (ValueError, TypeError, KeyError, AttributeError):
-        initializer = None
-    if not isinstance(initializer, keras.initializers.Initializer):
-        raise ValueError(
-            f"`{name}` must be a Keras initializer, its name or its config. Received: {name}={value!r}"
-        )
-    return value
-
-
 def initializer(config):
-    """A fresh initializer from what `check_initializer` returned."""
+    """A fresh initializer from what the `Initializer` constraint returned."""
     return keras.initializers.get(config)
-
-
-def check_normalization(value):
-    return _validation.check_choice("normalization", value, NORMALIZATIONS)
-
-
-def check_rate(name, value):
-    """Checks a dropout rate in [0, 1)."""
-    return _validation.check_float(name, value, minimum=0.0, maximum=1.0, max_inclusive=False)
-
-
-def check_penalty(name, value):
-    """Checks an L1 or L2 penalty factor (>= 0)."""
-    return _validation.check_float(name, value, minimum=0.0)
-
-
-def check_name(value):
-    if not isinstance(value, str) or not value:
-        raise TypeError(f"`name` must be a non-empty string. Received: name={value!r}")
-    return value
-
-
-def check_num_classes(value, allow_none=False):
-    if value is None and allow_none:
-        return None
-    return _validation.check_int("num_classes", value, minimum=1, maximum=100_000)
-
-
-def check_units(name, value, allow_empty=True, maximum=16_384, max_length=256):
-    """Checks a tuple of layer widths; a single int is accepted as a one-layer tuple."""
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        value = (value,)
-    units = _validation.check_int_sequence(name, value, minimum=1, allow_empty=allow_empty)
-    if len(units) > max_length or any(width > maximum for width in units):
-        raise ValueError(
-            f"`{name}` must have at most {max_length} entries of at most {maximum}. "
-            f"Received: {name}={value!r}"
-        )
-    return units
 
 
 def width_factor(activation):
     """How many features the layer before `activation` must produce per unit."""
-    return _WIDTH_FACTORS.get(activation, 1)
+    return WIDTH_FACTORS.get(activation, 1)
 
 
 def regularizer(l1, l2):
@@ -172,6 +64,25 @@ def apply_post(x, prefix, normalization, activation, dropout=0.0, spatial=False)
     return x
 
 
+def dense_stack(x, named_units, factor, normalization, activation, dropout, weights):
+    """Dense blocks `name` -> `name_norm` -> `name_act` -> `name_dropout`.
+
+    Args:
+        x: the input tensor.
+        named_units: `(name, units)` of each block, in order.
+        factor: width factor of the activation (`width_factor`).
+        normalization, activation, dropout: as in `apply_post`.
+        weights: a function of no arguments that returns each Dense layer's `weights(...)`.
+
+    Returns:
+        The output tensor of the last block.
+    """
+    for prefix, units in named_units:
+        x = layers.Dense(units * factor, name=prefix, **weights())(x)
+        x = apply_post(x, prefix, normalization, activation, dropout)
+    return x
+
+
 def output_units(num_classes, classifier_activation):
     """The head's width and activation: one sigmoid unit for num_classes=1 with "softmax"."""
     if num_classes == 1 and classifier_activation == "softmax":
@@ -179,35 +90,26 @@ def output_units(num_classes, classifier_activation):
     return num_classes, classifier_activation
 
 
+def weights(kernel_initializer, l1, l2, bias_initializer=None):
+    """Keyword arguments of one Dense or Conv layer: fresh initializers and the kernel penalty."""
+    kwargs = {
+        "kernel_initializer": initializer(kernel_initializer),
+        "kernel_regularizer": regularizer(l1, l2),
+    }
+    if bias_initializer is not None:
+        kwargs["bias_initializer"] = initializer(bias_initializer)
+    return kwargs
+
+
 def classifier_head(
-    x, num_classes, classifier_activation, kernel_initializer, bias_initializer, kernel_regularizer
+    x, num_classes, classifier_activation, kernel_initializer, l1, l2, bias_initializer="zeros"
 ):
     """The Dense `output` layer, in float32."""
     units, activation = output_units(num_classes, classifier_activation)
     return layers.Dense(
         units,
         activation=activation,
-        kernel_initializer=initializer(kernel_initializer),
-        bias_initializer=initializer(bias_initializer),
-        kernel_regularizer=kernel_regularizer,
         dtype="float32",
         name="output",
+        **weights(kernel_initializer, l1, l2, bias_initializer),
     )(x)
-
-
-def check_image_shape(input_shape):
-    """Checks `(height, width, channels)`."""
-    shape = _validation.check_shape("input_shape", input_shape, ndim=3)
-    if shape[0] * shape[1] * shape[2] > 2**24:
-        raise ValueError(
-            f"`input_shape` must have at most 2**24 values. Received: input_shape={input_shape!r}"
-        )
-    return shape
-
-
-def too_small(input_shape, minimum, reason):
-    """Raises the error for images smaller than `minimum` on a side."""
-    raise ValueError(
-        f"`input_shape` is too small: {reason} needs images of at least {minimum}x{minimum}. "
-        f"Received: input_shape={tuple(input_shape)!r}"
-    )

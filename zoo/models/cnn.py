@@ -15,14 +15,34 @@ Example:
 (None, 5, 5, 16)
 """
 
+import functools
+
 import keras
 from keras import layers
 
-from zoo import _validation
-from zoo.models import _blocks
+from zoo._validation import Integer, Options, validate_arguments
+from zoo.models import _arguments, _blocks
 from zoo.registry import register_model
 
 _POOL_LAYERS = {"max": layers.MaxPooling2D, "average": layers.AveragePooling2D}
+
+_CNN_CONSTRAINTS = _arguments.classifier_constraints(
+    input_shape=_arguments.IMAGE_SHAPE,
+    filters=_arguments.WIDTHS,
+    kernel_size=Integer(1, 31),
+    pool=Options((None, *_POOL_LAYERS)),
+    normalization=_arguments.NORMALIZATION,
+    dropout=_arguments.RATE,
+    activation=_arguments.Activation(),
+    bias_initializer=_arguments.INITIALIZER,
+    dense_units=_arguments.WIDTHS,
+)
+
+
+def _pooling_fits_the_image(input_shape, filters, pool, **_):
+    if pool is not None:
+        stages = len(filters)
+        _arguments.require_image_side(input_shape, 2**stages, f"{stages} pooling stages")
 
 
 @register_model(
@@ -31,6 +51,8 @@ _POOL_LAYERS = {"max": layers.MaxPooling2D, "average": layers.AveragePooling2D}
         "input_shape": (8, 8, 1), "num_classes": 3, "filters": (4, 8), "dense_units": (8,),
     },
 )
+@validate_arguments(_CNN_CONSTRAINTS, rules=(_pooling_fits_the_image,))
+@_arguments.document_classifier_arguments
 def build_cnn(
     input_shape=(28, 28, 1),
     num_classes=10,
@@ -52,7 +74,6 @@ def build_cnn(
 
     Args:
         input_shape: `(height, width, channels)`.
-        num_classes: number of classes; 1 gives a binary classifier with a single unit.
         filters: number of filters of each conv block (one Conv2D per block).
         kernel_size: side of every convolution kernel ("same" padding).
         pool: `"max"`, `"average"` (2x2, stride 2, after each conv block) or None (no pooling).
@@ -65,11 +86,7 @@ def build_cnn(
         kernel_initializer: Keras initializer (name, config or instance) of every kernel.
         bias_initializer: Keras initializer of the hidden layers' biases.
         dense_units: widths of the dense layers between the conv stack and the output.
-        l1: L1 penalty factor on every kernel.
-        l2: L2 penalty factor on every kernel.
-        classifier_activation: activation of the `output` layer: `"softmax"` (a sigmoid when
-            `num_classes=1`), any Keras activation name, or None for logits.
-        name: the model's name.
+        {classifier_arguments}
 
     Returns:
         An uncompiled functional `keras.Model`.
@@ -79,52 +96,24 @@ def build_cnn(
     >>> build_cnn(input_shape=(32, 32, 3), normalization="batch", dropout=0.25).output_shape
     (None, 10)
     """
-    shape = _blocks.check_image_shape(input_shape)
-    num_classes = _blocks.check_num_classes(num_classes)
-    filters = _blocks.check_units("filters", filters)
-    kernel_size = _validation.check_int("kernel_size", kernel_size, minimum=1, maximum=31)
-    pool = _validation.check_choice("pool", pool, _blocks.POOLS)
-    normalization = _blocks.check_normalization(normalization)
-    dropout = _blocks.check_rate("dropout", dropout)
-    activation = _blocks.check_activation("activation", activation)
-    kernel_initializer = _blocks.check_initializer("kernel_initializer", kernel_initializer)
-    bias_initializer = _blocks.check_initializer("bias_initializer", bias_initializer)
-    dense_units = _blocks.check_units("dense_units", dense_units)
-    l1 = _blocks.check_penalty("l1", l1)
-    l2 = _blocks.check_penalty("l2", l2)
-    classifier_activation = _blocks.check_classifier_activation(classifier_activation)
-    name = _blocks.check_name(name)
-    if pool is not None and min(shape[:2]) < 2 ** len(filters):
-        _blocks.too_small(shape, 2 ** len(filters), f"{len(filters)} pooling stages")
-
     factor = _blocks.width_factor(activation)
-
-    def dense_kwargs():
-        return dict(
-            kernel_initializer=_blocks.initializer(kernel_initializer),
-            bias_initializer=_blocks.initializer(bias_initializer),
-            kernel_regularizer=_blocks.regularizer(l1, l2),
-        )
-
-    inputs = keras.Input(shape, name="input")
+    weights = functools.partial(_blocks.weights, kernel_initializer, l1, l2, bias_initializer)
+    inputs = keras.Input(input_shape, name="input")
     x = inputs
     for index, width in enumerate(filters, start=1):
         prefix = f"conv_{index}"
-        x = layers.Conv2D(width * factor, kernel_size, padding="same", name=prefix, **dense_kwargs())(x)
+        x = layers.Conv2D(width * factor, kernel_size, padding="same", name=prefix, **weights())(x)
         x = _blocks.apply_post(x, prefix, normalization, activation, spatial=True)
         if pool is not None:
             x = _POOL_LAYERS[pool](2, name=f"{prefix}_pool")(x)
         if dropout > 0.0:
             x = layers.Dropout(dropout, name=f"{prefix}_dropout")(x)
     x = layers.Flatten(name="flatten")(x)
-    for index, width in enumerate(dense_units, start=1):
-        prefix = f"dense_{index}"
-        x = layers.Dense(width * factor, name=prefix, **dense_kwargs())(x)
-        x = _blocks.apply_post(x, prefix, normalization, activation, dropout)
+    dense_layers = [(f"dense_{index}", width) for index, width in enumerate(dense_units, start=1)]
+    x = _blocks.dense_stack(x, dense_layers, factor, normalization, activation, dropout, weights)
 
     outputs = _blocks.classifier_head(
-        x, num_classes, classifier_activation, kernel_initializer, "zeros",
-        _blocks.regularizer(l1, l2),
+        x, num_classes, classifier_activation, kernel_initializer, l1, l2
     )
     return keras.Model(inputs, outputs, name=name)
 
@@ -151,7 +140,22 @@ def _lenet_paddings(side):
     return next(paddings for paddings in candidates if s4_side(paddings) >= target)
 
 
+_LENET_CONSTRAINTS = _arguments.classifier_constraints(
+    input_shape=_arguments.IMAGE_SHAPE,
+    activation=_arguments.Activation(),
+    pool=Options(("average", "max")),
+    bias_initializer=_arguments.INITIALIZER,
+    dropout=_arguments.RATE,
+)
+
+
+def _lenet_fits_the_image(input_shape, **_):
+    _arguments.require_image_side(input_shape, 4, "LeNet-5's two 2x2 subsampling layers")
+
+
 @register_model("lenet", small_kwargs={"input_shape": (8, 8, 1), "num_classes": 3})
+@validate_arguments(_LENET_CONSTRAINTS, rules=(_lenet_fits_the_image,))
+@_arguments.document_classifier_arguments
 def build_lenet(
     input_shape=(32, 32, 1),
     num_classes=10,
@@ -177,17 +181,12 @@ def build_lenet(
 
     Args:
         input_shape: `(height, width, channels)`, at least 4x4 (32x32x1 in the paper).
-        num_classes: number of classes; 1 gives a binary classifier with a single unit.
         activation: hidden activation (`"tanh"` as in the paper; any name `build_mlp` takes).
         pool: subsampling of S2 and S4: `"average"` (as in the paper) or `"max"`.
         kernel_initializer: Keras initializer (name, config or instance) of every kernel.
         bias_initializer: Keras initializer of the hidden layers' biases.
         dropout: dropout rate after C5 and F6 (`c5_dropout`, `f6_dropout`).
-        l1: L1 penalty factor on every kernel.
-        l2: L2 penalty factor on every kernel.
-        classifier_activation: activation of the `output` layer: `"softmax"` (a sigmoid when
-            `num_classes=1`), any Keras activation name, or None for logits.
-        name: the model's name.
+        {classifier_arguments}
 
     Returns:
         An uncompiled functional `keras.Model`.
@@ -197,44 +196,25 @@ def build_lenet(
     >>> build_lenet(input_shape=(8, 8, 1)).get_layer("s4").output.shape
     (None, 2, 2, 16)
     """
-    shape = _blocks.check_image_shape(input_shape)
-    num_classes = _blocks.check_num_classes(num_classes)
-    activation = _blocks.check_activation("activation", activation)
-    pool = _validation.check_choice("pool", pool, ("average", "max"))
-    kernel_initializer = _blocks.check_initializer("kernel_initializer", kernel_initializer)
-    bias_initializer = _blocks.check_initializer("bias_initializer", bias_initializer)
-    dropout = _blocks.check_rate("dropout", dropout)
-    l1 = _blocks.check_penalty("l1", l1)
-    l2 = _blocks.check_penalty("l2", l2)
-    classifier_activation = _blocks.check_classifier_activation(classifier_activation)
-    name = _blocks.check_name(name)
-    if min(shape[:2]) < 4:
-        _blocks.too_small(shape, 4, "LeNet-5's two 2x2 subsampling layers")
-
     factor = _blocks.width_factor(activation)
+    weights = functools.partial(_blocks.weights, kernel_initializer, l1, l2, bias_initializer)
 
-    def weights():
-        return dict(
-            kernel_initializer=_blocks.initializer(kernel_initializer),
-            bias_initializer=_blocks.initializer(bias_initializer),
-            kernel_regularizer=_blocks.regularizer(l1, l2),
-        )
+    def conv(filters, padding, layer_name):
+        return layers.Conv2D(filters * factor, 5, padding=padding, name=layer_name, **weights())
 
-    c1_padding, c3_padding = _lenet_paddings(min(shape[:2]))
-    inputs = keras.Input(shape, name="input")
-    x = layers.Conv2D(6 * factor, 5, padding=c1_padding, name="c1", **weights())(inputs)
+    c1_padding, c3_padding = _lenet_paddings(min(input_shape[:2]))
+    inputs = keras.Input(input_shape, name="input")
+    x = conv(6, c1_padding, "c1")(inputs)
     x = _blocks.activation_layer(activation, "c1_act", spatial=True)(x)
     x = _POOL_LAYERS[pool](2, name="s2")(x)
-    x = layers.Conv2D(16 * factor, 5, padding=c3_padding, name="c3", **weights())(x)
+    x = conv(16, c3_padding, "c3")(x)
     x = _blocks.activation_layer(activation, "c3_act", spatial=True)(x)
     x = _POOL_LAYERS[pool](2, name="s4")(x)
     x = layers.Flatten(name="flatten")(x)
-    for prefix, units in (("c5", 120), ("f6", 84)):
-        x = layers.Dense(units * factor, name=prefix, **weights())(x)
-        x = _blocks.apply_post(x, prefix, None, activation, dropout)
+    dense_layers = (("c5", 120), ("f6", 84))
+    x = _blocks.dense_stack(x, dense_layers, factor, None, activation, dropout, weights)
 
     outputs = _blocks.classifier_head(
-        x, num_classes, classifier_activation, kernel_initializer, "zeros",
-        _blocks.regularizer(l1, l2),
+        x, num_classes, classifier_activation, kernel_initializer, l1, l2
     )
     return keras.Model(inputs, outputs, name=name)

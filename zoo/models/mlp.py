@@ -20,14 +20,26 @@ import math
 import keras
 from keras import layers
 
-from zoo import _validation
-from zoo.models import _blocks
+from zoo._validation import Boolean, Shape, validate_arguments
+from zoo.models import _arguments, _blocks
 from zoo.registry import register_model
+
+_CONSTRAINTS = _arguments.classifier_constraints(
+    input_shape=Shape(min_ndim=1),
+    hidden_units=_arguments.WIDTHS,
+    activation=_arguments.Activation(),
+    bias_initializer=_arguments.INITIALIZER,
+    normalization=_arguments.NORMALIZATION,
+    dropout=_arguments.RATE,
+    residual=Boolean(),
+)
 
 
 @register_model(
     "mlp", small_kwargs={"input_shape": (6,), "num_classes": 3, "hidden_units": (8, 8)}
 )
+@validate_arguments(_CONSTRAINTS)
+@_arguments.document_classifier_arguments
 def build_mlp(
     input_shape=(64,),
     num_classes=10,
@@ -48,7 +60,6 @@ def build_mlp(
     Args:
         input_shape: shape of one example without the batch axis; inputs of more than one
             dimension are flattened first (layer `flatten`).
-        num_classes: number of classes; 1 gives a binary classifier with a single unit.
         hidden_units: width of each hidden layer (an int gives one layer; `()` gives a perceptron).
         activation: hidden activation: any Keras activation name (`"relu"`, `"tanh"`,
             `"sigmoid"`, `"leaky_relu"`, `"selu"`, `"gelu"`, ...), `"prelu"` (learned slopes) or
@@ -60,12 +71,8 @@ def build_mlp(
         normalization: None, `"batch"` or `"layer"`: inserted between each Dense layer and its
             activation.
         dropout: dropout rate after each hidden activation.
-        l1: L1 penalty factor on every kernel.
-        l2: L2 penalty factor on every kernel.
         residual: add each block's input to its output (skip connections).
-        classifier_activation: activation of the `output` layer: `"softmax"` (a sigmoid when
-            `num_classes=1`), any Keras activation name, or None for logits.
-        name: the model's name.
+        {classifier_arguments}
 
     Returns:
         An uncompiled functional `keras.Model`.
@@ -75,32 +82,16 @@ def build_mlp(
     >>> build_mlp(input_shape=(8, 8, 1), num_classes=10, residual=True).output_shape
     (None, 10)
     """
-    shape = _validation.check_shape("input_shape", input_shape, min_ndim=1)
-    num_classes = _blocks.check_num_classes(num_classes)
-    hidden_units = _blocks.check_units("hidden_units", hidden_units)
-    activation = _blocks.check_activation("activation", activation)
-    kernel_initializer = _blocks.check_initializer("kernel_initializer", kernel_initializer)
-    bias_initializer = _blocks.check_initializer("bias_initializer", bias_initializer)
-    normalization = _blocks.check_normalization(normalization)
-    dropout = _blocks.check_rate("dropout", dropout)
-    l1 = _blocks.check_penalty("l1", l1)
-    l2 = _blocks.check_penalty("l2", l2)
-    residual = _validation.check_bool("residual", residual)
-    classifier_activation = _blocks.check_classifier_activation(classifier_activation)
-    name = _blocks.check_name(name)
-
-    inputs = keras.Input(shape, name="input")
-    x = layers.Flatten(name="flatten")(inputs) if len(shape) > 1 else inputs
-    width = math.prod(shape)
+    inputs = keras.Input(input_shape, name="input")
+    x = layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
+    width = math.prod(input_shape)
     for index, units in enumerate(hidden_units, start=1):
         prefix = f"hidden_{index}"
         block_input = x
         x = layers.Dense(
             units * _blocks.width_factor(activation),
-            kernel_initializer=_blocks.initializer(kernel_initializer),
-            bias_initializer=_blocks.initializer(bias_initializer),
-            kernel_regularizer=_blocks.regularizer(l1, l2),
             name=prefix,
+            **_blocks.weights(kernel_initializer, l1, l2, bias_initializer),
         )(x)
         x = _blocks.apply_post(x, prefix, normalization, activation, dropout)
         if residual:
@@ -109,15 +100,13 @@ def build_mlp(
                 shortcut = layers.Dense(
                     units,
                     use_bias=False,
-                    kernel_initializer=_blocks.initializer(kernel_initializer),
-                    kernel_regularizer=_blocks.regularizer(l1, l2),
                     name=f"{prefix}_projection",
+                    **_blocks.weights(kernel_initializer, l1, l2),
                 )(block_input)
             x = layers.Add(name=f"{prefix}_add")([shortcut, x])
         width = units
 
     outputs = _blocks.classifier_head(
-        x, num_classes, classifier_activation, kernel_initializer, "zeros",
-        _blocks.regularizer(l1, l2),
+        x, num_classes, classifier_activation, kernel_initializer, l1, l2
     )
     return keras.Model(inputs, outputs, name=name)

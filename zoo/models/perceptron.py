@@ -14,12 +14,18 @@ Example:
 import keras
 from keras import layers
 
-from zoo import _validation
-from zoo.models import _blocks
+from zoo._validation import Shape, validate_arguments
+from zoo.models import _arguments, _blocks
 from zoo.registry import register_model
+
+_CONSTRAINTS = _arguments.classifier_constraints(
+    input_shape=Shape(min_ndim=1), bias_initializer=_arguments.INITIALIZER
+)
 
 
 @register_model("perceptron", small_kwargs={"input_shape": (4,), "num_classes": 3})
+@validate_arguments(_CONSTRAINTS)
+@_arguments.document_classifier_arguments
 def build_perceptron(
     input_shape=(2,),
     num_classes=1,
@@ -35,14 +41,9 @@ def build_perceptron(
     Args:
         input_shape: shape of one example without the batch axis; inputs of more than one
             dimension are flattened first (layer `flatten`).
-        num_classes: number of classes; 1 gives a binary classifier with a single unit.
-        classifier_activation: activation of the `output` layer: `"softmax"` (a sigmoid when
-            `num_classes=1`), any Keras activation name, or None for logits.
         kernel_initializer: Keras initializer (name, config or instance) of the weights.
         bias_initializer: Keras initializer of the bias.
-        l1: L1 penalty factor on the weights.
-        l2: L2 penalty factor on the weights.
-        name: the model's name.
+        {classifier_arguments}
 
     Returns:
         An uncompiled functional `keras.Model` with layers `input`, (`flatten`,) `output`.
@@ -52,19 +53,9 @@ def build_perceptron(
     >>> build_perceptron(input_shape=(64,), num_classes=10).output_shape
     (None, 10)
     """
-    shape = _validation.check_shape("input_shape", input_shape, min_ndim=1)
-    num_classes = _blocks.check_num_classes(num_classes)
-    classifier_activation = _blocks.check_classifier_activation(classifier_activation)
-    kernel_initializer = _blocks.check_initializer("kernel_initializer", kernel_initializer)
-    bias_initializer = _blocks.check_initializer("bias_initializer", bias_initializer)
-    l1 = _blocks.check_penalty("l1", l1)
-    l2 = _blocks.check_penalty("l2", l2)
-    name = _blocks.check_name(name)
-
-    inputs = keras.Input(shape, name="input")
-    x = layers.Flatten(name="flatten")(inputs) if len(shape) > 1 else inputs
+    inputs = keras.Input(input_shape, name="input")
+    x = layers.Flatten(name="flatten")(inputs) if len(input_shape) > 1 else inputs
     outputs = _blocks.classifier_head(
-        x, num_classes, classifier_activation, kernel_initializer, bias_initializer,
-        _blocks.regularizer(l1, l2),
+        x, num_classes, classifier_activation, kernel_initializer, l1, l2, bias_initializer
     )
     return keras.Model(inputs, outputs, name=name)

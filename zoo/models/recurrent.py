@@ -21,74 +21,52 @@ Example:
 (None, None, 5)
 """
 
-import numbers
-
 import keras
 from keras import layers
 
-from zoo import _validation
-from zoo.models import _blocks
+from zoo._validation import Boolean, Integer, IntegerSequence, Invalid, Optional, Shape
+from zoo._validation import validate_arguments
+from zoo.models import _arguments, _blocks
 from zoo.registry import register_model
 
 _LAYERS = {"rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
 _SMALL = {"input_shape": (5, 3), "num_classes": 3, "units": (4,)}
+# Stacks deeper than this do not train (and take minutes to build); 64 is generous.
+_MAX_STACKED = 64
+
+_CONSTRAINTS = _arguments.classifier_constraints(
+    input_shape=Shape(ndim=2, variable_length=True),
+    num_classes=Optional(_arguments.NUM_CLASSES),
+    output_units=Optional(Integer(1, _arguments.MAX_OUTPUTS)),
+    units=IntegerSequence(
+        maximum=_arguments.MAX_WIDTH, min_length=1, max_length=_MAX_STACKED, accept_int=True
+    ),
+    bidirectional=Boolean(),
+    return_sequences=Boolean(),
+    activation=_arguments.Activation(layers=False, keep_width=True),
+    recurrent_initializer=_arguments.INITIALIZER,
+    bias_initializer=_arguments.INITIALIZER,
+    dropout=_arguments.RATE,
+    recurrent_dropout=_arguments.RATE,
+)
 
 
-def _check_sequence_shape(input_shape):
-    """Checks `(timesteps, features)`; timesteps may be None (sequences of any length)."""
-    if isinstance(input_shape, (str, bytes)) or not isinstance(input_shape, (list, tuple)):
-        raise TypeError(
-            f"`input_shape` must be a tuple (timesteps, features). Received: input_shape={input_shape!r}"
-        )
-    if len(input_shape) != 2:
-        raise ValueError(
-            "`input_shape` must have 2 dimensions, (timesteps, features), without the batch axis. "
-            f"Received: input_shape={input_shape!r}"
-        )
-    timesteps, features = input_shape
-    if timesteps is not None:
-        if not _is_int(timesteps):
-            raise TypeError(
-                "`input_shape` must hold integers (timesteps may be None). "
-                f"Received: input_shape={input_shape!r}"
-            )
-        if timesteps < 1:
-            raise ValueError(
-                f"`input_shape` must have at least 1 timestep. Received: input_shape={input_shape!r}"
-            )
-        timesteps = int(timesteps)
-    if not _is_int(features):
-        raise TypeError(
-            f"`input_shape` must hold an integer number of features. Received: input_shape={input_shape!r}"
-        )
-    if features < 1:
-        raise ValueError(
-            f"`input_shape` must have at least 1 feature. Received: input_shape={input_shape!r}"
-        )
-    return timesteps, int(features)
-
-
-def _is_int(value):
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _check_head(num_classes, output_units, classifier_activation):
+def _one_head(num_classes, output_units, **_):
     """Classification (`num_classes`) or regression (`output_units`), not both."""
     if num_classes is not None and output_units is not None:
-        raise ValueError(
-            "Pass `num_classes` for a classifier or `output_units` for a regression, not both. "
-            f"Received: output_units={output_units!r}"
+        raise Invalid(
+            "must be None when `num_classes` is given: pass `num_classes` for a classifier or "
+            "`output_units` for a regression",
+            argument="output_units",
         )
-    num_classes = _blocks.check_num_classes(num_classes, allow_none=True)
-    if output_units is not None:
-        output_units = _validation.check_int("output_units", output_units, minimum=1, maximum=100_000)
-    classifier_activation = _blocks.check_classifier_activation(classifier_activation)
+
+
+def _regression_output_is_linear(num_classes, classifier_activation, **_):
     if num_classes is None and classifier_activation not in (None, "softmax"):
-        raise ValueError(
-            "`classifier_activation` applies to classifiers (pass `num_classes`); a regression's "
-            f"output is linear. Received: classifier_activation={classifier_activation!r}"
+        raise Invalid(
+            "applies to classifiers (pass `num_classes`); a regression's output is linear",
+            argument="classifier_activation",
         )
-    return num_classes, output_units, classifier_activation
 
 
 def _build_recurrent(
@@ -110,44 +88,20 @@ def _build_recurrent(
     classifier_activation,
     name,
 ):
-    shape = _check_sequence_shape(input_shape)
-    num_classes, output_units, classifier_activation = _check_head(
-        num_classes, output_units, classifier_activation
-    )
-    units = _blocks.check_units("units", units, allow_empty=False, max_length=64)
-    bidirectional = _validation.check_bool("bidirectional", bidirectional)
-    return_sequences = _validation.check_bool("return_sequences", return_sequences)
-    activation = _blocks.check_activation("activation", activation, allow_layers=False)
-    if _blocks.width_factor(activation) != 1:
-        raise ValueError(
-            "`activation` must keep the width of the recurrent state (not glu). "
-            f"Received: activation={activation!r}"
-        )
-    kernel_initializer = _blocks.check_initializer("kernel_initializer", kernel_initializer)
-    recurrent_initializer = _blocks.check_initializer("recurrent_initializer", recurrent_initializer)
-    bias_initializer = _blocks.check_initializer("bias_initializer", bias_initializer)
-    dropout = _blocks.check_rate("dropout", dropout)
-    recurrent_dropout = _blocks.check_rate("recurrent_dropout", recurrent_dropout)
-    l1 = _blocks.check_penalty("l1", l1)
-    l2 = _blocks.check_penalty("l2", l2)
-    name = _blocks.check_name(name)
-
-    inputs = keras.Input(shape, name="input")
+    inputs = keras.Input(input_shape, name="input")
     x = inputs
     for index, width in enumerate(units, start=1):
         layer_name = f"{kind}_{index}"
         layer = _LAYERS[kind](
             width,
             activation=activation,
-            kernel_initializer=_blocks.initializer(kernel_initializer),
             recurrent_initializer=_blocks.initializer(recurrent_initializer),
-            bias_initializer=_blocks.initializer(bias_initializer),
-            kernel_regularizer=_blocks.regularizer(l1, l2),
             recurrent_regularizer=_blocks.regularizer(l1, l2),
             dropout=dropout,
             recurrent_dropout=recurrent_dropout,
             return_sequences=return_sequences or index < len(units),
             name=layer_name,
+            **_blocks.weights(kernel_initializer, l1, l2, bias_initializer),
         )
         if bidirectional:
             layer = layers.Bidirectional(layer, name=layer_name)
@@ -155,16 +109,12 @@ def _build_recurrent(
 
     if num_classes is not None:
         outputs = _blocks.classifier_head(
-            x, num_classes, classifier_activation, kernel_initializer, "zeros",
-            _blocks.regularizer(l1, l2),
+            x, num_classes, classifier_activation, kernel_initializer, l1, l2
         )
     else:
         outputs = layers.Dense(
-            output_units or 1,
-            kernel_initializer=_blocks.initializer(kernel_initializer),
-            kernel_regularizer=_blocks.regularizer(l1, l2),
-            dtype="float32",
-            name="output",
+            output_units or 1, dtype="float32", name="output",
+            **_blocks.weights(kernel_initializer, l1, l2),
         )(x)
     return keras.Model(inputs, outputs, name=name)
 
@@ -201,6 +151,7 @@ _ARGS_DOC = """
 
 
 def _recurrent_builder(kind, title, default_units):
+    @validate_arguments(_CONSTRAINTS, rules=(_one_head, _regression_output_is_linear))
     def builder(
         input_shape=(50, 2),
         num_classes=None,

@@ -24,37 +24,61 @@ Example:
 import keras
 from keras import layers
 
-from zoo import _validation
-from zoo.models import _blocks
+from zoo._validation import Boolean, Integer, IntegerSequence, Invalid, Optional
+from zoo._validation import validate_arguments
+from zoo.models import _arguments, _blocks
 from zoo.registry import register_model
 
 _DEFAULT_BLOCKS = (2, 2, 2)
 
+_CONSTRAINTS = _arguments.classifier_constraints(
+    input_shape=_arguments.IMAGE_SHAPE,
+    depth=Optional(Integer(8, 6 * 64 + 2)),
+    blocks=Optional(IntegerSequence(maximum=64, min_length=1, max_length=8, accept_int=True)),
+    width=Integer(1, 1024),
+    preactivation=Boolean(),
+    normalization=_arguments.NORMALIZATION,
+    activation=_arguments.Activation(keep_width=True),
+    dropout=_arguments.RATE,
+)
 
-def _check_blocks(depth, blocks):
-    """Blocks per stage from `depth` (6n + 2 layers: 3 stages of n blocks) or `blocks`."""
-    if blocks is not None:
-        blocks = _blocks.check_units("blocks", blocks, allow_empty=False, maximum=64, max_length=8)
+
+def _stages(depth, blocks):
+    """Blocks per stage: from `depth` (6n + 2 layers: 3 stages of n), `blocks` or the default."""
     if depth is None:
         return blocks or _DEFAULT_BLOCKS
-    depth = _validation.check_int("depth", depth, minimum=8, maximum=6 * 64 + 2)
-    if (depth - 2) % 6:
-        raise ValueError(
-            "`depth` must be 6n + 2 (3 stages of n basic blocks: 8, 14, 20, 32, 44, 56, 110). "
-            f"Received: depth={depth!r}"
+    return ((depth - 2) // 6,) * 3
+
+
+def _depth_is_6n_plus_2(depth, **_):
+    if depth is not None and (depth - 2) % 6:
+        raise Invalid(
+            "must be 6n + 2 (3 stages of n basic blocks: 8, 14, 20, 32, 44, 56, 110)",
+            argument="depth",
         )
-    from_depth = ((depth - 2) // 6,) * 3
-    if blocks is not None and blocks != from_depth:
-        raise ValueError(
-            f"`depth` and `blocks` disagree: depth={depth} means blocks={from_depth}; pass one of "
-            f"them. Received: blocks={blocks!r}"
+
+
+def _depth_and_blocks_agree(depth, blocks, **_):
+    if depth is not None and blocks is not None and blocks != _stages(depth, None):
+        raise Invalid(
+            f"must agree with depth={depth}, which means blocks={_stages(depth, None)}; pass "
+            "one of them",
+            argument="blocks",
         )
-    return from_depth
+
+
+def _stages_fit_the_image(input_shape, depth, blocks, **_):
+    stages = len(_stages(depth, blocks))
+    _arguments.require_image_side(input_shape, 2 ** (stages - 1), f"{stages} stages")
 
 
 @register_model(
     "resnet", small_kwargs={"input_shape": (8, 8, 3), "num_classes": 3, "blocks": (1, 1), "width": 4}
 )
+@validate_arguments(
+    _CONSTRAINTS, rules=(_depth_is_6n_plus_2, _depth_and_blocks_agree, _stages_fit_the_image)
+)
+@_arguments.document_classifier_arguments
 def build_resnet(
     input_shape=(32, 32, 3),
     num_classes=10,
@@ -73,10 +97,11 @@ def build_resnet(
 ):
     """Builds a residual network of basic blocks for small images.
 
+    He et al. train it with an L2 penalty of 1e-4 (`l2=1e-4`).
+
     Args:
         input_shape: `(height, width, channels)`; the sides must be at least
             `2 ** (number of stages - 1)`.
-        num_classes: number of classes; 1 gives a binary classifier with a single unit.
         depth: total number of weighted layers, 6n + 2 (20 is ResNet-20): 3 stages of n blocks.
         blocks: basic blocks per stage, e.g. `(2, 2, 2)` (the default, ResNet-14); give `depth`
             or `blocks`.
@@ -86,11 +111,7 @@ def build_resnet(
         activation: activation after each normalization: a Keras activation name or `"prelu"`.
         kernel_initializer: Keras initializer (name, config or instance) of every kernel.
         dropout: dropout rate before the `output` layer.
-        l1: L1 penalty factor on every kernel.
-        l2: L2 penalty factor on every kernel (1e-4 in the paper).
-        classifier_activation: activation of the `output` layer: `"softmax"` (a sigmoid when
-            `num_classes=1`), any Keras activation name, or None for logits.
-        name: the model's name.
+        {classifier_arguments}
 
     Returns:
         An uncompiled functional `keras.Model`.
@@ -100,26 +121,7 @@ def build_resnet(
     >>> build_resnet(input_shape=(8, 8, 1), blocks=(1, 1), width=8, preactivation=True).output_shape
     (None, 10)
     """
-    shape = _blocks.check_image_shape(input_shape)
-    num_classes = _blocks.check_num_classes(num_classes)
-    stages = _check_blocks(depth, blocks)
-    width = _validation.check_int("width", width, minimum=1, maximum=1024)
-    preactivation = _validation.check_bool("preactivation", preactivation)
-    normalization = _blocks.check_normalization(normalization)
-    activation = _blocks.check_activation("activation", activation)
-    if _blocks.width_factor(activation) != 1:
-        raise ValueError(
-            "`activation` must keep the number of channels in a residual block (not maxout or "
-            f"glu). Received: activation={activation!r}"
-        )
-    kernel_initializer = _blocks.check_initializer("kernel_initializer", kernel_initializer)
-    dropout = _blocks.check_rate("dropout", dropout)
-    l1 = _blocks.check_penalty("l1", l1)
-    l2 = _blocks.check_penalty("l2", l2)
-    classifier_activation = _blocks.check_classifier_activation(classifier_activation)
-    name = _blocks.check_name(name)
-    if min(shape[:2]) < 2 ** (len(stages) - 1):
-        _blocks.too_small(shape, 2 ** (len(stages) - 1), f"{len(stages)} stages")
+    stages = _stages(depth, blocks)
 
     def conv(filters, size, stride, layer_name):
         return layers.Conv2D(
@@ -128,9 +130,8 @@ def build_resnet(
             strides=stride,
             padding="same",
             use_bias=normalization is None,
-            kernel_initializer=_blocks.initializer(kernel_initializer),
-            kernel_regularizer=_blocks.regularizer(l1, l2),
             name=layer_name,
+            **_blocks.weights(kernel_initializer, l1, l2),
         )
 
     def norm(x, layer_name):
@@ -159,7 +160,7 @@ def build_resnet(
         y = layers.Add(name=f"{prefix}_add")([shortcut, y])
         return act(y, f"{prefix}_act2")
 
-    inputs = keras.Input(shape, name="input")
+    inputs = keras.Input(input_shape, name="input")
     x = conv(width, 3, 1, "stem")(inputs)
     if not preactivation:
         x = act(norm(x, "stem_norm"), "stem_act")
@@ -174,7 +175,6 @@ def build_resnet(
     if dropout > 0.0:
         x = layers.Dropout(dropout, name="dropout")(x)
     outputs = _blocks.classifier_head(
-        x, num_classes, classifier_activation, kernel_initializer, "zeros",
-        _blocks.regularizer(l1, l2),
+        x, num_classes, classifier_activation, kernel_initializer, l1, l2
     )
     return keras.Model(inputs, outputs, name=name)

@@ -21,11 +21,14 @@ Example:
 import math
 
 import keras
-import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from zoo import _validation
+from zoo._serialization import register_serializable
+from zoo._validation import Integer, IntegerSequence, Invalid, Options, Real, Shape
+from zoo._validation import check, validate, validate_arguments
+from zoo.models import _arguments
+from zoo.models._generative import GenerativeModel, draw_seed, read_only
 from zoo.registry import register_model
 
 ARCHITECTURES = ("auto", "dense", "conv")
@@ -35,9 +38,12 @@ _EPSILON = 1e-6
 _MAX_UNITS = 4096
 _MAX_INPUT_SIZE = 2**20
 
+# What the model itself checks; the builder checks the same.
+_TRAINING_CONSTRAINTS = {"beta": Real(minimum=0.0), "reconstruction": Options(RECONSTRUCTIONS)}
 
-@keras.saving.register_keras_serializable(package="zoo")
-class VAE(keras.Model):
+
+@register_serializable(legacy_package="zoo")
+class VAE(GenerativeModel):
     """An encoder and a decoder trained on the negative ELBO.
 
     Calling the model on x returns the decoder's output at the posterior mean (deterministic):
@@ -56,36 +62,30 @@ class VAE(keras.Model):
 
     Metrics: `loss` (the negative ELBO with beta), `reconstruction_loss`, `kl_loss`; all per
     example.
+
+    Example:
+
+    >>> import zoo
+    >>> vae = zoo.build_vae(input_shape=(64,), latent_dim=2, hidden_units=(8,), seed=0)
+    >>> vae.generate(3, seed=0).shape
+    (3, 64)
     """
 
+    NETWORKS = ("encoder", "decoder")
+    HYPERPARAMETERS = ("beta", "reconstruction")
+    METRICS = ("loss", "reconstruction_loss", "kl_loss")
+    SAMPLER = "decoder"
+
+    encoder = read_only("encoder")
+    decoder = read_only("decoder")
+
     def __init__(self, encoder, decoder, beta=1.0, reconstruction="bernoulli", seed=0, **kwargs):
-        super().__init__(**kwargs)
-        for arg_name, value in (("encoder", encoder), ("decoder", decoder)):
-            if not isinstance(value, keras.Model):
-                raise TypeError(
-                    f"`{arg_name}` must be a keras.Model. Received: {arg_name}={value!r}"
-                )
-        self.beta = _validation.check_float("beta", beta, minimum=0.0)
-        self.reconstruction = _validation.check_choice(
-            "reconstruction", reconstruction, RECONSTRUCTIONS
+        super().__init__({"encoder": encoder, "decoder": decoder}, seed, **kwargs)
+        arguments = validate(
+            _TRAINING_CONSTRAINTS, {"beta": beta, "reconstruction": reconstruction}
         )
-        self.seed = _validation.check_int("seed", seed, minimum=0, maximum=2**31 - 1)
-        self._encoder = encoder
-        self._decoder = decoder
-        self.latent_dim = int(decoder.inputs[0].shape[-1])
-        self._trackers = {
-            name: keras.metrics.Mean(name=name)
-            for name in ("loss", "reconstruction_loss", "kl_loss")
-        }
-        self.built = True
-
-    @property
-    def encoder(self):
-        return self._encoder
-
-    @property
-    def decoder(self):
-        return self._decoder
+        self.beta = arguments["beta"]
+        self.reconstruction = arguments["reconstruction"]
 
     def call(self, inputs, training=False):
         z_mean, _ = self._encoder(inputs, training=training)
@@ -93,76 +93,22 @@ class VAE(keras.Model):
 
     def encode(self, x, batch_size=256):
         """Posterior means of `x`: a NumPy array `(n, latent_dim)`."""
-        batch_size = _validation.check_int("batch_size", batch_size, minimum=1)
+        batch_size = check("batch_size", batch_size, Integer(1))
         z_mean, _ = self._encoder.predict(x, batch_size=batch_size, verbose=0)
         return z_mean
 
-    def generate(self, n, seed=None, batch_size=256):
-        """Decodes `n` draws of z ~ N(0, I): a NumPy array `(n,) + input_shape`.
-
-        Args:
-            n: number of samples.
-            seed: integer seed for repeatable samples; `None` uses Keras' global random state.
-            batch_size: how many to decode at once.
-        """
-        n = _validation.check_int("n", n, minimum=1)
-        if seed is not None:
-            _validation.check_int("seed", seed, minimum=0)
-        batch_size = _validation.check_int("batch_size", batch_size, minimum=1)
-        latent = keras.random.normal((n, self.latent_dim), seed=seed)
-        batches = [
-            keras.ops.convert_to_numpy(
-                self._decoder(latent[start : start + batch_size], training=False)
-            )
-            for start in range(0, n, batch_size)
-        ]
-        return np.concatenate(batches, axis=0)
-
-    # -- compile, with Adam as the default, and restoring it on load ---------------------------
-
-    def compile(self, optimizer="adam", loss=None, **kwargs):
+    def compile(self, optimizer="adam", **kwargs):
         """Like `keras.Model.compile`, with Adam as the default; the VAE brings its own loss.
 
         Args:
             optimizer: optimizer instance, name or config (default `"adam"`).
-            loss: must be `None`: the loss is the negative ELBO.
-            **kwargs: other `keras.Model.compile` arguments (`run_eagerly`,
-                `steps_per_execution`, `jit_compile`, `auto_scale_loss`, ...).
+            **kwargs: `run_eagerly`, `steps_per_execution`, `jit_compile`, `auto_scale_loss`
+                as in `keras.Model.compile`; `loss` and `metrics` must be None (the loss is the
+                negative ELBO).
         """
-        if loss is not None:
-            raise ValueError(
-                "`loss` must be None: a VAE trains on its own loss (the negative ELBO). "
-                f"Received: loss={loss!r}"
-            )
-        if optimizer is None:
-            raise ValueError(
-                "`optimizer` must be a Keras optimizer or its name. Received: optimizer=None"
-            )
-        super().compile(optimizer=optimizer, **kwargs)
-        if not self.optimizer.built:
-            self.optimizer.build(self.trainable_variables)
-
-    def compile_from_config(self, config):
-        config = keras.saving.deserialize_keras_object(config)
-        self.compile(**config)
+        self.compile_optimizers({"optimizer": (optimizer, None, None)}, **kwargs)
 
     # -- training ------------------------------------------------------------------------------
-
-    @property
-    def metrics(self):
-        return list(self._trackers.values())
-
-    def _noise(self, shape, stream):
-        replica = tf.distribute.get_replica_context()
-        replica_id = 0 if replica is None else replica.replica_id_in_sync_group
-        step = tf.cast(self.optimizer.iterations, "int64")
-        seed = tf.stack(
-            [
-                tf.constant(self.seed, "int64") * 1024 + tf.cast(replica_id, "int64"),
-                step * 2 + stream,
-            ]
-        )
-        return tf.random.stateless_normal(shape, seed=seed)
 
     def _elbo_terms(self, x, training, stream):
         """Per-example means over the batch of the reconstruction and KL terms."""
@@ -172,7 +118,7 @@ class VAE(keras.Model):
         # The reparameterisation trick: the randomness is an input, so gradients reach the encoder.
         z = z_mean + tf.exp(0.5 * z_log_var) * self._noise(tf.shape(z_mean), stream)
         output = tf.cast(self._decoder(z, training=training), "float32")
-        x = tf.reshape(tf.cast(x, "float32"), tf.shape(output))
+        x = tf.reshape(x, tf.shape(output))
         if self.reconstruction == "bernoulli":
             probabilities = tf.clip_by_value(output, _EPSILON, 1.0 - _EPSILON)
             per_value = -(
@@ -186,94 +132,70 @@ class VAE(keras.Model):
         kl = -0.5 * tf.reduce_sum(1.0 + z_log_var - tf.square(z_mean) - tf.exp(z_log_var), axis=1)
         return reconstruction, tf.reduce_mean(kl)
 
-    @staticmethod
-    def _inputs(data):
-        x, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        return x
-
     def train_step(self, data):
         x = self._inputs(data)
         variables = self.trainable_variables
         with tf.GradientTape() as tape:
             reconstruction, kl = self._elbo_terms(x, training=True, stream=0)
             loss = reconstruction + self.beta * kl
-            # Keras sums gradients over replicas: divide the per-replica mean by their number.
-            replicas = tf.distribute.get_strategy().num_replicas_in_sync
-            scaled = self.optimizer.scale_loss(loss / replicas)
+            scaled = self._scaled_loss(self.optimizer, loss)
         self.optimizer.apply(tape.gradient(scaled, variables), variables)
-        return self._update_trackers(loss, reconstruction, kl)
+        return self._report(loss, reconstruction, kl)
 
     def test_step(self, data):
         reconstruction, kl = self._elbo_terms(self._inputs(data), training=False, stream=1)
-        return self._update_trackers(reconstruction + self.beta * kl, reconstruction, kl)
+        return self._report(reconstruction + self.beta * kl, reconstruction, kl)
 
-    def _update_trackers(self, loss, reconstruction, kl):
-        values = {"loss": loss, "reconstruction_loss": reconstruction, "kl_loss": kl}
-        for name, value in values.items():
-            self._trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
-
-    # -- serialization -------------------------------------------------------------------------
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "encoder": keras.saving.serialize_keras_object(self._encoder),
-                "decoder": keras.saving.serialize_keras_object(self._decoder),
-                "beta": self.beta,
-                "reconstruction": self.reconstruction,
-                "seed": self.seed,
-            }
+    def _report(self, loss, reconstruction, kl):
+        return self._update_trackers(
+            {"loss": loss, "reconstruction_loss": reconstruction, "kl_loss": kl}
         )
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("encoder", "decoder"):
-            config[key] = keras.saving.deserialize_keras_object(config[key])
-        return cls(**config)
 
 
-def _check_activation(activation):
-    if not isinstance(activation, str):
-        raise TypeError(
-            "`activation` must be the name of a Keras activation. "
-            f"Received: activation={activation!r}"
+def _architecture(architecture, input_shape):
+    """The architecture to build: "auto" resolved from the input shape."""
+    if architecture != "auto":
+        return architecture
+    # Convolutions pay off from about 16x16; the 8x8 digits train fine (and fast) with dense.
+    return "conv" if len(input_shape) == 3 and min(input_shape[:2]) >= 16 else "dense"
+
+
+def _convolutions_fit(input_shape, architecture, filters, **_):
+    """For a conv VAE: an image, some filters, and sides that every stride-2 layer can halve."""
+    if _architecture(architecture, input_shape) != "conv":
+        return
+    if len(input_shape) != 3:
+        raise Invalid(
+            "must be (height, width, channels) for architecture='conv'", argument="input_shape"
         )
-    try:
-        keras.activations.get(activation)
-    except (ValueError, TypeError):
-        raise ValueError(
-            "`activation` must be the name of a Keras activation. "
-            f"Received: activation={activation!r}"
-        ) from None
-    return activation
+    if not filters:
+        raise Invalid("must not be empty for architecture='conv'", argument="filters")
+    factor = 2 ** len(filters)
+    if input_shape[0] % factor or input_shape[1] % factor:
+        raise Invalid(
+            f"must have height and width divisible by 2**len(filters) = {factor} (each conv "
+            "layer halves them)",
+            argument="input_shape",
+        )
 
 
-def _choose_architecture(architecture, shape, filters):
-    if architecture == "auto":
-        # Convolutions pay off from about 16x16; the 8x8 digits train fine (and fast) with dense.
-        return "conv" if len(shape) == 3 and min(shape[:2]) >= 16 else "dense"
-    if architecture == "conv":
-        if len(shape) != 3:
-            raise ValueError(
-                "`input_shape` must be (height, width, channels) for architecture='conv'. "
-                f"Received: input_shape={shape!r}"
-            )
-        if not filters:
-            raise ValueError(
-                "`filters` must not be empty for architecture='conv'. "
-                f"Received: filters={filters!r}"
-            )
-        factor = 2 ** len(filters)
-        if shape[0] % factor or shape[1] % factor:
-            raise ValueError(
-                f"`input_shape` must have height and width divisible by 2**len(filters) = {factor} "
-                f"(each conv layer halves them). Received: input_shape={shape!r}"
-            )
-    return architecture
+_WIDTHS = IntegerSequence(maximum=_MAX_UNITS, max_length=16)
+_CONSTRAINTS = {
+    "input_shape": Shape(max_ndim=3, max_size=_MAX_INPUT_SIZE),
+    "latent_dim": Integer(1, _MAX_UNITS),
+    "architecture": Options(ARCHITECTURES),
+    "hidden_units": _WIDTHS,
+    "filters": _WIDTHS,
+    "activation": _arguments.Activation(layers=False, keep_width=True),
+    **_TRAINING_CONSTRAINTS,
+    "seed": _arguments.SEED,
+    "name": _arguments.NAME,
+}
+
+
+def _strided(layer_class, filters, activation, name):
+    """A 3x3 stride-2 convolution ("same" padding) of `layer_class`: halves or doubles the sides."""
+    return layer_class(filters, 3, strides=2, padding="same", activation=activation, name=name)
 
 
 def _build_encoder(shape, latent_dim, architecture, hidden_units, filters, activation):
@@ -281,14 +203,7 @@ def _build_encoder(shape, latent_dim, architecture, hidden_units, filters, activ
     x = inputs
     if architecture == "conv":
         for index, width in enumerate(filters):
-            x = layers.Conv2D(
-                width,
-                3,
-                strides=2,
-                padding="same",
-                activation=activation,
-                name=f"encoder_conv_{index}",
-            )(x)
+            x = _strided(layers.Conv2D, width, activation, f"encoder_conv_{index}")(x)
     x = layers.Flatten(name="encoder_flatten")(x)
     for index, units in enumerate(hidden_units):
         x = layers.Dense(units, activation=activation, name=f"encoder_dense_{index}")(x)
@@ -311,14 +226,7 @@ def _build_decoder(
         x = layers.Dense(math.prod(base), activation=activation, name="decoder_project")(x)
         x = layers.Reshape(base, name="decoder_reshape")(x)
         for index, width in enumerate(reversed(filters)):
-            x = layers.Conv2DTranspose(
-                width,
-                3,
-                strides=2,
-                padding="same",
-                activation=activation,
-                name=f"decoder_deconv_{index}",
-            )(x)
+            x = _strided(layers.Conv2DTranspose, width, activation, f"decoder_deconv_{index}")(x)
         x = layers.Conv2D(shape[-1], 3, padding="same", name="decoder_output")(x)
     else:
         x = layers.Dense(math.prod(shape), name="decoder_output")(x)
@@ -332,6 +240,7 @@ def _build_decoder(
     task="generative",
     small_kwargs={"input_shape": (8, 8, 1), "latent_dim": 2, "hidden_units": (16,)},
 )
+@validate_arguments(_CONSTRAINTS, rules=(_convolutions_fit,))
 def build_vae(
     input_shape=(8, 8, 1),
     latent_dim=2,
@@ -345,6 +254,9 @@ def build_vae(
     name="vae",
 ):
     """Builds a variational autoencoder.
+
+    A generative builder, not a classifier builder: it takes no `num_classes`, and the model
+    trains on unlabelled inputs with its own `compile()`.
 
     Args:
         input_shape: shape of one example without the batch axis: `(8, 8, 1)` digits, `(64,)`
@@ -370,34 +282,13 @@ def build_vae(
     >>> vae.decoder.output_shape
     (None, 28, 28, 1)
     """
-    shape = _validation.check_shape("input_shape", input_shape, min_ndim=1)
-    if len(shape) > 3 or math.prod(shape) > _MAX_INPUT_SIZE:
-        raise ValueError(
-            "`input_shape` must have 1 to 3 dimensions and at most 2**20 values. "
-            f"Received: input_shape={input_shape!r}"
-        )
-    latent_dim = _validation.check_int("latent_dim", latent_dim, minimum=1, maximum=_MAX_UNITS)
-    _validation.check_choice("architecture", architecture, ARCHITECTURES)
-    hidden_units = _validation.check_int_sequence("hidden_units", hidden_units, minimum=1)
-    filters = _validation.check_int_sequence("filters", filters, minimum=1)
-    for arg_name, widths in (("hidden_units", hidden_units), ("filters", filters)):
-        if len(widths) > 16 or any(width > _MAX_UNITS for width in widths):
-            raise ValueError(
-                f"`{arg_name}` must have at most 16 entries of at most {_MAX_UNITS}. "
-                f"Received: {arg_name}={widths!r}"
-            )
-    activation = _check_activation(activation)
-    beta = _validation.check_float("beta", beta, minimum=0.0)
-    _validation.check_choice("reconstruction", reconstruction, RECONSTRUCTIONS)
-    if seed is None:
-        seed = int(np.random.randint(0, 2**31 - 1))
-    seed = _validation.check_int("seed", seed, minimum=0, maximum=2**31 - 1)
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"`name` must be a non-empty string. Received: name={name!r}")
-    architecture = _choose_architecture(architecture, shape, filters)
-
-    encoder = _build_encoder(shape, latent_dim, architecture, hidden_units, filters, activation)
-    decoder = _build_decoder(
-        shape, latent_dim, architecture, hidden_units, filters, activation, reconstruction
+    architecture = _architecture(architecture, input_shape)
+    encoder = _build_encoder(
+        input_shape, latent_dim, architecture, hidden_units, filters, activation
     )
-    return VAE(encoder, decoder, beta=beta, reconstruction=reconstruction, seed=seed, name=name)
+    decoder = _build_decoder(
+        input_shape, latent_dim, architecture, hidden_units, filters, activation, reconstruction
+    )
+    return VAE(
+        encoder, decoder, beta=beta, reconstruction=reconstruction, seed=draw_seed(seed), name=name
+    )
