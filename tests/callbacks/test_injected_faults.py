@@ -97,7 +97,9 @@ def test_strongly_negative_bias_gives_dead_relu(digits):
     assert dead.evidence["dead_frac"] == 1.0
 
 
-def test_injected_nan_gives_non_finite_and_can_stop_training(digits):
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_injected_nan_gives_non_finite_and_can_stop_training(digits, seed):
+    keras.utils.set_random_seed(seed)
     x, y = digits
     x = x.copy()
     x[100, 5] = np.nan
@@ -108,12 +110,12 @@ def test_injected_nan_gives_non_finite_and_can_stop_training(digits):
     assert [f.kind for f in monitor.findings] == ["non_finite"]
     finding = monitor.findings[0]
     assert finding.epoch == 0
-    # ReLU maps NaN to 0, so only the first layer's gradient (inputs x delta) is non-finite.
+    # Whether ReLU passes the NaN on (and so which other layers and the loss go non-finite)
+    # depends on the CPU's kernels; the first layer's gradient (inputs x delta) always does.
     assert finding.layer == "hidden_0"
     assert "data" in finding.message
-    assert monitor.first_nonfinite_step == {"hidden_0": 3}  # the batch holding sample 100
-    # The loss stays finite (the NaN weights are zeroed by ReLU): only the gradients tell.
-    assert np.isfinite(history.history["loss"][0])
+    assert monitor.first_nonfinite_step["hidden_0"] == 3  # the batch holding sample 100
+    assert min(monitor.first_nonfinite_step.values()) == 3
     assert len(history.history["loss"]) == 1 and monitor.stopped_at["epoch"] == 0
 
 
