@@ -107,10 +107,15 @@ def best_epoch(values, mode="min", min_delta=0.0):
     return best_index
 
 
-def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIENCE, min_delta=0.0):
+def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIENCE, min_delta=0.0,
+                       chance=None):
     """Overfitting: the monitored validation metric gets worse after its best epoch, for at least
     `patience` epochs and by at least `MIN_RISE` (relative), while its training counterpart
     (the key without `val_`) improves by at least `MIN_TRAIN_DROP`.
+
+    A model can only overfit once it fits: with `chance` given, a run whose training loss never
+    got below `CHANCE_FRACTION` of it has learned nothing to over-learn (its validation curve
+    moves with a failing run, which other detectors name).
 
     Returns:
         list with at most one `Finding` of kind `overfitting`; `epoch` is the onset (the epoch
@@ -120,7 +125,7 @@ def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIEN
     train_key = monitor[4:] if monitor.startswith("val_") else "loss"
     val = scalar_series(history, monitor)
     train = scalar_series(history, train_key)
-    if val.size < patience + 2 or train.size < val.size:
+    if val.size < patience + 2 or train.size < val.size or not _learned(history, chance):
         return []
     sign = 1.0 if mode == "min" else -1.0  # work with "lower is better"
     val_s, train_s = sign * val, sign * train[: val.size]
@@ -163,6 +168,15 @@ def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIEN
     )
     advice = [f"Restore the weights of epoch {best} (the best {monitor})."] + OVERFITTING_ADVICE
     return [Finding("overfitting", "warning", int(onset), None, message, evidence, advice)]
+
+
+def _learned(history, chance):
+    """False when the training loss never got clearly below the chance loss (if known)."""
+    loss = scalar_series(history, "loss")
+    loss = loss[np.isfinite(loss)]
+    if chance is None or not math.isfinite(chance) or chance <= 0 or loss.size == 0:
+        return True
+    return bool(loss.min() < CHANCE_FRACTION * chance)
 
 
 def detect_underfitting(history, chance=None, loss_key="loss"):

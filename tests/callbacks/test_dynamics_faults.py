@@ -59,11 +59,16 @@ def test_tiny_model_with_tiny_learning_rate_underfits(digits):
     assert monitors[0].extras["chance_loss"] == pytest.approx(np.log(10.0))
 
 
-def test_learning_rate_100x_too_high_oscillates(digits):
-    # SGD at 0.1 trains this tanh MLP well (see the healthy test); at 10 the loss bounces.
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_learning_rate_100x_too_high_oscillates(digits, seed):
+    # SGD at 0.1 trains this tanh MLP well (see the healthy test); at 10 the loss jumps to ~130x
+    # the chance loss and bounces there. Whether its swings look like a swing depends on the seed;
+    # that it stays far above guessing does not.
+    keras.utils.set_random_seed(seed)
     _, findings, monitors = _fit(_mlp(activation="tanh"), keras.optimizers.SGD(10.0), digits, n=1000, epochs=6)
     assert [f.kind for f in findings] == ["oscillation"]
-    assert findings[0].evidence["sign_change_fraction"] >= 0.5
+    assert findings[0].evidence["ratio_to_chance"] > 3.0
+    assert "learning rate" in findings[0].advice[0].lower()
     assert len(monitors[1].block_losses) == 6 * 4  # 32 steps per epoch in blocks of 8
 
 

@@ -125,6 +125,31 @@ def test_no_oscillation_on_healthy_curves():
     assert oscillation.detect_oscillation(ripples) == []
 
 
+def test_loss_far_above_chance_is_unstable_whatever_its_swings():
+    chance = np.log(10.0)
+    history = {"loss": [251.3, 284.7, 305.6, 301.0, 302.2, 316.7]}  # SGD at lr 10 (digits MLP)
+    [finding] = oscillation.detect_oscillation(history, chance_loss=chance)
+    assert (finding.kind, finding.epoch, finding.severity) == ("oscillation", 0, "error")
+    assert finding.evidence["ratio_to_chance"] == pytest.approx(301.6 / chance)  # the median loss
+    assert "learning rate" in finding.advice[0].lower()
+    # A bad start on its way down is not unstable: the loss halves.
+    assert oscillation.detect_oscillation({"loss": [40.0, 12.0, 6.0, 3.0]}, chance_loss=chance) == []
+
+
+def test_rising_loss_is_unstable_from_where_it_stays_doubled():
+    blocks = [1.0, 1.1, 1.2, 1.3]
+    history = {"loss": [1.2, 1.5, 2.6, 3.0, 3.4]}
+    [finding] = oscillation.detect_oscillation(history, step_losses=blocks)
+    assert finding.epoch == 2 and finding.evidence["ratio_to_start"] == pytest.approx(3.0)
+    # Ending non-finite is `non_finite`'s, not this detector's.
+    assert oscillation.detect_oscillation({"loss": [1.2, 2.6, 3.0, np.nan]}) == []
+
+
+def test_a_run_whose_weights_do_not_move_never_oscillates():
+    history = {"loss": [2.3, 1.5, 2.6, 1.4, 2.5, 1.6, 2.7, 1.5]}
+    assert oscillation.detect_oscillation(history, weights_move=False) == []
+
+
 # -- stalls -----------------------------------------------------------------------------------------
 
 
