@@ -59,6 +59,16 @@ EXPLODING_ADVICE = [
     "Add batch normalization or layer normalization.",
 ]
 
+ZERO_GRADIENT_ADVICE = [
+    "Check that the loss depends on the weights through differentiable ops: argmax, round, "
+    "casts to int, comparisons and tf.stop_gradient pass no gradient.",
+    "Check that the labels fit the loss (for example one-hot rows for categorical_crossentropy, "
+    "class ids for sparse_categorical_crossentropy) and that the loss is not constant.",
+    "Check that the layers meant to train are trainable (`layer.trainable`) and that the model "
+    "was compiled after setting it.",
+    "Check the output activation: a softmax over a single unit is always 1 and passes no gradient.",
+]
+
 NON_FINITE_ADVICE = [
     "If gradients grew before the NaN, lower the learning rate or clip gradients (`clipnorm=1.0`).",
     "Check inputs and labels for NaN or inf (`np.isfinite(x).all()`).",
@@ -82,6 +92,7 @@ def detect_gradient_problems(history, layers=None, first_nonfinite_step=None):
     """
     return (
         detect_non_finite(history, layers, first_nonfinite_step)
+        + detect_zero_gradient(history, layers)
         + detect_exploding_gradient(history, layers)
         + detect_vanishing_gradient(history, layers)
     )
@@ -163,6 +174,38 @@ def detect_vanishing_gradient(history, layers=None):
             advice=list(VANISHING_ADVICE),
         )
     ]
+
+
+def detect_zero_gradient(history, layers=None):
+    """Zero gradients: every measured gradient of every layer is exactly zero, for
+    `SUSTAIN_EPOCHS` epochs (or the whole run if shorter). No weight can change, so nothing
+    learns; the loss still varies with the batches, which is no sign of learning or of
+    oscillation.
+
+    Returns:
+        list with at most one `Finding` of kind `zero_gradient` (`layer` None: it is the loss's
+        connection to the weights that is cut, not one layer).
+    """
+    layers = _layers(history, layers)
+    norms = layer_matrix(history, "grad_norm", layers)
+    if norms.size == 0:
+        return []
+    measured = np.isfinite(norms).all(axis=1)
+    zero = measured & (np.where(measured[:, None], norms, 1.0) == 0.0).all(axis=1)
+    epoch = first_sustained(zero[measured], SUSTAIN_EPOCHS)
+    if epoch is None:
+        return []
+    epoch = int(np.flatnonzero(measured)[epoch])
+    evidence = {"layers_total": len(layers), "epochs_zero": int(zero[epoch:].sum())}
+    loss = scalar_series(history, "loss")
+    if loss.size > epoch:
+        evidence["loss"] = float(loss[epoch])
+    message = (
+        f"Every gradient is exactly zero from epoch {epoch}, in all {len(layers)} trainable layers: "
+        "the weights cannot change and the model cannot learn. The loss is not connected to the "
+        "weights by a differentiable path (or is constant)."
+    )
+    return [Finding("zero_gradient", "error", epoch, None, message, evidence, list(ZERO_GRADIENT_ADVICE))]
 
 
 def _loss_not_improving(loss, epoch):

@@ -96,7 +96,9 @@ def stall_epochs(loss, grad_norm=None, window=STALL_WINDOW, min_improvement=STAL
         scale = max(abs(seen[0]), seen.max() - seen.min(), 1e-12)
         gain = (best_before - recent.min()) / scale
         falling = True
-        if grad is not None and t < len(grad) and np.isfinite(grad[t]) and np.isfinite(grad[t - window]):
+        if grad is not None and t < len(grad) and grad[t] == 0.0:
+            falling = False  # no gradient at all is no stall on a surface: see `zero_gradient`
+        elif grad is not None and t < len(grad) and np.isfinite(grad[t]) and np.isfinite(grad[t - window]):
             peak = np.nanmax(grad[: t + 1])
             falling = grad[t] <= grad[t - window] and grad[t] <= GRAD_FALL * peak
         stalled = gain < min_improvement and falling

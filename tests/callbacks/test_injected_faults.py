@@ -119,6 +119,24 @@ def test_injected_nan_gives_non_finite_and_can_stop_training(digits, seed):
     assert len(history.history["loss"]) == 1 and monitor.stopped_at["epoch"] == 0
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_relu_output_that_never_fires_gives_zero_gradient_and_no_oscillation(digits, seed):
+    # A ReLU on the regression output, started far below zero: it outputs 0 for every sample,
+    # so every gradient is exactly zero; the loss only varies with each batch's targets.
+    keras.utils.set_random_seed(seed)
+    x, y = digits
+    model = keras.Sequential([
+        keras.Input((64,)), L.Dense(32, activation="relu", name="hidden_0"),
+        L.Dense(1, activation="relu", bias_initializer=keras.initializers.Constant(-100.0), name="output"),
+    ])
+    model.compile(keras.optimizers.SGD(0.01), "mse")
+    diagnostics = TrainingDiagnostics(verbose=0)
+    model.fit(x, y.astype("float32"), batch_size=16, epochs=4, verbose=0, callbacks=[diagnostics])
+    assert _kinds(diagnostics) == ["zero_gradient"]
+    finding = diagnostics.findings[0]
+    assert finding.epoch == 0 and finding.evidence["layers_total"] == 2
+
+
 def test_healthy_relu_he_batchnorm_mlp_gives_no_findings(digits):
     model = _mlp(6, "relu", "he_normal", batch_norm=True)
     diagnostics = _train(model, *digits, keras.optimizers.Adam(1e-3), epochs=3)

@@ -237,3 +237,9 @@ def test_global_grad_norm_falls_back_to_layers_when_unrecorded():
     history = {"global_grad_norm": [float("nan")] * 2, "grad_norm/a": [3.0, 1.0], "grad_norm/b": [4.0, 0.0]}
     np.testing.assert_allclose(stall.global_grad_norm(history), [5.0, 1.0])
     assert stall.global_grad_norm({"loss": [1.0]}) is None
+
+
+def test_no_stall_where_the_gradient_is_exactly_zero():
+    loss = [2.0, 1.0, 0.7, 0.7, 0.7, 0.7]
+    assert stall.stall_epochs(loss, [1.0, 0.5, 0.2, 0.1, 0.05, 0.02]) == [5]
+    assert stall.stall_epochs(loss, [1.0, 0.5, 0.2, 0.0, 0.0, 0.0]) == []

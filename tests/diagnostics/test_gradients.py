@@ -138,3 +138,14 @@ def test_empty_and_short_histories_are_quiet():
     assert detect_gradient_problems({}) == []
     assert detect_gradient_problems({"loss": [1.0]}) == []
     assert detect_gradient_problems(_history(np.ones((1, 2)))) == []
+
+
+def test_gradients_exactly_zero_in_every_layer_are_their_own_finding():
+    norms = np.zeros((4, 3))
+    [finding] = gradients.detect_zero_gradient(_history(norms))
+    assert (finding.kind, finding.epoch, finding.layer) == ("zero_gradient", 0, None)
+    assert [f.kind for f in detect_gradient_problems(_history(norms))] == ["zero_gradient"]
+    # One layer still learning, or a single zero epoch, is not it.
+    norms[:, 2] = 1e-9
+    assert gradients.detect_zero_gradient(_history(norms)) == []
+    assert gradients.detect_zero_gradient(_history([[0.0, 0.0], [0.1, 0.2], [0.1, 0.2]])) == []
