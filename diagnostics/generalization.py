@@ -30,8 +30,12 @@ PATIENCE = 3
 # The validation loss must end at least 5% above its best (relative): smaller rises are within
 # the epoch-to-epoch noise of a few hundred validation samples.
 MIN_RISE = 0.05
-# Meanwhile the training loss must still fall by at least 5% (relative) from the best epoch on:
-# a rising validation loss with flat training loss is drift or noise, not memorisation.
+# Meanwhile the training loss must still fall by at least 5% (relative) after the best epoch:
+# a rising validation loss with flat training loss is drift or noise, not memorisation. Measured
+# from the epoch after the best one: an epoch's training loss is the mean over its steps, so it
+# lags the validation loss (taken at the epoch's end) by half an epoch, and a model that has
+# converged within the best epoch (a linear regression at its noise floor) still shows the fall
+# of that epoch's early steps.
 MIN_TRAIN_DROP = 0.05
 # Near chance: the best training loss is above 90% of the loss of guessing.
 CHANCE_FRACTION = 0.9
@@ -111,7 +115,8 @@ def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIEN
                        chance=None):
     """Overfitting: the monitored validation metric gets worse after its best epoch, for at least
     `patience` epochs and by at least `MIN_RISE` (relative), while its training counterpart
-    (the key without `val_`) improves by at least `MIN_TRAIN_DROP`.
+    (the key without `val_`) improves by at least `MIN_TRAIN_DROP` after the epoch that follows
+    the best one.
 
     A model can only overfit once it fits: with `chance` given, a run whose training loss never
     got below `CHANCE_FRACTION` of it has learned nothing to over-learn (its validation curve
@@ -142,8 +147,8 @@ def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIEN
     rise = (np.median(after[-patience:]) - val_s[best]) / scale
     if rise < max(MIN_RISE, min_delta / scale):
         return []
-    train_scale = max(abs(train_s[best]), 1e-12)
-    train_drop = (train_s[best] - np.nanmin(train_s[best + 1 :])) / train_scale
+    train_scale = max(abs(train_s[best + 1]), 1e-12)
+    train_drop = (train_s[best + 1] - np.nanmin(train_s[best + 1 :])) / train_scale
     if not math.isfinite(train_drop) or train_drop < MIN_TRAIN_DROP:
         return []
     onset = best + 1
