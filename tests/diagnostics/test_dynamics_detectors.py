@@ -255,3 +255,36 @@ def test_no_stall_where_the_gradient_is_exactly_zero():
     loss = [2.0, 1.0, 0.7, 0.7, 0.7, 0.7]
     assert stall.stall_epochs(loss, [1.0, 0.5, 0.2, 0.1, 0.05, 0.02]) == [5]
     assert stall.stall_epochs(loss, [1.0, 0.5, 0.2, 0.0, 0.0, 0.0]) == []
+
+
+_SADDLE = {"max_eigenvalue": 2.0, "min_eigenvalue": -1.0, "weight_norm": 3.0}
+
+
+def test_a_stall_that_vanishing_gradients_or_saturation_explain_is_no_saddle():
+    loss = [2.31, 2.30, 2.30, 2.30, 2.30, 2.30]
+    assert stall.judge_stall(5, loss, _SADDLE).kind == "saddle_point"
+    vanishing = {"grad_norm/t0": [1e-9] * 6, "grad_norm/t1": [1e-6] * 6, "grad_norm/t2": [1e-4] * 6,
+                 "grad_norm/out": [0.3] * 6}
+    assert stall.judge_stall(5, loss, _SADDLE, history=vanishing) is None
+    saturated = {"saturated_frac/t0": [0.8] * 6, "saturated_frac/t1": [0.1] * 6}
+    assert stall.judge_stall(5, loss, _SADDLE, history=saturated) is None
+    healthy = {"grad_norm/t0": [0.1] * 6, "grad_norm/t1": [0.2] * 6, "grad_norm/out": [0.3] * 6,
+               "saturated_frac/t0": [0.0] * 6}
+    assert stall.judge_stall(5, loss, _SADDLE, history=healthy).kind == "saddle_point"
+
+
+def test_a_stall_at_the_floor_of_a_bounded_output_is_an_output_mismatch():
+    targets = np.linspace(3.0, 103.0, 50)
+    floor = stall.bounded_output_floor(targets, "sigmoid")
+    assert floor == pytest.approx(np.mean((targets - 1.0) ** 2))
+    assert stall.bounded_output_floor(targets, "linear") is None
+    loss = [floor * 1.3, floor * 1.05, floor * 1.02, floor * 1.02, floor * 1.02]
+    finding = stall.judge_stall(4, loss, _SADDLE, output_floor=floor)
+    assert finding.kind == "output_loss_mismatch" and finding.evidence["output_floor"] == floor
+    assert stall.judge_stall(4, [v * 3 for v in loss], _SADDLE, output_floor=floor).kind == "saddle_point"
+
+
+def test_no_saddle_for_a_classifier_that_has_learned_most_it_can():
+    loss = [2.3, 0.5, 0.2, 0.2, 0.2, 0.2]
+    assert stall.judge_stall(5, loss, _SADDLE).kind == "saddle_point"  # chance unknown
+    assert stall.judge_stall(5, loss, _SADDLE, chance_loss=math.log(10.0)) is None
