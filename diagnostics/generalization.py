@@ -37,6 +37,13 @@ MIN_RISE = 0.05
 # converged within the best epoch (a linear regression at its noise floor) still shows the fall
 # of that epoch's early steps.
 MIN_TRAIN_DROP = 0.05
+# ... or it has already converged to a fit far better than on unseen data: a training loss below
+# half the validation loss at the end is memorisation, whatever it still does (a loss near zero
+# cannot fall by 5%; Adam on 100 samples bounces around 0.01-0.1).
+MEMORISED_FRACTION = 0.5
+# Without a falling training loss as a second witness, the validation rise alone must be clearly
+# beyond the noise of a flat validation curve at its floor: 20% above its best, not 5%.
+MEMORISED_RISE = 0.2
 # Near chance: the best training loss is above 90% of the loss of guessing.
 CHANCE_FRACTION = 0.9
 # ... and at most 1.5x it: a loss far above guessing is a broken run (divergence, oscillation,
@@ -116,7 +123,8 @@ def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIEN
     """Overfitting: the monitored validation metric gets worse after its best epoch, for at least
     `patience` epochs and by at least `MIN_RISE` (relative), while its training counterpart
     (the key without `val_`) improves by at least `MIN_TRAIN_DROP` after the epoch that follows
-    the best one.
+    the best one, or (losses) ends below `MEMORISED_FRACTION` of a validation loss that has
+    risen by `MEMORISED_RISE`.
 
     A model can only overfit once it fits: with `chance` given, a run whose training loss never
     got below `CHANCE_FRACTION` of it has learned nothing to over-learn (its validation curve
@@ -149,7 +157,9 @@ def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIEN
         return []
     train_scale = max(abs(train_s[best + 1]), 1e-12)
     train_drop = (train_s[best + 1] - np.nanmin(train_s[best + 1 :])) / train_scale
-    if not math.isfinite(train_drop) or train_drop < MIN_TRAIN_DROP:
+    memorised = (mode == "min" and rise >= MEMORISED_RISE
+                 and _memorised(train[val.size - patience : val.size], val[-patience:]))
+    if not memorised and (not math.isfinite(train_drop) or train_drop < MIN_TRAIN_DROP):
         return []
     onset = best + 1
     gap_best = float(val[best] - train[best])
@@ -173,6 +183,12 @@ def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIEN
     )
     advice = [f"Restore the weights of epoch {best} (the best {monitor})."] + OVERFITTING_ADVICE
     return [Finding("overfitting", "warning", int(onset), None, message, evidence, advice)]
+
+
+def _memorised(train_tail, val_tail):
+    """The training loss ends below `MEMORISED_FRACTION` of the validation loss (both positive)."""
+    train_end, val_end = float(np.nanmedian(train_tail)), float(np.nanmedian(val_tail))
+    return 0 <= train_end <= MEMORISED_FRACTION * val_end
 
 
 def _learned(history, chance):

@@ -288,3 +288,12 @@ def test_no_saddle_for_a_classifier_that_has_learned_most_it_can():
     loss = [2.3, 0.5, 0.2, 0.2, 0.2, 0.2]
     assert stall.judge_stall(5, loss, _SADDLE).kind == "saddle_point"  # chance unknown
     assert stall.judge_stall(5, loss, _SADDLE, chance_loss=math.log(10.0)) is None
+
+
+def test_overfitting_of_a_model_that_has_memorised_its_training_set():
+    # Adam on 100 digits: the training loss is near zero from epoch 4 and bounces; it cannot
+    # fall 5% more, but it sits far below a validation loss that has risen from its best.
+    history = {"loss": [1.868, 0.704, 0.2, 0.077, 0.036, 0.033, 0.012, 0.043, 0.012, 0.051, 0.047, 0.065],
+               "val_loss": [1.502, 0.802, 0.507, 0.505, 0.77, 0.472, 0.718, 0.512, 1.067, 0.615, 1.742, 0.816]}
+    [finding] = generalization.detect_overfitting(history)
+    assert (finding.epoch, finding.evidence["best_epoch"]) == (6, 5)
