@@ -189,3 +189,25 @@ def test_findings_of_the_monitors_are_combined_without_duplicates(digits, seed):
     diagnostics = TrainingDiagnostics(monitors=[GradientMonitor, ActivationMonitor, ActivationMonitor()], verbose=0)
     model.fit(x, y, epochs=2, verbose=0, callbacks=[diagnostics])
     assert [f.kind for f in diagnostics.findings] == ["dead_relu"]
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("stddev,saturates", [(4.0, True), (None, False)])
+def test_sigmoid_mlp_initialised_with_stddev_4_saturates_and_learns_slowly(digits, seed, stddev, saturates):
+    # About half the units of the second layer saturate (a fifth of the first), and the loss
+    # crawls; with Glorot initialization no unit saturates. The judgement gets the loss and the
+    # chance loss next to the unit signals.
+    from diagnostics.activations import detect_saturation
+
+    keras.utils.set_random_seed(seed)
+    x, y = digits
+    init = "glorot_uniform" if stddev is None else keras.initializers.RandomNormal(stddev=stddev)
+    model = keras.Sequential([keras.Input((64,)), L.Dense(64, "sigmoid", kernel_initializer=init),
+                              L.Dense(64, "sigmoid", kernel_initializer=init), L.Dense(10, "softmax")])
+    model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy")
+    monitor = ActivationMonitor(probe_data=x[:256])
+    history = model.fit(x, y, batch_size=32, epochs=4, verbose=0, callbacks=[monitor])
+    findings = detect_saturation(monitor.history, loss=history.history["loss"], chance_loss=np.log(10.0))
+    assert [f.kind for f in findings] == (["saturation"] if saturates else [])
+    if saturates:
+        assert findings[0].evidence["saturated_frac"] >= 0.3
