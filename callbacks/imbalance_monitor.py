@@ -11,6 +11,12 @@ from diagnostics import imbalance
 
 logger = logging.getLogger(__name__)
 
+# Rows per batch when predicting the validation data: large enough to keep dispatch cheap, small
+# enough for any model's activations to fit in memory.
+PREDICT_BATCH_SIZE = 256
+# A single output unit predicts class 1 above this probability (or above logit 0).
+BINARY_THRESHOLD = 0.5
+
 
 @keras.saving.register_keras_serializable(package="callbacks")
 class ImbalanceMonitor(keras.callbacks.Callback):
@@ -55,7 +61,7 @@ class ImbalanceMonitor(keras.callbacks.Callback):
         y=None,
         validation_data=None,
         every=1,
-        batch_size=256,
+        batch_size=PREDICT_BATCH_SIZE,
         ratio_threshold=imbalance.SKEW_RATIO,
         min_recall=imbalance.MIN_RECALL,
         verbose=0,
@@ -213,5 +219,5 @@ def _predicted_ids(scores):
     if scores.ndim >= 2 and scores.shape[-1] > 1:
         return np.argmax(scores, axis=-1).reshape(-1)
     scores = scores.reshape(-1)
-    threshold = 0.5 if scores.min() >= 0 and scores.max() <= 1 else 0.0
+    threshold = BINARY_THRESHOLD if scores.min() >= 0 and scores.max() <= 1 else 0.0
     return (scores > threshold).astype(np.int64)
