@@ -20,7 +20,10 @@ unstable, whatever its swings, when for the last `UNSTABLE_EPOCHS` epochs it sta
   epoch): no healthy optimizer makes its own loss double and stay there.
 
 A run whose gradients are exactly zero everywhere does not move its weights: its loss varies
-only with the batches, which is no oscillation (`diagnostics.gradients` reports the zeros).
+only with the batches, which is no oscillation (`diagnostics.gradients` reports the zeros). The
+same holds, gradients known or not, when blocks of steps swing while the epoch losses they make
+up stay put (`BATCH_MIX_RATIO`): the swings come from what the batches hold (a saturated output
+that predicts the same for every sample), not from steps that overshoot.
 
 Example:
 
@@ -54,6 +57,11 @@ STILL_FALLING = 0.5
 # The loss doubles from where it started and stays there: gradient steps that lower the loss
 # never do that, whatever the noise of the batches.
 RISE_FACTOR = 2.0
+
+# Blocks whose swings leave the epoch means still (these move by less than a tenth of the median
+# block swing, from the second epoch on) swing with the batches' contents: steps that overshoot
+# move the epoch means too (by about a third of the swing with 8 blocks an epoch).
+BATCH_MIX_RATIO = 0.1
 
 OSCILLATION_ADVICE = [
     "Lower the learning rate (try 3-10x lower) or use a decaying schedule.",
@@ -162,7 +170,7 @@ def detect_oscillation(history, loss_key="loss", step_losses=None, steps_per_val
         blocks = np.asarray(step_losses, dtype=float)
         block_starts = oscillating_windows(blocks, window)
         # One window of blocks can be a bad stretch; two different windows are a pattern.
-        if len(block_starts) >= 2:
+        if len(block_starts) >= 2 and not _swings_average_out(epoch_loss, blocks):
             per_epoch = values_per_epoch or 1
             candidates.append((int(block_starts[0] // per_epoch), "step", blocks, block_starts[0],
                                len(block_starts)))
@@ -187,6 +195,17 @@ def detect_oscillation(history, loss_key="loss", step_losses=None, steps_per_val
         "the curvature of the loss."
     )
     return [Finding("oscillation", "warning", int(epoch), None, message, evidence, list(OSCILLATION_ADVICE))]
+
+
+def _swings_average_out(epoch_loss, blocks):
+    """The epoch losses (after the first) stay still while the blocks of steps swing."""
+    later = epoch_loss[1:][np.isfinite(epoch_loss[1:])]
+    finite_blocks = blocks[np.isfinite(blocks)]
+    if later.size < 2 or finite_blocks.size < 2:
+        return False
+    epoch_swing = float(np.median(np.abs(np.diff(later))))
+    block_swing = float(np.median(np.abs(np.diff(finite_blocks))))
+    return epoch_swing < BATCH_MIX_RATIO * block_swing
 
 
 def _unstable_finding(loss, epoch, reason, chance_loss, start_loss):

@@ -297,3 +297,14 @@ def test_overfitting_of_a_model_that_has_memorised_its_training_set():
                "val_loss": [1.502, 0.802, 0.507, 0.505, 0.77, 0.472, 0.718, 0.512, 1.067, 0.615, 1.742, 0.816]}
     [finding] = generalization.detect_overfitting(history)
     assert (finding.epoch, finding.evidence["best_epoch"]) == (6, 5)
+
+
+def test_blocks_that_swing_with_the_batches_while_epochs_stay_put_are_no_oscillation():
+    # A GRU with a sigmoid output asked for targets 3..103: the output is stuck at 1, so each
+    # half-epoch's loss depends only on which targets it holds.
+    epochs = {"loss": [4636.3, 4618.6, 4618.5, 4618.5, 4618.5, 4618.5, 4618.5, 4618.5]}
+    blocks = [4412.0, 4852.0] + [4376.0, 4846.0] * 7
+    assert oscillation.detect_oscillation(epochs, step_losses=blocks, values_per_epoch=2) == []
+    moving = {"loss": [4636.3, 4300.0, 4700.0, 4350.0, 4750.0, 4300.0, 4700.0, 4400.0]}
+    [finding] = oscillation.detect_oscillation(moving, step_losses=blocks, values_per_epoch=2)
+    assert finding.kind == "oscillation"
