@@ -84,7 +84,7 @@ class GeneralizationMonitor(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         self._reset()
         if self._chance is None:
-            self._chance = _model_chance_loss(self.model)
+            self._chance = model_chance_loss(self.model)
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -97,7 +97,7 @@ class GeneralizationMonitor(keras.callbacks.Callback):
         findings = []
         if self.monitor in logs:
             findings += generalization.detect_overfitting(
-                self.history, self.monitor, self.mode, self.patience, self.min_delta
+                self.history, self.monitor, self.mode, self.patience, self.min_delta, self._chance
             )
             self.best_epoch = generalization.best_epoch(
                 [v if self.mode == "min" else -v for v in self.history[self.monitor]], "min", self.min_delta
@@ -123,7 +123,7 @@ class GeneralizationMonitor(keras.callbacks.Callback):
                 "best_epoch": self.best_epoch}
 
 
-def _model_chance_loss(model):
+def model_chance_loss(model):
     """Chance-level loss from the compiled loss's name and the output units, or None."""
     loss = getattr(model, "loss", None)
     if isinstance(loss, (list, tuple, dict)) or loss is None:

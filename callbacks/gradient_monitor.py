@@ -16,6 +16,10 @@ import keras
 from callbacks._telemetry import shared_telemetry
 from diagnostics import gradients
 
+# Measure one optimizer step in 16 (after the first 32): epoch means of a few dozen steps are
+# within a few percent of the exact ones, at a small fraction of the cost of every step.
+DEFAULT_EVERY = 16
+
 LOGGED_SIGNALS = (
     "grad_norm",
     "weight_norm",
@@ -62,7 +66,7 @@ class GradientMonitor(keras.callbacks.Callback):
         """Keras may run the batch hooks in a thread, unless they must stop training at once."""
         return not self.stop_on_nonfinite
 
-    def __init__(self, every=16, log_layers=True, stop_on_nonfinite=False, verbose=0):
+    def __init__(self, every=DEFAULT_EVERY, log_layers=True, stop_on_nonfinite=False, verbose=0):
         super().__init__()
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"`every` must be a positive integer. Received: every={every!r}")

@@ -1,11 +1,21 @@
 """`ImbalanceMonitor`: label counts and per-class validation recall for `class_imbalance` findings."""
 
+import logging
+
 import numpy as np
 import tensorflow as tf
 
 import keras
 
 from diagnostics import imbalance
+
+logger = logging.getLogger(__name__)
+
+# Rows per batch when predicting the validation data: large enough to keep dispatch cheap, small
+# enough for any model's activations to fit in memory.
+PREDICT_BATCH_SIZE = 256
+# A single output unit predicts class 1 above this probability (or above logit 0).
+BINARY_THRESHOLD = 0.5
 
 
 @keras.saving.register_keras_serializable(package="callbacks")
@@ -20,7 +30,12 @@ class ImbalanceMonitor(keras.callbacks.Callback):
       `every`-th epoch the model predicts it, and the per-class recall goes into the logs as
       `val_recall/<class>` (NaN on the other epochs), so History and CSVLogger keep it.
 
-    With neither, it does nothing (and costs nothing).
+    With neither, the class histograms come from inside the training and validation steps
+    (`callbacks._batch_probe`: the labels trained on, the predicted classes, and per class the
+    validation labels and correct predictions, counted in the graph on every step), one read per
+    epoch; `diagnostics.imbalance.detect_imbalance_from_counts` judges them. Where they cannot be
+    counted (a model with its own `train_step`, targets that are not classes) it warns once,
+    switches itself off, and `extras["unjudged"]` says why.
 
     Args:
         y: training labels or dataset, or None.
@@ -46,9 +61,9 @@ class ImbalanceMonitor(keras.callbacks.Callback):
         y=None,
         validation_data=None,
         every=1,
-        batch_size=256,
-        ratio_threshold=3.0,
-        min_recall=0.0,
+        batch_size=PREDICT_BATCH_SIZE,
+        ratio_threshold=imbalance.SKEW_RATIO,
+        min_recall=imbalance.MIN_RECALL,
         verbose=0,
     ):
         super().__init__()
@@ -72,15 +87,25 @@ class ImbalanceMonitor(keras.callbacks.Callback):
         self.findings = []
         self.class_counts = None
         self._history = {}
+        self._probe = None
+        self._epoch_counts = []
+        self._unjudged = None
 
     def on_train_begin(self, logs=None):
-        self.findings, self._history = [], {}
+        self.findings, self._history, self._epoch_counts, self._unjudged = [], {}, [], None
         self.class_counts = None if self.y is None else imbalance.label_counts(_labels(self.y))
         self._classes = None
         if self.class_counts is not None:
             self._classes = sorted(self.class_counts)
+        else:
+            self._probe = self._guarded("attach the class counter", _attach_class_counter, self.model)
 
     def on_epoch_end(self, epoch, logs=None):
+        if self._probe is not None:
+            counts = self._guarded("read the class counts", self._probe.class_counts, True)
+            self._epoch_counts.append(counts)
+            if counts is None and self._unjudged is None and epoch == 0:
+                self._unjudged = "the targets are not class labels, or the model computes no loss in its steps"
         if self.validation_data is None:
             return
         if self._classes is None:
@@ -96,12 +121,43 @@ class ImbalanceMonitor(keras.callbacks.Callback):
                 logs[key] = value
 
     def on_train_end(self, logs=None):
-        self.findings = imbalance.detect_class_imbalance(
+        self._switch_off()
+        findings = imbalance.detect_class_imbalance(
             self._history, self.class_counts, self.ratio_threshold, self.min_recall
-        )
+        ) + imbalance.detect_imbalance_from_counts(self._epoch_counts, self.ratio_threshold, self.min_recall)
+        self.findings = imbalance.merge_same_epoch(findings)
         if self.verbose:
             for finding in self.findings:
                 print(finding)
+
+    def _guarded(self, what, function, *args):
+        """`function(*args)`, or None after warning once and switching the counter off: class
+        counts are a diagnosis, never a reason for `fit` to fail."""
+        try:
+            return function(*args)
+        except Exception as error:  # noqa: BLE001 - any failure here must not stop training
+            if self._unjudged is None:
+                self._unjudged = f"could not {what}: {type(error).__name__}: {error}"
+                logger.warning("ImbalanceMonitor: %s; class imbalance is not judged from the "
+                               "training steps in this fit.", self._unjudged)
+            self._switch_off()
+            return None
+
+    def _switch_off(self):
+        probe, self._probe = self._probe, None
+        if probe is not None:
+            try:
+                probe.detach()
+            except Exception:  # noqa: BLE001 - off already; the model keeps training
+                logger.debug("ImbalanceMonitor: the batch probe could not be detached.", exc_info=True)
+
+    @property
+    def extras(self):
+        """JSON-safe data for `TrainingDiagnostics`: the per-epoch training label counts and what
+        could not be judged."""
+        counts = [None if c is None or c.get("train_labels") is None else [int(n) for n in c["train_labels"]]
+                  for c in self._epoch_counts]
+        return {"train_label_counts": counts, "unjudged": self._unjudged}
 
     def _predict(self):
         if isinstance(self.validation_data, tf.data.Dataset):
@@ -124,6 +180,19 @@ class ImbalanceMonitor(keras.callbacks.Callback):
             "min_recall": self.min_recall,
             "verbose": self.verbose,
         }
+
+
+def _attach_class_counter(model):
+    """The model's shared batch probe, attached and counting classes; None where this build of
+    the library has no batch probe."""
+    try:
+        from callbacks._batch_probe import shared_probe
+    except ImportError:
+        return None
+    probe = shared_probe(model)
+    probe.attach()
+    probe.request_class_counts()
+    return probe
 
 
 def _as_numpy(value):
@@ -150,5 +219,5 @@ def _predicted_ids(scores):
     if scores.ndim >= 2 and scores.shape[-1] > 1:
         return np.argmax(scores, axis=-1).reshape(-1)
     scores = scores.reshape(-1)
-    threshold = 0.5 if scores.min() >= 0 and scores.max() <= 1 else 0.0
+    threshold = BINARY_THRESHOLD if scores.min() >= 0 and scores.max() <= 1 else 0.0
     return (scores > threshold).astype(np.int64)

@@ -12,6 +12,7 @@ import math
 
 import keras
 
+from callbacks.generalization_monitor import model_chance_loss
 from diagnostics import oscillation
 
 # Blocks per epoch when `block_steps` is not given and the epoch length is known.
@@ -34,6 +35,11 @@ class OscillationMonitor(keras.callbacks.Callback):
     block means at the end of the epoch, and judges those as well as the epoch losses. Readings
     are kept by step count, so the batch hook may run out of order: the monitor is `async_safe`
     and does not slow `fit` down by making Keras call batch hooks synchronously.
+
+    The chance loss (from the compiled cross-entropy loss and the output units) lets it call a
+    loss that stays far above guessing unstable. When `GradientMonitor` runs before it (as in
+    `TrainingDiagnostics`) and puts `grad_norm/<layer>` into the logs, a run whose gradients are
+    all exactly zero is never called oscillating: its weights do not move.
 
     Args:
         block_steps: optimizer steps per block; default: an eighth of an epoch, at least 8 steps.
@@ -63,6 +69,9 @@ class OscillationMonitor(keras.callbacks.Callback):
         self._blocks_per_epoch = None
         self._announced = False
         self._readings = {}
+        self._chance = None
+        self._gradient_seen = False
+        self._gradient_nonzero = False
 
     @classmethod
     def from_config(cls, config):
@@ -81,6 +90,7 @@ class OscillationMonitor(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._reset()
+        self._chance = model_chance_loss(self.model)
         steps = (self.params or {}).get("steps")
         if steps:
             self._blocks_per_epoch = max(1, int(steps) // self._steps_per_block())
@@ -109,13 +119,22 @@ class OscillationMonitor(keras.callbacks.Callback):
         self._collect_blocks()
         value = (logs or {}).get("loss")
         self.history["loss"].append(math.nan if value is None else float(value))
+        self._note_gradients(logs or {})
         self.findings = oscillation.detect_oscillation(
             self.history, step_losses=self.block_losses, steps_per_value=self._steps_per_block(),
-            values_per_epoch=self._blocks_per_epoch,
+            values_per_epoch=self._blocks_per_epoch, chance_loss=self._chance,
+            weights_move=self._gradient_nonzero or not self._gradient_seen,
         )
         if self.verbose and self.findings and not self._announced:
             self._announced = True
             print(f"OscillationMonitor: {self.findings[0]}")
+
+    def _note_gradients(self, logs):
+        """Whether any measured gradient norm (from `GradientMonitor`'s logs) was non-zero."""
+        norms = [float(v) for k, v in logs.items() if k.startswith("grad_norm/")]
+        if norms:
+            self._gradient_seen = True
+            self._gradient_nonzero |= any(norm != 0.0 for norm in norms)
 
     @property
     def extras(self):

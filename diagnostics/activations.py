@@ -39,6 +39,14 @@ SATURATED_SAMPLE_SHARE = 0.9
 # ReLU layer has a few units silent on a small probe batch by chance, rarely half of them.
 DEAD_FRACTION = 0.5
 SATURATED_FRACTION = 0.5
+# Healthy sigmoid/tanh layers (Glorot init, scaled inputs) have almost no unit saturated on
+# nearly every sample; a third of them is a large share, and a problem when learning suffers too.
+SATURATED_FRACTION_SLOW = 0.3
+# Learning suffers while the training loss is still above half the chance loss (or, when that is
+# unknown, above half the run's first loss): the model has not yet learned most of what it can.
+SLOW_LOSS_FRACTION = 0.5
+# At 90% of a layer's units dead or saturated the layer passes (almost) nothing: an error.
+ERROR_FRACTION = 0.9
 
 DEAD_RELU_ADVICE = [
     "Lower the learning rate: large updates push units into the region where they never fire.",
@@ -94,14 +102,22 @@ def unit_health(activation, outputs, ops=np):
     return dead, saturated
 
 
-def _detect(history, signal, threshold, kind, layers, describe, advice):
+def _detect(history, signal, threshold, kind, layers, describe, advice, gate=None, gated_threshold=None):
+    """The first layer whose `signal` is at least `threshold` for `SUSTAIN_EPOCHS` epochs, or at
+    least `gated_threshold` in epochs where `gate` (a bool per epoch) holds."""
     layers = list(layers) if layers is not None else layer_names(history, signal)
     if not layers:
         return []
     values = layer_matrix(history, signal, layers)
+    if gate is not None:  # one entry per epoch of `values`; epochs it does not cover: False
+        covered = min(len(gate), values.shape[0])
+        gate = np.concatenate([np.asarray(gate[:covered], dtype=bool), np.zeros(values.shape[0] - covered, bool)])
     candidates = []
     for index, layer in enumerate(layers):
-        bad = np.nan_to_num(values[:, index], nan=0.0) >= threshold
+        column = np.nan_to_num(values[:, index], nan=0.0)
+        bad = column >= threshold
+        if gate is not None:
+            bad |= gate & (column >= gated_threshold)
         epoch = first_sustained(bad, SUSTAIN_EPOCHS)
         if epoch is not None:
             candidates.append((epoch, index))
@@ -112,7 +128,7 @@ def _detect(history, signal, threshold, kind, layers, describe, advice):
     fraction = float(values[epoch, index])
     evidence = {
         signal: fraction,
-        "threshold": threshold,
+        "threshold": threshold if fraction >= threshold else gated_threshold,
         "last_value": float(values[-1, index]),
         "layers_affected": len(affected),
         "layers_total": len(layers),
@@ -120,7 +136,7 @@ def _detect(history, signal, threshold, kind, layers, describe, advice):
     return [
         Finding(
             kind=kind,
-            severity="error" if fraction >= 0.9 else "warning",
+            severity="error" if fraction >= ERROR_FRACTION else "warning",
             epoch=int(epoch),
             layer=layers[index],
             message=describe(layers[index], epoch, fraction, affected),
@@ -128,6 +144,18 @@ def _detect(history, signal, threshold, kind, layers, describe, advice):
             advice=list(advice),
         )
     ]
+
+
+def learning_suffers(loss, chance_loss=None):
+    """Per epoch: the training loss is still above `SLOW_LOSS_FRACTION` of the chance loss (or of
+    the first loss when chance is unknown). Non-finite epochs count as suffering."""
+    loss = np.asarray(loss, dtype=float)
+    finite = loss[np.isfinite(loss)]
+    if finite.size == 0:
+        return np.ones(loss.shape, dtype=bool)
+    reference = chance_loss if chance_loss is not None and np.isfinite(chance_loss) and chance_loss > 0 else finite[0]
+    with np.errstate(invalid="ignore"):
+        return ~(loss < SLOW_LOSS_FRACTION * reference)
 
 
 def detect_dead_relu(history, layers=None):
@@ -148,9 +176,17 @@ def detect_dead_relu(history, layers=None):
     return _detect(history, "dead_frac", DEAD_FRACTION, "dead_relu", layers, describe, DEAD_RELU_ADVICE)
 
 
-def detect_saturation(history, layers=None):
-    """Saturated units: at least `SATURATED_FRACTION` of a layer's sigmoid/tanh/softsign units sit
-    near an asymptote for almost every probe sample, for `SUSTAIN_EPOCHS` epochs.
+def detect_saturation(history, layers=None, loss=None, chance_loss=None):
+    """Saturated units: a layer's sigmoid/tanh/softsign units sit near an asymptote for almost
+    every probe sample, for `SUSTAIN_EPOCHS` epochs: at least `SATURATED_FRACTION` of them, or at
+    least `SATURATED_FRACTION_SLOW` of them while learning suffers (`learning_suffers`).
+
+    Args:
+        history: `{key: [value per epoch]}` with `saturated_frac/<layer>` (and `loss`).
+        layers: layer names, input side first; default: the order of the keys.
+        loss: training loss per epoch; default `history["loss"]`. Without it only the
+            `SATURATED_FRACTION` rule applies.
+        chance_loss: loss of guessing, if known.
 
     Returns:
         list with at most one `Finding` of kind `saturation`.
@@ -160,14 +196,18 @@ def detect_saturation(history, layers=None):
         others = f" ({len(affected)} layers affected: {', '.join(affected)})" if len(affected) > 1 else ""
         return (
             f"{fraction:.0%} of the units of layer '{layer}' are saturated from epoch {epoch}: they sit "
-            f"near an asymptote of their activation, where its derivative is almost zero{others}."
+            f"near an asymptote of their activation, where its derivative is almost zero, and pass "
+            f"almost no gradient{others}."
         )
 
+    loss = history.get("loss") if loss is None else loss
+    gate = None if loss is None or len(loss) == 0 else learning_suffers(loss, chance_loss)
     return _detect(
-        history, "saturated_frac", SATURATED_FRACTION, "saturation", layers, describe, SATURATION_ADVICE
+        history, "saturated_frac", SATURATED_FRACTION, "saturation", layers, describe, SATURATION_ADVICE,
+        gate=gate, gated_threshold=SATURATED_FRACTION_SLOW,
     )
 
 
-def detect_activation_problems(history, layers=None):
-    """Runs `detect_dead_relu` and `detect_saturation`."""
-    return detect_dead_relu(history, layers) + detect_saturation(history, layers)
+def detect_activation_problems(history, layers=None, loss=None, chance_loss=None):
+    """Runs `detect_dead_relu` and `detect_saturation` (see there for `loss` and `chance_loss`)."""
+    return detect_dead_relu(history, layers) + detect_saturation(history, layers, loss, chance_loss)

@@ -26,6 +26,8 @@ KINDS = (
     "oscillation",
     "non_finite",
     "class_imbalance",
+    # Every gradient exactly zero: nothing can learn (a loss cut off from the weights).
+    "zero_gradient",
     # Setup problems, caught before they cause the behaviour above.
     "output_loss_mismatch",
     "label_mismatch",

@@ -30,9 +30,20 @@ PATIENCE = 3
 # The validation loss must end at least 5% above its best (relative): smaller rises are within
 # the epoch-to-epoch noise of a few hundred validation samples.
 MIN_RISE = 0.05
-# Meanwhile the training loss must still fall by at least 5% (relative) from the best epoch on:
-# a rising validation loss with flat training loss is drift or noise, not memorisation.
+# Meanwhile the training loss must still fall by at least 5% (relative) after the best epoch:
+# a rising validation loss with flat training loss is drift or noise, not memorisation. Measured
+# from the epoch after the best one: an epoch's training loss is the mean over its steps, so it
+# lags the validation loss (taken at the epoch's end) by half an epoch, and a model that has
+# converged within the best epoch (a linear regression at its noise floor) still shows the fall
+# of that epoch's early steps.
 MIN_TRAIN_DROP = 0.05
+# ... or it has already converged to a fit far better than on unseen data: a training loss below
+# half the validation loss at the end is memorisation, whatever it still does (a loss near zero
+# cannot fall by 5%; Adam on 100 samples bounces around 0.01-0.1).
+MEMORISED_FRACTION = 0.5
+# Without a falling training loss as a second witness, the validation rise alone must be clearly
+# beyond the noise of a flat validation curve at its floor: 20% above its best, not 5%.
+MEMORISED_RISE = 0.2
 # Near chance: the best training loss is above 90% of the loss of guessing.
 CHANCE_FRACTION = 0.9
 # ... and at most 1.5x it: a loss far above guessing is a broken run (divergence, oscillation,
@@ -107,10 +118,17 @@ def best_epoch(values, mode="min", min_delta=0.0):
     return best_index
 
 
-def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIENCE, min_delta=0.0):
+def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIENCE, min_delta=0.0,
+                       chance=None):
     """Overfitting: the monitored validation metric gets worse after its best epoch, for at least
     `patience` epochs and by at least `MIN_RISE` (relative), while its training counterpart
-    (the key without `val_`) improves by at least `MIN_TRAIN_DROP`.
+    (the key without `val_`) improves by at least `MIN_TRAIN_DROP` after the epoch that follows
+    the best one, or (losses) ends below `MEMORISED_FRACTION` of a validation loss that has
+    risen by `MEMORISED_RISE`.
+
+    A model can only overfit once it fits: with `chance` given, a run whose training loss never
+    got below `CHANCE_FRACTION` of it has learned nothing to over-learn (its validation curve
+    moves with a failing run, which other detectors name).
 
     Returns:
         list with at most one `Finding` of kind `overfitting`; `epoch` is the onset (the epoch
@@ -120,7 +138,7 @@ def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIEN
     train_key = monitor[4:] if monitor.startswith("val_") else "loss"
     val = scalar_series(history, monitor)
     train = scalar_series(history, train_key)
-    if val.size < patience + 2 or train.size < val.size:
+    if val.size < patience + 2 or train.size < val.size or not _learned(history, chance):
         return []
     sign = 1.0 if mode == "min" else -1.0  # work with "lower is better"
     val_s, train_s = sign * val, sign * train[: val.size]
@@ -137,9 +155,11 @@ def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIEN
     rise = (np.median(after[-patience:]) - val_s[best]) / scale
     if rise < max(MIN_RISE, min_delta / scale):
         return []
-    train_scale = max(abs(train_s[best]), 1e-12)
-    train_drop = (train_s[best] - np.nanmin(train_s[best + 1 :])) / train_scale
-    if not math.isfinite(train_drop) or train_drop < MIN_TRAIN_DROP:
+    train_scale = max(abs(train_s[best + 1]), 1e-12)
+    train_drop = (train_s[best + 1] - np.nanmin(train_s[best + 1 :])) / train_scale
+    memorised = (mode == "min" and rise >= MEMORISED_RISE
+                 and _memorised(train[val.size - patience : val.size], val[-patience:]))
+    if not memorised and (not math.isfinite(train_drop) or train_drop < MIN_TRAIN_DROP):
         return []
     onset = best + 1
     gap_best = float(val[best] - train[best])
@@ -163,6 +183,21 @@ def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIEN
     )
     advice = [f"Restore the weights of epoch {best} (the best {monitor})."] + OVERFITTING_ADVICE
     return [Finding("overfitting", "warning", int(onset), None, message, evidence, advice)]
+
+
+def _memorised(train_tail, val_tail):
+    """The training loss ends below `MEMORISED_FRACTION` of the validation loss (both positive)."""
+    train_end, val_end = float(np.nanmedian(train_tail)), float(np.nanmedian(val_tail))
+    return 0 <= train_end <= MEMORISED_FRACTION * val_end
+
+
+def _learned(history, chance):
+    """False when the training loss never got clearly below the chance loss (if known)."""
+    loss = scalar_series(history, "loss")
+    loss = loss[np.isfinite(loss)]
+    if chance is None or not math.isfinite(chance) or chance <= 0 or loss.size == 0:
+        return True
+    return bool(loss.min() < CHANCE_FRACTION * chance)
 
 
 def detect_underfitting(history, chance=None, loss_key="loss"):

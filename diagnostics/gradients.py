@@ -59,6 +59,16 @@ EXPLODING_ADVICE = [
     "Add batch normalization or layer normalization.",
 ]
 
+ZERO_GRADIENT_ADVICE = [
+    "Check that the loss depends on the weights through differentiable ops: argmax, round, "
+    "casts to int, comparisons and tf.stop_gradient pass no gradient.",
+    "Check that the labels fit the loss (for example one-hot rows for categorical_crossentropy, "
+    "class ids for sparse_categorical_crossentropy) and that the loss is not constant.",
+    "Check that the layers meant to train are trainable (`layer.trainable`) and that the model "
+    "was compiled after setting it.",
+    "Check the output activation: a softmax over a single unit is always 1 and passes no gradient.",
+]
+
 NON_FINITE_ADVICE = [
     "If gradients grew before the NaN, lower the learning rate or clip gradients (`clipnorm=1.0`).",
     "Check inputs and labels for NaN or inf (`np.isfinite(x).all()`).",
@@ -82,6 +92,7 @@ def detect_gradient_problems(history, layers=None, first_nonfinite_step=None):
     """
     return (
         detect_non_finite(history, layers, first_nonfinite_step)
+        + detect_zero_gradient(history, layers)
         + detect_exploding_gradient(history, layers)
         + detect_vanishing_gradient(history, layers)
     )
@@ -163,6 +174,38 @@ def detect_vanishing_gradient(history, layers=None):
             advice=list(VANISHING_ADVICE),
         )
     ]
+
+
+def detect_zero_gradient(history, layers=None):
+    """Zero gradients: every measured gradient of every layer is exactly zero, for
+    `SUSTAIN_EPOCHS` epochs (or the whole run if shorter). No weight can change, so nothing
+    learns; the loss still varies with the batches, which is no sign of learning or of
+    oscillation.
+
+    Returns:
+        list with at most one `Finding` of kind `zero_gradient` (`layer` None: it is the loss's
+        connection to the weights that is cut, not one layer).
+    """
+    layers = _layers(history, layers)
+    norms = layer_matrix(history, "grad_norm", layers)
+    if norms.size == 0:
+        return []
+    measured = np.isfinite(norms).all(axis=1)
+    zero = measured & (np.where(measured[:, None], norms, 1.0) == 0.0).all(axis=1)
+    epoch = first_sustained(zero[measured], SUSTAIN_EPOCHS)
+    if epoch is None:
+        return []
+    epoch = int(np.flatnonzero(measured)[epoch])
+    evidence = {"layers_total": len(layers), "epochs_zero": int(zero[epoch:].sum())}
+    loss = scalar_series(history, "loss")
+    if loss.size > epoch:
+        evidence["loss"] = float(loss[epoch])
+    message = (
+        f"Every gradient is exactly zero from epoch {epoch}, in all {len(layers)} trainable layers: "
+        "the weights cannot change and the model cannot learn. The loss is not connected to the "
+        "weights by a differentiable path (or is constant)."
+    )
+    return [Finding("zero_gradient", "error", epoch, None, message, evidence, list(ZERO_GRADIENT_ADVICE))]
 
 
 def _loss_not_improving(loss, epoch):
@@ -309,11 +352,13 @@ def _turns_nonfinite(history, layers, epochs):
 def detect_non_finite(history, layers=None, first_nonfinite_step=None):
     """Non-finite values: a NaN or inf gradient, or a non-finite training loss.
 
-    The finding names where the first NaN came from. If only some layers got a non-finite
-    gradient at the first bad step, it arose at the one of them nearest the output (in its
-    backward pass, or in its inputs: a NaN in the data shows in the first layer only, since ReLU
-    maps NaN to 0). If every layer got one at once, it came from the forward pass, the loss or the
-    data (`layer` is None).
+    The finding names where the first NaN came from, by a rule that holds whatever a kernel does
+    with a NaN (ReLU maps it to 0 on some CPUs and passes it on others). Take the layers whose
+    gradient went non-finite first (in step order, from `first_nonfinite_step`; else in the first
+    bad epoch). A NaN made in the backward pass of a layer flows only toward the input, so when
+    some layers above stayed finite it arose in the highest bad layer. When every layer went
+    non-finite at once, it came in from the forward side: the inputs, the forward pass or the
+    loss; the finding names the first layer, where the data enters.
 
     Args:
         history: `{key: [value per epoch]}`.
@@ -332,17 +377,12 @@ def detect_non_finite(history, layers=None, first_nonfinite_step=None):
     epoch = _turns_nonfinite(history, layers, epochs)
     if epoch is None:
         return []
-    mask = _nonfinite_mask(history, layers, epochs)
-    bad = [i for i in range(len(layers)) if mask[epoch, i]]
-    steps = {layer: s for layer, s in (first_nonfinite_step or {}).items() if s is not None and s >= 0}
-    if steps and bad:
-        earliest = min(steps.get(layers[i], math.inf) for i in bad)
-        bad = [i for i in bad if steps.get(layers[i], math.inf) == earliest] or bad
-    evidence = {"epoch_loss": float(loss[epoch]) if epoch < loss.size else float("nan")}
-    evidence["layers_nonfinite"] = len(bad)
-    evidence["layers_total"] = len(layers)
+    bad = _first_bad_layers(history, layers, epochs, epoch, first_nonfinite_step)
+    evidence = {"epoch_loss": float(loss[epoch]) if epoch < loss.size else float("nan"),
+                "layers_nonfinite": len(bad), "layers_total": len(layers)}
+    steps = [s for s in (first_nonfinite_step or {}).values() if s is not None and s >= 0]
     if steps:
-        evidence["first_step"] = float(min(steps.values()))
+        evidence["first_step"] = float(min(steps))
     if bad and len(bad) < len(layers):
         origin = layers[max(bad)]
         where = (
@@ -350,15 +390,16 @@ def detect_non_finite(history, layers=None, first_nonfinite_step=None):
             "while the layers above stayed finite: it arose in that layer's backward pass or in its inputs"
             + (" (for the first layer: the data, check it for NaN)." if max(bad) == 0 else ".")
         )
+    elif bad:
+        origin = layers[0]
+        where = (
+            f"All {len(layers)} layers got non-finite gradients at the same step, so it came in from the "
+            f"forward side: the data entering at layer '{origin}' (check it for NaN or inf first), the "
+            "forward pass or the loss (log(0), 0/0, an overflow)."
+        )
     else:
         origin = None
-        if bad:
-            where = (
-                f"All {len(layers)} layers got non-finite gradients at once, so it came from the forward "
-                "pass, the loss or the data (for example log(0), 0/0, an overflow, or NaN in the inputs)."
-            )
-        else:
-            where = "The loss became non-finite; the measured gradients were still finite."
+        where = "The loss became non-finite; the measured gradients were still finite."
     message = f"Non-finite values (NaN or inf) appear from epoch {epoch}. {where}"
     return [
         Finding(
@@ -371,3 +412,15 @@ def detect_non_finite(history, layers=None, first_nonfinite_step=None):
             advice=list(NON_FINITE_ADVICE),
         )
     ]
+
+
+def _first_bad_layers(history, layers, epochs, epoch, first_nonfinite_step):
+    """Indices of the layers whose gradient went non-finite first: at the earliest recorded
+    step if steps are known, else in the first bad `epoch`."""
+    mask = _nonfinite_mask(history, layers, epochs)
+    bad = [i for i in range(len(layers)) if mask[epoch, i]]
+    steps = {layer: s for layer, s in (first_nonfinite_step or {}).items() if s is not None and s >= 0}
+    if not steps:
+        return bad
+    earliest = min(steps.values())
+    return [i for i, layer in enumerate(layers) if steps.get(layer) == earliest] or bad

@@ -1,11 +1,16 @@
 """`class_imbalance` findings: a skewed label distribution, and classes the model never predicts.
 
-Two pure detectors, one entry point:
+Pure detectors:
 
 - from the label counts the model trains on: the ratio of the largest to the smallest class;
 - from per-class recall on validation data, per epoch (history keys `val_recall/<class>`, as
   `callbacks.ImbalanceMonitor` logs them): a class whose recall stays at (or below) `min_recall`
-  up to the last epoch: the model never predicts it.
+  up to the last epoch: the model never predicts it;
+- `detect_imbalance_from_counts`, over the class histograms counted inside the training and
+  validation steps, one dict per epoch (`train_labels`, `train_predicted`, `val_labels`,
+  `val_correct`): the label skew, and for a skewed run the classes never predicted and the
+  per-class validation recall. Those two alone are not imbalance: a model that has not learned
+  yet (or cannot) also leaves balanced classes unpredicted, which other detectors name.
 
 Example:
 
@@ -21,6 +26,15 @@ import numpy as np
 from diagnostics.findings import Finding
 
 RECALL_PREFIX = "val_recall/"
+# A largest class 3x the smallest shifts a classifier's decisions visibly toward it (the prior
+# term of the log-odds moves by log 3 ~ 1.1), and is where the imbalance literature starts to
+# recommend re-weighting; milder skews (wine: 71/48) train well as they are.
+SKEW_RATIO = 3.0
+# A class counts as never predicted when its recall is at most this: no sample found at all.
+MIN_RECALL = 0.0
+# Epochs at the end of the run over which a class must go unpredicted: the first epochs of any
+# run predict few classes.
+RECENT_EPOCHS = 2
 
 ADVICE = [
     "Train on class-balanced batches: zoo.data.balanced_dataset(x, y, batch_size=...) "
@@ -63,7 +77,7 @@ def per_class_recall(y_true, y_pred, classes):
     return recall
 
 
-def detect_label_skew(class_counts, ratio_threshold=3.0):
+def detect_label_skew(class_counts, ratio_threshold=SKEW_RATIO):
     """A warning when the largest class outnumbers the smallest by `ratio_threshold` or more.
 
     Args:
@@ -111,7 +125,7 @@ def detect_label_skew(class_counts, ratio_threshold=3.0):
     ]
 
 
-def detect_unpredicted_classes(history, class_counts=None, min_recall=0.0):
+def detect_unpredicted_classes(history, class_counts=None, min_recall=MIN_RECALL):
     """An error for each class whose validation recall stays <= `min_recall` to the last epoch.
 
     Args:
@@ -165,7 +179,7 @@ def detect_unpredicted_classes(history, class_counts=None, min_recall=0.0):
     return findings
 
 
-def detect_class_imbalance(history=None, class_counts=None, ratio_threshold=3.0, min_recall=0.0):
+def detect_class_imbalance(history=None, class_counts=None, ratio_threshold=SKEW_RATIO, min_recall=MIN_RECALL):
     """All `class_imbalance` findings from label counts and/or a history with per-class recall.
 
     Findings that start at the same epoch are merged into one (a run has at most one
@@ -186,10 +200,77 @@ def detect_class_imbalance(history=None, class_counts=None, ratio_threshold=3.0,
         findings += detect_label_skew(class_counts, ratio_threshold)
     if history:
         findings += detect_unpredicted_classes(history, class_counts, min_recall)
-    return _merge_same_epoch(findings)
+    return merge_same_epoch(findings)
 
 
-def _merge_same_epoch(findings):
+def detect_imbalance_from_counts(epoch_counts, ratio_threshold=SKEW_RATIO, min_recall=MIN_RECALL):
+    """`class_imbalance` from class histograms counted in the training (and validation) steps.
+
+    The label skew is judged on the last measured epoch's training labels (one pass over the
+    data). When it is skewed, the finding also names the classes that have labels but were never
+    predicted in the last `RECENT_EPOCHS` measured epochs, and those whose validation recall
+    there is at most `min_recall`.
+
+    Args:
+        epoch_counts: one entry per epoch, each None (not measured) or a dict with int arrays
+            (one count per class) `train_labels`, `train_predicted`, and `val_labels`,
+            `val_correct` (these two may be None).
+        ratio_threshold: see `detect_label_skew`.
+        min_recall: see `detect_unpredicted_classes`.
+
+    Returns:
+        list with at most one `Finding` (epoch 0: the labels are skewed from the start).
+
+    Example:
+
+    >>> counts = {"train_labels": np.array([860, 140]), "train_predicted": np.array([1000, 0]),
+    ...           "val_labels": None, "val_correct": None}
+    >>> [finding] = detect_imbalance_from_counts([counts, counts])
+    >>> finding.evidence["never_predicted"]
+    1
+    """
+    measured = [c for c in epoch_counts if c is not None and c.get("train_labels") is not None]
+    if not measured:
+        return []
+    labels = np.asarray(measured[-1]["train_labels"], dtype=np.int64)
+    skew = detect_label_skew({k: int(n) for k, n in enumerate(labels)}, ratio_threshold)
+    if not skew:
+        return []
+    recent = measured[-RECENT_EPOCHS:]
+    predicted = _total(recent, "train_predicted")
+    never = [] if predicted is None else [k for k in range(labels.size) if labels[k] > 0 and predicted[k] == 0]
+    recall = _recall(recent)
+    missed = [] if recall is None else [k for k in range(recall.size) if recall[k] <= min_recall]
+    finding = skew[0]
+    evidence = dict(finding.evidence)
+    message = finding.message
+    if never:
+        evidence["never_predicted"] = len(never)
+        message += f" The model never predicts class(es) {never} in its last {len(recent)} epoch(s)."
+    if missed:
+        evidence["zero_recall_classes"] = len(missed)
+        evidence.update({f"val_recall/{k}": float(recall[k]) for k in missed})
+        message += f" Validation recall of class(es) {missed} is {min_recall:g} or less."
+    severity = "error" if never or missed else finding.severity
+    return [Finding("class_imbalance", severity, 0, None, message, evidence, list(ADVICE))]
+
+
+def _total(epoch_counts, key):
+    """Sum of `key` over the epochs that have it, or None."""
+    present = [np.asarray(c[key], dtype=np.int64) for c in epoch_counts if c.get(key) is not None]
+    return np.sum(present, axis=0) if present else None
+
+
+def _recall(epoch_counts):
+    """Per-class validation recall over the epochs, NaN for classes without samples; or None."""
+    labels, correct = _total(epoch_counts, "val_labels"), _total(epoch_counts, "val_correct")
+    if labels is None or correct is None:
+        return None
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(labels > 0, correct / np.maximum(labels, 1), np.nan)
+
+
+def merge_same_epoch(findings):
     by_epoch = {}
     for finding in findings:
         by_epoch.setdefault(finding.epoch, []).append(finding)

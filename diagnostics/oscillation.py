@@ -10,6 +10,21 @@ series (per epoch, or per block of optimizer steps): in a window the loss oscill
   ripples of a converged run near zero loss stay quiet), and
 - it goes nowhere: the net change is at most `MAX_EFFICIENCY` of the path travelled.
 
+A step size far too large need not swing at the resolution we see: the loss can jump at the
+first steps to far above what guessing gets and bounce there, or climb. So the loss is also
+unstable, whatever its swings, when for the last `UNSTABLE_EPOCHS` epochs it stays finite and
+
+- at least `FAR_ABOVE_CHANCE` times the chance loss (when that is known) without having halved
+  since the first epoch, or
+- at least `RISE_FACTOR` times where the run started (its first block of steps, or its first
+  epoch): no healthy optimizer makes its own loss double and stay there.
+
+A run whose gradients are exactly zero everywhere does not move its weights: its loss varies
+only with the batches, which is no oscillation (`diagnostics.gradients` reports the zeros). The
+same holds, gradients known or not, when blocks of steps swing while the epoch losses they make
+up stay put (`BATCH_MIX_RATIO`): the swings come from what the batches hold (a saturated output
+that predicts the same for every sample), not from steps that overshoot.
+
 Example:
 
 >>> detect_oscillation({"loss": [2.3, 1.2, 3.0, 1.1, 2.9, 1.3, 3.1, 1.2]})[0].kind
@@ -31,6 +46,22 @@ MIN_SIGN_CHANGES = 0.5
 MIN_AMPLITUDE = 0.1
 # Net change at most 30% of the path: the loss mostly goes back and forth.
 MAX_EFFICIENCY = 0.3
+
+# Epochs the loss must stay unstable, up to the last one: one bad epoch can be a spike.
+UNSTABLE_EPOCHS = 2
+# A model that guesses gets the chance loss; training from any sane start gets below it. Three
+# times it for epochs on end is confident and wrong, which only steps that overshoot produce.
+FAR_ABOVE_CHANCE = 3.0
+# ... unless it is on its way down from a bad start: halved since the first epoch.
+STILL_FALLING = 0.5
+# The loss doubles from where it started and stays there: gradient steps that lower the loss
+# never do that, whatever the noise of the batches.
+RISE_FACTOR = 2.0
+
+# Blocks whose swings leave the epoch means still (these move by less than a tenth of the median
+# block swing, from the second epoch on) swing with the batches' contents: steps that overshoot
+# move the epoch means too (by about a third of the swing with 8 blocks an epoch).
+BATCH_MIX_RATIO = 0.1
 
 OSCILLATION_ADVICE = [
     "Lower the learning rate (try 3-10x lower) or use a decaying schedule.",
@@ -67,9 +98,48 @@ def oscillating_windows(values, window=WINDOW):
     return starts
 
 
+def unstable_since(loss, chance_loss=None, start_loss=None, epochs=UNSTABLE_EPOCHS):
+    """First epoch of the unstable stretch that ends the run (see module docstring), or None.
+
+    Args:
+        loss: training loss per epoch.
+        chance_loss: loss of guessing, or None if unknown.
+        start_loss: loss at the start of the run (the first block of steps), default `loss[0]`.
+        epochs: epochs the stretch needs at least.
+
+    Returns:
+        `(epoch, reason)` with reason `"far_above_chance"` or `"rising"`, or None.
+    """
+    loss = np.asarray(loss, dtype=float)
+    if loss.size < epochs or not np.isfinite(loss[-epochs:]).all():
+        return None
+    start = float(loss[0]) if start_loss is None or not np.isfinite(start_loss) else float(start_loss)
+    tests = []
+    if chance_loss is not None and np.isfinite(chance_loss) and chance_loss > 0:
+        far = (loss >= FAR_ABOVE_CHANCE * chance_loss) & (loss >= STILL_FALLING * loss[0])
+        tests.append((far, "far_above_chance"))
+    if np.isfinite(start) and start > 0:
+        tests.append((loss >= RISE_FACTOR * start, "rising"))
+    for mask, reason in tests:
+        since = _holds_to_the_end(mask)
+        if since is not None and loss.size - since >= epochs:
+            return since, reason
+    return None
+
+
+def _holds_to_the_end(mask):
+    """First index of the run of True that ends `mask`, or None if its last entry is False."""
+    if not mask.size or not mask[-1]:
+        return None
+    since = mask.size - 1
+    while since > 0 and mask[since - 1]:
+        since -= 1
+    return since
+
+
 def detect_oscillation(history, loss_key="loss", step_losses=None, steps_per_value=None,
-                       values_per_epoch=None, window=WINDOW):
-    """Oscillating loss, per epoch and (if given) per block of steps.
+                       values_per_epoch=None, window=WINDOW, chance_loss=None, weights_move=True):
+    """Oscillating or unstable loss, per epoch and (if given) per block of steps.
 
     Args:
         history: `{key: [value per epoch]}` with `loss_key`.
@@ -78,12 +148,21 @@ def detect_oscillation(history, loss_key="loss", step_losses=None, steps_per_val
         steps_per_value: optimizer steps per block (evidence only).
         values_per_epoch: blocks per epoch, to turn a block index into an epoch.
         window: values per judgement window.
+        chance_loss: loss of guessing (e.g. log(K) for K-class cross-entropy), or None.
+        weights_move: False when every gradient was exactly zero (the weights never changed):
+            then nothing oscillates.
 
     Returns:
         list with at most one `Finding` of kind `oscillation`.
     """
-    candidates = []
+    if not weights_move:
+        return []
     epoch_loss = scalar_series(history, loss_key)
+    start_loss = float(step_losses[0]) if step_losses is not None and len(step_losses) else None
+    unstable = unstable_since(epoch_loss, chance_loss, start_loss)
+    if unstable is not None:
+        return [_unstable_finding(epoch_loss, *unstable, chance_loss, start_loss)]
+    candidates = []
     starts = oscillating_windows(epoch_loss, window)
     if starts:
         candidates.append((starts[0], "epoch", epoch_loss, starts[0], len(starts)))
@@ -91,7 +170,7 @@ def detect_oscillation(history, loss_key="loss", step_losses=None, steps_per_val
         blocks = np.asarray(step_losses, dtype=float)
         block_starts = oscillating_windows(blocks, window)
         # One window of blocks can be a bad stretch; two different windows are a pattern.
-        if len(block_starts) >= 2:
+        if len(block_starts) >= 2 and not _swings_average_out(epoch_loss, blocks):
             per_epoch = values_per_epoch or 1
             candidates.append((int(block_starts[0] // per_epoch), "step", blocks, block_starts[0],
                                len(block_starts)))
@@ -116,3 +195,36 @@ def detect_oscillation(history, loss_key="loss", step_losses=None, steps_per_val
         "the curvature of the loss."
     )
     return [Finding("oscillation", "warning", int(epoch), None, message, evidence, list(OSCILLATION_ADVICE))]
+
+
+def _swings_average_out(epoch_loss, blocks):
+    """The epoch losses (after the first) stay still while the blocks of steps swing."""
+    later = epoch_loss[1:][np.isfinite(epoch_loss[1:])]
+    finite_blocks = blocks[np.isfinite(blocks)]
+    if later.size < 2 or finite_blocks.size < 2:
+        return False
+    epoch_swing = float(np.median(np.abs(np.diff(later))))
+    block_swing = float(np.median(np.abs(np.diff(finite_blocks))))
+    return epoch_swing < BATCH_MIX_RATIO * block_swing
+
+
+def _unstable_finding(loss, epoch, reason, chance_loss, start_loss):
+    tail = loss[epoch:]
+    start = float(loss[0]) if start_loss is None else float(start_loss)
+    evidence = {"loss": float(np.median(tail)), "low": float(tail.min()), "high": float(tail.max()),
+                "start_loss": start, "epochs_unstable": int(tail.size)}
+    if reason == "far_above_chance":
+        evidence["chance_loss"] = float(chance_loss)
+        evidence["ratio_to_chance"] = evidence["loss"] / float(chance_loss)
+        how = (f"stays at {evidence['loss']:.4g}, {evidence['ratio_to_chance']:.0f}x the "
+               f"{chance_loss:.3g} that guessing gets")
+    else:
+        evidence["ratio_to_start"] = evidence["loss"] / start
+        how = f"rose to {evidence['loss']:.4g}, {evidence['ratio_to_start']:.1f}x the {start:.4g} it started at"
+    message = (
+        f"Training is unstable from epoch {epoch}: the loss {how}, while finite. Steps that "
+        "overshoot this far mean a learning rate far too high (often 10-100x)."
+    )
+    advice = ["Lower the learning rate 10-100x, then raise it again in steps of 3x while the loss "
+              "still falls."] + OSCILLATION_ADVICE[1:]
+    return Finding("oscillation", "error", int(epoch), None, message, evidence, advice)

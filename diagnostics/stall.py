@@ -10,6 +10,15 @@ A stall alone does not say what is wrong. The curvature at the stall does (`diag
 - `minimum`: curvature positive and not flat. Nothing is wrong unless the loss is high, which is
   underfitting (`diagnostics.generalization`), so no stall finding is made.
 
+A stall that something else explains is not a saddle or a plateau of the loss surface:
+
+- saturated or dead units, vanishing or all-zero gradients in the layer signals recorded up to the
+  stall (`explaining_findings`): those findings name the cause, so no stall finding is made;
+- an output whose range cannot reach the targets (a sigmoid asked for 3..103): the stall sits at
+  the lowest loss that range allows (`bounded_output_floor`), reported as `output_loss_mismatch`;
+- a classifier that has learned most of what it can: below `SADDLE_CHANCE_FRACTION` of the chance
+  loss a negative eigenvalue is the noise of a minimum, not a saddle.
+
 Example:
 
 >>> stall_epochs([2.0, 1.0, 0.7, 0.699, 0.699, 0.699], [1.0, 0.5, 0.2, 0.1, 0.05, 0.02])
@@ -46,12 +55,30 @@ FLAT_LOSS_FRACTION = 0.1
 # (or at least 90% of chance level when that is known).
 HIGH_LOSS_FRACTION = 0.5
 CHANCE_FRACTION = 0.9
+# A saddle must stall well above what the run could reach: for a classifier, at least a tenth of
+# the chance loss (below that the model already gets most samples right with confidence).
+SADDLE_CHANCE_FRACTION = 0.1
+# A stall within 10% above the lowest loss a bounded output allows is at that floor.
+OUTPUT_FLOOR_MARGIN = 0.1
+# The range of bounded output activations.
+OUTPUT_RANGES = {"sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0), "softmax": (0.0, 1.0),
+                 "tanh": (-1.0, 1.0), "softsign": (-1.0, 1.0)}
+# The findings that explain a stall from the layer signals.
+EXPLAINING_KINDS = ("saturation", "dead_relu", "vanishing_gradient", "zero_gradient")
 
 SADDLE_ADVICE = [
     "Use momentum or an adaptive optimizer (Adam, RMSprop): they escape saddles much faster than plain SGD.",
     "Perturb the weights along the negative-curvature direction: StallMonitor(escape='perturb').",
     "Raise the learning rate for a while (StallMonitor(escape='lr')) or add gradient noise.",
     "Break symmetry at initialization: never start all weights at the same value (use Glorot/He).",
+]
+
+BOUNDED_OUTPUT_ADVICE = [
+    "Use a linear output (no activation) for regression targets outside the output's range.",
+    "Or scale the targets into the output's range (for example to [0, 1] for a sigmoid) and "
+    "scale predictions back.",
+    "Check that the loss fits the output: mse/mae for a linear output, crossentropy for "
+    "sigmoid/softmax outputs with class labels.",
 ]
 
 PLATEAU_ADVICE = [
@@ -96,7 +123,9 @@ def stall_epochs(loss, grad_norm=None, window=STALL_WINDOW, min_improvement=STAL
         scale = max(abs(seen[0]), seen.max() - seen.min(), 1e-12)
         gain = (best_before - recent.min()) / scale
         falling = True
-        if grad is not None and t < len(grad) and np.isfinite(grad[t]) and np.isfinite(grad[t - window]):
+        if grad is not None and t < len(grad) and grad[t] == 0.0:
+            falling = False  # no gradient at all is no stall on a surface: see `zero_gradient`
+        elif grad is not None and t < len(grad) and np.isfinite(grad[t]) and np.isfinite(grad[t - window]):
             peak = np.nanmax(grad[: t + 1])
             falling = grad[t] <= grad[t - window] and grad[t] <= GRAD_FALL * peak
         stalled = gain < min_improvement and falling
@@ -156,7 +185,45 @@ def loss_is_high(loss, stall_loss, chance_loss=None):
     return start > 0 and stall_loss >= HIGH_LOSS_FRACTION * start
 
 
-def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=None, steps=None, at=None):
+def bounded_output_floor(targets, activation, loss="mse"):
+    """The lowest loss an output bounded by `activation` can reach on `targets`, or None.
+
+    Each target is best matched by the nearest value in the output's range; what remains is a
+    floor no training can go below.
+
+    Args:
+        targets: regression targets (array).
+        activation: name of the output activation (`OUTPUT_RANGES`); others are unbounded: None.
+        loss: `"mse"` or `"mae"` (others: None).
+
+    Returns:
+        float or None.
+
+    Example:
+
+    >>> bounded_output_floor(np.array([3.0, 5.0]), "sigmoid")
+    10.0
+    """
+    if activation not in OUTPUT_RANGES or loss not in ("mse", "mae"):
+        return None
+    targets = np.asarray(targets, dtype=float)
+    low, high = OUTPUT_RANGES[activation]
+    error = np.abs(targets - np.clip(targets, low, high))
+    return float(np.mean(error**2 if loss == "mse" else error))
+
+
+def explaining_findings(history, epoch):
+    """Findings of the layer signals in `history` up to `epoch` that explain a stall there
+    (kinds in `EXPLAINING_KINDS`)."""
+    from diagnostics import activations, gradients  # the stall judgement builds on theirs
+
+    upto = {key: list(values)[: epoch + 1] for key, values in history.items()}
+    findings = gradients.detect_gradient_problems(upto) + activations.detect_activation_problems(upto)
+    return [f for f in findings if f.kind in EXPLAINING_KINDS]
+
+
+def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=None, steps=None, at=None,
+                history=None, output_floor=None):
     """The finding for one stall, or None when it needs none.
 
     Args:
@@ -168,14 +235,30 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
         learning_rate, steps: learning rate and optimizer steps in the stall window, if known.
         at: index of the stall in `loss` when `loss` is not per epoch (blocks of steps);
             default `epoch`.
+        history: optional `{key: [value per epoch]}` with the layer signals (`grad_norm/...`,
+            `saturated_frac/...`, `dead_frac/...`); a problem found there explains the stall.
+        output_floor: the lowest loss the output's range allows (`bounded_output_floor`), if
+            the output is bounded.
 
     Returns:
-        a `Finding` of kind `saddle_point` or `plateau`, or None.
+        a `Finding` of kind `saddle_point`, `plateau` or `output_loss_mismatch`, or None.
     """
     loss = np.asarray(loss, dtype=float)
     stall_loss = float(loss[min(epoch if at is None else at, len(loss) - 1)])
     high = loss_is_high(loss, stall_loss, chance_loss)
     evidence = {"loss": stall_loss, "initial_loss": float(loss[0])}
+    if output_floor is not None and output_floor > 0 and stall_loss <= (1 + OUTPUT_FLOOR_MARGIN) * output_floor:
+        evidence["output_floor"] = float(output_floor)
+        return Finding(
+            kind="output_loss_mismatch", severity="error", epoch=int(epoch), layer=None,
+            message=(f"Training stalled at loss {stall_loss:.4g} from epoch {epoch}, at the lowest loss "
+                     f"the output's range allows ({output_floor:.4g}): the targets lie outside what the "
+                     "output activation can produce, so no optimizer can go further. This is not a "
+                     "saddle point or a plateau of the loss surface."),
+            evidence=evidence, advice=list(BOUNDED_OUTPUT_ADVICE),
+        )
+    if history is not None and explaining_findings(history, epoch):
+        return None
     if curvature is None:
         if not high:
             return None
@@ -196,7 +279,8 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
                      if isinstance(value, (int, float)) and not isinstance(value, bool)})
     radius = max(abs(lam_max), abs(lam_min))
     evidence["negative_ratio"] = -lam_min / radius if radius > 0 else 0.0
-    if kind == "saddle_point":
+    low = chance_loss is not None and math.isfinite(chance_loss) and stall_loss < SADDLE_CHANCE_FRACTION * chance_loss
+    if kind == "saddle_point" and not low:
         return Finding(
             kind="saddle_point", severity="warning", epoch=int(epoch), layer=None,
             message=(f"Training stalled at loss {stall_loss:.4g} from epoch {epoch} at a saddle point: "
@@ -241,7 +325,7 @@ def detect_stalls(history, probes=None, chance_loss=None, window=STALL_WINDOW, l
         if probe is not None:
             curvature = {k: v for k, v in probe.items() if k not in ("epoch", "learning_rate", "steps")}
             learning_rate, steps = probe.get("learning_rate"), probe.get("steps")
-        finding = judge_stall(epoch, loss, curvature, chance_loss, learning_rate, steps)
+        finding = judge_stall(epoch, loss, curvature, chance_loss, learning_rate, steps, history=history)
         if finding is not None:
             findings.append(finding)
     return findings

@@ -16,6 +16,12 @@ from callbacks.oscillation_monitor import OscillationMonitor
 from callbacks.stall_monitor import StallMonitor
 
 
+# Every detector outcome on a training run must hold at several seeds.
+SEEDS = [0, 1, 2]
+# For the longer runs, the seeds after the first run in the slow tier (CI runs it too).
+SEEDS_SLOW_AFTER_FIRST = [0] + [pytest.param(seed, marks=pytest.mark.slow) for seed in SEEDS[1:]]
+
+
 @pytest.fixture(scope="module")
 def digits():
     data = load_digits()
@@ -39,7 +45,9 @@ def _fit(model, optimizer, digits, n, epochs, batch_size=32, validation=True):
     return history.history, findings, monitors
 
 
-def test_large_mlp_on_100_images_overfits_from_the_right_epoch(digits):
+@pytest.mark.parametrize("seed", SEEDS_SLOW_AFTER_FIRST)
+def test_large_mlp_on_100_images_overfits_from_the_right_epoch(digits, seed):
+    keras.utils.set_random_seed(seed)
     history, findings, monitors = _fit(_mlp((256, 256)), keras.optimizers.Adam(3e-3), digits,
                                        n=100, epochs=14, batch_size=10)
     assert [f.kind for f in findings] == ["overfitting"]
@@ -49,21 +57,29 @@ def test_large_mlp_on_100_images_overfits_from_the_right_epoch(digits):
     assert finding.epoch == best + 1
     assert finding.evidence["best_epoch"] == best == monitors[0].best_epoch
     assert any(f"epoch {best}" in item for item in finding.advice)
-    assert val[-1] > 1.05 * val[best] and history["loss"][-1] < history["loss"][best]
+    # What makes it overfitting, measured directly: validation up from its best, training far below.
+    assert np.median(val[-3:]) > 1.05 * val[best] and history["loss"][-1] < 0.5 * val[-1]
 
 
-def test_tiny_model_with_tiny_learning_rate_underfits(digits):
+@pytest.mark.parametrize("seed", SEEDS)
+def test_tiny_model_with_tiny_learning_rate_underfits(digits, seed):
+    keras.utils.set_random_seed(seed)
     _, findings, monitors = _fit(_mlp((4,)), keras.optimizers.SGD(1e-5), digits, n=500, epochs=6)
     assert [f.kind for f in findings] == ["underfitting"]
     assert findings[0].evidence["chance_loss"] == pytest.approx(np.log(10.0))
     assert monitors[0].extras["chance_loss"] == pytest.approx(np.log(10.0))
 
 
-def test_learning_rate_100x_too_high_oscillates(digits):
-    # SGD at 0.1 trains this tanh MLP well (see the healthy test); at 10 the loss bounces.
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_learning_rate_100x_too_high_oscillates(digits, seed):
+    # SGD at 0.1 trains this tanh MLP well (see the healthy test); at 10 the loss jumps to ~130x
+    # the chance loss and bounces there. Whether its swings look like a swing depends on the seed;
+    # that it stays far above guessing does not.
+    keras.utils.set_random_seed(seed)
     _, findings, monitors = _fit(_mlp(activation="tanh"), keras.optimizers.SGD(10.0), digits, n=1000, epochs=6)
     assert [f.kind for f in findings] == ["oscillation"]
-    assert findings[0].evidence["sign_change_fraction"] >= 0.5
+    assert findings[0].evidence["ratio_to_chance"] > 3.0
+    assert "learning rate" in findings[0].advice[0].lower()
     assert len(monitors[1].block_losses) == 6 * 4  # 32 steps per epoch in blocks of 8
 
 
@@ -71,13 +87,17 @@ def test_learning_rate_100x_too_high_oscillates(digits):
     ("tanh", lambda: keras.optimizers.SGD(0.1)),
     pytest.param("relu", lambda: keras.optimizers.Adam(2e-3), marks=pytest.mark.slow),
 ])
-def test_healthy_runs_stay_quiet(digits, activation, optimizer):
+@pytest.mark.parametrize("seed", SEEDS_SLOW_AFTER_FIRST)
+def test_healthy_runs_stay_quiet(digits, activation, optimizer, seed):
+    keras.utils.set_random_seed(seed)
     history, findings, _ = _fit(_mlp(activation=activation), optimizer(), digits, n=1000, epochs=8)
     assert history["loss"][-1] < 0.5 * history["loss"][0]
     assert findings == []
 
 
-def test_without_validation_data_it_warns_once_and_still_judges_underfitting(digits, caplog):
+@pytest.mark.parametrize("seed", SEEDS)
+def test_without_validation_data_it_warns_once_and_still_judges_underfitting(digits, caplog, seed):
+    keras.utils.set_random_seed(seed)
     with caplog.at_level(logging.WARNING, logger="callbacks.generalization_monitor"):
         _, findings, _ = _fit(_mlp((4,)), keras.optimizers.SGD(1e-5), digits, n=300, epochs=4, validation=False)
     warnings = [r for r in caplog.records if "no validation data" in r.getMessage()]
@@ -140,3 +160,19 @@ def test_monitors_inside_training_diagnostics_record_a_run_and_report(tmp_path):
     assert run["extras"]["StallMonitor"]["probes"][0]["min_eigenvalue"] == pytest.approx(-2.0, rel=1e-3)
     report = (tmp_path / "report.md").read_text()
     assert "Curvature at stalls" in report and "saddle_point" in report
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_linear_regression_converged_to_its_noise_floor_is_not_overfitting(seed):
+    # SGD converges within the first epoch; the validation loss then sits at the noise floor, a
+    # little above the (lucky) value at the end of epoch 0 for some seeds (seed 2).
+    rng = np.random.default_rng(seed)
+    keras.utils.set_random_seed(seed)
+    x = rng.normal(size=(300, 8)).astype("float32")
+    y = (x @ rng.normal(size=(8, 1)) + 0.5 * rng.normal(size=(300, 1))).astype("float32")
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.05), "mse")
+    monitors = [GeneralizationMonitor(), OscillationMonitor()]
+    history = model.fit(x, y, batch_size=8, epochs=8, verbose=0, validation_split=0.2, callbacks=monitors)
+    assert history.history["loss"][-1] < 0.5  # converged: noise variance 0.25
+    assert [f for monitor in monitors for f in monitor.findings] == []

@@ -45,7 +45,19 @@ _NOT_OVERFITTING = [
     ([1.0, 0.8, 0.7, 0.6, 0.5, 0.6, 0.7], [1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2]),
     # It came back below the best at the end.
     ([1.0, 0.8, 0.7, 0.8, 0.9, 0.8, 0.69], [1.0, 0.8, 0.6, 0.5, 0.4, 0.3, 0.2]),
+    # A linear regression converged within its first epoch (SGD, 240 samples, noise 0.5): its
+    # epoch-0 training loss is the mean over the fall, so it drops; the model no longer changes.
+    ([0.242, 0.255, 0.256, 0.256, 0.256, 0.256], [0.954, 0.299, 0.299, 0.299, 0.299, 0.299]),
 ]
+
+
+def test_no_overfitting_for_a_model_that_never_learned():
+    # Like digits with SGD at lr 10: the loss stays ~60-130x the chance loss; val_loss moves at
+    # random, and the training loss happens to fall.
+    history = {"loss": [245.5, 283.2, 150.6, 147.6, 154.4, 146.9, 140.0],
+               "val_loss": [202.4, 435.8, 340.9, 360.7, 301.1, 305.2, 320.0]}
+    assert generalization.detect_overfitting(history)  # without the chance loss it would be called
+    assert generalization.detect_overfitting(history, chance=np.log(10.0)) == []
 
 
 def test_no_overfitting_without_a_sustained_rise_against_falling_training_loss():
@@ -123,6 +135,31 @@ def test_no_oscillation_on_healthy_curves():
     # Ripples of a converged run near zero loss are large relative to the loss, small to the run.
     ripples = {"loss": [2.3, 0.5, 0.1] + [0.02 + 0.01 * (t % 2) for t in range(12)]}
     assert oscillation.detect_oscillation(ripples) == []
+
+
+def test_loss_far_above_chance_is_unstable_whatever_its_swings():
+    chance = np.log(10.0)
+    history = {"loss": [251.3, 284.7, 305.6, 301.0, 302.2, 316.7]}  # SGD at lr 10 (digits MLP)
+    [finding] = oscillation.detect_oscillation(history, chance_loss=chance)
+    assert (finding.kind, finding.epoch, finding.severity) == ("oscillation", 0, "error")
+    assert finding.evidence["ratio_to_chance"] == pytest.approx(301.6 / chance)  # the median loss
+    assert "learning rate" in finding.advice[0].lower()
+    # A bad start on its way down is not unstable: the loss halves.
+    assert oscillation.detect_oscillation({"loss": [40.0, 12.0, 6.0, 3.0]}, chance_loss=chance) == []
+
+
+def test_rising_loss_is_unstable_from_where_it_stays_doubled():
+    blocks = [1.0, 1.1, 1.2, 1.3]
+    history = {"loss": [1.2, 1.5, 2.6, 3.0, 3.4]}
+    [finding] = oscillation.detect_oscillation(history, step_losses=blocks)
+    assert finding.epoch == 2 and finding.evidence["ratio_to_start"] == pytest.approx(3.0)
+    # Ending non-finite is `non_finite`'s, not this detector's.
+    assert oscillation.detect_oscillation({"loss": [1.2, 2.6, 3.0, np.nan]}) == []
+
+
+def test_a_run_whose_weights_do_not_move_never_oscillates():
+    history = {"loss": [2.3, 1.5, 2.6, 1.4, 2.5, 1.6, 2.7, 1.5]}
+    assert oscillation.detect_oscillation(history, weights_move=False) == []
 
 
 # -- stalls -----------------------------------------------------------------------------------------
@@ -212,3 +249,62 @@ def test_global_grad_norm_falls_back_to_layers_when_unrecorded():
     history = {"global_grad_norm": [float("nan")] * 2, "grad_norm/a": [3.0, 1.0], "grad_norm/b": [4.0, 0.0]}
     np.testing.assert_allclose(stall.global_grad_norm(history), [5.0, 1.0])
     assert stall.global_grad_norm({"loss": [1.0]}) is None
+
+
+def test_no_stall_where_the_gradient_is_exactly_zero():
+    loss = [2.0, 1.0, 0.7, 0.7, 0.7, 0.7]
+    assert stall.stall_epochs(loss, [1.0, 0.5, 0.2, 0.1, 0.05, 0.02]) == [5]
+    assert stall.stall_epochs(loss, [1.0, 0.5, 0.2, 0.0, 0.0, 0.0]) == []
+
+
+_SADDLE = {"max_eigenvalue": 2.0, "min_eigenvalue": -1.0, "weight_norm": 3.0}
+
+
+def test_a_stall_that_vanishing_gradients_or_saturation_explain_is_no_saddle():
+    loss = [2.31, 2.30, 2.30, 2.30, 2.30, 2.30]
+    assert stall.judge_stall(5, loss, _SADDLE).kind == "saddle_point"
+    vanishing = {"grad_norm/t0": [1e-9] * 6, "grad_norm/t1": [1e-6] * 6, "grad_norm/t2": [1e-4] * 6,
+                 "grad_norm/out": [0.3] * 6}
+    assert stall.judge_stall(5, loss, _SADDLE, history=vanishing) is None
+    saturated = {"saturated_frac/t0": [0.8] * 6, "saturated_frac/t1": [0.1] * 6}
+    assert stall.judge_stall(5, loss, _SADDLE, history=saturated) is None
+    healthy = {"grad_norm/t0": [0.1] * 6, "grad_norm/t1": [0.2] * 6, "grad_norm/out": [0.3] * 6,
+               "saturated_frac/t0": [0.0] * 6}
+    assert stall.judge_stall(5, loss, _SADDLE, history=healthy).kind == "saddle_point"
+
+
+def test_a_stall_at_the_floor_of_a_bounded_output_is_an_output_mismatch():
+    targets = np.linspace(3.0, 103.0, 50)
+    floor = stall.bounded_output_floor(targets, "sigmoid")
+    assert floor == pytest.approx(np.mean((targets - 1.0) ** 2))
+    assert stall.bounded_output_floor(targets, "linear") is None
+    loss = [floor * 1.3, floor * 1.05, floor * 1.02, floor * 1.02, floor * 1.02]
+    finding = stall.judge_stall(4, loss, _SADDLE, output_floor=floor)
+    assert finding.kind == "output_loss_mismatch" and finding.evidence["output_floor"] == floor
+    assert stall.judge_stall(4, [v * 3 for v in loss], _SADDLE, output_floor=floor).kind == "saddle_point"
+
+
+def test_no_saddle_for_a_classifier_that_has_learned_most_it_can():
+    loss = [2.3, 0.5, 0.2, 0.2, 0.2, 0.2]
+    assert stall.judge_stall(5, loss, _SADDLE).kind == "saddle_point"  # chance unknown
+    assert stall.judge_stall(5, loss, _SADDLE, chance_loss=math.log(10.0)) is None
+
+
+def test_overfitting_of_a_model_that_has_memorised_its_training_set():
+    # Adam on 100 digits: the training loss is near zero from epoch 4 and bounces; it cannot
+    # fall 5% more, but it sits far below a validation loss that has risen from its best.
+    history = {"loss": [1.868, 0.704, 0.2, 0.077, 0.036, 0.033, 0.012, 0.043, 0.012, 0.051, 0.047, 0.065],
+               "val_loss": [1.502, 0.802, 0.507, 0.505, 0.77, 0.472, 0.718, 0.512, 1.067, 0.615, 1.742, 0.816]}
+    [finding] = generalization.detect_overfitting(history)
+    assert (finding.epoch, finding.evidence["best_epoch"]) == (6, 5)
+
+
+def test_blocks_that_swing_with_the_batches_while_epochs_stay_put_are_no_oscillation():
+    # A GRU with a sigmoid output asked for targets 3..103: the output is stuck at 1, so each
+    # half-epoch's loss depends only on which targets it holds.
+    epochs = {"loss": [4636.3, 4618.6, 4618.5, 4618.5, 4618.5, 4618.5, 4618.5, 4618.5]}
+    blocks = [4412.0, 4852.0] + [4376.0, 4846.0] * 7
+    assert oscillation.detect_oscillation(epochs, step_losses=blocks, values_per_epoch=2) == []
+    moving = {"loss": [4636.3, 4300.0, 4700.0, 4350.0, 4750.0, 4300.0, 4700.0, 4400.0]}
+    [finding] = oscillation.detect_oscillation(moving, step_losses=blocks, values_per_epoch=2)
+    assert finding.kind == "oscillation"

@@ -106,13 +106,25 @@ def test_non_finite_in_some_layers_names_the_one_nearest_the_output():
     assert finding.kind == "non_finite" and finding.epoch == 1 and finding.layer == "l2"
 
 
-def test_non_finite_in_every_layer_points_at_the_forward_pass_and_first_step_refines_it():
+def test_non_finite_in_every_layer_points_at_the_data_side_and_first_step_refines_it():
     norms = np.ones((2, 3))
     nonfinite = np.array([[0, 0, 0], [1, 1, 1]])
     history = _history(norms, nonfinite=nonfinite)
-    assert detect_non_finite(history)[0].layer is None
+    every_layer = detect_non_finite(history)[0]
+    assert every_layer.layer == "l0" and "data" in every_layer.message
     refined = detect_non_finite(history, first_nonfinite_step={"l0": 40, "l1": 40, "l2": 41})[0]
     assert refined.layer == "l1" and refined.evidence["first_step"] == 40
+
+
+def test_nan_in_the_data_is_attributed_alike_whether_relu_passes_it_on_or_not():
+    # A NaN input: a kernel whose ReLU maps NaN to 0 leaves only the first layer non-finite;
+    # one that passes it on makes every layer (and the loss) non-finite at the same step.
+    norms = np.ones((2, 4))
+    zeroed = _history(norms, nonfinite=[[1, 0, 0, 0], [1, 0, 0, 0]])
+    passed = _history(norms, loss=[math.nan, math.nan], nonfinite=np.ones((2, 4)))
+    first_steps = [{"l0": 3}, {"l0": 3, "l1": 3, "l2": 3, "l3": 3}]
+    found = [detect_non_finite(h, first_nonfinite_step=s)[0] for h, s in zip((zeroed, passed), first_steps)]
+    assert [(f.layer, f.epoch) for f in found] == [("l0", 0), ("l0", 0)]
 
 
 def test_non_finite_loss_alone_is_reported_and_finite_runs_are_quiet():
@@ -126,3 +138,14 @@ def test_empty_and_short_histories_are_quiet():
     assert detect_gradient_problems({}) == []
     assert detect_gradient_problems({"loss": [1.0]}) == []
     assert detect_gradient_problems(_history(np.ones((1, 2)))) == []
+
+
+def test_gradients_exactly_zero_in_every_layer_are_their_own_finding():
+    norms = np.zeros((4, 3))
+    [finding] = gradients.detect_zero_gradient(_history(norms))
+    assert (finding.kind, finding.epoch, finding.layer) == ("zero_gradient", 0, None)
+    assert [f.kind for f in detect_gradient_problems(_history(norms))] == ["zero_gradient"]
+    # One layer still learning, or a single zero epoch, is not it.
+    norms[:, 2] = 1e-9
+    assert gradients.detect_zero_gradient(_history(norms)) == []
+    assert gradients.detect_zero_gradient(_history([[0.0, 0.0], [0.1, 0.2], [0.1, 0.2]])) == []

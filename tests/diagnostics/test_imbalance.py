@@ -1,15 +1,14 @@
-"""`class_imbalance` findings: the pure detectors, and the monitor on imbalanced vs balanced data."""
+"""`class_imbalance` findings: the pure detectors, over labels, recall series and class counts."""
 
 import math
 
-import keras
 import numpy as np
 import pytest
 
-from callbacks.imbalance_monitor import ImbalanceMonitor
 from diagnostics import Finding
 from diagnostics.imbalance import (
     detect_class_imbalance,
+    detect_imbalance_from_counts,
     detect_label_skew,
     detect_unpredicted_classes,
     label_counts,
@@ -77,70 +76,38 @@ def test_label_counts_and_recall_helpers():
     assert recall[0] == 0.5 and recall[1] == 0.0 and math.isnan(recall[2])
 
 
-def _data(minority, n=400, seed=0):
-    rng = np.random.RandomState(seed)
-    y = (rng.rand(n) < minority).astype(np.int64)
-    x = rng.normal(size=(n, 4)).astype(np.float32) + 0.3 * y[:, None]  # barely separable
-    return x, y
+def _counts(labels, predicted, val_labels=None, val_correct=None):
+    as_array = lambda values: None if values is None else np.asarray(values, dtype=np.int64)  # noqa: E731
+    return {"train_labels": as_array(labels), "train_predicted": as_array(predicted),
+            "val_labels": as_array(val_labels), "val_correct": as_array(val_correct)}
 
 
-def _fit(monitor, x, y, epochs=4):
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
-    model.compile(keras.optimizers.SGD(0.5), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    history = model.fit(x, y, epochs=epochs, batch_size=100, verbose=0, callbacks=[monitor])
-    return history
+def test_long_tail_from_counts_names_the_rare_class():
+    labels = [300, 300, 300, 10, 300]  # class 3 at 1/30 of the others
+    [finding] = detect_imbalance_from_counts([_counts(labels, [310, 300, 300, 0, 300])] * 3)
+    assert finding.evidence["imbalance_ratio"] == pytest.approx(30.0)
+    assert "class 3 has 10 samples" in finding.message
+    assert finding.evidence["never_predicted"] == 1 and finding.severity == "error"
 
 
-def test_monitor_finds_imbalance_and_an_unpredicted_minority():
-    x, y = _data(minority=0.05)
-    monitor = ImbalanceMonitor(y=y, validation_data=(x, y))
-    history = _fit(monitor, x, y)
-    assert {f.kind for f in monitor.findings} == {"class_imbalance"}
-    evidence = {key for finding in monitor.findings for key in finding.evidence}
-    assert "imbalance_ratio" in evidence  # the label skew
-    assert "recall/1" in evidence and monitor.findings[-1].severity == "error"  # never predicted
-    assert history.history["val_recall/1"][-1] == 0.0
-    assert len(history.history["val_recall/0"]) == 4
+@pytest.mark.parametrize("labels,predicted", [
+    ([640, 0, 0, 0, 0, 0, 0, 0, 0, 0], [64] * 10),  # every label one class
+    ([1797, 0], [1797, 0]),  # labels divided by 255: all class 0
+])
+def test_labels_all_in_one_class_are_an_error(labels, predicted):
+    [finding] = detect_imbalance_from_counts([_counts(labels, predicted)] * 2)
+    assert finding.severity == "error" and "no training samples" in finding.message
 
 
-def test_monitor_is_quiet_on_balanced_data():
-    x, y = _data(minority=0.5)
-    x = x + np.where(y[:, None] == 1, 2.0, -2.0).astype(np.float32)  # separable
-    monitor = ImbalanceMonitor(y=y, validation_data=(x, y))
-    _fit(monitor, x, y)
-    assert monitor.findings == []
+def test_negatives_only_predicted_with_86_percent_negatives():
+    epoch = _counts([860, 140], [1000, 0], val_labels=[86, 14], val_correct=[86, 0])
+    [finding] = detect_imbalance_from_counts([None, epoch, epoch])
+    assert finding.evidence["never_predicted"] == 1 and finding.evidence["zero_recall_classes"] == 1
+    assert finding.evidence["val_recall/1"] == 0.0 and "[1]" in finding.message
 
 
-def test_monitor_reads_labels_from_a_dataset_and_does_nothing_without_data():
-    import tensorflow as tf
-
-    x, y = _data(minority=0.05)
-    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(64)
-    monitor = ImbalanceMonitor(y=dataset, validation_data=dataset, every=2)
-    history = _fit(monitor, x, y)
-    assert monitor.class_counts == {0: int((y == 0).sum()), 1: int((y == 1).sum())}
-    assert math.isnan(history.history["val_recall/1"][1])  # measured on epochs 0 and 2 only
-    idle = ImbalanceMonitor()
-    history = _fit(idle, x, y, epochs=1)
-    assert idle.findings == [] and not any(k.startswith("val_recall") for k in history.history)
-
-
-def test_monitor_bad_arguments():
-    with pytest.raises(ValueError, match="Received: every=0"):
-        ImbalanceMonitor(every=0)
-    with pytest.raises(ValueError, match="Received: validation_data="):
-        ImbalanceMonitor(validation_data=np.zeros(3))
-
-
-def test_monitor_inside_training_diagnostics_reports_in_run_json(tmp_path):
-    import json
-
-    from callbacks.training_diagnostics import TrainingDiagnostics
-
-    x, y = _data(minority=0.05)
-    monitor = ImbalanceMonitor(y=y, validation_data=(x, y))
-    diagnostics = TrainingDiagnostics(monitors=[monitor], report_dir=tmp_path, verbose=0)
-    _fit(diagnostics, x, y)
-    run = json.loads((tmp_path / "run.json").read_text())
-    assert any(f["kind"] == "class_imbalance" and f["severity"] == "error" for f in run["findings"])
-    assert len(run["history"]["val_recall/1"]) == 4
+def test_counts_of_balanced_labels_are_quiet_even_when_a_class_is_not_predicted_yet():
+    # A model that has not learned (a tiny learning rate) predicts few classes: not imbalance.
+    unlearned = _counts([100] * 10, [1000] + [0] * 9, [10] * 10, [10] + [0] * 9)
+    assert detect_imbalance_from_counts([unlearned] * 4) == []
+    assert detect_imbalance_from_counts([]) == [] and detect_imbalance_from_counts([None]) == []

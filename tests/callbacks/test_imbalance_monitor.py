@@ -1,0 +1,167 @@
+"""`ImbalanceMonitor` on imbalanced vs balanced data: from the user's labels, and from the class
+counts of the batch probe when no labels are given."""
+
+import logging
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from callbacks import imbalance_monitor
+from callbacks.imbalance_monitor import ImbalanceMonitor
+
+
+def _data(minority, n=400, seed=0):
+    rng = np.random.RandomState(seed)
+    y = (rng.rand(n) < minority).astype(np.int64)
+    x = rng.normal(size=(n, 4)).astype(np.float32) + 0.3 * y[:, None]  # barely separable
+    return x, y
+
+
+def _fit(monitor, x, y, epochs=4):
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    model.compile(keras.optimizers.SGD(0.5), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = model.fit(x, y, epochs=epochs, batch_size=100, verbose=0, callbacks=[monitor])
+    return history
+
+
+def test_monitor_finds_imbalance_and_an_unpredicted_minority():
+    x, y = _data(minority=0.05)
+    monitor = ImbalanceMonitor(y=y, validation_data=(x, y))
+    history = _fit(monitor, x, y)
+    assert {f.kind for f in monitor.findings} == {"class_imbalance"}
+    evidence = {key for finding in monitor.findings for key in finding.evidence}
+    assert "imbalance_ratio" in evidence  # the label skew
+    assert "recall/1" in evidence and monitor.findings[-1].severity == "error"  # never predicted
+    assert history.history["val_recall/1"][-1] == 0.0
+    assert len(history.history["val_recall/0"]) == 4
+
+
+def test_monitor_is_quiet_on_balanced_data():
+    x, y = _data(minority=0.5)
+    x = x + np.where(y[:, None] == 1, 2.0, -2.0).astype(np.float32)  # separable
+    monitor = ImbalanceMonitor(y=y, validation_data=(x, y))
+    _fit(monitor, x, y)
+    assert monitor.findings == []
+
+
+def test_monitor_reads_labels_from_a_dataset_and_does_nothing_without_data(monkeypatch):
+    import tensorflow as tf
+
+    x, y = _data(minority=0.05)
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(64)
+    monitor = ImbalanceMonitor(y=dataset, validation_data=dataset, every=2)
+    history = _fit(monitor, x, y)
+    assert monitor.class_counts == {0: int((y == 0).sum()), 1: int((y == 1).sum())}
+    assert math.isnan(history.history["val_recall/1"][1])  # measured on epochs 0 and 2 only
+    monkeypatch.setattr(imbalance_monitor, "_attach_class_counter", lambda model: None)  # no probe
+    idle = ImbalanceMonitor()
+    history = _fit(idle, x, y, epochs=1)
+    assert idle.findings == [] and not any(k.startswith("val_recall") for k in history.history)
+
+
+def test_monitor_bad_arguments():
+    with pytest.raises(ValueError, match="Received: every=0"):
+        ImbalanceMonitor(every=0)
+    with pytest.raises(ValueError, match="Received: validation_data="):
+        ImbalanceMonitor(validation_data=np.zeros(3))
+
+
+def test_monitor_inside_training_diagnostics_reports_in_run_json(tmp_path):
+    import json
+
+    from callbacks.training_diagnostics import TrainingDiagnostics
+
+    x, y = _data(minority=0.05)
+    monitor = ImbalanceMonitor(y=y, validation_data=(x, y))
+    diagnostics = TrainingDiagnostics(monitors=[monitor], report_dir=tmp_path, verbose=0)
+    _fit(diagnostics, x, y)
+    run = json.loads((tmp_path / "run.json").read_text())
+    assert any(f["kind"] == "class_imbalance" and f["severity"] == "error" for f in run["findings"])
+    assert len(run["history"]["val_recall/1"]) == 4
+
+
+class _FakeProbe:
+    """The batch probe's class-count API, replaying given counts (one dict per epoch)."""
+
+    def __init__(self, epochs, fail=False):
+        self.epochs, self.fail, self.read, self.attached = list(epochs), fail, 0, 0
+
+    def class_counts(self, reset=True):
+        if self.fail:
+            raise RuntimeError("cannot count under this strategy")
+        self.read += 1
+        return self.epochs[min(self.read - 1, len(self.epochs) - 1)]
+
+    def detach(self):
+        self.attached -= 1
+
+
+def _with_probe(monkeypatch, probe):
+    def attach(model):
+        probe.attached += 1
+        return probe
+
+    monkeypatch.setattr(imbalance_monitor, "_attach_class_counter", attach)
+
+
+def test_without_labels_the_monitor_judges_the_probe_counts(monkeypatch):
+    labels = np.array([300, 300, 300, 10], dtype=np.int64)  # class 3 at 1/30 of the others
+    counts = {"train_labels": labels, "train_predicted": np.array([310, 300, 300, 0], dtype=np.int64),
+              "val_labels": None, "val_correct": None}
+    probe = _FakeProbe([counts])
+    _with_probe(monkeypatch, probe)
+    monitor = ImbalanceMonitor()
+    x, y = _data(minority=0.5)
+    _fit(monitor, x, y, epochs=3)
+    [finding] = monitor.findings
+    assert "class 3 has 10 samples" in finding.message and finding.evidence["never_predicted"] == 1
+    assert probe.read == 3 and probe.attached == 0  # read once per epoch, detached at the end
+    assert monitor.extras["train_label_counts"] == [[300, 300, 300, 10]] * 3
+
+
+def test_a_failing_probe_warns_once_switches_off_and_training_goes_on(monkeypatch, caplog):
+    probe = _FakeProbe([], fail=True)
+    _with_probe(monkeypatch, probe)
+    monitor = ImbalanceMonitor()
+    x, y = _data(minority=0.05)
+    with caplog.at_level(logging.WARNING, logger="callbacks.imbalance_monitor"):
+        history = _fit(monitor, x, y, epochs=3)
+    assert len(history.history["loss"]) == 3 and monitor.findings == []
+    assert len([r for r in caplog.records if "not judged" in r.getMessage()]) == 1
+    assert "RuntimeError" in monitor.extras["unjudged"] and probe.attached == 0
+
+
+def _labels_cases():
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=(600, 8)).astype(np.float32)
+    digits_like = rng.randint(0, 10, size=600)
+    return {
+        "one_class": (x, np.full(600, 4), 10),
+        "divided_by_255": (x, (digits_like / 255.0).astype(np.int64), 10),
+        "86_percent_negatives": (x, (rng.rand(600) < 0.14).astype(np.int64), 2),
+        "long_tail": (x, np.where(rng.rand(600) < 0.3 / 9.3, 9, digits_like % 9), 10),
+    }
+
+
+@pytest.mark.parametrize("case", [
+    "long_tail",
+    pytest.param("one_class", marks=pytest.mark.slow),
+    pytest.param("divided_by_255", marks=pytest.mark.slow),
+    pytest.param("86_percent_negatives", marks=pytest.mark.slow),
+])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_default_monitor_reports_imbalance_from_the_training_steps(case, seed):
+    pytest.importorskip("callbacks._batch_probe")
+    keras.utils.set_random_seed(seed)
+    x, y, classes = _labels_cases()[case]
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(classes, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    monitor = ImbalanceMonitor()
+    model.fit(x, y, batch_size=32, epochs=2, verbose=0, validation_split=0.2, callbacks=[monitor])
+    [finding] = monitor.findings
+    assert finding.kind == "class_imbalance" and monitor.extras["unjudged"] is None
+    rare = min(range(classes), key=lambda c: (y[:480] == c).sum())
+    assert f"class {rare} has" in finding.message or "no training samples" in finding.message
