@@ -24,6 +24,7 @@ import tensorflow as tf
 import keras
 
 from callbacks._batch_probe import DEFAULT_PROBE_ROWS, shared_probe
+from callbacks.generalization_monitor import model_chance_loss
 from diagnostics import activations
 from zoo._keras_internals import all_layers, patch_method, producing_layer, unpatch_method
 
@@ -80,6 +81,7 @@ class ActivationMonitor(keras.callbacks.Callback):
         self._forward = None
         self._probe = None
         self._epochs = 0
+        self._losses = []
         self._announced = set()
         self.not_judged = None
 
@@ -117,6 +119,7 @@ class ActivationMonitor(keras.callbacks.Callback):
                 values[f"{_signal(activation)}/{name}"] = float(fraction)
         for key, value in values.items():
             self.history.setdefault(key, [math.nan] * self._epochs).append(value)
+        self._losses.append(float((logs or {}).get("loss", math.nan)))
         self._epochs += 1
         if logs is not None and self.log_layers:
             logs.update(values)
@@ -130,7 +133,9 @@ class ActivationMonitor(keras.callbacks.Callback):
     @property
     def findings(self):
         if self._findings is None:
-            self._findings = activations.detect_activation_problems(self.history)
+            # Saturation matters when learning suffers: the loss against chance tells.
+            self._findings = activations.detect_activation_problems(
+                self.history, loss=self._losses, chance_loss=model_chance_loss(self.model))
         return self._findings
 
     def on_train_end(self, logs=None):

@@ -21,7 +21,12 @@ import numpy as np
 import tensorflow as tf
 
 from callbacks._batch_probe import DEFAULT_PROBE_ROWS, shared_probe
+from callbacks.generalization_monitor import model_chance_loss
 from diagnostics import hessian, stall
+from zoo._keras_internals import producing_layer
+
+# Epoch signals of the other monitors (read from `logs`) that can explain a stall.
+EXPLAINING_SIGNALS = ("grad_norm/", "grad_zero_frac/", "saturated_frac/", "dead_frac/")
 
 ESCAPES = (None, "perturb", "lr")
 
@@ -61,7 +66,9 @@ class StallMonitor(keras.callbacks.Callback):
         verbose: 0 silent, 1 prints each probe and finding.
 
     Attributes:
-        findings: list of `diagnostics.Finding`.
+        findings: list of `diagnostics.Finding`, judged when read: a stall that saturated units,
+            dead units, vanishing or zero gradients (logged by the other monitors) or a bounded
+            output explain is reported as that, not as a saddle point or plateau.
         probes: one dict per curvature probe: epoch, eigenvalues, HVPs, time, action taken.
         history: `{"loss": [...], "global_grad_norm": [...]}` per epoch.
         extras: JSON-safe data for `TrainingDiagnostics` (the probes).
@@ -101,7 +108,8 @@ class StallMonitor(keras.callbacks.Callback):
         self._reset()
 
     def _reset(self):
-        self.findings = []
+        self._stalls = []
+        self._signals = {}
         self.probes = []
         self.history = {"loss": [], "global_grad_norm": []}
         self.step_history = {"loss": [], "global_grad_norm": [], "epoch": []}
@@ -163,6 +171,10 @@ class StallMonitor(keras.callbacks.Callback):
         self.history["loss"].append(loss)
         self.history["global_grad_norm"].append(grad_norm)
         logs["global_grad_norm"] = grad_norm
+        epochs = len(self.history["loss"])
+        for key, value in logs.items():
+            if key.startswith(EXPLAINING_SIGNALS):
+                self._signals.setdefault(key, [math.nan] * (epochs - 1)).append(float(value))
         if self.every_steps is None:
             steps = (self.params or {}).get("steps")
             self._judge(self.history, len(self.history["loss"]) - 1, self.window * steps if steps else None)
@@ -184,16 +196,39 @@ class StallMonitor(keras.callbacks.Callback):
             except Exception as error:  # never break the user's training
                 self._no_curvature(f"the curvature probe failed ({type(error).__name__}: {error})")
         learning_rate, steps = self._sgd_step_size(window_steps)
-        finding = stall.judge_stall(epoch, series["loss"],
-                                    None if curvature is None else _curvature_only(curvature),
-                                    chance_loss=None, learning_rate=learning_rate, steps=steps, at=index)
+        record = {"epoch": epoch, "loss": list(series["loss"][: index + 1]), "at": index,
+                  "curvature": None if curvature is None else _curvature_only(curvature),
+                  "learning_rate": learning_rate, "steps": steps}
+        self._stalls.append(record)
+        finding = self._judge_record(record)
         if curvature is not None:
             curvature["kind"] = finding.kind if finding is not None else "minimum"
             curvature["action"] = self._act(finding, curvature)
-        if finding is not None:
-            self.findings.append(finding)
-            if self.verbose:
-                print(f"StallMonitor: {finding}")
+        if finding is not None and self.verbose:
+            print(f"StallMonitor: {finding}")
+
+    @property
+    def findings(self):
+        """The stalls judged with everything known now (later epochs may explain an early stall)."""
+        return [f for f in map(self._judge_record, self._stalls) if f is not None]
+
+    def _judge_record(self, record):
+        return stall.judge_stall(record["epoch"], record["loss"], record["curvature"],
+                                 chance_loss=model_chance_loss(self.model),
+                                 learning_rate=record["learning_rate"], steps=record["steps"],
+                                 at=record["at"], history=self._signals or None,
+                                 output_floor=self._output_floor())
+
+    def _output_floor(self):
+        """The lowest loss a bounded output (sigmoid, tanh...) allows on the probe targets."""
+        batch = self._batch if self._batch is not None else self._captured
+        outputs = getattr(self.model, "outputs", None)
+        if batch is None or not outputs or len(outputs) != 1 or not isinstance(batch[1], np.ndarray):
+            return None
+        activation = getattr(producing_layer(outputs[0]), "activation", None)
+        loss = _REGRESSION_LOSSES.get(_loss_name(self.model.loss))
+        name = getattr(activation, "__name__", None)
+        return stall.bounded_output_floor(batch[1], name, loss) if name and loss else None
 
     # -- signals ---------------------------------------------------------------------------------
 
@@ -315,6 +350,16 @@ class StallMonitor(keras.callbacks.Callback):
 def _has_loss_surface(model):
     """Whether the model has a `call()` and a compiled loss, so that a Hessian of its loss exists."""
     return type(model).call is not keras.Model.call and (model.loss is not None or bool(model.losses))
+
+
+_REGRESSION_LOSSES = {"mse": "mse", "mean_squared_error": "mse", "MeanSquaredError": "mse",
+                      "mae": "mae", "mean_absolute_error": "mae", "MeanAbsoluteError": "mae"}
+
+
+def _loss_name(loss):
+    if isinstance(loss, str):
+        return loss
+    return getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
 
 
 def _curvature_only(record):
