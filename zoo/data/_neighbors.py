@@ -20,8 +20,13 @@ Selecting the best scores of a long row with `tf.math.top_k` is slow on a CPU, s
 select among those few. Everything is TensorFlow, so it runs on a GPU when one is present.
 """
 
+import numbers
+
 import numpy as np
+import sklearn.base
 import tensorflow as tf
+
+from zoo import _validation
 
 # 2**22 scores = 16 MiB per block in float32: large enough for a fast matrix product, small
 # enough to stay in a CPU's cache hierarchy while its group maxima are taken.
@@ -178,3 +183,37 @@ def _brute_force(queries, reference, query_ids, k, block_rows):
 
     _, _, neighbours = tf.while_loop(lambda start, *_: start < n_queries, body, (0, 0, neighbours))
     return tf.reshape(neighbours.concat(), [n_queries, k])
+
+
+def neighbour_count(name, neighbors):
+    """The number of neighbours that `neighbors` (an int, or a NearestNeighbors-like object) asks for.
+
+    An object follows imbalanced-learn's convention: its `n_neighbors` counts the query itself,
+    so it gives `n_neighbors - 1` neighbours.
+    """
+    if isinstance(neighbors, numbers.Integral) and not isinstance(neighbors, bool):
+        return _validation.check_int(name, neighbors, minimum=1)
+    if not (hasattr(neighbors, "fit") and hasattr(neighbors, "kneighbors")):
+        raise TypeError(
+            f"`{name}` must be an int or an object with `fit` and `kneighbors` (such as "
+            f"sklearn.neighbors.NearestNeighbors). Received: {name}={neighbors!r}"
+        )
+    return _validation.check_int(f"{name}.n_neighbors", neighbors.n_neighbors, minimum=2) - 1
+
+
+def find_neighbours(queries, reference, neighbors, query_ids):
+    """Neighbours of `queries` (rows `query_ids` of `reference`) as `neighbors` specifies.
+
+    Args:
+        queries, reference, query_ids: as in `kneighbors`; every query is a row of `reference`.
+        neighbors: an int k (the exact search above), or a NearestNeighbors-like object, which
+            is cloned, fitted on `reference`, and whose first neighbour (the query) is dropped,
+            as imbalanced-learn does.
+
+    Returns:
+        int array (n_queries, k) of rows of `reference`.
+    """
+    if isinstance(neighbors, numbers.Integral):
+        return kneighbors(queries, reference, neighbors, query_ids=query_ids).numpy()
+    estimator = sklearn.base.clone(neighbors).fit(np.asarray(reference))
+    return estimator.kneighbors(np.asarray(queries), return_distance=False)[:, 1:]
