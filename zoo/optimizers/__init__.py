@@ -1,9 +1,10 @@
 """Optimizers that attack the classic training problems, and the ones TensorFlow Addons had.
 
 All are `keras.optimizers.Optimizer` subclasses (or, for `SAM`, a model wrapper), registered for
-serialization under the package "zoo". Use an instance, or a name in `model.compile`:
+serialization under the package "zoo_diagnostics" (files saved under the older "zoo" package
+still load). Use an instance, or a name in `model.compile`:
 
-- the registered name, always: `optimizer="zoo>RAdam"`;
+- the registered name, always: `optimizer="zoo_diagnostics>RAdam"` (or the older `"zoo>RAdam"`);
 - once `zoo.optimizers` is imported, also the short names: `"RAdam"` or `"radam"` (added to
   Keras' public custom-object table with `setdefault`, so names a user already registered win).
 
