@@ -81,8 +81,8 @@ class AdamLikeOptimizer(ZooOptimizer):
     """Base of the optimizers that keep Adam's first and second moment per variable.
 
     Checks `beta_1`, `beta_2` and `epsilon`, builds the two slot lists, serialises the three
-    values; a subclass writes only its `update_step` (with `moments` and `bias_corrections`)
-    and names its second moment with `second_moment_name`.
+    values; a subclass writes only its `update_step` (with `bias_corrections` and
+    `apply_kernel`) and names its second moment with `second_moment_name`.
 
     Args:
         learning_rate: float >= 0, schedule or callable.
@@ -98,8 +98,10 @@ class AdamLikeOptimizer(ZooOptimizer):
 
     >>> class Plain(AdamLikeOptimizer):
     ...     def update_step(self, gradient, variable, learning_rate):
-    ...         m, v = self.moments(variable)
-    ...         self.assign_sub(variable, ops.cast(learning_rate, variable.dtype) * gradient)
+    ...         self.apply_kernel(sgd_kernel, gradient, variable, ops.cast(learning_rate, variable.dtype))
+    >>> @tf.function(jit_compile=True)
+    ... def sgd_kernel(g, m, v, w, rate):
+    ...     return m, v, w - rate * g
     >>> Plain(0.1, 0.9, 0.999, 1e-7, False, "plain").get_config()["beta_2"]
     0.999
     """
@@ -125,10 +127,22 @@ class AdamLikeOptimizer(ZooOptimizer):
             var_list, self.second_moment_name, initializer=self._second_moment_initializer
         )
 
-    def moments(self, variable):
-        """The first and second moment slots of `variable`."""
+    def apply_kernel(self, kernel, gradient, variable, *scalars):
+        """Runs one fused update and assigns its results to the moments and the variable.
+
+        `kernel(g, m, v, w, *scalars) -> (m, v, w)` is an elementwise `tf.function` with
+        `jit_compile=True`: XLA fuses the whole update into one pass over the tensors, where
+        op by op it would take a dozen (on a CPU this makes the step cheaper than Keras' Adam).
+        """
         index = variable_index(self, variable)
-        return self._momentums[index], self._second_moments[index]
+        slots = (self._momentums[index], self._second_moments[index], variable)
+        values = kernel(self.prepare_gradient(gradient, variable), *(tf.convert_to_tensor(s) for s in slots), *scalars)
+        for slot, value in zip(slots, values):
+            self.assign(slot, value)
+
+    def coefficients(self, dtype):
+        """(1 - beta_1, 1 - beta_2, epsilon) as scalars of `dtype`, for a kernel."""
+        return tuple(ops.cast(value, dtype) for value in (1.0 - self.beta_1, 1.0 - self.beta_2, self.epsilon))
 
     def bias_corrections(self, dtype):
         """(1 - beta_1^t, 1 - beta_2^t) at the step being taken (t counted from 1)."""

@@ -1,6 +1,7 @@
 """AdaBelief (Zhuang et al. 2020, "AdaBelief Optimizer: Adapting Stepsizes by the Belief in
 Observed Gradients")."""
 
+import tensorflow as tf
 from keras import ops
 
 from zoo._serialization import register_serializable
@@ -48,13 +49,20 @@ class AdaBelief(AdamLikeOptimizer):
         super().__init__(learning_rate, beta_1, beta_2, epsilon, gradient_centralization, name, **kwargs)
 
     def update_step(self, gradient, variable, learning_rate):
-        gradient = self.prepare_gradient(gradient, variable)
         first, second = self.bias_corrections(variable.dtype)
-        m, s = self.moments(variable)
-        self.assign_add(m, (gradient - m) * (1.0 - self.beta_1))
-        self.assign_add(s, (ops.square(gradient - m) - s) * (1.0 - self.beta_2) + self.epsilon)
         # lr * m_hat / (sqrt(s_hat) + eps), with numerator and denominator multiplied by
         # sqrt(1 - beta_2^t) so that the bias corrections are scalars (as Keras' Adam does).
         correction = ops.sqrt(second)
         rate = ops.cast(learning_rate, variable.dtype) * correction / first
-        self.assign_sub(variable, m * rate / (ops.sqrt(s) + self.epsilon * correction))
+        one_minus_beta_1, one_minus_beta_2, epsilon = self.coefficients(variable.dtype)
+        self.apply_kernel(
+            _adabelief_kernel, gradient, variable, rate, one_minus_beta_1, one_minus_beta_2, epsilon,
+            epsilon * correction,
+        )
+
+
+@tf.function(jit_compile=True)
+def _adabelief_kernel(g, m, s, w, rate, one_minus_beta_1, one_minus_beta_2, epsilon, scaled_epsilon):
+    m = m + (g - m) * one_minus_beta_1
+    s = s + (tf.square(g - m) - s) * one_minus_beta_2 + epsilon
+    return m, s, w - m * rate / (tf.sqrt(s) + scaled_epsilon)

@@ -1,6 +1,7 @@
 """RAdam: Adam with its warm-up built in (Liu et al. 2020, "On the Variance of the Adaptive
 Learning Rate and Beyond")."""
 
+import tensorflow as tf
 from keras import ops
 
 from zoo._serialization import register_serializable
@@ -57,13 +58,8 @@ class RAdam(AdamLikeOptimizer):
         )
 
     def update_step(self, gradient, variable, learning_rate):
-        gradient = self.prepare_gradient(gradient, variable)
         dtype = variable.dtype
         first, second = self.bias_corrections(dtype)
-        m, v = self.moments(variable)
-        self.assign_add(m, (gradient - m) * (1.0 - self.beta_1))
-        self.assign_add(v, (ops.square(gradient) - v) * (1.0 - self.beta_2))
-
         step = ops.cast(self.iterations + 1, dtype)
         rho_inf = 2.0 / (1.0 - self.beta_2) - 1.0
         rho_t = rho_inf - 2.0 * step * (1.0 - second) / second
@@ -74,16 +70,23 @@ class RAdam(AdamLikeOptimizer):
             (rho_safe - 4.0) * (rho_safe - 2.0) * rho_inf
             / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_safe)
         )
-        # Both phases as one expression m * rate / (sqrt(v) * on + off), with scalar rate, on
-        # and off: the adaptive step (on = 1, off = epsilon) or the momentum step (on = 0,
-        # off = 1). As many passes over the tensors as Adam makes, and no branch.
+        # Both phases as one step m * rate / (sqrt(v) * on + off), with scalar rate, on and off:
+        # the adaptive step (on = 1, off = epsilon) or the momentum step (on = 0, off = 1).
         momentum_rate = ops.cast(learning_rate, dtype) / first
         rate = ops.where(rectified, momentum_rate * r_t * ops.sqrt(second), momentum_rate)
+        one_minus_beta_1, one_minus_beta_2, epsilon = self.coefficients(dtype)
         on = ops.cast(rectified, dtype)
-        off = ops.where(rectified, ops.cast(self.epsilon, dtype), ops.cast(1.0, dtype))
-        self.assign_sub(variable, m * rate / (ops.sqrt(v) * on + off))
+        off = ops.where(rectified, epsilon, ops.cast(1.0, dtype))
+        self.apply_kernel(_radam_kernel, gradient, variable, rate, one_minus_beta_1, one_minus_beta_2, on, off)
 
     def get_config(self):
         config = super().get_config()
         config.update(rectification_threshold=self.rectification_threshold)
         return config
+
+
+@tf.function(jit_compile=True)
+def _radam_kernel(g, m, v, w, rate, one_minus_beta_1, one_minus_beta_2, on, off):
+    m = m + (g - m) * one_minus_beta_1
+    v = v + (tf.square(g) - v) * one_minus_beta_2
+    return m, v, w - m * rate / (tf.sqrt(v) * on + off)

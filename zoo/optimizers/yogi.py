@@ -1,6 +1,7 @@
 """Yogi (Zaheer et al. 2018, "Adaptive Methods for Nonconvex Optimization")."""
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 from zoo._serialization import register_serializable
@@ -63,16 +64,11 @@ class Yogi(AdamLikeOptimizer):
         self.bias_correction = check_bool("bias_correction", bias_correction)
 
     def update_step(self, gradient, variable, learning_rate):
-        gradient = self.prepare_gradient(gradient, variable)
         rate = ops.cast(learning_rate, variable.dtype)
         if self.bias_correction:
             first, second = self.bias_corrections(variable.dtype)
             rate = rate * ops.sqrt(second) / first
-        m, v = self.moments(variable)
-        squared = ops.square(gradient)
-        self.assign_add(m, (gradient - m) * (1.0 - self.beta_1))
-        self.assign_sub(v, ops.sign(v - squared) * (squared * (1.0 - self.beta_2)))
-        self.assign_sub(variable, m * rate / (ops.sqrt(v) + self.epsilon))
+        self.apply_kernel(_yogi_kernel, gradient, variable, rate, *self.coefficients(variable.dtype))
 
     def get_config(self):
         config = super().get_config()
@@ -81,3 +77,11 @@ class Yogi(AdamLikeOptimizer):
             bias_correction=self.bias_correction,
         )
         return config
+
+
+@tf.function(jit_compile=True)
+def _yogi_kernel(g, m, v, w, rate, one_minus_beta_1, one_minus_beta_2, epsilon):
+    squared = tf.square(g)
+    m = m + (g - m) * one_minus_beta_1
+    v = v - tf.sign(v - squared) * squared * one_minus_beta_2
+    return m, v, w - m * rate / (tf.sqrt(v) + epsilon)
