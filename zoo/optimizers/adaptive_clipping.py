@@ -18,7 +18,8 @@ def unitwise_norm(x):
     unit's fan-in weights form one slice. The result broadcasts against `x`.
     """
     axes = None if len(x.shape) < 2 else list(range(len(x.shape) - 1))
-    return tf.sqrt(tf.reduce_sum(tf.square(x), axis=axes, keepdims=True))
+    # TensorFlow's fused EuclideanNorm kernel: one pass, where square-then-sum makes two.
+    return tf.math.reduce_euclidean_norm(x, axis=axes, keepdims=True)
 
 
 def adaptive_clip(gradients, variables, clip_factor=0.01, epsilon=1e-3):
@@ -49,24 +50,14 @@ def adaptive_clip(gradients, variables, clip_factor=0.01, epsilon=1e-3):
             clipped.append(None)
             continue
         gradient = dense_gradient(gradient, variable)
-        clipped.append(
-            _clip_unitwise(
-                gradient,
-                tf.convert_to_tensor(variable),
-                ops.cast(clip_factor, gradient.dtype),
-                ops.cast(epsilon, gradient.dtype),
-            )
-        )
+        weight_norm = ops.maximum(unitwise_norm(ops.convert_to_tensor(variable)), epsilon)
+        grad_norm = unitwise_norm(gradient)
+        max_norm = clip_factor * weight_norm
+        # The factor is computed on the (small) norm tensors: one pass over the gradient.
+        # The max() keeps it finite where the gradient is zero (factor 1 there).
+        factor = ops.minimum(max_norm / ops.maximum(grad_norm, 1e-30), 1.0)
+        clipped.append(gradient * factor)
     return clipped
-
-
-@tf.function(jit_compile=True)
-def _clip_unitwise(gradient, weights, clip_factor, epsilon):
-    # XLA fuses the norms and the scaling: the gradient is read twice and the weights once.
-    max_norm = clip_factor * tf.maximum(unitwise_norm(weights), epsilon)
-    # The max() keeps the factor finite where the gradient is zero (factor 1 there).
-    factor = tf.minimum(max_norm / tf.maximum(unitwise_norm(gradient), 1e-30), 1.0)
-    return gradient * factor
 
 
 @register_serializable(legacy_package="zoo")
