@@ -88,15 +88,42 @@ def test_yogi_bias_correction_is_on_by_default():
     assert Yogi.from_config(Yogi(0.05, bias_correction=False).get_config()).bias_correction is False
 
 
-def test_adabelief_matches_reference():
-    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-16
-
+def adabelief_rule(lr, b1, b2, eps):
     def rule(w, g, t, s):
         s["m"] = b1 * s.get("m", 0) + (1 - b1) * g
         s["s"] = b2 * s.get("s", 0) + (1 - b2) * (g - s["m"]) ** 2 + eps
         return w - lr * (s["m"] / (1 - b1**t)) / (np.sqrt(s["s"] / (1 - b2**t)) + eps)
 
-    np.testing.assert_allclose(run(AdaBelief(lr)), reference(rule), rtol=1e-5)
+    return rule
+
+
+def test_adabelief_matches_reference():
+    np.testing.assert_allclose(run(AdaBelief(0.01)), reference(adabelief_rule(0.01, 0.9, 0.999, 1e-16)), rtol=1e-5)
+
+
+# Keras keeps the learning rate (and Yogi's initial accumulator) in float32 variables.
+LR_01, LR_05, V0 = (float(np.float32(value)) for value in (0.01, 0.05, 1e-6))
+ADAM_LIKE = {
+    "radam": (lambda: RAdam(0.01, beta_2=0.9), radam_rule(LR_01, 0.9, 0.9, 1e-7, 5.0)),
+    "yogi": (lambda: Yogi(0.05), yogi_rule(LR_05, 0.9, 0.999, 1e-3, V0, bias_correction=True)),
+    "adabelief": (lambda: AdaBelief(0.01), adabelief_rule(LR_01, 0.9, 0.999, 1e-16)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADAM_LIKE))
+def test_fused_update_of_a_large_variable_matches_reference(name):
+    # 300 x 300 weights: above FUSED_MIN_ELEMENTS, so the XLA-fused kernel does the update;
+    # float64, so that the comparison is exact to rounding.
+    rng = np.random.default_rng(1)
+    a, b, w0 = rng.uniform(0.2, 2.0, (300, 300)), rng.normal(size=(300, 300)), rng.normal(size=(300, 300))
+    make, rule = ADAM_LIKE[name]
+    optimizer, variable = make(), keras.Variable(w0, dtype="float64")
+    w, state = w0.copy(), {}
+    for t in range(1, 8):  # RAdam with beta_2 = 0.9 switches to its adaptive step at t = 6
+        grad = a * w + b
+        w = rule(w, grad, t, state)
+        optimizer.apply([tf.constant(a * variable.numpy() + b)], [variable])
+        np.testing.assert_allclose(variable.numpy(), w, rtol=1e-9, atol=1e-12)
 
 
 def test_lars_matches_reference():
