@@ -10,7 +10,9 @@ still load). Use an instance, or a name in `model.compile`:
 
 The wrappers (`Lookahead`, `SWA`, `AdaptiveClipping`) by name wrap their default optimizer.
 
-Sparse gradients (`Embedding`) are densified, so the published dense rule applies. Mixed
+Sparse gradients (`Embedding`) are densified, so the published dense rule applies. RAdam, Yogi
+and AdaBelief update each variable of 64k elements or more with one XLA-fused kernel (compiled
+once per shape at the first step), the smaller ones op by op. Mixed
 precision works through Keras' `LossScaleOptimizer` (which `compile` adds under a
 "mixed_float16" policy), and `tf.distribute.MirroredStrategy` gives the same weights as one
 device (except `AdaptiveClipping`, which clips each replica's gradient, like Keras' `clipnorm`).
