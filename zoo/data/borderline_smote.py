@@ -9,7 +9,7 @@ from zoo import _validation
 from zoo.data import _checks
 from zoo.data._interpolation import interpolate
 from zoo.data._neighbors import find_neighbours, neighbour_count
-from zoo.data._sampler_base import TensorSamplerMixin
+from zoo.data._sampler_base import TensorSamplerMixin, parameter_constraints
 from zoo.data.smote import stack_resampled
 
 
@@ -42,13 +42,7 @@ class BorderlineSMOTE(TensorSamplerMixin, BaseOverSampler):
     >>> X_res, y_res = BorderlineSMOTE(random_state=0).fit_resample(X, y)   # doctest: +SKIP
     """
 
-    _parameter_constraints = {
-        **BaseOverSampler._parameter_constraints,
-        "k_neighbors": "no_validation",
-        "m_neighbors": "no_validation",
-        "kind": "no_validation",
-        "random_state": ["random_state"],
-    }
+    _parameter_constraints = parameter_constraints(BaseOverSampler, "k_neighbors", "m_neighbors", "kind")
 
     def __init__(
         self,

@@ -9,7 +9,7 @@ from sklearn.utils import check_random_state
 
 from zoo import _validation
 from zoo.data import _checks
-from zoo.data._sampler_base import TensorSamplerMixin
+from zoo.data._sampler_base import TensorSamplerMixin, parameter_constraints
 
 
 class RandomOverSampler(TensorSamplerMixin, BaseOverSampler):
@@ -38,11 +38,7 @@ class RandomOverSampler(TensorSamplerMixin, BaseOverSampler):
     ([0, 0, 0, 0, 1, 1, 1, 1], [0, 1, 2, 3, 4, 5])
     """
 
-    _parameter_constraints = {
-        **BaseOverSampler._parameter_constraints,
-        "shrinkage": "no_validation",
-        "random_state": ["random_state"],
-    }
+    _parameter_constraints = parameter_constraints(BaseOverSampler, "shrinkage")
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, shrinkage=None):
         super().__init__(sampling_strategy=sampling_strategy)

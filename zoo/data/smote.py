@@ -8,7 +8,7 @@ from sklearn.utils import check_random_state
 from zoo.data import _checks
 from zoo.data._interpolation import interpolate
 from zoo.data._neighbors import find_neighbours, neighbour_count
-from zoo.data._sampler_base import TensorSamplerMixin
+from zoo.data._sampler_base import TensorSamplerMixin, parameter_constraints
 
 
 class SMOTE(TensorSamplerMixin, BaseOverSampler):
@@ -42,11 +42,7 @@ class SMOTE(TensorSamplerMixin, BaseOverSampler):
     ([50, 50], True)
     """
 
-    _parameter_constraints = {
-        **BaseOverSampler._parameter_constraints,
-        "k_neighbors": "no_validation",
-        "random_state": ["random_state"],
-    }
+    _parameter_constraints = parameter_constraints(BaseOverSampler, "k_neighbors")
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, k_neighbors=5):
         super().__init__(sampling_strategy=sampling_strategy)
