@@ -4,9 +4,10 @@ Each optimizer updates the same set of variables (an MLP's weights, 784-512-512-
 about 670k floats) with fixed gradients, `--steps` updates per `tf.function` call, so that the
 figure is the optimizer's own update cost, not data loading or the forward/backward pass (which
 dominate a real training step and are the same for every optimizer). Optimizers are timed in
-turn, in a shuffled order each repeat, and the script prints each one's median time per update,
-the ratio of medians to Adam, and the median of the per-repeat ratios (robust to load that drifts
-on a shared machine). SAM is not single-pass (two gradient evaluations per step) and is left out.
+turn, in reversed order every other repeat (`benchmarks/_timing.py`), and the script prints
+each one's median wall and process CPU time per update and their ratios to Adam, beside a
+control (identical work under two names) that reads about 1.0 when the comparison is fair.
+SAM is not single-pass (two gradient evaluations per step) and is left out.
 
 Usage:
     python benchmarks/optimizers.py [--repeats 15] [--steps 50] [--width 512]
@@ -14,9 +15,7 @@ Usage:
 
 import argparse
 import os
-import random
-import statistics
-import time
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
@@ -25,6 +24,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from zoo.optimizers import LARS, SWA, AdaBelief, AdaptiveClipping, Lookahead, PerturbedSGD, RAdam, Yogi  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import compare, device_name, load_average, report  # noqa: E402
 
 CANDIDATES = {
     "keras Adam (peer)": lambda: keras.optimizers.Adam(1e-3),
@@ -69,22 +71,12 @@ def main(argv=None):
     w = args.width
     shapes = [(784, w), (w,), (w, w), (w,), (w, 10), (10,)]
     print(f"{sum(int(np.prod(s)) for s in shapes)} weights, {args.steps} updates per call, "
-          f"{args.repeats} repeats, TF {tf.__version__}, Keras {keras.__version__}")
+          f"{args.repeats} repeats, TF {tf.__version__}, Keras {keras.__version__}; {device_name()}; "
+          f"{load_average()}")
     runners = {name: make_runner(make, shapes, args.steps) for name, make in CANDIDATES.items()}
-    times = {name: [] for name in runners}
-    order = list(runners)
-    for _ in range(args.repeats):
-        random.shuffle(order)
-        for name in order:
-            start = time.perf_counter()
-            runners[name]().numpy()
-            times[name].append((time.perf_counter() - start) / args.steps)
-    peer = statistics.median(times[PEER])
-    print(f"{'optimizer':34s} {'median ms/update':>16s} {'ratio':>7s} {'paired ratio':>13s}")
-    for name in CANDIDATES:
-        median = statistics.median(times[name])
-        paired = statistics.median(a / b for a, b in zip(times[name], times[PEER]))
-        print(f"{name:34s} {median * 1e3:16.3f} {median / peer:7.2f} {paired:13.2f}")
+    times = compare({name: (lambda run=run: run().numpy()) for name, run in runners.items()}, args.repeats)
+    report("Optimizer update, median per update:", times, PEER, per_call=args.steps / 1e3, unit="ms")
+    print(load_average())
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from zoo import _validation
+from zoo._serialization import register_serializable
 
 
 def _class_counts(name, counts):
@@ -102,7 +103,7 @@ def _sparse_labels(y_true, num_classes):
     return tf.cast(y_true, tf.int32)
 
 
-@keras.saving.register_keras_serializable(package="zoo")
+@register_serializable(legacy_package="zoo")
 class LogitAdjustedLoss(keras.losses.Loss):
     """Cross-entropy on logits + tau * log(class prior) (Menon et al. 2021).
 
@@ -139,7 +140,7 @@ class LogitAdjustedLoss(keras.losses.Loss):
         return {**super().get_config(), "class_counts": self.class_counts, "tau": self.tau}
 
 
-@keras.saving.register_keras_serializable(package="zoo")
+@register_serializable(legacy_package="zoo")
 class BalancedSoftmaxLoss(LogitAdjustedLoss):
     """Balanced softmax (Ren et al. 2020): `LogitAdjustedLoss` with tau = 1.
 
@@ -157,7 +158,7 @@ class BalancedSoftmaxLoss(LogitAdjustedLoss):
         return config
 
 
-@keras.saving.register_keras_serializable(package="zoo")
+@register_serializable(legacy_package="zoo")
 class LDAMLoss(keras.losses.Loss):
     """Label-distribution-aware margin loss (Cao et al. 2019), from logits.
 

@@ -134,10 +134,31 @@ def test_deferred_reweighting_needs_a_reweightable_loss():
         model.fit(np.zeros((4, 4)), np.zeros(4), epochs=1, verbose=0, callbacks=[DeferredReweighting(0)])
 
 
-def test_focal_loss_is_keras_own():
+def test_losses_against_keras_own_cross_entropy():
+    # Each of our losses is Keras' sparse cross-entropy of transformed logits (an independent
+    # implementation): tau = 0 is plain cross-entropy, balanced softmax adds log(prior), LDAM
+    # subtracts the margins and scales, with its class weights as sample weights.
     y, logits = _batch(4)
-    focal = keras.losses.CategoricalFocalCrossentropy(from_logits=True)
-    assert float(focal(np.eye(3)[y], logits)) > 0
+    keras_ce = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    log_prior = np.log(np.array(COUNTS) / sum(COUNTS)).astype(np.float32)
+    assert float(LogitAdjustedLoss(COUNTS, tau=0.0)(y, logits)) == pytest.approx(float(keras_ce(y, logits)), rel=1e-6)
+    assert float(BalancedSoftmaxLoss(COUNTS)(y, logits)) == pytest.approx(float(keras_ce(y, logits + log_prior)), rel=1e-6)
+    margins = np.array(COUNTS, float) ** -0.25
+    shifted = 10.0 * (logits - np.eye(3)[y] * margins * (0.5 / margins.max()))
+    weights = np.array([0.2, 1.0, 3.0])
+    expected = keras_ce(y, shifted.astype(np.float32), sample_weight=weights[y])
+    loss = LDAMLoss(COUNTS, max_margin=0.5, scale=10.0, class_weights=weights)
+    assert float(loss(y, logits)) == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_losses_saved_under_the_old_package_name_still_load():
+    loss = LDAMLoss(COUNTS, class_weights=[1, 2, 3])
+    config = keras.saving.serialize_keras_object(loss)
+    assert config["registered_name"] == "zoo_diagnostics>LDAMLoss"
+    config["registered_name"] = "zoo>LDAMLoss"  # as version 0.1 wrote it
+    restored = keras.saving.deserialize_keras_object(config)
+    assert type(restored) is LDAMLoss
+    np.testing.assert_array_equal(restored.class_weights.numpy(), [1, 2, 3])
 
 
 @pytest.mark.slow

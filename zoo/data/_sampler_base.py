@@ -44,3 +44,14 @@ class TensorSamplerMixin:
     @staticmethod
     def _class_indices(y, class_label):
         return np.flatnonzero(y == class_label)
+
+
+def parameter_constraints(base, *checked_here):
+    """`_parameter_constraints` for a sampler: its imbalanced-learn base's, `random_state` as
+    scikit-learn checks it, and `checked_here` left to our own checks (whose messages name the
+    argument and its value)."""
+    return {
+        **base._parameter_constraints,
+        **{name: "no_validation" for name in checked_here},
+        "random_state": ["random_state"],
+    }

@@ -8,8 +8,8 @@ from sklearn.utils import check_random_state
 from zoo import _validation
 from zoo.data import _checks
 from zoo.data._interpolation import interpolate
-from zoo.data._neighbors import kneighbors
-from zoo.data._sampler_base import TensorSamplerMixin
+from zoo.data._neighbors import find_neighbours, neighbour_count
+from zoo.data._sampler_base import TensorSamplerMixin, parameter_constraints
 from zoo.data.smote import stack_resampled
 
 
@@ -26,8 +26,11 @@ class BorderlineSMOTE(TensorSamplerMixin, BaseOverSampler):
     Args:
         sampling_strategy: as in imbalanced-learn (float, str, dict or callable).
         random_state: None, int or `np.random.RandomState`.
-        k_neighbors: neighbours to interpolate towards (int >= 1).
-        m_neighbors: neighbours that decide whether a sample is in danger (int >= 1).
+        k_neighbors: neighbours to interpolate towards (int >= 1), or a NearestNeighbors-like
+            object (with `fit` and `kneighbors`; its `n_neighbors` counts the sample itself, as
+            in imbalanced-learn).
+        m_neighbors: neighbours that decide whether a sample is in danger (int >= 1), or a
+            NearestNeighbors-like object, as `k_neighbors`.
         kind: `"borderline-1"` or `"borderline-2"`.
 
     Attributes:
@@ -39,13 +42,7 @@ class BorderlineSMOTE(TensorSamplerMixin, BaseOverSampler):
     >>> X_res, y_res = BorderlineSMOTE(random_state=0).fit_resample(X, y)   # doctest: +SKIP
     """
 
-    _parameter_constraints = {
-        **BaseOverSampler._parameter_constraints,
-        "k_neighbors": "no_validation",
-        "m_neighbors": "no_validation",
-        "kind": "no_validation",
-        "random_state": ["random_state"],
-    }
+    _parameter_constraints = parameter_constraints(BaseOverSampler, "k_neighbors", "m_neighbors", "kind")
 
     def __init__(
         self,
@@ -63,8 +60,8 @@ class BorderlineSMOTE(TensorSamplerMixin, BaseOverSampler):
         self.kind = kind
 
     def _fit_resample(self, X, y):
-        k = _validation.check_int("k_neighbors", self.k_neighbors, minimum=1)
-        m = _validation.check_int("m_neighbors", self.m_neighbors, minimum=1)
+        k = neighbour_count("k_neighbors", self.k_neighbors)
+        m = neighbour_count("m_neighbors", self.m_neighbors)
         _validation.check_choice("kind", self.kind, ("borderline-1", "borderline-2"))
         _checks.check_neighbours_fit("(all classes together)", len(y), m, name="m_neighbors")
         data = tf.convert_to_tensor(X if np.issubdtype(X.dtype, np.floating) else X.astype(np.float64))
@@ -76,7 +73,7 @@ class BorderlineSMOTE(TensorSamplerMixin, BaseOverSampler):
                 continue
             indices = self._class_indices(y, class_label)
             X_class = tf.gather(data, indices)
-            neighbours = kneighbors(X_class, data, m, query_ids=indices).numpy()
+            neighbours = find_neighbours(X_class, data, self.m_neighbors, indices)
             n_other = np.sum(y[neighbours] != class_label, axis=1)
             in_danger = (n_other >= m / 2) & (n_other < m)
             if not in_danger.any():
@@ -86,11 +83,11 @@ class BorderlineSMOTE(TensorSamplerMixin, BaseOverSampler):
             seed = _checks.tf_seed(seeds)
             if self.kind == "borderline-1":
                 _checks.check_neighbours_fit(class_label, len(indices), k)
-                nn = kneighbors(X_danger, X_class, k, query_ids=np.flatnonzero(in_danger))
+                nn = find_neighbours(X_danger, X_class, self.k_neighbors, np.flatnonzero(in_danger))
                 samples = interpolate(X_danger, X_class, nn, tf.constant(n_samples), seed)
             else:
                 _checks.check_neighbours_fit("(all classes together)", len(y), k)
-                nn = kneighbors(X_danger, data, k, query_ids=indices[in_danger])
+                nn = find_neighbours(X_danger, data, self.k_neighbors, indices[in_danger])
                 weights = np.where(y == class_label, 1.0, 0.5)
                 samples = interpolate(X_danger, data, nn, tf.constant(n_samples), seed, neighbour_weights=weights)
             new_X.append(samples.numpy())

@@ -9,7 +9,7 @@ from sklearn.utils import check_random_state
 
 from zoo import _validation
 from zoo.data import _checks
-from zoo.data._sampler_base import TensorSamplerMixin
+from zoo.data._sampler_base import TensorSamplerMixin, parameter_constraints
 
 
 class RandomOverSampler(TensorSamplerMixin, BaseOverSampler):
@@ -19,12 +19,14 @@ class RandomOverSampler(TensorSamplerMixin, BaseOverSampler):
         sampling_strategy: as in imbalanced-learn (float, str, dict or callable).
         random_state: None, int or `np.random.RandomState`.
         shrinkage: None (plain copies), or a float >= 0 or dict {class: float}: a smoothed
-            bootstrap that adds Gaussian noise with per-feature scale
-            shrinkage * std(class) * (4 / ((d + 2) n)) ** (1 / (d + 4)), as imbalanced-learn.
+            bootstrap, as imbalanced-learn 0.14's, that adds Gaussian noise of per-feature scale
+            shrinkage * std(class) * (4 / ((d + 2) n)) ** (1 / (d + 4)), where std has ddof=0
+            and n is the number of samples of the whole data set.
 
     Attributes:
         sampling_strategy_: dict {class: number of samples to add}.
         sample_indices_: int array, the index in `X` of every output sample.
+        shrinkage_: None, or dict {class: shrinkage factor} of the classes over-sampled.
 
     Example:
 
@@ -36,11 +38,7 @@ class RandomOverSampler(TensorSamplerMixin, BaseOverSampler):
     ([0, 0, 0, 0, 1, 1, 1, 1], [0, 1, 2, 3, 4, 5])
     """
 
-    _parameter_constraints = {
-        **BaseOverSampler._parameter_constraints,
-        "shrinkage": "no_validation",
-        "random_state": ["random_state"],
-    }
+    _parameter_constraints = parameter_constraints(BaseOverSampler, "shrinkage")
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, shrinkage=None):
         super().__init__(sampling_strategy=sampling_strategy)
@@ -48,7 +46,7 @@ class RandomOverSampler(TensorSamplerMixin, BaseOverSampler):
         self.shrinkage = shrinkage
 
     def _fit_resample(self, X, y):
-        shrinkage = self._check_shrinkage()
+        self.shrinkage_ = self._check_shrinkage()
         seeds = check_random_state(self.random_state)
         data = tf.convert_to_tensor(X)
         picked, new_X = [np.arange(len(y))], []
@@ -58,13 +56,20 @@ class RandomOverSampler(TensorSamplerMixin, BaseOverSampler):
             chosen = tf.gather(indices, positions)
             picked.append(chosen.numpy())
             copies = tf.gather(data, chosen)
-            if shrinkage is not None and shrinkage.get(class_label, 0.0) > 0 and n_samples > 0:
-                copies = _smooth(copies, tf.gather(data, indices), shrinkage[class_label], _checks.tf_seed(seeds))
+            if self.shrinkage_ is not None and self.shrinkage_[class_label] > 0 and n_samples > 0:
+                copies = _smooth(
+                    copies,
+                    tf.gather(data, indices),
+                    tf.constant(len(y)),
+                    tf.constant(self.shrinkage_[class_label]),
+                    _checks.tf_seed(seeds),
+                )
             new_X.append(copies.numpy())
         self.sample_indices_ = np.concatenate(picked)
         return np.vstack([X] + new_X), y[self.sample_indices_]
 
     def _check_shrinkage(self):
+        """`shrinkage_` as imbalanced-learn sets it: None, or {class: factor} for the classes to over-sample."""
         if self.shrinkage is None:
             return None
         if isinstance(self.shrinkage, numbers.Real):
@@ -87,13 +92,16 @@ def _draw(n_class, n_samples, seed):
 
 
 @tf.function(reduce_retracing=True)
-def _smooth(copies, X_class, shrinkage, seed):
-    n, d = tf.cast(tf.shape(X_class)[0], copies.dtype), tf.cast(tf.shape(X_class)[1], copies.dtype)
-    if copies.dtype.is_floating:
-        dtype = copies.dtype
-    else:
-        dtype, copies, X_class = tf.float64, tf.cast(copies, tf.float64), tf.cast(X_class, tf.float64)
-    smoothing = (4.0 / ((d + 2.0) * n)) ** (1.0 / (d + 4.0))
-    std = tf.math.reduce_std(X_class, axis=0) * tf.sqrt(n / tf.maximum(n - 1.0, 1.0))
+def _smooth(copies, X_class, n_samples, shrinkage, seed):
+    """Copies plus Gaussian noise of per-feature scale shrinkage * h * std(class), ddof=0.
+
+    h = (4 / ((d + 2) n)) ** (1 / (d + 4)) is the normal-reference bandwidth, with n the number
+    of samples of the whole data set (imbalanced-learn 0.14's choice).
+    """
+    if not copies.dtype.is_floating:
+        copies, X_class = tf.cast(copies, tf.float64), tf.cast(X_class, tf.float64)
+    dtype = copies.dtype
+    n, d = tf.cast(n_samples, dtype), tf.cast(tf.shape(X_class)[1], dtype)
+    bandwidth = (4.0 / ((d + 2.0) * n)) ** (1.0 / (d + 4.0))
     noise = tf.random.stateless_normal(tf.shape(copies), seed, dtype=dtype)
-    return copies + noise * std * tf.cast(smoothing * shrinkage, dtype)
+    return copies + noise * (tf.math.reduce_std(X_class, axis=0) * bandwidth * tf.cast(shrinkage, dtype))

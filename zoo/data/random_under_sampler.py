@@ -7,7 +7,7 @@ from sklearn.utils import check_random_state
 
 from zoo import _validation
 from zoo.data import _checks
-from zoo.data._sampler_base import TensorSamplerMixin
+from zoo.data._sampler_base import TensorSamplerMixin, parameter_constraints
 
 
 class RandomUnderSampler(TensorSamplerMixin, BaseUnderSampler):
@@ -32,11 +32,7 @@ class RandomUnderSampler(TensorSamplerMixin, BaseUnderSampler):
     ([0, 0, 1, 1], True)
     """
 
-    _parameter_constraints = {
-        **BaseUnderSampler._parameter_constraints,
-        "replacement": "no_validation",
-        "random_state": ["random_state"],
-    }
+    _parameter_constraints = parameter_constraints(BaseUnderSampler, "replacement")
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, replacement=False):
         super().__init__(sampling_strategy=sampling_strategy)

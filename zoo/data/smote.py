@@ -5,11 +5,10 @@ import tensorflow as tf
 from imblearn.over_sampling.base import BaseOverSampler
 from sklearn.utils import check_random_state
 
-from zoo import _validation
 from zoo.data import _checks
 from zoo.data._interpolation import interpolate
-from zoo.data._neighbors import kneighbors
-from zoo.data._sampler_base import TensorSamplerMixin
+from zoo.data._neighbors import find_neighbours, neighbour_count
+from zoo.data._sampler_base import TensorSamplerMixin, parameter_constraints
 
 
 class SMOTE(TensorSamplerMixin, BaseOverSampler):
@@ -17,15 +16,19 @@ class SMOTE(TensorSamplerMixin, BaseOverSampler):
 
     Each new sample of class c is x_i + u * (x_j - x_i), with x_i a random sample of class c,
     x_j one of its `k_neighbors` nearest neighbours within class c, u ~ U[0, 1). The
-    neighbours are found exactly, in memory-bounded blocks, with TensorFlow ops; the
-    interpolation also runs in TensorFlow. The original samples come first and unchanged.
+    neighbours are exact (Euclidean, as computed in float64, whatever the features' offset and
+    scale), found in memory-bounded blocks with TensorFlow ops; the interpolation also runs in
+    TensorFlow. The original samples come first and unchanged.
 
     Args:
         sampling_strategy: as in imbalanced-learn: float (binary only: minority/majority ratio
             after resampling), str (`"auto"`, `"minority"`, `"not minority"`, `"not majority"`,
             `"all"`), dict {class: target count} or callable y -> dict.
         random_state: None, int or `np.random.RandomState`.
-        k_neighbors: number of same-class neighbours to interpolate towards (int >= 1).
+        k_neighbors: number of same-class neighbours to interpolate towards (int >= 1), or a
+            NearestNeighbors-like object (with `fit` and `kneighbors`) used instead of the
+            built-in search, as imbalanced-learn does: it is cloned and fitted on each class,
+            and its `n_neighbors` counts the sample itself.
 
     Attributes:
         sampling_strategy_: dict {class: number of samples to add}.
@@ -39,11 +42,7 @@ class SMOTE(TensorSamplerMixin, BaseOverSampler):
     ([50, 50], True)
     """
 
-    _parameter_constraints = {
-        **BaseOverSampler._parameter_constraints,
-        "k_neighbors": "no_validation",
-        "random_state": ["random_state"],
-    }
+    _parameter_constraints = parameter_constraints(BaseOverSampler, "k_neighbors")
 
     def __init__(self, *, sampling_strategy="auto", random_state=None, k_neighbors=5):
         super().__init__(sampling_strategy=sampling_strategy)
@@ -51,7 +50,7 @@ class SMOTE(TensorSamplerMixin, BaseOverSampler):
         self.k_neighbors = k_neighbors
 
     def _fit_resample(self, X, y):
-        k = _validation.check_int("k_neighbors", self.k_neighbors, minimum=1)
+        k = neighbour_count("k_neighbors", self.k_neighbors)
         data = tf.convert_to_tensor(X if np.issubdtype(X.dtype, np.floating) else X.astype(np.float64))
         new_X, new_y = [], []
         seeds = check_random_state(self.random_state)
@@ -61,7 +60,7 @@ class SMOTE(TensorSamplerMixin, BaseOverSampler):
             indices = self._class_indices(y, class_label)
             _checks.check_neighbours_fit(class_label, len(indices), k)
             X_class = tf.gather(data, indices)
-            neighbours = kneighbors(X_class, X_class, k, query_ids=tf.range(len(indices)))
+            neighbours = find_neighbours(X_class, X_class, self.k_neighbors, np.arange(len(indices)))
             samples = interpolate(X_class, X_class, neighbours, tf.constant(n_samples), _checks.tf_seed(seeds))
             new_X.append(samples.numpy())
             new_y.append(np.full(n_samples, class_label, dtype=y.dtype))

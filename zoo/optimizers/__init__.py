@@ -1,15 +1,18 @@
 """Optimizers that attack the classic training problems, and the ones TensorFlow Addons had.
 
 All are `keras.optimizers.Optimizer` subclasses (or, for `SAM`, a model wrapper), registered for
-serialization under the package "zoo". Use an instance, or a name in `model.compile`:
+serialization under the package "zoo_diagnostics" (files saved under the older "zoo" package
+still load). Use an instance, or a name in `model.compile`:
 
-- the registered name, always: `optimizer="zoo>RAdam"`;
+- the registered name, always: `optimizer="zoo_diagnostics>RAdam"` (or the older `"zoo>RAdam"`);
 - once `zoo.optimizers` is imported, also the short names: `"RAdam"` or `"radam"` (added to
   Keras' public custom-object table with `setdefault`, so names a user already registered win).
 
 The wrappers (`Lookahead`, `SWA`, `AdaptiveClipping`) by name wrap their default optimizer.
 
-Sparse gradients (`Embedding`) are densified, so the published dense rule applies. Mixed
+Sparse gradients (`Embedding`) are densified, so the published dense rule applies. RAdam, Yogi
+and AdaBelief update each variable of 64k elements or more with one XLA-fused kernel (compiled
+once per shape at the first step), the smaller ones op by op. Mixed
 precision works through Keras' `LossScaleOptimizer` (which `compile` adds under a
 "mixed_float16" policy), and `tf.distribute.MirroredStrategy` gives the same weights as one
 device (except `AdaptiveClipping`, which clips each replica's gradient, like Keras' `clipnorm`).

@@ -10,6 +10,8 @@ iteration count are the inner optimizer's, so LR schedules and callbacks see one
 import keras
 import tensorflow as tf
 
+from zoo._keras_internals import optimizer_variables
+
 
 # Base-optimizer arguments that belong to the inner optimizer and that a wrapper refuses.
 _INNER_ONLY = (
@@ -101,7 +103,7 @@ class OptimizerWrapper(keras.optimizers.Optimizer):
 
     def apply(self, grads, trainable_variables=None):
         if trainable_variables is None:
-            trainable_variables = self._trainable_variables
+            trainable_variables = optimizer_variables(self)
         trainable_variables = list(trainable_variables)
         if not self.built:
             with keras.name_scope(self.name, caller=self):

@@ -1,15 +1,15 @@
 """AdaBelief (Zhuang et al. 2020, "AdaBelief Optimizer: Adapting Stepsizes by the Belief in
 Observed Gradients")."""
 
-import keras
+import tensorflow as tf
 from keras import ops
 
-from zoo._validation import check_float
-from zoo.optimizers._base import ZooOptimizer, check_decay_rate
+from zoo._serialization import register_serializable
+from zoo.optimizers._base import AdamLikeOptimizer
 
 
-@keras.saving.register_keras_serializable(package="zoo")
-class AdaBelief(ZooOptimizer):
+@register_serializable(legacy_package="zoo")
+class AdaBelief(AdamLikeOptimizer):
     """Adam whose second moment tracks how far the gradient strays from its own running mean.
 
     A large step where the gradient agrees with its prediction `m` (the "belief"), a small one
@@ -34,6 +34,8 @@ class AdaBelief(ZooOptimizer):
     >>> model.compile(optimizer=zoo.optimizers.AdaBelief(1e-3), loss="mse")   # doctest: +SKIP
     """
 
+    second_moment_name = "belief"
+
     def __init__(
         self,
         learning_rate=0.001,
@@ -44,37 +46,23 @@ class AdaBelief(ZooOptimizer):
         name="adabelief",
         **kwargs,
     ):
-        super().__init__(learning_rate, gradient_centralization, name=name, **kwargs)
-        self.beta_1 = check_decay_rate("beta_1", beta_1)
-        self.beta_2 = check_decay_rate("beta_2", beta_2)
-        self.epsilon = check_float("epsilon", epsilon, minimum=0.0, min_inclusive=False)
-
-    def build(self, var_list):
-        if self.built:
-            return
-        super().build(var_list)
-        self._momentums, self._beliefs = self.add_optimizer_variables(
-            var_list, ["momentum", "belief"]
-        )
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, gradient_centralization, name, **kwargs)
 
     def update_step(self, gradient, variable, learning_rate):
-        gradient = self.prepare_gradient(gradient, variable)
-        dtype = variable.dtype
-        lr = ops.cast(learning_rate, dtype)
-        step = ops.cast(self.iterations + 1, dtype)
-        beta_1_power = ops.power(ops.cast(self.beta_1, dtype), step)
-        beta_2_power = ops.power(ops.cast(self.beta_2, dtype), step)
-        index = self._get_variable_index(variable)
-        m, s = self._momentums[index], self._beliefs[index]
-        self.assign_add(m, (gradient - m) * (1.0 - self.beta_1))
-        self.assign_add(s, (ops.square(gradient - m) - s) * (1.0 - self.beta_2) + self.epsilon)
+        first, second = self.bias_corrections(variable.dtype)
         # lr * m_hat / (sqrt(s_hat) + eps), with numerator and denominator multiplied by
         # sqrt(1 - beta_2^t) so that the bias corrections are scalars (as Keras' Adam does).
-        correction = ops.sqrt(1.0 - beta_2_power)
-        rate = lr * correction / (1.0 - beta_1_power)
-        self.assign_sub(variable, m * rate / (ops.sqrt(s) + self.epsilon * correction))
+        correction = ops.sqrt(second)
+        rate = ops.cast(learning_rate, variable.dtype) * correction / first
+        one_minus_beta_1, one_minus_beta_2, epsilon = self.coefficients(variable.dtype)
+        self.apply_kernel(
+            _adabelief_kernel, gradient, variable, rate, one_minus_beta_1, one_minus_beta_2, epsilon,
+            epsilon * correction,
+        )
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
-        return config
+
+@tf.function(jit_compile=True)
+def _adabelief_kernel(g, m, s, w, rate, one_minus_beta_1, one_minus_beta_2, epsilon, scaled_epsilon):
+    m = m + (g - m) * one_minus_beta_1
+    s = s + (tf.square(g - m) - s) * one_minus_beta_2 + epsilon
+    return m, s, w - m * rate / (tf.sqrt(s) + scaled_epsilon)

@@ -5,6 +5,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from zoo._serialization import register_serializable
 from zoo._validation import check_float
 from zoo.optimizers._base import dense_gradient
 from zoo.optimizers._wrapper import OptimizerWrapper
@@ -59,7 +60,7 @@ def adaptive_clip(gradients, variables, clip_factor=0.01, epsilon=1e-3):
     return clipped
 
 
-@keras.saving.register_keras_serializable(package="zoo")
+@register_serializable(legacy_package="zoo")
 class AdaptiveClipping(OptimizerWrapper):
     """Wraps any optimizer and clips its gradients unit-wise, relative to the weights (AGC).
 

@@ -1,14 +1,15 @@
 """LARS: layer-wise adaptive rate scaling (You, Gitman and Ginsburg 2017, "Large Batch Training
 of Convolutional Networks")."""
 
-import keras
 from keras import ops
 
+from zoo._keras_internals import variable_index
+from zoo._serialization import register_serializable
 from zoo._validation import check_bool, check_float
 from zoo.optimizers._base import ZooOptimizer, check_decay_rate
 
 
-@keras.saving.register_keras_serializable(package="zoo")
+@register_serializable(legacy_package="zoo")
 class LARS(ZooOptimizer):
     """SGD with momentum whose step for each weight tensor is scaled by a trust ratio.
 
@@ -67,7 +68,7 @@ class LARS(ZooOptimizer):
     def update_step(self, gradient, variable, learning_rate):
         gradient = self.prepare_gradient(gradient, variable)
         lr = ops.cast(learning_rate, variable.dtype)
-        velocity = self._velocities[self._get_variable_index(variable)]
+        velocity = self._velocities[variable_index(self, variable)]
         if self.exclude_vectors and len(variable.shape) < 2:
             step = lr * gradient
         else:

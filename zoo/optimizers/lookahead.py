@@ -5,11 +5,13 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from zoo._keras_internals import variable_index
+from zoo._serialization import register_serializable
 from zoo._validation import check_float, check_int
 from zoo.optimizers._wrapper import OptimizerWrapper, update_each
 
 
-@keras.saving.register_keras_serializable(package="zoo")
+@register_serializable(legacy_package="zoo")
 class Lookahead(OptimizerWrapper):
     """Wraps any optimizer: it takes `sync_period` fast steps, then pulls back towards slow weights.
 
@@ -53,7 +55,7 @@ class Lookahead(OptimizerWrapper):
 
     def after_apply(self, trainable_variables):
         synchronise = ops.equal(self.iterations % self.sync_period, 0)
-        slows = [self._slow_weights[self._get_variable_index(v)] for v in trainable_variables]
+        slows = [self._slow_weights[variable_index(self, v)] for v in trainable_variables]
 
         def pull_back(fast, slow):
             def sync():

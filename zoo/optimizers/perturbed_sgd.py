@@ -8,11 +8,13 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from zoo._keras_internals import optimizer_variables, variable_index
+from zoo._serialization import register_serializable
 from zoo._validation import check_float, check_int
 from zoo.optimizers._base import ZooOptimizer
 
 
-@keras.saving.register_keras_serializable(package="zoo")
+@register_serializable(legacy_package="zoo")
 class PerturbedSGD(ZooOptimizer):
     """Gradient descent that adds random noise when the gradient is small.
 
@@ -115,11 +117,11 @@ class PerturbedSGD(ZooOptimizer):
     def update_step(self, gradient, variable, learning_rate):
         gradient = self.prepare_gradient(gradient, variable)
         lr = ops.cast(learning_rate, variable.dtype)
-        index = self._get_variable_index(variable)
+        index = variable_index(self, variable)
         self.assign_sub(variable, lr * gradient)
 
         def add_noise():
-            stream = ops.cast(self.iterations, "int64") * len(self._trainable_variables) + index
+            stream = ops.cast(self.iterations, "int64") * len(optimizer_variables(self)) + index
             seed = ops.stack([ops.cast(self.seed, "int64"), stream])
             noise = tf.random.stateless_normal(tuple(variable.shape), seed, dtype=variable.dtype)
             scale = self.perturbation_radius / math.sqrt(self._total_size)

@@ -1,15 +1,16 @@
 """RAdam: Adam with its warm-up built in (Liu et al. 2020, "On the Variance of the Adaptive
 Learning Rate and Beyond")."""
 
-import keras
+import tensorflow as tf
 from keras import ops
 
+from zoo._serialization import register_serializable
 from zoo._validation import check_float
-from zoo.optimizers._base import ZooOptimizer, check_decay_rate
+from zoo.optimizers._base import AdamLikeOptimizer
 
 
-@keras.saving.register_keras_serializable(package="zoo")
-class RAdam(ZooOptimizer):
+@register_serializable(legacy_package="zoo")
+class RAdam(AdamLikeOptimizer):
     """Rectified Adam.
 
     In its first steps Adam divides by a second-moment estimate made from a handful of squared
@@ -37,7 +38,7 @@ class RAdam(ZooOptimizer):
     Example:
 
     >>> model.compile(optimizer=zoo.optimizers.RAdam(1e-3), loss="mse")   # doctest: +SKIP
-    >>> model.compile(optimizer="zoo>RAdam", loss="mse")                  # doctest: +SKIP
+    >>> model.compile(optimizer="zoo_diagnostics>RAdam", loss="mse")      # doctest: +SKIP
     """
 
     def __init__(
@@ -51,60 +52,41 @@ class RAdam(ZooOptimizer):
         name="radam",
         **kwargs,
     ):
-        super().__init__(learning_rate, gradient_centralization, name=name, **kwargs)
-        self.beta_1 = check_decay_rate("beta_1", beta_1)
-        self.beta_2 = check_decay_rate("beta_2", beta_2)
-        self.epsilon = check_float("epsilon", epsilon, minimum=0.0, min_inclusive=False)
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, gradient_centralization, name, **kwargs)
         self.rectification_threshold = check_float(
             "rectification_threshold", rectification_threshold, minimum=4.0
         )
 
-    def build(self, var_list):
-        if self.built:
-            return
-        super().build(var_list)
-        self._momentums, self._velocities = self.add_optimizer_variables(
-            var_list, ["momentum", "velocity"]
-        )
-
     def update_step(self, gradient, variable, learning_rate):
-        gradient = self.prepare_gradient(gradient, variable)
         dtype = variable.dtype
-        lr = ops.cast(learning_rate, dtype)
+        first, second = self.bias_corrections(dtype)
         step = ops.cast(self.iterations + 1, dtype)
-        beta_1_power = ops.power(ops.cast(self.beta_1, dtype), step)
-        beta_2_power = ops.power(ops.cast(self.beta_2, dtype), step)
-        index = self._get_variable_index(variable)
-        m, v = self._momentums[index], self._velocities[index]
-
-        self.assign_add(m, (gradient - m) * (1.0 - self.beta_1))
-        self.assign_add(v, (ops.square(gradient) - v) * (1.0 - self.beta_2))
-
         rho_inf = 2.0 / (1.0 - self.beta_2) - 1.0
-        rho_t = rho_inf - 2.0 * step * beta_2_power / (1.0 - beta_2_power)
+        rho_t = rho_inf - 2.0 * step * (1.0 - second) / second
         rectified = rho_t > self.rectification_threshold
-        # Scalars first, so that each branch makes as few passes over the tensors as Adam does.
         # Guarded so that the unused branch never takes the square root of a negative number.
         rho_safe = ops.where(rectified, rho_t, ops.cast(self.rectification_threshold + 1.0, dtype))
         r_t = ops.sqrt(
             (rho_safe - 4.0) * (rho_safe - 2.0) * rho_inf
             / ((rho_inf - 4.0) * (rho_inf - 2.0) * rho_safe)
         )
-        momentum_rate = lr / (1.0 - beta_1_power)
-        adaptive_rate = momentum_rate * r_t * ops.sqrt(1.0 - beta_2_power)
-        step_size = ops.cond(
-            rectified,
-            lambda: m * adaptive_rate / (ops.sqrt(v) + self.epsilon),
-            lambda: m * momentum_rate,
-        )
-        self.assign_sub(variable, step_size)
+        # Both phases as one step m * rate / (sqrt(v) * on + off), with scalar rate, on and off:
+        # the adaptive step (on = 1, off = epsilon) or the momentum step (on = 0, off = 1).
+        momentum_rate = ops.cast(learning_rate, dtype) / first
+        rate = ops.where(rectified, momentum_rate * r_t * ops.sqrt(second), momentum_rate)
+        one_minus_beta_1, one_minus_beta_2, epsilon = self.coefficients(dtype)
+        on = ops.cast(rectified, dtype)
+        off = ops.where(rectified, epsilon, ops.cast(1.0, dtype))
+        self.apply_kernel(_radam_kernel, gradient, variable, rate, one_minus_beta_1, one_minus_beta_2, on, off)
 
     def get_config(self):
         config = super().get_config()
-        config.update(
-            beta_1=self.beta_1,
-            beta_2=self.beta_2,
-            epsilon=self.epsilon,
-            rectification_threshold=self.rectification_threshold,
-        )
+        config.update(rectification_threshold=self.rectification_threshold)
         return config
+
+
+@tf.function(jit_compile=True)
+def _radam_kernel(g, m, v, w, rate, one_minus_beta_1, one_minus_beta_2, on, off):
+    m = m + (g - m) * one_minus_beta_1
+    v = v + (tf.square(g) - v) * one_minus_beta_2
+    return m, v, w - m * rate / (tf.sqrt(v) * on + off)

@@ -5,11 +5,12 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from zoo._serialization import register_serializable
 from zoo._validation import check_float
 from zoo.optimizers._wrapper import update_each
 
 
-@keras.saving.register_keras_serializable(package="zoo")
+@register_serializable(legacy_package="zoo")
 class SAM(keras.Model):
     """Wraps a model so that `fit` takes sharpness-aware steps with the compiled optimizer.
 

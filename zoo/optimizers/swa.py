@@ -5,11 +5,13 @@ import keras
 import numpy as np
 from keras import ops
 
+from zoo._keras_internals import all_layers, variable_index
+from zoo._serialization import register_serializable
 from zoo._validation import check_bool, check_int
 from zoo.optimizers._wrapper import OptimizerWrapper, update_each
 
 
-@keras.saving.register_keras_serializable(package="zoo")
+@register_serializable(legacy_package="zoo")
 class SWA(OptimizerWrapper):
     """Wraps any optimizer and keeps a running average of the weights along its trajectory.
 
@@ -59,7 +61,7 @@ class SWA(OptimizerWrapper):
         steps_in = ops.cast(self.iterations, "int64") - self.start_averaging
         take = ops.logical_and(steps_in >= 0, ops.equal(steps_in % self.average_period, 0))
         count = ops.cast(self.num_averaged, "float32")
-        averages = [self._averages[self._get_variable_index(v)] for v in trainable_variables]
+        averages = [self._averages[variable_index(self, v)] for v in trainable_variables]
 
         def accumulate(variable, average):
             def add():
@@ -75,7 +77,7 @@ class SWA(OptimizerWrapper):
         """Overwrites `var_list` (the model's trainable weights) with their averages, if any."""
         if int(ops.convert_to_numpy(self.num_averaged)) == 0:
             return
-        averages = [self._averages[self._get_variable_index(v)] for v in var_list]
+        averages = [self._averages[variable_index(self, v)] for v in var_list]
         update_each(var_list, lambda variable, average: variable.assign(average), averages)
 
     def finalize_variable_values(self, var_list):
@@ -112,7 +114,7 @@ def update_batch_norm_statistics(model, x, batch_size=32, verbose=0):
         The number of batches used (0 if the model has no BatchNormalization layer).
     """
     batch_size = check_int("batch_size", batch_size, minimum=1)
-    layers = [layer for layer in _all_layers(model) if isinstance(layer, keras.layers.BatchNormalization)]
+    layers = [layer for layer in all_layers(model) if isinstance(layer, keras.layers.BatchNormalization)]
     if not layers:
         return 0
     import tensorflow as tf
@@ -140,8 +142,3 @@ def update_batch_norm_statistics(model, x, batch_size=32, verbose=0):
         print(f"update_batch_norm_statistics: {len(layers)} layer(s), {batches} batch(es)")
     return batches
 
-
-def _all_layers(layer):
-    for child in getattr(layer, "layers", []):
-        yield child
-        yield from _all_layers(child)

@@ -4,9 +4,11 @@ import imblearn.over_sampling
 import imblearn.under_sampling
 import numpy as np
 import pytest
+import scipy.stats
 import tensorflow as tf
 from imblearn.pipeline import make_pipeline
 from sklearn.linear_model import LogisticRegression
+from sklearn.neighbors import NearestNeighbors
 
 from zoo.data import SMOTE, BorderlineSMOTE, RandomOverSampler, RandomUnderSampler
 
@@ -82,14 +84,37 @@ def test_random_over_sampler_copies_are_samples_of_their_class():
     np.testing.assert_array_equal(y_res, y[sampler.sample_indices_])
 
 
-def test_random_over_sampler_shrinkage_adds_noise_and_keeps_counts():
+def _noise_scale(sampler, X, y):
+    """Per class, the standard deviation per feature of (new sample - the sample it copies)."""
+    X_res, y_res = sampler.fit_resample(X, y)
+    noise = X_res[len(X):] - X[sampler.sample_indices_[len(X):]]
+    labels = y_res[len(X):]
+    return {label: noise[labels == label].std(axis=0) for label in np.unique(labels)}
+
+
+@pytest.mark.parametrize("shrinkage", [1.0, {1: 1.0, 2: 1.0}, {1: 0.3, 2: 2.5}])
+def test_random_over_sampler_shrinkage_noise_scale_matches_imblearn(shrinkage):
+    # Classes of 60 and 40 among 1,600 rows, features on scales 0.1 to 100: the bandwidth uses
+    # the whole data set's size and ddof=0, which a per-class size would make ~1.6x larger.
+    rng = np.random.RandomState(0)
+    y = np.repeat([0, 1, 2], [1500, 60, 40])
+    X = rng.normal(size=(1600, 4)) * np.array([0.1, 1.0, 10.0, 100.0]) + y[:, None]
+    ours = RandomOverSampler(random_state=0, shrinkage=shrinkage)
+    theirs = imblearn.over_sampling.RandomOverSampler(random_state=0, shrinkage=shrinkage)
+    ours_scale, theirs_scale = _noise_scale(ours, X, y), _noise_scale(theirs, X, y)
+    assert ours.shrinkage_ == theirs.shrinkage_
+    assert sorted(ours_scale) == [1, 2]
+    for label in (1, 2):
+        # About 1,450 noise draws per class and feature: sampling error of a std ~2%.
+        np.testing.assert_allclose(ours_scale[label], theirs_scale[label], rtol=0.1)
+
+
+def test_random_over_sampler_without_shrinkage_copies_exactly():
     X, y = three_classes()
-    X_res, y_res = RandomOverSampler(random_state=0, shrinkage=1.0).fit_resample(X, y)
-    _, y_ref = imblearn.over_sampling.RandomOverSampler(random_state=0, shrinkage=1.0).fit_resample(X, y)
-    assert _counts(y_res) == _counts(y_ref)
-    np.testing.assert_array_equal(X_res[: len(X)], X)
-    new = X_res[len(X):]
-    assert not any((new[i] == X).all(axis=1).any() for i in range(20))
+    sampler = RandomOverSampler(random_state=0)
+    X_res, _ = sampler.fit_resample(X, y)
+    assert sampler.shrinkage_ is None
+    np.testing.assert_array_equal(X_res, X[sampler.sample_indices_])
 
 
 def _segment_distance(points, starts, ends):
@@ -113,8 +138,10 @@ def _brute_force_segments(X_class, k, candidates=None):
 
 
 @pytest.mark.parametrize("k", [1, 5])
-def test_every_smote_sample_lies_on_a_segment_to_a_true_nearest_neighbour(k):
+@pytest.mark.parametrize("offset", [0.0, 2000.0])
+def test_every_smote_sample_lies_on_a_segment_to_a_true_nearest_neighbour(k, offset):
     X, y = three_classes(seed=1)
+    X = X + offset  # raw features far from the origin (years, prices)
     X_res, y_res = SMOTE(k_neighbors=k, random_state=3).fit_resample(X, y)
     for label in (1, 2):
         X_class = X[y == label]
@@ -143,6 +170,69 @@ def test_borderline_samples_start_from_samples_in_danger():
         starts, ends = _brute_force_segments(X_class, 3, candidates=positions)
         new = X_res[len(X):][y_res[len(X):] == label]
         assert _segment_distance(new, starts, ends).min(axis=1).max() < 1e-9
+
+
+def _nearest_rows(X, rows, k):
+    """Exact k nearest rows of X (float64 differences, self excluded) for each of `rows`."""
+    distances = ((X[rows][:, None, :] - X[None]) ** 2).sum(-1)
+    distances[np.arange(len(rows)), rows] = np.inf
+    return np.argsort(distances, axis=1, kind="stable")[:, :k]
+
+
+def _product_of_uniforms_cdf(t):
+    """P(u * v <= t) for u ~ U[0, 1) and v ~ U[0, 0.5) (derived by integration), t in (0, 0.5]."""
+    return 2 * t * (1 - np.log(2 * t))
+
+
+def test_borderline_2_steps_follow_imblearn_distribution():
+    # imbalanced-learn 0.14 moves u ~ U[0, 1) of the way towards a neighbour of the same class,
+    # and u * v, v ~ U[0, 0.5), towards a neighbour of another class.
+    rng = np.random.RandomState(4)
+    y = np.repeat([0, 1], [600, 150])
+    X = rng.normal(size=(750, 2)) + 0.5 * y[:, None]
+    sampler = BorderlineSMOTE(kind="borderline-2", k_neighbors=5, m_neighbors=10, random_state=0)
+    X_res, _ = sampler.fit_resample(X, y)
+    danger = sampler.in_danger_indices[1]
+    ends = _nearest_rows(X, danger, 5).ravel()
+    starts = np.repeat(danger, 5)
+    new = X_res[len(X):]
+    distances = _segment_distance(new, X[starts], X[ends])
+    segment = distances.argmin(axis=1)
+    assert distances.min(axis=1).max() < 1e-9
+    direction = X[ends[segment]] - X[starts[segment]]
+    t = ((new - X[starts[segment]]) * direction).sum(1) / (direction**2).sum(1)
+    other = y[ends[segment]] != 1
+    assert 50 < other.sum() < len(new) - 50
+    assert scipy.stats.kstest(t[~other], "uniform").pvalue > 0.01
+    assert t[other].max() < 0.5
+    assert scipy.stats.kstest(t[other], _product_of_uniforms_cdf).pvalue > 0.01
+
+
+def test_neighbours_objects_are_used_as_imblearn_uses_them():
+    X, y = three_classes(seed=2)
+    for kwargs in ({"k_neighbors": NearestNeighbors(n_neighbors=4)}, {"m_neighbors": NearestNeighbors(n_neighbors=9)}):
+        ours = BorderlineSMOTE(random_state=0, **kwargs)
+        theirs = imblearn.over_sampling.BorderlineSMOTE(random_state=0, **kwargs)
+        _, y_ours = ours.fit_resample(X, y)
+        _, y_theirs = theirs.fit_resample(X, y)
+        assert _counts(y_ours) == _counts(y_theirs)
+        for label, danger in theirs.in_danger_indices.items():
+            np.testing.assert_array_equal(np.sort(ours.in_danger_indices[label]), np.sort(danger))
+    estimator = NearestNeighbors(n_neighbors=4)
+    X_res, y_res = SMOTE(k_neighbors=estimator, random_state=3).fit_resample(X, y)
+    assert not hasattr(estimator, "n_samples_fit_"), "the object given is cloned, not fitted"
+    for label in (1, 2):
+        starts, ends = _brute_force_segments(X[y == label], 3)
+        new = X_res[len(X):][y_res[len(X):] == label]
+        assert _segment_distance(new, starts, ends).min(axis=1).max() < 1e-9
+
+
+def test_neighbours_argument_of_the_wrong_kind_names_it():
+    X, y = three_classes()
+    with pytest.raises(TypeError, match="Received: k_neighbors='five'"):
+        SMOTE(k_neighbors="five").fit_resample(X, y)
+    with pytest.raises(TypeError, match="Received: m_neighbors=None"):
+        BorderlineSMOTE(m_neighbors=None).fit_resample(X, y)
 
 
 def test_tensors_in_tensors_out():

@@ -1,6 +1,8 @@
-"""One small configuration of every optimizer, shared by the optimizer tests and the benchmark."""
+"""One small configuration of every optimizer, and a descent loop, shared by the optimizer tests."""
 
 import keras
+import numpy as np
+import tensorflow as tf
 
 from zoo.optimizers import LARS, SWA, AdaBelief, AdaptiveClipping, Lookahead, PerturbedSGD, RAdam, Yogi
 
@@ -15,3 +17,19 @@ OPTIMIZERS = {
     "lookahead": lambda: Lookahead(keras.optimizers.Adam(0.05), sync_period=3),
     "swa": lambda: SWA(keras.optimizers.SGD(0.05), average_period=2),
 }
+
+
+def minimise(optimizer, loss, start, steps=400):
+    """Runs `steps` updates of `optimizer` on `loss(w)` from `start` in one tf.function; returns w."""
+    w = keras.Variable(np.asarray(start, "float32"))
+    optimizer.build([w])
+
+    @tf.function
+    def descend():
+        for _ in tf.range(steps):
+            with tf.GradientTape() as tape:
+                value = loss(w.value)
+            optimizer.apply([tape.gradient(value, w.value)], [w])
+
+    descend()
+    return w.numpy()

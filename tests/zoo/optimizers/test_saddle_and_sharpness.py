@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.zoo.optimizers._factories import minimise
 from zoo.optimizers import SAM, PerturbedSGD
 
 
@@ -15,18 +16,7 @@ def saddle(w):
 
 
 def descend_from_origin(optimizer, steps=400):
-    w = keras.Variable(np.zeros(2, "float32"))
-    optimizer.build([w])
-
-    @tf.function
-    def run():
-        for _ in tf.range(steps):
-            with tf.GradientTape() as tape:
-                loss = saddle(w.value)
-            optimizer.apply([tape.gradient(loss, w.value)], [w])
-
-    run()
-    return w.numpy()
+    return minimise(optimizer, saddle, np.zeros(2), steps)
 
 
 @pytest.mark.parametrize("make", [lambda: keras.optimizers.SGD(0.05), lambda: keras.optimizers.Adam(0.05)], ids=["sgd", "adam"])

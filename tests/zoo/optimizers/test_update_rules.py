@@ -62,27 +62,68 @@ def test_radam_matches_reference_in_both_phases():
     np.testing.assert_allclose(run(RAdam(0.01, beta_2=0.9), steps=10), reference(rule, steps=10), rtol=1e-5)
 
 
-def test_yogi_matches_reference():
-    lr, b1, b2, eps, v0 = 0.05, 0.9, 0.999, 1e-3, 1e-6
+def yogi_rule(lr, b1, b2, eps, v0, bias_correction):
+    """TensorFlow Addons' Yogi (sign activation, no L1/L2), transcribed in NumPy."""
 
     def rule(w, g, t, s):
         s["m"] = b1 * s.get("m", 0) + (1 - b1) * g
         v = s.get("v", np.full_like(w, v0))
-        s["v"] = v - (1 - b2) * np.sign(v - g**2) * g**2
-        return w - lr * s["m"] / (np.sqrt(s["v"]) + eps)
+        s["v"] = v + (1 - b2) * np.sign(g**2 - v) * g**2
+        rate = lr * np.sqrt(1 - b2**t) / (1 - b1**t) if bias_correction else lr
+        return w - rate * s["m"] / (np.sqrt(s["v"]) + eps)
 
-    np.testing.assert_allclose(run(Yogi(lr)), reference(rule), rtol=1e-5)
+    return rule
 
 
-def test_adabelief_matches_reference():
-    lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-16
+@pytest.mark.parametrize("bias_correction", [True, False])
+def test_yogi_matches_reference_for_three_steps(bias_correction):
+    lr, b1, b2, eps, v0 = 0.05, 0.9, 0.999, 1e-3, 1e-6
+    expected = reference(yogi_rule(lr, b1, b2, eps, v0, bias_correction))
+    np.testing.assert_allclose(run(Yogi(lr, bias_correction=bias_correction)), expected, rtol=1e-5)
 
+
+def test_yogi_bias_correction_is_on_by_default():
+    expected = reference(yogi_rule(0.05, 0.9, 0.999, 1e-3, 1e-6, bias_correction=True))
+    np.testing.assert_allclose(run(Yogi(0.05)), expected, rtol=1e-5)
+    assert Yogi.from_config(Yogi(0.05, bias_correction=False).get_config()).bias_correction is False
+
+
+def adabelief_rule(lr, b1, b2, eps):
     def rule(w, g, t, s):
         s["m"] = b1 * s.get("m", 0) + (1 - b1) * g
         s["s"] = b2 * s.get("s", 0) + (1 - b2) * (g - s["m"]) ** 2 + eps
         return w - lr * (s["m"] / (1 - b1**t)) / (np.sqrt(s["s"] / (1 - b2**t)) + eps)
 
-    np.testing.assert_allclose(run(AdaBelief(lr)), reference(rule), rtol=1e-5)
+    return rule
+
+
+def test_adabelief_matches_reference():
+    np.testing.assert_allclose(run(AdaBelief(0.01)), reference(adabelief_rule(0.01, 0.9, 0.999, 1e-16)), rtol=1e-5)
+
+
+# Keras keeps the learning rate (and Yogi's initial accumulator) in float32 variables.
+LR_01, LR_05, V0 = (float(np.float32(value)) for value in (0.01, 0.05, 1e-6))
+ADAM_LIKE = {
+    "radam": (lambda: RAdam(0.01, beta_2=0.9), radam_rule(LR_01, 0.9, 0.9, 1e-7, 5.0)),
+    "yogi": (lambda: Yogi(0.05), yogi_rule(LR_05, 0.9, 0.999, 1e-3, V0, bias_correction=True)),
+    "adabelief": (lambda: AdaBelief(0.01), adabelief_rule(LR_01, 0.9, 0.999, 1e-16)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADAM_LIKE))
+def test_fused_update_of_a_large_variable_matches_reference(name):
+    # 300 x 300 weights: above FUSED_MIN_ELEMENTS, so the XLA-fused kernel does the update;
+    # float64, so that the comparison is exact to rounding.
+    rng = np.random.default_rng(1)
+    a, b, w0 = rng.uniform(0.2, 2.0, (300, 300)), rng.normal(size=(300, 300)), rng.normal(size=(300, 300))
+    make, rule = ADAM_LIKE[name]
+    optimizer, variable = make(), keras.Variable(w0, dtype="float64")
+    w, state = w0.copy(), {}
+    for t in range(1, 8):  # RAdam with beta_2 = 0.9 switches to its adaptive step at t = 6
+        grad = a * w + b
+        w = rule(w, grad, t, state)
+        optimizer.apply([tf.constant(a * variable.numpy() + b)], [variable])
+        np.testing.assert_allclose(variable.numpy(), w, rtol=1e-9, atol=1e-12)
 
 
 def test_lars_matches_reference():
@@ -205,25 +246,29 @@ SINGLE_PASS = [
 ]
 
 
+def numpy_centralised(g):
+    """Yong et al.'s gradient centralisation: subtract the mean over all axes but the last."""
+    return g if g.ndim < 2 else g - g.mean(axis=tuple(range(g.ndim - 1)), keepdims=True)
+
+
 @pytest.mark.parametrize("make", SINGLE_PASS, ids=["radam", "yogi", "adabelief", "lars", "perturbed_sgd"])
 def test_gradient_centralization_feeds_the_rule_centralised_gradients(make):
-    centralised = make()
-    variable = keras.Variable(W0.astype("float32"))
-    reference_variable = keras.Variable(W0.astype("float32"))
     with_flag = make(gradient_centralization=True)
+    variable = keras.Variable(W0.astype("float32"))
+    plain = make()
+    reference_variable = keras.Variable(W0.astype("float32"))
     for _ in range(3):
         g = tf.constant(gradient(variable.numpy().astype("float64")), "float32")
         with_flag.apply([g], [variable])
-        g_ref = tf.constant(gradient(reference_variable.numpy().astype("float64")), "float32")
-        centralised.apply([centralize_gradient(g_ref)], [reference_variable])
+        g_ref = gradient(reference_variable.numpy().astype("float64"))
+        plain.apply([tf.constant(numpy_centralised(g_ref), "float32")], [reference_variable])
     np.testing.assert_allclose(variable.numpy(), reference_variable.numpy(), rtol=1e-5, atol=1e-7)
     assert not np.allclose(variable.numpy(), run(make())[-1], atol=1e-4)
 
 
-def test_centralize_gradient_zero_mean_per_unit_and_vectors_untouched():
-    g = tf.constant(np.arange(24, dtype="float32").reshape(2, 3, 4) ** 1.5)
-    c = centralize_gradient(g).numpy()
-    np.testing.assert_allclose(c.mean(axis=(0, 1)), 0, atol=1e-4)
+def test_centralize_gradient_against_numpy():
+    g = np.arange(24, dtype="float32").reshape(2, 3, 4) ** 1.5
+    np.testing.assert_allclose(centralize_gradient(tf.constant(g)).numpy(), numpy_centralised(g), rtol=1e-6, atol=1e-5)
     np.testing.assert_array_equal(centralize_gradient(tf.constant([1.0, 2.0])).numpy(), [1.0, 2.0])
 
 

@@ -1,0 +1,71 @@
+"""Side-by-side timing for the benchmarks: alternating repeats, medians, ratios, a control.
+
+Every comparison runs its candidates in turn, in reversed order every other repeat, and keeps
+the wall time and the process CPU time (all threads) of each call. A control, the same fixed
+NumPy work timed under two names, shows how far two identical things read apart on this
+machine at this moment: its ratio should be about 1.0.
+
+Example:
+
+>>> times = compare({"ours": lambda: None, "peer": lambda: None}, repeats=3)   # doctest: +SKIP
+>>> report("Empty calls", times, reference="peer")                              # doctest: +SKIP
+"""
+
+import os
+import statistics
+import time
+
+import numpy as np
+import tensorflow as tf
+
+CONTROL = ("control A", "control B")
+# Size of the control's fixed work (a matrix product), about 0.1-0.3 s on a 2-core CPU.
+CONTROL_SIZE = 1500
+
+
+def device_name():
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        return f"GPU: {details.get('device_name', gpus[0].name)} (x{len(gpus)})"
+    return f"CPU only ({os.cpu_count()} logical cores visible)"
+
+
+def _control_work():
+    matrix = np.random.RandomState(0).normal(size=(CONTROL_SIZE, CONTROL_SIZE))
+    return float((matrix @ matrix).trace())
+
+
+def compare(candidates, repeats, control=True):
+    """Times each callable `repeats` times, alternating; returns {name: {"wall": [...], "cpu": [...]}}."""
+    candidates = dict(candidates)
+    if control:
+        candidates.update({name: _control_work for name in CONTROL})
+    times = {name: {"wall": [], "cpu": []} for name in candidates}
+    names = list(candidates)
+    for repeat in range(repeats):
+        for name in names if repeat % 2 == 0 else names[::-1]:
+            wall, cpu = time.perf_counter(), time.process_time()
+            candidates[name]()
+            times[name]["wall"].append(time.perf_counter() - wall)
+            times[name]["cpu"].append(time.process_time() - cpu)
+    return times
+
+
+def report(title, times, reference, per_call=1.0, unit="s"):
+    """Prints median wall and CPU time (divided by `per_call`) and each one's ratio to `reference`."""
+    medians = {name: {kind: statistics.median(values) for kind, values in t.items()} for name, t in times.items()}
+    print(f"\n{title}")
+    print(f"  {'':44s} {'wall ' + unit:>12s} {'cpu ' + unit:>12s} {'wall ratio':>11s} {'cpu ratio':>10s}")
+    for name, m in medians.items():
+        row = f"  {name:44s} {m['wall'] / per_call:12.4g} {m['cpu'] / per_call:12.4g}"
+        if name != CONTROL[1]:
+            base = medians[CONTROL[1]] if name == CONTROL[0] else medians[reference]
+            row += f" {m['wall'] / base['wall']:11.2f} {m['cpu'] / base['cpu']:10.2f}"
+        print(row)
+    print(f"  (ratio = this / {reference}; the control row is A / B)", flush=True)
+    return medians
+
+
+def load_average():
+    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
