@@ -21,13 +21,6 @@ Signals per trainable layer, averaged over the measured optimizer steps since th
 - `grad_max`, `grad_first`: largest finite and first measured `grad_norm` of the period (they
   show growth within an epoch, for example an explosion that ends in NaN).
 
-Probe batch: `request_probe(size, targets=False)` asks the step to keep the first `size` rows of
-the first measured training batch, inside the same `tf.cond` (so once per `fit`). `probe()`
-returns the inputs (for `ActivationMonitor`); with `targets=True`, `probe_batch()` returns
-`(x, y)` or `(x, y, sample_weight)` (for `StallMonitor`'s Hessian probe). Single numeric input
-and target tensors, one replica, no XLA (`jit_compile=True`, the Keras default on GPU);
-otherwise both stay None.
-
 `detach` restores the optimizers and drops the instrumented `train_function`, so later `fit`
 calls, `evaluate` and model saving see the model exactly as before.
 
@@ -88,16 +81,6 @@ def shared_telemetry(model, every=None):
     return telemetry
 
 
-def can_capture_probe(model):
-    """Whether `request_probe` can work for `model`'s training step: one replica and no XLA (XLA
-    cannot give a variable the shape of a batch it has not seen). The inputs and targets are
-    checked when the step is traced."""
-    strategy = getattr(model, "distribute_strategy", None)
-    if strategy is not None and strategy.num_replicas_in_sync > 1:
-        return False
-    return getattr(model, "jit_compile", False) is not True
-
-
 def model_optimizers(model):
     """The optimizers that update `model`: `model.optimizer` (or the ones it lists in
     `.optimizers`) and any other optimizer attribute.
@@ -151,13 +134,6 @@ def trainable_layers(model):
     return names, owner
 
 
-def _is_numeric(value):
-    """Whether `value` is one tensor the probe can store (numbers or booleans, no strings)."""
-    if not isinstance(value, tf.Tensor):
-        return False
-    return value.dtype.is_floating or value.dtype.is_integer or value.dtype.is_bool
-
-
 def _replicas_in_sync():
     """Number of replicas of the current replica context (1 outside a multi-replica strategy)."""
     replica = tf.distribute.get_replica_context()
@@ -196,10 +172,6 @@ class GradientTelemetry:
         self._patched = []
         self._plans = {}
         self._users = 0
-        self._probe = None
-        self._probe_size = 0
-        self._probe_targets = None
-        self._trace_inputs = self._trace_targets = self._trace_weights = None
 
     @property
     def attached(self):
@@ -213,13 +185,11 @@ class GradientTelemetry:
         self._users += 1
         if self._users > 1:
             return
-        self._probe = None
         self._plans = {}
         self._state = None
         self._make_state()
         for optimizer in model_optimizers(self.model):
             self._patch(optimizer)
-        self._patch_train_step()
         if self.model.train_function is not None or self.model.compiled:
             self.model.make_train_function(force=True)
 
@@ -258,131 +228,7 @@ class GradientTelemetry:
                 optimizer.__dict__["apply"] = had_own
         self._patched = []
         self._plans = {}
-        if self._had_train_step is None:
-            self.model.__dict__.pop("train_step", None)
-        else:
-            self.model.__dict__["train_step"] = self._had_train_step
         self.model.train_function = None
-
-    def request_probe(self, size, targets=False):
-        """Keeps the first `size` rows of the first measured training batch as a probe batch.
-
-        Monitors call it in `on_train_begin`, before the step is traced; several may ask, and the
-        largest `size` is captured (each reader gets the rows it asked for). The capture is one
-        slice and assign behind the `tf.cond` of the first measured step, once per `fit`.
-        Only for models with one numeric input tensor, outside multi-replica strategies and
-        XLA-compiled steps (see `can_capture_probe`); otherwise `probe()` and `probe_batch()`
-        stay None and the caller must bring its own data.
-
-        Args:
-            size: rows to keep.
-            targets: also keep the targets (and sample weights, if the batch has them), for
-                `probe_batch()`; only a single numeric target tensor is kept.
-        """
-        if not self.attached or (self._probe is not None and self._probe_done()):
-            return
-        if self._probe is None:
-            self._probe_size = 0
-            self._input_rows = None
-            self._target_rows = None
-            self._probe = tf.Variable(tf.zeros([0]), shape=tf.TensorShape(None), trainable=False,
-                                      name="probe")
-            self._probe_filled = tf.Variable(False, trainable=False, name="probe_filled")
-            self._probe_dtype = None
-            self._probe_targets = None
-        size = int(size)
-        self._probe_size = max(self._probe_size, size)
-        if not targets:
-            self._input_rows = max(self._input_rows or 0, size)
-            return
-        self._target_rows = max(self._target_rows or 0, size)
-        if self._probe_targets is None:
-            # float64 holds int labels (to 2**53), one-hot and float targets exactly; cast back on read.
-            def slot(name):
-                return tf.Variable(tf.zeros([0], tf.float64), shape=tf.TensorShape(None), trainable=False,
-                                   name=name)
-
-            self._probe_targets = (slot("probe_y"), slot("probe_sample_weight"))
-            self._target_dtypes = None  # (y dtype, sample-weight dtype or None), set at trace time
-
-    def _probe_done(self):
-        return bool(self._probe_filled.numpy())
-
-    def probe(self):
-        """The captured probe inputs as a numpy array, or None if none was captured (yet).
-
-        The first `size` rows of the largest inputs-only request (all rows if every request
-        asked for targets).
-        """
-        if self._probe is None or not self._probe_done():
-            return None
-        value = self._probe.numpy()[: self._input_rows or self._probe_size]
-        return value.astype(self._probe_dtype) if self._probe_dtype else value
-
-    def probe_batch(self):
-        """The captured `(x, y)` or `(x, y, sample_weight)` as numpy arrays in their original
-        dtypes (the first `size` rows of the largest `request_probe(size, targets=True)`), or
-        None if no targets were requested, none were captured (yet), or the batch's targets
-        were not one numeric tensor."""
-        if self._probe is None or self._probe_targets is None or not self._probe_done():
-            return None
-        if not self._target_dtypes:  # the batch's targets were not one numeric tensor
-            return None
-        rows = self._target_rows
-        x = self._probe.numpy()[:rows]
-        x = x.astype(self._probe_dtype) if self._probe_dtype else x
-        y_dtype, weight_dtype = self._target_dtypes
-        y = self._probe_targets[0].numpy().astype(y_dtype)
-        if weight_dtype is None:
-            return x, y
-        return x, y, self._probe_targets[1].numpy().astype(weight_dtype)
-
-    def _capture(self):
-        """In-graph: stores the current batch's inputs (and targets, if asked) into the probe once."""
-        x = self._trace_inputs
-        if self._probe is None or not _is_numeric(x):
-            return
-        if not can_capture_probe(self.model):
-            return
-        replica = tf.distribute.get_replica_context()
-        if tf.distribute.has_strategy() and replica is not None and replica.num_replicas_in_sync > 1:
-            return
-        self._probe_dtype = x.dtype.as_numpy_dtype
-        y, weights = self._trace_targets, self._trace_weights
-        keep_targets = (self._probe_targets is not None and _is_numeric(y)
-                        and (weights is None or _is_numeric(weights)))
-        if self._probe_targets is not None:
-            self._target_dtypes = (
-                (y.dtype.as_numpy_dtype, None if weights is None else weights.dtype.as_numpy_dtype)
-                if keep_targets else None
-            )
-
-        def store():
-            self._probe.assign(tf.cast(x[: self._probe_size], tf.float32))
-            if keep_targets:
-                rows = self._target_rows
-                self._probe_targets[0].assign(tf.cast(y[:rows], tf.float64))
-                if weights is not None:
-                    self._probe_targets[1].assign(tf.cast(weights[:rows], tf.float64))
-            self._probe_filled.assign(True)
-
-        tf.cond(self._probe_filled.value(), lambda: None, store)
-
-    def _patch_train_step(self):
-        """Wraps `train_step` to see, at trace time, the batch's tensors (for the probe)."""
-        original = self.model.train_step
-        telemetry = self
-
-        def train_step(data):
-            x, y, weights = keras.utils.unpack_x_y_sample_weight(data)
-            telemetry._trace_inputs, telemetry._trace_targets, telemetry._trace_weights = x, y, weights
-            try:
-                return original(data)
-            finally:
-                telemetry._trace_inputs = telemetry._trace_targets = telemetry._trace_weights = None
-
-        self._had_train_step = self.model.__dict__.get("train_step")
-        self.model.__dict__["train_step"] = train_step
 
     def begin_period(self):
         """Makes the next optimizer step a measured one (call at the start of every epoch)."""
@@ -558,7 +404,6 @@ class _Plan:
         state.assign(new_state)
         if telemetry.every != 1 and _replicas_in_sync() == 1:
             telemetry._force.assign(tf.maximum(telemetry._force.value() - 1.0, 0.0))
-        telemetry._capture()
         return self._flat(variables)
 
     def _measure_update(self, variables, before):
