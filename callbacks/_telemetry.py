@@ -2,13 +2,14 @@
 
 Keras 3 builds `train_function` before `on_train_begin`, and a callback never sees gradients. So
 `GradientTelemetry.attach` wraps the `apply` method of every optimizer the model uses (unwrapping
-`LossScaleOptimizer`), and forces Keras to retrace the step. Inside the step, the wrapper adds a
-handful of vectorised ops (all gradients of one `apply` call are flattened into one vector and
-reduced per layer with one segment sum), and accumulates the results in one non-trainable
+`LossScaleOptimizer`), and forces Keras to retrace the step. Inside the step, the wrapper reduces
+each gradient and weight variable on its own (no flat copy of all of them; an embedding's sparse
+`IndexedSlices` gradient stays sparse), and accumulates per-layer results in one non-trainable
 variable. With `every > 1` only every `every`-th step is measured (plus the first steps after
-`attach` and the first of each period), behind one `tf.cond`, so that the cost on tiny models,
-where op dispatch dominates, stays small. Python reads that variable rarely (`read`, once per
-epoch by default); reading a tensor back every step is what would make diagnostics slow.
+`attach` and the first of each period), behind `tf.cond`s whose skipped branches do nothing: a
+skipped step costs a scalar predicate and two conds, whatever the size of the model. Python reads
+the accumulator rarely (`read`, once per epoch by default); reading a tensor back every step is
+what would make diagnostics slow.
 
 Signals per trainable layer, averaged over the measured optimizer steps since the last `read`:
 
@@ -41,6 +42,7 @@ import numpy as np
 import tensorflow as tf
 
 import keras
+from zoo._keras_internals import all_layers, optimizer_variables, patch_method, unpatch_method
 
 SIGNALS = ("grad_norm", "grad_zero_frac", "nonfinite", "update_ratio", "weight_norm")
 
@@ -106,9 +108,8 @@ def trainable_layers(model):
     Returns:
         `(names, owner)`: unique layer names, input side first, and `{variable_key: index}`.
     """
-    layers = [layer for layer in model._flatten_layers(include_self=False, recursive=True)]
     owner_layer = {}
-    for layer in layers:  # parents come before their children
+    for layer in all_layers(model):  # parents come before their children
         own = layer.trainable_weights
         for variable in own:
             key = _key(variable)
@@ -169,6 +170,7 @@ class GradientTelemetry:
         self.layers = []
         self._owner = {}
         self._state = None
+        self._snapshots = {}
         self._patched = []
         self._plans = {}
         self._users = 0
@@ -200,32 +202,22 @@ class GradientTelemetry:
             return
         strategy = self.model.distribute_strategy
         with tf.init_scope(), strategy.scope():
-            self._state = tf.Variable(
-                self._initial_state(),
-                trainable=False,
-                name="gradient_telemetry",
-                synchronization=tf.VariableSynchronization.ON_WRITE,
-                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
-            )
+            self._state = _replica_local(self._initial_state(), "gradient_telemetry")
             # Number of coming optimizer steps that are measured whatever `every` says.
-            self._force = tf.Variable(
-                float(max(1, self.warmup)),
-                trainable=False,
-                name="gradient_telemetry_force",
-                synchronization=tf.VariableSynchronization.ON_WRITE,
-                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
-            )
+            self._force = _replica_local(float(max(1, self.warmup)), "gradient_telemetry_force")
+            # The weights before a measured update, to measure the update against.
+            self._snapshots = {
+                _key(variable): _replica_local(tf.zeros(variable.shape, variable.dtype), "telemetry_snapshot")
+                for variable in self.model.trainable_weights
+            }
 
     def detach(self):
         """Restores the optimizers; the next `fit` builds a clean training step."""
         self._users = max(0, self._users - 1)
         if self._users > 0:
             return
-        for optimizer, had_own in reversed(self._patched):
-            if had_own is None:
-                del optimizer.__dict__["apply"]
-            else:
-                optimizer.__dict__["apply"] = had_own
+        for token in reversed(self._patched):
+            unpatch_method(token)
         self._patched = []
         self._plans = {}
         self.model.train_function = None
@@ -274,12 +266,10 @@ class GradientTelemetry:
 
     def _patch(self, optimizer):
         original = optimizer.apply  # bound method (or an earlier instance attribute)
-        had_own = optimizer.__dict__.get("apply")
         telemetry = self
 
         def apply(grads, trainable_variables=None):
-            variables = optimizer._trainable_variables if trainable_variables is None else trainable_variables
-            variables = list(variables)
+            variables = list(optimizer_variables(optimizer) if trainable_variables is None else trainable_variables)
             grads = list(grads)
             plan = telemetry._plan(variables, grads)
             if plan is None:
@@ -289,9 +279,7 @@ class GradientTelemetry:
             plan.after_update(variables, sample)
             return result
 
-        # Bypass trackable attribute handling; this is a plain instance attribute.
-        optimizer.__dict__["apply"] = apply
-        self._patched.append((optimizer, had_own))
+        self._patched.append(patch_method(optimizer, "apply", apply))
 
     def _plan(self, variables, grads):
         if any(_key(v) not in self._owner for v in variables) and not self._plans:
@@ -313,73 +301,64 @@ class GradientTelemetry:
 
 
 class _Plan:
-    """The in-graph computation for one `apply` call signature (one list of variables)."""
+    """The in-graph computation for one `apply` call signature (one list of variables).
+
+    Everything is reduced variable by variable (no flat copy of all gradients or weights). A
+    measured step takes two `tf.cond`s: before the update, the gradient statistics and a copy of
+    the weights into per-variable snapshot variables; after it, the update ratio against those
+    snapshots. A skipped step runs the predicate and two conds whose untaken branches are
+    skipped, whatever the size of the weights.
+    """
 
     def __init__(self, telemetry, positions, layer_of_variable, variables):
         self.telemetry = telemetry
         self.positions = positions
         self.num_layers = max(1, len(telemetry.layers))
-        sizes = [int(np.prod(variables[i].shape)) for i in positions]
-        self.total = int(sum(sizes))
-        self.count = len(positions)
-        self.segment_ids = np.repeat(np.arange(len(positions), dtype=np.int32), sizes)
         self.layer_of_variable = np.asarray(layer_of_variable, dtype=np.int32)
+        sizes = [float(np.prod(variables[i].shape)) for i in positions]
         layer_sizes = np.bincount(self.layer_of_variable, weights=sizes, minlength=self.num_layers)
         self.present = (layer_sizes > 0).astype(np.float32)
         self.layer_sizes = np.maximum(layer_sizes, 1).astype(np.float32)
-
-    def _flat(self, tensors):
-        parts = []
-        for i in self.positions:
-            tensor = tensors[i]
-            if isinstance(tensor, tf.IndexedSlices):
-                tensor = tf.convert_to_tensor(tensor)
-            elif isinstance(tensor, keras.Variable):
-                tensor = tensor.value
-            parts.append(tf.reshape(tf.cast(tensor, tf.float32), [-1]))
-        return tf.concat(parts, axis=0) if len(parts) > 1 else parts[0]
-
-    def _per_variable(self, flat, segment_ids):
-        """Sums of a flat per-entry vector over each variable (XLA-compatible segment sum)."""
-        return tf.math.unsorted_segment_sum(flat, segment_ids, self.count)
-
-    def _per_layer(self, per_variable):
-        return tf.math.unsorted_segment_sum(per_variable, self.layer_of_variable, self.num_layers)
+        self.snapshots = [telemetry._snapshots[_key(variables[i])] for i in positions]
 
     def before_update(self, grads, variables, iterations):
-        """Measures the gradients; returns what `after_update` needs (sample flag, weights before)."""
-        every = self.telemetry.every
-        if every == 1 or _replicas_in_sync() > 1:
-            # Several replicas all-reduce the gradient to measure it, and an all-reduce cannot
-            # run inside a `tf.cond`: there, every step is measured.
-            return None, self._measure_gradients(grads, variables, iterations)
-        sample = tf.logical_or(
-            self.telemetry._force.value() > 0.0, tf.equal(tf.math.floormod(iterations, every), 0)
-        )
-        before = tf.cond(
-            sample,
-            lambda: self._measure_gradients(grads, variables, iterations),
-            lambda: tf.zeros([self.total]),
-        )
-        return sample, before
+        """Measures the gradients and snapshots the weights on a measured step.
 
-    def after_update(self, variables, measured):
-        sample, before = measured
+        Returns the measured-step flag that `after_update` needs (None: every step is measured).
+        """
+        grads = [grads[i] for i in self.positions]
+        variables = [variables[i] for i in self.positions]
+        if _replicas_in_sync() > 1:
+            # The local gradients are partial sums, and an all-reduce cannot run inside a
+            # `tf.cond`: it runs on every step, the measurement itself stays behind the cond.
+            grads = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, grads)
+        if self.telemetry.every == 1:
+            self._measure_gradients(grads, variables, iterations)
+            return None
+        telemetry = self.telemetry
+        sample = tf.logical_or(
+            telemetry._force.value() > 0.0, tf.equal(tf.math.floormod(iterations, telemetry.every), 0)
+        )
+        tf.cond(sample, lambda: self._measure_gradients(grads, variables, iterations), _skip)
+        return sample
+
+    def after_update(self, variables, sample):
+        variables = [variables[i] for i in self.positions]
         if sample is None:
-            self._measure_update(variables, before)
+            self._measure_update(variables)
         else:
-            tf.cond(sample, lambda: self._measure_update(variables, before), lambda: None)
+            tf.cond(sample, lambda: self._measure_update(variables), _skip)
+
+    def _per_layer(self, per_variable):
+        """Sums of per-variable values (a list of scalars) over the variables of each layer."""
+        return tf.math.unsorted_segment_sum(tf.stack(per_variable), self.layer_of_variable, self.num_layers)
 
     def _measure_gradients(self, grads, variables, iterations):
         telemetry = self.telemetry
         state = telemetry._state
-        flat = self._flat(grads)
-        if _replicas_in_sync() > 1:
-            # Local gradients are partial sums; the norm of interest is that of the global gradient.
-            flat = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, flat)
-        segment_ids = tf.constant(self.segment_ids)
-        squares = self._per_layer(self._per_variable(tf.square(flat), segment_ids))
-        zeros = self._per_layer(self._per_variable(tf.cast(tf.equal(flat, 0.0), tf.float32), segment_ids))
+        squares, nonzeros = zip(*(_squares_and_nonzeros(grad) for grad in grads))
+        squares = self._per_layer(squares)
+        zeros = self.layer_sizes - self._per_layer(nonzeros)
         present = tf.constant(self.present)
         # A step whose squared norm is not finite had a non-finite (or float32-overflowing) entry.
         nonfinite = tf.cast(tf.logical_not(tf.math.is_finite(squares)), tf.float32) * present
@@ -392,7 +371,7 @@ class _Plan:
         is_first = tf.cast(tf.equal(state[_STEPS], 0.0), tf.float32) * present
         rows = [zero] * _ROWS
         rows[_GRAD_NORM] = norm
-        rows[_ZERO_FRAC] = zeros / self.layer_sizes
+        rows[_ZERO_FRAC] = zeros / self.layer_sizes * present
         rows[_NONFINITE] = nonfinite
         rows[_STEPS] = present
         rows[_FIRST_NONFINITE] = first - old_first
@@ -400,17 +379,19 @@ class _Plan:
         increment = tf.stack(rows)
         is_max_row = tf.constant(np.arange(_ROWS) == _GRAD_MAX)[:, None]
         running_max = tf.maximum(state.value(), finite_norm[None, :])
-        new_state = tf.where(is_max_row, running_max, state.value() + increment)
-        state.assign(new_state)
-        if telemetry.every != 1 and _replicas_in_sync() == 1:
-            telemetry._force.assign(tf.maximum(telemetry._force.value() - 1.0, 0.0))
-        return self._flat(variables)
+        state.assign(tf.where(is_max_row, running_max, state.value() + increment))
+        telemetry._force.assign(tf.maximum(telemetry._force.value() - 1.0, 0.0))
+        for snapshot, variable in zip(self.snapshots, variables):
+            snapshot.assign(variable.value)
 
-    def _measure_update(self, variables, before):
+    def _measure_update(self, variables):
         state = self.telemetry._state
-        segment_ids = tf.constant(self.segment_ids)
-        change = self._per_layer(self._per_variable(tf.square(self._flat(variables) - before), segment_ids))
-        size = self._per_layer(self._per_variable(tf.square(before), segment_ids))
+        changes, sizes = [], []
+        for snapshot, variable in zip(self.snapshots, variables):
+            before = _as_float32(snapshot.value())
+            changes.append(_sum_of_squares(_as_float32(variable.value) - before))
+            sizes.append(_sum_of_squares(before))
+        change, size = self._per_layer(changes), self._per_layer(sizes)
         present = tf.constant(self.present)
         ratio = tf.where(size > 0, tf.sqrt(change) / tf.sqrt(tf.maximum(size, 1e-30)), 0.0) * present
         rows = [tf.zeros_like(present)] * _ROWS
@@ -418,3 +399,53 @@ class _Plan:
         is_weight_row = tf.constant(np.arange(_ROWS) == _WEIGHT_NORM)[:, None] & (present[None, :] > 0)
         latest = tf.sqrt(size)  # weights just before the last measured update
         state.assign(tf.where(is_weight_row, latest[None, :], state.value() + tf.stack(rows)))
+
+
+def _skip():
+    """The branch of a skipped step: nothing."""
+
+
+def _replica_local(initial_value, name):
+    """A non-trainable variable that each replica writes on its own, with no cross-replica
+    communication (so it can be written inside a `tf.cond`); read back, the first replica's value.
+    Every replica computes the same value from the all-reduced gradients."""
+    return tf.Variable(
+        initial_value,
+        trainable=False,
+        name=name,
+        synchronization=tf.VariableSynchronization.ON_READ,
+        aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
+    )
+
+
+def _as_float32(tensor):
+    return tensor if tensor.dtype == tf.float32 else tf.cast(tensor, tf.float32)
+
+
+def _sum_of_squares(tensor):
+    return 2.0 * tf.nn.l2_loss(tensor)  # one fused op; l2_loss is half the sum of squares
+
+
+def _squares_and_nonzeros(grad):
+    """Sum of squares and number of non-zero entries of one gradient, as float32 scalars.
+
+    An `IndexedSlices` (the gradient of an embedding lookup) is measured as sparse: rows with the
+    same index are added first, so both figures are those of the dense gradient, whose rows that
+    no index touches are zero.
+    """
+    values = _summed_rows(grad) if isinstance(grad, tf.IndexedSlices) else grad
+    values = _as_float32(values)
+    return _sum_of_squares(values), tf.cast(tf.math.count_nonzero(values), tf.float32)
+
+
+def _summed_rows(slices):
+    """The rows of `slices` with duplicate indices added together, padded with zero rows to the
+    number of indices. Sort-based (not `tf.unique`), so it keeps static shapes for XLA."""
+    indices = slices.indices
+    order = tf.argsort(indices)
+    ordered = tf.gather(indices, order)
+    position = tf.range(tf.size(ordered))
+    previous = tf.gather(ordered, tf.maximum(position - 1, 0))
+    starts = tf.logical_or(tf.equal(position, 0), tf.not_equal(ordered, previous))
+    group = tf.cumsum(tf.cast(starts, tf.int32)) - 1
+    return tf.math.unsorted_segment_sum(tf.gather(slices.values, order), group, tf.size(ordered))
