@@ -36,6 +36,7 @@ Example:
 (In practice `GradientMonitor` attaches in `on_train_begin` and reads at every epoch end.)
 """
 
+import math
 import weakref
 
 import numpy as np
@@ -66,19 +67,45 @@ _ROWS = 10
 _SHARED = weakref.WeakKeyDictionary()
 
 
+# Sampling period for small models: the first measured steps of a `fit` and of each epoch matter
+# most, and 16 keeps an epoch of a few hundred steps well sampled.
+MIN_EVERY = 16
+# Automatic period: one measured step per this many parameters (so 16 up to 400k, 40 at 1M, 400 at
+# 10M). A measured step makes about 8 element-wise passes over the weights; on a dense network at
+# batch 32 that is about half a training step (benchmarks/telemetry_cost.py), so sampling one step
+# in (parameters / 25k) keeps the measuring near 1% of the training time even there.
+PARAMETERS_PER_PERIOD = 25_000
+
+
+def automatic_every(model):
+    """The sampling period used when none is asked for: `MIN_EVERY`, or one measured step per
+    `PARAMETERS_PER_PERIOD` trainable parameters for larger models.
+
+    Example:
+
+    >>> model = keras.Sequential([keras.Input((999,)), keras.layers.Dense(1000)])
+    >>> automatic_every(model)  # 1M parameters
+    40
+    """
+    parameters = sum(math.prod(variable.shape) for variable in model.trainable_weights)
+    return max(MIN_EVERY, math.ceil(parameters / PARAMETERS_PER_PERIOD))
+
+
 def shared_telemetry(model, every=None):
     """The one `GradientTelemetry` of `model`, shared by every monitor of the same `fit`.
 
     Args:
         model: the model.
-        every: the sampling period a monitor asks for; the smallest request wins (set it before
-            the first training step).
+        every: the sampling period a monitor asks for, or None for `automatic_every(model)`. The
+            smallest request of a `fit` wins (set it before the first training step).
     """
     telemetry = _SHARED.get(model)
     if telemetry is None:
-        telemetry = GradientTelemetry(model, every=every or 16)
+        telemetry = GradientTelemetry(model, every=every)
         _SHARED[model] = telemetry
-    elif every is not None and (telemetry._users == 0 or every < telemetry.every):
+    elif telemetry._users == 0:
+        telemetry.every = every  # a new `fit`: its first request
+    elif every is not None and (telemetry.every is None or every < telemetry.every):
         telemetry.every = every
     return telemetry
 
@@ -152,16 +179,16 @@ class GradientTelemetry:
     Args:
         model: a compiled `keras.Model` (any kind: Sequential, Functional, subclassed, with its own
             `train_step` and several optimizers).
-        every: measure every this many optimizer steps; 1 measures every step. Skipped steps cost
-            a few scalar ops. The first `warmup` steps after `attach` and the first step after
+        every: measure every this many optimizer steps; 1 measures every step; None chooses
+            `automatic_every(model)` when the step is traced. Skipped steps cost a few scalar ops. The first `warmup` steps after `attach` and the first step after
             each `begin_period` are always measured (early steps are where a too-high learning
             rate blows up).
         warmup: number of optimizer steps measured densely after `attach`.
     """
 
     def __init__(self, model, every=1, warmup=32):
-        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
-            raise ValueError(f"`every` must be a positive integer. Received: every={every!r}")
+        if every is not None and (not isinstance(every, int) or isinstance(every, bool) or every < 1):
+            raise ValueError(f"`every` must be a positive integer or None. Received: every={every!r}")
         if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 0:
             raise ValueError(f"`warmup` must be a non-negative integer. Received: warmup={warmup!r}")
         self.model = model
@@ -332,13 +359,12 @@ class _Plan:
             # The local gradients are partial sums, and an all-reduce cannot run inside a
             # `tf.cond`: it runs on every step, the measurement itself stays behind the cond.
             grads = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, grads)
-        if self.telemetry.every == 1:
+        telemetry = self.telemetry
+        every = telemetry.every or automatic_every(telemetry.model)
+        if every == 1:
             self._measure_gradients(grads, variables, iterations)
             return None
-        telemetry = self.telemetry
-        sample = tf.logical_or(
-            telemetry._force.value() > 0.0, tf.equal(tf.math.floormod(iterations, telemetry.every), 0)
-        )
+        sample = tf.logical_or(telemetry._force.value() > 0.0, tf.equal(tf.math.floormod(iterations, every), 0))
         tf.cond(sample, lambda: self._measure_gradients(grads, variables, iterations), _skip)
         return sample
 

@@ -340,3 +340,15 @@ def test_zoo_dcgan_both_players_are_measured():
     players = {layer.split("_")[0] for layer in monitor.layers}
     assert players == {"generator", "discriminator"}
     assert all(np.isfinite(monitor.history[f"grad_norm/{layer}"][0]) for layer in monitor.layers)
+
+
+def test_automatic_period_grows_with_the_parameter_count():
+    model = keras.Sequential([keras.Input((999,)), L.Dense(1000, name="wide"), L.Dense(3, name="out")])
+    _compile(model, keras.optimizers.SGD(0.01))
+    x = np.random.default_rng(0).normal(size=(48 * 4, 999)).astype("float32")
+    y = np.zeros(len(x), "int32")
+    reader = _Reader(every=None, warmup=0)
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[reader])
+    # 1,003,003 parameters / 25,000 per period: every 41st step, so iterations 0 and 41 of 48.
+    assert reader.telemetry.every is None
+    assert reader.reads[0]["steps"] == {"wide": 2.0, "out": 2.0}
