@@ -382,8 +382,8 @@ class _Plan:
     def _measure_gradients(self, grads, variables, iterations):
         telemetry = self.telemetry
         state = telemetry._state
-        squares, nonzeros = zip(*(_squares_and_nonzeros(grad) for grad in grads))
-        squares = self._per_layer(squares)
+        half_squares, nonzeros = zip(*(_half_squares_and_nonzeros(grad) for grad in grads))
+        squares = 2.0 * self._per_layer(half_squares)
         zeros = self.layer_sizes - self._per_layer(nonzeros)
         present = tf.constant(self.present)
         # A step whose squared norm is not finite had a non-finite (or float32-overflowing) entry.
@@ -415,15 +415,16 @@ class _Plan:
         changes, sizes = [], []
         for snapshot, variable in zip(self.snapshots, variables):
             before = _as_float32(snapshot.value())
-            changes.append(_sum_of_squares(_as_float32(variable.value) - before))
-            sizes.append(_sum_of_squares(before))
+            changes.append(tf.nn.l2_loss(_as_float32(variable.value) - before))
+            sizes.append(tf.nn.l2_loss(before))
+        # Halves of the sums of squares (the factor 2 cancels in the ratio).
         change, size = self._per_layer(changes), self._per_layer(sizes)
         present = tf.constant(self.present)
         ratio = tf.where(size > 0, tf.sqrt(change) / tf.sqrt(tf.maximum(size, 1e-30)), 0.0) * present
         rows = [tf.zeros_like(present)] * _ROWS
         rows[_UPDATE_RATIO], rows[_UPDATE_STEPS] = ratio, present
         is_weight_row = tf.constant(np.arange(_ROWS) == _WEIGHT_NORM)[:, None] & (present[None, :] > 0)
-        latest = tf.sqrt(size)  # weights just before the last measured update
+        latest = tf.sqrt(2.0 * size)  # weights just before the last measured update
         state.assign(tf.where(is_weight_row, latest[None, :], state.value() + tf.stack(rows)))
 
 
@@ -448,12 +449,9 @@ def _as_float32(tensor):
     return tensor if tensor.dtype == tf.float32 else tf.cast(tensor, tf.float32)
 
 
-def _sum_of_squares(tensor):
-    return 2.0 * tf.nn.l2_loss(tensor)  # one fused op; l2_loss is half the sum of squares
-
-
-def _squares_and_nonzeros(grad):
-    """Sum of squares and number of non-zero entries of one gradient, as float32 scalars.
+def _half_squares_and_nonzeros(grad):
+    """Half the sum of squares (`tf.nn.l2_loss`, one fused op) and the number of non-zero entries
+    of one gradient, as float32 scalars.
 
     An `IndexedSlices` (the gradient of an embedding lookup) is measured as sparse: rows with the
     same index are added first, so both figures are those of the dense gradient, whose rows that
@@ -461,7 +459,7 @@ def _squares_and_nonzeros(grad):
     """
     values = _summed_rows(grad) if isinstance(grad, tf.IndexedSlices) else grad
     values = _as_float32(values)
-    return _sum_of_squares(values), tf.cast(tf.math.count_nonzero(values), tf.float32)
+    return tf.nn.l2_loss(values), tf.cast(tf.math.count_nonzero(values), tf.float32)
 
 
 def _summed_rows(slices):
