@@ -3,7 +3,8 @@
 For each size, a 4-layer MLP whose weights add up to about that many parameters gets constant
 gradients, and a compiled function applies them with SGD. Three versions of that function run in
 turn (interleaved, median of the repeats): plain, with the telemetry attached but the step
-skipped (a huge `every`), and with every step measured (`every=1`). The differences are the cost
+skipped (a huge `every`), and with every step measured (`every=1`), timed in wall and in process
+CPU time. The differences are the cost
 of a skipped and of a measured step, the second compared with the cost of a whole training step
 (forward and backward pass on a batch of 32 rows, with SGD) of the same model.
 
@@ -53,15 +54,16 @@ def _apply_function(model, grads):
 
 
 def _time(function, calls):
-    """Microseconds of process CPU time per call (steadier than wall time on a shared machine)."""
-    start = time.process_time()
+    """Microseconds of wall and of process CPU time per call."""
+    wall, cpu = time.perf_counter(), time.process_time()
     for _ in range(calls):
         function()
-    return (time.process_time() - start) / calls * 1e6
+    return (time.perf_counter() - wall) / calls * 1e6, (time.process_time() - cpu) / calls * 1e6
 
 
 def measure(parameters, calls, repeats):
-    """Microseconds per apply: plain, skipped and measured, and per plain training step."""
+    """Microseconds per apply (plain, skipped and measured) and per plain training step: a
+    `(wall, cpu)` pair of medians for each."""
     keras.utils.set_random_seed(0)
     model, width = _mlp(parameters)
     count = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
@@ -80,7 +82,7 @@ def measure(parameters, calls, repeats):
     for _ in range(repeats):
         for name, function in functions.items():
             times[name].append(_time(function, calls))
-    return count, {name: statistics.median(values) for name, values in times.items()}
+    return count, {name: tuple(map(statistics.median, zip(*values))) for name, values in times.items()}
 
 
 def main():
@@ -93,13 +95,14 @@ def main():
     if args.quick:
         args.sizes, args.calls, args.repeats = [50_000, 200_000], 5, 3
     print(f"SGD apply of constant gradients, {args.calls} calls x {args.repeats} interleaved repeats (median)")
-    print("parameters | plain apply us | skipped step +us | measured step +us | train step us "
+    print("parameters | clock | plain apply us | skipped step +us | measured step +us | train step us "
           "| measured / train step")
     for size in args.sizes:
         count, t = measure(size, args.calls, args.repeats)
-        skipped, measured = t["skipped"] - t["plain"], t["measured"] - t["plain"]
-        print(f"{count:,} | {t['plain']:.0f} | {skipped:+.0f} | {measured:+.0f} | {t['train step']:.0f} "
-              f"| {measured / t['train step']:.3f}", flush=True)
+        for clock, i in (("wall", 0), ("CPU", 1)):
+            skipped, measured = t["skipped"][i] - t["plain"][i], t["measured"][i] - t["plain"][i]
+            print(f"{count:,} | {clock} | {t['plain'][i]:.0f} | {skipped:+.0f} | {measured:+.0f} "
+                  f"| {t['train step'][i]:.0f} | {measured / t['train step'][i]:.3f}", flush=True)
 
 
 if __name__ == "__main__":
