@@ -7,9 +7,12 @@ each gradient and weight variable on its own (no flat copy of all of them; an em
 `IndexedSlices` gradient stays sparse), and accumulates per-layer results in one non-trainable
 variable. With `every > 1` only every `every`-th step is measured (plus the first steps after
 `attach` and the first of each period), behind `tf.cond`s whose skipped branches do nothing: a
-skipped step costs a scalar predicate and two conds, whatever the size of the model. Python reads
-the accumulator rarely (`read`, once per epoch by default); reading a tensor back every step is
-what would make diagnostics slow.
+skipped step costs a scalar predicate and two conds, whatever the size of the model (under
+several replicas it also all-reduces the gradients, which cannot happen inside a cond; the
+measuring itself stays behind it). The period, unless a monitor asks for one, grows with the
+parameter count (`automatic_every`) so that measuring stays near 1% of the training time. Python
+reads the accumulator rarely (`read`, once per epoch by default); reading a tensor back every
+step is what would make diagnostics slow.
 
 Signals per trainable layer, averaged over the measured optimizer steps since the last `read`:
 
@@ -258,7 +261,8 @@ class GradientTelemetry:
         """Returns `{signal: {layer: value}}` over the measured steps since the last reset.
 
         Means for `grad_norm`, `grad_zero_frac` and `update_ratio`; `nonfinite` counts measured
-        steps whose gradient had a non-finite entry; `weight_norm` is taken now. Also returns
+        steps whose gradient had a non-finite entry; `weight_norm` is taken before the last
+        measured update. Also returns
         `"steps"` (measured steps per layer) and `"first_nonfinite_step"` (optimizer iteration of
         the first non-finite gradient, -1 if none). NaN where a layer had no measured step.
         """
