@@ -352,3 +352,20 @@ def test_automatic_period_grows_with_the_parameter_count():
     # 1,003,003 parameters / 25,000 per period: every 41st step, so iterations 0 and 41 of 48.
     assert reader.telemetry.every is None
     assert reader.reads[0]["steps"] == {"wide": 2.0, "out": 2.0}
+
+
+def test_a_skipped_step_runs_empty_branches_only():
+    model = _built_mlp()
+    model.optimizer.build(model.trainable_variables)
+    telemetry = GradientTelemetry(model, every=8, warmup=0)
+    telemetry.attach()
+    grads = [tf.ones_like(variable) for variable in model.trainable_variables]
+    graph = tf.function(lambda: model.optimizer.apply(grads, model.trainable_variables)).get_concrete_function().graph
+    telemetry.detach()
+    library = {function.signature.name: function for function in graph.as_graph_def().library.function}
+    conds = [op for op in graph.get_operations() if op.type in ("If", "StatelessIf")]
+    # One cond before the update (gradients, snapshot), one after (update ratio); nothing else.
+    assert len(conds) == 2
+    for cond in conds:
+        assert len(library[cond.get_attr("then_branch").name].node_def) > 0
+        assert len(library[cond.get_attr("else_branch").name].node_def) == 0
