@@ -20,12 +20,12 @@ and defaults alternating.
 Usage:
     python benchmarks/overhead.py [--rounds 5] [--epochs 3] [--memory-rounds 2]
         [--models mlp cnn lstm dense10m] [--quick]
+    python benchmarks/overhead.py --memory-only [--memory-rounds 2]   # peak RSS only
     python benchmarks/overhead.py --memory MODEL CONFIG   # one child: prints its peak RSS in MiB
 """
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -139,12 +139,32 @@ def _fit(model_name, config, epochs, rows):
     return time.perf_counter() - start, timer.times(), model.count_params()
 
 
+def _peak_rss_of_this_process_mib():
+    """`VmHWM` of /proc/self/status: the peak RSS since this program was loaded. (`ru_maxrss`
+    would not do: Linux carries it over `fork` and `exec`, from the parent's size.)"""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024  # kB
+
+
 def _peak_rss_mib(model_name, config, epochs, rows):
     """Peak RSS of a child process that runs one `fit` of `config`."""
     command = [sys.executable, os.path.abspath(__file__), "--memory", model_name, config,
                "--epochs", str(epochs), "--rows", str(rows)]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return float(output.split()[-1])
+
+
+def memory_ratio(model_name, epochs, rows, memory_rounds):
+    """Median peak RSS of `memory_rounds` children per configuration, plain then defaults."""
+    if not memory_rounds:
+        return "-"
+    memory = {"plain": [], "defaults": []}
+    for _ in range(memory_rounds):
+        for config in memory:
+            memory[config].append(_peak_rss_mib(model_name, config, epochs, rows))
+    plain, defaults = statistics.median(memory["plain"]), statistics.median(memory["defaults"])
+    return f"{plain:.0f} / {defaults:.0f} MiB = {defaults / plain:.3f}"
 
 
 def compare(model_name, rounds, epochs, rows, memory_rounds):
@@ -157,19 +177,12 @@ def compare(model_name, rounds, epochs, rows, memory_rounds):
             fits[config].append(total)
             wall[config].append(epoch_wall)
             cpu[config].append(epoch_cpu)
-    memory = {"plain": [], "defaults": []}
-    for _ in range(memory_rounds):
-        for config in memory:
-            memory[config].append(_peak_rss_mib(model_name, config, epochs, rows))
     rows_out = []
     for config in names[1:]:
         paired_wall = statistics.median(w / p for w, p in zip(wall[config], wall["plain"]))
         paired_cpu = statistics.median(c / p for c, p in zip(cpu[config], cpu["plain"]))
         fit_ratio = statistics.median(fits[config]) / statistics.median(fits["plain"])
-        rss = "-"
-        if config in memory and memory_rounds:
-            rss = (f"{statistics.median(memory['plain']):.0f} / {statistics.median(memory[config]):.0f} MiB = "
-                   f"{statistics.median(memory[config]) / statistics.median(memory['plain']):.3f}")
+        rss = memory_ratio(model_name, epochs, rows, memory_rounds) if config == "defaults" else "-"
         rows_out.append(f"{model_name} ({parameters:,} weights) | {config} | {statistics.median(wall['plain']):.3f} "
                         f"| {paired_wall:.3f} | {paired_cpu:.3f} | {fit_ratio:.3f} | {rss}")
     return rows_out
@@ -180,6 +193,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--memory-rounds", type=int, default=2)
+    parser.add_argument("--memory-only", action="store_true", help="peak RSS only, no timing rounds")
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--quick", action="store_true", help="small data, 1 round, 2 epochs (smoke run)")
     parser.add_argument("--memory", nargs=2, metavar=("MODEL", "CONFIG"), help=argparse.SUPPRESS)
@@ -188,7 +202,7 @@ def main():
     if args.memory:
         model_name, config = args.memory
         _fit(model_name, config, args.epochs, args.rows)
-        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # KiB on Linux
+        print(_peak_rss_of_this_process_mib())
         return
     if args.quick:
         args.rounds, args.epochs, args.memory_rounds = 1, 2, 1
@@ -198,6 +212,10 @@ def main():
           "| peak RSS plain / with")
     for model_name in args.models:
         builder, rows, quick_rows = MODELS[model_name]
+        if args.memory_only:
+            print(f"{model_name} | peak RSS plain / defaults | "
+                  f"{memory_ratio(model_name, args.epochs, rows, args.memory_rounds)}", flush=True)
+            continue
         for line in compare(model_name, args.rounds, args.epochs, quick_rows if args.quick else rows,
                             args.memory_rounds):
             print(line, flush=True)
