@@ -73,25 +73,29 @@ _SHARED = weakref.WeakKeyDictionary()
 # Sampling period for small models: the first measured steps of a `fit` and of each epoch matter
 # most, and 16 keeps an epoch of a few hundred steps well sampled.
 MIN_EVERY = 16
-# Automatic period: one measured step per this many parameters (so 16 up to 400k, 40 at 1M, 400 at
-# 10M). A measured step makes about 8 element-wise passes over the weights; on a dense network at
-# batch 32 that is about half a training step (benchmarks/telemetry_cost.py), so sampling one step
-# in (parameters / 25k) keeps the measuring near 1% of the training time even there.
-PARAMETERS_PER_PERIOD = 25_000
+# Sampling period for large models. A measured step makes about 8 element-wise passes over the
+# weights: on a dense network at batch 32 it costs 0.5-0.55 of a training step from ~500k
+# parameters up to 10M (benchmarks/telemetry_cost.py), so one step in 64 is ~0.9% of the time.
+MAX_EVERY = 64
+# Between the two, one measured step per this many parameters: a measured step of a 50k-weight
+# MLP costs ~0.16 of a training step (op dispatch, not arithmetic), 1% at every 16.
+PARAMETERS_PER_PERIOD = 8_000
 
 
 def automatic_every(model):
-    """The sampling period used when none is asked for: `MIN_EVERY`, or one measured step per
-    `PARAMETERS_PER_PERIOD` trainable parameters for larger models.
+    """The sampling period used when none is asked for: one measured step per
+    `PARAMETERS_PER_PERIOD` trainable parameters, within `[MIN_EVERY, MAX_EVERY]`, which keeps the
+    in-graph cost near 1% of a training step at batch 32 (less at larger batches).
 
     Example:
 
-    >>> model = keras.Sequential([keras.Input((999,)), keras.layers.Dense(1000)])
-    >>> automatic_every(model)  # 1M parameters
-    40
+    >>> automatic_every(keras.Sequential([keras.Input((999,)), keras.layers.Dense(200)]))  # 200k
+    25
+    >>> automatic_every(keras.Sequential([keras.Input((999,)), keras.layers.Dense(1000)]))  # 1M
+    64
     """
     parameters = sum(math.prod(variable.shape) for variable in model.trainable_weights)
-    return max(MIN_EVERY, math.ceil(parameters / PARAMETERS_PER_PERIOD))
+    return min(MAX_EVERY, max(MIN_EVERY, math.ceil(parameters / PARAMETERS_PER_PERIOD)))
 
 
 def shared_telemetry(model, every=None):

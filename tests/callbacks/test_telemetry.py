@@ -345,11 +345,11 @@ def test_zoo_dcgan_both_players_are_measured():
 def test_automatic_period_grows_with_the_parameter_count():
     model = keras.Sequential([keras.Input((999,)), L.Dense(1000, name="wide"), L.Dense(3, name="out")])
     _compile(model, keras.optimizers.SGD(0.01))
-    x = np.random.default_rng(0).normal(size=(48 * 4, 999)).astype("float32")
+    x = np.random.default_rng(0).normal(size=(70 * 2, 999)).astype("float32")
     y = np.zeros(len(x), "int32")
     reader = _Reader(every=None, warmup=0)
-    model.fit(x, y, batch_size=4, epochs=1, verbose=0, callbacks=[reader])
-    # 1,003,003 parameters / 25,000 per period: every 41st step, so iterations 0 and 41 of 48.
+    model.fit(x, y, batch_size=2, epochs=1, verbose=0, callbacks=[reader])
+    # 1,003,003 parameters / 8,000 per period is above the largest period, 64: iterations 0 and 64 of 70.
     assert reader.telemetry.every is None
     assert reader.reads[0]["steps"] == {"wide": 2.0, "out": 2.0}
 
