@@ -1,149 +1,224 @@
-"""Overhead of `TrainingDiagnostics()` (default settings) on the wall time of `model.fit`.
+"""Overhead of `TrainingDiagnostics()` (default settings) on `model.fit`, over four models.
 
-Plain `fit`, `fit` with `TrainingDiagnostics()` (defaults: every monitor in DEFAULT_MONITORS) and
-`fit` with only the core `GradientMonitor` and `ActivationMonitor` take turns (the order rotates
-every repeat), on the zoo MLP and CNN on the digits dataset; each run trains `--epochs` epochs. An epoch's time runs from its start
-to the next epoch's start, so it includes all epoch-end work; the times of epochs after the first
-(the first traces the step) are pooled per configuration; the script prints their
-medians and the ratio, the median of the paired per-repeat ratios (robust to load that drifts
-during the run on a shared machine), and the ratio of whole-`fit` medians (tracing included).
+The models: the MLP of issue 13 (4 x Dense(128) on the 64 digits features, the 1,797 digits
+repeated 6 times: 10,782 rows), a CNN of about 1M weights on 32x32x3 images, an LSTM on sequences,
+and a dense network of about 10.5M weights. Every `fit` builds a fresh model (same seed), and
+three configurations take turns in one process, the order rotating every round:
 
-`--steps N` measures instead the in-graph cost alone: the compiled training step is called N
-times in a loop, plain and instrumented by the telemetry (default sampling), alternating, and the
-script prints microseconds per step. On a shared machine this is far steadier than epoch times.
+- `plain`: no callback;
+- `control`: a no-op callback with a batch hook (dispatched like the monitors: `async_safe`),
+  which must read ~1.0: it shows the noise of the measurement;
+- `defaults`: `TrainingDiagnostics(verbose=0)`.
+
+Per configuration the script reports the wall and process CPU time of an epoch (from its start to
+the next one's, so all epoch-end work is in; epoch 0, which traces the step, left out), as the
+median over the rounds of the per-round ratio to `plain` (paired: robust to load that drifts on a
+shared machine), and the ratio of the median whole-`fit` wall times, tracing included. Peak memory
+is the peak RSS of a child process that runs one `fit` of one configuration (`--memory`), plain
+and defaults alternating.
 
 Usage:
-    python benchmarks/overhead.py [--repeats 7] [--epochs 6] [--batch-size 32] [--steps 0]
+    python benchmarks/overhead.py [--rounds 5] [--epochs 3] [--memory-rounds 2]
+        [--models mlp cnn lstm dense10m] [--quick]
+    python benchmarks/overhead.py --memory-only [--memory-rounds 2]   # peak RSS only
+    python benchmarks/overhead.py --memory MODEL CONFIG   # one child: prints its peak RSS in MiB
 """
 
 import argparse
 import os
 import statistics
+import subprocess
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# This checkout's packages, not an installed copy.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
 
 import keras  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
+from callbacks import TrainingDiagnostics  # noqa: E402
 
-import zoo  # noqa: E402
-from callbacks import ActivationMonitor, GradientMonitor, TrainingDiagnostics  # noqa: E402
+BATCH_SIZE = 32
+L = keras.layers
 
-# What runs besides plain `fit`: the defaults (every monitor in DEFAULT_MONITORS, other teams'
-# included) and the core gradient and activation monitors alone.
+
+class NoOpControl(keras.callbacks.Callback):
+    """Does nothing, at every batch: what having a callback with a batch hook costs by itself."""
+
+    async_safe = True
+
+    def on_train_batch_end(self, batch, logs=None):
+        pass
+
+
 CONFIGS = {
-    "defaults": lambda: TrainingDiagnostics(verbose=0),
-    "core": lambda: TrainingDiagnostics(monitors=[GradientMonitor, ActivationMonitor], verbose=0),
+    "plain": lambda: [],
+    "control": lambda: [NoOpControl()],
+    "defaults": lambda: [TrainingDiagnostics(verbose=0)],
+}
+
+
+def _digits_mlp(rows):
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    repeats = -(-rows // len(x))
+    x, y = np.tile((x / 16.0).astype("float32"), (repeats, 1))[:rows], np.tile(y, repeats)[:rows]
+    model = keras.Sequential([keras.Input((64,))] + [L.Dense(128, activation="relu") for _ in range(4)]
+                             + [L.Dense(10)])
+    return model, x, y
+
+
+def _cnn(rows):
+    model = keras.Sequential([
+        keras.Input((32, 32, 3)),
+        L.Conv2D(32, 3, activation="relu"),
+        L.Conv2D(64, 3, activation="relu"),
+        L.MaxPooling2D(),
+        L.Conv2D(128, 3, activation="relu"),
+        L.MaxPooling2D(),
+        L.Flatten(),
+        L.Dense(200, activation="relu"),
+        L.Dense(10),
+    ])
+    return model, *_random_data(rows, (32, 32, 3))
+
+
+def _lstm(rows):
+    model = keras.Sequential([keras.Input((30, 16)), L.LSTM(128), L.Dense(10)])
+    return model, *_random_data(rows, (30, 16))
+
+
+def _dense10m(rows):
+    model = keras.Sequential([keras.Input((1024,))] + [L.Dense(2048, activation="relu") for _ in range(3)]
+                             + [L.Dense(10)])
+    return model, *_random_data(rows, (1024,))
+
+
+def _random_data(rows, shape):
+    rng = np.random.default_rng(0)
+    return rng.normal(size=(rows,) + shape).astype("float32"), rng.integers(0, 10, size=rows)
+
+
+# name: (builder, rows, rows in --quick)
+MODELS = {
+    "mlp": (_digits_mlp, 10_782, 1_024),
+    "cnn": (_cnn, 1_024, 128),
+    "lstm": (_lstm, 2_048, 256),
+    "dense10m": (_dense10m, 640, 96),
 }
 
 
 class _EpochTimer(keras.callbacks.Callback):
-    """Time from one epoch's start to the next one's: it includes every callback's epoch-end work."""
+    """Wall and process CPU time of every epoch but the first, start to next start (or to the end)."""
 
     def on_train_begin(self, logs=None):
-        self.starts = []
+        self.marks = []
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.starts.append(time.perf_counter())
+        self.marks.append((time.perf_counter(), time.process_time()))
 
-    @property
+    def on_train_end(self, logs=None):
+        self.marks.append((time.perf_counter(), time.process_time()))
+
     def times(self):
-        return [b - a for a, b in zip(self.starts, self.starts[1:])]
+        """`(wall, cpu)` medians over the epochs after the first."""
+        spans = [(b[0] - a[0], b[1] - a[1]) for a, b in zip(self.marks[1:], self.marks[2:])]
+        return statistics.median(s[0] for s in spans), statistics.median(s[1] for s in spans)
 
 
-def _models():
-    return {
-        "mlp": (lambda: zoo.build_mlp(input_shape=(64,), num_classes=10, hidden_units=(64, 64)), (64,)),
-        "cnn": (
-            lambda: zoo.build_cnn(input_shape=(8, 8, 1), num_classes=10, filters=(16, 32), dense_units=(64,)),
-            (8, 8, 1),
-        ),
-    }
-
-
-def _fit(build, x, y, epochs, batch_size, config):
+def _fit(model_name, config, epochs, rows):
     keras.utils.set_random_seed(0)
-    model = build()
-    model.compile("adam", "sparse_categorical_crossentropy")
+    model, x, y = MODELS[model_name][0](rows)
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     timer = _EpochTimer()
-    callbacks = [timer] + ([CONFIGS[config]()] if config else [])
     start = time.perf_counter()
-    model.fit(x, y, epochs=epochs, batch_size=batch_size, verbose=0, callbacks=callbacks)
-    return time.perf_counter() - start, timer.times[1:]
+    model.fit(x, y, epochs=epochs, batch_size=BATCH_SIZE, verbose=0, callbacks=[timer] + CONFIGS[config]())
+    return time.perf_counter() - start, timer.times(), model.count_params()
 
 
-def _step_times(build, x, y, batch_size, steps, repeats):
-    """Microseconds per compiled training step: plain, and with the telemetry attached."""
-    import tensorflow as tf
+def _peak_rss_of_this_process_mib():
+    """`VmHWM` of /proc/self/status: the peak RSS since this program was loaded. (`ru_maxrss`
+    would not do: Linux carries it over `fork` and `exec`, from the parent's size.)"""
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024  # kB
 
-    from callbacks._telemetry import GradientTelemetry
 
-    functions = {}
-    for instrumented in (False, True):
-        keras.utils.set_random_seed(0)
-        model = build()
-        model.compile("adam", "sparse_categorical_crossentropy")
-        model.fit(x[:batch_size], y[:batch_size], epochs=1, verbose=0)
-        if instrumented:
-            telemetry = GradientTelemetry(model, every=16)
-            telemetry.attach()
-        dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size, drop_remainder=True)
-        iterator = iter(dataset.repeat())
-        model.train_function(iterator)  # trace
-        functions[instrumented] = (model.train_function, iterator)
-    times = {False: [], True: []}
-    for _ in range(repeats):
-        for instrumented, (function, iterator) in functions.items():
-            start = time.perf_counter()
-            for _ in range(steps):
-                logs = function(iterator)
-            float(logs["loss"])
-            times[instrumented].append((time.perf_counter() - start) / steps * 1e6)
-    return statistics.median(times[False]), statistics.median(times[True])
+def _peak_rss_mib(model_name, config, epochs, rows):
+    """Peak RSS of a child process that runs one `fit` of `config`."""
+    command = [sys.executable, os.path.abspath(__file__), "--memory", model_name, config,
+               "--epochs", str(epochs), "--rows", str(rows)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    return float(output.split()[-1])
+
+
+def memory_ratio(model_name, epochs, rows, memory_rounds):
+    """Median peak RSS of `memory_rounds` children per configuration, plain then defaults."""
+    if not memory_rounds:
+        return "-"
+    memory = {"plain": [], "defaults": []}
+    for _ in range(memory_rounds):
+        for config in memory:
+            memory[config].append(_peak_rss_mib(model_name, config, epochs, rows))
+    plain, defaults = statistics.median(memory["plain"]), statistics.median(memory["defaults"])
+    return f"{plain:.0f} / {defaults:.0f} MiB = {defaults / plain:.3f}"
+
+
+def compare(model_name, rounds, epochs, rows, memory_rounds):
+    """One table row per configuration other than `plain`."""
+    names = list(CONFIGS)
+    wall, cpu, fits = ({name: [] for name in names} for _ in range(3))
+    for round_ in range(rounds):
+        for config in names[round_ % 3:] + names[: round_ % 3]:
+            total, (epoch_wall, epoch_cpu), parameters = _fit(model_name, config, epochs, rows)
+            fits[config].append(total)
+            wall[config].append(epoch_wall)
+            cpu[config].append(epoch_cpu)
+    rows_out = []
+    for config in names[1:]:
+        paired_wall = statistics.median(w / p for w, p in zip(wall[config], wall["plain"]))
+        paired_cpu = statistics.median(c / p for c, p in zip(cpu[config], cpu["plain"]))
+        fit_ratio = statistics.median(fits[config]) / statistics.median(fits["plain"])
+        rss = memory_ratio(model_name, epochs, rows, memory_rounds) if config == "defaults" else "-"
+        rows_out.append(f"{model_name} ({parameters:,} weights) | {config} | {statistics.median(wall['plain']):.3f} "
+                        f"| {paired_wall:.3f} | {paired_cpu:.3f} | {fit_ratio:.3f} | {rss}")
+    return rows_out
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--epochs", type=int, default=6)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--steps", type=int, default=0)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--memory-rounds", type=int, default=2)
+    parser.add_argument("--memory-only", action="store_true", help="peak RSS only, no timing rounds")
+    parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--quick", action="store_true", help="small data, 1 round, 2 epochs (smoke run)")
+    parser.add_argument("--memory", nargs=2, metavar=("MODEL", "CONFIG"), help=argparse.SUPPRESS)
+    parser.add_argument("--rows", type=int, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    x, y = load_digits(return_X_y=True)
-    x = (x / 16.0).astype("float32")
-    if args.steps:
-        print(f"compiled step, batch {args.batch_size}, {args.steps} steps x {args.repeats} repeats")
-        print("model | plain us/step | telemetry us/step | ratio")
-        for name, (build, shape) in _models().items():
-            plain, instrumented = _step_times(
-                build, x.reshape((-1,) + shape), y, args.batch_size, args.steps, args.repeats
-            )
-            print(f"{name} | {plain:.0f} | {instrumented:.0f} | {instrumented / plain:.3f}", flush=True)
+    if args.memory:
+        model_name, config = args.memory
+        _fit(model_name, config, args.epochs, args.rows)
+        print(_peak_rss_of_this_process_mib())
         return
-    print(f"digits: {len(x)} samples, batch {args.batch_size}, {args.epochs} epochs, {args.repeats} repeats")
-    print("model | config | plain s/epoch | with s/epoch | epoch ratio | paired ratio | fit ratio (with tracing)")
-    for name, (build, shape) in _models().items():
-        data = x.reshape((-1,) + shape)
-        names = [None] + list(CONFIGS)
-        epochs = {config: [] for config in names}
-        fits = {config: [] for config in names}
-        paired = {config: [] for config in CONFIGS}
-        for repeat in range(args.repeats):
-            medians = {}
-            order = names[repeat % len(names):] + names[: repeat % len(names)]  # rotate the order
-            for config in order:
-                total, per_epoch = _fit(build, data, y, args.epochs, args.batch_size, config)
-                fits[config].append(total)
-                epochs[config] += per_epoch
-                medians[config] = statistics.median(per_epoch)
-            for config in CONFIGS:
-                paired[config].append(medians[config] / medians[None])
-        plain = statistics.median(epochs[None])
-        for config in CONFIGS:
-            with_config = statistics.median(epochs[config])
-            fit_ratio = statistics.median(fits[config]) / statistics.median(fits[None])
-            print(f"{name} | {config} | {plain:.4f} | {with_config:.4f} | {with_config / plain:.3f} "
-                  f"| {statistics.median(paired[config]):.3f} | {fit_ratio:.3f}", flush=True)
+    if args.quick:
+        args.rounds, args.epochs, args.memory_rounds = 1, 2, 1
+    print(f"batch {BATCH_SIZE}, {args.epochs} epochs per fit, {args.rounds} rounds, "
+          f"{args.memory_rounds} memory rounds; ratios to plain fit")
+    print("model | config | plain s/epoch | wall ratio/epoch | CPU ratio/epoch | whole-fit ratio "
+          "| peak RSS plain / with")
+    for model_name in args.models:
+        builder, rows, quick_rows = MODELS[model_name]
+        if args.memory_only:
+            print(f"{model_name} | peak RSS plain / defaults | "
+                  f"{memory_ratio(model_name, args.epochs, rows, args.memory_rounds)}", flush=True)
+            continue
+        for line in compare(model_name, args.rounds, args.epochs, quick_rows if args.quick else rows,
+                            args.memory_rounds):
+            print(line, flush=True)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import tensorflow as tf
 import keras
 from callbacks import GradientMonitor
 from callbacks._telemetry import GradientTelemetry, trainable_layers
+from zoo._keras_internals import is_patched
 
 L = keras.layers
 
@@ -27,27 +28,68 @@ def _compile(model, optimizer="sgd", **kwargs):
     return model
 
 
-def _reference_norms(model, x, y):
-    with tf.GradientTape() as tape:
-        loss = model.compute_loss(x=x, y=y, y_pred=model(x, training=True))
-    grads = tape.gradient(loss, model.trainable_weights)
+def _sgd_reference(model, x, y, batch_size, lr, measured=None):
+    """Per-layer signals of plain SGD steps over `x` in order, from a `tf.GradientTape` and NumPy.
+
+    Runs on `model` itself and restores its weights after. Returns `{signal: {layer: value}}`
+    with the means over the steps of `grad_norm`, `grad_zero_frac` and `update_ratio`, and the
+    `weight_norm` before the last step: what the telemetry reads after the same steps.
+    `measured` lists the steps (0-based) taken into account; all of them by default.
+    """
+    initial = model.get_weights()
     names, owner = trainable_layers(model)
-    sums = np.zeros(len(names))
-    for variable, grad in zip(model.trainable_weights, grads):
-        sums[owner[id(variable)]] += float(np.sum(np.square(grad.numpy())))
-    return dict(zip(names, np.sqrt(sums)))
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    steps = []
+    for start in range(0, len(x), batch_size):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y[start : start + batch_size], model(x[start : start + batch_size], training=True))
+        grads = tape.gradient(loss, model.trainable_weights)
+        sums = {key: np.zeros(len(names)) for key in ("grad", "zeros", "size", "change", "weight")}
+        for variable, grad in zip(model.trainable_weights, grads):
+            layer = owner[id(variable)]
+            grad = tf.convert_to_tensor(grad).numpy()  # an embedding's IndexedSlices made dense
+            before = variable.numpy()
+            after = before - np.float32(lr) * grad  # what keras.optimizers.SGD computes, in float32
+            variable.assign(after)
+            sums["grad"][layer] += np.sum(np.square(grad, dtype=np.float64))
+            sums["zeros"][layer] += np.sum(grad == 0)
+            sums["size"][layer] += grad.size
+            sums["change"][layer] += np.sum(np.square(after - before, dtype=np.float64))
+            sums["weight"][layer] += np.sum(np.square(before, dtype=np.float64))
+        steps.append(sums)
+    model.set_weights(initial)
+    steps = steps if measured is None else [steps[i] for i in measured]
+    mean = {
+        "grad_norm": np.mean([np.sqrt(s["grad"]) for s in steps], axis=0),
+        "grad_zero_frac": np.mean([s["zeros"] / s["size"] for s in steps], axis=0),
+        "update_ratio": np.mean([np.sqrt(s["change"] / s["weight"]) for s in steps], axis=0),
+        "weight_norm": np.sqrt(steps[-1]["weight"]),
+    }
+    return {signal: dict(zip(names, values)) for signal, values in mean.items()}
+
+
+def _assert_matches(measured, expected, rtol=2e-5, signals=("grad_norm", "grad_zero_frac", "update_ratio", "weight_norm")):
+    """The telemetry's reading equals the reference for every layer, to float32 rounding."""
+    for signal in signals:
+        assert set(measured[signal]) == set(expected[signal])
+        for layer, value in expected[signal].items():
+            np.testing.assert_allclose(measured[signal][layer], value, rtol=rtol, err_msg=f"{signal}/{layer}")
 
 
 class _Reader(keras.callbacks.Callback):
-    """Attaches telemetry measuring every step and keeps what it reads at each epoch end."""
+    """Attaches telemetry (every step by default) and keeps what it reads at each epoch end."""
 
-    def __init__(self):
+    def __init__(self, every=1, warmup=32):
         super().__init__()
+        self.every, self.warmup = every, warmup
         self.reads = []
 
     def on_train_begin(self, logs=None):
-        self.telemetry = GradientTelemetry(self.model, every=1)
+        self.telemetry = GradientTelemetry(self.model, every=self.every, warmup=self.warmup)
         self.telemetry.attach()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.telemetry.begin_period()
 
     def on_epoch_end(self, epoch, logs=None):
         self.reads.append(self.telemetry.read())
@@ -56,22 +98,63 @@ class _Reader(keras.callbacks.Callback):
         self.telemetry.detach()
 
 
-def test_gradient_norms_match_gradient_tape_on_the_same_batch():
+def _fit_and_compare(model, x, y, batch_size=16, lr=0.1, every=1, measured=None, rtol=2e-5, **fit):
+    """Trains one epoch with SGD(lr) under the telemetry and checks its reading against the
+    GradientTape/NumPy reference of the same steps."""
+    expected = _sgd_reference(model, x, y, batch_size, lr, measured)
+    reader = _Reader(every=every, warmup=0)
+    model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, shuffle=False, callbacks=[reader], **fit)
+    read = reader.reads[0]
+    _assert_matches(read, expected, rtol=rtol)
+    steps = len(measured) if measured is not None else -(-len(x) // batch_size)
+    assert set(read["steps"].values()) == {steps}
+    assert set(read["nonfinite"].values()) == {0.0}
+    return read
+
+
+def _built_mlp(**compile_kwargs):
+    model = _compile(_mlp(), keras.optimizers.SGD(0.1), **compile_kwargs)
+    model(np.zeros((1, 8), "float32"))
+    return model
+
+
+def test_signals_equal_a_gradient_tape_reference_at_every_step():
     x, y = _data()
-    model = _compile(_mlp(), keras.optimizers.SGD(0.1))
-    model.fit(x, y, batch_size=64, epochs=1, verbose=0)  # builds everything
-    expected = _reference_norms(model, x, y)
-    weights = {layer: None for layer in expected}
-    reader = _Reader()
-    model.fit(x, y, batch_size=64, epochs=1, verbose=0, shuffle=False, callbacks=[reader])
-    measured = reader.reads[0]
-    assert set(measured["grad_norm"]) == {"hidden", "out"}
-    for layer in weights:
-        np.testing.assert_allclose(measured["grad_norm"][layer], expected[layer], rtol=1e-4)
-        assert measured["steps"][layer] == 1
-    # SGD moves each layer by lr * gradient: the update ratio is lr * |g| / |w_before|.
-    assert measured["update_ratio"]["out"] > 0
-    assert measured["nonfinite"]["out"] == 0
+    _fit_and_compare(_built_mlp(), x, y)
+
+
+def test_sampled_steps_equal_the_reference_of_those_steps():
+    x, y = _data(n=160)
+    # every=4, no warmup: iterations 0 (the first of the period), 4 and 8 of the 10 steps.
+    _fit_and_compare(_built_mlp(), x, y, every=4, measured=[0, 4, 8])
+
+
+def _embedding_model():
+    model = keras.Sequential([
+        keras.Input((6,), dtype="int32"),
+        L.Embedding(40, 4, name="embed"),
+        L.GlobalAveragePooling1D(),
+        L.Dense(3, name="out"),
+    ])
+    model(np.zeros((1, 6), "int32"))
+    return _compile(model, keras.optimizers.SGD(0.1))
+
+
+def _token_data(n=64, seed=0):
+    # Tokens 0-9 of a vocabulary of 40: every batch repeats indices, and rows 10-39 stay untouched.
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 10, size=(n, 6)).astype("int32"), rng.integers(0, 3, size=n)
+
+
+@pytest.mark.parametrize("every", [1, 2])
+def test_sparse_embedding_gradients_equal_the_dense_reference(every):
+    x, y = _token_data()
+    with tf.GradientTape() as tape:
+        model = _embedding_model()
+        loss = model.compute_loss(x=x[:16], y=y[:16], y_pred=model(x[:16], training=True))
+    assert isinstance(tape.gradient(loss, model.trainable_weights)[0], tf.IndexedSlices)
+    read = _fit_and_compare(model, x, y, every=every, measured=[0, 2] if every == 2 else None)
+    assert read["grad_zero_frac"]["embed"] == 0.75  # the 30 untouched rows of 40 count as zero
 
 
 def test_optimizer_and_train_function_are_restored_after_fit(tmp_path):
@@ -79,8 +162,7 @@ def test_optimizer_and_train_function_are_restored_after_fit(tmp_path):
     model = _compile(_mlp())
     monitor = GradientMonitor()
     model.fit(x, y, epochs=1, verbose=0, callbacks=[monitor])
-    assert "apply" not in model.optimizer.__dict__
-    assert "train_step" not in model.__dict__
+    assert not is_patched(model.optimizer, "apply")
     assert model.train_function is None
     model.fit(x, y, epochs=1, verbose=0, callbacks=[monitor])  # repeated fit works, state reset
     assert len(monitor.history["grad_norm/hidden"]) == 1
@@ -142,11 +224,16 @@ def test_frozen_layers_are_excluded():
 @pytest.mark.parametrize("jit_compile", [False, pytest.param(True, marks=pytest.mark.slow)])
 def test_steps_per_execution_and_jit_compile(jit_compile):
     x, y = _data(n=96)
-    model = _compile(_mlp(), steps_per_execution=3, jit_compile=jit_compile)
-    reader = _Reader()
-    model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[reader])
-    assert reader.reads[0]["steps"]["hidden"] == 6  # 96 / 16 steps, all measured
-    assert np.isfinite(reader.reads[0]["grad_norm"]["hidden"])
+    model = _built_mlp(steps_per_execution=3, jit_compile=jit_compile)
+    _fit_and_compare(model, x, y, every=2, measured=[0, 2, 4])
+
+
+@pytest.mark.slow
+def test_sparse_gradients_under_jit_compile():
+    x, y = _token_data()
+    model = _embedding_model()
+    model.compile(keras.optimizers.SGD(0.1), model.loss, jit_compile=True)
+    _fit_and_compare(model, x, y, every=2, measured=[0, 2])
 
 
 def test_tf_data_and_py_dataset_inputs():
@@ -170,16 +257,7 @@ def test_tf_data_and_py_dataset_inputs():
 def test_sampling_measures_the_first_step_of_every_epoch_and_every_nth():
     x, y = _data(n=160)
     model = _compile(_mlp())
-
-    class Sparse(_Reader):
-        def on_train_begin(self, logs=None):
-            self.telemetry = GradientTelemetry(self.model, every=4, warmup=0)
-            self.telemetry.attach()
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.telemetry.begin_period()
-
-    reader = Sparse()
+    reader = _Reader(every=4, warmup=0)
     model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[reader])
     # 10 steps per epoch: iterations 0,4,8 in epoch 0; 12,16 plus the forced first step 10 in epoch 1.
     assert [r["steps"]["hidden"] for r in reader.reads] == [3, 3]
@@ -224,7 +302,7 @@ def test_custom_train_step_with_two_optimizers_measures_both():
     read = reader.reads[0]
     assert read["steps"] == {"g_dense": 4.0, "d_dense": 4.0}
     assert all(np.isfinite(v) and v > 0 for v in read["grad_norm"].values())
-    assert "apply" not in model.d_optimizer.__dict__ and "apply" not in model.g_optimizer.__dict__
+    assert not is_patched(model.d_optimizer, "apply") and not is_patched(model.g_optimizer, "apply")
 
 
 @pytest.mark.slow
@@ -232,29 +310,22 @@ def test_mixed_precision_measures_unscaled_gradients():
     x, y = _data()
     keras.mixed_precision.set_global_policy("mixed_float16")
     try:
-        model = _compile(_mlp())
+        model = _built_mlp()
         assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
-        reader = _Reader()
-        model.fit(x, y, batch_size=64, epochs=1, verbose=0, shuffle=False, callbacks=[reader])
+        # The reference runs in float16 too; float16 rounding, not the loss scale (2**15), remains.
+        _fit_and_compare(model, x, y, every=2, measured=[0, 2], rtol=1e-2)
     finally:
         keras.mixed_precision.set_global_policy("float32")
-    norm = reader.reads[0]["grad_norm"]["hidden"]
-    # Scaled gradients would be ~2**15 times larger.
-    assert np.isfinite(norm) and 1e-4 < norm < 1e2
 
 
 @pytest.mark.slow
-def test_mirrored_strategy_measures_the_global_gradient(mirrored_strategy):
-    x, y = _data()
+@pytest.mark.parametrize("every", [1, 2])
+def test_mirrored_strategy_measures_the_global_gradient(mirrored_strategy, every):
+    x, y = _data(n=128)
     with mirrored_strategy.scope():
-        model = _compile(_mlp(), keras.optimizers.SGD(0.1))
-    model.fit(x, y, batch_size=64, epochs=1, verbose=0)
-    expected = _reference_norms(model, x, y)
-    reader = _Reader()
-    model.fit(x, y, batch_size=64, epochs=1, verbose=0, shuffle=False, callbacks=[reader])
-    for layer, value in expected.items():
-        np.testing.assert_allclose(reader.reads[0]["grad_norm"][layer], value, rtol=1e-4)
-    assert reader.reads[0]["steps"]["hidden"] == 1
+        model = _built_mlp()
+    # Two replicas of 16 rows: the reference takes the global batch of 32 at once.
+    _fit_and_compare(model, x, y, batch_size=32, every=every, measured=[0, 2] if every == 2 else None)
 
 
 @pytest.mark.slow
@@ -269,3 +340,32 @@ def test_zoo_dcgan_both_players_are_measured():
     players = {layer.split("_")[0] for layer in monitor.layers}
     assert players == {"generator", "discriminator"}
     assert all(np.isfinite(monitor.history[f"grad_norm/{layer}"][0]) for layer in monitor.layers)
+
+
+def test_automatic_period_grows_with_the_parameter_count():
+    model = keras.Sequential([keras.Input((999,)), L.Dense(1000, name="wide"), L.Dense(3, name="out")])
+    _compile(model, keras.optimizers.SGD(0.01))
+    x = np.random.default_rng(0).normal(size=(70 * 2, 999)).astype("float32")
+    y = np.zeros(len(x), "int32")
+    reader = _Reader(every=None, warmup=0)
+    model.fit(x, y, batch_size=2, epochs=1, verbose=0, callbacks=[reader])
+    # 1,003,003 parameters / 8,000 per period is above the largest period, 64: iterations 0 and 64 of 70.
+    assert reader.telemetry.every is None
+    assert reader.reads[0]["steps"] == {"wide": 2.0, "out": 2.0}
+
+
+def test_a_skipped_step_runs_empty_branches_only():
+    model = _built_mlp()
+    model.optimizer.build(model.trainable_variables)
+    telemetry = GradientTelemetry(model, every=8, warmup=0)
+    telemetry.attach()
+    grads = [tf.ones_like(variable) for variable in model.trainable_variables]
+    graph = tf.function(lambda: model.optimizer.apply(grads, model.trainable_variables)).get_concrete_function().graph
+    telemetry.detach()
+    library = {function.signature.name: function for function in graph.as_graph_def().library.function}
+    conds = [op for op in graph.get_operations() if op.type in ("If", "StatelessIf")]
+    # One cond before the update (gradients, snapshot), one after (update ratio); nothing else.
+    assert len(conds) == 2
+    for cond in conds:
+        assert len(library[cond.get_attr("then_branch").name].node_def) > 0
+        assert len(library[cond.get_attr("else_branch").name].node_def) == 0
