@@ -27,13 +27,14 @@ from callbacks._batch_probe import DEFAULT_PROBE_ROWS, shared_probe
 from callbacks.generalization_monitor import model_chance_loss
 from diagnostics import activations
 from zoo._keras_internals import all_layers, patch_method, producing_layer, unpatch_method
+from zoo._serialization import register_serializable
 
 # Seed of the standard normal inputs given to a sub-model whose input is not the data (the
 # latent vector of a GAN generator): fixed, so that every epoch probes the same points.
 LATENT_SEED = 0
 
 
-@keras.saving.register_keras_serializable(package="callbacks")
+@register_serializable(legacy_package="callbacks")
 class ActivationMonitor(keras.callbacks.Callback):
     """Measures, at every epoch end, the share of dead and of saturated units in every hidden layer
     with a ReLU-family or sigmoid-family activation (activation layers and layers with a built-in

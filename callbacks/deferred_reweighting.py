@@ -4,9 +4,10 @@ import keras
 
 from zoo import _validation
 from zoo.losses import effective_number_class_weights
+from zoo._serialization import register_serializable
 
 
-@keras.saving.register_keras_serializable(package="callbacks")
+@register_serializable(legacy_package="callbacks")
 class DeferredReweighting(keras.callbacks.Callback):
     """Trains with equal class weights, then from `start_epoch` on with effective-number weights.
 

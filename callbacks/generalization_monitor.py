@@ -14,11 +14,12 @@ import math
 import keras
 
 from diagnostics import generalization
+from zoo._serialization import register_serializable
 
 logger = logging.getLogger(__name__)
 
 
-@keras.saving.register_keras_serializable(package="callbacks")
+@register_serializable(legacy_package="callbacks")
 class GeneralizationMonitor(keras.callbacks.Callback):
     """Watches the training and validation curves and diagnoses overfitting and underfitting
     with `diagnostics.generalization`, at every epoch end.

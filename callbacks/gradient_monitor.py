@@ -15,10 +15,7 @@ import keras
 
 from callbacks._telemetry import shared_telemetry
 from diagnostics import gradients
-
-# Measure one optimizer step in 16 (after the first 32): epoch means of a few dozen steps are
-# within a few percent of the exact ones, at a small fraction of the cost of every step.
-DEFAULT_EVERY = 16
+from zoo._serialization import register_serializable
 
 LOGGED_SIGNALS = (
     "grad_norm",
@@ -31,7 +28,7 @@ LOGGED_SIGNALS = (
 )
 
 
-@keras.saving.register_keras_serializable(package="callbacks")
+@register_serializable(legacy_package="callbacks")
 class GradientMonitor(keras.callbacks.Callback):
     """Records per-layer gradient statistics in-graph and diagnoses vanishing, exploding and
     non-finite gradients.
@@ -42,9 +39,10 @@ class GradientMonitor(keras.callbacks.Callback):
     them, then runs the detectors of `diagnostics.gradients` on the series so far.
 
     Args:
-        every: measure every this many optimizer steps (and always the first 32 steps of
-            training and the first step of each epoch). 1 measures every step: exact epoch
-            means, at a higher cost on tiny models where op dispatch dominates.
+        every: measure every this many optimizer steps (and always the first steps of training
+            and the first step of each epoch). None (default): the telemetry's automatic period,
+            `callbacks._telemetry.automatic_every`, 16 to 64 steps by parameter count, about 1%
+            of a step's cost. 1 measures every step: exact epoch means, at a higher cost.
         log_layers: put the per-layer values into `logs`. Set False to keep a progress bar short;
             the values are still in `.history`.
         stop_on_nonfinite: stop training, like `keras.callbacks.TerminateOnNaN`, when the loss
@@ -66,10 +64,10 @@ class GradientMonitor(keras.callbacks.Callback):
         """Keras may run the batch hooks in a thread, unless they must stop training at once."""
         return not self.stop_on_nonfinite
 
-    def __init__(self, every=DEFAULT_EVERY, log_layers=True, stop_on_nonfinite=False, verbose=0):
+    def __init__(self, every=None, log_layers=True, stop_on_nonfinite=False, verbose=0):
         super().__init__()
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"`every` must be a positive integer. Received: every={every!r}")
+        if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
+            raise ValueError(f"`every` must be a positive integer or None. Received: every={every!r}")
         if not isinstance(log_layers, bool):
             raise TypeError(f"`log_layers` must be a bool. Received: log_layers={log_layers!r}")
         if not isinstance(stop_on_nonfinite, bool):

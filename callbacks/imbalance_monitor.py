@@ -8,6 +8,7 @@ import tensorflow as tf
 import keras
 
 from diagnostics import imbalance
+from zoo._serialization import register_serializable
 
 logger = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ PREDICT_BATCH_SIZE = 256
 BINARY_THRESHOLD = 0.5
 
 
-@keras.saving.register_keras_serializable(package="callbacks")
+@register_serializable(legacy_package="callbacks")
 class ImbalanceMonitor(keras.callbacks.Callback):
     """Reports a skewed training label distribution and classes the model never predicts.
 

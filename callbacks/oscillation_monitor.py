@@ -14,6 +14,7 @@ import keras
 
 from callbacks.generalization_monitor import model_chance_loss
 from diagnostics import oscillation
+from zoo._serialization import register_serializable
 
 # Blocks per epoch when `block_steps` is not given and the epoch length is known.
 _BLOCKS_PER_EPOCH = 8
@@ -24,7 +25,7 @@ _DEFAULT_BLOCK_STEPS = 16
 _MIN_BLOCK_STEPS = 8
 
 
-@keras.saving.register_keras_serializable(package="callbacks")
+@register_serializable(legacy_package="callbacks")
 class OscillationMonitor(keras.callbacks.Callback):
     """Diagnoses `oscillation` (a learning rate too high) with `diagnostics.oscillation`.
 

@@ -24,6 +24,7 @@ from callbacks._batch_probe import DEFAULT_PROBE_ROWS, shared_probe
 from callbacks.generalization_monitor import model_chance_loss
 from diagnostics import hessian, stall
 from zoo._keras_internals import producing_layer
+from zoo._serialization import register_serializable
 
 # Epoch signals of the other monitors (read from `logs`) that can explain a stall.
 EXPLAINING_SIGNALS = ("grad_norm/", "grad_zero_frac/", "saturated_frac/", "dead_frac/")
@@ -31,7 +32,7 @@ EXPLAINING_SIGNALS = ("grad_norm/", "grad_zero_frac/", "saturated_frac/", "dead_
 ESCAPES = (None, "perturb", "lr")
 
 
-@keras.saving.register_keras_serializable(package="callbacks")
+@register_serializable(legacy_package="callbacks")
 class StallMonitor(keras.callbacks.Callback):
     """Detects stalls of the training loss and classifies each one from the Hessian spectrum.
 

@@ -1,4 +1,4 @@
-"""The examples in the builders' docstrings run and print what they claim."""
+"""The examples in the docstrings of the builders and of the shared helpers run and print what they claim."""
 
 import doctest
 import importlib
@@ -17,6 +17,11 @@ MODULES = [
     "zoo.models.cnn",
     "zoo.models.resnet",
     "zoo.models.recurrent",
+    "zoo.optimizers._base",
+    "zoo._keras_internals",
+    "zoo._serialization",
+    "diagnostics._format",
+    "diagnostics.section",
 ]
 
 
