@@ -1,34 +1,59 @@
-"""Judgement: turns recorded training signals into findings with evidence and remedies."""
+"""Judgement: turns recorded training signals into findings with evidence and remedies.
+
+One module per classic problem: `gradients` (vanishing, exploding, zero and non-finite
+gradients), `activations` (dead and saturated units), `generalization` (overfitting and
+underfitting), `oscillation` (an unstable loss), `stall` (saddle points and plateaus, with
+`hessian` for the curvature), `imbalance` (class imbalance), and `setup_checks` (the model, loss
+and data before training). `report` writes what was found.
+"""
 
 from diagnostics.activations import detect_activation_problems, detect_dead_relu, detect_saturation
 from diagnostics.findings import KINDS, SEVERITIES, Finding
+from diagnostics.generalization import detect_overfitting, detect_underfitting
 from diagnostics.gradients import (
     detect_exploding_gradient,
     detect_gradient_problems,
     detect_non_finite,
     detect_vanishing_gradient,
+    detect_zero_gradient,
 )
-from diagnostics.imbalance import detect_class_imbalance
-from diagnostics.setup_checks import check_setup, lead_with_causes
+from diagnostics.hessian import HessianProbe, eigenvalue_density, hutchinson_trace, lanczos_extremes
+from diagnostics.imbalance import detect_class_imbalance, detect_imbalance_from_counts
+from diagnostics.oscillation import detect_oscillation
 from diagnostics.report import SECTIONS, load_run, save_run, write_report
 from diagnostics.section import Section
+from diagnostics.setup_checks import check_setup, lead_with_causes
+from diagnostics.stall import bounded_output_floor, classify_curvature, detect_stalls, judge_stall
 
 __all__ = [
     "KINDS",
-    "SEVERITIES",
     "SECTIONS",
+    "SEVERITIES",
     "Finding",
+    "HessianProbe",
     "Section",
+    "bounded_output_floor",
     "check_setup",
-    "lead_with_causes",
+    "classify_curvature",
     "detect_activation_problems",
     "detect_class_imbalance",
     "detect_dead_relu",
     "detect_exploding_gradient",
     "detect_gradient_problems",
+    "detect_imbalance_from_counts",
     "detect_non_finite",
+    "detect_oscillation",
+    "detect_overfitting",
     "detect_saturation",
+    "detect_stalls",
+    "detect_underfitting",
     "detect_vanishing_gradient",
+    "detect_zero_gradient",
+    "eigenvalue_density",
+    "hutchinson_trace",
+    "judge_stall",
+    "lanczos_extremes",
+    "lead_with_causes",
     "load_run",
     "save_run",
     "write_report",

@@ -30,7 +30,7 @@ from diagnostics import report as report_lib
 # finding of another kind (a setup check, the class counts) came from data only the live run saw,
 # so it is kept as recorded.
 HISTORY_KINDS = frozenset({
-    "vanishing_gradient", "exploding_gradient", "non_finite", "dead_relu", "saturation",
+    "vanishing_gradient", "exploding_gradient", "zero_gradient", "non_finite", "dead_relu", "saturation",
     "overfitting", "underfitting", "plateau", "saddle_point", "oscillation",
 })
 

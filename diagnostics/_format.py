@@ -31,9 +31,10 @@ def fmt(value):
 
 
 def json_number(value):
-    """A float for JSON: finite values as they are, non-finite ones as 'nan', 'inf' or '-inf'."""
-    value = float(value)
-    return value if math.isfinite(value) else repr(value)
+    """A value for JSON: non-finite floats as 'nan', 'inf' or '-inf'; anything else unchanged."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(float(value))
+    return value
 
 
 def from_json_number(value):

@@ -12,7 +12,8 @@ True
 """
 
 import dataclasses
-import math
+
+from diagnostics._format import from_json_number, json_number
 
 KINDS = (
     "vanishing_gradient",
@@ -79,7 +80,7 @@ class Finding:
 
     def to_dict(self):
         """Returns a JSON-safe dict (non-finite evidence becomes the strings 'nan'/'inf'/'-inf')."""
-        evidence = {key: _json_number(value) for key, value in self.evidence.items()}
+        evidence = {key: json_number(value) for key, value in self.evidence.items()}
         return {
             "kind": self.kind,
             "severity": self.severity,
@@ -93,7 +94,7 @@ class Finding:
     @classmethod
     def from_dict(cls, data):
         """Inverse of `to_dict`."""
-        evidence = {key: _from_json_number(value) for key, value in data.get("evidence", {}).items()}
+        evidence = {key: from_json_number(value) for key, value in data.get("evidence", {}).items()}
         return cls(
             kind=data["kind"],
             severity=data["severity"],
@@ -104,14 +105,3 @@ class Finding:
             advice=list(data.get("advice", [])),
         )
 
-
-def _json_number(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return repr(value)  # 'nan', 'inf' or '-inf'
-    return value
-
-
-def _from_json_number(value):
-    if value in ("nan", "inf", "-inf"):
-        return float(value)
-    return value

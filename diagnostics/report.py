@@ -47,7 +47,7 @@ SECTIONS = [
 def save_run(run, path):
     """Writes a run as JSON (findings as dicts, non-finite numbers as strings 'nan'/'inf')."""
     data = {
-        "history": {key: [json_number(v) for v in values] for key, values in run.get("history", {}).items()},
+        "history": {key: [json_number(float(v)) for v in values] for key, values in run.get("history", {}).items()},
         "findings": [f.to_dict() if isinstance(f, Finding) else f for f in run.get("findings", [])],
         "meta": run.get("meta", {}),
         "extras": run.get("extras", {}),

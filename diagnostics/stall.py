@@ -265,9 +265,9 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
         return Finding(
             kind="plateau", severity="warning", epoch=int(epoch), layer=None,
             message=(f"Training stalled at loss {stall_loss:.4g} from epoch {epoch} while the gradient "
-                     "norm fell; the curvature was not probed (no probe batch: pass `probe_data` to "
-                     "StallMonitor where none can be captured, as with several inputs, several "
-                     "replicas or XLA; or more than `max_probes` stalls), so a saddle point cannot "
+                     "norm fell; the curvature was not probed (no probe batch could be kept: string "
+                     "or ragged inputs, or a model without `call()` or a loss; pass `probe_data` to "
+                     "StallMonitor; or more than `max_probes` stalls), so a saddle point cannot "
                      "be told apart from a plateau."),
             evidence=evidence, advice=list(PLATEAU_ADVICE),
         )
