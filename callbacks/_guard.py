@@ -25,8 +25,12 @@ False
 
 import dataclasses
 import math
+import re
 import threading
 import warnings
+
+# Keras colours parts of its error messages for terminals; a note in run.json is plain text.
+_TERMINAL_CODES = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class MonitorFailedWarning(RuntimeWarning):
@@ -114,7 +118,7 @@ class MonitorGuard:
         with self._lock:
             if not self.active:
                 return
-            self.skipped = Skipped(self.name, hook, f"{type(error).__name__}: {error}")
+            self.skipped = Skipped(self.name, hook, describe(error))
         warnings.warn(
             f"TrainingDiagnostics: {self.name} failed in {hook} ({self.skipped.reason}). It is "
             "switched off for the rest of this run and its findings are not judged; training goes on.",
@@ -128,3 +132,9 @@ class MonitorGuard:
         model = getattr(self.monitor, "model", None)
         if model is not None and not math.isfinite(float(logs["loss"])):
             model.stop_training = True
+
+
+def describe(error):
+    """`"TypeName: message"` of an exception, on one line, without terminal colour codes."""
+    message = " ".join(_TERMINAL_CODES.sub("", str(error)).split())
+    return f"{type(error).__name__}: {message}"

@@ -15,7 +15,7 @@ import warnings
 
 import keras
 
-from callbacks._guard import MonitorFailedWarning, MonitorGuard, Skipped
+from callbacks._guard import MonitorFailedWarning, MonitorGuard, Skipped, describe
 from callbacks.activation_monitor import ActivationMonitor
 from callbacks.generalization_monitor import GeneralizationMonitor
 from callbacks.gradient_monitor import GradientMonitor
@@ -204,7 +204,7 @@ class TrainingDiagnostics(keras.callbacks.Callback):
             try:
                 path = self.report(self.report_dir)
             except Exception as error:  # the training is done; a report that cannot be written must not undo it
-                self._own_failures.append(Skipped(type(self).__name__, "report", f"{type(error).__name__}: {error}"))
+                self._own_failures.append(Skipped(type(self).__name__, "report", describe(error)))
                 warnings.warn(f"TrainingDiagnostics: the report could not be written to {self.report_dir} "
                               f"({self._own_failures[-1].reason}).", MonitorFailedWarning, stacklevel=2)
             else:
