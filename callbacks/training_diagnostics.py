@@ -53,8 +53,9 @@ class TrainingDiagnostics(keras.callbacks.Callback):
     Args:
         monitors: callback instances or classes to run; classes are built with their defaults.
             Default: `DEFAULT_MONITORS`.
-        report_dir: folder for `run.json`, `report.md` and plots, written at the end of training.
-            None writes nothing (call `report(path)` yourself).
+        report_dir: folder for `run.json`, `report.md` and plots, written at the end of training
+            (by the chief only, under `MultiWorkerMirroredStrategy`; every worker still has the
+            findings). None writes nothing (call `report(path)` yourself).
         verbose: 0 silent, 1 or 2 print the findings at the end of training.
         log_layers: False keeps the per-layer values out of `logs` (a short progress bar line):
             every monitor with a `log_layers` attribute gets it. They stay in `.history`,
@@ -200,7 +201,7 @@ class TrainingDiagnostics(keras.callbacks.Callback):
                 print("TrainingDiagnostics: no problems found.")
             for note in self.skipped:
                 print(f"  not judged: {note.monitor} failed in {note.hook} ({note.reason})")
-        if self.report_dir is not None:
+        if self.report_dir is not None and _is_chief(self.model):
             try:
                 path = self.report(self.report_dir)
             except Exception as error:  # the training is done; a report that cannot be written must not undo it
@@ -282,6 +283,15 @@ def _async_safe(callback):
     return all(
         getattr(type(callback), hook) is getattr(keras.callbacks.Callback, hook) for hook in hooks
     )
+
+
+def _is_chief(model):
+    """False on the workers of a multi-worker strategy other than the chief: one report per run."""
+    strategy = getattr(model, "distribute_strategy", None)
+    try:
+        return bool(strategy.extended.should_checkpoint)
+    except (AttributeError, NotImplementedError):  # no strategy, or one that does not say
+        return True
 
 
 def _now():
