@@ -66,13 +66,14 @@ class TrainingDiagnostics(keras.callbacks.Callback):
         findings: the findings of all monitors after `fit`, without duplicates, sorted by epoch.
         history: `{key: [value per epoch]}` as seen at the end of every epoch (all monitors' keys).
         skipped: list of `callbacks._guard.Skipped` (`monitor`, `hook`, `reason`), one per monitor
-            switched off in this run because it failed.
+            switched off in this run because it failed, and one (`hook="report"`) when the report
+            could not be written.
 
     Example:
 
     >>> diagnostics = TrainingDiagnostics(verbose=0)
-    >>> [type(monitor).__name__ for monitor in diagnostics.monitors][:2]
-    ['GradientMonitor', 'ActivationMonitor']
+    >>> len(diagnostics.monitors) == len(DEFAULT_MONITORS)
+    True
     >>> diagnostics.skipped
     []
     """
