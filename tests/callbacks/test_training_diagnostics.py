@@ -137,3 +137,16 @@ def test_run_json_says_that_nothing_was_skipped(tmp_path):
     x, y = _data()
     _model().fit(x, y, epochs=1, verbose=0, callbacks=[TrainingDiagnostics(report_dir=tmp_path, verbose=0)])
     assert json.loads((tmp_path / "run.json").read_text())["meta"]["skipped"] == []
+
+
+def test_a_worker_that_is_not_the_chief_writes_no_report(tmp_path, monkeypatch):
+    import tensorflow as tf
+
+    # What MultiWorkerMirroredStrategy says on every worker but the chief.
+    extended = type(tf.distribute.get_strategy().extended)
+    monkeypatch.setattr(extended, "should_checkpoint", property(lambda self: False))
+    x, y = _data()
+    diagnostics = TrainingDiagnostics(report_dir=tmp_path / "report", verbose=0)
+    _model().fit(x, y, epochs=2, verbose=0, callbacks=[diagnostics])
+    assert not (tmp_path / "report").exists()
+    assert len(diagnostics.history["grad_norm/hidden"]) == 2 and diagnostics.skipped == []
