@@ -1,11 +1,15 @@
 # `make demo` runs the flagship demo, `make test` the test suite; both create .venv on first use.
+# `make test-min` runs the default suite again in .venv-min, on the oldest supported versions.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+VENV_MIN ?= .venv-min
+PY_MIN := $(VENV_MIN)/bin/python
+MIN_CONSTRAINTS := .ci/constraints-min.txt
 OUT ?= out
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-slow bench clean
+.PHONY: install install-min demo test test-slow test-min bench clean
 
 install: $(VENV)/.installed
 
@@ -13,6 +17,16 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+# The floor versions, pinned exactly; the venv's own .gitignore keeps it out of `git status`.
+install-min: $(VENV_MIN)/.installed
+
+$(VENV_MIN)/.installed: setup.cfg pyproject.toml $(MIN_CONSTRAINTS)
+	$(PYTHON) -m venv $(VENV_MIN)
+	echo '*' > $(VENV_MIN)/.gitignore
+	$(PY_MIN) -m pip install --quiet --upgrade pip
+	$(PY_MIN) -m pip install --quiet -c $(MIN_CONSTRAINTS) -e '.[test]'
 	touch $@
 
 demo: install
@@ -25,8 +39,11 @@ test: install
 test-slow: install
 	$(PY) -m pytest -q -m slow $(PYTEST_ARGS); status=$$?; [ $$status -eq 5 ] || exit $$status
 
+test-min: install-min
+	$(PY_MIN) -m pytest -q -m "not slow" -n 2 $(PYTEST_ARGS)
+
 bench: install
 	for script in benchmarks/*.py; do PYTHONPATH=. $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(VENV_MIN) $(OUT) .pytest_cache .hypothesis

@@ -11,15 +11,18 @@ Example:
 import datetime
 import inspect
 import os
+import warnings
 
 import keras
 
+from callbacks._guard import MonitorFailedWarning, MonitorGuard, Skipped, describe
 from callbacks.activation_monitor import ActivationMonitor
 from callbacks.generalization_monitor import GeneralizationMonitor
 from callbacks.gradient_monitor import GradientMonitor
 from callbacks.oscillation_monitor import OscillationMonitor
 from callbacks.stall_monitor import StallMonitor
 from diagnostics import report as report_lib
+from zoo._serialization import register_serializable
 
 DEFAULT_MONITORS = [
     # -- default monitors --
@@ -33,26 +36,46 @@ DEFAULT_MONITORS = [
 _SEVERITY_ORDER = {"error": 0, "warning": 1}
 
 
-@keras.saving.register_keras_serializable(package="callbacks")
+@register_serializable(legacy_package="callbacks")
 class TrainingDiagnostics(keras.callbacks.Callback):
     """Runs several monitors on one `fit`, collects their findings and writes a report.
 
     Each monitor is an ordinary callback with a `.findings` list; it may also expose `.extras`, a
     JSON-safe dict saved under `run.json["extras"][<MonitorClass>]`.
 
+    A monitor never breaks the user's `fit`: an unexpected exception in one of its hooks, or while
+    its findings are read, becomes one `MonitorFailedWarning` naming the monitor and the cause;
+    that monitor is switched off for the rest of the run and a note of what it did not judge goes
+    to `skipped` and `run()["meta"]["skipped"]`. A run starts when Keras attaches this callback
+    to a model (`set_model`, at the start of every `fit`). Training goes on, and a monitor built
+    with `stop_on_nonfinite=True` still stops it at the first non-finite loss after it failed.
+
     Args:
         monitors: callback instances or classes to run; classes are built with their defaults.
             Default: `DEFAULT_MONITORS`.
-        report_dir: folder for `run.json`, `report.md` and plots, written at the end of training.
-            None writes nothing (call `report(path)` yourself).
-        verbose: 0 silent, 1 prints the findings at the end of training.
+        report_dir: folder for `run.json`, `report.md` and plots, written at the end of training
+            (by the chief only, under `MultiWorkerMirroredStrategy`; every worker still has the
+            findings). None writes nothing (call `report(path)` yourself).
+        verbose: 0 silent, 1 or 2 print the findings at the end of training.
         log_layers: False keeps the per-layer values out of `logs` (a short progress bar line):
             every monitor with a `log_layers` attribute gets it. They stay in `.history`,
             `run.json` and the report.
 
     Attributes:
+        monitors: the monitor instances, in the order they run.
         findings: the findings of all monitors after `fit`, without duplicates, sorted by epoch.
         history: `{key: [value per epoch]}` as seen at the end of every epoch (all monitors' keys).
+        skipped: list of `callbacks._guard.Skipped` (`monitor`, `hook`, `reason`), one per monitor
+            switched off in this run because it failed, and one (`hook="report"`) when the report
+            could not be written.
+
+    Example:
+
+    >>> diagnostics = TrainingDiagnostics(verbose=0)
+    >>> len(diagnostics.monitors) == len(DEFAULT_MONITORS)
+    True
+    >>> diagnostics.skipped
+    []
     """
 
     @property
@@ -81,6 +104,8 @@ class TrainingDiagnostics(keras.callbacks.Callback):
             for monitor in self.monitors:
                 if hasattr(monitor, "log_layers"):
                     monitor.log_layers = False
+        self._guards = [MonitorGuard(monitor) for monitor in self.monitors]
+        self._own_failures = []
         self.history = {}
         self.findings = []
         self._meta = {}
@@ -96,24 +121,36 @@ class TrainingDiagnostics(keras.callbacks.Callback):
         )
 
     def get_config(self):
+        """The constructor arguments; `monitors` is saved as None (the defaults), since monitor
+        instances with their state cannot be rebuilt from a config."""
         return {"monitors": None, "report_dir": self.report_dir, "verbose": self.verbose,
                 "log_layers": self.log_layers}
+
+    @classmethod
+    def from_config(cls, config):
+        """A `TrainingDiagnostics` built from `get_config()`'s dict."""
+        return cls(**config)
+
+    @property
+    def skipped(self):
+        """`Skipped` notes of this run: the monitors that failed, where, and why."""
+        return [guard.skipped for guard in self._guards if guard.skipped] + self._own_failures
 
     # -- forwarding ------------------------------------------------------------------------------
 
     def set_model(self, model):
         super().set_model(model)
-        for monitor in self.monitors:
-            monitor.set_model(model)
+        self._guards = [MonitorGuard(monitor) for monitor in self.monitors]  # a new run
+        self._own_failures = []
+        self._forward("set_model", model)
 
     def set_params(self, params):
         super().set_params(params)
-        for monitor in self.monitors:
-            monitor.set_params(params)
+        self._forward("set_params", params)
 
     def _forward(self, hook, *args):
-        for monitor in self.monitors:
-            getattr(monitor, hook)(*args)
+        for guard in self._guards:
+            guard.call(hook, *args)
 
     def on_train_begin(self, logs=None):
         self.history = {}
@@ -140,8 +177,8 @@ class TrainingDiagnostics(keras.callbacks.Callback):
         self._forward("on_epoch_end", epoch, logs)
         values = dict(logs or {})
         epochs_so_far = len(next(iter(self.history.values()), []))
-        for monitor in self.monitors:  # values a monitor kept out of `logs` (log_layers=False)
-            for key, series in getattr(monitor, "history", {}).items():
+        for guard in self._guards:  # values a monitor kept out of `logs` (log_layers=False)
+            for key, series in guard.read("history", {}).items():
                 if key not in values and isinstance(series, list) and len(series) == epochs_so_far + 1:
                     values[key] = series[-1]
         for key, value in values.items():
@@ -163,18 +200,26 @@ class TrainingDiagnostics(keras.callbacks.Callback):
                     print(f"  {finding}")
             else:
                 print("TrainingDiagnostics: no problems found.")
-        if self.report_dir is not None:
-            path = self.report(self.report_dir)
-            if self.verbose:
-                print(f"TrainingDiagnostics: report written to {path}")
+            for note in self.skipped:
+                print(f"  not judged: {note.monitor} failed in {note.hook} ({note.reason})")
+        if self.report_dir is not None and _is_chief(self.model):
+            try:
+                path = self.report(self.report_dir)
+            except Exception as error:  # the training is done; a report that cannot be written must not undo it
+                self._own_failures.append(Skipped(type(self).__name__, "report", describe(error)))
+                warnings.warn(f"TrainingDiagnostics: the report could not be written to {self.report_dir} "
+                              f"({self._own_failures[-1].reason}).", MonitorFailedWarning, stacklevel=2)
+            else:
+                if self.verbose:
+                    print(f"TrainingDiagnostics: report written to {path}")
 
     # -- results ---------------------------------------------------------------------------------
 
     def _collect_findings(self):
         seen = set()
         unique = []
-        for monitor in self.monitors:
-            for finding in getattr(monitor, "findings", []):
+        for guard in self._guards:
+            for finding in guard.read("findings", []):
                 key = (finding.kind, finding.layer, finding.epoch)
                 if key not in seen:
                     seen.add(key)
@@ -197,16 +242,20 @@ class TrainingDiagnostics(keras.callbacks.Callback):
         return meta
 
     def run(self):
-        """The run as a dict: `{"history", "findings", "meta", "extras"}`."""
+        """The run as a dict: `{"history", "findings", "meta", "extras"}`.
+
+        `meta["skipped"]` lists what was not judged: one `{"monitor", "hook", "reason"}` per
+        monitor switched off because it failed (empty when all worked).
+        """
         extras = {}
-        for monitor in self.monitors:
-            monitor_extras = getattr(monitor, "extras", None)
+        for guard in self._guards:
+            monitor_extras = guard.read("extras", None)
             if monitor_extras:
-                extras[type(monitor).__name__] = monitor_extras
+                extras[guard.name] = monitor_extras
         return {
             "history": self.history,
             "findings": list(self.findings),
-            "meta": dict(self._meta),
+            "meta": dict(self._meta, skipped=[note.to_dict() for note in self.skipped]),
             "extras": extras,
         }
 
@@ -235,6 +284,15 @@ def _async_safe(callback):
     return all(
         getattr(type(callback), hook) is getattr(keras.callbacks.Callback, hook) for hook in hooks
     )
+
+
+def _is_chief(model):
+    """False on the workers of a multi-worker strategy other than the chief: one report per run."""
+    strategy = getattr(model, "distribute_strategy", None)
+    try:
+        return bool(strategy.extended.should_checkpoint)
+    except (AttributeError, NotImplementedError):  # no strategy, or one that does not say
+        return True
 
 
 def _now():

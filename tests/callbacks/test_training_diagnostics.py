@@ -122,3 +122,31 @@ def test_defaults_under_mirrored_strategy_measure_the_gradient_at_every_step(mir
     steps = diagnostics.history["grad_norm/hidden"]
     assert len(steps) == 2 and all(np.isfinite(value) and value > 0 for value in steps)
     assert diagnostics.findings == []
+
+
+def test_registered_under_the_project_name_and_the_old_one(tmp_path):
+    diagnostics = TrainingDiagnostics(report_dir=tmp_path, verbose=0, log_layers=False)
+    assert keras.saving.get_registered_name(TrainingDiagnostics) == "zoo_diagnostics>TrainingDiagnostics"
+    assert keras.saving.get_registered_object("callbacks>TrainingDiagnostics") is TrainingDiagnostics
+    config = diagnostics.get_config()
+    assert config == {"monitors": None, "report_dir": str(tmp_path), "verbose": 0, "log_layers": False}
+    assert TrainingDiagnostics.from_config(config).get_config() == config
+
+
+def test_run_json_says_that_nothing_was_skipped(tmp_path):
+    x, y = _data()
+    _model().fit(x, y, epochs=1, verbose=0, callbacks=[TrainingDiagnostics(report_dir=tmp_path, verbose=0)])
+    assert json.loads((tmp_path / "run.json").read_text())["meta"]["skipped"] == []
+
+
+def test_a_worker_that_is_not_the_chief_writes_no_report(tmp_path, monkeypatch):
+    import tensorflow as tf
+
+    # What MultiWorkerMirroredStrategy says on every worker but the chief.
+    extended = type(tf.distribute.get_strategy().extended)
+    monkeypatch.setattr(extended, "should_checkpoint", property(lambda self: False))
+    x, y = _data()
+    diagnostics = TrainingDiagnostics(report_dir=tmp_path / "report", verbose=0)
+    _model().fit(x, y, epochs=2, verbose=0, callbacks=[diagnostics])
+    assert not (tmp_path / "report").exists()
+    assert len(diagnostics.history["grad_norm/hidden"]) == 2 and diagnostics.skipped == []
