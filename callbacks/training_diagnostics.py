@@ -19,18 +19,24 @@ from callbacks._guard import MonitorFailedWarning, MonitorGuard, Skipped, descri
 from callbacks.activation_monitor import ActivationMonitor
 from callbacks.generalization_monitor import GeneralizationMonitor
 from callbacks.gradient_monitor import GradientMonitor
+from callbacks.imbalance_monitor import ImbalanceMonitor
 from callbacks.oscillation_monitor import OscillationMonitor
+from callbacks.setup_monitor import SetupMonitor
 from callbacks.stall_monitor import StallMonitor
 from diagnostics import report as report_lib
+from diagnostics import setup_checks
 from zoo._serialization import register_serializable
 
+# Order matters where one monitor reads what an earlier one put into `logs`: OscillationMonitor
+# and StallMonitor read GradientMonitor's and ActivationMonitor's per-layer signals.
 DEFAULT_MONITORS = [
-    # -- default monitors --
+    SetupMonitor,
     GradientMonitor,
     ActivationMonitor,
     GeneralizationMonitor,
     OscillationMonitor,
     StallMonitor,
+    ImbalanceMonitor,
 ]
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1}
@@ -46,7 +52,7 @@ class TrainingDiagnostics(keras.callbacks.Callback):
     A monitor never breaks the user's `fit`: an unexpected exception in one of its hooks, or while
     its findings are read, becomes one `MonitorFailedWarning` naming the monitor and the cause;
     that monitor is switched off for the rest of the run and a note of what it did not judge goes
-    to `skipped` and `run()["meta"]["skipped"]`. A run starts when Keras attaches this callback
+    to `skipped` and `run()["skipped"]`. A run starts when Keras attaches this callback
     to a model (`set_model`, at the start of every `fit`). Training goes on, and a monitor built
     with `stop_on_nonfinite=True` still stops it at the first non-finite loss after it failed.
 
@@ -63,7 +69,9 @@ class TrainingDiagnostics(keras.callbacks.Callback):
 
     Attributes:
         monitors: the monitor instances, in the order they run.
-        findings: the findings of all monitors after `fit`, without duplicates, sorted by epoch.
+        findings: the findings of all monitors after `fit`, without duplicates, sorted by epoch;
+            a setup problem that explains a later finding comes first, and that finding says so
+            (`diagnostics.lead_with_causes`).
         history: `{key: [value per epoch]}` as seen at the end of every epoch (all monitors' keys).
         skipped: list of `callbacks._guard.Skipped` (`monitor`, `hook`, `reason`), one per monitor
             switched off in this run because it failed, and one (`hook="report"`) when the report
@@ -220,12 +228,12 @@ class TrainingDiagnostics(keras.callbacks.Callback):
         unique = []
         for guard in self._guards:
             for finding in guard.read("findings", []):
-                key = (finding.kind, finding.layer, finding.epoch)
+                key = (finding.kind, finding.layer, finding.epoch, finding.message)
                 if key not in seen:
                     seen.add(key)
                     unique.append(finding)
         unique.sort(key=lambda f: (f.epoch, _SEVERITY_ORDER[f.severity], f.kind, f.layer or ""))
-        return unique
+        return setup_checks.lead_with_causes(unique)
 
     def _describe_run(self):
         meta = {"finished": _now(), "epochs_run": len(next(iter(self.history.values()), []))}
@@ -242,10 +250,11 @@ class TrainingDiagnostics(keras.callbacks.Callback):
         return meta
 
     def run(self):
-        """The run as a dict: `{"history", "findings", "meta", "extras"}`.
+        """The run as a dict: `{"history", "findings", "meta", "extras", "skipped"}`.
 
-        `meta["skipped"]` lists what was not judged: one `{"monitor", "hook", "reason"}` per
-        monitor switched off because it failed (empty when all worked).
+        `skipped` lists what was not judged: one `{"monitor", "hook", "reason"}` per monitor
+        switched off because it failed (empty when all worked); the report shows it under
+        "Not judged".
         """
         extras = {}
         for guard in self._guards:
@@ -255,8 +264,9 @@ class TrainingDiagnostics(keras.callbacks.Callback):
         return {
             "history": self.history,
             "findings": list(self.findings),
-            "meta": dict(self._meta, skipped=[note.to_dict() for note in self.skipped]),
+            "meta": dict(self._meta),
             "extras": extras,
+            "skipped": [note.to_dict() for note in self.skipped],
         }
 
     def report(self, path):

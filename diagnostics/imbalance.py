@@ -30,6 +30,14 @@ RECALL_PREFIX = "val_recall/"
 # term of the log-odds moves by log 3 ~ 1.1), and is where the imbalance literature starts to
 # recommend re-weighting; milder skews (wine: 71/48) train well as they are.
 SKEW_RATIO = 3.0
+# Judged from the class counts of the default run (the user gave no `y`), a skew from SKEW_RATIO
+# up to this is reported only when it hurts (a class never predicted or never recalled): many
+# healthy data sets are 3:1 and train well. From this skew on, about one minority sample per
+# batch of 32 at most, it is reported whatever the model does.
+STRONG_SKEW_RATIO = 10.0
+# A class predicted at less than this share of its label frequency in the last epoch is pushed
+# aside by the majority: a model that learned the class predicts it about as often as it occurs.
+UNDERPREDICTED_SHARE = 0.25
 # A class counts as never predicted when its recall is at most this: no sample found at all.
 MIN_RECALL = 0.0
 # Epochs at the end of the run over which a class must go unpredicted: the first epochs of any
@@ -207,9 +215,11 @@ def detect_imbalance_from_counts(epoch_counts, ratio_threshold=SKEW_RATIO, min_r
     """`class_imbalance` from class histograms counted in the training (and validation) steps.
 
     The label skew is judged on the last measured epoch's training labels (one pass over the
-    data). When it is skewed, the finding also names the classes that have labels but were never
-    predicted in the last `RECENT_EPOCHS` measured epochs, and those whose validation recall
-    there is at most `min_recall`.
+    data), over the classes that have labels (all output units if only one has). A skew of
+    `STRONG_SKEW_RATIO` or more is reported; a milder one from `ratio_threshold` on only when a
+    class with labels was never predicted in the last `RECENT_EPOCHS` measured epochs, or its
+    validation recall there is at most `min_recall`, or the last epoch predicted it at less than
+    `UNDERPREDICTED_SHARE` of its label count; the finding names those classes.
 
     Args:
         epoch_counts: one entry per epoch, each None (not measured) or a dict with int arrays
@@ -233,20 +243,33 @@ def detect_imbalance_from_counts(epoch_counts, ratio_threshold=SKEW_RATIO, min_r
     if not measured:
         return []
     labels = np.asarray(measured[-1]["train_labels"], dtype=np.int64)
-    skew = detect_label_skew({k: int(n) for k, n in enumerate(labels)}, ratio_threshold)
+    # An output unit no label ever names is a spare unit, not a class; unless only one class is
+    # left, which is the worst imbalance of all.
+    judged = [k for k in range(labels.size) if labels[k] > 0]
+    judged = judged if len(judged) >= 2 else list(range(labels.size))
+    skew = detect_label_skew({k: int(labels[k]) for k in judged}, ratio_threshold)
     if not skew:
         return []
     recent = measured[-RECENT_EPOCHS:]
     predicted = _total(recent, "train_predicted")
-    never = [] if predicted is None else [k for k in range(labels.size) if labels[k] > 0 and predicted[k] == 0]
+    never = [] if predicted is None else [k for k in judged if labels[k] > 0 and predicted[k] == 0]
     recall = _recall(recent)
-    missed = [] if recall is None else [k for k in range(recall.size) if recall[k] <= min_recall]
+    missed = [] if recall is None else [k for k in judged if k < recall.size and recall[k] <= min_recall]
+    last_predicted = measured[-1].get("train_predicted")
+    under = [] if last_predicted is None else [
+        k for k in judged if labels[k] > 0 and last_predicted[k] < UNDERPREDICTED_SHARE * labels[k]]
     finding = skew[0]
+    if finding.evidence["imbalance_ratio"] < STRONG_SKEW_RATIO and not (never or missed or under):
+        return []
     evidence = dict(finding.evidence)
     message = finding.message
     if never:
         evidence["never_predicted"] = len(never)
         message += f" The model never predicts class(es) {never} in its last {len(recent)} epoch(s)."
+    elif under:
+        evidence["underpredicted"] = len(under)
+        message += (f" The model predicts class(es) {under} at less than {UNDERPREDICTED_SHARE:.0%} of "
+                    "their share of the labels.")
     if missed:
         evidence["zero_recall_classes"] = len(missed)
         evidence.update({f"val_recall/{k}": float(recall[k]) for k in missed})

@@ -50,8 +50,6 @@ def test_smoke_mode_check_passes(smoke_run, key):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="callbacks/activation_monitor.py, callbacks/_telemetry.py: no probe batch "
-                                       "is captured in an XLA-compiled step, so dead units go unmeasured")
 def test_smoke_mode_finds_the_dead_relu_under_xla(smoke_run):
     status, _, _, rows = smoke_run
     assert rows[("fit + TrainingDiagnostics, XLA", "dead ReLU net")][-1] == "PASS"

@@ -83,7 +83,8 @@ def test_deep_sigmoid_mlp_with_large_weights_gives_saturation_at_early_layers(di
     assert "saturation" in kinds and set(kinds) <= {"saturation", "vanishing_gradient"}
     saturation = next(f for f in diagnostics.findings if f.kind == "saturation")
     assert _position(saturation.layer, depth) < depth // 2
-    assert saturation.evidence["saturated_frac"] >= 0.5
+    # While learning suffers, a third of a layer saturated is enough (SATURATED_FRACTION_SLOW).
+    assert saturation.evidence["saturated_frac"] >= 0.3
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -111,3 +111,26 @@ def test_counts_of_balanced_labels_are_quiet_even_when_a_class_is_not_predicted_
     unlearned = _counts([100] * 10, [1000] + [0] * 9, [10] * 10, [10] + [0] * 9)
     assert detect_imbalance_from_counts([unlearned] * 4) == []
     assert detect_imbalance_from_counts([]) == [] and detect_imbalance_from_counts([None]) == []
+
+
+def test_counts_a_mild_skew_the_model_predicts_well_is_no_finding():
+    learned = _counts([300, 100], [290, 110])  # 3:1, the minority predicted about as often as it occurs
+    assert detect_imbalance_from_counts([learned, learned]) == []
+
+
+def test_counts_a_mild_skew_the_model_predicts_aside_is_reported():
+    pushed_aside = _counts([300, 100], [380, 20])  # the minority predicted at a fifth of its share
+    [finding] = detect_imbalance_from_counts([pushed_aside, pushed_aside])
+    assert finding.evidence["underpredicted"] == 1 and "class(es) [1]" in finding.message
+
+
+def test_counts_a_strong_skew_is_reported_whatever_the_model_does():
+    [finding] = detect_imbalance_from_counts([_counts([300, 300, 20], [300, 300, 20])])
+    assert finding.evidence["imbalance_ratio"] == 15.0 and "class 2 has 20 samples" in finding.message
+
+
+def test_counts_a_spare_output_unit_is_not_a_class_but_one_class_alone_is_reported():
+    spare = _counts([200, 180, 0], [190, 190, 0])  # three output units, two balanced classes
+    assert detect_imbalance_from_counts([spare]) == []
+    [finding] = detect_imbalance_from_counts([_counts([400, 0, 0], [400, 0, 0])])
+    assert finding.severity == "error" and "[1, 2] have no training samples" in finding.message
