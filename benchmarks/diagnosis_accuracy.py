@@ -1,0 +1,106 @@
+"""Diagnosis accuracy: how often `TrainingDiagnostics()` names the fault of a plain-Keras run,
+and how often it raises a finding on a healthy one.
+
+Every scenario (`benchmarks/accuracy/`) is a small plain-Keras run with a known fault, or none;
+its `verify` measures with plain TensorFlow whether the fault really happened in that run. The
+script runs each scenario at several seeds and jit modes, in one process, with the default
+`TrainingDiagnostics(verbose=0)`, and prints a confusion table (true kind x found kinds), recall
+per kind and false alarms.
+
+Usage:
+
+    python benchmarks/diagnosis_accuracy.py                      # 5 seeds x jit False/True
+    python benchmarks/diagnosis_accuracy.py --quick              # 1 seed, no jit: smoke test
+    python benchmarks/diagnosis_accuracy.py --only mlp_sgd_lr_10,healthy_cnn --seeds 3
+    python benchmarks/diagnosis_accuracy.py --replicas 2 --json out/accuracy.json
+"""
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+JIT_MODES = {"false": [False], "true": [True], "both": [False, True]}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=5, help="seeds per scenario (0..N-1)")
+    parser.add_argument("--jit", choices=sorted(JIT_MODES), default="both",
+                        help="compile with jit_compile False, True or both")
+    parser.add_argument("--replicas", type=int, default=1,
+                        help="2: MirroredStrategy over 2 logical CPUs")
+    parser.add_argument("--only", default=None, help="comma-separated scenario names")
+    parser.add_argument("--quick", action="store_true", help="1 seed, no jit (smoke test)")
+    parser.add_argument("--json", default=None, help="save the raw results to this path")
+    args = parser.parse_args(argv)
+    if args.seeds < 1:
+        parser.error(f"--seeds must be at least 1. Received: seeds={args.seeds}")
+    if args.replicas not in (1, 2):
+        parser.error(f"--replicas must be 1 or 2. Received: replicas={args.replicas}")
+    if args.quick:
+        args.seeds, args.jit = 1, "false"
+    return args
+
+
+def make_strategy(replicas):
+    """None for one replica; else a MirroredStrategy over `replicas` logical CPUs, configured
+    before TensorFlow initialises."""
+    import tensorflow as tf
+
+    if replicas == 1:
+        return None
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * replicas)
+    devices = [device.name for device in tf.config.list_logical_devices("CPU")][:replicas]
+    return tf.distribute.MirroredStrategy(devices, cross_device_ops=tf.distribute.ReductionToOneDevice())
+
+
+def select(scenarios, only):
+    if only is None:
+        return list(scenarios.values())
+    names = [name.strip() for name in only.split(",") if name.strip()]
+    unknown = [name for name in names if name not in scenarios]
+    if unknown:
+        raise SystemExit(f"Unknown scenario(s) {unknown}; known: {sorted(scenarios)}. Received: only={only!r}")
+    return [scenarios[name] for name in names]
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    strategy = make_strategy(args.replicas)
+    import keras
+
+    from benchmarks.accuracy import SCENARIOS, harness, scoring
+    from diagnostics import KINDS
+
+    chosen = select(SCENARIOS, args.only)
+    plan = [(s, seed, jit) for s in chosen for jit in JIT_MODES[args.jit] for seed in range(args.seeds)]
+    print(f"diagnosis accuracy: {len(chosen)} scenarios x {args.seeds} seeds x jit {args.jit} "
+          f"x {args.replicas} replica(s) = {len(plan)} runs; Keras {keras.__version__}", flush=True)
+    results, start = [], time.perf_counter()
+    for index, (scenario, seed, jit) in enumerate(plan, 1):
+        result = harness.run_scenario(scenario, seed, jit, strategy)
+        results.append(dataclasses.asdict(result))
+        shown = "error" if result.error else ("shown" if result.fault_shown else "NOT SHOWN")
+        print(f"[{index}/{len(plan)}] {scenario.name} seed={seed} jit={jit}: found {result.found or '-'} "
+              f"(expected {list(scenario.expected) or 'nothing'}); fault {shown}: "
+              f"{result.error or result.note}; {result.seconds:.1f}s", flush=True)
+    elapsed = time.perf_counter() - start
+    print()
+    print(scoring.markdown(results, KINDS))
+    print(f"\ntotal runtime {elapsed / 60:.1f} min")
+    if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w") as stream:
+            json.dump({"args": vars(args), "seconds": elapsed, "results": results}, stream, indent=1)
+
+
+if __name__ == "__main__":
+    main()
