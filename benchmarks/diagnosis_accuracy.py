@@ -13,6 +13,7 @@ Usage:
     python benchmarks/diagnosis_accuracy.py --quick              # 1 seed, no jit: smoke test
     python benchmarks/diagnosis_accuracy.py --only mlp_sgd_lr_10,healthy_cnn --seeds 3
     python benchmarks/diagnosis_accuracy.py --replicas 2 --json out/accuracy.json
+    python benchmarks/diagnosis_accuracy.py --tables out/jit_false.json out/jit_true.json
 """
 
 import argparse
@@ -31,7 +32,9 @@ JIT_MODES = {"false": [False], "true": [True], "both": [False, True]}
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seeds", type=int, default=5, help="seeds per scenario (0..N-1)")
+    parser.add_argument("--seeds", type=int, default=5, help="seeds per scenario")
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds run from here (to split a run over processes)")
     parser.add_argument("--jit", choices=sorted(JIT_MODES), default="both",
                         help="compile with jit_compile False, True or both")
     parser.add_argument("--replicas", type=int, default=1,
@@ -39,6 +42,8 @@ def parse_args(argv=None):
     parser.add_argument("--only", default=None, help="comma-separated scenario names")
     parser.add_argument("--quick", action="store_true", help="1 seed, no jit (smoke test)")
     parser.add_argument("--json", default=None, help="save the raw results to this path")
+    parser.add_argument("--tables", nargs="+", default=None, metavar="JSON",
+                        help="print the tables of saved results (several files are merged); run nothing")
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error(f"--seeds must be at least 1. Received: seeds={args.seeds}")
@@ -72,8 +77,21 @@ def select(scenarios, only):
     return [scenarios[name] for name in names]
 
 
+def print_saved(paths):
+    from benchmarks.accuracy import scoring
+    from diagnostics import KINDS
+
+    results = []
+    for path in paths:
+        with open(path) as stream:
+            results += json.load(stream)["results"]
+    print(scoring.markdown(results, KINDS))
+
+
 def main(argv=None):
     args = parse_args(argv)
+    if args.tables:
+        return print_saved(args.tables)
     strategy = make_strategy(args.replicas)
     import keras
 
@@ -81,7 +99,7 @@ def main(argv=None):
     from diagnostics import KINDS
 
     chosen = select(SCENARIOS, args.only)
-    plan = [(s, seed, jit) for s in chosen for jit in JIT_MODES[args.jit] for seed in range(args.seeds)]
+    plan = [(s, seed, jit) for s in chosen for jit in JIT_MODES[args.jit] for seed in range(args.first_seed, args.first_seed + args.seeds)]
     print(f"diagnosis accuracy: {len(chosen)} scenarios x {args.seeds} seeds x jit {args.jit} "
           f"x {args.replicas} replica(s) = {len(plan)} runs; Keras {keras.__version__}", flush=True)
     results, start = [], time.perf_counter()

@@ -49,18 +49,18 @@ def mlp_sigmoid_init_stddev_4(seed):
 
 @scenario("cnn", expected=("saturation",), acceptable=SATURATION_SIDE_EFFECTS,
           verify=measure.units_saturated())
-def cnn_tanh_init_stddev_3(seed):
+def cnn_sigmoid_init_stddev_4(seed):
     (x, y), val = data.digits(seed, image=True)
-    model = models.conv_stack([16, 16, 16], "tanh",
-                              kernel_initializer=keras.initializers.RandomNormal(stddev=3.0))
+    model = models.conv_stack([16, 16, 16], "sigmoid",
+                              kernel_initializer=keras.initializers.RandomNormal(stddev=4.0))
     return Run(model, optimizers.SGD(0.05), SPARSE_CE, x, y, epochs=8, validation_data=val)
 
 
 @scenario("two_input", expected=("saturation",), acceptable=SATURATION_SIDE_EFFECTS,
           verify=measure.units_saturated())
-def two_input_tanh_init_stddev_4(seed):
+def two_input_sigmoid_init_stddev_4(seed):
     (x, y), (x_val, y_val) = data.digits(seed)
-    model = models.two_input([64, 64], "tanh", head_widths=[64],
+    model = models.two_input([64, 64], "sigmoid", head_widths=[64],
                              kernel_initializer=keras.initializers.RandomNormal(stddev=4.0))
     return Run(model, optimizers.SGD(0.05), SPARSE_CE, data.halves(x), y, epochs=8,
                validation_data=(data.halves(x_val), y_val))

@@ -12,29 +12,32 @@ SPARSE_CE = "sparse_categorical_crossentropy"
 TINY_INIT = keras.initializers.RandomNormal(stddev=1e-3)
 SADDLE_INIT = keras.initializers.RandomNormal(stddev=1e-4)
 TINY_TRAIN_SET = 100
+OVERFIT_EPOCHS = 40
+LABEL_NOISE = 0.2
 STALL_SIDE_EFFECTS = ("underfitting",)
 HIGH_LR_SIDE_EFFECTS = ("exploding_gradient", "dead_relu", "underfitting", "suspicious_config")
 
 
 @scenario("mlp", expected=("overfitting",), verify=measure.overfits())
-def mlp_512_units_100_samples_no_dropout(seed):
+def mlp_512_units_100_noisy_samples_no_dropout(seed):
     (x, y), val = data.digits(seed, n_train=TINY_TRAIN_SET)
+    y = data.flip_labels(y, LABEL_NOISE, 10, seed)
     model = models.dense_stack(64, [512, 512], "relu")
-    return Run(model, optimizers.Adam(1e-3), SPARSE_CE, x, y, epochs=60, validation_data=val)
+    return Run(model, optimizers.Adam(1e-3), SPARSE_CE, x, y, epochs=OVERFIT_EPOCHS, validation_data=val)
 
 
 @scenario("cnn", expected=("overfitting",), verify=measure.overfits())
 def cnn_100_samples_no_dropout(seed):
     (x, y), val = data.digits(seed, image=True, n_train=TINY_TRAIN_SET)
     model = models.conv_stack([32, 32], "relu")
-    return Run(model, optimizers.Adam(2e-3), SPARSE_CE, x, y, epochs=60, validation_data=val)
+    return Run(model, optimizers.Adam(2e-3), SPARSE_CE, x, y, epochs=OVERFIT_EPOCHS, validation_data=val)
 
 
 @scenario("rnn", expected=("overfitting",), verify=measure.overfits())
 def lstm_100_samples_no_dropout(seed):
     (x, y), val = data.digit_rows(seed, n_train=TINY_TRAIN_SET)
     model = models.recurrent(layers.LSTM, 128)
-    return Run(model, optimizers.Adam(3e-3), SPARSE_CE, x, y, epochs=60, validation_data=val)
+    return Run(model, optimizers.Adam(3e-3), SPARSE_CE, x, y, epochs=OVERFIT_EPOCHS, validation_data=val)
 
 
 @scenario("mlp", expected=("underfitting",), acceptable=("plateau",), verify=measure.fails_to_learn())
@@ -63,15 +66,24 @@ def two_input_linear_model_on_xor(seed):
 
 
 @scenario("mlp", expected=("plateau",), acceptable=STALL_SIDE_EFFECTS + ("vanishing_gradient",),
-          verify=measure.stalls_on_curvature("flat"))
+          verify=measure.stalls_on_curvature("plateau"))
 def mlp_four_tanh_layers_init_stddev_1e_3(seed):
     (x, y), val = data.digits(seed)
     model = models.dense_stack(64, [32] * 4, "tanh", kernel_initializer=TINY_INIT)
-    return Run(model, optimizers.SGD(0.1), SPARSE_CE, x, y, epochs=8, validation_data=val)
+    return Run(model, optimizers.SGD(0.05), SPARSE_CE, x, y, epochs=8, validation_data=val)
 
 
-@scenario("cnn", expected=("plateau",), acceptable=STALL_SIDE_EFFECTS + ("vanishing_gradient",),
-          verify=measure.stalls_on_curvature("flat"))
+@scenario("two_input", expected=("plateau",), acceptable=STALL_SIDE_EFFECTS + ("vanishing_gradient",),
+          verify=measure.stalls_on_curvature("plateau"))
+def two_input_three_tanh_layers_init_stddev_1e_3(seed):
+    (x, y), (x_val, y_val) = data.digits(seed)
+    model = models.two_input([32] * 3, "tanh", head_widths=[32], kernel_initializer=TINY_INIT)
+    return Run(model, optimizers.SGD(0.05), SPARSE_CE, data.halves(x), y, epochs=8,
+               validation_data=(data.halves(x_val), y_val))
+
+
+@scenario("cnn", expected=("saddle_point",), acceptable=STALL_SIDE_EFFECTS,
+          verify=measure.stalls_on_curvature("saddle"))
 def cnn_four_convs_init_stddev_1e_3(seed):
     (x, y), val = data.digits(seed, image=True)
     model = models.conv_stack([8] * 4, "relu", kernel_initializer=TINY_INIT)
@@ -96,17 +108,17 @@ def two_input_tanh_init_stddev_1e_4(seed):
 
 
 @scenario("mlp", expected=("oscillation",), acceptable=HIGH_LR_SIDE_EFFECTS, verify=measure.oscillates())
-def mlp_sgd_lr_10(seed):
+def mlp_tanh_sgd_lr_3(seed):
     (x, y), val = data.digits(seed)
-    model = models.dense_stack(64, [64], "relu")
-    return Run(model, optimizers.SGD(10.0), SPARSE_CE, x, y, epochs=10, validation_data=val)
+    model = models.dense_stack(64, [64], "tanh")
+    return Run(model, optimizers.SGD(3.0), SPARSE_CE, x, y, epochs=10, validation_data=val)
 
 
 @scenario("cnn", expected=("oscillation",), acceptable=HIGH_LR_SIDE_EFFECTS, verify=measure.oscillates())
-def cnn_adam_lr_0_3(seed):
+def cnn_tanh_sgd_lr_3(seed):
     (x, y), val = data.digits(seed, image=True)
-    model = models.conv_stack([16], "relu")
-    return Run(model, optimizers.Adam(0.3), SPARSE_CE, x, y, epochs=10, validation_data=val)
+    model = models.conv_stack([16], "tanh")
+    return Run(model, optimizers.SGD(3.0), SPARSE_CE, x, y, epochs=10, validation_data=val)
 
 
 @scenario("rnn", expected=("oscillation",), acceptable=HIGH_LR_SIDE_EFFECTS, verify=measure.oscillates())

@@ -30,8 +30,11 @@ STALL_EPOCHS = 3
 STALL_CHANGE = 0.01
 # Hessian: negative curvature of at least 10% of the largest is a saddle's escape direction...
 SADDLE_NEGATIVE_SHARE = 0.1
-# ... and a spectral radius this small (per unit of loss) is a flat region.
-FLAT_RADIUS = 1e-3
+# ... if plain gradient descent can use it within the run: along an eigenvalue -l the distance
+# from the saddle grows like exp(lr * l * steps); exp(3) = 20x is an escape under way, below
+# exp(1) the direction is not resolved and the stall is a plateau.
+SADDLE_GROWTH_EXPONENT = 3.0
+PLATEAU_GROWTH_EXPONENT = 1.0
 POWER_ITERATIONS = 30
 
 
@@ -43,8 +46,10 @@ def inputs_of(x, n=MEASURE_SAMPLES):
 
 
 def loss_function(run):
+    """The run's loss as `(y, y_pred) -> scalar mean` (a loss named by a string is a function
+    that returns one value per sample)."""
     loss = keras.losses.get(run.loss) if isinstance(run.loss, str) else run.loss
-    return loss
+    return lambda y, y_pred: tf.reduce_mean(loss(y, y_pred))
 
 
 def layer_gradient_norms(model, loss, x, y):
@@ -113,10 +118,12 @@ def with_weights(model, weights, function):
 
 
 def hessian_extremes(model, loss, x, y):
-    """`(largest, smallest)` Hessian eigenvalue of the loss on `x`, `y`, by power iteration on
-    Hessian-vector products (nested `GradientTape`s)."""
+    """`(largest, smallest)` Hessian eigenvalue of the loss on `x`, `y`: power iteration on
+    Hessian-vector products (nested `GradientTape`s), first for the spectral radius r, then on
+    H + rI and H - rI, whose dominant eigenvalues are the largest and the smallest shifted."""
     variables = model.trainable_variables
 
+    @tf.function
     def hvp(vector):
         with tf.GradientTape() as outer:
             with tf.GradientTape() as inner:
@@ -125,21 +132,23 @@ def hessian_extremes(model, loss, x, y):
             dot = tf.add_n([tf.reduce_sum(g * v) for g, v in zip(grads, vector)])
         return outer.gradient(dot, variables)
 
+    def dot(a, b):
+        return sum(float(tf.reduce_sum(p * q)) for p, q in zip(a, b))
+
     def power(shift):
+        """Dominant eigenvalue of H + shift I, and the norm of that product."""
         rng = np.random.default_rng(0)
         vector = [tf.constant(rng.normal(size=v.shape), tf.float32) for v in variables]
-        value = 0.0
+        value = norm = 0.0
         for _ in range(POWER_ITERATIONS):
-            norm = math.sqrt(sum(float(tf.reduce_sum(v * v)) for v in vector)) or 1.0
-            vector = [v / norm for v in vector]
-            product = [h - shift * v for h, v in zip(hvp(vector), vector)]
-            value = sum(float(tf.reduce_sum(p * v)) for p, v in zip(product, vector))
+            vector = [v / (math.sqrt(dot(vector, vector)) or 1.0) for v in vector]
+            product = [h + shift * v for h, v in zip(hvp(vector), vector)]
+            value, norm = dot(product, vector), math.sqrt(dot(product, product))
             vector = product
-        return value + shift
+        return value, norm
 
-    largest = power(0.0)
-    smallest = power(abs(largest)) if largest != 0 else 0.0
-    return (largest, smallest) if largest >= smallest else (smallest, largest)
+    radius = power(0.0)[1]
+    return power(radius)[0] - radius, power(-radius)[0] + radius
 
 
 def finite(values):
@@ -233,18 +242,21 @@ def overfits(rise=0.1):
     return verify
 
 
-def oscillates(min_turns=0.4):
-    """The epoch losses turn direction at `min_turns` of the epochs or more and end no lower than
-    half the chance loss: the loss bounces instead of descending."""
+def oscillates(min_turns=0.4, min_swing=0.01, above_chance=2.0):
+    """The epoch losses turn direction at `min_turns` of the epochs or more, by a mean swing of
+    `min_swing` of the loss or more, and stay `above_chance` times the chance loss or more: the
+    optimizer overshoots and the loss bounces instead of descending."""
     def verify(trained):
         loss = np.asarray(trained.history["loss"], dtype="float64")
         if not finite(loss):
             return False, "loss not finite"
-        steps = np.sign(np.diff(loss))
-        turns = float(np.mean(steps[1:] != steps[:-1])) if len(steps) > 1 else 0.0
+        later = loss[1:]  # the first epoch falls from the initial loss whatever happens next
+        steps = np.diff(later)
+        turns = float(np.mean(np.sign(steps[1:]) != np.sign(steps[:-1])))
+        swing = float(np.mean(np.abs(steps)) / np.mean(later))
         ratio = loss[-1] / chance_loss(trained.run)
-        return turns >= min_turns and ratio > FAILING_LOSS_SHARE, \
-            f"direction changes {turns:.2f}, final loss / chance {ratio:.2f}"
+        return turns >= min_turns and swing >= min_swing and ratio >= above_chance, \
+            f"direction changes {turns:.2f}, swing {swing:.2f}, final loss / chance {ratio:.2f}"
     return verify
 
 
@@ -258,23 +270,25 @@ def becomes_non_finite():
 
 
 def stalls_on_curvature(kind):
-    """The loss stalls for `STALL_EPOCHS` near chance, and the Hessian at the initial weights
-    shows `kind`: "saddle" (negative curvature at least `SADDLE_NEGATIVE_SHARE` of the largest)
-    or "flat" (spectral radius below `FLAT_RADIUS` per unit of loss)."""
+    """The loss starts at chance and stalls for `STALL_EPOCHS`, and the Hessian at the initial
+    weights shows `kind`: "saddle" (negative curvature of at least `SADDLE_NEGATIVE_SHARE` of the
+    largest, that gradient descent at the run's learning rate and step count follows by at least
+    `SADDLE_GROWTH_EXPONENT`) or "plateau" (none it can follow by `PLATEAU_GROWTH_EXPONENT`)."""
     def verify(trained):
         run, model = trained.run, trained.run.model
         x, y = inputs_of(run.x, 256), inputs_of(run.y, 256)
         largest, smallest = with_weights(model, trained.initial_weights,
                                          lambda: hessian_extremes(model, loss_function(run), x, y))
         stall = longest_stall(trained.history["loss"])
-        radius = max(abs(largest), abs(smallest)) / chance_loss(run)
+        steps = run.epochs * math.ceil(len(run.y) / run.batch_size)
+        growth = float(run.optimizer.learning_rate) * max(0.0, -smallest) * steps
         if kind == "saddle":
-            shape = smallest < -SADDLE_NEGATIVE_SHARE * abs(largest)
+            shape = smallest < -SADDLE_NEGATIVE_SHARE * abs(largest) and growth >= SADDLE_GROWTH_EXPONENT
         else:
-            shape = radius < FLAT_RADIUS
+            shape = growth < PLATEAU_GROWTH_EXPONENT
         high = trained.history["loss"][0] > (1 - STALL_CHANGE * 10) * chance_loss(run)
         return shape and high and stall >= STALL_EPOCHS, \
-            f"hessian [{smallest:.1e}, {largest:.1e}], stall {stall} epochs"
+            f"hessian [{smallest:.1e}, {largest:.1e}], escape exponent {growth:.1f}, stall {stall} epochs"
     return verify
 
 
