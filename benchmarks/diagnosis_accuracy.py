@@ -99,7 +99,9 @@ def main(argv=None):
     from diagnostics import KINDS
 
     chosen = select(SCENARIOS, args.only)
-    plan = [(s, seed, jit) for s in chosen for jit in JIT_MODES[args.jit] for seed in range(args.first_seed, args.first_seed + args.seeds)]
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    # Seed by seed, so that a run stopped early has every scenario at its first seeds.
+    plan = [(s, seed, jit) for seed in seeds for jit in JIT_MODES[args.jit] for s in chosen]
     print(f"diagnosis accuracy: {len(chosen)} scenarios x {args.seeds} seeds x jit {args.jit} "
           f"x {args.replicas} replica(s) = {len(plan)} runs; Keras {keras.__version__}", flush=True)
     results, start = [], time.perf_counter()
