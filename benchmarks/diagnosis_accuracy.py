@@ -112,14 +112,19 @@ def main(argv=None):
         print(f"[{index}/{len(plan)}] {scenario.name} seed={seed} jit={jit}: found {result.found or '-'} "
               f"(expected {list(scenario.expected) or 'nothing'}); fault {shown}: "
               f"{result.error or result.note}; {result.seconds:.1f}s", flush=True)
+        if args.json:  # after every run, so that a run stopped early keeps what it measured
+            save(args.json, args, time.perf_counter() - start, results)
     elapsed = time.perf_counter() - start
     print()
     print(scoring.markdown(results, KINDS))
     print(f"\ntotal runtime {elapsed / 60:.1f} min")
-    if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as stream:
-            json.dump({"args": vars(args), "seconds": elapsed, "results": results}, stream, indent=1)
+
+
+def save(path, args, seconds, results):
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path + ".tmp", "w") as stream:
+        json.dump({"args": vars(args), "seconds": seconds, "results": results}, stream, indent=1)
+    os.replace(path + ".tmp", path)
 
 
 if __name__ == "__main__":
