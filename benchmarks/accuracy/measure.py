@@ -69,7 +69,8 @@ def hidden_outputs(model, x):
               if getattr(getattr(layer, "activation", None), "__name__", None) in ("relu", "sigmoid", "tanh")]
     if not layers:
         return {}
-    probe = keras.Model(model.inputs, [layer.output for layer in layers])
+    inputs = model.inputs if len(model.inputs) > 1 else model.inputs[0]
+    probe = keras.Model(inputs, [layer.output for layer in layers])
     outputs = probe(x)
     outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
     return {layer.name: (layer.activation.__name__, np.asarray(out).reshape(len(out), -1))

@@ -27,6 +27,13 @@ def false_alarms(result):
     return sorted(set(result["found"]) - allowed)
 
 
+def _diagnosed(result):
+    """A faulty run is diagnosed when every expected kind is found; a healthy one when nothing is."""
+    if not result["expected"]:
+        return not result["found"]
+    return set(result["expected"]) <= set(result["found"])
+
+
 def recall_per_kind(results):
     """`{kind: (runs where it was found, runs where it was expected)}` over scored results."""
     recall = {}
@@ -58,7 +65,7 @@ def summary(results):
     return {
         "runs": len(results),
         "faulty_runs": len(faulty),
-        "diagnosed": sum(set(r["expected"]) <= set(r["found"]) for r in faulty),
+        "diagnosed": sum(_diagnosed(r) for r in faulty),
         "healthy_runs": len(healthy),
         "healthy_with_finding": sum(bool(r["found"]) for r in healthy),
         "faulty_with_false_alarm": sum(bool(false_alarms(r)) for r in faulty),
@@ -68,7 +75,8 @@ def summary(results):
 
 
 def per_scenario(results):
-    """`{scenario: {"runs", "shown", "diagnosed", "false_alarms": {kind: runs}, "not_shown"}}`."""
+    """`{scenario: {"runs", "shown", "diagnosed", "false_alarms": {kind: runs}, "failed"}}`
+    ("diagnosed" for a healthy scenario: runs with no finding)."""
     rows = {}
     for result in results:
         row = rows.setdefault(result["scenario"], {"runs": 0, "shown": 0, "diagnosed": 0,
@@ -80,7 +88,7 @@ def per_scenario(results):
         if not result["fault_shown"]:
             continue
         row["shown"] += 1
-        row["diagnosed"] += set(result["expected"]) <= set(result["found"])
+        row["diagnosed"] += _diagnosed(result)
         for kind in false_alarms(result):
             row["false_alarms"][kind] = row["false_alarms"].get(kind, 0) + 1
     return rows
