@@ -20,6 +20,7 @@ class Result:
         fault_shown: what the scenario's `verify` measured (for a healthy run: that it trained
             well); None when the run failed before it could be checked.
         error: the exception text when the run itself failed, else None.
+        seconds, cpu_seconds: wall time and process CPU time of the run, its check included.
     """
 
     scenario: str
@@ -33,6 +34,7 @@ class Result:
     note: str
     error: object
     seconds: float
+    cpu_seconds: float
 
 
 def run_scenario(scenario, seed, jit, strategy=None):
@@ -40,7 +42,7 @@ def run_scenario(scenario, seed, jit, strategy=None):
     `TrainingDiagnostics(verbose=0)`; returns a `Result`."""
     from benchmarks.accuracy.scenario import Trained
 
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     keras.utils.clear_session(free_memory=False)
     keras.utils.set_random_seed(seed)
     found, shown, note, error = [], None, "", None
@@ -64,4 +66,4 @@ def run_scenario(scenario, seed, jit, strategy=None):
     shown = None if shown is None else bool(shown)
     return Result(scenario.name, scenario.family, seed, bool(jit), list(scenario.expected),
                   list(scenario.acceptable), found, shown, note, error,
-                  round(time.perf_counter() - start, 2))
+                  round(time.perf_counter() - start, 2), round(time.process_time() - cpu_start, 2))
