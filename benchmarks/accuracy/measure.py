@@ -2,8 +2,9 @@
 curvature. Nothing here uses this library.
 
 Each `verify` factory returns a function `Trained -> (holds, note)` for `scenario(verify=...)`.
-The thresholds say what "the fault really happened" means; they are deliberately looser than
-any detector's own, so that a run counts as faulty on the mechanism, not on a detector's view.
+The thresholds say what "the fault really happened" means, from the mechanism (how much slower a
+layer learns, how many units can still respond, where the loss sits against chance); they are
+chosen without looking at the detectors' constants.
 """
 
 import math
@@ -17,9 +18,11 @@ MEASURE_SAMPLES = 512
 VANISHED_RATIO = 1e-3
 # First layer's gradient above 1e3 of the last layer's, or a non-finite one.
 EXPLODED_RATIO = 1e3
-# A ReLU unit that is zero on every measured sample is dead.
+# A ReLU unit that is zero on every measured sample is dead; a layer that lost half its units has
+# lost half its capacity.
 DEAD_SHARE = 0.5
-# A bounded unit within 5% of its range from a bound on 90% of the samples is saturated.
+# A bounded unit within 5% of its range from a bound on 90% of the samples is saturated (its
+# derivative is below ~0.05 of its peak there); 40% of a layer saturated is a large share.
 SATURATION_MARGIN = 0.05
 SATURATED_SAMPLES = 0.9
 SATURATED_SHARE = 0.4
@@ -42,6 +45,7 @@ POWER_ITERATIONS = 30
 
 
 def inputs_of(x, n=MEASURE_SAMPLES):
+    """The first `n` rows of `x` (an array, or a list of arrays for several inputs)."""
     return [part[:n] for part in x] if isinstance(x, (list, tuple)) else x[:n]
 
 
