@@ -15,7 +15,9 @@ TINY_TRAIN_SET = 100
 OVERFIT_EPOCHS = 40
 LABEL_NOISE = 0.2
 STALL_SIDE_EFFECTS = ("underfitting",)
-HIGH_LR_SIDE_EFFECTS = ("exploding_gradient", "dead_relu", "underfitting", "suspicious_config")
+# Steps far too large blow the weights up: ReLU units die, tanh units saturate.
+HIGH_LR_SIDE_EFFECTS = ("exploding_gradient", "dead_relu", "saturation", "underfitting",
+                        "suspicious_config")
 
 
 @scenario("mlp", expected=("overfitting",), verify=measure.overfits())
