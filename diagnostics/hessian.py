@@ -258,6 +258,9 @@ def _lanczos_steps(matvec, size, steps, rng, tolerance, start):
 def _tridiagonal_eigh(alphas, betas):
     alphas = np.asarray(alphas, dtype=np.float64)
     betas = np.asarray(betas, dtype=np.float64)[: len(alphas) - 1]
+    if not (np.all(np.isfinite(alphas)) and np.all(np.isfinite(betas))):
+        # A non-finite loss (or weights) gives non-finite Hessian-vector products: no spectrum.
+        raise FloatingPointError("the Hessian-vector products are not finite (non-finite loss or weights)")
     tridiagonal = np.diag(alphas) + np.diag(betas, 1) + np.diag(betas, -1)
     return np.linalg.eigh(tridiagonal)
 

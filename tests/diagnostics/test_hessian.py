@@ -169,3 +169,17 @@ def test_probe_of_a_model_built_under_mirrored_strategy(mirrored_strategy):
     v = np.random.default_rng(2).standard_normal(HessianProbe(reference, x, y).size)
     np.testing.assert_allclose(HessianProbe(distributed, x, y).hvp(v), HessianProbe(reference, x, y).hvp(v),
                                rtol=1e-4, atol=1e-6)
+
+
+class _NonFiniteHessian:
+    """Hessian-vector products of a model whose loss went non-finite."""
+
+    size = 3
+
+    def hvp(self, vector):
+        return np.full(self.size, np.nan)
+
+
+def test_non_finite_curvature_is_a_clear_error_not_a_linear_algebra_failure():
+    with pytest.raises(FloatingPointError, match="not finite"):
+        lanczos_extremes(_NonFiniteHessian())
