@@ -23,11 +23,14 @@ import tensorflow as tf
 
 import keras
 
+from callbacks._arguments import keep_checked
 from callbacks._batch_probe import DEFAULT_PROBE_ROWS, shared_probe
+from callbacks._monitor import Monitor
 from callbacks.generalization_monitor import model_chance_loss
 from diagnostics import activations
 from zoo._keras_internals import all_layers, patch_method, producing_layer, unpatch_method
 from zoo._serialization import register_serializable
+from zoo._validation import Boolean, Integer
 
 # Seed of the standard normal inputs given to a sub-model whose input is not the data (the
 # latent vector of a GAN generator): fixed, so that every epoch probes the same points.
@@ -35,7 +38,7 @@ LATENT_SEED = 0
 
 
 @register_serializable(legacy_package="callbacks")
-class ActivationMonitor(keras.callbacks.Callback):
+class ActivationMonitor(Monitor):
     """Measures, at every epoch end, the share of dead and of saturated units in every hidden layer
     with a ReLU-family or sigmoid-family activation (activation layers and layers with a built-in
     activation, in nested models too; not the output layer, whose sigmoid is meant to saturate),
@@ -62,13 +65,9 @@ class ActivationMonitor(keras.callbacks.Callback):
 
     def __init__(self, probe_data=None, probe_size=DEFAULT_PROBE_ROWS, log_layers=True, verbose=0):
         super().__init__()
-        if isinstance(probe_size, bool) or not isinstance(probe_size, int) or probe_size < 1:
-            raise ValueError(f"`probe_size` must be a positive integer. Received: probe_size={probe_size!r}")
-        if not isinstance(log_layers, bool):
-            raise TypeError(f"`log_layers` must be a bool. Received: log_layers={log_layers!r}")
+        keep_checked(self, {"probe_size": Integer(minimum=1), "log_layers": Boolean()},
+                     probe_size=probe_size, log_layers=log_layers)
         self.probe_data = probe_data
-        self.probe_size = probe_size
-        self.log_layers = log_layers
         self.verbose = int(verbose)
         self._batch_probe = None
         self._reset()

@@ -1,14 +1,13 @@
 """`DeferredReweighting`: the DRW schedule of Cao et al. (2019) for a re-weightable loss."""
 
-import keras
-
+from callbacks._monitor import Monitor
 from zoo import _validation
 from zoo.losses import effective_number_class_weights
 from zoo._serialization import register_serializable
 
 
 @register_serializable(legacy_package="callbacks")
-class DeferredReweighting(keras.callbacks.Callback):
+class DeferredReweighting(Monitor):
     """Trains with equal class weights, then from `start_epoch` on with effective-number weights.
 
     The loss must have `set_class_weights` and `class_counts` (e.g. `zoo.losses.LDAMLoss`);

@@ -13,14 +13,17 @@ import math
 
 import keras
 
+from callbacks._arguments import keep_checked
+from callbacks._monitor import Monitor
 from diagnostics import generalization
 from zoo._serialization import register_serializable
+from zoo._validation import Integer, Optional, Real
 
 logger = logging.getLogger(__name__)
 
 
 @register_serializable(legacy_package="callbacks")
-class GeneralizationMonitor(keras.callbacks.Callback):
+class GeneralizationMonitor(Monitor):
     """Watches the training and validation curves and diagnoses overfitting and underfitting
     with `diagnostics.generalization`, at every epoch end.
 
@@ -52,17 +55,11 @@ class GeneralizationMonitor(keras.callbacks.Callback):
         self.mode = generalization.resolve_mode(monitor, mode) if mode in ("auto", "min", "max") else None
         if self.mode is None:
             raise ValueError(f"`mode` must be one of 'auto', 'min', 'max'. Received: mode={mode!r}")
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
-            raise ValueError(f"`patience` must be a positive integer. Received: patience={patience!r}")
-        if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) or min_delta < 0:
-            raise ValueError(f"`min_delta` must be a non-negative number. Received: min_delta={min_delta!r}")
-        if chance_loss is not None and not (isinstance(chance_loss, (int, float)) and chance_loss > 0):
-            raise ValueError(f"`chance_loss` must be a positive number or None. Received: chance_loss={chance_loss!r}")
+        keep_checked(self, {"patience": Integer(minimum=1), "min_delta": Real(minimum=0.0),
+                            "chance_loss": Optional(Real(minimum=0.0, min_inclusive=False))},
+                     patience=patience, min_delta=min_delta, chance_loss=chance_loss)
         self.monitor = monitor
         self._mode_arg = mode
-        self.patience = patience
-        self.min_delta = float(min_delta)
-        self.chance_loss = chance_loss
         self.verbose = int(verbose)
         self._reset()
 
@@ -74,9 +71,6 @@ class GeneralizationMonitor(keras.callbacks.Callback):
         self._warned = False
         self._announced = set()
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     def get_config(self):
         return {"monitor": self.monitor, "mode": self._mode_arg, "patience": self.patience,

@@ -13,9 +13,12 @@ import math
 
 import keras
 
+from callbacks._arguments import keep_checked
+from callbacks._monitor import Monitor
 from callbacks._telemetry import shared_telemetry
 from diagnostics import gradients
 from zoo._serialization import register_serializable
+from zoo._validation import Boolean, Integer, Optional
 
 LOGGED_SIGNALS = (
     "grad_norm",
@@ -29,7 +32,7 @@ LOGGED_SIGNALS = (
 
 
 @register_serializable(legacy_package="callbacks")
-class GradientMonitor(keras.callbacks.Callback):
+class GradientMonitor(Monitor):
     """Records per-layer gradient statistics in-graph and diagnoses vanishing, exploding and
     non-finite gradients.
 
@@ -66,17 +69,9 @@ class GradientMonitor(keras.callbacks.Callback):
 
     def __init__(self, every=None, log_layers=True, stop_on_nonfinite=False, verbose=0):
         super().__init__()
-        if every is not None and (isinstance(every, bool) or not isinstance(every, int) or every < 1):
-            raise ValueError(f"`every` must be a positive integer or None. Received: every={every!r}")
-        if not isinstance(log_layers, bool):
-            raise TypeError(f"`log_layers` must be a bool. Received: log_layers={log_layers!r}")
-        if not isinstance(stop_on_nonfinite, bool):
-            raise TypeError(
-                f"`stop_on_nonfinite` must be a bool. Received: stop_on_nonfinite={stop_on_nonfinite!r}"
-            )
-        self.every = every
-        self.log_layers = log_layers
-        self.stop_on_nonfinite = stop_on_nonfinite
+        keep_checked(self, {"every": Optional(Integer(minimum=1)), "log_layers": Boolean(),
+                            "stop_on_nonfinite": Boolean()},
+                     every=every, log_layers=log_layers, stop_on_nonfinite=stop_on_nonfinite)
         self.verbose = int(verbose)
         self._telemetry = None
         self._reset()

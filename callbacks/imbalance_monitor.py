@@ -5,10 +5,11 @@ import logging
 import numpy as np
 import tensorflow as tf
 
-import keras
-
+from callbacks._arguments import keep_checked
+from callbacks._monitor import Monitor
 from diagnostics import imbalance
 from zoo._serialization import register_serializable
+from zoo._validation import Integer
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +21,7 @@ BINARY_THRESHOLD = 0.5
 
 
 @register_serializable(legacy_package="callbacks")
-class ImbalanceMonitor(keras.callbacks.Callback):
+class ImbalanceMonitor(Monitor):
     """Reports a skewed training label distribution and classes the model never predicts.
 
     Keras does not show a callback the data `fit` trains on, so give it what you have:
@@ -68,8 +69,7 @@ class ImbalanceMonitor(keras.callbacks.Callback):
         verbose=0,
     ):
         super().__init__()
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            raise ValueError(f"`every` must be an integer >= 1. Received: every={every!r}")
+        keep_checked(self, {"every": Integer(minimum=1)}, every=every)
         if validation_data is not None and not (
             isinstance(validation_data, tf.data.Dataset)
             or (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2)
@@ -80,7 +80,6 @@ class ImbalanceMonitor(keras.callbacks.Callback):
             )
         self.y = y
         self.validation_data = validation_data
-        self.every = every
         self.batch_size = batch_size
         self.ratio_threshold = ratio_threshold
         self.min_recall = min_recall

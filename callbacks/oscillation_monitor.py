@@ -10,11 +10,12 @@ Example:
 
 import math
 
-import keras
-
+from callbacks._arguments import keep_checked
+from callbacks._monitor import Monitor
 from callbacks.generalization_monitor import model_chance_loss
 from diagnostics import oscillation
 from zoo._serialization import register_serializable
+from zoo._validation import Integer, Optional
 
 # Blocks per epoch when `block_steps` is not given and the epoch length is known.
 _BLOCKS_PER_EPOCH = 8
@@ -26,7 +27,7 @@ _MIN_BLOCK_STEPS = 8
 
 
 @register_serializable(legacy_package="callbacks")
-class OscillationMonitor(keras.callbacks.Callback):
+class OscillationMonitor(Monitor):
     """Diagnoses `oscillation` (a learning rate too high) with `diagnostics.oscillation`.
 
     Keras 3 passes `on_train_batch_end` the running mean of the loss over the epoch so far, not
@@ -56,10 +57,7 @@ class OscillationMonitor(keras.callbacks.Callback):
 
     def __init__(self, block_steps=None, verbose=0):
         super().__init__()
-        if block_steps is not None and (isinstance(block_steps, bool) or not isinstance(block_steps, int)
-                                        or block_steps < 1):
-            raise ValueError(f"`block_steps` must be a positive integer or None. Received: block_steps={block_steps!r}")
-        self.block_steps = block_steps
+        keep_checked(self, {"block_steps": Optional(Integer(minimum=1))}, block_steps=block_steps)
         self.verbose = int(verbose)
         self._reset()
 
@@ -74,9 +72,6 @@ class OscillationMonitor(keras.callbacks.Callback):
         self._gradient_seen = False
         self._gradient_nonzero = False
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     def get_config(self):
         return {"block_steps": self.block_steps, "verbose": self.verbose}

@@ -10,8 +10,7 @@ Example:
 
 import warnings
 
-import keras
-
+from callbacks._monitor import Monitor
 from diagnostics import setup_checks, setup_model
 from zoo import _validation
 from zoo._serialization import register_serializable
@@ -23,7 +22,7 @@ CAPTURED_ROWS = 256
 
 
 @register_serializable(legacy_package="callbacks")
-class SetupMonitor(keras.callbacks.Callback):
+class SetupMonitor(Monitor):
     """Reports a model, loss, optimizer or data that do not fit together, from the first epoch.
 
     At `on_train_begin` it judges the structure: output activations against losses, the learning
@@ -59,9 +58,6 @@ class SetupMonitor(keras.callbacks.Callback):
         self._inputs, self._outputs = [], []
         self._probe = None
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     def get_config(self):
         return {"rows": self.rows, "verbose": self.verbose}

@@ -20,11 +20,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from callbacks._arguments import keep_checked
 from callbacks._batch_probe import DEFAULT_PROBE_ROWS, shared_probe
+from callbacks._monitor import Monitor
 from callbacks.generalization_monitor import model_chance_loss
 from diagnostics import hessian, stall
 from zoo._keras_internals import producing_layer
 from zoo._serialization import register_serializable
+from zoo._validation import Integer, Optional, Options, Real
 
 # Epoch signals of the other monitors (read from `logs`) that can explain a stall.
 EXPLAINING_SIGNALS = ("grad_norm/", "grad_zero_frac/", "saturated_frac/", "dead_frac/")
@@ -33,7 +36,7 @@ ESCAPES = (None, "perturb", "lr")
 
 
 @register_serializable(legacy_package="callbacks")
-class StallMonitor(keras.callbacks.Callback):
+class StallMonitor(Monitor):
     """Detects stalls of the training loss and classifies each one from the Hessian spectrum.
 
     At every epoch end the monitor records the training loss and the global gradient norm. The
@@ -85,24 +88,13 @@ class StallMonitor(keras.callbacks.Callback):
     def __init__(self, probe_data=None, probe_size=DEFAULT_PROBE_ROWS, window=stall.STALL_WINDOW, max_iter=20,
                  max_probes=5, escape=None, lr_factor=2.0, every_steps=None, verbose=0):
         super().__init__()
-        counts = {"probe_size": probe_size, "window": window, "max_iter": max_iter, "max_probes": max_probes}
-        if every_steps is not None:
-            counts["every_steps"] = every_steps
-        for name, value in counts.items():
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
-        if escape not in ESCAPES:
-            raise ValueError(f"`escape` must be one of {ESCAPES}. Received: escape={escape!r}")
-        if isinstance(lr_factor, bool) or not isinstance(lr_factor, (int, float)) or lr_factor <= 0:
-            raise ValueError(f"`lr_factor` must be a positive number. Received: lr_factor={lr_factor!r}")
+        count = Integer(minimum=1)
+        keep_checked(self, {"probe_size": count, "window": count, "max_iter": count, "max_probes": count,
+                            "escape": Options(ESCAPES), "lr_factor": Real(minimum=0.0, min_inclusive=False),
+                            "every_steps": Optional(count)},
+                     probe_size=probe_size, window=window, max_iter=max_iter, max_probes=max_probes,
+                     escape=escape, lr_factor=lr_factor, every_steps=every_steps)
         self.probe_data = probe_data
-        self.probe_size = probe_size
-        self.window = window
-        self.max_iter = max_iter
-        self.max_probes = max_probes
-        self.escape = escape
-        self.lr_factor = float(lr_factor)
-        self.every_steps = every_steps
         self.verbose = int(verbose)
         self._batch = _probe_batch(probe_data, probe_size) if probe_data is not None else None
         self._batch_probe = None
@@ -122,9 +114,6 @@ class StallMonitor(keras.callbacks.Callback):
         self._epoch_ended = False
         self.not_judged = None
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
     def get_config(self):
         return {"probe_data": None, "probe_size": self.probe_size, "window": self.window,

@@ -16,6 +16,7 @@ import warnings
 import keras
 
 from callbacks._guard import MonitorFailedWarning, MonitorGuard, Skipped, describe
+from callbacks._monitor import Monitor
 from callbacks.activation_monitor import ActivationMonitor
 from callbacks.generalization_monitor import GeneralizationMonitor
 from callbacks.gradient_monitor import GradientMonitor
@@ -43,7 +44,7 @@ _SEVERITY_ORDER = {"error": 0, "warning": 1}
 
 
 @register_serializable(legacy_package="callbacks")
-class TrainingDiagnostics(keras.callbacks.Callback):
+class TrainingDiagnostics(Monitor):
     """Runs several monitors on one `fit`, collects their findings and writes a report.
 
     Each monitor is an ordinary callback with a `.findings` list; it may also expose `.extras`, a
@@ -134,10 +135,6 @@ class TrainingDiagnostics(keras.callbacks.Callback):
         return {"monitors": None, "report_dir": self.report_dir, "verbose": self.verbose,
                 "log_layers": self.log_layers}
 
-    @classmethod
-    def from_config(cls, config):
-        """A `TrainingDiagnostics` built from `get_config()`'s dict."""
-        return cls(**config)
 
     @property
     def skipped(self):

@@ -22,6 +22,7 @@ MODULES = [
     "zoo._serialization",
     "diagnostics._format",
     "diagnostics.section",
+    "callbacks._arguments",
 ]
 
 
