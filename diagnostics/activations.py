@@ -158,6 +158,17 @@ def learning_suffers(loss, chance_loss=None):
         return ~(loss < SLOW_LOSS_FRACTION * reference)
 
 
+def _describer(state, consequence):
+    """The message of a unit finding: which share of a layer is in `state` from when, and why
+    that hurts (`consequence`), naming the other affected layers."""
+
+    def describe(layer, epoch, fraction, affected):
+        others = f" ({len(affected)} layers affected: {', '.join(affected)})" if len(affected) > 1 else ""
+        return f"{fraction:.0%} of the units of layer '{layer}' are {state} from epoch {epoch}: {consequence}{others}."
+
+    return describe
+
+
 def detect_dead_relu(history, layers=None):
     """Dead ReLU units: at least `DEAD_FRACTION` of a layer's units output zero for every probe
     sample, for `SUSTAIN_EPOCHS` epochs. Names the first such layer from the input side.
@@ -166,13 +177,8 @@ def detect_dead_relu(history, layers=None):
         list with at most one `Finding` of kind `dead_relu`.
     """
 
-    def describe(layer, epoch, fraction, affected):
-        others = f" ({len(affected)} layers affected: {', '.join(affected)})" if len(affected) > 1 else ""
-        return (
-            f"{fraction:.0%} of the units of layer '{layer}' are dead from epoch {epoch}: they output zero "
-            f"for every probe sample, so they pass no gradient and cannot recover{others}."
-        )
-
+    describe = _describer("dead", "they output zero for every probe sample, so they pass no gradient and "
+                                  "cannot recover")
     return _detect(history, "dead_frac", DEAD_FRACTION, "dead_relu", layers, describe, DEAD_RELU_ADVICE)
 
 
@@ -192,13 +198,8 @@ def detect_saturation(history, layers=None, loss=None, chance_loss=None):
         list with at most one `Finding` of kind `saturation`.
     """
 
-    def describe(layer, epoch, fraction, affected):
-        others = f" ({len(affected)} layers affected: {', '.join(affected)})" if len(affected) > 1 else ""
-        return (
-            f"{fraction:.0%} of the units of layer '{layer}' are saturated from epoch {epoch}: they sit "
-            f"near an asymptote of their activation, where its derivative is almost zero, and pass "
-            f"almost no gradient{others}."
-        )
+    describe = _describer("saturated", "they sit near an asymptote of their activation, where its "
+                                       "derivative is almost zero, and pass almost no gradient")
 
     loss = history.get("loss") if loss is None else loss
     gate = None if loss is None or len(loss) == 0 else learning_suffers(loss, chance_loss)

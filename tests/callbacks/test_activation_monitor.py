@@ -12,6 +12,7 @@ from callbacks._batch_probe import DEFAULT_PROBE_ROWS
 from callbacks.activation_monitor import ActivationMonitor
 from callbacks.stall_monitor import StallMonitor
 from diagnostics.activations import DEAD_FRACTION
+from tests.callbacks.keras_io_gan import KerasIoGAN
 
 
 def _two_branch_net(seed):
@@ -66,43 +67,6 @@ def test_dead_relu_with_two_replicas(seed, mirrored_strategy):
     _check_dead_layer_found_on_the_first_rows(model, seed, batch_size=32)
 
 
-class _GAN(keras.Model):
-    """The keras.io GAN pattern: no call(), its own train_step, two optimizers."""
-
-    def __init__(self, discriminator, generator, latent_dim):
-        super().__init__()
-        self.discriminator, self.generator, self.latent_dim = discriminator, generator, latent_dim
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-        self.seed_generator = keras.random.SeedGenerator(1337)
-
-    @property
-    def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker]
-
-    def compile(self, d_optimizer, g_optimizer, loss_fn):
-        super().compile()
-        self.d_optimizer, self.g_optimizer, self.loss_fn = d_optimizer, g_optimizer, loss_fn
-
-    def train_step(self, real_images):
-        batch_size = tf.shape(real_images)[0]
-        noise = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
-        combined = tf.concat([self.generator(noise), real_images], axis=0)
-        labels = tf.concat([tf.ones((batch_size, 1)), tf.zeros((batch_size, 1))], axis=0)
-        with tf.GradientTape() as tape:
-            d_loss = self.loss_fn(labels, self.discriminator(combined))
-        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
-        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
-        noise = keras.random.normal((batch_size, self.latent_dim), seed=self.seed_generator)
-        with tf.GradientTape() as tape:
-            g_loss = self.loss_fn(tf.zeros((batch_size, 1)), self.discriminator(self.generator(noise)))
-        grads = tape.gradient(g_loss, self.generator.trainable_weights)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
-
-
 def test_gan_without_call_trains_and_its_sub_models_are_probed():
     images = (load_digits().images[:256, :, :, None] / 8.0 - 1.0).astype("float32")
     discriminator = keras.Sequential([
@@ -113,7 +77,7 @@ def test_gan_without_call_trains_and_its_sub_models_are_probed():
         keras.Input((4,)), keras.layers.Dense(16, activation="relu", name="g_hidden"),
         keras.layers.Dense(64, activation="tanh"), keras.layers.Reshape((8, 8, 1)),
     ], name="generator")
-    gan = _GAN(discriminator, generator, latent_dim=4)
+    gan = KerasIoGAN(discriminator, generator, latent_dim=4)
     gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3),
                 keras.losses.BinaryCrossentropy(from_logits=True))
     activation_monitor, stall_monitor = ActivationMonitor(), StallMonitor()

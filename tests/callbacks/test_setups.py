@@ -14,6 +14,7 @@ import pytest
 import keras
 from callbacks import TrainingDiagnostics
 from callbacks._guard import MonitorFailedWarning
+from tests.callbacks.keras_io_gan import KerasIoGAN
 
 L = keras.layers
 ROWS = 128
@@ -201,49 +202,6 @@ def test_repeated_fit_starts_a_new_run(seed):
 # -- a keras.io-pattern GAN: its own train_step, two optimizers, no call() -----------------------
 
 
-class GAN(keras.Model):
-    """The keras.io DCGAN pattern: a model with a `train_step` and no `call()`."""
-
-    def __init__(self, discriminator, generator, latent_dim):
-        super().__init__()
-        self.discriminator = discriminator
-        self.generator = generator
-        self.latent_dim = latent_dim
-        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
-        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
-
-    @property
-    def metrics(self):
-        return [self.d_loss_tracker, self.g_loss_tracker]
-
-    def compile(self, d_optimizer, g_optimizer, loss_fn):
-        super().compile()
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
-        self.loss_fn = loss_fn
-
-    def train_step(self, real):
-        import tensorflow as tf
-
-        batch_size = tf.shape(real)[0]
-        noise = keras.random.normal((batch_size, self.latent_dim), seed=None)
-        fake = self.generator(noise)
-        images = tf.concat([fake, real], axis=0)
-        labels = tf.concat([tf.ones((batch_size, 1)), tf.zeros((batch_size, 1))], axis=0)
-        with tf.GradientTape() as tape:
-            d_loss = self.loss_fn(labels, self.discriminator(images))
-        grads = tape.gradient(d_loss, self.discriminator.trainable_weights)
-        self.d_optimizer.apply_gradients(zip(grads, self.discriminator.trainable_weights))
-        noise = keras.random.normal((batch_size, self.latent_dim), seed=None)
-        with tf.GradientTape() as tape:
-            g_loss = self.loss_fn(tf.zeros((batch_size, 1)), self.discriminator(self.generator(noise)))
-        grads = tape.gradient(g_loss, self.generator.trainable_weights)
-        self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
-        self.d_loss_tracker.update_state(d_loss)
-        self.g_loss_tracker.update_state(g_loss)
-        return {"d_loss": self.d_loss_tracker.result(), "g_loss": self.g_loss_tracker.result()}
-
-
 def _gan(latent_dim=4):
     discriminator = keras.Sequential(
         [keras.Input((FEATURES,)), L.Dense(16, activation="relu", name="d_hidden"), L.Dense(1, name="d_out")],
@@ -251,7 +209,7 @@ def _gan(latent_dim=4):
     generator = keras.Sequential(
         [keras.Input((latent_dim,)), L.Dense(16, activation="relu", name="g_hidden"), L.Dense(FEATURES, name="g_out")],
         name="generator")
-    gan = GAN(discriminator, generator, latent_dim)
+    gan = KerasIoGAN(discriminator, generator, latent_dim)
     gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3),
                 keras.losses.BinaryCrossentropy(from_logits=True))
     return gan
