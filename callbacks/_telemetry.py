@@ -80,6 +80,9 @@ MAX_EVERY = 64
 # Between the two, one measured step per this many parameters: a measured step of a 50k-weight
 # MLP costs ~0.16 of a training step (op dispatch, not arithmetic), 1% at every 16.
 PARAMETERS_PER_PERIOD = 8_000
+# Optimizer steps measured densely after `attach`: an explosion from a learning rate far too high
+# happens in the first few dozen steps, before any sampling period comes round.
+WARMUP_STEPS = 32
 
 
 def automatic_every(model):
@@ -187,13 +190,14 @@ class GradientTelemetry:
         model: a compiled `keras.Model` (any kind: Sequential, Functional, subclassed, with its own
             `train_step` and several optimizers).
         every: measure every this many optimizer steps; 1 measures every step; None chooses
-            `automatic_every(model)` when the step is traced. Skipped steps cost a few scalar ops. The first `warmup` steps after `attach` and the first step after
-            each `begin_period` are always measured (early steps are where a too-high learning
-            rate blows up).
+            `automatic_every(model)` when the step is traced. Skipped steps cost a few scalar
+            ops. The first `warmup` steps after `attach` and the first step after each
+            `begin_period` are always measured (early steps are where a too-high learning rate
+            blows up).
         warmup: number of optimizer steps measured densely after `attach`.
     """
 
-    def __init__(self, model, every=1, warmup=32):
+    def __init__(self, model, every=1, warmup=WARMUP_STEPS):
         if every is not None and (not isinstance(every, int) or isinstance(every, bool) or every < 1):
             raise ValueError(f"`every` must be a positive integer or None. Received: every={every!r}")
         if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 0:
