@@ -407,12 +407,20 @@ def _check_stacked_linear(model):
     findings = []
     layers = all_layers(model)
     predecessor = _predecessor_function(model, layers)
+    readers = {}
+    for reader in layers:
+        for source in _predecessors(reader) or []:
+            readers.setdefault(id(source), set()).add(id(reader))
     for layer in layers:
         if not isinstance(layer, LINEAR_MAPS):
             continue
         before = predecessor(layer)
         while before is not None and isinstance(before, PASS_THROUGH):
             before = predecessor(before)
+        # A linear output that also feeds a skip connection (a residual stem) is a design choice,
+        # not a wasted layer: only a linear map read by nothing else collapses into the next one.
+        if len(readers.get(id(before), ())) > 1:
+            continue
         if isinstance(before, LINEAR_MAPS) and _activation_name(before) == "linear":
             findings.append(Finding(
                 "suspicious_config", "warning", 0, before.name,

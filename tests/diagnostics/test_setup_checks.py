@@ -608,3 +608,16 @@ def test_labels_scaled_explain_plateau():
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("skip, expected", [(True, []), (False, [("suspicious_config", "stem")])])
+def test_a_linear_stem_that_feeds_a_skip_connection_is_no_stacked_linear_map(skip, expected):
+    inputs = keras.Input((8, 8, 1))
+    stem = keras.layers.Conv2D(4, 3, padding="same", name="stem")(inputs)
+    branch = keras.layers.Conv2D(4, 3, padding="same", use_bias=False)(stem)
+    branch = keras.layers.BatchNormalization()(branch)
+    merged = keras.layers.Add()([stem, branch]) if skip else branch
+    tensor = keras.layers.GlobalAveragePooling2D()(keras.layers.Activation("relu")(merged))
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(tensor))
+    model.compile("adam", "sparse_categorical_crossentropy")
+    assert _kinds_layers(check_setup(model)) == expected
