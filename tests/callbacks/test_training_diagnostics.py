@@ -122,7 +122,9 @@ def test_defaults_under_mirrored_strategy_measure_the_gradient_at_every_step(mir
     model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[diagnostics])
     steps = diagnostics.history["grad_norm/hidden"]
     assert len(steps) == 2 and all(np.isfinite(value) and value > 0 for value in steps)
-    assert diagnostics.findings == []
+    # The units are judged too (the probe keeps rows under two replicas), and found healthy.
+    assert all(np.isfinite(diagnostics.history["dead_frac/hidden"]))
+    assert diagnostics.findings == [] and diagnostics.skipped == []
 
 
 def test_registered_under_the_project_name_and_the_old_one(tmp_path):
