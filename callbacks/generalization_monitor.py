@@ -16,6 +16,7 @@ import keras
 from callbacks._arguments import keep_checked
 from callbacks._monitor import Monitor
 from diagnostics import generalization
+from diagnostics._format import to_float
 from zoo._serialization import register_serializable
 from zoo._validation import Integer, Optional, Real
 
@@ -85,7 +86,7 @@ class GeneralizationMonitor(Monitor):
         logs = logs or {}
         epochs_so_far = len(self.history.get("loss", []))
         for key, value in logs.items():
-            self.history.setdefault(key, [math.nan] * epochs_so_far).append(_to_float(value))
+            self.history.setdefault(key, [math.nan] * epochs_so_far).append(to_float(value))
         for series in self.history.values():
             if len(series) < epochs_so_far + 1:
                 series.append(math.nan)
@@ -129,10 +130,3 @@ def model_chance_loss(model):
         return None
     units = outputs[0].shape[-1]
     return generalization.chance_loss(name, units if isinstance(units, int) else None)
-
-
-def _to_float(value):
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan

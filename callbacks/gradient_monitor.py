@@ -17,6 +17,7 @@ from callbacks._arguments import keep_checked
 from callbacks._monitor import Monitor
 from callbacks._telemetry import shared_telemetry
 from diagnostics import gradients
+from diagnostics._format import to_float
 from zoo._serialization import register_serializable
 from zoo._validation import Boolean, Integer, Optional
 
@@ -132,7 +133,7 @@ class GradientMonitor(Monitor):
         if self.stop_on_nonfinite and any(f.kind == "non_finite" for f in self.findings):
             self.model.stop_training = True
             if self.stopped_at is None:
-                loss = _to_float((logs or {}).get("loss"))
+                loss = to_float((logs or {}).get("loss"))
                 self.stopped_at = {"epoch": int(epoch), "batch": None, "loss": loss}
 
     @property
@@ -151,7 +152,7 @@ class GradientMonitor(Monitor):
         merged.update(epoch_values)
         for key, value in merged.items():
             series = self.history.setdefault(key, [float("nan")] * self._epochs)
-            series.append(_to_float(value))
+            series.append(to_float(value))
         self._epochs += 1
         for series in self.history.values():
             if len(series) < self._epochs:
@@ -171,10 +172,3 @@ class GradientMonitor(Monitor):
             if key not in self._announced:
                 self._announced.add(key)
                 print(f"GradientMonitor: {finding}")
-
-
-def _to_float(value):
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return float("nan")

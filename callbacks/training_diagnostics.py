@@ -26,6 +26,7 @@ from callbacks.setup_monitor import SetupMonitor
 from callbacks.stall_monitor import StallMonitor
 from diagnostics import report as report_lib
 from diagnostics import setup_checks
+from diagnostics._format import to_float
 from zoo._serialization import register_serializable
 
 # Order matters where one monitor reads what an earlier one put into `logs`: OscillationMonitor
@@ -189,7 +190,7 @@ class TrainingDiagnostics(Monitor):
         for key, value in values.items():
             # A key that appears late is padded with NaN so every series has one value per epoch.
             series = self.history.setdefault(key, [float("nan")] * epochs_so_far)
-            series.append(_to_float(value))
+            series.append(to_float(value))
         for key, series in self.history.items():
             if len(series) < epochs_so_far + 1:
                 series.append(float("nan"))
@@ -275,13 +276,6 @@ class TrainingDiagnostics(Monitor):
         run = self.run()
         report_lib.save_run(run, os.path.join(path, "run.json"))
         return report_lib.write_report(run, path)
-
-
-def _to_float(value):
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return float("nan")
 
 
 def _async_safe(callback):
