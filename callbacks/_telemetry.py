@@ -20,7 +20,9 @@ Signals per trainable layer, averaged over the measured optimizer steps since th
   before clipping; under `tf.distribute` the norm of the all-reduced (global-batch) gradient.
 - `grad_zero_frac`: fraction of gradient entries that are exactly zero.
 - `nonfinite`: number of measured steps whose gradient held a non-finite entry (a sum).
-- `update_ratio`: `||w_after - w_before|| / ||w_before||` of one optimizer step.
+- `update_ratio`: `||w_after - w_before|| / ||w_before||` of one optimizer step, averaged over
+  the measured steps whose update was finite (so that the step that blew the weights up still
+  shows when the next one turns them non-finite).
 - `weight_norm`: L2 norm of the layer's weights before the last measured update.
 - `grad_max`, `grad_first`: largest finite and first measured `grad_norm` of the period (they
   show growth within an epoch, for example an explosion that ends in NaN).
@@ -59,12 +61,13 @@ SIGNALS = ("grad_norm", "grad_zero_frac", "nonfinite", "update_ratio", "weight_n
     _STEPS,
     _UPDATE_RATIO,
     _UPDATE_STEPS,
+    _FINITE_UPDATES,
     _FIRST_NONFINITE,
     _GRAD_FIRST,
     _GRAD_MAX,
     _WEIGHT_NORM,
-) = range(10)
-_ROWS = 10
+) = range(11)
+_ROWS = 11
 
 
 _SHARED = weakref.WeakKeyDictionary()
@@ -286,7 +289,8 @@ class GradientTelemetry:
                 "grad_norm": np.where(steps > 0, state[_GRAD_NORM] / steps, np.nan),
                 "grad_zero_frac": np.where(steps > 0, state[_ZERO_FRAC] / steps, np.nan),
                 "nonfinite": np.where(steps > 0, state[_NONFINITE], np.nan),
-                "update_ratio": np.where(update_steps > 0, state[_UPDATE_RATIO] / update_steps, np.nan),
+                "update_ratio": np.where(state[_FINITE_UPDATES] > 0,
+                                         state[_UPDATE_RATIO] / state[_FINITE_UPDATES], np.nan),
                 # Measured in-graph after the last measured update (no per-variable reads here).
                 "weight_norm": np.where(update_steps > 0, state[_WEIGHT_NORM], np.nan),
                 "grad_max": np.where(steps > 0, state[_GRAD_MAX], np.nan),
@@ -433,8 +437,10 @@ class _Plan:
         change, size = self._per_layer(changes), self._per_layer(sizes)
         present = tf.constant(self.present)
         ratio = tf.where(size > 0, tf.sqrt(change) / tf.sqrt(tf.maximum(size, 1e-30)), 0.0) * present
+        finite = tf.cast(tf.math.is_finite(ratio), tf.float32) * present
         rows = [tf.zeros_like(present)] * _ROWS
-        rows[_UPDATE_RATIO], rows[_UPDATE_STEPS] = ratio, present
+        rows[_UPDATE_RATIO] = tf.where(finite > 0, ratio, 0.0)
+        rows[_UPDATE_STEPS], rows[_FINITE_UPDATES] = present, finite
         is_weight_row = tf.constant(np.arange(_ROWS) == _WEIGHT_NORM)[:, None] & (present[None, :] > 0)
         latest = tf.sqrt(2.0 * size)  # weights just before the last measured update
         state.assign(tf.where(is_weight_row, latest[None, :], state.value() + tf.stack(rows)))

@@ -41,6 +41,9 @@ EXPLODING_GROWTH = 100.0
 # Growth of 10,000x is a blow-up even if the loss later falls (it falls when the blow-up kills
 # the units); no healthy run grows its gradients that much.
 EXPLODING_GROWTH_ANYWAY = 1e4
+# One optimizer step that moves a layer's weights by more than their whole norm, right before the
+# run turns non-finite, is the blow-up itself: healthy steps move weights by 1e-4 to 1e-2 of it.
+EXPLODING_UPDATE_RATIO = 1.0
 
 VANISHING_ADVICE = [
     "Use ReLU-family activations (ReLU, LeakyReLU, GELU) in hidden layers instead of sigmoid or tanh.",
@@ -232,6 +235,9 @@ def detect_exploding_gradient(history, layers=None):
     `EXPLODING_GROWTH_ANYWAY` times that value at all.
     With depth: input-side layers get `EXPLODING_DEPTH_RATIO` times the output side's gradient
     norm for `SUSTAIN_EPOCHS` epochs.
+    In one step: a finite update moves a layer's weights by `EXPLODING_UPDATE_RATIO` times their
+    norm or more, in the epoch the run turns non-finite or the one before (weights so large from
+    the start that the first gradients are already huge leave no earlier value to grow from).
 
     Returns:
         list with at most one `Finding` of kind `exploding_gradient`, naming the layer where the
@@ -280,6 +286,11 @@ def detect_exploding_gradient(history, layers=None):
             epoch = first_sustained(grown, SUSTAIN_EPOCHS)
             if epoch is not None:
                 candidates.append((epoch, -float(depth_ratio[epoch, index]), index, "depth"))
+    ratio = layer_matrix(history, "update_ratio", layers, epochs)
+    if turns_nonfinite is not None and ratio.size:
+        for epoch in range(max(0, turns_nonfinite - 1), turns_nonfinite + 1):
+            for index in np.flatnonzero(np.nan_to_num(ratio[epoch], nan=0.0) >= EXPLODING_UPDATE_RATIO):
+                candidates.append((epoch, -float(ratio[epoch, index]), int(index), "update"))
     if not candidates:
         return []
     epoch, negative_factor, index, how = min(candidates)
@@ -289,10 +300,10 @@ def detect_exploding_gradient(history, layers=None):
         "grad_max": float(peaks[epoch, index]) if np.isfinite(peaks[epoch, index]) else float("nan"),
         "baseline_grad_norm": float(baseline[index]),
         "factor": factor,
-        "threshold": EXPLODING_GROWTH if how == "time" else EXPLODING_DEPTH_RATIO,
+        "threshold": {"time": EXPLODING_GROWTH, "depth": EXPLODING_DEPTH_RATIO,
+                      "update": EXPLODING_UPDATE_RATIO}[how],
         "layers_affected": len({c[2] for c in candidates}),
     }
-    ratio = layer_matrix(history, "update_ratio", layers, epochs)
     if ratio.size and np.isfinite(ratio[epoch, index]):
         evidence["update_ratio"] = float(ratio[epoch, index])
     if loss.size > epoch:
@@ -307,6 +318,12 @@ def detect_exploding_gradient(history, layers=None):
                 else " while the loss does not improve" if _loss_not_improving(loss, epoch) else ""
             )
             + "."
+        )
+    elif how == "update":
+        message = (
+            f"Gradients explode: in epoch {epoch}, one optimizer step moved the weights of layer "
+            f"'{layers[index]}' by {factor:.2g}x their own norm (gradient norm up to "
+            f"{evidence['grad_max']:.2g}), and the run then turned non-finite."
         )
     else:
         message = (

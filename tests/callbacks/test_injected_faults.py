@@ -103,6 +103,19 @@ def test_large_init_and_high_learning_rate_give_exploding_gradient(digits, seed)
     assert any("clip" in advice.lower() for advice in exploding.advice)
 
 
+@pytest.mark.parametrize("seed", SEEDS)
+def test_init_so_large_that_the_first_step_blows_up_gives_exploding_gradient(digits, seed):
+    # Stddev 1 in 64-unit ReLU layers: activations grow ~5.7x per layer, the first gradient is
+    # already ~1e6 and the second step is NaN, so there is no earlier gradient to grow from.
+    keras.utils.set_random_seed(seed)
+    model = _mlp(8, "relu", keras.initializers.RandomNormal(stddev=1.0), width=64)
+    diagnostics = _train(model, *digits, keras.optimizers.SGD(0.01), epochs=2)
+    kinds = _kinds(diagnostics)
+    assert "exploding_gradient" in kinds and set(kinds) <= {"exploding_gradient", "non_finite", "dead_relu"}
+    exploding = next(f for f in diagnostics.findings if f.kind == "exploding_gradient")
+    assert exploding.epoch == 0 and exploding.evidence["factor"] >= 1.0
+
+
 @pytest.mark.parametrize("seed", SEEDS_SLOW_AFTER_FIRST)
 def test_strongly_negative_bias_gives_dead_relu(digits, seed):
     keras.utils.set_random_seed(seed)

@@ -91,6 +91,24 @@ def test_blow_up_within_the_first_epoch_that_ends_in_nan():
     assert kinds == ["exploding_gradient", "non_finite"]
 
 
+def test_one_step_that_moves_the_weights_past_their_norm_then_nan_is_exploding():
+    # Weights so large that the very first gradient is huge: no earlier value to grow from, and
+    # the depth profile is flat. The first step moves a layer 40x its norm, the next is NaN.
+    norms = np.full((2, 3), np.nan)
+    ratios = np.array([[3.0, 40.0, 0.5], [np.nan] * 3])
+    history = _history(norms, loss=[math.nan, math.nan], update_ratio=ratios,
+                       grad_max=[[2e6, 2e6, 2e6], [0, 0, 0]], nonfinite=np.ones((2, 3)))
+    findings = detect_exploding_gradient(history)
+    assert [(f.layer, f.epoch, f.evidence["factor"]) for f in findings] == [("l1", 0, 40.0)]
+
+
+def test_large_updates_in_a_run_that_stays_finite_are_not_exploding():
+    # Tiny initial weights (a saddle at the origin) give update ratios above 1 with no blow-up.
+    ratios = np.array([[5.0, 8.0, 2.0], [1.5, 1.2, 1.1], [0.5, 0.4, 0.3]])
+    history = _history(np.ones((3, 3)), loss=[2.3, 2.3, 2.29], update_ratio=ratios)
+    assert detect_exploding_gradient(history) == []
+
+
 def test_gradients_growing_with_depth_toward_the_input():
     norms = _decay(4, 8, -0.6)  # grows 0.6 decades per layer toward the input
     findings = detect_exploding_gradient(_history(norms))
