@@ -247,6 +247,17 @@ def overfits(rise=0.1):
     return verify
 
 
+def generalizes(rise=0.1):
+    """The opposite of `overfits(rise)`: a healthy run's validation loss does not end `rise`
+    above its minimum while the training loss falls below it."""
+    check = overfits(rise)
+
+    def verify(trained):
+        overfitted, note = check(trained)
+        return not overfitted, note
+    return verify
+
+
 def oscillates(min_turns=0.4, min_swing=0.01, above_chance=2.0):
     """The epoch losses turn direction at `min_turns` of the epochs or more, by a mean swing of
     `min_swing` of the loss or more, and stay `above_chance` times the chance loss or more: the
