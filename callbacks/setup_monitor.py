@@ -8,6 +8,7 @@ Example:
 ['output_loss_mismatch']
 """
 
+import math
 import warnings
 
 from callbacks._monitor import Monitor
@@ -70,7 +71,7 @@ class SetupMonitor(Monitor):
     def on_epoch_end(self, epoch, logs=None):
         if self._probe is None:  # judged already (the probe is released after), or no probe
             return
-        self._guarded("the data", self._check_data)
+        self._guarded("the data", lambda: self._check_data(logs or {}))
         self._release_probe()
 
     def on_train_end(self, logs=None):
@@ -99,7 +100,7 @@ class SetupMonitor(Monitor):
         probe.request(self.rows, validation=True)
         probe.request_class_counts()
 
-    def _check_data(self):
+    def _check_data(self, logs):
         batch = self._probe.batch()
         if batch is None:
             self._skip("the data: the probe captured no training batch")
@@ -109,6 +110,7 @@ class SetupMonitor(Monitor):
         self.findings += setup_checks.check_data(
             self._inputs, self._outputs, x, y, self._probe.inputs(validation=True),
             None if counts is None else counts.get("train_labels"),
+            _loss_over_chance(self.model, logs.get("loss")),
         )
 
     def _release_probe(self):
@@ -125,6 +127,16 @@ class SetupMonitor(Monitor):
     def _skip(self, reason):
         self.not_judged.append(reason)
         warnings.warn(f"SetupMonitor could not judge {reason}. It skips that check.", stacklevel=3)
+
+
+def _loss_over_chance(model, loss):
+    """`loss` divided by the model's chance loss, or None when either is unknown."""
+    from callbacks.generalization_monitor import model_chance_loss
+
+    chance = model_chance_loss(model)
+    if loss is None or not chance or not math.isfinite(chance):
+        return None
+    return float(loss) / chance
 
 
 def _shared_probe(model):

@@ -49,6 +49,8 @@ CAUSES = (
     # Huge inputs saturate or blow up the first layers; tiny ones starve their gradients.
     ("unnormalized_input", "max_input_scale", ("exploding_gradient", "non_finite", "saturation",
                                               "dead_relu", "oscillation")),
+    ("unnormalized_input", "moderate_input_scale", ("exploding_gradient", "non_finite", "saturation",
+                                                   "dead_relu", "oscillation", "underfitting")),
     ("unnormalized_input", "min_input_scale", ("vanishing_gradient", "plateau", "underfitting")),
     ("suspicious_config", "stable_max", ("exploding_gradient", "oscillation", "non_finite")),
     ("suspicious_config", "stable_min", ("plateau", "underfitting")),
@@ -94,13 +96,16 @@ def check_setup(model, x=None, y=None, validation_data=None):
     return setup_model.check_model(model) + check_data(inputs, outputs, x, y, x_val)
 
 
-def check_data(inputs, outputs, x=None, y=None, x_val=None, class_counts=None):
+def check_data(inputs, outputs, x=None, y=None, x_val=None, class_counts=None,
+               first_loss_over_chance=None):
     """The data checks of `check_setup`, on rows already in hand.
 
     Args:
         inputs, outputs: the model's `InputSetup`s and `OutputSetup`s (`describe_model`).
         x, y, x_val: training inputs, targets and validation inputs, as `fit` takes them, or None.
         class_counts: label counts per class over many rows (single-output models), or None.
+        first_loss_over_chance: the first epoch's training loss over the chance loss, once
+            trained (moderately large inputs are judged only with it), or None.
 
     Returns:
         A list of `Finding`s.
@@ -112,7 +117,8 @@ def check_data(inputs, outputs, x=None, y=None, x_val=None, class_counts=None):
     if x is not None:
         findings += setup_data.check_inputs(
             inputs, [_spread_rows(a) for a in train_arrays],
-            None if validation_arrays is None else [_spread_rows(a) for a in validation_arrays])
+            None if validation_arrays is None else [_spread_rows(a) for a in validation_arrays],
+            first_loss_over_chance)
     if y is not None:
         findings += setup_data.check_labels(outputs, per_slot(y, [o.name for o in outputs], "y"),
                                             class_counts)

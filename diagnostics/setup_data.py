@@ -30,6 +30,13 @@ from diagnostics.setup_model import ACTIVATION_RANGES
 # train well with default initializers and Adam (UMLAUT flagged such healthy runs); beyond 1e3 a
 # Glorot layer's pre-activations reach 1e3 * sqrt(fan_in) and saturate or explode.
 MAX_INPUT_SCALE = 1e3
+# Beyond 50 (raw 0-255 pixels, counts, ages in days) a Glorot layer's first pre-activations and
+# the logits start in the tens to hundreds. Many such runs still train well, so this scale is
+# reported only when the run shows the harm (`INPUT_SCALE_LOSS_FACTOR`).
+MODERATE_INPUT_SCALE = 50.0
+# A first epoch whose mean training loss is twice the chance loss or more did worse than guessing
+# throughout: outputs blown up by the input scale, not a slow start.
+INPUT_SCALE_LOSS_FACTOR = 2.0
 # Smallest largest-|input| treated as near unit scale: inputs divided by 255 twice (0.004) still
 # train; below 1e-3 the first layer's weight gradients, proportional to its input, are a thousand
 # times smaller than the other layers'.
@@ -56,13 +63,15 @@ MIN_ROWS_SINGLE_CLASS = 1000
 # -- inputs ----------------------------------------------------------------------------------------
 
 
-def check_inputs(inputs, arrays, validation_arrays=None):
+def check_inputs(inputs, arrays, validation_arrays=None, first_loss_over_chance=None):
     """Judges the input rows of each model input.
 
     Args:
         inputs: the model's `InputSetup`s (from `describe_model`).
         arrays: one array of rows per input (None where there is none).
         validation_arrays: validation rows per input, or None.
+        first_loss_over_chance: the first epoch's mean training loss divided by the chance loss,
+            once known; inputs above `MODERATE_INPUT_SCALE` are judged only with it.
 
     Returns:
         A list of `unnormalized_input` `Finding`s, epoch 0.
@@ -75,7 +84,7 @@ def check_inputs(inputs, arrays, validation_arrays=None):
         rows = np.asarray(rows, dtype=np.float64)
         findings += _check_finite_and_constant(setup.name, rows)
         if setup.treatment == "raw":
-            findings += _check_scale(setup.name, rows)
+            findings += _check_scale(setup.name, rows, first_loss_over_chance)
         if validation_rows is not None and _is_numeric(validation_rows):
             findings += _check_train_validation_scale(
                 setup.name, rows, np.asarray(validation_rows, dtype=np.float64))
@@ -142,13 +151,19 @@ def _check_finite_and_constant(name, rows):
     return findings
 
 
-def _check_scale(name, rows):
+def _check_scale(name, rows, first_loss_over_chance=None):
     magnitude = np.abs(np.where(np.isfinite(rows), rows, 0.0))
     largest = float(magnitude.max()) if magnitude.size else 0.0
     problems, evidence = [], {"input_max_abs": largest}
     if largest > MAX_INPUT_SCALE:
         problems.append(f"values reach {largest:.3g}, far above unit scale")
         evidence["max_input_scale"] = MAX_INPUT_SCALE
+    elif (largest > MODERATE_INPUT_SCALE and first_loss_over_chance is not None
+          and first_loss_over_chance >= INPUT_SCALE_LOSS_FACTOR):
+        problems.append(f"values reach {largest:.3g}, and the first epoch's loss was "
+                        f"{first_loss_over_chance:.3g} times the chance loss")
+        evidence["moderate_input_scale"] = MODERATE_INPUT_SCALE
+        evidence["first_loss_over_chance"] = float(first_loss_over_chance)
     elif 0.0 < largest < MIN_INPUT_SCALE:
         problems.append(f"values never exceed {largest:.3g}, far below unit scale")
         evidence["min_input_scale"] = MIN_INPUT_SCALE

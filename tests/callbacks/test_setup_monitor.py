@@ -244,3 +244,24 @@ def test_joins_training_diagnostics():
     model = _classifier("softmax", units=1, loss="binary_crossentropy")
     model.fit(x, y.astype("float32"), batch_size=32, epochs=2, verbose=0, callbacks=[diagnostics])
     assert ("output_loss_mismatch", "out") in [(f.kind, f.layer) for f in diagnostics.findings]
+
+
+@needs_probe
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("rescale, expected", [(False, ["unnormalized_input"]), (True, [])])
+def test_raw_pixels_whose_first_epoch_does_worse_than_chance(seed, rescale, expected):
+    """Raw 0-255 digits into a ReLU MLP: the first epoch's loss is many times the chance loss.
+    The same pixels with a Rescaling(1/255) first layer are normalized inside: no finding."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x, y = (digits.data * 16).astype("float32"), digits.target
+    keras.utils.set_random_seed(seed)
+    scaling = [keras.layers.Rescaling(1 / 255)] if rescale else []
+    model = keras.Sequential([keras.Input((64,)), *scaling, keras.layers.Dense(64, activation="relu"),
+                              keras.layers.Dense(64, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    monitor = SetupMonitor()
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[monitor])
+    assert [f.kind for f in monitor.findings] == expected

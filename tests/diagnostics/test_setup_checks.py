@@ -82,6 +82,25 @@ def test_sigmoid_with_categorical_crossentropy_on_raw_pixels(activation, expecte
     assert _kinds_layers(findings) == [("output_loss_mismatch", "out")] * expected
 
 
+@pytest.mark.parametrize("pixel_scale, loss_over_chance, expected", [
+    (255, 5.0, ["unnormalized_input"]),  # raw bytes, and the first epoch did worse than guessing
+    (255, 1.5, []),                      # raw bytes that train well: no finding
+    (255, None, []),                     # not trained yet (check_setup): not judged
+    (1, 5.0, []),                        # [0, 1] images: the loss has another cause
+])
+def test_raw_pixels_are_reported_only_when_the_first_epoch_shows_the_harm(pixel_scale, loss_over_chance,
+                                                                          expected):
+    x, labels = _digits()
+    model = _digits_classifier()
+    inputs, outputs = setup_model.describe_model(model)
+    findings = setup_checks.check_data(inputs, outputs, x * pixel_scale / 16, labels,
+                                       first_loss_over_chance=loss_over_chance)
+    assert [f.kind for f in findings] == expected
+    if expected:
+        assert findings[0].evidence["input_max_abs"] == 255
+        assert findings[0].evidence["first_loss_over_chance"] == loss_over_chance
+
+
 @pytest.mark.parametrize("activation, key", [("relu", "relu_output_units"),
                                              ("linear", "linear_output_units"),
                                              ("tanh", "tanh_output_units")])
