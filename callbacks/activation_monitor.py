@@ -35,6 +35,10 @@ from zoo._validation import Boolean, Integer
 # Seed of the standard normal inputs given to a sub-model whose input is not the data (the
 # latent vector of a GAN generator): fixed, so that every epoch probes the same points.
 LATENT_SEED = 0
+# Probe rows per forward pass. The probe batch goes through in chunks of about a training batch,
+# so that its activations take no more memory than a training step's (all 256 rows at once held
+# ~80 MB of convolution outputs on a 1M-weight 32x32 CNN); per-unit counts of chunks add up.
+PROBE_CHUNK_ROWS = 32
 
 
 @register_serializable(legacy_package="callbacks")
@@ -165,18 +169,35 @@ class ActivationMonitor(Monitor):
 
     def _run(self, probe):
         """Dead or saturated fraction of every probed layer on the probe batch, and whether the
-        outputs were finite: one compiled forward pass, one small tensor read back."""
+        outputs were finite: compiled forward passes over chunks of `PROBE_CHUNK_ROWS` rows,
+        whose per-unit counts are summed."""
         if self._forward is None:
             feeds = [_network_input(network, probe, network is self.model) for network in self._networks]
             self._fed = [(network, feed) for network, feed in zip(self._networks, feeds) if feed is not None]
             if not self._fed:  # no network could be given an input
                 return [math.nan] * len(self._probed) + [True]
             self._feeds = [tf.nest.map_structure(tf.convert_to_tensor, feed) for _, feed in self._fed]
-            self._forward = tf.function(self._hooked_forward, autograph=False).get_concrete_function(self._feeds)
-        result = self._forward(self._feeds).numpy()
-        return list(result[:-1]) + [bool(result[-1] > 0)]
+            self._forward = tf.function(self._hooked_forward, autograph=False)
+        rows = int(tf.nest.flatten(self._feeds)[0].shape[0])
+        counts, entries, finite = None, None, True
+        for start in range(0, rows, PROBE_CHUNK_ROWS):
+            chunk = tf.nest.map_structure(lambda t: t[start:start + PROBE_CHUNK_ROWS], self._feeds)
+            chunk_counts, chunk_entries, chunk_finite = self._forward(chunk)
+            chunk_counts = [c.numpy().astype(np.float64) for c in chunk_counts]
+            chunk_entries = chunk_entries.numpy()
+            counts = chunk_counts if counts is None else [a + b for a, b in zip(counts, chunk_counts)]
+            entries = chunk_entries if entries is None else entries + chunk_entries
+            finite = finite and bool(chunk_finite.numpy())
+        fractions = []
+        for (_, _, activation), layer_counts, layer_entries in zip(self._probed, counts, entries):
+            dead, saturated = activations.health_from_counts(activation, layer_counts, layer_entries)
+            flags = dead if dead is not None else saturated
+            fractions.append(math.nan if flags is None else float(np.mean(flags)))
+        return fractions + [finite]
 
     def _hooked_forward(self, feeds):
+        """Per probed layer: per-unit counts of unhealthy outputs and outputs per unit (0 for a
+        layer that was not reached); and whether every output was finite."""
         recorded = {}
         tokens = [patch_method(layer, "call", _recording_call(layer, recorded)) for _, layer, _ in self._probed]
         try:
@@ -184,33 +205,27 @@ class ActivationMonitor(Monitor):
         finally:
             for token in reversed(tokens):
                 unpatch_method(token)
-        fractions = []
+        counts, entries = [], []
         for (_, layer, activation) in self._probed:
             units = recorded.get(id(layer))
-            if units is None:
-                fractions.append(tf.constant(math.nan))
-                continue
-            dead, saturated = activations.unit_health(activation, units, ops=tf_ops)
-            flags = dead if dead is not None else saturated
-            fractions.append(tf.reduce_mean(tf.cast(flags, tf.float32)))
+            layer_counts, layer_entries = (None, 0) if units is None else activations.unit_counts(
+                activation, units, ops=tf_ops)
+            counts.append(tf.zeros([0]) if layer_counts is None else tf.cast(layer_counts, tf.float32))
+            entries.append(tf.cast(layer_entries, tf.float32))
         finite = [tf.reduce_all(tf.math.is_finite(tf.cast(t, tf.float32))) for t in keras.tree.flatten(outputs)]
-        return tf.stack(fractions + [tf.cast(tf.reduce_all(finite), tf.float32)])
+        return counts, tf.stack(entries), tf.reduce_all(finite)
 
 
 class tf_ops:
-    """The few array functions `diagnostics.activations.unit_health` needs, on tensors."""
+    """The few array functions `diagnostics.activations.unit_counts` needs, on tensors."""
 
     @staticmethod
     def reshape(x, shape):
         return tf.reshape(x, shape)
 
     @staticmethod
-    def all(x, axis):
-        return tf.reduce_all(x, axis=axis)
-
-    @staticmethod
-    def mean(x, axis):
-        return tf.reduce_mean(tf.cast(x, tf.float32), axis=axis)
+    def sum(x, axis):
+        return tf.reduce_sum(tf.cast(x, tf.float32), axis=axis)
 
 
 def _signal(activation):

@@ -72,14 +72,12 @@ def activation_family(name):
     return None
 
 
-def unit_health(activation, outputs, ops=np):
+def unit_health(activation, outputs):
     """Classifies the units (last axis) of one layer from its outputs on a probe batch.
 
     Args:
         activation: name of the layer's activation (`"relu"`, `"sigmoid"`, `"tanh"`, ...).
         outputs: array `(samples, ..., units)`.
-        ops: array namespace with `reshape`, `all(x, axis)` and `mean(x, axis)`; numpy by
-            default (a callback passes tensor ops to run this inside a compiled function).
 
     Returns:
         `(dead, saturated)`: boolean arrays over units, or None where the activation cannot
@@ -87,19 +85,54 @@ def unit_health(activation, outputs, ops=np):
         position; saturated if it is beyond the activation's saturation level for at least
         `SATURATED_SAMPLE_SHARE` of them.
     """
+    return health_from_counts(activation, *unit_counts(activation, outputs))
+
+
+def unit_counts(activation, outputs, ops=np):
+    """How many outputs of each unit are unhealthy, and how many outputs each unit has.
+
+    Unhealthy is exactly zero for a ReLU-family unit, beyond the saturation level for a
+    sigmoid-family one. Counts of chunks of a probe batch add up to those of the whole batch, so
+    a large batch can be measured a chunk at a time (`health_from_counts` then classifies).
+
+    Args:
+        activation, outputs: as for `unit_health`.
+        ops: array namespace with `reshape` and `sum(x, axis)`; numpy by default (a callback
+            passes tensor ops to run this inside a compiled function).
+
+    Returns:
+        `(counts, entries)`: a float array over units (None where the activation cannot die or
+        saturate) and the number of outputs per unit (samples times positions).
+
+    Example:
+
+    >>> counts, entries = unit_counts("relu", np.array([[0.0, 1.0], [0.0, 0.0]]))
+    >>> counts.tolist(), entries
+    ([2, 1], 2)
+    """
     if ops is np:
         outputs = np.asarray(outputs, dtype=np.float32)
     units = outputs.shape[-1] if len(outputs.shape) > 1 else 1
     flat = ops.reshape(outputs, (-1, units))
-    dead = saturated = None
     family = activation_family(activation)
     if family == "dead":
-        dead = ops.all(flat == 0.0, axis=0)
+        unhealthy = flat == 0.0
     elif family == "saturating":
         low, high = SATURATION_LEVELS[activation]
-        beyond = (flat <= low) | (flat >= high)
-        saturated = ops.mean(beyond, axis=0) >= SATURATED_SAMPLE_SHARE
-    return dead, saturated
+        unhealthy = (flat <= low) | (flat >= high)
+    else:
+        return None, flat.shape[0]
+    return ops.sum(unhealthy, axis=0), flat.shape[0]
+
+
+def health_from_counts(activation, counts, entries):
+    """`(dead, saturated)` boolean arrays over units from `unit_counts` (summed over chunks)."""
+    if counts is None or not entries:
+        return None, None
+    counts = np.asarray(counts, dtype=np.float64)
+    if activation_family(activation) == "dead":
+        return counts == entries, None
+    return None, counts / entries >= SATURATED_SAMPLE_SHARE
 
 
 def _detect(history, signal, threshold, kind, layers, describe, advice, gate=None, gated_threshold=None):

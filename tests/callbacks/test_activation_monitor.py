@@ -110,3 +110,30 @@ def test_a_probe_that_cannot_be_run_is_said_once_and_training_goes_on(monitor, m
     assert len(history.history["loss"]) == 3
     assert sum(type(monitor).__name__ in str(w.message) for w in warned) == 1
     assert reason in monitor.extras["not_judged"] and monitor.findings == []
+
+
+@pytest.mark.parametrize("rows", [7, 100])
+def test_fractions_in_chunks_equal_those_of_the_whole_probe_batch(rows):
+    """The probe batch runs in chunks of PROBE_CHUNK_ROWS; the fractions must be those of all rows
+    at once, measured here with a plain Keras sub-model and NumPy. A unit that fires on a single
+    row (the first one, in the first chunk) is alive; one that saturates on 90% of the rows is
+    saturated."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((4,))
+    relu = keras.layers.Dense(8, activation="relu", bias_initializer=keras.initializers.Constant(-6.0),
+                              name="relu")(inputs)
+    sigmoid = keras.layers.Dense(8, activation="sigmoid", name="sigmoid")(relu)
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(sigmoid))
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((rows, 4)).astype("float32") * 3.0
+    x[0] = 40.0  # one row that wakes units that are silent on all others
+    monitor = ActivationMonitor(probe_data=x, probe_size=rows)
+    model.fit(x, np.zeros(rows, "int32"), epochs=1, verbose=0, callbacks=[monitor])
+    reference = keras.Model(inputs, [relu, sigmoid]).predict(x, verbose=0)
+    expected_dead = np.mean(np.all(reference[0] == 0.0, axis=0))
+    assert 0 < expected_dead < np.mean(np.all(reference[0][1:] == 0.0, axis=0))  # row 0 matters
+    beyond = (reference[1] <= 0.01) | (reference[1] >= 0.99)
+    expected_saturated = np.mean(np.mean(beyond, axis=0) >= 0.9)
+    assert monitor.history["dead_frac/relu"] == [pytest.approx(expected_dead)]
+    assert monitor.history["saturated_frac/sigmoid"] == [pytest.approx(expected_saturated)]
