@@ -6,7 +6,7 @@ import tensorflow as tf
 
 import keras
 from callbacks import GradientMonitor
-from callbacks._telemetry import GradientTelemetry, trainable_layers
+from callbacks._telemetry import SNAPSHOT_ENTRIES, GradientTelemetry, snapshot_indices, trainable_layers
 from zoo._keras_internals import is_patched
 
 L = keras.layers
@@ -369,3 +369,32 @@ def test_a_skipped_step_runs_empty_branches_only():
     for cond in conds:
         assert len(library[cond.get_attr("then_branch").name].node_def) > 0
         assert len(library[cond.get_attr("else_branch").name].node_def) == 0
+
+
+def test_a_large_variable_is_measured_on_a_fixed_sample_of_its_entries():
+    """A kernel of 99,900 weights is snapshotted on `SNAPSHOT_ENTRIES` of them: the update ratio
+    is the NumPy estimate over those entries (scaled to the whole kernel) plus the bias's exact
+    change, close to the exact ratio; the weight norm stays exact."""
+    keras.utils.set_random_seed(0)
+    model = _compile(keras.Sequential([keras.Input((999,)), L.Dense(100, name="wide"), L.Dense(3, name="out")]),
+                     keras.optimizers.SGD(0.1))
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(16, 999)).astype("float32"), rng.integers(0, 3, size=16)
+    exact = _sgd_reference(model, x, y, batch_size=16, lr=0.1)
+    kernel, bias = [v.numpy() for v in model.get_layer("wide").trainable_weights]
+    with tf.GradientTape() as tape:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(y, model(x, training=True))
+    grad_kernel, grad_bias = tape.gradient(loss, model.get_layer("wide").trainable_weights)
+    sample = snapshot_indices(kernel.size)
+    change_kernel = np.float32(0.1) * grad_kernel.numpy().reshape(-1)[sample]
+    estimate = (kernel.size / len(sample) * np.sum(np.square(change_kernel, dtype=np.float64))
+                + np.sum(np.square(np.float32(0.1) * grad_bias.numpy(), dtype=np.float64)))
+    weight = np.sum(np.square(kernel, dtype=np.float64)) + np.sum(np.square(bias, dtype=np.float64))
+    reader = _Reader(every=1, warmup=0)
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False, callbacks=[reader])
+    read = reader.reads[0]
+    assert len(sample) == SNAPSHOT_ENTRIES < kernel.size
+    np.testing.assert_allclose(read["update_ratio"]["wide"], np.sqrt(estimate / weight), rtol=1e-4)
+    np.testing.assert_allclose(read["update_ratio"]["wide"], exact["update_ratio"]["wide"], rtol=0.05)
+    _assert_matches(read, exact, signals=("grad_norm", "weight_norm"))
+    _assert_matches(read, exact, signals=("update_ratio",), rtol=0.05)
