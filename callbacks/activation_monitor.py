@@ -16,6 +16,7 @@ Example:
 """
 
 import math
+import time
 import warnings
 
 import numpy as np
@@ -26,6 +27,7 @@ import keras
 from callbacks._arguments import keep_checked
 from callbacks._batch_probe import DEFAULT_PROBE_ROWS, shared_probe
 from callbacks._monitor import Monitor
+from callbacks._time_budget import TimeBudget
 from callbacks.generalization_monitor import model_chance_loss
 from diagnostics import activations
 from zoo._keras_internals import all_layers, patch_method, producing_layer, unpatch_method
@@ -43,7 +45,7 @@ PROBE_CHUNK_ROWS = 32
 
 @register_serializable(legacy_package="callbacks")
 class ActivationMonitor(Monitor):
-    """Measures, at every epoch end, the share of dead and of saturated units in every hidden layer
+    """Measures, at epoch ends, the share of dead and of saturated units in every hidden layer
     with a ReLU-family or sigmoid-family activation (activation layers and layers with a built-in
     activation, in nested models too; not the output layer, whose sigmoid is meant to saturate),
     on a fixed probe batch; diagnoses `dead_relu` and `saturation` with `diagnostics.activations`.
@@ -65,6 +67,9 @@ class ActivationMonitor(Monitor):
         history: `{key: [value per epoch]}` of the per-layer fractions.
         layers: `{layer name: activation name}` of the probed layers.
         not_judged: why the units could not be judged (the monitor then stays silent), or None.
+        probed_epochs: the epochs whose end the probe ran at. A probe that takes more than 0.1 s
+            runs only as often as keeps it within 2% of the training time
+            (`callbacks._time_budget`); the epochs between are NaN in `history`.
     """
 
     def __init__(self, probe_data=None, probe_size=DEFAULT_PROBE_ROWS, log_layers=True, verbose=0):
@@ -88,6 +93,9 @@ class ActivationMonitor(Monitor):
         self._losses = []
         self._announced = set()
         self.not_judged = None
+        self._budget = TimeBudget()
+        self._epoch_start = None
+        self.probed_epochs = []
 
     def get_config(self):
         return {"probe_data": None, "probe_size": self.probe_size, "log_layers": self.log_layers,
@@ -105,14 +113,20 @@ class ActivationMonitor(Monitor):
             self._batch_probe.attach()
             self._batch_probe.request(self.probe_size)
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.perf_counter()
+
     def on_epoch_end(self, epoch, logs=None):
         values = {}
         for name, _, activation in self._probed:
             values[f"{_signal(activation)}/{name}"] = math.nan
+        if self._epoch_start is not None:
+            self._budget.earn(time.perf_counter() - self._epoch_start)
         probe = self._probe if self._probe is not None else self._captured_probe()
-        if probe is not None and self._probed and self.not_judged is None:
+        if probe is not None and self._probed and self.not_judged is None and self._budget.due():
             try:
                 *fractions, healthy = self._run(probe)
+                self.probed_epochs.append(self._epochs)
             except Exception as error:  # never break the user's training
                 self.not_judged = f"the probe forward pass failed ({type(error).__name__}: {error})"
                 warnings.warn(f"ActivationMonitor: dead and saturated units are not judged: {self.not_judged}",
@@ -153,6 +167,9 @@ class ActivationMonitor(Monitor):
     @property
     def extras(self):
         extras = {"activations": dict(self.layers)}
+        if self._probed and len(self.probed_epochs) < self._epochs:
+            # Some epochs were not probed, to keep the probe's time within its budget.
+            extras["probed_epochs"] = list(self.probed_epochs)
         if self.not_judged is not None:
             extras["not_judged"] = self.not_judged
         return extras
@@ -179,15 +196,19 @@ class ActivationMonitor(Monitor):
             self._feeds = [tf.nest.map_structure(tf.convert_to_tensor, feed) for _, feed in self._fed]
             self._forward = tf.function(self._hooked_forward, autograph=False)
         rows = int(tf.nest.flatten(self._feeds)[0].shape[0])
-        counts, entries, finite = None, None, True
+        counts, entries, finite, seconds = None, None, True, []
         for start in range(0, rows, PROBE_CHUNK_ROWS):
             chunk = tf.nest.map_structure(lambda t: t[start:start + PROBE_CHUNK_ROWS], self._feeds)
+            began = time.perf_counter()
             chunk_counts, chunk_entries, chunk_finite = self._forward(chunk)
             chunk_counts = [c.numpy().astype(np.float64) for c in chunk_counts]
             chunk_entries = chunk_entries.numpy()
             counts = chunk_counts if counts is None else [a + b for a, b in zip(counts, chunk_counts)]
             entries = chunk_entries if entries is None else entries + chunk_entries
             finite = finite and bool(chunk_finite.numpy())
+            seconds.append(time.perf_counter() - began)
+        # The median chunk leaves out the one-time tracing of the first.
+        self._budget.spent(sum(seconds), estimate=float(np.median(seconds)) * len(seconds))
         fractions = []
         for (_, _, activation), layer_counts, layer_entries in zip(self._probed, counts, entries):
             dead, saturated = activations.health_from_counts(activation, layer_counts, layer_entries)

@@ -136,8 +136,10 @@ def health_from_counts(activation, counts, entries):
 
 
 def _detect(history, signal, threshold, kind, layers, describe, advice, gate=None, gated_threshold=None):
-    """The first layer whose `signal` is at least `threshold` for `SUSTAIN_EPOCHS` epochs, or at
-    least `gated_threshold` in epochs where `gate` (a bool per epoch) holds."""
+    """The first layer whose `signal` is at least `threshold` for `SUSTAIN_EPOCHS` measured epochs
+    in a row, or at least `gated_threshold` in epochs where `gate` (a bool per epoch) holds.
+    Epochs without a measurement (NaN: no probe yet, or a probe skipped to save time) neither
+    break nor extend a run."""
     layers = list(layers) if layers is not None else layer_names(history, signal)
     if not layers:
         return []
@@ -151,9 +153,10 @@ def _detect(history, signal, threshold, kind, layers, describe, advice, gate=Non
         bad = column >= threshold
         if gate is not None:
             bad |= gate & (column >= gated_threshold)
-        epoch = first_sustained(bad, SUSTAIN_EPOCHS)
-        if epoch is not None:
-            candidates.append((epoch, index))
+        measured = np.flatnonzero(np.isfinite(values[:, index]))
+        run = first_sustained(bad[measured], SUSTAIN_EPOCHS)
+        if run is not None:
+            candidates.append((int(measured[run]), index))
     if not candidates:
         return []
     epoch, index = min(candidates)
@@ -162,7 +165,7 @@ def _detect(history, signal, threshold, kind, layers, describe, advice, gate=Non
     evidence = {
         signal: fraction,
         "threshold": threshold if fraction >= threshold else gated_threshold,
-        "last_value": float(values[-1, index]),
+        "last_value": float(values[np.isfinite(values[:, index]), index][-1]),
         "layers_affected": len(affected),
         "layers_total": len(layers),
     }

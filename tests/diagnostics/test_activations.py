@@ -59,3 +59,12 @@ def test_a_third_saturated_is_found_only_while_learning_suffers():
     # Without chance, "learned" is half the first loss: epochs 0-1 still suffer here.
     [early] = detect_saturation(history, loss=[2.3, 1.5, 1.0, 0.5, 0.3, 0.2])
     assert early.epoch == 0
+
+
+def test_epochs_without_a_probe_neither_break_nor_make_a_sustained_run():
+    # Probed at epochs 0, 3 and 6 only (the others skipped to save time): two measured epochs in
+    # a row above the threshold are sustained, wherever the gaps fall.
+    gapped = {"dead_frac/dense": [0.1, np.nan, np.nan, 0.9, np.nan, np.nan, 0.95]}
+    assert [(f.kind, f.epoch) for f in detect_dead_relu(gapped)] == [("dead_relu", 3)]
+    one_bad = {"dead_frac/dense": [0.9, np.nan, np.nan, 0.1, np.nan, np.nan, 0.1]}
+    assert detect_dead_relu(one_bad) == []
