@@ -11,7 +11,7 @@ Example:
 import warnings
 
 from callbacks._monitor import Monitor
-from diagnostics import setup_checks, setup_model
+from diagnostics import setup_checks, setup_data, setup_model
 from zoo import _validation
 from zoo._serialization import register_serializable
 
@@ -19,6 +19,11 @@ from zoo._serialization import register_serializable
 # inputs, and a few hundred KB even for images. (A single label class is judged on the epoch's
 # label counts instead: 256 rows can miss a rare class.)
 CAPTURED_ROWS = 256
+# Training rows fingerprinted in the first epoch, to find a validation set that copies the
+# training set in any order: 256 KB, every row of most in-memory datasets.
+FINGERPRINTED_ROWS = 65_536
+# Validation rows fingerprinted: the share of them found in training is known to a few percent.
+FINGERPRINTED_VALIDATION_ROWS = 512
 
 
 @register_serializable(legacy_package="callbacks")
@@ -30,7 +35,9 @@ class SetupMonitor(Monitor):
     (labels against outputs and loss, input scales, validation inputs) judge rows that the
     shared batch probe keeps from the first training and validation steps, inside the step that
     runs anyway, and the label counts of the first epoch; they run once, at the end of the first
-    epoch. Nothing reads the user's data a second time.
+    epoch. A validation set that copies the training set (shuffled or not) is found from one
+    fingerprint per row of the first epoch's training rows and of the first validation rows,
+    also computed inside those steps. Nothing reads the user's data a second time.
 
     A check it cannot run (a model it cannot read, a step the probe cannot capture) warns once,
     is skipped, and is listed in `extras["not_judged"]`: the monitor never stops `fit`.
@@ -98,6 +105,7 @@ class SetupMonitor(Monitor):
         probe.request(self.rows, targets=True)
         probe.request(self.rows, validation=True)
         probe.request_class_counts()
+        probe.request_fingerprints(FINGERPRINTED_ROWS, FINGERPRINTED_VALIDATION_ROWS)
 
     def _check_data(self):
         batch = self._probe.batch()
@@ -106,10 +114,23 @@ class SetupMonitor(Monitor):
             return
         x, y = batch[0], batch[1]
         counts = self._probe.class_counts(reset=False)  # other monitors read them too
-        self.findings += setup_checks.check_data(
+        findings = setup_checks.check_data(
             self._inputs, self._outputs, x, y, self._probe.inputs(validation=True),
             None if counts is None else counts.get("train_labels"),
         )
+        copy = self._copy_from_fingerprints()
+        if copy is not None:  # judged on the whole epoch: it replaces the judgement on 256 rows
+            findings = [finding for finding in findings if not setup_data.is_validation_copy(finding)] + copy
+        self.findings += findings
+
+    def _copy_from_fingerprints(self):
+        """The findings of `check_validation_fingerprints` on the first epoch's fingerprints, or
+        None when they cannot be judged (no validation pass, or too few training rows covered)."""
+        validation = self._probe.fingerprints(validation=True)
+        coverage = self._probe.fingerprint_coverage((self.params or {}).get("steps"))
+        if validation is None or coverage is None or coverage < setup_data.MIN_COPY_COVERAGE:
+            return None
+        return setup_data.check_validation_fingerprints(self._probe.fingerprints(), validation, coverage)
 
     def _release_probe(self):
         probe, self._probe = self._probe, None
