@@ -18,6 +18,15 @@ steps, so that inside them:
 - `request_class_counts()` adds, per step, a histogram of the labels and of the predicted classes
   (train), or of the labels and of the correct predictions (validation): a one-hot sum of one
   batch, accumulated in a small int64 variable and read once per epoch.
+- `request_fingerprints(rows, validation_rows)` keeps one int32 fingerprint per input row: of
+  every training row seen until `rows` are kept (65,536 rows are 256 KB), and of the first
+  `validation_rows` validation rows, so that a validation set that copies the training set shows
+  whatever order `fit` shuffles the rows into. A fingerprint is a wrap-around int64 sum over the
+  row's features of their bits (floats cast to float32 and bitcast) times fixed odd multipliers,
+  folded to int32 (`row_fingerprints`): integer sums modulo 2**64 are exact in any order, so a row
+  gives the same fingerprint in the train and the test step whatever the batch size, kernel or
+  device. A step fingerprints its batch and scatters the fingerprints into the buffer (one small
+  write); it computes nothing once the buffer is full or `stop_fingerprints()` was called.
 
 Where something cannot be kept (a string input, a ragged tensor, a feature shape only known at
 run time, several outputs for class counts), the probe warns once naming the reason, and the
@@ -71,8 +80,6 @@ DEFAULT_FINGERPRINT_ROWS = 65_536
 DEFAULT_VALIDATION_FINGERPRINT_ROWS = 512
 # Seed of the fingerprint multipliers: fixed, so that fingerprints of one row agree across runs.
 FINGERPRINT_SEED = 20_261_201
-# The multipliers of MurmurHash3's finalizer (0x85ebca6b, 0xc2b2ae35) as int32.
-MURMUR_MULTIPLIERS = (np.uint32(0x85EBCA6B).view(np.int32), np.uint32(0xC2B2AE35).view(np.int32))
 
 _SHARED = weakref.WeakKeyDictionary()
 
@@ -291,6 +298,12 @@ class BatchProbe:
             return None
         return store.coverage(steps)
 
+    def stop_fingerprints(self):
+        """Stops fingerprinting: from now on the steps skip it (as once the buffer is full), while
+        the probe stays attached for other monitors. What was kept can still be read."""
+        for store in self._fingerprints.values():
+            store.close()
+
     # -- in the step -----------------------------------------------------------------------------
 
     def _step_wrapper(self, original, validation):
@@ -345,10 +358,11 @@ class BatchProbe:
         x = keras.utils.unpack_x_y_sample_weight(data)[0]
 
         def keep():
-            fingerprints = row_fingerprints(x)
+            for leaf in keras.tree.flatten(x):
+                _check_storable(leaf)
             strategy = self.model.distribute_strategy
             store = _create_once(self._fingerprints, validation, lambda: _FingerprintStore(size, strategy))
-            store.update(fingerprints)
+            store.update(x)
 
         self._guarded(f"fingerprints/{validation}", keep)
 
@@ -453,13 +467,17 @@ class _FingerprintStore:
         self.size = math.ceil(size / strategy.num_replicas_in_sync)
         self.buffer = _variable(np.zeros(self.size + 1, np.int32), strategy, "fingerprints")
         self.kept = _variable(np.int32(0), strategy, "fingerprints_kept")
+        # The steps write while fewer than this many rows are kept: `size`, or 0 once closed.
+        self.limit = _variable(np.int32(self.size), strategy, "fingerprints_limit")
         self.rows_seen = _variable(np.int32(0), strategy, "fingerprints_rows_seen")
         self.steps = _variable(np.int32(0), strategy, "fingerprints_steps")
 
-    def update(self, fingerprints):
-        rows = tf.shape(fingerprints)[0]
+    def update(self, x):
+        """Fingerprints the rows of the model inputs `x` into the buffer, unless it is full."""
+        rows = tf.shape(keras.tree.flatten(x)[0])[0]
 
         def write():
+            fingerprints = row_fingerprints(x)  # in the branch: nothing is computed once full
             start = self.kept.read_value()
             slots = tf.minimum(start + tf.range(rows), self.size)
             # A scatter through the handle writes this replica's copy; a sync-on-read variable
@@ -470,7 +488,12 @@ class _FingerprintStore:
             self.rows_seen.assign_add(rows)
             self.steps.assign_add(1)
 
-        tf.cond(self.kept.read_value() < self.size, write, lambda: None)
+        tf.cond(self.kept.read_value() < self.limit.read_value(), write, lambda: None)
+
+    def close(self):
+        """From now on the steps skip the fingerprints, as when the buffer is full."""
+        for copy in self.strategy.experimental_local_results(self.limit):
+            copy.assign(0)
 
     def read(self):
         """The kept fingerprints of every replica joined, or None if none was kept."""
@@ -497,13 +520,14 @@ class _FingerprintStore:
 def row_fingerprints(x):
     """One int32 fingerprint per row of the model inputs `x`, computed in the graph.
 
-    Each input's row is flattened to its bits as int32 (floats cast to float32 and bitcast,
-    integers and booleans cast). Each feature's bits are multiplied by that feature's
-    `fingerprint_multipliers` and scrambled by MurmurHash3's finalizer (`_scramble`), and the
-    results are summed with wrap-around; several inputs' sums are added. Integer arithmetic modulo
-    2**32 is exact in any order, so a row has the same fingerprint in any batch, step or kernel.
-    The scramble matters: float32 values on a coarse grid (pixels / 16) have their low 19 bits
-    zero, and a plain weighted sum of them would take only 2**13 values.
+    Each input's row is flattened to its bits (floats cast to float32 and bitcast to int32,
+    integers and booleans cast), each feature's bits as int64 are multiplied by that feature's
+    `fingerprint_multipliers`, and the products are summed with wrap-around (several inputs' sums
+    added); the sum's two 32-bit halves, XORed, are the fingerprint. Integer arithmetic modulo
+    2**64 is exact in any order, so a row has the same fingerprint in any batch, step or kernel.
+    The 64-bit products matter: float32 values on a coarse grid (pixels / 16) have their low 19
+    bits zero, so a product modulo 2**32 keeps only 13 bits of them; modulo 2**64 it keeps 45,
+    and the high half, which depends on every bit, mixes them into the fingerprint.
 
     Args:
         x: a tensor, or a list or dict of tensors, with a static feature shape.
@@ -517,36 +541,24 @@ def row_fingerprints(x):
     Example:
 
     >>> row_fingerprints(tf.constant([[1.0, 2.0], [1.0, 2.0]])).numpy()   # doctest: +SKIP
-    array([-322868519, -322868519], dtype=int32)
+    array([-2124013964, -2124013964], dtype=int32)
     """
     total = None
     for position, leaf in enumerate(keras.tree.flatten(x)):
         _check_storable(leaf)
         features = leaf.shape[1:].num_elements()
-        bits = tf.bitcast(tf.cast(leaf, tf.float32), tf.int32) if leaf.dtype.is_floating else tf.cast(leaf, tf.int32)
-        bits = tf.reshape(bits, [tf.shape(bits)[0], features])
-        mixed = _scramble(bits * tf.constant(fingerprint_multipliers(features, position)))
-        term = tf.reduce_sum(mixed, axis=1)
+        bits = tf.bitcast(tf.cast(leaf, tf.float32), tf.int32) if leaf.dtype.is_floating else leaf
+        bits = tf.reshape(tf.cast(bits, tf.int64), [tf.shape(bits)[0], features])
+        term = tf.reduce_sum(bits * tf.constant(fingerprint_multipliers(features, position)), axis=1)
         total = term if total is None else total + term
-    return total
+    return tf.bitwise.bitwise_xor(tf.cast(tf.bitwise.right_shift(total, 32), tf.int32), tf.cast(total, tf.int32))
 
 
 def fingerprint_multipliers(features, position=0):
-    """The fixed odd int32 multipliers of the `features` flat features of model input number
-    `position` (odd: multiplying by one is a bijection modulo 2**32, so no bit is lost)."""
+    """The fixed odd int64 multipliers of the `features` flat features of model input number
+    `position` (odd: multiplying by one is a bijection modulo 2**64, so no bit is lost)."""
     rng = np.random.default_rng([FINGERPRINT_SEED, position])
-    return (rng.integers(0, 2**32, size=features, dtype=np.uint32) | 1).view(np.int32)
-
-
-def _scramble(h):
-    """MurmurHash3's 32-bit finalizer on int32 (a bijection that moves every bit into every
-    other), with the unsigned shifts it needs written as arithmetic shifts and a mask."""
-    for shift, multiplier in ((16, MURMUR_MULTIPLIERS[0]), (13, MURMUR_MULTIPLIERS[1]), (16, None)):
-        h = tf.bitwise.bitwise_xor(h, tf.bitwise.bitwise_and(tf.bitwise.right_shift(h, shift),
-                                                             (1 << (32 - shift)) - 1))
-        if multiplier is not None:
-            h = h * multiplier
-    return h
+    return (rng.integers(0, 2**64, size=features, dtype=np.uint64) | np.uint64(1)).view(np.int64)
 
 
 def _check_storable(leaf):

@@ -135,7 +135,7 @@ class SetupMonitor(Monitor):
     def _release_probe(self):
         probe, self._probe = self._probe, None
         if probe is not None:
-            self._guarded("the data (detaching the probe)", probe.detach)
+            self._guarded("the data (detaching the probe)", lambda: _release(probe))
 
     def _guarded(self, what, check):
         try:
@@ -146,6 +146,11 @@ class SetupMonitor(Monitor):
     def _skip(self, reason):
         self.not_judged.append(reason)
         warnings.warn(f"SetupMonitor could not judge {reason}. It skips that check.", stacklevel=3)
+
+
+def _release(probe):
+    probe.stop_fingerprints()  # judged: the steps skip them, also while other monitors hold the probe
+    probe.detach()
 
 
 def _shared_probe(model):

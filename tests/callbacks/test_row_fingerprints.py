@@ -1,8 +1,9 @@
 """BatchProbe row fingerprints: computed in the steps, checked against a NumPy computation.
 
-The reference hashes each row with NumPy's uint32 arithmetic (which wraps modulo 2**32): the
-row's float32 bits times the fixed odd multipliers, MurmurHash3's finalizer written out here with
-logical shifts, summed over the features. Only the multipliers come from the code under test.
+The reference hashes each row with NumPy's int64 arithmetic (which wraps modulo 2**64 on arrays):
+the row's bits (float32 bits viewed as int32, or the integers) times the fixed odd multipliers,
+summed over the features, and the sum's two 32-bit halves XORed. Only the multipliers come from
+the code under test.
 """
 
 import keras
@@ -13,28 +14,15 @@ from sklearn.datasets import load_digits
 from callbacks._batch_probe import fingerprint_multipliers, shared_probe
 
 
-def _fmix32(h):
-    h = h ^ (h >> np.uint32(16))
-    h = h * np.uint32(0x85EBCA6B)
-    h = h ^ (h >> np.uint32(13))
-    h = h * np.uint32(0xC2B2AE35)
-    return h ^ (h >> np.uint32(16))
-
-
 def _reference(*inputs):
     """The fingerprint of every row of `inputs` (arrays of the model inputs, in order), int32."""
-    total = np.zeros(len(inputs[0]), np.uint32)
+    total = np.zeros(len(inputs[0]), np.int64)
     for position, array in enumerate(inputs):
         array = np.asarray(array)
-        if array.dtype.kind == "f":
-            bits = array.astype(np.float32).view(np.uint32)
-        else:
-            bits = array.astype(np.int64).astype(np.uint32)  # the low 32 bits of an integer
-        bits = bits.reshape(len(array), -1)
-        weights = fingerprint_multipliers(bits.shape[1], position).view(np.uint32)
-        with np.errstate(over="ignore"):
-            total += _fmix32(bits * weights).sum(axis=1, dtype=np.uint32)
-    return total.view(np.int32)
+        bits = array.astype(np.float32).view(np.int32) if array.dtype.kind == "f" else array
+        bits = bits.astype(np.int64).reshape(len(array), -1)
+        total += (bits * fingerprint_multipliers(bits.shape[1], position)).sum(axis=1, dtype=np.int64)
+    return (total >> 32).astype(np.int32) ^ total.astype(np.int32)
 
 
 def _digits(rows):
@@ -89,6 +77,22 @@ def test_a_full_buffer_keeps_its_first_rows_and_says_what_share_it_covers():
         assert probe.fingerprint_coverage(7) == pytest.approx(60 / 112)
         assert probe.fingerprint_coverage(None) is None
         assert probe.fingerprints(validation=True) is None
+    finally:
+        probe.detach()
+
+
+def test_stopped_fingerprints_are_kept_and_no_more_are_added():
+    x = _digits(200)
+    model = _classifier()
+    probe = _attached(model, 1024, 8)
+    probe.attach()  # a second user, as another monitor holds the probe
+    try:
+        model.fit(x[:100], np.arange(100) % 10, batch_size=16, epochs=1, verbose=0)
+        probe.stop_fingerprints()
+        probe.detach()
+        model.fit(x[100:], np.arange(100) % 10, batch_size=16, epochs=1, verbose=0)
+        np.testing.assert_array_equal(np.sort(probe.fingerprints()), np.sort(_reference(x[:100])))
+        assert probe.fingerprint_coverage(7) == 1.0
     finally:
         probe.detach()
 

@@ -52,6 +52,9 @@ class FakeProbe:
         self.calls.append(("fingerprint_coverage", steps))
         return self._coverage
 
+    def stop_fingerprints(self):
+        self.calls.append("stop_fingerprints")
+
     def batch(self, validation=False):
         if self._fail:
             raise self._fail
@@ -110,7 +113,8 @@ def test_huge_inputs_found_from_the_captured_rows(use_probe, scale, expected):
     assert _fit(_classifier(), monitor, x, y) == expected
     assert probe.calls == ["attach", ("request", 32, True, False), ("request", 32, False, True),
                            "request_class_counts", ("request_fingerprints", 65_536, 512),
-                           ("class_counts", False), ("fingerprint_coverage", 4), "detach"]
+                           ("class_counts", False), ("fingerprint_coverage", 4), "stop_fingerprints",
+                           "detach"]
 
 
 def test_labels_divided_by_255_found(use_probe):
