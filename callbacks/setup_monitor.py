@@ -114,14 +114,14 @@ class SetupMonitor(Monitor):
             return
         x, y = batch[0], batch[1]
         counts = self._probe.class_counts(reset=False)  # other monitors read them too
-        findings = setup_checks.check_data(
+        self.findings += setup_checks.check_data(
             self._inputs, self._outputs, x, y, self._probe.inputs(validation=True),
             None if counts is None else counts.get("train_labels"),
         )
+
         copy = self._copy_from_fingerprints()
         if copy is not None:  # judged on the whole epoch: it replaces the judgement on 256 rows
-            findings = [finding for finding in findings if not setup_data.is_validation_copy(finding)] + copy
-        self.findings += findings
+            self.findings = [f for f in self.findings if not setup_data.is_validation_copy(f)] + copy
 
     def _copy_from_fingerprints(self):
         """The findings of `check_validation_fingerprints` on the first epoch's fingerprints, or
