@@ -148,13 +148,13 @@ class SetupMonitor(Monitor):
         warnings.warn(f"SetupMonitor could not judge {reason}. It skips that check.", stacklevel=3)
 
 
-def _release(probe):
-    probe.stop_fingerprints()  # judged: the steps skip them, also while other monitors hold the probe
-    probe.detach()
-
-
 def _shared_probe(model):
     # Imported when first needed: the structural checks work without the probe.
     from callbacks import _batch_probe
 
     return _batch_probe.shared_probe(model)
+
+
+def _release(probe):
+    probe.stop_fingerprints()  # judged: the steps skip them, also while other monitors hold the probe
+    probe.detach()
