@@ -40,7 +40,8 @@ def _shuffled_copy(x, y, seed):
 
 
 @pytest.mark.parametrize("seed, jit_compile, batch_size", [
-    (0, False, 32), (1, False, 32), (2, False, 32), (0, True, 32), (1, True, 7), (2, True, 7),
+    (0, False, 32), (1, False, 32), (2, False, 32), (0, True, 32), (1, True, 7),
+    pytest.param(2, True, 7, marks=pytest.mark.slow),
     (0, False, 1),
 ])
 def test_a_shuffled_copy_of_the_training_set_is_found(seed, jit_compile, batch_size):
