@@ -18,6 +18,15 @@ steps, so that inside them:
 - `request_class_counts()` adds, per step, a histogram of the labels and of the predicted classes
   (train), or of the labels and of the correct predictions (validation): a one-hot sum of one
   batch, accumulated in a small int64 variable and read once per epoch.
+- `request_fingerprints(rows, validation_rows)` keeps one int32 fingerprint per input row: of
+  every training row seen until `rows` are kept (65,536 rows are 256 KB), and of the first
+  `validation_rows` validation rows, so that a validation set that copies the training set shows
+  whatever order `fit` shuffles the rows into. A fingerprint is a wrap-around int64 sum over the
+  row's features of their bits (floats cast to float32 and bitcast) times fixed odd multipliers,
+  folded to int32 (`row_fingerprints`): integer sums modulo 2**64 are exact in any order, so a row
+  gives the same fingerprint in the train and the test step whatever the batch size, kernel or
+  device. A step fingerprints its batch and scatters the fingerprints into the buffer (one small
+  write); it computes nothing once the buffer is full or `stop_fingerprints()` was called.
 
 Where something cannot be kept (a string input, a ragged tensor, a feature shape only known at
 run time, several outputs for class counts), the probe warns once naming the reason, and the
@@ -33,6 +42,7 @@ Example:
 >>> probe.attach()                                     # doctest: +SKIP
 >>> probe.request(256, targets=True)                   # doctest: +SKIP
 >>> probe.request_class_counts()                       # doctest: +SKIP
+>>> probe.request_fingerprints()                       # doctest: +SKIP
 >>> model.fit(x, y, batch_size=1, epochs=1)            # doctest: +SKIP
 >>> probe.inputs().shape, probe.class_counts()["train_labels"]    # doctest: +SKIP
 ((256, 8), array([412, 388]))
@@ -61,6 +71,15 @@ CLASSIFICATION_LOSSES = ("crossentropy", "hinge", "focal", "logit_adjusted", "ba
 
 # A single sigmoid unit predicts class 1 above this probability (above logit 0 with from_logits).
 BINARY_THRESHOLD = 0.5
+
+# Training rows fingerprinted by default: 256 KB of int32, every row of an epoch of most datasets
+# that fit in memory (MNIST's 60,000 included).
+DEFAULT_FINGERPRINT_ROWS = 65_536
+# Validation rows fingerprinted by default: the share of them found in training is then known to a
+# few percent, and 2 KB.
+DEFAULT_VALIDATION_FINGERPRINT_ROWS = 512
+# Seed of the fingerprint multipliers: fixed, so that fingerprints of one row agree across runs.
+FINGERPRINT_SEED = 20_261_201
 
 _SHARED = weakref.WeakKeyDictionary()
 
@@ -101,10 +120,13 @@ class BatchProbe:
         self._count_classes = False
         self._counts = {}
         self._classes = None
+        self._fingerprint_rows = {False: 0, True: 0}
+        self._fingerprints = {}
         # While a step is traced: whether it is a validation step, and whether its classes were
         # counted. Per thread: MirroredStrategy traces each replica's step in its own thread.
         self._trace = threading.local()
-        self._off = set()  # what was found unmeasurable: "rows/False", "rows/True", "counts"
+        # What was found unmeasurable: "rows/False", "rows/True", "counts", "fingerprints/False"...
+        self._off = set()
 
     @property
     def attached(self):
@@ -180,6 +202,29 @@ class BatchProbe:
             self._count_classes = True
             self._retrace()
 
+    def request_fingerprints(self, rows=DEFAULT_FINGERPRINT_ROWS,
+                             validation_rows=DEFAULT_VALIDATION_FINGERPRINT_ROWS):
+        """Fingerprints every training row seen until `rows` are kept, and the first
+        `validation_rows` validation rows (see `fingerprints`). Call after `attach`, before the
+        first step; the largest request wins.
+
+        Args:
+            rows: training rows to fingerprint (positive integer).
+            validation_rows: validation rows to fingerprint (positive integer).
+        """
+        for name, value in (("rows", rows), ("validation_rows", validation_rows)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"`{name}` must be a positive integer. Received: {name}={value!r}")
+        if not self.attached:
+            raise RuntimeError("Call `attach()` before `request_fingerprints()`.")
+        traced_too_small = False
+        for validation, size in ((False, rows), (True, validation_rows)):
+            if size > self._fingerprint_rows[validation]:
+                self._fingerprint_rows[validation] = size
+                traced_too_small |= self._fingerprints.pop(validation, None) is not None
+        if traced_too_small:
+            self._retrace()
+
     # -- readers ---------------------------------------------------------------------------------
 
     def inputs(self, validation=False):
@@ -227,6 +272,38 @@ class BatchProbe:
             result.update(zip(names, total))
         return result
 
+    def fingerprints(self, validation=False):
+        """The kept fingerprints (`row_fingerprints` of the model inputs) as an int32 NumPy array,
+        every replica's joined, in no particular order; None if none were requested or kept (yet,
+        or because the inputs cannot be fingerprinted)."""
+        store = self._fingerprints.get(validation)
+        if store is None or f"fingerprints/{validation}" in self._off:
+            return None
+        return store.read()
+
+    def fingerprint_coverage(self, steps):
+        """The share of the rows of the first `steps` training steps that the kept training
+        fingerprints cover.
+
+        Args:
+            steps: training steps run since `attach` (an epoch's, for example), or None if unknown.
+
+        Returns:
+            1.0 while the buffer is not full (every row seen is kept); once full, the kept rows
+            over `steps` times the rows per step seen while it filled (at most 1.0). None when no
+            fingerprint was kept, or when the buffer is full and `steps` is None.
+        """
+        store = self._fingerprints.get(False)
+        if store is None or "fingerprints/False" in self._off:
+            return None
+        return store.coverage(steps)
+
+    def stop_fingerprints(self):
+        """Stops fingerprinting: from now on the steps skip it (as once the buffer is full), while
+        the probe stays attached for other monitors. What was kept can still be read."""
+        for store in self._fingerprints.values():
+            store.close()
+
     # -- in the step -----------------------------------------------------------------------------
 
     def _step_wrapper(self, original, validation):
@@ -236,6 +313,7 @@ class BatchProbe:
             self._trace.validation, self._trace.counted = validation, False
             try:
                 self._keep_rows(data, validation)
+                self._keep_fingerprints(data, validation)
                 return original(data)
             finally:
                 self._trace.validation = None
@@ -273,6 +351,21 @@ class BatchProbe:
 
         self._guarded(f"rows/{validation}", keep)
 
+    def _keep_fingerprints(self, data, validation):
+        size = self._fingerprint_rows[validation]
+        if not size:
+            return
+        x = keras.utils.unpack_x_y_sample_weight(data)[0]
+
+        def keep():
+            for leaf in keras.tree.flatten(x):
+                _check_storable(leaf)
+            strategy = self.model.distribute_strategy
+            store = _create_once(self._fingerprints, validation, lambda: _FingerprintStore(size, strategy))
+            store.update(x)
+
+        self._guarded(f"fingerprints/{validation}", keep)
+
     def _count(self, y, y_pred, validation):
         if self._classes is None:
             self._classes = _classification(self.model, y, y_pred)
@@ -296,9 +389,11 @@ class BatchProbe:
             function()
         except Exception as error:  # never break the user's training: say it, switch it off
             self._off.add(what)
-            if what.startswith("rows"):
-                self._stores.pop(what == "rows/True", None)
-            subject = "class counts" if what == "counts" else "probe rows"
+            kind, _, validation = what.partition("/")
+            if validation:
+                stores = self._stores if kind == "rows" else self._fingerprints
+                stores.pop(validation == "True", None)
+            subject = {"counts": "class counts", "rows": "probe rows", "fingerprints": "row fingerprints"}[kind]
             cause = str(error) if isinstance(error, Unmeasurable) else f"{type(error).__name__}: {error}"
             warnings.warn(f"BatchProbe: no {subject} for model {self.model.name!r}: {cause}", stacklevel=2)
 
@@ -355,6 +450,115 @@ class _RowStore:
         if isinstance(parts["x"], tuple):
             parts["x"] = list(parts["x"])
         return parts
+
+
+class _FingerprintStore:
+    """A fixed-shape buffer of row fingerprints per replica, filled by a scatter of each batch's.
+
+    The buffer holds one spare slot past its end: the rows of the step that fills it past its end
+    are written there, so that every write has the batch's static shape (XLA) and no branch
+    depends on the batch size. It also counts the rows and steps seen while filling, from which
+    `coverage` tells what share of an epoch it holds once full.
+    """
+
+    def __init__(self, size, strategy):
+        self.strategy = strategy
+        # Each replica sees its share of every batch, so keeps its share of the rows.
+        self.size = math.ceil(size / strategy.num_replicas_in_sync)
+        self.buffer = _variable(np.zeros(self.size + 1, np.int32), strategy, "fingerprints")
+        self.kept = _variable(np.int32(0), strategy, "fingerprints_kept")
+        # The steps write while fewer than this many rows are kept: `size`, or 0 once closed.
+        self.limit = _variable(np.int32(self.size), strategy, "fingerprints_limit")
+        self.rows_seen = _variable(np.int32(0), strategy, "fingerprints_rows_seen")
+        self.steps = _variable(np.int32(0), strategy, "fingerprints_steps")
+
+    def update(self, x):
+        """Fingerprints the rows of the model inputs `x` into the buffer, unless it is full."""
+        rows = tf.shape(keras.tree.flatten(x)[0])[0]
+
+        def write():
+            fingerprints = row_fingerprints(x)  # in the branch: nothing is computed once full
+            start = self.kept.read_value()
+            slots = tf.minimum(start + tf.range(rows), self.size)
+            # A scatter through the handle writes this replica's copy; a sync-on-read variable
+            # has no scatter method of its own.
+            tf.raw_ops.ResourceScatterNdUpdate(ref=self.buffer.handle, indices=slots[:, None],
+                                               updates=fingerprints)
+            self.kept.assign(tf.minimum(start + rows, self.size))
+            self.rows_seen.assign_add(rows)
+            self.steps.assign_add(1)
+
+        tf.cond(self.kept.read_value() < self.limit.read_value(), write, lambda: None)
+
+    def close(self):
+        """From now on the steps skip the fingerprints, as when the buffer is full."""
+        for copy in self.strategy.experimental_local_results(self.limit):
+            copy.assign(0)
+
+    def read(self):
+        """The kept fingerprints of every replica joined, or None if none was kept."""
+        copies = zip(self._local(self.buffer), self._local(self.kept))
+        kept = [buffer[:count] for buffer, count in copies]
+        return np.concatenate(kept) if sum(map(len, kept)) else None
+
+    def coverage(self, steps):
+        """See `BatchProbe.fingerprint_coverage`: per replica, then over all."""
+        kept, seen = sum(self._local(self.kept)), sum(self._local(self.rows_seen))
+        if kept == 0:
+            return None
+        if max(self._local(self.kept)) < self.size:
+            return 1.0
+        if steps is None:
+            return None
+        rows_per_step = seen / max(self._local(self.steps))
+        return min(1.0, kept / (rows_per_step * steps))
+
+    def _local(self, variable):
+        return [copy.numpy() for copy in self.strategy.experimental_local_results(variable)]
+
+
+def row_fingerprints(x):
+    """One int32 fingerprint per row of the model inputs `x`, computed in the graph.
+
+    Each input's row is flattened to its bits (floats cast to float32 and bitcast to int32,
+    integers and booleans cast), each feature's bits as int64 are multiplied by that feature's
+    `fingerprint_multipliers`, and the products are summed with wrap-around (several inputs' sums
+    added); the sum's two 32-bit halves, XORed, are the fingerprint. Integer arithmetic modulo
+    2**64 is exact in any order, so a row has the same fingerprint in any batch, step or kernel.
+    The 64-bit products matter: float32 values on a coarse grid (pixels / 16) have their low 19
+    bits zero, so a product modulo 2**32 keeps only 13 bits of them; modulo 2**64 it keeps 45,
+    and the high half, which depends on every bit, mixes them into the fingerprint.
+
+    Args:
+        x: a tensor, or a list or dict of tensors, with a static feature shape.
+
+    Returns:
+        An int32 tensor of shape `(rows,)`.
+
+    Raises:
+        Unmeasurable: for a string, ragged or sparse input, or one with no static feature shape.
+
+    Example:
+
+    >>> row_fingerprints(tf.constant([[1.0, 2.0], [1.0, 2.0]])).numpy()   # doctest: +SKIP
+    array([-2124013964, -2124013964], dtype=int32)
+    """
+    total = None
+    for position, leaf in enumerate(keras.tree.flatten(x)):
+        _check_storable(leaf)
+        features = leaf.shape[1:].num_elements()
+        bits = tf.bitcast(tf.cast(leaf, tf.float32), tf.int32) if leaf.dtype.is_floating else leaf
+        bits = tf.reshape(tf.cast(bits, tf.int64), [tf.shape(bits)[0], features])
+        term = tf.reduce_sum(bits * tf.constant(fingerprint_multipliers(features, position)), axis=1)
+        total = term if total is None else total + term
+    return tf.bitwise.bitwise_xor(tf.cast(tf.bitwise.right_shift(total, 32), tf.int32), tf.cast(total, tf.int32))
+
+
+def fingerprint_multipliers(features, position=0):
+    """The fixed odd int64 multipliers of the `features` flat features of model input number
+    `position` (odd: multiplying by one is a bijection modulo 2**64, so no bit is lost)."""
+    rng = np.random.default_rng([FINGERPRINT_SEED, position])
+    return (rng.integers(0, 2**64, size=features, dtype=np.uint64) | np.uint64(1)).view(np.int64)
 
 
 def _check_storable(leaf):

@@ -12,7 +12,7 @@ import math
 import warnings
 
 from callbacks._monitor import Monitor
-from diagnostics import setup_checks, setup_model
+from diagnostics import setup_checks, setup_data, setup_model
 from zoo import _validation
 from zoo._serialization import register_serializable
 
@@ -20,6 +20,11 @@ from zoo._serialization import register_serializable
 # inputs, and a few hundred KB even for images. (A single label class is judged on the epoch's
 # label counts instead: 256 rows can miss a rare class.)
 CAPTURED_ROWS = 256
+# Training rows fingerprinted in the first epoch, to find a validation set that copies the
+# training set in any order: 256 KB, every row of most in-memory datasets.
+FINGERPRINTED_ROWS = 65_536
+# Validation rows fingerprinted: the share of them found in training is known to a few percent.
+FINGERPRINTED_VALIDATION_ROWS = 512
 
 
 @register_serializable(legacy_package="callbacks")
@@ -31,7 +36,9 @@ class SetupMonitor(Monitor):
     (labels against outputs and loss, input scales, validation inputs) judge rows that the
     shared batch probe keeps from the first training and validation steps, inside the step that
     runs anyway, and the label counts of the first epoch; they run once, at the end of the first
-    epoch. Nothing reads the user's data a second time.
+    epoch. A validation set that copies the training set (shuffled or not) is found from one
+    fingerprint per row of the first epoch's training rows and of the first validation rows,
+    also computed inside those steps. Nothing reads the user's data a second time.
 
     A check it cannot run (a model it cannot read, a step the probe cannot capture) warns once,
     is skipped, and is listed in `extras["not_judged"]`: the monitor never stops `fit`.
@@ -99,6 +106,7 @@ class SetupMonitor(Monitor):
         probe.request(self.rows, targets=True)
         probe.request(self.rows, validation=True)
         probe.request_class_counts()
+        probe.request_fingerprints(FINGERPRINTED_ROWS, FINGERPRINTED_VALIDATION_ROWS)
 
     def _check_data(self, logs):
         batch = self._probe.batch()
@@ -113,10 +121,23 @@ class SetupMonitor(Monitor):
             _loss_over_chance(self.model, logs.get("loss")),
         )
 
+        copy = self._copy_from_fingerprints()
+        if copy is not None:  # judged on the whole epoch: it replaces the judgement on 256 rows
+            self.findings = [f for f in self.findings if not setup_data.is_validation_copy(f)] + copy
+
+    def _copy_from_fingerprints(self):
+        """The findings of `check_validation_fingerprints` on the first epoch's fingerprints, or
+        None when they cannot be judged (no validation pass, or too few training rows covered)."""
+        validation = self._probe.fingerprints(validation=True)
+        coverage = self._probe.fingerprint_coverage((self.params or {}).get("steps"))
+        if validation is None or coverage is None or coverage < setup_data.MIN_COPY_COVERAGE:
+            return None
+        return setup_data.check_validation_fingerprints(self._probe.fingerprints(), validation, coverage)
+
     def _release_probe(self):
         probe, self._probe = self._probe, None
         if probe is not None:
-            self._guarded("the data (detaching the probe)", probe.detach)
+            self._guarded("the data (detaching the probe)", lambda: _release(probe))
 
     def _guarded(self, what, check):
         try:
@@ -144,3 +165,8 @@ def _shared_probe(model):
     from callbacks import _batch_probe
 
     return _batch_probe.shared_probe(model)
+
+
+def _release(probe):
+    probe.stop_fingerprints()  # judged: the steps skip them, also while other monitors hold the probe
+    probe.detach()

@@ -8,7 +8,9 @@ captured inside the first training steps), with the model read by `diagnostics.s
   or far apart, training and validation on different scales. A single constant feature is no
   finding: pixels that are always off and rare categories are constant in any sample, and stay
   constant (at a non-zero value) once standardized;
-- `suspicious_config`: a validation set that copies the training set.
+- `suspicious_config`: a validation set that copies the training set, judged on whole rows
+  (`check_validation_copy`) or on row fingerprints gathered in the steps of `fit`
+  (`check_validation_fingerprints`), by the same rule.
 
 Example:
 
@@ -50,6 +52,11 @@ MAX_FEATURE_SCALE_RATIO = 1e3
 MAX_TRAIN_VALIDATION_SCALE_RATIO = 10.0
 # Fraction of validation rows found in the training rows that makes the validation set a copy.
 COPY_FRACTION = 0.9
+# Smallest share of the epoch's training rows the training fingerprints must cover for a copy to be
+# judged from them: a copy then shows about that share of validation rows found, and with 512 of
+# them the found share, divided by the coverage, falls under COPY_FRACTION with probability 5e-5
+# (at 0.5 coverage, 1%). A genuine split stays quiet at any coverage.
+MIN_COPY_COVERAGE = 0.75
 # Fewest validation rows on which a copy is judged: a handful can coincide by chance.
 MIN_ROWS_COPY = 8
 # Fraction of distinct rows the training sample needs for row overlap to mean anything: one-hot or
@@ -100,24 +107,60 @@ def check_validation_copy(train_rows, validation_rows):
     Returns:
         A list with at most one `Finding`.
     """
-    if train_rows is None or validation_rows is None or len(validation_rows) < MIN_ROWS_COPY:
+    if train_rows is None or validation_rows is None:
         return []
-    train_keys = _row_keys(train_rows)
-    distinct = len(set(train_keys)) / len(train_keys)
-    if distinct < MIN_DISTINCT_FRACTION:
+    return check_validation_fingerprints(_row_keys(train_rows), _row_keys(validation_rows))
+
+
+def check_validation_fingerprints(train_fingerprints, validation_fingerprints, coverage=1.0):
+    """A `suspicious_config` finding when the validation rows copy the training rows, judged on
+    one fingerprint (or key) per row, else [].
+
+    The share of validation fingerprints found among the training ones, divided by the share of
+    the epoch's training rows those cover, estimates the share of validation rows that are
+    training rows; at COPY_FRACTION or more, the validation set copies the training set. Judged
+    only with MIN_ROWS_COPY validation rows, a coverage of MIN_COPY_COVERAGE, and training rows
+    that are mostly distinct (MIN_DISTINCT_FRACTION).
+
+    Args:
+        train_fingerprints: one integer per training row seen (every row of an epoch, or the
+            first ones), or None.
+        validation_fingerprints: one integer per validation row seen, or None.
+        coverage: share of the epoch's training rows that `train_fingerprints` cover (0 to 1),
+            or None if unknown (then nothing is judged).
+
+    Returns:
+        A list with at most one `Finding`.
+
+    Example:
+
+    >>> check_validation_fingerprints(np.arange(100), np.arange(50, 10, -1))[0].kind
+    'suspicious_config'
+    """
+    if (train_fingerprints is None or validation_fingerprints is None or coverage is None
+            or coverage < MIN_COPY_COVERAGE or len(validation_fingerprints) < MIN_ROWS_COPY):
         return []
-    train_set = set(train_keys)
-    shared = float(np.mean([key in train_set for key in _row_keys(validation_rows)]))
-    if shared < COPY_FRACTION:
+    train = np.asarray(train_fingerprints)
+    if np.unique(train).size / train.size < MIN_DISTINCT_FRACTION:
+        return []
+    found = float(np.mean(np.isin(validation_fingerprints, train)))
+    copied = min(1.0, found / coverage)
+    if copied < COPY_FRACTION:
         return []
     return [Finding(
         "suspicious_config", "error", 0, None,
-        f"validation_data copies the training data: {shared:.0%} of the validation rows seen are "
+        f"validation_data copies the training data: {copied:.0%} of the validation rows seen are "
         "training rows, so validation scores measure memorization, not generalization.",
-        {"validation_rows_in_training": shared, "validation_rows": len(validation_rows)},
+        {"validation_rows_in_training": copied, "validation_rows": len(validation_fingerprints),
+         "training_coverage": float(coverage)},
         ["Hold out rows the model never trains on (validation_split, or a separate split).",
          "Split before any resampling or augmentation, so copies do not leak across."],
     )]
+
+
+def is_validation_copy(finding):
+    """Whether `finding` is the one of `check_validation_copy` or `check_validation_fingerprints`."""
+    return finding.kind == "suspicious_config" and "validation_rows_in_training" in finding.evidence
 
 
 def _check_finite_and_constant(name, rows):
@@ -344,4 +387,5 @@ def _rms(rows):
 
 def _row_keys(rows):
     flat = np.ascontiguousarray(np.asarray(rows).reshape(len(rows), -1))
-    return [hash(row.astype(np.float64).tobytes()) for row in flat]  # float32 copies match too
+    # float32 copies match too
+    return np.array([hash(row.astype(np.float64).tobytes()) for row in flat], dtype=np.int64)

@@ -191,10 +191,14 @@ def test_string_inputs_are_not_kept_and_training_goes_on():
     model.compile("sgd", "mse")
     data = tf.data.Dataset.from_tensor_slices((tf.constant([["a"], ["b"]] * 8), tf.ones((16, 1)))).batch(4)
     probe = _attached(model, dict(size=8))
+    probe.request_fingerprints(64, 8)
     try:
-        with pytest.warns(UserWarning, match="not numeric"):
+        with pytest.warns(UserWarning, match="not numeric") as warned:
             history = model.fit(data, epochs=2, verbose=0)
         assert len(history.history["loss"]) == 2 and probe.inputs() is None
+        assert probe.fingerprints() is None and probe.fingerprint_coverage(4) is None
+        said = sorted(str(w.message).split(":")[1] for w in warned if "BatchProbe" in str(w.message))
+        assert said == [" no probe rows for model 'functional'", " no row fingerprints for model 'functional'"]
     finally:
         probe.detach()
 

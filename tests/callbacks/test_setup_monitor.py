@@ -20,8 +20,10 @@ from callbacks.setup_monitor import SetupMonitor
 class FakeProbe:
     """The `BatchProbe` API, serving fixed rows and recording how it is used."""
 
-    def __init__(self, x, y, x_val=None, train_counts=None, fail=None):
+    def __init__(self, x, y, x_val=None, train_counts=None, fail=None, fingerprints=None,
+                 coverage=1.0):
         self._x, self._y, self._x_val = x, y, x_val
+        self._fingerprints, self._coverage = fingerprints or {}, coverage
         self._counts = None if train_counts is None else {
             "train_labels": np.asarray(train_counts, dtype=np.int64), "train_predicted": None,
             "val_labels": None, "val_correct": None}
@@ -39,6 +41,19 @@ class FakeProbe:
 
     def request_class_counts(self):
         self.calls.append("request_class_counts")
+
+    def request_fingerprints(self, rows, validation_rows):
+        self.calls.append(("request_fingerprints", rows, validation_rows))
+
+    def fingerprints(self, validation=False):
+        return self._fingerprints.get(validation)
+
+    def fingerprint_coverage(self, steps):
+        self.calls.append(("fingerprint_coverage", steps))
+        return self._coverage
+
+    def stop_fingerprints(self):
+        self.calls.append("stop_fingerprints")
 
     def batch(self, validation=False):
         if self._fail:
@@ -97,7 +112,9 @@ def test_huge_inputs_found_from_the_captured_rows(use_probe, scale, expected):
     monitor = SetupMonitor(rows=32)
     assert _fit(_classifier(), monitor, x, y) == expected
     assert probe.calls == ["attach", ("request", 32, True, False), ("request", 32, False, True),
-                           "request_class_counts", ("class_counts", False), "detach"]
+                           "request_class_counts", ("request_fingerprints", 65_536, 512),
+                           ("class_counts", False), ("fingerprint_coverage", 4), "stop_fingerprints",
+                           "detach"]
 
 
 def test_labels_divided_by_255_found(use_probe):
