@@ -12,7 +12,7 @@ Usage:
     python benchmarks/diagnosis_accuracy.py                      # 5 seeds x jit False/True
     python benchmarks/diagnosis_accuracy.py --quick              # 1 seed, no jit: smoke test
     python benchmarks/diagnosis_accuracy.py --only mlp_sgd_lr_10,healthy_cnn --seeds 3
-    python benchmarks/diagnosis_accuracy.py --replicas 2 --json out/accuracy.json
+    TF_ENABLE_ONEDNN_OPTS=0 python benchmarks/diagnosis_accuracy.py --replicas 2 --json out/accuracy.json
     python benchmarks/diagnosis_accuracy.py --tables out/jit_false.json out/jit_true.json
 """
 
@@ -49,6 +49,11 @@ def parse_args(argv=None):
         parser.error(f"--seeds must be at least 1. Received: seeds={args.seeds}")
     if args.replicas not in (1, 2):
         parser.error(f"--replicas must be 1 or 2. Received: replicas={args.replicas}")
+    if args.replicas == 2 and os.environ.get("TF_ENABLE_ONEDNN_OPTS") != "0":
+        # TF's oneDNN Conv2D fails on the second logical CPU replica ("input depth must be evenly
+        # divisible by filter depth: 1 vs 16") in plain Keras fit, with or without diagnostics.
+        parser.error("--replicas 2 needs TF_ENABLE_ONEDNN_OPTS=0 in the environment (TF's oneDNN "
+                     "convolutions fail under MirroredStrategy over logical CPUs, with plain fit too)")
     if args.quick:
         args.seeds, args.jit = 1, "false"
     return args
