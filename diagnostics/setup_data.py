@@ -88,14 +88,21 @@ def check_inputs(inputs, arrays, validation_arrays=None, first_loss_over_chance=
     for setup, rows, validation_rows in zip(inputs, arrays, validation_arrays):
         if rows is None or setup.treatment == "tokens" or not _is_numeric(rows):
             continue
-        rows = np.asarray(rows, dtype=np.float64)
+        rows = _as_float(rows)
         findings += _check_finite_and_constant(setup.name, rows)
         if setup.treatment == "raw":
             findings += _check_scale(setup.name, rows, first_loss_over_chance)
         if validation_rows is not None and _is_numeric(validation_rows):
             findings += _check_train_validation_scale(
-                setup.name, rows, np.asarray(validation_rows, dtype=np.float64))
+                setup.name, rows, _as_float(validation_rows))
     return findings
+
+
+def _as_float(rows):
+    """`rows` as float64 if they are, else as float32: extremes and moments need no more, and a
+    float64 copy of a few hundred images would double what this check holds in memory."""
+    rows = np.asarray(rows)
+    return rows if rows.dtype == np.float64 else rows.astype(np.float32)
 
 
 def check_validation_copy(train_rows, validation_rows):
@@ -179,8 +186,9 @@ def _check_finite_and_constant(name, rows):
         ))
     if len(flat) < 2:
         return findings
-    low, high = np.nanmin(np.where(finite, flat, np.nan), axis=0), np.nanmax(
-        np.where(finite, flat, np.nan), axis=0)
+    finite_only = np.where(finite, flat, np.nan)
+    low, high = np.nanmin(finite_only, axis=0), np.nanmax(finite_only, axis=0)
+    del finite_only
     constant = low == high
     if constant.all():
         findings.append(Finding(
@@ -382,7 +390,11 @@ def _is_numeric(array):
 
 def _rms(rows):
     finite = rows[np.isfinite(rows)]
-    return float(np.sqrt(np.mean(finite ** 2))) if finite.size else 0.0
+    scale = float(np.max(np.abs(finite))) if finite.size else 0.0
+    if scale == 0.0:
+        return 0.0
+    # Divided by the largest first: squares of float32 inputs up to 1e19 would overflow.
+    return scale * float(np.sqrt(np.mean(np.square(finite / scale), dtype=np.float64)))
 
 
 def _row_keys(rows):
