@@ -12,6 +12,7 @@ Example:
 (-1.7, 'saddle_point')
 """
 
+import contextlib
 import math
 import time
 import warnings
@@ -112,6 +113,7 @@ class StallMonitor(Monitor):
         self._stalls_seen = set()
         self._captured = None
         self._epoch_ended = False
+        self._initial_values = None
         self.not_judged = None
 
 
@@ -122,6 +124,7 @@ class StallMonitor(Monitor):
 
     def on_train_begin(self, logs=None):
         self._reset()
+        self._initial_values = _variable_values(self.model)
         if self._batch is None and _has_loss_surface(self.model):
             self._batch_probe = shared_probe(self.model)
             self._batch_probe.attach()
@@ -165,6 +168,8 @@ class StallMonitor(Monitor):
         for key, value in logs.items():
             if key.startswith(EXPLAINING_SIGNALS):
                 self._signals.setdefault(key, [math.nan] * (epochs - 1)).append(float(value))
+        if not stall.stalled_from_start(self.history["loss"]):
+            self._initial_values = None  # a stall can no longer begin where training began
         if self.every_steps is None:
             steps = (self.params or {}).get("steps")
             self._judge(self.history, len(self.history["loss"]) - 1, self.window * steps if steps else None)
@@ -173,7 +178,8 @@ class StallMonitor(Monitor):
         """Looks for a new stall at the end of `series`; probes and judges it."""
         grads = series["global_grad_norm"]
         known = [g for g in grads if math.isfinite(g)]
-        stalls = stall.stall_epochs(series["loss"], grads if len(known) == len(grads) else None, self.window)
+        stalls = stall.stall_epochs(series["loss"], grads if len(known) == len(grads) else None, self.window,
+                                    chance_loss=model_chance_loss(self.model))
         index = len(series["loss"]) - 1
         if index not in stalls or (id(series), index) in self._stalls_seen:
             return
@@ -181,14 +187,15 @@ class StallMonitor(Monitor):
         loss = series["loss"][index]
         curvature = None
         if self._has_probe() and len(self.probes) < self.max_probes:
+            from_start = stall.stalled_from_start(series["loss"][: index + 1])
             try:
-                curvature = self._probe_curvature(epoch, loss, window_steps)
+                curvature = self._probe_curvature(epoch, loss, window_steps, from_start)
             except Exception as error:  # never break the user's training
                 self._no_curvature(f"the curvature probe failed ({type(error).__name__}: {error})")
         learning_rate, steps = self._sgd_step_size(window_steps)
         record = {"epoch": epoch, "loss": list(series["loss"][: index + 1]), "at": index,
                   "curvature": None if curvature is None else _curvature_only(curvature),
-                  "learning_rate": learning_rate, "steps": steps}
+                  "learning_rate": learning_rate, "steps": steps, "run_steps": self._run_steps()}
         self._stalls.append(record)
         finding = self._judge_record(record)
         if curvature is not None:
@@ -207,7 +214,7 @@ class StallMonitor(Monitor):
                                  chance_loss=model_chance_loss(self.model),
                                  learning_rate=record["learning_rate"], steps=record["steps"],
                                  at=record["at"], history=self._signals or None,
-                                 output_floor=self._output_floor())
+                                 output_floor=self._output_floor(), run_steps=record["run_steps"])
 
     def _output_floor(self):
         """The lowest loss a bounded output (sigmoid, tanh...) allows on the probe targets."""
@@ -268,10 +275,14 @@ class StallMonitor(Monitor):
             return float(np.linalg.norm(grad))
         return math.nan
 
-    def _probe_curvature(self, epoch, loss, window_steps):
+    def _probe_curvature(self, epoch, loss, window_steps, from_start=False):
+        """Extreme eigenvalues at the stall; a stall that began where training began is probed
+        at the initial weights (later in it, units may have died or saturated on the way)."""
         start, count = time.perf_counter(), self._probe.hvp_count
-        spectrum = hessian.lanczos_extremes(self._probe, max_iter=self.max_iter, seed=len(self.probes))
-        weights = self._probe.weights()
+        at_initial = from_start and self._initial_values is not None
+        with self._probe.at_weights(self._initial_values) if at_initial else contextlib.nullcontext():
+            spectrum = hessian.lanczos_extremes(self._probe, max_iter=self.max_iter, seed=len(self.probes))
+            weights = self._probe.weights()
         record = {
             "epoch": int(epoch),
             "max_eigenvalue": spectrum.max_eigenvalue,
@@ -281,10 +292,11 @@ class StallMonitor(Monitor):
             "weight_norm": float(np.linalg.norm(weights)),
             "probe_ms": 1000.0 * (time.perf_counter() - start),
             "loss": loss,
+            "weights": "initial" if at_initial else "current",
         }
         learning_rate, steps = self._sgd_step_size(window_steps)
         if learning_rate is not None:
-            record["learning_rate"], record["steps"] = learning_rate, steps
+            record["learning_rate"], record["steps"], record["run_steps"] = learning_rate, steps, self._run_steps()
         self.probes.append(record)
         self._last_spectrum = spectrum
         if self.verbose:
@@ -304,6 +316,12 @@ class StallMonitor(Monitor):
             return None, None
         momentum = float(getattr(optimizer, "momentum", 0.0) or 0.0)
         return learning_rate / max(1.0 - momentum, 1e-3), int(window_steps)
+
+    def _run_steps(self):
+        """Optimizer steps the whole `fit` is planned to take, or None if unknown."""
+        params = self.params or {}
+        epochs, steps = params.get("epochs"), params.get("steps")
+        return int(epochs) * int(steps) if epochs and steps else None
 
     # -- actions ---------------------------------------------------------------------------------
 
@@ -350,6 +368,14 @@ def _loss_name(loss):
     if isinstance(loss, str):
         return loss
     return getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
+
+
+def _variable_values(model):
+    """Copies of the model's trainable variables (for a probe at the initial weights), or None."""
+    try:
+        return [np.array(keras.ops.convert_to_numpy(v)) for v in model.trainable_variables]
+    except Exception:  # a variable that cannot be read back here: no probe at the initial weights
+        return None
 
 
 def _curvature_only(record):

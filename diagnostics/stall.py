@@ -45,6 +45,14 @@ GRAD_FALL = 0.5
 # Negative curvature of at least 10% of the largest eigenvalue is a direction of descent that
 # SGD noise and float32 HVPs do not explain (converged nets show a few percent at most).
 SADDLE_RATIO = 0.1
+# Along an eigenvalue -l gradient descent leaves a saddle like exp(lr * l * steps). Over the planned
+# run, an exponent below 2 (the distance grows less than ~7x, the loss gain along it less than
+# ~50x a rounding-level start) does not show as an escape: the optimizer meets a plateau.
+SADDLE_ESCAPE_EXPONENT = 2.0
+# Dead or saturated units and vanishing gradients add zero or tiny curvature, and a random
+# initialisation's Hessian is dominated by its positive Gauss-Newton part; a negative eigenvalue
+# of at least half the largest is a saddle whatever else the layer signals show.
+SADDLE_DOMINANT_RATIO = 0.5
 # An eigenvalue is resolved within the window when `lr * eigenvalue * steps >= 0.1`, that is,
 # gradient descent removes at least ~10% of the error along it; below that the surface is flat.
 FLAT_PROGRESS = 0.1
@@ -52,7 +60,9 @@ FLAT_PROGRESS = 0.1
 # sharpest direction changes the loss by less than 10% of the loss.
 FLAT_LOSS_FRACTION = 0.1
 # A stall is a problem when the loss is still at least half of where training started
-# (or at least 90% of chance level when that is known).
+# (or at least 90% of chance level when that is known). A loss that has never gone below 90% of
+# chance has learned nothing: its minibatch gradient is label-sampling noise, which does not fall,
+# so such a loss stalls whatever its gradient norm does.
 HIGH_LOSS_FRACTION = 0.5
 CHANCE_FRACTION = 0.9
 # A saddle must stall well above what the run could reach: for a classifier, at least a tenth of
@@ -65,6 +75,9 @@ OUTPUT_RANGES = {"sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0), "softmax": (
                  "tanh": (-1.0, 1.0), "softsign": (-1.0, 1.0)}
 # The findings that explain a stall from the layer signals.
 EXPLAINING_KINDS = ("saturation", "dead_relu", "vanishing_gradient", "zero_gradient")
+# Vanishing gradients are a plateau's flatness seen from the gradient side: they do not stop a
+# plateau finding, its message names them.
+PLATEAU_SIDE_KINDS = ("vanishing_gradient",)
 
 SADDLE_ADVICE = [
     "Use momentum or an adaptive optimizer (Adam, RMSprop): they escape saddles much faster than plain SGD.",
@@ -89,23 +102,31 @@ PLATEAU_ADVICE = [
 ]
 
 
-def stall_epochs(loss, grad_norm=None, window=STALL_WINDOW, min_improvement=STALL_IMPROVEMENT):
+def stall_epochs(loss, grad_norm=None, window=STALL_WINDOW, min_improvement=STALL_IMPROVEMENT,
+                 chance_loss=None):
     """Epochs at which a stall is first recognised, one per stall episode.
 
     At epoch `t >= window` the loss stalls when the best loss of the last `window` epochs is less
     than `min_improvement` below the best loss before them, relative to the scale of the run (the
     first loss, or the range of losses if larger), and the gradient norm (if given) is not above
-    its value `window` epochs earlier and at most `GRAD_FALL` of its peak. An episode ends when
-    the loss improves again; the next stall starts a new one.
+    its value `window` epochs earlier and at most `GRAD_FALL` of its peak. A loss that has never
+    gone below `CHANCE_FRACTION` of `chance_loss` stalls whatever its gradient norm does (unless it
+    is exactly zero). An episode ends when the loss improves again; the next stall starts a new one.
 
     Args:
         loss: training loss per epoch (or per block of steps).
         grad_norm: global gradient norm per epoch, or None.
         window: epochs in the judgement window.
         min_improvement: relative improvement below which the loss counts as stalled.
+        chance_loss: loss of a model that guesses, if known.
 
     Returns:
         list of epoch indices (0-based), ascending.
+
+    Example:
+
+    >>> stall_epochs([2.303, 2.302, 2.302, 2.302], [0.2, 0.3, 0.2, 0.2], chance_loss=2.3026)
+    [3]
     """
     loss = np.asarray(loss, dtype=float)
     grad = None if grad_norm is None else np.asarray(grad_norm, dtype=float)
@@ -125,6 +146,8 @@ def stall_epochs(loss, grad_norm=None, window=STALL_WINDOW, min_improvement=STAL
         falling = True
         if grad is not None and t < len(grad) and grad[t] == 0.0:
             falling = False  # no gradient at all is no stall on a surface: see `zero_gradient`
+        elif learned_nothing(seen, chance_loss):
+            pass
         elif grad is not None and t < len(grad) and np.isfinite(grad[t]) and np.isfinite(grad[t - window]):
             peak = np.nanmax(grad[: t + 1])
             falling = grad[t] <= grad[t - window] and grad[t] <= GRAD_FALL * peak
@@ -137,19 +160,49 @@ def stall_epochs(loss, grad_norm=None, window=STALL_WINDOW, min_improvement=STAL
     return stalls
 
 
+def learned_nothing(loss, chance_loss):
+    """Whether no loss in `loss` has gone below `CHANCE_FRACTION` of a known `chance_loss`."""
+    if chance_loss is None or not math.isfinite(chance_loss):
+        return False
+    finite = np.asarray(loss, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    return finite.size > 0 and finite.min() >= CHANCE_FRACTION * chance_loss
+
+
+def stalled_from_start(loss, min_improvement=STALL_IMPROVEMENT):
+    """Whether the loss has never improved on its first value by `min_improvement` (relative to
+    it): a stall there began where training began."""
+    loss = np.asarray(loss, dtype=float)
+    if loss.size == 0 or not np.isfinite(loss).all():
+        return False
+    return (loss[0] - loss.min()) < min_improvement * max(abs(loss[0]), 1e-12)
+
+
 def classify_curvature(max_eigenvalue, min_eigenvalue, learning_rate=None, steps=None,
-                       weight_norm=None, loss=None):
+                       weight_norm=None, loss=None, run_steps=None):
     """`"saddle_point"`, `"plateau"` or `"minimum"` from the extreme Hessian eigenvalues.
 
     Flatness is judged against the optimizer when `learning_rate` and `steps` (optimizer steps in
     the stall window) are given: flat when `learning_rate * max|eigenvalue| * steps <
     FLAT_PROGRESS`. Otherwise against the weights: flat when `max|eigenvalue| * weight_norm**2 / 2
     < FLAT_LOSS_FRACTION * loss`. With neither, only saddle and minimum are told apart.
+    Negative curvature of at least `SADDLE_RATIO` of the largest is a saddle, unless
+    `learning_rate` and `run_steps` (optimizer steps in the whole run) are given and gradient
+    descent cannot leave along it within the run (`learning_rate * |min_eigenvalue| * run_steps <
+    SADDLE_ESCAPE_EXPONENT`): to the optimizer that is a plateau.
+
+    Example:
+
+    >>> classify_curvature(0.1, -0.04, learning_rate=0.05, steps=120, run_steps=320)
+    'plateau'
     """
     radius = max(abs(max_eigenvalue), abs(min_eigenvalue))
     if radius == 0 or not math.isfinite(radius):
         return "plateau"
     if min_eigenvalue < 0 and -min_eigenvalue >= SADDLE_RATIO * radius:
+        if learning_rate is not None and run_steps is not None:
+            if learning_rate * -min_eigenvalue * run_steps < SADDLE_ESCAPE_EXPONENT:
+                return "plateau"
         return "saddle_point"
     if learning_rate is not None and steps is not None:
         if learning_rate * radius * steps < FLAT_PROGRESS:
@@ -223,8 +276,14 @@ def explaining_findings(history, epoch):
 
 
 def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=None, steps=None, at=None,
-                history=None, output_floor=None):
+                history=None, output_floor=None, run_steps=None):
     """The finding for one stall, or None when it needs none.
+
+    Findings of the layer signals (`explaining_findings`) name the cause of a stall, so they
+    stop a stall finding, except that vanishing gradients do not stop a plateau (the same flat
+    surface; the message names them) and nothing stops a saddle at a high loss whose negative
+    eigenvalue is at least `SADDLE_DOMINANT_RATIO` of the largest (dead, saturated units and
+    vanishing gradients add no negative curvature).
 
     Args:
         epoch: epoch of the stall.
@@ -239,9 +298,16 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
             `saturated_frac/...`, `dead_frac/...`); a problem found there explains the stall.
         output_floor: the lowest loss the output's range allows (`bounded_output_floor`), if
             the output is bounded.
+        run_steps: optimizer steps in the whole run, if known (see `classify_curvature`).
 
     Returns:
         a `Finding` of kind `saddle_point`, `plateau` or `output_loss_mismatch`, or None.
+
+    Example:
+
+    >>> judge_stall(3, [2.303, 2.302, 2.302, 2.302], {"max_eigenvalue": 0.3, "min_eigenvalue": -0.3},
+    ...             chance_loss=2.3026).kind
+    'saddle_point'
     """
     loss = np.asarray(loss, dtype=float)
     stall_loss = float(loss[min(epoch if at is None else at, len(loss) - 1)])
@@ -257,10 +323,9 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
                      "saddle point or a plateau of the loss surface."),
             evidence=evidence, advice=list(BOUNDED_OUTPUT_ADVICE),
         )
-    if history is not None and explaining_findings(history, epoch):
-        return None
+    explained = explaining_findings(history, epoch) if history is not None else []
     if curvature is None:
-        if not high:
+        if not high or explained:
             return None
         return Finding(
             kind="plateau", severity="warning", epoch=int(epoch), layer=None,
@@ -274,29 +339,44 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
     lam_max = float(curvature["max_eigenvalue"])
     lam_min = float(curvature["min_eigenvalue"])
     kind = classify_curvature(lam_max, lam_min, learning_rate, steps,
-                              curvature.get("weight_norm"), stall_loss)
+                              curvature.get("weight_norm"), stall_loss, run_steps)
     evidence.update({key: float(value) for key, value in curvature.items()
                      if isinstance(value, (int, float)) and not isinstance(value, bool)})
     radius = max(abs(lam_max), abs(lam_min))
-    evidence["negative_ratio"] = -lam_min / radius if radius > 0 else 0.0
+    negative_ratio = -lam_min / radius if radius > 0 else 0.0
+    evidence["negative_ratio"] = negative_ratio
+    if learning_rate is not None and run_steps is not None:
+        evidence["escape_exponent"] = float(learning_rate * max(0.0, -lam_min) * run_steps)
     low = chance_loss is not None and math.isfinite(chance_loss) and stall_loss < SADDLE_CHANCE_FRACTION * chance_loss
-    if kind == "saddle_point" and not low:
+    dominant = high and negative_ratio >= SADDLE_DOMINANT_RATIO
+    if kind == "saddle_point" and not low and (dominant or not explained):
         return Finding(
             kind="saddle_point", severity="warning", epoch=int(epoch), layer=None,
             message=(f"Training stalled at loss {stall_loss:.4g} from epoch {epoch} at a saddle point: "
                      f"the Hessian has eigenvalue {lam_min:.3g} against a largest of {lam_max:.3g}, "
-                     "so the loss still falls along a direction the optimizer barely moves in."),
+                     "so the loss still falls along a direction the optimizer barely moves in."
+                     + _also_found(explained, "They add no negative curvature: the saddle is the stall's cause.")),
             evidence=evidence, advice=list(SADDLE_ADVICE),
         )
-    if kind == "plateau" and high:
+    if kind == "plateau" and high and all(f.kind in PLATEAU_SIDE_KINDS for f in explained):
         return Finding(
             kind="plateau", severity="warning", epoch=int(epoch), layer=None,
             message=(f"Training stalled at loss {stall_loss:.4g} from epoch {epoch} on a plateau: the "
                      f"Hessian spectrum is nearly flat (eigenvalues from {lam_min:.3g} to {lam_max:.3g}), "
-                     "so the gradient carries almost no information about where to go."),
+                     "so the gradient carries almost no information about where to go."
+                     + _also_found(explained, "They are this flatness seen from the gradient side.")),
             evidence=evidence, advice=list(PLATEAU_ADVICE),
         )
     return None
+
+
+def _also_found(findings, meaning):
+    """A sentence naming the other `findings` at the stall and what they mean for it, or ''."""
+    if not findings:
+        return ""
+    named = ", ".join(sorted({f.kind.replace("_", " ") + (f" in layer '{f.layer}'" if f.layer else "")
+                              for f in findings}))
+    return f" Also found: {named}. {meaning}"
 
 
 def detect_stalls(history, probes=None, chance_loss=None, window=STALL_WINDOW, loss_key="loss"):
@@ -318,14 +398,15 @@ def detect_stalls(history, probes=None, chance_loss=None, window=STALL_WINDOW, l
         return []
     by_epoch = {int(p["epoch"]): p for p in (probes or [])}
     findings = []
-    for epoch in stall_epochs(loss, global_grad_norm(history), window):
+    for epoch in stall_epochs(loss, global_grad_norm(history), window, chance_loss=chance_loss):
         probe = by_epoch.get(epoch)
         curvature = None
-        learning_rate = steps = None
+        learning_rate = steps = run_steps = None
         if probe is not None:
-            curvature = {k: v for k, v in probe.items() if k not in ("epoch", "learning_rate", "steps")}
-            learning_rate, steps = probe.get("learning_rate"), probe.get("steps")
-        finding = judge_stall(epoch, loss, curvature, chance_loss, learning_rate, steps, history=history)
+            curvature = {k: v for k, v in probe.items() if k not in ("epoch", "learning_rate", "steps", "run_steps")}
+            learning_rate, steps, run_steps = probe.get("learning_rate"), probe.get("steps"), probe.get("run_steps")
+        finding = judge_stall(epoch, loss, curvature, chance_loss, learning_rate, steps, history=history,
+                              run_steps=run_steps)
         if finding is not None:
             findings.append(finding)
     return findings
