@@ -46,7 +46,10 @@ class StallMonitor(Monitor):
     unknown). When `diagnostics.stall.stall_epochs` sees a new stall, the extreme Hessian
     eigenvalues on the probe batch are computed by Lanczos (`max_iter` HVPs at most) and
     `diagnostics.stall.judge_stall` decides: `saddle_point`, `plateau`, or nothing (a minimum).
-    Curvature is probed only at stalls, at most `max_probes` times per `fit`.
+    Curvature is probed only at stalls, at most `max_probes` times per `fit`. Until the loss first
+    improves, the monitor keeps a host copy of the initial weights, so that a stall that began
+    where training began is probed there (one copy of the weights; dropped at the first
+    improvement, at once in a healthy run).
 
     Args:
         probe_data: `(x, y)` or `(x, y, sample_weight)` arrays, or a `tf.data.Dataset` of such
@@ -73,8 +76,11 @@ class StallMonitor(Monitor):
     Attributes:
         findings: list of `diagnostics.Finding`, judged when read: a stall that saturated units,
             dead units, vanishing or zero gradients (logged by the other monitors) or a bounded
-            output explain is reported as that, not as a saddle point or plateau.
-        probes: one dict per curvature probe: epoch, eigenvalues, HVPs, time, action taken.
+            output explain is reported as that, not as a saddle point or plateau (see
+            `diagnostics.stall.judge_stall` for the two exceptions).
+        probes: one dict per curvature probe: epoch, eigenvalues, HVPs, time, action taken, and
+            `weights`: `"initial"` for a stall that began where training began (the loss never
+            improved), probed at the weights it started from, else `"current"`.
         history: `{"loss": [...], "global_grad_norm": [...]}` per epoch.
         extras: JSON-safe data for `TrainingDiagnostics` (the probes).
         not_judged: why the curvature could not be probed (stalls are then reported without

@@ -10,10 +10,18 @@ A stall alone does not say what is wrong. The curvature at the stall does (`diag
 - `minimum`: curvature positive and not flat. Nothing is wrong unless the loss is high, which is
   underfitting (`diagnostics.generalization`), so no stall finding is made.
 
+A loss that has never left chance level stalls whatever its gradient norm does (at chance the
+minibatch gradient is label-sampling noise); a negative eigenvalue that gradient descent cannot
+leave along within the run (`SADDLE_ESCAPE_EXPONENT`) is a plateau to the optimizer.
+
 A stall that something else explains is not a saddle or a plateau of the loss surface:
 
 - saturated or dead units, vanishing or all-zero gradients in the layer signals recorded up to the
-  stall (`explaining_findings`): those findings name the cause, so no stall finding is made;
+  stall (`explaining_findings`): those findings name the cause, so no stall finding is made.
+  Two exceptions: vanishing gradients are a plateau seen from the gradient side, so a plateau is
+  still reported (naming them); and those findings add no negative curvature, so a saddle at a
+  high loss whose negative eigenvalue is at least `SADDLE_DOMINANT_RATIO` of the largest is
+  reported whatever else is found;
 - an output whose range cannot reach the targets (a sigmoid asked for 3..103): the stall sits at
   the lowest loss that range allows (`bounded_output_floor`), reported as `output_loss_mismatch`;
 - a classifier that has learned most of what it can: below `SADDLE_CHANCE_FRACTION` of the chance
