@@ -46,10 +46,10 @@ class StallMonitor(Monitor):
     unknown). When `diagnostics.stall.stall_epochs` sees a new stall, the extreme Hessian
     eigenvalues on the probe batch are computed by Lanczos (`max_iter` HVPs at most) and
     `diagnostics.stall.judge_stall` decides: `saddle_point`, `plateau`, or nothing (a minimum).
-    Curvature is probed only at stalls, at most `max_probes` times per `fit`. Until the loss first
-    improves, the monitor keeps a host copy of the initial weights, so that a stall that began
-    where training began is probed there (one copy of the weights; dropped at the first
-    improvement, at once in a healthy run).
+    Curvature is probed only at stalls, at most `max_probes` times per `fit`. While a classifier's
+    loss stays at chance level, the monitor keeps a host copy of the initial weights, so that a
+    stall at chance since the start is probed where it began (one copy of the weights, dropped
+    when the loss leaves chance: after the first epoch of a healthy run).
 
     Args:
         probe_data: `(x, y)` or `(x, y, sample_weight)` arrays, or a `tf.data.Dataset` of such
@@ -79,8 +79,8 @@ class StallMonitor(Monitor):
             output explain is reported as that, not as a saddle point or plateau (see
             `diagnostics.stall.judge_stall` for the two exceptions).
         probes: one dict per curvature probe: epoch, eigenvalues, HVPs, time, action taken, and
-            `weights`: `"initial"` for a stall that began where training began (the loss never
-            improved), probed at the weights it started from, else `"current"`.
+            `weights`: `"initial"` for a stall at chance level since training began, probed at
+            the weights it started from, else `"current"`.
         history: `{"loss": [...], "global_grad_norm": [...]}` per epoch.
         extras: JSON-safe data for `TrainingDiagnostics` (the probes).
         not_judged: why the curvature could not be probed (stalls are then reported without
@@ -130,7 +130,8 @@ class StallMonitor(Monitor):
 
     def on_train_begin(self, logs=None):
         self._reset()
-        self._initial_values = _variable_values(self.model)
+        if model_chance_loss(self.model) is not None:
+            self._initial_values = _variable_values(self.model)
         if self._batch is None and _has_loss_surface(self.model):
             self._batch_probe = shared_probe(self.model)
             self._batch_probe.attach()
@@ -174,8 +175,8 @@ class StallMonitor(Monitor):
         for key, value in logs.items():
             if key.startswith(EXPLAINING_SIGNALS):
                 self._signals.setdefault(key, [math.nan] * (epochs - 1)).append(float(value))
-        if not stall.stalled_from_start(self.history["loss"]):
-            self._initial_values = None  # a stall can no longer begin where training began
+        if not stall.at_chance(self.history["loss"], model_chance_loss(self.model)):
+            self._initial_values = None  # a stall can no longer be the one training began in
         if self.every_steps is None:
             steps = (self.params or {}).get("steps")
             self._judge(self.history, len(self.history["loss"]) - 1, self.window * steps if steps else None)
@@ -184,8 +185,9 @@ class StallMonitor(Monitor):
         """Looks for a new stall at the end of `series`; probes and judges it."""
         grads = series["global_grad_norm"]
         known = [g for g in grads if math.isfinite(g)]
+        chance_loss = model_chance_loss(self.model)
         stalls = stall.stall_epochs(series["loss"], grads if len(known) == len(grads) else None, self.window,
-                                    chance_loss=model_chance_loss(self.model))
+                                    chance_loss=chance_loss)
         index = len(series["loss"]) - 1
         if index not in stalls or (id(series), index) in self._stalls_seen:
             return
@@ -193,7 +195,7 @@ class StallMonitor(Monitor):
         loss = series["loss"][index]
         curvature = None
         if self._has_probe() and len(self.probes) < self.max_probes:
-            from_start = stall.stalled_from_start(series["loss"][: index + 1])
+            from_start = stall.at_chance(series["loss"][: index + 1], chance_loss)
             try:
                 curvature = self._probe_curvature(epoch, loss, window_steps, from_start)
             except Exception as error:  # never break the user's training
@@ -282,8 +284,8 @@ class StallMonitor(Monitor):
         return math.nan
 
     def _probe_curvature(self, epoch, loss, window_steps, from_start=False):
-        """Extreme eigenvalues at the stall; a stall that began where training began is probed
-        at the initial weights (later in it, units may have died or saturated on the way)."""
+        """Extreme eigenvalues at the stall; a stall at chance since training began is probed at
+        the initial weights, where it began (later in it, units may have died or saturated)."""
         start, count = time.perf_counter(), self._probe.hvp_count
         at_initial = from_start and self._initial_values is not None
         with self._probe.at_weights(self._initial_values) if at_initial else contextlib.nullcontext():

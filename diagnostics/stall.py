@@ -68,11 +68,13 @@ FLAT_PROGRESS = 0.1
 # sharpest direction changes the loss by less than 10% of the loss.
 FLAT_LOSS_FRACTION = 0.1
 # A stall is a problem when the loss is still at least half of where training started
-# (or at least 90% of chance level when that is known). A loss that has never gone below 90% of
-# chance has learned nothing: its minibatch gradient is label-sampling noise, which does not fall,
-# so such a loss stalls whatever its gradient norm does.
+# (or at least 90% of chance level when that is known).
 HIGH_LOSS_FRACTION = 0.5
 CHANCE_FRACTION = 0.9
+# A loss within 10% of chance, either side, is at chance: the predictions carry almost nothing
+# about the labels, and the minibatch gradient there is label-sampling noise, which does not fall;
+# a loss far above chance is confidently wrong, a step-size problem (`oscillation`).
+AT_CHANCE_TOLERANCE = 0.1
 # A saddle must stall well above what the run could reach: for a classifier, at least a tenth of
 # the chance loss (below that the model already gets most samples right with confidence).
 SADDLE_CHANCE_FRACTION = 0.1
@@ -117,9 +119,9 @@ def stall_epochs(loss, grad_norm=None, window=STALL_WINDOW, min_improvement=STAL
     At epoch `t >= window` the loss stalls when the best loss of the last `window` epochs is less
     than `min_improvement` below the best loss before them, relative to the scale of the run (the
     first loss, or the range of losses if larger), and the gradient norm (if given) is not above
-    its value `window` epochs earlier and at most `GRAD_FALL` of its peak. A loss that has never
-    gone below `CHANCE_FRACTION` of `chance_loss` stalls whatever its gradient norm does (unless it
-    is exactly zero). An episode ends when the loss improves again; the next stall starts a new one.
+    its value `window` epochs earlier and at most `GRAD_FALL` of its peak. A loss that has been at
+    `chance_loss` from the first epoch (`at_chance`) stalls whatever its gradient norm does (unless
+    it is exactly zero). An episode ends when the loss improves again; the next stall starts a new one.
 
     Args:
         loss: training loss per epoch (or per block of steps).
@@ -154,7 +156,7 @@ def stall_epochs(loss, grad_norm=None, window=STALL_WINDOW, min_improvement=STAL
         falling = True
         if grad is not None and t < len(grad) and grad[t] == 0.0:
             falling = False  # no gradient at all is no stall on a surface: see `zero_gradient`
-        elif learned_nothing(seen, chance_loss):
+        elif at_chance(seen, chance_loss):
             pass
         elif grad is not None and t < len(grad) and np.isfinite(grad[t]) and np.isfinite(grad[t - window]):
             peak = np.nanmax(grad[: t + 1])
@@ -168,57 +170,69 @@ def stall_epochs(loss, grad_norm=None, window=STALL_WINDOW, min_improvement=STAL
     return stalls
 
 
-def learned_nothing(loss, chance_loss):
-    """Whether no loss in `loss` has gone below `CHANCE_FRACTION` of a known `chance_loss`."""
-    if chance_loss is None or not math.isfinite(chance_loss):
+def at_chance(loss, chance_loss):
+    """Whether every finite loss in `loss` (and at least one) lies within `AT_CHANCE_TOLERANCE`
+    of a known `chance_loss`: the model has learned nothing since training began.
+
+    Example:
+
+    >>> at_chance([2.35, 2.31, 2.30], chance_loss=2.3026), at_chance([2.35, 2.0], chance_loss=2.3026)
+    (True, False)
+    """
+    if chance_loss is None or not math.isfinite(chance_loss) or chance_loss <= 0:
         return False
     finite = np.asarray(loss, dtype=float)
     finite = finite[np.isfinite(finite)]
-    return finite.size > 0 and finite.min() >= CHANCE_FRACTION * chance_loss
-
-
-def stalled_from_start(loss, min_improvement=STALL_IMPROVEMENT):
-    """Whether the loss has never improved on its first value by `min_improvement` (relative to
-    it): a stall there began where training began."""
-    loss = np.asarray(loss, dtype=float)
-    if loss.size == 0 or not np.isfinite(loss).all():
-        return False
-    return (loss[0] - loss.min()) < min_improvement * max(abs(loss[0]), 1e-12)
+    return finite.size > 0 and bool(np.all(np.abs(finite - chance_loss) <= AT_CHANCE_TOLERANCE * chance_loss))
 
 
 def classify_curvature(max_eigenvalue, min_eigenvalue, learning_rate=None, steps=None,
                        weight_norm=None, loss=None, run_steps=None):
     """`"saddle_point"`, `"plateau"` or `"minimum"` from the extreme Hessian eigenvalues.
 
-    Flatness is judged against the optimizer when `learning_rate` and `steps` (optimizer steps in
-    the stall window) are given: flat when `learning_rate * max|eigenvalue| * steps <
-    FLAT_PROGRESS`. Otherwise against the weights: flat when `max|eigenvalue| * weight_norm**2 / 2
-    < FLAT_LOSS_FRACTION * loss`. With neither, only saddle and minimum are told apart.
     Negative curvature of at least `SADDLE_RATIO` of the largest is a saddle, unless
     `learning_rate` and `run_steps` (optimizer steps in the whole run) are given and gradient
     descent cannot leave along it within the run (`learning_rate * |min_eigenvalue| * run_steps <
-    SADDLE_ESCAPE_EXPONENT`): to the optimizer that is a plateau.
+    SADDLE_ESCAPE_EXPONENT`): then, as for a spectrum the optimizer does not resolve in the stall
+    window (`learning_rate * max|eigenvalue| * steps < FLAT_PROGRESS`, `steps` in the window), the
+    surface is a plateau to the optimizer. It is a plateau of the surface only if it is flat
+    around the weights too (`surface_is_flat`, when `weight_norm` and `loss` are known); if not,
+    the steps are too small for a surface that is not flat: a learning-rate problem
+    (`underfitting`), reported as `"minimum"` (no stall finding). Without a learning rate,
+    flatness is judged against the weights alone; with neither, only saddle and minimum are told
+    apart.
 
     Example:
 
     >>> classify_curvature(0.1, -0.04, learning_rate=0.05, steps=120, run_steps=320)
     'plateau'
+    >>> classify_curvature(0.1, -0.04, learning_rate=0.05, steps=120, run_steps=320, weight_norm=9.0, loss=2.3)
+    'minimum'
     """
     radius = max(abs(max_eigenvalue), abs(min_eigenvalue))
     if radius == 0 or not math.isfinite(radius):
         return "plateau"
-    if min_eigenvalue < 0 and -min_eigenvalue >= SADDLE_RATIO * radius:
-        if learning_rate is not None and run_steps is not None:
-            if learning_rate * -min_eigenvalue * run_steps < SADDLE_ESCAPE_EXPONENT:
-                return "plateau"
-        return "saddle_point"
-    if learning_rate is not None and steps is not None:
-        if learning_rate * radius * steps < FLAT_PROGRESS:
-            return "plateau"
-    elif weight_norm is not None and loss is not None and math.isfinite(loss):
-        if 0.5 * radius * weight_norm**2 < FLAT_LOSS_FRACTION * abs(loss):
-            return "plateau"
-    return "minimum"
+    flat = surface_is_flat(radius, weight_norm, loss)
+    negative = min_eigenvalue < 0 and -min_eigenvalue >= SADDLE_RATIO * radius
+    if learning_rate is None or steps is None:
+        if negative:
+            return "saddle_point"
+        return "plateau" if flat else "minimum"
+    if negative:
+        if run_steps is None or learning_rate * -min_eigenvalue * run_steps >= SADDLE_ESCAPE_EXPONENT:
+            return "saddle_point"
+        unresolved = True
+    else:
+        unresolved = learning_rate * radius * steps < FLAT_PROGRESS
+    return "plateau" if unresolved and flat is not False else "minimum"
+
+
+def surface_is_flat(radius, weight_norm, loss):
+    """Whether moving every weight by the whole weight norm along the sharpest direction changes
+    the loss by less than `FLAT_LOSS_FRACTION` of it; None when `weight_norm` or `loss` is unknown."""
+    if weight_norm is None or loss is None or not math.isfinite(loss):
+        return None
+    return 0.5 * radius * weight_norm**2 < FLAT_LOSS_FRACTION * abs(loss)
 
 
 def global_grad_norm(history):

@@ -42,14 +42,18 @@ def test_a_loss_below_chance_still_needs_a_falling_gradient():
     assert stall.stall_epochs(left_chance, [1.0, 0.5, 0.3, 0.2, 0.1, 0.05], chance_loss=CHANCE) == [4]
 
 
-def test_learned_nothing_and_stalled_from_start():
-    assert stall.learned_nothing(AT_CHANCE_LOSS, CHANCE)
-    assert not stall.learned_nothing(AT_CHANCE_LOSS + [2.0], CHANCE)  # 2.0 < 0.9 * 2.3026
-    assert not stall.learned_nothing(AT_CHANCE_LOSS, None)
-    assert stall.stalled_from_start(AT_CHANCE_LOSS)
-    assert stall.stalled_from_start([2.0, 1.99, 1.981])  # 0.95% below the first loss
-    assert not stall.stalled_from_start([2.0, 1.99, 1.979])  # 1.05%
-    assert not stall.stalled_from_start([])
+def test_a_loss_far_above_chance_still_needs_a_falling_gradient():
+    bouncing = [300.0, 298.0, 299.0, 298.5, 298.2, 298.9]  # a learning rate far too high
+    assert stall.stall_epochs(bouncing, NOISY_GRAD[:6], chance_loss=CHANCE) == []
+
+
+def test_at_chance_means_within_ten_percent_of_it_from_the_first_epoch():
+    assert stall.at_chance(AT_CHANCE_LOSS, CHANCE)
+    assert stall.at_chance([1.1 * CHANCE - 1e-6, 0.9 * CHANCE + 1e-6], CHANCE)
+    assert not stall.at_chance([1.1 * CHANCE + 1e-6] + AT_CHANCE_LOSS, CHANCE)
+    assert not stall.at_chance(AT_CHANCE_LOSS + [0.9 * CHANCE - 1e-6], CHANCE)
+    assert not stall.at_chance(AT_CHANCE_LOSS, None)
+    assert not stall.at_chance([], CHANCE)
 
 
 def test_negative_curvature_the_optimizer_cannot_leave_within_the_run_is_a_plateau():
@@ -60,6 +64,17 @@ def test_negative_curvature_the_optimizer_cannot_leave_within_the_run_is_a_plate
     # The recorded plateau: escape exponent 0.05 * 0.0623 * 8 * 43 = 1.07.
     assert stall.classify_curvature(0.1, -0.0623, LEARNING_RATE, WINDOW_STEPS, run_steps=8 * 43) == "plateau"
     assert stall.classify_curvature(0.2798, -0.2798, LEARNING_RATE, WINDOW_STEPS, run_steps=15 * 43) == "saddle_point"
+
+
+def test_steps_too_small_for_a_surface_that_is_not_flat_are_no_plateau():
+    # The same spectrum around weights of norm 9: a step of the weight norm along the sharpest
+    # direction changes the loss by 0.5 * 0.1 * 81 = 4 > 0.1 * 2.3.
+    assert stall.classify_curvature(0.1, -0.0623, LEARNING_RATE, WINDOW_STEPS, 9.0, 2.3, 8 * 43) == "minimum"
+    assert stall.classify_curvature(0.1, 0.0, 1e-5, WINDOW_STEPS, 9.0, 2.3) == "minimum"
+    assert stall.classify_curvature(0.1, 0.0, 1e-5, WINDOW_STEPS, 0.0748, 2.3) == "plateau"
+    assert stall.classify_curvature(0.1, 0.0, 1e-5, WINDOW_STEPS) == "plateau"  # weights unknown
+    assert stall.surface_is_flat(0.1, 2.0, 2.1) and not stall.surface_is_flat(0.1, 2.0, 1.9)
+    assert stall.surface_is_flat(0.1, None, 2.3) is None
 
 
 def test_a_plateau_with_vanishing_gradients_is_reported_and_names_them():
