@@ -6,12 +6,14 @@ A stall alone does not say what is wrong. The curvature at the stall does (`diag
   so there is a direction that lowers the loss; the optimizer crawls along it because the
   gradient there is tiny. Escape is possible (perturb along that direction, raise the step size).
 - `plateau`: the whole spectrum is near zero, so no direction is resolved within the window:
-  the loss surface is flat (saturated units, tiny weights). Reported only when the loss is high.
+  the loss surface is flat (saturated units, tiny weights). Reported only when the loss is high,
+  and only when the surface is flat around the weights too: steps too small for a surface that
+  is not flat are a learning-rate problem (`underfitting`).
 - `minimum`: curvature positive and not flat. Nothing is wrong unless the loss is high, which is
   underfitting (`diagnostics.generalization`), so no stall finding is made.
 
-A loss that has never left chance level stalls whatever its gradient norm does (at chance the
-minibatch gradient is label-sampling noise); a negative eigenvalue that gradient descent cannot
+A loss that has stayed at chance level since the first epoch (`at_chance`) stalls whatever its
+gradient norm does (at chance the minibatch gradient is label-sampling noise); a negative eigenvalue that gradient descent cannot
 leave along within the run (`SADDLE_ESCAPE_EXPONENT`) is a plateau to the optimizer.
 
 A stall that something else explains is not a saddle or a plateau of the loss surface:
@@ -53,9 +55,9 @@ GRAD_FALL = 0.5
 # Negative curvature of at least 10% of the largest eigenvalue is a direction of descent that
 # SGD noise and float32 HVPs do not explain (converged nets show a few percent at most).
 SADDLE_RATIO = 0.1
-# Along an eigenvalue -l gradient descent leaves a saddle like exp(lr * l * steps). Over the planned
-# run, an exponent below 2 (the distance grows less than ~7x, the loss gain along it less than
-# ~50x a rounding-level start) does not show as an escape: the optimizer meets a plateau.
+# Along an eigenvalue -l gradient descent moves away from a saddle like exp(lr * l * steps). Less
+# than exp(2) (~7x) over the planned run does not show as an escape within it: to the optimizer
+# the saddle is a plateau.
 SADDLE_ESCAPE_EXPONENT = 2.0
 # Dead or saturated units and vanishing gradients add zero or tiny curvature, and a random
 # initialisation's Hessian is dominated by its positive Gauss-Newton part; a negative eigenvalue
@@ -157,7 +159,7 @@ def stall_epochs(loss, grad_norm=None, window=STALL_WINDOW, min_improvement=STAL
         if grad is not None and t < len(grad) and grad[t] == 0.0:
             falling = False  # no gradient at all is no stall on a surface: see `zero_gradient`
         elif at_chance(seen, chance_loss):
-            pass
+            pass  # at chance the gradient is label-sampling noise: there is no fall to wait for
         elif grad is not None and t < len(grad) and np.isfinite(grad[t]) and np.isfinite(grad[t - window]):
             peak = np.nanmax(grad[: t + 1])
             falling = grad[t] <= grad[t - window] and grad[t] <= GRAD_FALL * peak
@@ -408,7 +410,8 @@ def detect_stalls(history, probes=None, chance_loss=None, window=STALL_WINDOW, l
         history: `{key: [value per epoch]}` with `loss_key` and optionally the gradient norm
             (`global_grad_norm` or `grad_norm/<layer>`).
         probes: list of curvature probes as recorded by `StallMonitor` (dicts with `epoch`,
-            `max_eigenvalue`, `min_eigenvalue`, ...), or None.
+            `max_eigenvalue`, `min_eigenvalue`, and for SGD `learning_rate`, `steps`,
+            `run_steps`), or None.
         chance_loss: loss at chance level, if known.
         window: stall window in epochs.
 
