@@ -34,11 +34,12 @@ def _dense_stack(layers, stddev):
 
 @pytest.fixture
 def fit(digits):
-    """`fit(model, learning_rate, image=False)`: plain SGD under `TrainingDiagnostics()`; returns
-    the kinds found and the `StallMonitor`."""
-    def run(model, learning_rate, image=False):
+    """`fit(model, learning_rate, image=False, jit_compile=False)`: plain SGD under
+    `TrainingDiagnostics()`; returns the kinds found and the `StallMonitor`."""
+    def run(model, learning_rate, image=False, jit_compile=False):
         x, y = digits
-        model.compile(keras.optimizers.SGD(learning_rate), "sparse_categorical_crossentropy")
+        model.compile(keras.optimizers.SGD(learning_rate), "sparse_categorical_crossentropy",
+                      jit_compile=jit_compile)
         diagnostics = TrainingDiagnostics(verbose=0)
         model.fit(x.reshape(-1, 8, 8, 1) if image else x, y, batch_size=BATCH, epochs=EPOCHS, verbose=0,
                   callbacks=[diagnostics])
@@ -47,10 +48,11 @@ def fit(digits):
     return run
 
 
+@pytest.mark.parametrize("jit_compile", [False, True])
 @pytest.mark.parametrize("seed", SEEDS)
-def test_a_saddle_at_the_start_is_found_though_the_loss_never_left_chance(fit, seed):
+def test_a_saddle_at_the_start_is_found_though_the_loss_never_left_chance(fit, seed, jit_compile):
     keras.utils.set_random_seed(seed)
-    kinds, monitor = fit(_dense_stack(1, 1e-4), 0.1)
+    kinds, monitor = fit(_dense_stack(1, 1e-4), 0.1, jit_compile=jit_compile)
     assert "saddle_point" in kinds and "plateau" not in kinds
     [probe] = monitor.probes
     assert probe["epoch"] == 3 and probe["weights"] == "initial"
