@@ -48,8 +48,8 @@ class StallMonitor(Monitor):
     `diagnostics.stall.judge_stall` decides: `saddle_point`, `plateau`, or nothing (a minimum).
     Curvature is probed only at stalls, at most `max_probes` times per `fit`. While a classifier's
     loss stays at chance level, the monitor keeps a host copy of the initial weights, so that a
-    stall at chance since the start is probed where it began (one copy of the weights, dropped
-    when the loss leaves chance: after the first epoch of a healthy run).
+    stall that began there is probed there (one copy of the weights, dropped when the loss
+    leaves chance: after the first epoch of a healthy run).
 
     Args:
         probe_data: `(x, y)` or `(x, y, sample_weight)` arrays, or a `tf.data.Dataset` of such
@@ -79,8 +79,10 @@ class StallMonitor(Monitor):
             output explain is reported as that, not as a saddle point or plateau (see
             `diagnostics.stall.judge_stall` for the two exceptions).
         probes: one dict per curvature probe: epoch, eigenvalues, HVPs, time, action taken, and
-            `weights`: `"initial"` for a stall at chance level since training began, probed at
-            the weights it started from, else `"current"`.
+            `weights`: `"initial"` for a stall at chance level since training began that sits
+            at the initial weights' loss with a gradient not fallen since
+            (`diagnostics.stall.began_at_start`), probed at the weights it began from, else
+            `"current"`.
         history: `{"loss": [...], "global_grad_norm": [...]}` per epoch.
         extras: JSON-safe data for `TrainingDiagnostics` (the probes).
         not_judged: why the curvature could not be probed (stalls are then reported without
@@ -284,10 +286,10 @@ class StallMonitor(Monitor):
         return math.nan
 
     def _probe_curvature(self, epoch, loss, window_steps, from_start=False):
-        """Extreme eigenvalues at the stall; a stall at chance since training began is probed at
-        the initial weights, where it began (later in it, units may have died or saturated)."""
+        """Extreme eigenvalues at the stall; a stall that began at the initial weights is probed
+        there (later in it, units may have died or saturated)."""
         start, count = time.perf_counter(), self._probe.hvp_count
-        at_initial = from_start and self._initial_values is not None
+        at_initial = from_start and self._initial_values is not None and self._began_at_initial_weights()
         with self._probe.at_weights(self._initial_values) if at_initial else contextlib.nullcontext():
             spectrum = hessian.lanczos_extremes(self._probe, max_iter=self.max_iter, seed=len(self.probes))
             weights = self._probe.weights()
@@ -312,6 +314,15 @@ class StallMonitor(Monitor):
                   f"[{spectrum.min_eigenvalue:.4g}, {spectrum.max_eigenvalue:.4g}] "
                   f"({record['hvps']} HVPs, {record['probe_ms']:.0f} ms)")
         return record
+
+    def _began_at_initial_weights(self):
+        """Whether the stall began at the initial weights (`diagnostics.stall.began_at_start`),
+        from the loss and gradient on the probe batch there and here."""
+        loss, grad = self._probe.loss_and_gradient()
+        with self._probe.at_weights(self._initial_values):
+            initial_loss, initial_grad = self._probe.loss_and_gradient()
+        return stall.began_at_start(initial_loss, loss, float(np.linalg.norm(initial_grad)),
+                                    float(np.linalg.norm(grad)))
 
     def _sgd_step_size(self, window_steps):
         """`(effective learning rate, window_steps)` for plain/momentum SGD, else (None, None): for

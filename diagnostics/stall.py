@@ -188,6 +188,24 @@ def at_chance(loss, chance_loss):
     return finite.size > 0 and bool(np.all(np.abs(finite - chance_loss) <= AT_CHANCE_TOLERANCE * chance_loss))
 
 
+def began_at_start(initial_loss, loss, initial_grad_norm, grad_norm):
+    """Whether a stall at chance since the first epoch began at the initial weights, judged on one
+    fixed batch by the stall's own criteria: the loss is within `STALL_IMPROVEMENT` of the loss
+    there (the run neither descended from them nor climbed away, as a step far too large does),
+    and the gradient norm has not fallen to `GRAD_FALL` of its value there (a normal
+    initialisation is no critical point: the run descends from it into a stall).
+
+    Example:
+
+    >>> began_at_start(2.3026, 2.3031, 0.062, 0.063), began_at_start(2.311, 2.537, 0.38, 0.26)
+    (True, False)
+    """
+    values = (initial_loss, loss, initial_grad_norm, grad_norm)
+    if not all(math.isfinite(value) for value in values):
+        return False
+    return abs(loss - initial_loss) < STALL_IMPROVEMENT * abs(initial_loss) and grad_norm >= GRAD_FALL * initial_grad_norm
+
+
 def classify_curvature(max_eigenvalue, min_eigenvalue, learning_rate=None, steps=None,
                        weight_norm=None, loss=None, run_steps=None):
     """`"saddle_point"`, `"plateau"` or `"minimum"` from the extreme Hessian eigenvalues.

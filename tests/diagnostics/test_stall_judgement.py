@@ -119,3 +119,15 @@ def test_detect_stalls_uses_the_chance_loss_and_the_run_steps_of_the_probes():
     assert [f.kind for f in stall.detect_stalls(history, [probe], chance_loss=CHANCE)] == ["saddle_point"]
     short_run = dict(probe, run_steps=8 * 43)
     assert [f.kind for f in stall.detect_stalls(history, [short_run], chance_loss=CHANCE)] == ["plateau"]
+
+
+def test_a_stall_began_at_the_initial_weights_only_at_their_loss_and_gradient():
+    # Recorded on the probe batch: a saddle at a tiny initialisation, and a ReLU CNN at SGD 3 that
+    # climbed away from a normal initialisation and died there.
+    assert stall.began_at_start(2.30259, 2.30314, 0.0623, 0.0632)
+    assert not stall.began_at_start(2.311, 2.537, 0.384, 0.262)
+    assert stall.began_at_start(2.0, 2.0199, 1.0, 0.5)
+    assert not stall.began_at_start(2.0, 2.02, 1.0, 0.5)  # 1% away
+    assert not stall.began_at_start(2.0, 1.98, 1.0, 0.5)  # descended 1%
+    assert not stall.began_at_start(2.0, 2.0, 1.0, 0.4999)  # the gradient fell below half
+    assert not stall.began_at_start(2.0, float("nan"), 1.0, 1.0)
