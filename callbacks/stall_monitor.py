@@ -318,6 +318,9 @@ class StallMonitor(Monitor):
     def _began_at_initial_weights(self):
         """Whether the stall began at the initial weights (`diagnostics.stall.began_at_start`),
         from the loss and gradient on the probe batch there and here."""
+        shapes = [tuple(variable.shape) for variable in self._probe.variables]
+        if [np.shape(value) for value in self._initial_values] != shapes:
+            return False  # the trainable variables changed since (a layer frozen or unfrozen)
         loss, grad = self._probe.loss_and_gradient()
         with self._probe.at_weights(self._initial_values):
             initial_loss, initial_grad = self._probe.loss_and_gradient()
