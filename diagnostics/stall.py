@@ -59,9 +59,9 @@ SADDLE_RATIO = 0.1
 # than exp(2) (~7x) over the planned run does not show as an escape within it: to the optimizer
 # the saddle is a plateau.
 SADDLE_ESCAPE_EXPONENT = 2.0
-# Dead or saturated units and vanishing gradients add zero or tiny curvature, and a random
-# initialisation's Hessian is dominated by its positive Gauss-Newton part; a negative eigenvalue
-# of at least half the largest is a saddle whatever else the layer signals show.
+# Dead or saturated units and vanishing gradients add zero or tiny curvature, never strong negative
+# curvature; at a stall (a near-critical point), a negative eigenvalue of at least half the largest
+# is a saddle whatever else the layer signals show.
 SADDLE_DOMINANT_RATIO = 0.5
 # An eigenvalue is resolved within the window when `lr * eigenvalue * steps >= 0.1`, that is,
 # gradient descent removes at least ~10% of the error along it; below that the surface is flat.
