@@ -12,6 +12,7 @@ Example:
 (-1.7, 'saddle_point')
 """
 
+import contextlib
 import math
 import time
 import warnings
@@ -45,7 +46,10 @@ class StallMonitor(Monitor):
     unknown). When `diagnostics.stall.stall_epochs` sees a new stall, the extreme Hessian
     eigenvalues on the probe batch are computed by Lanczos (`max_iter` HVPs at most) and
     `diagnostics.stall.judge_stall` decides: `saddle_point`, `plateau`, or nothing (a minimum).
-    Curvature is probed only at stalls, at most `max_probes` times per `fit`.
+    Curvature is probed only at stalls, at most `max_probes` times per `fit`. While a classifier's
+    loss stays at chance level, the monitor keeps a host copy of the initial weights, so that a
+    stall that began there is probed there (one copy of the weights, dropped when the loss
+    leaves chance: after the first epoch of a healthy run).
 
     Args:
         probe_data: `(x, y)` or `(x, y, sample_weight)` arrays, or a `tf.data.Dataset` of such
@@ -72,8 +76,13 @@ class StallMonitor(Monitor):
     Attributes:
         findings: list of `diagnostics.Finding`, judged when read: a stall that saturated units,
             dead units, vanishing or zero gradients (logged by the other monitors) or a bounded
-            output explain is reported as that, not as a saddle point or plateau.
-        probes: one dict per curvature probe: epoch, eigenvalues, HVPs, time, action taken.
+            output explain is reported as that, not as a saddle point or plateau (see
+            `diagnostics.stall.judge_stall` for the two exceptions).
+        probes: one dict per curvature probe: epoch, eigenvalues, HVPs, time, action taken, and
+            `weights`: `"initial"` for a stall at chance level since training began that sits
+            at the initial weights' loss with a gradient not fallen since
+            (`diagnostics.stall.began_at_start`), probed at the weights it began from, else
+            `"current"`.
         history: `{"loss": [...], "global_grad_norm": [...]}` per epoch.
         extras: JSON-safe data for `TrainingDiagnostics` (the probes).
         not_judged: why the curvature could not be probed (stalls are then reported without
@@ -112,6 +121,7 @@ class StallMonitor(Monitor):
         self._stalls_seen = set()
         self._captured = None
         self._epoch_ended = False
+        self._initial_values = None
         self.not_judged = None
 
 
@@ -122,6 +132,8 @@ class StallMonitor(Monitor):
 
     def on_train_begin(self, logs=None):
         self._reset()
+        if model_chance_loss(self.model) is not None:
+            self._initial_values = _variable_values(self.model)
         if self._batch is None and _has_loss_surface(self.model):
             self._batch_probe = shared_probe(self.model)
             self._batch_probe.attach()
@@ -165,6 +177,8 @@ class StallMonitor(Monitor):
         for key, value in logs.items():
             if key.startswith(EXPLAINING_SIGNALS):
                 self._signals.setdefault(key, [math.nan] * (epochs - 1)).append(float(value))
+        if not stall.at_chance(self.history["loss"], model_chance_loss(self.model)):
+            self._initial_values = None  # a stall can no longer be the one training began in
         if self.every_steps is None:
             steps = (self.params or {}).get("steps")
             self._judge(self.history, len(self.history["loss"]) - 1, self.window * steps if steps else None)
@@ -173,7 +187,9 @@ class StallMonitor(Monitor):
         """Looks for a new stall at the end of `series`; probes and judges it."""
         grads = series["global_grad_norm"]
         known = [g for g in grads if math.isfinite(g)]
-        stalls = stall.stall_epochs(series["loss"], grads if len(known) == len(grads) else None, self.window)
+        chance_loss = model_chance_loss(self.model)
+        stalls = stall.stall_epochs(series["loss"], grads if len(known) == len(grads) else None, self.window,
+                                    chance_loss=chance_loss)
         index = len(series["loss"]) - 1
         if index not in stalls or (id(series), index) in self._stalls_seen:
             return
@@ -181,14 +197,15 @@ class StallMonitor(Monitor):
         loss = series["loss"][index]
         curvature = None
         if self._has_probe() and len(self.probes) < self.max_probes:
+            from_start = stall.at_chance(series["loss"][: index + 1], chance_loss)
             try:
-                curvature = self._probe_curvature(epoch, loss, window_steps)
+                curvature = self._probe_curvature(epoch, loss, window_steps, from_start)
             except Exception as error:  # never break the user's training
                 self._no_curvature(f"the curvature probe failed ({type(error).__name__}: {error})")
         learning_rate, steps = self._sgd_step_size(window_steps)
         record = {"epoch": epoch, "loss": list(series["loss"][: index + 1]), "at": index,
                   "curvature": None if curvature is None else _curvature_only(curvature),
-                  "learning_rate": learning_rate, "steps": steps}
+                  "learning_rate": learning_rate, "steps": steps, "run_steps": self._run_steps()}
         self._stalls.append(record)
         finding = self._judge_record(record)
         if curvature is not None:
@@ -207,7 +224,7 @@ class StallMonitor(Monitor):
                                  chance_loss=model_chance_loss(self.model),
                                  learning_rate=record["learning_rate"], steps=record["steps"],
                                  at=record["at"], history=self._signals or None,
-                                 output_floor=self._output_floor())
+                                 output_floor=self._output_floor(), run_steps=record["run_steps"])
 
     def _output_floor(self):
         """The lowest loss a bounded output (sigmoid, tanh...) allows on the probe targets."""
@@ -268,10 +285,14 @@ class StallMonitor(Monitor):
             return float(np.linalg.norm(grad))
         return math.nan
 
-    def _probe_curvature(self, epoch, loss, window_steps):
+    def _probe_curvature(self, epoch, loss, window_steps, from_start=False):
+        """Extreme eigenvalues at the stall; a stall that began at the initial weights is probed
+        there (later in it, units may have died or saturated)."""
         start, count = time.perf_counter(), self._probe.hvp_count
-        spectrum = hessian.lanczos_extremes(self._probe, max_iter=self.max_iter, seed=len(self.probes))
-        weights = self._probe.weights()
+        at_initial = from_start and self._initial_values is not None and self._began_at_initial_weights()
+        with self._probe.at_weights(self._initial_values) if at_initial else contextlib.nullcontext():
+            spectrum = hessian.lanczos_extremes(self._probe, max_iter=self.max_iter, seed=len(self.probes))
+            weights = self._probe.weights()
         record = {
             "epoch": int(epoch),
             "max_eigenvalue": spectrum.max_eigenvalue,
@@ -281,10 +302,11 @@ class StallMonitor(Monitor):
             "weight_norm": float(np.linalg.norm(weights)),
             "probe_ms": 1000.0 * (time.perf_counter() - start),
             "loss": loss,
+            "weights": "initial" if at_initial else "current",
         }
         learning_rate, steps = self._sgd_step_size(window_steps)
         if learning_rate is not None:
-            record["learning_rate"], record["steps"] = learning_rate, steps
+            record["learning_rate"], record["steps"], record["run_steps"] = learning_rate, steps, self._run_steps()
         self.probes.append(record)
         self._last_spectrum = spectrum
         if self.verbose:
@@ -292,6 +314,18 @@ class StallMonitor(Monitor):
                   f"[{spectrum.min_eigenvalue:.4g}, {spectrum.max_eigenvalue:.4g}] "
                   f"({record['hvps']} HVPs, {record['probe_ms']:.0f} ms)")
         return record
+
+    def _began_at_initial_weights(self):
+        """Whether the stall began at the initial weights (`diagnostics.stall.began_at_start`),
+        from the loss and gradient on the probe batch there and here."""
+        shapes = [tuple(variable.shape) for variable in self._probe.variables]
+        if [np.shape(value) for value in self._initial_values] != shapes:
+            return False  # the trainable variables changed since (a layer frozen or unfrozen)
+        loss, grad = self._probe.loss_and_gradient()
+        with self._probe.at_weights(self._initial_values):
+            initial_loss, initial_grad = self._probe.loss_and_gradient()
+        return stall.began_at_start(initial_loss, loss, float(np.linalg.norm(initial_grad)),
+                                    float(np.linalg.norm(grad)))
 
     def _sgd_step_size(self, window_steps):
         """`(effective learning rate, window_steps)` for plain/momentum SGD, else (None, None): for
@@ -304,6 +338,12 @@ class StallMonitor(Monitor):
             return None, None
         momentum = float(getattr(optimizer, "momentum", 0.0) or 0.0)
         return learning_rate / max(1.0 - momentum, 1e-3), int(window_steps)
+
+    def _run_steps(self):
+        """Optimizer steps the whole `fit` is planned to take, or None if unknown."""
+        params = self.params or {}
+        epochs, steps = params.get("epochs"), params.get("steps")
+        return int(epochs) * int(steps) if epochs and steps else None
 
     # -- actions ---------------------------------------------------------------------------------
 
@@ -350,6 +390,14 @@ def _loss_name(loss):
     if isinstance(loss, str):
         return loss
     return getattr(loss, "name", None) or getattr(loss, "__name__", None) or type(loss).__name__
+
+
+def _variable_values(model):
+    """Copies of the model's trainable variables (for a probe at the initial weights), or None."""
+    try:
+        return [np.array(keras.ops.convert_to_numpy(v)) for v in model.trainable_variables]
+    except Exception:  # a variable that cannot be read back here: no probe at the initial weights
+        return None
 
 
 def _curvature_only(record):

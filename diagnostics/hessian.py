@@ -136,6 +136,32 @@ class HessianProbe:
         """Current trainable weights, flattened (float64)."""
         return np.concatenate([np.ravel(v.numpy()).astype(np.float64) for v in self.variables])
 
+    def variable_values(self):
+        """Copies of the trainable variables' values, one array per variable (see `at_weights`)."""
+        return [np.array(v.numpy()) for v in self.variables]
+
+    @contextlib.contextmanager
+    def at_weights(self, values):
+        """Within the `with` block the trainable variables hold `values` (one array per variable,
+        as `variable_values` gives); afterwards their own values are restored exactly.
+
+        Example:
+
+        >>> with probe.at_weights(initial_values):            # doctest: +SKIP
+        ...     spectrum = lanczos_extremes(probe)
+        """
+        shapes = [tuple(np.shape(value)) for value in values]
+        if shapes != self._shapes:
+            raise ValueError(f"`values` must have the variables' shapes {self._shapes}. Received: values shapes={shapes}")
+        saved = self.variable_values()
+        try:
+            for variable, value in zip(self.variables, values):
+                variable.assign(tf.cast(value, variable.dtype))
+            yield
+        finally:
+            for variable, value in zip(self.variables, saved):
+                variable.assign(value)
+
     def add_to_weights(self, delta):
         """Adds a flat vector `delta` to the trainable weights (used to step off a saddle)."""
         delta = np.asarray(delta)

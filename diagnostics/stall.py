@@ -6,14 +6,24 @@ A stall alone does not say what is wrong. The curvature at the stall does (`diag
   so there is a direction that lowers the loss; the optimizer crawls along it because the
   gradient there is tiny. Escape is possible (perturb along that direction, raise the step size).
 - `plateau`: the whole spectrum is near zero, so no direction is resolved within the window:
-  the loss surface is flat (saturated units, tiny weights). Reported only when the loss is high.
+  the loss surface is flat (saturated units, tiny weights). Reported only when the loss is high,
+  and only when the surface is flat around the weights too: steps too small for a surface that
+  is not flat are a learning-rate problem (`underfitting`).
 - `minimum`: curvature positive and not flat. Nothing is wrong unless the loss is high, which is
   underfitting (`diagnostics.generalization`), so no stall finding is made.
+
+A loss that has stayed at chance level since the first epoch (`at_chance`) stalls whatever its
+gradient norm does (at chance the minibatch gradient is label-sampling noise); a negative eigenvalue that gradient descent cannot
+leave along within the run (`SADDLE_ESCAPE_EXPONENT`) is a plateau to the optimizer.
 
 A stall that something else explains is not a saddle or a plateau of the loss surface:
 
 - saturated or dead units, vanishing or all-zero gradients in the layer signals recorded up to the
-  stall (`explaining_findings`): those findings name the cause, so no stall finding is made;
+  stall (`explaining_findings`): those findings name the cause, so no stall finding is made.
+  Two exceptions: vanishing gradients are a plateau seen from the gradient side, so a plateau is
+  still reported (naming them); and those findings add no negative curvature, so a saddle at a
+  high loss whose negative eigenvalue is at least `SADDLE_DOMINANT_RATIO` of the largest is
+  reported whatever else is found;
 - an output whose range cannot reach the targets (a sigmoid asked for 3..103): the stall sits at
   the lowest loss that range allows (`bounded_output_floor`), reported as `output_loss_mismatch`;
 - a classifier that has learned most of what it can: below `SADDLE_CHANCE_FRACTION` of the chance
@@ -45,6 +55,14 @@ GRAD_FALL = 0.5
 # Negative curvature of at least 10% of the largest eigenvalue is a direction of descent that
 # SGD noise and float32 HVPs do not explain (converged nets show a few percent at most).
 SADDLE_RATIO = 0.1
+# Along an eigenvalue -l gradient descent moves away from a saddle like exp(lr * l * steps). Less
+# than exp(2) (~7x) over the planned run does not show as an escape within it: to the optimizer
+# the saddle is a plateau.
+SADDLE_ESCAPE_EXPONENT = 2.0
+# Dead or saturated units and vanishing gradients add zero or tiny curvature, never strong negative
+# curvature; at a stall (a near-critical point), a negative eigenvalue of at least half the largest
+# is a saddle whatever else the layer signals show.
+SADDLE_DOMINANT_RATIO = 0.5
 # An eigenvalue is resolved within the window when `lr * eigenvalue * steps >= 0.1`, that is,
 # gradient descent removes at least ~10% of the error along it; below that the surface is flat.
 FLAT_PROGRESS = 0.1
@@ -55,6 +73,10 @@ FLAT_LOSS_FRACTION = 0.1
 # (or at least 90% of chance level when that is known).
 HIGH_LOSS_FRACTION = 0.5
 CHANCE_FRACTION = 0.9
+# A loss within 10% of chance, either side, is at chance: the predictions carry almost nothing
+# about the labels, and the minibatch gradient there is label-sampling noise, which does not fall;
+# a loss far above chance is confidently wrong, a step-size problem (`oscillation`).
+AT_CHANCE_TOLERANCE = 0.1
 # A saddle must stall well above what the run could reach: for a classifier, at least a tenth of
 # the chance loss (below that the model already gets most samples right with confidence).
 SADDLE_CHANCE_FRACTION = 0.1
@@ -65,6 +87,9 @@ OUTPUT_RANGES = {"sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0), "softmax": (
                  "tanh": (-1.0, 1.0), "softsign": (-1.0, 1.0)}
 # The findings that explain a stall from the layer signals.
 EXPLAINING_KINDS = ("saturation", "dead_relu", "vanishing_gradient", "zero_gradient")
+# Vanishing gradients are a plateau's flatness seen from the gradient side: they do not stop a
+# plateau finding, its message names them.
+PLATEAU_SIDE_KINDS = ("vanishing_gradient",)
 
 SADDLE_ADVICE = [
     "Use momentum or an adaptive optimizer (Adam, RMSprop): they escape saddles much faster than plain SGD.",
@@ -89,23 +114,31 @@ PLATEAU_ADVICE = [
 ]
 
 
-def stall_epochs(loss, grad_norm=None, window=STALL_WINDOW, min_improvement=STALL_IMPROVEMENT):
+def stall_epochs(loss, grad_norm=None, window=STALL_WINDOW, min_improvement=STALL_IMPROVEMENT,
+                 chance_loss=None):
     """Epochs at which a stall is first recognised, one per stall episode.
 
     At epoch `t >= window` the loss stalls when the best loss of the last `window` epochs is less
     than `min_improvement` below the best loss before them, relative to the scale of the run (the
     first loss, or the range of losses if larger), and the gradient norm (if given) is not above
-    its value `window` epochs earlier and at most `GRAD_FALL` of its peak. An episode ends when
-    the loss improves again; the next stall starts a new one.
+    its value `window` epochs earlier and at most `GRAD_FALL` of its peak. A loss that has been at
+    `chance_loss` from the first epoch (`at_chance`) stalls whatever its gradient norm does (unless
+    it is exactly zero). An episode ends when the loss improves again; the next stall starts a new one.
 
     Args:
         loss: training loss per epoch (or per block of steps).
         grad_norm: global gradient norm per epoch, or None.
         window: epochs in the judgement window.
         min_improvement: relative improvement below which the loss counts as stalled.
+        chance_loss: loss of a model that guesses, if known.
 
     Returns:
         list of epoch indices (0-based), ascending.
+
+    Example:
+
+    >>> stall_epochs([2.303, 2.302, 2.302, 2.302], [0.2, 0.3, 0.2, 0.2], chance_loss=2.3026)
+    [3]
     """
     loss = np.asarray(loss, dtype=float)
     grad = None if grad_norm is None else np.asarray(grad_norm, dtype=float)
@@ -125,6 +158,8 @@ def stall_epochs(loss, grad_norm=None, window=STALL_WINDOW, min_improvement=STAL
         falling = True
         if grad is not None and t < len(grad) and grad[t] == 0.0:
             falling = False  # no gradient at all is no stall on a surface: see `zero_gradient`
+        elif at_chance(seen, chance_loss):
+            pass  # at chance the gradient is label-sampling noise: there is no fall to wait for
         elif grad is not None and t < len(grad) and np.isfinite(grad[t]) and np.isfinite(grad[t - window]):
             peak = np.nanmax(grad[: t + 1])
             falling = grad[t] <= grad[t - window] and grad[t] <= GRAD_FALL * peak
@@ -137,27 +172,87 @@ def stall_epochs(loss, grad_norm=None, window=STALL_WINDOW, min_improvement=STAL
     return stalls
 
 
+def at_chance(loss, chance_loss):
+    """Whether every finite loss in `loss` (and at least one) lies within `AT_CHANCE_TOLERANCE`
+    of a known `chance_loss`: the model has learned nothing since training began.
+
+    Example:
+
+    >>> at_chance([2.35, 2.31, 2.30], chance_loss=2.3026), at_chance([2.35, 2.0], chance_loss=2.3026)
+    (True, False)
+    """
+    if chance_loss is None or not math.isfinite(chance_loss) or chance_loss <= 0:
+        return False
+    finite = np.asarray(loss, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    return finite.size > 0 and bool(np.all(np.abs(finite - chance_loss) <= AT_CHANCE_TOLERANCE * chance_loss))
+
+
+def began_at_start(initial_loss, loss, initial_grad_norm, grad_norm):
+    """Whether a stall at chance since the first epoch began at the initial weights, judged on one
+    fixed batch by the stall's own criteria: the loss is within `STALL_IMPROVEMENT` of the loss
+    there (the run neither descended from them nor climbed away, as a step far too large does),
+    and the gradient norm has not fallen to `GRAD_FALL` of its value there (a normal
+    initialisation is no critical point: the run descends from it into a stall).
+
+    Example:
+
+    >>> began_at_start(2.3026, 2.3031, 0.062, 0.063), began_at_start(2.311, 2.537, 0.38, 0.26)
+    (True, False)
+    """
+    values = (initial_loss, loss, initial_grad_norm, grad_norm)
+    if not all(math.isfinite(value) for value in values):
+        return False
+    return abs(loss - initial_loss) < STALL_IMPROVEMENT * abs(initial_loss) and grad_norm >= GRAD_FALL * initial_grad_norm
+
+
 def classify_curvature(max_eigenvalue, min_eigenvalue, learning_rate=None, steps=None,
-                       weight_norm=None, loss=None):
+                       weight_norm=None, loss=None, run_steps=None):
     """`"saddle_point"`, `"plateau"` or `"minimum"` from the extreme Hessian eigenvalues.
 
-    Flatness is judged against the optimizer when `learning_rate` and `steps` (optimizer steps in
-    the stall window) are given: flat when `learning_rate * max|eigenvalue| * steps <
-    FLAT_PROGRESS`. Otherwise against the weights: flat when `max|eigenvalue| * weight_norm**2 / 2
-    < FLAT_LOSS_FRACTION * loss`. With neither, only saddle and minimum are told apart.
+    Negative curvature of at least `SADDLE_RATIO` of the largest is a saddle, unless
+    `learning_rate` and `run_steps` (optimizer steps in the whole run) are given and gradient
+    descent cannot leave along it within the run (`learning_rate * |min_eigenvalue| * run_steps <
+    SADDLE_ESCAPE_EXPONENT`): then, as for a spectrum the optimizer does not resolve in the stall
+    window (`learning_rate * max|eigenvalue| * steps < FLAT_PROGRESS`, `steps` in the window), the
+    surface is a plateau to the optimizer. It is a plateau of the surface only if it is flat
+    around the weights too (`surface_is_flat`, when `weight_norm` and `loss` are known); if not,
+    the steps are too small for a surface that is not flat: a learning-rate problem
+    (`underfitting`), reported as `"minimum"` (no stall finding). Without a learning rate,
+    flatness is judged against the weights alone; with neither, only saddle and minimum are told
+    apart.
+
+    Example:
+
+    >>> classify_curvature(0.1, -0.04, learning_rate=0.05, steps=120, run_steps=320)
+    'plateau'
+    >>> classify_curvature(0.1, -0.04, learning_rate=0.05, steps=120, run_steps=320, weight_norm=9.0, loss=2.3)
+    'minimum'
     """
     radius = max(abs(max_eigenvalue), abs(min_eigenvalue))
     if radius == 0 or not math.isfinite(radius):
         return "plateau"
-    if min_eigenvalue < 0 and -min_eigenvalue >= SADDLE_RATIO * radius:
-        return "saddle_point"
-    if learning_rate is not None and steps is not None:
-        if learning_rate * radius * steps < FLAT_PROGRESS:
-            return "plateau"
-    elif weight_norm is not None and loss is not None and math.isfinite(loss):
-        if 0.5 * radius * weight_norm**2 < FLAT_LOSS_FRACTION * abs(loss):
-            return "plateau"
-    return "minimum"
+    flat = surface_is_flat(radius, weight_norm, loss)
+    negative = min_eigenvalue < 0 and -min_eigenvalue >= SADDLE_RATIO * radius
+    if learning_rate is None or steps is None:
+        if negative:
+            return "saddle_point"
+        return "plateau" if flat else "minimum"
+    if negative:
+        if run_steps is None or learning_rate * -min_eigenvalue * run_steps >= SADDLE_ESCAPE_EXPONENT:
+            return "saddle_point"
+        unresolved = True
+    else:
+        unresolved = learning_rate * radius * steps < FLAT_PROGRESS
+    return "plateau" if unresolved and flat is not False else "minimum"
+
+
+def surface_is_flat(radius, weight_norm, loss):
+    """Whether moving every weight by the whole weight norm along the sharpest direction changes
+    the loss by less than `FLAT_LOSS_FRACTION` of it; None when `weight_norm` or `loss` is unknown."""
+    if weight_norm is None or loss is None or not math.isfinite(loss):
+        return None
+    return 0.5 * radius * weight_norm**2 < FLAT_LOSS_FRACTION * abs(loss)
 
 
 def global_grad_norm(history):
@@ -223,8 +318,14 @@ def explaining_findings(history, epoch):
 
 
 def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=None, steps=None, at=None,
-                history=None, output_floor=None):
+                history=None, output_floor=None, run_steps=None):
     """The finding for one stall, or None when it needs none.
+
+    Findings of the layer signals (`explaining_findings`) name the cause of a stall, so they
+    stop a stall finding, except that vanishing gradients do not stop a plateau (the same flat
+    surface; the message names them) and nothing stops a saddle at a high loss whose negative
+    eigenvalue is at least `SADDLE_DOMINANT_RATIO` of the largest (dead, saturated units and
+    vanishing gradients add no negative curvature).
 
     Args:
         epoch: epoch of the stall.
@@ -239,9 +340,16 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
             `saturated_frac/...`, `dead_frac/...`); a problem found there explains the stall.
         output_floor: the lowest loss the output's range allows (`bounded_output_floor`), if
             the output is bounded.
+        run_steps: optimizer steps in the whole run, if known (see `classify_curvature`).
 
     Returns:
         a `Finding` of kind `saddle_point`, `plateau` or `output_loss_mismatch`, or None.
+
+    Example:
+
+    >>> judge_stall(3, [2.303, 2.302, 2.302, 2.302], {"max_eigenvalue": 0.3, "min_eigenvalue": -0.3},
+    ...             chance_loss=2.3026).kind
+    'saddle_point'
     """
     loss = np.asarray(loss, dtype=float)
     stall_loss = float(loss[min(epoch if at is None else at, len(loss) - 1)])
@@ -257,10 +365,9 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
                      "saddle point or a plateau of the loss surface."),
             evidence=evidence, advice=list(BOUNDED_OUTPUT_ADVICE),
         )
-    if history is not None and explaining_findings(history, epoch):
-        return None
+    explained = explaining_findings(history, epoch) if history is not None else []
     if curvature is None:
-        if not high:
+        if not high or explained:
             return None
         return Finding(
             kind="plateau", severity="warning", epoch=int(epoch), layer=None,
@@ -274,29 +381,44 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
     lam_max = float(curvature["max_eigenvalue"])
     lam_min = float(curvature["min_eigenvalue"])
     kind = classify_curvature(lam_max, lam_min, learning_rate, steps,
-                              curvature.get("weight_norm"), stall_loss)
+                              curvature.get("weight_norm"), stall_loss, run_steps)
     evidence.update({key: float(value) for key, value in curvature.items()
                      if isinstance(value, (int, float)) and not isinstance(value, bool)})
     radius = max(abs(lam_max), abs(lam_min))
-    evidence["negative_ratio"] = -lam_min / radius if radius > 0 else 0.0
+    negative_ratio = -lam_min / radius if radius > 0 else 0.0
+    evidence["negative_ratio"] = negative_ratio
+    if learning_rate is not None and run_steps is not None:
+        evidence["escape_exponent"] = float(learning_rate * max(0.0, -lam_min) * run_steps)
     low = chance_loss is not None and math.isfinite(chance_loss) and stall_loss < SADDLE_CHANCE_FRACTION * chance_loss
-    if kind == "saddle_point" and not low:
+    dominant = high and negative_ratio >= SADDLE_DOMINANT_RATIO
+    if kind == "saddle_point" and not low and (dominant or not explained):
         return Finding(
             kind="saddle_point", severity="warning", epoch=int(epoch), layer=None,
             message=(f"Training stalled at loss {stall_loss:.4g} from epoch {epoch} at a saddle point: "
                      f"the Hessian has eigenvalue {lam_min:.3g} against a largest of {lam_max:.3g}, "
-                     "so the loss still falls along a direction the optimizer barely moves in."),
+                     "so the loss still falls along a direction the optimizer barely moves in."
+                     + _also_found(explained, "They add no negative curvature: the saddle is the stall's cause.")),
             evidence=evidence, advice=list(SADDLE_ADVICE),
         )
-    if kind == "plateau" and high:
+    if kind == "plateau" and high and all(f.kind in PLATEAU_SIDE_KINDS for f in explained):
         return Finding(
             kind="plateau", severity="warning", epoch=int(epoch), layer=None,
             message=(f"Training stalled at loss {stall_loss:.4g} from epoch {epoch} on a plateau: the "
                      f"Hessian spectrum is nearly flat (eigenvalues from {lam_min:.3g} to {lam_max:.3g}), "
-                     "so the gradient carries almost no information about where to go."),
+                     "so the gradient carries almost no information about where to go."
+                     + _also_found(explained, "They are this flatness seen from the gradient side.")),
             evidence=evidence, advice=list(PLATEAU_ADVICE),
         )
     return None
+
+
+def _also_found(findings, meaning):
+    """A sentence naming the other `findings` at the stall and what they mean for it, or ''."""
+    if not findings:
+        return ""
+    named = ", ".join(sorted({f.kind.replace("_", " ") + (f" in layer '{f.layer}'" if f.layer else "")
+                              for f in findings}))
+    return f" Also found: {named}. {meaning}"
 
 
 def detect_stalls(history, probes=None, chance_loss=None, window=STALL_WINDOW, loss_key="loss"):
@@ -306,7 +428,8 @@ def detect_stalls(history, probes=None, chance_loss=None, window=STALL_WINDOW, l
         history: `{key: [value per epoch]}` with `loss_key` and optionally the gradient norm
             (`global_grad_norm` or `grad_norm/<layer>`).
         probes: list of curvature probes as recorded by `StallMonitor` (dicts with `epoch`,
-            `max_eigenvalue`, `min_eigenvalue`, ...), or None.
+            `max_eigenvalue`, `min_eigenvalue`, and for SGD `learning_rate`, `steps`,
+            `run_steps`), or None.
         chance_loss: loss at chance level, if known.
         window: stall window in epochs.
 
@@ -318,14 +441,15 @@ def detect_stalls(history, probes=None, chance_loss=None, window=STALL_WINDOW, l
         return []
     by_epoch = {int(p["epoch"]): p for p in (probes or [])}
     findings = []
-    for epoch in stall_epochs(loss, global_grad_norm(history), window):
+    for epoch in stall_epochs(loss, global_grad_norm(history), window, chance_loss=chance_loss):
         probe = by_epoch.get(epoch)
         curvature = None
-        learning_rate = steps = None
+        learning_rate = steps = run_steps = None
         if probe is not None:
-            curvature = {k: v for k, v in probe.items() if k not in ("epoch", "learning_rate", "steps")}
-            learning_rate, steps = probe.get("learning_rate"), probe.get("steps")
-        finding = judge_stall(epoch, loss, curvature, chance_loss, learning_rate, steps, history=history)
+            curvature = {k: v for k, v in probe.items() if k not in ("epoch", "learning_rate", "steps", "run_steps")}
+            learning_rate, steps, run_steps = probe.get("learning_rate"), probe.get("steps"), probe.get("run_steps")
+        finding = judge_stall(epoch, loss, curvature, chance_loss, learning_rate, steps, history=history,
+                              run_steps=run_steps)
         if finding is not None:
             findings.append(finding)
     return findings

@@ -260,17 +260,18 @@ def test_no_stall_where_the_gradient_is_exactly_zero():
 _SADDLE = {"max_eigenvalue": 2.0, "min_eigenvalue": -1.0, "weight_norm": 3.0}
 
 
-def test_a_stall_that_vanishing_gradients_or_saturation_explain_is_no_saddle():
+def test_a_stall_that_vanishing_gradients_or_saturation_explain_is_no_weak_saddle():
+    weak_saddle = {"max_eigenvalue": 2.0, "min_eigenvalue": -0.4, "weight_norm": 3.0}  # ratio 0.2 < 0.5
     loss = [2.31, 2.30, 2.30, 2.30, 2.30, 2.30]
-    assert stall.judge_stall(5, loss, _SADDLE).kind == "saddle_point"
+    assert stall.judge_stall(5, loss, weak_saddle).kind == "saddle_point"
     vanishing = {"grad_norm/t0": [1e-9] * 6, "grad_norm/t1": [1e-6] * 6, "grad_norm/t2": [1e-4] * 6,
                  "grad_norm/out": [0.3] * 6}
-    assert stall.judge_stall(5, loss, _SADDLE, history=vanishing) is None
+    assert stall.judge_stall(5, loss, weak_saddle, history=vanishing) is None
     saturated = {"saturated_frac/t0": [0.8] * 6, "saturated_frac/t1": [0.1] * 6}
-    assert stall.judge_stall(5, loss, _SADDLE, history=saturated) is None
+    assert stall.judge_stall(5, loss, weak_saddle, history=saturated) is None
     healthy = {"grad_norm/t0": [0.1] * 6, "grad_norm/t1": [0.2] * 6, "grad_norm/out": [0.3] * 6,
                "saturated_frac/t0": [0.0] * 6}
-    assert stall.judge_stall(5, loss, _SADDLE, history=healthy).kind == "saddle_point"
+    assert stall.judge_stall(5, loss, weak_saddle, history=healthy).kind == "saddle_point"
 
 
 def test_a_stall_at_the_floor_of_a_bounded_output_is_an_output_mismatch():

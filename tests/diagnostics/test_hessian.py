@@ -183,3 +183,24 @@ class _NonFiniteHessian:
 def test_non_finite_curvature_is_a_clear_error_not_a_linear_algebra_failure():
     with pytest.raises(FloatingPointError, match="not finite"):
         lanczos_extremes(_NonFiniteHessian())
+
+
+def test_at_weights_probes_other_weights_and_restores_the_current_ones_exactly():
+    x, y = _data()
+    model = _mlp()
+    probe = HessianProbe(model, x, y)
+    current = [v.numpy().copy() for v in model.trainable_variables]
+    other = [np.full_like(value, 0.01 * (i + 1)) for i, value in enumerate(current)]
+    model.set_weights(other)
+    expected_loss, expected_hessian = model.evaluate(x, y, verbose=0), _exact_hessian(model, x, y)
+    model.set_weights(current)
+    with probe.at_weights(other):
+        loss, _ = probe.loss_and_gradient()
+        column = probe.hvp(np.eye(probe.size)[0])
+    assert loss == pytest.approx(expected_loss, rel=1e-5)
+    np.testing.assert_allclose(column, expected_hessian[:, 0], rtol=1e-4, atol=1e-6)
+    for variable, value in zip(model.trainable_variables, current):
+        np.testing.assert_array_equal(variable.numpy(), value)
+    with pytest.raises(ValueError, match="Received: values shapes"):
+        with probe.at_weights(other[:1]):
+            pass
