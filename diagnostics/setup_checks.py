@@ -42,7 +42,7 @@ CAUSES = (
     ("output_loss_mismatch", "class_loss_units", ("plateau", "underfitting", "vanishing_gradient")),
     # Labels divided by 255: fractional class ids, or all one class once cast.
     ("label_mismatch", "fractional_labels", ("plateau", "underfitting")),
-    ("label_mismatch", "distinct_labels", ("plateau", "underfitting")),
+    ("label_mismatch", "distinct_labels", ("plateau", "underfitting", "overfitting")),
     ("label_mismatch", "labels_out_of_range", ("non_finite",)),
     ("label_mismatch", "output_max", ("plateau", "underfitting")),
     ("unnormalized_input", "non_finite_inputs", ("non_finite",)),

@@ -79,7 +79,9 @@ def mlp_labels_divided_by_255(seed):
                validation_data=(x_val, y_val / 255.0))
 
 
-@scenario("cnn", expected=("label_mismatch",), acceptable=("class_imbalance",) + STALL_SIDE_EFFECTS,
+# Trained on one class and validated on ten, its validation loss climbs as it grows sure of the one.
+@scenario("cnn", expected=("label_mismatch",),
+          acceptable=("class_imbalance", "overfitting") + STALL_SIDE_EFFECTS,
           verify=measure.fact(lambda run: len(np.unique(run.y)) == 1, "every label one class"))
 def cnn_every_label_one_class(seed):
     (x, y), (x_val, y_val) = data.digits(seed, image=True)

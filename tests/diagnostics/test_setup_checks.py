@@ -622,6 +622,13 @@ def test_labels_scaled_explain_plateau():
     assert [f.kind for f in lead_with_causes([plateau, cause])] == ["label_mismatch", "plateau"]
 
 
+def test_training_labels_of_one_class_explain_a_rising_validation_loss():
+    cause = _finding("label_mismatch", {"distinct_labels": 1}, "out")
+    overfitting = _finding("overfitting")
+    ordered = lead_with_causes([overfitting, cause])
+    assert [f.kind for f in ordered] == ["label_mismatch", "overfitting"]
+    assert "Explained by label_mismatch in layer 'out'" in ordered[1].message
+
 
 @pytest.mark.parametrize("module", [setup_model, setup_data, setup_checks])
 def test_docstring_examples(module):
