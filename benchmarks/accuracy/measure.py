@@ -297,7 +297,7 @@ def stalls_on_curvature(kind):
                                          lambda: hessian_extremes(model, loss_function(run), x, y))
         stall = longest_stall(trained.history["loss"])
         steps = run.epochs * math.ceil(len(run.y) / run.batch_size)
-        growth = float(run.optimizer.learning_rate) * max(0.0, -smallest) * steps
+        growth = float(np.asarray(run.optimizer.learning_rate)) * max(0.0, -smallest) * steps
         if kind == "saddle":
             shape = smallest < -SADDLE_NEGATIVE_SHARE * abs(largest) and growth >= SADDLE_GROWTH_EXPONENT
         else:

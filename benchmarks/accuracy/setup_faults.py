@@ -184,7 +184,7 @@ def lstm_validation_is_training_data(seed):
 
 
 @scenario("two_input", expected=("suspicious_config",), acceptable=BEHAVIOUR,
-          verify=measure.fact(lambda run: float(run.optimizer.learning_rate) >= 1.0, "Adam at lr 10"))
+          verify=measure.fact(lambda run: float(np.asarray(run.optimizer.learning_rate)) >= 1.0, "Adam at lr 10"))
 def two_input_adam_lr_10(seed):
     (x, y), (x_val, y_val) = data.digits(seed)
     model = models.two_input([32], "relu")
