@@ -56,6 +56,12 @@ CAUSES = (
     ("suspicious_config", "stable_min", ("plateau", "underfitting")),
 )
 
+# Behavioural findings that only restate a setup cause: (cause kind, the cause's evidence key, the
+# evidence key of the restatement). A stall at the lowest loss a bounded output allows
+# (`diagnostics.stall`, evidence `output_floor`) is the targets outside that output's range that
+# the label check already named; one message per cause.
+RESTATED = (("label_mismatch", "output_max", "output_floor"),)
+
 
 def check_setup(model, x=None, y=None, validation_data=None):
     """Checks a model, its loss and optimizer, and its data before training.
@@ -154,7 +160,8 @@ def lead_with_causes(findings):
     Returns:
         A new list: the setup findings that explain another one first, then the others, each
         group in its order; a behavioural finding explained by one ends its message with
-        "Explained by <kind> in layer <layer>: <its first sentence>".
+        "Explained by <kind> in layer <layer>: <its first sentence>". A finding that only
+        restates a setup cause (`RESTATED`) is left out.
 
     Example:
 
@@ -165,6 +172,9 @@ def lead_with_causes(findings):
     >>> [f.kind for f in lead_with_causes([plateau, cause])]
     ['output_loss_mismatch', 'plateau']
     """
+    restated = {restatement for kind, key, restatement in RESTATED
+                for finding in findings if finding.kind == kind and key in finding.evidence}
+    findings = [f for f in findings if not restated.intersection(f.evidence)]
     causes = [(finding, explained) for finding in findings for kind, key, explained in CAUSES
               if finding.kind == kind and key in finding.evidence]
     explained_by = {}  # id(behavioural finding) -> the setup finding that explains it

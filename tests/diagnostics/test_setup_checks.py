@@ -622,6 +622,16 @@ def test_labels_scaled_explain_plateau():
     assert [f.kind for f in lead_with_causes([plateau, cause])] == ["label_mismatch", "plateau"]
 
 
+def test_a_stall_at_a_bounded_output_floor_is_not_reported_twice():
+    cause = _finding("label_mismatch", {"label_min": 3.0, "label_max": 103.0, "output_min": 0.0,
+                                        "output_max": 1.0}, "out")
+    floor = _finding("output_loss_mismatch", {"output_floor": 2500.0})
+    plateau = _finding("plateau")
+    assert [f.kind for f in lead_with_causes([floor, plateau, cause])] == ["label_mismatch", "plateau"]
+    # Without the label check's finding (targets not seen), the stall's finding stays.
+    assert [f.kind for f in lead_with_causes([floor, plateau])] == ["output_loss_mismatch", "plateau"]
+
+
 def test_training_labels_of_one_class_explain_a_rising_validation_loss():
     cause = _finding("label_mismatch", {"distinct_labels": 1}, "out")
     overfitting = _finding("overfitting")
