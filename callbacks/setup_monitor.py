@@ -12,6 +12,7 @@ import math
 import warnings
 
 from callbacks._monitor import Monitor
+from callbacks.generalization_monitor import model_chance_loss
 from diagnostics import setup_checks, setup_data, setup_model
 from zoo import _validation
 from zoo._serialization import register_serializable
@@ -152,8 +153,6 @@ class SetupMonitor(Monitor):
 
 def _loss_over_chance(model, loss):
     """`loss` divided by the model's chance loss, or None when either is unknown."""
-    from callbacks.generalization_monitor import model_chance_loss
-
     chance = model_chance_loss(model)
     if loss is None or not chance or not math.isfinite(chance):
         return None
