@@ -59,7 +59,7 @@ import tensorflow as tf
 
 import keras
 
-from zoo._keras_internals import patch_method, unpatch_method
+from zoo._keras_internals import activation_logits, patch_method, skippable_cond, unpatch_method
 
 # Rows a monitor's probe batch holds by default: enough that a unit silent on all of them is dead
 # rather than unlucky, and that a Hessian on them is the loss surface, not one batch's noise;
@@ -434,7 +434,7 @@ class _RowStore:
                 buffer.assign(tf.where(mask, tf.gather(leaf, index), buffer.read_value()))
             kept.assign(tf.minimum(start + rows, self.size))
 
-        tf.cond((kept.read_value() < self.size) & (rows > 0), write, lambda: None)
+        skippable_cond((kept.read_value() < self.size) & (rows > 0), write)
 
     def read(self, size):
         """The kept rows of every replica joined, at most `size`, in the batch's structure."""
@@ -488,7 +488,7 @@ class _FingerprintStore:
             self.rows_seen.assign_add(rows)
             self.steps.assign_add(1)
 
-        tf.cond(self.kept.read_value() < self.limit.read_value(), write, lambda: None)
+        skippable_cond(self.kept.read_value() < self.limit.read_value(), write)
 
     def close(self):
         """From now on the steps skip the fingerprints, as when the buffer is full."""
@@ -628,11 +628,17 @@ def _classification(model, y, y_pred):
 def _classes_of(y, y_pred, classes):
     """Flat int32 `(labels, predicted classes)` of one batch."""
     y, y_pred = keras.tree.flatten(y)[0], keras.tree.flatten(y_pred)[0]
+    # Read off the logits where Keras kept them (same classes; see `activation_logits`).
+    logits = activation_logits(y_pred)
     if classes.binary:
-        predicted = tf.reshape(tf.cast(y_pred, tf.float32) > classes.threshold, [-1])
+        if logits is not None and classes.threshold == BINARY_THRESHOLD:
+            predicted = tf.reshape(logits > 0.0, [-1])
+        else:
+            predicted = tf.reshape(tf.cast(y_pred, tf.float32) > classes.threshold, [-1])
         labels = tf.reshape(tf.cast(y, tf.float32) > BINARY_THRESHOLD, [-1])
         return tf.cast(labels, tf.int32), tf.cast(predicted, tf.int32)
-    predicted = tf.reshape(tf.argmax(y_pred, axis=-1, output_type=tf.int32), [-1])
+    scores = logits if logits is not None and y_pred.shape.rank == 2 else y_pred
+    predicted = tf.reshape(tf.argmax(scores, axis=-1, output_type=tf.int32), [-1])
     if y.shape.rank == y_pred.shape.rank and y.shape[-1] == classes.count:
         labels = tf.argmax(y, axis=-1, output_type=tf.int32)  # one-hot
     else:

@@ -48,7 +48,7 @@ import numpy as np
 import tensorflow as tf
 
 import keras
-from zoo._keras_internals import all_layers, optimizer_variables, patch_method, unpatch_method
+from zoo._keras_internals import all_layers, optimizer_variables, patch_method, skippable_cond, unpatch_method
 
 SIGNALS = ("grad_norm", "grad_zero_frac", "nonfinite", "update_ratio", "weight_norm")
 
@@ -410,7 +410,7 @@ class _Plan:
             self._measure_gradients(grads, variables, iterations)
             return None
         sample = tf.logical_or(telemetry._force.value() > 0.0, tf.equal(tf.math.floormod(iterations, every), 0))
-        tf.cond(sample, lambda: self._measure_gradients(grads, variables, iterations), _skip)
+        skippable_cond(sample, lambda: self._measure_gradients(grads, variables, iterations))
         return sample
 
     def after_update(self, variables, sample):
@@ -418,7 +418,7 @@ class _Plan:
         if sample is None:
             self._measure_update(variables)
         else:
-            tf.cond(sample, lambda: self._measure_update(variables), _skip)
+            skippable_cond(sample, lambda: self._measure_update(variables))
 
     def _per_layer(self, per_variable):
         """Sums of per-variable values (a list of scalars) over the variables of each layer."""
@@ -483,10 +483,6 @@ def _sampled(value, indices):
         return value
     dtype = tf.int64 if indices[-1] >= 2**31 else tf.int32
     return tf.gather(tf.reshape(value, [-1]), tf.constant(indices, dtype=dtype))
-
-
-def _skip():
-    """The branch of a skipped step: nothing."""
 
 
 def _replica_local(initial_value, name):

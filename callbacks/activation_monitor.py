@@ -37,9 +37,12 @@ from zoo._validation import Boolean, Integer
 # Seed of the standard normal inputs given to a sub-model whose input is not the data (the
 # latent vector of a GAN generator): fixed, so that every epoch probes the same points.
 LATENT_SEED = 0
-# Probe rows per forward pass. The probe batch goes through in chunks of about a training batch,
-# so that its activations take no more memory than a training step's (all 256 rows at once held
-# ~80 MB of convolution outputs on a 1M-weight 32x32 CNN); per-unit counts of chunks add up.
+# The probe batch goes through in chunks whose probed activations take at most this much memory
+# (all 256 rows at once held ~80 MB of convolution outputs on a 1M-weight 32x32 CNN); per-unit
+# counts of chunks add up. A dense network's 256 rows take a few hundred KB: one call, not eight.
+PROBE_CHUNK_BYTES = 4 * 2**20
+# Rows per chunk at least, and where the activation sizes are not known before the first pass (a
+# subclassed model): about a training batch.
 PROBE_CHUNK_ROWS = 32
 
 
@@ -186,8 +189,8 @@ class ActivationMonitor(Monitor):
 
     def _run(self, probe):
         """Dead or saturated fraction of every probed layer on the probe batch, and whether the
-        outputs were finite: compiled forward passes over chunks of `PROBE_CHUNK_ROWS` rows,
-        whose per-unit counts are summed."""
+        outputs were finite: compiled forward passes over chunks of rows (`_chunk_rows`), whose
+        per-unit counts are summed."""
         if self._forward is None:
             feeds = [_network_input(network, probe, network is self.model) for network in self._networks]
             self._fed = [(network, feed) for network, feed in zip(self._networks, feeds) if feed is not None]
@@ -196,9 +199,10 @@ class ActivationMonitor(Monitor):
             self._feeds = [tf.nest.map_structure(tf.convert_to_tensor, feed) for _, feed in self._fed]
             self._forward = tf.function(self._hooked_forward, autograph=False)
         rows = int(tf.nest.flatten(self._feeds)[0].shape[0])
+        step = _chunk_rows([layer for _, layer, _ in self._probed], rows)
         counts, entries, finite, seconds = None, None, True, []
-        for start in range(0, rows, PROBE_CHUNK_ROWS):
-            chunk = tf.nest.map_structure(lambda t: t[start:start + PROBE_CHUNK_ROWS], self._feeds)
+        for start in range(0, rows, step):
+            chunk = tf.nest.map_structure(lambda t: t[start:start + step], self._feeds)
             began = time.perf_counter()
             chunk_counts, chunk_entries, chunk_finite = self._forward(chunk)
             chunk_counts = [c.numpy().astype(np.float64) for c in chunk_counts]
@@ -247,6 +251,22 @@ class tf_ops:
     @staticmethod
     def sum(x, axis):
         return tf.reduce_sum(tf.cast(x, tf.float32), axis=axis)
+
+
+def _chunk_rows(layers, rows):
+    """Rows per probe chunk: as many as keep the outputs of `layers` within `PROBE_CHUNK_BYTES`
+    (float32), at least `PROBE_CHUNK_ROWS`, at most `rows`; `PROBE_CHUNK_ROWS` where an output
+    shape is not known (a layer of a subclassed model)."""
+    per_row = 0
+    for layer in layers:
+        try:
+            shape = layer.output.shape
+        except (AttributeError, ValueError):  # never called symbolically
+            return PROBE_CHUNK_ROWS
+        if any(size is None for size in shape[1:]):
+            return PROBE_CHUNK_ROWS
+        per_row += 4 * math.prod(shape[1:])
+    return max(PROBE_CHUNK_ROWS, min(rows, PROBE_CHUNK_BYTES // max(per_row, 1)))
 
 
 def _signal(activation):

@@ -8,6 +8,7 @@ import pytest
 import tensorflow as tf
 from sklearn.datasets import load_digits
 
+from callbacks import activation_monitor
 from callbacks._batch_probe import DEFAULT_PROBE_ROWS
 from callbacks.activation_monitor import ActivationMonitor
 from callbacks.stall_monitor import StallMonitor
@@ -112,12 +113,13 @@ def test_a_probe_that_cannot_be_run_is_said_once_and_training_goes_on(monitor, m
     assert reason in monitor.extras["not_judged"] and monitor.findings == []
 
 
-@pytest.mark.parametrize("rows", [7, 100])
-def test_fractions_in_chunks_equal_those_of_the_whole_probe_batch(rows):
-    """The probe batch runs in chunks of PROBE_CHUNK_ROWS; the fractions must be those of all rows
-    at once, measured here with a plain Keras sub-model and NumPy. A unit that fires on a single
-    row (the first one, in the first chunk) is alive; one that saturates on 90% of the rows is
-    saturated."""
+@pytest.mark.parametrize("rows, chunk_bytes", [(7, 1), (100, 1), (100, 2**20)])
+def test_fractions_in_chunks_equal_those_of_the_whole_probe_batch(rows, chunk_bytes, monkeypatch):
+    """The probe batch runs in chunks (of PROBE_CHUNK_ROWS rows with a tiny PROBE_CHUNK_BYTES, all
+    at once with a large one); the fractions must be those of all rows at once, measured here with
+    a plain Keras sub-model and NumPy. A unit that fires on a single row (the first one, in the
+    first chunk) is alive; one that saturates on 90% of the rows is saturated."""
+    monkeypatch.setattr(activation_monitor, "PROBE_CHUNK_BYTES", chunk_bytes)
     keras.utils.set_random_seed(0)
     inputs = keras.Input((4,))
     relu = keras.layers.Dense(8, activation="relu", bias_initializer=keras.initializers.Constant(-6.0),
@@ -137,3 +139,18 @@ def test_fractions_in_chunks_equal_those_of_the_whole_probe_batch(rows):
     expected_saturated = np.mean(np.mean(beyond, axis=0) >= 0.9)
     assert monitor.history["dead_frac/relu"] == [pytest.approx(expected_dead)]
     assert monitor.history["saturated_frac/sigmoid"] == [pytest.approx(expected_saturated)]
+
+
+def test_chunk_rows_keep_the_probed_outputs_within_the_byte_budget():
+    dense = keras.Sequential([keras.Input((64,)), keras.layers.Dense(128, activation="relu")])
+    conv = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(32, 3, padding="same", activation="relu")])
+    # 128 float32 outputs a row: 512 bytes, so all 256 rows fit in 4 MiB in one chunk.
+    assert activation_monitor._chunk_rows(dense.layers, 256) == 256
+    # 32 * 32 * 32 * 4 = 131,072 bytes a row: 32 rows per 4 MiB.
+    assert activation_monitor._chunk_rows(conv.layers, 256) == 32
+    assert activation_monitor._chunk_rows(conv.layers * 4, 256) == activation_monitor.PROBE_CHUNK_ROWS  # 8 < 32
+
+    class Subclassed(keras.layers.Layer):
+        def call(self, x):
+            return x
+    assert activation_monitor._chunk_rows([Subclassed()], 256) == activation_monitor.PROBE_CHUNK_ROWS

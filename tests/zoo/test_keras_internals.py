@@ -65,3 +65,53 @@ def test_registered_names_and_legacy_alias():
     config = keras.saving.serialize_keras_object(Doubling())
     config["registered_name"] = "zoo_test_legacy>Doubling"  # as a 0.1 file names it
     assert isinstance(keras.saving.deserialize_keras_object(config), Doubling)
+
+
+def test_skippable_cond_keeps_one_unlowered_if_that_runs_only_when_true():
+    import tensorflow as tf
+
+    counter = tf.Variable(0)
+
+    @tf.function(autograph=False)
+    def step(flag):
+        internals.skippable_cond(flag, lambda: counter.assign_add(1))
+        tf.cond(flag, lambda: counter.assign_add(10), lambda: counter.assign_add(0))
+
+    graph = step.get_concrete_function(tf.TensorSpec((), tf.bool)).graph
+    ifs = [op for op in graph.get_operations() if op.type in ("If", "StatelessIf")]
+    lowering = [op.node_def.attr["_lower_using_switch_merge"].b for op in ifs]
+    # A plain tf.cond is marked for lowering (TensorFlow's default); ours is not.
+    assert sorted(lowering) == [False, True], (
+        f"TensorFlow {tf.__version__} no longer marks conds for lowering as zoo/_keras_internals.py expects")
+    step(tf.constant(False))
+    step(tf.constant(True))
+    assert int(counter.numpy()) == 11
+
+
+def test_skippable_cond_under_xla_and_eagerly():
+    import tensorflow as tf
+
+    counter = tf.Variable(0)
+    compiled = tf.function(lambda flag: internals.skippable_cond(flag, lambda: counter.assign_add(1)) and None,
+                           jit_compile=True, autograph=False)
+    compiled(tf.constant(True))
+    compiled(tf.constant(False))
+    assert internals.skippable_cond(tf.constant(True), lambda: counter.assign_add(5)) == []
+    assert int(counter.numpy()) == 6
+
+
+def test_activation_logits_are_the_softmax_and_sigmoid_inputs_in_a_traced_step():
+    import tensorflow as tf
+
+    @tf.function(autograph=False)
+    def outputs(x):
+        softmax, sigmoid = keras.activations.softmax(x), keras.activations.sigmoid(x)
+        return [internals.activation_logits(softmax), internals.activation_logits(sigmoid),
+                tf.constant(internals.activation_logits(tf.nn.relu(x)) is None)]
+
+    x = tf.constant([[1.0, -2.0, 3.0]])
+    softmax_logits, sigmoid_logits, relu_has_none = outputs(x)
+    assert softmax_logits is not None, f"{MOVED}: softmax outputs carry no `_keras_logits`"
+    np.testing.assert_array_equal(softmax_logits.numpy(), x.numpy())
+    np.testing.assert_array_equal(sigmoid_logits.numpy(), x.numpy())
+    assert bool(relu_has_none)
