@@ -10,7 +10,7 @@ steps, so that inside them:
 - `request(size)` keeps the first `size` rows seen, gathered ACROSS batches (a batch size of 1
   still gives `size` rows), in fixed-shape buffers: variables created when the step is traced,
   shaped from the static feature shape of each input, written with one static-shape gather and
-  select per step until full, then skipped behind one `tf.cond`. That works under XLA
+  select per step until full, then skipped. That works under XLA
   (`jit_compile=True`, which cannot give a variable the shape of an unseen batch), inside the
   `tf.while_loop` of `steps_per_execution > 1`, and under `MirroredStrategy`: each replica keeps
   its share of the rows in its own copy of the buffers (sync-on-read variables), and `inputs()`
@@ -27,6 +27,11 @@ steps, so that inside them:
   gives the same fingerprint in the train and the test step whatever the batch size, kernel or
   device. A step fingerprints its batch and scatters the fingerprints into the buffer (one small
   write); it computes nothing once the buffer is full or `stop_fingerprints()` was called.
+
+The rows and the fingerprints of a step are written behind one `tf.cond` on one flag variable,
+which the written branch clears once every store is full (or closed): from then on a step pays
+one variable read and one skipped `If` op (`zoo._keras_internals.skippable_cond`), whatever the
+stores hold.
 
 Where something cannot be kept (a string input, a ragged tensor, a feature shape only known at
 run time, several outputs for class counts), the probe warns once naming the reason, and the
@@ -122,6 +127,8 @@ class BatchProbe:
         self._classes = None
         self._fingerprint_rows = {False: 0, True: 0}
         self._fingerprints = {}
+        # Per step kind: a flag variable, 1 while a store of that kind still fills.
+        self._filling = {}
         # While a step is traced: whether it is a validation step, and whether its classes were
         # counted. Per thread: MirroredStrategy traces each replica's step in its own thread.
         self._trace = threading.local()
@@ -312,8 +319,7 @@ class BatchProbe:
                 return original(data)
             self._trace.validation, self._trace.counted = validation, False
             try:
-                self._keep_rows(data, validation)
-                self._keep_fingerprints(data, validation)
+                self._keep(data, validation)
                 return original(data)
             finally:
                 self._trace.validation = None
@@ -332,39 +338,71 @@ class BatchProbe:
         compute_loss._batch_probe = self
         return compute_loss
 
-    def _keep_rows(self, data, validation):
+    def _keep(self, data, validation):
+        """Writes the batch into the stores that still fill, behind one cond on one flag: once
+        every store is full (or closed), a step pays a variable read and a skipped `If`."""
+        writes = [write for write in (self._row_write(data, validation),
+                                      self._fingerprint_write(data, validation)) if write is not None]
+        if not writes:
+            return
+        strategy = self.model.distribute_strategy
+        # Made anew with every new store (see `request`): 1 until the branch finds none filling.
+        filling = _create_once(self._filling, validation, lambda: _variable(np.int32(1), strategy, "probe_filling"))
+
+        def write_all():
+            still = []
+            for what, store, batch in writes:
+                self._guarded(what, lambda: store.write(batch))
+                if what not in self._off:
+                    still.append(store.filling())
+            filling.assign(tf.cast(tf.reduce_any(tf.stack(still)), tf.int32) if still else 0)
+
+        skippable_cond(filling.read_value() > 0, write_all)
+
+    def _row_write(self, data, validation):
+        """`(what, store, parts)` for the probe rows of this step, or None."""
         size = self._rows[validation]
         if not size:
-            return
+            return None
         x, y, weights = keras.utils.unpack_x_y_sample_weight(data)
         parts = {"x": x}
         if self._targets[validation]:
             parts.update({name: value for name, value in (("y", y), ("sample_weight", weights))
                           if value is not None})
 
-        def keep():
+        def store():
             for leaf in keras.tree.flatten(parts):
                 _check_storable(leaf)
             strategy = self.model.distribute_strategy
-            store = _create_once(self._stores, validation, lambda: _RowStore(parts, size, strategy))
-            store.update(parts)
+            return self._new_store(self._stores, validation, lambda: _RowStore(parts, size, strategy))
 
-        self._guarded(f"rows/{validation}", keep)
+        return self._store_write(f"rows/{validation}", store, parts)
 
-    def _keep_fingerprints(self, data, validation):
+    def _fingerprint_write(self, data, validation):
+        """`(what, store, x)` for the row fingerprints of this step, or None."""
         size = self._fingerprint_rows[validation]
         if not size:
-            return
+            return None
         x = keras.utils.unpack_x_y_sample_weight(data)[0]
 
-        def keep():
+        def store():
             for leaf in keras.tree.flatten(x):
                 _check_storable(leaf)
             strategy = self.model.distribute_strategy
-            store = _create_once(self._fingerprints, validation, lambda: _FingerprintStore(size, strategy))
-            store.update(x)
+            return self._new_store(self._fingerprints, validation, lambda: _FingerprintStore(size, strategy))
 
-        self._guarded(f"fingerprints/{validation}", keep)
+        return self._store_write(f"fingerprints/{validation}", store, x)
+
+    def _store_write(self, what, make_store, batch):
+        found = []
+        self._guarded(what, lambda: found.append(make_store()))
+        return (what, found[0], batch) if found else None
+
+    def _new_store(self, stores, validation, make):
+        """`stores[validation]`, made by `make` if missing; a new store re-arms the filling flag."""
+        if validation not in stores:
+            self._filling.pop(validation, None)
+        return _create_once(stores, validation, make)
 
     def _count(self, y, y_pred, validation):
         if self._classes is None:
@@ -419,7 +457,8 @@ class _RowStore:
         ]
         self.kept = _variable(np.int32(0), strategy, "probe_rows_kept")
 
-    def update(self, parts):
+    def write(self, parts):
+        """Writes the first rows of `parts` into the buffers, unless they are full."""
         leaves = keras.tree.flatten(parts)
         rows = tf.shape(leaves[0])[0]
         kept = self.kept
@@ -435,6 +474,10 @@ class _RowStore:
             kept.assign(tf.minimum(start + rows, self.size))
 
         skippable_cond((kept.read_value() < self.size) & (rows > 0), write)
+
+    def filling(self):
+        """Whether rows are still to be kept (a boolean tensor)."""
+        return self.kept.read_value() < self.size
 
     def read(self, size):
         """The kept rows of every replica joined, at most `size`, in the batch's structure."""
@@ -472,7 +515,7 @@ class _FingerprintStore:
         self.rows_seen = _variable(np.int32(0), strategy, "fingerprints_rows_seen")
         self.steps = _variable(np.int32(0), strategy, "fingerprints_steps")
 
-    def update(self, x):
+    def write(self, x):
         """Fingerprints the rows of the model inputs `x` into the buffer, unless it is full."""
         rows = tf.shape(keras.tree.flatten(x)[0])[0]
 
@@ -488,7 +531,11 @@ class _FingerprintStore:
             self.rows_seen.assign_add(rows)
             self.steps.assign_add(1)
 
-        skippable_cond(self.kept.read_value() < self.limit.read_value(), write)
+        skippable_cond(self.filling(), write)
+
+    def filling(self):
+        """Whether fingerprints are still to be kept (a boolean tensor)."""
+        return self.kept.read_value() < self.limit.read_value()
 
     def close(self):
         """From now on the steps skip the fingerprints, as when the buffer is full."""

@@ -46,7 +46,9 @@ class StallMonitor(Monitor):
     unknown). When `diagnostics.stall.stall_epochs` sees a new stall, the extreme Hessian
     eigenvalues on the probe batch are computed by Lanczos (`max_iter` HVPs at most) and
     `diagnostics.stall.judge_stall` decides: `saddle_point`, `plateau`, or nothing (a minimum).
-    Curvature is probed only at stalls, at most `max_probes` times per `fit`. While a classifier's
+    Curvature is probed only at stalls where it can change the judgement (not at a classifier's
+    converged loss, `diagnostics.stall.curvature_can_matter`), at most `max_probes` times per
+    `fit`. While a classifier's
     loss stays at chance level, the monitor keeps a host copy of the initial weights, so that a
     stall that began there is probed there (one copy of the weights, dropped when the loss
     leaves chance: after the first epoch of a healthy run).
@@ -196,7 +198,7 @@ class StallMonitor(Monitor):
         self._stalls_seen.add((id(series), index))
         loss = series["loss"][index]
         curvature = None
-        if self._has_probe() and len(self.probes) < self.max_probes:
+        if self._has_probe() and len(self.probes) < self.max_probes and stall.curvature_can_matter(loss, chance_loss):
             from_start = stall.at_chance(series["loss"][: index + 1], chance_loss)
             try:
                 curvature = self._probe_curvature(epoch, loss, window_steps, from_start)

@@ -317,6 +317,21 @@ def explaining_findings(history, epoch):
     return [f for f in findings if f.kind in EXPLAINING_KINDS]
 
 
+def curvature_can_matter(stall_loss, chance_loss=None):
+    """Whether a curvature probe can change the judgement of a stall at `stall_loss`: not for a
+    classifier already below `SADDLE_CHANCE_FRACTION` of its chance loss, where `judge_stall`
+    reports neither a saddle nor a plateau (a converged run), so the probe would be wasted time.
+
+    Example:
+
+    >>> curvature_can_matter(0.001, chance_loss=2.3026), curvature_can_matter(0.001)
+    (False, True)
+    """
+    if chance_loss is None or not math.isfinite(chance_loss) or not math.isfinite(stall_loss):
+        return True
+    return stall_loss >= SADDLE_CHANCE_FRACTION * chance_loss
+
+
 def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=None, steps=None, at=None,
                 history=None, output_floor=None, run_steps=None):
     """The finding for one stall, or None when it needs none.

@@ -207,7 +207,7 @@ def test_a_failure_while_the_step_is_traced_is_said_once_and_training_goes_on(mo
     def broken_update(store, parts):
         raise RuntimeError("injected")
 
-    monkeypatch.setattr(_RowStore, "update", broken_update)
+    monkeypatch.setattr(_RowStore, "write", broken_update)
     model = _classifier()
     probe = _attached(model, dict(size=8))
     try:

@@ -7,6 +7,7 @@ one with stddev 1e-3 (a plateau); SGD 0.05, 43 steps per epoch.
 
 import math
 
+import numpy as np
 import pytest
 
 from diagnostics import stall
@@ -131,3 +132,20 @@ def test_a_stall_began_at_the_initial_weights_only_at_their_loss_and_gradient():
     assert not stall.began_at_start(2.0, 1.98, 1.0, 0.5)  # descended 1%
     assert not stall.began_at_start(2.0, 2.0, 1.0, 0.4999)  # the gradient fell below half
     assert not stall.began_at_start(2.0, float("nan"), 1.0, 1.0)
+
+
+@pytest.mark.parametrize("stall_loss", [0.2, 0.05, 1e-4])
+def test_no_curvature_changes_the_judgement_where_it_cannot_matter(stall_loss):
+    """Below a tenth of the chance loss (log 10 = 2.30), every curvature gives no finding, and
+    `curvature_can_matter` says so; above it, a strict saddle is reported."""
+    chance = float(np.log(10))
+    loss = [chance, 1.0, stall_loss, stall_loss, stall_loss, stall_loss]
+    saddle = {"max_eigenvalue": 1.0, "min_eigenvalue": -1.0}
+    flat = {"max_eigenvalue": 1e-6, "min_eigenvalue": -1e-7}
+    judged = [stall.judge_stall(5, loss, curvature, chance_loss=chance) for curvature in (saddle, flat, None)]
+    can_matter = stall.curvature_can_matter(stall_loss, chance)
+    assert can_matter == (stall_loss >= 0.1 * chance)
+    if can_matter:
+        assert judged[0] is not None and judged[0].kind == "saddle_point"
+    else:
+        assert judged == [None, None, None]
