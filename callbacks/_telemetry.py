@@ -10,7 +10,8 @@ variable. With `every > 1` only every `every`-th step is measured (plus the firs
 skipped step costs a scalar predicate and two conds, whatever the size of the model (under
 several replicas it also all-reduces the gradients, which cannot happen inside a cond; the
 measuring itself stays behind it). The period, unless a monitor asks for one, grows with the
-parameter count (`automatic_every`) so that measuring stays near 1% of the training time. Python
+parameter count and the epoch's length (`automatic_every`) so that measuring stays near 1% of the
+training time. Python
 reads the accumulator rarely (`read`, once per epoch by default); reading a tensor back every
 step is what would make diagnostics slow.
 
@@ -74,15 +75,18 @@ _SHARED = weakref.WeakKeyDictionary()
 
 
 # Sampling period for small models: the first measured steps of a `fit` and of each epoch matter
-# most, and 16 keeps an epoch of a few hundred steps well sampled.
+# most, and 16 keeps an epoch of a few dozen steps sampled at a few steps.
 MIN_EVERY = 16
-# Sampling period for large models. A measured step makes about 8 element-wise passes over the
-# weights: on a dense network at batch 32 it costs 0.5-0.55 of a training step from ~500k
-# parameters up to 10M (benchmarks/telemetry_cost.py), so one step in 64 is ~0.9% of the time.
+# Sampling period where cost decides. A measured step costs about half a training step at every
+# size: 0.5-0.55 on dense networks from ~500k to 10M parameters (arithmetic: about 8 element-wise
+# passes over the weights; benchmarks/telemetry_cost.py), and ~0.5 on a 59k-weight MLP whose
+# 0.85 ms step is op dispatch (2-core CPU, 2026-12-01). One step in 64 is ~0.8% of the time.
 MAX_EVERY = 64
-# Between the two, one measured step per this many parameters: a measured step of a 50k-weight
-# MLP costs ~0.16 of a training step (op dispatch, not arithmetic), 1% at every 16.
+# Between the two, one measured step per this many parameters.
 PARAMETERS_PER_PERIOD = 8_000
+# Measured steps an epoch keeps besides its first: a long epoch (more than 64 of them a step) is
+# sampled at MAX_EVERY whatever the model's size, and its means still rest on several steps.
+MIN_MEASURED_PER_EPOCH = 4
 # Entries of a variable kept to measure its update against. A larger variable is measured on this
 # many fixed random entries (scaled up to its size): the estimate of the update's squared norm has
 # a relative error of about 1/sqrt(4096) = 1.6% times the spread of the squared changes, and the
@@ -94,10 +98,16 @@ SNAPSHOT_SEED = 0
 WARMUP_STEPS = 32
 
 
-def automatic_every(model):
+def automatic_every(model, steps_per_epoch=None):
     """The sampling period used when none is asked for: one measured step per
-    `PARAMETERS_PER_PERIOD` trainable parameters, within `[MIN_EVERY, MAX_EVERY]`, which keeps the
-    in-graph cost near 1% of a training step at batch 32 (less at larger batches).
+    `PARAMETERS_PER_PERIOD` trainable parameters, within `[MIN_EVERY, MAX_EVERY]`; and for an epoch
+    of `steps_per_epoch` steps, as long a period as still measures `MIN_MEASURED_PER_EPOCH` steps of
+    it, up to `MAX_EVERY`. That keeps the in-graph cost near 1% of a training step at batch 32 (less
+    at larger batches) except on short epochs of small models, which keep a few measured steps.
+
+    Args:
+        model: the model whose trainable parameters are counted.
+        steps_per_epoch: optimizer steps per epoch, or None if unknown.
 
     Example:
 
@@ -105,9 +115,14 @@ def automatic_every(model):
     25
     >>> automatic_every(keras.Sequential([keras.Input((999,)), keras.layers.Dense(1000)]))  # 1M
     64
+    >>> automatic_every(keras.Sequential([keras.Input((99,)), keras.layers.Dense(10)]), 337)
+    64
     """
     parameters = sum(math.prod(variable.shape) for variable in model.trainable_weights)
-    return min(MAX_EVERY, max(MIN_EVERY, math.ceil(parameters / PARAMETERS_PER_PERIOD)))
+    every = min(MAX_EVERY, max(MIN_EVERY, math.ceil(parameters / PARAMETERS_PER_PERIOD)))
+    if steps_per_epoch:
+        every = max(every, min(MAX_EVERY, steps_per_epoch // MIN_MEASURED_PER_EPOCH))
+    return every
 
 
 def snapshot_indices(size):

@@ -15,7 +15,7 @@ import keras
 
 from callbacks._arguments import keep_checked
 from callbacks._monitor import Monitor
-from callbacks._telemetry import shared_telemetry
+from callbacks._telemetry import automatic_every, shared_telemetry
 from diagnostics import gradients
 from diagnostics._format import to_float
 from zoo._serialization import register_serializable
@@ -45,8 +45,8 @@ class GradientMonitor(Monitor):
     Args:
         every: measure every this many optimizer steps (and always the first steps of training
             and the first step of each epoch). None (default): the telemetry's automatic period,
-            `callbacks._telemetry.automatic_every`, 16 to 64 steps by parameter count, about 1%
-            of a step's cost. 1 measures every step: exact epoch means, at a higher cost.
+            `callbacks._telemetry.automatic_every`, 16 to 64 steps by parameter count and epoch
+            length, about 1% of a step's cost. 1 measures every step: exact epoch means, at a higher cost.
         log_layers: put the per-layer values into `logs`. Set False to keep a progress bar short;
             the values are still in `.history`.
         stop_on_nonfinite: stop training, like `keras.callbacks.TerminateOnNaN`, when the loss
@@ -96,7 +96,8 @@ class GradientMonitor(Monitor):
 
     def on_train_begin(self, logs=None):
         self._reset()
-        self._telemetry = shared_telemetry(self.model, every=self.every)
+        steps = (self.params or {}).get("steps")
+        self._telemetry = shared_telemetry(self.model, every=self.every or automatic_every(self.model, steps))
         self._telemetry.attach()
         self.layers = list(self._telemetry.layers)
 

@@ -6,7 +6,8 @@ import tensorflow as tf
 
 import keras
 from callbacks import GradientMonitor
-from callbacks._telemetry import SNAPSHOT_ENTRIES, GradientTelemetry, snapshot_indices, trainable_layers
+from callbacks._telemetry import (SNAPSHOT_ENTRIES, GradientTelemetry, automatic_every, shared_telemetry,
+                                  snapshot_indices, trainable_layers)
 from zoo._keras_internals import is_patched
 
 L = keras.layers
@@ -352,6 +353,23 @@ def test_automatic_period_grows_with_the_parameter_count():
     # 1,003,003 parameters / 8,000 per period is above the largest period, 64: iterations 0 and 64 of 70.
     assert reader.telemetry.every is None
     assert reader.reads[0]["steps"] == {"wide": 2.0, "out": 2.0}
+
+
+@pytest.mark.parametrize("steps, expected", [(None, 16), (40, 16), (100, 25), (337, 64), (10_000, 64)])
+def test_automatic_period_of_a_small_model_follows_the_epoch_length(steps, expected):
+    """A 650-weight model: 16 steps by its size; a long epoch keeps 4 measured steps, up to 64."""
+    model = keras.Sequential([keras.Input((64,)), L.Dense(10)])
+    assert automatic_every(model, steps) == expected
+
+
+def test_gradient_monitor_asks_for_the_period_of_its_epoch_length():
+    model = keras.Sequential([keras.Input((4,)), L.Dense(3, name="out")])
+    _compile(model, keras.optimizers.SGD(0.01))
+    x = np.random.default_rng(0).normal(size=(200, 4)).astype("float32")
+    periods = []
+    during_fit = keras.callbacks.LambdaCallback(on_epoch_end=lambda *_: periods.append(shared_telemetry(model).every))
+    model.fit(x, np.zeros(200, "int32"), batch_size=1, epochs=1, verbose=0, callbacks=[GradientMonitor(), during_fit])
+    assert periods == [200 // 4]  # 4 measured steps of 200; 16 by its size
 
 
 def test_a_skipped_step_runs_empty_branches_only():
