@@ -76,6 +76,9 @@ CLASSIFICATION_LOSSES = ("crossentropy", "hinge", "focal", "logit_adjusted", "ba
 
 # A single sigmoid unit predicts class 1 above this probability (above logit 0 with from_logits).
 BINARY_THRESHOLD = 0.5
+# Classes up to which a step counts its labels and predictions as one confusion matrix (64 x 64
+# int64 is 32 KB a step); above, as two histograms (labels, predictions or correct ones).
+MAX_CONFUSION_CLASSES = 64
 
 # Training rows fingerprinted by default: 256 KB of int32, every row of an epoch of most datasets
 # that fit in memory (MNIST's 60,000 included).
@@ -274,6 +277,13 @@ class BatchProbe:
             if reset:
                 for copy in copies:
                     copy.assign(tf.zeros_like(copy))
+            classes = self._classes.count
+            if total.size == classes * classes:  # a confusion matrix: labels x predicted classes
+                matrix = total.reshape(classes, classes)
+                second = np.diag(matrix).copy() if validation else matrix.sum(axis=0)
+                total = np.stack([matrix.sum(axis=1), second])
+            else:
+                total = total.reshape(2, classes)
             if validation and total[0].sum() == 0:
                 continue
             result.update(zip(names, total))
@@ -409,15 +419,20 @@ class BatchProbe:
             self._classes = _classification(self.model, y, y_pred)
         labels, predicted = _classes_of(y, y_pred, self._classes)
         classes = self._classes.count
+        # One bincount a step (few ops: this runs at every step). A row whose label is outside
+        # [0, classes) (one the loss ignores) falls beyond the last cell: it is not counted.
+        if classes <= MAX_CONFUSION_CLASSES:
+            cells, size = labels * classes + predicted, classes * classes
+        else:
+            kept = tf.equal(labels, predicted) if validation else labels < classes
+            second = tf.where(kept, labels if validation else predicted, classes)
+            cells, size = tf.concat([labels, second + classes], 0), 2 * classes
         strategy = self.model.distribute_strategy
         variable = _create_once(self._counts, validation,
-                                lambda: _variable(np.zeros((2, classes), np.int64), strategy, "class_counts"))
-        label_hot = tf.one_hot(labels, classes, dtype=tf.int64)
-        if validation:
-            second = label_hot * tf.cast(tf.equal(labels, predicted), tf.int64)[:, None]
-        else:
-            second = tf.one_hot(predicted, classes, dtype=tf.int64)
-        variable.assign_add(tf.stack([tf.reduce_sum(label_hot, 0), tf.reduce_sum(second, 0)]))
+                                lambda: _variable(np.zeros(size, np.int64), strategy, "class_counts"))
+        counts = tf.raw_ops.DenseBincount(input=cells, size=tf.constant(size, tf.int64),
+                                          weights=tf.zeros([0], tf.int64), binary_output=False)
+        variable.assign_add(counts, read_value=False)
 
     def _guarded(self, what, function):
         """Runs `function` at trace time; what cannot be measured is said once and switched off."""
@@ -673,21 +688,28 @@ def _classification(model, y, y_pred):
 
 
 def _classes_of(y, y_pred, classes):
-    """Flat int32 `(labels, predicted classes)` of one batch."""
+    """Flat int64 `(labels, predicted classes)` of one batch; a negative label becomes one at or
+    beyond 2**31, outside every class, so that it is not counted."""
     y, y_pred = keras.tree.flatten(y)[0], keras.tree.flatten(y_pred)[0]
     # Read off the logits where Keras kept them (same classes; see `activation_logits`).
     logits = activation_logits(y_pred)
     if classes.binary:
         if logits is not None and classes.threshold == BINARY_THRESHOLD:
-            predicted = tf.reshape(logits > 0.0, [-1])
+            predicted = logits > 0.0
         else:
-            predicted = tf.reshape(tf.cast(y_pred, tf.float32) > classes.threshold, [-1])
-        labels = tf.reshape(tf.cast(y, tf.float32) > BINARY_THRESHOLD, [-1])
-        return tf.cast(labels, tf.int32), tf.cast(predicted, tf.int32)
+            predicted = tf.cast(y_pred, tf.float32) > classes.threshold
+        labels = tf.cast(y, tf.float32) > BINARY_THRESHOLD
+        return _flat(tf.cast(labels, tf.int64)), _flat(tf.cast(predicted, tf.int64))
     scores = logits if logits is not None and y_pred.shape.rank == 2 else y_pred
-    predicted = tf.reshape(tf.argmax(scores, axis=-1, output_type=tf.int32), [-1])
+    predicted = tf.argmax(scores, axis=-1, output_type=tf.int64)
     if y.shape.rank == y_pred.shape.rank and y.shape[-1] == classes.count:
-        labels = tf.argmax(y, axis=-1, output_type=tf.int32)  # one-hot
+        labels = tf.argmax(y, axis=-1, output_type=tf.int64)  # one-hot
     else:
-        labels = tf.cast(y, tf.int32)  # sparse (float labels are truncated, as the loss does)
-    return tf.reshape(labels, [-1]), predicted
+        # Sparse: float labels are truncated, as the loss does; negative ones wrap to 2**32 - n.
+        labels = tf.cast(y, tf.int64) if y.dtype.is_floating else y
+        labels = tf.cast(tf.cast(labels, tf.uint32), tf.int64)
+    return _flat(labels), _flat(predicted)
+
+
+def _flat(tensor):
+    return tensor if tensor.shape.rank == 1 else tf.reshape(tensor, [-1])

@@ -123,8 +123,11 @@ def _targets(kind, labels, classes):
     ("sparse", False), ("sparse", True), ("one_hot", False), pytest.param("one_hot", True, marks=pytest.mark.slow),
     ("binary", False), ("binary", True), ("binary_logits", False),
     pytest.param("binary_logits", True, marks=pytest.mark.slow),
+    ("ignored", False), ("ignored", True), ("many", False), ("many", True),
 ])
 def test_class_counts_match_numpy(kind, jit_compile):
+    """Counts of a confusion matrix (up to MAX_CONFUSION_CLASSES) or of two histograms ("many":
+    70 classes) against NumPy; rows whose label the loss ignores (-1) are not counted."""
     rng = np.random.default_rng(1)
     x, x_val = rng.standard_normal((90, 3)).astype("float32"), rng.standard_normal((40, 3)).astype("float32")
     if kind.startswith("binary"):
@@ -133,10 +136,19 @@ def test_class_counts_match_numpy(kind, jit_compile):
         val_labels = (rng.random(40) < 0.3).astype("int32")
         loss = keras.losses.BinaryCrossentropy(from_logits=logits)
         model = _classifier(1, activation=None if logits else "sigmoid", loss=loss, jit_compile=jit_compile)
+    elif kind == "many":
+        classes = 70
+        labels, val_labels = rng.integers(0, 70, 90), rng.integers(0, 70, 40)
+        labels[::7], val_labels[::5] = -1, -1
+        loss = keras.losses.SparseCategoricalCrossentropy(ignore_class=-1)
+        model = _classifier(classes, loss=loss, jit_compile=jit_compile)
     else:
         classes = 4
         labels, val_labels = rng.integers(0, 3, 90), rng.integers(0, 4, 40)  # class 3 never trained on
-        loss = "sparse_categorical_crossentropy" if kind == "sparse" else "categorical_crossentropy"
+        loss = "categorical_crossentropy" if kind == "one_hot" else "sparse_categorical_crossentropy"
+        if kind == "ignored":
+            labels[::7], val_labels[::5] = -1, -1
+            loss = keras.losses.SparseCategoricalCrossentropy(ignore_class=-1)
         model = _classifier(classes, loss=loss, jit_compile=jit_compile)
     probe = _attached(model, counts=True)
     try:
@@ -153,10 +165,11 @@ def test_class_counts_match_numpy(kind, jit_compile):
         return (output[:, 0] > (0.0 if kind == "binary_logits" else 0.5)).astype(int)
 
     assert counts["train_labels"].dtype == np.int64
-    np.testing.assert_array_equal(counts["train_labels"], np.bincount(labels, minlength=classes))
-    np.testing.assert_array_equal(counts["train_predicted"], np.bincount(predict(x), minlength=classes))
-    np.testing.assert_array_equal(counts["val_labels"], np.bincount(val_labels, minlength=classes))
-    correct = val_labels[predict(x_val) == val_labels]
+    counted, val_counted = labels >= 0, val_labels >= 0
+    np.testing.assert_array_equal(counts["train_labels"], np.bincount(labels[counted], minlength=classes))
+    np.testing.assert_array_equal(counts["train_predicted"], np.bincount(predict(x)[counted], minlength=classes))
+    np.testing.assert_array_equal(counts["val_labels"], np.bincount(val_labels[val_counted], minlength=classes))
+    correct = val_labels[(predict(x_val) == val_labels) & val_counted]
     np.testing.assert_array_equal(counts["val_correct"], np.bincount(correct, minlength=classes))
 
 
