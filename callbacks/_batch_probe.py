@@ -15,9 +15,12 @@ steps, so that inside them:
   `tf.while_loop` of `steps_per_execution > 1`, and under `MirroredStrategy`: each replica keeps
   its share of the rows in its own copy of the buffers (sync-on-read variables), and `inputs()`
   joins the copies.
-- `request_class_counts()` adds, per step, a histogram of the labels and of the predicted classes
-  (train), or of the labels and of the correct predictions (validation): a one-hot sum of one
-  batch, accumulated in a small int64 variable and read once per epoch.
+- `request_class_counts()` adds, per step, the counts of the labels and of the predicted classes
+  (train), or of the labels and of the correct predictions (validation): one bincount of the
+  batch's (label, predicted class) pairs into a confusion matrix (up to `MAX_CONFUSION_CLASSES`
+  classes, else into two histograms), accumulated in a small int64 variable and read once per
+  epoch. The predicted classes are read off the logits when Keras kept them, so the step computes
+  no softmax for them.
 - `request_fingerprints(rows, validation_rows)` keeps one int32 fingerprint per input row: of
   every training row seen until `rows` are kept (65,536 rows are 256 KB), and of the first
   `validation_rows` validation rows, so that a validation set that copies the training set shows

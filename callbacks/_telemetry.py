@@ -6,8 +6,9 @@ Keras 3 builds `train_function` before `on_train_begin`, and a callback never se
 each gradient and weight variable on its own (no flat copy of all of them; an embedding's sparse
 `IndexedSlices` gradient stays sparse), and accumulates per-layer results in one non-trainable
 variable. With `every > 1` only every `every`-th step is measured (plus the first steps after
-`attach` and the first of each period), behind `tf.cond`s whose skipped branches do nothing: a
-skipped step costs a scalar predicate and two conds, whatever the size of the model (under
+`attach` and the first of each period), behind two conds kept as functional `If` ops
+(`zoo._keras_internals.skippable_cond`): a skipped step costs one comparison of the optimizer's
+iteration with the next measured one and two untaken `If`s, whatever the size of the model (under
 several replicas it also all-reduces the gradients, which cannot happen inside a cond; the
 measuring itself stays behind it). The period, unless a monitor asks for one, grows with the
 parameter count and the epoch's length (`automatic_every`) so that measuring stays near 1% of the
@@ -282,6 +283,10 @@ class GradientTelemetry:
             self._state = _replica_local(self._initial_state(), "gradient_telemetry")
             # Number of coming optimizer steps that are measured whatever `every` says.
             self._force = _replica_local(float(max(1, self.warmup)), "gradient_telemetry_force")
+            # Per optimizer, the iteration of its next measured step: a skipped step then costs
+            # one comparison (a GAN's two optimizers each keep their own).
+            self._next_step = {id(optimizer): _replica_local(np.int64(0), "gradient_telemetry_next_step")
+                               for optimizer in model_optimizers(self.model)}
             # The weights (or `snapshot_indices` of them) before a measured update, to measure the
             # update against.
             self._snapshots = {}
@@ -305,7 +310,8 @@ class GradientTelemetry:
     def begin_period(self):
         """Makes the next optimizer step a measured one (call at the start of every epoch)."""
         if self._state is not None:
-            self._force.assign(tf.maximum(self._force.value(), 1.0))
+            for next_step in self._next_step.values():
+                next_step.assign(np.int64(0))
 
     def read(self, reset=True):
         """Returns `{signal: {layer: value}}` over the measured steps since the last reset.
@@ -356,7 +362,7 @@ class GradientTelemetry:
             plan = telemetry._plan(variables, grads)
             if plan is None:
                 return original(grads, trainable_variables)
-            sample = plan.before_update(grads, variables, optimizer.iterations)
+            sample = plan.before_update(grads, variables, optimizer.iterations, telemetry._next_step.get(id(optimizer)))
             result = original(grads, trainable_variables)
             plan.after_update(variables, sample)
             return result
@@ -408,7 +414,7 @@ class _Plan:
         self.sample_scales = [1.0 if indices is None else size / len(indices)
                               for indices, size in zip(self.samples, sizes)]
 
-    def before_update(self, grads, variables, iterations):
+    def before_update(self, grads, variables, iterations, next_step=None):
         """Measures the gradients and snapshots the weights on a measured step.
 
         Returns the measured-step flag that `after_update` needs (None: every step is measured).
@@ -424,8 +430,11 @@ class _Plan:
         if every == 1:
             self._measure_gradients(grads, variables, iterations)
             return None
-        sample = tf.logical_or(telemetry._force.value() > 0.0, tf.equal(tf.math.floormod(iterations, every), 0))
-        skippable_cond(sample, lambda: self._measure_gradients(grads, variables, iterations))
+        if next_step is None:  # an optimizer found only after `attach`: a plain period
+            sample = tf.logical_or(telemetry._force.value() > 0.0, tf.equal(tf.math.floormod(iterations, every), 0))
+        else:
+            sample = tf.cast(iterations, tf.int64) >= next_step.value()
+        skippable_cond(sample, lambda: self._measure_gradients(grads, variables, iterations, next_step, every))
         return sample
 
     def after_update(self, variables, sample):
@@ -439,7 +448,7 @@ class _Plan:
         """Sums of per-variable values (a list of scalars) over the variables of each layer."""
         return tf.math.unsorted_segment_sum(tf.stack(per_variable), self.layer_of_variable, self.num_layers)
 
-    def _measure_gradients(self, grads, variables, iterations):
+    def _measure_gradients(self, grads, variables, iterations, next_step=None, every=1):
         telemetry = self.telemetry
         state = telemetry._state
         half_squares, nonzeros = zip(*(_half_squares_and_nonzeros(grad) for grad in grads))
@@ -470,7 +479,12 @@ class _Plan:
         is_weight_row = tf.constant(np.arange(_ROWS) == _WEIGHT_NORM)[:, None] & (present[None, :] > 0)
         updated = tf.where(is_max_row, running_max, state.value() + increment)
         state.assign(tf.where(is_weight_row, tf.sqrt(weights)[None, :], updated))
-        telemetry._force.assign(tf.maximum(telemetry._force.value() - 1.0, 0.0))
+        force = tf.maximum(telemetry._force.value() - 1.0, 0.0)
+        telemetry._force.assign(force)
+        if next_step is not None:
+            # The next step while warming up, else the next multiple of `every`.
+            iteration = tf.cast(iterations, tf.int64)
+            next_step.assign(tf.where(force > 0.0, iteration + 1, (iteration // every + 1) * every))
         for snapshot, variable, indices in zip(self.snapshots, variables, self.samples):
             snapshot.assign(_sampled(variable.value, indices))
 
