@@ -115,6 +115,7 @@ class TrainingDiagnostics(Monitor):
                 if hasattr(monitor, "log_layers"):
                     monitor.log_layers = False
         self._guards = [MonitorGuard(monitor) for monitor in self.monitors]
+        self._batch_guards = {}
         self._own_failures = []
         self.history = {}
         self.findings = []
@@ -147,6 +148,7 @@ class TrainingDiagnostics(Monitor):
     def set_model(self, model):
         super().set_model(model)
         self._guards = [MonitorGuard(monitor) for monitor in self.monitors]  # a new run
+        self._batch_guards = {}
         self._own_failures = []
         self._forward("set_model", model)
 
@@ -156,6 +158,14 @@ class TrainingDiagnostics(Monitor):
 
     def _forward(self, hook, *args):
         for guard in self._guards:
+            guard.call(hook, *args)
+
+    def _forward_batch(self, hook, *args):
+        """A batch hook runs at every step: it goes only to the monitors that define it."""
+        guards = self._batch_guards.get(hook)
+        if guards is None:
+            guards = self._batch_guards[hook] = [guard for guard in self._guards if _overrides(guard.monitor, hook)]
+        for guard in guards:
             guard.call(hook, *args)
 
     def on_train_begin(self, logs=None):
@@ -168,10 +178,10 @@ class TrainingDiagnostics(Monitor):
         self._forward("on_epoch_begin", epoch, logs)
 
     def on_train_batch_begin(self, batch, logs=None):
-        self._forward("on_train_batch_begin", batch, logs)
+        self._forward_batch("on_train_batch_begin", batch, logs)
 
     def on_train_batch_end(self, batch, logs=None):
-        self._forward("on_train_batch_end", batch, logs)
+        self._forward_batch("on_train_batch_end", batch, logs)
 
     def on_test_begin(self, logs=None):
         self._forward("on_test_begin", logs)
@@ -282,9 +292,13 @@ def _async_safe(callback):
     if getattr(callback, "async_safe", False):
         return True
     hooks = ("on_batch_end", "on_train_batch_end", "on_test_batch_end", "on_predict_batch_end")
-    return all(
-        getattr(type(callback), hook) is getattr(keras.callbacks.Callback, hook) for hook in hooks
-    )
+    return not any(_overrides(callback, hook) for hook in hooks)
+
+
+def _overrides(callback, hook):
+    """Whether `callback` defines `hook` (on its class or instance), not Keras' empty default."""
+    own = getattr(callback, hook, None)
+    return getattr(own, "__func__", own) is not getattr(keras.callbacks.Callback, hook)
 
 
 def _is_chief(model):

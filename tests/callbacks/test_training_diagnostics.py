@@ -153,3 +153,28 @@ def test_a_worker_that_is_not_the_chief_writes_no_report(tmp_path, monkeypatch):
     _model().fit(x, y, epochs=2, verbose=0, callbacks=[diagnostics])
     assert not (tmp_path / "report").exists()
     assert len(diagnostics.history["grad_norm/hidden"]) == 2 and diagnostics.skipped == []
+
+
+def test_batch_hooks_reach_only_the_monitors_that_define_them():
+    class CountsSteps(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.begun, self.ended = 0, 0
+
+        def on_train_batch_begin(self, batch, logs=None):
+            self.begun += 1
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.ended += 1
+
+    counter = CountsSteps()
+    diagnostics = TrainingDiagnostics(monitors=[counter, keras.callbacks.Callback(), GradientMonitor()], verbose=0)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    model.compile("sgd", "mse")
+    model.fit(np.zeros((40, 3), "float32"), np.zeros((40, 2), "float32"), batch_size=8, epochs=2, verbose=0,
+              callbacks=[diagnostics])
+    assert (counter.begun, counter.ended) == (10, 10)
+    receivers = {hook: [type(guard.monitor).__name__ for guard in guards]
+                 for hook, guards in diagnostics._batch_guards.items()}
+    assert receivers == {"on_train_batch_begin": ["CountsSteps"],
+                         "on_train_batch_end": ["CountsSteps", "GradientMonitor"]}
