@@ -39,10 +39,10 @@ from zoo._validation import Boolean, Integer
 LATENT_SEED = 0
 # The probe batch goes through in chunks whose probed activations take at most this much memory
 # (all 256 rows at once held ~80 MB of convolution outputs on a 1M-weight 32x32 CNN); per-unit
-# counts of chunks add up. A dense network's 256 rows take a few hundred KB: one call, not eight.
+# counts of chunks add up. A dense network's 256 rows take a few hundred KB: one call.
 PROBE_CHUNK_BYTES = 4 * 2**20
-# Rows per chunk at least, and where the activation sizes are not known before the first pass (a
-# subclassed model): about a training batch.
+# Rows per chunk at least (fewer, larger calls cost less time; the CNN's 32 rows hold ~12 MB), and
+# where the activation sizes are not known before the first pass (a subclassed model).
 PROBE_CHUNK_ROWS = 32
 
 
@@ -224,17 +224,16 @@ class ActivationMonitor(Monitor):
         """Per probed layer: per-unit counts of unhealthy outputs and outputs per unit (0 for a
         layer that was not reached); and whether every output was finite."""
         recorded = {}
-        tokens = [patch_method(layer, "call", _recording_call(layer, recorded)) for _, layer, _ in self._probed]
+        tokens = [patch_method(layer, "call", _recording_call(layer, activation, recorded))
+                  for _, layer, activation in self._probed]
         try:
             outputs = [network(feed, training=False) for (network, _), feed in zip(self._fed, feeds)]
         finally:
             for token in reversed(tokens):
                 unpatch_method(token)
         counts, entries = [], []
-        for (_, layer, activation) in self._probed:
-            units = recorded.get(id(layer))
-            layer_counts, layer_entries = (None, 0) if units is None else activations.unit_counts(
-                activation, units, ops=tf_ops)
+        for (_, layer, _) in self._probed:
+            layer_counts, layer_entries = recorded.get(id(layer), (None, 0))
             counts.append(tf.zeros([0]) if layer_counts is None else tf.cast(layer_counts, tf.float32))
             entries.append(tf.cast(layer_entries, tf.float32))
         finite = [tf.reduce_all(tf.math.is_finite(tf.cast(t, tf.float32))) for t in keras.tree.flatten(outputs)]
@@ -273,14 +272,16 @@ def _signal(activation):
     return "dead_frac" if activations.activation_family(activation) == "dead" else "saturated_frac"
 
 
-def _recording_call(layer, recorded):
-    """A `call` for `layer` that also records its first output in `recorded`."""
+def _recording_call(layer, activation, recorded):
+    """A `call` for `layer` that also records, for its first output, `unit_counts` in `recorded`:
+    reduced where it is made, so that a layer's output can be freed once the next layer has read
+    it, not held until every layer has run."""
     original = type(layer).call.__get__(layer)
 
     def call(*args, **kwargs):
         output = original(*args, **kwargs)
-        if tf.is_tensor(output) or isinstance(output, keras.KerasTensor):
-            recorded.setdefault(id(layer), output)
+        if (tf.is_tensor(output) or isinstance(output, keras.KerasTensor)) and id(layer) not in recorded:
+            recorded[id(layer)] = activations.unit_counts(activation, output, ops=tf_ops)
         return output
 
     return call
