@@ -12,8 +12,7 @@ iteration with the next measured one and two untaken `If`s, whatever the size of
 several replicas it also all-reduces the gradients, which cannot happen inside a cond; the
 measuring itself stays behind it). The period, unless a monitor asks for one, grows with the
 parameter count and the epoch's length (`automatic_every`) so that measuring stays near 1% of the
-training time. Python
-reads the accumulator rarely (`read`, once per epoch by default); reading a tensor back every
+training time. Python reads the accumulator rarely (`read`, once per epoch by default); reading a tensor back every
 step is what would make diagnostics slow.
 
 Signals per trainable layer, averaged over the measured optimizer steps since the last `read`:
@@ -85,7 +84,7 @@ MIN_EVERY = 16
 MAX_EVERY = 64
 # Between the two, one measured step per this many parameters.
 PARAMETERS_PER_PERIOD = 8_000
-# Measured steps an epoch keeps besides its first: a long epoch (more than 64 of them a step) is
+# Measured steps an epoch keeps at least, besides its first: an epoch of 256 steps or more is
 # sampled at MAX_EVERY whatever the model's size, and its means still rest on several steps.
 MIN_MEASURED_PER_EPOCH = 4
 # Entries of a variable kept to measure its update against. A larger variable is measured on this
