@@ -6,9 +6,9 @@ Keras 3 builds `train_function` before `on_train_begin`, and a callback never se
 each gradient and weight variable on its own (no flat copy of all of them; an embedding's sparse
 `IndexedSlices` gradient stays sparse), and accumulates per-layer results in one non-trainable
 variable. With `every > 1` only every `every`-th step is measured (plus the first steps after
-`attach` and the first of each period), behind two conds kept as functional `If` ops
-(`zoo._keras_internals.skippable_cond`): a skipped step costs one comparison of the optimizer's
-iteration with the next measured one and two untaken `If`s, whatever the size of the model (under
+`attach` and the first of each period), behind two `tf.cond`s: a skipped step costs one comparison
+of the optimizer's iteration with the next measured one and two untaken branches, whatever the
+size of the model (under
 several replicas it also all-reduces the gradients, which cannot happen inside a cond; the
 measuring itself stays behind it). The period, unless a monitor asks for one, grows with the
 parameter count and the epoch's length (`automatic_every`) so that measuring stays near 1% of the
@@ -49,7 +49,7 @@ import numpy as np
 import tensorflow as tf
 
 import keras
-from zoo._keras_internals import all_layers, optimizer_variables, patch_method, skippable_cond, unpatch_method
+from zoo._keras_internals import all_layers, optimizer_variables, patch_method, unpatch_method
 
 SIGNALS = ("grad_norm", "grad_zero_frac", "nonfinite", "update_ratio", "weight_norm")
 
@@ -433,7 +433,11 @@ class _Plan:
             sample = tf.logical_or(telemetry._force.value() > 0.0, tf.equal(tf.math.floormod(iterations, every), 0))
         else:
             sample = tf.cast(iterations, tf.int64) >= next_step.value()
-        skippable_cond(sample, lambda: self._measure_gradients(grads, variables, iterations, next_step, every))
+        # A plain (lowered) cond: kept as one `If` op (`zoo._keras_internals.skippable_cond`), it
+        # would skip for ~2.5 us instead of ~0.15 us per op in the branch, but it holds every
+        # gradient as its input, and the 10.5M-weight model of benchmarks/overhead.py then
+        # peaked ~50 MB (5%) higher.
+        tf.cond(sample, lambda: self._measure_gradients(grads, variables, iterations, next_step, every), _skip)
         return sample
 
     def after_update(self, variables, sample):
@@ -441,7 +445,7 @@ class _Plan:
         if sample is None:
             self._measure_update(variables)
         else:
-            skippable_cond(sample, lambda: self._measure_update(variables))
+            tf.cond(sample, lambda: self._measure_update(variables), _skip)
 
     def _per_layer(self, per_variable):
         """Sums of per-variable values (a list of scalars) over the variables of each layer."""
@@ -511,6 +515,10 @@ def _sampled(value, indices):
         return value
     dtype = tf.int64 if indices[-1] >= 2**31 else tf.int32
     return tf.gather(tf.reshape(value, [-1]), tf.constant(indices, dtype=dtype))
+
+
+def _skip():
+    """The branch of a skipped step: nothing."""
 
 
 def _replica_local(initial_value, name):
