@@ -343,6 +343,20 @@ def test_zoo_dcgan_both_players_are_measured():
     assert all(np.isfinite(monitor.history[f"grad_norm/{layer}"][0]) for layer in monitor.layers)
 
 
+def test_each_optimizer_of_a_gan_keeps_its_own_sampling_period():
+    """Both players' optimizers step once per batch; with one shared "next measured step", the
+    generator would find it already moved on by the discriminator and never be measured."""
+    import zoo
+
+    images = np.random.default_rng(0).uniform(-1, 1, size=(8 * 8, 8, 8, 1)).astype("float32")
+    model = zoo.build_dcgan(input_shape=(8, 8, 1), latent_dim=8, base_filters=4)
+    model.compile()
+    reader = _Reader(every=4, warmup=0)
+    model.fit(images, epochs=1, batch_size=8, verbose=0, callbacks=[reader])
+    # 8 steps, measured at iterations 0 and 4 by each player.
+    assert set(reader.reads[0]["steps"].values()) == {2.0}
+
+
 def test_automatic_period_grows_with_the_parameter_count():
     model = keras.Sequential([keras.Input((999,)), L.Dense(1000, name="wide"), L.Dense(3, name="out")])
     _compile(model, keras.optimizers.SGD(0.01))
