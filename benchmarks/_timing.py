@@ -52,6 +52,18 @@ def compare(candidates, repeats, control=True):
     return times
 
 
+def train_on_batch_calls(model, train_function, x, y, calls):
+    """A candidate for `compare`: `calls` training steps of `model` on `(x, y)` through
+    `train_on_batch`, run by `train_function` (one of several traces of the model's step)."""
+
+    def run():
+        model.train_function = train_function
+        for _ in range(calls):
+            model.train_on_batch(x, y)
+
+    return run
+
+
 def report(title, times, reference, per_call=1.0, unit="s"):
     """Prints median wall and CPU time (divided by `per_call`) and each one's ratio to `reference`."""
     medians = {name: {kind: statistics.median(values) for kind, values in t.items()} for name, t in times.items()}

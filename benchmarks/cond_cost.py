@@ -9,7 +9,8 @@ A compiled function holds `--conds` conds whose predicate is false, each guardin
   function (here the empty one);
 - `none`: the same function without the conds (the reference).
 
-Each is called `--calls` times per repeat, in turn; medians of `--repeats`, in process CPU time.
+Each is called `--calls` times per repeat, in turn (`_timing.compare`); medians of `--repeats`,
+in process CPU time.
 The cost per cond is the difference to `none` divided by the number of conds.
 
 Usage:
@@ -20,7 +21,6 @@ import argparse
 import os
 import statistics
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # This checkout's packages, not an installed copy.
@@ -64,19 +64,19 @@ def main():
     for function in functions.values():
         for _ in range(50):  # trace and warm up
             function(x)
-    cpu = {kind: [] for kind in functions}
-    for repeat in range(args.repeats):
-        for kind in (list(functions) if repeat % 2 == 0 else list(functions)[::-1]):
-            start = time.process_time()
+    def calls(function):
+        def run():
             for _ in range(args.calls):
-                functions[kind](x)
-            cpu[kind].append((time.process_time() - start) / args.calls * 1e6)
+                function(x)
+        return run
+
+    times = _timing.compare({kind: calls(function) for kind, function in functions.items()}, args.repeats,
+                            control=False)
+    cpu = {kind: statistics.median(t["cpu"]) / args.calls * 1e6 for kind, t in times.items()}
     print(f"{_timing.device_name()}; {_timing.load_average()}")
     print(f"{args.conds} untaken conds of ~{args.branch_ops} ops each; process CPU time, median of {args.repeats}")
-    base = statistics.median(cpu["none"])
-    for kind, values in cpu.items():
-        median = statistics.median(values)
-        print(f"  {kind:15s} {median:8.1f} us per call   {(median - base) / args.conds:6.2f} us per cond")
+    for kind, median in cpu.items():
+        print(f"  {kind:15s} {median:8.1f} us per call   {(median - cpu['none']) / args.conds:6.2f} us per cond")
 
 
 if __name__ == "__main__":

@@ -77,15 +77,9 @@ def main():
         "fingerprints full (skipped)": _train_function(model, x, y, args.batch_size),
     }
 
-    def calls(function):
-        def run():
-            model.train_function = function
-            for _ in range(args.calls):
-                model.train_on_batch(x, y)
-        return run
-
     print(f"{_timing.device_name()}; {_timing.load_average()}")
-    times = _timing.compare({name: calls(f) for name, f in functions.items()}, args.repeats)
+    times = _timing.compare({name: _timing.train_on_batch_calls(model, f, x, y, args.calls)
+                             for name, f in functions.items()}, args.repeats)
     _timing.report(f"train_on_batch, MLP 784-128-10, batch {args.batch_size}, per call",
                    times, reference="plain step", per_call=args.calls / 1e6, unit="us")
 

@@ -101,15 +101,9 @@ def main():
     steps = {(name, copy): _traced_step(model, x, y, config)
              for copy in range(args.copies) for name, config in CONFIGS.items()}
 
-    def calls(step):
-        def run():
-            model.train_function = step
-            for _ in range(args.calls):
-                model.train_on_batch(x, y)
-        return run
-
     print(f"{_timing.device_name()}; {_timing.load_average()}")
-    times = _timing.compare({key: calls(step) for key, step in steps.items()}, args.repeats, control=False)
+    times = _timing.compare({key: _timing.train_on_batch_calls(model, step, x, y, args.calls)
+                             for key, step in steps.items()}, args.repeats, control=False)
     medians = {}
     for name in CONFIGS:
         pooled = [times[(name, copy)] for copy in range(args.copies)]
