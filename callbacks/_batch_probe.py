@@ -281,7 +281,7 @@ class BatchProbe:
                 for copy in copies:
                     copy.assign(tf.zeros_like(copy))
             classes = self._classes.count
-            if total.size == classes * classes:  # a confusion matrix: labels x predicted classes
+            if classes <= MAX_CONFUSION_CLASSES:  # a confusion matrix: labels x predicted classes (`_count`)
                 matrix = total.reshape(classes, classes)
                 second = np.diag(matrix).copy() if validation else matrix.sum(axis=0)
                 total = np.stack([matrix.sum(axis=1), second])
@@ -407,9 +407,8 @@ class BatchProbe:
         return self._store_write(f"fingerprints/{validation}", store, x)
 
     def _store_write(self, what, make_store, batch):
-        found = []
-        self._guarded(what, lambda: found.append(make_store()))
-        return (what, found[0], batch) if found else None
+        store = self._guarded(what, make_store)
+        return None if store is None else (what, store, batch)
 
     def _new_store(self, stores, validation, make):
         """`stores[validation]`, made by `make` if missing; a new store re-arms the filling flag."""
@@ -438,11 +437,12 @@ class BatchProbe:
         variable.assign_add(counts, read_value=False)
 
     def _guarded(self, what, function):
-        """Runs `function` at trace time; what cannot be measured is said once and switched off."""
+        """Runs `function` at trace time and returns what it returns; what cannot be measured is
+        said once and switched off (and gives None)."""
         if what in self._off:
-            return
+            return None
         try:
-            function()
+            return function()
         except Exception as error:  # never break the user's training: say it, switch it off
             self._off.add(what)
             kind, _, validation = what.partition("/")
@@ -452,6 +452,7 @@ class BatchProbe:
             subject = {"counts": "class counts", "rows": "probe rows", "fingerprints": "row fingerprints"}[kind]
             cause = str(error) if isinstance(error, Unmeasurable) else f"{type(error).__name__}: {error}"
             warnings.warn(f"BatchProbe: no {subject} for model {self.model.name!r}: {cause}", stacklevel=2)
+            return None
 
     def _read(self, validation):
         store = self._stores.get(validation)

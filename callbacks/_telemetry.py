@@ -361,7 +361,7 @@ class GradientTelemetry:
             plan = telemetry._plan(variables, grads)
             if plan is None:
                 return original(grads, trainable_variables)
-            sample = plan.before_update(grads, variables, optimizer.iterations, telemetry._next_step.get(id(optimizer)))
+            sample = plan.before_update(grads, variables, optimizer.iterations, telemetry._next_step[id(optimizer)])
             result = original(grads, trainable_variables)
             plan.after_update(variables, sample)
             return result
@@ -413,7 +413,7 @@ class _Plan:
         self.sample_scales = [1.0 if indices is None else size / len(indices)
                               for indices, size in zip(self.samples, sizes)]
 
-    def before_update(self, grads, variables, iterations, next_step=None):
+    def before_update(self, grads, variables, iterations, next_step):
         """Measures the gradients and snapshots the weights on a measured step.
 
         Returns the measured-step flag that `after_update` needs (None: every step is measured).
@@ -429,10 +429,7 @@ class _Plan:
         if every == 1:
             self._measure_gradients(grads, variables, iterations)
             return None
-        if next_step is None:  # an optimizer found only after `attach`: a plain period
-            sample = tf.logical_or(telemetry._force.value() > 0.0, tf.equal(tf.math.floormod(iterations, every), 0))
-        else:
-            sample = tf.cast(iterations, tf.int64) >= next_step.value()
+        sample = tf.cast(iterations, tf.int64) >= next_step.value()
         # A plain (lowered) cond: kept as one `If` op (`zoo._keras_internals.skippable_cond`), it
         # would skip for ~2.5 us instead of ~0.15 us per op in the branch, but it holds every
         # gradient as its input, and the 10.5M-weight model of benchmarks/overhead.py then

@@ -404,7 +404,7 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
     evidence["negative_ratio"] = negative_ratio
     if learning_rate is not None and run_steps is not None:
         evidence["escape_exponent"] = float(learning_rate * max(0.0, -lam_min) * run_steps)
-    low = chance_loss is not None and math.isfinite(chance_loss) and stall_loss < SADDLE_CHANCE_FRACTION * chance_loss
+    low = not curvature_can_matter(stall_loss, chance_loss)
     dominant = high and negative_ratio >= SADDLE_DOMINANT_RATIO
     if kind == "saddle_point" and not low and (dominant or not explained):
         return Finding(
