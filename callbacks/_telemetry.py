@@ -8,12 +8,11 @@ each gradient and weight variable on its own (no flat copy of all of them; an em
 variable. With `every > 1` only every `every`-th step is measured (plus the first steps after
 `attach` and the first of each period), behind two `tf.cond`s: a skipped step costs one comparison
 of the optimizer's iteration with the next measured one and two untaken branches, whatever the
-size of the model (under
-several replicas it also all-reduces the gradients, which cannot happen inside a cond; the
-measuring itself stays behind it). The period, unless a monitor asks for one, grows with the
-parameter count and the epoch's length (`automatic_every`) so that measuring stays near 1% of the
-training time. Python reads the accumulator rarely (`read`, once per epoch by default); reading a tensor back every
-step is what would make diagnostics slow.
+size of the model. (Under several replicas it also all-reduces the gradients, which cannot happen
+inside a cond; the measuring itself stays behind it.) The period, unless a monitor asks for one,
+grows with the parameter count and the epoch's length (`automatic_every`) so that measuring stays
+near 1% of the training time. Python reads the accumulator rarely (`read`, once per epoch by
+default); reading a tensor back every step is what would make diagnostics slow.
 
 Signals per trainable layer, averaged over the measured optimizer steps since the last `read`:
 
@@ -49,7 +48,7 @@ import numpy as np
 import tensorflow as tf
 
 import keras
-from zoo._keras_internals import all_layers, optimizer_variables, patch_method, unpatch_method
+from zoo._keras_internals import all_layers, optimizer_variables, patch_method, skippable_cond, unpatch_method
 
 SIGNALS = ("grad_norm", "grad_zero_frac", "nonfinite", "update_ratio", "weight_norm")
 
@@ -93,6 +92,13 @@ MIN_MEASURED_PER_EPOCH = 4
 # snapshot stays 16 KB per variable whatever the model (all weights of a 10M model were 42 MB).
 SNAPSHOT_ENTRIES = 4096
 SNAPSHOT_SEED = 0
+# Gradients of up to this many bytes in all are measured behind one `If` op
+# (`zoo._keras_internals.skippable_cond`), which a skipped step passes in ~2.5 us; larger ones
+# behind a lowered `tf.cond`, whose untaken branch costs ~0.15 us per op (benchmarks/cond_cost.py).
+# An `If` op holding every gradient as its input made the 10.5M-weight model of
+# benchmarks/overhead.py peak ~50 MB (5%) higher; below 1 MiB that is nothing, and above it a
+# step is long enough that a few dozen skipped ops are lost in it.
+UNLOWERED_GRADIENT_BYTES = 2**20
 # Optimizer steps measured densely after `attach`: an explosion from a learning rate far too high
 # happens in the first few dozen steps, before any sampling period comes round.
 WARMUP_STEPS = 32
@@ -395,7 +401,8 @@ class _Plan:
     norms and a copy of the weights (of `snapshot_indices` of them, for a large variable) into
     per-variable snapshot variables; after it, the update ratio against those snapshots. A
     skipped step runs the predicate and two conds whose untaken branches are skipped, whatever
-    the size of the weights.
+    the size of the weights: two `If` ops (`zoo._keras_internals.skippable_cond`), or, for
+    gradients over `UNLOWERED_GRADIENT_BYTES`, a lowered cond and an `If` op.
     """
 
     def __init__(self, telemetry, positions, layer_of_variable, variables):
@@ -430,11 +437,11 @@ class _Plan:
             self._measure_gradients(grads, variables, iterations)
             return None
         sample = tf.cast(iterations, tf.int64) >= next_step.value()
-        # A plain (lowered) cond: kept as one `If` op (`zoo._keras_internals.skippable_cond`), it
-        # would skip for ~2.5 us instead of ~0.15 us per op in the branch, but it holds every
-        # gradient as its input, and the 10.5M-weight model of benchmarks/overhead.py then
-        # peaked ~50 MB (5%) higher.
-        tf.cond(sample, lambda: self._measure_gradients(grads, variables, iterations, next_step, every), _skip)
+        measure = lambda: self._measure_gradients(grads, variables, iterations, next_step, every)  # noqa: E731
+        if sum(_bytes(grad) for grad in grads) <= UNLOWERED_GRADIENT_BYTES:
+            skippable_cond(sample, measure)
+        else:
+            tf.cond(sample, measure, _skip)
         return sample
 
     def after_update(self, variables, sample):
@@ -442,7 +449,8 @@ class _Plan:
         if sample is None:
             self._measure_update(variables)
         else:
-            tf.cond(sample, lambda: self._measure_update(variables), _skip)
+            # Its inputs are variables, not tensors the step holds: one `If` op costs no memory.
+            skippable_cond(sample, lambda: self._measure_update(variables))
 
     def _per_layer(self, per_variable):
         """Sums of per-variable values (a list of scalars) over the variables of each layer."""
@@ -516,6 +524,13 @@ def _sampled(value, indices):
 
 def _skip():
     """The branch of a skipped step: nothing."""
+
+
+def _bytes(grad):
+    """Size in bytes of a gradient (of an `IndexedSlices`, its values and indices)."""
+    if isinstance(grad, tf.IndexedSlices):
+        return _bytes(grad.values) + _bytes(grad.indices)
+    return grad.shape.num_elements() * grad.dtype.size if grad.shape.is_fully_defined() else math.inf
 
 
 def _replica_local(initial_value, name):

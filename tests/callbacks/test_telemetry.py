@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 import keras
-from callbacks import GradientMonitor
+from callbacks import GradientMonitor, _telemetry
 from callbacks._telemetry import (SNAPSHOT_ENTRIES, GradientTelemetry, automatic_every, shared_telemetry,
                                   snapshot_indices, trainable_layers)
 from zoo._keras_internals import is_patched
@@ -124,7 +124,10 @@ def test_signals_equal_a_gradient_tape_reference_at_every_step():
     _fit_and_compare(_built_mlp(), x, y)
 
 
-def test_sampled_steps_equal_the_reference_of_those_steps():
+# The gradients' cond is a lowered `tf.cond` above `UNLOWERED_GRADIENT_BYTES` (0 here), an `If` op below.
+@pytest.mark.parametrize("unlowered_bytes", [0, 2**20])
+def test_sampled_steps_equal_the_reference_of_those_steps(monkeypatch, unlowered_bytes):
+    monkeypatch.setattr(_telemetry, "UNLOWERED_GRADIENT_BYTES", unlowered_bytes)
     x, y = _data(n=160)
     # every=4, no warmup: iterations 0 (the first of the period), 4 and 8 of the 10 steps.
     _fit_and_compare(_built_mlp(), x, y, every=4, measured=[0, 4, 8])
@@ -386,7 +389,11 @@ def test_gradient_monitor_asks_for_the_period_of_its_epoch_length():
     assert periods == [200 // 4]  # 4 measured steps of 200; 16 by its size
 
 
-def test_a_skipped_step_runs_empty_branches_only():
+@pytest.mark.parametrize("unlowered_bytes, lowered", [(2**20, [False, False]), (0, [True, False])])
+def test_a_skipped_step_runs_empty_branches_only(monkeypatch, unlowered_bytes, lowered):
+    """Two conds, with empty else branches. The one after the update (whose inputs are variables)
+    is an `If` op; the one before it holds the gradients, and is lowered when they are large."""
+    monkeypatch.setattr(_telemetry, "UNLOWERED_GRADIENT_BYTES", unlowered_bytes)
     model = _built_mlp()
     model.optimizer.build(model.trainable_variables)
     telemetry = GradientTelemetry(model, every=8, warmup=0)
@@ -401,6 +408,7 @@ def test_a_skipped_step_runs_empty_branches_only():
     for cond in conds:
         assert len(library[cond.get_attr("then_branch").name].node_def) > 0
         assert len(library[cond.get_attr("else_branch").name].node_def) == 0
+    assert [cond.get_attr("_lower_using_switch_merge") for cond in conds] == lowered
 
 
 def test_a_large_variable_is_measured_on_a_fixed_sample_of_its_entries():
