@@ -81,21 +81,19 @@ def oscillating_windows(values, window=WINDOW):
     if finite.size == 0:
         return []
     first = abs(float(finite[0]))
-    starts = []
-    for start in range(values.size - window + 1):
-        part = values[start : start + window]
-        if not np.isfinite(part).all():
-            continue
-        diffs = np.diff(part)
-        signs = np.sign(diffs)
-        changes = np.mean(signs[1:] * signs[:-1] < 0)
-        scale = max(abs(float(np.median(part))), first, 1e-12)
-        amplitude = float(np.median(np.abs(diffs))) / scale
-        path = float(np.abs(diffs).sum())
-        efficiency = abs(float(part[-1] - part[0])) / path if path > 0 else 1.0
-        if changes >= MIN_SIGN_CHANGES and amplitude >= MIN_AMPLITUDE and efficiency <= MAX_EFFICIENCY:
-            starts.append(start)
-    return starts
+    # All windows at once (one row each): a long run's blocks of steps are judged at every epoch.
+    parts = np.lib.stride_tricks.sliding_window_view(values, window)
+    diffs = np.diff(parts, axis=1)
+    signs = np.sign(diffs)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        changes = np.mean(signs[:, 1:] * signs[:, :-1] < 0, axis=1)
+        scale = np.maximum(np.maximum(np.abs(np.median(parts, axis=1)), first), 1e-12)
+        amplitude = np.median(np.abs(diffs), axis=1) / scale
+        path = np.abs(diffs).sum(axis=1)
+        efficiency = np.where(path > 0, np.abs(parts[:, -1] - parts[:, 0]) / path, 1.0)
+    oscillating = (np.isfinite(parts).all(axis=1) & (changes >= MIN_SIGN_CHANGES)
+                   & (amplitude >= MIN_AMPLITUDE) & (efficiency <= MAX_EFFICIENCY))
+    return [int(start) for start in np.flatnonzero(oscillating)]
 
 
 def unstable_since(loss, chance_loss=None, start_loss=None, epochs=UNSTABLE_EPOCHS):
