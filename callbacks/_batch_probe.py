@@ -462,7 +462,12 @@ class BatchProbe:
 
 
 class _RowStore:
-    """Fixed-shape buffers for the first rows of every tensor of a batch structure, per replica."""
+    """Fixed-shape buffers for the first rows of every tensor of a batch structure, per replica.
+
+    Like `_FingerprintStore`, each buffer holds one spare row past its end, where the rows of the
+    step that fills it past its end are written: a step scatters its batch into the buffers (a
+    write of the batch's size, with the batch's static shape), never a copy of the buffers.
+    """
 
     def __init__(self, parts, size, strategy):
         self.structure = parts
@@ -471,10 +476,11 @@ class _RowStore:
         # Each replica sees its share of every batch, so keeps its share of the rows.
         self.size = math.ceil(size / strategy.num_replicas_in_sync)
         self.buffers = [
-            _variable(np.zeros((self.size, *leaf.shape[1:]), leaf.dtype.as_numpy_dtype), strategy, "probe_rows")
+            _variable(np.zeros((self.size + 1, *leaf.shape[1:]), leaf.dtype.as_numpy_dtype), strategy, "probe_rows")
             for leaf in leaves
         ]
         self.kept = _variable(np.int32(0), strategy, "probe_rows_kept")
+        self._full_read = None  # `read`'s result once every replica's buffers are full: fixed
 
     def write(self, parts):
         """Writes the first rows of `parts` into the buffers, unless they are full."""
@@ -484,12 +490,10 @@ class _RowStore:
 
         def write():
             start = kept.read_value()
-            source = tf.range(self.size) - start
-            valid = (source >= 0) & (source < rows)
-            index = tf.clip_by_value(source, 0, tf.maximum(rows - 1, 0))
+            slots = tf.minimum(start + tf.range(rows), self.size)[:, None]
             for buffer, leaf in zip(self.buffers, leaves):
-                mask = tf.reshape(valid, [self.size] + [1] * (leaf.shape.rank - 1))
-                buffer.assign(tf.where(mask, tf.gather(leaf, index), buffer.read_value()))
+                # Through the handle: this replica's copy (a sync-on-read variable has no scatter).
+                tf.raw_ops.ResourceScatterNdUpdate(ref=buffer.handle, indices=slots, updates=leaf)
             kept.assign(tf.minimum(start + rows, self.size))
 
         skippable_cond((kept.read_value() < self.size) & (rows > 0), write)
@@ -499,7 +503,12 @@ class _RowStore:
         return self.kept.read_value() < self.size
 
     def read(self, size):
-        """The kept rows of every replica joined, at most `size`, in the batch's structure."""
+        """The kept rows of every replica joined, at most `size`, in the batch's structure.
+
+        Once the buffers are full, every call returns the same read-only arrays: the monitors that
+        read them share one copy."""
+        if self._full_read is not None and self._full_read[0] == size:
+            return self._full_read[1]
         local = self.strategy.experimental_local_results
         counts = [int(copy.numpy()) for copy in local(self.kept)]
         if sum(counts) == 0:
@@ -511,6 +520,10 @@ class _RowStore:
         parts = keras.tree.pack_sequence_as(self.structure, leaves)
         if isinstance(parts["x"], tuple):
             parts["x"] = list(parts["x"])
+        if all(count == self.size for count in counts):
+            for leaf in leaves:
+                leaf.flags.writeable = False
+            self._full_read = (size, parts)
         return parts
 
 

@@ -55,6 +55,8 @@ def test_first_rows_are_kept_across_batches(jit_compile, steps_per_execution, ba
         np.testing.assert_array_equal(probe.inputs(), x[:40])
         np.testing.assert_array_equal(probe.inputs(validation=True), x_val[:20])
         assert probe.batch(validation=True) is None  # no targets were asked for there
+        # Full buffers are read once: every monitor gets the same read-only arrays.
+        assert probe.inputs() is probe.batch()[0] and not probe.inputs().flags.writeable
     finally:
         probe.detach()
 
