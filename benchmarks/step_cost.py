@@ -20,7 +20,7 @@ over copies and repeats, in microseconds per call, with wall and process CPU tim
 to `plain`; the second trace of `plain` is the control.
 
 Usage:
-    python benchmarks/step_cost.py [--calls 200] [--repeats 9] [--copies 3] [--quick]
+    python benchmarks/step_cost.py [--calls 200] [--repeats 9] [--copies 3] [--threads 1] [--quick]
 """
 
 import argparse
@@ -92,7 +92,10 @@ def main():
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--copies", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="few calls (smoke run)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="TensorFlow intra- and inter-op threads (1: all ops on one thread)")
     args = parser.parse_args()
+    _timing.set_tf_threads(args.threads)
     if args.quick:
         args.calls, args.repeats, args.copies = 5, 1, 1
     rng = np.random.default_rng(0)
@@ -101,7 +104,7 @@ def main():
     steps = {(name, copy): _traced_step(model, x, y, config)
              for copy in range(args.copies) for name, config in CONFIGS.items()}
 
-    print(f"{_timing.device_name()}; {_timing.load_average()}")
+    print(f"{_timing.device_name()}; {_timing.load_average()}; TensorFlow threads: {args.threads or 'default'}")
     times = _timing.compare({key: _timing.train_on_batch_calls(model, step, x, y, args.calls)
                              for key, step in steps.items()}, args.repeats, control=False)
     medians = {}
