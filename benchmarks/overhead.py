@@ -14,7 +14,9 @@ three configurations take turns in one process, the order rotating every round:
 Per configuration the script reports the wall and process CPU time of an epoch (from its start to
 the next one's, so all epoch-end work is in; epoch 0, which traces the step, left out), as the
 median over the rounds of the per-round ratio to `plain` (paired: robust to load that drifts on a
-shared machine), and the ratio of the median whole-`fit` wall times, tracing included. Peak memory
+shared machine), the ratio of the median whole-`fit` wall times, tracing included, and the
+median wall time from an epoch's end to the next one's start (the epoch-end work of the
+callbacks: a fixed cost per epoch, which the length of the epoch dilutes). Peak memory
 is the peak RSS of a child process that runs one `fit` of one configuration (`--memory`), plain
 and defaults alternating.
 
@@ -23,7 +25,7 @@ noise of two threads sharing two cores goes (pin the process to one core with `t
 
 Usage:
     python benchmarks/overhead.py [--rounds 5] [--epochs 3] [--memory-rounds 2]
-        [--models mlp cnn lstm dense10m] [--threads 1] [--quick]
+        [--models mlp cnn lstm dense10m] [--rows N] [--threads 1] [--quick]
     python benchmarks/overhead.py --memory-only [--memory-rounds 2]   # peak RSS only
     python benchmarks/overhead.py --memory MODEL CONFIG   # one child: prints its peak RSS in MiB
 """
@@ -133,21 +135,28 @@ MODELS = {
 
 
 class _EpochTimer(keras.callbacks.Callback):
-    """Wall and process CPU time of every epoch but the first, start to next start (or to the end)."""
+    """Wall and process CPU time of every epoch but the first, start to next start (or to the end),
+    and the wall time from its end hooks (this callback's comes first) to the next start: the
+    other callbacks' epoch-end work."""
 
     def on_train_begin(self, logs=None):
-        self.marks = []
+        self.marks, self.ends = [], []
 
     def on_epoch_begin(self, epoch, logs=None):
         self.marks.append((time.perf_counter(), time.process_time()))
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.ends.append(time.perf_counter())
 
     def on_train_end(self, logs=None):
         self.marks.append((time.perf_counter(), time.process_time()))
 
     def times(self):
-        """`(wall, cpu)` medians over the epochs after the first."""
+        """`(wall, cpu, epoch_end_wall)` medians over the epochs after the first."""
         spans = [(b[0] - a[0], b[1] - a[1]) for a, b in zip(self.marks[1:], self.marks[2:])]
-        return statistics.median(s[0] for s in spans), statistics.median(s[1] for s in spans)
+        ends = [start[0] - end for end, start in zip(self.ends[1:], self.marks[2:])]
+        return (statistics.median(s[0] for s in spans), statistics.median(s[1] for s in spans),
+                statistics.median(ends))
 
 
 def _fit(model_name, config, epochs, rows):
@@ -191,21 +200,24 @@ def memory_ratio(model_name, epochs, rows, memory_rounds):
 def compare(model_name, rounds, epochs, rows, memory_rounds):
     """One table row per configuration other than `plain`."""
     names = list(CONFIGS)
-    wall, cpu, fits = ({name: [] for name in names} for _ in range(3))
+    wall, cpu, ends, fits = ({name: [] for name in names} for _ in range(4))
     for round_ in range(rounds):
         for config in names[round_ % 3:] + names[: round_ % 3]:
-            total, (epoch_wall, epoch_cpu), parameters = _fit(model_name, config, epochs, rows)
+            total, (epoch_wall, epoch_cpu, epoch_end), parameters = _fit(model_name, config, epochs, rows)
             fits[config].append(total)
             wall[config].append(epoch_wall)
             cpu[config].append(epoch_cpu)
+            ends[config].append(epoch_end)
     rows_out = []
     for config in names[1:]:
         paired_wall = statistics.median(w / p for w, p in zip(wall[config], wall["plain"]))
         paired_cpu = statistics.median(c / p for c, p in zip(cpu[config], cpu["plain"]))
         fit_ratio = statistics.median(fits[config]) / statistics.median(fits["plain"])
         rss = memory_ratio(model_name, epochs, rows, memory_rounds) if config == "defaults" else "-"
-        rows_out.append(f"{model_name} ({parameters:,} weights) | {config} | {statistics.median(wall['plain']):.3f} "
-                        f"| {paired_wall:.3f} | {paired_cpu:.3f} | {fit_ratio:.3f} | {rss}")
+        model = f"{model_name} ({parameters:,} weights, {-(-rows // BATCH_SIZE)} steps/epoch)"
+        epoch_end = f"{statistics.median(ends['plain']) * 1e3:.1f} / {statistics.median(ends[config]) * 1e3:.1f}"
+        rows_out.append(f"{model} | {config} | {statistics.median(wall['plain']):.3f} "
+                        f"| {paired_wall:.3f} | {paired_cpu:.3f} | {fit_ratio:.3f} | {epoch_end} | {rss}")
     return rows_out
 
 
@@ -220,7 +232,9 @@ def main():
     parser.add_argument("--threads", type=int, default=None,
                         help="TensorFlow intra- and inter-op threads (1: all ops on one thread)")
     parser.add_argument("--memory", nargs=2, metavar=("MODEL", "CONFIG"), help=argparse.SUPPRESS)
-    parser.add_argument("--rows", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--rows", type=int, default=None,
+                        help="training rows of every model (default: its own, see MODELS): the epoch's "
+                             "length, over which the per-epoch work spreads")
     args = parser.parse_args()
     _timing.set_tf_threads(args.threads)
     if args.memory:
@@ -234,15 +248,15 @@ def main():
     print(f"batch {BATCH_SIZE}, {args.epochs} epochs per fit, {args.rounds} rounds, "
           f"{args.memory_rounds} memory rounds; ratios to plain fit")
     print("model | config | plain s/epoch | wall ratio/epoch | CPU ratio/epoch | whole-fit ratio "
-          "| peak RSS plain / with")
+          "| epoch-end ms plain / with | peak RSS plain / with")
     for model_name in args.models:
         builder, rows, quick_rows = MODELS[model_name]
+        rows = args.rows or (quick_rows if args.quick else rows)
         if args.memory_only:
             print(f"{model_name} | peak RSS plain / defaults | "
                   f"{memory_ratio(model_name, args.epochs, rows, args.memory_rounds)}", flush=True)
             continue
-        for line in compare(model_name, args.rounds, args.epochs, quick_rows if args.quick else rows,
-                            args.memory_rounds):
+        for line in compare(model_name, args.rounds, args.epochs, rows, args.memory_rounds):
             print(line, flush=True)
 
 
