@@ -44,6 +44,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
 import _timing  # noqa: E402
 from callbacks import TrainingDiagnostics  # noqa: E402
 
@@ -181,6 +182,9 @@ def _peak_rss_mib(model_name, config, epochs, rows):
     """Peak RSS of a child process that runs one `fit` of `config`."""
     command = [sys.executable, os.path.abspath(__file__), "--memory", model_name, config,
                "--epochs", str(epochs), "--rows", str(rows)]
+    threads = tf.config.threading.get_intra_op_parallelism_threads()
+    if threads:  # set by --threads: the child runs as this process does
+        command += ["--threads", str(threads)]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return float(output.split()[-1])
 

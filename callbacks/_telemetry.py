@@ -437,7 +437,10 @@ class _Plan:
             self._measure_gradients(grads, variables, iterations)
             return None
         sample = tf.cast(iterations, tf.int64) >= next_step.value()
-        measure = lambda: self._measure_gradients(grads, variables, iterations, next_step, every)  # noqa: E731
+
+        def measure():
+            self._measure_gradients(grads, variables, iterations, next_step, every)
+
         if sum(_bytes(grad) for grad in grads) <= UNLOWERED_GRADIENT_BYTES:
             skippable_cond(sample, measure)
         else:
