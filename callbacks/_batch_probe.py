@@ -461,6 +461,18 @@ class BatchProbe:
         return store.read(self._rows[validation])
 
 
+def _append_rows(buffers, updates, rows, kept, size):
+    """Writes the `rows` rows of each of `updates` after the `kept` rows of its buffer, and
+    advances `kept` (at most `size`). A buffer holds `size` rows and one spare: the rows past the
+    end all land in the spare one, so that every write has the batch's static shape (XLA)."""
+    start = kept.read_value()
+    slots = tf.minimum(start + tf.range(rows), size)[:, None]
+    for buffer, update in zip(buffers, updates):
+        # Through the handle: this replica's copy (a sync-on-read variable has no scatter).
+        tf.raw_ops.ResourceScatterNdUpdate(ref=buffer.handle, indices=slots, updates=update)
+    kept.assign(tf.minimum(start + rows, size))
+
+
 class _RowStore:
     """Fixed-shape buffers for the first rows of every tensor of a batch structure, per replica.
 
@@ -486,17 +498,11 @@ class _RowStore:
         """Writes the first rows of `parts` into the buffers, unless they are full."""
         leaves = keras.tree.flatten(parts)
         rows = tf.shape(leaves[0])[0]
-        kept = self.kept
 
         def write():
-            start = kept.read_value()
-            slots = tf.minimum(start + tf.range(rows), self.size)[:, None]
-            for buffer, leaf in zip(self.buffers, leaves):
-                # Through the handle: this replica's copy (a sync-on-read variable has no scatter).
-                tf.raw_ops.ResourceScatterNdUpdate(ref=buffer.handle, indices=slots, updates=leaf)
-            kept.assign(tf.minimum(start + rows, self.size))
+            _append_rows(self.buffers, leaves, rows, self.kept, self.size)
 
-        skippable_cond((kept.read_value() < self.size) & (rows > 0), write)
+        skippable_cond(self.filling() & (rows > 0), write)
 
     def filling(self):
         """Whether rows are still to be kept (a boolean tensor)."""
@@ -553,13 +559,7 @@ class _FingerprintStore:
 
         def write():
             fingerprints = row_fingerprints(x)  # in the branch: nothing is computed once full
-            start = self.kept.read_value()
-            slots = tf.minimum(start + tf.range(rows), self.size)
-            # A scatter through the handle writes this replica's copy; a sync-on-read variable
-            # has no scatter method of its own.
-            tf.raw_ops.ResourceScatterNdUpdate(ref=self.buffer.handle, indices=slots[:, None],
-                                               updates=fingerprints)
-            self.kept.assign(tf.minimum(start + rows, self.size))
+            _append_rows([self.buffer], [fingerprints], rows, self.kept, self.size)
             self.rows_seen.assign_add(rows)
             self.steps.assign_add(1)
 
