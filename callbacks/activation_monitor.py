@@ -191,7 +191,8 @@ class ActivationMonitor(Monitor):
         """Dead or saturated fraction of every probed layer on the probe batch, and whether the
         outputs were finite: compiled forward passes over chunks of rows (`_chunk_rows`), whose
         per-unit counts are summed."""
-        if self._forward is None:
+        traced = self._forward is None  # the first call traces: its time is not the next calls'
+        if traced:
             feeds = [_network_input(network, probe, network is self.model) for network in self._networks]
             self._fed = [(network, feed) for network, feed in zip(self._networks, feeds) if feed is not None]
             if not self._fed:  # no network could be given an input
@@ -211,8 +212,11 @@ class ActivationMonitor(Monitor):
             entries = chunk_entries if entries is None else entries + chunk_entries
             finite = finite and bool(chunk_finite.numpy())
             seconds.append(time.perf_counter() - began)
-        # The median chunk leaves out the one-time tracing of the first.
-        self._budget.spent(sum(seconds), estimate=float(np.median(seconds)) * len(seconds))
+        # The cost of the next runs, from chunks that did not trace. A run of one chunk that traced
+        # tells nothing: the next run, like the first, is then paid by nobody and measured.
+        untraced = seconds[1:] if traced else seconds
+        if untraced:
+            self._budget.spent(sum(seconds), estimate=float(np.median(untraced)) * len(seconds))
         fractions = []
         for (_, _, activation), layer_counts, layer_entries in zip(self._probed, counts, entries):
             dead, saturated = activations.health_from_counts(activation, layer_counts, layer_entries)

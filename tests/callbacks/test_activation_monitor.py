@@ -1,6 +1,7 @@
 """ActivationMonitor on its default probe: XLA, two replicas, batch size 1, and a GAN without call()."""
 
 import math
+import time
 
 import keras
 import numpy as np
@@ -154,3 +155,22 @@ def test_chunk_rows_keep_the_probed_outputs_within_the_byte_budget():
         def call(self, x):
             return x
     assert activation_monitor._chunk_rows([Subclassed()], 256) == activation_monitor.PROBE_CHUNK_ROWS
+
+
+def test_a_slow_first_trace_does_not_make_the_budget_skip_later_probes(monkeypatch):
+    """The probe's first call traces it, and that time says nothing of the next calls: a trace of
+    0.3 s (above `FREE_SECONDS`), against epochs of a few tens of ms, must not skip epochs 1-2."""
+    hooked = ActivationMonitor._hooked_forward
+
+    def slow_to_trace(self, feeds):
+        time.sleep(0.3)  # Python in a traced function: runs when it is traced, not when called
+        return hooked(self, feeds)
+
+    monkeypatch.setattr(ActivationMonitor, "_hooked_forward", slow_to_trace)
+    model = _two_branch_net(0)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).standard_normal((300, 8)).astype("float32")
+    monitor = ActivationMonitor()
+    model.fit(x, (x[:, 0] > 0).astype("int32"), batch_size=32, epochs=3, verbose=0, callbacks=[monitor])
+    assert monitor.history["dead_frac/dead"] == [1.0, 1.0, 1.0]
+    assert monitor.probed_epochs == [0, 1, 2]
