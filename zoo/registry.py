@@ -11,7 +11,8 @@ True
 import dataclasses
 
 TASKS = ("classification", "sequence", "generative")
-# The tasks of classifier builders: they take `input_shape=` and `num_classes=` (DESIGN.md).
+# The tasks of classifier builders: they take `input_shape=` and `num_classes=` and return an
+# uncompiled model (a public promise, README "The zoo"; tests/zoo/test_conformance.py holds it).
 CLASSIFIER_TASKS = ("classification", "sequence")
 
 _BUILDERS = {}
