@@ -40,12 +40,29 @@ def test_effective_number_weights_from_labels_and_the_limits_of_beta():
 
 
 def test_effective_number_weights_work_as_fit_class_weight():
+    # One full-batch SGD step with `class_weight=` against the same step in NumPy: the loss is
+    # the batch mean of w[y_i] * cross-entropy_i, and so is the gradient that moves the weights.
     rng = np.random.RandomState(0)
-    y = np.repeat([0, 1, 2], [60, 20, 10])
+    counts = np.array([60, 20, 10])
+    y = np.repeat([0, 1, 2], counts)
     x = rng.normal(size=(90, 4)).astype(np.float32)
+    kernel, bias = rng.normal(scale=0.5, size=(4, 3)), rng.normal(scale=0.5, size=3)
+    beta, learning_rate = 0.9999, 0.5
+    raw = (1 - beta) / (1 - beta**counts)
+    expected_weights = raw * 3 / raw.sum()
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
-    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    model.fit(x, y, class_weight=effective_number_class_weights(y), epochs=1, verbose=0)
+    model.set_weights([kernel.astype(np.float32), bias.astype(np.float32)])
+    model.compile(keras.optimizers.SGD(learning_rate), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+
+    history = model.fit(x, y, class_weight=effective_number_class_weights(y, beta=beta), batch_size=90, epochs=1, verbose=0)
+
+    log_p = _log_softmax(x.astype(float) @ kernel + bias)
+    per_sample = expected_weights[y] / len(y)
+    assert history.history["loss"][0] == pytest.approx(-(per_sample * log_p[np.arange(90), y]).sum(), rel=1e-5)
+    d_logits = (np.exp(log_p) - np.eye(3)[y]) * per_sample[:, None]
+    new_kernel, new_bias = model.get_weights()
+    np.testing.assert_allclose(new_kernel, kernel - learning_rate * x.T.astype(float) @ d_logits, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(new_bias, bias - learning_rate * d_logits.sum(axis=0), rtol=1e-4, atol=1e-6)
 
 
 def test_effective_number_bad_input():
