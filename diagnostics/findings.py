@@ -9,6 +9,14 @@ Example:
 ...             message="Gradients vanished.", evidence={"ratio": 1e-7}, advice=["Use ReLU."])
 >>> Finding.from_dict(f.to_dict()) == f
 True
+
+A finding built with structured `remedies` (see `diagnostics.remedies`) reads them as its advice:
+
+>>> from diagnostics.remedies import Remedy
+>>> g = Finding("exploding_gradient", "error", 1, None, "Gradients grew 1e4x.",
+...             remedies=[Remedy("clip_gradients", params={"clipnorm": 1.0}, sentence="Clip.")])
+>>> g.advice
+['Clip.']
 """
 
 import dataclasses
@@ -51,7 +59,11 @@ class Finding:
         layer: name of the layer where the problem starts, or None if it is not local to a layer.
         message: one or two plain sentences for a person.
         evidence: the numbers behind the judgement, name -> float (or int).
-        advice: remedies, each a short sentence, most effective first.
+        advice: remedies, each a short sentence, most effective first. Left empty when
+            `remedies` are given, it becomes their sentences.
+        remedies: `diagnostics.Remedy` objects (or their dicts), most promising first.
+        explained_by: the kind of another finding that explains this one, or None (the judge
+            sets it).
     """
 
     kind: str
@@ -61,6 +73,8 @@ class Finding:
     message: str
     evidence: dict = dataclasses.field(default_factory=dict)
     advice: list = dataclasses.field(default_factory=list)
+    remedies: list = dataclasses.field(default_factory=list)
+    explained_by: "str | None" = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -73,6 +87,23 @@ class Finding:
             raise ValueError(
                 f"`epoch` must be a non-negative integer. Received: epoch={self.epoch!r}"
             )
+        if self.explained_by is not None and self.explained_by not in KINDS:
+            raise ValueError(
+                f"`explained_by` must be None or one of {KINDS}. Received: explained_by={self.explained_by!r}"
+            )
+        # Imported here: `remedies` reads findings' evidence, findings hold remedies.
+        from diagnostics.remedies import Remedy
+
+        remedies = [Remedy.from_dict(r) if isinstance(r, dict) else r for r in self.remedies]
+        for remedy in remedies:
+            if not isinstance(remedy, Remedy):
+                raise TypeError(
+                    f"`remedies` must hold Remedy objects or their dicts. Received: remedies={self.remedies!r}"
+                )
+        # The dataclass is frozen: its own fields are set through object.__setattr__.
+        object.__setattr__(self, "remedies", remedies)
+        if remedies and not self.advice:
+            object.__setattr__(self, "advice", [remedy.sentence for remedy in remedies])
 
     def __str__(self):
         where = f" in layer {self.layer!r}" if self.layer else ""
@@ -89,6 +120,8 @@ class Finding:
             "message": self.message,
             "evidence": evidence,
             "advice": list(self.advice),
+            "remedies": [remedy.to_dict() for remedy in self.remedies],
+            "explained_by": self.explained_by,
         }
 
     @classmethod
@@ -103,5 +136,7 @@ class Finding:
             message=data["message"],
             evidence=evidence,
             advice=list(data.get("advice", [])),
+            remedies=list(data.get("remedies", [])),
+            explained_by=data.get("explained_by"),
         )
 

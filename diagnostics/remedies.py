@@ -1,0 +1,858 @@
+"""What to change, chosen by the run's own evidence: `Remedy`, `describe_setup`, `remedies_for`.
+
+A `Remedy` is one edit in a closed vocabulary (`ACTIONS`): an action, the layer it targets (or
+None for the whole model or training), JSON-safe parameters, the sentence a person reads, and
+whether the library can apply it by itself (`diagnostics.remedy_edits.apply_remedies`).
+
+`remedies_for(finding, setup)` turns a finding into remedies, most promising first. The choice and
+the order come from the finding's evidence and from the model's setup (`describe_setup`), not from
+the kind alone: all-zero initial weights stalling a run call for a random initializer, not for
+momentum; a learning rate above its optimizer's stable range calls for a rate from the range test
+first; saturation fed by raw inputs calls for standardized inputs, not a new activation.
+
+Example:
+
+>>> from diagnostics.findings import Finding
+>>> f = Finding("suspicious_config", "warning", 0, None, "learning_rate=5 of SGD is above 1.",
+...             {"learning_rate": 5.0, "stable_max": 1.0})
+>>> [r.action for r in remedies_for(f)][:2]
+['set_learning_rate', 'clip_gradients']
+"""
+
+import dataclasses
+import math
+import re
+
+import keras
+import numpy as np
+
+from diagnostics import gradients, setup_data
+from diagnostics.setup_model import NORMALIZERS, _OPTIMIZER_FAMILIES, describe_model
+from zoo._keras_internals import all_layers, producing_layer
+
+ACTIONS = (
+    "set_activation",         # params: activation, optional kernel_initializer, bias_initializer, layers, replace
+    "set_initializer",        # params: kernel_initializer and/or bias_initializer, optional layers
+    "add_normalization",      # params: kind ("batch" or "layer"), optional layers
+    "set_output_activation",  # params: activation, optional units, loss
+    "set_output_units",       # params: units, optional loss
+    "set_loss",               # params: loss (a Keras loss name) and/or from_logits
+    "set_learning_rate",      # params: learning_rate (None: the range test picks), optional bounds
+    "set_optimizer",          # params: optimizer (a Keras name), learning_rate
+    "clip_gradients",         # params: clipnorm or global_clipnorm or clipvalue
+    "add_regularization",     # params: l2 (and/or l1), optional layers
+    "add_dropout",            # params: rate, optional layers
+    "set_dropout",            # params: rate; target: an existing dropout layer
+    "early_stopping",         # params: monitor, patience, restore_best_weights
+    "rebalance_classes",      # params: method ("class_weight", "oversample", "undersample", "smote")
+    "standardize_inputs",     # params: method ("standardize" or "rescale"), scale for "rescale"
+    "scale_targets",          # params: low, high (None: read from y)
+    "change_batch_size",      # params: batch_size
+    # What only the user can do (applicable=False): the sentence says what.
+    "fix_labels",
+    "fix_data",
+    "collect_data",
+    "change_architecture",
+    "fix_loss_function",
+    "escape_saddle",
+)
+
+# -- thresholds ------------------------------------------------------------------------------------
+
+# A mean bias below this shuts a ReLU unit fed by unit-scale inputs (pre-activation std about 1
+# under He initialization) for most samples: a large negative bias, not the learning rate, killed it.
+DEAD_BIAS = -0.5
+# std(kernel) * sqrt(fan_in) is 1 for LeCun and sqrt(2) for He initialization; 4 or more means
+# weights drawn far too large, which explodes activations and gradients from the first step.
+OVERSIZED_KERNEL_SCALE = 4.0
+# Targets spread over more than 10 times a bounded output's range: squeezing them into it loses
+# precision, so a linear output comes first; closer ranges keep the output and scale the targets.
+WIDE_TARGET_FACTOR = 10.0
+# Batches this small give gradients so noisy that the loss swings from step to step.
+SMALL_BATCH = 8
+# Keras' default batch size, assumed when the setup does not say.
+DEFAULT_BATCH_SIZE = 32
+# Standard choices the remedies use (the literature's defaults).
+DROPOUT_RATE = 0.3
+L2_FACTOR = 1e-4
+CLIPNORM = 1.0
+
+SATURATING = ("sigmoid", "tanh", "hard_sigmoid", "softsign")
+RELU_FAMILY = ("relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "prelu")
+ADAPTIVE_OPTIMIZERS = ("adam", "adamw", "adamax", "nadam", "rmsprop", "adagrad", "adadelta",
+                       "lion", "adafactor", "lamb", "adabelief", "radam", "yogi")
+
+
+@dataclasses.dataclass(frozen=True)
+class Remedy:
+    """One edit that may cure a finding.
+
+    Args:
+        action: one of `ACTIONS`.
+        target: a layer name, or None for the whole model or training. Layer actions with no
+            target apply to `params["layers"]` when given, else to every hidden layer (those
+            whose activation is in `params["replace"]`, when given).
+        params: JSON-safe parameters, e.g. `{"activation": "relu", "kernel_initializer":
+            "he_normal"}`; `{"learning_rate": None}` means "choose it with
+            `diagnostics.find_learning_rate`".
+        sentence: what a person reads.
+        applicable: False when the library cannot apply it (relabel, collect more data).
+
+    Example:
+
+    >>> r = Remedy("set_activation", "dense_1", {"activation": "relu"}, "Use ReLU in 'dense_1'.")
+    >>> Remedy.from_dict(r.to_dict()) == r
+    True
+    """
+
+    action: str
+    target: "str | None" = None
+    params: dict = dataclasses.field(default_factory=dict)
+    sentence: str = ""
+    applicable: bool = True
+
+    def __post_init__(self):
+        if self.action not in ACTIONS:
+            raise ValueError(f"`action` must be one of {ACTIONS}. Received: action={self.action!r}")
+        if self.target is not None and not isinstance(self.target, str):
+            raise TypeError(f"`target` must be a layer name or None. Received: target={self.target!r}")
+        if not isinstance(self.params, dict):
+            raise TypeError(f"`params` must be a dict. Received: params={self.params!r}")
+
+    def to_dict(self):
+        """A JSON-safe dict."""
+        return {"action": self.action, "target": self.target, "params": dict(self.params),
+                "sentence": self.sentence, "applicable": self.applicable}
+
+    @classmethod
+    def from_dict(cls, data):
+        """Inverse of `to_dict`."""
+        return cls(action=data["action"], target=data.get("target"), params=dict(data.get("params") or {}),
+                   sentence=data.get("sentence", ""), applicable=bool(data.get("applicable", True)))
+
+
+# -- the model's setup -----------------------------------------------------------------------------
+
+
+def describe_setup(model):
+    """JSON-safe facts about a compiled Keras model that `remedies_for` reads.
+
+    Args:
+        model: a `keras.Model` (compiled or not; a subclassed one gives fewer facts).
+
+    Returns:
+        A dict: `model_type` ("sequential", "functional" or "subclassed"); `layers` (per layer
+        with weights or an activation: name, class, activation, units, kernel_initializer,
+        bias_initializer, use_bias, hidden, kernel_zero, kernel_constant, kernel_scale,
+        bias_mean); `outputs` (layer, activation, units, loss, loss_family, from_logits);
+        `inputs` (name, treatment); `optimizer`, `learning_rate`, `stable_range`, `momentum`,
+        `clipnorm`, `global_clipnorm`, `clipvalue`; `has_normalization`, `has_dropout`,
+        `max_dropout_rate`, `recurrent`.
+
+    Example:
+
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="tanh"),
+    ...                           keras.layers.Dense(1, activation="sigmoid")])
+    >>> model.compile(optimizer="sgd", loss="binary_crossentropy")
+    >>> setup = describe_setup(model)
+    >>> [(layer["activation"], layer["hidden"]) for layer in setup["layers"]], setup["optimizer"]
+    ([('tanh', True), ('sigmoid', False)], 'sgd')
+    """
+    if isinstance(model, keras.Sequential):
+        model_type = "sequential"
+    elif _is_graph(model):
+        model_type = "functional"
+    else:
+        model_type = "subclassed"
+    inputs, outputs = describe_model(model)
+    output_layers = {output.layer for output in outputs}
+    if model_type == "sequential" and not outputs and model.layers:
+        output_layers = {model.layers[-1].name}
+    layers = [_describe_layer(layer, layer.name in output_layers) for layer in all_layers(model)
+              if not isinstance(layer, (keras.layers.InputLayer, keras.Model))]
+    setup = {
+        "model_type": model_type,
+        "layers": [layer for layer in layers if layer is not None],
+        "outputs": [{"layer": o.layer, "activation": o.activation, "units": o.units,
+                     "loss": o.loss.name if o.loss else None,
+                     "loss_family": o.loss.family if o.loss else None,
+                     "from_logits": bool(o.loss.from_logits) if o.loss else False} for o in outputs],
+        "inputs": [{"name": i.name, "treatment": i.treatment} for i in inputs],
+        "has_normalization": any(isinstance(layer, NORMALIZERS) for layer in all_layers(model)),
+        "has_dropout": False,
+        "max_dropout_rate": 0.0,
+        "recurrent": any(isinstance(layer, keras.layers.SimpleRNN) for layer in all_layers(model)),
+    }
+    rates = [float(layer.rate) for layer in all_layers(model)
+             if "Dropout" in type(layer).__name__ and isinstance(getattr(layer, "rate", None), (int, float))]
+    setup["has_dropout"], setup["max_dropout_rate"] = bool(rates), max(rates, default=0.0)
+    setup.update(_describe_optimizer(getattr(model, "optimizer", None)))
+    return setup
+
+
+def _is_graph(model):
+    try:
+        return bool(model.inputs) and bool(model.outputs) and hasattr(model, "operations")
+    except (AttributeError, ValueError):
+        return False
+
+
+def _snake(name):
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() if name else name
+
+
+def initializer_name(initializer):
+    """A Keras initializer (object, name or None) as a short snake_case name ("he_normal")."""
+    if initializer is None or isinstance(initializer, str):
+        return initializer
+    return _snake(type(initializer).__name__)
+
+
+def activation_name(layer):
+    """The name of the activation a layer applies, or None when it has none."""
+    activation = getattr(layer, "activation", None)
+    if activation is None:
+        return {keras.layers.ReLU: "relu", keras.layers.LeakyReLU: "leaky_relu", keras.layers.ELU: "elu",
+                keras.layers.PReLU: "prelu", keras.layers.Softmax: "softmax"}.get(type(layer))
+    name = getattr(activation, "__name__", None) or type(activation).__name__
+    return "linear" if name in ("linear", "identity") else name
+
+
+def _describe_layer(layer, is_output):
+    activation = activation_name(layer)
+    kernel = getattr(layer, "kernel", None) if layer.built else None
+    if activation is None and kernel is None:
+        return None
+    record = {"name": layer.name, "class": type(layer).__name__, "activation": activation,
+              "units": getattr(layer, "units", getattr(layer, "filters", None)),
+              "kernel_initializer": initializer_name(getattr(layer, "kernel_initializer", None)),
+              "bias_initializer": initializer_name(getattr(layer, "bias_initializer", None)),
+              "use_bias": bool(getattr(layer, "use_bias", False)),
+              "hidden": not is_output and activation is not None and kernel is not None}
+    if kernel is not None:
+        values = np.asarray(keras.ops.convert_to_numpy(kernel), dtype=np.float64)
+        fan_in = int(np.prod(values.shape[:-1])) if values.ndim > 1 else 1
+        record["kernel_zero"] = bool(values.size and not values.any())
+        record["kernel_constant"] = bool(values.size > 1 and values.min() == values.max())
+        record["kernel_scale"] = float(values.std() * math.sqrt(fan_in))
+    bias = getattr(layer, "bias", None) if layer.built and record["use_bias"] else None
+    if bias is not None:
+        record["bias_mean"] = float(np.mean(keras.ops.convert_to_numpy(bias)))
+    return record
+
+
+def _describe_optimizer(optimizer):
+    facts = {"optimizer": None, "learning_rate": None, "stable_range": None, "momentum": None,
+             "clipnorm": None, "global_clipnorm": None, "clipvalue": None}
+    while getattr(optimizer, "inner_optimizer", None) is not None:
+        optimizer = optimizer.inner_optimizer
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        return facts
+    facts["optimizer"] = type(optimizer).__name__.lower()  # as keras.optimizers.get names it
+    try:
+        facts["learning_rate"] = float(np.asarray(optimizer.learning_rate))
+    except (TypeError, ValueError):
+        pass  # a schedule: no single rate
+    family = next((entry for entry in _OPTIMIZER_FAMILIES if isinstance(optimizer, entry[0])), None)
+    if family is not None:
+        facts["stable_range"] = [float(family[2][0]), float(family[2][1])]
+    momentum = getattr(optimizer, "momentum", None)
+    facts["momentum"] = float(momentum) if isinstance(momentum, (int, float)) else None
+    for name in ("clipnorm", "global_clipnorm", "clipvalue"):
+        value = getattr(optimizer, name, None)
+        facts[name] = float(value) if isinstance(value, (int, float)) else None
+    return facts
+
+
+# -- choosing remedies -----------------------------------------------------------------------------
+
+
+def remedies_for(finding, setup=None):
+    """The remedies for `finding`, most promising first, chosen by its kind, its evidence and the
+    model's `setup`.
+
+    Args:
+        finding: a `diagnostics.Finding`.
+        setup: `describe_setup(model)` of the run's model (or the `meta["setup"]` of a run
+            record), or None; without it the remedies rest on the evidence alone.
+
+    Returns:
+        A list of `Remedy`, no two alike.
+
+    Example:
+
+    >>> from diagnostics.findings import Finding
+    >>> f = Finding("saddle_point", "warning", 3, None, "Stalled at a saddle.",
+    ...             {"loss": 0.7, "zero_init_layers": 2})
+    >>> remedies_for(f)[0].action, remedies_for(f)[0].params["kernel_initializer"]
+    ('set_initializer', 'glorot_uniform')
+    """
+    facts = _Facts(finding, setup or {})
+    chooser = _CHOOSERS.get(finding.kind)
+    remedies = chooser(facts) if chooser else []
+    unique, seen = [], set()
+    for remedy in remedies:
+        if remedy is None or facts.redundant(remedy):
+            continue
+        key = (remedy.action, remedy.target, repr(sorted(remedy.params.items())))
+        if key not in seen:
+            seen.add(key)
+            unique.append(remedy)
+    return unique
+
+
+class _Facts:
+    """A finding's evidence and the model's setup, read the way the choosers need them."""
+
+    def __init__(self, finding, setup):
+        self.finding, self.evidence, self.setup = finding, finding.evidence, setup
+        self.layers = setup.get("layers") or []
+        self.hidden = [layer for layer in self.layers if layer.get("hidden")]
+        self.output = (setup.get("outputs") or [{}])[0]
+
+    def has(self, key):
+        value = self.evidence.get(key)
+        return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+    def hidden_with(self, activations):
+        return [layer["name"] for layer in self.hidden if layer.get("activation") in activations]
+
+    def zero_init_layers(self):
+        """Layers started at all-zero or all-equal weights (evidence count, or from the setup)."""
+        named = [layer["name"] for layer in self.layers
+                 if layer.get("kernel_zero") or layer.get("kernel_constant")]
+        count = max(int(self.evidence.get("zero_init_layers", 0) or 0),
+                    int(self.evidence.get("symmetric_init_layers", 0) or 0))
+        return named if named else (["?"] * count)
+
+    def learning_rate_out_of_range(self):
+        """'high', 'low' or None: the rate against the optimizer family's stable range."""
+        if self.has("stable_max"):
+            return "high"
+        if self.has("stable_min"):
+            return "low"
+        rate, bounds = self.setup.get("learning_rate"), self.setup.get("stable_range")
+        if rate is None or not bounds:
+            return None
+        return "high" if rate > bounds[1] else "low" if rate < bounds[0] else None
+
+    def oversized_init(self):
+        return [layer["name"] for layer in self.layers
+                if (layer.get("kernel_scale") or 0.0) >= OVERSIZED_KERNEL_SCALE]
+
+    def raw_inputs(self):
+        """Whether raw, unscaled inputs are part of the story."""
+        if self.finding.explained_by == "unnormalized_input":
+            return True
+        if (self.evidence.get("input_max_abs") or 0.0) > setup_data.MAX_INPUT_SCALE:
+            return True
+        return False
+
+    def plain_sgd(self):
+        return self.setup.get("optimizer") == "sgd" and not self.setup.get("momentum")
+
+    def redundant(self, remedy):
+        """A remedy the setup already has (clipping on a clipped optimizer, Adam for Adam)."""
+        if remedy.action == "clip_gradients":
+            return any(self.setup.get(name) for name in ("clipnorm", "global_clipnorm", "clipvalue"))
+        if remedy.action == "set_optimizer":
+            return self.setup.get("optimizer") == remedy.params.get("optimizer")
+        if remedy.action == "add_normalization" and not remedy.params.get("layers") and remedy.target is None:
+            return bool(self.setup.get("has_normalization")) and remedy.params.get("kind") == "batch"
+        return False
+
+
+# Each remedy builder returns a `Remedy`; the choosers below order them by evidence.
+
+
+def _lower_learning_rate(facts, why="lower it"):
+    high = facts.evidence.get("stable_max") or (facts.setup.get("stable_range") or [None, None])[1]
+    params = {"learning_rate": None}
+    if high:
+        params["max_learning_rate"] = float(high)
+        sentence = (f"Lower the learning rate to about {high / 10:g} or below; "
+                    "diagnostics.find_learning_rate picks the rate from a range test.")
+    else:
+        sentence = (f"Lower the learning rate ({why}): try 10x lower, or let "
+                    "diagnostics.find_learning_rate pick it from a range test.")
+    return Remedy("set_learning_rate", None, params, sentence)
+
+
+def _raise_learning_rate(facts):
+    low = facts.evidence.get("stable_min") or (facts.setup.get("stable_range") or [None, None])[0]
+    params = {"learning_rate": None}
+    if low:
+        params["min_learning_rate"] = float(low) * 100
+        sentence = (f"Raise the learning rate to about {low * 100:g} or above; "
+                    "diagnostics.find_learning_rate picks the rate from a range test.")
+    else:
+        sentence = ("Raise the learning rate (try 10x), or let diagnostics.find_learning_rate pick it "
+                    "from a range test.")
+    return Remedy("set_learning_rate", None, params, sentence)
+
+
+def _clip(facts):
+    return Remedy("clip_gradients", None, {"clipnorm": CLIPNORM},
+                  f"Clip gradients: pass `clipnorm={CLIPNORM:g}` (or `global_clipnorm`) to the optimizer.")
+
+
+def _adam():
+    return Remedy("set_optimizer", None, {"optimizer": "adam", "learning_rate": 1e-3},
+                  "Use an adaptive optimizer (Adam, learning rate 1e-3): it rescales small gradients "
+                  "and escapes saddles much faster than plain SGD.")
+
+
+def _relu_he(facts, layers):
+    params = {"activation": "relu", "kernel_initializer": "he_normal"}
+    if layers:
+        params["layers"] = layers
+        where = ", ".join(repr(name) for name in layers)
+    else:
+        params["replace"] = list(SATURATING)
+        where = "the sigmoid/tanh hidden layers"
+    return Remedy("set_activation", None, params,
+                  f"Use ReLU with He initialization in {where} instead of sigmoid or tanh "
+                  "(keep sigmoid/tanh for outputs and gates).")
+
+
+def _normalize(facts, kind="batch"):
+    return Remedy("add_normalization", None, {"kind": kind},
+                  "Add batch normalization between the hidden layers, before their activations, "
+                  "to keep pre-activations centred.")
+
+
+def _standardize(facts, sentence=None):
+    return Remedy("standardize_inputs", None, {"method": "standardize"},
+                  sentence or "Standardize the inputs: a keras.layers.Normalization adapted to the "
+                              "training data as the first layer (or sklearn StandardScaler).")
+
+
+def _random_init(facts, layers):
+    names = [name for name in layers if name != "?"]
+    activations = {layer.get("activation") for layer in facts.layers if layer["name"] in names}
+    initializer = "he_normal" if activations and activations <= set(RELU_FAMILY) else "glorot_uniform"
+    params = {"kernel_initializer": initializer}
+    if names:
+        params["layers"] = names
+    where = ", ".join(repr(n) for n in names) if names else "every layer"
+    return Remedy("set_initializer", None, params,
+                  f"Initialize the weights randomly ({initializer}) in {where}: weights that all start "
+                  "at zero or at one value get the same (or no) gradient, so units never differ.")
+
+
+def _not_applicable(action, sentence):
+    return Remedy(action, None, {}, sentence, applicable=False)
+
+
+def _vanishing(facts):
+    saturating = facts.hidden_with(SATURATING)
+    remedies = []
+    if facts.raw_inputs():
+        remedies.append(_standardize(facts))
+    if saturating or not facts.layers:
+        remedies.append(_relu_he(facts, saturating))
+        remedies.append(_normalize(facts))
+    else:
+        remedies.append(_normalize(facts))
+        remedies.append(Remedy("set_initializer", None, {"kernel_initializer": "he_normal"},
+                               "Use He (Kaiming) initialization for ReLU-family layers, Glorot for tanh."))
+    remedies += [
+        _not_applicable("change_architecture", "Add residual (skip) connections so that gradients can "
+                                               "bypass the deep stack."),
+        _not_applicable("change_architecture", "For recurrent networks, use gated cells (LSTM, GRU) "
+                                               "instead of simple RNN cells.") if facts.setup.get("recurrent")
+        or not facts.setup else None,
+        _not_applicable("change_architecture", "Make the network shallower if the extra depth is not needed."),
+    ]
+    return remedies
+
+
+def _exploding(facts):
+    depth = facts.evidence.get("threshold") == gradients.EXPLODING_DEPTH_RATIO
+    oversized = facts.oversized_init()
+    init = Remedy("set_initializer", None,
+                  {"kernel_initializer": "he_normal" if facts.hidden_with(RELU_FAMILY) else "glorot_uniform",
+                   **({"layers": oversized} if oversized else {})},
+                  "Use a variance-preserving initialization (He for ReLU, Glorot for tanh) instead of "
+                  "large weights.")
+    remedies = []
+    if oversized or (depth and facts.learning_rate_out_of_range() != "high"):
+        # Growth with depth, or weights drawn large: the initialization, not the step, is the cause.
+        remedies += [init, _normalize(facts)]
+    remedies += [_lower_learning_rate(facts), _clip(facts), init, _normalize(facts),
+                 Remedy("clip_gradients", None, {"global_clipnorm": CLIPNORM},
+                        "Use adaptive or global gradient clipping (zoo.optimizers AGC, or "
+                        f"`global_clipnorm={CLIPNORM:g}`), which bounds the whole step.")]
+    return remedies
+
+
+def _dead_relu(facts):
+    relu_layers = facts.hidden_with(("relu", "relu6"))
+    target = facts.finding.layer
+    record = next((layer for layer in facts.layers if layer["name"] == target), {})
+    negative_bias = (record.get("bias_mean") is not None and record["bias_mean"] <= DEAD_BIAS) or (
+        (facts.evidence.get("bias_mean") or 0.0) <= DEAD_BIAS)
+    init = Remedy("set_initializer", target if target else None,
+                  {"kernel_initializer": "he_normal", "bias_initializer": "zeros"},
+                  f"Initialize biases at zero and weights with He initialization"
+                  f"{f' in {target!r}' if target else ''}.")
+    leaky = Remedy("set_activation", None,
+                   {"activation": "leaky_relu", **({"layers": relu_layers} if relu_layers else {"replace": ["relu", "relu6"]})},
+                   "Use LeakyReLU (or ELU, GELU), which passes a gradient for negative inputs.")
+    if negative_bias:
+        return [init, leaky, _normalize(facts), _lower_learning_rate(facts, "large updates kill units")]
+    if facts.learning_rate_out_of_range() == "high":
+        return [_lower_learning_rate(facts, "large updates kill units"), leaky, init, _normalize(facts)]
+    if facts.raw_inputs():
+        return [_standardize(facts), leaky, init, _normalize(facts)]
+    return [leaky, init, _lower_learning_rate(facts, "large updates push units where they never fire"),
+            _normalize(facts)]
+
+
+def _saturation(facts):
+    saturating = facts.hidden_with(SATURATING)
+    if facts.raw_inputs():
+        return [_standardize(facts, "Standardize the inputs (a keras.layers.Normalization adapted to the "
+                                    "training data): raw, large inputs drive the units into saturation."),
+                Remedy("set_initializer", None, {"kernel_initializer": "glorot_uniform",
+                                                 **({"layers": saturating} if saturating else {})},
+                       "Use Glorot (Xavier) initialization for sigmoid/tanh layers."),
+                _normalize(facts), _relu_he(facts, saturating)]
+    remedies = [_relu_he(facts, saturating), _normalize(facts)]
+    if facts.learning_rate_out_of_range() == "high":
+        remedies.insert(0, _lower_learning_rate(facts, "large weights drive units into saturation"))
+    remedies += [_standardize(facts), _lower_learning_rate(facts, "large weights drive units into saturation")]
+    return remedies
+
+
+def _overfitting(facts):
+    best = facts.evidence.get("best_epoch")
+    patience = max(1, int(facts.finding.epoch) - int(best)) if best is not None else 3
+    stop = Remedy("early_stopping", None,
+                  {"monitor": "val_loss", "patience": patience, "restore_best_weights": True,
+                   **({"best_epoch": int(best)} if best is not None else {})},
+                  ("Stop early and restore the best weights"
+                   + (f" (epoch {int(best)})" if best is not None else "")
+                   + ": keras.callbacks.EarlyStopping(monitor='val_loss', restore_best_weights=True)."))
+    dropout = Remedy("add_dropout", None, {"rate": DROPOUT_RATE},
+                     f"Add dropout between the wider layers (rate {DROPOUT_RATE:g}).")
+    decay = Remedy("add_regularization", None, {"l2": L2_FACTOR},
+                   f"Add L2 weight decay (kernel_regularizer=keras.regularizers.L2({L2_FACTOR:g})).")
+    regularizers = [decay, dropout] if facts.setup.get("has_dropout") else [dropout, decay]
+    return [stop] + regularizers + [
+        _not_applicable("collect_data", "Augment the training data, or collect more of it."),
+        _not_applicable("change_architecture", "Use a smaller model (fewer units or layers)."),
+    ]
+
+
+def _underfitting(facts):
+    remedies = []
+    if facts.raw_inputs():
+        remedies.append(_standardize(facts))
+    if facts.setup.get("max_dropout_rate", 0.0) > 0.5:
+        remedies.append(Remedy("set_dropout", None, {"rate": 0.2}, "Reduce dropout: rates above 0.5 "
+                                                                   "starve the layers after them."))
+    if facts.plain_sgd():
+        remedies += [_adam(), _raise_learning_rate(facts)]
+    else:
+        remedies += [_raise_learning_rate(facts), _adam()]
+    remedies += [
+        _not_applicable("change_architecture", "Use a larger model (more units or layers) or a better "
+                                               "suited architecture."),
+        _not_applicable("change_architecture", "Train for more epochs."),
+        _standardize(facts, "Normalize the inputs and check that the labels match the inputs."),
+    ]
+    return remedies
+
+
+def _plateau(facts):
+    saturating = facts.hidden_with(SATURATING)
+    remedies = []
+    if facts.raw_inputs():
+        remedies.append(_standardize(facts))
+    if facts.finding.explained_by in ("saturation", "vanishing_gradient") and saturating:
+        remedies.append(_relu_he(facts, saturating))
+    if facts.plain_sgd():
+        remedies += [_adam(), _raise_learning_rate(facts)]
+    else:
+        remedies += [_raise_learning_rate(facts), _adam()]
+    remedies += [_relu_he(facts, saturating) if saturating or not facts.layers else None,
+                 _normalize(facts), _standardize(facts, "Normalize the inputs (zero mean, unit variance).")]
+    return remedies
+
+
+def _saddle(facts):
+    zero = facts.zero_init_layers()
+    remedies = [_random_init(facts, zero)] if zero else []
+    if facts.plain_sgd() or not facts.setup:
+        remedies.append(_adam())
+    remedies += [
+        _not_applicable("escape_saddle", "Perturb the weights along the negative-curvature direction: "
+                                         "StallMonitor(escape='perturb')."),
+        _raise_learning_rate(facts),
+        _random_init(facts, []) if not zero else None,
+    ]
+    return remedies
+
+
+def _zero_gradient(facts):
+    remedies = []
+    zero = facts.zero_init_layers()
+    if zero:
+        remedies.append(_random_init(facts, zero))
+    if facts.output.get("activation") == "softmax" and facts.output.get("units") == 1:
+        remedies.append(_one_unit_sigmoid(facts))
+    remedies += [
+        _not_applicable("fix_loss_function", "Check that the loss depends on the weights through "
+                        "differentiable ops: argmax, round, casts to int, comparisons and tf.stop_gradient "
+                        "pass no gradient."),
+        _not_applicable("fix_labels", "Check that the labels fit the loss (for example one-hot rows for "
+                        "categorical_crossentropy, class ids for sparse_categorical_crossentropy) and that "
+                        "the loss is not constant."),
+        _not_applicable("fix_loss_function", "Check that the layers meant to train are trainable "
+                        "(`layer.trainable`) and that the model was compiled after setting it."),
+    ]
+    if not zero:
+        remedies.append(_random_init(facts, []))
+    return remedies
+
+
+def _non_finite(facts):
+    remedies = []
+    if facts.finding.explained_by == "unnormalized_input" or facts.has("non_finite_inputs"):
+        remedies.append(_not_applicable("fix_data", "Check inputs and labels for NaN or inf "
+                                                    "(`np.isfinite(x).all()`)."))
+    remedies += [_lower_learning_rate(facts, "gradients grew before the NaN"), _clip(facts)]
+    if (facts.output.get("activation") in ("sigmoid", "softmax")
+            and facts.output.get("loss_family") in ("binary", "categorical", "sparse")):
+        remedies.append(Remedy("set_output_activation", None,
+                               {"activation": "linear", "from_logits": True},
+                               "Use a linear output with `from_logits=True` in the loss instead of a "
+                               "softmax or sigmoid followed by a log."))
+    remedies += [
+        _not_applicable("fix_data", "Check inputs and labels for NaN or inf (`np.isfinite(x).all()`)."),
+        _not_applicable("fix_loss_function", "Guard log, sqrt and division against zero or negative "
+                                             "arguments (add a small epsilon)."),
+        _not_applicable("fix_loss_function", "With mixed precision, keep a LossScaleOptimizer and compute "
+                                             "the loss in float32."),
+    ]
+    return remedies
+
+
+def _oscillation(facts):
+    far_off = facts.has("ratio_to_chance") or facts.has("ratio_to_start")
+    batch = int(facts.setup.get("batch_size") or DEFAULT_BATCH_SIZE)
+    bigger = Remedy("change_batch_size", None, {"batch_size": batch * 4},
+                    f"Use a larger batch size ({batch * 4}), which smooths the gradient.")
+    remedies = []
+    if facts.raw_inputs():
+        remedies.append(_standardize(facts, "Normalize the inputs: badly scaled features make some "
+                                            "directions far sharper than others."))
+    if batch <= SMALL_BATCH and not far_off:
+        remedies.append(bigger)
+    sentence = ("Lower the learning rate 10-100x (diagnostics.find_learning_rate picks it from a range "
+                "test)." if far_off else None)
+    lower = _lower_learning_rate(facts, "the steps overshoot")
+    if sentence:
+        lower = dataclasses.replace(lower, sentence=sentence)
+    remedies += [lower, _clip(facts), bigger,
+                 _standardize(facts, "Normalize the inputs: badly scaled features make some directions "
+                                     "far sharper than others.")]
+    return remedies
+
+
+def _imbalance(facts):
+    weights = Remedy("rebalance_classes", None, {"method": "class_weight"},
+                     "Weight the loss by class: model.fit(..., class_weight=...) with balanced weights "
+                     "(or zoo.losses.effective_number_class_weights(y)).")
+    oversample = Remedy("rebalance_classes", None, {"method": "oversample"},
+                        "Resample the training set: over-sample the minority classes "
+                        "(zoo.data.RandomOverSampler, or zoo.data.SMOTE for synthetic samples).")
+    focal = Remedy("set_loss", None, {"loss": "focal"},
+                   "Use a focal loss: keras.losses.CategoricalFocalCrossentropy (or BinaryFocalCrossentropy).")
+    # Few minority rows: weighting them up multiplies the noise of a handful of examples, while
+    # over-sampling (SMOTE) fills the class in; otherwise class weights are the cheapest cure.
+    first = [oversample, weights] if (facts.evidence.get("minority_count") or math.inf) < 10 else [weights, oversample]
+    return first + [
+        focal,
+        _not_applicable("fix_loss_function", "Adjust the logits by the class priors: "
+                        "loss=zoo.losses.LogitAdjustedLoss(class_counts) (balanced softmax)."),
+        _not_applicable("collect_data", "Collect more examples of the minority classes."),
+    ]
+
+
+def _one_unit_sigmoid(facts):
+    params = {"activation": "sigmoid"}
+    if facts.output.get("loss_family") not in (None, "binary"):
+        params["loss"] = "binary_crossentropy"
+    return Remedy("set_output_activation", facts.finding.layer or facts.output.get("layer"), params,
+                  "For two classes use one sigmoid unit with binary cross-entropy.")
+
+
+def _output_loss_mismatch(facts):
+    target = facts.finding.layer or facts.output.get("layer")
+    e = facts.evidence
+    if facts.has("output_floor"):
+        return _bounded_targets(facts, target)
+    if e.get("softmax_units") == 1:
+        return [_one_unit_sigmoid(facts),
+                Remedy("set_output_units", target, {"units": 2, "activation": "softmax",
+                                                    "loss": "sparse_categorical_crossentropy"},
+                       "Or use 2 softmax units with sparse categorical cross-entropy.")]
+    if facts.has("class_loss_units"):
+        return [Remedy("set_output_activation", target, {"activation": "sigmoid", "loss": "binary_crossentropy"},
+                       "For two classes use binary cross-entropy on one sigmoid unit."),
+                _not_applicable("change_architecture", "Or give the output one unit per class, with softmax.")]
+    if facts.has("probability_output_units"):
+        return [Remedy("set_output_activation", target, {"activation": "linear"},
+                       "Remove the output activation (use logits), keeping the loss."),
+                Remedy("set_loss", None, {"from_logits": False},
+                       "Or use a loss that takes probabilities (from_logits=False).")]
+    wrong = next((key[:-len("_output_units")] for key in e if key.endswith("_output_units")), None)
+    if wrong is not None:
+        probability = "sigmoid" if facts.output.get("loss_family") == "binary" else "softmax"
+        logits = Remedy("set_loss", None, {"from_logits": True},
+                        "Pass from_logits=True to the loss and keep the output linear.")
+        squash = Remedy("set_output_activation", target, {"activation": probability},
+                        f"Or use a {probability} output activation.")
+        if wrong == "linear":
+            return [logits, squash]
+        # An unbounded non-linear output (ReLU...) is not logits either: squash it.
+        return [squash, Remedy("set_output_activation", target, {"activation": "linear", "from_logits": True},
+                               "Or use a linear output with from_logits=True in the loss.")]
+    if facts.has("sigmoid_units"):
+        return [Remedy("set_output_activation", target, {"activation": "softmax"},
+                       "Use a softmax output for one class per example."),
+                _not_applicable("fix_labels", "For several labels per example use binary cross-entropy "
+                                              "with the sigmoid.")]
+    if facts.has("softmax_units"):
+        return [Remedy("set_output_activation", target, {"activation": "sigmoid"},
+                       "For multi-label targets use a sigmoid output."),
+                Remedy("set_loss", None, {"loss": "categorical_crossentropy"},
+                       "For one class per example use categorical cross-entropy.")]
+    return []
+
+
+def _bounded_targets(facts, target):
+    e = facts.evidence
+    linear = Remedy("set_output_activation", target, {"activation": "linear"},
+                    "Use a linear output (no activation) for regression targets outside the output's range.")
+    low, high = e.get("label_min"), e.get("label_max")
+    scale = Remedy("scale_targets", target, {"low": low, "high": high},
+                   "Or scale the targets into the output's range (for example to [0, 1] for a sigmoid) and "
+                   "scale predictions back (the library does it inside the model).")
+    order = [linear, scale]
+    if None not in (low, high, e.get("output_min"), e.get("output_max")):
+        span, room = high - low, e["output_max"] - e["output_min"]
+        if room > 0 and span <= WIDE_TARGET_FACTOR * room:
+            order = [scale, linear]
+    if not facts.has("output_max"):  # the stall's floor: the loss may not fit the output either
+        order.append(_not_applicable("fix_loss_function", "Check that the loss fits the output: mse/mae "
+                                     "for a linear output, crossentropy for sigmoid/softmax outputs with "
+                                     "class labels."))
+    return order
+
+
+def _label_mismatch(facts):
+    e = facts.evidence
+    target = facts.finding.layer or facts.output.get("layer")
+    family = facts.output.get("loss_family")
+    if facts.has("output_max"):
+        return _bounded_targets(facts, target)
+    if facts.has("label_columns") and facts.has("output_units"):
+        return [Remedy("set_loss", None, {"loss": "sparse_categorical_crossentropy"},
+                       "Use sparse_categorical_crossentropy for class ids."),
+                _not_applicable("fix_labels", f"Or one-hot encode them: keras.utils.to_categorical(y, "
+                                              f"{int(e['output_units'])}).")]
+    if facts.has("label_columns"):
+        return [Remedy("set_loss", None, {"loss": "categorical_crossentropy"},
+                       "Use categorical_crossentropy for one-hot labels."),
+                _not_applicable("fix_labels", "Or pass class ids: y.argmax(axis=-1).")]
+    if facts.has("fractional_labels"):
+        return [_not_applicable("fix_labels", "Pass integer class ids 0..num_classes-1, unscaled."),
+                _not_applicable("fix_labels", "Scale the inputs, never the labels.")]
+    if facts.has("labels_out_of_range"):
+        units = int(e.get("label_max", 0)) + 1
+        return [Remedy("set_output_units", target, {"units": units},
+                       f"Give the output one unit per class ({units} or more)."),
+                _not_applicable("fix_labels", "Or map the labels to 0..num_classes-1.")]
+    if facts.has("distinct_labels"):
+        return [_not_applicable("fix_labels", "Check how the labels were loaded and encoded (print np.unique(y))."),
+                _not_applicable("fix_data", "Shuffle the data before splitting, so each split holds every class.")]
+    if family in ("categorical", "binary") or facts.has("label_min"):
+        return [_not_applicable("fix_labels", "Use class ids or 0/1 targets for a classification loss."),
+                Remedy("set_loss", None, {"loss": "mean_squared_error"},
+                       "For a regression target use a regression loss (mean squared error)."),
+                Remedy("set_output_activation", target, {"activation": "linear"},
+                       "And a linear output, which can reach every target.")]
+    return []
+
+
+def _unnormalized_input(facts):
+    e = facts.evidence
+    if facts.has("non_finite_inputs"):
+        return [_not_applicable("fix_data", "Impute missing values (column mean or median) or drop those rows."),
+                _not_applicable("fix_data", "Look for a division by zero or a log of zero in the preprocessing.")]
+    if facts.has("constant_value"):
+        return [_not_applicable("fix_data", "Check the loading and preprocessing (an integer division "
+                                            "x // 255 gives zeros)."),
+                _not_applicable("fix_data", "Print a few rows before fit.")]
+    if facts.has("scale_ratio"):
+        return [_not_applicable("fix_data", "Apply the same preprocessing (the scaler fitted on training "
+                                            "data) to both."),
+                _standardize(facts, "Or normalize inside the model, so every input goes through the same layer.")]
+    standardize = _standardize(facts, "Standardize each feature (a keras.layers.Normalization adapted to the "
+                                      "training data as the first layer, or sklearn StandardScaler).")
+    largest = e.get("input_max_abs")
+    if largest and (e.get("feature_scale_ratio") or 1.0) <= setup_data.MAX_FEATURE_SCALE_RATIO:
+        # Features on one scale (images): dividing by the largest value keeps their relations.
+        return [standardize,
+                Remedy("standardize_inputs", None, {"method": "rescale", "scale": 1.0 / float(largest)},
+                       f"Or scale the inputs to [-1, 1] (keras.layers.Rescaling(1 / {largest:g})).")]
+    return [standardize]
+
+
+def _suspicious_config(facts):
+    e = facts.evidence
+    if facts.has("stable_max"):
+        return [_lower_learning_rate(facts), _clip(facts),
+                _not_applicable("change_architecture", "Or warm the learning rate up from a small value "
+                                                       "with a schedule.")]
+    if facts.has("stable_min"):
+        return [_raise_learning_rate(facts)]
+    if facts.has("max_dropout"):
+        argument = next((key for key in e if key != "max_dropout"), "rate")
+        return [Remedy("set_dropout", facts.finding.layer, {"rate": float(e["max_dropout"]), "argument": argument},
+                       f"Use {argument} of {e['max_dropout']:g} or less (0.1-0.3 for conv layers)."),
+                Remedy("add_regularization", None, {"l2": L2_FACTOR},
+                       "Regularize with weight decay or more data instead.")]
+    if facts.has("stacked_linear_layers"):
+        return [Remedy("set_activation", facts.finding.layer, {"activation": "relu"},
+                       f"Give {facts.finding.layer!r} an activation (activation='relu'), or add one after it."),
+                _not_applicable("change_architecture", "Or merge the two layers into one.")]
+    if facts.has("validation_rows_in_training"):
+        return [_not_applicable("fix_data", "Hold out rows the model never trains on (validation_split, "
+                                            "or a separate split)."),
+                _not_applicable("fix_data", "Split before any resampling or augmentation, so copies do not "
+                                            "leak across.")]
+    return []
+
+
+_CHOOSERS = {
+    "vanishing_gradient": _vanishing,
+    "exploding_gradient": _exploding,
+    "dead_relu": _dead_relu,
+    "saturation": _saturation,
+    "overfitting": _overfitting,
+    "underfitting": _underfitting,
+    "plateau": _plateau,
+    "saddle_point": _saddle,
+    "oscillation": _oscillation,
+    "non_finite": _non_finite,
+    "class_imbalance": _imbalance,
+    "zero_gradient": _zero_gradient,
+    "output_loss_mismatch": _output_loss_mismatch,
+    "label_mismatch": _label_mismatch,
+    "unnormalized_input": _unnormalized_input,
+    "suspicious_config": _suspicious_config,
+}
