@@ -24,7 +24,8 @@ def register_serializable(legacy_package=None):
     """Class decorator: registers under `PACKAGE`, and under `legacy_package` for old files.
 
     Args:
-        legacy_package: the package name a class was saved under before 0.2, or None.
+        legacy_package: the package name that development snapshots saved a class under
+            (`zoo`, `callbacks`), or None.
 
     Returns:
         The decorator; it returns the class unchanged.
