@@ -1,8 +1,8 @@
 """One registration name space for everything this project saves into `.keras` files.
 
 Objects register as `zoo_diagnostics>ClassName`, a package name that cannot clash with a user's
-own `callbacks` or `zoo`. Files saved by version 0.1 name them `zoo>ClassName` or
-`callbacks>ClassName`; those names stay registered as aliases, so old files still load.
+own `callbacks` or `zoo`. Files saved by development snapshots name them `zoo>ClassName` or
+`callbacks>ClassName`; those names stay registered as aliases, so those files still load.
 
 Example:
 

@@ -172,7 +172,7 @@ def test_losses_saved_under_the_old_package_name_still_load():
     loss = LDAMLoss(COUNTS, class_weights=[1, 2, 3])
     config = keras.saving.serialize_keras_object(loss)
     assert config["registered_name"] == "zoo_diagnostics>LDAMLoss"
-    config["registered_name"] = "zoo>LDAMLoss"  # as version 0.1 wrote it
+    config["registered_name"] = "zoo>LDAMLoss"  # as development snapshots wrote it
     restored = keras.saving.deserialize_keras_object(config)
     assert type(restored) is LDAMLoss
     np.testing.assert_array_equal(restored.class_weights.numpy(), [1, 2, 3])
