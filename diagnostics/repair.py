@@ -1,0 +1,686 @@
+"""`repair`: tries the remedies of a run's findings on short re-runs, and keeps one only when it
+is proven on that run.
+
+The baseline (the user's `fit`, on a clone) is judged by `callbacks.TrainingDiagnostics`; its
+findings' applicable remedies become candidate runs; successive halving spends a fixed budget of
+optimizer steps on them (all candidates briefly, the better half twice as long, and so on); every
+trial is an ordinary `fit` of a clone, judged by the same judge. A trial is accepted only when it
+clears the baseline's errors and beats the baseline's loss by more than the seed-to-seed spread.
+
+Example:
+
+>>> result = repair(model, x, y, validation_data=(x_val, y_val), epochs=5)   # doctest: +SKIP
+>>> print(result)                                                             # doctest: +SKIP
+>>> if result.accepted:                                                       # doctest: +SKIP
+...     result.model.fit(x, y, epochs=5, **result.fit_kwargs)
+"""
+
+import dataclasses
+import math
+import os
+import time
+import warnings
+
+import keras
+import numpy as np
+
+from diagnostics._format import fmt, pyplot, save_figure
+
+# The shortest trial worth judging: below a few steps the loss says more about the first batches
+# than about the change.
+MIN_TRIAL_STEPS = 4
+
+# Successive halving keeps the better half of the candidates at every rung and doubles their
+# length (the classic halving rate: equal work per rung).
+HALVING_RATE = 2
+
+# More candidates than this would shrink every first-rung trial below a useful length at the
+# default budget.
+MAX_CANDIDATES = 6
+
+# A gain smaller than this share of the baseline's loss is not a repair even at one seed, where
+# the seed-to-seed spread cannot be measured.
+MIN_RELATIVE_GAIN = 0.02
+
+# The seeds of the baseline and of every trial are 0, 1, ... seeds - 1 (offset by this).
+FIRST_SEED = 0
+
+
+@dataclasses.dataclass
+class Trial:
+    """One candidate run (or the baseline) at `seeds` seeds.
+
+    Attributes:
+        remedies: the `Remedy` objects applied (empty for the baseline).
+        changes: those edits in a person's words.
+        fraction: the trial's length as a share of the baseline's optimizer steps.
+        seeds: the seeds it ran at.
+        histories: one `History.history` dict per seed.
+        seed_findings: the judge's findings per seed.
+        metrics: per seed, the lowest `metric_name` over the run's epochs (inf when it was never
+            finite).
+        metric_name: `"val_loss"`, or `"loss"` without validation data.
+        steps: optimizer steps of all seeds together (`optimizer.iterations` after each fit).
+        seconds: wall time of all seeds together (building, tracing and fitting).
+        steps_per_epoch: optimizer steps per epoch of the first seed (to plot against steps).
+        accepted: whether it passed the acceptance rule (see `repair`).
+        reason: why it was or was not accepted.
+        error: the exception text when the trial could not be built or run, else None.
+        fit_kwargs: what `fit` needs for this trial's change (`class_weight`, callbacks...).
+    """
+
+    remedies: tuple = ()
+    changes: list = dataclasses.field(default_factory=list)
+    fraction: float = 1.0
+    seeds: tuple = ()
+    histories: list = dataclasses.field(default_factory=list)
+    seed_findings: list = dataclasses.field(default_factory=list)
+    metrics: list = dataclasses.field(default_factory=list)
+    metric_name: str = "loss"
+    steps: int = 0
+    seconds: float = 0.0
+    steps_per_epoch: int = 0
+    accepted: bool = False
+    reason: str = ""
+    error: "str | None" = None
+    fit_kwargs: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def name(self):
+        """The change in a few words ("baseline" for the baseline)."""
+        if not self.remedies:
+            return "baseline"
+        return " + ".join(f"{remedy.action}({remedy.target})" if remedy.target else remedy.action
+                          for remedy in self.remedies)
+
+    @property
+    def history(self):
+        """The first seed's `History.history`."""
+        return self.histories[0] if self.histories else {}
+
+    @property
+    def findings(self):
+        """The findings of every seed, without repeats (same kind, layer and severity)."""
+        seen, unique = set(), []
+        for findings in self.seed_findings:
+            for finding in findings:
+                key = (finding.kind, finding.layer, finding.severity)
+                if key not in seen:
+                    seen.add(key)
+                    unique.append(finding)
+        return unique
+
+    @property
+    def metric(self):
+        """The mean of `metrics` over the seeds."""
+        return float(np.mean(self.metrics)) if self.metrics else math.inf
+
+
+@dataclasses.dataclass
+class RepairResult:
+    """What `repair` tried and what it proved.
+
+    Attributes:
+        baseline: the `Trial` of the run as given.
+        trials: every candidate `Trial`, in the order they ran.
+        accepted: the best accepted trial (the longest, then the lowest loss), or None.
+        model: a fresh compiled, untrained model with the accepted changes (None if none).
+        fit_kwargs: what `fit` needs for the accepted change (`class_weight`, `batch_size`,
+            `callbacks`); `result.model.fit(x, y, **your_kwargs, **result.fit_kwargs)` reproduces it.
+        changes: the accepted edits in a person's words (empty if none).
+        budget_steps: the optimizer steps the trials could spend (`budget` x `baseline_steps`).
+        baseline_steps: optimizer steps of one baseline fit (one seed).
+        baseline_seconds: wall time of one baseline fit (mean over the seeds).
+        note: why nothing was tried, when nothing was.
+    """
+
+    baseline: Trial
+    budget_steps: int
+    baseline_steps: int
+    baseline_seconds: float
+    trials: list = dataclasses.field(default_factory=list)
+    accepted: "Trial | None" = None
+    model: object = None
+    fit_kwargs: dict = dataclasses.field(default_factory=dict)
+    changes: list = dataclasses.field(default_factory=list)
+    note: str = ""
+
+    @property
+    def steps(self):
+        """Optimizer steps of all trials together (the baseline not counted)."""
+        return sum(trial.steps for trial in self.trials)
+
+    @property
+    def seconds(self):
+        """Wall time of all trials together (the baseline not counted)."""
+        return sum(trial.seconds for trial in self.trials)
+
+    @property
+    def work(self):
+        """`steps` as a multiple of one baseline fit's optimizer steps."""
+        return self.steps / self.baseline_steps if self.baseline_steps else 0.0
+
+    @property
+    def wall_ratio(self):
+        """`seconds` as a multiple of one baseline fit's wall time."""
+        return self.seconds / self.baseline_seconds if self.baseline_seconds else 0.0
+
+    def __str__(self):
+        lines = [f"repair: baseline {self.baseline.metric_name} {_metrics_text(self.baseline.metrics)}; "
+                 f"findings: {_kinds_text(self.baseline.findings)}"]
+        if self.note:
+            lines.append(self.note)
+        if self.trials:
+            rows = [("trial", "length", self.baseline.metric_name, "findings", "steps", "seconds", "verdict")]
+            for trial in self.trials:
+                verdict = "accepted" if trial.accepted else ("error" if trial.error else "rejected")
+                rows.append((trial.name, f"{trial.fraction:.0%}", _metrics_text(trial.metrics),
+                             _kinds_text(trial.findings), str(trial.steps), f"{trial.seconds:.1f}", verdict))
+            widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+            for index, row in enumerate(rows):
+                lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+                if index == 0:
+                    lines.append("  ".join("-" * width for width in widths))
+            lines.append(f"work: {self.steps} steps = {self.work:.2f}x one baseline fit "
+                         f"(budget {self.budget_steps}); wall time {self.wall_ratio:.2f}x")
+        if self.accepted is not None:
+            lines.append("accepted: " + "; ".join(self.changes or [self.accepted.name]))
+        elif self.trials:
+            lines.append("accepted: nothing (no trial passed the acceptance rule)")
+        return "\n".join(lines)
+
+    def report(self, path):
+        """Writes `repair.md` and `repair_curves.png` (baseline vs trial loss over optimizer
+        steps) into folder `path`; returns the markdown file's path."""
+        if not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"`path` must be a folder path. Received: path={path!r}")
+        path = os.fspath(path)
+        os.makedirs(path, exist_ok=True)
+        plot = _plot_curves(self, path)
+        lines = ["# Repair", "", "```", str(self), "```", ""]
+        if self.accepted is not None:
+            lines += ["## Accepted change", ""] + [f"- {change}" for change in self.changes]
+            lines += ["", f"Reason: {self.accepted.reason}", ""]
+            if self.fit_kwargs:
+                lines += ["`fit` also needs: " + ", ".join(f"`{key}`" for key in self.fit_kwargs), ""]
+        lines += ["## Trials", ""]
+        for trial in self.trials:
+            lines.append(f"- **{trial.name}** ({trial.fraction:.0%} of the baseline): {trial.reason}")
+        lines += ["", f"![baseline vs trials]({plot})", ""]
+        report_path = os.path.join(path, "repair.md")
+        with open(report_path, "w") as handle:
+            handle.write("\n".join(lines))
+        return report_path
+
+
+def repair(model, x=None, y=None, *, validation_data=None, epochs=1, batch_size=None, budget=1.5,
+           seeds=2, verbose=1, **fit_kwargs):
+    """Runs `fit` as given, then tries the findings' remedies on clones, and keeps a proven one.
+
+    Nothing here touches `model`: the baseline and every trial are clones (`clone_model`, the
+    weights `model` has now, recompiled from its compile config), and each fit starts from
+    `keras.utils.set_random_seed(seed)` for seeds 0 .. `seeds` - 1 (this sets the global seeds).
+
+    Flow: the baseline runs at every seed under `TrainingDiagnostics`; the findings found at every
+    seed are the ones to repair (a finding at some seeds only is noise). None: the result says
+    so at once. Otherwise the candidates are the lead finding's applicable remedies, one each, and
+    its first two together when they edit different things, then the next findings' remedies
+    (at most `MAX_CANDIDATES`). Successive halving runs them all at a short length, keeps the
+    better half (those that clear the findings first, then the lowest mean loss) at twice the
+    length, and so on, up to the baseline's length or the budget.
+
+    Acceptance rule. The loss of a run is the lowest value of `val_loss` (`loss` without
+    validation data) over its epochs; inf when never finite. A trial is accepted when both hold:
+
+    1. no seed of the trial has an error-severity finding, nor a finding of the lead finding's
+       kind (so it clears the baseline's errors and its lead finding, and adds no error);
+    2. every seed of the trial ran finite, and the trial's worst seed is below the baseline's
+       best seed by more than `margin` = max(range of the baseline's finite losses over the
+       seeds, range of the trial's, `MIN_RELATIVE_GAIN` x |baseline's best|).
+
+    A trial shorter than the baseline is held to the baseline's best epoch (not its last), so a
+    run that is merely stopped earlier does not pass for a cure. A candidate's verdict is that of
+    its longest trial; the accepted one is the longest accepted, then the lowest loss.
+
+    Work. `budget` caps the optimizer steps of all trials at all seeds together, as a multiple of
+    one baseline fit's steps (one seed); the baseline's own `seeds` x steps are not counted.
+    Steps are read from each clone's `optimizer.iterations`; wall time is reported beside them.
+    A learning-rate range test that a remedy needs runs on its own clone and is not counted.
+
+    Args:
+        model: a compiled, untrained `keras.Model` (never modified).
+        x, y, validation_data, epochs, batch_size: as in `fit`.
+        budget: the trials' optimizer steps, as a multiple of one baseline fit's.
+        seeds: how many seeds every run (baseline and trials) runs at.
+        verbose: 0 silent, 1 a progress bar, 2 one line per trial.
+        **fit_kwargs: other `fit` arguments (`class_weight`, `shuffle`, `validation_split`...);
+            not `callbacks` nor `steps_per_epoch`, which repair sets itself.
+
+    Returns:
+        A `RepairResult`.
+
+    Example:
+
+    >>> import keras, numpy as np
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> repair(model, np.zeros((8, 4)), np.zeros((8,)), budget=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: `budget` must be a number above 0. Received: budget=0
+    """
+    _validate(model, epochs, budget, seeds, verbose, fit_kwargs)
+    # callbacks imports diagnostics, so diagnostics may import it only here, at call time.
+    from callbacks.training_diagnostics import TrainingDiagnostics
+
+    weights = model.get_weights()
+    seed_list = tuple(range(FIRST_SEED, FIRST_SEED + int(seeds)))
+    fit_args = dict(fit_kwargs, x=x, y=y, validation_data=validation_data, batch_size=batch_size)
+    runner = _Runner(TrainingDiagnostics, fit_args, int(epochs), seed_list)
+    say = _Progress(verbose)
+
+    say.line(f"repair: the baseline at {len(seed_list)} seed(s)")
+    baseline = runner.run(_Candidate((), model, weights, [], {}), fraction=1.0, strict=True)
+    baseline_steps = runner.baseline_steps
+    budget_steps = int(budget * baseline_steps)
+    outcome = dict(baseline=baseline, budget_steps=budget_steps, baseline_steps=baseline_steps,
+                   baseline_seconds=baseline.seconds / len(seed_list))
+    to_repair = _consistent_findings(baseline.seed_findings)
+    if not to_repair:
+        baseline.reason = "nothing to repair: no finding at every seed"
+        return RepairResult(**outcome, note="Nothing to repair: the baseline has no finding at every seed.")
+    lead = to_repair[0]
+    baseline.reason = f"lead finding: {lead.kind}"
+    candidates = _build_candidates(to_repair, model, weights, x, y, say)
+    if not candidates:
+        return RepairResult(**outcome, note=f"No applicable remedy for {lead.kind}: nothing was tried.")
+
+    rule = _Acceptance(baseline, lead)
+    schedule = _schedule(len(candidates), len(seed_list), budget_steps, baseline_steps)
+    say.start(sum(count for count, _ in schedule) * len(seed_list))
+    trials, longest = [], {}  # longest: id(candidate) -> (candidate, its longest trial)
+    alive = list(candidates)
+    for count, fraction in schedule:
+        rung = []
+        for candidate in alive[:count]:
+            steps = runner.planned_steps(candidate, fraction) * len(seed_list)
+            if _spent(trials) + steps > budget_steps:
+                continue
+            trial = runner.run(candidate, fraction=fraction, strict=False)
+            rule.decide(trial)
+            trials.append(trial)
+            longest[id(candidate)] = (candidate, trial)
+            rung.append((candidate, trial))
+            say.advance(len(seed_list), trial)
+        if not rung:
+            break
+        rung.sort(key=lambda pair: rule.rank(pair[1]))
+        alive = [candidate for candidate, _ in rung]
+    say.done()
+
+    passed = [pair for pair in longest.values() if pair[1].accepted]
+    if not passed:
+        return RepairResult(**outcome, trials=trials)
+    candidate, accepted = min(passed, key=lambda pair: (-pair[1].fraction, pair[1].metric))
+    return RepairResult(**outcome, trials=trials, accepted=accepted,
+                        model=_clone(candidate.model, candidate.weights, seed_list[0]),
+                        fit_kwargs=dict(candidate.fit_kwargs), changes=list(candidate.changes))
+
+
+# -- arguments -------------------------------------------------------------------------------------
+
+def _validate(model, epochs, budget, seeds, verbose, fit_kwargs):
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"`model` must be a keras.Model. Received: model={model!r}")
+    if not getattr(model, "compiled", False) or getattr(model, "optimizer", None) is None:
+        raise ValueError("`model` must be compiled: call `model.compile(optimizer, loss)` before repair. "
+                         f"Received: model={model.name!r} (not compiled)")
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
+        raise ValueError(f"`epochs` must be an integer of at least 1. Received: epochs={epochs!r}")
+    if isinstance(budget, bool) or not isinstance(budget, (int, float, np.number)) or not budget > 0 \
+            or not math.isfinite(budget):
+        raise ValueError(f"`budget` must be a number above 0. Received: budget={budget!r}")
+    if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 1:
+        raise ValueError(f"`seeds` must be an integer of at least 1. Received: seeds={seeds!r}")
+    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
+        raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
+    for name in ("callbacks", "steps_per_epoch", "initial_epoch"):
+        if name in fit_kwargs:
+            raise ValueError(f"`{name}` is set by repair for every trial and cannot be passed. "
+                             f"Received: {name}={fit_kwargs[name]!r}")
+    import inspect
+
+    accepted = inspect.signature(model.fit).parameters
+    for name, value in fit_kwargs.items():
+        if name not in accepted:
+            raise TypeError(f"`{name}` is not an argument of `fit`. Received: {name}={value!r}")
+
+
+# -- candidates -----------------------------------------------------------------------------------
+
+@dataclasses.dataclass
+class _Candidate:
+    """A model to run: `model`'s architecture and compile settings with `weights`, plus what fit needs."""
+
+    remedies: tuple
+    model: object
+    weights: list
+    changes: list
+    fit_kwargs: dict
+    error: "str | None" = None
+
+
+def _consistent_findings(seed_findings):
+    """The findings (of the first seed that has them) whose kind appears at every seed."""
+    kinds = [{finding.kind for finding in findings} for findings in seed_findings]
+    common = set.intersection(*kinds) if kinds else set()
+    for findings in seed_findings:
+        kept = [finding for finding in findings if finding.kind in common]
+        if kept:
+            return kept
+    return []
+
+
+def _remedy_key(remedy):
+    params = getattr(remedy, "params", None) or {}
+    return (remedy.action, remedy.target, repr(sorted(params.items())))
+
+
+def _compatible(first, second):
+    """Two remedies combine when they do not set the same thing on the same target."""
+    return first.action != second.action or first.target != second.target
+
+
+def _remedy_sets(findings):
+    """The remedy combinations to try, most promising first (see `repair`)."""
+    sets, seen = [], set()
+
+    def add(remedies):
+        key = tuple(_remedy_key(remedy) for remedy in remedies)
+        if key not in seen:
+            seen.add(key)
+            sets.append(tuple(remedies))
+
+    for index, finding in enumerate(findings):
+        applicable = [remedy for remedy in getattr(finding, "remedies", None) or [] if remedy.applicable]
+        for remedy in applicable:
+            add((remedy,))
+        if index == 0 and len(applicable) >= 2 and _compatible(applicable[0], applicable[1]):
+            add((applicable[0], applicable[1]))
+    return sets[:MAX_CANDIDATES]
+
+
+def _build_candidates(findings, model, weights, x, y, say):
+    """Applies each remedy set to a clone once (a range test, if any, runs here, once)."""
+    from diagnostics.remedy_edits import apply_remedies
+
+    candidates = []
+    for remedies in _remedy_sets(findings):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                edited = apply_remedies(model, list(remedies), x=x, y=y)
+        except Exception as error:  # a remedy this model cannot take is a candidate less, not a failure
+            say.line(f"  skipped {', '.join(r.action for r in remedies)}: {_describe(error)}")
+            continue
+        candidates.append(_Candidate(remedies, edited.model, edited.model.get_weights(),
+                                     list(edited.changes), dict(edited.fit_kwargs)))
+    return candidates
+
+
+# -- running ----------------------------------------------------------------------------------------
+
+def _clone(model, weights, seed):
+    """A fresh compiled copy of `model` (architecture, compile settings) holding `weights`."""
+    keras.utils.set_random_seed(seed)
+    clone = keras.models.clone_model(model)
+    clone.set_weights(weights)
+    config = model.get_compile_config()
+    try:
+        clone.compile_from_config(config)
+    except Exception:  # a compile config that does not deserialize: rebuild what training needs
+        optimizer = type(model.optimizer).from_config(model.optimizer.get_config())
+        clone.compile(optimizer=optimizer, loss=model.loss)
+    return clone
+
+
+class _Runner:
+    """Fits candidates at every seed under `TrainingDiagnostics` and records them as `Trial`s."""
+
+    def __init__(self, diagnostics_class, fit_args, epochs, seeds):
+        self.diagnostics_class = diagnostics_class
+        self.fit_args = fit_args
+        self.epochs = epochs
+        self.seeds = seeds
+        self.baseline_steps = None  # one baseline fit's planned optimizer steps, set by its first fit
+
+    def run(self, candidate, fraction, strict):
+        trial = Trial(remedies=candidate.remedies, changes=list(candidate.changes), fraction=fraction,
+                      seeds=self.seeds, fit_kwargs=dict(candidate.fit_kwargs))
+        for seed in self.seeds:
+            start = time.perf_counter()
+            try:
+                history, findings, steps, per_epoch = self._fit(candidate, seed, fraction)
+            except Exception as error:
+                if strict:  # the baseline is the user's own fit: its errors are theirs
+                    raise
+                trial.error = _describe(error)
+                trial.seconds += time.perf_counter() - start
+                break
+            trial.seconds += time.perf_counter() - start
+            trial.histories.append(history)
+            trial.seed_findings.append(findings)
+            trial.steps += steps
+            trial.steps_per_epoch = trial.steps_per_epoch or per_epoch
+            trial.metric_name = "val_loss" if "val_loss" in history else "loss"
+            trial.metrics.append(_best(history.get(trial.metric_name, [])))
+        return trial
+
+    def planned_steps(self, candidate, fraction):
+        """Optimizer steps of one seed's fit of `candidate` at `fraction` of the baseline."""
+        epochs, steps_per_epoch = self._length(candidate, fraction)
+        return epochs * (steps_per_epoch or self._epoch_steps(candidate))
+
+    def _fit(self, candidate, seed, fraction):
+        clone = _clone(candidate.model, candidate.weights, seed)
+        diagnostics = self.diagnostics_class(verbose=0)
+        args = self._fit_args(candidate)
+        callbacks = list(args.pop("callbacks", None) or [])
+        epochs, steps_per_epoch = self._length(candidate, fraction)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            history = clone.fit(**args, epochs=epochs, steps_per_epoch=steps_per_epoch,
+                                callbacks=[diagnostics, *callbacks], verbose=0)
+        steps = int(keras.ops.convert_to_numpy(clone.optimizer.iterations))
+        per_epoch = history.params.get("steps") or max(1, steps // max(1, len(history.epoch)))
+        if self.baseline_steps is None:  # what the user asked for, even if a NaN stopped it early
+            self.baseline_steps = max(1, per_epoch * self.epochs)
+        return dict(history.history), list(diagnostics.findings), steps, per_epoch
+
+    def _fit_args(self, candidate):
+        args = dict(self.fit_args)
+        args.update(candidate.fit_kwargs)
+        return args
+
+    def _epoch_steps(self, candidate):
+        """Steps per epoch at the candidate's batch size (the baseline's when it cannot be told)."""
+        return _array_epoch_steps(self._fit_args(candidate)) or max(1, self.baseline_steps // self.epochs)
+
+    def _length(self, candidate, fraction):
+        """(epochs, steps_per_epoch) for at most `fraction` of the baseline's optimizer steps: the
+        baseline's epochs, each shortened, so the judge sees as many epochs as it did."""
+        if self.baseline_steps is None:
+            return self.epochs, None
+        per_epoch = self._epoch_steps(candidate)
+        total = max(MIN_TRIAL_STEPS, math.floor(fraction * self.baseline_steps))
+        if total >= self.epochs * per_epoch:
+            return self.epochs, None
+        if total < self.epochs:
+            return total, 1
+        return self.epochs, total // self.epochs
+
+
+def _array_epoch_steps(args):
+    """Steps per epoch of array data at `args`' batch size; None for datasets and generators."""
+    x = args.get("x")
+    if isinstance(x, dict):
+        x = next(iter(x.values()), None)
+    elif isinstance(x, (list, tuple)):
+        x = x[0] if x else None
+    shape = getattr(x, "shape", None)
+    if not shape or not hasattr(x, "__len__"):
+        return None
+    samples = int(shape[0])
+    samples = math.floor(samples * (1.0 - (args.get("validation_split") or 0.0)))  # as `fit` splits
+    return max(1, math.ceil(samples / (args.get("batch_size") or 32)))
+
+
+def _best(series):
+    """The lowest finite value of `series`, or inf."""
+    finite = [float(value) for value in series if value is not None and math.isfinite(float(value))]
+    return min(finite) if finite else math.inf
+
+
+# -- schedule and acceptance ----------------------------------------------------------------------
+
+def _schedule(candidates, seeds, budget_steps, baseline_steps):
+    """Successive halving: [(candidates run, fraction of the baseline's length)] per rung.
+
+    Each rung keeps 1/HALVING_RATE of the candidates (rounded up) at HALVING_RATE times the
+    length, down to one; the first rung's length is the largest that fits the whole schedule
+    into `budget_steps` at `seeds` seeds. No rung runs longer than the baseline, and a rung as
+    long as the one before it is not run again (its ranking is known). Candidates are dropped from
+    the end while the first rung would be shorter than `MIN_TRIAL_STEPS`; [] when even one
+    candidate cannot get that long.
+    """
+    for kept in range(candidates, 0, -1):
+        counts = [kept]
+        while counts[-1] > 1:
+            counts.append(math.ceil(counts[-1] / HALVING_RATE))
+        weight = sum(count * HALVING_RATE ** rung for rung, count in enumerate(counts))
+        first = budget_steps / (seeds * weight * baseline_steps)
+        if first * baseline_steps >= MIN_TRIAL_STEPS:
+            schedule = []
+            for rung, count in enumerate(counts):
+                fraction = min(1.0, first * HALVING_RATE ** rung)
+                if not schedule or fraction > schedule[-1][1]:
+                    schedule.append((count, fraction))
+            return schedule
+    return []
+
+
+def _spent(trials):
+    return sum(trial.steps for trial in trials)
+
+
+class _Acceptance:
+    """The acceptance rule of `repair`, against one baseline and its lead finding."""
+
+    def __init__(self, baseline, lead):
+        self.baseline = baseline
+        self.lead = lead
+
+    def clears(self, trial):
+        for findings in trial.seed_findings:
+            for finding in findings:
+                if finding.severity == "error" or finding.kind == self.lead.kind:
+                    return False, f"still {finding.severity} {finding.kind}"
+        return True, ""
+
+    def decide(self, trial):
+        if trial.error is not None:
+            trial.accepted, trial.reason = False, f"could not run: {trial.error}"
+            return
+        clears, why = self.clears(trial)
+        if not clears:
+            trial.accepted, trial.reason = False, why
+            return
+        baseline = self.baseline.metrics
+        finite_base = [value for value in baseline if math.isfinite(value)]
+        if not all(math.isfinite(value) for value in trial.metrics):
+            trial.accepted, trial.reason = False, f"{trial.metric_name} not finite at every seed"
+            return
+        best_base = min(baseline)
+        margin = max(_range(finite_base), _range(trial.metrics),
+                     MIN_RELATIVE_GAIN * abs(best_base) if math.isfinite(best_base) else 0.0)
+        worst = max(trial.metrics)
+        if worst + margin < best_base:
+            trial.accepted = True
+            trial.reason = (f"clears {self.lead.kind}; worst seed {fmt(worst)} beats the baseline's best "
+                            f"{fmt(best_base)} by more than the spread {fmt(margin)}")
+        else:
+            trial.accepted = False
+            trial.reason = (f"clears {self.lead.kind}, but worst seed {fmt(worst)} does not beat the "
+                            f"baseline's best {fmt(best_base)} by more than {fmt(margin)}")
+
+    def rank(self, trial):
+        """Sort key: trials that clear the findings first, then the lowest mean loss."""
+        if trial.error is not None:
+            return (2, math.inf)
+        return (0 if self.clears(trial)[0] else 1, trial.metric)
+
+
+def _range(values):
+    return max(values) - min(values) if len(values) >= 2 else 0.0
+
+
+# -- output -------------------------------------------------------------------------------------------
+
+class _Progress:
+    """A `keras.utils.Progbar` over the trial fits (verbose=1), or one line per trial (verbose=2)."""
+
+    def __init__(self, verbose):
+        self.verbose = verbose
+        self.bar = None
+        self.done_fits = 0
+
+    def line(self, text):
+        if self.verbose:
+            print(text)
+
+    def start(self, fits):
+        if self.verbose == 1:
+            self.bar = keras.utils.Progbar(fits, unit_name="fit")
+
+    def advance(self, fits, trial):
+        self.done_fits += fits
+        if self.bar is not None:
+            self.bar.update(min(self.done_fits, self.bar.target or self.done_fits))
+        elif self.verbose == 2:
+            verdict = "accepted" if trial.accepted else "rejected"
+            print(f"  {trial.name} at {trial.fraction:.0%}: {_metrics_text(trial.metrics)} -> {verdict}")
+
+    def done(self):
+        if self.bar is not None and self.bar.target and self.done_fits < self.bar.target:
+            self.bar.update(self.bar.target, finalize=True)
+
+
+def _metrics_text(values):
+    return "/".join(fmt(value) for value in values) if values else "-"
+
+
+def _kinds_text(findings):
+    return ", ".join(sorted({finding.kind for finding in findings})) or "none"
+
+
+def _describe(error):
+    return f"{type(error).__name__}: {error}".splitlines()[0][:200]
+
+
+def _plot_curves(result, path):
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4))
+    shown = [result.baseline] + ([result.accepted] if result.accepted is not None else
+                                 sorted(result.trials, key=lambda t: (-t.fraction, t.metric))[:3])
+    for trial in shown:
+        series = trial.history.get(result.baseline.metric_name, [])
+        steps = [(epoch + 1) * trial.steps_per_epoch for epoch in range(len(series))]
+        verdict = "accepted" if trial.accepted else f"{trial.fraction:.0%} of the baseline"
+        ax.plot(steps, series, "k-" if trial is result.baseline else "o-", ms=3,
+                label="baseline" if trial is result.baseline else f"{trial.name} ({verdict})")
+    ax.set_xlabel("optimizer steps (first seed)")
+    ax.set_ylabel(result.baseline.metric_name)
+    ax.set_yscale("log")
+    ax.set_title("Baseline vs trials")
+    ax.legend(fontsize=8)
+    return save_figure(fig, path, "repair_curves.png")
