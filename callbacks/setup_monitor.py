@@ -12,7 +12,7 @@ import math
 import warnings
 
 from callbacks._monitor import Monitor
-from callbacks.generalization_monitor import model_chance_loss
+from diagnostics.generalization import model_chance_loss
 from diagnostics import setup_checks, setup_data, setup_model
 from zoo import _validation
 from zoo._serialization import register_serializable
@@ -36,7 +36,8 @@ class SetupMonitor(Monitor):
     rate, dropout rates, stacked linear layers (`diagnostics.setup_model`). The data checks
     (labels against outputs and loss, input scales, validation inputs) judge rows that the
     shared batch probe keeps from the first training and validation steps, inside the step that
-    runs anyway, and the label counts of the first epoch; they run once, at the end of the first
+    runs anyway, and the label counts of the first epoch (training and validation: a validation
+    class that training never shows is found on them); they run once, at the end of the first
     epoch. A validation set that copies the training set (shuffled or not) is found from one
     fingerprint per row of the first epoch's training rows and of the first validation rows,
     also computed inside those steps. Nothing reads the user's data a second time.
@@ -115,11 +116,13 @@ class SetupMonitor(Monitor):
             self._skip("the data: the probe captured no training batch")
             return
         x, y = batch[0], batch[1]
-        counts = self._probe.class_counts(reset=False)  # other monitors read them too
+        counts = self._probe.class_counts(reset=False) or {}  # other monitors read them too
         self.findings += setup_checks.check_data(
             self._inputs, self._outputs, x, y, self._probe.inputs(validation=True),
-            None if counts is None else counts.get("train_labels"),
-            _loss_over_chance(self.model, logs.get("loss")),
+            counts.get("train_labels"), _loss_over_chance(self.model, logs.get("loss")),
+            # Validation classes absent from training are judged on the whole first epoch's
+            # label counts: the first rows of an unshuffled fit can lack any class.
+            validation_class_counts=counts.get("val_labels"),
         )
 
         copy = self._copy_from_fingerprints()

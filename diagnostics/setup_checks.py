@@ -1,12 +1,12 @@
-"""Catch the bug before the first epoch: `check_setup`, and `lead_with_causes` for reports.
+"""Catch the bug before the first epoch: `check_setup`.
 
 `check_setup(model, x, y, validation_data)` runs every setup check on a model and (optionally)
 its data, before `fit`: the structural ones of `diagnostics.setup_model` and the data ones of
 `diagnostics.setup_data`. `callbacks.SetupMonitor` runs the same checks during `fit`.
 
-`lead_with_causes(findings)` puts a setup finding that explains a behavioural one (zero
-gradients from a one-unit softmax, NaN from a ReLU output under cross-entropy, a plateau from
-labels divided by 255) first, and says so in the behavioural finding's message.
+Which behaviour each setup cause explains (zero gradients from a one-unit softmax, NaN from a
+ReLU output under cross-entropy, a plateau from labels divided by 255) is `diagnostics.judge`'s
+relation table.
 
 Example:
 
@@ -19,8 +19,6 @@ Example:
 [('output_loss_mismatch', 'out')]
 """
 
-import dataclasses
-
 import keras
 import numpy as np
 
@@ -29,39 +27,6 @@ from diagnostics import setup_data, setup_model
 # Rows of each input the input checks judge: extremes and moments over 10,000 rows spread over the
 # data are as telling as over all, and their float64 copy stays small (63 MB of MNIST images).
 INPUT_SAMPLE_ROWS = 10_000
-
-# Which behaviour each setup cause explains: (cause kind, an evidence key only that cause sets,
-# the behavioural kinds it explains).
-CAUSES = (
-    # A one-unit softmax outputs 1.0: zero gradients everywhere, so nothing moves.
-    ("output_loss_mismatch", "softmax_units", ("vanishing_gradient", "plateau", "underfitting",
-                                              "saddle_point", "dead_relu")),
-    # ReLU or linear outputs under a probability cross-entropy: log of 0 or of a negative number.
-    ("output_loss_mismatch", "relu_output_units", ("non_finite", "plateau", "underfitting")),
-    ("output_loss_mismatch", "linear_output_units", ("non_finite", "plateau", "underfitting")),
-    ("output_loss_mismatch", "class_loss_units", ("plateau", "underfitting", "vanishing_gradient")),
-    # Labels divided by 255: fractional class ids, or all one class once cast.
-    ("label_mismatch", "fractional_labels", ("plateau", "underfitting")),
-    ("label_mismatch", "distinct_labels", ("plateau", "underfitting", "overfitting")),
-    ("label_mismatch", "labels_out_of_range", ("non_finite",)),
-    ("label_mismatch", "output_max", ("plateau", "underfitting")),
-    ("unnormalized_input", "non_finite_inputs", ("non_finite",)),
-    # Huge inputs saturate or blow up the first layers; tiny ones starve their gradients.
-    ("unnormalized_input", "max_input_scale", ("exploding_gradient", "non_finite", "saturation",
-                                              "dead_relu", "oscillation")),
-    ("unnormalized_input", "moderate_input_scale", ("exploding_gradient", "non_finite", "saturation",
-                                                   "dead_relu", "oscillation", "underfitting")),
-    ("unnormalized_input", "min_input_scale", ("vanishing_gradient", "plateau", "underfitting")),
-    ("suspicious_config", "stable_max", ("exploding_gradient", "oscillation", "non_finite")),
-    ("suspicious_config", "stable_min", ("plateau", "underfitting")),
-)
-
-# Behavioural findings that only restate a setup cause: (cause kind, the cause's evidence key, the
-# evidence key of the restatement). A stall at the lowest loss a bounded output allows
-# (`diagnostics.stall`, evidence `output_floor`) is the targets outside that output's range that
-# the label check already named; one message per cause.
-RESTATED = (("label_mismatch", "output_max", "output_floor"),)
-
 
 def check_setup(model, x=None, y=None, validation_data=None):
     """Checks a model, its loss and optimizer, and its data before training.
@@ -99,11 +64,12 @@ def check_setup(model, x=None, y=None, validation_data=None):
         )
     inputs, outputs = setup_model.describe_model(model)
     x_val = None if validation_data is None else validation_data[0]
-    return setup_model.check_model(model) + check_data(inputs, outputs, x, y, x_val)
+    y_val = None if validation_data is None or len(validation_data) < 2 else validation_data[1]
+    return setup_model.check_model(model) + check_data(inputs, outputs, x, y, x_val, y_val=y_val)
 
 
 def check_data(inputs, outputs, x=None, y=None, x_val=None, class_counts=None,
-               first_loss_over_chance=None):
+               first_loss_over_chance=None, y_val=None, validation_class_counts=None):
     """The data checks of `check_setup`, on rows already in hand.
 
     Args:
@@ -112,6 +78,9 @@ def check_data(inputs, outputs, x=None, y=None, x_val=None, class_counts=None,
         class_counts: label counts per class over many rows (single-output models), or None.
         first_loss_over_chance: the first epoch's training loss over the chance loss, once
             trained (moderately large inputs are judged only with it), or None.
+        y_val: validation targets, as `fit` takes them, or None.
+        validation_class_counts: validation label counts per class (single-output models), or
+            None.
 
     Returns:
         A list of `Finding`s.
@@ -125,9 +94,21 @@ def check_data(inputs, outputs, x=None, y=None, x_val=None, class_counts=None,
             inputs, [_spread_rows(a) for a in train_arrays],
             None if validation_arrays is None else [_spread_rows(a) for a in validation_arrays],
             first_loss_over_chance)
-    if y is not None:
-        findings += setup_data.check_labels(outputs, per_slot(y, [o.name for o in outputs], "y"),
-                                            class_counts)
+    output_names = [o.name for o in outputs]
+    labels = None if y is None else per_slot(y, output_names, "y")
+    label_findings = [] if labels is None else setup_data.check_labels(outputs, labels, class_counts)
+    findings += label_findings
+    validation_labels = None if y_val is None else per_slot(y_val, output_names, "validation_data")
+    if (labels is not None or class_counts is not None) and (
+            validation_labels is not None or validation_class_counts is not None):
+        # Labels already found wrong (one class, scaled) explain whatever validation holds.
+        wrong = {finding.layer for finding in label_findings}
+        keep = [i for i, output in enumerate(outputs) if output.layer not in wrong]
+        findings += setup_data.check_validation_labels(
+            [outputs[i] for i in keep],
+            None if labels is None else [labels[i] for i in keep],
+            None if validation_labels is None else [validation_labels[i] for i in keep],
+            *((class_counts, validation_class_counts) if len(outputs) == 1 else (None, None)))
     if x is not None and x_val is not None:  # every row: a shuffled copy shows in no sample
         findings += setup_data.check_validation_copy(train_arrays[0], validation_arrays[0])
     return findings
@@ -149,53 +130,6 @@ def per_slot(data, names, argument):
     if isinstance(data, (list, tuple)) and len(data) == 1 and not np.isscalar(data[0]):
         data = data[0]
     return [_as_array(data)] + [None] * (len(names) - 1)
-
-
-def lead_with_causes(findings):
-    """Puts setup findings that explain behavioural findings first, and says so in the latter.
-
-    Args:
-        findings: a list of `diagnostics.Finding`s (from several monitors).
-
-    Returns:
-        A new list: the setup findings that explain another one first, then the others, each
-        group in its order; a behavioural finding explained by one ends its message with
-        "Explained by <kind> in layer <layer>: <its first sentence>". A finding that only
-        restates a setup cause (`RESTATED`) is left out.
-
-    Example:
-
-    >>> from diagnostics.findings import Finding
-    >>> plateau = Finding("plateau", "warning", 3, None, "Loss flat.")
-    >>> cause = Finding("output_loss_mismatch", "error", 0, "out", "Softmax on one unit. More.",
-    ...                 {"softmax_units": 1})
-    >>> [f.kind for f in lead_with_causes([plateau, cause])]
-    ['output_loss_mismatch', 'plateau']
-    """
-    restated = {restatement for kind, key, restatement in RESTATED
-                for finding in findings if finding.kind == kind and key in finding.evidence}
-    findings = [f for f in findings if not restated.intersection(f.evidence)]
-    causes = [(finding, explained) for finding in findings for kind, key, explained in CAUSES
-              if finding.kind == kind and key in finding.evidence]
-    explained_by = {}  # id(behavioural finding) -> the setup finding that explains it
-    for finding in findings:
-        cause = next((cause for cause, kinds in causes if finding.kind in kinds), None)
-        if cause is not None:
-            explained_by[id(finding)] = cause
-    leading = [f for f in findings if any(f is cause for cause in explained_by.values())]
-    rest = []
-    for finding in findings:
-        if any(finding is cause for cause in leading):
-            continue
-        cause = explained_by.get(id(finding))
-        if cause is not None:
-            where = f" in layer {cause.layer!r}" if cause.layer else ""
-            first_sentence = cause.message.split(". ")[0].rstrip(".")
-            finding = dataclasses.replace(
-                finding, message=f"{finding.message} Explained by {cause.kind}{where}: {first_sentence}."
-            )
-        rest.append(finding)
-    return leading + rest
 
 
 def _as_array(value):

@@ -50,6 +50,18 @@ MAX_FEATURE_SCALE_RATIO = 1e3
 # Ratio of training to validation RMS (either way) that says they were scaled differently: a
 # same-distribution sample of 100+ rows stays within a few percent; /255 on one side gives 255.
 MAX_TRAIN_VALIDATION_SCALE_RATIO = 10.0
+# A feature whose |mean| is this many standard deviations from zero is uncentred: a ReLU unit's
+# pre-activation w.x is then dominated by the constant w.mean, on the same side of zero for
+# (nearly) every row, so the unit is dead or linear; and the loss is (mean/std)^2 = 100 times
+# steeper along the mean than along the variation that carries the signal (LeCun et al., 1998,
+# "Efficient BackProp": centre the inputs). Raw iris (7.1) and breast-cancer (8.9) stay below.
+MAX_MEAN_OVER_STD = 10.0
+# First-layer activations whose units have one flat side, which an uncentred input keeps them on.
+RECTIFIED_ACTIVATIONS = ("relu", "relu6", "elu", "selu", "gelu", "silu")
+# A class seen in validation is judged missing from training only when the training rows counted
+# would have held this many of it at its validation share: absent by chance with probability
+# about exp(-10) = 5e-5.
+MIN_EXPECTED_CLASS_ROWS = 10
 # Fraction of validation rows found in the training rows that makes the validation set a copy.
 COPY_FRACTION = 0.9
 # Smallest share of the epoch's training rows the training fingerprints must cover for a copy to be
@@ -91,7 +103,8 @@ def check_inputs(inputs, arrays, validation_arrays=None, first_loss_over_chance=
         rows = _as_float(rows)
         findings += _check_finite_and_constant(setup.name, rows)
         if setup.treatment == "raw":
-            findings += _check_scale(setup.name, rows, first_loss_over_chance)
+            rectified = bool(set(setup.first_activations) & set(RECTIFIED_ACTIVATIONS))
+            findings += _check_scale(setup.name, rows, first_loss_over_chance, rectified)
         if validation_rows is not None and _is_numeric(validation_rows):
             findings += _check_train_validation_scale(
                 setup.name, rows, _as_float(validation_rows))
@@ -202,7 +215,7 @@ def _check_finite_and_constant(name, rows):
     return findings
 
 
-def _check_scale(name, rows, first_loss_over_chance=None):
+def _check_scale(name, rows, first_loss_over_chance=None, rectified=False):
     magnitude = np.abs(np.where(np.isfinite(rows), rows, 0.0))
     largest = float(magnitude.max()) if magnitude.size else 0.0
     problems, evidence = [], {"input_max_abs": largest}
@@ -230,6 +243,8 @@ def _check_scale(name, rows, first_loss_over_chance=None):
                 problems.append(f"feature scales are {ratio:.3g} times apart (feature {big} "
                                 f"reaches {per_feature[big]:.3g}, feature {small} only "
                                 f"{per_feature[small]:.3g})")
+    if rectified and rows.ndim == 2 and len(rows) > 1:
+        problems += _uncentred_features(rows, evidence)
     if not problems:
         return []
     return [Finding(
@@ -241,6 +256,26 @@ def _check_scale(name, rows, first_loss_over_chance=None):
          "adapted to the training data as the first layer).",
          "Scale images to [0, 1] (keras.layers.Rescaling(1 / 255))."],
     )]
+
+
+def _uncentred_features(rows, evidence):
+    """The problem sentence (a list of one, or empty) for features far from zero relative to
+    their spread, adding its evidence to `evidence`."""
+    finite = np.where(np.isfinite(rows), rows, np.nan).astype(np.float64)
+    mean, std = np.nanmean(finite, axis=0), np.nanstd(finite, axis=0)
+    varying = std > 0
+    ratio = np.zeros_like(mean)
+    ratio[varying] = np.abs(mean[varying]) / std[varying]
+    uncentred = np.flatnonzero(ratio >= MAX_MEAN_OVER_STD)
+    if uncentred.size == 0:
+        return []
+    worst = int(uncentred[np.argmax(ratio[uncentred])])
+    evidence["uncentred_features"] = int(uncentred.size)
+    evidence["max_mean_over_std"] = float(ratio[worst])
+    return [f"{uncentred.size} of {rows.shape[1]} features sit far from zero for their spread "
+            f"(feature {worst}: mean {mean[worst]:.3g}, std {std[worst]:.3g}), so the ReLU units "
+            "that read them get pre-activations on one side of zero for every row (dead or "
+            "linear)"]
 
 
 def _check_train_validation_scale(name, rows, validation_rows):
@@ -334,6 +369,18 @@ def _label_form_problem(output, y):
                 {"label_min": low, "label_max": high},
                 ["Use class ids or 0/1 targets for a classification loss.",
                  "For a regression target use a regression loss (mean squared error)."])
+    if (family == "regression" and output.activation == "softmax" and one_hot_shaped
+            and low >= 0 and high <= 1):
+        rows = y.reshape(-1, units)
+        multi_hot = int(np.count_nonzero(np.sum(rows > 0, axis=-1) > 1))
+        if multi_hot:
+            return (f"{multi_hot} of {len(rows)} target rows mark several labels, but a softmax "
+                    f"output sums to 1 over its {units} units: {loss} can never reach them, and "
+                    "the output is pulled to share its mass between the labels.",
+                    {"multi_hot_rows": multi_hot, "rows": len(rows)},
+                    ["For several labels per example use sigmoid outputs with binary "
+                     "cross-entropy.",
+                     "For one label per example, fix the targets to one-hot rows."])
     bounds = ACTIVATION_RANGES.get(output.activation)
     if family == "regression" and bounds is not None and (low < bounds[0] or high > bounds[1]):
         return (f"targets range from {low:.3g} to {high:.3g}, outside [{bounds[0]:g}, "
@@ -343,6 +390,84 @@ def _label_form_problem(output, y):
                 ["Use a linear output activation for unbounded targets.",
                  "Or rescale the targets into the output's range (and back after predict)."])
     return None
+
+
+def check_validation_labels(outputs, labels, validation_labels, class_counts=None,
+                            validation_class_counts=None):
+    """Judges whether validation labels hold classes that training never shows.
+
+    With `validation_split` on rows sorted by label, Keras validates on the last classes and
+    trains on the others: validation scores then measure classes the model never saw.
+
+    Args:
+        outputs: the model's `OutputSetup`s (from `describe_model`).
+        labels: one array of training labels per output (None where there is none).
+        validation_labels: one array of validation labels per output (None where there is none).
+        class_counts: for a single-output model, training label counts per class over many rows
+            (from a probe), used instead of `labels`; or None.
+        validation_class_counts: the same for the validation labels, used instead of
+            `validation_labels`; or None.
+
+    Returns:
+        A list of `label_mismatch` `Finding`s (evidence `validation_only_classes`), epoch 0.
+
+    Example:
+
+    >>> from diagnostics.setup_model import LossSetup, OutputSetup
+    >>> out = OutputSetup("out", "out", "softmax", 3, LossSetup("scce", "sparse", False))
+    >>> [f.evidence["validation_only_classes"] for f in check_validation_labels(
+    ...     [out], [np.repeat([0, 1], 50)], [np.full(20, 2)])]
+    [1]
+    """
+    findings = []
+    labels = labels or [None] * len(outputs)
+    validation_labels = validation_labels or [None] * len(outputs)
+    for index, output in enumerate(outputs):
+        if output.loss is None or output.loss.family not in ("categorical", "sparse", "binary"):
+            continue
+        if output.loss.family == "binary" and output.units is not None and output.units > 1:
+            continue  # multi-label: every column holds both answers
+        single = len(outputs) == 1
+        train = _counts(labels[index], output, class_counts if single else None)
+        validation = _counts(validation_labels[index], output,
+                             validation_class_counts if single else None)
+        if train is None or validation is None or validation.sum() == 0:
+            continue
+        size = max(len(train), len(validation))
+        train, validation = (np.pad(c, (0, size - len(c))) for c in (train, validation))
+        expected = train.sum() * validation / validation.sum()
+        missing = np.flatnonzero((train == 0) & (validation > 0) & (expected >= MIN_EXPECTED_CLASS_ROWS))
+        if missing.size == 0:
+            continue
+        shown = ", ".join(str(int(c)) for c in missing[:10]) + (" ..." if missing.size > 10 else "")
+        share = float(validation[missing].sum() / validation.sum())
+        findings.append(Finding(
+            "label_mismatch", "error", 0, output.layer,
+            f"labels of output {output.name!r}: {missing.size} class(es) of the validation data "
+            f"({shown}; {share:.0%} of its rows) never occur in the {int(train.sum())} training "
+            "labels: the model cannot learn them, and the validation loss measures classes it "
+            "never saw (validation_split takes the last rows, unshuffled: were they sorted by "
+            "label?).",
+            {"validation_only_classes": int(missing.size), "validation_only_share": share},
+            ["Shuffle the rows before fit when using validation_split (it takes the last rows).",
+             "Or split with sklearn's train_test_split(..., stratify=y)."],
+        ))
+    return findings
+
+
+def _counts(labels, output, class_counts):
+    """Label counts per class id, from `class_counts` when given, else from `labels`; None when
+    neither is usable."""
+    if class_counts is not None:
+        return np.asarray(class_counts, dtype=np.int64)
+    if labels is None or not _is_numeric(labels):
+        return None
+    ids = _class_ids(np.asarray(labels, dtype=np.float64), output.loss.family)
+    ids = ids[np.isfinite(ids)]
+    if (ids.size == 0 or np.any(ids < 0) or np.any(ids != np.round(ids))
+            or ids.max() >= max(output.units or 0, 2)):
+        return None  # not class ids of this output: the label-form checks name that
+    return np.bincount(ids.astype(np.int64))
 
 
 def _single_class_problem(output, y, class_counts):

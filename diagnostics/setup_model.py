@@ -25,10 +25,12 @@ import numpy as np
 from diagnostics.findings import Finding
 from zoo import losses as zoo_losses
 from zoo import optimizers as zoo_optimizers
-from zoo._keras_internals import all_layers, producing_layer
+from zoo._keras_internals import all_layers, call_keywords, producing_layer
 
 # -- thresholds ------------------------------------------------------------------------------------
 
+# Layers named in one message: the rest are counted ("and 12 more").
+MAX_NAMED_LAYERS = 5
 # Hinton et al. (2012) use 0.5 as the largest useful rate; above it most units are dropped and the
 # network underfits.
 MAX_DROPOUT = 0.5
@@ -89,6 +91,22 @@ _ACTIVATION_LAYERS = {
     keras.layers.Softmax: "softmax", keras.layers.ReLU: "relu", keras.layers.LeakyReLU: "leaky_relu",
     keras.layers.ELU: "elu", keras.layers.PReLU: "prelu",
 }
+# The activation each `keras.ops` Operation applies, by its class (an Operation in a functional
+# graph is no Layer and has no `activation`).
+_OPERATION_ACTIVATIONS = {
+    "Softmax": "softmax", "LogSoftmax": "log_softmax", "Sigmoid": "sigmoid",
+    "HardSigmoid": "hard_sigmoid", "Relu": "relu", "ReLU": "relu", "Relu6": "relu6",
+    "Tanh": "tanh", "Softplus": "softplus", "Softsign": "softsign", "Exp": "exponential",
+}
+# TensorFlow's activation functions whose `__name__` is not the Keras name.
+_ACTIVATION_ALIASES = {"softmax_v2": "softmax", "log_softmax_v2": "log_softmax",
+                       "exp": "exponential", "swish": "silu"}
+# Activations that zero a logit and its gradient below 0: under a from_logits loss such a logit
+# unit dies (its class is never predicted) once its input is negative for every example.
+RECTIFIED_LOGITS = ("relu", "relu6")
+# Loss floors below 0.1 nats (a probability of 0.9 at best) are left alone: relu6 into softmax
+# over 10 classes caps at 0.98, which training hardly notices.
+MIN_REPORTED_LOSS_FLOOR = 0.1
 # Activations whose outputs are probabilities, as a from_logits=False cross-entropy expects.
 PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid", "hard_sigmoid")
 # The closed range of each bounded activation (unbounded ones are left out).
@@ -143,13 +161,20 @@ class LossSetup:
 
 @dataclasses.dataclass(frozen=True)
 class OutputSetup:
-    """One model output: the layer that sets its activation, the activation, units, loss."""
+    """One model output: the layer that sets its activation, the activation, units, loss.
+
+    Attributes:
+        logit_activation: when the output activation is applied by a layer of its own (an
+            `Activation` or `Softmax` layer, a `keras.ops` call) to another layer's activated
+            outputs, that activation (`"softmax"` for a softmax applied twice); else None.
+    """
 
     name: str
     layer: "str | None"
     activation: "str | None"
     units: "int | None"
     loss: "LossSetup | None"
+    logit_activation: "str | None" = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -160,10 +185,13 @@ class InputSetup:
         name: the input's name.
         treatment: `"normalized"` (a normalization layer comes first), `"tokens"` (an
             `Embedding` comes first) or `"raw"`.
+        first_activations: the activations of the first layers with weights that read it
+            (`("relu",)`), where known.
     """
 
     name: str
     treatment: str
+    first_activations: tuple = ()
 
 
 def describe_loss(loss):
@@ -200,7 +228,8 @@ def describe_model(model):
     if isinstance(model, keras.Sequential) and not model.built:
         layers = all_layers(model)
         first = _first_significant(layers)
-        inputs = [InputSetup("input", _treatment([first] if first else []))]
+        inputs = [InputSetup("input", _treatment([first] if first else []),
+                             _activations([first] if first else []))]
         head = next((layer for layer in reversed(layers) if not isinstance(layer, PASS_THROUGH)),
                     None)
         if head is None:
@@ -215,7 +244,8 @@ def describe_model(model):
     consumers = _first_consumers(model)
     inputs = [
         InputSetup(producing_layer(tensor).name,
-                   _treatment(consumers.get(id(producing_layer(tensor)), [])))
+                   _treatment(consumers.get(id(producing_layer(tensor)), [])),
+                   _activations(consumers.get(id(producing_layer(tensor)), [])))
         for tensor in input_tensors
     ]
     outputs = []
@@ -227,6 +257,7 @@ def describe_model(model):
             None if layer is None else _activation_name(layer),
             tensor.shape[-1],
             describe_loss(losses[index]),
+            _logit_activation(layer),
         ))
     return inputs, outputs
 
@@ -253,6 +284,7 @@ def check_model(model):
     findings += _check_learning_rate(getattr(model, "optimizer", None))
     findings += _check_dropout(model)
     findings += _check_stacked_linear(model)
+    findings += _check_unfrozen_batchnorm(model)
     return findings
 
 
@@ -274,6 +306,9 @@ def _check_output(output):
             ["For two classes use one sigmoid unit with binary cross-entropy.",
              "Or use 2 softmax units with sparse categorical cross-entropy."],
         )]
+    bounded = _bounded_logits(output, where)
+    if bounded:
+        return bounded
     if loss is None or activation is None:
         return []
     if loss.family in ("categorical", "sparse") and units == 1:
@@ -286,14 +321,31 @@ def _check_output(output):
              "Or give the output one unit per class, with softmax."],
         )]
     if loss.from_logits and activation in PROBABILITY_ACTIVATIONS:
+        again = "sigmoid" if loss.family == "binary" else "softmax"
+        evidence = {"probability_output_units": units}
+        floor = _loss_floor(again, units, *ACTIVATION_RANGES[activation])
+        if floor is not None:
+            evidence["loss_floor"] = floor
         return [_mismatch(
             output, "warning",
             f"{where} outputs probabilities ({activation}) but {loss.name} takes logits and "
-            f"applies {'sigmoid' if loss.family == 'binary' else 'softmax'} again: gradients "
-            "shrink and training is slow.",
-            {"probability_output_units": units},
+            f"applies {again} again: gradients shrink and training is slow"
+            + ("." if floor is None else f", and the loss cannot fall below {floor:.3g} even "
+               "when every example is classified right."),
+            evidence,
             ["Remove the output activation (use logits), keeping the loss.",
              "Or use a loss that takes probabilities (from_logits=False)."],
+        )]
+    if loss.from_logits and activation in RECTIFIED_LOGITS:
+        return [_mismatch(
+            output, "error",
+            f"{where} passes its logits through {activation} but {loss.name} takes logits "
+            "(from_logits=True): no logit can go below 0, and a unit whose input is negative "
+            "for every example outputs 0 with zero gradient, so it stays dead and its class "
+            "is never learned.",
+            {"relu_logit_units": units},
+            ["Remove the output activation: logits are linear (activation=None).",
+             "Keep ReLU for hidden layers only."],
         )]
     if loss.from_logits or loss.family not in CROSS_ENTROPIES:
         return []
@@ -340,6 +392,43 @@ _NON_PROBABILITY_MESSAGES = {
     "exponential": "outputs exponentials (any positive number)",
     "prelu": "outputs PReLU values (any real number)",
 }
+
+
+def _bounded_logits(output, where):
+    """A finding when a softmax or sigmoid output takes another bounded activation's outputs
+    (a softmax applied twice), whose loss then cannot approach zero; else []."""
+    activation, inner = output.activation, output.logit_activation
+    if activation not in ("softmax", "sigmoid") or inner not in ACTIVATION_RANGES:
+        return []
+    low, high = ACTIVATION_RANGES[inner]
+    floor = _loss_floor(activation, output.units, low, high)
+    if floor is None or floor < MIN_REPORTED_LOSS_FLOOR:
+        return []
+    return [_mismatch(
+        output, "error",
+        f"{where} applies {activation} to {inner} outputs, which lie in [{low:g}, {high:g}]: "
+        f"its outputs never get near 0 or 1, so the loss stays above {floor:.3g} even when "
+        "every example is classified right, and the gradients that remain are small.",
+        {"bounded_logit_units": output.units, "loss_floor": floor},
+        [f"Apply {activation} once: remove the {inner} before it (the layer before gives "
+         "logits, activation=None).",
+         "Or drop the output activation and pass from_logits=True to the loss."],
+    )]
+
+
+def _loss_floor(activation, units, low, high):
+    """The smallest cross-entropy that an example of the hardest class can reach when
+    `activation` (softmax over `units` units, or sigmoid) takes inputs in [low, high]; None
+    when unknown or unbounded."""
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return None
+    if activation == "softmax":
+        if not units or units < 2:
+            return None
+        # The true class at `high`, every other at `low`.
+        return float(np.log1p((units - 1) * np.exp(low - high)))
+    # A positive at most sigmoid(high), a negative at least sigmoid(low).
+    return float(max(np.log1p(np.exp(-high)), np.log1p(np.exp(low))))
 
 
 def _mismatch(output, severity, message, evidence, advice):
@@ -403,12 +492,52 @@ def _check_dropout(model):
     return findings
 
 
+def _check_unfrozen_batchnorm(model):
+    """Trainable BatchNormalization layers under a layer called with `training=False`.
+
+    Calling a pretrained base with `training=False` is how one keeps its BatchNormalization
+    layers in inference mode, but in Keras 3 `fit` passes `training=True` to every layer of a
+    functional graph, over the recorded False. What keeps a BN layer in inference mode is
+    `trainable=False`, and `base.trainable = True` (to fine-tune) sets that back to True: the
+    layers then normalize with batch statistics and overwrite the moving ones the base learned.
+    """
+    unfrozen, bases = {}, []
+    for layer in all_layers(model):
+        if not any(call.get("training") is False for call in call_keywords(layer)):
+            continue
+        inside = [layer] + all_layers(layer)
+        found = [each for each in inside if isinstance(each, keras.layers.BatchNormalization)
+                 and each.trainable and id(each) not in unfrozen]
+        if found:
+            bases.append(layer)
+            unfrozen.update((id(each), each) for each in found)
+    if not unfrozen:
+        return []
+    names = [layer.name for layer in unfrozen.values()]
+    shown = ", ".join(repr(name) for name in names[:MAX_NAMED_LAYERS])
+    if len(names) > MAX_NAMED_LAYERS:
+        shown += f" and {len(names) - MAX_NAMED_LAYERS} more"
+    where = ", ".join(repr(base.name) for base in bases)
+    return [Finding(
+        "suspicious_config", "warning", 0, bases[0].name,
+        f"{where} is called with training=False but holds {len(names)} trainable "
+        f"BatchNormalization layer(s) ({shown}): Keras 3 trains them anyway (fit passes "
+        "training=True to every layer; only trainable=False keeps a BN layer in inference "
+        "mode). They normalize with batch statistics and overwrite the pretrained moving "
+        "averages: the training loss jumps while the validation loss may still fall.",
+        {"unfrozen_batchnorm_layers": len(names)},
+        ["Keep the BatchNormalization layers frozen when fine-tuning: set trainable=False on "
+         "each of them after base.trainable = True, then compile again.",
+         "Keep calling the base with training=False (the keras.io transfer-learning guide)."],
+    )]
+
+
 def _check_stacked_linear(model):
     findings = []
     layers = all_layers(model)
     predecessor = _predecessor_function(model, layers)
     readers = {}
-    for reader in layers:
+    for reader in _graph_nodes(model, layers):
         for source in _predecessors(reader) or []:
             readers.setdefault(id(source), set()).add(id(reader))
     for layer in layers:
@@ -468,6 +597,19 @@ def _predecessors(layer):
     return [producing_layer(tensor) for tensor in tensors]
 
 
+def _graph_nodes(model, layers):
+    """`layers` and the Operations (`keras.ops` calls such as `a + b`) of the functional graphs
+    of `model` and of the models nested in it."""
+    models = [model] + [layer for layer in layers if isinstance(layer, keras.Model)]
+    nodes, seen = list(layers), {id(layer) for layer in layers}
+    for each in models:
+        for operation in getattr(each, "operations", None) or []:
+            if id(operation) not in seen and not isinstance(operation, keras.layers.InputLayer):
+                seen.add(id(operation))
+                nodes.append(operation)
+    return nodes
+
+
 def _single_predecessor(layer):
     before = _predecessors(layer)
     return before[0] if before is not None and len(before) == 1 else None
@@ -483,14 +625,19 @@ def _predecessor_function(model, layers):
 
 
 def _activation_name(layer):
-    """The name of the activation a layer applies ("linear" for none), or None if unknown."""
+    """The name of the activation a layer (or a `keras.ops` Operation) applies ("linear" for
+    none), or None if unknown. TensorFlow's functions count under their Keras names
+    (`tf.nn.softmax` is `softmax_v2`)."""
     for cls, name in _ACTIVATION_LAYERS.items():
         if isinstance(layer, cls):
             return name
+    if layer is not None and not isinstance(layer, keras.layers.Layer):
+        return _OPERATION_ACTIVATIONS.get(type(layer).__name__)
     activation = getattr(layer, "activation", None)
     if activation is None:
         return "linear" if isinstance(layer, LINEAR_MAPS) else None
     name = getattr(activation, "__name__", None)
+    name = _ACTIVATION_ALIASES.get(name, name)
     return "linear" if name in ("linear", "identity") else name
 
 
@@ -502,14 +649,28 @@ def _activation_source(layer):
 
 
 def _is_significant(layer):
-    """A layer that transforms values with weights, or normalizes them."""
-    if isinstance(layer, keras.Model):
-        return False  # its own layers are judged
+    """A layer that transforms values with weights, or normalizes them. A `keras.ops` call in a
+    functional graph (an Operation: `abs`, `!=`, the mask of an Embedding) holds no weights."""
+    if isinstance(layer, keras.Model) or not isinstance(layer, keras.layers.Layer):
+        return False  # a nested model's own layers are judged
     return isinstance(layer, NORMALIZERS) or bool(layer.weights)
 
 
 def _first_significant(layers):
     return next((layer for layer in layers if _is_significant(layer)), None)
+
+
+def _activations(layers):
+    return tuple(dict.fromkeys(name for name in map(_activation_name, layers) if name))
+
+
+def _logit_activation(layer):
+    """The activation of the values that `layer`'s own activation takes, when `layer` has no
+    weights (an `Activation` or `Softmax` layer, a `keras.ops` call); else None."""
+    if layer is None or isinstance(layer, LINEAR_MAPS) or getattr(layer, "weights", None):
+        return None
+    before = _activation_source(_single_predecessor(layer))
+    return None if before is None else _activation_name(before)
 
 
 def _treatment(first_layers):

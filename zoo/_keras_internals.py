@@ -45,6 +45,13 @@ def producing_layer(tensor):
     return None if history is None else history.operation
 
 
+def call_keywords(layer):
+    """The keyword arguments of each call of `layer` recorded in a functional graph (one dict
+    per call: `{"training": False, "mask": None}` for `base(x, training=False)`)."""
+    return [dict(node.arguments.kwargs) for node in getattr(layer, "_inbound_nodes", None) or []
+            if getattr(node, "arguments", None) is not None]
+
+
 def optimizer_variables(optimizer):
     """The model variables `optimizer` was built for, in the order its slots follow."""
     return list(optimizer._trainable_variables)
@@ -53,6 +60,29 @@ def optimizer_variables(optimizer):
 def variable_index(optimizer, variable):
     """The position of `variable` in `optimizer`'s slot lists (`add_optimizer_variables` order)."""
     return optimizer._get_variable_index(variable)
+
+
+def apply_calls(optimizer):
+    """The number of `optimizer.apply` calls so far (a scalar variable).
+
+    `optimizer.iterations` counts the updates applied; with `gradient_accumulation_steps=k` an
+    update is applied at every k-th call only, and `iterations` is this count divided by k.
+    """
+    return optimizer._iterations
+
+
+def build_optimizer(optimizer, variables):
+    """Builds `optimizer` for `variables` as its first `apply` would, for code that must read its
+    state (the gradient accumulators) before that call; a built optimizer is left as it is."""
+    if not optimizer.built:
+        optimizer.build(variables)
+        optimizer.built = True
+
+
+def accumulated_gradient(optimizer, variable):
+    """The sum of the gradients `optimizer` has received for `variable` since its last update
+    (a variable), when it was built with `gradient_accumulation_steps`."""
+    return optimizer._accumulated_gradients[optimizer._get_variable_index(variable)]
 
 
 def activation_logits(tensor):
