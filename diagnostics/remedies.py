@@ -37,7 +37,8 @@ ACTIONS = (
     "set_output_activation",  # params: activation, optional units, loss
     "set_output_units",       # params: units, optional loss
     "set_loss",               # params: loss (a Keras loss name) and/or from_logits
-    "set_learning_rate",      # params: learning_rate (None: the range test picks), optional bounds
+    "set_learning_rate",      # params: learning_rate (None: the range test picks), optional
+                              # max_learning_rate / min_learning_rate bounding its pick
     "set_optimizer",          # params: optimizer (a Keras name), learning_rate
     "clip_gradients",         # params: clipnorm or global_clipnorm or clipvalue
     "add_regularization",     # params: l2 (and/or l1), optional layers
@@ -202,9 +203,17 @@ def _snake(name):
 
 
 def initializer_name(initializer):
-    """A Keras initializer (object, name or None) as a short snake_case name ("he_normal")."""
+    """A Keras initializer (object, name, serialized dict or None) as a snake_case name ("he_normal").
+
+    Example:
+
+    >>> initializer_name(keras.initializers.GlorotUniform()), initializer_name({"class_name": "HeNormal"})
+    ('glorot_uniform', 'he_normal')
+    """
     if initializer is None or isinstance(initializer, str):
         return initializer
+    if isinstance(initializer, dict):
+        return _snake(initializer.get("class_name"))
     return _snake(type(initializer).__name__)
 
 
@@ -369,7 +378,7 @@ def _lower_learning_rate(facts, why="lower it"):
     high = facts.evidence.get("stable_max") or (facts.setup.get("stable_range") or [None, None])[1]
     params = {"learning_rate": None}
     if high:
-        params["max_learning_rate"] = float(high)
+        params["max_learning_rate"] = float(high) / 10
         sentence = (f"Lower the learning rate to about {high / 10:g} or below; "
                     "diagnostics.find_learning_rate picks the rate from a range test.")
     else:
