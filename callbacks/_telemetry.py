@@ -5,7 +5,9 @@ Keras 3 builds `train_function` before `on_train_begin`, and a callback never se
 `LossScaleOptimizer`), and forces Keras to retrace the step. Inside the step, the wrapper reduces
 each gradient and weight variable on its own (no flat copy of all of them; an embedding's sparse
 `IndexedSlices` gradient stays sparse), and accumulates per-layer results in one non-trainable
-variable. With `every > 1` only every `every`-th step is measured (plus the first steps after
+variable. A measured step is one where the optimizer applies an update: with
+`gradient_accumulation_steps=k`, the k-th `apply` of each cycle, not the ones that only add to
+the accumulators. With `every > 1` only every `every`-th step is measured (plus the first steps after
 `attach` and the first of each period), behind two `tf.cond`s: a skipped step costs one comparison
 of the optimizer's iteration with the next measured one and two untaken branches, whatever the
 size of the model. (Under several replicas it also all-reduces the gradients, which cannot happen
@@ -18,6 +20,10 @@ Signals per trainable layer, averaged over the measured optimizer steps since th
 
 - `grad_norm`: L2 norm of the layer's gradient (all its trainable variables together), taken
   before clipping; under `tf.distribute` the norm of the all-reduced (global-batch) gradient.
+  It is the gradient the update applies: unscaled (an optimizer's `loss_scale_factor`, which
+  scales the gradients `apply` receives, is divided out; a `LossScaleOptimizer`'s inner optimizer
+  receives them unscaled), and with `gradient_accumulation_steps=k` the mean of the k accumulated
+  gradients (one replica's accumulator under several replicas).
 - `grad_zero_frac`: fraction of gradient entries that are exactly zero.
 - `nonfinite`: number of measured steps whose gradient held a non-finite entry (a sum).
 - `update_ratio`: `||w_after - w_before|| / ||w_before||` of one optimizer step, averaged over
@@ -48,7 +54,8 @@ import numpy as np
 import tensorflow as tf
 
 import keras
-from zoo._keras_internals import all_layers, optimizer_variables, patch_method, skippable_cond, unpatch_method
+from zoo._keras_internals import (accumulated_gradient, all_layers, apply_calls, build_optimizer, optimizer_variables,
+                                  patch_method, skippable_cond, unpatch_method)
 
 SIGNALS = ("grad_norm", "grad_zero_frac", "nonfinite", "update_ratio", "weight_norm")
 
@@ -257,6 +264,7 @@ class GradientTelemetry:
         self._patched = []
         self._plans = {}
         self._users = 0
+        self._period_values = None
 
     @property
     def attached(self):
@@ -314,9 +322,17 @@ class GradientTelemetry:
 
     def begin_period(self):
         """Makes the next optimizer step a measured one (call at the start of every epoch)."""
+        self._period_values = None
         if self._state is not None:
             for next_step in self._next_step.values():
                 next_step.assign(np.int64(0))
+
+    def period_values(self):
+        """`read()` of the period that `begin_period` started, read once and shared: every
+        monitor of a `fit` gets the same values at an epoch end, in whatever order they run."""
+        if self._period_values is None:
+            self._period_values = self.read(reset=True)
+        return self._period_values
 
     def read(self, reset=True):
         """Returns `{signal: {layer: value}}` over the measured steps since the last reset.
@@ -367,7 +383,9 @@ class GradientTelemetry:
             plan = telemetry._plan(variables, grads)
             if plan is None:
                 return original(grads, trainable_variables)
-            sample = plan.before_update(grads, variables, optimizer.iterations, telemetry._next_step[id(optimizer)])
+            if getattr(optimizer, "gradient_accumulation_steps", None):
+                build_optimizer(optimizer, variables)  # its accumulators are read before `apply` runs
+            sample = plan.before_update(grads, variables, optimizer, telemetry._next_step[id(optimizer)])
             result = original(grads, trainable_variables)
             plan.after_update(variables, sample)
             return result
@@ -420,7 +438,7 @@ class _Plan:
         self.sample_scales = [1.0 if indices is None else size / len(indices)
                               for indices, size in zip(self.samples, sizes)]
 
-    def before_update(self, grads, variables, iterations, next_step):
+    def before_update(self, grads, variables, optimizer, next_step):
         """Measures the gradients and snapshots the weights on a measured step.
 
         Returns the measured-step flag that `after_update` needs (None: every step is measured).
@@ -433,13 +451,22 @@ class _Plan:
             grads = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, grads)
         telemetry = self.telemetry
         every = telemetry.every or automatic_every(telemetry.model)
-        if every == 1:
-            self._measure_gradients(grads, variables, iterations)
+        iterations = optimizer.iterations
+        accumulation = getattr(optimizer, "gradient_accumulation_steps", None)
+
+        def applied():
+            return _applied_gradients(optimizer, grads, variables, accumulation)
+
+        if every == 1 and not accumulation:
+            self._measure_gradients(applied(), variables, iterations)
             return None
         sample = tf.cast(iterations, tf.int64) >= next_step.value()
+        if accumulation:
+            # Only the last call of a cycle updates the weights (`iterations` counts updates).
+            sample &= tf.equal((tf.cast(apply_calls(optimizer), tf.int64) + 1) % accumulation, 0)
 
         def measure():
-            self._measure_gradients(grads, variables, iterations, next_step, every)
+            self._measure_gradients(applied(), variables, iterations, next_step, every)
 
         if sum(_bytes(grad) for grad in grads) <= UNLOWERED_GRADIENT_BYTES:
             skippable_cond(sample, measure)
@@ -515,6 +542,26 @@ class _Plan:
         rows[_UPDATE_RATIO] = tf.where(finite > 0, ratio, 0.0)
         rows[_UPDATE_STEPS], rows[_FINITE_UPDATES] = present, finite
         state.assign(state.value() + tf.stack(rows))
+
+
+def _applied_gradients(optimizer, grads, variables, accumulation):
+    """The gradients the update of this `apply` call uses, before clipping: `grads` divided by
+    the optimizer's `loss_scale_factor`, and with `gradient_accumulation_steps` added to the
+    gradients accumulated so far and divided by their number (as `apply` does)."""
+    scale = getattr(optimizer, "loss_scale_factor", None)
+    if scale is not None:
+        grads = [_scaled(grad, 1.0 / float(scale)) for grad in grads]
+    if accumulation:
+        grads = [(_as_float32(tf.convert_to_tensor(grad)) + _as_float32(accumulated_gradient(optimizer, variable).value))
+                 / float(accumulation) for grad, variable in zip(grads, variables)]
+    return grads
+
+
+def _scaled(grad, factor):
+    """`grad` times `factor`, as float32 (an `IndexedSlices` stays one)."""
+    if isinstance(grad, tf.IndexedSlices):
+        return tf.IndexedSlices(_as_float32(grad.values) * factor, grad.indices, grad.dense_shape)
+    return _as_float32(grad) * factor
 
 
 def _sampled(value, indices):

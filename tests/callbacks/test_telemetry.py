@@ -29,26 +29,31 @@ def _compile(model, optimizer="sgd", **kwargs):
     return model
 
 
-def _sgd_reference(model, x, y, batch_size, lr, measured=None):
+def _sgd_reference(model, x, y, batch_size, lr, measured=None, accumulation=1):
     """Per-layer signals of plain SGD steps over `x` in order, from a `tf.GradientTape` and NumPy.
 
     Runs on `model` itself and restores its weights after. Returns `{signal: {layer: value}}`
     with the means over the steps of `grad_norm`, `grad_zero_frac` and `update_ratio`, and the
     `weight_norm` before the last step: what the telemetry reads after the same steps.
-    `measured` lists the steps (0-based) taken into account; all of them by default.
+    `measured` lists the steps (0-based) taken into account; all of them by default. With
+    `accumulation=k`, a step is one update from the mean gradient of `k` batches taken at the
+    same weights (`gradient_accumulation_steps=k`).
     """
     initial = model.get_weights()
     names, owner = trainable_layers(model)
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     steps = []
-    for start in range(0, len(x), batch_size):
-        with tf.GradientTape() as tape:
-            loss = loss_fn(y[start : start + batch_size], model(x[start : start + batch_size], training=True))
-        grads = tape.gradient(loss, model.trainable_weights)
+    for start in range(0, len(x), batch_size * accumulation):
+        micro_grads = []
+        for micro in range(start, min(start + batch_size * accumulation, len(x)), batch_size):
+            with tf.GradientTape() as tape:
+                loss = loss_fn(y[micro : micro + batch_size], model(x[micro : micro + batch_size], training=True))
+            # An embedding's IndexedSlices made dense.
+            micro_grads.append([tf.convert_to_tensor(g).numpy() for g in tape.gradient(loss, model.trainable_weights)])
+        grads = [np.sum(parts, axis=0, dtype=np.float32) / np.float32(accumulation) for parts in zip(*micro_grads)]
         sums = {key: np.zeros(len(names)) for key in ("grad", "zeros", "size", "change", "weight")}
         for variable, grad in zip(model.trainable_weights, grads):
             layer = owner[id(variable)]
-            grad = tf.convert_to_tensor(grad).numpy()  # an embedding's IndexedSlices made dense
             before = variable.numpy()
             after = before - np.float32(lr) * grad  # what keras.optimizers.SGD computes, in float32
             variable.assign(after)
@@ -99,22 +104,22 @@ class _Reader(keras.callbacks.Callback):
         self.telemetry.detach()
 
 
-def _fit_and_compare(model, x, y, batch_size=16, lr=0.1, every=1, measured=None, rtol=2e-5, **fit):
+def _fit_and_compare(model, x, y, batch_size=16, lr=0.1, every=1, measured=None, rtol=2e-5, accumulation=1, **fit):
     """Trains one epoch with SGD(lr) under the telemetry and checks its reading against the
-    GradientTape/NumPy reference of the same steps."""
-    expected = _sgd_reference(model, x, y, batch_size, lr, measured)
+    GradientTape/NumPy reference of the same steps (updates, with `accumulation` batches each)."""
+    expected = _sgd_reference(model, x, y, batch_size, lr, measured, accumulation)
     reader = _Reader(every=every, warmup=0)
     model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0, shuffle=False, callbacks=[reader], **fit)
     read = reader.reads[0]
     _assert_matches(read, expected, rtol=rtol)
-    steps = len(measured) if measured is not None else -(-len(x) // batch_size)
+    steps = len(measured) if measured is not None else -(-len(x) // (batch_size * accumulation))
     assert set(read["steps"].values()) == {steps}
     assert set(read["nonfinite"].values()) == {0.0}
     return read
 
 
-def _built_mlp(**compile_kwargs):
-    model = _compile(_mlp(), keras.optimizers.SGD(0.1), **compile_kwargs)
+def _built_mlp(optimizer=None, **compile_kwargs):
+    model = _compile(_mlp(), optimizer or keras.optimizers.SGD(0.1), **compile_kwargs)
     model(np.zeros((1, 8), "float32"))
     return model
 
@@ -122,6 +127,27 @@ def _built_mlp(**compile_kwargs):
 def test_signals_equal_a_gradient_tape_reference_at_every_step():
     x, y = _data()
     _fit_and_compare(_built_mlp(), x, y)
+
+
+@pytest.mark.parametrize("every, measured", [(1, None), (2, [0, 2])])
+def test_gradient_accumulation_measures_the_applied_update_and_its_gradient(every, measured):
+    """With `gradient_accumulation_steps=4` an update is applied at every 4th `apply` only
+    (`optimizer.iterations` counts updates): the telemetry measures that call, and the gradient
+    it applies, the mean of the 4 batches' gradients. Measuring the first call of a cycle read an
+    update ratio of exactly 0."""
+    x, y = _data(n=16 * 4 * 4)
+    model = _built_mlp(keras.optimizers.SGD(0.1, gradient_accumulation_steps=4))
+    read = _fit_and_compare(model, x, y, every=every, measured=measured, accumulation=4)
+    assert all(value > 0 for value in read["update_ratio"].values())
+
+
+@pytest.mark.parametrize("every", [1, 2])
+def test_a_loss_scale_factor_is_taken_off_the_measured_gradients(every):
+    """`loss_scale_factor=1024` scales the gradients `apply` receives (and `apply` unscales them):
+    the gradient norms are those of the unscaled loss, not 1024 times larger."""
+    x, y = _data()
+    model = _built_mlp(keras.optimizers.SGD(0.1, loss_scale_factor=1024.0))
+    _fit_and_compare(model, x, y, every=every, measured=[0, 2] if every == 2 else None)
 
 
 # The gradients' cond is a lowered `tf.cond` above `UNLOWERED_GRADIENT_BYTES` (0 here), an `If` op below.

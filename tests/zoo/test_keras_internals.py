@@ -115,3 +115,22 @@ def test_activation_logits_are_the_softmax_and_sigmoid_inputs_in_a_traced_step()
     np.testing.assert_array_equal(softmax_logits.numpy(), x.numpy())
     np.testing.assert_array_equal(sigmoid_logits.numpy(), x.numpy())
     assert bool(relu_has_none)
+
+
+def test_gradient_accumulation_state():
+    """`apply_calls` counts every `apply`, `iterations` only the updates; `accumulated_gradient`
+    holds the sum of the gradients received since the last update."""
+    variable = keras.Variable(np.zeros(2, "float32"))
+    optimizer = keras.optimizers.SGD(1.0, gradient_accumulation_steps=3)
+    try:
+        internals.build_optimizer(optimizer, [variable])
+        for grad in ([1.0, 2.0], [3.0, 4.0]):
+            optimizer.apply([keras.ops.convert_to_tensor(np.float32(grad))], [variable])
+        calls = int(internals.apply_calls(optimizer).numpy())
+        accumulated = internals.accumulated_gradient(optimizer, variable).numpy()
+    except AttributeError as error:
+        pytest.fail(f"{MOVED}: {error}")
+    assert calls == 2 and int(optimizer.iterations.numpy()) == 0, MOVED
+    np.testing.assert_array_equal(accumulated, [4.0, 6.0], err_msg=MOVED)
+    np.testing.assert_array_equal(variable.numpy(), [0.0, 0.0])  # no update yet
+
