@@ -11,6 +11,7 @@ Example:
 >>> report("Empty calls", times, reference="peer")                              # doctest: +SKIP
 """
 
+import argparse
 import os
 import statistics
 import time
@@ -50,6 +51,52 @@ def compare(candidates, repeats, control=True):
             times[name]["wall"].append(time.perf_counter() - wall)
             times[name]["cpu"].append(time.process_time() - cpu)
     return times
+
+
+def benchmark_parser(doc, *, repeats=None, calls=None, quick=None, threads=False):
+    """An argument parser with the options the timing benchmarks share, each with one meaning.
+
+    Args:
+        doc: the script's docstring; its first line becomes the description.
+        repeats: default of `--repeats` (turns of every candidate, alternating; the figures are
+            medians over them), or None for no such option.
+        calls: default of `--calls` (calls of a candidate in one turn), or None.
+        quick: help text of `--quick` (what the smoke run makes small), or None.
+        threads: whether to add `--threads` (for `set_tf_threads`).
+
+    Returns:
+        An `argparse.ArgumentParser`, to which the script adds its own options.
+
+    Example:
+
+    >>> benchmark_parser("Empty calls.", repeats=5, calls=100).parse_args([]).calls
+    100
+    """
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    if repeats is not None:
+        parser.add_argument("--repeats", type=int, default=repeats,
+                            help="turns of every candidate, alternating (medians over them)")
+    if calls is not None:
+        parser.add_argument("--calls", type=int, default=calls, help="calls of a candidate per turn")
+    if quick is not None:
+        parser.add_argument("--quick", action="store_true", help=quick)
+    if threads:
+        parser.add_argument("--threads", type=int, default=None,
+                            help="TensorFlow intra- and inter-op threads (1: all ops on one thread)")
+    return parser
+
+
+def traced_train_function(model, x, y, calls):
+    """The model's training step traced anew with what is attached to it now, after `calls`
+    calls of `train_on_batch(x, y)` (the trace, warm-up, buffers filled).
+
+    The function keeps what it was traced with: detach the instrumentation afterwards and time
+    it with `train_on_batch_calls`, beside other traces of the same model.
+    """
+    model.make_train_function(force=True)
+    for _ in range(calls):
+        model.train_on_batch(x, y)
+    return model.train_function
 
 
 def train_on_batch_calls(model, train_function, x, y, calls):

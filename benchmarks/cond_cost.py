@@ -17,7 +17,6 @@ Usage:
     python benchmarks/cond_cost.py [--conds 20] [--branch-ops 30] [--calls 2000] [--repeats 7]
 """
 
-import argparse
 import os
 import statistics
 import sys
@@ -53,11 +52,9 @@ def _function(kind, conds, branch_ops):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = _timing.benchmark_parser(__doc__, repeats=7, calls=2000)
     parser.add_argument("--conds", type=int, default=20)
     parser.add_argument("--branch-ops", type=int, default=30)
-    parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--repeats", type=int, default=7)
     args = parser.parse_args()
     functions = {kind: _function(kind, args.conds, args.branch_ops) for kind in ("none", "lowered", "functional If")}
     x = tf.constant(1.0)

@@ -11,7 +11,6 @@ Usage:
     python benchmarks/curvature.py [--repeats 5] [--max-iter 20] [--probe-size 256]
 """
 
-import argparse
 import os
 import statistics
 import time
@@ -22,6 +21,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 
+import _timing  # noqa: E402
 import zoo  # noqa: E402
 from diagnostics.hessian import HessianProbe, lanczos_extremes  # noqa: E402
 
@@ -44,8 +44,7 @@ def _time(function):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser = _timing.benchmark_parser(__doc__, repeats=5)
     parser.add_argument("--max-iter", type=int, default=20)
     parser.add_argument("--probe-size", type=int, default=256)
     parser.add_argument("--batch-size", type=int, default=32)

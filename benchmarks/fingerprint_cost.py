@@ -11,7 +11,6 @@ Usage:
     python benchmarks/fingerprint_cost.py [--batch-size 128] [--calls 50] [--repeats 15] [--quick]
 """
 
-import argparse
 import os
 import sys
 
@@ -47,21 +46,15 @@ def _train_function(model, x, y, fingerprint_rows=None):
         probe.attach()
     if fingerprint_rows:
         probe.request_fingerprints(fingerprint_rows, 8)
-    model.make_train_function(force=True)
-    for _ in range(2):
-        model.train_on_batch(x, y)
-    function = model.train_function
+    function = _timing.traced_train_function(model, x, y, 2)
     if fingerprint_rows is not None:
         probe.detach()
     return function
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = _timing.benchmark_parser(__doc__, repeats=15, calls=50, quick="few calls (smoke run)")
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--calls", type=int, default=50)
-    parser.add_argument("--repeats", type=int, default=15)
-    parser.add_argument("--quick", action="store_true", help="few calls (smoke run)")
     args = parser.parse_args()
     if args.quick:
         args.calls, args.repeats = 5, 3

@@ -226,15 +226,12 @@ def compare(model_name, rounds, epochs, rows, memory_rounds):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = _timing.benchmark_parser(__doc__, quick="small data, 1 round, 2 epochs (smoke run)", threads=True)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--memory-rounds", type=int, default=2)
     parser.add_argument("--memory-only", action="store_true", help="peak RSS only, no timing rounds")
     parser.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
-    parser.add_argument("--quick", action="store_true", help="small data, 1 round, 2 epochs (smoke run)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="TensorFlow intra- and inter-op threads (1: all ops on one thread)")
     parser.add_argument("--memory", nargs=2, metavar=("MODEL", "CONFIG"), help=argparse.SUPPRESS)
     parser.add_argument("--rows", type=int, default=None,
                         help="training rows of every model (default: its own, see MODELS): the epoch's "

@@ -23,7 +23,6 @@ Usage:
     python benchmarks/step_cost.py [--calls 200] [--repeats 9] [--copies 3] [--threads 1] [--quick]
 """
 
-import argparse
 import os
 import statistics
 import sys
@@ -75,10 +74,7 @@ def _traced_step(model, x, y, config):
             probe.request_class_counts()
     if "telemetry" in config:
         telemetry.attach()
-    model.make_train_function(force=True)
-    for _ in range(WARMUP_STEPS + 8):
-        model.train_on_batch(x, y)
-    step = model.train_function
+    step = _timing.traced_train_function(model, x, y, WARMUP_STEPS + 8)
     if "telemetry" in config:
         telemetry.detach()
     if uses_probe:
@@ -87,13 +83,8 @@ def _traced_step(model, x, y, config):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=200)
-    parser.add_argument("--repeats", type=int, default=9)
-    parser.add_argument("--copies", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="few calls (smoke run)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="TensorFlow intra- and inter-op threads (1: all ops on one thread)")
+    parser = _timing.benchmark_parser(__doc__, repeats=9, calls=200, quick="few calls (smoke run)", threads=True)
+    parser.add_argument("--copies", type=int, default=3, help="traces of every configuration")
     args = parser.parse_args()
     _timing.set_tf_threads(args.threads)
     if args.quick:
