@@ -67,6 +67,7 @@ import tensorflow as tf
 
 import keras
 
+from callbacks._guard import NotJudgedWarning
 from zoo._keras_internals import activation_logits, patch_method, skippable_cond, unpatch_method
 
 # Rows a monitor's probe batch holds by default: enough that a unit silent on all of them is dead
@@ -76,6 +77,10 @@ DEFAULT_PROBE_ROWS = 256
 
 # Fragments of the names of losses that train a classifier (Keras' and the zoo's).
 CLASSIFICATION_LOSSES = ("crossentropy", "hinge", "focal", "logit_adjusted", "balanced_softmax", "ldam")
+
+# Fragments of the names of losses that treat every output unit as its own binary question: with
+# several units, the targets are multi-hot (multi-label), not one-hot classes.
+PER_UNIT_LOSSES = ("binary",)
 
 # A single sigmoid unit predicts class 1 above this probability (above logit 0 with from_logits).
 BINARY_THRESHOLD = 0.5
@@ -138,8 +143,9 @@ class BatchProbe:
         # While a step is traced: whether it is a validation step, and whether its classes were
         # counted. Per thread: MirroredStrategy traces each replica's step in its own thread.
         self._trace = threading.local()
-        # What was found unmeasurable: "rows/False", "rows/True", "counts", "fingerprints/False"...
-        self._off = set()
+        # What was found unmeasurable, and why: {"rows/False" | "rows/True" | "counts" |
+        # "fingerprints/False" | ...: reason}.
+        self._off = {}
 
     @property
     def attached(self):
@@ -291,6 +297,22 @@ class BatchProbe:
                 continue
             result.update(zip(names, total))
         return result
+
+    def unmeasurable(self, what):
+        """Why `what` cannot be kept in this run, or None (nothing found wrong with it so far).
+
+        Args:
+            what: `"counts"` (class counts), `"rows"` or `"fingerprints"` (of the training
+                steps), or `"rows/True"` / `"fingerprints/True"` for the validation steps'.
+
+        Example:
+
+        >>> probe.unmeasurable("counts")             # doctest: +SKIP
+        'multi-label targets (5 units with the loss binary_crossentropy): ...'
+        """
+        if what in ("rows", "fingerprints"):
+            what = f"{what}/False"
+        return self._off.get(what)
 
     def fingerprints(self, validation=False):
         """The kept fingerprints (`row_fingerprints` of the model inputs) as an int32 NumPy array,
@@ -444,14 +466,15 @@ class BatchProbe:
         try:
             return function()
         except Exception as error:  # never break the user's training: say it, switch it off
-            self._off.add(what)
+            cause = str(error) if isinstance(error, Unmeasurable) else f"{type(error).__name__}: {error}"
+            self._off[what] = cause
             kind, _, validation = what.partition("/")
             if validation:
                 stores = self._stores if kind == "rows" else self._fingerprints
                 stores.pop(validation == "True", None)
             subject = {"counts": "class counts", "rows": "probe rows", "fingerprints": "row fingerprints"}[kind]
-            cause = str(error) if isinstance(error, Unmeasurable) else f"{type(error).__name__}: {error}"
-            warnings.warn(f"BatchProbe: no {subject} for model {self.model.name!r}: {cause}", stacklevel=2)
+            warnings.warn(f"BatchProbe: no {subject} for model {self.model.name!r}: {cause}", NotJudgedWarning,
+                          stacklevel=2)
             return None
 
     def _read(self, validation):
@@ -700,6 +723,10 @@ def _classification(model, y, y_pred):
     units = 1 if y_pred.shape.rank < 2 else y_pred.shape[-1]
     if units is None:
         raise Unmeasurable("the output has no static number of classes")
+    if units > 1 and any(part in str(name).lower() for part in PER_UNIT_LOSSES):
+        raise Unmeasurable(
+            f"multi-label targets ({units} units with the loss {name!r}, each unit its own yes/no "
+            "question): labels are not competing classes, so class imbalance is not judged")
     from_logits = bool(getattr(loss, "from_logits", False))
     return _Classes(2 if units == 1 else int(units), units == 1, 0.0 if from_logits else BINARY_THRESHOLD)
 

@@ -37,6 +37,11 @@ class MonitorFailedWarning(RuntimeWarning):
     """A monitor of `TrainingDiagnostics` failed and was switched off; training went on."""
 
 
+class NotJudgedWarning(UserWarning):
+    """A monitor could not judge something in this run (the warning says what and why), and
+    says so in its `not_judged` note; training went on, and the rest is judged."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Skipped:
     """What a switched-off monitor did not judge, and why.
@@ -102,14 +107,16 @@ class MonitorGuard:
             self._switch_off(hook, error)
 
     def read(self, attribute, default):
-        """`monitor.<attribute>`, or `default` when the monitor is off or reading it fails.
+        """`monitor.<attribute>` (called, when it is a method), or `default` when the monitor is
+        off or reading it fails.
 
         Reading can judge (findings are computed when read), so it can fail like a hook.
         """
         if not self.active:
             return default
         try:
-            return getattr(self.monitor, attribute, default)
+            value = getattr(self.monitor, attribute, default)
+            return value() if callable(value) else value
         except Exception as error:
             self._switch_off(attribute, error)
             return default

@@ -1,11 +1,13 @@
 """`ImbalanceMonitor`: label counts and per-class validation recall for `class_imbalance` findings."""
 
 import logging
+import warnings
 
 import numpy as np
 import tensorflow as tf
 
 from callbacks._arguments import keep_checked
+from callbacks._guard import NotJudgedWarning
 from callbacks._monitor import Monitor
 from diagnostics import imbalance
 from zoo._serialization import register_serializable
@@ -47,9 +49,15 @@ class ImbalanceMonitor(Monitor):
         ratio_threshold, min_recall: thresholds of `diagnostics.imbalance.detect_class_imbalance`.
         verbose: 1 prints the findings at the end of training.
 
+    Multi-label targets (several sigmoid units with a binary loss, or multi-hot rows given as
+    `y`) are not judged: each label is its own yes/no question, not a class competing with the
+    others. The monitor warns once (`NotJudgedWarning`) and says so in `not_judged`.
+
     Attributes:
         findings: list of `diagnostics.Finding` after `fit`.
         class_counts: {class: count} of the training labels, or None.
+        not_judged: why class imbalance was not judged in this `fit` (also
+            `extras["unjudged"]`), or None.
 
     Example:
 
@@ -91,11 +99,27 @@ class ImbalanceMonitor(Monitor):
         self._epoch_counts = []
         self._unjudged = None
 
+    @property
+    def not_judged(self):
+        return self._unjudged
+
+    @not_judged.setter
+    def not_judged(self, reason):
+        self._unjudged = reason
+
     def on_train_begin(self, logs=None):
+        self._switch_off()  # a probe left attached by an interrupted `fit`
         self.findings, self._history, self._epoch_counts, self._unjudged = [], {}, [], None
-        self.class_counts = None if self.y is None else imbalance.label_counts(_labels(self.y))
+        self.class_counts = None
         self._classes = None
-        if self.class_counts is not None:
+        if self.y is not None:
+            labels = _labels(self.y)
+            if labels is None:
+                self._unjudged = ("multi-label targets (rows with several 1s): each label is its own "
+                                  "yes/no question, so class imbalance is not judged")
+                warnings.warn(f"ImbalanceMonitor: {self._unjudged}.", NotJudgedWarning, stacklevel=2)
+                return
+            self.class_counts = imbalance.label_counts(labels)
             self._classes = sorted(self.class_counts)
         else:
             self._probe = self._guarded("attach the class counter", _attach_class_counter, self.model)
@@ -105,8 +129,10 @@ class ImbalanceMonitor(Monitor):
             counts = self._guarded("read the class counts", self._probe.class_counts, True)
             self._epoch_counts.append(counts)
             if counts is None and self._unjudged is None and epoch == 0:
-                self._unjudged = "the targets are not class labels, or the model computes no loss in its steps"
-        if self.validation_data is None:
+                reason = getattr(self._probe, "unmeasurable", lambda what: None)("counts")
+                self._unjudged = reason or ("the targets are not class labels, or the model computes "
+                                            "no loss in its steps")
+        if self.validation_data is None or (self.y is not None and self.class_counts is None):
             return
         if self._classes is None:
             self._classes = list(range(max(2, int(self.model.outputs[0].shape[-1]))))
@@ -200,10 +226,16 @@ def _as_numpy(value):
 
 
 def _labels(y):
+    """The class ids of labels `y` (an array, or a dataset of `(x, y)`), or None for multi-label
+    (multi-hot) targets."""
     if isinstance(y, tf.data.Dataset):
         # Batched or unbatched sparse labels, or batched one-hot rows.
-        return np.concatenate([_class_ids(_as_numpy(element[1])).reshape(-1) for element in y])
-    return _class_ids(_as_numpy(y))
+        parts = [_as_numpy(element[1]) for element in y]
+        if any(imbalance.is_multi_hot(part) for part in parts):
+            return None
+        return np.concatenate([_class_ids(part).reshape(-1) for part in parts])
+    labels = _as_numpy(y)
+    return None if imbalance.is_multi_hot(labels) else _class_ids(labels)
 
 
 def _class_ids(y):

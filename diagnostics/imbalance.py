@@ -61,6 +61,25 @@ ADVICE = [
 ]
 
 
+def is_multi_hot(y):
+    """Whether the targets `y` are multi-label rows: 2-D, several columns of 0/1 values, and some
+    row with other than exactly one 1 (a one-hot row has one). Their columns are separate yes/no
+    questions, not competing classes: counting a row as the class of its first 1 (the argmax)
+    invents an imbalance.
+
+    Example:
+
+    >>> is_multi_hot(np.array([[1, 0, 1], [0, 1, 0]])), is_multi_hot(np.eye(3))
+    (True, False)
+    """
+    labels = np.asarray(y)
+    if labels.ndim != 2 or labels.shape[1] < 2 or labels.size == 0:
+        return False
+    if not np.all((labels == 0) | (labels == 1)):
+        return False  # soft labels or scores: not a 0/1 matrix
+    return bool(np.any(labels.sum(axis=1) != 1))
+
+
 def label_counts(y, num_classes=None):
     """{class: count} of integer or string labels (1-D) or one-hot rows."""
     labels = np.asarray(y)

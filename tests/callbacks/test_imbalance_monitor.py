@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from callbacks import imbalance_monitor
+from callbacks._guard import NotJudgedWarning
 from callbacks.imbalance_monitor import ImbalanceMonitor
 
 
@@ -167,3 +168,63 @@ def test_default_monitor_reports_imbalance_from_the_training_steps(case, seed):
     assert finding.kind == "class_imbalance" and monitor.extras["unjudged"] is None
     rare = min(range(classes), key=lambda c: (y[:480] == c).sum())
     assert f"class {rare} has" in finding.message or "no training samples" in finding.message
+
+
+def _multi_label_data(positive_rates, n=512, seed=0):
+    """Multi-hot targets: label k is on in about `positive_rates[k]` of the rows, independently;
+    the inputs carry each label (so the model can learn them)."""
+    rng = np.random.RandomState(seed)
+    y = (rng.rand(n, len(positive_rates)) < np.asarray(positive_rates)).astype(np.float32)
+    x = np.concatenate([y * 2.0 - 1.0, rng.normal(size=(n, 3))], axis=1).astype(np.float32)
+    x += 0.5 * rng.normal(size=x.shape).astype(np.float32)
+    return x, y
+
+
+def _multi_label_model(labels):
+    model = keras.Sequential([keras.Input((labels + 3,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(labels, activation="sigmoid")])
+    model.compile("adam", "binary_crossentropy")
+    return model
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_balanced_multi_label_targets_are_not_read_as_one_hot(seed):
+    """5 labels with ~205 positives each of 512 rows. Read as one-hot rows (argmax: the first
+    positive label) they counted like [224, 109, 47, 18, 11], a false `class_imbalance`. Labels
+    of a multi-label model are separate yes/no questions, not competing classes: the monitor
+    does not count classes and says so in `not_judged`."""
+    keras.utils.set_random_seed(seed)
+    x, y = _multi_label_data([0.4] * 5, seed=seed)
+    assert np.all(np.abs(y.sum(axis=0) - 205) < 40)
+    first_positive = np.bincount(np.argmax(y[y.sum(axis=1) > 0], axis=1), minlength=5)
+    assert first_positive.max() > imbalance_monitor.imbalance.SKEW_RATIO * first_positive.min()  # the old reading
+    monitor = ImbalanceMonitor()
+    with pytest.warns(NotJudgedWarning, match="multi-label"):
+        _multi_label_model(5).fit(x, y, batch_size=32, epochs=2, verbose=0, validation_split=0.2,
+                                  callbacks=[monitor])
+    assert monitor.findings == []
+    assert "multi-label" in monitor.not_judged
+
+
+def test_multi_label_labels_given_to_the_monitor_are_not_judged_as_classes():
+    x, y = _multi_label_data([0.4] * 5)
+    monitor = ImbalanceMonitor(y=y, validation_data=(x, y))
+    with pytest.warns(NotJudgedWarning, match="multi-label"):
+        history = _multi_label_model(5).fit(x, y, batch_size=64, epochs=1, verbose=0, callbacks=[monitor])
+    assert monitor.findings == [] and monitor.class_counts is None
+    assert "multi-label" in monitor.not_judged
+    assert not any(key.startswith("val_recall/") for key in history.history)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_binary_single_unit_targets_are_counted_as_two_classes(seed):
+    """A sigmoid unit with binary cross-entropy: 0/1 targets (as a column) are two classes."""
+    keras.utils.set_random_seed(seed)
+    x, y = _data(minority=0.04, seed=seed)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(keras.optimizers.SGD(0.5), "binary_crossentropy")
+    monitor = ImbalanceMonitor()
+    model.fit(x, y[:, None].astype(np.float32), epochs=2, batch_size=100, verbose=0, callbacks=[monitor])
+    assert monitor.extras["train_label_counts"][-1] == [int((y == 0).sum()), int((y == 1).sum())]
+    [finding] = monitor.findings
+    assert finding.kind == "class_imbalance" and monitor.not_judged is None

@@ -11,6 +11,7 @@ from diagnostics.imbalance import (
     detect_imbalance_from_counts,
     detect_label_skew,
     detect_unpredicted_classes,
+    is_multi_hot,
     label_counts,
     per_class_recall,
 )
@@ -134,3 +135,19 @@ def test_counts_a_spare_output_unit_is_not_a_class_but_one_class_alone_is_report
     assert detect_imbalance_from_counts([spare]) == []
     [finding] = detect_imbalance_from_counts([_counts([400, 0, 0], [400, 0, 0])])
     assert finding.severity == "error" and "[1, 2] have no training samples" in finding.message
+
+
+@pytest.mark.parametrize("y, expected", [
+    (np.array([[1, 0, 1], [0, 1, 0], [0, 0, 0]]), True),
+    (np.array([[1.0, 1.0], [0.0, 1.0]], dtype=np.float32), True),
+    (np.eye(4)[[0, 3, 1, 2, 2]], False),  # one-hot: one 1 per row
+    (np.array([[0.2, 0.8], [0.6, 0.4]]), False),  # soft labels
+    (np.array([0, 2, 1, 1]), False),
+    (np.array([[0], [1], [1]]), False),  # one binary column
+], ids=["multi_hot", "multi_hot_floats", "one_hot", "soft", "sparse", "binary_column"])
+def test_multi_hot_targets_are_told_from_class_labels(y, expected):
+    from sklearn.utils.multiclass import type_of_target
+
+    assert is_multi_hot(y) == expected
+    # scikit-learn calls every 0/1 matrix (one-hot too) "multilabel-indicator".
+    assert not expected or type_of_target(y) == "multilabel-indicator"
