@@ -1,0 +1,411 @@
+"""The learning-rate range test: `find_learning_rate`, and the `RangeTest` it returns.
+
+The test trains a copy of the model for a few dozen steps while the learning rate grows
+exponentially, one batch per step, from a rate too small to move the weights to one large enough
+to make the loss diverge, and records the loss at every step. The loss falls once the rate is
+large enough to learn and rises again once it is too large for the loss surface's curvature; a
+good rate for training sits on the steep fall, well below where the loss turns up.
+
+It runs on a clone (`keras.models.clone_model`, the model's weights copied, a fresh optimizer of
+the same class and configuration): the user's model, its weights, its optimizer and its compile
+settings are never touched.
+
+Example:
+
+>>> import keras, numpy as np
+>>> rng = np.random.default_rng(0)
+>>> x = rng.normal(size=(256, 4)).astype("float32")
+>>> y = x @ np.array([1.0, -2.0, 0.5, 3.0], "float32")
+>>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+>>> model.compile(optimizer="sgd", loss="mse")
+>>> test = find_learning_rate(model, x, y, start=1e-4, stop=10.0, steps=60, seed=0)
+>>> 1e-4 < test.suggestion < 1.0
+True
+"""
+
+import collections.abc
+import dataclasses
+import functools
+import math
+import numbers
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from diagnostics._format import fmt, pyplot
+
+# Rows per step when `batch_size` is None: what `fit` uses.
+DEFAULT_BATCH_SIZE = 32
+
+# The rules read the loss through a centred moving median over the steps that span this factor of
+# learning rate (at least 3 steps): it removes the batch-to-batch noise without the lag of the
+# exponential smoothing, whose ~50-step memory at 0.98 spans a factor of 10^4 of learning rate
+# in the default 100-step ramp and put the minimum past the stable range on a quadratic.
+TREND_SPAN = 2.0
+
+# A step of the trend counts as steep when the loss falls by at least this share of its mean fall
+# per step from the trend's highest point before its minimum down to the minimum: the flat start
+# (rates too small to move the weights) falls by almost nothing and is left out.
+STEEP_SHARE = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class RangeTest:
+    """What one learning-rate range test recorded, and the rates it suggests.
+
+    Attributes:
+        learning_rates: the learning rate of each step taken, rising exponentially (float64).
+        losses: the training loss of each step's batch, as `train_on_batch` returned it (the
+            loss before that step's update).
+        smoothed: the exponentially smoothed loss, bias-corrected, that the stop rule read.
+        diverged: True when the test stopped early because the loss diverged (or became
+            non-finite); False when it ran all its steps.
+        steps: the number of steps asked for.
+        trend: (computed) the loss the rules read: a centred moving median of `losses` over the
+            steps spanning a factor `TREND_SPAN` of learning rate; a non-finite loss counts as
+            +inf. Unlike `smoothed` it does not lag behind the learning rate.
+
+    The rules read `trend` up to its minimum:
+
+    - `suggestion` (the "valley" rule): the learning rate in the middle of the longest steep
+      descending stretch before the minimum. A step is steep when the trend falls by at least
+      `STEEP_SHARE` of its mean fall per step from its highest point before the minimum down to
+      the minimum; the stretch is the longest run of consecutive steep steps (ties: the larger
+      fall), and the suggestion the rate at its middle step. When no step is steep (the loss
+      never fell), it is `minimum()`; None when no step gave a finite loss.
+    - `steepest()`: the rate where the trend falls fastest per factor of learning rate.
+    - `minimum(divisor=10)`: the rate at the trend's minimum, divided by `divisor`.
+
+    Example:
+
+    >>> rates = np.geomspace(1e-4, 1.0, 9)  # steps of a factor 10**0.5: a 3-step median
+    >>> losses = np.array([5.0, 5.0, 5.0, 4.0, 1.5, 1.0, 0.8, 3.0, 20.0])
+    >>> test = RangeTest(rates, losses, losses, diverged=True, steps=12)
+    >>> test.trend.tolist()
+    [5.0, 5.0, 5.0, 4.0, 1.5, 1.0, 1.0, 3.0, 11.5]
+    >>> test.valley(), round(test.suggestion, 5), round(test.minimum(), 5)
+    ((2, 5), 0.00316, 0.00316)
+    """
+
+    learning_rates: np.ndarray
+    losses: np.ndarray
+    smoothed: np.ndarray
+    diverged: bool
+    steps: int
+
+    @functools.cached_property
+    def trend(self):
+        """The centred moving median of `losses` (see the class docstring)."""
+        losses = np.where(np.isnan(self.losses), np.inf, self.losses)
+        if losses.size < 2:
+            return losses
+        per_step = math.log(self.learning_rates[1] / self.learning_rates[0])
+        half = max(1, round(math.log(TREND_SPAN) / per_step / 2))
+        return np.array([np.median(losses[max(0, step - half):step + half + 1])
+                         for step in range(losses.size)])
+
+    @property
+    def suggestion(self):
+        """The valley rule's learning rate (see the class docstring), or None."""
+        stretch = self.valley()
+        if stretch is None:
+            return self.minimum()
+        first, last = stretch
+        return float(self.learning_rates[(first + last) // 2])
+
+    def valley(self):
+        """The longest steep descending stretch of `trend` before its minimum, as step indices
+        (first, last) (the loss falls from step `first` to step `last`), or None."""
+        lowest = self._lowest()
+        if lowest is None or lowest == 0:
+            return None
+        curve = self.trend[:lowest + 1]
+        highest = int(np.argmax(curve))
+        if highest >= lowest:
+            return None
+        mean_fall = (curve[highest] - curve[lowest]) / (lowest - highest)
+        steep = -np.diff(curve) >= STEEP_SHARE * mean_fall
+        steep[:highest] = False
+        best, best_fall, run_start = None, -math.inf, None
+        for step, is_steep in enumerate(np.append(steep, False)):
+            if is_steep and run_start is None:
+                run_start = step
+            elif not is_steep and run_start is not None:
+                length, fall = step - run_start, float(curve[run_start] - curve[step])
+                if best is None or (length, fall) > (best[1] - best[0], best_fall):
+                    best, best_fall = (run_start, step), fall
+                run_start = None
+        return best
+
+    def steepest(self):
+        """The learning rate where `trend` falls fastest against log(learning rate), up to its
+        minimum; None when the minimum is the first step (or no loss was finite)."""
+        lowest = self._lowest()
+        if lowest is None or lowest == 0:
+            return None
+        slopes = np.gradient(self.trend[:lowest + 1], np.log(self.learning_rates[:lowest + 1]))
+        return float(self.learning_rates[int(np.argmin(slopes))])
+
+    def minimum(self, divisor=10.0):
+        """The learning rate at the minimum of `trend` divided by `divisor` (the classic "a tenth
+        of the rate at the minimum"); None when no step gave a finite loss."""
+        if isinstance(divisor, bool) or not isinstance(divisor, numbers.Real) or not divisor > 0:
+            raise ValueError(f"`divisor` must be a positive number. Received: divisor={divisor!r}")
+        lowest = self._lowest()
+        return None if lowest is None else float(self.learning_rates[lowest] / divisor)
+
+    def plot(self, path):
+        """Draws the raw and smoothed loss against the learning rate (log axis), the suggestion
+        marked, into the image file `path` (PNG, SVG... by its extension); returns `path`."""
+        plt = pyplot()
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.plot(self.learning_rates, self.losses, color="0.75", lw=1, label="loss")
+        ax.plot(self.learning_rates, self.smoothed, color="C0", lw=2, label="smoothed loss")
+        suggestion = self.suggestion
+        if suggestion is not None:
+            ax.axvline(suggestion, color="C3", ls="--", label=f"suggestion {fmt(suggestion)}")
+        ax.set_xscale("log")
+        ax.set_xlabel("learning rate")
+        ax.set_ylabel("loss")
+        finite = self.smoothed[np.isfinite(self.smoothed)]
+        if finite.size:  # a diverged tail would flatten the interesting part
+            low, high = float(finite.min()), float(finite[0])
+            ax.set_ylim(low - 0.1 * (high - low + 1e-12), high + 0.5 * (high - low + 1e-12))
+        ax.legend()
+        ax.set_title("Learning-rate range test" + (" (stopped at divergence)" if self.diverged else ""))
+        fig.savefig(path, dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        return path
+
+    def to_dict(self):
+        """The record as plain Python (lists of floats), for JSON."""
+        return {"learning_rates": self.learning_rates.tolist(), "losses": self.losses.tolist(),
+                "smoothed": self.smoothed.tolist(), "diverged": self.diverged, "steps": self.steps,
+                "suggestion": self.suggestion}
+
+    def __str__(self):
+        taken = len(self.losses)
+        end = f"diverged at step {taken}" if self.diverged else "no divergence"
+        span = (f"{fmt(self.learning_rates[0])} to {fmt(self.learning_rates[-1])}" if taken
+                else "no step")
+        return (f"RangeTest({taken}/{self.steps} steps, learning rate {span}, {end}; "
+                f"suggestion {fmt(self.suggestion)})")
+
+    __repr__ = __str__
+
+    def _lowest(self):
+        """The index of the minimum of `trend`, or None when no loss is finite."""
+        if not np.isfinite(self.trend).any():
+            return None
+        return int(np.argmin(self.trend))
+
+
+def find_learning_rate(model, x, y=None, *, batch_size=None, sample_weight=None, class_weight=None,
+                       start=1e-7, stop=10.0, steps=100, smoothing=0.98, divergence=4.0, seed=None,
+                       verbose=0):
+    """Runs the learning-rate range test on a clone of a compiled model.
+
+    The learning rate grows exponentially from `start` to `stop` over `steps` optimizer steps,
+    one batch each (the data is cycled when it has fewer batches). The loss of each step is
+    recorded and smoothed exponentially (bias-corrected); the test stops early once the smoothed
+    loss exceeds `divergence` times its lowest value so far (for a negative lowest value: rises
+    above it by `divergence - 1` times its magnitude), or the loss is not finite.
+
+    The clone is `keras.models.clone_model(model)` with the model's weights copied, compiled with
+    the same loss and loss weights and a fresh optimizer of the same class and configuration
+    (its own state; a learning-rate schedule is replaced by the ramp). Metrics are left out: they
+    do not change the updates. The model, its weights, its optimizer and its compile settings
+    are not touched. A model that was never built is built on the first batch: its clone starts
+    from the model's initializers, not from weights the model does not have yet.
+
+    Args:
+        model: a compiled `keras.Model` (Sequential, functional, or a subclass that
+            `clone_model` can rebuild through `get_config`/`from_config`).
+        x: the inputs as `fit` takes them: an array, a list or dict of arrays per model input,
+            a `tf.data.Dataset`, a `keras.utils.PyDataset` or a generator/iterator yielding
+            `(x, y)` or `(x, y, sample_weight)` batches.
+        y: the targets (an array, or a list/dict per output) when `x` is arrays; None otherwise.
+        batch_size: rows per step for arrays (default 32); None for datasets and generators.
+        sample_weight: per-row weights for arrays, or None.
+        class_weight: a dict from class index to weight, as in `fit`, or None.
+        start: the first learning rate (> 0).
+        stop: the last learning rate (> start).
+        steps: the number of optimizer steps (>= 2).
+        smoothing: the exponential smoothing factor of the loss, in [0, 1) (0: no smoothing).
+        divergence: the stop threshold over the lowest smoothed loss (> 1).
+        seed: an int for a reproducible test: it seeds the shuffle of array data and, through
+            `keras.utils.set_random_seed`, the clone's random layers (dropout); None for none.
+        verbose: 0 for silence, 1 for a progress bar.
+
+    Returns:
+        A `RangeTest` with `learning_rates`, `losses`, `smoothed`, `diverged`, `suggestion`
+        and the `steepest()`, `minimum()` and `plot(path)` methods.
+
+    Raises:
+        TypeError: `model` is not a Keras model or cannot be cloned; an argument of a wrong type.
+        ValueError: `model` is not compiled; a bad value (start >= stop, steps < 2...).
+
+    Example:
+
+    >>> rng = np.random.default_rng(1)
+    >>> x = rng.normal(size=(128, 3)).astype("float32")
+    >>> y = (x.sum(axis=1) > 0).astype("int32")
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
+    >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    >>> test = find_learning_rate(model, x, y, steps=40, start=1e-5, stop=10.0, seed=0)
+    >>> len(test.losses) <= 40 and test.suggestion is not None
+    True
+    """
+    _check_arguments(model, start, stop, steps, smoothing, divergence, batch_size, seed, verbose)
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    batches = _batches(x, y, sample_weight, batch_size, seed)
+    first = next(batches)
+    clone = _clone(model, first[0])
+    learning_rates = start * (stop / start) ** (np.arange(steps) / (steps - 1))
+    progress = keras.utils.Progbar(steps, verbose=verbose) if verbose else None
+    losses, smoothed, average, lowest, diverged = [], [], 0.0, math.inf, False
+    for step, learning_rate in enumerate(learning_rates):
+        x_batch, y_batch, weight_batch = first if step == 0 else next(batches)
+        clone.optimizer.learning_rate = float(learning_rate)
+        logs = clone.train_on_batch(x_batch, y_batch, sample_weight=weight_batch,
+                                    class_weight=class_weight, return_dict=True)
+        loss = float(logs["loss"])
+        average = smoothing * average + (1.0 - smoothing) * loss
+        value = average / (1.0 - smoothing ** (step + 1))
+        losses.append(loss)
+        smoothed.append(value)
+        if progress is not None:
+            progress.update(step + 1, values=[("lr", float(learning_rate)), ("loss", loss)])
+        if not math.isfinite(value) or (step > 0 and value - lowest > (divergence - 1.0) * abs(lowest)):
+            diverged = True
+            break
+        lowest = min(lowest, value)
+    if progress is not None and len(losses) < steps:
+        progress.update(steps, finalize=True)
+    taken = len(losses)
+    return RangeTest(learning_rates=learning_rates[:taken], losses=np.asarray(losses),
+                     smoothed=np.asarray(smoothed), diverged=diverged, steps=steps)
+
+
+def _check_arguments(model, start, stop, steps, smoothing, divergence, batch_size, seed, verbose):
+    """Raises TypeError/ValueError naming the first bad argument."""
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"`model` must be a keras.Model. Received: model={type(model).__name__}")
+    if not model.compiled or model.optimizer is None:
+        raise ValueError("`model` must be compiled (model.compile(optimizer=..., loss=...)) before "
+                         f"the range test. Received: model={model.name!r} (not compiled)")
+    for name, value in (("start", start), ("stop", stop)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
+                math.isfinite(value) and value > 0):
+            raise ValueError(f"`{name}` must be a positive finite number. Received: {name}={value!r}")
+    if stop <= start:
+        raise ValueError(f"`stop` must be larger than `start` ({start!r}). Received: stop={stop!r}")
+    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 2:
+        raise ValueError(f"`steps` must be an integer >= 2. Received: steps={steps!r}")
+    if isinstance(smoothing, bool) or not isinstance(smoothing, numbers.Real) or not (
+            0.0 <= smoothing < 1.0):
+        raise ValueError(f"`smoothing` must be in [0, 1). Received: smoothing={smoothing!r}")
+    if isinstance(divergence, bool) or not isinstance(divergence, numbers.Real) or not (
+            divergence > 1.0):
+        raise ValueError(f"`divergence` must be a number > 1. Received: divergence={divergence!r}")
+    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(
+            batch_size, numbers.Integral) or batch_size < 1):
+        raise ValueError(f"`batch_size` must be a positive integer or None. "
+                         f"Received: batch_size={batch_size!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+        raise TypeError(f"`seed` must be an integer or None. Received: seed={seed!r}")
+    if verbose not in (0, 1, 2):
+        raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
+
+
+def _batches(x, y, sample_weight, batch_size, seed):
+    """An endless iterator of (x, y, sample_weight) batches over `x` (cycling its data)."""
+    if isinstance(x, tf.data.Dataset) or isinstance(x, keras.utils.PyDataset) or (
+            isinstance(x, collections.abc.Iterator)):
+        for name, value in (("y", y), ("sample_weight", sample_weight), ("batch_size", batch_size)):
+            if value is not None:
+                raise ValueError(f"`{name}` must be None when `x` is a dataset or a generator (its "
+                                 f"batches carry it). Received: {name}={value!r}")
+        return _cycled(x)
+    if x is None:
+        raise ValueError("`x` must hold the training inputs. Received: x=None")
+    return _array_batches(x, y, sample_weight, batch_size or DEFAULT_BATCH_SIZE, seed)
+
+
+def _cycled(data):
+    """The batches of a dataset, a PyDataset or an iterator, repeated without end."""
+    if isinstance(data, tf.data.Dataset):
+        source = iter(data.repeat())
+        while True:
+            yield keras.utils.unpack_x_y_sample_weight(next(source))
+    seen = []
+    source = (data[i] for i in range(len(data))) if isinstance(data, keras.utils.PyDataset) else data
+    for batch in source:
+        seen.append(keras.utils.unpack_x_y_sample_weight(batch))
+        yield seen[-1]
+    if not seen:
+        raise ValueError(f"`x` yielded no batch. Received: x={data!r}")
+    while True:  # a generator cannot restart: replay what it gave
+        yield from seen
+
+
+def _array_batches(x, y, sample_weight, batch_size, seed):
+    """Shuffled batches of arrays (nested in lists or dicts), reshuffled at each pass; the last
+    partial batch is dropped when there is a full one, so every step sees the same batch size."""
+    data = keras.tree.map_structure(lambda leaf: None if leaf is None else np.asarray(leaf),
+                                    (x, y, sample_weight))
+    sizes = {leaf.shape[0] if leaf.ndim else None
+             for leaf in keras.tree.flatten(data) if leaf is not None}
+    if len(sizes) != 1 or None in sizes:
+        raise ValueError("`x`, `y` and `sample_weight` must be arrays with the same number of rows. "
+                         f"Received: rows={sorted(sizes, key=str)}")
+    rows = sizes.pop()
+    if rows == 0:
+        raise ValueError("`x` must hold at least one row. Received: x with 0 rows")
+    per_pass = max(rows // batch_size, 1)
+    rng = np.random.default_rng(seed)
+    while True:
+        order = rng.permutation(rows)
+        for index in range(per_pass):
+            rows_taken = order[index * batch_size:(index + 1) * batch_size]
+            yield keras.tree.map_structure(
+                lambda leaf, taken=rows_taken: None if leaf is None else leaf[taken], data)
+
+
+def _clone(model, x_batch):
+    """A compiled clone of `model` with its weights and a fresh optimizer (see the docstring)."""
+    try:
+        clone = keras.models.clone_model(model)
+    except Exception as error:  # any failure of get_config/from_config
+        raise TypeError(
+            "`model` cannot be cloned with keras.models.clone_model (a subclassed model needs "
+            "get_config() returning its constructor arguments, and from_config). "
+            f"Received: model={type(model).__name__} ({type(error).__name__}: {error})") from error
+    if not clone.built or len(clone.weights) != len(model.weights):
+        clone(x_batch)
+    if model.built:
+        clone.set_weights(model.get_weights())
+    config = model.get_compile_config()
+    clone.compile(optimizer=_fresh_optimizer(model.optimizer), loss=model.loss,
+                  loss_weights=config.get("loss_weights"), run_eagerly=model.run_eagerly,
+                  jit_compile=model.jit_compile)
+    return clone
+
+
+def _fresh_optimizer(optimizer):
+    """A new optimizer of `optimizer`'s class and configuration, with no state, whose learning
+    rate is a plain float (a schedule, or a callable, replaced) that the test can set."""
+    return type(optimizer).from_config(_float_learning_rate(optimizer.get_config()))
+
+
+def _float_learning_rate(config):
+    """`config` with every `learning_rate` entry (nested optimizers' too) set to a float."""
+    config = dict(config)
+    for key, value in config.items():
+        if key == "learning_rate" and not isinstance(value, numbers.Real):
+            config[key] = 1e-3  # a placeholder: the test sets the rate before every step
+        elif isinstance(value, dict):
+            config[key] = _float_learning_rate(value)
+    return config
