@@ -1,5 +1,6 @@
 """What the project's single-pass optimizers share: argument checks, dense gradients,
-centralisation, and (for RAdam, Yogi and AdaBelief) Adam's two moment estimates.
+centralisation, the config of their own arguments (the wrappers' too), and (for RAdam, Yogi and
+AdaBelief) Adam's two moment estimates.
 
 Sparse gradients (`tf.IndexedSlices`, from `Embedding` layers) are densified before the update, so
 every optimizer here applies its published, dense rule: moment estimates decay on every row, not
@@ -41,6 +42,23 @@ def dense_gradient(gradient, variable):
     return ops.cast(gradient, variable.dtype)
 
 
+def arguments_config(optimizer):
+    """`{name: value}` for each name in `optimizer.config_arguments`, read from the attribute of
+    that name: the optimizer's own constructor arguments, for its `get_config`.
+
+    Example:
+
+    >>> class Momentum(ZooOptimizer):
+    ...     config_arguments = ZooOptimizer.config_arguments + ("momentum",)
+    ...     def __init__(self, momentum=0.9):
+    ...         super().__init__(learning_rate=0.01)
+    ...         self.momentum = momentum
+    >>> arguments_config(Momentum())
+    {'gradient_centralization': False, 'momentum': 0.9}
+    """
+    return {name: getattr(optimizer, name) for name in optimizer.config_arguments}
+
+
 def centralize_gradient(gradient):
     """Gradient centralisation (Yong et al. 2020): removes the mean over all axes but the last.
 
@@ -63,8 +81,12 @@ def centralize_gradient(gradient):
 class ZooOptimizer(keras.optimizers.Optimizer):
     """Base of the single-pass optimizers: checks the learning rate, adds `gradient_centralization`.
 
-    Subclasses call `self.prepare_gradient(gradient, variable)` first in `update_step`.
+    Subclasses call `self.prepare_gradient(gradient, variable)` first in `update_step`, and extend
+    `config_arguments` with the constructor arguments they keep as attributes of the same name:
+    `get_config` saves them.
     """
+
+    config_arguments = ("gradient_centralization",)
 
     def __init__(self, learning_rate, gradient_centralization=False, name=None, **kwargs):
         super().__init__(learning_rate=check_learning_rate(learning_rate), name=name, **kwargs)
@@ -78,9 +100,7 @@ class ZooOptimizer(keras.optimizers.Optimizer):
         return gradient
 
     def get_config(self):
-        config = super().get_config()
-        config["gradient_centralization"] = self.gradient_centralization
-        return config
+        return {**super().get_config(), **arguments_config(self)}
 
 
 class AdamLikeOptimizer(ZooOptimizer):
@@ -113,6 +133,7 @@ class AdamLikeOptimizer(ZooOptimizer):
     """
 
     second_moment_name = "velocity"
+    config_arguments = ZooOptimizer.config_arguments + ("beta_1", "beta_2", "epsilon")
 
     def __init__(
         self, learning_rate, beta_1, beta_2, epsilon, gradient_centralization, name,
@@ -165,8 +186,3 @@ class AdamLikeOptimizer(ZooOptimizer):
             1.0 - ops.power(ops.convert_to_tensor(self.beta_1, dtype), step),
             1.0 - ops.power(ops.convert_to_tensor(self.beta_2, dtype), step),
         )
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
-        return config

@@ -11,6 +11,7 @@ import keras
 import tensorflow as tf
 
 from zoo._keras_internals import optimizer_variables
+from zoo.optimizers._base import arguments_config
 
 
 # Base-optimizer arguments that belong to the inner optimizer and that a wrapper refuses.
@@ -53,7 +54,13 @@ def update_each(variables, fn, *per_variable_args):
 
 
 class OptimizerWrapper(keras.optimizers.Optimizer):
-    """Wraps `optimizer` (an instance, a name such as "adam", or a config dict)."""
+    """Wraps `optimizer` (an instance, a name such as "adam", or a config dict).
+
+    Subclasses extend `config_arguments` with the constructor arguments they keep as attributes
+    of the same name: `get_config` saves them beside the wrapped optimizer.
+    """
+
+    config_arguments = ()
 
     def __init__(self, optimizer="adam", name=None, **kwargs):
         refused = sorted(set(kwargs) & set(_INNER_ONLY))
@@ -147,6 +154,7 @@ class OptimizerWrapper(keras.optimizers.Optimizer):
         return {
             "name": self.name,
             "optimizer": keras.saving.serialize_keras_object(self.inner_optimizer),
+            **arguments_config(self),
         }
 
     @classmethod

@@ -88,6 +88,8 @@ class AdaptiveClipping(OptimizerWrapper):
     >>> model.compile(optimizer=opt, loss="sparse_categorical_crossentropy")  # doctest: +SKIP
     """
 
+    config_arguments = OptimizerWrapper.config_arguments + ("clip_factor", "epsilon")
+
     def __init__(
         self, optimizer="sgd", clip_factor=0.01, epsilon=1e-3, exclude=(), name="adaptive_clipping",
         **kwargs,
@@ -115,6 +117,4 @@ class AdaptiveClipping(OptimizerWrapper):
         ]
 
     def get_config(self):
-        config = super().get_config()
-        config.update(clip_factor=self.clip_factor, epsilon=self.epsilon, exclude=list(self.exclude))
-        return config
+        return {**super().get_config(), "exclude": list(self.exclude)}

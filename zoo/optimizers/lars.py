@@ -38,6 +38,10 @@ class LARS(ZooOptimizer):
     >>> model.compile(optimizer=zoo.optimizers.LARS(learning_rate=2.0), loss="mse")  # doctest: +SKIP
     """
 
+    config_arguments = ZooOptimizer.config_arguments + (
+        "momentum", "trust_coefficient", "weight_decay_rate", "epsilon", "exclude_vectors",
+    )
+
     def __init__(
         self,
         learning_rate=1.0,
@@ -84,14 +88,3 @@ class LARS(ZooOptimizer):
             step = lr * local_lr * (gradient + self.weight_decay_rate * variable)
         self.assign(velocity, self.momentum * velocity + step)
         self.assign_sub(variable, velocity)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            momentum=self.momentum,
-            trust_coefficient=self.trust_coefficient,
-            weight_decay_rate=self.weight_decay_rate,
-            epsilon=self.epsilon,
-            exclude_vectors=self.exclude_vectors,
-        )
-        return config

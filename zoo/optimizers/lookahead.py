@@ -35,6 +35,8 @@ class Lookahead(OptimizerWrapper):
     >>> model.compile(optimizer=opt, loss="mse")                                  # doctest: +SKIP
     """
 
+    config_arguments = OptimizerWrapper.config_arguments + ("sync_period", "slow_step_size")
+
     def __init__(self, optimizer="adam", sync_period=5, slow_step_size=0.5, name="lookahead", **kwargs):
         sync_period = check_int("sync_period", sync_period, minimum=1)
         slow_step_size = check_float(
@@ -66,8 +68,3 @@ class Lookahead(OptimizerWrapper):
             ops.cond(synchronise, sync, lambda: None)
 
         update_each(trainable_variables, pull_back, slows)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(sync_period=self.sync_period, slow_step_size=self.slow_step_size)
-        return config

@@ -52,6 +52,10 @@ class PerturbedSGD(ZooOptimizer):
     >>> model.compile(optimizer=opt, loss="mse")                          # doctest: +SKIP
     """
 
+    config_arguments = ZooOptimizer.config_arguments + (
+        "gradient_threshold", "perturbation_radius", "perturbation_interval", "seed",
+    )
+
     def __init__(
         self,
         learning_rate=0.01,
@@ -128,13 +132,3 @@ class PerturbedSGD(ZooOptimizer):
             self.assign_add(variable, noise * ops.cast(scale, variable.dtype))
 
         ops.cond(self._perturb_now > 0.5, add_noise, lambda: None)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            gradient_threshold=self.gradient_threshold,
-            perturbation_radius=self.perturbation_radius,
-            perturbation_interval=self.perturbation_interval,
-            seed=self.seed,
-        )
-        return config

@@ -41,6 +41,8 @@ class RAdam(AdamLikeOptimizer):
     >>> model.compile(optimizer="zoo_diagnostics>RAdam", loss="mse")      # doctest: +SKIP
     """
 
+    config_arguments = AdamLikeOptimizer.config_arguments + ("rectification_threshold",)
+
     def __init__(
         self,
         learning_rate=0.001,
@@ -78,11 +80,6 @@ class RAdam(AdamLikeOptimizer):
         on = ops.cast(rectified, dtype)
         off = ops.where(rectified, epsilon, ops.cast(1.0, dtype))
         self.apply_kernel(_radam_kernel, gradient, variable, rate, one_minus_beta_1, one_minus_beta_2, on, off)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(rectification_threshold=self.rectification_threshold)
-        return config
 
 
 @tf.function(jit_compile=True)

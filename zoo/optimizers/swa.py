@@ -38,6 +38,10 @@ class SWA(OptimizerWrapper):
     >>> model.fit(x, y, epochs=20, callbacks=[callbacks.SWABatchNormUpdate(x)])              # doctest: +SKIP
     """
 
+    config_arguments = OptimizerWrapper.config_arguments + (
+        "start_averaging", "average_period", "swap_on_end",
+    )
+
     def __init__(
         self, optimizer="sgd", start_averaging=0, average_period=10, swap_on_end=True, name="swa",
         **kwargs,
@@ -84,15 +88,6 @@ class SWA(OptimizerWrapper):
         super().finalize_variable_values(var_list)
         if self.swap_on_end:
             self.assign_average_weights(var_list)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            start_averaging=self.start_averaging,
-            average_period=self.average_period,
-            swap_on_end=self.swap_on_end,
-        )
-        return config
 
 
 def update_batch_norm_statistics(model, x, batch_size=32, verbose=0):

@@ -40,6 +40,10 @@ class Yogi(AdamLikeOptimizer):
     >>> model.compile(optimizer=zoo.optimizers.Yogi(1e-2), loss="mse")   # doctest: +SKIP
     """
 
+    config_arguments = AdamLikeOptimizer.config_arguments + (
+        "initial_accumulator_value", "bias_correction",
+    )
+
     def __init__(
         self,
         learning_rate=0.01,
@@ -69,14 +73,6 @@ class Yogi(AdamLikeOptimizer):
             first, second = self.bias_corrections(variable.dtype)
             rate = rate * ops.sqrt(second) / first
         self.apply_kernel(_yogi_kernel, gradient, variable, rate, *self.coefficients(variable.dtype))
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            initial_accumulator_value=self.initial_accumulator_value,
-            bias_correction=self.bias_correction,
-        )
-        return config
 
 
 @tf.function(jit_compile=True)
