@@ -282,3 +282,58 @@ def test_raw_pixels_whose_first_epoch_does_worse_than_chance(seed, rescale, expe
     monitor = SetupMonitor()
     model.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[monitor])
     assert [f.kind for f in monitor.findings] == expected
+
+
+@needs_probe
+@pytest.mark.parametrize("name", ["masked_transformer", "siamese", "residual_with_operators"])
+def test_graphs_with_operations_are_judged_whole(name):
+    """Graphs holding `keras.ops` Operations (NotEqual of a mask, Absolute, Add): the structure
+    is read, nothing goes to `not_judged`, and no warning is raised."""
+    from tests.diagnostics.test_setup_graphs import graph_case
+
+    model, x, y = graph_case(name)
+    monitor = SetupMonitor()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="SetupMonitor")
+        model.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[monitor])
+    assert monitor.not_judged == [] and monitor.findings == []
+
+
+@needs_probe
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("sort", [True, False])
+def test_validation_split_on_rows_sorted_by_label(seed, sort):
+    """validation_split takes the last 20% of the rows: sorted by label, classes 8 and 9 are
+    never trained on; the epoch's label counts show it."""
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    order = np.argsort(y, kind="stable") if sort else np.random.default_rng(seed).permutation(len(y))
+    x, y = (x[order] / 16).astype("float32"), y[order]
+    cut = int(len(x) * (1 - 0.2))  # Keras' own split point for validation_split=0.2
+    expected = len(np.setdiff1d(y[cut:], y[:cut]))
+    assert expected == (2 if sort else 0)
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    monitor = SetupMonitor()
+    model.fit(x, y, batch_size=128, epochs=1, verbose=0, validation_split=0.2, callbacks=[monitor])
+    assert [(f.kind, f.evidence.get("validation_only_classes")) for f in monitor.findings] == (
+        [("label_mismatch", expected)] if expected else [])
+
+
+@needs_probe
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("state, expected", [("unfrozen", 2), ("unfrozen_bn_frozen", 0)])
+def test_fine_tuning_with_batchnorm_unfrozen(seed, state, expected):
+    from tests.diagnostics.test_setup_graphs import fine_tuned
+
+    rng = np.random.default_rng(seed)
+    x, y = rng.normal(size=(128, 6)).astype("float32"), rng.integers(0, 3, 128)
+    keras.utils.set_random_seed(seed)
+    model = fine_tuned(state)
+    monitor = SetupMonitor()
+    model.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[monitor])
+    assert [(f.kind, f.evidence.get("unfrozen_batchnorm_layers")) for f in monitor.findings] == (
+        [("suspicious_config", expected)] if expected else [])
