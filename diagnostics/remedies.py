@@ -378,7 +378,7 @@ def _lower_learning_rate(facts, why="lower it"):
     high = facts.evidence.get("stable_max") or (facts.setup.get("stable_range") or [None, None])[1]
     params = {"learning_rate": None}
     if high:
-        params["max_learning_rate"] = float(high) / 10
+        params["max_learning_rate"] = _round(high / 10)
         sentence = (f"Lower the learning rate to about {high / 10:g} or below; "
                     "diagnostics.find_learning_rate picks the rate from a range test.")
     else:
@@ -388,16 +388,29 @@ def _lower_learning_rate(facts, why="lower it"):
 
 
 def _raise_learning_rate(facts):
-    low = facts.evidence.get("stable_min") or (facts.setup.get("stable_range") or [None, None])[0]
+    low = facts.evidence.get("stable_min")
+    if low is None and facts.learning_rate_out_of_range() == "low":
+        low = facts.setup["stable_range"][0]
     params = {"learning_rate": None}
     if low:
-        params["min_learning_rate"] = float(low) * 100
+        params["min_learning_rate"] = _round(low * 100)
         sentence = (f"Raise the learning rate to about {low * 100:g} or above; "
                     "diagnostics.find_learning_rate picks the rate from a range test.")
+    elif facts.setup.get("learning_rate"):
+        # Raising means never going below the rate the run already has.
+        params["min_learning_rate"] = _round(facts.setup["learning_rate"])
+        sentence = ("Raise the learning rate (try 10x), or let diagnostics.find_learning_rate pick it "
+                    "from a range test.")
     else:
         sentence = ("Raise the learning rate (try 10x), or let diagnostics.find_learning_rate pick it "
                     "from a range test.")
     return Remedy("set_learning_rate", None, params, sentence)
+
+
+def _round(value):
+    """`value` to 3 significant digits, so that parameters read as people write them (1e-4, not
+    9.999999999999999e-05)."""
+    return float(f"{value:.3g}")
 
 
 def _clip(facts):

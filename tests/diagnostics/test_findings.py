@@ -50,3 +50,33 @@ def test_str_names_kind_layer_and_epoch():
 def test_invalid_fields_are_rejected_with_received(field, value):
     with pytest.raises(ValueError, match=f"Received: {field}="):
         _finding(**{field: value})
+
+
+def test_remedies_give_the_advice_and_round_trip():
+    from diagnostics.remedies import Remedy
+
+    remedies = [Remedy("clip_gradients", params={"clipnorm": 1.0}, sentence="Clip the gradient norm."),
+                Remedy("fix_data", sentence="Check the inputs.", applicable=False)]
+    finding = _finding(advice=[], remedies=remedies, explained_by="oscillation")
+    assert finding.advice == ["Clip the gradient norm.", "Check the inputs."]
+    restored = Finding.from_dict(json.loads(json.dumps(finding.to_dict())))
+    assert restored.remedies == remedies and restored.explained_by == "oscillation"
+    assert restored.advice == finding.advice
+    # Advice given explicitly stays as given.
+    assert _finding(remedies=remedies).advice == ["Clip the gradient norm.", "Lower the learning rate."]
+    # Remedies may come as their dicts (a run.json), and become Remedy objects.
+    assert _finding(remedies=[remedies[0].to_dict()]).remedies == remedies[:1]
+
+
+def test_records_without_remedies_still_load():
+    data = _finding().to_dict()
+    del data["remedies"], data["explained_by"]
+    restored = Finding.from_dict(data)
+    assert restored.remedies == [] and restored.explained_by is None
+
+
+def test_bad_remedies_and_explained_by_are_rejected_with_received():
+    with pytest.raises(TypeError, match="Received: remedies="):
+        _finding(remedies=["clip"])
+    with pytest.raises(ValueError, match="Received: explained_by='bad_luck'"):
+        _finding(explained_by="bad_luck")

@@ -1,0 +1,302 @@
+"""remedies_for: the remedies and their order follow the evidence (these cases are the spec).
+
+Most cases come in pairs: the same kind with different evidence must lead with different
+remedies, so a chooser that ignored the evidence would fail one of the two.
+"""
+
+import json
+
+import keras
+import pytest
+
+from diagnostics.findings import KINDS, Finding
+from diagnostics.remedies import ACTIONS, Remedy, describe_setup, remedies_for
+
+
+def finding(kind, evidence=None, layer=None, epoch=0, explained_by=None):
+    return Finding(kind, "warning", epoch, layer, f"a {kind}", evidence or {}, explained_by=explained_by)
+
+
+def first(kind, evidence=None, setup=None, count=1, **kwargs):
+    remedies = remedies_for(finding(kind, evidence, **kwargs), setup)
+    return [(r.action, r.target, r.params) for r in remedies[:count]]
+
+
+def layer_facts(name, activation, hidden=True, **facts):
+    return {"name": name, "activation": activation, "hidden": hidden, "kernel_zero": False,
+            "kernel_constant": False, "kernel_scale": 1.0, **facts}
+
+
+SIGMOID_STACK = {"layers": [layer_facts("d1", "sigmoid"), layer_facts("d2", "sigmoid"), layer_facts("d3", "sigmoid"),
+                            layer_facts("out", "softmax", hidden=False)],
+                 "outputs": [{"layer": "out", "activation": "softmax", "units": 3, "loss_family": "sparse"}],
+                 "optimizer": "sgd", "momentum": 0.0, "learning_rate": 0.01, "stable_range": [1e-5, 1.0]}
+RELU_STACK = {**SIGMOID_STACK, "layers": [layer_facts("d1", "relu"), layer_facts("d2", "relu"),
+                                          layer_facts("out", "softmax", hidden=False)]}
+
+
+# -- zero or symmetric initial weights -------------------------------------------------------------
+
+
+def test_zero_gradient_from_zero_weights_leads_with_a_random_initializer():
+    assert first("zero_gradient", {"layers_total": 3, "zero_init_layers": 3}) == [
+        ("set_initializer", None, {"kernel_initializer": "glorot_uniform"})]
+    # Without that evidence the gradient is cut off elsewhere: the checks only the user can do lead.
+    remedy = remedies_for(finding("zero_gradient", {"layers_total": 3}))[0]
+    assert (remedy.action, remedy.applicable) == ("fix_loss_function", False)
+
+
+def test_zero_weights_seen_in_the_setup_name_the_layers_and_the_initializer_fits_the_activation():
+    setup = {"layers": [layer_facts("a", None, hidden=False, kernel_zero=True),
+                        layer_facts("b", "relu", kernel_zero=True),
+                        layer_facts("out", "linear", hidden=False)]}
+    assert first("zero_gradient", {}, setup) == [
+        ("set_initializer", None, {"kernel_initializer": "glorot_uniform", "layers": ["a", "b"]})]
+    relu = {"layers": [layer_facts("b", "relu", kernel_constant=True)]}
+    assert first("saddle_point", {}, relu) == [
+        ("set_initializer", None, {"kernel_initializer": "he_normal", "layers": ["b"]})]
+
+
+def test_saddle_point_leads_with_random_weights_only_when_they_started_symmetric():
+    assert first("saddle_point", {"symmetric_init_layers": 2, "loss": 0.69})[0][0] == "set_initializer"
+    assert first("saddle_point", {"loss": 0.69}, SIGMOID_STACK) == [
+        ("set_optimizer", None, {"optimizer": "adam", "learning_rate": 1e-3})]
+
+
+# -- learning rate ---------------------------------------------------------------------------------
+
+
+def test_learning_rate_above_the_stable_range_gets_the_range_test_then_clipping():
+    assert first("suspicious_config", {"learning_rate": 5.0, "stable_max": 1.0}, count=2) == [
+        ("set_learning_rate", None, {"learning_rate": None, "max_learning_rate": 0.1}),
+        ("clip_gradients", None, {"clipnorm": 1.0})]
+    assert first("suspicious_config", {"learning_rate": 1e-8, "stable_min": 1e-6}) == [
+        ("set_learning_rate", None, {"learning_rate": None, "min_learning_rate": 1e-4})]
+
+
+def test_clipping_is_not_offered_to_an_optimizer_that_clips():
+    setup = {"clipnorm": 1.0}
+    actions = [r.action for r in remedies_for(finding("suspicious_config", {"stable_max": 1.0}), setup)]
+    assert "clip_gradients" not in actions
+
+
+def test_exploding_gradient_over_time_lowers_the_rate_first_but_with_depth_fixes_the_initialization():
+    over_time = {"factor": 1e4, "threshold": 100.0}
+    assert first("exploding_gradient", over_time, count=2) == [
+        ("set_learning_rate", None, {"learning_rate": None}), ("clip_gradients", None, {"clipnorm": 1.0})]
+    with_depth = {"factor": 5e3, "threshold": 1e3}
+    assert [a for a, _, _ in first("exploding_gradient", with_depth, RELU_STACK, count=2)] == [
+        "set_initializer", "add_normalization"]
+    assert first("exploding_gradient", with_depth, RELU_STACK)[0][2] == {"kernel_initializer": "he_normal"}
+
+
+def test_exploding_gradient_from_oversized_weights_reinitializes_those_layers():
+    setup = {**RELU_STACK, "layers": [layer_facts("d1", "relu", kernel_scale=30.0), layer_facts("d2", "relu")]}
+    assert first("exploding_gradient", {"factor": 1e4, "threshold": 100.0}, setup) == [
+        ("set_initializer", None, {"kernel_initializer": "he_normal", "layers": ["d1"]})]
+
+
+def test_oscillation():
+    far_off = {"loss": 40.0, "chance_loss": 2.3, "ratio_to_chance": 17.0}
+    assert first("oscillation", far_off, count=2) == [
+        ("set_learning_rate", None, {"learning_rate": None}), ("clip_gradients", None, {"clipnorm": 1.0})]
+    # Step-to-step swings with batches of 4: the noise of the batch, not the rate.
+    assert first("oscillation", {"median_swing": 0.3}, {"batch_size": 4}) == [
+        ("change_batch_size", None, {"batch_size": 16})]
+    assert first("oscillation", {"median_swing": 0.3}, {"batch_size": 64})[0][0] == "set_learning_rate"
+    assert first("oscillation", {"median_swing": 0.3}, explained_by="unnormalized_input") == [
+        ("standardize_inputs", None, {"method": "standardize"})]
+
+
+def test_underfitting_with_plain_sgd_changes_the_optimizer_first():
+    assert first("underfitting", {"relative_drop": 0.01}, SIGMOID_STACK)[0][0] == "set_optimizer"
+    adam = {**SIGMOID_STACK, "optimizer": "adam", "learning_rate": 0.01, "stable_range": [1e-6, 0.05]}
+    # Raising the rate: the range test may not pick one below the run's.
+    assert first("underfitting", {"relative_drop": 0.01}, adam)[0] == (
+        "set_learning_rate", None, {"learning_rate": None, "min_learning_rate": 0.01})
+    too_low = {**adam, "learning_rate": 1e-8}
+    assert first("underfitting", {"relative_drop": 0.01}, too_low)[0] == (
+        "set_learning_rate", None, {"learning_rate": None, "min_learning_rate": 1e-4})
+
+
+def test_non_finite_lowers_the_rate_and_clips():
+    assert [a for a, _, _ in first("non_finite", {"layers_nonfinite": 2}, count=2)] == [
+        "set_learning_rate", "clip_gradients"]
+
+
+# -- outputs and targets ---------------------------------------------------------------------------
+
+
+def test_targets_far_outside_a_bounded_output_get_a_linear_output_first():
+    wide = {"label_min": 0.0, "label_max": 300.0, "output_min": 0.0, "output_max": 1.0}
+    assert first("label_mismatch", wide, layer="out", count=2) == [
+        ("set_output_activation", "out", {"activation": "linear"}),
+        ("scale_targets", "out", {"low": 0.0, "high": 300.0})]
+    # Just outside the range: keep the output the author chose and scale the targets into it.
+    near = {"label_min": -0.5, "label_max": 2.0, "output_min": 0.0, "output_max": 1.0}
+    assert first("label_mismatch", near, layer="out") == [("scale_targets", "out", {"low": -0.5, "high": 2.0})]
+
+
+def test_stall_at_the_output_floor_leads_with_a_linear_output():
+    setup = {"outputs": [{"layer": "head", "activation": "sigmoid", "units": 1, "loss_family": "regression"}]}
+    assert first("output_loss_mismatch", {"loss": 120.0, "output_floor": 118.0}, setup, count=2) == [
+        ("set_output_activation", "head", {"activation": "linear"}),
+        ("scale_targets", "head", {"low": None, "high": None})]
+
+
+def test_one_unit_softmax_becomes_sigmoid():
+    assert first("output_loss_mismatch", {"softmax_units": 1}, layer="out") == [
+        ("set_output_activation", "out", {"activation": "sigmoid"})]
+    categorical = {"outputs": [{"layer": "out", "activation": "softmax", "units": 1, "loss_family": "categorical"}]}
+    assert first("output_loss_mismatch", {"softmax_units": 1}, categorical) == [
+        ("set_output_activation", "out", {"activation": "sigmoid", "loss": "binary_crossentropy"})]
+
+
+def test_output_activation_against_from_logits():
+    assert first("output_loss_mismatch", {"probability_output_units": 10}, layer="out") == [
+        ("set_output_activation", "out", {"activation": "linear"})]
+    assert first("output_loss_mismatch", {"linear_output_units": 10}, layer="out") == [
+        ("set_loss", None, {"from_logits": True})]
+    assert first("output_loss_mismatch", {"relu_output_units": 10}, layer="out") == [
+        ("set_output_activation", "out", {"activation": "softmax"})]
+
+
+# -- activations -----------------------------------------------------------------------------------
+
+
+def test_dead_units_behind_a_negative_bias_get_a_new_initialization_first():
+    setup = {**RELU_STACK, "layers": [layer_facts("d1", "relu", bias_mean=-3.0), layer_facts("d2", "relu")]}
+    assert first("dead_relu", {"dead_frac": 0.9}, setup, layer="d1", count=2) == [
+        ("set_initializer", "d1", {"kernel_initializer": "he_normal", "bias_initializer": "zeros"}),
+        ("set_activation", None, {"activation": "leaky_relu", "layers": ["d1", "d2"]})]
+    high_rate = {**RELU_STACK, "learning_rate": 5.0}
+    assert first("dead_relu", {"dead_frac": 0.9}, high_rate, layer="d1")[0][0] == "set_learning_rate"
+    assert first("dead_relu", {"dead_frac": 0.9}, RELU_STACK, layer="d1") == [
+        ("set_activation", None, {"activation": "leaky_relu", "layers": ["d1", "d2"]})]
+
+
+def test_saturation_fed_by_raw_inputs_standardizes_them_instead_of_changing_the_activation():
+    raw = first("saturation", {"saturated_frac": 0.95}, SIGMOID_STACK, explained_by="unnormalized_input")
+    assert raw == [("standardize_inputs", None, {"method": "standardize"})]
+    assert first("saturation", {"saturated_frac": 0.95, "input_max_abs": 5e4}, SIGMOID_STACK)[0][0] == \
+        "standardize_inputs"
+    assert first("saturation", {"saturated_frac": 0.95}, SIGMOID_STACK) == [
+        ("set_activation", None, {"activation": "relu", "kernel_initializer": "he_normal",
+                                  "layers": ["d1", "d2", "d3"]})]
+
+
+def test_vanishing_gradient_in_a_sigmoid_stack_gets_relu_and_he_then_normalization():
+    assert first("vanishing_gradient", {"ratio": 1e-7}, SIGMOID_STACK, count=2) == [
+        ("set_activation", None, {"activation": "relu", "kernel_initializer": "he_normal",
+                                  "layers": ["d1", "d2", "d3"]}),
+        ("add_normalization", None, {"kind": "batch"})]
+    # A ReLU stack has nothing to gain from ReLU: normalization comes first.
+    assert first("vanishing_gradient", {"ratio": 1e-7}, RELU_STACK)[0][0] == "add_normalization"
+
+
+# -- generalization and data -----------------------------------------------------------------------
+
+
+def test_overfitting_stops_at_the_best_epoch():
+    remedies = remedies_for(finding("overfitting", {"best_epoch": 3}, epoch=6))
+    assert (remedies[0].action, remedies[0].params) == (
+        "early_stopping", {"monitor": "val_loss", "patience": 3, "restore_best_weights": True, "best_epoch": 3})
+    assert "epoch 3" in remedies[0].sentence
+    assert [r.action for r in remedies[1:3]] == ["add_dropout", "add_regularization"]
+    with_dropout = remedies_for(finding("overfitting", {"best_epoch": 3}, epoch=6), {"has_dropout": True})
+    assert [r.action for r in with_dropout[1:3]] == ["add_regularization", "add_dropout"]
+
+
+def test_class_imbalance_weights_classes_then_resamples():
+    assert first("class_imbalance", {"imbalance_ratio": 20.0, "minority_count": 50}, count=2) == [
+        ("rebalance_classes", None, {"method": "class_weight"}), ("rebalance_classes", None, {"method": "oversample"})]
+    # A handful of minority rows: weighting them up multiplies their noise; over-sample first.
+    assert first("class_imbalance", {"imbalance_ratio": 20.0, "minority_count": 4}) == [
+        ("rebalance_classes", None, {"method": "oversample"})]
+
+
+def test_label_problems_only_the_user_can_fix_are_not_applicable():
+    for evidence in ({"fractional_labels": 10, "label_min": 0.0, "label_max": 0.9}, {"distinct_labels": 1, "rows": 5000}):
+        remedies = remedies_for(finding("label_mismatch", evidence))
+        assert remedies and not any(r.applicable for r in remedies)
+    one_hot = remedies_for(finding("label_mismatch", {"label_columns": 10}))[0]
+    assert (one_hot.action, one_hot.params, one_hot.applicable) == (
+        "set_loss", {"loss": "categorical_crossentropy"}, True)
+
+
+def test_unnormalized_images_get_standardization_then_a_rescaling():
+    assert first("unnormalized_input", {"input_max_abs": 255.0, "feature_scale_ratio": 1.2}, count=2) == [
+        ("standardize_inputs", None, {"method": "standardize"}),
+        ("standardize_inputs", None, {"method": "rescale", "scale": 1 / 255})]
+    # Features on scales 1e5 apart: one divisor cannot fix that.
+    assert len(remedies_for(finding("unnormalized_input", {"input_max_abs": 1e5, "feature_scale_ratio": 1e5}))) == 1
+
+
+# -- every kind, and the record ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_kind_gets_remedies_from_the_closed_vocabulary(kind):
+    remedies = remedies_for(finding(kind, {}), SIGMOID_STACK)
+    for remedy in remedies:
+        assert remedy.action in ACTIONS and remedy.sentence
+    keys = [(r.action, r.target, json.dumps(r.params, sort_keys=True)) for r in remedies]
+    assert len(keys) == len(set(keys))
+
+
+def test_remedy_round_trips_through_json():
+    remedy = Remedy("set_activation", "dense_1", {"activation": "relu", "layers": ["a", "b"]}, "Use ReLU.", True)
+    assert Remedy.from_dict(json.loads(json.dumps(remedy.to_dict()))) == remedy
+    fixed = Remedy("fix_labels", sentence="Relabel.", applicable=False)
+    assert Remedy.from_dict(json.loads(json.dumps(fixed.to_dict()))) == fixed
+
+
+def test_finding_round_trips_with_its_remedies():
+    original = finding("saddle_point", {"loss": 0.7, "zero_init_layers": 2}, explained_by="vanishing_gradient")
+    original = Finding(original.kind, "warning", 2, None, "stalled", original.evidence,
+                       remedies=remedies_for(original), explained_by="vanishing_gradient")
+    loaded = Finding.from_dict(json.loads(json.dumps(original.to_dict())))
+    assert loaded == original
+    assert all(isinstance(r, Remedy) for r in loaded.remedies)
+    assert loaded.advice == [r.sentence for r in original.remedies]
+
+
+def test_bad_remedies():
+    with pytest.raises(ValueError, match="Received: action='rewrite_model'"):
+        Remedy("rewrite_model")
+    with pytest.raises(TypeError, match="Received: params="):
+        Remedy("clip_gradients", params=1.0)
+
+
+# -- describe_setup --------------------------------------------------------------------------------
+
+
+def test_describe_setup_reads_the_facts_the_remedies_need():
+    model = keras.Sequential([
+        keras.Input((4,)),
+        keras.layers.Dense(5, activation="sigmoid", name="zero", kernel_initializer="zeros"),
+        keras.layers.Dense(5, activation="relu", name="dead", bias_initializer=keras.initializers.Constant(-3.0)),
+        keras.layers.Dropout(0.2),
+        keras.layers.Dense(1, activation="softmax", name="out"),
+    ])
+    model.compile(optimizer=keras.optimizers.SGD(3.0, clipnorm=2.0), loss="categorical_crossentropy")
+    setup = describe_setup(model)
+    json.dumps(setup)
+    layers = {layer["name"]: layer for layer in setup["layers"]}
+    assert list(layers) == ["zero", "dead", "out"]
+    assert layers["zero"]["kernel_zero"] and layers["zero"]["kernel_initializer"] == "zeros"
+    assert layers["dead"]["bias_mean"] == -3.0 and layers["dead"]["bias_initializer"] == "constant"
+    assert [layers[n]["hidden"] for n in layers] == [True, True, False]
+    assert setup["outputs"] == [{"layer": "out", "activation": "softmax", "units": 1,
+                                 "loss": "categorical_crossentropy", "loss_family": "categorical",
+                                 "from_logits": False}]
+    assert (setup["model_type"], setup["optimizer"], setup["learning_rate"], setup["clipnorm"]) == (
+        "sequential", "sgd", 3.0, 2.0)
+    assert setup["stable_range"] == [1e-5, 1.0] and setup["has_dropout"] and not setup["has_normalization"]
+    # What the run's model says is what the remedies act on.
+    rates = remedies_for(finding("dead_relu", {"dead_frac": 1.0}, layer="dead"), setup)
+    assert (rates[0].action, rates[0].target) == ("set_initializer", "dead")
+    zero = remedies_for(finding("zero_gradient", {}), setup)[0]
+    assert (zero.action, zero.params["layers"]) == ("set_initializer", ["zero"])
+    softmax = remedies_for(finding("output_loss_mismatch", {"softmax_units": 1}, layer="out"), setup)[0]
+    assert softmax.params == {"activation": "sigmoid", "loss": "binary_crossentropy"}
