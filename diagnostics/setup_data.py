@@ -3,9 +3,12 @@
 Pure NumPy judgement over arrays (all the rows `check_setup` is given, or the rows a monitor
 captured inside the first training steps), with the model read by `diagnostics.setup_model`:
 
-- `label_mismatch`: labels that do not fit the loss or the output's range;
+- `label_mismatch`: labels that do not fit the loss or the output's range (multi-hot rows for a
+  softmax under a regression loss), validation classes that the training labels never show
+  (`check_validation_labels`);
 - `unnormalized_input`: non-finite values, an input constant in every feature, scales far from 1
-  or far apart, training and validation on different scales. A single constant feature is no
+  or far apart, features far from zero for their spread into ReLU units, training and
+  validation on different scales. A single constant feature is no
   finding: pixels that are always off and rare categories are constant in any sample, and stay
   constant (at a non-zero value) once standardized;
 - `suspicious_config`: a validation set that copies the training set, judged on whole rows

@@ -3,9 +3,15 @@
 `describe_model` reads a Keras model once into plain records (`OutputSetup`, `InputSetup`) that
 the data checks of `diagnostics.setup_data` judge too; `check_model` judges the structure:
 
-- `output_loss_mismatch`: an output activation that cannot work with its loss;
+- `output_loss_mismatch`: an output activation that cannot work with its loss (a softmax over
+  one unit, ReLU logits under a from_logits loss, a softmax applied to another softmax's
+  outputs, whose loss then has a floor far above zero);
 - `suspicious_config`: a learning rate outside its optimizer family's stable range, dropout
-  above 0.5, Dense or Conv layers stacked with no nonlinearity between them.
+  above 0.5, Dense or Conv layers stacked with no nonlinearity between them, BatchNormalization
+  layers that train although their base is called with `training=False`.
+
+A functional graph's nodes are Layers or Operations (`keras.ops` calls: `abs(a - b)`, the
+`!=` of a mask): Operations have no weights and are walked through.
 
 Example:
 
@@ -18,6 +24,7 @@ Example:
 """
 
 import dataclasses
+import functools
 
 import keras
 import numpy as np
@@ -29,6 +36,9 @@ from zoo._keras_internals import all_layers, call_keywords, producing_layer
 
 # -- thresholds ------------------------------------------------------------------------------------
 
+# Loss floors below 0.1 nats (a probability of 0.9 at best) are left alone: relu6 into softmax
+# over 10 classes caps at 0.98, which training hardly notices.
+MIN_REPORTED_LOSS_FLOOR = 0.1
 # Layers named in one message: the rest are counted ("and 12 more").
 MAX_NAMED_LAYERS = 5
 # Hinton et al. (2012) use 0.5 as the largest useful rate; above it most units are dropped and the
@@ -104,9 +114,6 @@ _ACTIVATION_ALIASES = {"softmax_v2": "softmax", "log_softmax_v2": "log_softmax",
 # Activations that zero a logit and its gradient below 0: under a from_logits loss such a logit
 # unit dies (its class is never predicted) once its input is negative for every example.
 RECTIFIED_LOGITS = ("relu", "relu6")
-# Loss floors below 0.1 nats (a probability of 0.9 at best) are left alone: relu6 into softmax
-# over 10 classes caps at 0.98, which training hardly notices.
-MIN_REPORTED_LOSS_FLOOR = 0.1
 # Activations whose outputs are probabilities, as a from_logits=False cross-entropy expects.
 PROBABILITY_ACTIVATIONS = ("softmax", "sigmoid", "hard_sigmoid")
 # The closed range of each bounded activation (unbounded ones are left out).
@@ -501,8 +508,13 @@ def _check_unfrozen_batchnorm(model):
     `trainable=False`, and `base.trainable = True` (to fine-tune) sets that back to True: the
     layers then normalize with batch statistics and overwrite the moving ones the base learned.
     """
+    layers = all_layers(model)
+    if not any(isinstance(layer, keras.layers.BatchNormalization) for layer in layers):
+        return []
+    if not _training_false_is_overridden():
+        return []
     unfrozen, bases = {}, []
-    for layer in all_layers(model):
+    for layer in layers:
         if not any(call.get("training") is False for call in call_keywords(layer)):
             continue
         inside = [layer] + all_layers(layer)
@@ -530,6 +542,19 @@ def _check_unfrozen_batchnorm(model):
          "each of them after base.trainable = True, then compile again.",
          "Keep calling the base with training=False (the keras.io transfer-learning guide)."],
     )]
+
+
+@functools.cache
+def _training_false_is_overridden():
+    """Whether this Keras runs a layer called with `training=False` in a functional graph in
+    training mode when the model is called with `training=True` (Keras 3.15 does): measured
+    once, on a one-layer model, so that a Keras that honours the call is not blamed."""
+    # Named, so that the user's next layers keep the automatic names they would have had.
+    inputs = keras.Input((2,), name="training_override_input")
+    layer = keras.layers.BatchNormalization(name="training_override_bn")
+    model = keras.Model(inputs, layer(inputs, training=False), name="training_override")
+    x = np.array([[1.0, 2.0], [3.0, 5.0]], dtype="float32")
+    return not np.allclose(np.asarray(model(x, training=True)), np.asarray(model(x, training=False)))
 
 
 def _check_stacked_linear(model):
