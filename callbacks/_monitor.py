@@ -1,4 +1,10 @@
-"""`Monitor`: the base of this package's callbacks, so that each one saves and loads the same way.
+"""`Monitor`: the base of this package's callbacks: they record, `diagnostics.judge` decides.
+
+A monitor keeps what it observed in `history` (`{key: [value per epoch]}`) and `extras` (a
+JSON-safe dict). `record()` puts them into the run-record schema of `diagnostics.judge`, and
+`findings` is that judge's verdict on this monitor's record alone: a monitor used on its own and
+`TrainingDiagnostics` (which judges the records of all its monitors together) decide in the same
+one place.
 
 Keras rebuilds a registered object from its `get_config()` with `from_config`, which
 `keras.callbacks.Callback` does not have; every callback here is built from plain arguments, so
@@ -15,13 +21,62 @@ Example:
 ...         return {"patience": self.patience}
 >>> Quiet.from_config(Quiet(patience=5).get_config()).patience
 5
+>>> Quiet().findings
+[]
 """
 
 import keras
 
+from diagnostics import judgement
+from diagnostics.generalization import model_chance_loss
+
 
 class Monitor(keras.callbacks.Callback):
-    """A Keras callback that `keras.saving` can rebuild from its `get_config()`."""
+    """A Keras callback that records a run for `diagnostics.judge` and that `keras.saving` can
+    rebuild from its `get_config()`."""
+
+    history = {}
+
+    @property
+    def extras(self):
+        """JSON-safe observations besides the per-epoch series (none by default)."""
+        return {}
+
+    @property
+    def not_judged(self):
+        """Why something could not be judged in this run (a sentence), or None."""
+        return self.__dict__.get("_not_judged")
+
+    @not_judged.setter
+    def not_judged(self, reason):
+        self.__dict__["_not_judged"] = reason
+
+    def record(self):
+        """This monitor's run record: its series, its extras (with the findings it observed
+        directly, if any), and the run's chance loss."""
+        model = self.model
+        extras = dict(self.extras)
+        observed = self.__dict__.get("_observed")
+        if observed:
+            extras["findings"] = [finding.to_dict() for finding in observed]
+        return {
+            "version": judgement.RECORD_VERSION,
+            "history": {key: list(values) for key, values in self.history.items()},
+            "meta": {"monitors": [type(self).__name__],
+                     "chance_loss": None if model is None else model_chance_loss(model)},
+            "extras": {type(self).__name__: extras},
+        }
+
+    @property
+    def findings(self):
+        """`diagnostics.judge` on this monitor's record alone."""
+        return judgement.judge(self.record())
+
+    @findings.setter
+    def findings(self, observed):
+        """Findings a monitor observes directly rather than from series (the setup checks on the
+        model and data): recorded as they are, and taken as given by the judge."""
+        self.__dict__["_observed"] = list(observed)
 
     @classmethod
     def from_config(cls, config):

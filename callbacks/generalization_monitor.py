@@ -16,6 +16,7 @@ import keras
 from callbacks._arguments import keep_checked
 from callbacks._monitor import Monitor
 from diagnostics import generalization
+from diagnostics.generalization import model_chance_loss
 from diagnostics._format import to_float
 from zoo._serialization import register_serializable
 from zoo._validation import Integer, Optional, Real
@@ -25,11 +26,11 @@ logger = logging.getLogger(__name__)
 
 @register_serializable(legacy_package="callbacks")
 class GeneralizationMonitor(Monitor):
-    """Watches the training and validation curves and diagnoses overfitting and underfitting
-    with `diagnostics.generalization`, at every epoch end.
+    """Records the training and validation curves; `diagnostics.judge` diagnoses overfitting and
+    underfitting on them (`diagnostics.generalization`).
 
-    Without validation data (no `monitor` key in the logs) it logs one warning and still judges
-    underfitting. The chance-level loss is worked out from the compiled loss and the number of
+    Without validation data (no `monitor` key in any epoch's logs) it logs one warning at the end
+    of training, says so in `not_judged`, and underfitting is still judged. The chance-level loss is worked out from the compiled loss and the number of
     output units (cross-entropy losses), unless given.
 
     Args:
@@ -65,13 +66,11 @@ class GeneralizationMonitor(Monitor):
         self._reset()
 
     def _reset(self):
-        self.findings = []
         self.history = {}
         self.best_epoch = None
         self._chance = self.chance_loss
-        self._warned = False
+        self.not_judged = None
         self._announced = set()
-
 
     def get_config(self):
         return {"monitor": self.monitor, "mode": self._mode_arg, "patience": self.patience,
@@ -86,47 +85,35 @@ class GeneralizationMonitor(Monitor):
         logs = logs or {}
         epochs_so_far = len(self.history.get("loss", []))
         for key, value in logs.items():
-            self.history.setdefault(key, [math.nan] * epochs_so_far).append(to_float(value))
+            if "/" not in key:  # Keras' metrics; the per-layer values are other monitors' record
+                self.history.setdefault(key, [math.nan] * epochs_so_far).append(to_float(value))
         for series in self.history.values():
             if len(series) < epochs_so_far + 1:
                 series.append(math.nan)
-        findings = []
         if self.monitor in logs:
-            findings += generalization.detect_overfitting(
-                self.history, self.monitor, self.mode, self.patience, self.min_delta, self._chance
-            )
             self.best_epoch = generalization.best_epoch(
-                [v if self.mode == "min" else -v for v in self.history[self.monitor]], "min", self.min_delta
-            )
-        elif not self._warned:
-            self._warned = True
-            logger.warning(
-                "GeneralizationMonitor: `%s` is not in the logs (no validation data?); overfitting "
-                "cannot be judged, underfitting still is. Pass `validation_data` or "
-                "`validation_split` to `fit`.", self.monitor,
-            )
-        findings += generalization.detect_underfitting(self.history, self._chance)
-        self.findings = findings
+                [(v if self.mode == "min" else -v) if math.isfinite(v) else math.inf
+                 for v in self.history[self.monitor]], "min", self.min_delta)
         if self.verbose:
-            for finding in findings:
+            for finding in self.findings:
                 if finding.kind not in self._announced:
                     self._announced.add(finding.kind)
                     print(f"GeneralizationMonitor: {finding}")
 
+    def on_train_end(self, logs=None):
+        if self.monitor not in self.history and self.history:
+            # Said once, at the end: with `validation_freq > 1` the first epochs have no `monitor`.
+            self.not_judged = (f"overfitting: `{self.monitor}` was in no epoch's logs (no validation data); "
+                               "pass `validation_data` or `validation_split` to `fit`")
+            logger.warning("GeneralizationMonitor: %s. Underfitting is still judged.", self.not_judged)
+
     @property
     def extras(self):
-        return {"monitor": self.monitor, "mode": self.mode, "chance_loss": self._chance,
-                "best_epoch": self.best_epoch}
+        return {"monitor": self.monitor, "mode": self.mode, "patience": self.patience, "min_delta": self.min_delta,
+                "chance_loss": self._chance, "best_epoch": self.best_epoch}
 
-
-def model_chance_loss(model):
-    """Chance-level loss from the compiled loss's name and the output units, or None."""
-    loss = getattr(model, "loss", None)
-    if isinstance(loss, (list, tuple, dict)) or loss is None:
-        return None
-    name = loss if isinstance(loss, str) else getattr(loss, "name", None) or getattr(loss, "__name__", "")
-    outputs = getattr(model, "outputs", None)
-    if not outputs or len(outputs) != 1:
-        return None
-    units = outputs[0].shape[-1]
-    return generalization.chance_loss(name, units if isinstance(units, int) else None)
+    def record(self):
+        """The run record (`Monitor.record`) with the chance loss this monitor was given."""
+        record = super().record()
+        record["meta"]["chance_loss"] = self._chance
+        return record

@@ -16,7 +16,6 @@ import keras
 from callbacks._arguments import keep_checked
 from callbacks._monitor import Monitor
 from callbacks._telemetry import automatic_every, shared_telemetry
-from diagnostics import gradients
 from diagnostics._format import to_float
 from zoo._serialization import register_serializable
 from zoo._validation import Boolean, Integer, Optional
@@ -40,7 +39,7 @@ class GradientMonitor(Monitor):
     At every epoch end it adds `grad_norm/<layer>`, `weight_norm/<layer>`, `update_ratio/<layer>`,
     `grad_zero_frac/<layer>`, `nonfinite/<layer>`, `grad_max/<layer>` and `grad_first/<layer>`
     (see `callbacks._telemetry`) to `logs`, so `History`, `CSVLogger` and `TensorBoard` record
-    them, then runs the detectors of `diagnostics.gradients` on the series so far.
+    them. `diagnostics.judge` decides on the series (`findings`).
 
     Args:
         every: measure every this many optimizer steps (and always the first steps of training
@@ -54,8 +53,9 @@ class GradientMonitor(Monitor):
         verbose: 0 silent, 1 prints each new finding when it first appears.
 
     Attributes:
-        findings: list of `diagnostics.Finding` over the series so far (judged when read, so
-            an epoch end costs nothing when nobody asks; `verbose` asks every epoch).
+        findings: list of `diagnostics.Finding`: `diagnostics.judge` on the series so far
+            (judged when read, so an epoch end costs nothing when nobody asks; `verbose` and
+            `stop_on_nonfinite` ask every epoch).
         history: `{key: [value per epoch]}` with the per-layer series and the `logs` metrics.
         layers: trainable layer names, input side first.
         first_nonfinite_step: `{layer: optimizer step}` of each layer's first measured
@@ -78,7 +78,6 @@ class GradientMonitor(Monitor):
         self._reset()
 
     def _reset(self):
-        self._findings = []
         self.history = {}
         self.layers = []
         self.stopped_at = None
@@ -116,7 +115,7 @@ class GradientMonitor(Monitor):
     def on_epoch_end(self, epoch, logs=None):
         if self._telemetry is None:
             return
-        values = self._telemetry.read(reset=True)
+        values = self._telemetry.period_values()
         self.layers = list(self._telemetry.layers)  # a subclassed model is built by its first step
         epoch_values = {}
         for signal in LOGGED_SIGNALS:
@@ -128,7 +127,6 @@ class GradientMonitor(Monitor):
         self._record(logs or {}, epoch_values)
         if logs is not None and self.log_layers:
             logs.update(epoch_values)
-        self._findings = None  # judged again when next read
         if self.verbose:
             self._announce()
         if self.stop_on_nonfinite and any(f.kind == "non_finite" for f in self.findings):
@@ -158,14 +156,6 @@ class GradientMonitor(Monitor):
         for series in self.history.values():
             if len(series) < self._epochs:
                 series.append(float("nan"))
-
-    @property
-    def findings(self):
-        if self._findings is None:
-            self._findings = gradients.detect_gradient_problems(
-                self.history, layers=self.layers, first_nonfinite_step=self.first_nonfinite_step
-            )
-        return self._findings
 
     def _announce(self):
         for finding in self.findings:

@@ -12,8 +12,6 @@ import math
 
 from callbacks._arguments import keep_checked
 from callbacks._monitor import Monitor
-from callbacks.generalization_monitor import model_chance_loss
-from diagnostics import oscillation
 from zoo._serialization import register_serializable
 from zoo._validation import Integer, Optional
 
@@ -28,7 +26,8 @@ _MIN_BLOCK_STEPS = 8
 
 @register_serializable(legacy_package="callbacks")
 class OscillationMonitor(Monitor):
-    """Diagnoses `oscillation` (a learning rate too high) with `diagnostics.oscillation`.
+    """Records the losses that `diagnostics.judge` reads for `oscillation` (a learning rate too
+    high, `diagnostics.oscillation`).
 
     Keras 3 passes `on_train_batch_end` the running mean of the loss over the epoch so far, not
     the loss of the step. The mean loss of the steps between two reads is recovered exactly by
@@ -38,10 +37,10 @@ class OscillationMonitor(Monitor):
     are kept by step count, so the batch hook may run out of order: the monitor is `async_safe`
     and does not slow `fit` down by making Keras call batch hooks synchronously.
 
-    The chance loss (from the compiled cross-entropy loss and the output units) lets it call a
-    loss that stays far above guessing unstable. When `GradientMonitor` runs before it (as in
-    `TrainingDiagnostics`) and puts `grad_norm/<layer>` into the logs, a run whose gradients are
-    all exactly zero is never called oscillating: its weights do not move.
+    The chance loss (from the compiled cross-entropy loss and the output units) lets the judge
+    call a loss that stays far above guessing unstable. Where `GradientMonitor` recorded the same
+    run (as in `TrainingDiagnostics`), a run whose gradients are all exactly zero is never called
+    oscillating: its weights do not move.
 
     Args:
         block_steps: optimizer steps per block; default: an eighth of an epoch, at least 8 steps.
@@ -62,15 +61,11 @@ class OscillationMonitor(Monitor):
         self._reset()
 
     def _reset(self):
-        self.findings = []
         self.block_losses = []
         self.history = {"loss": []}
         self._blocks_per_epoch = None
         self._announced = False
         self._readings = {}
-        self._chance = None
-        self._gradient_seen = False
-        self._gradient_nonzero = False
 
 
     def get_config(self):
@@ -86,7 +81,6 @@ class OscillationMonitor(Monitor):
 
     def on_train_begin(self, logs=None):
         self._reset()
-        self._chance = model_chance_loss(self.model)
         steps = (self.params or {}).get("steps")
         if steps:
             self._blocks_per_epoch = max(1, int(steps) // self._steps_per_block())
@@ -115,22 +109,11 @@ class OscillationMonitor(Monitor):
         self._collect_blocks()
         value = (logs or {}).get("loss")
         self.history["loss"].append(math.nan if value is None else float(value))
-        self._note_gradients(logs or {})
-        self.findings = oscillation.detect_oscillation(
-            self.history, step_losses=self.block_losses, steps_per_value=self._steps_per_block(),
-            values_per_epoch=self._blocks_per_epoch, chance_loss=self._chance,
-            weights_move=self._gradient_nonzero or not self._gradient_seen,
-        )
-        if self.verbose and self.findings and not self._announced:
-            self._announced = True
-            print(f"OscillationMonitor: {self.findings[0]}")
-
-    def _note_gradients(self, logs):
-        """Whether any measured gradient norm (from `GradientMonitor`'s logs) was non-zero."""
-        norms = [float(v) for k, v in logs.items() if k.startswith("grad_norm/")]
-        if norms:
-            self._gradient_seen = True
-            self._gradient_nonzero |= any(norm != 0.0 for norm in norms)
+        if self.verbose and not self._announced:
+            findings = self.findings
+            if findings:
+                self._announced = True
+                print(f"OscillationMonitor: {findings[0]}")
 
     @property
     def extras(self):

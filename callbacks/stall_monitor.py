@@ -24,14 +24,12 @@ import tensorflow as tf
 from callbacks._arguments import keep_checked
 from callbacks._batch_probe import DEFAULT_PROBE_ROWS, shared_probe
 from callbacks._monitor import Monitor
-from callbacks.generalization_monitor import model_chance_loss
+from callbacks._telemetry import shared_telemetry
+from diagnostics.generalization import model_chance_loss
 from diagnostics import hessian, stall
 from zoo._keras_internals import producing_layer
 from zoo._serialization import register_serializable
 from zoo._validation import Integer, Optional, Options, Real
-
-# Epoch signals of the other monitors (read from `logs`) that can explain a stall.
-EXPLAINING_SIGNALS = ("grad_norm/", "grad_zero_frac/", "saturated_frac/", "dead_frac/")
 
 ESCAPES = (None, "perturb", "lr")
 
@@ -41,11 +39,14 @@ class StallMonitor(Monitor):
     """Detects stalls of the training loss and classifies each one from the Hessian spectrum.
 
     At every epoch end the monitor records the training loss and the global gradient norm. The
-    norm comes from the `grad_norm/<layer>` keys of `GradientMonitor` when they are in the logs,
-    otherwise from one gradient on the probe batch; it is logged as `global_grad_norm` (NaN when
-    unknown). When `diagnostics.stall.stall_epochs` sees a new stall, the extreme Hessian
-    eigenvalues on the probe batch are computed by Lanczos (`max_iter` HVPs at most) and
-    `diagnostics.stall.judge_stall` decides: `saddle_point`, `plateau`, or nothing (a minimum).
+    norm comes from the model's gradient telemetry when a `GradientMonitor` measures it in the
+    same `fit` (read from the shared instrument, not from `logs`), otherwise from one gradient on
+    the probe batch; it is logged as `global_grad_norm` (NaN when unknown). When
+    `diagnostics.stall.stall_epochs` sees a new stall, the extreme Hessian eigenvalues on the
+    probe batch are computed by Lanczos (`max_iter` HVPs at most), with the loss one escape step
+    along the negative direction (`escape_drop`), and the stall is recorded;
+    `diagnostics.judge` decides (`diagnostics.stall.judge_stall`): `saddle_point`, `plateau`,
+    or nothing (a minimum).
     Curvature is probed only at stalls where it can change the judgement (not at a classifier's
     converged loss, `diagnostics.stall.curvature_can_matter`), at most `max_probes` times per
     `fit`. While a classifier's
@@ -76,10 +77,10 @@ class StallMonitor(Monitor):
         verbose: 0 silent, 1 prints each probe and finding.
 
     Attributes:
-        findings: list of `diagnostics.Finding`, judged when read: a stall that saturated units,
-            dead units, vanishing or zero gradients (logged by the other monitors) or a bounded
-            output explain is reported as that, not as a saddle point or plateau (see
-            `diagnostics.stall.judge_stall` for the two exceptions).
+        findings: list of `diagnostics.Finding`, judged when read (`diagnostics.judge`). In
+            `TrainingDiagnostics`, a stall that saturated units, dead units, vanishing or zero
+            gradients (recorded by the other monitors) or a bounded output explain is reported
+            as that, not as a saddle point or plateau (see `diagnostics.stall.judge_stall`).
         probes: one dict per curvature probe: epoch, eigenvalues, HVPs, time, action taken, and
             `weights`: `"initial"` for a stall at chance level since training began that sits
             at the initial weights' loss with a gradient not fallen since
@@ -113,7 +114,6 @@ class StallMonitor(Monitor):
 
     def _reset(self):
         self._stalls = []
-        self._signals = {}
         self.probes = []
         self.history = {"loss": [], "global_grad_norm": []}
         self.step_history = {"loss": [], "global_grad_norm": [], "epoch": []}
@@ -171,14 +171,10 @@ class StallMonitor(Monitor):
         self._epoch_ended = True
         logs = logs if logs is not None else {}
         loss = float(logs.get("loss", math.nan))
-        grad_norm = self._grad_norm(logs)
+        grad_norm = self._grad_norm()
         self.history["loss"].append(loss)
         self.history["global_grad_norm"].append(grad_norm)
         logs["global_grad_norm"] = grad_norm
-        epochs = len(self.history["loss"])
-        for key, value in logs.items():
-            if key.startswith(EXPLAINING_SIGNALS):
-                self._signals.setdefault(key, [math.nan] * (epochs - 1)).append(float(value))
         if not stall.at_chance(self.history["loss"], model_chance_loss(self.model)):
             self._initial_values = None  # a stall can no longer be the one training began in
         if self.every_steps is None:
@@ -211,22 +207,25 @@ class StallMonitor(Monitor):
         self._stalls.append(record)
         finding = self._judge_record(record)
         if curvature is not None:
-            curvature["kind"] = finding.kind if finding is not None else "minimum"
+            curvature["kind"] = finding.kind if finding is not None else _verdict_without_finding(
+                series["loss"][: index + 1], loss, chance_loss)
             curvature["action"] = self._act(finding, curvature)
         if finding is not None and self.verbose:
             print(f"StallMonitor: {finding}")
 
-    @property
-    def findings(self):
-        """The stalls judged with everything known now (later epochs may explain an early stall)."""
-        return [f for f in map(self._judge_record, self._stalls) if f is not None]
-
     def _judge_record(self, record):
+        """The stall judged on the curvature alone, as the escape actuator and the probe's label
+        need it now (`findings` are the judge's, with every monitor's record)."""
         return stall.judge_stall(record["epoch"], record["loss"], record["curvature"],
                                  chance_loss=model_chance_loss(self.model),
                                  learning_rate=record["learning_rate"], steps=record["steps"],
-                                 at=record["at"], history=self._signals or None,
-                                 output_floor=self._output_floor(), run_steps=record["run_steps"])
+                                 at=record["at"], output_floor=self._output_floor(), run_steps=record["run_steps"])
+
+    def record(self):
+        """The run record (`Monitor.record`) with the loss and gradient norm per epoch."""
+        record = super().record()
+        record["history"] = {key: list(values) for key, values in self.history.items()}
+        return record
 
     def _output_floor(self):
         """The lowest loss a bounded output (sigmoid, tanh...) allows on the probe targets."""
@@ -271,10 +270,14 @@ class StallMonitor(Monitor):
                 self._captured = (batch[0], batch[1], batch[2] if len(batch) == 3 else None)
         return self._captured
 
-    def _grad_norm(self, logs):
-        layer_norms = [float(v) for k, v in logs.items() if k.startswith("grad_norm/")]
-        if layer_norms and all(math.isfinite(v) for v in layer_norms):
-            return math.sqrt(sum(v * v for v in layer_norms))
+    def _grad_norm(self):
+        """The epoch's global gradient norm: from the telemetry when a `GradientMonitor` measures
+        the same `fit`, else one gradient on the probe batch."""
+        telemetry = shared_telemetry(self.model)
+        if telemetry.attached:
+            layer_norms = list(telemetry.period_values().get("grad_norm", {}).values())
+            if layer_norms and all(math.isfinite(v) for v in layer_norms):
+                return math.sqrt(sum(v * v for v in layer_norms))
         return self._probe_grad_norm()
 
     def _probe_grad_norm(self):
@@ -295,6 +298,7 @@ class StallMonitor(Monitor):
         with self._probe.at_weights(self._initial_values) if at_initial else contextlib.nullcontext():
             spectrum = hessian.lanczos_extremes(self._probe, max_iter=self.max_iter, seed=len(self.probes))
             weights = self._probe.weights()
+            escape_drop = self._escape_drop(spectrum, float(np.linalg.norm(weights)))
         record = {
             "epoch": int(epoch),
             "max_eigenvalue": spectrum.max_eigenvalue,
@@ -306,6 +310,8 @@ class StallMonitor(Monitor):
             "loss": loss,
             "weights": "initial" if at_initial else "current",
         }
+        if escape_drop is not None:
+            record["escape_drop"] = escape_drop
         learning_rate, steps = self._sgd_step_size(window_steps)
         if learning_rate is not None:
             record["learning_rate"], record["steps"], record["run_steps"] = learning_rate, steps, self._run_steps()
@@ -316,6 +322,25 @@ class StallMonitor(Monitor):
                   f"[{spectrum.min_eigenvalue:.4g}, {spectrum.max_eigenvalue:.4g}] "
                   f"({record['hvps']} HVPs, {record['probe_ms']:.0f} ms)")
         return record
+
+    def _escape_drop(self, spectrum, weight_norm):
+        """The relative drop of the probe loss one escape step (`diagnostics.stall.escape_step`)
+        along the negative-curvature eigenvector, the better of its two signs; None without
+        negative curvature. The weights are restored exactly."""
+        vector = spectrum.min_eigenvector
+        if vector is None or not spectrum.min_eigenvalue < 0:
+            return None
+        base, _ = self._probe.loss_and_gradient()
+        length = stall.escape_step(spectrum.min_eigenvalue, base, weight_norm)
+        values = self._probe.variable_values()
+        sizes = np.cumsum([value.size for value in values])[:-1]
+        best = base
+        for sign in (1.0, -1.0):
+            parts = np.split(sign * length * vector, sizes)
+            moved = [value + part.reshape(value.shape).astype(value.dtype) for value, part in zip(values, parts)]
+            with self._probe.at_weights(moved):
+                best = min(best, self._probe.loss_and_gradient()[0])
+        return float((base - best) / max(abs(base), 1e-12))
 
     def _began_at_initial_weights(self):
         """Whether the stall began at the initial weights (`diagnostics.stall.began_at_start`),
@@ -373,10 +398,18 @@ class StallMonitor(Monitor):
     @property
     def extras(self):
         extras = {"probes": [{k: v for k, v in p.items() if v is not None} for p in self.probes],
-                  "window": self.window}
+                  "window": self.window, "stalls": [dict(record) for record in self._stalls],
+                  "output_floor": self._output_floor()}
         if self.not_judged is not None:
             extras["not_judged"] = self.not_judged
         return extras
+
+
+def _verdict_without_finding(losses, stall_loss, chance_loss):
+    """The probe's label for a stall with no curvature finding: a minimum only at a loss well
+    below where training started (or below chance); a stall still that high is not a minimum,
+    whatever the curvature says: another finding names its cause."""
+    return "stall (not a minimum)" if stall.loss_is_high(losses, stall_loss, chance_loss) else "minimum"
 
 
 def _has_loss_surface(model):
@@ -403,7 +436,8 @@ def _variable_values(model):
 
 
 def _curvature_only(record):
-    return {k: record[k] for k in ("max_eigenvalue", "min_eigenvalue", "hvps", "weight_norm")}
+    return {k: record[k] for k in ("max_eigenvalue", "min_eigenvalue", "hvps", "weight_norm", "escape_drop")
+            if k in record}
 
 
 def _learning_rate(optimizer):

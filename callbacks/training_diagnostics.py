@@ -24,13 +24,12 @@ from callbacks.imbalance_monitor import ImbalanceMonitor
 from callbacks.oscillation_monitor import OscillationMonitor
 from callbacks.setup_monitor import SetupMonitor
 from callbacks.stall_monitor import StallMonitor
+from diagnostics import judgement
 from diagnostics import report as report_lib
-from diagnostics import setup_checks
 from diagnostics._format import to_float
 from zoo._serialization import register_serializable
 
-# Order matters where one monitor reads what an earlier one put into `logs`: OscillationMonitor
-# and StallMonitor read GradientMonitor's and ActivationMonitor's per-layer signals.
+# Monitors only record (none reads another's values), so their order changes no finding.
 DEFAULT_MONITORS = [
     SetupMonitor,
     GradientMonitor,
@@ -40,9 +39,6 @@ DEFAULT_MONITORS = [
     StallMonitor,
     ImbalanceMonitor,
 ]
-
-_SEVERITY_ORDER = {"error": 0, "warning": 1}
-
 
 @register_serializable(legacy_package="callbacks")
 class TrainingDiagnostics(Monitor):
@@ -71,12 +67,13 @@ class TrainingDiagnostics(Monitor):
 
     Attributes:
         monitors: the monitor instances, in the order they run.
-        findings: the findings of all monitors after `fit`, without duplicates, sorted by epoch;
-            a setup problem that explains a later finding comes first, and that finding says so
-            (`diagnostics.lead_with_causes`).
+        findings: after `fit`, `diagnostics.judge` on the record of all monitors (`run()`): the
+            same verdict `python -m diagnostics run.json` gives. A cause comes before the
+            findings it explains, which name it (`explained_by`).
         history: `{key: [value per epoch]}` as seen at the end of every epoch (all monitors' keys).
-        skipped: list of `callbacks._guard.Skipped` (`monitor`, `hook`, `reason`), one per monitor
-            switched off in this run because it failed, and one (`hook="report"`) when the report
+        skipped: list of `callbacks._guard.Skipped` (`monitor`, `hook`, `reason`): one per monitor
+            switched off in this run because it failed, one (`hook="not_judged"`) per signal a
+            monitor could not judge (its `not_judged`), and one (`hook="report"`) when the report
             could not be written.
 
     Example:
@@ -140,8 +137,12 @@ class TrainingDiagnostics(Monitor):
 
     @property
     def skipped(self):
-        """`Skipped` notes of this run: the monitors that failed, where, and why."""
-        return [guard.skipped for guard in self._guards if guard.skipped] + self._own_failures
+        """`Skipped` notes of this run: the monitors that failed, where and why, and what the
+        working ones could not judge."""
+        failed = [guard.skipped for guard in self._guards if guard.skipped]
+        unjudged = [Skipped(guard.name, "not_judged", reason) for guard in self._guards if not guard.skipped
+                    for reason in _reasons(getattr(guard.monitor, "not_judged", None))]
+        return failed + unjudged + self._own_failures
 
     # -- forwarding ------------------------------------------------------------------------------
 
@@ -207,8 +208,8 @@ class TrainingDiagnostics(Monitor):
 
     def on_train_end(self, logs=None):
         self._forward("on_train_end", logs)
-        self.findings = self._collect_findings()
         self._meta.update(self._describe_run())
+        self.findings = judgement.judge(self.run())
         if self.verbose:
             if self.findings:
                 print(f"TrainingDiagnostics: {len(self.findings)} finding(s):")
@@ -231,18 +232,6 @@ class TrainingDiagnostics(Monitor):
 
     # -- results ---------------------------------------------------------------------------------
 
-    def _collect_findings(self):
-        seen = set()
-        unique = []
-        for guard in self._guards:
-            for finding in guard.read("findings", []):
-                key = (finding.kind, finding.layer, finding.epoch, finding.message)
-                if key not in seen:
-                    seen.add(key)
-                    unique.append(finding)
-        unique.sort(key=lambda f: (f.epoch, _SEVERITY_ORDER[f.severity], f.kind, f.layer or ""))
-        return setup_checks.lead_with_causes(unique)
-
     def _describe_run(self):
         meta = {"finished": _now(), "epochs_run": len(next(iter(self.history.values()), []))}
         model = self.model
@@ -253,26 +242,37 @@ class TrainingDiagnostics(Monitor):
             if optimizer is not None:
                 meta["optimizer"] = type(optimizer).__name__
         meta["params"] = {k: v for k, v in (self.params or {}).items() if isinstance(v, (int, float, str))}
-        meta["monitors"] = [type(m).__name__ for m in self.monitors]
         meta["keras_version"] = keras.__version__
         return meta
 
     def run(self):
-        """The run as a dict: `{"history", "findings", "meta", "extras", "skipped"}`.
+        """The run record that `diagnostics.judge` decides on, as `run.json` holds it:
+        `{"version", "history", "findings", "meta", "extras", "skipped"}`.
 
-        `skipped` lists what was not judged: one `{"monitor", "hook", "reason"}` per monitor
-        switched off because it failed (empty when all worked); the report shows it under
+        `extras[<monitor class>]` holds what each monitor observed besides the series; `skipped`
+        lists what was not judged, one `{"monitor", "hook", "reason"}` per monitor switched off
+        because it failed or per signal it could not judge; the report shows them under
         "Not judged".
         """
-        extras = {}
+        extras, chance_losses = {}, []
         for guard in self._guards:
-            monitor_extras = guard.read("extras", None)
+            record = guard.read("record", None) or _foreign_record(guard)
+            monitor_extras = record["extras"].get(guard.name)
             if monitor_extras:
-                extras[guard.name] = monitor_extras
+                key, count = guard.name, 1
+                while key in extras:  # two monitors of one class: each keeps its record
+                    count += 1
+                    key = f"{guard.name}#{count}"
+                extras[key] = monitor_extras
+            chance_losses.append(record["meta"].get("chance_loss"))
+        meta = dict(self._meta)
+        meta["monitors"] = [guard.name for guard in self._guards if guard.active]
+        meta["chance_loss"] = next((value for value in chance_losses if value is not None), None)
         return {
+            "version": judgement.RECORD_VERSION,
             "history": self.history,
             "findings": list(self.findings),
-            "meta": dict(self._meta),
+            "meta": meta,
             "extras": extras,
             "skipped": [note.to_dict() for note in self.skipped],
         }
@@ -286,6 +286,23 @@ class TrainingDiagnostics(Monitor):
         run = self.run()
         report_lib.save_run(run, os.path.join(path, "run.json"))
         return report_lib.write_report(run, path)
+
+
+def _foreign_record(guard):
+    """The record of a callback that is no `Monitor` (a user's own, in `monitors=`): its
+    `findings`, taken as observed, and its `extras`."""
+    findings = guard.read("findings", None) or []
+    extras = dict(guard.read("extras", None) or {})
+    if findings:
+        extras["findings"] = [finding.to_dict() for finding in findings]
+    return {"extras": {guard.name: extras}, "meta": {}}
+
+
+def _reasons(not_judged):
+    """A monitor's `not_judged` (None, a sentence, or a list of them) as a list of sentences."""
+    if not not_judged:
+        return []
+    return [not_judged] if isinstance(not_judged, str) else [str(reason) for reason in not_judged]
 
 
 def _async_safe(callback):

@@ -4,7 +4,8 @@ One module per classic problem: `gradients` (vanishing, exploding, zero and non-
 gradients), `activations` (dead and saturated units), `generalization` (overfitting and
 underfitting), `oscillation` (an unstable loss), `stall` (saddle points and plateaus, with
 `hessian` for the curvature), `imbalance` (class imbalance), and `setup_checks` (the model, loss
-and data before training). `report` writes what was found.
+and data before training). `judge` runs them all on a recorded run and decides, once; `report`
+writes what was found.
 """
 
 from diagnostics.activations import detect_activation_problems, detect_dead_relu, detect_saturation
@@ -19,10 +20,11 @@ from diagnostics.gradients import (
 )
 from diagnostics.hessian import HessianProbe, eigenvalue_density, hutchinson_trace, lanczos_extremes
 from diagnostics.imbalance import detect_class_imbalance, detect_imbalance_from_counts
+from diagnostics.judgement import RELATIONS, judge, order_findings
 from diagnostics.oscillation import detect_oscillation
 from diagnostics.report import SECTIONS, load_run, save_run, write_report
 from diagnostics.section import Section
-from diagnostics.setup_checks import check_setup, lead_with_causes
+from diagnostics.setup_checks import check_setup
 from diagnostics.stall import bounded_output_floor, classify_curvature, detect_stalls, judge_stall
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "SEVERITIES",
     "Finding",
     "HessianProbe",
+    "RELATIONS",
     "Section",
     "bounded_output_floor",
     "check_setup",
@@ -53,7 +56,8 @@ __all__ = [
     "hutchinson_trace",
     "judge_stall",
     "lanczos_extremes",
-    "lead_with_causes",
+    "order_findings",
+    "judge",
     "load_run",
     "save_run",
     "write_report",

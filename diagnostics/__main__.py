@@ -3,11 +3,10 @@
     python -m diagnostics PATH [--out DIR] [--format text|json] [--chance-loss X] [--recorded]
 
 PATH is a `run.json` written by `callbacks.TrainingDiagnostics` (or the folder holding it), or
-a `keras.callbacks.CSVLogger` file. Either is judged afresh by every detector that works on
-per-epoch series (generalization, oscillation, stalls, and the gradient and activation detectors
-when their columns are there), so an old run gets today's judgement. A run.json's recorded
-findings of kinds that only the live run can judge (setup checks, class counts) are kept;
-`--recorded` shows the findings exactly as recorded instead.
+a `keras.callbacks.CSVLogger` file. Either is judged afresh by `diagnostics.judge`, the judge the
+live run used: a run.json gets exactly the live verdict from today's detectors, a CSV file every
+detector its columns allow (generalization, oscillation, stalls, and the gradient and activation
+detectors when their columns are there). `--recorded` shows a run.json's findings as recorded.
 
 Example:
 
@@ -23,12 +22,12 @@ import math
 import os
 import sys
 
-from diagnostics import activations, generalization, gradients, oscillation, stall
+from diagnostics import judgement as judge_lib
 from diagnostics import report as report_lib
 
-# Kinds the per-epoch history holds the evidence for: `judge` decides them again. A recorded
-# finding of another kind (a setup check, the class counts) came from data only the live run saw,
-# so it is kept as recorded.
+# Kinds the per-epoch history holds the evidence for. A run.json written before the judge (no
+# `version`) kept no record of the others (setup checks, class counts): its findings of those
+# kinds are taken as observed.
 HISTORY_KINDS = frozenset({
     "vanishing_gradient", "exploding_gradient", "zero_gradient", "non_finite", "dead_relu", "saturation",
     "overfitting", "underfitting", "plateau", "saddle_point", "oscillation",
@@ -101,28 +100,19 @@ def _load_csv(path):
 
 
 def judge(run, chance_loss=None):
-    """Findings of every history-based detector on `run`, plus the recorded findings of kinds that
-    the history cannot decide (sorted by epoch)."""
-    history = run["history"]
-    extras = run.get("extras", {}) or {}
-    if chance_loss is None:
-        chance_loss = next((v.get("chance_loss") for v in extras.values()
-                            if isinstance(v, dict) and v.get("chance_loss") is not None), None)
-    findings = []
-    monitor = next((key for key in ("val_loss", "val_accuracy", "val_acc") if key in history), None)
-    if monitor is not None:
-        findings += generalization.detect_overfitting(history, monitor=monitor)
-    findings += generalization.detect_underfitting(history, chance_loss)
-    findings += oscillation.detect_oscillation(history)
-    probes = next((v["probes"] for v in extras.values() if isinstance(v, dict) and "probes" in v), None)
-    findings += stall.detect_stalls(history, probes, chance_loss)
-    if any(key.startswith("grad_norm/") for key in history):
-        findings += gradients.detect_gradient_problems(history)
-    if any(key.startswith(("dead_frac/", "saturated_frac/")) for key in history):
-        findings += activations.detect_activation_problems(history)
-    judged = {finding.kind for finding in findings} | HISTORY_KINDS
-    kept = [finding for finding in run.get("findings") or [] if finding.kind not in judged]
-    return sorted(findings + kept, key=lambda f: (f.epoch, f.kind, f.layer or ""))
+    """`diagnostics.judge` on a run read by `load`: the verdict the live run gave, for a run.json
+    of this version; for a CSVLogger file, every detector its columns allow. `chance_loss`
+    overrides the one recorded."""
+    record = dict(run)
+    meta = dict(record.get("meta") or {})
+    if chance_loss is not None:
+        meta["chance_loss"] = chance_loss
+    record["meta"] = meta
+    if record.get("version") is None and record.get("findings"):
+        kept = [f.to_dict() for f in record["findings"] if f.kind not in HISTORY_KINDS]
+        record["extras"] = {**(record.get("extras") or {}), "recorded": {"findings": kept}}
+        meta.pop("monitors", None)  # a monitor list of version 1 did not say what was recorded
+    return judge_lib.judge(record)
 
 
 def main(argv=None):

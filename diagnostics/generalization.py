@@ -119,7 +119,7 @@ def best_epoch(values, mode="min", min_delta=0.0):
 
 
 def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIENCE, min_delta=0.0,
-                       chance=None):
+                       chance=None, epochs=None):
     """Overfitting: the monitored validation metric gets worse after its best epoch, for at least
     `patience` epochs and by at least `MIN_RISE` (relative), while its training counterpart
     (the key without `val_`) improves by at least `MIN_TRAIN_DROP` after the epoch that follows
@@ -130,9 +130,14 @@ def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIEN
     got below `CHANCE_FRACTION` of it has learned nothing to over-learn (its validation curve
     moves with a failing run, which other detectors name).
 
+    Args:
+        epochs: the epoch number of each entry of `history`, when it holds only some epochs
+            (`validation_freq > 1` validates every few); default: entry i is epoch i.
+
     Returns:
-        list with at most one `Finding` of kind `overfitting`; `epoch` is the onset (the epoch
-        after the best one) and `evidence["best_epoch"]` the epoch whose weights to restore.
+        list with at most one `Finding` of kind `overfitting`; `epoch` is the onset (the first
+        epoch after the best one that has `monitor`) and `evidence["best_epoch"]` the epoch
+        whose weights to restore.
     """
     mode = resolve_mode(monitor, mode)
     train_key = monitor[4:] if monitor.startswith("val_") else "loss"
@@ -161,12 +166,12 @@ def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIEN
                  and _memorised(train[val.size - patience : val.size], val[-patience:]))
     if not memorised and (not math.isfinite(train_drop) or train_drop < MIN_TRAIN_DROP):
         return []
-    onset = best + 1
     gap_best = float(val[best] - train[best])
     gap_end = float(val[-1] - train[val.size - 1])
+    index, onset, best = best, int(_epoch_of(best + 1, epochs)), int(_epoch_of(best, epochs))
     evidence = {
-        "best_epoch": int(best),
-        f"best_{monitor}": float(val[best]),
+        "best_epoch": best,
+        f"best_{monitor}": float(val[index]),
         f"last_{monitor}": float(val[-1]),
         "relative_rise": float(rise),
         "train_relative_drop": float(train_drop),
@@ -176,13 +181,17 @@ def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIEN
     worse = "rose" if mode == "min" else "fell"
     better = "fell" if mode == "min" else "rose"
     message = (
-        f"Overfitting from epoch {onset}: {monitor} {worse} from {val[best]:.4g} at epoch {best} to "
-        f"{val[-1]:.4g} while {train_key} {better} from {train[best]:.4g} to {train[val.size - 1]:.4g}; "
+        f"Overfitting from epoch {onset}: {monitor} {worse} from {val[index]:.4g} at epoch {best} to "
+        f"{val[-1]:.4g} while {train_key} {better} from {train[index]:.4g} to {train[val.size - 1]:.4g}; "
         f"the train-validation gap widened from {gap_best:.3g} to {gap_end:.3g}. "
         f"Restore the weights of epoch {best}."
     )
     advice = [f"Restore the weights of epoch {best} (the best {monitor})."] + OVERFITTING_ADVICE
     return [Finding("overfitting", "warning", int(onset), None, message, evidence, advice)]
+
+
+def _epoch_of(index, epochs):
+    return index if epochs is None else epochs[index]
 
 
 def _memorised(train_tail, val_tail):
@@ -203,10 +212,9 @@ def _learned(history, chance):
 def detect_underfitting(history, chance=None, loss_key="loss"):
     """Underfitting: training loss near chance level, or (chance unknown) crawling.
 
-    A loss stuck high is a symptom; when the per-layer signals in `history` show its cause
-    (vanishing, exploding or non-finite gradients, dead or saturated units, as judged by
-    `diagnostics.gradients` and `diagnostics.activations`), that cause is the finding and no
-    underfitting is reported.
+    A loss stuck high is a symptom; when the per-layer signals show its cause (vanishing,
+    exploding or non-finite gradients, dead or saturated units), `diagnostics.judge` reports that
+    cause and folds this finding into it.
 
     Args:
         history: `{key: [value per epoch]}` with `loss_key`.
@@ -217,7 +225,7 @@ def detect_underfitting(history, chance=None, loss_key="loss"):
     """
     loss = scalar_series(history, loss_key)
     loss = loss[np.isfinite(loss)]
-    if loss.size < UNDERFIT_MIN_EPOCHS or _explained_by_layer_problems(history):
+    if loss.size < UNDERFIT_MIN_EPOCHS:
         return []
     best = float(loss.min())
     if chance is not None and math.isfinite(chance) and chance > 0:
@@ -254,15 +262,25 @@ def detect_underfitting(history, chance=None, loss_key="loss"):
     return [Finding("underfitting", "warning", 0, None, message, evidence, list(UNDERFITTING_ADVICE))]
 
 
-def _explained_by_layer_problems(history):
-    """Whether the gradient or activation detectors find a problem in `history`'s layer signals."""
-    if not any(key.startswith(_LAYER_SIGNALS) for key in history):
-        return False
-    try:
-        from diagnostics import activations, gradients
-    except ImportError:  # pragma: no cover - both ship with this package
-        return False
-    return bool(gradients.detect_gradient_problems(history) or activations.detect_activation_problems(history))
+def model_chance_loss(model):
+    """Chance-level loss of a compiled Keras model, from its loss's name and its output units;
+    None for several outputs or losses, or a loss whose chance level is unknown (`chance_loss`).
 
+    Example:
 
-_LAYER_SIGNALS = ("grad_norm/", "nonfinite/", "dead_frac/", "saturated_frac/")
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="softmax")])
+    >>> model.compile(loss="sparse_categorical_crossentropy")
+    >>> round(model_chance_loss(model), 4)
+    1.3863
+    """
+    loss = getattr(model, "loss", None)
+    if isinstance(loss, (list, tuple, dict)) or loss is None:
+        return None
+    name = loss if isinstance(loss, str) else getattr(loss, "name", None) or getattr(loss, "__name__", "")
+    outputs = getattr(model, "outputs", None)
+    if not outputs or len(outputs) != 1:
+        return None
+    units = outputs[0].shape[-1]
+    return chance_loss(name, units if isinstance(units, int) else None)
+

@@ -3,8 +3,10 @@ runs on disk (`run.json`).
 
 A *run* is a plain dict, the same one `TrainingDiagnostics` saves as `run.json`:
 
-    {"history": {key: [value per epoch]}, "findings": [Finding], "meta": {...}, "extras": {...},
-     "skipped": [{"monitor", "hook", "reason"}]}
+    {"version": 2, "history": {key: [value per epoch]}, "findings": [Finding], "meta": {...},
+     "extras": {...}, "skipped": [{"monitor", "hook", "reason"}]}
+
+(the record `diagnostics.judge` decides on; its schema is documented there)
 
 `skipped` lists what a monitor could not judge (it switched itself off); it may be absent. The
 report's sections are the functions in `SECTIONS` (see `diagnostics.section`); pass your own list
@@ -47,6 +49,7 @@ SECTIONS = [
 def save_run(run, path):
     """Writes a run as JSON (findings as dicts, non-finite numbers as strings 'nan'/'inf')."""
     data = {
+        "version": run.get("version"),
         "history": {key: [json_number(float(v)) for v in values] for key, values in run.get("history", {}).items()},
         "findings": [f.to_dict() if isinstance(f, Finding) else f for f in run.get("findings", [])],
         "meta": run.get("meta", {}),
@@ -64,6 +67,7 @@ def load_run(path):
         data = json.load(handle)
     history = {key: [float(v) for v in values] for key, values in data.get("history", {}).items()}
     return {
+        "version": data.get("version"),
         "history": history,
         "findings": [Finding.from_dict(f) for f in data.get("findings", [])],
         "meta": data.get("meta", {}),

@@ -19,7 +19,7 @@ leave along within the run (`SADDLE_ESCAPE_EXPONENT`) is a plateau to the optimi
 A stall that something else explains is not a saddle or a plateau of the loss surface:
 
 - saturated or dead units, vanishing or all-zero gradients in the layer signals recorded up to the
-  stall (`explaining_findings`): those findings name the cause, so no stall finding is made.
+  stall (found by `diagnostics.judge`): those findings name the cause, so no stall finding is made.
   Two exceptions: vanishing gradients are a plateau seen from the gradient side, so a plateau is
   still reported (naming them); and those findings add no negative curvature, so a saddle at a
   high loss whose negative eigenvalue is at least `SADDLE_DOMINANT_RATIO` of the largest is
@@ -87,6 +87,12 @@ OUTPUT_RANGES = {"sigmoid": (0.0, 1.0), "hard_sigmoid": (0.0, 1.0), "softmax": (
                  "tanh": (-1.0, 1.0), "softsign": (-1.0, 1.0)}
 # The findings that explain a stall from the layer signals.
 EXPLAINING_KINDS = ("saturation", "dead_relu", "vanishing_gradient", "zero_gradient")
+# A layer with (nearly) every unit dead passes nothing on: the stall is that layer, whatever the
+# curvature of what is left says.
+DEAD_LAYER_FRACTION = 0.99
+# One escape step along the negative-curvature direction (`escape_step`, aimed at a 10% drop)
+# that lowers the loss by less than 0.1% of it shows no usable descent direction there.
+ESCAPE_MIN_DROP = 1e-3
 # Vanishing gradients are a plateau's flatness seen from the gradient side: they do not stop a
 # plateau finding, its message names them.
 PLATEAU_SIDE_KINDS = ("vanishing_gradient",)
@@ -307,16 +313,6 @@ def bounded_output_floor(targets, activation, loss="mse"):
     return float(np.mean(error**2 if loss == "mse" else error))
 
 
-def explaining_findings(history, epoch):
-    """Findings of the layer signals in `history` up to `epoch` that explain a stall there
-    (kinds in `EXPLAINING_KINDS`)."""
-    from diagnostics import activations, gradients  # the stall judgement builds on theirs
-
-    upto = {key: list(values)[: epoch + 1] for key, values in history.items()}
-    findings = gradients.detect_gradient_problems(upto) + activations.detect_activation_problems(upto)
-    return [f for f in findings if f.kind in EXPLAINING_KINDS]
-
-
 def curvature_can_matter(stall_loss, chance_loss=None):
     """Whether a curvature probe can change the judgement of a stall at `stall_loss`: not for a
     classifier already below `SADDLE_CHANCE_FRACTION` of its chance loss, where `judge_stall`
@@ -333,14 +329,18 @@ def curvature_can_matter(stall_loss, chance_loss=None):
 
 
 def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=None, steps=None, at=None,
-                history=None, output_floor=None, run_steps=None):
+                explaining=None, output_floor=None, run_steps=None):
     """The finding for one stall, or None when it needs none.
 
-    Findings of the layer signals (`explaining_findings`) name the cause of a stall, so they
-    stop a stall finding, except that vanishing gradients do not stop a plateau (the same flat
-    surface; the message names them) and nothing stops a saddle at a high loss whose negative
-    eigenvalue is at least `SADDLE_DOMINANT_RATIO` of the largest (dead, saturated units and
-    vanishing gradients add no negative curvature).
+    Findings of the layer signals (`explaining`, kinds `EXPLAINING_KINDS`) name the cause of a
+    stall, so they stop a stall finding, except that vanishing gradients do not stop a plateau
+    (the same flat surface; the message names them) and nothing stops a saddle at a high loss
+    whose negative eigenvalue is at least `SADDLE_DOMINANT_RATIO` of the largest (dead, saturated
+    units and vanishing gradients add no negative curvature), unless a layer is wholly dead
+    (`DEAD_LAYER_FRACTION`): nothing passes through it, and that, not the curvature, is the stall.
+    A saddle needs its own evidence too: where the probe measured the loss one escape step along
+    the negative direction (`escape_drop`), that step must lower it by `ESCAPE_MIN_DROP`;
+    otherwise the negative curvature is too weak to matter there, and the stall is a plateau.
 
     Args:
         epoch: epoch of the stall.
@@ -351,8 +351,8 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
         learning_rate, steps: learning rate and optimizer steps in the stall window, if known.
         at: index of the stall in `loss` when `loss` is not per epoch (blocks of steps);
             default `epoch`.
-        history: optional `{key: [value per epoch]}` with the layer signals (`grad_norm/...`,
-            `saturated_frac/...`, `dead_frac/...`); a problem found there explains the stall.
+        explaining: findings of the layer signals up to the stall (`EXPLAINING_KINDS`), which
+            explain it; None or [] when there are none.
         output_floor: the lowest loss the output's range allows (`bounded_output_floor`), if
             the output is bounded.
         run_steps: optimizer steps in the whole run, if known (see `classify_curvature`).
@@ -380,7 +380,7 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
                      "saddle point or a plateau of the loss surface."),
             evidence=evidence, advice=list(BOUNDED_OUTPUT_ADVICE),
         )
-    explained = explaining_findings(history, epoch) if history is not None else []
+    explained = [f for f in explaining or [] if f.kind in EXPLAINING_KINDS]
     if curvature is None:
         if not high or explained:
             return None
@@ -405,7 +405,11 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
     if learning_rate is not None and run_steps is not None:
         evidence["escape_exponent"] = float(learning_rate * max(0.0, -lam_min) * run_steps)
     low = not curvature_can_matter(stall_loss, chance_loss)
-    dominant = high and negative_ratio >= SADDLE_DOMINANT_RATIO
+    blocked = any(f.kind == "zero_gradient" or f.evidence.get("dead_frac", 0.0) >= DEAD_LAYER_FRACTION
+                  for f in explained)
+    dominant = high and negative_ratio >= SADDLE_DOMINANT_RATIO and not blocked
+    if kind == "saddle_point" and curvature.get("escape_drop", math.inf) < ESCAPE_MIN_DROP:
+        kind = "plateau"  # the negative direction does not lower the loss within a step: flat there
     if kind == "saddle_point" and not low and (dominant or not explained):
         return Finding(
             kind="saddle_point", severity="warning", epoch=int(epoch), layer=None,
@@ -436,7 +440,7 @@ def _also_found(findings, meaning):
     return f" Also found: {named}. {meaning}"
 
 
-def detect_stalls(history, probes=None, chance_loss=None, window=STALL_WINDOW, loss_key="loss"):
+def detect_stalls(history, probes=None, chance_loss=None, window=STALL_WINDOW, loss_key="loss", explaining=None):
     """Stall findings over a recorded run.
 
     Args:
@@ -447,6 +451,8 @@ def detect_stalls(history, probes=None, chance_loss=None, window=STALL_WINDOW, l
             `run_steps`), or None.
         chance_loss: loss at chance level, if known.
         window: stall window in epochs.
+        explaining: findings of the layer signals (see `judge_stall`); each explains the stalls
+            from its epoch on.
 
     Returns:
         list of `Finding`.
@@ -463,8 +469,8 @@ def detect_stalls(history, probes=None, chance_loss=None, window=STALL_WINDOW, l
         if probe is not None:
             curvature = {k: v for k, v in probe.items() if k not in ("epoch", "learning_rate", "steps", "run_steps")}
             learning_rate, steps, run_steps = probe.get("learning_rate"), probe.get("steps"), probe.get("run_steps")
-        finding = judge_stall(epoch, loss, curvature, chance_loss, learning_rate, steps, history=history,
-                              run_steps=run_steps)
+        finding = judge_stall(epoch, loss, curvature, chance_loss, learning_rate, steps,
+                              explaining=[f for f in explaining or [] if f.epoch <= epoch], run_steps=run_steps)
         if finding is not None:
             findings.append(finding)
     return findings

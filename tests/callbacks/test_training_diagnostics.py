@@ -62,7 +62,7 @@ def test_report_dir_gets_run_json_report_and_plots(tmp_path):
     diagnostics = TrainingDiagnostics(report_dir=tmp_path, verbose=0)
     _model().fit(x, y, epochs=2, verbose=0, callbacks=[diagnostics])
     run = json.loads((tmp_path / "run.json").read_text())
-    assert set(run) == {"history", "findings", "meta", "extras", "skipped"}
+    assert set(run) == {"version", "history", "findings", "meta", "extras", "skipped"}
     assert len(run["history"]["grad_norm/hidden"]) == 2
     assert run["meta"]["epochs_run"] == 2 and run["meta"]["model"]
     assert run["extras"]["GradientMonitor"]["layers"] == ["hidden", "out"]
@@ -84,11 +84,13 @@ def test_findings_are_deduplicated_sorted_and_reported(tmp_path, capsys):
     diagnostics = TrainingDiagnostics(monitors=[Fake([late, early]), Fake([early])], verbose=1)
     x, y = _data()
     _model().fit(x, y, epochs=1, verbose=0, callbacks=[diagnostics])
-    assert diagnostics.findings == [early, late]
+    assert [(f.kind, f.epoch, f.layer) for f in diagnostics.findings] == [("dead_relu", 1, "hidden"),
+                                                                          ("plateau", 3, None)]
     assert "2 finding(s)" in capsys.readouterr().out
     path = diagnostics.report(tmp_path)
     text = open(path).read()
-    assert "dead_relu" in text and "Lower the LR." in text and "dead_frac = 0.9" in text
+    remedy = diagnostics.findings[0].remedies[0].sentence
+    assert "dead_relu" in text and remedy in text and "dead_frac = 0.9" in text
 
 
 def test_bad_arguments_name_the_argument():
@@ -119,7 +121,7 @@ def test_defaults_under_mirrored_strategy_measure_the_gradient_at_every_step(mir
     with mirrored_strategy.scope():
         model = _model()
     diagnostics = TrainingDiagnostics(verbose=0)
-    model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[diagnostics])
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, validation_split=0.25, callbacks=[diagnostics])
     steps = diagnostics.history["grad_norm/hidden"]
     assert len(steps) == 2 and all(np.isfinite(value) and value > 0 for value in steps)
     # The units are judged too (the probe keeps rows under two replicas), and found healthy.
@@ -138,8 +140,26 @@ def test_registered_under_the_project_name_and_the_old_one(tmp_path):
 
 def test_run_json_says_that_nothing_was_skipped(tmp_path):
     x, y = _data()
-    _model().fit(x, y, epochs=1, verbose=0, callbacks=[TrainingDiagnostics(report_dir=tmp_path, verbose=0)])
+    _model().fit(x, y, epochs=1, verbose=0, validation_split=0.25,
+                 callbacks=[TrainingDiagnostics(report_dir=tmp_path, verbose=0)])
     assert json.loads((tmp_path / "run.json").read_text())["skipped"] == []
+
+
+def test_a_run_without_validation_data_says_once_that_overfitting_is_not_judged(tmp_path, caplog):
+    x, y = _data()
+    diagnostics = TrainingDiagnostics(report_dir=tmp_path, verbose=0)
+    _model().fit(x, y, epochs=2, verbose=0, callbacks=[diagnostics])
+    [note] = json.loads((tmp_path / "run.json").read_text())["skipped"]
+    assert (note["monitor"], note["hook"]) == ("GeneralizationMonitor", "not_judged")
+    assert "val_loss" in note["reason"] and "val_loss" in (tmp_path / "report.md").read_text()
+    assert [r.levelname for r in caplog.records if "val_loss" in r.getMessage()] == ["WARNING"]
+
+
+def test_validation_every_other_epoch_is_no_missing_validation(caplog):
+    x, y = _data()
+    diagnostics = TrainingDiagnostics(verbose=0)
+    _model().fit(x, y, epochs=3, verbose=0, validation_split=0.25, validation_freq=2, callbacks=[diagnostics])
+    assert diagnostics.skipped == [] and not [r for r in caplog.records if "val_loss" in r.getMessage()]
 
 
 def test_a_worker_that_is_not_the_chief_writes_no_report(tmp_path, monkeypatch):
@@ -150,7 +170,7 @@ def test_a_worker_that_is_not_the_chief_writes_no_report(tmp_path, monkeypatch):
     monkeypatch.setattr(extended, "should_checkpoint", property(lambda self: False))
     x, y = _data()
     diagnostics = TrainingDiagnostics(report_dir=tmp_path / "report", verbose=0)
-    _model().fit(x, y, epochs=2, verbose=0, callbacks=[diagnostics])
+    _model().fit(x, y, epochs=2, verbose=0, validation_split=0.25, callbacks=[diagnostics])
     assert not (tmp_path / "report").exists()
     assert len(diagnostics.history["grad_norm/hidden"]) == 2 and diagnostics.skipped == []
 

@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from diagnostics import generalization, oscillation, stall
+from diagnostics import activations, generalization, gradients, oscillation, stall
+from diagnostics.judgement import judge
 
 
 def _healthy(epochs, seed, start=2.3, floor=0.05, rate=0.3, noise=0.02, val_gap=0.1):
@@ -228,13 +229,15 @@ def test_every_detector_quiet_on_healthy_curves():
 
 def test_underfitting_is_not_reported_when_a_layer_problem_explains_it():
     stuck = {"loss": [2.31, 2.30, 2.30, 2.30]}
-    assert generalization.detect_underfitting(stuck, math.log(10))
+    meta = {"chance_loss": math.log(10), "monitors": ["GradientMonitor", "GeneralizationMonitor"]}
+    assert [f.kind for f in judge({"history": stuck, "meta": meta})] == ["underfitting"]
     vanishing = dict(stuck, **{"grad_norm/dense": [1e-9] * 4, "grad_norm/dense_1": [1e-6] * 4,
                                "grad_norm/dense_2": [1e-5] * 4, "grad_norm/out": [0.3] * 4})
-    assert generalization.detect_underfitting(vanishing, math.log(10)) == []
+    [finding] = judge({"history": vanishing, "meta": meta})  # folded into its cause
+    assert finding.kind == "vanishing_gradient" and finding.evidence["underfitting.best_loss"] == 2.30
     healthy_layers = dict(stuck, **{"grad_norm/dense": [0.1] * 4, "grad_norm/dense_1": [0.2] * 4,
                                     "grad_norm/out": [0.3] * 4})
-    assert generalization.detect_underfitting(healthy_layers, math.log(10))
+    assert [f.kind for f in judge({"history": healthy_layers, "meta": meta})] == ["underfitting"]
 
 
 def test_a_slow_start_is_not_underfitting():
@@ -266,12 +269,16 @@ def test_a_stall_that_vanishing_gradients_or_saturation_explain_is_no_weak_saddl
     assert stall.judge_stall(5, loss, weak_saddle).kind == "saddle_point"
     vanishing = {"grad_norm/t0": [1e-9] * 6, "grad_norm/t1": [1e-6] * 6, "grad_norm/t2": [1e-4] * 6,
                  "grad_norm/out": [0.3] * 6}
-    assert stall.judge_stall(5, loss, weak_saddle, history=vanishing) is None
+    assert stall.judge_stall(5, loss, weak_saddle, explaining=_layer_findings(vanishing)) is None
     saturated = {"saturated_frac/t0": [0.8] * 6, "saturated_frac/t1": [0.1] * 6}
-    assert stall.judge_stall(5, loss, weak_saddle, history=saturated) is None
+    assert stall.judge_stall(5, loss, weak_saddle, explaining=_layer_findings(saturated)) is None
     healthy = {"grad_norm/t0": [0.1] * 6, "grad_norm/t1": [0.2] * 6, "grad_norm/out": [0.3] * 6,
                "saturated_frac/t0": [0.0] * 6}
-    assert stall.judge_stall(5, loss, weak_saddle, history=healthy).kind == "saddle_point"
+    assert stall.judge_stall(5, loss, weak_saddle, explaining=_layer_findings(healthy)).kind == "saddle_point"
+
+
+def _layer_findings(history):
+    return gradients.detect_gradient_problems(history) + activations.detect_activation_problems(history)
 
 
 def test_a_stall_at_the_floor_of_a_bounded_output_is_an_output_mismatch():

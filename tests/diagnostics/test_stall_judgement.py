@@ -10,7 +10,7 @@ import math
 import numpy as np
 import pytest
 
-from diagnostics import stall
+from diagnostics import activations, gradients, stall
 
 CHANCE = math.log(10.0)
 # Training loss and global gradient norm (mean of minibatch norms: the output bias's sampling noise).
@@ -26,9 +26,16 @@ DEAD = {"dead_frac/conv2d": [0.0] * 8, "dead_frac/conv2d_1": [1.0] * 8}
 SATURATED = {"saturated_frac/dense": [0.8] * 8, "saturated_frac/dense_1": [0.1] * 8}
 
 
+def _explaining(history):
+    """The layer findings the judge gives the stall: the detectors' own, on the same series."""
+    if history is None:
+        return None
+    return gradients.detect_gradient_problems(history) + activations.detect_activation_problems(history)
+
+
 def _judge(probe, history=None, run_steps=15 * 43, loss=AT_CHANCE_LOSS, epoch=3):
     return stall.judge_stall(epoch, loss, probe, chance_loss=CHANCE, learning_rate=LEARNING_RATE,
-                             steps=WINDOW_STEPS, history=history, run_steps=run_steps)
+                             steps=WINDOW_STEPS, explaining=_explaining(history), run_steps=run_steps)
 
 
 def test_a_loss_that_never_left_chance_stalls_whatever_its_noisy_gradient():
@@ -91,10 +98,22 @@ def test_dead_or_saturated_units_explain_a_plateau():
     assert _judge(PLATEAU_PROBE, SATURATED, run_steps=8 * 43) is None
 
 
-def test_a_saddle_as_negative_as_it_is_positive_is_reported_whatever_else_is_found():
-    for history in (None, VANISHING, DEAD, SATURATED):
+def test_a_saddle_as_negative_as_it_is_positive_is_reported_beside_vanishing_or_saturated_units():
+    for history in (None, VANISHING, SATURATED):
         assert _judge(SADDLE_PROBE, history).kind == "saddle_point"
-    assert "dead relu in layer 'conv2d_1'" in _judge(SADDLE_PROBE, DEAD).message
+    assert "saturation in layer 'dense'" in _judge(SADDLE_PROBE, SATURATED).message
+
+
+def test_a_wholly_dead_layer_not_the_curvature_is_the_stall():
+    # Nothing passes through conv2d_1 (100% dead): however negative the curvature of the rest.
+    assert _judge(SADDLE_PROBE, DEAD) is None
+    partly_dead = {"dead_frac/conv2d": [0.0] * 8, "dead_frac/conv2d_1": [0.9] * 8}
+    assert _judge(SADDLE_PROBE, partly_dead).kind == "saddle_point"
+
+
+def test_a_saddle_needs_an_escape_step_that_lowers_the_loss():
+    assert _judge(dict(SADDLE_PROBE, escape_drop=0.05)).kind == "saddle_point"
+    assert _judge(dict(SADDLE_PROBE, escape_drop=1e-5), run_steps=8 * 43).kind == "plateau"
 
 
 def test_a_weaker_saddle_is_explained_by_layer_findings():
@@ -108,7 +127,7 @@ def test_a_dominant_saddle_below_a_high_loss_is_explained_by_layer_findings():
     # A deep net whose loss fell slowly to 0.9 (under half its start, chance unknown) with
     # vanishing gradients: no saddle, however negative the curvature.
     falling = [2.3, 1.6, 1.2, 0.95, 0.905, 0.9, 0.9, 0.9]
-    found = stall.judge_stall(6, falling, SADDLE_PROBE, history=VANISHING)
+    found = stall.judge_stall(6, falling, SADDLE_PROBE, explaining=_explaining(VANISHING))
     assert found is None
     assert stall.judge_stall(6, falling, SADDLE_PROBE).kind == "saddle_point"
 

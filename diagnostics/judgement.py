@@ -1,0 +1,412 @@
+"""`judge(record)`: the one verdict on a recorded training run (exported as `diagnostics.judge`).
+
+Monitors (`callbacks`) only record: per-epoch series into the record's `history`, and what else
+they observed into `extras[<MonitorClass>]`. `judge` runs every detector once on that record, in
+one order, then relates the findings with one table (`RELATIONS`) and orders them by one rule
+(`order_findings`). `TrainingDiagnostics`, a focused monitor used alone, `python -m diagnostics`
+and `diagnostics.repair` all call it, so the live run and a re-read `run.json` get the same
+verdict.
+
+The record is the `run.json` schema (version `RECORD_VERSION`):
+
+    {"version": 2,
+     "history": {key: [value per epoch]},        # Keras logs and every monitor's series
+     "meta": {"monitors": [class names], "chance_loss": float | None, "setup": {...}, ...},
+     "extras": {"SetupMonitor": {"findings": [...]},   # observed directly: setup checks on model and data
+                "GradientMonitor": {"layers", "first_nonfinite_step"},
+                "ActivationMonitor": {"activations", "probed_epochs"},
+                "GeneralizationMonitor": {"monitor", "mode", "patience", "min_delta", "chance_loss"},
+                "OscillationMonitor": {"block_losses", "block_steps", "blocks_per_epoch"},
+                "StallMonitor": {"stalls": [...], "probes": [...], "output_floor", "window"},
+                "ImbalanceMonitor": {"class_counts", "epoch_counts", "ratio_threshold", "min_recall"}},
+     "skipped": [{"monitor", "hook", "reason"}],
+     "findings": [...]}                          # the verdict as recorded (not read by `judge`)
+
+A record without `meta["monitors"]` (a Keras `CSVLogger` file, an old run.json) is judged by
+every detector whose series it holds.
+
+Example:
+
+>>> record = {"history": {"loss": [2.30, 2.30, 2.30, 2.30, 2.30, 2.30]}, "meta": {"chance_loss": 2.3026}}
+>>> [f.kind for f in judge(record)]
+['underfitting', 'plateau']
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+from diagnostics import activations, generalization, gradients, imbalance, oscillation, remedies, stall
+from diagnostics._series import scalar_series
+from diagnostics.findings import KINDS, Finding
+
+RECORD_VERSION = 2
+
+# Kinds that come from the model, loss, optimizer and data before any training step.
+SETUP_KINDS = ("output_loss_mismatch", "label_mismatch", "unnormalized_input", "suspicious_config")
+
+
+@dataclasses.dataclass(frozen=True)
+class Relation:
+    """One row of the relation table.
+
+    Attributes:
+        cause: the kind of the explaining finding.
+        evidence: an evidence key the cause must hold (the mechanism it names), or None for any
+            finding of that kind.
+        effects: the kinds it relates to.
+        verb: `"explains"`: the effect stays, follows its cause and names it (`explained_by`);
+            `"restates"`: the effect says nothing the cause does not, so it is folded into the
+            cause's evidence (`<effect kind>.<key>`) and left out.
+        after: the effect counts only from the cause's epoch on (a consequence cannot precede it).
+    """
+
+    cause: str
+    evidence: "str | None"
+    effects: tuple
+    verb: str = "explains"
+    after: bool = False
+
+
+RELATIONS = (
+    # A one-unit softmax outputs 1.0: zero gradients everywhere, so nothing moves.
+    Relation("output_loss_mismatch", "softmax_units", ("vanishing_gradient", "plateau", "underfitting",
+                                                       "saddle_point", "dead_relu", "zero_gradient")),
+    # ReLU or linear outputs under a probability cross-entropy: log of 0 or of a negative number.
+    Relation("output_loss_mismatch", "relu_output_units", ("non_finite", "plateau", "underfitting")),
+    Relation("output_loss_mismatch", "linear_output_units", ("non_finite", "plateau", "underfitting")),
+    Relation("output_loss_mismatch", "class_loss_units", ("plateau", "underfitting", "vanishing_gradient")),
+    # Logits through a ReLU die: the dead logit units are the flat loss.
+    Relation("output_loss_mismatch", "relu_logit_units", ("dead_relu", "plateau", "underfitting",
+                                                          "vanishing_gradient", "saddle_point")),
+    # Labels divided by 255: fractional class ids, or all one class once cast (a fake imbalance).
+    Relation("label_mismatch", "fractional_labels", ("plateau", "underfitting", "class_imbalance")),
+    Relation("label_mismatch", "distinct_labels", ("plateau", "underfitting", "overfitting", "class_imbalance")),
+    Relation("label_mismatch", "labels_out_of_range", ("non_finite", "class_imbalance")),
+    Relation("label_mismatch", "output_max", ("plateau", "underfitting", "saddle_point")),
+    Relation("label_mismatch", None, ("class_imbalance",)),
+    # The targets outside a bounded output's range: the stall at that output's floor says the same.
+    Relation("label_mismatch", "output_max", ("output_loss_mismatch",), verb="restates"),
+    Relation("unnormalized_input", "non_finite_inputs", ("non_finite",)),
+    # Huge inputs saturate or blow up the first layers; tiny ones starve their gradients.
+    Relation("unnormalized_input", "max_input_scale", ("exploding_gradient", "non_finite", "saturation",
+                                                       "dead_relu", "oscillation")),
+    Relation("unnormalized_input", "moderate_input_scale", ("exploding_gradient", "non_finite", "saturation",
+                                                            "dead_relu", "oscillation", "underfitting")),
+    Relation("unnormalized_input", "min_input_scale", ("vanishing_gradient", "plateau", "underfitting")),
+    Relation("unnormalized_input", "uncentred_features", ("dead_relu", "saturation", "plateau", "underfitting")),
+    # A learning rate outside the optimizer's stable range, confirmed by what the run did.
+    Relation("suspicious_config", "stable_max", ("exploding_gradient", "oscillation", "non_finite", "saturation",
+                                                 "dead_relu")),
+    Relation("suspicious_config", "stable_min", ("plateau", "underfitting")),
+    # BatchNormalization put back in training mode under a fine-tuned base: the training loss jumps.
+    Relation("suspicious_config", "unfrozen_batchnorm_layers", ("underfitting", "oscillation", "plateau")),
+    # Weights that turned NaN make every unit read dead or saturated: the units say nothing more.
+    Relation("non_finite", None, ("dead_relu", "saturation", "vanishing_gradient"), verb="restates", after=True),
+    # A loss stuck high is what broken layers look like from the outside.
+    Relation("vanishing_gradient", None, ("underfitting",), verb="restates"),
+    Relation("exploding_gradient", None, ("underfitting",), verb="restates"),
+    Relation("non_finite", None, ("underfitting",), verb="restates"),
+    Relation("dead_relu", None, ("underfitting",), verb="restates"),
+    Relation("saturation", None, ("underfitting",), verb="restates"),
+    Relation("zero_gradient", None, ("underfitting", "oscillation"), verb="restates"),
+    # A saddle whose curvature was measured is why every gradient is zero (a symmetric start).
+    Relation("saddle_point", "min_eigenvalue", ("zero_gradient", "underfitting"), verb="restates"),
+)
+
+# A learning-rate or config warning is withdrawn when the run trains healthily: its training loss
+# ends below this share of where it started (or of chance, when known) and nothing else is wrong.
+HEALTHY_LOSS_FRACTION = 0.5
+# Setup warnings that are hypotheses about training (the optimizer's stable range), not facts
+# about the model or data: the run's behaviour confirms or withdraws them.
+BEHAVIOURAL_SETUP_KEYS = ("stable_max", "stable_min")
+
+
+def judge(record):
+    """The findings of a recorded run: every detector once, related and ordered.
+
+    Args:
+        record: a run dict (see the module docstring): `TrainingDiagnostics.run()`,
+            `diagnostics.load_run(path)`, or a dict with only `history` (a CSVLogger file).
+
+    Returns:
+        A list of `Finding`s: causes before their effects, an explained finding never first,
+        otherwise errors before warnings and earlier epochs first. Each carries `remedies`
+        chosen by its evidence (`diagnostics.remedies.remedies_for`).
+    """
+    run = RunRecord(record)
+    findings = []
+    for detector in DETECTORS:
+        findings += detector(run)
+    findings = _unique(findings)
+    findings = withdraw_unconfirmed(findings, run.history, run.chance_loss)
+    findings = order_findings(findings)
+    setup = run.meta.get("setup")
+    return [_with_remedies(f, setup) for f in findings]
+
+
+def _with_remedies(finding, setup):
+    """`finding` with the remedies its evidence calls for (its advice becomes their sentences)."""
+    chosen = remedies.remedies_for(finding, setup)
+    return dataclasses.replace(finding, remedies=chosen, advice=[]) if chosen else finding
+
+
+class RunRecord:
+    """Read access to a run record: its history, the extras of one monitor, and whether a
+    monitor recorded this run (a record without a monitor list may hold any series)."""
+
+    def __init__(self, record):
+        if not isinstance(record, dict) or not isinstance(record.get("history", {}), dict):
+            raise TypeError(f"`record` must be a run dict with a `history` dict. Received: record={record!r:.80}")
+        self.history = record.get("history") or {}
+        self.meta = record.get("meta") or {}
+        self._extras = record.get("extras") or {}
+        self._monitors = self.meta.get("monitors")
+        self.chance_loss = self._chance_loss()
+
+    def recorded_by(self, monitor, prefixes=()):
+        """Whether `monitor` recorded this run; without a monitor list, whether the history holds
+        a key with one of `prefixes` (or always, without prefixes)."""
+        if self._monitors is not None:
+            return monitor in self._monitors
+        return not prefixes or any(key.startswith(prefixes) for key in self.history)
+
+    def extras(self, monitor):
+        value = self._extras.get(monitor)
+        return value if isinstance(value, dict) else {}
+
+    def all_extras(self):
+        return [value for value in self._extras.values() if isinstance(value, dict)]
+
+    def _chance_loss(self):
+        value = self.meta.get("chance_loss")
+        if value is None:  # run.json files of version 1 kept it with the monitors
+            value = next((v.get("chance_loss") for v in self._extras.values()
+                          if isinstance(v, dict) and v.get("chance_loss") is not None), None)
+        return None if value is None else float(value)
+
+
+# -- the detectors, in their one order ---------------------------------------------------------
+
+
+def _observed(run):
+    """Findings a monitor observed directly (the setup checks on the model and data)."""
+    return [f if isinstance(f, Finding) else Finding.from_dict(f)
+            for extras in run.all_extras() for f in extras.get("findings", [])]
+
+
+def _gradients(run):
+    if not run.recorded_by("GradientMonitor", ("grad_norm/",)):
+        return []
+    extras = run.extras("GradientMonitor")
+    steps = {layer: int(step) for layer, step in (extras.get("first_nonfinite_step") or {}).items()}
+    return gradients.detect_gradient_problems(run.history, layers=extras.get("layers") or None,
+                                              first_nonfinite_step=steps)
+
+
+def _activations(run):
+    if not run.recorded_by("ActivationMonitor", ("dead_frac/", "saturated_frac/")):
+        return []
+    loss = run.history.get("loss")
+    return activations.detect_activation_problems(run.history, loss=loss, chance_loss=run.chance_loss)
+
+
+def _generalization(run):
+    if not run.recorded_by("GeneralizationMonitor"):
+        return []
+    extras = run.extras("GeneralizationMonitor")
+    monitor = extras.get("monitor") or next(
+        (key for key in ("val_loss", "val_accuracy", "val_acc") if key in run.history), None)
+    findings = []
+    values = scalar_series(run.history, monitor) if monitor is not None else np.empty(0)
+    validated = np.flatnonzero(np.isfinite(values))
+    if validated.size:
+        # `validation_freq > 1` leaves the other epochs NaN: judge the validated ones.
+        history = {key: [series[i] for i in validated if i < len(series)] for key, series in run.history.items()}
+        findings += generalization.detect_overfitting(
+            history, monitor, extras.get("mode", "auto"), extras.get("patience", generalization.PATIENCE),
+            extras.get("min_delta", 0.0), run.chance_loss, epochs=[int(i) for i in validated])
+    return findings + generalization.detect_underfitting(run.history, run.chance_loss)
+
+
+def _oscillation(run):
+    if not run.recorded_by("OscillationMonitor"):
+        return []
+    extras = run.extras("OscillationMonitor")
+    blocks = extras.get("block_losses")
+    norms = [np.asarray(v, dtype=float) for k, v in run.history.items() if k.startswith("grad_norm/")]
+    measured = np.concatenate(norms) if norms else np.empty(0)
+    measured = measured[np.isfinite(measured)]
+    return oscillation.detect_oscillation(
+        run.history, step_losses=blocks if blocks else None, steps_per_value=extras.get("block_steps"),
+        values_per_epoch=extras.get("blocks_per_epoch"), chance_loss=run.chance_loss,
+        weights_move=measured.size == 0 or bool((measured != 0).any()))
+
+
+def _stalls(run):
+    if not run.recorded_by("StallMonitor"):
+        return []
+    extras = run.extras("StallMonitor")
+    explaining = [f for f in gradients.detect_gradient_problems(run.history) + activations.detect_activation_problems(
+        run.history, loss=run.history.get("loss"), chance_loss=run.chance_loss) if f.kind in stall.EXPLAINING_KINDS]
+    if "stalls" not in extras:  # a CSVLogger file or a run.json of version 1: find the stalls again
+        return stall.detect_stalls(run.history, extras.get("probes"), run.chance_loss,
+                                   extras.get("window", stall.STALL_WINDOW), explaining=explaining)
+    findings = []
+    for record in extras["stalls"]:
+        finding = stall.judge_stall(
+            record["epoch"], record["loss"], record.get("curvature"), chance_loss=run.chance_loss,
+            learning_rate=record.get("learning_rate"), steps=record.get("steps"), at=record.get("at"),
+            explaining=[f for f in explaining if f.epoch <= record["epoch"]],
+            output_floor=extras.get("output_floor"), run_steps=record.get("run_steps"))
+        if finding is not None:
+            findings.append(finding)
+    return findings
+
+
+def _imbalance(run):
+    if not run.recorded_by("ImbalanceMonitor", (imbalance.RECALL_PREFIX,)):
+        return []
+    extras = run.extras("ImbalanceMonitor")
+    thresholds = {"ratio_threshold": extras.get("ratio_threshold", imbalance.SKEW_RATIO),
+                  "min_recall": extras.get("min_recall", imbalance.MIN_RECALL)}
+    recall = {k: v for k, v in run.history.items() if k.startswith(imbalance.RECALL_PREFIX)}
+    findings = imbalance.detect_class_imbalance(recall or None, extras.get("class_counts"), **thresholds)
+    epoch_counts = [None if c is None else {k: None if v is None else np.asarray(v) for k, v in c.items()}
+                    for c in extras.get("epoch_counts") or []]
+    findings += imbalance.detect_imbalance_from_counts(epoch_counts, **thresholds)
+    return imbalance.merge_same_epoch(findings)
+
+
+DETECTORS = (_observed, _gradients, _activations, _generalization, _oscillation, _stalls, _imbalance)
+
+
+def _unique(findings):
+    seen, unique = set(), []
+    for finding in findings:
+        key = (finding.kind, finding.layer, finding.epoch, finding.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(finding)
+    return unique
+
+
+# -- relations and order -----------------------------------------------------------------------
+
+
+def withdraw_unconfirmed(findings, history, chance_loss=None):
+    """Leaves out a learning-rate warning (`BEHAVIOURAL_SETUP_KEYS`) that the run contradicts: no
+    other finding, and a training loss that fell below `HEALTHY_LOSS_FRACTION` of where it
+    started (or of `chance_loss`)."""
+    hypotheses = [f for f in findings if f.kind == "suspicious_config"
+                  and any(key in f.evidence for key in BEHAVIOURAL_SETUP_KEYS)]
+    if not hypotheses or len(hypotheses) < len(findings) or not trained_healthily(history, chance_loss):
+        return findings
+    return [f for f in findings if f not in hypotheses]
+
+
+def trained_healthily(history, chance_loss=None):
+    """Whether the training loss stayed finite and ended below `HEALTHY_LOSS_FRACTION` of its
+    first value, or of `chance_loss` when known.
+
+    Example:
+
+    >>> trained_healthily({"loss": [2.3, 1.0, 0.4]}, chance_loss=2.3026), trained_healthily({"loss": [2.3, 2.2]})
+    (True, False)
+    """
+    loss = scalar_series(history, "loss")
+    if loss.size < 2 or not np.isfinite(loss).all():
+        return False
+    reference = chance_loss if chance_loss is not None and math.isfinite(chance_loss) else loss[0]
+    return bool(loss[-1] < HEALTHY_LOSS_FRACTION * reference)
+
+
+def order_findings(findings):
+    """Relates `findings` by `RELATIONS` and orders them by one rule.
+
+    An explained finding never leads; a cause comes right before its effects (which name it in
+    `explained_by` and their message); otherwise errors come before warnings, then the earliest
+    epoch, then the order of `KINDS`. A finding another one restates is folded into that one's
+    evidence (as `<kind>.<key>`) and left out.
+
+    Example:
+
+    >>> imbalance = Finding("class_imbalance", "error", 0, None, "One class only.")
+    >>> labels = Finding("label_mismatch", "warning", 0, "out", "Labels are fractions.", {"fractional_labels": 3})
+    >>> [(f.kind, f.explained_by) for f in order_findings([imbalance, labels])]
+    [('label_mismatch', None), ('class_imbalance', 'label_mismatch')]
+    """
+    findings = list(findings)
+    cause_of = relate(findings)
+    dropped = {effect for effect, (_, verb) in cause_of.items() if verb == "restates"}
+    folded = {}
+    for effect in sorted(dropped):
+        cause = _kept_cause(effect, cause_of, dropped)
+        evidence = findings[effect].evidence
+        folded.setdefault(cause, {}).update({f"{findings[effect].kind}.{k}": v for k, v in evidence.items()})
+    roots, effects_of = [], {}
+    for index in sorted(set(range(len(findings))) - dropped, key=lambda i: _rank(findings[i])):
+        if index in cause_of:
+            effects_of.setdefault(_kept_cause(index, cause_of, dropped), []).append(index)
+        else:
+            roots.append(index)
+    ordered = []
+
+    def emit(index, cause=None):
+        finding = findings[index]
+        if index in folded:
+            finding = dataclasses.replace(finding, evidence={**folded[index], **finding.evidence})
+        if cause is not None:
+            finding = _explained(finding, cause)
+        ordered.append(finding)
+        for effect in effects_of.get(index, []):
+            emit(effect, finding)
+
+    for index in roots:
+        emit(index)
+    return ordered
+
+
+def relate(findings):
+    """`{effect index: (cause index, verb)}` by the first row of `RELATIONS` that relates them; a
+    finding gets one cause, and no chain of causes loops."""
+    cause_of = {}
+    for relation in RELATIONS:
+        for cause, finding in enumerate(findings):
+            if finding.kind != relation.cause or (relation.evidence and relation.evidence not in finding.evidence):
+                continue
+            for effect, other in enumerate(findings):
+                if (effect == cause or effect in cause_of or other.kind not in relation.effects
+                        or (relation.after and other.epoch < finding.epoch) or _leads_to(cause, effect, cause_of)):
+                    continue
+                cause_of[effect] = (cause, relation.verb)
+    return cause_of
+
+
+def _leads_to(index, target, cause_of):
+    """Whether `target` is `index` or one of its causes, up the chain."""
+    while index is not None:
+        if index == target:
+            return True
+        index = cause_of.get(index, (None, None))[0]
+    return False
+
+
+def _kept_cause(index, cause_of, dropped):
+    """The nearest cause up the chain that is not itself folded away."""
+    cause = cause_of[index][0]
+    while cause in dropped:
+        cause = cause_of[cause][0]
+    return cause
+
+
+def _rank(finding):
+    return ({"error": 0, "warning": 1}[finding.severity], finding.epoch, KINDS.index(finding.kind), finding.layer or "")
+
+
+def _explained(effect, cause):
+    where = f" in layer {cause.layer!r}" if cause.layer else ""
+    first_sentence = cause.message.split(". ")[0].rstrip(".")
+    return dataclasses.replace(effect, explained_by=cause.kind,
+                               message=f"{effect.message} Explained by {cause.kind}{where}: {first_sentence}.")

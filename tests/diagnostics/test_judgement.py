@@ -1,0 +1,175 @@
+"""Tests for `diagnostics.judge`: one verdict from one record, related and ordered by one rule."""
+
+import doctest
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from diagnostics import judgement as judge_module
+from diagnostics.findings import Finding
+from diagnostics.judgement import judge, order_findings, trained_healthily
+from diagnostics.setup_checks import check_setup
+
+
+def _finding(kind, evidence=None, layer=None, message="Something.", severity="warning", epoch=0):
+    return Finding(kind, severity, epoch, layer, message, evidence or {})
+
+
+def _relu_net():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
+                              keras.layers.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    return model
+
+
+# -- the relation table and the ordering rule ---------------------------------------------------
+
+
+def test_a_cause_leads_and_is_named_in_the_behaviour_it_explains():
+    plateau = _finding("plateau", message="Loss flat from epoch 2.")
+    other = _finding("overfitting")
+    cause = Finding("output_loss_mismatch", "error", 0, "out",
+                    "output 'out' applies softmax to a single unit: it outputs 1.0. More.",
+                    {"softmax_units": 1})
+    ordered = order_findings([other, plateau, cause])
+    assert [f.kind for f in ordered] == ["output_loss_mismatch", "plateau", "overfitting"]
+    assert ordered[1].message == (
+        "Loss flat from epoch 2. Explained by output_loss_mismatch in layer 'out': output 'out' "
+        "applies softmax to a single unit: it outputs 1.0.")
+    assert ordered[1].explained_by == "output_loss_mismatch"
+    assert ordered[2] == other and ordered[2].explained_by is None
+
+
+def test_relu_output_explains_non_finite_but_not_overfitting():
+    non_finite = _finding("non_finite", severity="error")
+    cause = _finding("output_loss_mismatch", {"relu_output_units": 3}, "out")
+    ordered = order_findings([non_finite, cause])
+    assert ordered[0] == cause and ordered[1].explained_by == "output_loss_mismatch"
+    overfitting = _finding("overfitting", epoch=3)
+    assert order_findings([overfitting, cause]) == [cause, overfitting]
+
+
+@pytest.mark.parametrize("scale, explains_exploding", [(3e9, True), (1e-5, False)])
+def test_huge_inputs_explain_exploding_gradients_tiny_ones_do_not(scale, explains_exploding):
+    x = np.random.default_rng(0).uniform(0, 1, size=(256, 4)) * scale
+    y = (np.arange(256) % 2).astype("float32")
+    [cause] = check_setup(_relu_net(), x, y)
+    exploding = _finding("exploding_gradient", severity="error")
+    ordered = order_findings([exploding, cause])
+    assert (ordered[0] == cause) == explains_exploding
+    assert (ordered[1].explained_by == "unnormalized_input") == explains_exploding
+
+
+def test_labels_scaled_explain_plateau():
+    cause = _finding("label_mismatch", {"fractional_labels": 10}, "out")
+    plateau = _finding("plateau", severity="error")
+    assert [(f.kind, f.explained_by) for f in order_findings([plateau, cause])] == [
+        ("label_mismatch", None), ("plateau", "label_mismatch")]
+
+
+def test_a_stall_at_a_bounded_output_floor_is_folded_into_the_label_check():
+    cause = _finding("label_mismatch", {"label_min": 3.0, "label_max": 103.0, "output_min": 0.0,
+                                        "output_max": 1.0}, "out")
+    floor = _finding("output_loss_mismatch", {"output_floor": 2500.0}, severity="error")
+    plateau = _finding("plateau")
+    ordered = order_findings([floor, plateau, cause])
+    assert [f.kind for f in ordered] == ["label_mismatch", "plateau"]
+    assert ordered[0].evidence["output_loss_mismatch.output_floor"] == 2500.0
+    # Without the label check's finding (targets not seen), the stall's finding stays.
+    assert [f.kind for f in order_findings([floor, plateau])] == ["output_loss_mismatch", "plateau"]
+
+
+def test_training_labels_of_one_class_explain_a_rising_validation_loss():
+    cause = _finding("label_mismatch", {"distinct_labels": 1}, "out")
+    overfitting = _finding("overfitting", epoch=4)
+    ordered = order_findings([overfitting, cause])
+    assert [f.kind for f in ordered] == ["label_mismatch", "overfitting"]
+    assert "Explained by label_mismatch in layer 'out'" in ordered[1].message
+
+
+def test_a_label_mismatch_explains_the_class_imbalance_it_made_even_as_a_warning():
+    imbalance = _finding("class_imbalance", {"imbalance_ratio": 9.0}, severity="error")
+    labels = _finding("label_mismatch", {"label_max": 9.0}, "out")
+    ordered = order_findings([imbalance, labels])
+    assert [(f.kind, f.explained_by) for f in ordered] == [
+        ("label_mismatch", None), ("class_imbalance", "label_mismatch")]
+
+
+def test_an_error_leads_a_warning_from_an_earlier_epoch():
+    dead = _finding("dead_relu", {"dead_frac": 0.63}, "dense", epoch=0)
+    nan = _finding("exploding_gradient", severity="error", epoch=14)
+    assert [f.kind for f in order_findings([dead, nan])] == ["exploding_gradient", "dead_relu"]
+
+
+def test_unit_findings_after_the_weights_turned_nan_are_folded_into_non_finite():
+    non_finite = _finding("non_finite", {"first_step": 40}, severity="error", epoch=2)
+    dead_before = _finding("dead_relu", {"dead_frac": 0.7}, "a", epoch=1)
+    dead_after = _finding("saturation", {"saturated_frac": 1.0}, "b", epoch=3)
+    ordered = order_findings([dead_before, dead_after, non_finite])
+    assert [f.kind for f in ordered] == ["non_finite", "dead_relu"]
+    assert ordered[0].evidence["saturation.saturated_frac"] == 1.0
+    assert ordered[1].explained_by is None
+
+
+def test_a_measured_saddle_restates_an_all_zero_gradient():
+    saddle = _finding("saddle_point", {"min_eigenvalue": -0.5, "max_eigenvalue": 0.5}, epoch=3)
+    zero = _finding("zero_gradient", {"epochs_zero": 6}, severity="error")
+    ordered = order_findings([zero, saddle])
+    assert [f.kind for f in ordered] == ["saddle_point"]
+    assert ordered[0].evidence["zero_gradient.epochs_zero"] == 6
+
+
+def test_no_chain_of_causes_loops():
+    # label_mismatch (output_max) restates output_loss_mismatch; nothing may make it its own cause.
+    labels = _finding("label_mismatch", {"output_max": 1.0}, "out")
+    floor = _finding("output_loss_mismatch", {"output_floor": 3.0, "softmax_units": 1})
+    assert [f.kind for f in order_findings([labels, floor])] == ["label_mismatch"]
+
+
+# -- judging records ------------------------------------------------------------------------------
+
+
+def test_a_learning_rate_warning_is_withdrawn_when_the_run_trains_healthily():
+    warning = _finding("suspicious_config", {"stable_max": 0.05, "learning_rate": 0.1}, "dense")
+    record = {"history": {"loss": [2.3, 0.9, 0.3, 0.1]},
+              "meta": {"monitors": ["SetupMonitor"], "chance_loss": math.log(10)},
+              "extras": {"SetupMonitor": {"findings": [warning.to_dict()]}}}
+    assert judge(record) == []
+    record["history"]["loss"] = [2.3, 2.4, 2.6, 2.5]  # the run shows the consequence: it stays
+    assert [f.kind for f in judge(record)] == ["suspicious_config"]
+
+
+def test_trained_healthily_needs_a_finite_loss_well_below_its_start():
+    assert trained_healthily({"loss": [1.0, 0.6, 0.4]})
+    assert not trained_healthily({"loss": [1.0, 0.6, float("nan"), 0.1]})
+    assert not trained_healthily({"loss": [1.0, 0.6]})
+
+
+def test_overfitting_under_validation_freq_names_real_epochs():
+    # Validated at epochs 1, 3, 5, ...: the best is epoch 5, worse from epoch 7 on.
+    val = [math.nan, 1.0, math.nan, 0.8, math.nan, 0.6, math.nan, 0.9, math.nan, 1.1, math.nan, 1.3]
+    record = {"history": {"loss": [1.0 - 0.08 * e for e in range(12)], "val_loss": val},
+              "meta": {"monitors": ["GeneralizationMonitor"]},
+              "extras": {"GeneralizationMonitor": {"monitor": "val_loss", "mode": "min", "patience": 3,
+                                                   "min_delta": 0.0}}}
+    [finding] = judge(record)
+    assert (finding.kind, finding.epoch, finding.evidence["best_epoch"]) == ("overfitting", 7, 5)
+
+
+def test_a_record_without_a_monitor_list_is_judged_by_what_its_series_hold():
+    record = {"history": {"loss": [2.3026] * 6}, "meta": {"chance_loss": 2.3026}}
+    assert [f.kind for f in judge(record)] == ["underfitting", "plateau"]
+    record["meta"]["monitors"] = ["OscillationMonitor"]  # no monitor of underfitting recorded it
+    assert judge(record) == []
+
+
+def test_a_record_must_be_a_run_dict():
+    with pytest.raises(TypeError, match="Received: record="):
+        judge([1, 2])
+
+
+def test_docstring_examples():
+    result = doctest.testmod(judge_module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
