@@ -44,6 +44,13 @@ corresponding reader returns None. Models with their own `train_step` that never
 One `BatchProbe` per model is shared by all monitors of a `fit` (`shared_probe`); `attach` and
 `detach` nest, and the last `detach` takes the wrappers off and retraces.
 
+A `fit` that ends in an exception (Ctrl-C, another callback raising) never calls `on_train_end`,
+so its monitors never detach. Every attach of a `fit` comes before its first step, so an
+`attach` that finds the steps already traced with the probe on is a new `fit`'s: the probe is
+`release`d first (wrappers off, everything kept forgotten), and the new `fit` starts clean. A
+monitor can also `release` at `set_model` (see `release_left_over`), which Keras calls when a
+`fit` starts, before any `on_train_begin`.
+
 Example:
 
 >>> probe = shared_probe(model)                        # doctest: +SKIP
@@ -108,6 +115,15 @@ def shared_probe(model):
     return probe
 
 
+def release_left_over(model):
+    """Releases the probe of `model` if one is still attached (see `BatchProbe.release`). Call
+    it when a new `fit` starts (a monitor's `set_model`): a probe attached then is left over
+    from a `fit` that ended in an exception."""
+    probe = _SHARED.get(model)
+    if probe is not None and probe.attached:
+        probe.release()
+
+
 class Unmeasurable(Exception):
     """What a step gives cannot be kept; the message says why."""
 
@@ -127,6 +143,9 @@ class BatchProbe:
         self.model = model
         self._users = 0
         self._tokens = []
+        # Whether a step was traced since the first `attach` of the current users: an `attach`
+        # after that is a new `fit`'s, and the current users are left over from one interrupted.
+        self._traced = False
         self._reset()
 
     def _reset(self):
@@ -154,10 +173,18 @@ class BatchProbe:
     # -- lifecycle -------------------------------------------------------------------------------
 
     def attach(self):
-        """Wraps the model's steps and retraces them. Calls nest: each needs one `detach`."""
+        """Wraps the model's steps and retraces them. Calls nest: each needs one `detach`.
+
+        Attach before the first step of a `fit` (in `on_train_begin`): the users of a probe whose
+        steps were traced since they attached are taken to be left over from an interrupted
+        `fit`, and are `release`d first.
+        """
+        if self._users and self._traced:
+            self.release()
         self._users += 1
         if self._users > 1:
             return
+        self._traced = False
         self._reset()
         model = self.model
         self._tokens = [
@@ -180,6 +207,15 @@ class BatchProbe:
                 unpatch_method(token)
         self._tokens = []
         self._retrace()
+
+    def release(self):
+        """Detaches every user at once and forgets what was kept: for a probe left attached by a
+        `fit` that ended in an exception. The model is as before the first `attach`."""
+        if self._users:
+            self._users = 1
+            self.detach()
+        self._traced = False
+        self._reset()
 
     def _retrace(self):
         if self.model.train_function is not None:
@@ -352,6 +388,7 @@ class BatchProbe:
         def step(data):
             if not self.attached:
                 return original(data)
+            self._traced = True
             self._trace.validation, self._trace.counted = validation, False
             try:
                 self._keep(data, validation)

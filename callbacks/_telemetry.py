@@ -34,7 +34,9 @@ Signals per trainable layer, averaged over the measured optimizer steps since th
   show growth within an epoch, for example an explosion that ends in NaN).
 
 `detach` restores the optimizers and drops the instrumented `train_function`, so later `fit`
-calls, `evaluate` and model saving see the model exactly as before.
+calls, `evaluate` and model saving see the model exactly as before. A `fit` that ends in an
+exception never detaches; the next `fit`'s `attach` finds the step already traced with the
+telemetry on, and `release`s it first (`release_left_over` does it at `set_model`).
 
 Example:
 
@@ -172,6 +174,15 @@ def shared_telemetry(model, every=None):
     return telemetry
 
 
+def release_left_over(model):
+    """Releases the telemetry of `model` if it is still attached (see `GradientTelemetry.release`).
+    Call it when a new `fit` starts (a monitor's `set_model`): telemetry attached then is left
+    over from a `fit` that ended in an exception."""
+    telemetry = _SHARED.get(model)
+    if telemetry is not None and telemetry.attached:
+        telemetry.release()
+
+
 def model_optimizers(model):
     """The optimizers that update `model`: `model.optimizer` (or the ones it lists in
     `.optimizers`) and any other optimizer attribute.
@@ -265,6 +276,8 @@ class GradientTelemetry:
         self._plans = {}
         self._users = 0
         self._period_values = None
+        # Whether the step was traced since the first `attach` of the current users.
+        self._traced = False
 
     @property
     def attached(self):
@@ -273,11 +286,17 @@ class GradientTelemetry:
     def attach(self):
         """Instruments the optimizers and forces `fit` to retrace the training step.
 
-        Calls nest: each `attach` needs one `detach`; the last one restores the model.
+        Calls nest: each `attach` needs one `detach`; the last one restores the model. Attach
+        before the first step of a `fit` (in `on_train_begin`): users whose step was traced
+        since they attached are taken to be left over from an interrupted `fit`, and are
+        `release`d first.
         """
+        if self._left_over():
+            self.release()
         self._users += 1
         if self._users > 1:
             return
+        self._traced = False
         self._plans = {}
         self._state = None
         self._make_state()
@@ -319,6 +338,17 @@ class GradientTelemetry:
         self._patched = []
         self._plans = {}
         self.model.train_function = None
+
+    def release(self):
+        """Detaches every user at once: for telemetry left attached by a `fit` that ended in an
+        exception. The optimizers and the model are as before the first `attach`."""
+        if self._users:
+            self._users = 1
+            self.detach()
+        self._traced = False
+
+    def _left_over(self):
+        return self._users > 0 and self._traced
 
     def begin_period(self):
         """Makes the next optimizer step a measured one (call at the start of every epoch)."""
@@ -378,6 +408,7 @@ class GradientTelemetry:
         telemetry = self
 
         def apply(grads, trainable_variables=None):
+            telemetry._traced = True
             variables = list(optimizer_variables(optimizer) if trainable_variables is None else trainable_variables)
             grads = list(grads)
             plan = telemetry._plan(variables, grads)

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from callbacks._arguments import keep_checked
 from callbacks._guard import NotJudgedWarning
+from callbacks._left_over import release_left_over
 from callbacks._monitor import Monitor
 from diagnostics import imbalance
 from zoo._serialization import register_serializable
@@ -107,8 +108,12 @@ class ImbalanceMonitor(Monitor):
     def not_judged(self, reason):
         self._unjudged = reason
 
+    def set_model(self, model):
+        super().set_model(model)
+        release_left_over(model)  # a new `fit` starts: nothing of an interrupted one stays on
+
     def on_train_begin(self, logs=None):
-        self._switch_off()  # a probe left attached by an interrupted `fit`
+        self._probe = None  # left by an interrupted `fit`, and released since (`set_model`)
         self.findings, self._history, self._epoch_counts, self._unjudged = [], {}, [], None
         self.class_counts = None
         self._classes = None
