@@ -26,6 +26,7 @@ import keras
 
 from callbacks._arguments import keep_checked
 from callbacks._batch_probe import DEFAULT_PROBE_ROWS, shared_probe
+from callbacks._guard import NotJudgedWarning
 from callbacks._monitor import Monitor
 from callbacks._time_budget import TimeBudget
 from callbacks.generalization_monitor import model_chance_loss
@@ -133,7 +134,7 @@ class ActivationMonitor(Monitor):
             except Exception as error:  # never break the user's training
                 self.not_judged = f"the probe forward pass failed ({type(error).__name__}: {error})"
                 warnings.warn(f"ActivationMonitor: dead and saturated units are not judged: {self.not_judged}",
-                              stacklevel=2)
+                              NotJudgedWarning, stacklevel=2)
                 fractions, healthy = [], False
             # A network with non-finite outputs is broken (non_finite says so); its units say nothing.
             for (name, _, activation), fraction in zip(self._probed, fractions if healthy else []):
@@ -161,7 +162,7 @@ class ActivationMonitor(Monitor):
 
     def on_train_end(self, logs=None):
         if self._probed and self._probe is None and self.not_judged is None:
-            self.not_judged = "no probe inputs could be kept from training; pass `probe_data`"
+            self.not_judged = "no probe inputs were kept from training (no training step ran?); pass `probe_data`"
         if self._batch_probe is not None:
             self._batch_probe.detach()
             self._batch_probe = None
@@ -182,6 +183,10 @@ class ActivationMonitor(Monitor):
     def _captured_probe(self):
         if self._batch_probe is None:
             return None
+        unmeasurable = self._batch_probe.unmeasurable("rows")
+        if unmeasurable is not None and self.not_judged is None:
+            # The probe said why, once (a `NotJudgedWarning`); this run's units stay unjudged.
+            self.not_judged = f"no probe inputs can be kept from training: {unmeasurable}"
         probe = self._batch_probe.inputs()
         if probe is not None:
             self._probe = probe  # fixed from now on
