@@ -5,13 +5,20 @@ Every scenario (`benchmarks/accuracy/`) is a small plain-Keras run with a known 
 its `verify` measures with plain TensorFlow whether the fault really happened in that run. The
 script runs each scenario at several seeds and jit modes, in one process, with the default
 `TrainingDiagnostics(verbose=0)`, and prints a confusion table (true kind x found kinds), recall
-per kind and false alarms.
+per kind, false alarms, lead precision (the first finding is of an expected kind), findings
+per faulty run and faulty runs with a finding outside their expected and explained set. The
+held-out families (`benchmarks/accuracy/heldout_*.py`) are scored in a block of their own.
+
+With `--check-cli`, every run's `run.json` is also judged offline (`diagnostics.judge`) and its
+(kind, layer, epoch, severity) list compared with the live findings; the script prints the
+mismatches per scenario and exits with status 1 if there is any.
 
 Usage:
 
     python benchmarks/diagnosis_accuracy.py                      # 5 seeds x jit False/True
     python benchmarks/diagnosis_accuracy.py --quick              # 1 seed, no jit: smoke test
     python benchmarks/diagnosis_accuracy.py --only mlp_sgd_lr_10,healthy_cnn --seeds 3
+    python benchmarks/diagnosis_accuracy.py --heldout --seeds 1 --jit false --check-cli
     TF_ENABLE_ONEDNN_OPTS=0 python benchmarks/diagnosis_accuracy.py --replicas 2 --json out/accuracy.json
     python benchmarks/diagnosis_accuracy.py --tables out/jit_false.json out/jit_true.json
 """
@@ -40,6 +47,10 @@ def parse_args(argv=None):
     parser.add_argument("--replicas", type=int, default=1,
                         help="2: MirroredStrategy over 2 logical CPUs")
     parser.add_argument("--only", default=None, help="comma-separated scenario names")
+    parser.add_argument("--heldout", action="store_true", help="only the held-out families")
+    parser.add_argument("--check-cli", action="store_true",
+                        help="judge each run's run.json offline and compare with the live findings; "
+                             "exit 1 on any mismatch")
     parser.add_argument("--quick", action="store_true", help="1 seed, no jit (smoke test)")
     parser.add_argument("--json", default=None, help="save the raw results to this path")
     parser.add_argument("--tables", nargs="+", default=None, metavar="JSON",
@@ -72,7 +83,9 @@ def make_strategy(replicas):
     return tf.distribute.MirroredStrategy(devices, cross_device_ops=tf.distribute.ReductionToOneDevice())
 
 
-def select(scenarios, only):
+def select(scenarios, only, heldout=False):
+    if heldout:
+        scenarios = {name: s for name, s in scenarios.items() if s.heldout}
     if only is None:
         return list(scenarios.values())
     names = [name.strip() for name in only.split(",") if name.strip()]
@@ -96,6 +109,7 @@ def print_saved(paths):
         if result["scenario"] in SCENARIOS:
             declared = SCENARIOS[result["scenario"]]
             result["expected"], result["acceptable"] = list(declared.expected), list(declared.acceptable)
+            result["heldout"] = declared.heldout
     print(scoring.markdown(results, KINDS))
 
 
@@ -109,7 +123,7 @@ def main(argv=None):
     from benchmarks.accuracy import SCENARIOS, harness, scoring
     from diagnostics import KINDS
 
-    chosen = select(SCENARIOS, args.only)
+    chosen = select(SCENARIOS, args.only, args.heldout)
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     # Seed by seed, so that a run stopped early has every scenario at its first seeds.
     plan = [(s, seed, jit) for seed in seeds for jit in JIT_MODES[args.jit] for s in chosen]
@@ -117,18 +131,42 @@ def main(argv=None):
           f"x {args.replicas} replica(s) = {len(plan)} runs; Keras {keras.__version__}", flush=True)
     results, start = [], time.perf_counter()
     for index, (scenario, seed, jit) in enumerate(plan, 1):
-        result = harness.run_scenario(scenario, seed, jit, strategy)
+        result = harness.run_scenario(scenario, seed, jit, strategy, check_cli=args.check_cli)
         results.append(dataclasses.asdict(result))
         shown = "error" if result.error else ("shown" if result.fault_shown else "NOT SHOWN")
+        lead = result.findings[0]["kind"] if result.findings else "-"
+        cli = f"; cli mismatches {result.cli_mismatches}" if args.check_cli else ""
         print(f"[{index}/{len(plan)}] {scenario.name} seed={seed} jit={jit}: found {result.found or '-'} "
-              f"(expected {list(scenario.expected) or 'nothing'}); fault {shown}: "
-              f"{result.error or result.note}; {result.seconds:.1f}s", flush=True)
+              f"lead {lead} (expected {list(scenario.expected) or 'nothing'}); fault {shown}: "
+              f"{result.error or result.note}{cli}; {result.seconds:.1f}s", flush=True)
         if args.json:  # after every run, so that a run stopped early keeps what it measured
             save(args.json, args, time.perf_counter() - start, results)
     elapsed = time.perf_counter() - start
     print()
     print(scoring.markdown(results, KINDS))
     print(f"\ntotal runtime {elapsed / 60:.1f} min")
+    if args.check_cli:
+        return 1 if report_cli(results) else 0
+
+
+def report_cli(results):
+    """Prints the live-vs-offline mismatches per scenario; returns how many runs differ."""
+    rows = {}
+    for result in results:
+        if result["cli_mismatches"] is None:
+            continue
+        checked, differing = rows.get(result["scenario"], (0, 0))
+        rows[result["scenario"]] = (checked + 1, differing + (result["cli_mismatches"] > 0))
+    print("\n| scenario | runs checked | runs whose offline judgement differs |\n|---|---|---|")
+    for name, (checked, differing) in rows.items():
+        print(f"| {name} | {checked} | {differing} |")
+    for result in results:
+        if result["cli_mismatches"]:
+            print(f"- {result['scenario']} seed={result['seed']} jit={result['jit']}: {result['cli_note']}")
+    differing = sum(d for _, d in rows.values())
+    print(f"\nruns whose run.json judged offline differs from the live findings: {differing} of "
+          f"{sum(c for c, _ in rows.values())}")
+    return differing
 
 
 def save(path, args, seconds, results):
@@ -139,4 +177,4 @@ def save(path, args, seconds, results):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

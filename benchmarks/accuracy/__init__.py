@@ -1,6 +1,8 @@
 """The diagnosis-accuracy benchmark: plain-Keras runs with known faults, and healthy ones.
 
-Importing the package registers every scenario in `SCENARIOS` (name -> `Scenario`).
+Importing the package registers every scenario in `SCENARIOS` (name -> `Scenario`). The
+`heldout_*` modules are the held-out families (`Scenario.heldout`): written from a description of
+their fault without reading the detectors, scored apart, never used to tune a threshold.
 """
 
 from benchmarks.accuracy import (  # noqa: F401  (each module registers its scenarios)
@@ -9,6 +11,16 @@ from benchmarks.accuracy import (  # noqa: F401  (each module registers its scen
     dynamics_faults,
     gradient_faults,
     healthy,
+    heldout_adam_oscillation,
+    heldout_bounded_regression,
+    heldout_deep_linear,
+    heldout_labels,
+    heldout_log_softmax,
+    heldout_mixed_precision,
+    heldout_multi_label,
+    heldout_text,
+    heldout_transfer,
+    heldout_two_output,
     setup_faults,
 )
 from benchmarks.accuracy.scenario import SCENARIOS, Run, Scenario, Trained, scenario

@@ -1,14 +1,19 @@
-"""Runs one scenario at one seed and jit mode under `TrainingDiagnostics()` and checks its truth."""
+"""Runs one scenario at one seed and jit mode under `TrainingDiagnostics()` and checks its truth;
+on request, also checks that the run's `run.json`, judged offline, gives the live findings."""
 
 import contextlib
 import dataclasses
+import os
+import tempfile
 import time
 import traceback
 import warnings
 
 import keras
 
+import diagnostics
 from callbacks import TrainingDiagnostics
+from diagnostics import report
 
 
 @dataclasses.dataclass
@@ -17,9 +22,17 @@ class Result:
 
     Attributes:
         found: the kinds of `TrainingDiagnostics().findings`, sorted, without repeats.
+        findings: every finding in the order the diagnostics give it (the first leads), as
+            `{"kind", "layer", "epoch", "severity", "explained_by"}` (`explained_by`: the
+            finding's cause as the library names it, or None).
         fault_shown: what the scenario's `verify` measured (for a healthy run: that it trained
             well); None when the run failed before it could be checked.
         error: the exception text when the run itself failed, else None.
+        heldout: whether the scenario is a held-out family (`Scenario.heldout`).
+        cli_mismatches: with `check_cli`, how many entries of the (kind, layer, epoch, severity)
+            list of the offline judgement of `run.json` differ from the live one (0: identical);
+            None when not checked or the run failed.
+        cli_note: what differed, or why the check could not run.
         seconds, cpu_seconds: wall time and process CPU time of the run, its check included.
     """
 
@@ -35,30 +48,93 @@ class Result:
     error: object
     seconds: float
     cpu_seconds: float
+    findings: list = dataclasses.field(default_factory=list)
+    heldout: bool = False
+    cli_mismatches: object = None
+    cli_note: str = ""
 
 
-def run_scenario(scenario, seed, jit, strategy=None):
+def cause_names(explained_by):
+    """`Finding.explained_by` as JSON: None, a kind, or a list of kinds (a cause given as a
+    `Finding` becomes its kind)."""
+    if explained_by is None or isinstance(explained_by, str):
+        return explained_by
+    if isinstance(explained_by, (list, tuple, set)):
+        return [cause_names(cause) for cause in explained_by]
+    return getattr(explained_by, "kind", str(explained_by))
+
+
+def finding_record(finding):
+    """A finding as the benchmark keeps it: its identity and its cause (`explained_by` is a
+    newer field of `Finding`; absent means None)."""
+    return {"kind": finding.kind, "layer": finding.layer, "epoch": finding.epoch,
+            "severity": finding.severity,
+            "explained_by": cause_names(getattr(finding, "explained_by", None))}
+
+
+def identity(findings):
+    """`[(kind, layer, epoch, severity)]`: what must agree between the live and offline verdicts."""
+    return [(f.kind, f.layer, f.epoch, f.severity) for f in findings]
+
+
+def offline_judge():
+    """`diagnostics.judge` (the one judge), or, where this version lacks it, the CLI's judge."""
+    judge = getattr(diagnostics, "judge", None)
+    judge = getattr(judge, "judge", judge)  # a `diagnostics.judge` module holding the function
+    if callable(judge):
+        return judge
+    from diagnostics import __main__ as cli
+
+    return cli.judge
+
+
+def compare_offline(monitor):
+    """Saves `monitor.run()` to a run.json, loads it back, judges it offline and compares with
+    the live findings. Returns `(mismatches, note)`: the number of list positions whose
+    (kind, layer, epoch, severity) differ, counting missing entries at the end."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "run.json")
+        report.save_run(monitor.run(), path)
+        offline = offline_judge()(diagnostics.load_run(path))
+    live, judged = identity(monitor.findings), identity(offline)
+    mismatches = sum(a != b for a, b in zip(live, judged)) + abs(len(live) - len(judged))
+    note = "" if not mismatches else f"live {live} vs offline {judged}"
+    return mismatches, note[:600]
+
+
+def run_scenario(scenario, seed, jit, strategy=None, check_cli=False):
     """Builds, compiles (`jit_compile=jit`) and fits `scenario` at `seed` with the default
-    `TrainingDiagnostics(verbose=0)`; returns a `Result`."""
+    `TrainingDiagnostics(verbose=0)`; with `check_cli`, also judges its run.json offline
+    (`compare_offline`). Returns a `Result`."""
     from benchmarks.accuracy.scenario import Trained
 
     start, cpu_start = time.perf_counter(), time.process_time()
     keras.utils.clear_session(free_memory=False)
     keras.utils.set_random_seed(seed)
-    found, shown, note, error = [], None, "", None
+    found, records, shown, note, error = [], [], None, "", None
+    cli_mismatches, cli_note = None, ""
     try:
         with strategy.scope() if strategy is not None else contextlib.nullcontext():
             run = scenario.make(seed)
             run.model.compile(optimizer=run.optimizer, loss=run.loss, metrics=list(run.metrics),
                               jit_compile=jit)
         initial = run.model.get_weights()
-        diagnostics = TrainingDiagnostics(verbose=0, report_dir=None)
+        monitor = TrainingDiagnostics(verbose=0, report_dir=None)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             history = run.model.fit(run.x, run.y, epochs=run.epochs, batch_size=run.batch_size,
-                                    validation_data=run.validation_data, callbacks=[diagnostics],
+                                    validation_data=run.validation_data, callbacks=[monitor],
                                     verbose=0, shuffle=True)
-        found = sorted({finding.kind for finding in diagnostics.findings})
+        found = sorted({finding.kind for finding in monitor.findings})
+        records = [finding_record(finding) for finding in monitor.findings]
+        if check_cli:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    cli_mismatches, cli_note = compare_offline(monitor)
+            except Exception as exc:  # a failed offline judgement is a mismatch, not a lost run
+                cli_mismatches = max(1, len(records))
+                cli_note = f"offline judgement failed: {type(exc).__name__}: {exc}".splitlines()[0][:300]
         shown, note = scenario.verify(Trained(run, history.history, initial))
     except Exception as exc:  # one broken run must not end the benchmark
         error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
@@ -66,4 +142,5 @@ def run_scenario(scenario, seed, jit, strategy=None):
     shown = None if shown is None else bool(shown)
     return Result(scenario.name, scenario.family, seed, bool(jit), list(scenario.expected),
                   list(scenario.acceptable), found, shown, note, error,
-                  round(time.perf_counter() - start, 2), round(time.process_time() - cpu_start, 2))
+                  round(time.perf_counter() - start, 2), round(time.process_time() - cpu_start, 2),
+                  records, bool(getattr(scenario, "heldout", False)), cli_mismatches, cli_note)

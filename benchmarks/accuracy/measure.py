@@ -104,8 +104,8 @@ def chance_loss(run):
     """The loss of the best constant prediction on the training labels (cross-entropy: the
     label entropy; squared error: the label variance)."""
     y = np.asarray(run.y)
-    name = getattr(loss_function(run), "name", str(run.loss))
-    if "crossentropy" not in name:
+    name = getattr(run.loss, "name", None) or getattr(run.loss, "__name__", None) or str(run.loss)
+    if "crossentropy" not in name.replace("_", "").lower():
         return float(np.var(y))
     labels = y.argmax(-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(-1).astype("int64")
     p = np.bincount(labels) / len(labels)
@@ -340,4 +340,33 @@ def trains_well(share=FAILING_LOSS_SHARE):
         last = trained.history["loss"][-1]
         ratio = last / chance_loss(trained.run)
         return math.isfinite(last) and ratio < share, f"final loss / chance {ratio:.2f}"
+    return verify
+
+
+def timestep_gradient_norms(model, loss, x, y):
+    """Norm of the loss's gradient with respect to the first layer's output (an Embedding or any
+    per-step layer of a `Sequential` recurrent model) at each time step, shape `(timesteps,)`."""
+    first, rest = model.layers[0], model.layers[1:]
+    sequence = first(x)
+    with tf.GradientTape() as tape:
+        tape.watch(sequence)
+        tensor = sequence
+        for layer in rest:
+            tensor = layer(tensor, training=True)
+        value = loss(y, tensor)
+    gradient = tape.gradient(value, sequence)
+    return np.sqrt(np.sum(np.square(np.asarray(gradient, dtype="float64")), axis=(0, 2)))
+
+
+def gradients_vanish_through_time(ratio=VANISHED_RATIO):
+    """The gradient reaching the first time step is below `ratio` of the one reaching the last,
+    at the end of the run, and the run fails to learn (the early tokens it needs cannot teach)."""
+    failing = fails_to_learn()
+
+    def verify(trained):
+        x, y = _sample(trained)
+        norms = timestep_gradient_norms(trained.run.model, loss_function(trained.run), x, y)
+        value = norms[0] / max(norms[-1], 1e-30)
+        learns, note = failing(trained)
+        return value < ratio and learns, f"first/last time step gradient norm {value:.1e}; {note}"
     return verify

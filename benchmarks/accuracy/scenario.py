@@ -10,7 +10,8 @@ A scenario module defines one function per run, decorated with `scenario(...)`:
 import dataclasses
 from typing import Callable
 
-FAMILIES = ("linear", "mlp", "cnn", "rnn", "two_input")
+FAMILIES = ("linear", "mlp", "cnn", "rnn", "two_input", "transfer", "text", "two_output",
+            "mixed_precision")
 
 SCENARIOS = {}
 
@@ -68,6 +69,9 @@ class Scenario:
         make: `seed -> Run`.
         verify: `Trained -> (holds, note)`: whether the fault really happened in this run,
             measured with plain TensorFlow; healthy runs check that they trained well.
+        heldout: True for the held-out families (`benchmarks/accuracy/heldout_*.py`), written
+            from a description of their fault without reading the detectors, scored apart and
+            never used to tune a threshold.
     """
 
     name: str
@@ -76,14 +80,16 @@ class Scenario:
     acceptable: tuple
     make: Callable
     verify: Callable
+    heldout: bool = False
 
     @property
     def healthy(self):
         return not self.expected
 
 
-def scenario(family, expected=(), acceptable=(), verify=None):
-    """Registers the decorated `seed -> Run` function as a scenario named after it."""
+def scenario(family, expected=(), acceptable=(), verify=None, heldout=False):
+    """Registers the decorated `seed -> Run` function as a scenario named after it (`heldout`:
+    see `Scenario`)."""
     if family not in FAMILIES:
         raise ValueError(f"`family` must be one of {FAMILIES}. Received: family={family!r}")
     if verify is None:
@@ -91,7 +97,7 @@ def scenario(family, expected=(), acceptable=(), verify=None):
 
     def register(make):
         SCENARIOS[make.__name__] = Scenario(
-            make.__name__, family, tuple(expected), tuple(acceptable), make, verify
+            make.__name__, family, tuple(expected), tuple(acceptable), make, verify, bool(heldout)
         )
         return make
 

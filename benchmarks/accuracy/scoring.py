@@ -1,8 +1,11 @@
-"""Scores a list of run results: confusion table, recall per kind, false alarms.
+"""Scores a list of run results: confusion table, recall per kind, false alarms, lead precision.
 
 A result is a dict with `scenario`, `expected`, `acceptable`, `found`, `fault_shown`, `error`
-(see `harness.Result`). Runs whose fault did not show (`fault_shown` False) and runs that failed
-(`error`) are counted apart: they are not detector misses.
+and, from newer runs, `findings` (every finding in order, the first leads) and `heldout` (see
+`harness.Result`). Runs whose fault did not show (`fault_shown` False) and runs that failed
+(`error`) are counted apart: they are not detector misses. The figures that need the order of
+the findings (lead precision, findings per run, findings outside the expected and explained set)
+count only results that carry `findings`. Held-out families are scored in a block of their own.
 
 Example:
 
@@ -25,6 +28,58 @@ def false_alarms(result):
     """Kinds found that are neither expected nor acceptable for the run."""
     allowed = set(result["expected"]) | set(result["acceptable"])
     return sorted(set(result["found"]) - allowed)
+
+
+def _explained_by_expected(finding, expected):
+    """Whether the finding's `explained_by` (a kind, a list of kinds, or None) names an expected kind."""
+    causes = finding.get("explained_by")
+    causes = [causes] if isinstance(causes, str) else list(causes or ())
+    return any(cause in expected for cause in causes)
+
+
+def outside_expected(result):
+    """The findings of a run that are neither of an expected kind nor explained by one (the
+    acceptable kinds do not excuse a finding here: one cause, one finding)."""
+    expected = set(result["expected"])
+    return [f for f in result.get("findings", ())
+            if f["kind"] not in expected and not _explained_by_expected(f, expected)]
+
+
+def lead_is_right(result):
+    """A faulty run's first finding is of an expected kind."""
+    findings = result.get("findings") or []
+    return bool(findings) and findings[0]["kind"] in result["expected"]
+
+
+def _ordered(results):
+    """The results that carry their findings in order (older saved runs do not)."""
+    return [r for r in results if "findings" in r]
+
+
+def lead_precision(results):
+    """`(faulty runs whose first finding is of an expected kind, faulty runs)` over scored
+    results that carry `findings`."""
+    faulty = [r for r in _ordered(scored(results)) if r["expected"]]
+    return sum(lead_is_right(r) for r in faulty), len(faulty)
+
+
+def findings_per_faulty_run(results):
+    """Mean number of findings (every finding, not kinds) per scored faulty run that carries
+    `findings`; None when there is none."""
+    faulty = [r for r in _ordered(scored(results)) if r["expected"]]
+    return sum(len(r["findings"]) for r in faulty) / len(faulty) if faulty else None
+
+
+def faulty_with_outside(results):
+    """`(faulty runs with a finding outside their expected and explained set, faulty runs)` over
+    scored results that carry `findings`."""
+    faulty = [r for r in _ordered(scored(results)) if r["expected"]]
+    return sum(bool(outside_expected(r)) for r in faulty), len(faulty)
+
+
+def split_heldout(results):
+    """`(tuned-on results, held-out results)`."""
+    return [r for r in results if not r.get("heldout")], [r for r in results if r.get("heldout")]
 
 
 def _diagnosed(result):
@@ -58,11 +113,17 @@ def confusion(results):
 
 def summary(results):
     """Headline figures: diagnosed faulty runs, false alarms per healthy and per faulty run,
-    runs whose fault did not show, failed runs."""
+    lead precision, findings per faulty run, faulty runs with a finding outside their expected
+    and explained set, runs whose fault did not show, failed runs."""
     counted = scored(results)
     faulty = [r for r in counted if r["expected"]]
     healthy = [r for r in counted if not r["expected"]]
+    lead_right, ordered_faulty = lead_precision(results)
     return {
+        "lead_right": lead_right,
+        "ordered_faulty_runs": ordered_faulty,
+        "findings_per_faulty_run": findings_per_faulty_run(results),
+        "faulty_with_outside": faulty_with_outside(results)[0],
         "runs": len(results),
         "faulty_runs": len(faulty),
         "diagnosed": sum(_diagnosed(r) for r in faulty),
@@ -75,11 +136,16 @@ def summary(results):
 
 
 def per_scenario(results):
-    """`{scenario: {"runs", "shown", "diagnosed", "false_alarms": {kind: runs}, "failed"}}`
-    ("diagnosed" for a healthy scenario: runs with no finding)."""
+    """`{scenario: {"runs", "shown", "diagnosed", "ordered", "lead_right", "findings", "outside",
+    "false_alarms": {kind: runs}, "failed"}}` ("diagnosed" for a healthy scenario: runs with no
+    finding; "ordered": shown runs that carry `findings`, over which "lead_right" counts the runs
+    led by an expected kind, "findings" the findings and "outside" the runs with a finding
+    outside the expected and explained set)."""
     rows = {}
     for result in results:
         row = rows.setdefault(result["scenario"], {"runs": 0, "shown": 0, "diagnosed": 0,
+                                                    "ordered": 0, "lead_right": 0, "findings": 0,
+                                                    "outside": 0,
                                                     "false_alarms": {}, "failed": 0})
         row["runs"] += 1
         if result["error"] is not None:
@@ -89,6 +155,11 @@ def per_scenario(results):
             continue
         row["shown"] += 1
         row["diagnosed"] += _diagnosed(result)
+        if "findings" in result:
+            row["ordered"] += 1
+            row["lead_right"] += lead_is_right(result)
+            row["findings"] += len(result["findings"])
+            row["outside"] += bool(result["expected"]) and bool(outside_expected(result))
         for kind in false_alarms(result):
             row["false_alarms"][kind] = row["false_alarms"].get(kind, 0) + 1
     return rows
@@ -98,9 +169,22 @@ def _ratio(hits, total):
     return f"{hits}/{total} = {hits / total:.2f}" if total else "-"
 
 
+def _mean(value):
+    return "-" if value is None else f"{value:.2f}"
+
+
 def markdown(results, kinds):
     """The tables as Markdown: confusion (true kind x found kinds), recall per kind, headline
-    figures, and per scenario."""
+    figures, and per scenario; the held-out families in a block of their own after the rest."""
+    tuned, heldout = split_heldout(results)
+    if not heldout:
+        return _block(results, kinds)
+    blocks = [("Tuned-on families", tuned), ("Held-out families (never tuned on)", heldout)]
+    return "\n\n".join(f"### {title}\n\n{_block(part, kinds)}" for title, part in blocks if part)
+
+
+def _block(results, kinds):
+    """One block of tables (see `markdown`)."""
     table = confusion(results)
     found_columns = [k for k in kinds if any(k in row for row in table.values())]
     columns = found_columns + [NOTHING]
@@ -118,14 +202,26 @@ def markdown(results, kinds):
         f"{_ratio(head['diagnosed'], head['faulty_runs'])}",
         f"- healthy runs with any finding: {_ratio(head['healthy_with_finding'], head['healthy_runs'])}",
         f"- faulty runs with a false alarm: {_ratio(head['faulty_with_false_alarm'], head['faulty_runs'])}",
+        f"- lead precision (first finding of an expected kind): "
+        f"{_ratio(head['lead_right'], head['ordered_faulty_runs'])}",
+        f"- findings per faulty run: {_mean(head['findings_per_faulty_run'])}",
+        f"- faulty runs with a finding outside their expected and explained set: "
+        f"{_ratio(head['faulty_with_outside'], head['ordered_faulty_runs'])}",
         f"- runs whose fault did not show (not scored): {head['fault_not_shown']} of {head['runs']}; "
         f"runs that failed: {head['failed']}",
         "",
-        "| scenario | diagnosed / shown / runs | false alarms (runs) |",
-        "|---|---|---|",
+        "| scenario | diagnosed / shown / runs | lead right | findings per run | outside expected "
+        "(runs) | false alarms (runs) |",
+        "|---|---|---|---|---|---|",
     ]
+    faulty = {r["scenario"] for r in results if r["expected"]}
     for name, row in per_scenario(results).items():
         alarms = ", ".join(f"{k} ({n})" for k, n in sorted(row["false_alarms"].items())) or ""
         failed = f", {row['failed']} failed" if row["failed"] else ""
-        lines.append(f"| {name} | {row['diagnosed']} / {row['shown']} / {row['runs']}{failed} | {alarms} |")
+        judged = name in faulty and row["ordered"]
+        lead = f"{row['lead_right']}/{row['ordered']}" if judged else "-"
+        per_run = _mean(row["findings"] / row["ordered"] if row["ordered"] else None)
+        outside = str(row["outside"]) if judged else "-"
+        lines.append(f"| {name} | {row['diagnosed']} / {row['shown']} / {row['runs']}{failed} | {lead} | "
+                     f"{per_run} | {outside} | {alarms} |")
     return "\n".join(lines)

@@ -4,7 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-from benchmarks.accuracy import SCENARIOS, Trained, measure, scoring
+from benchmarks.accuracy import SCENARIOS, Trained, harness, measure, scoring
+from diagnostics import Finding
 
 
 def _built(name, seed=0):
@@ -99,6 +100,9 @@ def test_summary_separates_false_alarms_misses_and_unshown_faults():
     assert scoring.summary(FAKE_RESULTS) == {
         "runs": 7, "faulty_runs": 3, "diagnosed": 1, "healthy_runs": 2, "healthy_with_finding": 1,
         "faulty_with_false_alarm": 1, "fault_not_shown": 1, "failed": 1,
+        # These results carry no ordered `findings`: the order-based figures count none of them.
+        "lead_right": 0, "ordered_faulty_runs": 0, "findings_per_faulty_run": None,
+        "faulty_with_outside": 0,
     }
     assert scoring.false_alarms(FAKE_RESULTS[1]) == ["saddle_point"]
 
@@ -109,4 +113,96 @@ def test_markdown_table_has_a_row_per_true_kind():
     assert "| plateau |  | 1 | 1 | 1 |  |  |" in text
     assert "| healthy | 1 |  |  |  |  | 1 |" in text
     assert "| plateau | 1/2 = 0.50 |" in text
-    assert "| h | 1 / 2 / 3, 1 failed | overfitting (1) |" in text  # healthy: diagnosed = quiet
+    assert "| h | 1 / 2 / 3, 1 failed | - | - | - | overfitting (1) |" in text  # healthy: diagnosed = quiet
+    assert "Held-out" not in text
+
+
+def _ordered(scenario, expected, findings, acceptable=(), shown=True, heldout=False):
+    """A result that carries its findings in order: `findings` as `(kind, explained_by)` pairs."""
+    result = _result(scenario, expected, sorted({kind for kind, _ in findings}), acceptable, shown)
+    result["findings"] = [{"kind": kind, "layer": None, "epoch": 0, "severity": "warning",
+                           "explained_by": cause} for kind, cause in findings]
+    result["heldout"] = heldout
+    return result
+
+
+ORDERED_RESULTS = [
+    # Right lead; the imbalance is explained by the expected cause: nothing outside.
+    _ordered("labels", ["label_mismatch"], [("label_mismatch", None), ("class_imbalance", "label_mismatch")]),
+    # A side effect leads the NaN, and nothing explains it: wrong lead, one outside.
+    _ordered("nan", ["non_finite"], [("dead_relu", None), ("non_finite", None)]),
+    # Acceptable but unexplained still counts as outside.
+    _ordered("osc", ["oscillation"], [("oscillation", None), ("saturation", None)], acceptable=["saturation"]),
+    _ordered("saddle", ["saddle_point"], []),                                   # a miss: no lead
+    _ordered("saddle", ["saddle_point"], [("plateau", None)], shown=False),     # not scored
+    _result("old", ["plateau"], ["plateau"]),                                   # saved before `findings`
+    _ordered("mixed", ["non_finite", "unnormalized_input"],
+             [("unnormalized_input", None), ("non_finite", None), ("dead_relu", ["non_finite"])], heldout=True),
+    _ordered("twin", [], [], heldout=True),
+]
+
+
+def test_lead_precision_is_the_share_of_faulty_runs_led_by_an_expected_kind():
+    assert scoring.lead_precision(ORDERED_RESULTS) == (3, 5)   # labels, osc, mixed of 5 (old has no order)
+    assert [scoring.lead_is_right(r) for r in ORDERED_RESULTS[:4]] == [True, False, True, False]
+
+
+def test_findings_per_faulty_run_counts_every_finding_of_the_scored_faulty_runs():
+    assert scoring.findings_per_faulty_run(ORDERED_RESULTS) == pytest.approx((2 + 2 + 2 + 0 + 3) / 5)
+    assert scoring.findings_per_faulty_run(FAKE_RESULTS) is None
+
+
+def test_a_finding_explained_by_an_expected_kind_is_not_outside_but_an_acceptable_one_is():
+    assert scoring.faulty_with_outside(ORDERED_RESULTS) == (2, 5)   # nan and osc
+    assert [f["kind"] for f in scoring.outside_expected(ORDERED_RESULTS[1])] == ["dead_relu"]
+    assert [f["kind"] for f in scoring.outside_expected(ORDERED_RESULTS[2])] == ["saturation"]
+    assert scoring.outside_expected(ORDERED_RESULTS[0]) == []
+    assert scoring.outside_expected(ORDERED_RESULTS[6]) == []       # explained_by as a list
+
+
+def test_held_out_families_get_a_block_of_their_own():
+    tuned, heldout = scoring.split_heldout(ORDERED_RESULTS)
+    assert [r["scenario"] for r in heldout] == ["mixed", "twin"]
+    assert scoring.summary(heldout)["lead_right"] == 1 and scoring.summary(tuned)["lead_right"] == 2
+    text = scoring.markdown(ORDERED_RESULTS, ("dead_relu", "saturation", "oscillation", "plateau",
+                                              "saddle_point", "non_finite", "class_imbalance",
+                                              "label_mismatch", "unnormalized_input"))
+    tuned_text, heldout_text = text.split("### Held-out families (never tuned on)")
+    assert tuned_text.startswith("### Tuned-on families")
+    assert "- lead precision (first finding of an expected kind): 2/4 = 0.50" in tuned_text
+    assert "- findings per faulty run: 1.50" in tuned_text
+    assert "- faulty runs with a finding outside their expected and explained set: 2/4 = 0.50" in tuned_text
+    assert "| nan | 1 / 1 / 1 | 0/1 | 2.00 | 1 | dead_relu (1) |" in tuned_text
+    assert "| old | 1 / 1 / 1 | - | - | - |  |" in tuned_text
+    assert "- lead precision (first finding of an expected kind): 1/1 = 1.00" in heldout_text
+    assert "- findings per faulty run: 3.00" in heldout_text
+    assert "| mixed | 1 / 1 / 1 | 1/1 | 3.00 | 0 | dead_relu (1) |" in heldout_text
+    assert "| twin | 1 / 1 / 1 | - | 0.00 | - |  |" in heldout_text
+
+
+def test_finding_record_keeps_order_fields_and_the_cause_by_kind():
+    cause = Finding("non_finite", "error", 3, None, "NaN loss.")
+    effect = Finding("dead_relu", "warning", 4, "dense", "Dead units.")
+    object.__setattr__(effect, "explained_by", [cause])  # whatever form the library gives it
+    assert harness.finding_record(effect) == {"kind": "dead_relu", "layer": "dense", "epoch": 4,
+                                              "severity": "warning", "explained_by": ["non_finite"]}
+    assert harness.finding_record(cause)["explained_by"] is None
+
+
+class _FakeMonitor:
+    def __init__(self, findings):
+        self.findings = findings
+
+    def run(self):
+        return {"history": {"loss": [1.0, 0.5]}, "findings": list(self.findings), "meta": {},
+                "extras": {}, "skipped": []}
+
+
+def test_compare_offline_counts_positions_that_differ_and_missing_entries(monkeypatch):
+    a = Finding("plateau", "warning", 2, None, "Flat.")
+    b = Finding("dead_relu", "warning", 1, "dense", "Dead.")
+    c = Finding("dead_relu", "error", 1, "dense", "Dead.")   # same kind, other severity
+    monkeypatch.setattr(harness, "offline_judge", lambda: lambda run: [a, c, a])
+    assert harness.compare_offline(_FakeMonitor([a, b]))[0] == 2
+    monkeypatch.setattr(harness, "offline_judge", lambda: lambda run: list(run["findings"]))
+    assert harness.compare_offline(_FakeMonitor([a, b])) == (0, "")   # through run.json and back
