@@ -23,7 +23,8 @@ Signals per trainable layer, averaged over the measured optimizer steps since th
   It is the gradient the update applies: unscaled (an optimizer's `loss_scale_factor`, which
   scales the gradients `apply` receives, is divided out; a `LossScaleOptimizer`'s inner optimizer
   receives them unscaled), and with `gradient_accumulation_steps=k` the mean of the k accumulated
-  gradients (one replica's accumulator under several replicas).
+  gradients (Keras 3.15 itself cannot accumulate under a `MirroredStrategy`: its cond holds an
+  all-reduce).
 - `grad_zero_frac`: fraction of gradient entries that are exactly zero.
 - `nonfinite`: number of measured steps whose gradient held a non-finite entry (a sum).
 - `update_ratio`: `||w_after - w_before|| / ||w_before||` of one optimizer step, averaged over

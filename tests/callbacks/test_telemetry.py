@@ -129,14 +129,15 @@ def test_signals_equal_a_gradient_tape_reference_at_every_step():
     _fit_and_compare(_built_mlp(), x, y)
 
 
-@pytest.mark.parametrize("every, measured", [(1, None), (2, [0, 2])])
-def test_gradient_accumulation_measures_the_applied_update_and_its_gradient(every, measured):
+@pytest.mark.parametrize("every, measured, jit_compile", [
+    (1, None, False), (2, [0, 2], False), pytest.param(2, [0, 2], True, marks=pytest.mark.slow)])
+def test_gradient_accumulation_measures_the_applied_update_and_its_gradient(every, measured, jit_compile):
     """With `gradient_accumulation_steps=4` an update is applied at every 4th `apply` only
     (`optimizer.iterations` counts updates): the telemetry measures that call, and the gradient
     it applies, the mean of the 4 batches' gradients. Measuring the first call of a cycle read an
     update ratio of exactly 0."""
     x, y = _data(n=16 * 4 * 4)
-    model = _built_mlp(keras.optimizers.SGD(0.1, gradient_accumulation_steps=4))
+    model = _built_mlp(keras.optimizers.SGD(0.1, gradient_accumulation_steps=4), jit_compile=jit_compile)
     read = _fit_and_compare(model, x, y, every=every, measured=measured, accumulation=4)
     assert all(value > 0 for value in read["update_ratio"].values())
 
@@ -148,6 +149,14 @@ def test_a_loss_scale_factor_is_taken_off_the_measured_gradients(every):
     x, y = _data()
     model = _built_mlp(keras.optimizers.SGD(0.1, loss_scale_factor=1024.0))
     _fit_and_compare(model, x, y, every=every, measured=[0, 2] if every == 2 else None)
+
+
+@pytest.mark.slow
+def test_a_loss_scale_factor_under_a_mirrored_strategy(mirrored_strategy):
+    x, y = _data(n=128)
+    with mirrored_strategy.scope():
+        model = _built_mlp(keras.optimizers.SGD(0.1, loss_scale_factor=1024.0))
+    _fit_and_compare(model, x, y, batch_size=32, every=2, measured=[0, 2])
 
 
 # The gradients' cond is a lowered `tf.cond` above `UNLOWERED_GRADIENT_BYTES` (0 here), an `If` op below.
