@@ -169,8 +169,8 @@ class ImbalanceMonitor(Monitor):
         except Exception as error:  # noqa: BLE001 - any failure here must not stop training
             if self._unjudged is None:
                 self._unjudged = f"could not {what}: {type(error).__name__}: {error}"
-                logger.warning("ImbalanceMonitor: %s; class imbalance is not judged from the "
-                               "training steps in this fit.", self._unjudged)
+                warnings.warn(f"ImbalanceMonitor: {self._unjudged}; class imbalance is not judged from the "
+                              "training steps in this fit.", NotJudgedWarning, stacklevel=3)
             self._switch_off()
             return None
 

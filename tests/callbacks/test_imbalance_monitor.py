@@ -1,7 +1,6 @@
 """`ImbalanceMonitor` on imbalanced vs balanced data: from the user's labels, and from the class
 counts of the batch probe when no labels are given."""
 
-import logging
 import math
 
 import keras
@@ -122,15 +121,16 @@ def test_without_labels_the_monitor_judges_the_probe_counts(monkeypatch):
     assert monitor.extras["train_label_counts"] == [[300, 300, 300, 10]] * 3
 
 
-def test_a_failing_probe_warns_once_switches_off_and_training_goes_on(monkeypatch, caplog):
+def test_a_failing_probe_warns_once_switches_off_and_training_goes_on(monkeypatch):
     probe = _FakeProbe([], fail=True)
     _with_probe(monkeypatch, probe)
     monitor = ImbalanceMonitor()
     x, y = _data(minority=0.05)
-    with caplog.at_level(logging.WARNING, logger="callbacks.imbalance_monitor"):
+    with pytest.warns(NotJudgedWarning) as warned:
         history = _fit(monitor, x, y, epochs=3)
     assert len(history.history["loss"]) == 3 and monitor.findings == []
-    assert len([r for r in caplog.records if "not judged" in r.getMessage()]) == 1
+    [message] = [str(w.message) for w in warned if issubclass(w.category, NotJudgedWarning)]
+    assert "not judged" in message
     assert "RuntimeError" in monitor.extras["unjudged"] and probe.attached == 0
 
 
