@@ -71,6 +71,9 @@ OVERSIZED_KERNEL_SCALE = 4.0
 WIDE_TARGET_FACTOR = 10.0
 # Batches this small give gradients so noisy that the loss swings from step to step.
 SMALL_BATCH = 8
+# A lowered learning rate stays within 100x under its cap: on a loss that barely moves, the range
+# test's valley can fall to the ramp's first rate (1e-7), where nothing trains.
+LOWER_RATE_SPAN = 100.0
 # Keras' default batch size, assumed when the setup does not say.
 DEFAULT_BATCH_SIZE = 32
 # Standard choices the remedies use (the literature's defaults).
@@ -375,11 +378,16 @@ class _Facts:
 
 
 def _lower_learning_rate(facts, why="lower it"):
-    high = facts.evidence.get("stable_max") or (facts.setup.get("stable_range") or [None, None])[1]
+    """The range test's rate, below the stable range's top (or 3x below the run's rate)."""
+    high = facts.evidence.get("stable_max")
+    if high is None and facts.learning_rate_out_of_range() == "high":
+        high = facts.setup["stable_range"][1]
+    top = high / 10 if high else facts.setup.get("learning_rate", 0.0) / 3 if facts.setup.get("learning_rate") else None
     params = {"learning_rate": None}
-    if high:
-        params["max_learning_rate"] = _round(high / 10)
-        sentence = (f"Lower the learning rate to about {high / 10:g} or below; "
+    if top:
+        params["max_learning_rate"] = _round(top)
+        params["min_learning_rate"] = _round(top / LOWER_RATE_SPAN)
+        sentence = (f"Lower the learning rate to about {top:g} or below; "
                     "diagnostics.find_learning_rate picks the rate from a range test.")
     else:
         sentence = (f"Lower the learning rate ({why}): try 10x lower, or let "

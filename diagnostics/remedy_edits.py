@@ -290,10 +290,13 @@ class _Plan:
                 twin.set_weights(values)
 
     def _describe_layer_changes(self):
+        """One line per edited layer, in the order of the edits, before the other changes."""
+        lines = []
         for name, edits in self.layer_config.items():
             original = self.model.get_layer(name).get_config()
             parts = [f"{key} {_show(original.get(key))} → {_show(value)}" for key, value in edits.items()]
-            self.changes.insert(0, f"layer {name!r}: " + "; ".join(parts))
+            lines.append(f"layer {name!r}: " + "; ".join(parts))
+        self.changes[:0] = lines
 
     def _compile(self, clone):
         """Compiles `clone` as the original was, with a fresh optimizer (its own state) and the
@@ -354,8 +357,11 @@ class _Plan:
             how = "range test"
             if high is not None and rate > high:
                 rate, how = high, "range test, capped"
-            if low is not None and rate < low:
-                rate, how = low, "range test, raised"
+            elif low is not None and rate < low:
+                # Below the floor the valley says nothing (the loss barely moved): the cap is the
+                # rate the remedy names, else the floor.
+                rate, how = (high, "range test below the range: its cap") if high is not None else (
+                    low, "range test, raised")
         before = self.model.optimizer.get_config().get("learning_rate")
         _set_rate(self.optimizer, float(rate))
         self.changes.append(f"optimizer {self.optimizer_class.__name__}: learning_rate {_show(before)} → "

@@ -68,7 +68,7 @@ def test_saddle_point_leads_with_random_weights_only_when_they_started_symmetric
 
 def test_learning_rate_above_the_stable_range_gets_the_range_test_then_clipping():
     assert first("suspicious_config", {"learning_rate": 5.0, "stable_max": 1.0}, count=2) == [
-        ("set_learning_rate", None, {"learning_rate": None, "max_learning_rate": 0.1}),
+        ("set_learning_rate", None, {"learning_rate": None, "max_learning_rate": 0.1, "min_learning_rate": 0.001}),
         ("clip_gradients", None, {"clipnorm": 1.0})]
     assert first("suspicious_config", {"learning_rate": 1e-8, "stable_min": 1e-6}) == [
         ("set_learning_rate", None, {"learning_rate": None, "min_learning_rate": 1e-4})]
@@ -103,7 +103,9 @@ def test_oscillation():
     # Step-to-step swings with batches of 4: the noise of the batch, not the rate.
     assert first("oscillation", {"median_swing": 0.3}, {"batch_size": 4}) == [
         ("change_batch_size", None, {"batch_size": 16})]
-    assert first("oscillation", {"median_swing": 0.3}, {"batch_size": 64})[0][0] == "set_learning_rate"
+    # A rate inside the stable range is lowered below the run's own.
+    assert first("oscillation", {"median_swing": 0.3}, {"batch_size": 64, "learning_rate": 0.3}) == [
+        ("set_learning_rate", None, {"learning_rate": None, "max_learning_rate": 0.1, "min_learning_rate": 0.001})]
     assert first("oscillation", {"median_swing": 0.3}, explained_by="unnormalized_input") == [
         ("standardize_inputs", None, {"method": "standardize"})]
 
@@ -170,7 +172,8 @@ def test_dead_units_behind_a_negative_bias_get_a_new_initialization_first():
         ("set_initializer", "d1", {"kernel_initializer": "he_normal", "bias_initializer": "zeros"}),
         ("set_activation", None, {"activation": "leaky_relu", "layers": ["d1", "d2"]})]
     high_rate = {**RELU_STACK, "learning_rate": 5.0}
-    assert first("dead_relu", {"dead_frac": 0.9}, high_rate, layer="d1")[0][0] == "set_learning_rate"
+    assert first("dead_relu", {"dead_frac": 0.9}, high_rate, layer="d1") == [
+        ("set_learning_rate", None, {"learning_rate": None, "max_learning_rate": 0.1, "min_learning_rate": 0.001})]
     assert first("dead_relu", {"dead_frac": 0.9}, RELU_STACK, layer="d1") == [
         ("set_activation", None, {"activation": "leaky_relu", "layers": ["d1", "d2"]})]
 

@@ -23,7 +23,10 @@ def _layers(output_units, output_activation):
             keras.layers.Dense(output_units, activation=output_activation, name="out")]
 
 
-def classifier(kind, optimizer=None, loss="sparse_categorical_crossentropy", units=3, activation="softmax"):
+def classifier(kind, optimizer=None, loss="sparse_categorical_crossentropy", units=3, activation="softmax",
+               run_eagerly=True):
+    """A tiny classifier. Eager by default: the clone inherits it, and its one training step then
+    needs no tracing (the several-remedies case trains a traced step)."""
     keras.utils.set_random_seed(7)
     layers = _layers(units, activation)
     if kind == "sequential":
@@ -34,7 +37,8 @@ def classifier(kind, optimizer=None, loss="sparse_categorical_crossentropy", uni
         for layer in layers:
             h = layer(h)
         model = keras.Model(inputs, h, name="clf")
-    model.compile(optimizer=optimizer or keras.optimizers.SGD(0.1), loss=loss, metrics=["accuracy"])
+    model.compile(optimizer=optimizer or keras.optimizers.SGD(0.1), loss=loss, metrics=["accuracy"],
+                  run_eagerly=run_eagerly)
     return model
 
 
@@ -197,13 +201,16 @@ def test_set_learning_rate(kind):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_set_learning_rate_by_range_test(kind):
-    model, (x, y) = classifier(kind, optimizer=keras.optimizers.SGD(50.0)), data()
+    model, (x, y) = classifier(kind, optimizer=keras.optimizers.SGD(50.0), run_eagerly=False), data()
     edited = apply_and_check(model, [Remedy("set_learning_rate", params={"learning_rate": None,
-                                                                         "max_learning_rate": 0.1})],
+                                                                         "max_learning_rate": 0.1,
+                                                                         "min_learning_rate": 0.001})],
                              x, y, unchanged=["hidden", "out"])
-    # The reference: the range test run on the original model by hand, capped at the bound.
+    # The reference: the range test run on the original model by hand; a pick outside the
+    # bounds gives the cap.
     suggestion = find_learning_rate(model, x, y, steps=100, seed=0).suggestion
-    assert float(edited.model.optimizer.learning_rate) == np.float32(min(suggestion, 0.1))
+    expected = suggestion if 0.001 <= suggestion <= 0.1 else 0.1
+    assert float(edited.model.optimizer.learning_rate) == np.float32(expected)
 
 
 def test_set_learning_rate_without_data_takes_the_bound():
@@ -338,7 +345,7 @@ def regressor(kind):
     else:
         inputs = keras.Input((4,))
         model = keras.Model(inputs, out(hidden(inputs)))
-    model.compile(optimizer="adam", loss="mse")
+    model.compile(optimizer="adam", loss="mse", run_eagerly=True)
     return model
 
 
@@ -363,7 +370,7 @@ def test_change_batch_size(kind):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_several_remedies_at_once(kind):
-    model, (x, y) = classifier(kind), data()
+    model, (x, y) = classifier(kind, run_eagerly=False), data()
     edited = apply_and_check(model, [
         Remedy("set_activation", params={"activation": "relu", "kernel_initializer": "he_normal", "layers": ["hidden"]}),
         Remedy("add_normalization", params={"layers": ["hidden"]}),
@@ -374,6 +381,7 @@ def test_several_remedies_at_once(kind):
     assert clone.get_layer("hidden").activation is keras.activations.linear
     assert isinstance(clone.get_layer("hidden").kernel_initializer, keras.initializers.HeNormal)
     assert clone.optimizer.clipnorm == 1.0
+    assert not clone.run_eagerly
 
 
 class SmallSubclassed(keras.Model):
