@@ -67,8 +67,8 @@ def _assert_measured(diagnostics, layers, epochs=EPOCHS):
 
 def _assert_healthy(diagnostics, layers, epochs=EPOCHS):
     _assert_measured(diagnostics, layers, epochs)
-    assert diagnostics.skipped == []
     assert diagnostics.findings == []
+    assert diagnostics.skipped == []
 
 
 # -- model structures ----------------------------------------------------------------------------
