@@ -9,7 +9,6 @@ or more, by 10% of its size or more on average, and ending above half of the cha
 Expected: `oscillation`.
 """
 
-import numpy as np
 from keras import optimizers
 
 from benchmarks.accuracy import data, measure, models

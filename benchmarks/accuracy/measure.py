@@ -171,6 +171,21 @@ def longest_stall(losses):
     return best
 
 
+def timestep_gradient_norms(model, loss, x, y):
+    """Norm of the loss's gradient with respect to the first layer's output (an Embedding or any
+    per-step layer of a `Sequential` recurrent model) at each time step, shape `(timesteps,)`."""
+    first, rest = model.layers[0], model.layers[1:]
+    sequence = first(x)
+    with tf.GradientTape() as tape:
+        tape.watch(sequence)
+        tensor = sequence
+        for layer in rest:
+            tensor = layer(tensor, training=True)
+        value = loss(y, tensor)
+    gradient = tape.gradient(value, sequence)
+    return np.sqrt(np.sum(np.square(np.asarray(gradient, dtype="float64")), axis=(0, 2)))
+
+
 # -- verify factories --------------------------------------------------------------------------
 
 
@@ -341,21 +356,6 @@ def trains_well(share=FAILING_LOSS_SHARE):
         ratio = last / chance_loss(trained.run)
         return math.isfinite(last) and ratio < share, f"final loss / chance {ratio:.2f}"
     return verify
-
-
-def timestep_gradient_norms(model, loss, x, y):
-    """Norm of the loss's gradient with respect to the first layer's output (an Embedding or any
-    per-step layer of a `Sequential` recurrent model) at each time step, shape `(timesteps,)`."""
-    first, rest = model.layers[0], model.layers[1:]
-    sequence = first(x)
-    with tf.GradientTape() as tape:
-        tape.watch(sequence)
-        tensor = sequence
-        for layer in rest:
-            tensor = layer(tensor, training=True)
-        value = loss(y, tensor)
-    gradient = tape.gradient(value, sequence)
-    return np.sqrt(np.sum(np.square(np.asarray(gradient, dtype="float64")), axis=(0, 2)))
 
 
 def gradients_vanish_through_time(ratio=VANISHED_RATIO):

@@ -206,3 +206,25 @@ def test_compare_offline_counts_positions_that_differ_and_missing_entries(monkey
     assert harness.compare_offline(_FakeMonitor([a, b]))[0] == 2
     monkeypatch.setattr(harness, "offline_judge", lambda: lambda run: list(run["findings"]))
     assert harness.compare_offline(_FakeMonitor([a, b])) == (0, "")   # through run.json and back
+
+
+def test_timestep_gradient_norms_of_a_linear_rnn_decay_by_its_recurrent_weight():
+    # h_t = 0.5 h_(t-1) + x_t, prediction h_T, loss mean(prediction): d loss / d x_t = 0.5^(T-1-t) / n.
+    steps, samples = 6, 4
+    rnn = keras.layers.SimpleRNN(1, activation=None, use_bias=False)
+    model = keras.Sequential([keras.Input((steps, 1)), keras.layers.Identity(), rnn])
+    rnn.set_weights([np.ones((1, 1), "float32"), np.full((1, 1), 0.5, "float32")])
+    x = np.random.default_rng(0).normal(size=(samples, steps, 1)).astype("float32")
+    norms = measure.timestep_gradient_norms(model, lambda y, p: keras.ops.mean(p), x, None)
+    expected = np.sqrt(samples) * 0.5 ** np.arange(steps - 1, -1, -1) / samples
+    np.testing.assert_allclose(norms, expected, rtol=1e-5)
+
+
+def test_held_out_families_are_marked_and_their_twins_expect_nothing():
+    heldout = [s for s in SCENARIOS.values() if s.heldout]
+    faulty = [s for s in heldout if s.expected]
+    assert len({s.make.__module__ for s in heldout}) >= 10 and len(faulty) >= 10
+    assert all(s.name.startswith("heldout_") and s.make.__module__.split(".")[-1].startswith("heldout_")
+               for s in heldout)
+    assert all(not s.heldout for s in SCENARIOS.values() if not s.name.startswith("heldout_"))
+    assert all("healthy" in s.name for s in heldout if not s.expected)
