@@ -306,7 +306,9 @@ def remedies_for(finding, setup=None):
     for remedy in remedies:
         if remedy is None or facts.redundant(remedy):
             continue
-        key = (remedy.action, remedy.target, repr(sorted(remedy.params.items())))
+        # What the user must do is told apart by its sentence; what the library does, by its edit.
+        key = (remedy.action, remedy.target, repr(sorted(remedy.params.items())),
+               None if remedy.applicable else remedy.sentence)
         if key not in seen:
             seen.add(key)
             unique.append(remedy)
@@ -329,13 +331,15 @@ class _Facts:
     def hidden_with(self, activations):
         return [layer["name"] for layer in self.hidden if layer.get("activation") in activations]
 
-    def zero_init_layers(self):
-        """Layers started at all-zero or all-equal weights (evidence count, or from the setup)."""
-        named = [layer["name"] for layer in self.layers
-                 if layer.get("kernel_zero") or layer.get("kernel_constant")]
-        count = max(int(self.evidence.get("zero_init_layers", 0) or 0),
-                    int(self.evidence.get("symmetric_init_layers", 0) or 0))
-        return named if named else (["?"] * count)
+    def symmetric_layers(self):
+        """The layers the setup saw start at all-zero or all-equal weights."""
+        return [layer["name"] for layer in self.layers if layer.get("kernel_zero") or layer.get("kernel_constant")]
+
+    def started_symmetric(self):
+        """Whether weights started all-zero or all-equal: in the setup, or by the detector's
+        evidence (`zero_init_layers` / `symmetric_init_layers`, a count of layers)."""
+        return bool(self.symmetric_layers() or self.evidence.get("zero_init_layers")
+                    or self.evidence.get("symmetric_init_layers"))
 
     def learning_rate_out_of_range(self):
         """'high', 'low' or None: the rate against the optimizer family's stable range."""
@@ -458,7 +462,7 @@ def _standardize(facts, sentence=None):
 
 
 def _random_init(facts, layers):
-    names = [name for name in layers if name != "?"]
+    names = list(layers)
     activations = {layer.get("activation") for layer in facts.layers if layer["name"] in names}
     initializer = "he_normal" if activations and activations <= set(RELU_FAMILY) else "glorot_uniform"
     params = {"kernel_initializer": initializer}
@@ -489,9 +493,10 @@ def _vanishing(facts):
     remedies += [
         _not_applicable("change_architecture", "Add residual (skip) connections so that gradients can "
                                                "bypass the deep stack."),
+        # Without a setup the model may be recurrent: the sentence stays.
         _not_applicable("change_architecture", "For recurrent networks, use gated cells (LSTM, GRU) "
-                                               "instead of simple RNN cells.") if facts.setup.get("recurrent")
-        or not facts.setup else None,
+                                               "instead of simple RNN cells.")
+        if facts.setup.get("recurrent") or not facts.setup else None,
         _not_applicable("change_architecture", "Make the network shallower if the extra depth is not needed."),
     ]
     return remedies
@@ -612,8 +617,8 @@ def _plateau(facts):
 
 
 def _saddle(facts):
-    zero = facts.zero_init_layers()
-    remedies = [_random_init(facts, zero)] if zero else []
+    zero = facts.started_symmetric()
+    remedies = [_random_init(facts, facts.symmetric_layers())] if zero else []
     if facts.plain_sgd() or not facts.setup:
         remedies.append(_adam())
     remedies += [
@@ -627,9 +632,9 @@ def _saddle(facts):
 
 def _zero_gradient(facts):
     remedies = []
-    zero = facts.zero_init_layers()
+    zero = facts.started_symmetric()
     if zero:
-        remedies.append(_random_init(facts, zero))
+        remedies.append(_random_init(facts, facts.symmetric_layers()))
     if facts.output.get("activation") == "softmax" and facts.output.get("units") == 1:
         remedies.append(_one_unit_sigmoid(facts))
     remedies += [

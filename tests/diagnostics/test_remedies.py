@@ -243,7 +243,7 @@ def test_every_kind_gets_remedies_from_the_closed_vocabulary(kind):
     remedies = remedies_for(finding(kind, {}), SIGMOID_STACK)
     for remedy in remedies:
         assert remedy.action in ACTIONS and remedy.sentence
-    keys = [(r.action, r.target, json.dumps(r.params, sort_keys=True)) for r in remedies]
+    keys = [(r.action, r.target, json.dumps(r.params, sort_keys=True), r.applicable or r.sentence) for r in remedies]
     assert len(keys) == len(set(keys))
 
 
@@ -303,3 +303,13 @@ def test_describe_setup_reads_the_facts_the_remedies_need():
     assert (zero.action, zero.params["layers"]) == ("set_initializer", ["zero"])
     softmax = remedies_for(finding("output_loss_mismatch", {"softmax_units": 1}, layer="out"), setup)[0]
     assert softmax.params == {"activation": "sigmoid", "loss": "binary_crossentropy"}
+
+
+def test_what_only_the_user_can_do_is_kept_sentence_by_sentence():
+    remedies = remedies_for(finding("vanishing_gradient", {"ratio": 1e-7}))
+    advice = [r.sentence for r in remedies if not r.applicable]
+    assert advice == ["Add residual (skip) connections so that gradients can bypass the deep stack.",
+                      "For recurrent networks, use gated cells (LSTM, GRU) instead of simple RNN cells.",
+                      "Make the network shallower if the extra depth is not needed."]
+    # With a setup that has no recurrent layer, the RNN sentence is not right: it goes.
+    assert len([r for r in remedies_for(finding("vanishing_gradient", {}), SIGMOID_STACK) if not r.applicable]) == 2
