@@ -42,6 +42,12 @@ MAX_CANDIDATES = 6
 # the seed-to-seed spread cannot be measured.
 MIN_RELATIVE_GAIN = 0.02
 
+# The key, in a trial's history, of the loss of the model's outputs on the validation data.
+OUTPUT_LOSS = "val_output_loss"
+
+# Rows per forward pass when the output loss is measured (bounded memory, few Python calls).
+PREDICT_CHUNK = 1024
+
 # The seeds of the baseline and of every trial are 0, 1, ... seeds - 1 (offset by this).
 FIRST_SEED = 0
 
@@ -59,7 +65,8 @@ class Trial:
         seed_findings: the judge's findings per seed.
         metrics: per seed, the lowest `metric_name` over the run's epochs (inf when it was never
             finite).
-        metric_name: `"val_loss"`, or `"loss"` without validation data.
+        metric_name: `"val_output_loss"` (the compiled loss of the model's outputs on the
+            validation arrays), else `"val_loss"`, else `"loss"` without validation data.
         steps: optimizer steps of all seeds together (`optimizer.iterations` after each fit).
         seconds: wall time of all seeds together (building, tracing and fitting).
         steps_per_epoch: optimizer steps per epoch of the first seed (to plot against steps).
@@ -128,6 +135,8 @@ class RepairResult:
         fit_kwargs: what `fit` needs for the accepted change (`class_weight`, `batch_size`,
             `callbacks`); `result.model.fit(x, y, **your_kwargs, **result.fit_kwargs)` reproduces it.
         changes: the accepted edits in a person's words (empty if none).
+        data: the resampled `(x, y)` to fit on instead of yours when the accepted change
+            resamples the classes (`rebalance_classes` by over- or under-sampling), else None.
         budget_steps: the optimizer steps the trials could spend (`budget` x `baseline_steps`).
         baseline_steps: optimizer steps of one baseline fit (one seed).
         baseline_seconds: wall time of one baseline fit (mean over the seeds).
@@ -143,6 +152,7 @@ class RepairResult:
     model: object = None
     fit_kwargs: dict = dataclasses.field(default_factory=dict)
     changes: list = dataclasses.field(default_factory=list)
+    data: "tuple | None" = None
     note: str = ""
 
     @property
@@ -229,8 +239,12 @@ def repair(model, x=None, y=None, *, validation_data=None, epochs=1, batch_size=
     better half (those that clear the findings first, then the lowest mean loss) at twice the
     length, and so on, up to the baseline's length or the budget.
 
-    Acceptance rule. The loss of a run is the lowest value of `val_loss` (`loss` without
-    validation data) over its epochs; inf when never finite. A trial is accepted when both hold:
+    Acceptance rule. The loss of a run is the lowest value over its epochs of the compiled loss of
+    the model's outputs on the validation arrays (after each epoch: Keras' own
+    `val_loss` is computed from the logits behind a softmax or sigmoid and cannot see an output
+    that does not fit its loss); of `val_loss` when that cannot be computed (a validation split or
+    dataset, several outputs); of `loss` without validation data. Inf when never finite. A trial is
+    accepted when both hold:
 
     1. no seed of the trial has an error-severity finding, nor a finding of the lead finding's
        kind (so it clears the baseline's errors and its lead finding, and adds no error);
@@ -291,40 +305,53 @@ def repair(model, x=None, y=None, *, validation_data=None, epochs=1, batch_size=
         return RepairResult(**outcome, note="Nothing to repair: the baseline has no finding at every seed.")
     lead = to_repair[0]
     baseline.reason = f"lead finding: {lead.kind}"
-    candidates = _build_candidates(to_repair, model, weights, x, y, say)
+    candidates = _build_candidates(_remedy_sets(to_repair), model, x, y, say)
     if not candidates:
         return RepairResult(**outcome, note=f"No applicable remedy for {lead.kind}: nothing was tried.")
 
     rule = _Acceptance(baseline, lead)
     schedule = _schedule(len(candidates), len(seed_list), budget_steps, baseline_steps)
     say.start(sum(count for count, _ in schedule) * len(seed_list))
+    trials, chosen = _successive_halving(runner, rule, candidates, schedule, budget_steps, say)
+    say.done()
+    if chosen is None:
+        return RepairResult(**outcome, trials=trials)
+    candidate, accepted = chosen
+    return RepairResult(**outcome, trials=trials, accepted=accepted,
+                        model=_clone(candidate.model, candidate.weights, seed_list[0]),
+                        fit_kwargs=dict(candidate.fit_kwargs), changes=list(candidate.changes),
+                        data=candidate.data)
+
+
+def _successive_halving(runner, rule, candidates, schedule, budget_steps, say=None):
+    """Runs `schedule` over `candidates` (in order, best first) within `budget_steps`.
+
+    Returns:
+        `(trials, chosen)`: every `Trial` run, and `(candidate, its longest trial)` of the best
+        accepted candidate (the longest trial first, then the lowest loss), or None.
+    """
+    seeds = len(runner.seeds)
     trials, longest = [], {}  # longest: id(candidate) -> (candidate, its longest trial)
     alive = list(candidates)
     for count, fraction in schedule:
         rung = []
         for candidate in alive[:count]:
-            steps = runner.planned_steps(candidate, fraction) * len(seed_list)
-            if _spent(trials) + steps > budget_steps:
+            if sum(trial.steps for trial in trials) + runner.planned_steps(candidate, fraction) * seeds > budget_steps:
                 continue
             trial = runner.run(candidate, fraction=fraction, strict=False)
             rule.decide(trial)
             trials.append(trial)
             longest[id(candidate)] = (candidate, trial)
             rung.append((candidate, trial))
-            say.advance(len(seed_list), trial)
+            if say is not None:
+                say.advance(seeds, trial)
         if not rung:
             break
         rung.sort(key=lambda pair: rule.rank(pair[1]))
         alive = [candidate for candidate, _ in rung]
-    say.done()
-
     passed = [pair for pair in longest.values() if pair[1].accepted]
-    if not passed:
-        return RepairResult(**outcome, trials=trials)
-    candidate, accepted = min(passed, key=lambda pair: (-pair[1].fraction, pair[1].metric))
-    return RepairResult(**outcome, trials=trials, accepted=accepted,
-                        model=_clone(candidate.model, candidate.weights, seed_list[0]),
-                        fit_kwargs=dict(candidate.fit_kwargs), changes=list(candidate.changes))
+    chosen = min(passed, key=lambda pair: (-pair[1].fraction, pair[1].metric), default=None)
+    return trials, chosen
 
 
 # -- arguments -------------------------------------------------------------------------------------
@@ -367,7 +394,7 @@ class _Candidate:
     weights: list
     changes: list
     fit_kwargs: dict
-    error: "str | None" = None
+    data: "tuple | None" = None  # resampled (x, y) to fit on instead of the user's data
 
 
 def _consistent_findings(seed_findings):
@@ -410,21 +437,24 @@ def _remedy_sets(findings):
     return sets[:MAX_CANDIDATES]
 
 
-def _build_candidates(findings, model, weights, x, y, say):
-    """Applies each remedy set to a clone once (a range test, if any, runs here, once)."""
+def _build_candidates(remedy_sets, model, x, y, say=None):
+    """Applies each remedy set to a clone of `model` once (a range test, if any, runs here once);
+    a set the model cannot take is left out."""
     from diagnostics.remedy_edits import apply_remedies
 
     candidates = []
-    for remedies in _remedy_sets(findings):
+    for remedies in remedy_sets:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 edited = apply_remedies(model, list(remedies), x=x, y=y)
         except Exception as error:  # a remedy this model cannot take is a candidate less, not a failure
-            say.line(f"  skipped {', '.join(r.action for r in remedies)}: {_describe(error)}")
+            if say is not None:
+                say.line(f"  skipped {', '.join(r.action for r in remedies)}: {_describe(error)}")
             continue
         candidates.append(_Candidate(remedies, edited.model, edited.model.get_weights(),
-                                     list(edited.changes), dict(edited.fit_kwargs)))
+                                     list(edited.changes), dict(edited.fit_kwargs),
+                                     getattr(edited, "data", None)))
     return candidates
 
 
@@ -472,7 +502,8 @@ class _Runner:
             trial.seed_findings.append(findings)
             trial.steps += steps
             trial.steps_per_epoch = trial.steps_per_epoch or per_epoch
-            trial.metric_name = "val_loss" if "val_loss" in history else "loss"
+            trial.metric_name = next(key for key in (OUTPUT_LOSS, "val_loss", "loss", None)
+                                     if key in history or key is None)
             trial.metrics.append(_best(history.get(trial.metric_name, [])))
         return trial
 
@@ -486,20 +517,26 @@ class _Runner:
         diagnostics = self.diagnostics_class(verbose=0)
         args = self._fit_args(candidate)
         callbacks = list(args.pop("callbacks", None) or [])
+        output_loss = _OutputLoss(args.get("validation_data"), args.get("batch_size"))
         epochs, steps_per_epoch = self._length(candidate, fraction)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             history = clone.fit(**args, epochs=epochs, steps_per_epoch=steps_per_epoch,
-                                callbacks=[diagnostics, *callbacks], verbose=0)
+                                callbacks=[diagnostics, *callbacks, output_loss], verbose=0)
         steps = int(keras.ops.convert_to_numpy(clone.optimizer.iterations))
         per_epoch = history.params.get("steps") or max(1, steps // max(1, len(history.epoch)))
         if self.baseline_steps is None:  # what the user asked for, even if a NaN stopped it early
             self.baseline_steps = max(1, per_epoch * self.epochs)
-        return dict(history.history), list(diagnostics.findings), steps, per_epoch
+        record = dict(history.history)
+        if output_loss.values is not None:
+            record[OUTPUT_LOSS] = output_loss.values
+        return record, list(diagnostics.findings), steps, per_epoch
 
     def _fit_args(self, candidate):
         args = dict(self.fit_args)
         args.update(candidate.fit_kwargs)
+        if candidate.data is not None:
+            args["x"], args["y"] = candidate.data
         return args
 
     def _epoch_steps(self, candidate):
@@ -518,6 +555,54 @@ class _Runner:
         if total < self.epochs:
             return total, 1
         return self.epochs, total // self.epochs
+
+
+class _OutputLoss(keras.callbacks.Callback):
+    """After each epoch, the compiled loss of the model's `predict` outputs on the validation data.
+
+    Keras computes a probabilistic loss from the logits behind a softmax or sigmoid output, so
+    `val_loss` cannot see an output that does not fit its loss (a one-unit softmax always outputs
+    1 yet trains like a sigmoid); the loss of the outputs themselves can. `values` stays None
+    when it cannot be computed (no validation arrays, several outputs, a loss that fails).
+    """
+
+    def __init__(self, validation_data, batch_size):
+        super().__init__()
+        self.values = None
+        data = validation_data if isinstance(validation_data, (tuple, list)) else ()
+        self.data = tuple(data[:2]) if len(data) >= 2 and all(
+            hasattr(part, "shape") or isinstance(part, (list, dict)) for part in data[:2]) else None
+        self.batch_size = batch_size
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.data is None:
+            return
+        try:
+            loss = self.model.loss
+            if isinstance(loss, (list, tuple, dict)):
+                raise TypeError("one loss per output")
+            function = keras.losses.get(loss) if isinstance(loss, str) else loss
+            outputs = self._outputs(self.data[0])
+            targets = np.asarray(self.data[1])
+            if targets.ndim == outputs.ndim - 1 and outputs.shape[-1] == 1:  # as a Keras Loss aligns them
+                targets = targets[..., None]
+            value = float(keras.ops.convert_to_numpy(keras.ops.mean(function(targets, outputs))))
+        except Exception:  # the epoch's val_loss remains the measure
+            self.data, self.values = None, None
+            return
+        self.values = (self.values or []) + [value]
+
+    def _outputs(self, inputs):
+        """The model called on `inputs` in chunks, outside `predict`: a monitor may have swapped
+        the trainer's compiled functions, which `predict` would disturb mid-`fit`."""
+        first = inputs[0] if isinstance(inputs, (list, tuple)) else (
+            next(iter(inputs.values())) if isinstance(inputs, dict) else inputs)
+        size = len(first)
+        chunks = []
+        for start in range(0, size, PREDICT_CHUNK):
+            part = keras.tree.map_structure(lambda a: a[start:start + PREDICT_CHUNK], inputs)
+            chunks.append(keras.ops.convert_to_numpy(self.model(part, training=False)))
+        return np.concatenate(chunks)
 
 
 def _array_epoch_steps(args):
@@ -567,10 +652,6 @@ def _schedule(candidates, seeds, budget_steps, baseline_steps):
                     schedule.append((count, fraction))
             return schedule
     return []
-
-
-def _spent(trials):
-    return sum(trial.steps for trial in trials)
 
 
 class _Acceptance:
