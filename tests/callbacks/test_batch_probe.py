@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from callbacks._batch_probe import _RowStore, shared_probe
+from callbacks._guard import NotJudgedWarning
 from zoo._keras_internals import is_patched
 
 
@@ -192,7 +193,7 @@ def test_regression_targets_give_no_class_counts_and_say_why():
     model.compile("sgd", "mse")
     probe = _attached(model, counts=True)
     try:
-        with pytest.warns(UserWarning, match="not a classification loss"):
+        with pytest.warns(NotJudgedWarning, match="not a classification loss"):
             model.fit(_rows(32), np.ones((32, 1), "float32"), batch_size=8, epochs=1, verbose=0)
         assert probe.class_counts() is None
     finally:
@@ -208,7 +209,7 @@ def test_string_inputs_are_not_kept_and_training_goes_on():
     probe = _attached(model, dict(size=8))
     probe.request_fingerprints(64, 8)
     try:
-        with pytest.warns(UserWarning, match="not numeric") as warned:
+        with pytest.warns(NotJudgedWarning, match="not numeric") as warned:
             history = model.fit(data, epochs=2, verbose=0)
         assert len(history.history["loss"]) == 2 and probe.inputs() is None
         assert probe.fingerprints() is None and probe.fingerprint_coverage(4) is None
@@ -226,7 +227,7 @@ def test_a_failure_while_the_step_is_traced_is_said_once_and_training_goes_on(mo
     model = _classifier()
     probe = _attached(model, dict(size=8))
     try:
-        with pytest.warns(UserWarning, match="RuntimeError: injected") as warned:
+        with pytest.warns(NotJudgedWarning, match="RuntimeError: injected") as warned:
             history = model.fit(_rows(32), np.zeros(32, "int32"), batch_size=8, epochs=2, verbose=0)
         assert len(history.history["loss"]) == 2 and probe.inputs() is None
         assert sum("BatchProbe" in str(w.message) for w in warned) == 1
