@@ -11,6 +11,7 @@ Example:
 import math
 import warnings
 
+from callbacks._guard import NotJudgedWarning
 from callbacks._monitor import Monitor
 from diagnostics.generalization import model_chance_loss
 from diagnostics import setup_checks, setup_data, setup_model
@@ -151,7 +152,8 @@ class SetupMonitor(Monitor):
 
     def _skip(self, reason):
         self.not_judged.append(reason)
-        warnings.warn(f"SetupMonitor could not judge {reason}. It skips that check.", stacklevel=3)
+        warnings.warn(f"SetupMonitor could not judge {reason}. It skips that check.", NotJudgedWarning,
+                      stacklevel=3)
 
 
 def _loss_over_chance(model, loss):
