@@ -6,6 +6,10 @@ to make the loss diverge, and records the loss at every step. The loss falls onc
 large enough to learn and rises again once it is too large for the loss surface's curvature; a
 good rate for training sits on the steep fall, well below where the loss turns up.
 
+`RangeTest.suggestion` reads the curve with the "valley" rule that fastai's `lr_find` made
+popular (the middle of the longest steep descent before the minimum); `steepest()` and
+`minimum(divisor)` are the two older rules. The rules are described in `RangeTest`.
+
 It runs on a clone (`keras.models.clone_model`, the model's weights copied, a fresh optimizer of
 the same class and configuration): the user's model, its weights, its optimizer and its compile
 settings are never touched.
@@ -33,24 +37,25 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from diagnostics._format import fmt, pyplot
+from diagnostics._format import fmt, from_json_number, json_number, pyplot
 
 # Rows per step when `batch_size` is None: what `fit` uses.
 DEFAULT_BATCH_SIZE = 32
 
 # The rules read the loss through a centred moving median over the steps that span this factor of
 # learning rate (at least 3 steps): it removes the batch-to-batch noise without the lag of the
-# exponential smoothing, whose ~50-step memory at 0.98 spans a factor of 10^4 of learning rate
-# in the default 100-step ramp and put the minimum past the stable range on a quadratic.
+# exponential smoothing, whose ~50-step memory at 0.98 spans a factor of 10^4 of learning rate in
+# the default 100-step ramp (on the quadratic of the tests, the smoothed loss' minimum sat at 3x
+# the stable step 2/L, the trend's at 0.5x).
 TREND_SPAN = 2.0
 
-# A step of the trend counts as steep when the loss falls by at least this share of its mean fall
-# per step from the trend's highest point before its minimum down to the minimum: the flat start
-# (rates too small to move the weights) falls by almost nothing and is left out.
-STEEP_SHARE = 0.5
+# The valley leaves out this share of the trend's fall at each end, the fall being from its highest
+# point before its minimum down to the minimum: the noisy shoulders (the flat start, the rounded
+# bottom) would otherwise decide where the descent begins and ends.
+DESCENT_TRIM = 0.1
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class RangeTest:
     """What one learning-rate range test recorded, and the rates it suggests.
 
@@ -68,12 +73,13 @@ class RangeTest:
 
     The rules read `trend` up to its minimum:
 
-    - `suggestion` (the "valley" rule): the learning rate in the middle of the longest steep
-      descending stretch before the minimum. A step is steep when the trend falls by at least
-      `STEEP_SHARE` of its mean fall per step from its highest point before the minimum down to
-      the minimum; the stretch is the longest run of consecutive steep steps (ties: the larger
-      fall), and the suggestion the rate at its middle step. When no step is steep (the loss
-      never fell), it is `minimum()`; None when no step gave a finite loss.
+    - `suggestion` (the "valley" rule): the learning rate in the middle of the steep descent
+      before the minimum. The trend falls by F from its highest point before the minimum down
+      to the minimum; the descent (`valley()`) runs from the last step still within
+      `DESCENT_TRIM` x F of the top to the first step within `DESCENT_TRIM` x F of the bottom,
+      so that bumps on the way down do not cut it; the suggestion is the rate at its middle
+      step (the geometric middle of its rates). When the trend never fell (its minimum comes
+      first), it is `minimum()`; None when no step gave a finite loss.
     - `steepest()`: the rate where the trend falls fastest per factor of learning rate.
     - `minimum(divisor=10)`: the rate at the trend's minimum, divided by `divisor`.
 
@@ -115,28 +121,21 @@ class RangeTest:
         return float(self.learning_rates[(first + last) // 2])
 
     def valley(self):
-        """The longest steep descending stretch of `trend` before its minimum, as step indices
-        (first, last) (the loss falls from step `first` to step `last`), or None."""
+        """The steep descent of `trend` before its minimum as step indices (first, last): the
+        loss falls through the middle of its fall from step `first` to step `last`; or None
+        when the trend never fell."""
         lowest = self._lowest()
         if lowest is None or lowest == 0:
             return None
         curve = self.trend[:lowest + 1]
         highest = int(np.argmax(curve))
-        if highest >= lowest:
+        fall = curve[highest] - curve[lowest]
+        if highest >= lowest or not fall > 0:
             return None
-        mean_fall = (curve[highest] - curve[lowest]) / (lowest - highest)
-        steep = -np.diff(curve) >= STEEP_SHARE * mean_fall
-        steep[:highest] = False
-        best, best_fall, run_start = None, -math.inf, None
-        for step, is_steep in enumerate(np.append(steep, False)):
-            if is_steep and run_start is None:
-                run_start = step
-            elif not is_steep and run_start is not None:
-                length, fall = step - run_start, float(curve[run_start] - curve[step])
-                if best is None or (length, fall) > (best[1] - best[0], best_fall):
-                    best, best_fall = (run_start, step), fall
-                run_start = None
-        return best
+        last = highest + int(np.argmax(curve[highest:] <= curve[lowest] + DESCENT_TRIM * fall))
+        first = highest + int(np.flatnonzero(curve[highest:last] >= curve[highest]
+                                             - DESCENT_TRIM * fall)[-1])
+        return first, last
 
     def steepest(self):
         """The learning rate where `trend` falls fastest against log(learning rate), up to its
@@ -156,22 +155,27 @@ class RangeTest:
         return None if lowest is None else float(self.learning_rates[lowest] / divisor)
 
     def plot(self, path):
-        """Draws the raw and smoothed loss against the learning rate (log axis), the suggestion
-        marked, into the image file `path` (PNG, SVG... by its extension); returns `path`."""
+        """Draws the loss of each step and its trend against the learning rate (log axis), with
+        the suggestion marked, into the image file `path` (PNG, SVG... by its extension).
+
+        Returns:
+            `path`.
+        """
         plt = pyplot()
         fig, ax = plt.subplots(figsize=(6, 4))
-        ax.plot(self.learning_rates, self.losses, color="0.75", lw=1, label="loss")
-        ax.plot(self.learning_rates, self.smoothed, color="C0", lw=2, label="smoothed loss")
+        ax.plot(self.learning_rates, self.losses, color="0.7", lw=1, label="loss of the step")
+        ax.plot(self.learning_rates, self.trend, color="C0", lw=2, label="trend (centred median)")
         suggestion = self.suggestion
         if suggestion is not None:
             ax.axvline(suggestion, color="C3", ls="--", label=f"suggestion {fmt(suggestion)}")
         ax.set_xscale("log")
         ax.set_xlabel("learning rate")
-        ax.set_ylabel("loss")
-        finite = self.smoothed[np.isfinite(self.smoothed)]
-        if finite.size:  # a diverged tail would flatten the interesting part
-            low, high = float(finite.min()), float(finite[0])
-            ax.set_ylim(low - 0.1 * (high - low + 1e-12), high + 0.5 * (high - low + 1e-12))
+        ax.set_ylabel("training loss")
+        lowest = self._lowest()
+        if lowest is not None:  # the diverged tail would flatten the part that matters
+            low, high = float(self.trend[lowest]), float(self.trend[:lowest + 1].max())
+            margin = 0.1 * (high - low) or 0.1 * abs(high) or 1.0
+            ax.set_ylim(low - margin, high + 3 * margin)
         ax.legend()
         ax.set_title("Learning-rate range test" + (" (stopped at divergence)" if self.diverged else ""))
         fig.savefig(path, dpi=110, bbox_inches="tight")
@@ -179,10 +183,21 @@ class RangeTest:
         return path
 
     def to_dict(self):
-        """The record as plain Python (lists of floats), for JSON."""
-        return {"learning_rates": self.learning_rates.tolist(), "losses": self.losses.tolist(),
-                "smoothed": self.smoothed.tolist(), "diverged": self.diverged, "steps": self.steps,
-                "suggestion": self.suggestion}
+        """The record as plain Python for JSON (non-finite numbers as "nan"/"inf" strings);
+        `RangeTest.from_dict` reads it back."""
+        def numbers_of(values):
+            return [json_number(float(value)) for value in values]
+        return {"learning_rates": numbers_of(self.learning_rates), "losses": numbers_of(self.losses),
+                "smoothed": numbers_of(self.smoothed), "diverged": bool(self.diverged),
+                "steps": int(self.steps), "suggestion": self.suggestion}
+
+    @classmethod
+    def from_dict(cls, record):
+        """The `RangeTest` of a `to_dict` record (its `suggestion` entry is recomputed)."""
+        def array_of(values):
+            return np.array([from_json_number(value) for value in values], dtype=np.float64)
+        return cls(array_of(record["learning_rates"]), array_of(record["losses"]),
+                   array_of(record["smoothed"]), bool(record["diverged"]), int(record["steps"]))
 
     def __str__(self):
         taken = len(self.losses)
@@ -264,7 +279,8 @@ def find_learning_rate(model, x, y=None, *, batch_size=None, sample_weight=None,
     first = next(batches)
     clone = _clone(model, first[0])
     learning_rates = start * (stop / start) ** (np.arange(steps) / (steps - 1))
-    progress = keras.utils.Progbar(steps, verbose=verbose) if verbose else None
+    progress = (keras.utils.Progbar(steps, verbose=verbose, stateful_metrics=["lr", "loss"])
+                if verbose else None)
     losses, smoothed, average, lowest, diverged = [], [], 0.0, math.inf, False
     for step, learning_rate in enumerate(learning_rates):
         x_batch, y_batch, weight_batch = first if step == 0 else next(batches)

@@ -6,6 +6,7 @@ is stable exactly below the step 2/L, L the curvature computed from the data.
 """
 
 import doctest
+import json
 
 import keras
 import numpy as np
@@ -292,9 +293,9 @@ def test_an_unbuilt_model_is_built_on_the_first_batch():
 def _hand_made():
     """A curve whose rules are worked out by hand: 11 steps of a factor 10^0.5 (a 3-step median).
 
-    trend:  5, 5, 5, 4.5, 3, 1.5, 1, 1, 1.2, 3, 6; minimum 1 at step 6; highest before it 5 at
-    step 0; mean fall (5 - 1) / 6 = 0.667, steep from a fall of 0.333: steps 2->3, 3->4, 4->5,
-    5->6 (0.5, 1.5, 1.5, 0.5), so the valley is (2, 6) and its middle step 4: 10^-2.
+    trend:  5, 5, 5, 4.5, 3, 1.5, 1, 1, 1.2, 6, 7; minimum 1 at step 6, highest before it 5 at
+    step 0: a fall of 4, trimmed by 0.4 at each end. The last step at or above 4.6 is step 2, the
+    first at or below 1.4 step 6: the valley is (2, 6) and its middle step 4, 10^-2.
     """
     rates = np.geomspace(1e-4, 10.0, 11)
     losses = np.array([5.0, 5.0, 5.0, 4.5, 3.0, 1.5, 0.9, 1.0, 1.2, 8.0, 6.0])
@@ -321,6 +322,17 @@ def test_rules_on_a_hand_made_curve(tmp_path):
         assert image.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
+def test_a_bump_on_the_way_down_does_not_cut_the_valley():
+    rates = 10.0 ** (-4 + 0.5 * np.arange(14))
+    losses = np.array([4.0, 4.0, 4.0, 3.5, 3.0, 2.5, 2.7, 2.7, 2.0, 1.5, 1.0, 1.0, 3.0, 9.0])
+    test = RangeTest(rates, losses, losses, diverged=True, steps=14)
+    # trend 4, 4, 4, 3.5, 3, 2.7, 2.7, 2.7, 2, 1.5, 1, 1, 3, 6: a fall of 3 from step 0 to 10
+    # with a shelf at 2.7; the last step at or above 3.7 is 2, the first at or below 1.3 is 10.
+    np.testing.assert_allclose(test.trend, [4, 4, 4, 3.5, 3, 2.7, 2.7, 2.7, 2, 1.5, 1, 1, 3, 6])
+    assert test.valley() == (2, 10)
+    np.testing.assert_allclose(test.suggestion, 1e-1)
+
+
 def test_rules_without_a_descent():
     rates = np.geomspace(1e-3, 1.0, 4)
     rising = RangeTest(rates, np.array([1.0, 2.0, 4.0, 9.0]), np.array([1.0, 1.5, 2.0, 4.0]),
@@ -334,3 +346,15 @@ def test_rules_without_a_descent():
 def test_docstring_examples():
     result = doctest.testmod(learning_rate_module, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+def test_a_record_round_trips_through_json():
+    test = _hand_made()
+    record = json.loads(json.dumps(RangeTest(test.learning_rates, np.append(test.losses[:-1], np.nan),
+                                             test.smoothed, True, 20).to_dict()))
+    back = RangeTest.from_dict(record)
+    assert record["losses"][-1] == "nan" and record["suggestion"] == pytest.approx(1e-2)
+    np.testing.assert_array_equal(back.losses[:-1], test.losses[:-1])
+    assert np.isnan(back.losses[-1]) and back.diverged and back.steps == 20
+    np.testing.assert_array_equal(back.learning_rates, test.learning_rates)
+    assert back.suggestion == pytest.approx(1e-2)
