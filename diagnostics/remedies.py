@@ -478,9 +478,16 @@ def _not_applicable(action, sentence):
     return Remedy(action, None, {}, sentence, applicable=False)
 
 
+def _symmetric_start(facts):
+    """A random initializer first when the setup saw weights start all-zero or all-equal: such a
+    net cannot learn (every unit gets the same gradient, or none), whatever else is wrong."""
+    layers = facts.symmetric_layers()
+    return [_random_init(facts, layers)] if layers else []
+
+
 def _vanishing(facts):
     saturating = facts.hidden_with(SATURATING)
-    remedies = []
+    remedies = _symmetric_start(facts)
     if facts.raw_inputs():
         remedies.append(_standardize(facts))
     if saturating or not facts.layers:
@@ -581,7 +588,7 @@ def _overfitting(facts):
 
 
 def _underfitting(facts):
-    remedies = []
+    remedies = _symmetric_start(facts)
     if facts.raw_inputs():
         remedies.append(_standardize(facts))
     if facts.setup.get("max_dropout_rate", 0.0) > 0.5:
@@ -602,7 +609,7 @@ def _underfitting(facts):
 
 def _plateau(facts):
     saturating = facts.hidden_with(SATURATING)
-    remedies = []
+    remedies = _symmetric_start(facts)
     if facts.raw_inputs():
         remedies.append(_standardize(facts))
     if facts.finding.explained_by in ("saturation", "vanishing_gradient") and saturating:

@@ -313,3 +313,12 @@ def test_what_only_the_user_can_do_is_kept_sentence_by_sentence():
                       "Make the network shallower if the extra depth is not needed."]
     # With a setup that has no recurrent layer, the RNN sentence is not right: it goes.
     assert len([r for r in remedies_for(finding("vanishing_gradient", {}), SIGMOID_STACK) if not r.applicable]) == 2
+
+
+@pytest.mark.parametrize("kind", ["underfitting", "plateau", "vanishing_gradient"])
+def test_a_net_started_at_zero_weights_gets_random_weights_first_whatever_the_symptom(kind):
+    zero = {**SIGMOID_STACK, "layers": [layer_facts("d1", "linear", kernel_zero=True),
+                                        layer_facts("out", "softmax", hidden=False, kernel_zero=True)]}
+    assert first(kind, {"relative_drop": 0.0}, zero) == [
+        ("set_initializer", None, {"kernel_initializer": "glorot_uniform", "layers": ["d1", "out"]})]
+    assert first(kind, {"relative_drop": 0.0}, SIGMOID_STACK)[0][0] != "set_initializer"
