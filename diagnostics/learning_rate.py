@@ -22,7 +22,7 @@ Example:
 >>> y = x @ np.array([1.0, -2.0, 0.5, 3.0], "float32")
 >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
 >>> model.compile(optimizer="sgd", loss="mse")
->>> test = find_learning_rate(model, x, y, start=1e-4, stop=10.0, steps=60, seed=0)
+>>> test = find_learning_rate(model, x, y, start=1e-4, stop=10.0, steps=30, seed=0)
 >>> 1e-4 < test.suggestion < 1.0
 True
 """
@@ -130,7 +130,7 @@ class RangeTest:
         curve = self.trend[:lowest + 1]
         highest = int(np.argmax(curve))
         fall = curve[highest] - curve[lowest]
-        if highest >= lowest or not fall > 0:
+        if highest >= lowest or not 0 < fall < math.inf:  # (a non-finite loss ends the test)
             return None
         last = highest + int(np.argmax(curve[highest:] <= curve[lowest] + DESCENT_TRIM * fall))
         first = highest + int(np.flatnonzero(curve[highest:last] >= curve[highest]
@@ -177,7 +177,8 @@ class RangeTest:
             margin = 0.1 * (high - low) or 0.1 * abs(high) or 1.0
             ax.set_ylim(low - margin, high + 3 * margin)
         ax.legend()
-        ax.set_title("Learning-rate range test" + (" (stopped at divergence)" if self.diverged else ""))
+        ax.set_title("Learning-rate range test"
+                     + (" (stopped at divergence)" if self.diverged else ""))
         fig.savefig(path, dpi=110, bbox_inches="tight")
         plt.close(fig)
         return path
@@ -187,8 +188,9 @@ class RangeTest:
         `RangeTest.from_dict` reads it back."""
         def numbers_of(values):
             return [json_number(float(value)) for value in values]
-        return {"learning_rates": numbers_of(self.learning_rates), "losses": numbers_of(self.losses),
-                "smoothed": numbers_of(self.smoothed), "diverged": bool(self.diverged),
+        return {"learning_rates": numbers_of(self.learning_rates),
+                "losses": numbers_of(self.losses), "smoothed": numbers_of(self.smoothed),
+                "diverged": bool(self.diverged),
                 "steps": int(self.steps), "suggestion": self.suggestion}
 
     @classmethod
@@ -250,8 +252,9 @@ def find_learning_rate(model, x, y=None, *, batch_size=None, sample_weight=None,
         smoothing: the exponential smoothing factor of the loss, in [0, 1) (0: no smoothing).
         divergence: the stop threshold over the lowest smoothed loss (> 1).
         seed: an int for a reproducible test: it seeds the shuffle of array data and, through
-            `keras.utils.set_random_seed`, the clone's random layers (dropout); None for none.
-        verbose: 0 for silence, 1 for a progress bar.
+            `keras.utils.set_random_seed` (which seeds Python, NumPy and TensorFlow globally),
+            the clone's random layers such as dropout; None leaves every seed alone.
+        verbose: 0 for silence, 1 for a progress bar, 2 for one line at the end.
 
     Returns:
         A `RangeTest` with `learning_rates`, `losses`, `smoothed`, `diverged`, `suggestion`
@@ -268,8 +271,8 @@ def find_learning_rate(model, x, y=None, *, batch_size=None, sample_weight=None,
     >>> y = (x.sum(axis=1) > 0).astype("int32")
     >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2, activation="softmax")])
     >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    >>> test = find_learning_rate(model, x, y, steps=40, start=1e-5, stop=10.0, seed=0)
-    >>> len(test.losses) <= 40 and test.suggestion is not None
+    >>> test = find_learning_rate(model, x, y, steps=25, start=1e-4, stop=10.0, seed=0)
+    >>> len(test.losses) <= 25 and test.suggestion is not None
     True
     """
     _check_arguments(model, start, stop, steps, smoothing, divergence, batch_size, seed, verbose)
@@ -294,7 +297,7 @@ def find_learning_rate(model, x, y=None, *, batch_size=None, sample_weight=None,
         smoothed.append(value)
         if progress is not None:
             progress.update(step + 1, values=[("lr", float(learning_rate)), ("loss", loss)])
-        if not math.isfinite(value) or (step > 0 and value - lowest > (divergence - 1.0) * abs(lowest)):
+        if _diverged(value, lowest, divergence):
             diverged = True
             break
         lowest = min(lowest, value)
@@ -303,6 +306,14 @@ def find_learning_rate(model, x, y=None, *, batch_size=None, sample_weight=None,
     taken = len(losses)
     return RangeTest(learning_rates=learning_rates[:taken], losses=np.asarray(losses),
                      smoothed=np.asarray(smoothed), diverged=diverged, steps=steps)
+
+
+def _diverged(smoothed, lowest, divergence):
+    """The stop rule: the smoothed loss is not finite, or rose above `divergence` times its lowest
+    value so far (for any sign: by more than `divergence - 1` times the lowest value's size)."""
+    if not math.isfinite(smoothed):
+        return True
+    return math.isfinite(lowest) and smoothed - lowest > (divergence - 1.0) * abs(lowest)
 
 
 def _check_arguments(model, start, stop, steps, smoothing, divergence, batch_size, seed, verbose):
@@ -315,7 +326,8 @@ def _check_arguments(model, start, stop, steps, smoothing, divergence, batch_siz
     for name, value in (("start", start), ("stop", stop)):
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
                 math.isfinite(value) and value > 0):
-            raise ValueError(f"`{name}` must be a positive finite number. Received: {name}={value!r}")
+            raise ValueError(f"`{name}` must be a positive finite number. "
+                             f"Received: {name}={value!r}")
     if stop <= start:
         raise ValueError(f"`stop` must be larger than `start` ({start!r}). Received: stop={stop!r}")
     if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 2:
@@ -357,7 +369,10 @@ def _cycled(data):
         while True:
             yield keras.utils.unpack_x_y_sample_weight(next(source))
     seen = []
-    source = (data[i] for i in range(len(data))) if isinstance(data, keras.utils.PyDataset) else data
+    if isinstance(data, keras.utils.PyDataset):
+        source = (data[index] for index in range(len(data)))
+    else:
+        source = data
     for batch in source:
         seen.append(keras.utils.unpack_x_y_sample_weight(batch))
         yield seen[-1]
@@ -375,8 +390,8 @@ def _array_batches(x, y, sample_weight, batch_size, seed):
     sizes = {leaf.shape[0] if leaf.ndim else None
              for leaf in keras.tree.flatten(data) if leaf is not None}
     if len(sizes) != 1 or None in sizes:
-        raise ValueError("`x`, `y` and `sample_weight` must be arrays with the same number of rows. "
-                         f"Received: rows={sorted(sizes, key=str)}")
+        raise ValueError("`x`, `y` and `sample_weight` must be arrays with the same number of "
+                         f"rows. Received: rows={sorted(sizes, key=str)}")
     rows = sizes.pop()
     if rows == 0:
         raise ValueError("`x` must hold at least one row. Received: x with 0 rows")

@@ -71,8 +71,8 @@ def test_quadratic_diverges_just_above_the_stable_step(seed):
     expected = _numpy_range_test(x, y, np.geomspace(start, stop, steps), smoothing, 4.0)
     assert len(test.losses) == len(expected) < steps
     np.testing.assert_allclose(test.losses, expected, rtol=1e-4)
-    np.testing.assert_allclose(test.learning_rates, np.geomspace(start, stop, steps)[:len(expected)],
-                               rtol=1e-12)
+    np.testing.assert_allclose(test.learning_rates,
+                               np.geomspace(start, stop, steps)[:len(expected)], rtol=1e-12)
     assert test.diverged
     assert bound < test.learning_rates[-1] <= 1.5 * bound
     assert bound / 1000 < test.suggestion < bound
@@ -88,7 +88,8 @@ def digits():
 
 def _classifier(optimizer):
     model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(16, activation="relu"),
-                              keras.layers.Dropout(0.1), keras.layers.Dense(10, activation="softmax")])
+                              keras.layers.Dropout(0.1),
+                              keras.layers.Dense(10, activation="softmax")])
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
@@ -126,7 +127,8 @@ def test_optimizers_on_a_classifier_and_the_model_is_untouched(digits, name):
     before = _state(model)
     start, stop, steps = 1e-5, 1e4, 60
 
-    test = find_learning_rate(model, x, y, batch_size=64, start=start, stop=stop, steps=steps, seed=0)
+    test = find_learning_rate(model, x, y, batch_size=64, start=start, stop=stop, steps=steps,
+                              seed=0)
 
     after = _state(model)
     for key in ("weights", "optimizer_variables"):
@@ -157,7 +159,8 @@ def test_inputs_as_dicts_generators_and_weights():
     kwargs = dict(batch_size=96, start=1e-3, stop=1.0, steps=4)
 
     plain = find_learning_rate(model, {"a": a, "b": b}, y, **kwargs)
-    weighted = find_learning_rate(model, {"a": a, "b": b}, y, sample_weight=np.full(96, 2.0), **kwargs)
+    weighted = find_learning_rate(model, {"a": a, "b": b}, y, sample_weight=np.full(96, 2.0),
+                                  **kwargs)
     # One batch of all rows from the same weights: the first losses are the model's MSE, and
     # twice that with weights 2 (Keras averages weighted losses over the rows).
     first = np.mean((model.predict({"a": a, "b": b}, verbose=0) - y) ** 2)
@@ -350,8 +353,9 @@ def test_docstring_examples():
 
 def test_a_record_round_trips_through_json():
     test = _hand_made()
-    record = json.loads(json.dumps(RangeTest(test.learning_rates, np.append(test.losses[:-1], np.nan),
-                                             test.smoothed, True, 20).to_dict()))
+    with_nan = RangeTest(test.learning_rates, np.append(test.losses[:-1], np.nan), test.smoothed,
+                         True, 20)
+    record = json.loads(json.dumps(with_nan.to_dict()))
     back = RangeTest.from_dict(record)
     assert record["losses"][-1] == "nan" and record["suggestion"] == pytest.approx(1e-2)
     np.testing.assert_array_equal(back.losses[:-1], test.losses[:-1])
