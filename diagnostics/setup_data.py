@@ -266,7 +266,11 @@ def _uncentred_features(rows, evidence):
     their spread, adding its evidence to `evidence`."""
     finite = np.where(np.isfinite(rows), rows, np.nan).astype(np.float64)
     mean, std = np.nanmean(finite, axis=0), np.nanstd(finite, axis=0)
-    varying = std > 0
+    low, high = np.nanmin(finite, axis=0), np.nanmax(finite, axis=0)
+    # An indicator (two values: a category that is on in 99.5% of rows) is offset by its base
+    # rate, not by a unit of measurement: left out.
+    indicator = np.all((finite == low) | (finite == high) | np.isnan(finite), axis=0)
+    varying = (std > 0) & ~indicator
     ratio = np.zeros_like(mean)
     ratio[varying] = np.abs(mean[varying]) / std[varying]
     uncentred = np.flatnonzero(ratio >= MAX_MEAN_OVER_STD)

@@ -224,3 +224,16 @@ def test_raw_iris_is_centred_enough():
     model = _model((4,), keras.layers.Dense(16, activation="relu"),
                    keras.layers.Dense(3, activation="softmax"))
     assert check_setup(model, x, y) == []
+
+
+def test_an_indicator_that_is_almost_always_on_is_not_uncentred():
+    """A one-hot column on in 99.5% of rows has mean/std 14, but it is a base rate, not an
+    offset to centre."""
+    rng = _rng()
+    x = rng.normal(size=(1000, 5))
+    x[:, 0] = 1.0
+    x[rng.choice(1000, 5, replace=False), 0] = 0.0
+    assert np.abs(x[:, 0].mean()) / x[:, 0].std() > 10
+    model = _model((5,), keras.layers.Dense(16, activation="relu"),
+                   keras.layers.Dense(2, activation="softmax"))
+    assert check_setup(model, x, np.arange(1000) % 2) == []
