@@ -66,7 +66,7 @@ def test_a_fit_after_an_interrupted_one_is_judged_on_its_own_data(error, seed):
 
     x, y = _data(seed)
     diagnostics = TrainingDiagnostics(verbose=0)
-    model.fit(x, y, epochs=2, batch_size=32, verbose=0, validation_split=0.25, callbacks=[diagnostics])
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0, validation_split=0.25, callbacks=[diagnostics])
     assert "unnormalized_input" not in {finding.kind for finding in diagnostics.findings}
     _assert_keras_own_methods(model)
     assert not shared_probe(model).attached and not shared_telemetry(model).attached

@@ -57,6 +57,7 @@ def test_units_of_a_variable_length_model_are_said_not_judged_from_the_first_epo
     assert monitor.findings == [] and monitor.probed_epochs == []
 
 
+@pytest.mark.slow
 def test_given_probe_data_the_same_model_is_judged():
     model = _sequence_model()
     probe = np.random.default_rng(0).integers(1, 40, size=(64, 10))
