@@ -40,7 +40,9 @@ def all_layers(model):
 
 
 def producing_layer(tensor):
-    """The layer (operation) that produced the symbolic `tensor` of a functional model, or None."""
+    """The layer that produced the symbolic `tensor` of a functional model, or None. It can be an
+    Operation that is no Layer (a `keras.ops` call such as `abs(a - b)`, or the `!=` of a mask):
+    it has `name` and `input`, but no `weights` and no `activation`."""
     history = getattr(tensor, "_keras_history", None)
     return None if history is None else history.operation
 

@@ -337,3 +337,23 @@ def test_fine_tuning_with_batchnorm_unfrozen(seed, state, expected):
     model.fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[monitor])
     assert [(f.kind, f.evidence.get("unfrozen_batchnorm_layers")) for f in monitor.findings] == (
         [("suspicious_config", expected)] if expected else [])
+
+
+@needs_probe
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("standardize", [False, True])
+def test_uncentred_features_found_from_the_captured_rows(seed, standardize):
+    """Features around 65-70 with a class signal of 3, into ReLU units."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 2, 512)
+    x = rng.uniform(65, 70, size=(512, 8)) + 3.0 * y[:, None] * (np.arange(8) < 4)
+    if standardize:
+        x = (x - x.mean(axis=0)) / x.std(axis=0)
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    monitor = SetupMonitor()
+    model.fit(x.astype("float32"), y, batch_size=64, epochs=1, verbose=0, callbacks=[monitor])
+    assert [(f.kind, f.evidence.get("uncentred_features")) for f in monitor.findings] == (
+        [] if standardize else [("unnormalized_input", 8)])
