@@ -1,17 +1,22 @@
 """TensorBoard: the monitors' per-layer signals as scalars of Keras' own `TensorBoard` callback, and
 `HistogramWriter`'s histograms, both read back with TensorBoard's own event reader."""
 
+import types
 import warnings
 
 import numpy as np
 import pytest
 import tensorflow as tf
 from sklearn.datasets import load_digits
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import keras
 from callbacks import TrainingDiagnostics
+from callbacks import _tensorboard
 from callbacks._tensorboard import HistogramWriter
+
+# TensorFlow 2.20 and later no longer install TensorBoard, whose reader (and tf.summary) these need.
+pytest.importorskip("tensorboard", reason="TensorBoard is not installed (setup.cfg's test extra has it)")
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
 
 L = keras.layers
 ROWS = 256  # HistogramWriter's default probe rows
@@ -159,6 +164,17 @@ def test_a_failure_warns_once_and_never_breaks_fit(tmp_path):
     assert len(ours) == 1 and writer.written_epochs == []
     assert writer.not_judged.startswith("no histograms written: RuntimeError: ")
     assert "this model computes its losses in its own step" in writer.not_judged
+
+
+def test_without_tensorboard_installed_it_says_so_and_fit_goes_on(tmp_path, monkeypatch):
+    missing = types.SimpleNamespace(util=types.SimpleNamespace(find_spec=lambda name: None))
+    monkeypatch.setattr(_tensorboard, "importlib", missing)
+    x, y = _digits()
+    writer = HistogramWriter(tmp_path)
+    with pytest.warns(UserWarning, match="TensorBoard is not installed"):
+        _classifier().fit(x[:256], y[:256], batch_size=32, epochs=1, verbose=0, callbacks=[writer])
+    assert writer.not_judged == "no histograms written: TensorBoard is not installed (pip install tensorboard)"
+    assert not (tmp_path / "train").exists()
 
 
 def test_registered_and_rebuilt_from_its_config(tmp_path):
