@@ -28,6 +28,7 @@ True
 """
 
 import collections.abc
+import contextlib
 import dataclasses
 import functools
 import math
@@ -406,22 +407,26 @@ def _array_batches(x, y, sample_weight, batch_size, seed):
 
 
 def _clone(model, x_batch):
-    """A compiled clone of `model` with its weights and a fresh optimizer (see the docstring)."""
-    try:
-        clone = keras.models.clone_model(model)
-    except Exception as error:  # any failure of get_config/from_config
-        raise TypeError(
-            "`model` cannot be cloned with keras.models.clone_model (a subclassed model needs "
-            "get_config() returning its constructor arguments, and from_config). "
-            f"Received: model={type(model).__name__} ({type(error).__name__}: {error})") from error
-    if not clone.built or len(clone.weights) != len(model.weights):
-        clone(x_batch)
-    if model.built:
-        clone.set_weights(model.get_weights())
-    config = model.get_compile_config()
-    clone.compile(optimizer=_fresh_optimizer(model.optimizer), loss=model.loss,
-                  loss_weights=config.get("loss_weights"), run_eagerly=model.run_eagerly,
-                  jit_compile=model.jit_compile)
+    """A compiled clone of `model` with its weights and a fresh optimizer (see the docstring),
+    under the model's distribution strategy when it has one."""
+    strategy = getattr(model, "distribute_strategy", None)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        try:
+            clone = keras.models.clone_model(model)
+        except Exception as error:  # any failure of get_config/from_config
+            raise TypeError(
+                "`model` cannot be cloned with keras.models.clone_model (a subclassed model needs "
+                "get_config() returning its constructor arguments, and from_config). "
+                f"Received: model={type(model).__name__} ({type(error).__name__}: {error})"
+            ) from error
+        if not clone.built or len(clone.weights) != len(model.weights):
+            clone(x_batch)
+        if model.built:
+            clone.set_weights(model.get_weights())
+        config = model.get_compile_config()
+        clone.compile(optimizer=_fresh_optimizer(model.optimizer), loss=model.loss,
+                      loss_weights=config.get("loss_weights"), run_eagerly=model.run_eagerly,
+                      jit_compile=model.jit_compile)
     return clone
 
 

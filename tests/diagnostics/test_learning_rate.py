@@ -163,7 +163,7 @@ def test_inputs_as_dicts_generators_and_weights():
                                   **kwargs)
     # One batch of all rows from the same weights: the first losses are the model's MSE, and
     # twice that with weights 2 (Keras averages weighted losses over the rows).
-    first = np.mean((model.predict({"a": a, "b": b}, verbose=0) - y) ** 2)
+    first = np.mean((np.asarray(model({"a": a, "b": b})) - y) ** 2)
     np.testing.assert_allclose([plain.losses[0], weighted.losses[0]], [first, 2 * first], rtol=1e-5)
 
     def two_batches():  # a generator with fewer batches than steps: its batches are replayed
@@ -195,7 +195,7 @@ def test_class_weights_and_a_py_dataset():
     plain = find_learning_rate(model, _Batches(x, y), **kwargs)
     weighted = find_learning_rate(model, _Batches(x, y), class_weight={0: 3.0, 1: 3.0}, **kwargs)
     # The first batch is rows 0-15 from the model's weights: its cross-entropy, then three times it.
-    probabilities = model.predict(x[:16], verbose=0)
+    probabilities = np.asarray(model(x[:16]))
     first = -np.mean(np.log(probabilities[np.arange(16), y[:16]]))
     np.testing.assert_allclose([plain.losses[0], weighted.losses[0]], [first, 3 * first], rtol=1e-5)
 
@@ -362,3 +362,36 @@ def test_a_record_round_trips_through_json():
     assert np.isnan(back.losses[-1]) and back.diverged and back.steps == 20
     np.testing.assert_array_equal(back.learning_rates, test.learning_rates)
     assert back.suggestion == pytest.approx(1e-2)
+
+
+def test_several_outputs_with_loss_weights():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype("float32")
+    y = {"reg": x.sum(axis=1, keepdims=True), "cls": rng.integers(0, 3, 64)}
+    inputs = keras.Input((4,))
+    hidden = keras.layers.Dense(8, activation="relu")(inputs)
+    model = keras.Model(inputs, {
+        "reg": keras.layers.Dense(1, name="reg")(hidden),
+        "cls": keras.layers.Dense(3, activation="softmax", name="cls")(hidden)})
+    model.compile(optimizer="adam", loss={"reg": "mse", "cls": "sparse_categorical_crossentropy"},
+                  loss_weights={"reg": 0.5, "cls": 2.0})
+    test = find_learning_rate(model, x, y, batch_size=64, start=1e-4, stop=1.0, steps=3)
+    predicted = keras.tree.map_structure(np.asarray, model(x))
+    expected = (0.5 * np.mean((predicted["reg"] - y["reg"]) ** 2)
+                + 2.0 * np.mean(-np.log(predicted["cls"][np.arange(64), y["cls"]])))
+    np.testing.assert_allclose(test.losses[0], expected, rtol=1e-5)
+
+
+def test_a_model_under_a_distribution_strategy(mirrored_strategy):
+    x = np.random.default_rng(0).normal(size=(64, 3)).astype("float32")
+    y = x.sum(axis=1, keepdims=True)
+    with mirrored_strategy.scope():
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        model.compile(optimizer="sgd", loss="mse")
+    weights = [w.copy() for w in model.get_weights()]
+    test = find_learning_rate(model, x, y, batch_size=64, start=1e-3, stop=1.0, steps=4)
+    np.testing.assert_allclose(test.losses[0], np.mean((np.asarray(model(x)) - y) ** 2),
+                               rtol=1e-5)
+    assert test.losses[-1] < test.losses[0]
+    for old, new in zip(weights, model.get_weights()):
+        np.testing.assert_array_equal(old, new)
