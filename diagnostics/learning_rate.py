@@ -6,9 +6,10 @@ to make the loss diverge, and records the loss at every step. The loss falls onc
 large enough to learn and rises again once it is too large for the loss surface's curvature; a
 good rate for training sits on the steep fall, well below where the loss turns up.
 
-`RangeTest.suggestion` reads the curve with the "valley" rule that fastai's `lr_find` made
-popular (the middle of the longest steep descent before the minimum); `steepest()` and
-`minimum(divisor)` are the two older rules. The rules are described in `RangeTest`.
+`RangeTest.suggestion` reads the curve with a "valley" rule, the kind fastai's `lr_find` made
+popular: the middle of the steep descent before the minimum (here, where the loss falls through
+the middle 80% of its fall, so that a bump on the way down does not cut the descent);
+`steepest()` and `minimum(divisor)` are the two older rules. `RangeTest` describes them.
 
 It runs on a clone (`keras.models.clone_model`, the model's weights copied, a fresh optimizer of
 the same class and configuration): the user's model, its weights, its optimizer and its compile
