@@ -25,6 +25,7 @@ import keras
 import numpy as np
 
 from diagnostics._format import fmt, pyplot, save_figure
+from diagnostics.remedy_edits import apply_remedies
 
 # The shortest trial worth judging: below a few steps the loss says more about the first batches
 # than about the change.
@@ -440,8 +441,6 @@ def _remedy_sets(findings):
 def _build_candidates(remedy_sets, model, x, y, say=None):
     """Applies each remedy set to a clone of `model` once (a range test, if any, runs here once);
     a set the model cannot take is left out."""
-    from diagnostics.remedy_edits import apply_remedies
-
     candidates = []
     for remedies in remedy_sets:
         try:
