@@ -37,7 +37,8 @@ def check_setup(model, x=None, y=None, validation_data=None):
             input), or None. Not a dataset: pass its first batches as arrays.
         y: training targets (an array, or a list/dict per model output), or None.
         validation_data: `(x_val,)`, `(x_val, y_val)` or `(x_val, y_val, sample_weight)`, or
-            None.
+            None. Its inputs are compared with `x` (scale, copies), its targets with `y`
+            (classes that only the validation data holds).
 
     Returns:
         A list of `diagnostics.Finding`s of kinds `output_loss_mismatch`, `label_mismatch`,
