@@ -172,8 +172,10 @@ def describe_setup(model):
     output_layers = {output.layer for output in outputs}
     if model_type == "sequential" and not outputs and model.layers:
         output_layers = {model.layers[-1].name}
-    layers = [_describe_layer(layer, layer.name in output_layers) for layer in all_layers(model)
-              if not isinstance(layer, (keras.layers.InputLayer, keras.Model))]
+    # The model's own layers: those a clone can edit (a nested model's are out of reach, and
+    # an RNN's cell is edited through its RNN layer).
+    layers = [_describe_layer(layer, layer.name in output_layers, kernel_layer(model, layer))
+              for layer in model.layers if not isinstance(layer, (keras.layers.InputLayer, keras.Model))]
     setup = {
         "model_type": model_type,
         "layers": [layer for layer in layers if layer is not None],
@@ -230,9 +232,50 @@ def activation_name(layer):
     return "linear" if name in ("linear", "identity") else name
 
 
-def _describe_layer(layer, is_output):
+def kernel_layer(model, layer):
+    """The layer whose weights feed `layer`'s activation: `layer` itself when it has a kernel; for
+    an activation layer (Activation, ReLU...) the layer before it, back through layers without
+    weights of their own (dropout, normalization); None if there is none or the graph branches."""
+    if _kernel(layer) is not None:
+        return layer
+    if activation_name(layer) is None:
+        return None
+    current = layer
+    for _ in range(len(model.layers)):
+        current = _predecessor(model, current)
+        if current is None or isinstance(current, (keras.layers.InputLayer, keras.Model)):
+            return None
+        if _kernel(current) is not None:
+            return current
+        if activation_name(current) is not None:
+            return None  # another activation first: nothing to attribute
+    return None
+
+
+def _predecessor(model, layer):
+    if isinstance(model, keras.Sequential):
+        index = model.layers.index(layer)
+        return model.layers[index - 1] if index > 0 else None
+    try:
+        tensors = keras.tree.flatten(layer.input)
+    except (AttributeError, ValueError):
+        return None
+    return producing_layer(tensors[0]) if len(tensors) == 1 else None
+
+
+def _kernel(layer):
+    """A layer's kernel (an RNN's is its cell's), or None."""
+    if not layer.built:
+        return None
+    kernel = getattr(layer, "kernel", None)
+    if kernel is None and getattr(layer, "cell", None) is not None:
+        kernel = getattr(layer.cell, "kernel", None)
+    return kernel
+
+
+def _describe_layer(layer, is_output, source):
     activation = activation_name(layer)
-    kernel = getattr(layer, "kernel", None) if layer.built else None
+    kernel = _kernel(layer)
     if activation is None and kernel is None:
         return None
     record = {"name": layer.name, "class": type(layer).__name__, "activation": activation,
@@ -240,17 +283,26 @@ def _describe_layer(layer, is_output):
               "kernel_initializer": initializer_name(getattr(layer, "kernel_initializer", None)),
               "bias_initializer": initializer_name(getattr(layer, "bias_initializer", None)),
               "use_bias": bool(getattr(layer, "use_bias", False)),
-              "hidden": not is_output and activation is not None and kernel is not None}
+              # A hidden unit: a nonlinearity, in a layer with weights or in an activation layer.
+              "hidden": not is_output and activation not in (None, "linear"),
+              "recurrent": isinstance(layer, keras.layers.RNN)}
+    if kernel is None:  # an activation layer: its weights are the ones before it
+        record["kernel_layer"] = source.name if source is not None else None
+        record["bias_mean"] = _bias_mean(source) if source is not None else None
+        return record
     if kernel is not None:
         values = np.asarray(keras.ops.convert_to_numpy(kernel), dtype=np.float64)
         fan_in = int(np.prod(values.shape[:-1])) if values.ndim > 1 else 1
         record["kernel_zero"] = bool(values.size and not values.any())
         record["kernel_constant"] = bool(values.size > 1 and values.min() == values.max())
         record["kernel_scale"] = float(values.std() * math.sqrt(fan_in))
-    bias = getattr(layer, "bias", None) if layer.built and record["use_bias"] else None
-    if bias is not None:
-        record["bias_mean"] = float(np.mean(keras.ops.convert_to_numpy(bias)))
+    record["bias_mean"] = _bias_mean(layer)
     return record
+
+
+def _bias_mean(layer):
+    bias = getattr(layer, "bias", None) if layer.built and getattr(layer, "use_bias", False) else None
+    return float(np.mean(keras.ops.convert_to_numpy(bias))) if bias is not None else None
 
 
 def _describe_optimizer(optimizer):
@@ -329,7 +381,10 @@ class _Facts:
         return value is not None and not (isinstance(value, float) and math.isnan(value))
 
     def hidden_with(self, activations):
-        return [layer["name"] for layer in self.hidden if layer.get("activation") in activations]
+        """Hidden layers with one of `activations`; recurrent ones are left out (their tanh is
+        part of the cell: ReLU there explodes, and their cure is a gated cell)."""
+        return [layer["name"] for layer in self.hidden
+                if layer.get("activation") in activations and not layer.get("recurrent")]
 
     def symmetric_layers(self):
         """The layers the setup saw start at all-zero or all-equal weights."""
@@ -530,8 +585,9 @@ def _exploding(facts):
 
 def _dead_relu(facts):
     relu_layers = facts.hidden_with(("relu", "relu6"))
-    target = facts.finding.layer
-    record = next((layer for layer in facts.layers if layer["name"] == target), {})
+    record = next((layer for layer in facts.layers if layer["name"] == facts.finding.layer), {})
+    # An activation layer's units are fed by the weights of the layer before it.
+    target = record.get("kernel_layer") or facts.finding.layer
     negative_bias = (record.get("bias_mean") is not None and record["bias_mean"] <= DEAD_BIAS) or (
         (facts.evidence.get("bias_mean") or 0.0) <= DEAD_BIAS)
     init = Remedy("set_initializer", target if target else None,

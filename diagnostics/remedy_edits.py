@@ -29,8 +29,8 @@ import numpy as np
 
 from diagnostics import remedies as remedies_module
 from diagnostics.learning_rate import find_learning_rate
-from diagnostics.remedies import Remedy, describe_setup, initializer_name
-from diagnostics.setup_model import ACTIVATION_RANGES
+from diagnostics.remedies import Remedy, describe_setup, initializer_name, kernel_layer
+from diagnostics.setup_model import ACTIVATION_RANGES, LINEAR_MAPS
 from zoo import data as zoo_data
 
 # Actions that rebuild the graph; the others change only compile or fit arguments.
@@ -127,6 +127,7 @@ class _Plan:
         self.reinitialized = set()  # layer names whose weights start from their (new) initializers
         self.replacement = {}    # layer name -> a factory for a layer of another class
         self.after = {}          # layer name -> [factories of layers inserted after it]
+        self.before = {}         # layer name -> [factories of layers inserted before it]
         self.before_inputs = []  # factories of layers inserted after the (single) input
         self.optimizer = dict(model.optimizer.get_config())
         self.optimizer_class = type(model.optimizer)
@@ -197,6 +198,9 @@ class _Plan:
     def insert_after(self, name, factory):
         self.after.setdefault(name, []).append(factory)
 
+    def insert_before(self, name, factory):
+        self.before.setdefault(name, []).append(factory)
+
     # -- building ----------------------------------------------------------------------------------
 
     def build(self):
@@ -230,6 +234,7 @@ class _Plan:
             layers.append(keras.Input(batch_shape=tensor.shape, dtype=tensor.dtype))
         layers += [factory() for factory in self.before_inputs]
         for layer in model.layers:
+            layers += [factory() for factory in self.before.get(layer.name, [])]
             layers.append(self._clone_layer(layer))
             layers += [factory() for factory in self.after.get(layer.name, [])]
         return keras.Sequential(layers, name=model.name)
@@ -259,6 +264,14 @@ class _Plan:
         def call_function(layer, *args, **kwargs):
             args = keras.tree.map_structure(lambda t: fed.get(id(t), t), args)
             kwargs = keras.tree.map_structure(lambda t: fed.get(id(t), t), kwargs)
+            if layer.name in self.before:
+                key = ("before", layer.name)
+                if key not in inserted:
+                    inserted[key] = [factory() for factory in self.before[layer.name]]
+                first, *rest = args
+                for extra in inserted[key]:
+                    first = extra(first)
+                args = (first, *rest)
             out = layer(*args, **kwargs)
             if layer.name in self.after:
                 if layer.name not in inserted:
@@ -407,19 +420,34 @@ def _class_ids(y):
 def _set_activation(plan, remedy):
     plan.require_graph(remedy)
     for name in plan.targets(remedy, plan.hidden()):
+        if "activation" not in plan.layer(name, remedy).get_config():
+            raise ValueError(f"Remedy 'set_activation' targets layer {name!r}, which has no activation "
+                             f"argument. Received: target={name!r}")
         plan.set_config(name, "activation", remedy.params["activation"])
-        for key in ("kernel_initializer", "bias_initializer"):
-            if key in remedy.params:
-                plan.set_config(name, key, remedy.params[key], reinitialize=True)
+        _initializers(plan, remedy, name)
+
+
+def _initializers(plan, remedy, name):
+    """Sets the remedy's initializers on the layer whose weights feed layer `name`."""
+    keys = [key for key in ("kernel_initializer", "bias_initializer") if key in remedy.params]
+    if not keys:
+        return
+    source = kernel_layer(plan.model, plan.layer(name, remedy))
+    if source is None:
+        if remedy.action == "set_activation":
+            return  # after a merge (a residual Add) no one layer's weights feed it: the activation alone changes
+        raise ValueError(f"Remedy {remedy.action!r} sets an initializer for layer {name!r}, which has no "
+                         f"weights and no single layer with weights before it. Received: target={name!r}")
+    for key in keys:
+        if key in source.get_config():
+            plan.set_config(source.name, key, remedy.params[key], reinitialize=True)
 
 
 def _set_initializer(plan, remedy):
     plan.require_graph(remedy)
     default = [layer["name"] for layer in plan.setup["layers"] if "kernel_zero" in layer]
     for name in plan.targets(remedy, default):
-        for key in ("kernel_initializer", "bias_initializer"):
-            if key in remedy.params:
-                plan.set_config(name, key, remedy.params[key], reinitialize=True)
+        _initializers(plan, remedy, name)
 
 
 def _add_normalization(plan, remedy):
@@ -427,12 +455,22 @@ def _add_normalization(plan, remedy):
     kind = remedy.params.get("kind", "batch")
     layer_class = keras.layers.LayerNormalization if kind == "layer" else keras.layers.BatchNormalization
     for name in plan.targets(remedy, plan.hidden()):
+        layer = plan.layer(name, remedy)
+        norm = lambda n=name: layer_class(name=f"{n}_{kind}_norm")  # noqa: E731
         activation = plan.current(name, "activation")
-        plan.set_config(name, "activation", "linear")
-        plan.insert_after(name, lambda n=name: layer_class(name=f"{n}_{kind}_norm"))
-        if activation not in (None, "linear"):
+        if kernel_layer(plan.model, layer) is not layer:
+            # An activation layer: the normalization goes between the weights and it.
+            plan.insert_before(name, norm)
+            plan.changes.append(f"inserted {layer_class.__name__} before activation layer {name!r}")
+        elif isinstance(layer, LINEAR_MAPS) and activation not in (None, "linear"):
+            # Split the activation out of the layer, so that the normalization comes before it.
+            plan.set_config(name, "activation", "linear")
+            plan.insert_after(name, norm)
             plan.insert_after(name, lambda n=name, a=activation: keras.layers.Activation(a, name=f"{n}_activation"))
-        plan.changes.append(f"inserted {layer_class.__name__} after layer {name!r}, before its activation")
+            plan.changes.append(f"inserted {layer_class.__name__} after layer {name!r}, before its activation")
+        else:  # a recurrent layer, or weights with no activation: normalize what comes out
+            plan.insert_after(name, norm)
+            plan.changes.append(f"inserted {layer_class.__name__} after layer {name!r}")
 
 
 def _add_dropout(plan, remedy):

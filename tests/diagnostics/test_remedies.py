@@ -322,3 +322,11 @@ def test_a_net_started_at_zero_weights_gets_random_weights_first_whatever_the_sy
     assert first(kind, {"relative_drop": 0.0}, zero) == [
         ("set_initializer", None, {"kernel_initializer": "glorot_uniform", "layers": ["d1", "out"]})]
     assert first(kind, {"relative_drop": 0.0}, SIGMOID_STACK)[0][0] != "set_initializer"
+
+
+def test_recurrent_layers_keep_their_tanh():
+    setup = {**SIGMOID_STACK, "layers": [layer_facts("rnn", "tanh", recurrent=True), layer_facts("d1", "sigmoid"),
+                                         layer_facts("out", "softmax", hidden=False)], "recurrent": True}
+    assert first("vanishing_gradient", {}, setup)[0][2]["layers"] == ["d1"]
+    assert "For recurrent networks, use gated cells (LSTM, GRU) instead of simple RNN cells." in [
+        r.sentence for r in remedies_for(finding("vanishing_gradient", {}), setup)]

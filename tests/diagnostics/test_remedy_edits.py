@@ -11,7 +11,8 @@ import pytest
 from sklearn.utils.class_weight import compute_class_weight
 
 from diagnostics.learning_rate import find_learning_rate
-from diagnostics.remedies import Remedy
+from diagnostics.findings import Finding
+from diagnostics.remedies import Remedy, describe_setup, remedies_for
 from diagnostics.remedy_edits import GRAPH_ACTIONS, TARGET_MARGIN, EditedModel, apply_remedies
 
 KINDS = ("sequential", "functional")
@@ -429,3 +430,37 @@ def test_bad_arguments():
     uncompiled = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     with pytest.raises(ValueError, match="must be compiled"):
         apply_remedies(uncompiled, [])
+
+
+def activation_layer_stack(kind):
+    """Dense layers without activation, each followed by its own Activation layer (zoo's style)."""
+    keras.utils.set_random_seed(5)
+    layers = [keras.layers.Dense(6, name="d1"), keras.layers.Activation("sigmoid", name="d1_act"),
+              keras.layers.Dense(6, name="d2"), keras.layers.Activation("sigmoid", name="d2_act"),
+              keras.layers.Dense(3, activation="softmax", name="out")]
+    if kind == "sequential":
+        model = keras.Sequential([keras.Input((4,))] + layers)
+    else:
+        inputs = h = keras.Input((4,))
+        for layer in layers:
+            h = layer(h)
+        model = keras.Model(inputs, h)
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", run_eagerly=True)
+    return model
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_activation_layers_take_the_activation_and_their_dense_layer_the_initializer(kind):
+    model, (x, y) = activation_layer_stack(kind), data()
+    setup = describe_setup(model)
+    assert [layer["name"] for layer in setup["layers"] if layer["hidden"]] == ["d1_act", "d2_act"]
+    (remedy, *_) = remedies_for(Finding("vanishing_gradient", "warning", 1, "d1", "vanished", {}), setup)
+    edited = apply_and_check(model, [remedy, Remedy("add_normalization", params={"kind": "batch"})], x, y,
+                             unchanged=["out"])
+    clone = edited.model
+    for name in ("d1", "d2"):
+        assert clone.get_layer(f"{name}_act").activation is keras.activations.relu
+        assert isinstance(clone.get_layer(name).kernel_initializer, keras.initializers.HeNormal)
+        assert clone.get_layer(name).activation is keras.activations.linear
+    names = [layer.name for layer in clone.layers if not isinstance(layer, keras.layers.InputLayer)]
+    assert names == ["d1", "d1_act_batch_norm", "d1_act", "d2", "d2_act_batch_norm", "d2_act", "out"]
