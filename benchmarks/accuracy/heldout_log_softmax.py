@@ -10,8 +10,9 @@ loss or weight. Expected: `non_finite`, leading (dead units or anything measured
 are its consequence, not the cause).
 
 The healthy twin uses `SparseCategoricalCrossentropy(from_logits=True)` on the same model (the
-fix). It must train well and not overfit (a seed where its validation loss ends 10% above its
-best is not scored as healthy).
+fix) at Adam's default learning rate, 1e-3, for 8 epochs: at the fault's 1e-2 the fixed wide
+net's validation loss bounces up within 5 epochs (measured at seeds 1-3: 0.13 -> 0.19-0.32), and
+an overfitting finding there is true. It must train well and not overfit.
 """
 
 import keras
@@ -30,18 +31,19 @@ def handwritten_cross_entropy(y_true, logits):
     return -ops.sum(one_hot * ops.log(ops.softmax(logits)), axis=-1)
 
 
-def _run(seed, loss):
+def _run(seed, loss, learning_rate, epochs):
     (x, y), val = data.digits(seed)
     model = models.dense_stack(64, [256, 256], "relu", output_activation=None)
-    return Run(model, optimizers.Adam(1e-2), loss, x, y, epochs=15, validation_data=val)
+    return Run(model, optimizers.Adam(learning_rate), loss, x, y, epochs=epochs, validation_data=val)
 
 
 @scenario("mlp", expected=("non_finite",), acceptable=NAN_SIDE_EFFECTS, heldout=True,
           verify=measure.becomes_non_finite())
 def heldout_mlp_handwritten_log_softmax_loss(seed):
-    return _run(seed, handwritten_cross_entropy)
+    return _run(seed, handwritten_cross_entropy, learning_rate=1e-2, epochs=15)
 
 
 @scenario("mlp", heldout=True, verify=measure.all_of(measure.trains_well(), measure.generalizes()))
 def heldout_healthy_mlp_keras_cross_entropy_from_logits(seed):
-    return _run(seed, keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return _run(seed, keras.losses.SparseCategoricalCrossentropy(from_logits=True), learning_rate=1e-3,
+                epochs=8)
