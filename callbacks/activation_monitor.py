@@ -29,7 +29,6 @@ from callbacks._batch_probe import DEFAULT_PROBE_ROWS, shared_probe
 from callbacks._guard import NotJudgedWarning
 from callbacks._monitor import Monitor
 from callbacks._time_budget import TimeBudget
-from callbacks.generalization_monitor import model_chance_loss
 from diagnostics import activations
 from zoo._keras_internals import all_layers, patch_method, producing_layer, unpatch_method
 from zoo._serialization import register_serializable
@@ -86,7 +85,6 @@ class ActivationMonitor(Monitor):
         self._reset()
 
     def _reset(self):
-        self._findings = []
         self.history = {}
         self.layers = {}
         self._probed = []
@@ -145,20 +143,18 @@ class ActivationMonitor(Monitor):
         self._epochs += 1
         if logs is not None and self.log_layers:
             logs.update(values)
-        self._findings = None  # judged again when next read
         if self.verbose:
             for finding in self.findings:
                 if (finding.kind, finding.layer) not in self._announced:
                     self._announced.add((finding.kind, finding.layer))
                     print(f"ActivationMonitor: {finding}")
 
-    @property
-    def findings(self):
-        if self._findings is None:
-            # Saturation matters when learning suffers: the loss against chance tells.
-            self._findings = activations.detect_activation_problems(
-                self.history, loss=self._losses, chance_loss=model_chance_loss(self.model))
-        return self._findings
+    def record(self):
+        """The run record (`Monitor.record`) with the training loss: saturation matters when
+        learning suffers, and the loss against chance tells."""
+        record = super().record()
+        record["history"]["loss"] = list(self._losses)
+        return record
 
     def on_train_end(self, logs=None):
         if self._probed and self._probe is None and self.not_judged is None:

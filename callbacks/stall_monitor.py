@@ -148,6 +148,9 @@ class StallMonitor(Monitor):
 
     def on_epoch_begin(self, epoch, logs=None):
         self._seen = (0, 0.0)
+        telemetry = shared_telemetry(self.model)
+        if telemetry.attached:  # a new period for its reader here, whether its other readers run or not
+            telemetry.begin_period()
 
     def on_train_batch_end(self, batch, logs=None):
         if self.every_steps is None or not logs or "loss" not in logs:
@@ -298,7 +301,7 @@ class StallMonitor(Monitor):
         with self._probe.at_weights(self._initial_values) if at_initial else contextlib.nullcontext():
             spectrum = hessian.lanczos_extremes(self._probe, max_iter=self.max_iter, seed=len(self.probes))
             weights = self._probe.weights()
-            escape_drop = self._escape_drop(spectrum, float(np.linalg.norm(weights)))
+            escape = self._escape_drop(spectrum, float(np.linalg.norm(weights)))
         record = {
             "epoch": int(epoch),
             "max_eigenvalue": spectrum.max_eigenvalue,
@@ -310,8 +313,8 @@ class StallMonitor(Monitor):
             "loss": loss,
             "weights": "initial" if at_initial else "current",
         }
-        if escape_drop is not None:
-            record["escape_drop"] = escape_drop
+        if escape is not None:
+            record["escape_drop"], record["escape_predicted"] = escape
         learning_rate, steps = self._sgd_step_size(window_steps)
         if learning_rate is not None:
             record["learning_rate"], record["steps"], record["run_steps"] = learning_rate, steps, self._run_steps()
@@ -324,8 +327,9 @@ class StallMonitor(Monitor):
         return record
 
     def _escape_drop(self, spectrum, weight_norm):
-        """The relative drop of the probe loss one escape step (`diagnostics.stall.escape_step`)
-        along the negative-curvature eigenvector, the better of its two signs; None without
+        """`(measured, predicted)` relative drops of the probe loss one escape step
+        (`diagnostics.stall.escape_step`) along the negative-curvature eigenvector, the better of
+        its two signs, and what the quadratic model predicts (|lambda| t^2 / 2); None without
         negative curvature. The weights are restored exactly."""
         vector = spectrum.min_eigenvector
         if vector is None or not spectrum.min_eigenvalue < 0:
@@ -340,7 +344,8 @@ class StallMonitor(Monitor):
             moved = [value + part.reshape(value.shape).astype(value.dtype) for value, part in zip(values, parts)]
             with self._probe.at_weights(moved):
                 best = min(best, self._probe.loss_and_gradient()[0])
-        return float((base - best) / max(abs(base), 1e-12))
+        scale = max(abs(base), 1e-12)
+        return float((base - best) / scale), float(0.5 * -spectrum.min_eigenvalue * length**2 / scale)
 
     def _began_at_initial_weights(self):
         """Whether the stall began at the initial weights (`diagnostics.stall.began_at_start`),
@@ -436,8 +441,8 @@ def _variable_values(model):
 
 
 def _curvature_only(record):
-    return {k: record[k] for k in ("max_eigenvalue", "min_eigenvalue", "hvps", "weight_norm", "escape_drop")
-            if k in record}
+    return {k: record[k] for k in ("max_eigenvalue", "min_eigenvalue", "hvps", "weight_norm", "escape_drop",
+                                   "escape_predicted", "weights") if k in record}
 
 
 def _learning_rate(optimizer):

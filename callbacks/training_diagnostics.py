@@ -24,7 +24,7 @@ from callbacks.imbalance_monitor import ImbalanceMonitor
 from callbacks.oscillation_monitor import OscillationMonitor
 from callbacks.setup_monitor import SetupMonitor
 from callbacks.stall_monitor import StallMonitor
-from diagnostics import judgement
+from diagnostics import judgement, remedies
 from diagnostics import report as report_lib
 from diagnostics._format import to_float
 from zoo._serialization import register_serializable
@@ -173,6 +173,10 @@ class TrainingDiagnostics(Monitor):
         self.history = {}
         self.findings = []
         self._meta = {"started": _now()}
+        try:  # at the initial weights: the remedies read them (an all-zero start, a large bias)
+            self._meta["setup"] = remedies.describe_setup(self.model)
+        except Exception as error:  # noqa: BLE001 - remedies then rest on the evidence alone
+            self._own_failures.append(Skipped(type(self).__name__, "setup", describe(error)))
         self._forward("on_train_begin", logs)
 
     def on_epoch_begin(self, epoch, logs=None):

@@ -21,6 +21,7 @@ from diagnostics.gradients import (
 from diagnostics.hessian import HessianProbe, eigenvalue_density, hutchinson_trace, lanczos_extremes
 from diagnostics.imbalance import detect_class_imbalance, detect_imbalance_from_counts
 from diagnostics.judgement import RELATIONS, judge, order_findings
+from diagnostics.learning_rate import RangeTest, find_learning_rate
 from diagnostics.oscillation import detect_oscillation
 from diagnostics.report import SECTIONS, load_run, save_run, write_report
 from diagnostics.section import Section
@@ -33,6 +34,7 @@ __all__ = [
     "SEVERITIES",
     "Finding",
     "HessianProbe",
+    "RangeTest",
     "RELATIONS",
     "Section",
     "bounded_output_floor",
@@ -53,6 +55,7 @@ __all__ = [
     "detect_vanishing_gradient",
     "detect_zero_gradient",
     "eigenvalue_density",
+    "find_learning_rate",
     "hutchinson_trace",
     "judge_stall",
     "lanczos_extremes",

@@ -90,9 +90,10 @@ EXPLAINING_KINDS = ("saturation", "dead_relu", "vanishing_gradient", "zero_gradi
 # A layer with (nearly) every unit dead passes nothing on: the stall is that layer, whatever the
 # curvature of what is left says.
 DEAD_LAYER_FRACTION = 0.99
-# One escape step along the negative-curvature direction (`escape_step`, aimed at a 10% drop)
-# that lowers the loss by less than 0.1% of it shows no usable descent direction there.
-ESCAPE_MIN_DROP = 1e-3
+# One escape step of length t along the negative-curvature eigenvector (its better sign) lowers
+# the loss by at least |lambda_min| t^2 / 2 where the quadratic model holds; a measured drop under
+# a quarter of that shows no descent direction there: the eigenvalue is noise of a flat surface.
+ESCAPE_MIN_SHARE = 0.25
 # Vanishing gradients are a plateau's flatness seen from the gradient side: they do not stop a
 # plateau finding, its message names them.
 PLATEAU_SIDE_KINDS = ("vanishing_gradient",)
@@ -337,16 +338,19 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
     (the same flat surface; the message names them) and nothing stops a saddle at a high loss
     whose negative eigenvalue is at least `SADDLE_DOMINANT_RATIO` of the largest (dead, saturated
     units and vanishing gradients add no negative curvature), unless a layer is wholly dead
-    (`DEAD_LAYER_FRACTION`): nothing passes through it, and that, not the curvature, is the stall.
+    (`DEAD_LAYER_FRACTION`) and the curvature was probed there: nothing passes through it, and
+    that, not the curvature, is the stall (probed at the initial weights, where the stall began,
+    the saddle came first and the units died in it).
     A saddle needs its own evidence too: where the probe measured the loss one escape step along
-    the negative direction (`escape_drop`), that step must lower it by `ESCAPE_MIN_DROP`;
-    otherwise the negative curvature is too weak to matter there, and the stall is a plateau.
+    the negative direction, that step must lower it as the curvature predicts
+    (`escape_lowers_loss`); otherwise the stall is a plateau.
 
     Args:
         epoch: epoch of the stall.
         loss: training loss per epoch up to (at least) the stall.
         curvature: dict with `max_eigenvalue`, `min_eigenvalue` (and optionally `weight_norm`,
-            `hvps`, `trace`) from a probe at the stall; None if not probed.
+            `hvps`, `trace`, `escape_drop`, `escape_predicted`, and `weights`: `"initial"` when
+            probed at the initial weights) from a probe at the stall; None if not probed.
         chance_loss: loss of a model that guesses (e.g. log(num_classes)), if known.
         learning_rate, steps: learning rate and optimizer steps in the stall window, if known.
         at: index of the stall in `loss` when `loss` is not per epoch (blocks of steps);
@@ -405,10 +409,11 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
     if learning_rate is not None and run_steps is not None:
         evidence["escape_exponent"] = float(learning_rate * max(0.0, -lam_min) * run_steps)
     low = not curvature_can_matter(stall_loss, chance_loss)
-    blocked = any(f.kind == "zero_gradient" or f.evidence.get("dead_frac", 0.0) >= DEAD_LAYER_FRACTION
-                  for f in explained)
+    # Probed at the initial weights, the saddle came first: units that died in it are its effect.
+    blocked = curvature.get("weights") != "initial" and any(
+        f.kind == "zero_gradient" or f.evidence.get("dead_frac", 0.0) >= DEAD_LAYER_FRACTION for f in explained)
     dominant = high and negative_ratio >= SADDLE_DOMINANT_RATIO and not blocked
-    if kind == "saddle_point" and curvature.get("escape_drop", math.inf) < ESCAPE_MIN_DROP:
+    if kind == "saddle_point" and not escape_lowers_loss(curvature):
         kind = "plateau"  # the negative direction does not lower the loss within a step: flat there
     if kind == "saddle_point" and not low and (dominant or not explained):
         return Finding(
@@ -429,6 +434,24 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
             evidence=evidence, advice=list(PLATEAU_ADVICE),
         )
     return None
+
+
+def escape_lowers_loss(curvature):
+    """Whether the escape step the probe measured (`escape_drop`, the relative loss drop, against
+    `escape_predicted`, the quadratic model's) lowered the loss by at least `ESCAPE_MIN_SHARE` of
+    the prediction; True when it was not measured.
+
+    Example:
+
+    >>> escape_lowers_loss({"escape_drop": 4e-6, "escape_predicted": 6e-6}), escape_lowers_loss({})
+    (True, True)
+    >>> escape_lowers_loss({"escape_drop": -1e-7, "escape_predicted": 6e-6})
+    False
+    """
+    drop, predicted = curvature.get("escape_drop"), curvature.get("escape_predicted")
+    if drop is None or predicted is None or not predicted > 0:
+        return True
+    return drop >= ESCAPE_MIN_SHARE * predicted
 
 
 def _also_found(findings, meaning):

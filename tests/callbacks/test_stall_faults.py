@@ -44,6 +44,7 @@ def fit(digits):
         model.fit(x.reshape(-1, 8, 8, 1) if image else x, y, batch_size=BATCH, epochs=EPOCHS, verbose=0,
                   callbacks=[diagnostics])
         stall_monitor = next(m for m in diagnostics.monitors if isinstance(m, StallMonitor))
+        stall_monitor.judged = diagnostics.findings  # the judge's verdict on every monitor's record
         return [f.kind for f in diagnostics.findings], stall_monitor
     return run
 
@@ -64,7 +65,7 @@ def test_a_plateau_is_found_beside_the_vanishing_gradients_that_are_its_other_si
     keras.utils.set_random_seed(seed)
     kinds, monitor = fit(_dense_stack(4, 1e-3), 0.05)
     assert sorted(set(kinds) - {"underfitting"}) == ["plateau", "vanishing_gradient"]
-    [plateau] = [f for f in monitor.findings if f.kind == "plateau"]
+    [plateau] = [f for f in monitor.judged if f.kind == "plateau"]
     assert "vanishing gradient" in plateau.message and plateau.evidence["escape_exponent"] < 2.0
 
 

@@ -14,7 +14,7 @@ from sklearn.preprocessing import StandardScaler
 import zoo
 from diagnostics import setup_checks, setup_data, setup_model
 from diagnostics.findings import Finding
-from diagnostics.setup_checks import check_setup, lead_with_causes
+from diagnostics.setup_checks import check_setup
 
 def _model(input_shape, *layers, optimizer="adam", loss=None):
     model = keras.Sequential([keras.Input(input_shape), *layers])
@@ -575,69 +575,6 @@ def test_bad_arguments():
         check_setup(_relu_net(), tf.data.Dataset.from_tensor_slices(np.zeros((4, 4))))
     with pytest.raises(ValueError, match="Received: validation_data=ndarray"):
         check_setup(_relu_net(), validation_data=np.zeros(3))
-
-
-# -- lead_with_causes -----------------------------------------------------------------------------
-
-
-def _finding(kind, evidence=None, layer=None, message="Something."):
-    return Finding(kind, "warning", 0, layer, message, evidence or {})
-
-
-def test_cause_leads_and_is_named_in_the_behaviour_it_explains():
-    plateau = _finding("plateau", message="Loss flat from epoch 2.")
-    other = _finding("overfitting")
-    cause = Finding("output_loss_mismatch", "error", 0, "out",
-                    "output 'out' applies softmax to a single unit: it outputs 1.0. More.",
-                    {"softmax_units": 1})
-    ordered = lead_with_causes([other, plateau, cause])
-    assert [f.kind for f in ordered] == ["output_loss_mismatch", "overfitting", "plateau"]
-    assert ordered[2].message == (
-        "Loss flat from epoch 2. Explained by output_loss_mismatch in layer 'out': output 'out' "
-        "applies softmax to a single unit: it outputs 1.0.")
-    assert ordered[1] == other
-
-
-def test_relu_output_explains_non_finite_but_not_overfitting():
-    non_finite = _finding("non_finite")
-    cause = _finding("output_loss_mismatch", {"relu_output_units": 3}, "out")
-    ordered = lead_with_causes([non_finite, cause])
-    assert ordered[0] == cause and "Explained by output_loss_mismatch" in ordered[1].message
-    unrelated = [_finding("overfitting"), cause]
-    assert lead_with_causes(unrelated) == unrelated
-
-
-@pytest.mark.parametrize("scale, explains_exploding", [(3e9, True), (1e-5, False)])
-def test_huge_inputs_explain_exploding_gradients_tiny_ones_do_not(scale, explains_exploding):
-    x = _rng().uniform(0, 1, size=(256, 4)) * scale
-    [cause] = check_setup(_relu_net(), x, _binary_labels(256))
-    exploding = _finding("exploding_gradient")
-    ordered = lead_with_causes([exploding, cause])
-    assert (ordered[0] is cause) == explains_exploding
-
-
-def test_labels_scaled_explain_plateau():
-    cause = _finding("label_mismatch", {"fractional_labels": 10}, "out")
-    plateau = _finding("plateau")
-    assert [f.kind for f in lead_with_causes([plateau, cause])] == ["label_mismatch", "plateau"]
-
-
-def test_a_stall_at_a_bounded_output_floor_is_not_reported_twice():
-    cause = _finding("label_mismatch", {"label_min": 3.0, "label_max": 103.0, "output_min": 0.0,
-                                        "output_max": 1.0}, "out")
-    floor = _finding("output_loss_mismatch", {"output_floor": 2500.0})
-    plateau = _finding("plateau")
-    assert [f.kind for f in lead_with_causes([floor, plateau, cause])] == ["label_mismatch", "plateau"]
-    # Without the label check's finding (targets not seen), the stall's finding stays.
-    assert [f.kind for f in lead_with_causes([floor, plateau])] == ["output_loss_mismatch", "plateau"]
-
-
-def test_training_labels_of_one_class_explain_a_rising_validation_loss():
-    cause = _finding("label_mismatch", {"distinct_labels": 1}, "out")
-    overfitting = _finding("overfitting")
-    ordered = lead_with_causes([overfitting, cause])
-    assert [f.kind for f in ordered] == ["label_mismatch", "overfitting"]
-    assert "Explained by label_mismatch in layer 'out'" in ordered[1].message
 
 
 @pytest.mark.parametrize("module", [setup_model, setup_data, setup_checks])

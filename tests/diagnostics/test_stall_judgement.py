@@ -109,11 +109,14 @@ def test_a_wholly_dead_layer_not_the_curvature_is_the_stall():
     assert _judge(SADDLE_PROBE, DEAD) is None
     partly_dead = {"dead_frac/conv2d": [0.0] * 8, "dead_frac/conv2d_1": [0.9] * 8}
     assert _judge(SADDLE_PROBE, partly_dead).kind == "saddle_point"
+    # Probed at the initial weights, where the stall began, the saddle came first: the units died in it.
+    assert _judge(dict(SADDLE_PROBE, weights="initial"), DEAD).kind == "saddle_point"
 
 
-def test_a_saddle_needs_an_escape_step_that_lowers_the_loss():
-    assert _judge(dict(SADDLE_PROBE, escape_drop=0.05)).kind == "saddle_point"
-    assert _judge(dict(SADDLE_PROBE, escape_drop=1e-5), run_steps=8 * 43).kind == "plateau"
+def test_a_saddle_needs_an_escape_step_that_lowers_the_loss_as_its_curvature_predicts():
+    assert _judge(dict(SADDLE_PROBE, escape_drop=3e-6, escape_predicted=6e-6)).kind == "saddle_point"
+    flat = dict(SADDLE_PROBE, escape_drop=1e-6, escape_predicted=6e-6)  # under a quarter of it
+    assert _judge(flat, run_steps=8 * 43).kind == "plateau"
 
 
 def test_a_weaker_saddle_is_explained_by_layer_findings():

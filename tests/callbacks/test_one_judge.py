@@ -1,0 +1,91 @@
+"""One judge: the same findings whatever the display flag or the monitors' order, live and offline.
+
+Monitors used to read each other's values from `logs`, so `log_layers=False` or another order of
+`DEFAULT_MONITORS` changed the verdict; `python -m diagnostics run.json` re-judged with its own
+composition of detectors. Now every monitor only records and `diagnostics.judge` decides.
+"""
+
+import keras
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+
+from callbacks import DEFAULT_MONITORS, TrainingDiagnostics
+from diagnostics import load_run
+from diagnostics.__main__ import judge as judge_run_file
+
+
+def _digits(rows=480):
+    x, y = load_digits(return_X_y=True)
+    return (x[:rows] / 16.0).astype("float32"), y[:rows]
+
+
+def _sigmoid_stack(seed):
+    """Vanishing gradients: eight sigmoid layers under plain SGD."""
+    keras.utils.clear_session(free_memory=False)  # the same layer names in every fit
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input((64,))]
+                             + [keras.layers.Dense(32, activation="sigmoid") for _ in range(8)]
+                             + [keras.layers.Dense(10, activation="softmax")])
+    model.compile(keras.optimizers.SGD(0.05), "sparse_categorical_crossentropy")
+    return model
+
+
+def _dead_relus(seed):
+    """Dead units: a ReLU layer whose bias starts far below its inputs' reach."""
+    keras.utils.clear_session(free_memory=False)
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input((64,)),
+                              keras.layers.Dense(64, activation="relu", bias_initializer=keras.initializers.Constant(-8.0)),
+                              keras.layers.Dense(32, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    return model
+
+
+def _healthy(seed):
+    keras.utils.clear_session(free_memory=False)
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(64, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy")
+    return model
+
+
+def _verdict(findings):
+    return [(f.kind, f.layer, f.epoch, f.severity) for f in findings]
+
+
+def _fit(build, seed, tmp_path, **options):
+    x, y = _digits()
+    diagnostics = TrainingDiagnostics(verbose=0, report_dir=tmp_path, **options)
+    keras.utils.set_random_seed(seed)
+    build(seed).fit(x, y, epochs=5, batch_size=32, validation_split=0.25, verbose=0, callbacks=[diagnostics])
+    return diagnostics
+
+
+def _check_one_verdict(build, seed, tmp_path):
+    default = _fit(build, seed, tmp_path / "default")
+    quiet = _fit(build, seed, tmp_path / "quiet", log_layers=False)
+    reversed_order = _fit(build, seed, tmp_path / "reversed", monitors=list(reversed(DEFAULT_MONITORS)))
+    np.testing.assert_array_equal(default.history["loss"], quiet.history["loss"])
+    verdict = _verdict(default.findings)
+    assert _verdict(quiet.findings) == verdict
+    assert _verdict(reversed_order.findings) == verdict
+    for folder in ("default", "quiet", "reversed"):
+        assert _verdict(judge_run_file(load_run(tmp_path / folder / "run.json"))) == verdict
+    return verdict
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_vanishing_gradients_get_one_verdict(seed, tmp_path):
+    verdict = _check_one_verdict(_sigmoid_stack, seed, tmp_path)
+    assert verdict and verdict[0][0] == "vanishing_gradient"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("build, lead", [(_dead_relus, "dead_relu"), (_healthy, None)])
+def test_dead_units_and_a_healthy_run_get_one_verdict(build, lead, seed, tmp_path):
+    verdict = _check_one_verdict(build, seed, tmp_path)
+    assert (verdict[0][0] if verdict else None) == lead
