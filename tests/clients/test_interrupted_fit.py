@@ -20,7 +20,6 @@ class Interrupt(keras.callbacks.Callback):
             raise KeyboardInterrupt
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23: an interrupted fit leaves the model instrumented")
 @pytest.mark.parametrize("seed", SEEDS)
 def test_refit_after_an_interrupted_fit(seed):
     x, y = digits()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import keras
-from tests.clients._client import SEEDS, assert_learned, assert_unjudged_is_skipped, fit_both
+from tests.clients._client import SEEDS, assert_learned, assert_unjudged_is_skipped, fit_both, skipped_monitors
 
 L = keras.layers
 
@@ -34,5 +34,6 @@ def test_standardized_regression(seed):
     diagnostics, _, (history,) = fit_both(_build, fit, seed)
     assert_learned(history, chance_loss=1.0, fraction=0.1)
     assert [str(finding) for finding in diagnostics.findings] == []
-    # Class counts do not apply to a regression (ImbalanceMonitor says it cannot count classes).
+    # Class counts do not apply to a regression: ImbalanceMonitor may say so, nothing else is skipped.
+    assert skipped_monitors(diagnostics) <= {"ImbalanceMonitor"}
     assert_unjudged_is_skipped(diagnostics, not_applicable={"ImbalanceMonitor"})

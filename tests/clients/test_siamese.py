@@ -31,7 +31,6 @@ def _build():
     return model
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23: SetupMonitor cannot walk a graph with a keras.ops node (Absolute)")
 @pytest.mark.parametrize("seed", SEEDS)
 def test_siamese_shared_encoder(seed):
     (first, second), same = _pairs(seed)

@@ -73,7 +73,6 @@ def test_fine_tuning_after_training_the_head(seed):
     assert_healthy(diagnostics)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23: the BN-unfreeze pitfall is not detected")
 @pytest.mark.parametrize("seed", SEEDS)
 def test_unfrozen_base_with_batch_normalization_is_named(seed):
     def build():

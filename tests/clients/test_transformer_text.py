@@ -42,7 +42,6 @@ def _build():
     return model
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23: SetupMonitor cannot walk a graph with keras.ops mask nodes (NotEqual, LogicalOr)")
 @pytest.mark.parametrize("seed", SEEDS)
 def test_masked_transformer_classifier(seed):
     x, y = _sequences(seed)
