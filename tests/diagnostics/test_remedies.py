@@ -330,3 +330,16 @@ def test_recurrent_layers_keep_their_tanh():
     assert first("vanishing_gradient", {}, setup)[0][2]["layers"] == ["d1"]
     assert "For recurrent networks, use gated cells (LSTM, GRU) instead of simple RNN cells." in [
         r.sentence for r in remedies_for(finding("vanishing_gradient", {}), setup)]
+
+
+def test_dead_units_of_an_activation_layer_are_traced_to_the_bias_of_the_layer_before():
+    model = keras.Sequential([keras.Input((4,)),
+                              keras.layers.Dense(5, name="d1", bias_initializer=keras.initializers.Constant(-3.0)),
+                              keras.layers.Dropout(0.1), keras.layers.Activation("relu", name="d1_act"),
+                              keras.layers.Dense(2, activation="softmax", name="out")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    setup = describe_setup(model)
+    act = next(layer for layer in setup["layers"] if layer["name"] == "d1_act")
+    assert (act["kernel_layer"], act["bias_mean"], act["hidden"]) == ("d1", -3.0, True)
+    assert first("dead_relu", {"dead_frac": 1.0}, setup, layer="d1_act") == [
+        ("set_initializer", "d1", {"kernel_initializer": "he_normal", "bias_initializer": "zeros"})]
