@@ -31,7 +31,7 @@ def test_every_example_has_the_common_command_line(name, capsys):
 def test_every_example_has_a_quick_mode_test():
     tested = {name for name in EXAMPLES if f"from examples import {name}\n" in open(__file__).read()}
     assert tested == set(EXAMPLES)
-    assert len(EXAMPLES) == 12
+    assert len(EXAMPLES) == 13
 
 
 def _run(module, tmp_path, *extra):
@@ -205,3 +205,22 @@ def test_rnn_long_range_gated_cells_remember(tmp_path):
         assert models[gated]["val_mse"] < 0.1 * rnn_long_range.BASELINE_MSE
         # Training opens the gates: the first steps get far more of the gradient than at init.
         assert models[gated]["first_step_gradient_trained"] > 10 * models[gated]["first_step_gradient"]
+
+
+@pytest.mark.slow
+def test_repair_finds_and_proves_the_fix_of_three_broken_runs(tmp_path):
+    from examples import repair
+
+    cases = _run(repair, tmp_path)["cases"]
+    expected = {"deep_sigmoid": ("vanishing_gradient", {"set_activation", "add_normalization"}),
+                "high_learning_rate": (None, {"set_learning_rate"}),
+                "one_unit_softmax": ("output_loss_mismatch", {"set_output_activation", "set_output_units"})}
+    for key, (lead, fixes) in expected.items():
+        case = cases[key]
+        assert lead is None or case["lead_finding"] == lead, key
+        assert case["accepted_actions"] and case["accepted_actions"][0] in fixes, key
+        assert case["steps"] <= case["budget_steps"], key
+        assert os.path.isfile(case["report"]), key
+        # Trained as a user would, the repaired model beats the broken one.
+        assert case["after_accuracy"] > case["before_accuracy"] + 0.1, key
+
