@@ -1,0 +1,341 @@
+"""Repair benchmark: how often `diagnostics.repair` proves a fix for the accuracy benchmark's
+faulty runs, at what work, against random search at the same budget, and never on healthy runs.
+
+Every scenario of `benchmarks/accuracy/` (faulty and healthy) is built at each seed, compiled as
+the accuracy harness compiles it (`jit_compile=False`), and given to `repair` with its own fit
+arguments. Per run it records what the baseline found, what was accepted, the work (optimizer
+steps and wall time of all trials as multiples of one baseline fit), and:
+
+- "fix named": is the scenario author's fix (`EXPECTED_FIX`, written before any run) among the
+  first two remedies of the first finding;
+- "fix accepted": is the accepted change the author's fix;
+- random search: the same successive halving, budget, seeds, acceptance rule and judge, on as
+  many candidates as repair tried, drawn at random from `RANDOM_SPACE` (the library's applicable
+  actions with standard parameters, the AutoTrainer-style list) instead of from the findings.
+  Repair wins a scenario when it accepts and random search does not, or both accept and repair's
+  loss is lower; it ties when neither accepts.
+
+Usage:
+
+    python benchmarks/repair.py                       # every scenario, seeds 0-2
+    python benchmarks/repair.py --quick               # five scenarios, one seed
+    python benchmarks/repair.py --only mlp_softmax_on_one_unit --seeds 3 --first-seed 100
+    python benchmarks/repair.py --json out/repair.json
+"""
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import time
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# The change each scenario's author would make (the actions any of which counts), written down
+# before the benchmark was first run. Faults that only the user can fix name a non-applicable action.
+EXPECTED_FIX = {
+    # dead ReLUs: a bias of -2 shuts them (initializer); too high a learning rate kills them
+    "mlp_relu_bias_init_minus_2": ("set_initializer",),
+    "cnn_relu_sgd_lr_3": ("set_learning_rate",),
+    "two_input_relu_adam_lr_0_1": ("set_learning_rate",),
+    # saturation from weights drawn with stddev 4
+    "mlp_sigmoid_init_stddev_4": ("set_initializer",),
+    "cnn_sigmoid_init_stddev_4": ("set_initializer",),
+    "two_input_sigmoid_init_stddev_4": ("set_initializer",),
+    # NaN in the data: only the user can clean it
+    "mlp_regression_nan_targets": ("fix_data",),
+    "cnn_nan_pixels": ("fix_data",),
+    "lstm_nan_in_sequences": ("fix_data",),
+    # long-tailed classes
+    "mlp_long_tail_digits": ("rebalance_classes",),
+    "cnn_long_tail_digits": ("rebalance_classes",),
+    "gru_86_percent_negatives": ("rebalance_classes",),
+    "two_input_long_tail_digits": ("rebalance_classes",),
+    # overfitting tiny data sets
+    "mlp_512_units_100_noisy_samples_no_dropout": ("add_dropout", "add_regularization", "early_stopping"),
+    "cnn_100_samples_no_dropout": ("add_dropout", "add_regularization", "early_stopping"),
+    "lstm_100_samples_no_dropout": ("add_dropout", "add_regularization", "early_stopping"),
+    # underfitting: a learning rate 1e-4 for SGD; a linear model on XOR needs a nonlinearity
+    "mlp_sgd_lr_1e_4": ("set_learning_rate", "set_optimizer"),
+    "gru_sgd_lr_1e_4": ("set_learning_rate", "set_optimizer"),
+    "two_input_linear_model_on_xor": ("set_activation",),
+    # plateaus and saddles from weights drawn near zero
+    "mlp_four_tanh_layers_init_stddev_1e_3": ("set_initializer",),
+    "two_input_three_tanh_layers_init_stddev_1e_3": ("set_initializer",),
+    "cnn_four_convs_init_stddev_1e_3": ("set_initializer",),
+    "mlp_one_tanh_layer_init_stddev_1e_4": ("set_initializer",),
+    "two_input_tanh_init_stddev_1e_4": ("set_initializer",),
+    # oscillation: too high a learning rate
+    "mlp_tanh_sgd_lr_3": ("set_learning_rate",),
+    "cnn_tanh_sgd_lr_3": ("set_learning_rate",),
+    "gru_sgd_lr_30": ("set_learning_rate",),
+    # vanishing gradients in sigmoid stacks: ReLU (with He) or normalization
+    "mlp_ten_sigmoid_layers": ("set_activation", "add_normalization"),
+    "cnn_eight_sigmoid_convs": ("set_activation", "add_normalization"),
+    "rnn_six_stacked_sigmoid_rnns": ("set_activation",),
+    "two_input_deep_sigmoid": ("set_activation", "add_normalization"),
+    # exploding gradients from weights drawn with stddev 1
+    "mlp_relu_init_stddev_1": ("set_initializer",),
+    "cnn_relu_init_stddev_1": ("set_initializer",),
+    "rnn_relu_recurrent_init_stddev_1": ("set_initializer", "clip_gradients"),
+    # an output that does not fit its loss
+    "mlp_softmax_on_one_unit": ("set_output_activation",),
+    "cnn_sigmoid_output_categorical_ce_raw_pixels": ("set_output_activation",),
+    "lstm_relu_output_cross_entropy": ("set_output_activation",),
+    "two_input_softmax_into_from_logits_loss": ("set_loss", "set_output_activation"),
+    # labels that do not fit the output: broken labels only the user can fix; targets beyond a
+    # bounded output's range are scaled, or the output made linear
+    "mlp_labels_divided_by_255": ("fix_labels",),
+    "cnn_every_label_one_class": ("fix_labels",),
+    "gru_sigmoid_output_targets_3_to_103": ("scale_targets", "set_output_activation"),
+    "two_input_tanh_output_targets_0_to_50": ("scale_targets", "set_output_activation"),
+    # raw inputs
+    "mlp_raw_pixels_0_to_255": ("standardize_inputs",),
+    "mlp_inputs_up_to_3e9": ("standardize_inputs",),
+    "two_input_raw_breast_cancer": ("standardize_inputs",),
+    "lstm_raw_wine_features": ("standardize_inputs",),
+    # suspicious configuration
+    "mlp_dropout_0_9": ("set_dropout",),
+    "cnn_convs_without_activation": ("set_activation",),
+    "lstm_validation_is_training_data": ("fix_data",),
+    "two_input_adam_lr_10": ("set_learning_rate",),
+}
+
+QUICK_SCENARIOS = ("mlp_softmax_on_one_unit", "mlp_tanh_sgd_lr_3", "mlp_ten_sigmoid_layers",
+                   "mlp_raw_pixels_0_to_255", "healthy_two_epochs")
+
+
+def random_space():
+    """The remedy space random search draws from: every applicable action the library has, with
+    the standard parameters (what AutoTrainer's fixed list tries), none chosen by evidence."""
+    from diagnostics.remedies import Remedy
+
+    def remedy(action, **params):
+        return Remedy(action, None, params, f"{action} {params}")
+
+    return [
+        remedy("set_activation", activation="relu", kernel_initializer="he_normal"),
+        remedy("set_initializer", kernel_initializer="he_normal", bias_initializer="zeros"),
+        remedy("set_initializer", kernel_initializer="glorot_uniform", bias_initializer="zeros"),
+        remedy("add_normalization", kind="batch"),
+        remedy("set_optimizer", optimizer="adam", learning_rate=1e-3),
+        remedy("set_learning_rate", learning_rate=1e-1),
+        remedy("set_learning_rate", learning_rate=1e-2),
+        remedy("set_learning_rate", learning_rate=1e-3),
+        remedy("clip_gradients", clipnorm=1.0),
+        remedy("add_regularization", l2=1e-4),
+        remedy("add_dropout", rate=0.3),
+        remedy("early_stopping", monitor="val_loss", patience=3, restore_best_weights=True),
+        remedy("rebalance_classes", method="class_weight"),
+        remedy("standardize_inputs", method="standardize"),
+        remedy("change_batch_size", batch_size=64),
+        remedy("set_output_activation", activation="sigmoid"),
+        remedy("set_output_activation", activation="softmax"),
+        remedy("set_output_activation", activation="linear"),
+        remedy("scale_targets", low=None, high=None),
+    ]
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seeds", type=int, default=3, help="scenario seeds (data split, weights)")
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds run from here")
+    parser.add_argument("--repair-seeds", type=int, default=2, help="`seeds` of every repair call")
+    parser.add_argument("--budget", type=float, default=1.5, help="`budget` of every repair call")
+    parser.add_argument("--only", default=None, help="comma-separated scenario names")
+    parser.add_argument("--no-random", action="store_true", help="skip the random search")
+    parser.add_argument("--quick", action="store_true", help=f"{len(QUICK_SCENARIOS)} scenarios, 1 seed")
+    parser.add_argument("--json", default=None, help="save the rows to this path")
+    args = parser.parse_args(argv)
+    if args.seeds < 1:
+        parser.error(f"--seeds must be at least 1. Received: seeds={args.seeds}")
+    if args.quick:
+        args.seeds = 1
+        args.only = args.only or ",".join(QUICK_SCENARIOS)
+    return args
+
+
+def run_one(scenario, seed, args):
+    """`repair` (and random search) on one scenario at one seed; returns a JSON-safe row."""
+    import keras
+
+    from diagnostics.repair import repair
+
+    keras.utils.clear_session(free_memory=False)
+    keras.utils.set_random_seed(seed)
+    run = scenario.make(seed)
+    run.model.compile(optimizer=run.optimizer, loss=run.loss, metrics=list(run.metrics), jit_compile=False)
+    row = {"scenario": scenario.name, "kind": scenario.expected[0] if scenario.expected else "healthy",
+           "seed": seed, "expected_fix": list(EXPECTED_FIX.get(scenario.name, ())), "error": None}
+    start = time.perf_counter()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = repair(run.model, run.x, run.y, validation_data=run.validation_data, epochs=run.epochs,
+                            batch_size=run.batch_size, budget=args.budget, seeds=args.repair_seeds,
+                            verbose=0, shuffle=True)
+    except Exception as error:  # one broken run must not end the benchmark
+        row["error"] = f"{type(error).__name__}: {error}".splitlines()[0][:300]
+        return row
+    row["seconds"] = round(time.perf_counter() - start, 1)
+    findings = result.baseline.seed_findings[0] if result.baseline.seed_findings else []
+    first = findings[0] if findings else None
+    first_two = [remedy.action for remedy in (getattr(first, "remedies", None) or [])[:2]]
+    accepted_actions = [remedy.action for remedy in result.accepted.remedies] if result.accepted else []
+    row.update(
+        found=sorted({finding.kind for finding in result.baseline.findings}),
+        detected=bool(scenario.expected) and any(
+            kind in {f.kind for f in result.baseline.findings} for kind in scenario.expected),
+        first_finding=first.kind if first else None,
+        first_two_remedies=first_two,
+        fix_named=bool(set(first_two) & set(row["expected_fix"])),
+        tried=len({trial.name for trial in result.trials}),
+        accepted=result.accepted is not None,
+        accepted_actions=accepted_actions,
+        fix_accepted=bool(set(accepted_actions) & set(row["expected_fix"])),
+        changes=result.changes,
+        work=round(result.work, 3),
+        wall_ratio=round(result.wall_ratio, 3),
+        baseline_steps=result.baseline_steps,
+        baseline_loss=_finite_or_none(min(result.baseline.metrics)),
+        repair_loss=_finite_or_none(result.accepted.metric) if result.accepted else None,
+        trials=[f"{trial.name} at {trial.fraction:.0%}: {trial.reason}" for trial in result.trials],
+    )
+    if result.trials and not args.no_random:
+        row.update(_random_search(run, result, args, seed))
+    return row
+
+
+def _random_search(run, result, args, seed):
+    """Random candidates from `random_space()` through repair's own halving, budget and rule."""
+    import numpy as np
+
+    from callbacks.training_diagnostics import TrainingDiagnostics
+    from diagnostics import repair as repair_lib
+
+    rng = np.random.default_rng(seed)
+    space = random_space()
+    wanted = len({trial.name for trial in result.trials if trial.fraction == min(t.fraction for t in result.trials)})
+    candidates = []
+    for index in rng.permutation(len(space)):
+        if len(candidates) == wanted:
+            break
+        candidates += repair_lib._build_candidates([(space[index],)], run.model, run.x, run.y)
+    seeds = tuple(range(repair_lib.FIRST_SEED, repair_lib.FIRST_SEED + args.repair_seeds))
+    fit_args = {"x": run.x, "y": run.y, "validation_data": run.validation_data, "batch_size": run.batch_size,
+                "shuffle": True}
+    runner = repair_lib._Runner(TrainingDiagnostics, fit_args, run.epochs, seeds)
+    runner.baseline_steps = result.baseline_steps
+    lead = repair_lib._consistent_findings(result.baseline.seed_findings)[0]
+    rule = repair_lib._Acceptance(result.baseline, lead)
+    schedule = repair_lib._schedule(len(candidates), len(seeds), result.budget_steps, result.baseline_steps)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trials, chosen = repair_lib._successive_halving(runner, rule, candidates, schedule, result.budget_steps)
+    random_loss = chosen[1].metric if chosen else None
+    if result.accepted and (chosen is None or result.accepted.metric < random_loss):
+        versus = "win"
+    elif result.accepted is None and chosen is None:
+        versus = "tie"
+    else:
+        versus = "loss"
+    return {"random_accepted": chosen is not None,
+            "random_actions": [remedy.action for remedy in chosen[0].remedies] if chosen else [],
+            "random_loss": _finite_or_none(random_loss),
+            "random_work": round(sum(trial.steps for trial in trials) / result.baseline_steps, 3),
+            "versus_random": versus}
+
+
+def _finite_or_none(value):
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+def summarize(rows):
+    """Prints the tables and returns the headline figures."""
+    ran = [row for row in rows if row["error"] is None]
+    faulty = [row for row in ran if row["kind"] != "healthy"]
+    healthy = [row for row in ran if row["kind"] == "healthy"]
+    print(f"\n{len(rows)} runs, {len(rows) - len(ran)} failed to run")
+    for row in rows:
+        if row["error"]:
+            print(f"  error: {row['scenario']} seed {row['seed']}: {row['error']}")
+    print("\nkind                   runs  detected  repaired  rate   fix named  fix accepted")
+    for kind in sorted({row["kind"] for row in faulty}):
+        group = [row for row in faulty if row["kind"] == kind]
+        detected = [row for row in group if row["detected"]]
+        repaired = [row for row in detected if row["accepted"]]
+        print(f"{kind:<22} {len(group):>4}  {len(detected):>8}  {len(repaired):>8}  "
+              f"{_share(len(repaired), len(detected)):>5}  {sum(r['fix_named'] for r in group):>9}  "
+              f"{sum(r['fix_accepted'] for r in group):>12}")
+    detected = [row for row in faulty if row["detected"]]
+    repaired = [row for row in detected if row["accepted"]]
+    tried = [row for row in ran if row.get("tried")]
+    figures = {
+        "runs": len(rows), "faulty_runs": len(faulty), "detected": len(detected), "repaired": len(repaired),
+        "repair_rate": _ratio(len(repaired), len(detected)),
+        "applicable_detected": sum(1 for row in detected if row["tried"]),
+        "fix_named": _ratio(sum(row["fix_named"] for row in faulty), len(faulty)),
+        "fix_accepted_of_accepted": _ratio(sum(row["fix_accepted"] for row in repaired), len(repaired)),
+        "work_mean": _stat(statistics.mean, [row["work"] for row in tried]),
+        "work_median": _stat(statistics.median, [row["work"] for row in tried]),
+        "wall_mean": _stat(statistics.mean, [row["wall_ratio"] for row in tried]),
+        "wall_median": _stat(statistics.median, [row["wall_ratio"] for row in tried]),
+        "healthy_runs": len(healthy), "healthy_accepted": sum(row.get("accepted", False) for row in healthy),
+    }
+    versus = [row["versus_random"] for row in ran if "versus_random" in row]
+    if versus:
+        figures.update({f"versus_random_{key}": versus.count(key) for key in ("win", "tie", "loss")})
+        figures["random_repaired"] = sum(row.get("random_accepted", False) for row in detected)
+    print()
+    for key, value in figures.items():
+        print(f"  {key}: {value}")
+    return figures
+
+
+def _share(part, whole):
+    return f"{part / whole:.2f}" if whole else "-"
+
+
+def _ratio(part, whole):
+    return round(part / whole, 3) if whole else None
+
+
+def _stat(function, values):
+    return round(function(values), 3) if values else None
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from benchmarks.accuracy import SCENARIOS
+
+    names = args.only.split(",") if args.only else sorted(SCENARIOS)
+    unknown = [name for name in names if name not in SCENARIOS]
+    if unknown:
+        raise SystemExit(f"unknown scenario(s): {', '.join(unknown)}")
+    missing = [name for name in names if SCENARIOS[name].expected and name not in EXPECTED_FIX]
+    if missing:
+        raise SystemExit(f"no EXPECTED_FIX for: {', '.join(missing)}")
+    rows = []
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
+        for name in names:
+            row = run_one(SCENARIOS[name], seed, args)
+            rows.append(row)
+            print(f"{name} seed {seed}: found {row.get('found')}, accepted {row.get('accepted_actions')} "
+                  f"(work {row.get('work')}x, wall {row.get('wall_ratio')}x, {row.get('seconds')} s), "
+                  f"random: {row.get('random_actions')} -> {row.get('versus_random')}"
+                  + (f"  ERROR {row['error']}" if row["error"] else ""), flush=True)
+    figures = summarize(rows)
+    if args.json:
+        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+        with open(args.json, "w") as handle:
+            json.dump({"args": vars(args), "rows": rows, "figures": figures}, handle, indent=1)
+    return figures
+
+
+if __name__ == "__main__":
+    main()
