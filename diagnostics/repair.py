@@ -16,6 +16,7 @@ Example:
 """
 
 import dataclasses
+import inspect
 import math
 import os
 import time
@@ -134,7 +135,8 @@ class RepairResult:
         accepted: the best accepted trial (the longest, then the lowest loss), or None.
         model: a fresh compiled, untrained model with the accepted changes (None if none).
         fit_kwargs: what `fit` needs for the accepted change (`class_weight`, `batch_size`,
-            `callbacks`); `result.model.fit(x, y, **your_kwargs, **result.fit_kwargs)` reproduces it.
+            `callbacks`); `result.model.fit(x, y, **your_kwargs, **result.fit_kwargs)` reproduces it
+            (leave out of yours what it holds: its `batch_size` replaces yours).
         changes: the accepted edits in a person's words (empty if none).
         data: the resampled `(x, y)` to fit on instead of yours when the accepted change
             resamples the classes (`rebalance_classes` by over- or under-sampling), else None.
@@ -376,8 +378,6 @@ def _validate(model, epochs, budget, seeds, verbose, fit_kwargs):
         if name in fit_kwargs:
             raise ValueError(f"`{name}` is set by repair for every trial and cannot be passed. "
                              f"Received: {name}={fit_kwargs[name]!r}")
-    import inspect
-
     accepted = inspect.signature(model.fit).parameters
     for name, value in fit_kwargs.items():
         if name not in accepted:
