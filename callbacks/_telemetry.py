@@ -584,8 +584,11 @@ def _applied_gradients(optimizer, grads, variables, accumulation):
     if scale is not None:
         grads = [_scaled(grad, 1.0 / float(scale)) for grad in grads]
     if accumulation:
-        grads = [(_as_float32(tf.convert_to_tensor(grad)) + _as_float32(accumulated_gradient(optimizer, variable).value))
-                 / float(accumulation) for grad, variable in zip(grads, variables)]
+        grads = [
+            (_as_float32(tf.convert_to_tensor(grad)) + _as_float32(accumulated_gradient(optimizer, variable).value))
+            / float(accumulation)
+            for grad, variable in zip(grads, variables)
+        ]
     return grads
 
 
