@@ -198,9 +198,10 @@ class TrainingDiagnostics(Monitor):
         self._forward("on_epoch_end", epoch, logs)
         values = dict(logs or {})
         epochs_so_far = len(next(iter(self.history.values()), []))
-        for guard in self._guards:  # values a monitor kept out of `logs` (log_layers=False)
+        for guard in self._guards:  # per-layer values a monitor kept out of `logs` (log_layers=False)
             for key, series in guard.read("history", {}).items():
-                if key not in values and isinstance(series, list) and len(series) == epochs_so_far + 1:
+                if ("/" in key and key not in values and isinstance(series, list)
+                        and len(series) == epochs_so_far + 1):
                     values[key] = series[-1]
         for key, value in values.items():
             # A key that appears late is padded with NaN so every series has one value per epoch.

@@ -22,6 +22,9 @@ from diagnostics.hessian import HessianProbe, eigenvalue_density, hutchinson_tra
 from diagnostics.imbalance import detect_class_imbalance, detect_imbalance_from_counts
 from diagnostics.judgement import RELATIONS, judge, order_findings
 from diagnostics.learning_rate import RangeTest, find_learning_rate
+from diagnostics.remedies import describe_setup, remedies_for
+from diagnostics.remedy import ACTIONS, Remedy
+from diagnostics.remedy_edits import EditedModel, apply_remedies
 from diagnostics.oscillation import detect_oscillation
 from diagnostics.report import SECTIONS, load_run, save_run, write_report
 from diagnostics.section import Section
@@ -29,17 +32,22 @@ from diagnostics.setup_checks import check_setup
 from diagnostics.stall import bounded_output_floor, classify_curvature, detect_stalls, judge_stall
 
 __all__ = [
+    "ACTIONS",
+    "EditedModel",
     "KINDS",
     "SECTIONS",
     "SEVERITIES",
     "Finding",
     "HessianProbe",
     "RangeTest",
+    "Remedy",
     "RELATIONS",
     "Section",
+    "apply_remedies",
     "bounded_output_floor",
     "check_setup",
     "classify_curvature",
+    "describe_setup",
     "detect_activation_problems",
     "detect_class_imbalance",
     "detect_dead_relu",
@@ -60,6 +68,7 @@ __all__ = [
     "judge_stall",
     "lanczos_extremes",
     "order_findings",
+    "remedies_for",
     "judge",
     "load_run",
     "save_run",

@@ -12,7 +12,6 @@ True
 
 A finding built with structured `remedies` (see `diagnostics.remedies`) reads them as its advice:
 
->>> from diagnostics.remedies import Remedy
 >>> g = Finding("exploding_gradient", "error", 1, None, "Gradients grew 1e4x.",
 ...             remedies=[Remedy("clip_gradients", params={"clipnorm": 1.0}, sentence="Clip.")])
 >>> g.advice
@@ -22,6 +21,7 @@ A finding built with structured `remedies` (see `diagnostics.remedies`) reads th
 import dataclasses
 
 from diagnostics._format import from_json_number, json_number
+from diagnostics.remedy import Remedy
 
 KINDS = (
     "vanishing_gradient",
@@ -91,9 +91,6 @@ class Finding:
             raise ValueError(
                 f"`explained_by` must be None or one of {KINDS}. Received: explained_by={self.explained_by!r}"
             )
-        # Imported here: `remedies` reads findings' evidence, findings hold remedies.
-        from diagnostics.remedies import Remedy
-
         remedies = [Remedy.from_dict(r) if isinstance(r, dict) else r for r in self.remedies]
         for remedy in remedies:
             if not isinstance(remedy, Remedy):

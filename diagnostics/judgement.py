@@ -77,6 +77,8 @@ RELATIONS = (
     Relation("output_loss_mismatch", "relu_output_units", ("non_finite", "plateau", "underfitting")),
     Relation("output_loss_mismatch", "linear_output_units", ("non_finite", "plateau", "underfitting")),
     Relation("output_loss_mismatch", "class_loss_units", ("plateau", "underfitting", "vanishing_gradient")),
+    # A softmax applied to a bounded activation again: the loss cannot fall below a floor.
+    Relation("output_loss_mismatch", "bounded_logit_units", ("plateau", "underfitting", "saddle_point")),
     # Logits through a ReLU die: the dead logit units are the flat loss.
     Relation("output_loss_mismatch", "relu_logit_units", ("dead_relu", "plateau", "underfitting",
                                                           "vanishing_gradient", "saddle_point")),
@@ -85,6 +87,10 @@ RELATIONS = (
     Relation("label_mismatch", "distinct_labels", ("plateau", "underfitting", "overfitting", "class_imbalance")),
     Relation("label_mismatch", "labels_out_of_range", ("non_finite", "class_imbalance")),
     Relation("label_mismatch", "output_max", ("plateau", "underfitting", "saddle_point")),
+    # Softmax + a regression loss on multi-hot targets: the outputs cannot sum to the targets.
+    Relation("label_mismatch", "multi_hot_rows", ("plateau", "underfitting", "saddle_point")),
+    # Classes only the validation data holds: their validation loss can only rise.
+    Relation("label_mismatch", "validation_only_classes", ("overfitting",)),
     Relation("label_mismatch", None, ("class_imbalance",)),
     # The targets outside a bounded output's range: the stall at that output's floor says the same.
     Relation("label_mismatch", "output_max", ("output_loss_mismatch",), verb="restates"),

@@ -27,36 +27,9 @@ import keras
 import numpy as np
 
 from diagnostics import gradients, setup_data
+from diagnostics.remedy import ACTIONS, Remedy
 from diagnostics.setup_model import NORMALIZERS, _OPTIMIZER_FAMILIES, describe_model
 from zoo._keras_internals import all_layers, producing_layer
-
-ACTIONS = (
-    "set_activation",         # params: activation, optional kernel_initializer, bias_initializer, layers, replace
-    "set_initializer",        # params: kernel_initializer and/or bias_initializer, optional layers
-    "add_normalization",      # params: kind ("batch" or "layer"), optional layers
-    "set_output_activation",  # params: activation, optional units, loss
-    "set_output_units",       # params: units, optional loss
-    "set_loss",               # params: loss (a Keras loss name) and/or from_logits
-    "set_learning_rate",      # params: learning_rate (None: the range test picks), optional
-                              # max_learning_rate / min_learning_rate bounding its pick
-    "set_optimizer",          # params: optimizer (a Keras name), learning_rate
-    "clip_gradients",         # params: clipnorm or global_clipnorm or clipvalue
-    "add_regularization",     # params: l2 (and/or l1), optional layers
-    "add_dropout",            # params: rate, optional layers
-    "set_dropout",            # params: rate; target: an existing dropout layer
-    "early_stopping",         # params: monitor, patience, restore_best_weights
-    "rebalance_classes",      # params: method ("class_weight", "oversample", "undersample", "smote")
-    "standardize_inputs",     # params: method ("standardize" or "rescale"), scale for "rescale"
-    "scale_targets",          # params: low, high (None: read from y)
-    "change_batch_size",      # params: batch_size
-    # What only the user can do (applicable=False): the sentence says what.
-    "fix_labels",
-    "fix_data",
-    "collect_data",
-    "change_architecture",
-    "fix_loss_function",
-    "escape_saddle",
-)
 
 # -- thresholds ------------------------------------------------------------------------------------
 
@@ -85,54 +58,6 @@ SATURATING = ("sigmoid", "tanh", "hard_sigmoid", "softsign")
 RELU_FAMILY = ("relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "prelu")
 ADAPTIVE_OPTIMIZERS = ("adam", "adamw", "adamax", "nadam", "rmsprop", "adagrad", "adadelta",
                        "lion", "adafactor", "lamb", "adabelief", "radam", "yogi")
-
-
-@dataclasses.dataclass(frozen=True)
-class Remedy:
-    """One edit that may cure a finding.
-
-    Args:
-        action: one of `ACTIONS`.
-        target: a layer name, or None for the whole model or training. Layer actions with no
-            target apply to `params["layers"]` when given, else to every hidden layer (those
-            whose activation is in `params["replace"]`, when given).
-        params: JSON-safe parameters, e.g. `{"activation": "relu", "kernel_initializer":
-            "he_normal"}`; `{"learning_rate": None}` means "choose it with
-            `diagnostics.find_learning_rate`".
-        sentence: what a person reads.
-        applicable: False when the library cannot apply it (relabel, collect more data).
-
-    Example:
-
-    >>> r = Remedy("set_activation", "dense_1", {"activation": "relu"}, "Use ReLU in 'dense_1'.")
-    >>> Remedy.from_dict(r.to_dict()) == r
-    True
-    """
-
-    action: str
-    target: "str | None" = None
-    params: dict = dataclasses.field(default_factory=dict)
-    sentence: str = ""
-    applicable: bool = True
-
-    def __post_init__(self):
-        if self.action not in ACTIONS:
-            raise ValueError(f"`action` must be one of {ACTIONS}. Received: action={self.action!r}")
-        if self.target is not None and not isinstance(self.target, str):
-            raise TypeError(f"`target` must be a layer name or None. Received: target={self.target!r}")
-        if not isinstance(self.params, dict):
-            raise TypeError(f"`params` must be a dict. Received: params={self.params!r}")
-
-    def to_dict(self):
-        """A JSON-safe dict."""
-        return {"action": self.action, "target": self.target, "params": dict(self.params),
-                "sentence": self.sentence, "applicable": self.applicable}
-
-    @classmethod
-    def from_dict(cls, data):
-        """Inverse of `to_dict`."""
-        return cls(action=data["action"], target=data.get("target"), params=dict(data.get("params") or {}),
-                   sentence=data.get("sentence", ""), applicable=bool(data.get("applicable", True)))
 
 
 # -- the model's setup -----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ clipping, class weights or resampling, early stopping, batch size).
 
 Example:
 
->>> from diagnostics.remedies import Remedy
+>>> from diagnostics.remedy import Remedy
 >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="sigmoid", name="hidden"),
 ...                           keras.layers.Dense(1, activation="sigmoid", name="out")])
 >>> model.compile(optimizer="sgd", loss="binary_crossentropy")
@@ -29,7 +29,8 @@ import numpy as np
 
 from diagnostics import remedies as remedies_module
 from diagnostics.learning_rate import find_learning_rate
-from diagnostics.remedies import Remedy, describe_setup, initializer_name, kernel_layer
+from diagnostics.remedies import describe_setup, initializer_name, kernel_layer
+from diagnostics.remedy import Remedy
 from diagnostics.setup_model import ACTIVATION_RANGES, LINEAR_MAPS
 from zoo import data as zoo_data
 
@@ -92,7 +93,7 @@ def apply_remedies(model, remedies, x=None, y=None):
 
     Example:
 
-    >>> from diagnostics.remedies import Remedy
+    >>> from diagnostics.remedy import Remedy
     >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     >>> model.compile(optimizer=keras.optimizers.SGD(5.0), loss="mse")
     >>> apply_remedies(model, [Remedy("clip_gradients", params={"clipnorm": 1.0})]).changes
