@@ -46,9 +46,15 @@ def outside_expected(result):
 
 
 def lead_is_right(result):
-    """A faulty run's first finding is of an expected kind."""
+    """A faulty run's first finding is the true cause: of an expected kind, or the cause that an
+    expected finding names (`explained_by`: a learning rate above its optimizer's stable range
+    leading the oscillation it made)."""
     findings = result.get("findings") or []
-    return bool(findings) and findings[0]["kind"] in result["expected"]
+    if not findings:
+        return False
+    lead = findings[0]["kind"]
+    return lead in result["expected"] or any(
+        f["kind"] in result["expected"] and f.get("explained_by") == lead for f in findings[1:])
 
 
 def _ordered(results):

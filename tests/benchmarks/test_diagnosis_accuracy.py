@@ -147,6 +147,12 @@ def test_lead_precision_is_the_share_of_faulty_runs_led_by_an_expected_kind():
     assert [scoring.lead_is_right(r) for r in ORDERED_RESULTS[:4]] == [True, False, True, False]
 
 
+def test_the_cause_an_expected_finding_names_is_a_right_lead():
+    cause_first = _ordered("lr", ["oscillation"], [("suspicious_config", None), ("oscillation", "suspicious_config")])
+    unrelated_first = _ordered("lr", ["oscillation"], [("suspicious_config", None), ("oscillation", None)])
+    assert [scoring.lead_is_right(r) for r in (cause_first, unrelated_first)] == [True, False]
+
+
 def test_findings_per_faulty_run_counts_every_finding_of_the_scored_faulty_runs():
     assert scoring.findings_per_faulty_run(ORDERED_RESULTS) == pytest.approx((2 + 2 + 2 + 0 + 3) / 5)
     assert scoring.findings_per_faulty_run(FAKE_RESULTS) is None
