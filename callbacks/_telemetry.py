@@ -483,7 +483,10 @@ class _Plan:
             grads = tf.distribute.get_replica_context().all_reduce(tf.distribute.ReduceOp.SUM, grads)
         telemetry = self.telemetry
         every = telemetry.every or automatic_every(telemetry.model)
-        iterations = optimizer.iterations
+        # Read here, not in the measuring branch: a branch that read the variable would hold its
+        # increment back until the gradients exist. Keras' step that runs into the end of a dataset
+        # of unknown length increments it, without gradients; a measured run must do the same.
+        iterations = tf.convert_to_tensor(optimizer.iterations)
         accumulation = getattr(optimizer, "gradient_accumulation_steps", None)
 
         def applied():

@@ -473,3 +473,23 @@ def test_a_large_variable_is_measured_on_a_fixed_sample_of_its_entries():
     np.testing.assert_allclose(read["update_ratio"]["wide"], exact["update_ratio"]["wide"], rtol=0.05)
     _assert_matches(read, exact, signals=("grad_norm", "weight_norm"))
     _assert_matches(read, exact, signals=("update_ratio",), rtol=0.05)
+
+
+def test_a_dataset_of_unknown_length_trains_as_without_telemetry():
+    """At the end of a dataset of unknown length Keras runs one more step, which stops at the
+    missing batch after incrementing `optimizer.iterations` (no gradient needed for that).
+    Telemetry that read the counter inside its measuring branch held the increment back: Adam's
+    bias correction then differed from the plain run from the second epoch on."""
+    x, y = _data(n=96)
+
+    def fit(callbacks):
+        keras.utils.set_random_seed(0)
+        model = _compile(_mlp(), keras.optimizers.Adam(0.01))
+        data = tf.data.Dataset.from_generator(
+            lambda: zip(x, y), output_signature=(tf.TensorSpec((8,), tf.float32), tf.TensorSpec((), tf.int64)))
+        history = model.fit(data.batch(16), epochs=3, verbose=0, callbacks=callbacks)
+        return history.history["loss"], int(model.optimizer.iterations.numpy())
+
+    plain = fit([])
+    assert plain[1] == 3 * (6 + 1)  # Keras' own count: 6 batches and the step at the end, per epoch
+    assert fit([GradientMonitor(every=4)]) == plain
