@@ -17,6 +17,7 @@ import keras
 
 from callbacks._guard import MonitorFailedWarning, MonitorGuard, Skipped, describe
 from callbacks._monitor import Monitor
+from callbacks._tensorboard import HistogramWriter
 from callbacks.activation_monitor import ActivationMonitor
 from callbacks.generalization_monitor import GeneralizationMonitor
 from callbacks.gradient_monitor import GradientMonitor
@@ -64,6 +65,10 @@ class TrainingDiagnostics(Monitor):
         log_layers: False keeps the per-layer values out of `logs` (a short progress bar line):
             every monitor with a `log_layers` attribute gets it. They stay in `.history`,
             `run.json` and the report.
+        tensorboard_dir: a TensorBoard log folder, or None. Given, a `HistogramWriter` also writes
+            per-layer histograms of gradients and activations there at every epoch end (beside
+            the scalars a `keras.callbacks.TensorBoard(tensorboard_dir)` in the same `fit` writes
+            from `logs`).
 
     Attributes:
         monitors: the monitor instances, in the order they run.
@@ -95,10 +100,12 @@ class TrainingDiagnostics(Monitor):
         """
         return all(_async_safe(monitor) for monitor in self.monitors)
 
-    def __init__(self, monitors=None, report_dir=None, verbose=1, log_layers=True):
+    def __init__(self, monitors=None, report_dir=None, verbose=1, log_layers=True, tensorboard_dir=None):
         super().__init__()
-        if report_dir is not None and not isinstance(report_dir, (str, os.PathLike)):
-            raise TypeError(f"`report_dir` must be a path or None. Received: report_dir={report_dir!r}")
+        for name, value in (("report_dir", report_dir), ("tensorboard_dir", tensorboard_dir)):
+            if value is not None and not isinstance(value, (str, os.PathLike)):
+                raise TypeError(f"`{name}` must be a path or None. Received: {name}={value!r}")
+        self.tensorboard_dir = None if tensorboard_dir is None else os.fspath(tensorboard_dir)
         if verbose not in (0, 1, 2, True, False):
             raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
         self.report_dir = None if report_dir is None else os.fspath(report_dir)
@@ -107,6 +114,8 @@ class TrainingDiagnostics(Monitor):
         self.verbose = int(verbose)
         self.log_layers = log_layers
         self.monitors = [self._make_monitor(m) for m in (DEFAULT_MONITORS if monitors is None else monitors)]
+        if self.tensorboard_dir is not None:
+            self.monitors.append(HistogramWriter(self.tensorboard_dir))
         if not log_layers:
             for monitor in self.monitors:
                 if hasattr(monitor, "log_layers"):
@@ -132,7 +141,7 @@ class TrainingDiagnostics(Monitor):
         """The constructor arguments; `monitors` is saved as None (the defaults), since monitor
         instances with their state cannot be rebuilt from a config."""
         return {"monitors": None, "report_dir": self.report_dir, "verbose": self.verbose,
-                "log_layers": self.log_layers}
+                "log_layers": self.log_layers, "tensorboard_dir": self.tensorboard_dir}
 
 
     @property

@@ -134,7 +134,8 @@ def test_registered_under_the_project_name_and_the_old_one(tmp_path):
     assert keras.saving.get_registered_name(TrainingDiagnostics) == "zoo_diagnostics>TrainingDiagnostics"
     assert keras.saving.get_registered_object("callbacks>TrainingDiagnostics") is TrainingDiagnostics
     config = diagnostics.get_config()
-    assert config == {"monitors": None, "report_dir": str(tmp_path), "verbose": 0, "log_layers": False}
+    assert config == {"monitors": None, "report_dir": str(tmp_path), "verbose": 0, "log_layers": False,
+                      "tensorboard_dir": None}
     assert TrainingDiagnostics.from_config(config).get_config() == config
 
 
@@ -198,3 +199,18 @@ def test_batch_hooks_reach_only_the_monitors_that_define_them():
                  for hook, guards in diagnostics._batch_guards.items()}
     assert receivers == {"on_train_batch_begin": ["CountsSteps"],
                          "on_train_batch_end": ["CountsSteps", "GradientMonitor"]}
+
+
+def test_tensorboard_dir_adds_histograms_of_every_layer(tmp_path):
+    accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+    x, y = _data()
+    diagnostics = TrainingDiagnostics(verbose=0, tensorboard_dir=tmp_path)
+    _model().fit(x, y, epochs=2, verbose=0, validation_split=0.25, callbacks=[diagnostics])
+    events = accumulator.EventAccumulator(str(tmp_path / "train"), size_guidance={"tensors": 0})
+    events.Reload()
+    tags = set(events.Tags()["tensors"])
+    assert tags == {f"gradients/sequential/{layer}/{weight}" for layer in ("hidden", "out")
+                    for weight in ("kernel", "bias")} | {"activations/hidden", "activations/out"}
+    assert [event.step for event in events.Tensors("activations/hidden")] == [0, 1]
+    assert diagnostics.skipped == []
+
