@@ -27,6 +27,7 @@ Example:
 
 import keras
 
+from callbacks._left_over import release_left_over
 from diagnostics import judgement
 from diagnostics.generalization import model_chance_loss
 
@@ -36,6 +37,12 @@ class Monitor(keras.callbacks.Callback):
     rebuild from its `get_config()`."""
 
     history = {}
+
+    def set_model(self, model):
+        """Keras calls this when a `fit` starts, before any `on_train_begin`: whatever a `fit`
+        that ended in an exception left attached to `model` is released first."""
+        super().set_model(model)
+        release_left_over(model)
 
     @property
     def extras(self):

@@ -8,12 +8,13 @@ Example:
 ['[warning] overfitting from epoch 7: ... Restore the weights of epoch 6.']
 """
 
-import logging
 import math
+import warnings
 
 import keras
 
 from callbacks._arguments import keep_checked
+from callbacks._guard import NotJudgedWarning
 from callbacks._monitor import Monitor
 from diagnostics import generalization
 from diagnostics.generalization import model_chance_loss
@@ -21,16 +22,15 @@ from diagnostics._format import to_float
 from zoo._serialization import register_serializable
 from zoo._validation import Integer, Optional, Real
 
-logger = logging.getLogger(__name__)
-
 
 @register_serializable(legacy_package="callbacks")
 class GeneralizationMonitor(Monitor):
     """Records the training and validation curves; `diagnostics.judge` diagnoses overfitting and
     underfitting on them (`diagnostics.generalization`).
 
-    Without validation data (no `monitor` key in any epoch's logs) it logs one warning at the end
-    of training, says so in `not_judged`, and underfitting is still judged. The chance-level loss is worked out from the compiled loss and the number of
+    Without validation data (no `monitor` key in any epoch's logs) it warns at the end of
+    training (a `NotJudgedWarning`, which Python shows once), says so in `not_judged`, and
+    underfitting is still judged. The chance-level loss is worked out from the compiled loss and the number of
     output units (cross-entropy losses), unless given.
 
     Args:
@@ -105,7 +105,8 @@ class GeneralizationMonitor(Monitor):
             # Said once, at the end: with `validation_freq > 1` the first epochs have no `monitor`.
             self.not_judged = (f"overfitting: `{self.monitor}` was in no epoch's logs (no validation data); "
                                "pass `validation_data` or `validation_split` to `fit`")
-            logger.warning("GeneralizationMonitor: %s. Underfitting is still judged.", self.not_judged)
+            warnings.warn(f"GeneralizationMonitor: {self.not_judged}. Underfitting is still judged.",
+                          NotJudgedWarning, stacklevel=2)
 
     @property
     def extras(self):

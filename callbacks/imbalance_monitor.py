@@ -8,7 +8,6 @@ import tensorflow as tf
 
 from callbacks._arguments import keep_checked
 from callbacks._guard import NotJudgedWarning
-from callbacks._left_over import release_left_over
 from callbacks._monitor import Monitor
 from diagnostics import imbalance
 from zoo._serialization import register_serializable
@@ -55,7 +54,7 @@ class ImbalanceMonitor(Monitor):
     others. The monitor warns once (`NotJudgedWarning`) and says so in `not_judged`.
 
     Attributes:
-        findings: list of `diagnostics.Finding` after `fit`.
+        findings: list of `diagnostics.Finding` after `fit` (`diagnostics.judge` on its record).
         class_counts: {class: count} of the training labels, or None.
         not_judged: why class imbalance was not judged in this `fit` (also
             `extras["unjudged"]`), or None.
@@ -93,7 +92,6 @@ class ImbalanceMonitor(Monitor):
         self.ratio_threshold = ratio_threshold
         self.min_recall = min_recall
         self.verbose = verbose
-        self.findings = []
         self.class_counts = None
         self._history = {}
         self._probe = None
@@ -108,13 +106,9 @@ class ImbalanceMonitor(Monitor):
     def not_judged(self, reason):
         self._unjudged = reason
 
-    def set_model(self, model):
-        super().set_model(model)
-        release_left_over(model)  # a new `fit` starts: nothing of an interrupted one stays on
-
     def on_train_begin(self, logs=None):
         self._probe = None  # left by an interrupted `fit`, and released since (`set_model`)
-        self.findings, self._history, self._epoch_counts, self._unjudged = [], {}, [], None
+        self._history, self._epoch_counts, self._unjudged = {}, [], None
         self.class_counts = None
         self._classes = None
         if self.y is not None:
@@ -153,10 +147,6 @@ class ImbalanceMonitor(Monitor):
 
     def on_train_end(self, logs=None):
         self._switch_off()
-        findings = imbalance.detect_class_imbalance(
-            self._history, self.class_counts, self.ratio_threshold, self.min_recall
-        ) + imbalance.detect_imbalance_from_counts(self._epoch_counts, self.ratio_threshold, self.min_recall)
-        self.findings = imbalance.merge_same_epoch(findings)
         if self.verbose:
             for finding in self.findings:
                 print(finding)
@@ -183,12 +173,23 @@ class ImbalanceMonitor(Monitor):
                 logger.debug("ImbalanceMonitor: the batch probe could not be detached.", exc_info=True)
 
     @property
+    def history(self):
+        """`{"val_recall/<class>": [value per epoch]}`."""
+        return self._history
+
+    @property
     def extras(self):
-        """JSON-safe data for `TrainingDiagnostics`: the per-epoch training label counts and what
-        could not be judged."""
-        counts = [None if c is None or c.get("train_labels") is None else [int(n) for n in c["train_labels"]]
+        """What `diagnostics.judge` reads besides the recall series: the class counts of `y`, the
+        per-epoch counts of the training (and validation) steps, the thresholds, and what could
+        not be judged."""
+        counts = [None if c is None else {key: None if value is None else [int(n) for n in value]
+                                          for key, value in c.items()}
                   for c in self._epoch_counts]
-        return {"train_label_counts": counts, "unjudged": self._unjudged}
+        # [label, count] pairs: JSON keeps an int label an int (a dict's keys would become strings).
+        class_counts = None if self.class_counts is None else [
+            [label, int(count)] for label, count in self.class_counts.items()]
+        return {"class_counts": class_counts, "epoch_counts": counts, "ratio_threshold": self.ratio_threshold,
+                "min_recall": self.min_recall, "unjudged": self._unjudged}
 
     def _predict(self):
         if isinstance(self.validation_data, tf.data.Dataset):

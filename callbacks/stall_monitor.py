@@ -23,6 +23,7 @@ import tensorflow as tf
 
 from callbacks._arguments import keep_checked
 from callbacks._batch_probe import DEFAULT_PROBE_ROWS, shared_probe
+from callbacks._guard import NotJudgedWarning
 from callbacks._monitor import Monitor
 from callbacks._telemetry import shared_telemetry
 from diagnostics.generalization import model_chance_loss
@@ -248,6 +249,9 @@ class StallMonitor(Monitor):
             return False
         batch = self._batch if self._batch is not None else self._captured_batch()
         if batch is None:
+            reason = None if self._batch_probe is None else self._batch_probe.unmeasurable("rows")
+            if reason is not None:  # the rows can never be kept in this run: say so once
+                self._no_curvature(reason)
             return False
         if self._probe is None:
             x, y, weights = batch
@@ -261,7 +265,7 @@ class StallMonitor(Monitor):
     def _no_curvature(self, reason):
         """Says once why the curvature cannot be probed, and stops probing it."""
         self.not_judged = f"saddle points are not told from plateaus: {reason}"
-        warnings.warn(f"StallMonitor: {self.not_judged}", stacklevel=3)
+        warnings.warn(f"StallMonitor: {self.not_judged}", NotJudgedWarning, stacklevel=3)
         self._probe = None
 
     def _captured_batch(self):

@@ -18,7 +18,8 @@ The record is the `run.json` schema (version `RECORD_VERSION`):
                 "GeneralizationMonitor": {"monitor", "mode", "patience", "min_delta", "chance_loss"},
                 "OscillationMonitor": {"block_losses", "block_steps", "blocks_per_epoch"},
                 "StallMonitor": {"stalls": [...], "probes": [...], "output_floor", "window"},
-                "ImbalanceMonitor": {"class_counts", "epoch_counts", "ratio_threshold", "min_recall"}},
+                "ImbalanceMonitor": {"class_counts": [[label, count]], "epoch_counts",
+                                     "ratio_threshold", "min_recall"}},
      "skipped": [{"monitor", "hook", "reason"}],
      "findings": [...]}                          # the verdict as recorded (not read by `judge`)
 
@@ -278,7 +279,9 @@ def _imbalance(run):
     thresholds = {"ratio_threshold": extras.get("ratio_threshold", imbalance.SKEW_RATIO),
                   "min_recall": extras.get("min_recall", imbalance.MIN_RECALL)}
     recall = {k: v for k, v in run.history.items() if k.startswith(imbalance.RECALL_PREFIX)}
-    findings = imbalance.detect_class_imbalance(recall or None, extras.get("class_counts"), **thresholds)
+    pairs = extras.get("class_counts")
+    class_counts = None if pairs is None else {label: count for label, count in pairs}
+    findings = imbalance.detect_class_imbalance(recall or None, class_counts, **thresholds)
     epoch_counts = [None if c is None else {k: None if v is None else np.asarray(v) for k, v in c.items()}
                     for c in extras.get("epoch_counts") or []]
     findings += imbalance.detect_imbalance_from_counts(epoch_counts, **thresholds)

@@ -4,13 +4,13 @@ Every run carries all three dynamics monitors (generalization, oscillation, stal
 so that a test fails both when the expected finding is missing and when another one appears.
 """
 
-import logging
 
 import keras
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
+from callbacks._guard import NotJudgedWarning
 from callbacks.generalization_monitor import GeneralizationMonitor
 from callbacks.oscillation_monitor import OscillationMonitor
 from callbacks.stall_monitor import StallMonitor
@@ -96,12 +96,11 @@ def test_healthy_runs_stay_quiet(digits, activation, optimizer, seed):
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_without_validation_data_it_warns_once_and_still_judges_underfitting(digits, caplog, seed):
+def test_without_validation_data_it_warns_once_and_still_judges_underfitting(digits, seed):
     keras.utils.set_random_seed(seed)
-    with caplog.at_level(logging.WARNING, logger="callbacks.generalization_monitor"):
+    with pytest.warns(NotJudgedWarning) as caught:
         _, findings, _ = _fit(_mlp((4,)), keras.optimizers.SGD(1e-5), digits, n=300, epochs=4, validation=False)
-    warnings = [r for r in caplog.records if "no validation data" in r.getMessage()]
-    assert len(warnings) == 1
+    assert len([w for w in caught if "no validation data" in str(w.message)]) == 1
     assert [f.kind for f in findings] == ["underfitting"]
 
 

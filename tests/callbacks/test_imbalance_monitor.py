@@ -118,7 +118,7 @@ def test_without_labels_the_monitor_judges_the_probe_counts(monkeypatch):
     [finding] = monitor.findings
     assert "class 3 has 10 samples" in finding.message and finding.evidence["never_predicted"] == 1
     assert probe.read == 3 and probe.attached == 0  # read once per epoch, detached at the end
-    assert monitor.extras["train_label_counts"] == [[300, 300, 300, 10]] * 3
+    assert [counts["train_labels"] for counts in monitor.extras["epoch_counts"]] == [[300, 300, 300, 10]] * 3
 
 
 def test_a_failing_probe_warns_once_switches_off_and_training_goes_on(monkeypatch):
@@ -225,6 +225,6 @@ def test_binary_single_unit_targets_are_counted_as_two_classes(seed):
     model.compile(keras.optimizers.SGD(0.5), "binary_crossentropy")
     monitor = ImbalanceMonitor()
     model.fit(x, y[:, None].astype(np.float32), epochs=2, batch_size=100, verbose=0, callbacks=[monitor])
-    assert monitor.extras["train_label_counts"][-1] == [int((y == 0).sum()), int((y == 1).sum())]
+    assert monitor.extras["epoch_counts"][-1]["train_labels"] == [int((y == 0).sum()), int((y == 1).sum())]
     [finding] = monitor.findings
     assert finding.kind == "class_imbalance" and monitor.not_judged is None

@@ -2,12 +2,14 @@
 
 import csv
 import json
+import warnings
 
 import numpy as np
 import pytest
 
 import keras
 from callbacks import DEFAULT_MONITORS, ActivationMonitor, GradientMonitor, TrainingDiagnostics
+from callbacks._guard import NotJudgedWarning
 from diagnostics import Finding, load_run
 
 L = keras.layers
@@ -146,21 +148,26 @@ def test_run_json_says_that_nothing_was_skipped(tmp_path):
     assert json.loads((tmp_path / "run.json").read_text())["skipped"] == []
 
 
-def test_a_run_without_validation_data_says_once_that_overfitting_is_not_judged(tmp_path, caplog):
+def test_a_run_without_validation_data_says_once_that_overfitting_is_not_judged(tmp_path):
     x, y = _data()
     diagnostics = TrainingDiagnostics(report_dir=tmp_path, verbose=0)
-    _model().fit(x, y, epochs=2, verbose=0, callbacks=[diagnostics])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _model().fit(x, y, epochs=2, verbose=0, callbacks=[diagnostics])
     [note] = json.loads((tmp_path / "run.json").read_text())["skipped"]
     assert (note["monitor"], note["hook"]) == ("GeneralizationMonitor", "not_judged")
     assert "val_loss" in note["reason"] and "val_loss" in (tmp_path / "report.md").read_text()
-    assert [r.levelname for r in caplog.records if "val_loss" in r.getMessage()] == ["WARNING"]
+    said = [w for w in caught if "val_loss" in str(w.message)]
+    assert [w.category for w in said] == [NotJudgedWarning]
 
 
-def test_validation_every_other_epoch_is_no_missing_validation(caplog):
+def test_validation_every_other_epoch_is_no_missing_validation():
     x, y = _data()
     diagnostics = TrainingDiagnostics(verbose=0)
-    _model().fit(x, y, epochs=3, verbose=0, validation_split=0.25, validation_freq=2, callbacks=[diagnostics])
-    assert diagnostics.skipped == [] and not [r for r in caplog.records if "val_loss" in r.getMessage()]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _model().fit(x, y, epochs=3, verbose=0, validation_split=0.25, validation_freq=2, callbacks=[diagnostics])
+    assert diagnostics.skipped == [] and not [w for w in caught if "val_loss" in str(w.message)]
 
 
 def test_a_worker_that_is_not_the_chief_writes_no_report(tmp_path, monkeypatch):
