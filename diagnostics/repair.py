@@ -32,6 +32,10 @@ from diagnostics.remedy_edits import apply_remedies
 # than about the change.
 MIN_TRIAL_STEPS = 4
 
+# Nor shorter than this share of the baseline: in fewer steps per epoch the judge reads the first
+# batches' collapse (one class predicted, a loss not yet moving) as a finding of its own.
+MIN_TRIAL_FRACTION = 0.1
+
 # Successive halving keeps the better half of the candidates at every rung and doubles their
 # length (the classic halving rate: equal work per rung).
 HALVING_RATE = 2
@@ -634,8 +638,8 @@ def _schedule(candidates, seeds, budget_steps, baseline_steps):
     length, down to one; the first rung's length is the largest that fits the whole schedule
     into `budget_steps` at `seeds` seeds. No rung runs longer than the baseline, and a rung as
     long as the one before it is not run again (its ranking is known). Candidates are dropped from
-    the end while the first rung would be shorter than `MIN_TRIAL_STEPS`; [] when even one
-    candidate cannot get that long.
+    the end while the first rung would be shorter than `MIN_TRIAL_FRACTION` of the baseline or
+    `MIN_TRIAL_STEPS`; [] when even one candidate cannot get that long.
     """
     for kept in range(candidates, 0, -1):
         counts = [kept]
@@ -643,7 +647,7 @@ def _schedule(candidates, seeds, budget_steps, baseline_steps):
             counts.append(math.ceil(counts[-1] / HALVING_RATE))
         weight = sum(count * HALVING_RATE ** rung for rung, count in enumerate(counts))
         first = budget_steps / (seeds * weight * baseline_steps)
-        if first * baseline_steps >= MIN_TRIAL_STEPS:
+        if first >= MIN_TRIAL_FRACTION and first * baseline_steps >= MIN_TRIAL_STEPS:
             schedule = []
             for rung, count in enumerate(counts):
                 fraction = min(1.0, first * HALVING_RATE ** rung)

@@ -148,8 +148,11 @@ def test_acceptance_needs_the_errors_and_the_lead_finding_cleared():
 
 def test_successive_halving_halves_the_candidates_and_doubles_the_length():
     # 4 candidates: rungs of 4, 2 and 1 at lengths 1, 2 and 4 cost 4 + 2*2 + 1*4 = 12 first-rung
-    # lengths. Budget 1.5 baselines of 100 steps at 2 seeds: 150 / (2 * 12 * 100) = 0.0625.
-    assert repair_module._schedule(4, 2, 150, 100) == [(4, 0.0625), (2, 0.125), (1, 0.25)]
+    # lengths. Budget 3 baselines of 100 steps at 2 seeds: 300 / (2 * 12 * 100) = 0.125.
+    assert repair_module._schedule(4, 2, 300, 100) == [(4, 0.125), (2, 0.25), (1, 0.5)]
+    # Budget 1.5: 4 candidates would start at 0.0625 and 3 at 150 / (2 * 11 * 100) = 0.068, below
+    # MIN_TRIAL_FRACTION (0.1); 2 candidates start at 150 / (2 * 4 * 100) = 0.1875.
+    assert repair_module._schedule(4, 2, 150, 100) == [(2, 0.1875), (1, 0.375)]
     # A budget of 6 baselines at 1 seed: 600 / (12 * 100) = 0.5, then the baseline's length (capped).
     assert repair_module._schedule(4, 1, 600, 100) == [(4, 0.5), (2, 1.0)]
     # Budget 12: every candidate runs the baseline's full length once; no rung repeats it.
