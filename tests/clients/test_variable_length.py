@@ -43,8 +43,6 @@ def _build():
     return model
 
 
-@pytest.mark.xfail(strict=True, reason="issue 23: GradientMonitor changes the losses of this model from epoch 1 "
-                                       "(0.010196 plain, 0.010290 observed; at fixed lengths too)")
 @pytest.mark.parametrize("seed", SEEDS)
 def test_padded_batches_of_variable_length(seed):
     train, validation = _dataset(seed, 768), _dataset(seed + 100, 256)
