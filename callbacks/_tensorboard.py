@@ -15,13 +15,15 @@ Nothing else is computed in the training step, and the callback reads no data of
 
 The activations need each layer's symbolic output, which functional and `Sequential` models have
 (a layer called more than once, a shared encoder, gives the output of its first call); for a
-subclassed model they are not written, and `not_judged` says so. The callback never breaks `fit`: whatever fails warns once and is noted
-in `not_judged` (TensorBoard not installed, rows that cannot be kept, a failing measurement).
+subclassed model they are not written, and `not_judged` says so. The callback never breaks `fit`:
+whatever fails warns once and is noted in `not_judged` (TensorBoard not installed, rows that
+cannot be kept, a failing measurement).
 
 Example:
 
 >>> writer = HistogramWriter("logs/run1")                                           # doctest: +SKIP
->>> model.fit(x, y, epochs=5, callbacks=[writer, keras.callbacks.TensorBoard("logs/run1")])  # doctest: +SKIP
+>>> board = keras.callbacks.TensorBoard("logs/run1")                                 # doctest: +SKIP
+>>> model.fit(x, y, epochs=5, callbacks=[writer, board])                            # doctest: +SKIP
 >>> # tensorboard --logdir logs: Histograms and Distributions tabs
 """
 

@@ -6,7 +6,8 @@ import math
 import pytest
 import tensorflow as tf
 
-from tests.clients._client import DIGIT_CLASSES, SEEDS, assert_healthy, assert_learned, digits, digits_classifier, fit_both
+from tests.clients._client import (DIGIT_CLASSES, SEEDS, assert_healthy, assert_learned, digits, digits_classifier,
+                                   fit_both)
 
 STEPS = 40
 BATCH = 32

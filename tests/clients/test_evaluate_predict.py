@@ -4,7 +4,6 @@ import warnings
 
 import numpy as np
 
-import keras
 from callbacks import TrainingDiagnostics
 from callbacks._guard import MonitorFailedWarning
 from tests.clients._client import digits, digits_classifier

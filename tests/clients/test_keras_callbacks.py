@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import keras
-from tests.clients._client import DIGIT_CLASSES, SEEDS, assert_healthy, assert_learned, digits, digits_classifier, fit_both
+from tests.clients._client import (DIGIT_CLASSES, SEEDS, assert_healthy, assert_learned, digits, digits_classifier,
+                                   fit_both)
 
 
 @pytest.mark.parametrize("seed", SEEDS)

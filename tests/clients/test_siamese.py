@@ -36,8 +36,9 @@ def test_siamese_shared_encoder(seed):
     (first, second), same = _pairs(seed)
 
     def fit(model, callbacks):
-        return model.fit([first[:896], second[:896]], same[:896], validation_data=([first[896:], second[896:]], same[896:]),
-                         batch_size=32, epochs=3, verbose=0, callbacks=callbacks)
+        return model.fit([first[:896], second[:896]], same[:896],
+                         validation_data=([first[896:], second[896:]], same[896:]), batch_size=32, epochs=3,
+                         verbose=0, callbacks=callbacks)
 
     diagnostics, _, (history,) = fit_both(_build, fit, seed)
     assert_learned(history, math.log(2))
