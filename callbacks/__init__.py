@@ -9,7 +9,8 @@ from callbacks.oscillation_monitor import OscillationMonitor
 from callbacks.setup_monitor import SetupMonitor
 from callbacks.stall_monitor import StallMonitor
 from callbacks.swa_batch_norm import SWABatchNormUpdate
+from callbacks._tensorboard import HistogramWriter
 from callbacks.training_diagnostics import DEFAULT_MONITORS, TrainingDiagnostics
 
 __all__ = ["ActivationMonitor", "DEFAULT_MONITORS", "DeferredReweighting", "GradientMonitor", "ImbalanceMonitor", "TrainingDiagnostics",
-           "GeneralizationMonitor", "OscillationMonitor", "SetupMonitor", "StallMonitor", "SWABatchNormUpdate"]
+           "GeneralizationMonitor", "HistogramWriter", "OscillationMonitor", "SetupMonitor", "StallMonitor", "SWABatchNormUpdate"]
