@@ -25,6 +25,7 @@ from diagnostics.learning_rate import RangeTest, find_learning_rate
 from diagnostics.remedies import describe_setup, remedies_for
 from diagnostics.remedy import ACTIONS, Remedy
 from diagnostics.remedy_edits import EditedModel, apply_remedies
+from diagnostics.repair import RepairResult, repair
 from diagnostics.oscillation import detect_oscillation
 from diagnostics.report import SECTIONS, load_run, save_run, write_report
 from diagnostics.section import Section
@@ -40,6 +41,7 @@ __all__ = [
     "Finding",
     "HessianProbe",
     "RangeTest",
+    "RepairResult",
     "Remedy",
     "RELATIONS",
     "Section",
@@ -69,6 +71,7 @@ __all__ = [
     "lanczos_extremes",
     "order_findings",
     "remedies_for",
+    "repair",
     "judge",
     "load_run",
     "save_run",

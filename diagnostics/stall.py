@@ -416,24 +416,18 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
     dominant = high and negative_ratio >= SADDLE_DOMINANT_RATIO and not blocked
     if kind == "saddle_point" and not escape_lowers_loss(curvature):
         kind = "plateau"  # the negative direction does not lower the loss within a step: flat there
+    stalled = f"Training stalled at loss {stall_loss:.4g} from epoch {epoch}"
     if kind == "saddle_point" and not low and (dominant or not explained):
-        return Finding(
-            kind="saddle_point", severity="warning", epoch=int(epoch), layer=None,
-            message=(f"Training stalled at loss {stall_loss:.4g} from epoch {epoch} at a saddle point: "
-                     f"the Hessian has eigenvalue {lam_min:.3g} against a largest of {lam_max:.3g}, "
-                     "so the loss still falls along a direction the optimizer barely moves in."
-                     + _also_found(explained, "They add no negative curvature: the saddle is the stall's cause.")),
-            evidence=evidence, advice=list(SADDLE_ADVICE),
-        )
+        message = (f"{stalled} at a saddle point: the Hessian has eigenvalue {lam_min:.3g} against a "
+                   f"largest of {lam_max:.3g}, so the loss still falls along a direction the optimizer "
+                   "barely moves in." + _also_found(explained, "They add no negative curvature: the saddle is "
+                                                             "the stall's cause."))
+        return Finding("saddle_point", "warning", int(epoch), None, message, evidence, list(SADDLE_ADVICE))
     if kind == "plateau" and high and all(f.kind in PLATEAU_SIDE_KINDS for f in explained):
-        return Finding(
-            kind="plateau", severity="warning", epoch=int(epoch), layer=None,
-            message=(f"Training stalled at loss {stall_loss:.4g} from epoch {epoch} on a plateau: the "
-                     f"Hessian spectrum is nearly flat (eigenvalues from {lam_min:.3g} to {lam_max:.3g}), "
-                     "so the gradient carries almost no information about where to go."
-                     + _also_found(explained, "They are this flatness seen from the gradient side.")),
-            evidence=evidence, advice=list(PLATEAU_ADVICE),
-        )
+        message = (f"{stalled} on a plateau: the Hessian spectrum is nearly flat (eigenvalues from "
+                   f"{lam_min:.3g} to {lam_max:.3g}), so the gradient carries almost no information about "
+                   "where to go." + _also_found(explained, "They are this flatness seen from the gradient side."))
+        return Finding("plateau", "warning", int(epoch), None, message, evidence, list(PLATEAU_ADVICE))
     return None
 
 

@@ -43,32 +43,29 @@ def _fit(model, callbacks, epochs=3):
                      verbose=0, callbacks=callbacks)
 
 
+def _frozen_base_model(batch_norm):
+    """A new head on a pretrained base that is frozen, compiled at Adam 0.01."""
+    base = _pretrained_base(batch_norm=batch_norm)
+    base.trainable = False
+    return _compile(_transfer_model(base), 0.01)
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_frozen_base_under_a_new_head(seed):
-    def build():
-        base = _pretrained_base(batch_norm=True)
-        base.trainable = False
-        return _compile(_transfer_model(base), 0.01)
-
-    diagnostics, _, (history,) = fit_both(build, _fit, seed)
+    diagnostics, _, (history,) = fit_both(lambda: _frozen_base_model(batch_norm=True), _fit, seed)
     assert_learned(history, math.log(DIGIT_CLASSES))
     assert_healthy(diagnostics)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_fine_tuning_after_training_the_head(seed):
-    def build():
-        base = _pretrained_base(batch_norm=False)
-        base.trainable = False
-        return _compile(_transfer_model(base), 0.01)
-
     def fit(model, callbacks):
         head = _fit(model, [], epochs=2)  # the head alone first, unobserved
         model.get_layer("base").trainable = True
         _compile(model, 1e-3)
         return [head, _fit(model, callbacks, epochs=2)]
 
-    diagnostics, _, (_, fine_tuned) = fit_both(build, fit, seed)
+    diagnostics, _, (_, fine_tuned) = fit_both(lambda: _frozen_base_model(batch_norm=False), fit, seed)
     assert_learned(fine_tuned, math.log(DIGIT_CLASSES))
     assert_healthy(diagnostics)
 
