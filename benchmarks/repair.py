@@ -164,7 +164,7 @@ def run_one(scenario, seed, args):
     """`repair` (and random search) on one scenario at one seed; returns a JSON-safe row."""
     import keras
 
-    from diagnostics.repair import repair
+    from diagnostics.repairing import repair
 
     keras.utils.clear_session(free_memory=False)
     keras.utils.set_random_seed(seed)
@@ -216,7 +216,7 @@ def _random_search(run, result, args, seed):
     import numpy as np
 
     from callbacks.training_diagnostics import TrainingDiagnostics
-    from diagnostics import repair as repair_lib
+    from diagnostics import repairing as repair_lib
 
     rng = np.random.default_rng(seed)
     space = random_space()

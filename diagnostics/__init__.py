@@ -25,7 +25,7 @@ from diagnostics.learning_rate import RangeTest, find_learning_rate
 from diagnostics.remedies import describe_setup, remedies_for
 from diagnostics.remedy import ACTIONS, Remedy
 from diagnostics.remedy_edits import EditedModel, apply_remedies
-from diagnostics.repair import RepairResult, repair
+from diagnostics.repairing import RepairResult, repair
 from diagnostics.oscillation import detect_oscillation
 from diagnostics.report import SECTIONS, load_run, save_run, write_report
 from diagnostics.section import Section

@@ -61,6 +61,7 @@ class Relation:
             `"restates"`: the effect says nothing the cause does not, so it is folded into the
             cause's evidence (`<effect kind>.<key>`) and left out.
         after: the effect counts only from the cause's epoch on (a consequence cannot precede it).
+        effect_evidence: an evidence key the effect must hold, or None for any effect of its kinds.
     """
 
     cause: str
@@ -68,6 +69,7 @@ class Relation:
     effects: tuple
     verb: str = "explains"
     after: bool = False
+    effect_evidence: "str | None" = None
 
 
 RELATIONS = (
@@ -94,7 +96,8 @@ RELATIONS = (
     Relation("label_mismatch", "validation_only_classes", ("overfitting",)),
     Relation("label_mismatch", None, ("class_imbalance",)),
     # The targets outside a bounded output's range: the stall at that output's floor says the same.
-    Relation("label_mismatch", "output_max", ("output_loss_mismatch",), verb="restates"),
+    Relation("label_mismatch", "output_max", ("output_loss_mismatch",), verb="restates",
+             effect_evidence="output_floor"),
     Relation("unnormalized_input", "non_finite_inputs", ("non_finite",)),
     # Huge inputs saturate or blow up the first layers; tiny ones starve their gradients.
     Relation("unnormalized_input", "max_input_scale", ("exploding_gradient", "non_finite", "saturation",
@@ -387,6 +390,7 @@ def relate(findings):
                 continue
             for effect, other in enumerate(findings):
                 if (effect == cause or effect in cause_of or other.kind not in relation.effects
+                        or (relation.effect_evidence and relation.effect_evidence not in other.evidence)
                         or (relation.after and other.epoch < finding.epoch) or _leads_to(cause, effect, cause_of)):
                     continue
                 cause_of[effect] = (cause, relation.verb)

@@ -64,7 +64,7 @@ def build_case(key, x_shape, depth):
 
 def run_case(key, data, depth, epochs, out):
     """Repairs one case and trains the accepted model; returns what the plots and table need."""
-    from diagnostics.repair import repair
+    from diagnostics.repairing import repair
 
     (x, y), (x_val, y_val) = data
     model, binary = build_case(key, x.shape[1:], depth)  # compiled with metrics=["accuracy"]

@@ -121,6 +121,12 @@ def test_a_measured_saddle_restates_an_all_zero_gradient():
     assert ordered[0].evidence["zero_gradient.epochs_zero"] == 6
 
 
+def test_a_label_check_folds_in_only_the_stall_at_the_output_floor():
+    labels = _finding("label_mismatch", {"output_max": 1.0}, "out")
+    one_unit_softmax = _finding("output_loss_mismatch", {"softmax_units": 1}, "out", severity="error")
+    assert [f.kind for f in order_findings([labels, one_unit_softmax])] == ["output_loss_mismatch", "label_mismatch"]
+
+
 def test_no_chain_of_causes_loops():
     # label_mismatch (output_max) restates output_loss_mismatch; nothing may make it its own cause.
     labels = _finding("label_mismatch", {"output_max": 1.0}, "out")

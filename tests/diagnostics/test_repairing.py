@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from diagnostics import repair as repair_module
+from diagnostics import repairing as repair_module
 from diagnostics.findings import Finding
-from diagnostics.repair import RepairResult, Trial, repair
+from diagnostics.repairing import RepairResult, Trial, repair
 
 TRAIN, VALIDATION = 600, 300
 
