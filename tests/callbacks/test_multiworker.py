@@ -64,7 +64,11 @@ def test_two_workers_agree_and_only_the_chief_writes_the_report(tmp_path):
     chief, other = _run_workers(tmp_path, "autoencoder")
 
     assert chief["replicas"] == other["replicas"] == WORKERS
-    assert chief["skipped"] == other["skipped"] == []
+    # An autoencoder trained without validation data under MultiWorkerMirroredStrategy: no class
+    # labels to count, no validation to judge overfitting on, and the probe keeps no rows there.
+    assert chief["skipped"] == other["skipped"]
+    assert sorted((note["monitor"], note["hook"]) for note in chief["skipped"]) == [
+        ("GeneralizationMonitor", "not_judged"), ("ImbalanceMonitor", "not_judged"), ("SetupMonitor", "not_judged")]
     assert (tmp_path / "report_0" / "run.json").exists() and (tmp_path / "report_0" / "report.md").exists()
     assert not (tmp_path / "report_1").exists()
     assert [f["kind"] for f in chief["findings"]] == ["vanishing_gradient"]
