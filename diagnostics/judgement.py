@@ -34,6 +34,7 @@ Example:
 """
 
 import dataclasses
+import functools
 import math
 
 import numpy as np
@@ -186,6 +187,24 @@ class RunRecord:
         value = self._extras.get(monitor)
         return value if isinstance(value, dict) else {}
 
+    @functools.cached_property
+    def gradient_findings(self):
+        """The gradient detectors' findings, found once (the stalls read them too)."""
+        if not self.recorded_by("GradientMonitor", ("grad_norm/",)):
+            return []
+        extras = self.extras("GradientMonitor")
+        steps = {layer: int(step) for layer, step in (extras.get("first_nonfinite_step") or {}).items()}
+        return gradients.detect_gradient_problems(self.history, layers=extras.get("layers") or None,
+                                                  first_nonfinite_step=steps)
+
+    @functools.cached_property
+    def activation_findings(self):
+        """The unit detectors' findings, found once (the stalls read them too)."""
+        if not self.recorded_by("ActivationMonitor", ("dead_frac/", "saturated_frac/")):
+            return []
+        return activations.detect_activation_problems(self.history, loss=self.history.get("loss"),
+                                                      chance_loss=self.chance_loss)
+
     def all_extras(self):
         return [value for value in self._extras.values() if isinstance(value, dict)]
 
@@ -207,19 +226,11 @@ def _observed(run):
 
 
 def _gradients(run):
-    if not run.recorded_by("GradientMonitor", ("grad_norm/",)):
-        return []
-    extras = run.extras("GradientMonitor")
-    steps = {layer: int(step) for layer, step in (extras.get("first_nonfinite_step") or {}).items()}
-    return gradients.detect_gradient_problems(run.history, layers=extras.get("layers") or None,
-                                              first_nonfinite_step=steps)
+    return run.gradient_findings
 
 
 def _activations(run):
-    if not run.recorded_by("ActivationMonitor", ("dead_frac/", "saturated_frac/")):
-        return []
-    loss = run.history.get("loss")
-    return activations.detect_activation_problems(run.history, loss=loss, chance_loss=run.chance_loss)
+    return run.activation_findings
 
 
 def _generalization(run):
@@ -258,8 +269,7 @@ def _stalls(run):
     if not run.recorded_by("StallMonitor"):
         return []
     extras = run.extras("StallMonitor")
-    explaining = [f for f in gradients.detect_gradient_problems(run.history) + activations.detect_activation_problems(
-        run.history, loss=run.history.get("loss"), chance_loss=run.chance_loss) if f.kind in stall.EXPLAINING_KINDS]
+    explaining = [f for f in run.gradient_findings + run.activation_findings if f.kind in stall.EXPLAINING_KINDS]
     if "stalls" not in extras:  # a CSVLogger file or a run.json of version 1: find the stalls again
         return stall.detect_stalls(run.history, extras.get("probes"), run.chance_loss,
                                    extras.get("window", stall.STALL_WINDOW), explaining=explaining)
