@@ -25,6 +25,8 @@ Example:
 []
 """
 
+import types
+
 import keras
 
 from callbacks._left_over import release_left_over
@@ -36,7 +38,8 @@ class Monitor(keras.callbacks.Callback):
     """A Keras callback that records a run for `diagnostics.judge` and that `keras.saving` can
     rebuild from its `get_config()`."""
 
-    history = {}
+    # No series by default (read-only: a monitor that keeps series sets its own dict).
+    history = types.MappingProxyType({})
 
     def set_model(self, model):
         """Keras calls this when a `fit` starts, before any `on_train_begin`: whatever a `fit`
