@@ -97,6 +97,14 @@ def assert_learned(history, chance_loss, fraction=0.5):
     assert math.isfinite(last) and last < fraction * chance_loss, f"loss {history['loss']}, chance {chance_loss}"
 
 
+def assert_digits_fit_is_healthy(fit, seed):
+    """`fit_both` on `digits_classifier`: the same losses with and without the diagnostics, a
+    model that learned, and no finding and nothing skipped."""
+    diagnostics, _, (history,) = fit_both(digits_classifier, fit, seed)
+    assert_learned(history, math.log(DIGIT_CLASSES))
+    assert_healthy(diagnostics)
+
+
 def skipped_monitors(diagnostics):
     """Names of the monitors with a note in `diagnostics.skipped`."""
     return {note.monitor for note in diagnostics.skipped}
