@@ -80,7 +80,10 @@ RELATIONS = (
     # ReLU or linear outputs under a probability cross-entropy: log of 0 or of a negative number.
     Relation("output_loss_mismatch", "relu_output_units", ("non_finite", "plateau", "underfitting")),
     Relation("output_loss_mismatch", "linear_output_units", ("non_finite", "plateau", "underfitting")),
-    Relation("output_loss_mismatch", "class_loss_units", ("plateau", "underfitting", "vanishing_gradient")),
+    # A class cross-entropy over one unit reads 0, but Keras takes its gradient from the logit
+    # (softmax minus label): it pushes the logit without end and drags the layers below with it.
+    Relation("output_loss_mismatch", "class_loss_units", ("plateau", "underfitting", "vanishing_gradient",
+                                                          "exploding_gradient", "oscillation", "dead_relu")),
     # A softmax applied to a bounded activation again: the loss cannot fall below a floor.
     Relation("output_loss_mismatch", "bounded_logit_units", ("plateau", "underfitting", "saddle_point")),
     # Logits through a ReLU die: the dead logit units are the flat loss.
@@ -349,7 +352,9 @@ def order_findings(findings):
 
     An explained finding never leads; a cause comes right before its effects (which name it in
     `explained_by` and their message); otherwise errors come before warnings, then the earliest
-    epoch, then the order of `KINDS`. A finding another one restates is folded into that one's
+    epoch, then the order of `KINDS`, except that a `suspicious_config` that explains nothing in
+    the run (a hypothesis its behaviour does not confirm) follows the other findings of its
+    severity. A finding another one restates is folded into that one's
     evidence (as `<kind>.<key>`) and left out.
 
     Example:
@@ -373,6 +378,9 @@ def order_findings(findings):
             effects_of.setdefault(_kept_cause(index, cause_of, dropped), []).append(index)
         else:
             roots.append(index)
+    # A config warning whose consequence the run does not show is a hypothesis: it follows the
+    # findings of its severity that the run does show (a stable sort keeps the rest in rank order).
+    roots.sort(key=lambda i: (_rank(findings[i])[0], findings[i].kind == "suspicious_config" and i not in effects_of))
     ordered = []
 
     def emit(index, cause=None):

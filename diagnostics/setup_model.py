@@ -322,7 +322,9 @@ def _check_output(output):
         return [_mismatch(
             output, "error",
             f"{where} has one unit but the loss is {loss.name}, a cross-entropy over classes: "
-            "with a single class it is constant and nothing is learned.",
+            "with a single class it reads 0 whatever the weights, so nothing is learned, and "
+            "Keras takes its gradient from the logit (softmax minus label), which pushes that "
+            "output without end and drags the layers below it.",
             {"class_loss_units": 1},
             ["For two classes use binary cross-entropy on one sigmoid unit.",
              "Or give the output one unit per class, with softmax."],

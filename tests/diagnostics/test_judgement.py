@@ -127,6 +127,32 @@ def test_a_label_check_folds_in_only_the_stall_at_the_output_floor():
     assert [f.kind for f in order_findings([labels, one_unit_softmax])] == ["output_loss_mismatch", "label_mismatch"]
 
 
+def test_a_config_warning_the_run_does_not_confirm_follows_what_the_run_shows():
+    stacked = _finding("suspicious_config", {"stacked_linear_layers": 2}, "dense", epoch=0)
+    saddle = _finding("saddle_point", {"min_eigenvalue": -0.5, "max_eigenvalue": 2.0}, epoch=4)
+    assert [f.kind for f in order_findings([stacked, saddle])] == ["saddle_point", "suspicious_config"]
+    # Confirmed by its consequence, the same kind of warning leads what it explains.
+    rate = _finding("suspicious_config", {"stable_max": 0.05}, epoch=0)
+    oscillation = _finding("oscillation", {"loss_cv": 0.4}, epoch=3)
+    ordered = order_findings([oscillation, saddle, rate])
+    assert [(f.kind, f.explained_by) for f in ordered] == [
+        ("suspicious_config", None), ("oscillation", "suspicious_config"), ("saddle_point", None)]
+    # Severity still comes first: an unconfirmed warning never passes an error.
+    nan = _finding("non_finite", {"first_step": 3}, severity="error", epoch=2)
+    assert [f.kind for f in order_findings([stacked, nan, saddle])] == ["non_finite", "saddle_point",
+                                                                         "suspicious_config"]
+
+
+def test_a_one_unit_class_cross_entropy_explains_the_runaway_it_drives():
+    head = _finding("output_loss_mismatch", {"class_loss_units": 1}, "parity", severity="error")
+    runaway = _finding("exploding_gradient", {"growth": 40.0}, "dense", severity="error", epoch=3)
+    swinging = _finding("oscillation", {"loss_cv": 0.5}, epoch=4)
+    ordered = order_findings([runaway, swinging, head])
+    assert [(f.kind, f.explained_by) for f in ordered] == [
+        ("output_loss_mismatch", None), ("exploding_gradient", "output_loss_mismatch"),
+        ("oscillation", "output_loss_mismatch")]
+
+
 def test_no_chain_of_causes_loops():
     # label_mismatch (output_max) restates output_loss_mismatch; nothing may make it its own cause.
     labels = _finding("label_mismatch", {"output_max": 1.0}, "out")
