@@ -74,6 +74,7 @@ import tensorflow as tf
 
 import keras
 
+from callbacks._arguments import Instance, keep_checked
 from callbacks._guard import NotJudgedWarning
 from zoo._keras_internals import activation_logits, patch_method, skippable_cond, unpatch_method
 
@@ -127,6 +128,8 @@ def release_left_over(model):
 class Unmeasurable(Exception):
     """What a step gives cannot be kept; the message says why."""
 
+_CONSTRAINTS = {"model": Instance(keras.Model, "a keras.Model")}
+
 
 class BatchProbe:
     """Keeps probe rows and class counts from inside a model's training and validation steps.
@@ -140,7 +143,7 @@ class BatchProbe:
     """
 
     def __init__(self, model):
-        self.model = model
+        keep_checked(self, _CONSTRAINTS, model=model)
         self._users = 0
         self._tokens = []
         # Whether a step was traced since the first `attach` of the current users: an `attach`

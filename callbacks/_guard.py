@@ -29,6 +29,10 @@ import re
 import threading
 import warnings
 
+import keras
+
+from callbacks._arguments import Instance, keep_checked
+
 # Keras colours parts of its error messages for terminals; a note in run.json is plain text.
 _TERMINAL_CODES = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -60,6 +64,8 @@ class Skipped:
         """The note as a JSON-safe dict."""
         return dataclasses.asdict(self)
 
+_CONSTRAINTS = {"monitor": Instance(keras.callbacks.Callback, "a keras.callbacks.Callback")}
+
 
 class MonitorGuard:
     """Runs the hooks of one monitor so that its exceptions cannot reach Keras.
@@ -73,7 +79,7 @@ class MonitorGuard:
     """
 
     def __init__(self, monitor):
-        self.monitor = monitor
+        keep_checked(self, _CONSTRAINTS, monitor=monitor)
         self.skipped = None
         self._lock = threading.Lock()  # batch-end hooks may run in a Keras worker thread
 

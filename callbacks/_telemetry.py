@@ -57,8 +57,11 @@ import numpy as np
 import tensorflow as tf
 
 import keras
+
+from callbacks._arguments import Instance, keep_checked
 from zoo._keras_internals import (accumulated_gradient, all_layers, apply_calls, build_optimizer, optimizer_variables,
                                   patch_method, skippable_cond, unpatch_method)
+from zoo._validation import Integer, Optional
 
 SIGNALS = ("grad_norm", "grad_zero_frac", "nonfinite", "update_ratio", "weight_norm")
 
@@ -246,6 +249,9 @@ def _key(variable):
     """Identity of a variable (the Keras variable that `model.trainable_weights` lists)."""
     return id(variable)
 
+_CONSTRAINTS = {"model": Instance(keras.Model, "a keras.Model"), "every": Optional(Integer(minimum=1)),
+                "warmup": Integer(minimum=0)}
+
 
 class GradientTelemetry:
     """Collects per-layer gradient statistics inside the compiled training step.
@@ -262,13 +268,7 @@ class GradientTelemetry:
     """
 
     def __init__(self, model, every=1, warmup=WARMUP_STEPS):
-        if every is not None and (not isinstance(every, int) or isinstance(every, bool) or every < 1):
-            raise ValueError(f"`every` must be a positive integer or None. Received: every={every!r}")
-        if not isinstance(warmup, int) or isinstance(warmup, bool) or warmup < 0:
-            raise ValueError(f"`warmup` must be a non-negative integer. Received: warmup={warmup!r}")
-        self.model = model
-        self.every = every
-        self.warmup = warmup
+        keep_checked(self, _CONSTRAINTS, model=model, every=every, warmup=warmup)
         self.layers = []
         self._owner = {}
         self._state = None

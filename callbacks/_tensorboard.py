@@ -35,7 +35,7 @@ import tensorflow as tf
 
 import keras
 
-from callbacks._arguments import keep_checked
+from callbacks._arguments import Path, keep_checked
 from callbacks._batch_probe import DEFAULT_PROBE_ROWS, shared_probe
 from callbacks._guard import describe
 from callbacks._monitor import Monitor
@@ -45,6 +45,8 @@ from zoo._validation import Integer
 # The sub-folder of `log_dir` the histograms go to: the one where Keras' TensorBoard callback
 # writes its epoch scalars, so that TensorBoard shows both under one run.
 TRAIN_FOLDER = "train"
+
+_CONSTRAINTS = {"log_dir": Path(), "probe_size": Integer(minimum=1)}
 
 
 @register_serializable(legacy_package="callbacks")
@@ -64,10 +66,7 @@ class HistogramWriter(Monitor):
 
     def __init__(self, log_dir, probe_size=DEFAULT_PROBE_ROWS):
         super().__init__()
-        if not isinstance(log_dir, (str, os.PathLike)):
-            raise TypeError(f"`log_dir` must be a folder path. Received: log_dir={log_dir!r}")
-        self.log_dir = os.fspath(log_dir)
-        keep_checked(self, {"probe_size": Integer(minimum=1)}, probe_size=probe_size)
+        keep_checked(self, _CONSTRAINTS, log_dir=log_dir, probe_size=probe_size)
         self._probe = None
         self._writer = None
         self._reset()

@@ -17,12 +17,17 @@ False
 True
 """
 
+from callbacks._arguments import keep_checked
+from zoo._validation import Real
+
 # Per-epoch work may take this share of the training time: about what the in-graph telemetry
 # costs, and below what a user notices.
 EPOCH_WORK_SHARE = 0.02
 # Work that takes less than this runs at every epoch whatever the share: 0.1 s per epoch goes
 # unnoticed, and small models keep a measurement at every epoch.
 FREE_SECONDS = 0.1
+
+_CONSTRAINTS = {"share": Real(0.0, 1.0), "free_seconds": Real(minimum=0.0)}
 
 
 class TimeBudget:
@@ -34,8 +39,7 @@ class TimeBudget:
     """
 
     def __init__(self, share=EPOCH_WORK_SHARE, free_seconds=FREE_SECONDS):
-        self.share = share
-        self.free_seconds = free_seconds
+        keep_checked(self, _CONSTRAINTS, share=share, free_seconds=free_seconds)
         self._cost = None
         self._saved = 0.0
 

@@ -24,7 +24,7 @@ import tensorflow as tf
 
 import keras
 
-from callbacks._arguments import keep_checked
+from callbacks._arguments import Arrays, Verbosity, keep_checked
 from callbacks._batch_probe import DEFAULT_PROBE_ROWS, shared_probe
 from callbacks._guard import NotJudgedWarning
 from callbacks._monitor import Monitor
@@ -32,7 +32,7 @@ from callbacks._time_budget import TimeBudget
 from diagnostics import activations
 from zoo._keras_internals import all_layers, patch_method, producing_layer, unpatch_method
 from zoo._serialization import register_serializable
-from zoo._validation import Boolean, Integer
+from zoo._validation import Boolean, Integer, Optional
 
 # Seed of the standard normal inputs given to a sub-model whose input is not the data (the
 # latent vector of a GAN generator): fixed, so that every epoch probes the same points.
@@ -44,6 +44,9 @@ PROBE_CHUNK_BYTES = 4 * 2**20
 # Rows per chunk at least (fewer, larger calls cost less time; the CNN's 32 rows hold ~12 MB), and
 # where the activation sizes are not known before the first pass (a subclassed model).
 PROBE_CHUNK_ROWS = 32
+
+_CONSTRAINTS = {"probe_data": Optional(Arrays()), "probe_size": Integer(minimum=1), "log_layers": Boolean(),
+                "verbose": Verbosity()}
 
 
 @register_serializable(legacy_package="callbacks")
@@ -77,10 +80,8 @@ class ActivationMonitor(Monitor):
 
     def __init__(self, probe_data=None, probe_size=DEFAULT_PROBE_ROWS, log_layers=True, verbose=0):
         super().__init__()
-        keep_checked(self, {"probe_size": Integer(minimum=1), "log_layers": Boolean()},
-                     probe_size=probe_size, log_layers=log_layers)
-        self.probe_data = probe_data
-        self.verbose = int(verbose)
+        keep_checked(self, _CONSTRAINTS, probe_data=probe_data, probe_size=probe_size, log_layers=log_layers,
+                     verbose=verbose)
         self._batch_probe = None
         self._reset()
 

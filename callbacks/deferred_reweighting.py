@@ -1,9 +1,13 @@
 """`DeferredReweighting`: the DRW schedule of Cao et al. (2019) for a re-weightable loss."""
 
+from callbacks._arguments import ReweightableLoss, Verbosity, keep_checked
 from callbacks._monitor import Monitor
-from zoo import _validation
 from zoo.losses import effective_number_class_weights
 from zoo._serialization import register_serializable
+from zoo._validation import Integer, Optional, Real
+
+_CONSTRAINTS = {"start_epoch": Integer(minimum=0), "beta": Real(0.0, 1.0, max_inclusive=False),
+                "loss": Optional(ReweightableLoss()), "verbose": Verbosity()}
 
 
 @register_serializable(legacy_package="callbacks")
@@ -28,10 +32,7 @@ class DeferredReweighting(Monitor):
 
     def __init__(self, start_epoch, beta=0.9999, loss=None, verbose=0):
         super().__init__()
-        self.start_epoch = _validation.check_int("start_epoch", start_epoch, minimum=0)
-        self.beta = _validation.check_float("beta", beta, minimum=0, maximum=1, max_inclusive=False)
-        self.loss = loss
-        self.verbose = verbose
+        keep_checked(self, _CONSTRAINTS, start_epoch=start_epoch, beta=beta, loss=loss, verbose=verbose)
 
     def _loss(self):
         loss = self.loss if self.loss is not None else getattr(self.model, "loss", None)

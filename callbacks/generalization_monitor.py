@@ -13,14 +13,18 @@ import warnings
 
 import keras
 
-from callbacks._arguments import keep_checked
+from callbacks._arguments import Text, Verbosity, keep_checked
 from callbacks._guard import NotJudgedWarning
 from callbacks._monitor import Monitor
 from diagnostics import generalization
 from diagnostics.generalization import model_chance_loss
 from diagnostics._format import to_float
 from zoo._serialization import register_serializable
-from zoo._validation import Integer, Optional, Real
+from zoo._validation import Integer, Optional, Options, Real
+
+_CONSTRAINTS = {"monitor": Text(), "mode": Options(("auto", "min", "max")), "patience": Integer(minimum=1),
+                "min_delta": Real(minimum=0.0), "chance_loss": Optional(Real(minimum=0.0, min_inclusive=False)),
+                "verbose": Verbosity()}
 
 
 @register_serializable(legacy_package="callbacks")
@@ -52,17 +56,10 @@ class GeneralizationMonitor(Monitor):
     def __init__(self, monitor="val_loss", mode="auto", patience=generalization.PATIENCE, min_delta=0.0,
                  chance_loss=None, verbose=0):
         super().__init__()
-        if not isinstance(monitor, str) or not monitor:
-            raise ValueError(f"`monitor` must be a metric name. Received: monitor={monitor!r}")
-        self.mode = generalization.resolve_mode(monitor, mode) if mode in ("auto", "min", "max") else None
-        if self.mode is None:
-            raise ValueError(f"`mode` must be one of 'auto', 'min', 'max'. Received: mode={mode!r}")
-        keep_checked(self, {"patience": Integer(minimum=1), "min_delta": Real(minimum=0.0),
-                            "chance_loss": Optional(Real(minimum=0.0, min_inclusive=False))},
-                     patience=patience, min_delta=min_delta, chance_loss=chance_loss)
-        self.monitor = monitor
+        keep_checked(self, _CONSTRAINTS, monitor=monitor, mode=mode, patience=patience, min_delta=min_delta,
+                     chance_loss=chance_loss, verbose=verbose)
         self._mode_arg = mode
-        self.verbose = int(verbose)
+        self.mode = generalization.resolve_mode(monitor, mode)
         self._reset()
 
     def _reset(self):

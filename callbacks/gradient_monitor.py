@@ -13,7 +13,7 @@ import math
 
 import keras
 
-from callbacks._arguments import keep_checked
+from callbacks._arguments import Verbosity, keep_checked
 from callbacks._monitor import Monitor
 from callbacks._telemetry import automatic_every, shared_telemetry
 from diagnostics._format import to_float
@@ -29,6 +29,9 @@ LOGGED_SIGNALS = (
     "grad_max",
     "grad_first",
 )
+
+_CONSTRAINTS = {"every": Optional(Integer(minimum=1)), "log_layers": Boolean(), "stop_on_nonfinite": Boolean(),
+                "verbose": Verbosity()}
 
 
 @register_serializable(legacy_package="callbacks")
@@ -70,10 +73,8 @@ class GradientMonitor(Monitor):
 
     def __init__(self, every=None, log_layers=True, stop_on_nonfinite=False, verbose=0):
         super().__init__()
-        keep_checked(self, {"every": Optional(Integer(minimum=1)), "log_layers": Boolean(),
-                            "stop_on_nonfinite": Boolean()},
-                     every=every, log_layers=log_layers, stop_on_nonfinite=stop_on_nonfinite)
-        self.verbose = int(verbose)
+        keep_checked(self, _CONSTRAINTS, every=every, log_layers=log_layers, stop_on_nonfinite=stop_on_nonfinite,
+                     verbose=verbose)
         self._telemetry = None
         self._reset()
 

@@ -6,12 +6,12 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
-from callbacks._arguments import keep_checked
+from callbacks._arguments import Arrays, Batch, Verbosity, keep_checked
 from callbacks._guard import NotJudgedWarning
 from callbacks._monitor import Monitor
 from diagnostics import imbalance
 from zoo._serialization import register_serializable
-from zoo._validation import Integer
+from zoo._validation import Integer, Optional, Real
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +20,11 @@ logger = logging.getLogger(__name__)
 PREDICT_BATCH_SIZE = 256
 # A single output unit predicts class 1 above this probability (or above logit 0).
 BINARY_THRESHOLD = 0.5
+
+# A skew ratio is the largest class count over the smallest: below 1 it would flag every data set.
+_CONSTRAINTS = {"y": Optional(Arrays(datasets=True)), "validation_data": Optional(Batch()),
+                "every": Integer(minimum=1), "batch_size": Integer(minimum=1),
+                "ratio_threshold": Real(minimum=1.0), "min_recall": Real(0.0, 1.0), "verbose": Verbosity()}
 
 
 @register_serializable(legacy_package="callbacks")
@@ -77,21 +82,8 @@ class ImbalanceMonitor(Monitor):
         verbose=0,
     ):
         super().__init__()
-        keep_checked(self, {"every": Integer(minimum=1)}, every=every)
-        if validation_data is not None and not (
-            isinstance(validation_data, tf.data.Dataset)
-            or (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2)
-        ):
-            raise ValueError(
-                "`validation_data` must be (x_val, y_val) or a tf.data.Dataset of (x, y) batches. "
-                f"Received: validation_data={type(validation_data).__name__}"
-            )
-        self.y = y
-        self.validation_data = validation_data
-        self.batch_size = batch_size
-        self.ratio_threshold = ratio_threshold
-        self.min_recall = min_recall
-        self.verbose = verbose
+        keep_checked(self, _CONSTRAINTS, y=y, validation_data=validation_data, every=every, batch_size=batch_size,
+                     ratio_threshold=ratio_threshold, min_recall=min_recall, verbose=verbose)
         self.class_counts = None
         self._history = {}
         self._probe = None

@@ -10,7 +10,7 @@ Example:
 
 import math
 
-from callbacks._arguments import keep_checked
+from callbacks._arguments import Verbosity, keep_checked
 from callbacks._monitor import Monitor
 from zoo._serialization import register_serializable
 from zoo._validation import Integer, Optional
@@ -22,6 +22,8 @@ _DEFAULT_BLOCK_STEPS = 16
 # A block averages at least this many steps, so that minibatch noise (about 1/sqrt(8) of a single
 # step's) is not mistaken for swings.
 _MIN_BLOCK_STEPS = 8
+
+_CONSTRAINTS = {"block_steps": Optional(Integer(minimum=1)), "verbose": Verbosity()}
 
 
 @register_serializable(legacy_package="callbacks")
@@ -56,8 +58,7 @@ class OscillationMonitor(Monitor):
 
     def __init__(self, block_steps=None, verbose=0):
         super().__init__()
-        keep_checked(self, {"block_steps": Optional(Integer(minimum=1))}, block_steps=block_steps)
-        self.verbose = int(verbose)
+        keep_checked(self, _CONSTRAINTS, block_steps=block_steps, verbose=verbose)
         self._reset()
 
     def _reset(self):

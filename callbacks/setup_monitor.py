@@ -11,12 +11,13 @@ Example:
 import math
 import warnings
 
+from callbacks._arguments import Verbosity, keep_checked
 from callbacks._guard import NotJudgedWarning
 from callbacks._monitor import Monitor
 from diagnostics.generalization import model_chance_loss
 from diagnostics import setup_checks, setup_data, setup_model
-from zoo import _validation
 from zoo._serialization import register_serializable
+from zoo._validation import Integer
 
 # Rows kept from the first training and validation batches: enough for extremes and moments of the
 # inputs, and a few hundred KB even for images. (A single label class is judged on the epoch's
@@ -27,6 +28,8 @@ CAPTURED_ROWS = 256
 FINGERPRINTED_ROWS = 65_536
 # Validation rows fingerprinted: the share of them found in training is known to a few percent.
 FINGERPRINTED_VALIDATION_ROWS = 512
+
+_CONSTRAINTS = {"rows": Integer(minimum=1), "verbose": Verbosity()}
 
 
 @register_serializable(legacy_package="callbacks")
@@ -59,8 +62,7 @@ class SetupMonitor(Monitor):
 
     def __init__(self, rows=CAPTURED_ROWS, verbose=0):
         super().__init__()
-        self.rows = _validation.check_int("rows", rows, minimum=1)
-        self.verbose = _validation.check_choice("verbose", verbose, (0, 1))
+        keep_checked(self, _CONSTRAINTS, rows=rows, verbose=verbose)
         self._reset()
 
     def _reset(self):

@@ -21,7 +21,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from callbacks._arguments import keep_checked
+from callbacks._arguments import Batch, Verbosity, keep_checked
 from callbacks._batch_probe import DEFAULT_PROBE_ROWS, shared_probe
 from callbacks._guard import NotJudgedWarning
 from callbacks._monitor import Monitor
@@ -33,6 +33,11 @@ from zoo._serialization import register_serializable
 from zoo._validation import Integer, Optional, Options, Real
 
 ESCAPES = (None, "perturb", "lr")
+
+_CONSTRAINTS = {"probe_data": Optional(Batch(weights=True)), "probe_size": Integer(minimum=1),
+                "window": Integer(minimum=1), "max_iter": Integer(minimum=1), "max_probes": Integer(minimum=1),
+                "escape": Options(ESCAPES), "lr_factor": Real(minimum=0.0, min_inclusive=False),
+                "every_steps": Optional(Integer(minimum=1)), "verbose": Verbosity()}
 
 
 @register_serializable(legacy_package="callbacks")
@@ -101,14 +106,9 @@ class StallMonitor(Monitor):
     def __init__(self, probe_data=None, probe_size=DEFAULT_PROBE_ROWS, window=stall.STALL_WINDOW, max_iter=20,
                  max_probes=5, escape=None, lr_factor=2.0, every_steps=None, verbose=0):
         super().__init__()
-        count = Integer(minimum=1)
-        keep_checked(self, {"probe_size": count, "window": count, "max_iter": count, "max_probes": count,
-                            "escape": Options(ESCAPES), "lr_factor": Real(minimum=0.0, min_inclusive=False),
-                            "every_steps": Optional(count)},
-                     probe_size=probe_size, window=window, max_iter=max_iter, max_probes=max_probes,
-                     escape=escape, lr_factor=lr_factor, every_steps=every_steps)
-        self.probe_data = probe_data
-        self.verbose = int(verbose)
+        keep_checked(self, _CONSTRAINTS, probe_data=probe_data, probe_size=probe_size, window=window,
+                     max_iter=max_iter, max_probes=max_probes, escape=escape, lr_factor=lr_factor,
+                     every_steps=every_steps, verbose=verbose)
         self._batch = _probe_batch(probe_data, probe_size) if probe_data is not None else None
         self._batch_probe = None
         self._reset()

@@ -2,8 +2,11 @@
 
 import keras
 
-from zoo._validation import check_int
+from callbacks._arguments import Arrays, Verbosity, keep_checked
+from zoo._validation import Integer
 from zoo.optimizers.swa import update_batch_norm_statistics
+
+_CONSTRAINTS = {"x": Arrays(datasets=True), "batch_size": Integer(minimum=1), "verbose": Verbosity()}
 
 
 class SWABatchNormUpdate(keras.callbacks.Callback):
@@ -25,9 +28,7 @@ class SWABatchNormUpdate(keras.callbacks.Callback):
 
     def __init__(self, x, batch_size=32, verbose=0):
         super().__init__()
-        self.x = x
-        self.batch_size = check_int("batch_size", batch_size, minimum=1)
-        self.verbose = check_int("verbose", verbose, minimum=0)
+        keep_checked(self, _CONSTRAINTS, x=x, batch_size=batch_size, verbose=verbose)
         self.batches = 0
 
     def on_train_end(self, logs=None):

@@ -15,6 +15,7 @@ import warnings
 
 import keras
 
+from callbacks._arguments import Callbacks, Path, Verbosity, keep_checked
 from callbacks._guard import MonitorFailedWarning, MonitorGuard, Skipped, describe
 from callbacks._monitor import Monitor
 from callbacks._tensorboard import HistogramWriter
@@ -29,6 +30,7 @@ from diagnostics import judgement, remedies
 from diagnostics import report as report_lib
 from diagnostics._format import to_float
 from zoo._serialization import register_serializable
+from zoo._validation import Boolean, Optional
 
 # Monitors only record (none reads another's values), so their order changes no finding.
 DEFAULT_MONITORS = [
@@ -40,6 +42,9 @@ DEFAULT_MONITORS = [
     StallMonitor,
     ImbalanceMonitor,
 ]
+_CONSTRAINTS = {"monitors": Optional(Callbacks()), "report_dir": Optional(Path()), "verbose": Verbosity(2),
+                "log_layers": Boolean(), "tensorboard_dir": Optional(Path())}
+
 
 @register_serializable(legacy_package="callbacks")
 class TrainingDiagnostics(Monitor):
@@ -102,18 +107,9 @@ class TrainingDiagnostics(Monitor):
 
     def __init__(self, monitors=None, report_dir=None, verbose=1, log_layers=True, tensorboard_dir=None):
         super().__init__()
-        for name, value in (("report_dir", report_dir), ("tensorboard_dir", tensorboard_dir)):
-            if value is not None and not isinstance(value, (str, os.PathLike)):
-                raise TypeError(f"`{name}` must be a path or None. Received: {name}={value!r}")
-        self.tensorboard_dir = None if tensorboard_dir is None else os.fspath(tensorboard_dir)
-        if verbose not in (0, 1, 2, True, False):
-            raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
-        self.report_dir = None if report_dir is None else os.fspath(report_dir)
-        if not isinstance(log_layers, bool):
-            raise TypeError(f"`log_layers` must be a bool. Received: log_layers={log_layers!r}")
-        self.verbose = int(verbose)
-        self.log_layers = log_layers
-        self.monitors = [self._make_monitor(m) for m in (DEFAULT_MONITORS if monitors is None else monitors)]
+        keep_checked(self, _CONSTRAINTS, monitors=monitors, report_dir=report_dir, verbose=verbose,
+                     log_layers=log_layers, tensorboard_dir=tensorboard_dir)
+        self.monitors = [self._make_monitor(m) for m in (DEFAULT_MONITORS if self.monitors is None else self.monitors)]
         if self.tensorboard_dir is not None:
             self.monitors.append(HistogramWriter(self.tensorboard_dir))
         if not log_layers:

@@ -64,7 +64,7 @@ def test_monitor_reads_labels_from_a_dataset_and_does_nothing_without_data(monke
 def test_monitor_bad_arguments():
     with pytest.raises(ValueError, match="Received: every=0"):
         ImbalanceMonitor(every=0)
-    with pytest.raises(ValueError, match="Received: validation_data="):
+    with pytest.raises(TypeError, match="Received: validation_data="):
         ImbalanceMonitor(validation_data=np.zeros(3))
 
 
