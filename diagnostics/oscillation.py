@@ -23,7 +23,9 @@ A run whose gradients are exactly zero everywhere does not move its weights: its
 only with the batches, which is no oscillation (`diagnostics.gradients` reports the zeros). The
 same holds, gradients known or not, when blocks of steps swing while the epoch losses they make
 up stay put (`BATCH_MIX_RATIO`): the swings come from what the batches hold (a saturated output
-that predicts the same for every sample), not from steps that overshoot.
+that predicts the same for every sample), not from steps that overshoot. Nor do swings oscillate
+when the validation loss falls at every epoch from their start (`PROGRESS_EPOCHS`): the steps
+make progress, and the swings are the batches' noise near the floor.
 
 Example:
 
@@ -57,6 +59,10 @@ STILL_FALLING = 0.5
 # The loss doubles from where it started and stays there: gradient steps that lower the loss
 # never do that, whatever the noise of the batches.
 RISE_FACTOR = 2.0
+
+# A validation loss that fell at every one of at least this many epochs, from the swings' first
+# epoch to the end, says the steps make progress: the swings are the batches' noise at the floor.
+PROGRESS_EPOCHS = 3
 
 # Blocks whose swings leave the epoch means still (these move by less than a tenth of the median
 # block swing, from the second epoch on) swing with the batches' contents: steps that overshoot
@@ -175,6 +181,8 @@ def detect_oscillation(history, loss_key="loss", step_losses=None, steps_per_val
     if not candidates:
         return []
     epoch, level, series, start, count = min(candidates, key=lambda c: c[0])
+    if _validation_falls_every_epoch(history, epoch_loss.size, since=epoch):
+        return []
     part = series[start : start + window]
     diffs = np.diff(part)
     evidence = {
@@ -193,6 +201,16 @@ def detect_oscillation(history, loss_key="loss", step_losses=None, steps_per_val
         "the curvature of the loss."
     )
     return [Finding("oscillation", "warning", int(epoch), None, message, evidence, list(OSCILLATION_ADVICE))]
+
+
+def _validation_falls_every_epoch(history, epochs, since):
+    """Whether `val_loss`, recorded at every epoch, fell at each epoch from `since` to the end,
+    over at least `PROGRESS_EPOCHS` epochs."""
+    validation = scalar_series(history, "val_loss")
+    if validation.size != epochs:
+        return False
+    tail = validation[max(since - 1, 0):]
+    return bool(tail.size > PROGRESS_EPOCHS and np.isfinite(tail).all() and (np.diff(tail) < 0).all())
 
 
 def _swings_average_out(epoch_loss, blocks):

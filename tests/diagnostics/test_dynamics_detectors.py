@@ -130,6 +130,22 @@ def test_step_level_oscillation_needs_two_windows():
     assert oscillation.detect_oscillation({"loss": [2.5]}, step_losses=blocks[:6]) == []
 
 
+def test_swings_of_blocks_while_the_validation_loss_falls_every_epoch_are_noise_at_the_floor():
+    blocks = [0.30, 0.52, 0.28, 0.50, 0.27, 0.49, 0.26, 0.47, 0.25, 0.46, 0.24, 0.45]
+    loss = [0.41, 0.37, 0.33, 0.30, 0.27, 0.25]
+    falling = {"loss": loss, "val_loss": [0.50, 0.46, 0.43, 0.41, 0.40, 0.395]}
+    assert oscillation.detect_oscillation(falling, step_losses=blocks, values_per_epoch=2) == []
+    # One epoch where the validation loss rises: the swings may overshoot, and they are judged.
+    stalled = {"loss": loss, "val_loss": [0.50, 0.46, 0.43, 0.44, 0.40, 0.395]}
+    [finding] = oscillation.detect_oscillation(stalled, step_losses=blocks, values_per_epoch=2)
+    assert finding.kind == "oscillation" and finding.epoch == 0
+    # Too short a validation series to speak for the run, or recorded at some epochs only.
+    assert oscillation.detect_oscillation({"loss": loss[:3], "val_loss": [0.5, 0.46, 0.43]},
+                                          step_losses=blocks[:6] * 2, values_per_epoch=4) != []
+    assert oscillation.detect_oscillation({"loss": loss, "val_loss": [0.5, 0.46, 0.43]},
+                                          step_losses=blocks, values_per_epoch=2) != []
+
+
 def test_no_oscillation_on_healthy_curves():
     for seed in range(10):
         assert oscillation.detect_oscillation(_healthy(30, seed, noise=0.05)) == [], seed
