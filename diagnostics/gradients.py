@@ -16,6 +16,7 @@ Example:
 """
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
@@ -105,6 +106,11 @@ def _layers(history, layers):
     return list(layers) if layers is not None else layer_names(history, "grad_norm")
 
 
+def _input_side_count(layers):
+    """How many layers, from the input, are judged against the output side (the rest are it)."""
+    return layers - max(1, int(math.ceil(layers * OUTPUT_SIDE_FRACTION)))
+
+
 def _output_side(values):
     """Largest finite value per epoch among the output-side layers (NaN if none)."""
     count = max(1, int(math.ceil(values.shape[1] * OUTPUT_SIDE_FRACTION)))
@@ -137,8 +143,7 @@ def detect_vanishing_gradient(history, layers=None):
         ratio = norms / reference[:, None]
     blocked = zero_frac >= BLOCKED_ZERO_FRACTION
     vanished = (ratio < VANISHING_RATIO) & ~blocked & np.isfinite(ratio) & (reference[:, None] > 0)
-    # The layers that can be judged: not on the output side itself.
-    judged = len(layers) - max(1, int(math.ceil(len(layers) * OUTPUT_SIDE_FRACTION)))
+    judged = _input_side_count(len(layers))
     first_layer = next((i for i in range(judged) if not blocked[:, i].all()), None)
     if first_layer is None:
         return []
@@ -160,23 +165,27 @@ def detect_vanishing_gradient(history, layers=None):
         "layers_total": len(layers),
         "epochs_affected": int(vanished[epoch:, first_layer].sum()),
     }
-    message = (
-        f"Gradients vanish toward the input: from epoch {epoch}, layer '{layers[first_layer]}' gets a "
-        f"gradient norm of {evidence['grad_norm']:.2g}, {input_ratio:.1e} of the output side's "
-        f"{evidence['output_side_grad_norm']:.2g}; {affected} of {len(layers)} layers, up to "
-        f"'{layers[reach]}', get less than {VANISHING_RATIO:g} of it, so they barely learn."
-    )
     return [
         Finding(
             kind="vanishing_gradient",
             severity="error" if input_ratio < VANISHING_RATIO**2 else "warning",
             epoch=int(epoch),
             layer=layers[first_layer],
-            message=message,
+            message=_vanishing_message(epoch, layers[first_layer], layers[reach], evidence),
             evidence=evidence,
             advice=list(VANISHING_ADVICE),
         )
     ]
+
+
+def _vanishing_message(epoch, first_layer, reach, evidence):
+    """The finding's sentence: from `first_layer` (nearest the input) up to `reach`."""
+    return (
+        f"Gradients vanish toward the input: from epoch {epoch}, layer '{first_layer}' gets a "
+        f"gradient norm of {evidence['grad_norm']:.2g}, {evidence['ratio']:.1e} of the output side's "
+        f"{evidence['output_side_grad_norm']:.2g}; {evidence['layers_affected']} of {evidence['layers_total']} "
+        f"layers, up to '{reach}', get less than {VANISHING_RATIO:g} of it, so they barely learn."
+    )
 
 
 def detect_zero_gradient(history, layers=None):
@@ -226,18 +235,31 @@ def _loss_not_improving(loss, epoch):
     return bool(np.all(later >= loss[0]))
 
 
+class _Explosion(NamedTuple):
+    """A sign of exploding gradients that one criterion found. Tuples order the signs: the
+    earliest epoch first, then the largest factor (stored negated), then the input-side layer."""
+
+    epoch: int
+    negative_factor: float
+    index: int
+    criterion: str  # "time", "depth" or "update"
+
+
 def detect_exploding_gradient(history, layers=None):
     """Exploding gradients: norms blow up over time, or grow with depth toward the input.
 
-    Over time: a layer's gradient norm (its epoch mean, or its largest finite step) reaches
-    `EXPLODING_GROWTH` times its first measured value while the loss does not improve (or turns
-    non-finite), for `SUSTAIN_EPOCHS` epochs or until the run turns non-finite; or it reaches
-    `EXPLODING_GROWTH_ANYWAY` times that value at all.
-    With depth: input-side layers get `EXPLODING_DEPTH_RATIO` times the output side's gradient
-    norm for `SUSTAIN_EPOCHS` epochs.
-    In one step: a finite update moves a layer's weights by `EXPLODING_UPDATE_RATIO` times their
-    norm or more, in the epoch the run turns non-finite or the one before (weights so large from
-    the start that the first gradients are already huge leave no earlier value to grow from).
+    Three criteria, each in its own function:
+    over time (`_exploding_over_time`): a layer's gradient norm (its epoch mean, or its largest
+    finite step) reaches `EXPLODING_GROWTH` times its first measured value while the loss does
+    not improve (or turns non-finite), for `SUSTAIN_EPOCHS` epochs or until the run turns
+    non-finite; or it reaches `EXPLODING_GROWTH_ANYWAY` times that value at all.
+    With depth (`_exploding_with_depth`): input-side layers get `EXPLODING_DEPTH_RATIO` times the
+    output side's gradient norm for `SUSTAIN_EPOCHS` epochs.
+    In one step (`_exploding_in_one_step`): a finite update moves a layer's weights by
+    `EXPLODING_UPDATE_RATIO` times their norm or more, in the epoch the run turns non-finite or
+    the one before (weights so large from the start that the first gradients are already huge
+    leave no earlier value to grow from).
+    The earliest sign leads (the largest at that epoch); `_exploding_message` words it.
 
     Returns:
         list with at most one `Finding` of kind `exploding_gradient`, naming the layer where the
@@ -252,19 +274,65 @@ def detect_exploding_gradient(history, layers=None):
         return []
     peaks = layer_matrix(history, "grad_max", layers, epochs)
     firsts = layer_matrix(history, "grad_first", layers, epochs)
+    ratio = layer_matrix(history, "update_ratio", layers, epochs)
     loss = scalar_series(history, "loss")
-    peak = np.fmax(np.where(np.isfinite(norms), norms, np.nan), peaks)
+    baseline = _first_grad_norms(norms, firsts)
+    turns_nonfinite = _turns_nonfinite(history, layers, epochs)
+    explosions = (_exploding_over_time(norms, peaks, baseline, loss, turns_nonfinite)
+                  + _exploding_with_depth(norms)
+                  + _exploding_in_one_step(ratio, turns_nonfinite))
+    if not explosions:
+        return []
+    lead = min(explosions)
+    epoch, index = lead.epoch, lead.index
+    evidence = {
+        "grad_norm": float(norms[epoch, index]),
+        "grad_max": float(peaks[epoch, index]) if np.isfinite(peaks[epoch, index]) else float("nan"),
+        "baseline_grad_norm": float(baseline[index]),
+        "factor": -lead.negative_factor,
+        "threshold": {"time": EXPLODING_GROWTH, "depth": EXPLODING_DEPTH_RATIO,
+                      "update": EXPLODING_UPDATE_RATIO}[lead.criterion],
+        "layers_affected": len({explosion.index for explosion in explosions}),
+    }
+    if ratio.size and np.isfinite(ratio[epoch, index]):
+        evidence["update_ratio"] = float(ratio[epoch, index])
+    if loss.size > epoch:
+        evidence["loss"] = float(loss[epoch])
+    return [
+        Finding(
+            kind="exploding_gradient",
+            severity="error",
+            epoch=int(epoch),
+            layer=layers[index],
+            message=_exploding_message(lead, layers[index], evidence, loss, turns_nonfinite),
+            evidence=evidence,
+            advice=list(EXPLODING_ADVICE),
+        )
+    ]
+
+
+def _first_grad_norms(norms, firsts):
+    """Per layer, the gradient norm that growth is measured from: the first step's norm when it
+    was measured (else the first epoch's mean), and never more than the first epoch's mean."""
     baseline = np.where(np.isfinite(firsts[0]) & (firsts[0] > 0), firsts[0], norms[0])
-    baseline = np.fmin(baseline, norms[0])
+    return np.fmin(baseline, norms[0])
+
+
+def _exploding_over_time(norms, peaks, baseline, loss, turns_nonfinite):
+    """`_Explosion`s of the layers whose gradient norm grew from `baseline` by
+    `EXPLODING_GROWTH` while the loss did not improve, or by `EXPLODING_GROWTH_ANYWAY`: from the
+    first epoch of `SUSTAIN_EPOCHS` in a row, else from the first such epoch at or before the run
+    turns non-finite (or one that reaches `EXPLODING_GROWTH_ANYWAY`)."""
+    epochs = norms.shape[0]
+    peak = np.fmax(np.where(np.isfinite(norms), norms, np.nan), peaks)
     with np.errstate(divide="ignore", invalid="ignore"):
         growth = peak / baseline[None, :]
     growth[~np.isfinite(growth)] = np.nan
-    turns_nonfinite = _turns_nonfinite(history, layers, epochs)
-    candidates = []
-    for index in range(len(layers)):
+    not_improving = np.array([_loss_not_improving(loss, e) for e in range(epochs)])
+    explosions = []
+    for index in range(norms.shape[1]):
         layer_growth = np.nan_to_num(growth[:, index], nan=0.0)
-        grown = layer_growth >= EXPLODING_GROWTH
-        grown &= np.array([_loss_not_improving(loss, e) for e in range(epochs)])
+        grown = (layer_growth >= EXPLODING_GROWTH) & not_improving
         grown |= layer_growth >= EXPLODING_GROWTH_ANYWAY
         epoch = first_sustained(grown, SUSTAIN_EPOCHS)
         if epoch is None:
@@ -275,73 +343,65 @@ def detect_exploding_gradient(history, layers=None):
             ]
             epoch = blow_up[0] if blow_up else None
         if epoch is not None:
-            candidates.append((epoch, -float(np.nanmax(growth[epoch:, index])), index, "time"))
-    if len(layers) >= 3:
-        reference = _output_side(norms)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            depth_ratio = norms / reference[:, None]
-        judged = len(layers) - max(1, int(math.ceil(len(layers) * OUTPUT_SIDE_FRACTION)))
-        for index in range(judged):
-            grown = np.nan_to_num(depth_ratio[:, index], nan=0.0) >= EXPLODING_DEPTH_RATIO
-            epoch = first_sustained(grown, SUSTAIN_EPOCHS)
-            if epoch is not None:
-                candidates.append((epoch, -float(depth_ratio[epoch, index]), index, "depth"))
-    ratio = layer_matrix(history, "update_ratio", layers, epochs)
-    if turns_nonfinite is not None and ratio.size:
-        for epoch in range(max(0, turns_nonfinite - 1), turns_nonfinite + 1):
-            for index in np.flatnonzero(np.nan_to_num(ratio[epoch], nan=0.0) >= EXPLODING_UPDATE_RATIO):
-                candidates.append((epoch, -float(ratio[epoch, index]), int(index), "update"))
-    if not candidates:
+            explosions.append(_Explosion(epoch, -float(np.nanmax(growth[epoch:, index])), index, "time"))
+    return explosions
+
+
+def _exploding_with_depth(norms):
+    """`_Explosion`s of the input-side layers whose gradient norm is `EXPLODING_DEPTH_RATIO`
+    times the output side's for `SUSTAIN_EPOCHS` epochs in a row (with 3 layers or more)."""
+    layers = norms.shape[1]
+    if layers < 3:
         return []
-    epoch, negative_factor, index, how = min(candidates)
-    factor = -negative_factor
-    evidence = {
-        "grad_norm": float(norms[epoch, index]),
-        "grad_max": float(peaks[epoch, index]) if np.isfinite(peaks[epoch, index]) else float("nan"),
-        "baseline_grad_norm": float(baseline[index]),
-        "factor": factor,
-        "threshold": {"time": EXPLODING_GROWTH, "depth": EXPLODING_DEPTH_RATIO,
-                      "update": EXPLODING_UPDATE_RATIO}[how],
-        "layers_affected": len({c[2] for c in candidates}),
-    }
-    if ratio.size and np.isfinite(ratio[epoch, index]):
-        evidence["update_ratio"] = float(ratio[epoch, index])
-    if loss.size > epoch:
-        evidence["loss"] = float(loss[epoch])
-    if how == "time":
-        message = (
-            f"Gradients explode: from epoch {epoch}, the gradient norm of layer '{layers[index]}' reaches "
+    reference = _output_side(norms)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        depth_ratio = norms / reference[:, None]
+    explosions = []
+    for index in range(_input_side_count(layers)):
+        grown = np.nan_to_num(depth_ratio[:, index], nan=0.0) >= EXPLODING_DEPTH_RATIO
+        epoch = first_sustained(grown, SUSTAIN_EPOCHS)
+        if epoch is not None:
+            explosions.append(_Explosion(epoch, -float(depth_ratio[epoch, index]), index, "depth"))
+    return explosions
+
+
+def _exploding_in_one_step(ratio, turns_nonfinite):
+    """`_Explosion`s of the layers that one step moved by `EXPLODING_UPDATE_RATIO` times their
+    weight norm, in the epoch the run turns non-finite or the one before."""
+    if turns_nonfinite is None or not ratio.size:
+        return []
+    explosions = []
+    for epoch in range(max(0, turns_nonfinite - 1), turns_nonfinite + 1):
+        for index in np.flatnonzero(np.nan_to_num(ratio[epoch], nan=0.0) >= EXPLODING_UPDATE_RATIO):
+            explosions.append(_Explosion(epoch, -float(ratio[epoch, index]), int(index), "update"))
+    return explosions
+
+
+def _exploding_message(lead, layer, evidence, loss, turns_nonfinite):
+    """The finding's sentence for the leading `_Explosion` at `layer`, worded by its criterion."""
+    factor = evidence["factor"]
+    if lead.criterion == "time":
+        return (
+            f"Gradients explode: from epoch {lead.epoch}, the gradient norm of layer '{layer}' reaches "
             f"{factor:.2g}x its first value ({evidence['baseline_grad_norm']:.2g})"
             + (
                 ", and the run turns non-finite"
                 if turns_nonfinite is not None
-                else " while the loss does not improve" if _loss_not_improving(loss, epoch) else ""
+                else " while the loss does not improve" if _loss_not_improving(loss, lead.epoch) else ""
             )
             + "."
         )
-    elif how == "update":
-        message = (
-            f"Gradients explode: in epoch {epoch}, one optimizer step moved the weights of layer "
-            f"'{layers[index]}' by {factor:.2g}x their own norm (gradient norm up to "
+    if lead.criterion == "update":
+        return (
+            f"Gradients explode: in epoch {lead.epoch}, one optimizer step moved the weights of layer "
+            f"'{layer}' by {factor:.2g}x their own norm (gradient norm up to "
             f"{evidence['grad_max']:.2g}), and the run then turned non-finite."
         )
-    else:
-        message = (
-            f"Gradients grow toward the input: from epoch {epoch}, layer '{layers[index]}' gets "
-            f"{factor:.2g}x the gradient norm of the output side; large weights amplify the "
-            "backward pass layer after layer."
-        )
-    return [
-        Finding(
-            kind="exploding_gradient",
-            severity="error",
-            epoch=int(epoch),
-            layer=layers[index],
-            message=message,
-            evidence=evidence,
-            advice=list(EXPLODING_ADVICE),
-        )
-    ]
+    return (
+        f"Gradients grow toward the input: from epoch {lead.epoch}, layer '{layer}' gets "
+        f"{factor:.2g}x the gradient norm of the output side; large weights amplify the "
+        "backward pass layer after layer."
+    )
 
 
 def _nonfinite_mask(history, layers, epochs):
@@ -400,35 +460,38 @@ def detect_non_finite(history, layers=None, first_nonfinite_step=None):
     steps = [s for s in (first_nonfinite_step or {}).values() if s is not None and s >= 0]
     if steps:
         evidence["first_step"] = float(min(steps))
-    if bad and len(bad) < len(layers):
-        origin = layers[max(bad)]
-        where = (
-            f"It first appeared in the gradient of layer '{origin}' (and {len(bad) - 1} layer(s) below it) "
-            "while the layers above stayed finite: it arose in that layer's backward pass or in its inputs"
-            + (" (for the first layer: the data, check it for NaN)." if max(bad) == 0 else ".")
-        )
-    elif bad:
-        origin = layers[0]
-        where = (
-            f"All {len(layers)} layers got non-finite gradients at the same step, so it came in from the "
-            f"forward side: the data entering at layer '{origin}' (check it for NaN or inf first), the "
-            "forward pass or the loss (log(0), 0/0, an overflow)."
-        )
-    else:
-        origin = None
-        where = "The loss became non-finite; the measured gradients were still finite."
-    message = f"Non-finite values (NaN or inf) appear from epoch {epoch}. {where}"
+    origin, where = _non_finite_origin(layers, bad)
     return [
         Finding(
             kind="non_finite",
             severity="error",
             epoch=int(epoch),
             layer=origin,
-            message=message,
+            message=f"Non-finite values (NaN or inf) appear from epoch {epoch}. {where}",
             evidence=evidence,
             advice=list(NON_FINITE_ADVICE),
         )
     ]
+
+
+def _non_finite_origin(layers, bad):
+    """`(layer, sentence)`: where the first non-finite value came from, given the indices `bad`
+    of the layers that went non-finite first (the rule of `detect_non_finite`); layer None when
+    only the loss did."""
+    if bad and len(bad) < len(layers):
+        origin = layers[max(bad)]
+        return origin, (
+            f"It first appeared in the gradient of layer '{origin}' (and {len(bad) - 1} layer(s) below it) "
+            "while the layers above stayed finite: it arose in that layer's backward pass or in its inputs"
+            + (" (for the first layer: the data, check it for NaN)." if max(bad) == 0 else ".")
+        )
+    if bad:
+        return layers[0], (
+            f"All {len(layers)} layers got non-finite gradients at the same step, so it came in from the "
+            f"forward side: the data entering at layer '{layers[0]}' (check it for NaN or inf first), the "
+            "forward pass or the loss (log(0), 0/0, an overflow)."
+        )
+    return None, "The loss became non-finite; the measured gradients were still finite."
 
 
 def _first_bad_layers(history, layers, epochs, epoch, first_nonfinite_step):
