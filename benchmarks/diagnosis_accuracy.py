@@ -11,7 +11,11 @@ held-out families (`benchmarks/accuracy/heldout_*.py`) are scored in a block of 
 
 With `--check-cli`, every run's `run.json` is also judged offline (`diagnostics.judge`) and its
 (kind, layer, epoch, severity) list compared with the live findings; the script prints the
-mismatches per scenario and exits with status 1 if there is any.
+mismatches per scenario and exits with status 1 if there is any. With `--check-invariance`,
+every run is repeated with `TrainingDiagnostics(log_layers=False)` and with the monitors in the
+reverse order of `DEFAULT_MONITORS` (same seed, same data); each variant's (kind, layer, epoch,
+severity) list and loss history must equal the default run's. Mismatches are printed per
+scenario and kept in the JSON (`invariance_mismatches`, `invariance_note`); any exits with 1.
 
 Usage:
 
@@ -19,6 +23,7 @@ Usage:
     python benchmarks/diagnosis_accuracy.py --quick              # 1 seed, no jit: smoke test
     python benchmarks/diagnosis_accuracy.py --only mlp_sgd_lr_10,healthy_cnn --seeds 3
     python benchmarks/diagnosis_accuracy.py --heldout --seeds 1 --jit false --check-cli
+    python benchmarks/diagnosis_accuracy.py --seeds 1 --first-seed 21 --jit false --check-cli --check-invariance
     TF_ENABLE_ONEDNN_OPTS=0 python benchmarks/diagnosis_accuracy.py --replicas 2 --json out/accuracy.json
     python benchmarks/diagnosis_accuracy.py --tables out/jit_false.json out/jit_true.json
 """
@@ -51,6 +56,9 @@ def parse_args(argv=None):
     parser.add_argument("--check-cli", action="store_true",
                         help="judge each run's run.json offline and compare with the live findings; "
                              "exit 1 on any mismatch")
+    parser.add_argument("--check-invariance", action="store_true",
+                        help="repeat each run with log_layers=False and with the monitors reversed; "
+                             "compare findings and losses with the default run; exit 1 on any mismatch")
     parser.add_argument("--quick", action="store_true", help="1 seed, no jit (smoke test)")
     parser.add_argument("--json", default=None, help="save the raw results to this path")
     parser.add_argument("--tables", nargs="+", default=None, metavar="JSON",
@@ -131,11 +139,14 @@ def main(argv=None):
           f"x {args.replicas} replica(s) = {len(plan)} runs; Keras {keras.__version__}", flush=True)
     results, start = [], time.perf_counter()
     for index, (scenario, seed, jit) in enumerate(plan, 1):
-        result = harness.run_scenario(scenario, seed, jit, strategy, check_cli=args.check_cli)
+        result = harness.run_scenario(scenario, seed, jit, strategy, check_cli=args.check_cli,
+                                      check_invariance=args.check_invariance)
         results.append(dataclasses.asdict(result))
         shown = "error" if result.error else ("shown" if result.fault_shown else "NOT SHOWN")
         lead = result.findings[0]["kind"] if result.findings else "-"
         cli = f"; cli mismatches {result.cli_mismatches}" if args.check_cli else ""
+        if args.check_invariance:
+            cli += f"; variants differing {result.invariance_mismatches}"
         print(f"[{index}/{len(plan)}] {scenario.name} seed={seed} jit={jit}: found {result.found or '-'} "
               f"lead {lead} (expected {list(scenario.expected) or 'nothing'}); fault {shown}: "
               f"{result.error or result.note}{cli}; {result.seconds:.1f}s", flush=True)
@@ -145,27 +156,34 @@ def main(argv=None):
     print()
     print(scoring.markdown(results, KINDS))
     print(f"\ntotal runtime {elapsed / 60:.1f} min")
+    differing = 0
     if args.check_cli:
-        return 1 if report_cli(results) else 0
+        differing += report_mismatches(results, "cli", "runs whose offline judgement differs",
+                                       "runs whose run.json judged offline differs from the live findings")
+    if args.check_invariance:
+        differing += report_mismatches(results, "invariance", "runs where a variant differs",
+                                       "runs where log_layers=False or the reversed monitors change the "
+                                       "findings or the losses")
+    return 1 if differing else 0
 
 
-def report_cli(results):
-    """Prints the live-vs-offline mismatches per scenario; returns how many runs differ."""
+def report_mismatches(results, check, column, summary):
+    """Prints one check's mismatches per scenario (`check`: "cli" or "invariance", the prefix of
+    the result's `<check>_mismatches` and `<check>_note`); returns how many runs differ."""
     rows = {}
     for result in results:
-        if result["cli_mismatches"] is None:
+        if result.get(f"{check}_mismatches") is None:
             continue
         checked, differing = rows.get(result["scenario"], (0, 0))
-        rows[result["scenario"]] = (checked + 1, differing + (result["cli_mismatches"] > 0))
-    print("\n| scenario | runs checked | runs whose offline judgement differs |\n|---|---|---|")
+        rows[result["scenario"]] = (checked + 1, differing + (result[f"{check}_mismatches"] > 0))
+    print(f"\n| scenario | runs checked | {column} |\n|---|---|---|")
     for name, (checked, differing) in rows.items():
         print(f"| {name} | {checked} | {differing} |")
     for result in results:
-        if result["cli_mismatches"]:
-            print(f"- {result['scenario']} seed={result['seed']} jit={result['jit']}: {result['cli_note']}")
+        if result.get(f"{check}_mismatches"):
+            print(f"- {result['scenario']} seed={result['seed']} jit={result['jit']}: {result[f'{check}_note']}")
     differing = sum(d for _, d in rows.values())
-    print(f"\nruns whose run.json judged offline differs from the live findings: {differing} of "
-          f"{sum(c for c, _ in rows.values())}")
+    print(f"\n{summary}: {differing} of {sum(c for c, _ in rows.values())}")
     return differing
 
 

@@ -1,5 +1,6 @@
 """Runs one scenario at one seed and jit mode under `TrainingDiagnostics()` and checks its truth;
-on request, also checks that the run's `run.json`, judged offline, gives the live findings."""
+on request, also checks that the run's `run.json`, judged offline, gives the live findings, and
+that the display flag and the monitors' order change neither the findings nor the training."""
 
 import contextlib
 import dataclasses
@@ -10,10 +11,18 @@ import traceback
 import warnings
 
 import keras
+import numpy as np
 
 import diagnostics
-from callbacks import TrainingDiagnostics
+from callbacks import DEFAULT_MONITORS, TrainingDiagnostics
 from diagnostics import report
+
+# The variants that must give the default run's verdict and losses (issue 22): the display flag
+# off, and the monitors in the reverse order. Built per run: monitor classes, not instances.
+VARIANTS = {
+    "log_layers=False": lambda: {"log_layers": False},
+    "reversed monitors": lambda: {"monitors": list(reversed(DEFAULT_MONITORS))},
+}
 
 
 @dataclasses.dataclass
@@ -33,7 +42,11 @@ class Result:
             list of the offline judgement of `run.json` differ from the live one (0: identical);
             None when not checked or the run failed.
         cli_note: what differed, or why the check could not run.
-        seconds, cpu_seconds: wall time and process CPU time of the run, its check included.
+        invariance_mismatches: with `check_invariance`, how many of `VARIANTS` gave another
+            (kind, layer, epoch, severity) list or another loss history than the default run
+            (0: all the same); None when not checked or the run failed.
+        invariance_note: what differed, per variant, or why the check could not run.
+        seconds, cpu_seconds: wall time and process CPU time of the run, its checks included.
     """
 
     scenario: str
@@ -52,6 +65,8 @@ class Result:
     heldout: bool = False
     cli_mismatches: object = None
     cli_note: str = ""
+    invariance_mismatches: object = None
+    invariance_note: str = ""
 
 
 def cause_names(explained_by):
@@ -102,29 +117,95 @@ def compare_offline(monitor):
     return mismatches, note[:600]
 
 
-def run_scenario(scenario, seed, jit, strategy=None, check_cli=False):
-    """Builds, compiles (`jit_compile=jit`) and fits `scenario` at `seed` with the default
-    `TrainingDiagnostics(verbose=0)`; with `check_cli`, also judges its run.json offline
-    (`compare_offline`). Returns a `Result`."""
+def fit_scenario(scenario, seed, jit, strategy=None, **options):
+    """Builds, compiles (`jit_compile=jit`) and fits `scenario` at `seed`, warnings silenced,
+    under `TrainingDiagnostics(verbose=0, report_dir=None, **options)`.
+
+    Args:
+        scenario: a `Scenario`.
+        seed: the seed of Keras, NumPy and Python, and of the scenario's data.
+        jit: `jit_compile` for `compile`.
+        strategy: a `tf.distribute` strategy to build the model in, or None.
+        **options: `TrainingDiagnostics` arguments (they override `verbose` and `report_dir`).
+
+    Returns:
+        `(run, history, initial_weights, monitor)`: the scenario's `Run`, the fit's
+        `History.history`, the weights before the fit and the `TrainingDiagnostics`.
+
+    Example:
+
+    >>> _, history, _, monitor = fit_scenario(SCENARIOS["healthy_two_epochs"], 0, False,
+    ...                                       log_layers=False)          # doctest: +SKIP
+    """
+    keras.utils.clear_session(free_memory=False)  # the same layer names in every fit
+    keras.utils.set_random_seed(seed)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        run = scenario.make(seed)
+        run.model.compile(optimizer=run.optimizer, loss=run.loss, metrics=list(run.metrics), jit_compile=jit)
+    initial = run.model.get_weights()
+    monitor = TrainingDiagnostics(**{"verbose": 0, "report_dir": None, **options})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        history = run.model.fit(run.x, run.y, epochs=run.epochs, batch_size=run.batch_size,
+                                validation_data=run.validation_data, callbacks=[monitor],
+                                verbose=0, shuffle=True)
+    return run, history.history, initial, monitor
+
+
+def verdict_difference(default, other):
+    """What differs between two (kind, layer, epoch, severity) lists, in words ("" if nothing)."""
+    if other == default:
+        return ""
+    missing = [entry for entry in default if entry not in other]
+    added = [entry for entry in other if entry not in default]
+    if not missing and not added:
+        return f"same findings in another order: {other} vs default {default}"
+    return f"findings only in the default run {missing}, only in this one {added}"
+
+
+def loss_difference(default, other):
+    """Where two loss histories first differ, in words ("" if they are equal, NaN equal to NaN)."""
+    default, other = np.asarray(default, dtype=float), np.asarray(other, dtype=float)
+    if default.shape == other.shape and np.array_equal(default, other, equal_nan=True):
+        return ""
+    if default.shape != other.shape:
+        return f"{other.size} loss values vs {default.size} in the default run"
+    epoch = int(np.flatnonzero(~((default == other) | (np.isnan(default) & np.isnan(other))))[0])
+    return f"loss at epoch {epoch} {other[epoch]!r} vs {default[epoch]!r} in the default run"
+
+
+def compare_variants(scenario, seed, jit, strategy, verdict, losses):
+    """Fits `scenario` again at `seed` under each of `VARIANTS` (same data, same seed) and
+    compares its (kind, layer, epoch, severity) list with `verdict` and its loss history with
+    `losses` (exactly: the variants only change what is displayed and in which order monitors
+    run). Returns `(mismatches, note)`: how many variants differ, and how."""
+    notes = []
+    for name, options in VARIANTS.items():
+        try:
+            _, history, _, monitor = fit_scenario(scenario, seed, jit, strategy, **options())
+        except Exception as exc:  # a variant that fails where the default ran is a mismatch
+            notes.append(f"{name}: failed: {type(exc).__name__}: {exc}".splitlines()[0][:200])
+            continue
+        differences = [verdict_difference(verdict, identity(monitor.findings)),
+                       loss_difference(losses, history.get("loss", []))]
+        if any(differences):
+            notes.append(f"{name}: " + "; ".join(d for d in differences if d))
+    return len(notes), " | ".join(notes)[:900]
+
+
+def run_scenario(scenario, seed, jit, strategy=None, check_cli=False, check_invariance=False):
+    """Fits `scenario` at `seed` with the default `TrainingDiagnostics(verbose=0)`
+    (`fit_scenario`) and checks its truth; with `check_cli`, also judges its run.json offline
+    (`compare_offline`); with `check_invariance`, also fits it under each of `VARIANTS`
+    (`compare_variants`). Returns a `Result`."""
     from benchmarks.accuracy.scenario import Trained
 
     start, cpu_start = time.perf_counter(), time.process_time()
-    keras.utils.clear_session(free_memory=False)
-    keras.utils.set_random_seed(seed)
     found, records, shown, note, error = [], [], None, "", None
     cli_mismatches, cli_note = None, ""
+    invariance_mismatches, invariance_note = None, ""
     try:
-        with strategy.scope() if strategy is not None else contextlib.nullcontext():
-            run = scenario.make(seed)
-            run.model.compile(optimizer=run.optimizer, loss=run.loss, metrics=list(run.metrics),
-                              jit_compile=jit)
-        initial = run.model.get_weights()
-        monitor = TrainingDiagnostics(verbose=0, report_dir=None)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            history = run.model.fit(run.x, run.y, epochs=run.epochs, batch_size=run.batch_size,
-                                    validation_data=run.validation_data, callbacks=[monitor],
-                                    verbose=0, shuffle=True)
+        run, history, initial, monitor = fit_scenario(scenario, seed, jit, strategy)
         found = sorted({finding.kind for finding in monitor.findings})
         records = [finding_record(finding) for finding in monitor.findings]
         if check_cli:
@@ -135,7 +216,10 @@ def run_scenario(scenario, seed, jit, strategy=None, check_cli=False):
             except Exception as exc:  # a failed offline judgement is a mismatch, not a lost run
                 cli_mismatches = max(1, len(records))
                 cli_note = f"offline judgement failed: {type(exc).__name__}: {exc}".splitlines()[0][:300]
-        shown, note = scenario.verify(Trained(run, history.history, initial))
+        shown, note = scenario.verify(Trained(run, history, initial))
+        if check_invariance:
+            invariance_mismatches, invariance_note = compare_variants(
+                scenario, seed, jit, strategy, identity(monitor.findings), history.get("loss", []))
     except Exception as exc:  # one broken run must not end the benchmark
         error = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
         note = traceback.format_exc(limit=3).splitlines()[-1][:300]
@@ -143,4 +227,5 @@ def run_scenario(scenario, seed, jit, strategy=None, check_cli=False):
     return Result(scenario.name, scenario.family, seed, bool(jit), list(scenario.expected),
                   list(scenario.acceptable), found, shown, note, error,
                   round(time.perf_counter() - start, 2), round(time.process_time() - cpu_start, 2),
-                  records, bool(getattr(scenario, "heldout", False)), cli_mismatches, cli_note)
+                  records, bool(getattr(scenario, "heldout", False)), cli_mismatches, cli_note,
+                  invariance_mismatches, invariance_note)

@@ -1,10 +1,13 @@
-"""The accuracy benchmark's own parts: scenario ground truth (`verify`) and the scoring tables."""
+"""The accuracy benchmark's own parts: scenario ground truth (`verify`), the scoring tables and the
+live/offline and invariance checks."""
 
 import keras
 import numpy as np
 import pytest
 
+from benchmarks import diagnosis_accuracy
 from benchmarks.accuracy import SCENARIOS, Trained, harness, measure, scoring
+from callbacks import DEFAULT_MONITORS
 from diagnostics import Finding
 
 
@@ -234,3 +237,57 @@ def test_held_out_families_are_marked_and_their_twins_expect_nothing():
                for s in heldout)
     assert all(not s.heldout for s in SCENARIOS.values() if not s.name.startswith("heldout_"))
     assert all("healthy" in s.name for s in heldout if not s.expected)
+
+
+def test_loss_difference_names_the_first_epoch_that_differs_and_takes_nan_for_nan():
+    nan = float("nan")
+    assert harness.loss_difference([2.0, 1.0, nan], [2.0, 1.0, nan]) == ""
+    assert harness.loss_difference([2.0, 1.0, 0.5], [2.0, 1.5, 0.4]) == \
+        "loss at epoch 1 np.float64(1.5) vs np.float64(1.0) in the default run"
+    assert harness.loss_difference([2.0, nan], [2.0, 1.0]).startswith("loss at epoch 1 ")
+    assert harness.loss_difference([2.0, 1.0], [2.0]) == "1 loss values vs 2 in the default run"
+
+
+def test_verdict_difference_tells_missing_added_and_reordered_findings():
+    a, b, c = ("plateau", None, 2, "warning"), ("dead_relu", "dense", 1, "warning"), ("underfitting", None, 0, "error")
+    assert harness.verdict_difference([a, b], [a, b]) == ""
+    assert harness.verdict_difference([a, b], [b, a]).startswith("same findings in another order")
+    assert harness.verdict_difference([a, b], [a, c]) == (
+        f"findings only in the default run {[b]}, only in this one {[c]}")
+
+
+class _FakeDiagnostics:
+    def __init__(self, findings):
+        self.findings = findings
+
+
+def test_compare_variants_counts_the_variants_whose_findings_or_losses_differ(monkeypatch):
+    plateau = Finding("plateau", "warning", 2, None, "Flat.")
+    dead = Finding("dead_relu", "warning", 1, "dense", "Dead.")
+    fits = []
+
+    def fake_fit(scenario, seed, jit, strategy=None, **options):
+        fits.append(options)
+        if options.get("log_layers") is False:   # another verdict, the same losses
+            return None, {"loss": [1.0, 0.5]}, [], _FakeDiagnostics([dead])
+        return None, {"loss": [1.0, 0.6]}, [], _FakeDiagnostics([plateau])  # the same verdict, other losses
+
+    monkeypatch.setattr(harness, "fit_scenario", fake_fit)
+    mismatches, note = harness.compare_variants(None, 0, False, None, harness.identity([plateau]), [1.0, 0.5])
+    assert mismatches == 2
+    assert fits[0] == {"log_layers": False}
+    assert [m.__name__ for m in fits[1]["monitors"]] == [m.__name__ for m in reversed(DEFAULT_MONITORS)]
+    assert note.startswith("log_layers=False: findings only in the default run")
+    assert "| reversed monitors: loss at epoch 1 " in note
+    monkeypatch.setattr(harness, "fit_scenario", lambda *a, **k: (None, {"loss": [1.0]}, [], _FakeDiagnostics([])))
+    assert harness.compare_variants(None, 0, False, None, [], [1.0]) == (0, "")
+
+
+def test_report_mismatches_counts_runs_per_scenario(capsys):
+    results = [{"scenario": "a", "seed": 0, "jit": False, "invariance_mismatches": 0},
+               {"scenario": "a", "seed": 1, "jit": False, "invariance_mismatches": 2, "invariance_note": "x"},
+               {"scenario": "b", "seed": 0, "jit": False, "invariance_mismatches": None}]
+    assert diagnosis_accuracy.report_mismatches(results, "invariance", "differs", "runs that differ") == 1
+    printed = capsys.readouterr().out
+    assert "| a | 2 | 1 |" in printed and "| b |" not in printed
+    assert "- a seed=1 jit=False: x" in printed and "runs that differ: 1 of 2" in printed
