@@ -167,3 +167,29 @@ def test_gradients_exactly_zero_in_every_layer_are_their_own_finding():
     norms[:, 2] = 1e-9
     assert gradients.detect_zero_gradient(_history(norms)) == []
     assert gradients.detect_zero_gradient(_history([[0.0, 0.0], [0.1, 0.2], [0.1, 0.2]])) == []
+
+
+# -- each exploding criterion on its own ---------------------------------------------------------
+
+
+def test_growth_over_time_is_a_sign_from_its_first_sustained_epoch_at_its_largest_growth():
+    norms = np.array([[1.0, 1.0], [200.0, 1.0], [300.0, 1.0]])
+    peaks = np.full_like(norms, np.nan)
+    signs = gradients._exploding_over_time(norms, peaks, np.array([1.0, 1.0]), np.array([1.0, 1.0, 1.0]), None)
+    assert signs == [(1, -300.0, 0, "time")]
+    # The same growth while the loss falls is below the unconditional threshold: no sign.
+    falling = np.array([1.0, 0.5, 0.25])
+    assert gradients._exploding_over_time(norms, peaks, np.array([1.0, 1.0]), falling, None) == []
+
+
+def test_growth_with_depth_needs_the_input_side_far_above_the_output_side_for_two_epochs():
+    norms = np.array([[1e4, 1.0, 1.0, 1.0], [1e4, 5.0, 1.0, 1.0]])
+    assert gradients._exploding_with_depth(norms) == [(0, -1e4, 0, "depth")]
+    assert gradients._exploding_with_depth(norms[:, [0, 3]]) == []  # two layers: no depth to judge
+    assert gradients._exploding_with_depth(np.array([[1e4, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0]])) == []
+
+
+def test_one_step_blow_up_counts_only_in_the_epoch_the_run_turns_non_finite_and_the_one_before():
+    ratio = np.array([[5.0, 0.1], [0.1, 2.0], [3.0, 0.5]])
+    assert gradients._exploding_in_one_step(ratio, 2) == [(1, -2.0, 1, "update"), (2, -3.0, 0, "update")]
+    assert gradients._exploding_in_one_step(ratio, None) == []
