@@ -9,11 +9,21 @@ steps and wall time of all trials as multiples of one baseline fit), and:
 - "fix named": is the scenario author's fix (`EXPECTED_FIX`, written before any run) among the
   first two remedies of the first finding;
 - "fix accepted": is the accepted change the author's fix;
-- random search: the same successive halving, budget, seeds, acceptance rule and judge, on as
-  many candidates as repair tried, drawn at random from `RANDOM_SPACE` (the library's applicable
-  actions with standard parameters, the AutoTrainer-style list) instead of from the findings.
-  Repair wins a scenario when it accepts and random search does not, or both accept and repair's
-  loss is lower; it ties when neither accepts.
+- "not repairable by the library": a detected problem whose lead finding needs what only the
+  user can do (every remedy `applicable=False`, or NaN/inf in the training data; `repair` then
+  tries nothing and says so, `RepairResult.repairable` is False). These are counted and shown
+  apart, and left out of the repair rate's denominator (the rate over every detected problem is
+  printed beside it);
+- random search: the same successive halving, budget, seeds, metric, acceptance rule and judge,
+  on as many candidates as repair's first rung ran, drawn at random from `random_space()` (the
+  library's applicable actions with standard parameters, the AutoTrainer-style list) instead of
+  from the findings. Per scenario and seed, repair is:
+  * better ("win") when it accepted a change and random search did not, or both accepted and
+    repair's accepted metric is better (or equal, at less work);
+  * "tie" when neither accepted, or both accepted at the same metric and work;
+  * worse ("loss") otherwise (random search accepted and repair did not, or random's is better).
+  "Better than random search" is the share of wins among the repairable detected problems: a
+  tie where neither repairs is not better.
 
 Usage:
 
@@ -171,7 +181,8 @@ def run_one(scenario, seed, args):
     run = scenario.make(seed)
     run.model.compile(optimizer=run.optimizer, loss=run.loss, metrics=list(run.metrics), jit_compile=False)
     row = {"scenario": scenario.name, "kind": scenario.expected[0] if scenario.expected else "healthy",
-           "seed": seed, "expected_fix": list(EXPECTED_FIX.get(scenario.name, ())), "error": None}
+           "seed": seed, "expected_fix": list(EXPECTED_FIX.get(scenario.name, ())), "error": None,
+           "repairable": True}
     start = time.perf_counter()
     try:
         with warnings.catch_warnings():
@@ -195,6 +206,9 @@ def run_one(scenario, seed, args):
         first_two_remedies=first_two,
         fix_named=bool(set(first_two) & set(row["expected_fix"])),
         tried=len({trial.name for trial in result.trials}),
+        repairable=result.repairable,
+        metric=result.baseline.metric_name,
+        note=result.note,
         accepted=result.accepted is not None,
         accepted_actions=accepted_actions,
         fix_accepted=bool(set(accepted_actions) & set(row["expected_fix"])),
@@ -202,8 +216,8 @@ def run_one(scenario, seed, args):
         work=round(result.work, 3),
         wall_ratio=round(result.wall_ratio, 3),
         baseline_steps=result.baseline_steps,
-        baseline_loss=_finite_or_none(min(result.baseline.metrics)),
-        repair_loss=_finite_or_none(result.accepted.metric) if result.accepted else None,
+        baseline_metric=[_finite_or_none(value) for value in result.baseline.metrics],
+        repair_metric=_finite_or_none(result.accepted.metric) if result.accepted else None,
         trials=[f"{trial.name} at {trial.fraction:.0%}: {trial.reason}" for trial in result.trials],
     )
     if result.trials and not args.no_random:
@@ -231,24 +245,34 @@ def _random_search(run, result, args, seed):
                 "shuffle": True}
     runner = repair_lib._Runner(TrainingDiagnostics, fit_args, run.epochs, seeds)
     runner.baseline_steps = result.baseline_steps
+    runner.metric_name = result.baseline.metric_name
     lead = repair_lib._consistent_findings(result.baseline.seed_findings)[0]
     rule = repair_lib._Acceptance(result.baseline, lead)
     schedule = repair_lib._schedule(len(candidates), len(seeds), result.budget_steps, result.baseline_steps)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         trials, chosen = repair_lib._successive_halving(runner, rule, candidates, schedule, result.budget_steps)
-    random_loss = chosen[1].metric if chosen else None
-    if result.accepted and (chosen is None or result.accepted.metric < random_loss):
-        versus = "win"
-    elif result.accepted is None and chosen is None:
-        versus = "tie"
-    else:
-        versus = "loss"
+    random_work = sum(trial.steps for trial in trials) / result.baseline_steps
+    versus = versus_random(result.accepted, chosen[1] if chosen else None, result.work, random_work)
     return {"random_accepted": chosen is not None,
             "random_actions": [remedy.action for remedy in chosen[0].remedies] if chosen else [],
-            "random_loss": _finite_or_none(random_loss),
-            "random_work": round(sum(trial.steps for trial in trials) / result.baseline_steps, 3),
+            "random_metric": _finite_or_none(chosen[1].metric) if chosen else None,
+            "random_work": round(random_work, 3),
             "versus_random": versus}
+
+
+def versus_random(accepted, random_accepted, work, random_work):
+    """"win", "tie" or "loss" of repair against random search on one run (see the module's
+    docstring): accepted beats not accepted; between two accepted trials, the better metric
+    (`Trial.score`, lower is better), then the lesser work."""
+    if accepted is None and random_accepted is None:
+        return "tie"
+    if random_accepted is None:
+        return "win"
+    if accepted is None:
+        return "loss"
+    ours, theirs = (accepted.score, work), (random_accepted.score, random_work)
+    return "win" if ours < theirs else "tie" if ours == theirs else "loss"
 
 
 def _finite_or_none(value):
@@ -264,21 +288,29 @@ def summarize(rows):
     for row in rows:
         if row["error"]:
             print(f"  error: {row['scenario']} seed {row['seed']}: {row['error']}")
-    print("\nkind                   runs  detected  repaired  rate   fix named  fix accepted")
+    print("\nkind                   runs  detected  user-only  repaired  rate   fix named  fix accepted")
     for kind in sorted({row["kind"] for row in faulty}):
         group = [row for row in faulty if row["kind"] == kind]
         detected = [row for row in group if row["detected"]]
+        user_only = [row for row in detected if not row["repairable"]]
         repaired = [row for row in detected if row["accepted"]]
-        print(f"{kind:<22} {len(group):>4}  {len(detected):>8}  {len(repaired):>8}  "
-              f"{_share(len(repaired), len(detected)):>5}  {sum(r['fix_named'] for r in group):>9}  "
-              f"{sum(r['fix_accepted'] for r in group):>12}")
+        print(f"{kind:<22} {len(group):>4}  {len(detected):>8}  {len(user_only):>9}  {len(repaired):>8}  "
+              f"{_share(len(repaired), len(detected) - len(user_only)):>5}  "
+              f"{sum(r['fix_named'] for r in group):>9}  {sum(r['fix_accepted'] for r in group):>12}")
     detected = [row for row in faulty if row["detected"]]
+    user_only = [row for row in detected if not row["repairable"]]
+    repairable = [row for row in detected if row["repairable"]]
     repaired = [row for row in detected if row["accepted"]]
     tried = [row for row in ran if row.get("tried")]
+    print(f"\nnot repairable by the library ({len(user_only)}): "
+          + ", ".join(f"{row['scenario']} seed {row['seed']}" for row in user_only))
     figures = {
-        "runs": len(rows), "faulty_runs": len(faulty), "detected": len(detected), "repaired": len(repaired),
-        "repair_rate": _ratio(len(repaired), len(detected)),
-        "applicable_detected": sum(1 for row in detected if row["tried"]),
+        "runs": len(rows), "faulty_runs": len(faulty), "detected": len(detected),
+        "not_repairable_by_library": len(user_only), "repairable_detected": len(repairable),
+        "repaired": len(repaired),
+        "repair_rate": _ratio(len(repaired), len(repairable)),
+        "repair_rate_of_all_detected": _ratio(len(repaired), len(detected)),
+        "tried_detected": sum(1 for row in repairable if row["tried"]),
         "fix_named": _ratio(sum(row["fix_named"] for row in faulty), len(faulty)),
         "fix_accepted_of_accepted": _ratio(sum(row["fix_accepted"] for row in repaired), len(repaired)),
         "work_mean": _stat(statistics.mean, [row["work"] for row in tried]),
@@ -287,10 +319,11 @@ def summarize(rows):
         "wall_median": _stat(statistics.median, [row["wall_ratio"] for row in tried]),
         "healthy_runs": len(healthy), "healthy_accepted": sum(row.get("accepted", False) for row in healthy),
     }
-    versus = [row["versus_random"] for row in ran if "versus_random" in row]
-    if versus:
+    versus = [row.get("versus_random", "tie") for row in repairable]  # nothing tried: neither repaired
+    if any("versus_random" in row for row in ran):
         figures.update({f"versus_random_{key}": versus.count(key) for key in ("win", "tie", "loss")})
-        figures["random_repaired"] = sum(row.get("random_accepted", False) for row in detected)
+        figures["better_than_random"] = _ratio(versus.count("win"), len(versus))
+        figures["random_repaired"] = sum(row.get("random_accepted", False) for row in repairable)
     print()
     for key, value in figures.items():
         print(f"  {key}: {value}")
@@ -318,8 +351,8 @@ def main(argv=None):
     if unknown:
         raise SystemExit(f"unknown scenario(s): {', '.join(unknown)}")
     missing = [name for name in names if SCENARIOS[name].expected and name not in EXPECTED_FIX]
-    if missing:
-        raise SystemExit(f"no EXPECTED_FIX for: {', '.join(missing)}")
+    if missing:  # scenarios added after the expected fixes were written: no author's fix to count
+        print(f"no EXPECTED_FIX (fix named / accepted count as no) for: {', '.join(missing)}")
     rows = []
     for seed in range(args.first_seed, args.first_seed + args.seeds):
         for name in names:

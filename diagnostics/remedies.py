@@ -693,6 +693,9 @@ def _imbalance(facts):
                         "(zoo.data.RandomOverSampler, or zoo.data.SMOTE for synthetic samples).")
     focal = Remedy("set_loss", None, {"loss": "focal"},
                    "Use a focal loss: keras.losses.CategoricalFocalCrossentropy (or BinaryFocalCrossentropy).")
+    if facts.output.get("loss_family") == "sparse":  # Keras' focal losses take one-hot labels only
+        focal = _not_applicable("set_loss", "Use a focal loss: one-hot the labels (keras.utils.to_categorical) "
+                                            "and use keras.losses.CategoricalFocalCrossentropy.")
     # Few minority rows: weighting them up multiplies the noise of a handful of examples, while
     # over-sampling (SMOTE) fills the class in; otherwise class weights are the cheapest cure.
     first = [oversample, weights] if (facts.evidence.get("minority_count") or math.inf) < 10 else [weights, oversample]
@@ -845,8 +848,12 @@ def _suspicious_config(facts):
         return [_raise_learning_rate(facts)]
     if facts.has("max_dropout"):
         argument = next((key for key in e if key != "max_dropout"), "rate")
-        return [Remedy("set_dropout", facts.finding.layer, {"rate": float(e["max_dropout"]), "argument": argument},
-                       f"Use {argument} of {e['max_dropout']:g} or less (0.1-0.3 for conv layers)."),
+        # Every layer above the cap at once (no target): one finding per layer, one edit for all,
+        # else the trial that lowers one layer still meets the others' findings.
+        return [Remedy("set_dropout", None, {"rate": DROPOUT_RATE, "argument": argument,
+                                             "above": float(e["max_dropout"])},
+                       f"Use {argument} of {e['max_dropout']:g} or less in every layer above it "
+                       f"(about {DROPOUT_RATE:g}; 0.1-0.3 for conv layers)."),
                 Remedy("add_regularization", None, {"l2": L2_FACTOR},
                        "Regularize with weight decay or more data instead.")]
     if facts.has("stacked_linear_layers"):

@@ -25,7 +25,8 @@ ACTIONS = (
     "clip_gradients",         # params: clipnorm or global_clipnorm or clipvalue
     "add_regularization",     # params: l2 (and/or l1), optional layers
     "add_dropout",            # params: rate, optional layers
-    "set_dropout",            # params: rate; target: an existing dropout layer
+    "set_dropout",            # params: rate, optional argument ("rate", "dropout"...), above (no
+                              # target: every layer whose rate exceeds it; default rate)
     "early_stopping",         # params: monitor, patience, restore_best_weights
     "rebalance_classes",      # params: method ("class_weight", "oversample", "undersample", "smote")
     "standardize_inputs",     # params: method ("standardize" or "rescale"), scale for "rescale"

@@ -49,8 +49,8 @@ _SAMPLERS = {"oversample": zoo_data.RandomOverSampler, "undersample": zoo_data.R
              "smote": zoo_data.SMOTE}
 _LOSS_ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
                  "mape": "mean_absolute_percentage_error", "msle": "mean_squared_logarithmic_error"}
-_FOCAL = {"binary": "binary_focal_crossentropy", "categorical": "categorical_focal_crossentropy",
-          "sparse": "categorical_focal_crossentropy"}
+# Keras has no sparse focal loss: class ids need one-hot labels first, which only the user can do.
+_FOCAL = {"binary": "binary_focal_crossentropy", "categorical": "categorical_focal_crossentropy"}
 
 
 @dataclasses.dataclass
@@ -129,7 +129,7 @@ class _Plan:
         self.replacement = {}    # layer name -> a factory for a layer of another class
         self.after = {}          # layer name -> [factories of layers inserted after it]
         self.before = {}         # layer name -> [factories of layers inserted before it]
-        self.before_inputs = []  # factories of layers inserted after the (single) input
+        self.before_inputs = []  # factories (input index -> layer) inserted after every input
         self.optimizer = dict(model.optimizer.get_config())
         self.optimizer_class = type(model.optimizer)
         self.rate_bounds = None  # (low, high) for a rate the range test picks, or None
@@ -233,7 +233,7 @@ class _Plan:
         if model.built and model.inputs:
             tensor = model.inputs[0]
             layers.append(keras.Input(batch_shape=tensor.shape, dtype=tensor.dtype))
-        layers += [factory() for factory in self.before_inputs]
+        layers += [factory(0) for factory in self.before_inputs]
         for layer in model.layers:
             layers += [factory() for factory in self.before.get(layer.name, [])]
             layers.append(self._clone_layer(layer))
@@ -246,15 +246,12 @@ class _Plan:
             lambda t: keras.Input(batch_shape=t.shape, dtype=t.dtype, name=getattr(t, "name", None)),
             model.input)
         flat_inputs = keras.tree.flatten(inputs)
-        if self.before_inputs and len(flat_inputs) != 1:
-            raise ValueError(f"standardize_inputs needs a model with one input. Received: "
-                             f"{len(flat_inputs)} inputs")
         fed = {}
-        if self.before_inputs:
-            tensor = flat_inputs[0]
+        for index, tensor in enumerate(flat_inputs if self.before_inputs else []):
+            source = tensor
             for factory in self.before_inputs:
-                tensor = factory()(tensor)
-            fed[id(flat_inputs[0])] = tensor
+                tensor = factory(index)(tensor)
+            fed[id(source)] = tensor
         inserted = {}  # layer name -> the inserted layers, created once (a shared layer shares them)
 
         def clone_function(layer):
@@ -485,10 +482,18 @@ def _add_dropout(plan, remedy):
 def _set_dropout(plan, remedy):
     plan.require_graph(remedy)
     argument = remedy.params.get("argument", "rate")
+    above = remedy.params.get("above", remedy.params["rate"])
     default = [layer.name for layer in plan.model.layers if argument in layer.get_config()
                and ("Dropout" in type(layer).__name__ or isinstance(layer, keras.layers.RNN))
-               and (layer.get_config()[argument] or 0) > remedy.params["rate"]]
-    for name in plan.targets(remedy, default):
+               and (layer.get_config()[argument] or 0) > above]
+    if remedy.target is None and not remedy.params.get("layers"):
+        if not default:  # `targets` reads only layers with weights or an activation: dropout has neither
+            raise ValueError(f"Remedy 'set_dropout' finds no layer with {argument} above {above:g}. "
+                             f"Received: params={remedy.params!r}")
+        names = default
+    else:
+        names = plan.targets(remedy, default)
+    for name in names:
         plan.set_config(name, argument, float(remedy.params["rate"]))
 
 
@@ -537,6 +542,9 @@ def _set_loss(plan, remedy):
     name = remedy.params.get("loss")
     if name == "focal":
         family = next((o["loss_family"] for o in plan.setup["outputs"] if o.get("loss_family")), "binary")
+        if family == "sparse":
+            raise ValueError("A focal loss needs one-hot labels; the model's loss takes class ids. "
+                             f"Received: params={remedy.params!r}")
         name = _FOCAL.get(family, "binary_focal_crossentropy")
     if name is not None:
         plan.loss_edits["loss"] = name
@@ -634,24 +642,54 @@ def _standardize_inputs(plan, remedy):
     method = remedy.params.get("method", "standardize")
     if method == "rescale":
         scale = float(remedy.params["scale"])
-        plan.before_inputs.append(lambda: keras.layers.Rescaling(scale, name="input_rescaling"))
-        plan.changes.append(f"inserted Rescaling({scale:.3g}) after the input")
+        plan.before_inputs.append(lambda index: keras.layers.Rescaling(scale, name=_input_layer_name(
+            "input_rescaling", index, plan)))
+        plan.changes.append(f"inserted Rescaling({scale:.3g}) after every input")
         return
-    if plan.x is None or isinstance(plan.x, (dict, list, tuple)):
-        raise ValueError("standardize_inputs adapts a Normalization layer on one array of inputs. "
-                         f"Received: x={type(plan.x).__name__}")
-    x = np.asarray(plan.x, dtype=np.float32)
-    normalization = keras.layers.Normalization(axis=-1, name="input_standardization")
-    normalization.adapt(x)
-    mean, variance = (np.asarray(w) for w in normalization.get_weights()[:2])
+    arrays = _input_arrays(plan)
+    stats = []
+    for array in arrays:
+        normalization = keras.layers.Normalization(axis=-1)
+        normalization.adapt(np.asarray(array, dtype=np.float32))
+        stats.append([np.asarray(w).reshape(-1) for w in normalization.get_weights()[:2]])
 
-    def factory():
-        layer = keras.layers.Normalization(axis=-1, mean=mean.reshape(-1), variance=variance.reshape(-1),
-                                           name="input_standardization")
-        return layer
+    def factory(index):
+        mean, variance = stats[index]
+        return keras.layers.Normalization(axis=-1, mean=mean, variance=variance,
+                                          name=_input_layer_name("input_standardization", index, plan))
 
     plan.before_inputs.append(factory)
-    plan.changes.append("inserted Normalization adapted to x after the input (mean and variance per feature)")
+    where = "the input" if len(arrays) == 1 else f"each of the {len(arrays)} inputs"
+    plan.changes.append(f"inserted Normalization adapted to x after {where} (mean and variance per feature)")
+
+
+def _input_arrays(plan):
+    """The training inputs as one array per model input, in the model's input order."""
+    names = _input_names(plan.model)
+    if isinstance(plan.x, dict) and set(names) <= set(plan.x):
+        arrays = [plan.x[name] for name in names]
+    elif isinstance(plan.x, (list, tuple)) and len(plan.x) == len(names):
+        arrays = list(plan.x)
+    elif plan.x is not None and hasattr(plan.x, "shape") and len(names) <= 1:
+        arrays = [plan.x]
+    else:
+        raise ValueError("standardize_inputs adapts a Normalization layer on one array per model input. "
+                         f"Received: x={type(plan.x).__name__}")
+    return arrays
+
+
+def _input_layer_name(stem, index, plan):
+    """`stem` for a one-input model, `stem_<index>` for each input of several."""
+    return stem if len(_input_names(plan.model)) <= 1 else f"{stem}_{index}"
+
+
+def _input_names(model):
+    """The names of `model`'s inputs ([] while a Sequential model is not built)."""
+    try:
+        inputs = model.inputs or []
+    except (AttributeError, ValueError):
+        return []
+    return [getattr(tensor, "name", None) for tensor in keras.tree.flatten(inputs)]
 
 
 def _scale_targets(plan, remedy):

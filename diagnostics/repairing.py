@@ -5,7 +5,9 @@ The baseline (the user's `fit`, on a clone) is judged by `callbacks.TrainingDiag
 findings' applicable remedies become candidate runs; successive halving spends a fixed budget of
 optimizer steps on them (all candidates briefly, the better half twice as long, and so on); every
 trial is an ordinary `fit` of a clone, judged by the same judge. A trial is accepted only when it
-clears the baseline's errors and beats the baseline's loss by more than the seed-to-seed spread.
+clears the baseline's errors and beats the baseline on a metric the remedy can move (the balanced
+accuracy for class imbalance, else the validation loss of the model the fit returns; the training
+loss without validation data) by more than the seed-to-seed spread.
 
 Example:
 
@@ -33,8 +35,10 @@ from diagnostics.remedy_edits import apply_remedies
 MIN_TRIAL_STEPS = 4
 
 # Nor shorter than this share of the baseline: in fewer steps per epoch the judge reads the first
-# batches' collapse (one class predicted, a loss not yet moving) as a finding of its own.
-MIN_TRIAL_FRACTION = 0.1
+# batches' collapse (one class predicted, a loss not yet moving) as a finding of its own. At 0.07
+# a 5-epoch run of 45 steps per epoch keeps 3 steps per epoch, and the default budget affords 4
+# candidates (the screening rung runs at one seed).
+MIN_TRIAL_FRACTION = 0.07
 
 # Successive halving keeps the better half of the candidates at every rung and doubles their
 # length (the classic halving rate: equal work per rung).
@@ -50,6 +54,17 @@ MIN_RELATIVE_GAIN = 0.02
 
 # The key, in a trial's history, of the loss of the model's outputs on the validation data.
 OUTPUT_LOSS = "val_output_loss"
+
+# The key of the balanced accuracy (the mean of the per-class recalls) of the model's class
+# predictions on the validation data: the metric of a class imbalance, which re-weighting moves
+# while the loss, dominated by the majority class, may not.
+BALANCED_ACCURACY = "val_balanced_accuracy"
+
+# Metrics where a higher value is the better one (every other metric is a loss).
+HIGHER_IS_BETTER = (BALANCED_ACCURACY,)
+
+# The lead kinds whose remedies aim at the minority classes, judged by the balanced accuracy.
+BALANCED_KINDS = ("class_imbalance",)
 
 # Rows per forward pass when the output loss is measured (bounded memory, few Python calls).
 PREDICT_CHUNK = 1024
@@ -69,10 +84,14 @@ class Trial:
         seeds: the seeds it ran at.
         histories: one `History.history` dict per seed.
         seed_findings: the judge's findings per seed.
-        metrics: per seed, the lowest `metric_name` over the run's epochs (inf when it was never
-            finite).
-        metric_name: `"val_output_loss"` (the compiled loss of the model's outputs on the
-            validation arrays), else `"val_loss"`, else `"loss"` without validation data.
+        metrics: per seed, `metric_name` of the model the fit returned: the last epoch's, or
+            the best epoch's when an `EarlyStopping(restore_best_weights=True)` restored it
+            (inf for a loss, -inf for an accuracy, when it was not finite).
+        best_metrics: per seed, the best `metric_name` over the run's epochs (the reference for
+            a trial shorter than the baseline).
+        returned_epochs: per seed, the epoch whose weights the fit returned.
+        metric_name: the metric `repair` chose for the run (see `choose_metric`):
+            `"val_balanced_accuracy"`, `"val_output_loss"`, `"val_loss"` or `"loss"`.
         steps: optimizer steps of all seeds together (`optimizer.iterations` after each fit).
         seconds: wall time of all seeds together (building, tracing and fitting).
         steps_per_epoch: optimizer steps per epoch of the first seed (to plot against steps).
@@ -89,6 +108,8 @@ class Trial:
     histories: list = dataclasses.field(default_factory=list)
     seed_findings: list = dataclasses.field(default_factory=list)
     metrics: list = dataclasses.field(default_factory=list)
+    best_metrics: list = dataclasses.field(default_factory=list)
+    returned_epochs: list = dataclasses.field(default_factory=list)
     metric_name: str = "loss"
     steps: int = 0
     seconds: float = 0.0
@@ -126,7 +147,42 @@ class Trial:
     @property
     def metric(self):
         """The mean of `metrics` over the seeds."""
-        return float(np.mean(self.metrics)) if self.metrics else math.inf
+        return float(np.mean(self.metrics)) if self.metrics else self.worst
+
+    @property
+    def higher_is_better(self):
+        """Whether `metric_name` is an accuracy (higher is better) rather than a loss."""
+        return self.metric_name in HIGHER_IS_BETTER
+
+    @property
+    def worst(self):
+        """The value that stands for "never finite": inf for a loss, -inf for an accuracy."""
+        return -math.inf if self.higher_is_better else math.inf
+
+    @property
+    def score(self):
+        """`metric` as a loss (lower is better): negated for an accuracy; inf when not finite."""
+        return _score(self.metric, self.higher_is_better)
+
+    def measure(self, metric_name):
+        """Sets `metric_name` and reads `metrics` and `best_metrics` from the histories."""
+        self.metric_name = metric_name
+        self.metrics, self.best_metrics = [], []
+        for history, epoch in zip(self.histories, self.returned_epochs):
+            series = [_finite_or(value, self.worst) for value in history.get(metric_name, [])]
+            returned = series[epoch] if 0 <= epoch < len(series) else (series[-1] if series else self.worst)
+            self.metrics.append(returned)
+            self.best_metrics.append(self._best(series))
+
+    def best_within(self, epochs):
+        """Per seed, the best `metric_name` over the first `epochs` epochs."""
+        return [self._best([_finite_or(value, self.worst) for value in history.get(self.metric_name, [])][:epochs])
+                for history in self.histories]
+
+    def _best(self, series):
+        if not series:
+            return self.worst
+        return max(series) if self.higher_is_better else min(series)
 
 
 @dataclasses.dataclass
@@ -148,6 +204,8 @@ class RepairResult:
         baseline_steps: optimizer steps of one baseline fit (one seed).
         baseline_seconds: wall time of one baseline fit (mean over the seeds).
         note: why nothing was tried, when nothing was.
+        repairable: False when the lead problem needs what only the user can do (every remedy of
+            the lead finding is `applicable=False`, or the training data hold NaN or inf).
     """
 
     baseline: Trial
@@ -161,6 +219,7 @@ class RepairResult:
     changes: list = dataclasses.field(default_factory=list)
     data: "tuple | None" = None
     note: str = ""
+    repairable: bool = True
 
     @property
     def steps(self):
@@ -240,28 +299,44 @@ def repair(model, x=None, y=None, *, validation_data=None, epochs=1, batch_size=
 
     Flow: the baseline runs at every seed under `TrainingDiagnostics`; the findings found at every
     seed are the ones to repair (a finding at some seeds only is noise). None: the result says
-    so at once. Otherwise the candidates are the lead finding's applicable remedies, one each, and
-    its first two together when they edit different things, then the next findings' remedies
-    (at most `MAX_CANDIDATES`). Successive halving runs them all at a short length, keeps the
-    better half (those that clear the findings first, then the lowest mean loss) at twice the
-    length, and so on, up to the baseline's length or the budget.
+    so at once. Nor is anything tried when the lead finding needs what only the user can do
+    (every remedy of it `applicable=False`, or NaN/inf in the training data): the result says
+    so, with `repairable=False`. Otherwise the candidates are the lead finding's applicable
+    remedies, one each, and its first two together when they edit different things, then the
+    next findings' remedies (at most `MAX_CANDIDATES`); when the setup checks found raw inputs
+    (an `unnormalized_input` finding with a library remedy), standardizing them comes first,
+    whatever finding leads, since every other remedy is measured through those inputs.
+    Successive halving runs them all at a short length (at one seed: a screening rung),
+    keeps the better half (those that clear the findings first, then the best mean metric) at
+    twice the length and every seed, and so on, up to the baseline's length or the budget.
 
-    Acceptance rule. The loss of a run is the lowest value over its epochs of the compiled loss of
-    the model's outputs on the validation arrays (after each epoch: Keras' own
-    `val_loss` is computed from the logits behind a softmax or sigmoid and cannot see an output
-    that does not fit its loss); of `val_loss` when that cannot be computed (a validation split or
-    dataset, several outputs); of `loss` without validation data. Inf when never finite. A trial is
-    accepted when both hold:
+    Metric (`choose_metric`, said in every `Trial.metric_name`): one the remedies can move.
+    With validation arrays and a lead `class_imbalance`, the balanced accuracy of the class
+    predictions (the mean recall per class, as `sklearn.metrics.balanced_accuracy_score`): class
+    weights and resampling trade majority-class loss for minority recall, which the loss does
+    not reward. Otherwise the compiled loss of the model's outputs on the validation arrays
+    (Keras' own `val_loss` is computed from the logits behind a softmax or sigmoid and cannot
+    see an output that does not fit its loss); `val_loss` when that cannot be computed (a
+    validation split or dataset, several outputs); the training `loss` without validation data.
+    A run's value is that of the model its fit returns: the last epoch's, or the best epoch's
+    when `EarlyStopping(restore_best_weights=True)` restored it (so early stopping is judged by
+    the model the user would keep).
+
+    Acceptance rule. A trial is accepted when both hold:
 
     1. no seed of the trial has an error-severity finding, nor a finding of the lead finding's
        kind (so it clears the baseline's errors and its lead finding, and adds no error);
-    2. every seed of the trial ran finite, and the trial's worst seed is below the baseline's
-       best seed by more than `margin` = max(range of the baseline's finite losses over the
-       seeds, range of the trial's, `MIN_RELATIVE_GAIN` x |baseline's best|).
+    2. it ran at every seed, every seed's metric is finite, and the trial's worst seed beats
+       the baseline's best seed by more than `margin` = max(range of the baseline's finite
+       values over the seeds, range of the trial's, `MIN_RELATIVE_GAIN` x |baseline's best|).
 
-    A trial shorter than the baseline is held to the baseline's best epoch (not its last), so a
-    run that is merely stopped earlier does not pass for a cure. A candidate's verdict is that of
-    its longest trial; the accepted one is the longest accepted, then the lowest loss.
+    A full-length trial is held to the model the baseline's fit returned. A shorter one (the
+    default budget, 1.5 baselines over 2 seeds, affords no full-length trial) is held to the
+    baseline's best epoch among those of equal work: the first epochs whose steps reach the
+    trial's. A run that is merely stopped earlier then only equals the baseline, and a remedy is
+    not asked to beat, in a third of the steps, what the baseline reached in all of them. A
+    candidate's verdict is that of its longest trial; the accepted one is the longest accepted,
+    then the best metric.
 
     Work. `budget` caps the optimizer steps of all trials at all seeds together, as a multiple of
     one baseline fit's steps (one seed); the baseline's own `seeds` x steps are not counted.
@@ -311,14 +386,22 @@ def repair(model, x=None, y=None, *, validation_data=None, epochs=1, batch_size=
         baseline.reason = "nothing to repair: no finding at every seed"
         return RepairResult(**outcome, note="Nothing to repair: the baseline has no finding at every seed.")
     lead = to_repair[0]
-    baseline.reason = f"lead finding: {lead.kind}"
+    metric_name = choose_metric(baseline, lead)
+    baseline.measure(metric_name)
+    runner.metric_name = metric_name
+    baseline.reason = f"lead finding: {lead.kind}; metric {metric_name}"
+    user_only = _user_only(lead, x, y)
+    if user_only:
+        baseline.reason += "; not repairable by the library"
+        return RepairResult(**outcome, repairable=False,
+                            note=f"Not repairable by the library: {user_only} Nothing was tried.")
     candidates = _build_candidates(_remedy_sets(to_repair), model, x, y, say)
     if not candidates:
-        return RepairResult(**outcome, note=f"No applicable remedy for {lead.kind}: nothing was tried.")
+        return RepairResult(**outcome, note=f"No remedy for {lead.kind} applies to this model: nothing was tried.")
 
     rule = _Acceptance(baseline, lead)
     schedule = _schedule(len(candidates), len(seed_list), budget_steps, baseline_steps)
-    say.start(sum(count for count, _ in schedule) * len(seed_list))
+    say.start(sum(count * rung_seeds for count, _, rung_seeds in schedule))
     trials, chosen = _successive_halving(runner, rule, candidates, schedule, budget_steps, say)
     say.done()
     if chosen is None:
@@ -337,15 +420,14 @@ def _successive_halving(runner, rule, candidates, schedule, budget_steps, say=No
         `(trials, chosen)`: every `Trial` run, and `(candidate, its longest trial)` of the best
         accepted candidate (the longest trial first, then the lowest loss), or None.
     """
-    seeds = len(runner.seeds)
     trials, longest = [], {}  # longest: id(candidate) -> (candidate, its longest trial)
     alive = list(candidates)
-    for count, fraction in schedule:
+    for count, fraction, seeds in schedule:
         rung = []
         for candidate in alive[:count]:
             if sum(trial.steps for trial in trials) + runner.planned_steps(candidate, fraction) * seeds > budget_steps:
                 continue
-            trial = runner.run(candidate, fraction=fraction, strict=False)
+            trial = runner.run(candidate, fraction=fraction, strict=False, seeds=runner.seeds[:seeds])
             rule.decide(trial)
             trials.append(trial)
             longest[id(candidate)] = (candidate, trial)
@@ -357,7 +439,7 @@ def _successive_halving(runner, rule, candidates, schedule, budget_steps, say=No
         rung.sort(key=lambda pair: rule.rank(pair[1]))
         alive = [candidate for candidate, _ in rung]
     passed = [pair for pair in longest.values() if pair[1].accepted]
-    chosen = min(passed, key=lambda pair: (-pair[1].fraction, pair[1].metric), default=None)
+    chosen = min(passed, key=lambda pair: (-pair[1].fraction, pair[1].score), default=None)
     return trials, chosen
 
 
@@ -413,6 +495,55 @@ def _consistent_findings(seed_findings):
     return []
 
 
+def choose_metric(baseline, lead):
+    """The metric that judges the trials against `baseline`, given its `lead` finding.
+
+    Args:
+        baseline: the baseline `Trial` (its histories hold every metric repair measured).
+        lead: the lead `Finding` (None: no finding, a loss is the metric).
+
+    Returns:
+        `"val_balanced_accuracy"` for a lead kind in `BALANCED_KINDS` when every seed measured
+        it (validation arrays with class labels), else the first of `"val_output_loss"`,
+        `"val_loss"`, `"loss"` that every seed's history holds (`"loss"` at worst).
+
+    Example:
+
+    >>> from diagnostics.findings import Finding
+    >>> run = Trial(histories=[{"loss": [1.0], "val_loss": [1.1], "val_balanced_accuracy": [0.4]}])
+    >>> choose_metric(run, Finding("class_imbalance", "warning", 0, None, ""))
+    'val_balanced_accuracy'
+    >>> choose_metric(run, Finding("overfitting", "warning", 0, None, ""))
+    'val_loss'
+    """
+    keys = set.intersection(*[set(history) for history in baseline.histories]) if baseline.histories else set()
+    if lead is not None and lead.kind in BALANCED_KINDS and BALANCED_ACCURACY in keys:
+        return BALANCED_ACCURACY
+    return next((key for key in (OUTPUT_LOSS, "val_loss") if key in keys), "loss")
+
+
+def _user_only(lead, x, y):
+    """Why only the user can cure `lead` (a sentence), or "" when the library may."""
+    bad = _non_finite_count(x) + _non_finite_count(y)
+    if bad:
+        # No edit of the model or of training makes a NaN target or input finite.
+        return (f"the training data hold {bad} NaN or infinite values; clean them "
+                "(np.isfinite(x).all(), np.isfinite(y).all()) and run again.")
+    remedies = getattr(lead, "remedies", None) or []
+    if remedies and not any(remedy.applicable for remedy in remedies):
+        return f"{lead.kind} needs what only you can do: " + " ".join(remedy.sentence for remedy in remedies[:2])
+    return ""
+
+
+def _non_finite_count(data):
+    """NaN and inf values in the floating-point arrays of `data` (arrays, lists or dicts of them)."""
+    count = 0
+    for leaf in keras.tree.flatten(data) if data is not None else []:
+        if hasattr(leaf, "dtype") and np.issubdtype(np.asarray(leaf).dtype, np.floating):
+            count += int(np.size(leaf) - np.count_nonzero(np.isfinite(leaf)))
+    return count
+
+
 def _remedy_key(remedy):
     params = getattr(remedy, "params", None) or {}
     return (remedy.action, remedy.target, repr(sorted(params.items())))
@@ -433,6 +564,13 @@ def _remedy_sets(findings):
             seen.add(key)
             sets.append(tuple(remedies))
 
+    # Raw inputs first: every other remedy would be measured through them.
+    for finding in findings:
+        if finding.kind == "unnormalized_input":
+            for remedy in getattr(finding, "remedies", None) or []:
+                if remedy.applicable and remedy.action == "standardize_inputs":
+                    add((remedy,))
+                    break
     for index, finding in enumerate(findings):
         applicable = [remedy for remedy in getattr(finding, "remedies", None) or [] if remedy.applicable]
         for remedy in applicable:
@@ -486,14 +624,16 @@ class _Runner:
         self.epochs = epochs
         self.seeds = seeds
         self.baseline_steps = None  # one baseline fit's planned optimizer steps, set by its first fit
+        self.metric_name = None  # set by repair once the baseline's lead finding is known
 
-    def run(self, candidate, fraction, strict):
+    def run(self, candidate, fraction, strict, seeds=None):
+        seeds = tuple(seeds or self.seeds)
         trial = Trial(remedies=candidate.remedies, changes=list(candidate.changes), fraction=fraction,
-                      seeds=self.seeds, fit_kwargs=dict(candidate.fit_kwargs))
-        for seed in self.seeds:
+                      seeds=seeds, fit_kwargs=dict(candidate.fit_kwargs))
+        for seed in seeds:
             start = time.perf_counter()
             try:
-                history, findings, steps, per_epoch = self._fit(candidate, seed, fraction)
+                history, findings, steps, per_epoch, returned = self._fit(candidate, seed, fraction)
             except Exception as error:
                 if strict:  # the baseline is the user's own fit: its errors are theirs
                     raise
@@ -505,9 +645,8 @@ class _Runner:
             trial.seed_findings.append(findings)
             trial.steps += steps
             trial.steps_per_epoch = trial.steps_per_epoch or per_epoch
-            trial.metric_name = next(key for key in (OUTPUT_LOSS, "val_loss", "loss", None)
-                                     if key in history or key is None)
-            trial.metrics.append(_best(history.get(trial.metric_name, [])))
+            trial.returned_epochs.append(returned)
+        trial.measure(self.metric_name or choose_metric(trial, None))
         return trial
 
     def planned_steps(self, candidate, fraction):
@@ -520,20 +659,19 @@ class _Runner:
         diagnostics = self.diagnostics_class(verbose=0)
         args = self._fit_args(candidate)
         callbacks = list(args.pop("callbacks", None) or [])
-        output_loss = _OutputLoss(args.get("validation_data"), args.get("batch_size"))
+        measures = _ValidationMeasures(args.get("validation_data"))
         epochs, steps_per_epoch = self._length(candidate, fraction)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             history = clone.fit(**args, epochs=epochs, steps_per_epoch=steps_per_epoch,
-                                callbacks=[diagnostics, *callbacks, output_loss], verbose=0)
+                                callbacks=[diagnostics, *callbacks, measures], verbose=0)
         steps = int(keras.ops.convert_to_numpy(clone.optimizer.iterations))
         per_epoch = history.params.get("steps") or max(1, steps // max(1, len(history.epoch)))
         if self.baseline_steps is None:  # what the user asked for, even if a NaN stopped it early
             self.baseline_steps = max(1, per_epoch * self.epochs)
         record = dict(history.history)
-        if output_loss.values is not None:
-            record[OUTPUT_LOSS] = output_loss.values
-        return record, list(diagnostics.findings), steps, per_epoch
+        record.update(measures.values)
+        return record, list(diagnostics.findings), steps, per_epoch, _returned_epoch(history, callbacks)
 
     def _fit_args(self, candidate):
         args = dict(self.fit_args)
@@ -560,22 +698,27 @@ class _Runner:
         return self.epochs, total // self.epochs
 
 
-class _OutputLoss(keras.callbacks.Callback):
-    """After each epoch, the compiled loss of the model's `predict` outputs on the validation data.
+class _ValidationMeasures(keras.callbacks.Callback):
+    """After each epoch, measures on the validation arrays from the model's own outputs:
 
-    Keras computes a probabilistic loss from the logits behind a softmax or sigmoid output, so
-    `val_loss` cannot see an output that does not fit its loss (a one-unit softmax always outputs
-    1 yet trains like a sigmoid); the loss of the outputs themselves can. `values` stays None
-    when it cannot be computed (no validation arrays, several outputs, a loss that fails).
+    - `val_output_loss`: the compiled loss of the outputs. Keras computes a probabilistic loss
+      from the logits behind a softmax or sigmoid, so `val_loss` cannot see an output that does
+      not fit its loss (a one-unit softmax always outputs 1 yet trains like a sigmoid); the
+      loss of the outputs themselves can.
+    - `val_balanced_accuracy`: `balanced_accuracy` of the class predictions, for a
+      cross-entropy loss on class labels.
+
+    `values` maps each key to its series; a measure that cannot be computed (no validation
+    arrays, several outputs, targets that are not class labels) is left out.
     """
 
-    def __init__(self, validation_data, batch_size):
+    def __init__(self, validation_data):
         super().__init__()
-        self.values = None
+        self.values = {}
         data = validation_data if isinstance(validation_data, (tuple, list)) else ()
         self.data = tuple(data[:2]) if len(data) >= 2 and all(
             hasattr(part, "shape") or isinstance(part, (list, dict)) for part in data[:2]) else None
-        self.batch_size = batch_size
+        self.failed = set()
 
     def on_epoch_end(self, epoch, logs=None):
         if self.data is None:
@@ -587,25 +730,105 @@ class _OutputLoss(keras.callbacks.Callback):
             function = keras.losses.get(loss) if isinstance(loss, str) else loss
             outputs = self._outputs(self.data[0])
             targets = np.asarray(self.data[1])
-            if targets.ndim == outputs.ndim - 1 and outputs.shape[-1] == 1:  # as a Keras Loss aligns them
-                targets = targets[..., None]
-            value = float(keras.ops.convert_to_numpy(keras.ops.mean(function(targets, outputs))))
         except Exception:  # the epoch's val_loss remains the measure
-            self.data, self.values = None, None
+            self.data, self.values = None, {}
             return
-        self.values = (self.values or []) + [value]
+        self._add(OUTPUT_LOSS, lambda: _output_loss(function, targets, outputs))
+        self._add(BALANCED_ACCURACY, lambda: _balanced_accuracy_of(function, targets, outputs))
+
+    def _add(self, key, measure):
+        if key in self.failed:
+            return
+        try:
+            value = measure()
+        except Exception:  # this measure does not apply to this model: leave it out
+            value = None
+        if value is None:
+            self.failed.add(key)
+            self.values.pop(key, None)
+            return
+        self.values.setdefault(key, []).append(float(value))
 
     def _outputs(self, inputs):
         """The model called on `inputs` in chunks, outside `predict`: a monitor may have swapped
         the trainer's compiled functions, which `predict` would disturb mid-`fit`."""
-        first = inputs[0] if isinstance(inputs, (list, tuple)) else (
-            next(iter(inputs.values())) if isinstance(inputs, dict) else inputs)
+        first = keras.tree.flatten(inputs)[0]
         size = len(first)
         chunks = []
         for start in range(0, size, PREDICT_CHUNK):
             part = keras.tree.map_structure(lambda a: a[start:start + PREDICT_CHUNK], inputs)
             chunks.append(keras.ops.convert_to_numpy(self.model(part, training=False)))
         return np.concatenate(chunks)
+
+
+def _output_loss(function, targets, outputs):
+    if targets.ndim == outputs.ndim - 1 and outputs.shape[-1] == 1:  # as a Keras Loss aligns them
+        targets = targets[..., None]
+    return float(keras.ops.convert_to_numpy(keras.ops.mean(function(targets, outputs))))
+
+
+def _balanced_accuracy_of(function, targets, outputs):
+    """`balanced_accuracy` of `outputs`' class predictions against `targets`, or None when the
+    loss is not a cross-entropy or the targets are not class labels."""
+    name = getattr(function, "name", None) or getattr(function, "__name__", "")
+    if "crossentropy" not in name:
+        return None
+    if outputs.ndim != 2:
+        return None
+    if not np.all(np.isfinite(outputs)):
+        return math.nan  # read as the worst value
+    if outputs.shape[-1] == 1:  # one unit: a probability (or a logit with from_logits)
+        threshold = 0.0 if getattr(function, "from_logits", False) else 0.5
+        predicted = (outputs[:, 0] > threshold).astype(int)
+    else:
+        predicted = outputs.argmax(axis=-1)
+    if targets.ndim == 2 and targets.shape == outputs.shape and outputs.shape[-1] > 1:
+        if not np.allclose(targets.sum(axis=-1), 1.0):  # multi-hot: not one class per row
+            return None
+        labels = targets.argmax(axis=-1)
+    else:
+        labels = targets.reshape(len(targets), -1)[:, 0] if targets.ndim > 1 else targets
+        if outputs.shape[-1] == 1:
+            labels = (labels > 0.5).astype(int)
+    if not np.allclose(labels, np.round(labels)):
+        return None
+    return balanced_accuracy(labels.astype(int), predicted)
+
+
+def balanced_accuracy(labels, predictions):
+    """The mean, over the classes present in `labels`, of the share of each class's rows that
+    `predictions` gets right (the recall per class): 1 / classes for a model that always
+    predicts one class, however rare the others.
+
+    Args:
+        labels: class ids, one per row.
+        predictions: predicted class ids, one per row.
+
+    Returns:
+        A float in [0, 1].
+
+    Example:
+
+    >>> balanced_accuracy([0, 0, 0, 1], [0, 0, 0, 0])
+    0.5
+    """
+    labels, predictions = np.asarray(labels).reshape(-1), np.asarray(predictions).reshape(-1)
+    if labels.shape != predictions.shape or labels.size == 0:
+        raise ValueError(f"`labels` and `predictions` must be non-empty and of one length. "
+                         f"Received: labels={labels.shape}, predictions={predictions.shape}")
+    recalls = [np.mean(predictions[labels == label] == label) for label in np.unique(labels)]
+    return float(np.mean(recalls))
+
+
+def _returned_epoch(history, callbacks):
+    """The epoch whose weights the fit returned: the best one an `EarlyStopping` with
+    `restore_best_weights` restored, else the last."""
+    last = len(history.epoch) - 1
+    for callback in callbacks:
+        if (isinstance(callback, keras.callbacks.EarlyStopping) and callback.restore_best_weights
+                and callback.best_weights is not None):
+            return min(last, int(callback.best_epoch))
+    return last
 
 
 def _array_epoch_steps(args):
@@ -623,36 +846,49 @@ def _array_epoch_steps(args):
     return max(1, math.ceil(samples / (args.get("batch_size") or 32)))
 
 
-def _best(series):
-    """The lowest finite value of `series`, or inf."""
-    finite = [float(value) for value in series if value is not None and math.isfinite(float(value))]
-    return min(finite) if finite else math.inf
+def _finite_or(value, default):
+    """`value` as a float when finite, else `default`."""
+    value = float(value) if value is not None else math.nan
+    return value if math.isfinite(value) else default
+
+
+def _score(value, higher_is_better):
+    """`value` on a lower-is-better scale (an accuracy negated); inf when not finite."""
+    if not math.isfinite(value):
+        return math.inf
+    return -value if higher_is_better else value
 
 
 # -- schedule and acceptance ----------------------------------------------------------------------
 
 def _schedule(candidates, seeds, budget_steps, baseline_steps):
-    """Successive halving: [(candidates run, fraction of the baseline's length)] per rung.
+    """Successive halving: [(candidates run, fraction of the baseline's length, seeds)] per rung.
 
     Each rung keeps 1/HALVING_RATE of the candidates (rounded up) at HALVING_RATE times the
-    length, down to one; the first rung's length is the largest that fits the whole schedule
-    into `budget_steps` at `seeds` seeds. No rung runs longer than the baseline, and a rung as
-    long as the one before it is not run again (its ranking is known). Candidates are dropped from
-    the end while the first rung would be shorter than `MIN_TRIAL_FRACTION` of the baseline or
-    `MIN_TRIAL_STEPS`; [] when even one candidate cannot get that long.
+    length, down to one; the first rung screens at one seed when more rungs follow (it only
+    ranks), every later rung runs at all `seeds` (the acceptance rule needs their spread). The
+    first rung's length is the largest that fits the whole schedule into `budget_steps`. No rung
+    runs longer than the baseline, and a rung as long as the one before it is not run again (its
+    ranking is known). Candidates are dropped from the end while the first rung would be shorter
+    than `MIN_TRIAL_FRACTION` of the baseline or `MIN_TRIAL_STEPS`; [] when even one candidate
+    cannot get that long.
     """
     for kept in range(candidates, 0, -1):
         counts = [kept]
         while counts[-1] > 1:
             counts.append(math.ceil(counts[-1] / HALVING_RATE))
-        weight = sum(count * HALVING_RATE ** rung for rung, count in enumerate(counts))
-        first = budget_steps / (seeds * weight * baseline_steps)
+        rung_seeds = [1 if rung == 0 and len(counts) > 1 else seeds for rung in range(len(counts))]
+        weight = sum(count * rung_seeds[rung] * HALVING_RATE ** rung for rung, count in enumerate(counts))
+        first = budget_steps / (weight * baseline_steps)
         if first >= MIN_TRIAL_FRACTION and first * baseline_steps >= MIN_TRIAL_STEPS:
             schedule = []
             for rung, count in enumerate(counts):
                 fraction = min(1.0, first * HALVING_RATE ** rung)
-                if not schedule or fraction > schedule[-1][1]:
-                    schedule.append((count, fraction))
+                if schedule and fraction <= schedule[-1][1]:
+                    continue
+                schedule.append((count, fraction, rung_seeds[rung]))
+            if schedule[-1][2] < seeds:  # one rung in all (the budget allows full length at once)
+                schedule[-1] = (schedule[-1][0], schedule[-1][1], seeds)
             return schedule
     return []
 
@@ -679,29 +915,50 @@ class _Acceptance:
         if not clears:
             trial.accepted, trial.reason = False, why
             return
-        baseline = self.baseline.metrics
-        finite_base = [value for value in baseline if math.isfinite(value)]
-        if not all(math.isfinite(value) for value in trial.metrics):
+        if len(trial.seeds) < len(self.baseline.seeds):
+            trial.accepted, trial.reason = False, f"screened at {len(trial.seeds)} seed(s): ranked, not judged"
+            return
+        higher = self.baseline.higher_is_better
+        reference, against = self.reference(trial)
+        base = [_score(value, higher) for value in reference]
+        scores = [_score(value, higher) for value in trial.metrics]
+        if not scores or not all(math.isfinite(score) for score in scores):
             trial.accepted, trial.reason = False, f"{trial.metric_name} not finite at every seed"
             return
-        best_base = min(baseline)
-        margin = max(_range(finite_base), _range(trial.metrics),
+        best_base = min(base)
+        finite_base = [score for score in base if math.isfinite(score)]
+        margin = max(_range(finite_base), _range(scores),
                      MIN_RELATIVE_GAIN * abs(best_base) if math.isfinite(best_base) else 0.0)
-        worst = max(trial.metrics)
+        worst = max(scores)
+        shown = lambda score: fmt(-score if higher else score)  # noqa: E731 - back to the metric's sign
+        what = f"{trial.metric_name}: worst seed {shown(worst)}"
+        against = f"the baseline's best {shown(best_base)} ({against})"
         if worst + margin < best_base:
             trial.accepted = True
-            trial.reason = (f"clears {self.lead.kind}; worst seed {fmt(worst)} beats the baseline's best "
-                            f"{fmt(best_base)} by more than the spread {fmt(margin)}")
+            trial.reason = f"clears {self.lead.kind}; {what} beats {against} by more than the spread {fmt(margin)}"
         else:
             trial.accepted = False
-            trial.reason = (f"clears {self.lead.kind}, but worst seed {fmt(worst)} does not beat the "
-                            f"baseline's best {fmt(best_base)} by more than {fmt(margin)}")
+            trial.reason = (f"clears {self.lead.kind}, but {what} does not beat {against} "
+                            f"by more than {fmt(margin)}")
+
+    def reference(self, trial):
+        """The baseline's values `trial` must beat, per seed, and what they are in words: for a
+        full-length trial the model the baseline's fit returned; for a shorter one the
+        baseline's best epoch among those of equal work (up to the first epoch whose steps
+        reach the trial's), since a remedy cannot be asked to beat in a third of the steps what
+        the baseline reached in all of them, while a run merely stopped earlier only equals it."""
+        baseline = self.baseline
+        if trial.fraction >= 1.0 or not baseline.histories:
+            return baseline.metrics, "the model its fit returned"
+        per_seed = trial.steps / max(1, len(trial.seeds))
+        epochs = max(1, math.ceil(per_seed / max(1, baseline.steps_per_epoch)))
+        return baseline.best_within(epochs), f"its best in its first {epochs} epoch(s), at equal or more steps"
 
     def rank(self, trial):
-        """Sort key: trials that clear the findings first, then the lowest mean loss."""
+        """Sort key: trials that clear the findings first, then the best mean metric."""
         if trial.error is not None:
             return (2, math.inf)
-        return (0 if self.clears(trial)[0] else 1, trial.metric)
+        return (0 if self.clears(trial)[0] else 1, trial.score)
 
 
 def _range(values):
@@ -755,7 +1012,7 @@ def _plot_curves(result, path):
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     shown = [result.baseline] + ([result.accepted] if result.accepted is not None else
-                                 sorted(result.trials, key=lambda t: (-t.fraction, t.metric))[:3])
+                                 sorted(result.trials, key=lambda t: (-t.fraction, t.score))[:3])
     for trial in shown:
         series = trial.history.get(result.baseline.metric_name, [])
         steps = [(epoch + 1) * trial.steps_per_epoch for epoch in range(len(series))]
@@ -764,7 +1021,8 @@ def _plot_curves(result, path):
                 label="baseline" if trial is result.baseline else f"{trial.name} ({verdict})")
     ax.set_xlabel("optimizer steps (first seed)")
     ax.set_ylabel(result.baseline.metric_name)
-    ax.set_yscale("log")
+    if not result.baseline.higher_is_better:
+        ax.set_yscale("log")
     ax.set_title("Baseline vs trials")
     ax.legend(fontsize=8)
     return save_figure(fig, path, "repair_curves.png")

@@ -343,3 +343,24 @@ def test_dead_units_of_an_activation_layer_are_traced_to_the_bias_of_the_layer_b
     assert (act["kernel_layer"], act["bias_mean"], act["hidden"]) == ("d1", -3.0, True)
     assert first("dead_relu", {"dead_frac": 1.0}, setup, layer="d1_act") == [
         ("set_initializer", "d1", {"kernel_initializer": "he_normal", "bias_initializer": "zeros"})]
+
+
+def test_too_much_dropout_lowers_every_layer_above_the_cap_in_one_edit():
+    # One finding per layer; their remedies must be one edit (no target), or the trial that lowers
+    # one layer still meets the other layer's finding.
+    findings = [Finding("suspicious_config", "warning", 0, name, "drops 90%", {"rate": 0.9, "max_dropout": 0.5})
+                for name in ("dropout", "dropout_1")]
+    first = [remedies_for(finding)[0] for finding in findings]
+    assert first[0] == first[1]
+    assert (first[0].action, first[0].target) == ("set_dropout", None)
+    assert first[0].params == {"rate": 0.3, "argument": "rate", "above": 0.5}
+
+
+def test_a_focal_loss_is_for_the_user_when_the_labels_are_class_ids():
+    finding = Finding("class_imbalance", "error", 0, None, "imbalanced", {"minority_count": 40})
+    sparse = {"outputs": [{"layer": "out", "activation": "softmax", "units": 10, "loss_family": "sparse"}]}
+    binary = {"outputs": [{"layer": "out", "activation": "sigmoid", "units": 1, "loss_family": "binary"}]}
+    focal = [r for r in remedies_for(finding, sparse) if "focal" in r.sentence.lower()]
+    assert focal and not focal[0].applicable
+    focal = [r for r in remedies_for(finding, binary) if "focal" in r.sentence.lower()]
+    assert focal[0].applicable and focal[0].params == {"loss": "focal"}

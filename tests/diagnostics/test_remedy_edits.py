@@ -328,6 +328,53 @@ def test_standardize_inputs(kind):
                                rtol=1e-4, atol=1e-4)
 
 
+def test_standardize_inputs_of_a_two_input_model_adapts_one_normalization_per_input():
+    keras.utils.set_random_seed(5)
+    left, right = keras.Input((4,), name="left"), keras.Input((3,), name="right")
+    joined = keras.layers.Concatenate(name="join")([keras.layers.Dense(2, name="a")(left),
+                                                  keras.layers.Dense(2, name="b")(right)])
+    model = keras.Model([left, right], keras.layers.Dense(3, activation="softmax", name="out")(joined))
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", run_eagerly=True)
+    x, y = data()
+    x_right = (np.random.default_rng(1).normal(size=(len(x), 3)) * 40.0 - 7.0).astype("float32")
+    before = snapshot(model)
+    edited = apply_remedies(model, [Remedy("standardize_inputs", params={"method": "standardize"})],
+                            x=[x, x_right], y=y)
+    assert_untouched(model, before)
+    assert_same_weights(edited.model, model, ["a", "b", "out"])
+    assert edited.model.train_on_batch([x[:16], x_right[:16]], y[:16]) is not None
+    for index, array in enumerate((x, x_right)):
+        layer = edited.model.get_layer(f"input_standardization_{index}")
+        probe = keras.Model(edited.model.inputs, layer.output)
+        np.testing.assert_allclose(probe.predict([x, x_right], verbose=0),
+                                   (array - array.mean(axis=0)) / array.std(axis=0), rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="Received: x=ndarray"):
+        apply_remedies(model, [Remedy("standardize_inputs", params={"method": "standardize"})], x=x, y=y)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_set_dropout_without_target_lowers_every_layer_above_the_cap(kind):
+    keras.utils.set_random_seed(7)
+    layers = [keras.layers.Dense(6, activation="relu", name="hidden"), keras.layers.Dropout(0.9, name="drop"),
+              keras.layers.Dense(6, activation="relu", name="hidden_2"), keras.layers.Dropout(0.8, name="drop_2"),
+              keras.layers.Dropout(0.4, name="drop_3"), keras.layers.Dense(3, activation="softmax", name="out")]
+    if kind == "sequential":
+        model = keras.Sequential([keras.Input((4,))] + layers)
+    else:
+        inputs = keras.Input((4,))
+        h = inputs
+        for layer in layers:
+            h = layer(h)
+        model = keras.Model(inputs, h)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", run_eagerly=True)
+    x, y = data()
+    edited = apply_and_check(model, [Remedy("set_dropout", params={"rate": 0.3, "above": 0.5})], x, y,
+                             unchanged=["hidden", "hidden_2", "out"])
+    rates = [edited.model.get_layer(name).rate for name in ("drop", "drop_2", "drop_3")]
+    assert rates == [0.3, 0.3, 0.4]  # 0.4 is under the cap: left as it was
+    assert [model.get_layer(name).rate for name in ("drop", "drop_2", "drop_3")] == [0.9, 0.8, 0.4]
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_rescale_inputs(kind):
     model, (x, y) = classifier(kind), data()

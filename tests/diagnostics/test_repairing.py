@@ -2,15 +2,18 @@
 the expected fix, the budget holds, bad arguments are refused; the acceptance rule and the
 successive-halving schedule checked by hand."""
 
+import dataclasses
 import math
 
 import keras
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
+from sklearn.metrics import balanced_accuracy_score
 
 from diagnostics import repairing as repair_module
 from diagnostics.findings import Finding
+from diagnostics.remedy import Remedy
 from diagnostics.repairing import RepairResult, Trial, repair
 
 TRAIN, VALIDATION = 600, 300
@@ -143,38 +146,153 @@ def test_acceptance_needs_the_errors_and_the_lead_finding_cleared():
     assert other_warning.accepted
 
 
+@pytest.mark.parametrize(
+    ("baseline", "trial", "accepted"),
+    [
+        # balanced accuracy, higher is better: margin = max(baseline range 0.04, trial range 0.02,
+        # 2% of 0.54) = 0.04, so the worst trial seed must exceed 0.54 + 0.04
+        ((0.5, 0.54), (0.6, 0.62), True),
+        ((0.5, 0.54), (0.57, 0.6), False),
+        ((0.5, 0.5), (0.9, -math.inf), False),  # a seed never finite
+    ],
+)
+def test_acceptance_on_an_accuracy_needs_the_worst_trial_seed_above_the_best_baseline_seed(
+        baseline, trial, accepted):
+    rule = repair_module._Acceptance(_trial(baseline, [_finding("class_imbalance", "warning")]),
+                                     _finding("class_imbalance", "warning"))
+    rule.baseline.metric_name = candidate_name = repair_module.BALANCED_ACCURACY
+    candidate = _trial(trial)
+    candidate.metric_name = candidate_name
+    rule.decide(candidate)
+    assert candidate.accepted is accepted, candidate.reason
+
+
+def test_a_shorter_trial_is_held_to_the_baseline_at_equal_work_a_full_one_to_the_model_it_returned():
+    # The baseline (10 steps per epoch) overfits: its returned (last) model has loss 1.0; its
+    # best epoch is the second, 0.6, and the first is 0.8.
+    baseline = Trial(histories=[{"val_loss": [0.8, 0.6, 1.0]}] * 2, returned_epochs=[2, 2], seeds=(0, 1),
+                     steps_per_epoch=10)
+    baseline.measure("val_loss")
+    assert baseline.metrics == [1.0, 1.0] and baseline.best_metrics == [0.6, 0.6]
+    rule = repair_module._Acceptance(baseline, _finding("overfitting", "warning"))
+    # Early stopping returns the best epoch's model (epoch 1): 0.62 beats 1.0 at full length...
+    stopped = Trial(remedies=(object(),), histories=[{"val_loss": [0.8, 0.62, 0.9]}] * 2, returned_epochs=[1, 1],
+                    seeds=(0, 1), fraction=1.0, steps=60)
+    stopped.measure("val_loss")
+    rule.decide(stopped)
+    assert stopped.accepted, stopped.reason
+    # ...but a shorter run of 20 steps per seed is held to the baseline's best of its first 2
+    # epochs (0.6), which 0.62 does not beat...
+    shorter = dataclasses.replace(stopped, fraction=0.7, steps=40)
+    rule.decide(shorter)
+    assert not shorter.accepted and "first 2 epoch(s)" in shorter.reason
+    # ...while at 10 steps per seed it is held to the first epoch only (0.8): 0.62 beats it.
+    shortest = dataclasses.replace(stopped, fraction=0.35, steps=20)
+    rule.decide(shortest)
+    assert shortest.accepted, shortest.reason
+    # A screening trial (fewer seeds than the baseline) is ranked, never accepted.
+    screened = dataclasses.replace(stopped, seeds=(0,), histories=stopped.histories[:1],
+                                   returned_epochs=[1], metrics=[0.62])
+    rule.decide(screened)
+    assert not screened.accepted and "screened" in screened.reason
+
+
+def test_the_returned_epoch_is_the_one_early_stopping_restored():
+    x = np.linspace(-1, 1, 64, dtype="float32")[:, None]
+    y = 3 * x
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="mse")
+    # val_loss against targets far from the data: the first epoch is the best one here.
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=5, restore_best_weights=True)
+    history = model.fit(x, y, validation_data=(x, -3 * x), epochs=4, verbose=0, callbacks=[stop])
+    expected = int(np.argmin(history.history["val_loss"]))
+    assert repair_module._returned_epoch(history, [stop]) == expected
+    assert repair_module._returned_epoch(history, []) == 3
+
+
+def test_balanced_accuracy_matches_scikit_learn():
+    rng = np.random.default_rng(0)
+    labels = rng.choice(4, size=200, p=[0.7, 0.2, 0.07, 0.03])
+    predictions = np.where(rng.random(200) < 0.6, labels, rng.integers(0, 4, 200))
+    assert repair_module.balanced_accuracy(labels, predictions) == pytest.approx(
+        balanced_accuracy_score(labels, predictions), abs=1e-12)
+    # Always the majority class: chance, whatever its share.
+    assert repair_module.balanced_accuracy(labels, np.zeros(200, int)) == pytest.approx(0.25)
+    # From a model's outputs: softmax rows against class ids or one-hot rows, one sigmoid unit.
+    outputs = rng.random((200, 4))
+    expected = balanced_accuracy_score(labels, outputs.argmax(-1))
+    loss = keras.losses.get("sparse_categorical_crossentropy")
+    assert repair_module._balanced_accuracy_of(loss, labels, outputs) == pytest.approx(expected)
+    assert repair_module._balanced_accuracy_of(keras.losses.CategoricalCrossentropy(), np.eye(4)[labels],
+                                               outputs) == pytest.approx(expected)
+    binary = (labels > 0).astype("float32")
+    scores = rng.random((200, 1))
+    assert repair_module._balanced_accuracy_of(keras.losses.get("binary_crossentropy"), binary, scores) == \
+        pytest.approx(balanced_accuracy_score(binary, scores[:, 0] > 0.5))
+    # Not a classification loss: no balanced accuracy.
+    assert repair_module._balanced_accuracy_of(keras.losses.get("mse"), binary, scores) is None
+
+
+def test_raw_inputs_put_standardizing_first_whatever_finding_leads():
+    standardize = Remedy("standardize_inputs", None, {"method": "standardize"}, "Standardize.")
+    init = Remedy("set_initializer", "dense", {"kernel_initializer": "he_normal"}, "He.")
+    leaky = Remedy("set_activation", None, {"activation": "leaky_relu"}, "Leaky.")
+    dead = Finding("dead_relu", "warning", 0, "dense", "dead", remedies=[init, leaky])
+    raw = Finding("unnormalized_input", "warning", 0, "input", "raw", remedies=[standardize])
+    sets = repair_module._remedy_sets([dead, raw])
+    assert sets[0] == (standardize,) and sets[1:] == [(init,), (leaky,), (init, leaky)]
+    assert repair_module._remedy_sets([dead]) == [(init,), (leaky,), (init, leaky)]
+
+
+def test_nan_in_the_data_or_a_lead_with_no_library_remedy_is_not_repairable():
+    lead = Finding("label_mismatch", "error", 0, None, "labels", remedies=[
+        Remedy("fix_labels", None, {}, "Relabel.", applicable=False)])
+    assert "only you can do: Relabel." in repair_module._user_only(lead, np.ones((4, 2)), np.ones(4))
+    lead_with_fix = Finding("non_finite", "error", 0, None, "nan", remedies=[
+        Remedy("clip_gradients", None, {"clipnorm": 1.0}, "Clip.")])
+    assert repair_module._user_only(lead_with_fix, np.ones((4, 2)), np.ones(4)) == ""
+    y = np.array([1.0, np.nan, 2.0, np.inf])
+    assert "2 NaN or infinite" in repair_module._user_only(lead_with_fix, {"a": np.ones((4, 2))}, y)
+    assert repair_module._user_only(lead_with_fix, [np.ones((4, 2)), np.arange(4)], np.arange(4)) == ""
+
+
 # -- the schedule, by hand ------------------------------------------------------------------------
 
 
 def test_successive_halving_halves_the_candidates_and_doubles_the_length():
-    # 4 candidates: rungs of 4, 2 and 1 at lengths 1, 2 and 4 cost 4 + 2*2 + 1*4 = 12 first-rung
-    # lengths. Budget 3 baselines of 100 steps at 2 seeds: 300 / (2 * 12 * 100) = 0.125.
-    assert repair_module._schedule(4, 2, 300, 100) == [(4, 0.125), (2, 0.25), (1, 0.5)]
-    # Budget 1.5: 4 candidates would start at 0.0625 and 3 at 150 / (2 * 11 * 100) = 0.068, below
-    # MIN_TRIAL_FRACTION (0.1); 2 candidates start at 150 / (2 * 4 * 100) = 0.1875.
-    assert repair_module._schedule(4, 2, 150, 100) == [(2, 0.1875), (1, 0.375)]
+    # 4 candidates: rungs of 4, 2 and 1 at lengths 1, 2 and 4; the first screens at one seed,
+    # the others run at both: 4*1*1 + 2*2*2 + 1*4*2 = 20 first-rung lengths. Budget 3 baselines
+    # of 100 steps: 300 / (20 * 100) = 0.15.
+    assert repair_module._schedule(4, 2, 300, 100) == [(4, 0.15, 1), (2, 0.3, 2), (1, 0.6, 2)]
+    # Budget 1.5: 150 / 2000 = 0.075, above MIN_TRIAL_FRACTION (0.07): all 4 candidates.
+    assert repair_module._schedule(4, 2, 150, 100) == [(4, 0.075, 1), (2, 0.15, 2), (1, 0.3, 2)]
+    # 5 candidates at budget 1.5 would weigh 5 + 3*2*2 + 2*4*2 + 8*2 = 49: 0.031, too short; 4 fit.
+    assert repair_module._schedule(5, 2, 150, 100)[0] == (4, 0.075, 1)
     # A budget of 6 baselines at 1 seed: 600 / (12 * 100) = 0.5, then the baseline's length (capped).
-    assert repair_module._schedule(4, 1, 600, 100) == [(4, 0.5), (2, 1.0)]
+    assert repair_module._schedule(4, 1, 600, 100) == [(4, 0.5, 1), (2, 1.0, 1)]
     # Budget 12: every candidate runs the baseline's full length once; no rung repeats it.
-    assert repair_module._schedule(4, 1, 1200, 100) == [(4, 1.0)]
-    # 5 candidates at budget 0.4 x 100 steps, 1 seed: 5 give 40 / 27 < 4 steps, 2 give 40 / 4 = 10.
-    assert repair_module._schedule(5, 1, 40, 100) == [(2, 0.1), (1, 0.2)]
+    assert repair_module._schedule(4, 1, 1200, 100) == [(4, 1.0, 1)]
+    # Full length at once at 2 seeds: the one rung runs at both (its verdict needs the spread).
+    assert repair_module._schedule(4, 2, 2000, 100) == [(4, 1.0, 2)]
+    # 5 candidates at budget 0.4 x 100 steps, 1 seed: 3 give 40 / 1100 < 0.07, 2 give 40 / 400 = 0.1.
+    assert repair_module._schedule(5, 1, 40, 100) == [(2, 0.1, 1), (1, 0.2, 1)]
     assert repair_module._schedule(3, 2, 6, 100) == []  # 3 steps per seed: below MIN_TRIAL_STEPS
 
 
 @pytest.mark.parametrize("candidates", [1, 2, 3, 5, 6])
 @pytest.mark.parametrize("seeds", [1, 2, 3])
-@pytest.mark.parametrize("budget", [0.3, 1.5, 4.0])
+@pytest.mark.parametrize("budget", [0.3, 1.5, 4.0, 30.0])
 def test_the_schedule_never_plans_more_work_than_the_budget(candidates, seeds, budget):
     baseline_steps = 120
     schedule = repair_module._schedule(candidates, seeds, int(budget * baseline_steps), baseline_steps)
-    planned = sum(count * max(repair_module.MIN_TRIAL_STEPS, math.floor(fraction * baseline_steps))
-                  for count, fraction in schedule) * seeds
+    planned = sum(count * max(repair_module.MIN_TRIAL_STEPS, math.floor(fraction * baseline_steps)) * rung_seeds
+                  for count, fraction, rung_seeds in schedule)
     assert 0 < planned <= budget * baseline_steps
-    counts = [count for count, _ in schedule]
-    fractions = [fraction for _, fraction in schedule]
+    counts = [count for count, _, _ in schedule]
+    fractions = [fraction for _, fraction, _ in schedule]
     assert counts == sorted(counts, reverse=True) and counts[0] <= candidates
     assert fractions == sorted(set(fractions)) and 0 < fractions[0] and fractions[-1] <= 1
+    assert schedule[-1][2] == seeds  # the last rung, which gives the verdict, runs at every seed
 
 
 # -- real runs ------------------------------------------------------------------------------------
