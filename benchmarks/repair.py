@@ -31,6 +31,7 @@ Usage:
     python benchmarks/repair.py --quick               # five scenarios, one seed
     python benchmarks/repair.py --only mlp_softmax_on_one_unit --seeds 3 --first-seed 100
     python benchmarks/repair.py --json out/repair.json
+    python benchmarks/repair.py --summarize out/repair.json   # the tables of saved (even partial) rows
 """
 
 import argparse
@@ -160,7 +161,8 @@ def parse_args(argv=None):
     parser.add_argument("--only", default=None, help="comma-separated scenario names")
     parser.add_argument("--no-random", action="store_true", help="skip the random search")
     parser.add_argument("--quick", action="store_true", help=f"{len(QUICK_SCENARIOS)} scenarios, 1 seed")
-    parser.add_argument("--json", default=None, help="save the rows to this path")
+    parser.add_argument("--json", default=None, help="save the rows to this path (after every run)")
+    parser.add_argument("--summarize", default=None, help="print the tables of a saved --json file and exit")
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error(f"--seeds must be at least 1. Received: seeds={args.seeds}")
@@ -344,6 +346,9 @@ def _stat(function, values):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.summarize:
+        with open(args.summarize) as handle:
+            return summarize(json.load(handle)["rows"])
     from benchmarks.accuracy import SCENARIOS
 
     names = args.only.split(",") if args.only else sorted(SCENARIOS)
@@ -362,12 +367,18 @@ def main(argv=None):
                   f"(work {row.get('work')}x, wall {row.get('wall_ratio')}x, {row.get('seconds')} s), "
                   f"random: {row.get('random_actions')} -> {row.get('versus_random')}"
                   + (f"  ERROR {row['error']}" if row["error"] else ""), flush=True)
+            _save(args, rows, None)  # after every run: a long benchmark stopped early keeps its rows
     figures = summarize(rows)
-    if args.json:
-        os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
-        with open(args.json, "w") as handle:
-            json.dump({"args": vars(args), "rows": rows, "figures": figures}, handle, indent=1)
+    _save(args, rows, figures)
     return figures
+
+
+def _save(args, rows, figures):
+    if not args.json:
+        return
+    os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
+    with open(args.json, "w") as handle:
+        json.dump({"args": vars(args), "rows": rows, "figures": figures}, handle, indent=1)
 
 
 if __name__ == "__main__":
