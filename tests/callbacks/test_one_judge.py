@@ -3,6 +3,9 @@
 Monitors used to read each other's values from `logs`, so `log_layers=False` or another order of
 `DEFAULT_MONITORS` changed the verdict; `python -m diagnostics run.json` re-judged with its own
 composition of detectors. Now every monitor only records and `diagnostics.judge` decides.
+
+The slow tier checks it on scenarios of the accuracy benchmark (`benchmarks/accuracy/`) that
+cover most finding kinds, at three seeds.
 """
 
 import keras
@@ -10,8 +13,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
+from benchmarks.accuracy import SCENARIOS, harness
 from callbacks import DEFAULT_MONITORS, TrainingDiagnostics
-from diagnostics import load_run
+from diagnostics import load_run, report
 from diagnostics.__main__ import judge as judge_run_file
 
 
@@ -36,7 +40,8 @@ def _dead_relus(seed):
     keras.utils.clear_session(free_memory=False)
     keras.utils.set_random_seed(seed)
     model = keras.Sequential([keras.Input((64,)),
-                              keras.layers.Dense(64, activation="relu", bias_initializer=keras.initializers.Constant(-8.0)),
+                              keras.layers.Dense(64, activation="relu",
+                                                 bias_initializer=keras.initializers.Constant(-8.0)),
                               keras.layers.Dense(32, activation="relu"),
                               keras.layers.Dense(10, activation="softmax")])
     model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
@@ -89,3 +94,57 @@ def test_vanishing_gradients_get_one_verdict(seed, tmp_path):
 def test_dead_units_and_a_healthy_run_get_one_verdict(build, lead, seed, tmp_path):
     verdict = _check_one_verdict(build, seed, tmp_path)
     assert (verdict[0][0] if verdict else None) == lead
+
+
+# Cheap scenarios of the accuracy benchmark whose faults, together, raise most kinds: vanishing,
+# exploding and non-finite gradients, dead and saturated units, overfitting, oscillation with a
+# learning rate past its stable range, a saddle, class imbalance, label and output-loss mismatches,
+# non-finite targets, and a healthy run.
+BENCHMARK_SCENARIOS = (
+    "mlp_ten_sigmoid_layers",
+    "mlp_relu_init_stddev_1",
+    "mlp_relu_bias_init_minus_2",
+    "mlp_sigmoid_init_stddev_4",
+    "mlp_512_units_100_noisy_samples_no_dropout",
+    "mlp_tanh_sgd_lr_3",
+    "mlp_one_tanh_layer_init_stddev_1e_4",
+    "mlp_long_tail_digits",
+    "mlp_labels_divided_by_255",
+    "mlp_softmax_on_one_unit",
+    "mlp_regression_nan_targets",
+    "healthy_two_epochs",
+)
+
+VARIANT_OPTIONS = {
+    "default": {},
+    "quiet": {"log_layers": False},
+    "reversed": {"monitors": list(reversed(DEFAULT_MONITORS))},
+}
+
+
+def _fit_scenario(name, seed, folder, **options):
+    """Fits a benchmark scenario (no jit) and judges its run.json as `python -m diagnostics` does.
+    Returns `(losses, live verdict, offline verdict, monitor)`."""
+    _, history, _, monitor = harness.fit_scenario(SCENARIOS[name], seed, False, **options)
+    folder.mkdir()
+    report.save_run(monitor.run(), folder / "run.json")
+    offline = judge_run_file(load_run(folder / "run.json"))
+    return history["loss"], _verdict(monitor.findings), _verdict(offline), monitor
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("name", BENCHMARK_SCENARIOS)
+def test_benchmark_scenarios_get_one_verdict_live_and_offline(name, seed, tmp_path):
+    runs = {variant: _fit_scenario(name, seed, tmp_path / variant, **options)
+            for variant, options in VARIANT_OPTIONS.items()}
+    losses, verdict, _, monitor = runs["default"]
+    for variant, (variant_losses, live, offline, _) in runs.items():
+        np.testing.assert_array_equal(variant_losses, losses, err_msg=f"{variant} trained differently")
+        assert live == verdict, f"{variant}: {live} != default {verdict}"
+        assert offline == verdict, f"{variant} judged offline: {offline} != default {verdict}"
+    assert [note for note in monitor.skipped if note.hook != "not_judged"] == []  # no monitor failed
+    if SCENARIOS[name].healthy:
+        assert verdict == []
+    else:
+        assert verdict, "a faulty run with no finding proves nothing about invariance"
