@@ -250,7 +250,8 @@ def _random_search(run, result, args, seed):
     runner.metric_name = result.baseline.metric_name
     lead = repair_lib._consistent_findings(result.baseline.seed_findings)[0]
     rule = repair_lib._Acceptance(result.baseline, lead)
-    schedule = repair_lib._schedule(len(candidates), len(seeds), result.budget_steps, result.baseline_steps)
+    schedule = repair_lib._schedule(len(candidates), len(seeds), result.budget_steps, result.baseline_steps,
+                                    run.epochs)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         trials, chosen = repair_lib._successive_halving(runner, rule, candidates, schedule, result.budget_steps)

@@ -40,6 +40,11 @@ MIN_TRIAL_STEPS = 4
 # candidates (the screening rung runs at one seed).
 MIN_TRIAL_FRACTION = 0.07
 
+# The judged (last) rung keeps at least this many steps in each epoch when the budget allows: with
+# fewer, the judge reads the first batches' collapse as a class imbalance and rejects every cure
+# (3 epochs of 19 steps cut to 5 steps per epoch did so).
+MIN_JUDGED_EPOCH_STEPS = 8
+
 # Successive halving keeps the better half of the candidates at every rung and doubles their
 # length (the classic halving rate: equal work per rung).
 HALVING_RATE = 2
@@ -400,7 +405,7 @@ def repair(model, x=None, y=None, *, validation_data=None, epochs=1, batch_size=
         return RepairResult(**outcome, note=f"No remedy for {lead.kind} applies to this model: nothing was tried.")
 
     rule = _Acceptance(baseline, lead)
-    schedule = _schedule(len(candidates), len(seed_list), budget_steps, baseline_steps)
+    schedule = _schedule(len(candidates), len(seed_list), budget_steps, baseline_steps, int(epochs))
     say.start(sum(count * rung_seeds for count, _, rung_seeds in schedule))
     trials, chosen = _successive_halving(runner, rule, candidates, schedule, budget_steps, say)
     say.done()
@@ -861,7 +866,7 @@ def _score(value, higher_is_better):
 
 # -- schedule and acceptance ----------------------------------------------------------------------
 
-def _schedule(candidates, seeds, budget_steps, baseline_steps):
+def _schedule(candidates, seeds, budget_steps, baseline_steps, epochs=1):
     """Successive halving: [(candidates run, fraction of the baseline's length, seeds)] per rung.
 
     Each rung keeps 1/HALVING_RATE of the candidates (rounded up) at HALVING_RATE times the
@@ -870,27 +875,42 @@ def _schedule(candidates, seeds, budget_steps, baseline_steps):
     first rung's length is the largest that fits the whole schedule into `budget_steps`. No rung
     runs longer than the baseline, and a rung as long as the one before it is not run again (its
     ranking is known). Candidates are dropped from the end while the first rung would be shorter
-    than `MIN_TRIAL_FRACTION` of the baseline or `MIN_TRIAL_STEPS`; [] when even one candidate
-    cannot get that long.
+    than `MIN_TRIAL_FRACTION` of the baseline or `MIN_TRIAL_STEPS`, or the last rung would have
+    fewer than `MIN_JUDGED_EPOCH_STEPS` steps per epoch (of the baseline's `epochs`); when no
+    number of candidates gives the last rung that many, the one that gives it the most steps
+    (the fewest candidates) is kept. [] when even one candidate cannot get that long.
     """
+    fallback = []
     for kept in range(candidates, 0, -1):
-        counts = [kept]
-        while counts[-1] > 1:
-            counts.append(math.ceil(counts[-1] / HALVING_RATE))
-        rung_seeds = [1 if rung == 0 and len(counts) > 1 else seeds for rung in range(len(counts))]
-        weight = sum(count * rung_seeds[rung] * HALVING_RATE ** rung for rung, count in enumerate(counts))
-        first = budget_steps / (weight * baseline_steps)
-        if first >= MIN_TRIAL_FRACTION and first * baseline_steps >= MIN_TRIAL_STEPS:
-            schedule = []
-            for rung, count in enumerate(counts):
-                fraction = min(1.0, first * HALVING_RATE ** rung)
-                if schedule and fraction <= schedule[-1][1]:
-                    continue
-                schedule.append((count, fraction, rung_seeds[rung]))
-            if schedule[-1][2] < seeds:  # one rung in all (the budget allows full length at once)
-                schedule[-1] = (schedule[-1][0], schedule[-1][1], seeds)
+        schedule = _halving(kept, seeds, budget_steps, baseline_steps)
+        if not schedule:
+            continue
+        epoch_steps = baseline_steps / max(1, epochs)
+        if schedule[-1][1] * epoch_steps >= min(MIN_JUDGED_EPOCH_STEPS, epoch_steps):
             return schedule
-    return []
+        fallback = schedule
+    return fallback
+
+
+def _halving(kept, seeds, budget_steps, baseline_steps):
+    """The halving schedule of `kept` candidates (see `_schedule`), or [] when its first rung is
+    too short."""
+    counts = [kept]
+    while counts[-1] > 1:
+        counts.append(math.ceil(counts[-1] / HALVING_RATE))
+    rung_seeds = [1 if rung == 0 and len(counts) > 1 else seeds for rung in range(len(counts))]
+    weight = sum(count * rung_seeds[rung] * HALVING_RATE ** rung for rung, count in enumerate(counts))
+    first = budget_steps / (weight * baseline_steps)
+    if first < MIN_TRIAL_FRACTION or first * baseline_steps < MIN_TRIAL_STEPS:
+        return []
+    schedule = []
+    for rung, count in enumerate(counts):
+        fraction = min(1.0, first * HALVING_RATE ** rung)
+        if not schedule or fraction > schedule[-1][1]:
+            schedule.append((count, fraction, rung_seeds[rung]))
+    if schedule[-1][2] < seeds:  # one rung in all (the budget allows full length at once)
+        schedule[-1] = (schedule[-1][0], schedule[-1][1], seeds)
+    return schedule
 
 
 class _Acceptance:

@@ -277,6 +277,13 @@ def test_successive_halving_halves_the_candidates_and_doubles_the_length():
     # 5 candidates at budget 0.4 x 100 steps, 1 seed: 3 give 40 / 1100 < 0.07, 2 give 40 / 400 = 0.1.
     assert repair_module._schedule(5, 1, 40, 100) == [(2, 0.1, 1), (1, 0.2, 1)]
     assert repair_module._schedule(3, 2, 6, 100) == []  # 3 steps per seed: below MIN_TRIAL_STEPS
+    # The judged rung keeps MIN_JUDGED_EPOCH_STEPS (8) steps per epoch: 3 epochs of 19 steps
+    # (57) at budget 1.5 give 4 candidates a last rung of 0.3 x 19 = 5.7 steps per epoch, so 2
+    # candidates run (0.5 x 19 = 9.5); at 45 steps per epoch 4 candidates keep 13.5.
+    assert repair_module._schedule(4, 2, 85, 57, epochs=3) == [(2, 85 / 342, 1), (1, 85 / 171, 2)]
+    assert len(repair_module._schedule(4, 2, 337, 225, epochs=5)) == 3
+    # 4 steps per epoch: no schedule keeps 4 (or 8); the fewest candidates, the longest last rung.
+    assert repair_module._schedule(4, 2, 360, 240, epochs=60) == [(1, 0.75, 2)]
 
 
 @pytest.mark.parametrize("candidates", [1, 2, 3, 5, 6])
