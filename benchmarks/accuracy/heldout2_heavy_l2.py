@@ -1,7 +1,7 @@
 """Held out (second split): L2 of 1.0 on every Dense kernel, and the penalty wins.
 
 The fault. A user adds `kernel_regularizer=l2(1.0)` to every Dense layer of a ReLU MLP on the
-digits (a factor meant to be ~1e-4). The penalty, 1.0 times the sum of squared weights, is ~10
+digits (a factor meant to be ~1e-4). The penalty, 1.0 times the sum of squared weights, is ~150
 at Glorot initialization against a data loss of ~2.3, and its gradient pulls every weight
 to zero faster than the data can push it out: the kernels shrink until the network outputs
 nearly the same probabilities for every image. The model learns almost nothing. The run must
@@ -16,8 +16,8 @@ is its textbook cause). Acceptable: `suspicious_config` (the regularization fact
 The healthy twin uses `l2(1e-4)` (the fix). It must train well.
 """
 
-import numpy as np
 import keras
+import numpy as np
 from keras import optimizers, regularizers
 
 from benchmarks.accuracy import data, measure, models
