@@ -64,8 +64,10 @@ Example:
 >>> probe.detach()                                     # doctest: +SKIP
 """
 
+import enum
 import math
 import threading
+import typing
 import warnings
 import weakref
 
@@ -76,6 +78,7 @@ import keras
 
 from callbacks._arguments import Instance, keep_checked
 from callbacks._guard import NotJudgedWarning
+from callbacks._trace_once import build_optimizer_before_trace
 from zoo._keras_internals import activation_logits, patch_method, skippable_cond, unpatch_method
 
 # Rows a monitor's probe batch holds by default: enough that a unit silent on all of them is dead
@@ -128,6 +131,39 @@ def release_left_over(model):
 class Unmeasurable(Exception):
     """What a step gives cannot be kept; the message says why."""
 
+
+class Kept(str, enum.Enum):
+    """What the probe keeps from the steps. A member equals its value (`Kept.ROWS == "rows"`)."""
+
+    ROWS = "rows"
+    FINGERPRINTS = "fingerprints"
+    CLASS_COUNTS = "counts"
+
+    @property
+    def description(self):
+        """What a user reads: "probe rows", "row fingerprints" or "class counts"."""
+        return {"rows": "probe rows", "fingerprints": "row fingerprints", "counts": "class counts"}[self.value]
+
+
+class ProbeKey(typing.NamedTuple):
+    """One store of the probe: what it keeps, from the training or the validation steps (the
+    class counts are one store for both: `validation` False).
+
+    Example:
+
+    >>> str(ProbeKey(Kept.ROWS, validation=True))
+    'probe rows of the validation steps'
+    """
+
+    kept: Kept
+    validation: bool = False
+
+    def __str__(self):
+        return self.kept.description + (" of the validation steps" if self.validation else "")
+
+
+CLASS_COUNTS = ProbeKey(Kept.CLASS_COUNTS)
+
 _CONSTRAINTS = {"model": Instance(keras.Model, "a keras.Model")}
 
 
@@ -165,8 +201,7 @@ class BatchProbe:
         # While a step is traced: whether it is a validation step, and whether its classes were
         # counted. Per thread: MirroredStrategy traces each replica's step in its own thread.
         self._trace = threading.local()
-        # What was found unmeasurable, and why: {"rows/False" | "rows/True" | "counts" |
-        # "fingerprints/False" | ...: reason}.
+        # What was found unmeasurable, and why: {ProbeKey: reason}.
         self._off = {}
 
     @property
@@ -190,6 +225,7 @@ class BatchProbe:
         self._traced = False
         self._reset()
         model = self.model
+        build_optimizer_before_trace(model)  # one trace of the step, not two
         self._tokens = [
             patch_method(model, "train_step", self._step_wrapper(model.train_step, validation=False)),
             patch_method(model, "test_step", self._step_wrapper(model.test_step, validation=True)),
@@ -311,7 +347,7 @@ class BatchProbe:
             targets. Predicted classes are the argmax of a softmax (or one-hot) output, or for a
             single sigmoid unit the output above 0.5 (logit 0 with `from_logits`).
         """
-        if not self._count_classes or "counts" in self._off or False not in self._counts:
+        if not self._count_classes or CLASS_COUNTS in self._off or False not in self._counts:
             return None
         strategy = self.model.distribute_strategy
         result = {"val_labels": None, "val_correct": None}
@@ -341,24 +377,23 @@ class BatchProbe:
         """Why `what` cannot be kept in this run, or None (nothing found wrong with it so far).
 
         Args:
-            what: `"counts"` (class counts), `"rows"` or `"fingerprints"` (of the training
-                steps), or `"rows/True"` / `"fingerprints/True"` for the validation steps'.
+            what: a `ProbeKey`, or a `Kept` (or its value, `"rows"`, `"fingerprints"` or
+                `"counts"`) for the training steps' store.
 
         Example:
 
-        >>> probe.unmeasurable("counts")             # doctest: +SKIP
+        >>> probe.unmeasurable(Kept.CLASS_COUNTS)             # doctest: +SKIP
         'multi-label targets (5 units with the loss binary_crossentropy): ...'
         """
-        if what in ("rows", "fingerprints"):
-            what = f"{what}/False"
-        return self._off.get(what)
+        key = what if isinstance(what, ProbeKey) else ProbeKey(Kept(what))
+        return self._off.get(key)
 
     def fingerprints(self, validation=False):
         """The kept fingerprints (`row_fingerprints` of the model inputs) as an int32 NumPy array,
         every replica's joined, in no particular order; None if none were requested or kept (yet,
         or because the inputs cannot be fingerprinted)."""
         store = self._fingerprints.get(validation)
-        if store is None or f"fingerprints/{validation}" in self._off:
+        if store is None or ProbeKey(Kept.FINGERPRINTS, validation) in self._off:
             return None
         return store.read()
 
@@ -375,7 +410,7 @@ class BatchProbe:
             fingerprint was kept, or when the buffer is full and `steps` is None.
         """
         store = self._fingerprints.get(False)
-        if store is None or "fingerprints/False" in self._off:
+        if store is None or ProbeKey(Kept.FINGERPRINTS) in self._off:
             return None
         return store.coverage(steps)
 
@@ -407,7 +442,7 @@ class BatchProbe:
             validation = getattr(self._trace, "validation", None)
             if validation is not None and self._count_classes and not self._trace.counted:
                 self._trace.counted = True  # a custom step may compute several losses: count one
-                self._guarded("counts", lambda: self._count(y, y_pred, validation))
+                self._guarded(CLASS_COUNTS, lambda: self._count(y, y_pred, validation))
             return original(x, y, y_pred, sample_weight, *args, **kwargs)
 
         compute_loss._batch_probe = self
@@ -451,7 +486,7 @@ class BatchProbe:
             strategy = self.model.distribute_strategy
             return self._new_store(self._stores, validation, lambda: _RowStore(parts, size, strategy))
 
-        return self._store_write(f"rows/{validation}", store, parts)
+        return self._store_write(ProbeKey(Kept.ROWS, validation), store, parts)
 
     def _fingerprint_write(self, data, validation):
         """`(what, store, x)` for the row fingerprints of this step, or None."""
@@ -466,7 +501,7 @@ class BatchProbe:
             strategy = self.model.distribute_strategy
             return self._new_store(self._fingerprints, validation, lambda: _FingerprintStore(size, strategy))
 
-        return self._store_write(f"fingerprints/{validation}", store, x)
+        return self._store_write(ProbeKey(Kept.FINGERPRINTS, validation), store, x)
 
     def _store_write(self, what, make_store, batch):
         store = self._guarded(what, make_store)
@@ -508,18 +543,15 @@ class BatchProbe:
         except Exception as error:  # never break the user's training: say it, switch it off
             cause = str(error) if isinstance(error, Unmeasurable) else f"{type(error).__name__}: {error}"
             self._off[what] = cause
-            kind, _, validation = what.partition("/")
-            if validation:
-                stores = self._stores if kind == "rows" else self._fingerprints
-                stores.pop(validation == "True", None)
-            subject = {"counts": "class counts", "rows": "probe rows", "fingerprints": "row fingerprints"}[kind]
-            warnings.warn(f"BatchProbe: no {subject} for model {self.model.name!r}: {cause}", NotJudgedWarning,
+            stores = {Kept.ROWS: self._stores, Kept.FINGERPRINTS: self._fingerprints}.get(what.kept, {})
+            stores.pop(what.validation, None)
+            warnings.warn(f"BatchProbe: no {what} for model {self.model.name!r}: {cause}", NotJudgedWarning,
                           stacklevel=2)
             return None
 
     def _read(self, validation):
         store = self._stores.get(validation)
-        if store is None or f"rows/{validation}" in self._off:
+        if store is None or ProbeKey(Kept.ROWS, validation) in self._off:
             return None
         return store.read(self._rows[validation])
 
@@ -734,12 +766,17 @@ def _create_once(table, key, make):
 
 
 def _variable(initial, strategy, name):
-    """A non-trainable variable with one copy per replica, each written by its own replica."""
+    """A non-trainable variable with one copy per replica, each written by its own replica.
+
+    Made outside the step's graph and not lifted: a `tf.function` whose trace creates a (lifted)
+    variable traces itself a second time, and the stores are made while the step is traced.
+    """
     with tf.init_scope(), strategy.scope():
         return tf.Variable(
             initial, trainable=False, name=name,
             synchronization=tf.VariableSynchronization.ON_READ,
             aggregation=tf.VariableAggregation.SUM,
+            experimental_enable_variable_lifting=False,
         )
 
 

@@ -59,6 +59,7 @@ import tensorflow as tf
 import keras
 
 from callbacks._arguments import Instance, keep_checked
+from callbacks._trace_once import build_optimizer_before_trace
 from zoo._keras_internals import (accumulated_gradient, all_layers, apply_calls, build_optimizer, optimizer_variables,
                                   patch_method, skippable_cond, unpatch_method)
 from zoo._validation import Integer, Optional
@@ -300,6 +301,7 @@ class GradientTelemetry:
         self._traced = False
         self._plans = {}
         self._state = None
+        build_optimizer_before_trace(self.model)  # one trace of the step, not two
         self._make_state()
         for optimizer in model_optimizers(self.model):
             self._patch(optimizer)
@@ -631,6 +633,9 @@ def _replica_local(initial_value, name):
         name=name,
         synchronization=tf.VariableSynchronization.ON_READ,
         aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA,
+        # Not lifted: a `tf.function` whose trace creates a lifted variable traces itself twice
+        # (the state of a model built by its first step is made while the step is traced).
+        experimental_enable_variable_lifting=False,
     )
 
 

@@ -25,7 +25,7 @@ import tensorflow as tf
 import keras
 
 from callbacks._arguments import Arrays, Verbosity, keep_checked
-from callbacks._batch_probe import DEFAULT_PROBE_ROWS, shared_probe
+from callbacks._batch_probe import DEFAULT_PROBE_ROWS, Kept, shared_probe
 from callbacks._guard import NotJudgedWarning
 from callbacks._monitor import Monitor
 from callbacks._time_budget import TimeBudget
@@ -180,7 +180,7 @@ class ActivationMonitor(Monitor):
     def _captured_probe(self):
         if self._batch_probe is None:
             return None
-        unmeasurable = self._batch_probe.unmeasurable("rows")
+        unmeasurable = self._batch_probe.unmeasurable(Kept.ROWS)
         if unmeasurable is not None and self.not_judged is None:
             # The probe said why, once (a `NotJudgedWarning`); this run's units stay unjudged.
             self.not_judged = f"no probe inputs can be kept from training: {unmeasurable}"

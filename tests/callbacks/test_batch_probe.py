@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from callbacks._batch_probe import _RowStore, shared_probe
+from callbacks._batch_probe import Kept, ProbeKey, _RowStore, shared_probe
 from callbacks._guard import NotJudgedWarning
 from zoo._keras_internals import is_patched
 
@@ -215,8 +215,23 @@ def test_string_inputs_are_not_kept_and_training_goes_on():
         assert probe.fingerprints() is None and probe.fingerprint_coverage(4) is None
         said = sorted(str(w.message).split(":")[1] for w in warned if "BatchProbe" in str(w.message))
         assert said == [" no probe rows for model 'functional'", " no row fingerprints for model 'functional'"]
+        # Typed keys: a store of the training steps by `Kept` or its value; no validation step ran.
+        assert "not numeric" in probe.unmeasurable(Kept.ROWS)
+        assert probe.unmeasurable("rows") == probe.unmeasurable(ProbeKey(Kept.ROWS, validation=False))
+        assert "not numeric" in probe.unmeasurable(Kept.FINGERPRINTS)
+        assert probe.unmeasurable(ProbeKey(Kept.ROWS, validation=True)) is None
+        assert probe.unmeasurable(Kept.CLASS_COUNTS) is None
     finally:
         probe.detach()
+
+
+def test_probe_keys_read_as_what_they_keep():
+    assert str(ProbeKey(Kept.ROWS)) == "probe rows"
+    assert str(ProbeKey(Kept.FINGERPRINTS, validation=True)) == "row fingerprints of the validation steps"
+    assert str(ProbeKey(Kept.CLASS_COUNTS)) == "class counts"
+    assert ProbeKey(Kept("rows"), True) == ProbeKey(Kept.ROWS, validation=True) != ProbeKey(Kept.ROWS)
+    with pytest.raises(ValueError):
+        Kept("rows/False")
 
 
 def test_a_failure_while_the_step_is_traced_is_said_once_and_training_goes_on(monkeypatch):
