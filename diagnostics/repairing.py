@@ -211,6 +211,7 @@ class RepairResult:
         note: why nothing was tried, when nothing was.
         repairable: False when the lead problem needs what only the user can do (every remedy of
             the lead finding is `applicable=False`, or the training data hold NaN or inf).
+        metric_reason: which metric judged the trials (`baseline.metric_name`) and why.
     """
 
     baseline: Trial
@@ -225,6 +226,7 @@ class RepairResult:
     data: "tuple | None" = None
     note: str = ""
     repairable: bool = True
+    metric_reason: str = ""
 
     @property
     def steps(self):
@@ -249,6 +251,8 @@ class RepairResult:
     def __str__(self):
         lines = [f"repair: baseline {self.baseline.metric_name} {_metrics_text(self.baseline.metrics)}; "
                  f"findings: {_kinds_text(self.baseline.findings)}"]
+        if self.metric_reason:
+            lines.append(f"metric: {self.metric_reason}")
         if self.note:
             lines.append(self.note)
         if self.trials:
@@ -395,6 +399,7 @@ def repair(model, x=None, y=None, *, validation_data=None, epochs=1, batch_size=
     baseline.measure(metric_name)
     runner.metric_name = metric_name
     baseline.reason = f"lead finding: {lead.kind}; metric {metric_name}"
+    outcome["metric_reason"] = _metric_reason(metric_name, lead)
     user_only = _user_only(lead, x, y)
     if user_only:
         baseline.reason += "; not repairable by the library"
@@ -525,6 +530,20 @@ def choose_metric(baseline, lead):
     if lead is not None and lead.kind in BALANCED_KINDS and BALANCED_ACCURACY in keys:
         return BALANCED_ACCURACY
     return next((key for key in (OUTPUT_LOSS, "val_loss") if key in keys), "loss")
+
+
+def _metric_reason(metric_name, lead):
+    """`metric_name` and why it judges a run whose lead finding is `lead`, in words."""
+    why = {
+        BALANCED_ACCURACY: f"the mean recall per class on the validation data, since the lead {lead.kind}'s "
+                           "remedies trade majority-class loss for minority-class recall",
+        OUTPUT_LOSS: "the compiled loss of the model's own outputs on the validation data (val_loss is "
+                     "computed from the logits behind a softmax or sigmoid)",
+        "val_loss": "the validation loss (the outputs could not be measured on the validation data)",
+        "loss": "the training loss (no validation data)",
+    }.get(metric_name, "")
+    return (f"{metric_name}, {why}; of the model each fit returns (the best epoch's when early stopping "
+            "restores it)")
 
 
 def _user_only(lead, x, y):

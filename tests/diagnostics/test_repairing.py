@@ -322,6 +322,20 @@ def test_a_healthy_run_has_nothing_to_repair_and_the_model_is_untouched(digits):
     assert len(result.baseline.histories) == 2 and result.baseline.seeds == (0, 1)
 
 
+def test_nan_targets_are_not_repairable_by_the_library_and_nothing_is_tried():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype("float32")
+    y = x.sum(axis=1)
+    y[5] = np.nan
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse")
+    result = repair(model, x, y, epochs=2, seeds=1, verbose=0)
+    assert result.baseline.findings, "the NaN loss is found"
+    assert result.repairable is False and result.trials == [] and result.accepted is None
+    assert "Not repairable by the library: the training data hold 1 NaN" in str(result)
+    assert result.steps == 0
+
+
 @pytest.mark.slow
 def test_a_too_high_learning_rate_is_repaired_by_a_lower_one_within_the_budget(digits, tmp_path):
     (x, y), validation = digits
@@ -337,6 +351,7 @@ def test_a_too_high_learning_rate_is_repaired_by_a_lower_one_within_the_budget(d
     assert new_rate < 1.0
     assert result.model is not model and int(result.model.optimizer.iterations.numpy()) == 0
     assert result.changes and len(result.accepted.seeds) == 2
+    assert result.metric_reason.startswith("val_output_loss") and "metric: val_output_loss" in str(result)
     # The budget: every trial's optimizer steps together, against one baseline fit.
     assert result.baseline_steps == 2 * math.ceil(TRAIN / 32)
     assert 0 < result.steps == sum(trial.steps for trial in result.trials)
