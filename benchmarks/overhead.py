@@ -17,7 +17,10 @@ the next one's, so all epoch-end work is in; epoch 0, which traces the step, lef
 median over the rounds of the per-round ratio to `plain` (paired: robust to load that drifts on a
 shared machine), the ratio of the median whole-`fit` wall times, tracing included, and the
 median wall time from an epoch's end to the next one's start (the epoch-end work of the
-callbacks: a fixed cost per epoch, which the length of the epoch dilutes). Peak memory
+callbacks: a fixed cost per epoch, which the length of the epoch dilutes), and how many times
+each `fit` traced the training step (Keras traces a plain step twice: its first trace builds the
+optimizer, and a `tf.function` whose first trace creates variables traces again; the
+instrumented step is traced once, `callbacks._trace_once`). Peak memory
 is the peak RSS of a child process that runs one `fit` of one configuration (`--memory`), plain
 and defaults alternating.
 
@@ -152,14 +155,28 @@ class _EpochTimer(keras.callbacks.Callback):
                 statistics.median(ends))
 
 
+def _count_traces(model):
+    """A list that gets one entry each time `model.train_step` runs in Python: once per trace of
+    the compiled step (wrapped on the instance, under whatever the callbacks wrap it with)."""
+    traces, original = [], model.train_step
+
+    def train_step(data):
+        traces.append(1)
+        return original(data)
+
+    model.__dict__["train_step"] = train_step
+    return traces
+
+
 def _fit(model_name, config, epochs, rows):
     keras.utils.set_random_seed(0)
     model, x, y = MODELS[model_name][0](rows)
     model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     timer = _EpochTimer()
+    traces = _count_traces(model)
     start = time.perf_counter()
     model.fit(x, y, epochs=epochs, batch_size=BATCH_SIZE, verbose=0, callbacks=[timer] + CONFIGS[config]())
-    return time.perf_counter() - start, timer.times(), model.count_params()
+    return time.perf_counter() - start, timer.times(), model.count_params(), len(traces)
 
 
 def _peak_rss_of_this_process_mib():
@@ -196,10 +213,11 @@ def memory_ratio(model_name, epochs, rows, memory_rounds):
 def compare(model_name, rounds, epochs, rows, memory_rounds):
     """One table row per configuration other than `plain`."""
     names = list(CONFIGS)
-    wall, cpu, ends, fits = ({name: [] for name in names} for _ in range(4))
+    wall, cpu, ends, fits, traces = ({name: [] for name in names} for _ in range(5))
     for round_ in range(rounds):
         for config in names[round_ % 3:] + names[: round_ % 3]:
-            total, (epoch_wall, epoch_cpu, epoch_end), parameters = _fit(model_name, config, epochs, rows)
+            total, (epoch_wall, epoch_cpu, epoch_end), parameters, traced = _fit(model_name, config, epochs, rows)
+            traces[config].append(traced)
             fits[config].append(total)
             wall[config].append(epoch_wall)
             cpu[config].append(epoch_cpu)
@@ -212,8 +230,10 @@ def compare(model_name, rounds, epochs, rows, memory_rounds):
         rss = memory_ratio(model_name, epochs, rows, memory_rounds) if config == "defaults" else "-"
         model = f"{model_name} ({parameters:,} weights, {-(-rows // BATCH_SIZE)} steps/epoch)"
         epoch_end = f"{statistics.median(ends['plain']) * 1e3:.1f} / {statistics.median(ends[config]) * 1e3:.1f}"
+        step_traces = f"{max(traces['plain'])} / {max(traces[config])}"
         rows_out.append(f"{model} | {config} | {statistics.median(wall['plain']):.3f} "
-                        f"| {paired_wall:.3f} | {paired_cpu:.3f} | {fit_ratio:.3f} | {epoch_end} | {rss}")
+                        f"| {paired_wall:.3f} | {paired_cpu:.3f} | {fit_ratio:.3f} | {epoch_end} | {step_traces} "
+                        f"| {rss}")
     return rows_out
 
 
@@ -241,7 +261,7 @@ def main():
     print(f"batch {BATCH_SIZE}, {args.epochs} epochs per fit, {args.rounds} rounds, "
           f"{args.memory_rounds} memory rounds; ratios to plain fit")
     print("model | config | plain s/epoch | wall ratio/epoch | CPU ratio/epoch | whole-fit ratio "
-          "| epoch-end ms plain / with | peak RSS plain / with")
+          "| epoch-end ms plain / with | step traces plain / with | peak RSS plain / with")
     for model_name in args.models:
         builder, rows, quick_rows = MODELS[model_name]
         rows = args.rows or (quick_rows if args.quick else rows)
