@@ -37,7 +37,7 @@ import keras
 
 from callbacks._arguments import Path, keep_checked
 from callbacks._batch_probe import DEFAULT_PROBE_ROWS, shared_probe
-from callbacks._guard import describe
+from callbacks._guard import NotJudgedWarning, describe
 from callbacks._monitor import Monitor
 from zoo._serialization import register_serializable
 from zoo._validation import Integer
@@ -173,7 +173,7 @@ class HistogramWriter(Monitor):
 
     def _give_up(self, reason):
         self._note(f"no histograms written: {reason}")
-        warnings.warn(f"HistogramWriter: {self.not_judged}", stacklevel=3)
+        warnings.warn(f"HistogramWriter: {self.not_judged}", NotJudgedWarning, stacklevel=3)
         self._release()
 
     def _note(self, reason):

@@ -10,6 +10,7 @@ from sklearn.datasets import load_digits
 
 import keras
 from callbacks import ActivationMonitor, GradientMonitor, TrainingDiagnostics
+from callbacks._guard import NotJudgedWarning
 
 L = keras.layers
 
@@ -161,7 +162,10 @@ def test_relu_output_that_never_fires_gives_zero_gradient_and_no_oscillation(dig
     ])
     model.compile(keras.optimizers.SGD(0.01), "mse")
     diagnostics = TrainingDiagnostics(verbose=0)
-    model.fit(x, y.astype("float32"), batch_size=16, epochs=4, verbose=0, callbacks=[diagnostics])
+    with pytest.warns(NotJudgedWarning) as said:  # a regression without validation data
+        model.fit(x, y.astype("float32"), batch_size=16, epochs=4, verbose=0, callbacks=[diagnostics])
+    said = " ".join(str(warning.message) for warning in said if warning.category is NotJudgedWarning)
+    assert "no class counts" in said and "no validation data" in said
     assert _kinds(diagnostics) == ["zero_gradient"]
     finding = diagnostics.findings[0]
     assert finding.epoch == 0 and finding.evidence["layers_total"] == 2

@@ -13,7 +13,7 @@ import pytest
 
 import keras
 from callbacks import TrainingDiagnostics
-from callbacks._guard import MonitorFailedWarning
+from callbacks._guard import MonitorFailedWarning, NotJudgedWarning
 from tests.callbacks.keras_io_gan import KerasIoGAN
 
 L = keras.layers
@@ -49,12 +49,15 @@ def _plain_model(**compile_kwargs):
 
 
 def _train(model, x, y, diagnostics=None, monitors_may_fail=False, **fit_kwargs):
-    """Fits with `TrainingDiagnostics()`, failing on a monitor's warning unless
-    `monitors_may_fail`; returns the callback."""
+    """Fits with `TrainingDiagnostics()`, failing on a monitor's failure unless
+    `monitors_may_fail`; returns the callback. What a monitor cannot judge here (overfitting
+    without validation data, ...) it says in a `NotJudgedWarning`: expected, and
+    `_assert_healthy` checks each note it leaves."""
     diagnostics = diagnostics or TrainingDiagnostics(verbose=0)
     fit_kwargs.setdefault("batch_size", BATCH)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore" if monitors_may_fail else "error", MonitorFailedWarning)
+        warnings.simplefilter("ignore", NotJudgedWarning)
         model.fit(x, y, epochs=EPOCHS, verbose=0, callbacks=[diagnostics], **fit_kwargs)
     return diagnostics
 

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from callbacks._batch_probe import shared_probe
+from callbacks._guard import NotJudgedWarning
 from callbacks.stall_monitor import StallMonitor
 from callbacks.training_diagnostics import TrainingDiagnostics
 from tests.callbacks.test_stall_monitor import _SaddleLayer, symmetric_start
@@ -28,7 +29,10 @@ def test_symmetric_start_is_a_saddle_under_training_diagnostics_defaults():
     """Zero-initialised tanh net: stalls at the variance of the targets, at a saddle."""
     x, y, model = symmetric_start(512)
     diagnostics = TrainingDiagnostics(verbose=0)
-    model.fit(x, y, batch_size=128, epochs=10, verbose=0, shuffle=False, callbacks=[diagnostics])
+    with pytest.warns(NotJudgedWarning) as said:  # a regression without validation data
+        model.fit(x, y, batch_size=128, epochs=10, verbose=0, shuffle=False, callbacks=[diagnostics])
+    said = " ".join(str(warning.message) for warning in said if warning.category is NotJudgedWarning)
+    assert "no class counts" in said and "no validation data" in said
     saddles = [f for f in diagnostics.findings if f.kind == "saddle_point"]
     assert len(saddles) == 1 and "plateau" not in [f.kind for f in diagnostics.findings]
     evidence = saddles[0].evidence

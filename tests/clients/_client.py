@@ -12,6 +12,7 @@ Example:
 >>> assert_healthy(diagnostics)                                                       # doctest: +SKIP
 """
 
+import contextlib
 import math
 import warnings
 
@@ -21,7 +22,7 @@ from sklearn.datasets import load_digits
 
 import keras
 from callbacks import TrainingDiagnostics
-from callbacks._guard import MonitorFailedWarning
+from callbacks._guard import MonitorFailedWarning, NotJudgedWarning
 
 # The default tier runs one seed; a healthy run must stay healthy at two more (slow tier).
 SEEDS = [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)]
@@ -51,7 +52,7 @@ def digits_classifier(optimizer=None, **compile_kwargs):
     return model
 
 
-def fit_both(build, fit, seed=0, diagnostics=None):
+def fit_both(build, fit, seed=0, diagnostics=None, not_judged=()):
     """Runs `fit(model, callbacks)` on a model from `build()`, plain and then with the callback.
 
     Both models are built after `keras.utils.set_random_seed(seed)`, so they start from the same
@@ -63,6 +64,8 @@ def fit_both(build, fit, seed=0, diagnostics=None):
             that calls `fit` several times).
         seed: the seed of both runs.
         diagnostics: the callback to observe with; default `TrainingDiagnostics(verbose=0)`.
+        not_judged: parts of the `NotJudgedWarning`s the program is expected to give (what
+            does not apply to it), each given at least once; any other one fails the test.
 
     Returns:
         `(diagnostics, plain history, observed history)`. Fails if the histories differ or a
@@ -74,7 +77,11 @@ def fit_both(build, fit, seed=0, diagnostics=None):
     keras.utils.set_random_seed(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("error", MonitorFailedWarning)
-        observed = _histories(fit(build(), [diagnostics]))
+        with pytest.warns(NotJudgedWarning) if not_judged else contextlib.nullcontext([]) as said:
+            observed = _histories(fit(build(), [diagnostics]))
+    messages = [str(warning.message) for warning in said if issubclass(warning.category, NotJudgedWarning)]
+    assert all(any(part in message for part in not_judged) for message in messages), messages
+    assert all(any(part in message for message in messages) for part in not_judged), messages
     assert_same_losses(plain, observed)
     return diagnostics, plain, observed
 

@@ -50,7 +50,8 @@ def test_padded_batches_of_variable_length(seed):
     def fit(model, callbacks):
         return model.fit(train, validation_data=validation, epochs=3, verbose=0, callbacks=callbacks)
 
-    diagnostics, _, (history,) = fit_both(_build, fit, seed)
+    diagnostics, _, (history,) = fit_both(_build, fit, seed, not_judged=[
+        "no static feature shape", "SetupMonitor could not judge the data: the probe captured no training batch"])
     assert_learned(history, math.log(2))
     assert [str(finding) for finding in diagnostics.findings] == []
     assert "ActivationMonitor" in skipped_monitors(diagnostics)
