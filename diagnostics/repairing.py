@@ -685,6 +685,8 @@ class _Runner:
         callbacks = list(args.pop("callbacks", None) or [])
         measures = _ValidationMeasures(args.get("validation_data"))
         epochs, steps_per_epoch = self._length(candidate, fraction)
+        if steps_per_epoch is not None:
+            args = _repeated(args, epochs * steps_per_epoch)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             history = clone.fit(**args, epochs=epochs, steps_per_epoch=steps_per_epoch,
@@ -853,6 +855,23 @@ def _returned_epoch(history, callbacks):
                 and callback.best_weights is not None):
             return min(last, int(callback.best_epoch))
     return last
+
+
+def _repeated(args, steps):
+    """`args` with its training arrays repeated so that `steps` batches fit in one pass: with
+    `steps_per_epoch`, Keras continues one pass over arrays from epoch to epoch and stops the fit
+    ("ran out of data") at its end, which would cut every trial longer than one pass. Datasets,
+    generators and a `validation_split` (taken from the arrays' end) are left as they are."""
+    per_pass = _array_epoch_steps(args)
+    if per_pass is None or steps <= per_pass or args.get("validation_split"):
+        return args
+    copies = math.ceil(steps / per_pass)
+    repeated = dict(args)
+    for key in ("x", "y", "sample_weight"):
+        if args.get(key) is not None:
+            repeated[key] = keras.tree.map_structure(
+                lambda a: np.concatenate([np.asarray(a)] * copies) if hasattr(a, "shape") else a, args[key])
+    return repeated
 
 
 def _array_epoch_steps(args):

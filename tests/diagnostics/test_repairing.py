@@ -322,6 +322,29 @@ def test_a_healthy_run_has_nothing_to_repair_and_the_model_is_untouched(digits):
     assert len(result.baseline.histories) == 2 and result.baseline.seeds == (0, 1)
 
 
+class _NoJudge(keras.callbacks.Callback):
+    """Stands in for TrainingDiagnostics where only the trial's length is tested."""
+
+    def __init__(self, verbose=0):
+        super().__init__()
+        self.findings = []
+
+
+def test_a_trial_longer_than_one_pass_over_the_arrays_runs_every_planned_step():
+    x = np.random.default_rng(0).normal(size=(100, 2)).astype("float32")
+    y = x.sum(axis=1)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    runner = repair_module._Runner(_NoJudge, {"x": x, "y": y, "batch_size": 10, "shuffle": True}, 3, (0,))
+    candidate = repair_module._Candidate((), model, model.get_weights(), [], {})
+    baseline = runner.run(candidate, fraction=1.0, strict=True)
+    assert baseline.steps == runner.baseline_steps == 30
+    # 70% of 30 steps: 3 epochs of 7 steps, 21 in all, more than one pass (10): Keras alone would
+    # stop at the end of the pass (7 + 3 steps, then nothing).
+    trial = runner.run(candidate, fraction=0.7, strict=False)
+    assert trial.error is None and trial.steps == 21 and len(trial.history["loss"]) == 3
+
+
 def test_nan_targets_are_not_repairable_by_the_library_and_nothing_is_tried():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 4)).astype("float32")
