@@ -53,7 +53,7 @@ HALVING_RATE = 2
 # default budget.
 MAX_CANDIDATES = 6
 
-# A gain smaller than this share of the baseline's loss is not a repair even at one seed, where
+# A gain smaller than this share of the baseline's metric is not a repair even at one seed, where
 # the seed-to-seed spread cannot be measured.
 MIN_RELATIVE_GAIN = 0.02
 
@@ -197,7 +197,7 @@ class RepairResult:
     Attributes:
         baseline: the `Trial` of the run as given.
         trials: every candidate `Trial`, in the order they ran.
-        accepted: the best accepted trial (the longest, then the lowest loss), or None.
+        accepted: the best accepted trial (the longest, then the best metric), or None.
         model: a fresh compiled, untrained model with the accepted changes (None if none).
         fit_kwargs: what `fit` needs for the accepted change (`class_weight`, `batch_size`,
             `callbacks`); `result.model.fit(x, y, **your_kwargs, **result.fit_kwargs)` reproduces it
@@ -428,7 +428,7 @@ def _successive_halving(runner, rule, candidates, schedule, budget_steps, say=No
 
     Returns:
         `(trials, chosen)`: every `Trial` run, and `(candidate, its longest trial)` of the best
-        accepted candidate (the longest trial first, then the lowest loss), or None.
+        accepted candidate (the longest trial first, then the best metric), or None.
     """
     trials, longest = [], {}  # longest: id(candidate) -> (candidate, its longest trial)
     alive = list(candidates)
