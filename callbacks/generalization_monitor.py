@@ -49,6 +49,9 @@ class GeneralizationMonitor(Monitor):
     Attributes:
         findings: list of `diagnostics.Finding`.
         history: `{key: [value per epoch]}` of the logs.
+        penalties: the regularization penalty in each epoch's training loss (`model.losses`,
+            the mean of its values at the epoch's start and end); underfitting is judged on the
+            loss without it. None when it could not be read.
         best_epoch: epoch of the best `monitor` value so far (None without validation data).
         extras: JSON-safe data for `TrainingDiagnostics` (monitor, mode, chance loss).
     """
@@ -64,6 +67,7 @@ class GeneralizationMonitor(Monitor):
 
     def _reset(self):
         self.history = {}
+        self.penalties = []
         self.best_epoch = None
         self._chance = self.chance_loss
         self.not_judged = None
@@ -77,6 +81,7 @@ class GeneralizationMonitor(Monitor):
         self._reset()
         if self._chance is None:
             self._chance = model_chance_loss(self.model)
+        self._penalty_before = self._read_penalty()
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -87,6 +92,7 @@ class GeneralizationMonitor(Monitor):
         for series in self.history.values():
             if len(series) < epochs_so_far + 1:
                 series.append(math.nan)
+        self._record_penalty()
         if self.monitor in logs:
             self.best_epoch = generalization.best_epoch(
                 [(v if self.mode == "min" else -v) if math.isfinite(v) else math.inf
@@ -97,18 +103,46 @@ class GeneralizationMonitor(Monitor):
                     self._announced.add(finding.kind)
                     print(f"GeneralizationMonitor: {finding}")
 
+    def _record_penalty(self):
+        """Appends the regularization penalty the epoch's training loss holds: the mean of
+        `model.losses` at the epoch's start and end weights, as the loss is a mean over the
+        epoch's steps. The judge takes it off to see what the data loss did."""
+        penalty = self._read_penalty()
+        if self.penalties is None or penalty is None or self._penalty_before is None:
+            return
+        self.penalties.append((self._penalty_before + penalty) / 2)
+        self._penalty_before = penalty
+
+    def _read_penalty(self):
+        """The sum of `model.losses` at the current weights; None, said once, when Keras cannot
+        evaluate them outside the step."""
+        if self.penalties is None:
+            return None
+        try:
+            return sum(float(keras.ops.convert_to_numpy(loss)) for loss in self.model.losses)
+        except Exception as error:  # e.g. a loss only defined inside a traced call
+            self.penalties = None
+            self.not_judged = (f"underfitting of the data loss: the regularization penalty could not be read "
+                               f"({type(error).__name__}: {error}); the training loss is judged with it")
+            warnings.warn(f"GeneralizationMonitor: {self.not_judged}.", NotJudgedWarning, stacklevel=2)
+            return None
+
     def on_train_end(self, logs=None):
         if self.monitor not in self.history and self.history:
             # Said once, at the end: with `validation_freq > 1` the first epochs have no `monitor`.
-            self.not_judged = (f"overfitting: `{self.monitor}` was in no epoch's logs (no validation data); "
-                               "pass `validation_data` or `validation_split` to `fit`")
-            warnings.warn(f"GeneralizationMonitor: {self.not_judged}. Underfitting is still judged.",
+            missing = (f"overfitting: `{self.monitor}` was in no epoch's logs (no validation data); "
+                       "pass `validation_data` or `validation_split` to `fit`")
+            self.not_judged = missing if self.not_judged is None else f"{self.not_judged}; {missing}"
+            warnings.warn(f"GeneralizationMonitor: {missing}. Underfitting is still judged.",
                           NotJudgedWarning, stacklevel=2)
 
     @property
     def extras(self):
-        return {"monitor": self.monitor, "mode": self.mode, "patience": self.patience, "min_delta": self.min_delta,
-                "chance_loss": self._chance, "best_epoch": self.best_epoch}
+        extras = {"monitor": self.monitor, "mode": self.mode, "patience": self.patience, "min_delta": self.min_delta,
+                  "chance_loss": self._chance, "best_epoch": self.best_epoch}
+        if self.penalties and any(self.penalties):
+            extras["regularization_loss"] = list(self.penalties)
+        return extras
 
     def record(self):
         """The run record (`Monitor.record`) with the chance loss this monitor was given."""

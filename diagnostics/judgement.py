@@ -15,7 +15,8 @@ The record is the `run.json` schema (version `RECORD_VERSION`):
      "extras": {"SetupMonitor": {"findings": [...]},   # observed directly: setup checks on model and data
                 "GradientMonitor": {"layers", "first_nonfinite_step"},
                 "ActivationMonitor": {"activations", "probed_epochs"},
-                "GeneralizationMonitor": {"monitor", "mode", "patience", "min_delta", "chance_loss"},
+                "GeneralizationMonitor": {"monitor", "mode", "patience", "min_delta", "chance_loss",
+                                          "regularization_loss"},   # the penalty in "loss", per epoch
                 "OscillationMonitor": {"block_losses", "block_steps", "blocks_per_epoch"},
                 "StallMonitor": {"stalls": [...], "probes": [...], "output_floor", "window"},
                 "ImbalanceMonitor": {"class_counts": [[label, count]], "epoch_counts",
@@ -251,7 +252,23 @@ def _generalization(run):
         findings += generalization.detect_overfitting(
             history, monitor, extras.get("mode", "auto"), extras.get("patience", generalization.PATIENCE),
             extras.get("min_delta", 0.0), run.chance_loss, epochs=[int(i) for i in validated])
-    return findings + generalization.detect_underfitting(run.history, run.chance_loss)
+    return findings + _underfitting(run.history, extras.get("regularization_loss"), run.chance_loss)
+
+
+def _underfitting(history, penalties, chance_loss):
+    """Underfitting judged on the data loss: the training loss less the regularization penalty
+    it holds, when one was recorded at every epoch (a heavy penalty falls from its start while
+    the data loss stays at chance, and the sum looks like learning)."""
+    loss = scalar_series(history, "loss")
+    if not penalties or len(penalties) != loss.size:
+        return generalization.detect_underfitting(history, chance_loss)
+    penalty = np.asarray(penalties, dtype=float)
+    findings = generalization.detect_underfitting({"loss": list(loss - penalty)}, chance_loss)
+    return [dataclasses.replace(
+        finding, evidence={**finding.evidence, "regularization_loss": float(penalty[-1])},
+        message=(f"{finding.message} This is the loss without the regularization penalty, which "
+                 f"adds {penalty[-1]:.4g} to the training loss at the end."))
+        for finding in findings]
 
 
 def _oscillation(run):
