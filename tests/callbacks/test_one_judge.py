@@ -99,7 +99,7 @@ def test_dead_units_and_a_healthy_run_get_one_verdict(build, lead, seed, tmp_pat
 # Cheap scenarios of the accuracy benchmark whose faults, together, raise most kinds: vanishing,
 # exploding and non-finite gradients, dead and saturated units, overfitting, oscillation with a
 # learning rate past its stable range, a saddle, class imbalance, label and output-loss mismatches,
-# non-finite targets, and a healthy run.
+# non-finite targets, a healthy run, and a CNN whose labels are all one class.
 BENCHMARK_SCENARIOS = (
     "mlp_ten_sigmoid_layers",
     "mlp_relu_init_stddev_1",
@@ -113,6 +113,11 @@ BENCHMARK_SCENARIOS = (
     "mlp_softmax_on_one_unit",
     "mlp_regression_nan_targets",
     "healthy_two_epochs",
+    # Reversed, ImbalanceMonitor reads the shared batch probe's class counts with reset=True before
+    # SetupMonitor reads them (reset=False) at the first epoch end: SetupMonitor sees zero labels
+    # and misses that every label is one class (label_mismatch). Found by --check-invariance.
+    pytest.param("cnn_every_label_one_class", marks=pytest.mark.xfail(
+        strict=True, reason="the first monitor to read the probe's class counts resets them")),
 )
 
 VARIANT_OPTIONS = {
