@@ -117,6 +117,8 @@ RELATIONS = (
     Relation("suspicious_config", "stable_min", ("plateau", "underfitting")),
     # BatchNormalization put back in training mode under a fine-tuned base: the training loss jumps.
     Relation("suspicious_config", "unfrozen_batchnorm_layers", ("underfitting", "oscillation", "plateau")),
+    # Steps that overshoot throw pre-activations far out: units die or saturate from then on.
+    Relation("oscillation", None, ("dead_relu", "saturation"), after=True),
     # Weights that turned NaN make every unit read dead or saturated: the units say nothing more.
     Relation("non_finite", None, ("dead_relu", "saturation", "vanishing_gradient"), verb="restates", after=True),
     # A loss stuck high is what broken layers look like from the outside.

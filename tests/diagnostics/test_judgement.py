@@ -153,6 +153,17 @@ def test_a_one_unit_class_cross_entropy_explains_the_runaway_it_drives():
         ("oscillation", "output_loss_mismatch")]
 
 
+def test_steps_that_overshoot_explain_the_units_they_kill_from_then_on():
+    swinging = _finding("oscillation", {"median_swing": 0.6}, epoch=1)
+    dead_after = _finding("dead_relu", {"dead_frac": 0.72}, "dense", epoch=1)
+    ordered = order_findings([dead_after, swinging])
+    assert [(f.kind, f.explained_by) for f in ordered] == [("oscillation", None), ("dead_relu", "oscillation")]
+    # Units dead before the swings began have another cause: they lead by their epoch.
+    dead_before = _finding("dead_relu", {"dead_frac": 0.72}, "dense", epoch=0)
+    ordered = order_findings([swinging, dead_before])
+    assert [(f.kind, f.explained_by) for f in ordered] == [("dead_relu", None), ("oscillation", None)]
+
+
 def test_no_chain_of_causes_loops():
     # label_mismatch (output_max) restates output_loss_mismatch; nothing may make it its own cause.
     labels = _finding("label_mismatch", {"output_max": 1.0}, "out")
