@@ -117,6 +117,8 @@ RELATIONS = (
     Relation("suspicious_config", "stable_min", ("plateau", "underfitting")),
     # BatchNormalization put back in training mode under a fine-tuned base: the training loss jumps.
     Relation("suspicious_config", "unfrozen_batchnorm_layers", ("underfitting", "oscillation", "plateau")),
+    # Gradients that grow without bound overflow: the loss turns non-finite after they explode.
+    Relation("exploding_gradient", None, ("non_finite",), after=True),
     # Steps that overshoot throw pre-activations far out: units die or saturate from then on.
     Relation("oscillation", None, ("dead_relu", "saturation"), after=True),
     # Weights that turned NaN make every unit read dead or saturated: the units say nothing more.

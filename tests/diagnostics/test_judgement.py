@@ -164,6 +164,18 @@ def test_steps_that_overshoot_explain_the_units_they_kill_from_then_on():
     assert [(f.kind, f.explained_by) for f in ordered] == [("dead_relu", None), ("oscillation", None)]
 
 
+def test_gradients_that_explode_explain_the_loss_that_overflows_after_them():
+    exploding = _finding("exploding_gradient", {"growth": 1e6}, "dense", severity="error", epoch=1)
+    overflow = _finding("non_finite", {"first_step": 90}, severity="error", epoch=2)
+    ordered = order_findings([overflow, exploding])
+    assert [(f.kind, f.explained_by) for f in ordered] == [("exploding_gradient", None),
+                                                           ("non_finite", "exploding_gradient")]
+    # A loss non-finite before any growth was measured has a cause of its own.
+    early = _finding("non_finite", {"first_step": 3}, severity="error", epoch=0)
+    assert [(f.kind, f.explained_by) for f in order_findings([exploding, early])] == [
+        ("non_finite", None), ("exploding_gradient", None)]
+
+
 def test_no_chain_of_causes_loops():
     # label_mismatch (output_max) restates output_loss_mismatch; nothing may make it its own cause.
     labels = _finding("label_mismatch", {"output_max": 1.0}, "out")
