@@ -373,6 +373,18 @@ class BatchProbe:
             result.update(zip(names, total))
         return result
 
+    def reset_class_counts(self):
+        """Sets the class counts to zero: the steps from here on are counted afresh. Reading them
+        (`class_counts(reset=False)`) never changes them, so every reader of an epoch gets the
+        same numbers, whatever the order of the callbacks."""
+        if not self._count_classes or CLASS_COUNTS in self._off:
+            return
+        strategy = self.model.distribute_strategy
+        for variable in self._counts.values():
+            if variable is not None:
+                for copy in strategy.experimental_local_results(variable):
+                    copy.assign(tf.zeros_like(copy))
+
     def unmeasurable(self, what):
         """Why `what` cannot be kept in this run, or None (nothing found wrong with it so far).
 

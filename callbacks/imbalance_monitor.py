@@ -115,9 +115,15 @@ class ImbalanceMonitor(Monitor):
         else:
             self._probe = self._guarded("attach the class counter", _attach_class_counter, self.model)
 
+    def on_epoch_begin(self, epoch, logs=None):
+        # Reset when an epoch begins, not when its counts are read: the setup checks read the
+        # first epoch's counts too, before or after this monitor.
+        if self._probe is not None:
+            self._guarded("reset the class counts", self._probe.reset_class_counts)
+
     def on_epoch_end(self, epoch, logs=None):
         if self._probe is not None:
-            counts = self._guarded("read the class counts", self._probe.class_counts, True)
+            counts = self._guarded("read the class counts", self._probe.class_counts, False)
             self._epoch_counts.append(counts)
             if counts is None and self._unjudged is None and epoch == 0:
                 reason = getattr(self._probe, "unmeasurable", lambda what: None)("counts")

@@ -86,13 +86,20 @@ class _FakeProbe:
     """The batch probe's class-count API, replaying given counts (one dict per epoch)."""
 
     def __init__(self, epochs, fail=False):
-        self.epochs, self.fail, self.read, self.attached = list(epochs), fail, 0, 0
+        self.epochs, self.fail, self.read, self.attached, self.resets = list(epochs), fail, 0, 0, 0
 
     def class_counts(self, reset=True):
         if self.fail:
             raise RuntimeError("cannot count under this strategy")
+        # The setup checks read the same epoch's counts: reading must leave them as they are.
+        assert reset is False, "the monitor reset the shared class counts as it read them"
         self.read += 1
         return self.epochs[min(self.read - 1, len(self.epochs) - 1)]
+
+    def reset_class_counts(self):
+        if self.fail:
+            raise RuntimeError("cannot count under this strategy")
+        self.resets += 1
 
     def detach(self):
         self.attached -= 1
