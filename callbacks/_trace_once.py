@@ -44,5 +44,7 @@ def build_optimizer_before_trace(model):
         return False
     if not model.trainable_variables or not all(layer.built for layer in all_layers(model)):
         return False
-    optimizer.build(model.trainable_variables)
+    # The model's strategy owns the variables (a probe may be attached outside its scope).
+    with model.distribute_strategy.scope():
+        optimizer.build(model.trainable_variables)
     return True
