@@ -33,6 +33,15 @@ from callbacks._left_over import release_left_over
 from diagnostics import judgement
 from diagnostics.generalization import model_chance_loss
 
+# The one scalar a monitor writes into `logs` without a "<signal>/<layer>" name (StallMonitor's).
+GLOBAL_GRAD_NORM = "global_grad_norm"
+
+
+def is_monitor_signal(key):
+    """Whether a `logs` key is a monitor's output (a per-layer signal, or `GLOBAL_GRAD_NORM`)
+    rather than one of Keras' metrics: monitors never read each other's values from `logs`."""
+    return "/" in key or key == GLOBAL_GRAD_NORM
+
 
 class Monitor(keras.callbacks.Callback):
     """A Keras callback that records a run for `diagnostics.judge` and that `keras.saving` can

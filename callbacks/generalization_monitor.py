@@ -15,7 +15,7 @@ import keras
 
 from callbacks._arguments import Text, Verbosity, keep_checked
 from callbacks._guard import NotJudgedWarning
-from callbacks._monitor import Monitor
+from callbacks._monitor import Monitor, is_monitor_signal
 from diagnostics import generalization
 from diagnostics.generalization import model_chance_loss
 from diagnostics._format import to_float
@@ -87,7 +87,7 @@ class GeneralizationMonitor(Monitor):
         logs = logs or {}
         epochs_so_far = len(self.history.get("loss", []))
         for key, value in logs.items():
-            if "/" not in key:  # Keras' metrics; the per-layer values are other monitors' record
+            if not is_monitor_signal(key):  # Keras' metrics; the rest is other monitors' record
                 self.history.setdefault(key, [math.nan] * epochs_so_far).append(to_float(value))
         for series in self.history.values():
             if len(series) < epochs_so_far + 1:

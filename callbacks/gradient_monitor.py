@@ -14,7 +14,7 @@ import math
 import keras
 
 from callbacks._arguments import Verbosity, keep_checked
-from callbacks._monitor import Monitor
+from callbacks._monitor import Monitor, is_monitor_signal
 from callbacks._telemetry import automatic_every, shared_telemetry
 from diagnostics._format import to_float
 from zoo._serialization import register_serializable
@@ -148,7 +148,7 @@ class GradientMonitor(Monitor):
     # -- internals -------------------------------------------------------------------------------
 
     def _record(self, logs, epoch_values):
-        merged = {key: value for key, value in logs.items() if "/" not in key}
+        merged = {key: value for key, value in logs.items() if not is_monitor_signal(key)}
         merged.update(epoch_values)
         for key, value in merged.items():
             series = self.history.setdefault(key, [float("nan")] * self._epochs)

@@ -24,7 +24,7 @@ import tensorflow as tf
 from callbacks._arguments import Batch, Verbosity, keep_checked
 from callbacks._batch_probe import DEFAULT_PROBE_ROWS, shared_probe
 from callbacks._guard import NotJudgedWarning
-from callbacks._monitor import Monitor
+from callbacks._monitor import GLOBAL_GRAD_NORM, Monitor
 from callbacks._telemetry import shared_telemetry
 from diagnostics.generalization import model_chance_loss
 from diagnostics import hessian, stall
@@ -178,7 +178,7 @@ class StallMonitor(Monitor):
         grad_norm = self._grad_norm()
         self.history["loss"].append(loss)
         self.history["global_grad_norm"].append(grad_norm)
-        logs["global_grad_norm"] = grad_norm
+        logs[GLOBAL_GRAD_NORM] = grad_norm
         if not stall.at_chance(self.history["loss"], model_chance_loss(self.model)):
             self._initial_values = None  # a stall can no longer be the one training began in
         if self.every_steps is None:

@@ -14,7 +14,7 @@ import pytest
 from sklearn.datasets import load_digits
 
 from benchmarks.accuracy import SCENARIOS, harness
-from callbacks import DEFAULT_MONITORS, TrainingDiagnostics
+from callbacks import DEFAULT_MONITORS, GeneralizationMonitor, TrainingDiagnostics
 from diagnostics import load_run, report
 from diagnostics.__main__ import judge as judge_run_file
 
@@ -152,3 +152,14 @@ def test_benchmark_scenarios_get_one_verdict_live_and_offline(name, seed, tmp_pa
         assert verdict == []
     else:
         assert verdict, "a faulty run with no finding proves nothing about invariance"
+
+
+def test_no_monitor_keeps_another_monitor_s_values_from_logs():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    monitor = GeneralizationMonitor()
+    monitor.set_model(model)
+    monitor.on_train_begin()
+    # What StallMonitor and GradientMonitor write into the same logs, beside Keras' metrics.
+    monitor.on_epoch_end(0, {"loss": 1.0, "val_loss": 1.2, "global_grad_norm": 0.5, "grad_norm/dense": 0.1})
+    assert sorted(monitor.history) == ["loss", "val_loss"]
