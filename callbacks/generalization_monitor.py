@@ -68,6 +68,7 @@ class GeneralizationMonitor(Monitor):
     def _reset(self):
         self.history = {}
         self.penalties = []
+        self._penalty_before = None
         self.best_epoch = None
         self._chance = self.chance_loss
         self.not_judged = None
