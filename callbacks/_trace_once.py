@@ -23,7 +23,7 @@ True
 
 import keras
 
-from zoo._keras_internals import all_layers
+from zoo._keras_internals import all_layers, build_optimizer
 
 
 def build_optimizer_before_trace(model):
@@ -46,5 +46,5 @@ def build_optimizer_before_trace(model):
         return False
     # The model's strategy owns the variables (a probe may be attached outside its scope).
     with model.distribute_strategy.scope():
-        optimizer.build(model.trainable_variables)
+        build_optimizer(optimizer, model.trainable_variables)
     return True

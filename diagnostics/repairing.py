@@ -27,6 +27,7 @@ import warnings
 import keras
 import numpy as np
 
+from diagnostics import imbalance
 from diagnostics._format import fmt, pyplot, save_figure
 from diagnostics.remedy_edits import apply_remedies
 
@@ -842,8 +843,7 @@ def balanced_accuracy(labels, predictions):
     if labels.shape != predictions.shape or labels.size == 0:
         raise ValueError(f"`labels` and `predictions` must be non-empty and of one length. "
                          f"Received: labels={labels.shape}, predictions={predictions.shape}")
-    recalls = [np.mean(predictions[labels == label] == label) for label in np.unique(labels)]
-    return float(np.mean(recalls))
+    return float(np.mean(list(imbalance.per_class_recall(labels, predictions, np.unique(labels)).values())))
 
 
 def _returned_epoch(history, callbacks):
