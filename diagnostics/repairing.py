@@ -175,15 +175,18 @@ class Trial:
         self.metric_name = metric_name
         self.metrics, self.best_metrics = [], []
         for history, epoch in zip(self.histories, self.returned_epochs):
-            series = [_finite_or(value, self.worst) for value in history.get(metric_name, [])]
+            series = self._series(history)
             returned = series[epoch] if 0 <= epoch < len(series) else (series[-1] if series else self.worst)
             self.metrics.append(returned)
             self.best_metrics.append(self._best(series))
 
     def best_within(self, epochs):
         """Per seed, the best `metric_name` over the first `epochs` epochs."""
-        return [self._best([_finite_or(value, self.worst) for value in history.get(self.metric_name, [])][:epochs])
-                for history in self.histories]
+        return [self._best(self._series(history)[:epochs]) for history in self.histories]
+
+    def _series(self, history):
+        """`metric_name` per epoch of one seed's history, `worst` where it was not finite."""
+        return [_finite_or(value, self.worst) for value in history.get(self.metric_name, [])]
 
     def _best(self, series):
         if not series:
