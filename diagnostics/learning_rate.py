@@ -28,7 +28,6 @@ Example:
 True
 """
 
-import collections.abc
 import contextlib
 import dataclasses
 import functools
@@ -39,7 +38,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from diagnostics._arguments import AsValueError, ClassWeight, Data, KerasModel, is_stream, validate_arguments
 from diagnostics._format import fmt, from_json_number, json_number, pyplot
+from zoo._validation import Integer, Invalid, Optional, Real
 
 # Rows per step when `batch_size` is None: what `fit` uses.
 DEFAULT_BATCH_SIZE = 32
@@ -220,6 +221,40 @@ class RangeTest:
         return int(np.argmin(self.trend))
 
 
+def _stop_above_start(start, stop, **_):
+    if stop <= start:
+        raise Invalid(f"must be larger than `start` ({start!r})", argument="stop")
+
+
+def _nothing_beside_a_stream(x, y, sample_weight, batch_size, **_):
+    """A dataset's or a generator's batches carry targets and weights, and have their size."""
+    if is_stream(x):
+        for name, value in (("y", y), ("sample_weight", sample_weight), ("batch_size", batch_size)):
+            if value is not None:
+                raise Invalid("must be None when `x` is a dataset or a generator (its batches carry it)",
+                              argument=name)
+
+
+# What each argument of `find_learning_rate` must be. A wrong type of a number that was refused with
+# a ValueError before the table still is one (`seed`'s was a TypeError and stays one).
+_CONSTRAINTS = {
+    "model": KerasModel(compiled_for="the range test"),
+    "x": Data(required=True),
+    "y": Data(streams=False),
+    "batch_size": AsValueError(Optional(Integer(minimum=1))),
+    "sample_weight": Data(streams=False),
+    "class_weight": Optional(ClassWeight()),
+    "start": AsValueError(Real(minimum=0.0, min_inclusive=False)),
+    "stop": AsValueError(Real(minimum=0.0, min_inclusive=False)),
+    "steps": AsValueError(Integer(minimum=2)),
+    "smoothing": AsValueError(Real(minimum=0.0, maximum=1.0, max_inclusive=False)),
+    "divergence": AsValueError(Real(minimum=1.0, min_inclusive=False)),
+    "seed": Optional(Integer()),
+    "verbose": AsValueError(Integer(minimum=0, maximum=2)),
+}
+
+
+@validate_arguments(_CONSTRAINTS, rules=(_stop_above_start, _nothing_beside_a_stream))
 def find_learning_rate(model, x, y=None, *, batch_size=None, sample_weight=None, class_weight=None,
                        start=1e-7, stop=10.0, steps=100, smoothing=0.98, divergence=4.0, seed=None,
                        verbose=0):
@@ -277,7 +312,6 @@ def find_learning_rate(model, x, y=None, *, batch_size=None, sample_weight=None,
     >>> len(test.losses) <= 25 and test.suggestion is not None
     True
     """
-    _check_arguments(model, start, stop, steps, smoothing, divergence, batch_size, seed, verbose)
     if seed is not None:
         keras.utils.set_random_seed(seed)
     batches = _batches(x, y, sample_weight, batch_size, seed)
@@ -318,49 +352,10 @@ def _diverged(smoothed, lowest, divergence):
     return math.isfinite(lowest) and smoothed - lowest > (divergence - 1.0) * abs(lowest)
 
 
-def _check_arguments(model, start, stop, steps, smoothing, divergence, batch_size, seed, verbose):
-    """Raises TypeError/ValueError naming the first bad argument."""
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"`model` must be a keras.Model. Received: model={type(model).__name__}")
-    if not model.compiled or model.optimizer is None:
-        raise ValueError("`model` must be compiled (model.compile(optimizer=..., loss=...)) before "
-                         f"the range test. Received: model={model.name!r} (not compiled)")
-    for name, value in (("start", start), ("stop", stop)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not (
-                math.isfinite(value) and value > 0):
-            raise ValueError(f"`{name}` must be a positive finite number. "
-                             f"Received: {name}={value!r}")
-    if stop <= start:
-        raise ValueError(f"`stop` must be larger than `start` ({start!r}). Received: stop={stop!r}")
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 2:
-        raise ValueError(f"`steps` must be an integer >= 2. Received: steps={steps!r}")
-    if isinstance(smoothing, bool) or not isinstance(smoothing, numbers.Real) or not (
-            0.0 <= smoothing < 1.0):
-        raise ValueError(f"`smoothing` must be in [0, 1). Received: smoothing={smoothing!r}")
-    if isinstance(divergence, bool) or not isinstance(divergence, numbers.Real) or not (
-            divergence > 1.0):
-        raise ValueError(f"`divergence` must be a number > 1. Received: divergence={divergence!r}")
-    if batch_size is not None and (isinstance(batch_size, bool) or not isinstance(
-            batch_size, numbers.Integral) or batch_size < 1):
-        raise ValueError(f"`batch_size` must be a positive integer or None. "
-                         f"Received: batch_size={batch_size!r}")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
-        raise TypeError(f"`seed` must be an integer or None. Received: seed={seed!r}")
-    if verbose not in (0, 1, 2):
-        raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
-
-
 def _batches(x, y, sample_weight, batch_size, seed):
     """An endless iterator of (x, y, sample_weight) batches over `x` (cycling its data)."""
-    if isinstance(x, tf.data.Dataset) or isinstance(x, keras.utils.PyDataset) or (
-            isinstance(x, collections.abc.Iterator)):
-        for name, value in (("y", y), ("sample_weight", sample_weight), ("batch_size", batch_size)):
-            if value is not None:
-                raise ValueError(f"`{name}` must be None when `x` is a dataset or a generator (its "
-                                 f"batches carry it). Received: {name}={value!r}")
+    if is_stream(x):
         return _cycled(x)
-    if x is None:
-        raise ValueError("`x` must hold the training inputs. Received: x=None")
     return _array_batches(x, y, sample_weight, batch_size or DEFAULT_BATCH_SIZE, seed)
 
 

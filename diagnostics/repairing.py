@@ -18,7 +18,6 @@ Example:
 """
 
 import dataclasses
-import inspect
 import math
 import os
 import time
@@ -28,8 +27,10 @@ import keras
 import numpy as np
 
 from diagnostics import imbalance
+from diagnostics._arguments import AsValueError, Data, KerasModel, Keywords, ValidationData, validate_arguments
 from diagnostics._format import fmt, pyplot, save_figure
 from diagnostics.remedy_edits import apply_remedies
+from zoo._validation import Integer, Optional, Real
 
 # The shortest trial worth judging: below a few steps the loss says more about the first batches
 # than about the change.
@@ -302,6 +303,25 @@ class RepairResult:
         return report_path
 
 
+# What each argument of `repair` must be (checked before anything runs). A wrong type of `epochs`,
+# `budget`, `seeds` or `verbose` is a ValueError, as it was before the table.
+_CONSTRAINTS = {
+    "model": KerasModel(compiled_for="repair"),
+    "x": Data(),
+    "y": Data(streams=False),
+    "validation_data": Optional(ValidationData()),
+    "epochs": AsValueError(Integer(minimum=1)),
+    "batch_size": Optional(Integer(minimum=1)),
+    "budget": AsValueError(Real(minimum=0.0, min_inclusive=False)),
+    "seeds": AsValueError(Integer(minimum=1)),
+    "verbose": AsValueError(Integer(minimum=0, maximum=2)),
+    "fit_kwargs": Keywords(forbidden=("callbacks", "steps_per_epoch", "initial_epoch"),
+                           why="is set by repair for every trial and cannot be passed",
+                           accepted_by=lambda checked: checked["model"].fit),
+}
+
+
+@validate_arguments(_CONSTRAINTS)
 def repair(model, x=None, y=None, *, validation_data=None, epochs=1, batch_size=None, budget=1.5,
            seeds=2, verbose=1, **fit_kwargs):
     """Runs `fit` as given, then tries the findings' remedies on clones, and keeps a proven one.
@@ -376,9 +396,8 @@ def repair(model, x=None, y=None, *, validation_data=None, epochs=1, batch_size=
     >>> repair(model, np.zeros((8, 4)), np.zeros((8,)), budget=0)
     Traceback (most recent call last):
     ...
-    ValueError: `budget` must be a number above 0. Received: budget=0
+    zoo._validation.ArgumentValueError: `budget` must be > 0.0. Received: budget=0
     """
-    _validate(model, epochs, budget, seeds, verbose, fit_kwargs)
     # callbacks imports diagnostics, so diagnostics may import it only here, at call time.
     from callbacks.training_diagnostics import TrainingDiagnostics
 
@@ -455,33 +474,6 @@ def _successive_halving(runner, rule, candidates, schedule, budget_steps, say=No
     passed = [pair for pair in longest.values() if pair[1].accepted]
     chosen = min(passed, key=lambda pair: (-pair[1].fraction, pair[1].score), default=None)
     return trials, chosen
-
-
-# -- arguments -------------------------------------------------------------------------------------
-
-def _validate(model, epochs, budget, seeds, verbose, fit_kwargs):
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"`model` must be a keras.Model. Received: model={model!r}")
-    if not getattr(model, "compiled", False) or getattr(model, "optimizer", None) is None:
-        raise ValueError("`model` must be compiled: call `model.compile(optimizer, loss)` before repair. "
-                         f"Received: model={model.name!r} (not compiled)")
-    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
-        raise ValueError(f"`epochs` must be an integer of at least 1. Received: epochs={epochs!r}")
-    if isinstance(budget, bool) or not isinstance(budget, (int, float, np.number)) or not budget > 0 \
-            or not math.isfinite(budget):
-        raise ValueError(f"`budget` must be a number above 0. Received: budget={budget!r}")
-    if isinstance(seeds, bool) or not isinstance(seeds, (int, np.integer)) or seeds < 1:
-        raise ValueError(f"`seeds` must be an integer of at least 1. Received: seeds={seeds!r}")
-    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
-        raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
-    for name in ("callbacks", "steps_per_epoch", "initial_epoch"):
-        if name in fit_kwargs:
-            raise ValueError(f"`{name}` is set by repair for every trial and cannot be passed. "
-                             f"Received: {name}={fit_kwargs[name]!r}")
-    accepted = inspect.signature(model.fit).parameters
-    for name, value in fit_kwargs.items():
-        if name not in accepted:
-            raise TypeError(f"`{name}` is not an argument of `fit`. Received: {name}={value!r}")
 
 
 # -- candidates -----------------------------------------------------------------------------------

@@ -19,15 +19,26 @@ Example:
 [('output_loss_mismatch', 'out')]
 """
 
-import keras
 import numpy as np
 
 from diagnostics import setup_data, setup_model
+from diagnostics._arguments import Data, KerasModel, ValidationData, validate_arguments
+from zoo._validation import Optional
 
 # Rows of each input the input checks judge: extremes and moments over 10,000 rows spread over the
 # data are as telling as over all, and their float64 copy stays small (63 MB of MNIST images).
 INPUT_SAMPLE_ROWS = 10_000
 
+# What each argument of `check_setup` must be: arrays, not datasets (the checks read rows).
+_CONSTRAINTS = {
+    "model": KerasModel(),
+    "x": Data(streams=False),
+    "y": Data(streams=False),
+    "validation_data": Optional(ValidationData(lengths=(1, 2, 3), streams=False)),
+}
+
+
+@validate_arguments(_CONSTRAINTS)
 def check_setup(model, x=None, y=None, validation_data=None):
     """Checks a model, its loss and optimizer, and its data before training.
 
@@ -46,23 +57,11 @@ def check_setup(model, x=None, y=None, validation_data=None):
 
     Example:
 
+    >>> import keras
     >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3, activation="softmax")])
     >>> check_setup(model, x=np.array([[0.1, 0.5], [0.3, -0.2]]))
     []
     """
-    if not isinstance(model, keras.Model):
-        raise TypeError(f"`model` must be a keras.Model. Received: model={type(model).__name__}")
-    for name, value in (("x", x), ("y", y)):
-        if hasattr(value, "element_spec"):
-            raise TypeError(f"`{name}` must be arrays, not a dataset: pass a few batches "
-                            f"(np.concatenate over dataset.take(8)). Received: {name}={value!r}")
-    if validation_data is not None and not (
-        isinstance(validation_data, (tuple, list)) and len(validation_data) in (1, 2, 3)
-    ):
-        raise ValueError(
-            "`validation_data` must be (x_val,), (x_val, y_val) or (x_val, y_val, sample_weight). "
-            f"Received: validation_data={type(validation_data).__name__}"
-        )
     inputs, outputs = setup_model.describe_model(model)
     x_val = None if validation_data is None else validation_data[0]
     y_val = None if validation_data is None or len(validation_data) < 2 else validation_data[1]

@@ -253,30 +253,12 @@ def _compiled():
     return model
 
 
-@pytest.mark.parametrize("kwargs, name", [
-    ({"start": 1.0, "stop": 1.0}, "stop"),
-    ({"start": 0.0}, "start"),
-    ({"stop": float("inf")}, "stop"),
-    ({"steps": 1}, "steps"),
-    ({"steps": 2.5}, "steps"),
-    ({"smoothing": 1.0}, "smoothing"),
-    ({"divergence": 1.0}, "divergence"),
-    ({"batch_size": 0}, "batch_size"),
-    ({"seed": 1.5}, "seed"),
-    ({"verbose": 3}, "verbose"),
-])
-def test_bad_arguments_are_named(kwargs, name):
-    x, y = np.zeros((8, 2), "float32"), np.zeros((8, 1), "float32")
-    with pytest.raises((ValueError, TypeError), match=rf"Received: {name}="):
-        find_learning_rate(_compiled(), x, y, **kwargs)
-
-
 def test_bad_models_and_data_are_named():
     x, y = np.zeros((8, 2), "float32"), np.zeros((8, 1), "float32")
     uncompiled = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     with pytest.raises(ValueError, match=r"`model` must be compiled.*Received: model="):
         find_learning_rate(uncompiled, x, y)
-    with pytest.raises(TypeError, match=r"Received: model=str"):
+    with pytest.raises(TypeError, match=r"Received: model='model'"):
         find_learning_rate("model", x, y)
     with pytest.raises(ValueError, match=r"Received: rows=\[7, 8\]"):
         find_learning_rate(_compiled(), x, y[:7])

@@ -62,33 +62,6 @@ def _assert_same_state(before, after):
 # -- arguments ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "error", "name"),
-    [
-        ({"epochs": 0}, ValueError, "epochs"),
-        ({"epochs": 1.5}, ValueError, "epochs"),
-        ({"epochs": True}, ValueError, "epochs"),
-        ({"budget": 0}, ValueError, "budget"),
-        ({"budget": -1.0}, ValueError, "budget"),
-        ({"budget": float("inf")}, ValueError, "budget"),
-        ({"budget": "1.5"}, ValueError, "budget"),
-        ({"seeds": 0}, ValueError, "seeds"),
-        ({"seeds": 2.0}, ValueError, "seeds"),
-        ({"verbose": 3}, ValueError, "verbose"),
-        ({"callbacks": []}, ValueError, "callbacks"),
-        ({"steps_per_epoch": 2}, ValueError, "steps_per_epoch"),
-        ({"no_such_argument": 1}, TypeError, "no_such_argument"),
-    ],
-)
-def test_bad_arguments_raise_naming_the_argument(kwargs, error, name):
-    model = _mlp("sgd")
-    x, y = np.zeros((8, 64), "float32"), np.zeros((8,), "int64")
-    with pytest.raises(error, match=rf"`{name}`.*Received: {name}=") as info:
-        repair(model, x, y, **kwargs)
-    assert str(info.value).split("Received: ")[1].startswith(f"{name}={kwargs[name]!r}")
-    assert int(model.optimizer.iterations.numpy()) == 0
-
-
 def test_an_uncompiled_model_or_not_a_model_is_refused():
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
     with pytest.raises(ValueError, match=r"`model` must be compiled.*Received: model="):

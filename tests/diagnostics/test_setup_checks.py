@@ -568,15 +568,6 @@ def test_repeated_rows_are_not_a_copy():
 # -- arguments ------------------------------------------------------------------------------------
 
 
-def test_bad_arguments():
-    with pytest.raises(TypeError, match="Received: model=str"):
-        check_setup("model")
-    with pytest.raises(TypeError, match="Received: x=<"):
-        check_setup(_relu_net(), tf.data.Dataset.from_tensor_slices(np.zeros((4, 4))))
-    with pytest.raises(ValueError, match="Received: validation_data=ndarray"):
-        check_setup(_relu_net(), validation_data=np.zeros(3))
-
-
 @pytest.mark.parametrize("module", [setup_model, setup_data, setup_checks])
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
