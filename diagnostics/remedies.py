@@ -518,10 +518,16 @@ def _dead_relu(facts):
     target = record.get("kernel_layer") or facts.finding.layer
     negative_bias = (record.get("bias_mean") is not None and record["bias_mean"] <= DEAD_BIAS) or (
         (facts.evidence.get("bias_mean") or 0.0) <= DEAD_BIAS)
-    init = Remedy("set_initializer", target if target else None,
-                  {"kernel_initializer": "he_normal", "bias_initializer": "zeros"},
+    # Every ReLU layer started behind such a bias, not only the one the finding names: a cure of one
+    # leaves the others shut (two layers at bias -2, the first re-initialized, stayed dead).
+    shut = _weights_behind_negative_bias(facts, relu_layers)
+    targets = [target] + [name for name in shut if name != target] if negative_bias and target else [target]
+    where = ", ".join(repr(name) for name in targets if name)
+    init = Remedy("set_initializer", target if target and len(targets) == 1 else None,
+                  {"kernel_initializer": "he_normal", "bias_initializer": "zeros",
+                   **({"layers": targets} if len(targets) > 1 else {})},
                   f"Initialize biases at zero and weights with He initialization"
-                  f"{f' in {target!r}' if target else ''}.")
+                  f"{f' in {where}' if where else ''}.")
     leaky = Remedy("set_activation", None,
                    {"activation": "leaky_relu", **({"layers": relu_layers} if relu_layers else {"replace": ["relu", "relu6"]})},
                    "Use LeakyReLU (or ELU, GELU), which passes a gradient for negative inputs.")
@@ -533,6 +539,15 @@ def _dead_relu(facts):
         return [_standardize(facts), leaky, init, _normalize(facts)]
     return [leaky, init, _lower_learning_rate(facts, "large updates push units where they never fire"),
             _normalize(facts)]
+
+
+def _weights_behind_negative_bias(facts, relu_layers):
+    """The layers holding the weights of each of `relu_layers` whose bias started at or below
+    `DEAD_BIAS` (an activation layer's are those of the layer before it)."""
+    records = {layer["name"]: layer for layer in facts.layers}
+    return [records[name].get("kernel_layer") or name for name in relu_layers
+            if name in records and records[name].get("bias_mean") is not None
+            and records[name]["bias_mean"] <= DEAD_BIAS]
 
 
 def _saturation(facts):

@@ -11,6 +11,7 @@ import pytest
 
 from diagnostics.findings import KINDS, Finding
 from diagnostics.remedies import ACTIONS, Remedy, describe_setup, remedies_for
+from diagnostics.remedy_edits import apply_remedies
 
 
 def finding(kind, evidence=None, layer=None, epoch=0, explained_by=None):
@@ -176,6 +177,28 @@ def test_dead_units_behind_a_negative_bias_get_a_new_initialization_first():
         ("set_learning_rate", None, {"learning_rate": None, "max_learning_rate": 0.1, "min_learning_rate": 0.001})]
     assert first("dead_relu", {"dead_frac": 0.9}, RELU_STACK, layer="d1") == [
         ("set_activation", None, {"activation": "leaky_relu", "layers": ["d1", "d2"]})]
+
+
+def test_every_relu_layer_behind_a_negative_bias_is_reinitialized_not_only_the_finding_s():
+    """Two layers started at bias -2: re-initializing the one the finding names left the other
+    dead (mlp_relu_bias_init_minus_2, seed 201)."""
+    setup = {**RELU_STACK, "layers": [layer_facts("d1", "relu", bias_mean=-2.0), layer_facts("d2", "relu", bias_mean=-2.0),
+                                      layer_facts("out", "softmax", hidden=False, bias_mean=-2.0)]}
+    assert first("dead_relu", {"dead_frac": 0.9}, setup, layer="d2") == [
+        ("set_initializer", None, {"kernel_initializer": "he_normal", "bias_initializer": "zeros",
+                                   "layers": ["d2", "d1"]})]
+
+
+def test_reinitializing_every_layer_behind_a_negative_bias_opens_them_all():
+    model = keras.Sequential([keras.Input((4,))] + [
+        keras.layers.Dense(6, activation="relu", name=name, bias_initializer=keras.initializers.Constant(-2.0))
+        for name in ("d1", "d2")] + [keras.layers.Dense(3, activation="softmax", name="out")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    remedy = remedies_for(finding("dead_relu", {"dead_frac": 1.0}, layer="d1"), describe_setup(model))[0]
+    edited = apply_remedies(model, [remedy]).model
+    for name in ("d1", "d2"):
+        assert edited.get_layer(name).bias.numpy().tolist() == [0.0] * 6
+        assert model.get_layer(name).bias.numpy().tolist() == [-2.0] * 6
 
 
 def test_saturation_fed_by_raw_inputs_standardizes_them_instead_of_changing_the_activation():
