@@ -29,6 +29,7 @@ import numpy as np
 from diagnostics import imbalance
 from diagnostics._arguments import AsValueError, Data, KerasModel, Keywords, ValidationData, validate_arguments
 from diagnostics._format import fmt, pyplot, save_figure
+from diagnostics.judgement import judge
 from diagnostics.remedy_edits import apply_remedies
 from zoo._validation import Integer, Optional, Real
 
@@ -693,7 +694,11 @@ class _Runner:
             self.baseline_steps = max(1, per_epoch * self.epochs)
         record = dict(history.history)
         record.update(measures.values)
-        return record, list(diagnostics.findings), steps, per_epoch, _returned_epoch(history, callbacks)
+        # The judge on the run's whole record (its setup included, which the remedies read), as
+        # `TrainingDiagnostics.on_train_end` judged it: its `findings` attribute re-judges the record
+        # of the callback alone, without the setup, and so gave setup-blind remedies.
+        findings = judge(diagnostics.run())
+        return record, findings, steps, per_epoch, _returned_epoch(history, callbacks)
 
     def _fit_args(self, candidate):
         args = dict(self.fit_args)

@@ -11,6 +11,7 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.metrics import balanced_accuracy_score
 
+from callbacks.training_diagnostics import TrainingDiagnostics
 from diagnostics import repairing as repair_module
 from diagnostics.findings import Finding
 from diagnostics.remedy import Remedy
@@ -302,6 +303,9 @@ class _NoJudge(keras.callbacks.Callback):
         super().__init__()
         self.findings = []
 
+    def run(self):
+        return {"history": {}}
+
 
 def test_a_trial_longer_than_one_pass_over_the_arrays_runs_every_planned_step():
     x = np.random.default_rng(0).normal(size=(100, 2)).astype("float32")
@@ -316,6 +320,23 @@ def test_a_trial_longer_than_one_pass_over_the_arrays_runs_every_planned_step():
     # stop at the end of the pass (7 + 3 steps, then nothing).
     trial = runner.run(candidate, fraction=0.7, strict=False)
     assert trial.error is None and trial.steps == 21 and len(trial.history["loss"]) == 3
+
+
+def test_the_runs_findings_carry_the_remedies_its_setup_calls_for(digits):
+    """Trials are judged on the whole run record, setup included: two ReLU layers started behind
+    a bias of -2 are re-initialized both, first (the callback's own `findings` attribute re-judged
+    a record without the setup, and led with LeakyReLU and one layer)."""
+    (x, y), _ = digits
+    model = keras.Sequential([keras.Input((64,))] + [
+        keras.layers.Dense(32, activation="relu", name=name, bias_initializer=keras.initializers.Constant(-2.0))
+        for name in ("d1", "d2")] + [keras.layers.Dense(10, activation="softmax", name="out")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    runner = repair_module._Runner(TrainingDiagnostics, {"x": x, "y": y, "batch_size": 32}, 1, (0, 1, 2))
+    baseline = runner.run(repair_module._Candidate((), model, model.get_weights(), [], {}), fraction=1.0, strict=True)
+    for findings in baseline.seed_findings:
+        dead = next(finding for finding in findings if finding.kind == "dead_relu")
+        first = dead.remedies[0]
+        assert (first.action, first.target, sorted(first.params["layers"])) == ("set_initializer", None, ["d1", "d2"])
 
 
 def test_nan_targets_are_not_repairable_by_the_library_and_nothing_is_tried():
