@@ -16,7 +16,6 @@ Example:
 """
 
 import math
-import time
 import warnings
 
 import numpy as np
@@ -28,7 +27,7 @@ from callbacks._arguments import Arrays, Verbosity, keep_checked
 from callbacks._batch_probe import DEFAULT_PROBE_ROWS, Kept, shared_probe
 from callbacks._guard import NotJudgedWarning
 from callbacks._monitor import Monitor
-from callbacks._time_budget import TimeBudget
+from callbacks._probe_schedule import ProbeSchedule
 from diagnostics import activations
 from zoo._keras_internals import all_layers, patch_method, producing_layer, unpatch_method
 from zoo._serialization import register_serializable
@@ -57,7 +56,8 @@ class ActivationMonitor(Monitor):
     on a fixed probe batch; diagnoses `dead_relu` and `saturation` with `diagnostics.activations`.
 
     Logs `dead_frac/<layer>` (ReLU, ReLU6) and `saturated_frac/<layer>` (sigmoid, hard sigmoid,
-    tanh, softsign) from epoch 0 (NaN until the probe batch is known, and for layers of a
+    tanh, softsign) from epoch 0 (NaN until the probe batch is known, at the epochs the probe
+    skips to stay within its share of training (see `probed_epochs`), and for layers of a
     sub-model that could not be given an input).
 
     Args:
@@ -73,9 +73,12 @@ class ActivationMonitor(Monitor):
         history: `{key: [value per epoch]}` of the per-layer fractions.
         layers: `{layer name: activation name}` of the probed layers.
         not_judged: why the units could not be judged (the monitor then stays silent), or None.
-        probed_epochs: the epochs whose end the probe ran at. A probe that takes more than 0.1 s
-            runs only as often as keeps it within 2% of the training time
-            (`callbacks._time_budget`); the epochs between are NaN in `history`.
+        probed_epochs: the epochs (of this `fit`, from 0) whose end the probe ran at: the first
+            16, the last, and between them every k-th, with k the smallest period that keeps the
+            probe's share of training within 2% as estimated from counts (probe rows against
+            the epoch's steps; `callbacks._probe_schedule`), so that a run probes the same epochs
+            on any machine. The epochs between are NaN in `history` (and in `logs`); a `fit`
+            stopped early is probed once more at its end, into its last epoch's `history`.
     """
 
     def __init__(self, probe_data=None, probe_size=DEFAULT_PROBE_ROWS, log_layers=True, verbose=0):
@@ -96,8 +99,8 @@ class ActivationMonitor(Monitor):
         self._losses = []
         self._announced = set()
         self.not_judged = None
-        self._budget = TimeBudget()
-        self._epoch_start = None
+        self._schedule = ProbeSchedule()
+        self._iterations_at_begin = None
         self.probed_epochs = []
 
     def get_config(self):
@@ -117,38 +120,22 @@ class ActivationMonitor(Monitor):
             self._batch_probe.request(self.probe_size)
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._epoch_start = time.perf_counter()
+        if not self._params_steps():  # the data's length is unknown: count the optimizer's steps
+            self._iterations_at_begin = _iterations(self.model)
 
     def on_epoch_end(self, epoch, logs=None):
-        values = {}
-        for name, _, activation in self._probed:
-            values[f"{_signal(activation)}/{name}"] = math.nan
-        if self._epoch_start is not None:
-            self._budget.earn(time.perf_counter() - self._epoch_start)
         probe = self._probe if self._probe is not None else self._captured_probe()
-        if probe is not None and self._probed and self.not_judged is None and self._budget.due():
-            try:
-                *fractions, healthy = self._run(probe)
-                self.probed_epochs.append(self._epochs)
-            except Exception as error:  # never break the user's training
-                self.not_judged = f"the probe forward pass failed ({type(error).__name__}: {error})"
-                warnings.warn(f"ActivationMonitor: dead and saturated units are not judged: {self.not_judged}",
-                              NotJudgedWarning, stacklevel=2)
-                fractions, healthy = [], False
-            # A network with non-finite outputs is broken (non_finite says so); its units say nothing.
-            for (name, _, activation), fraction in zip(self._probed, fractions if healthy else []):
-                values[f"{_signal(activation)}/{name}"] = float(fraction)
+        # The last epoch: the planned one, or one after which a callback before this one stops.
+        last = epoch == (self.params or {}).get("epochs", 0) - 1 or bool(getattr(self.model, "stop_training", False))
+        due = probe is not None and self._schedule.due(self._epochs, _rows(probe), self._epoch_steps(), last)
+        values = self._probed_values(probe) if due else self._probed_values(None)
         for key, value in values.items():
             self.history.setdefault(key, [math.nan] * self._epochs).append(value)
         self._losses.append(float((logs or {}).get("loss", math.nan)))
         self._epochs += 1
         if logs is not None and self.log_layers:
             logs.update(values)
-        if self.verbose:
-            for finding in self.findings:
-                if (finding.kind, finding.layer) not in self._announced:
-                    self._announced.add((finding.kind, finding.layer))
-                    print(f"ActivationMonitor: {finding}")
+        self._announce()
 
     def record(self):
         """The run record (`Monitor.record`) with the training loss: saturation matters when
@@ -158,6 +145,12 @@ class ActivationMonitor(Monitor):
         return record
 
     def on_train_end(self, logs=None):
+        if self._epochs and (self._epochs - 1) not in self.probed_epochs and self._probe is not None:
+            # Stopped before its last planned epoch (EarlyStopping, TerminateOnNaN): the epoch it
+            # ended with is probed now, so that every run's last epoch is measured.
+            for key, value in self._probed_values(self._probe, self._epochs - 1).items():
+                self.history[key][-1] = value
+            self._announce()
         if self._probed and self._probe is None and self.not_judged is None:
             self.not_judged = "no probe inputs were kept from training (no training step ran?); pass `probe_data`"
         if self._batch_probe is not None:
@@ -169,13 +162,22 @@ class ActivationMonitor(Monitor):
     def extras(self):
         extras = {"activations": dict(self.layers)}
         if self._probed and len(self.probed_epochs) < self._epochs:
-            # Some epochs were not probed, to keep the probe's time within its budget.
+            # Some epochs were not probed, to keep the probe's share of training within its target.
             extras["probed_epochs"] = list(self.probed_epochs)
         if self.not_judged is not None:
             extras["not_judged"] = self.not_judged
         return extras
 
     # -- internals -------------------------------------------------------------------------------
+
+    def _announce(self):
+        """With `verbose`, prints each finding the first time it appears."""
+        if not self.verbose:
+            return
+        for finding in self.findings:
+            if (finding.kind, finding.layer) not in self._announced:
+                self._announced.add((finding.kind, finding.layer))
+                print(f"ActivationMonitor: {finding}")
 
     def _captured_probe(self):
         if self._batch_probe is None:
@@ -189,12 +191,43 @@ class ActivationMonitor(Monitor):
             self._probe = probe  # fixed from now on
         return probe
 
+    def _probed_values(self, probe, epoch=None):
+        """`{key: fraction}` of every probed layer: from a probe run on `probe` (recorded in
+        `probed_epochs` as `epoch`, default this one), or NaN where there is no run."""
+        values = {f"{_signal(activation)}/{name}": math.nan for name, _, activation in self._probed}
+        if probe is None or not self._probed or self.not_judged is not None:
+            return values
+        try:
+            *fractions, healthy = self._run(probe)
+            self.probed_epochs.append(self._epochs if epoch is None else epoch)
+        except Exception as error:  # never break the user's training
+            self.not_judged = f"the probe forward pass failed ({type(error).__name__}: {error})"
+            warnings.warn(f"ActivationMonitor: dead and saturated units are not judged: {self.not_judged}",
+                          NotJudgedWarning, stacklevel=3)
+            fractions, healthy = [], False
+        # A network with non-finite outputs is broken (non_finite says so); its units say nothing.
+        for (name, _, activation), fraction in zip(self._probed, fractions if healthy else []):
+            values[f"{_signal(activation)}/{name}"] = float(fraction)
+        return values
+
+    def _params_steps(self):
+        return (self.params or {}).get("steps")
+
+    def _epoch_steps(self):
+        """Training steps in this epoch: Keras' count, or (data of unknown length) the optimizer's
+        updates since the epoch began; 1 where neither is known."""
+        if self._params_steps():
+            return int(self._params_steps())
+        now = _iterations(self.model)
+        if now is None or self._iterations_at_begin is None:
+            return 1
+        return max(1, now - self._iterations_at_begin)
+
     def _run(self, probe):
         """Dead or saturated fraction of every probed layer on the probe batch, and whether the
         outputs were finite: compiled forward passes over chunks of rows (`_chunk_rows`), whose
         per-unit counts are summed."""
-        traced = self._forward is None  # the first call traces: its time is not the next calls'
-        if traced:
+        if self._forward is None:
             feeds = [_network_input(network, probe, network is self.model) for network in self._networks]
             self._fed = [(network, feed) for network, feed in zip(self._networks, feeds) if feed is not None]
             if not self._fed:  # no network could be given an input
@@ -203,22 +236,15 @@ class ActivationMonitor(Monitor):
             self._forward = tf.function(self._hooked_forward, autograph=False)
         rows = int(tf.nest.flatten(self._feeds)[0].shape[0])
         step = _chunk_rows([layer for _, layer, _ in self._probed], rows)
-        counts, entries, finite, seconds = None, None, True, []
+        counts, entries, finite = None, None, True
         for start in range(0, rows, step):
             chunk = tf.nest.map_structure(lambda t: t[start:start + step], self._feeds)
-            began = time.perf_counter()
             chunk_counts, chunk_entries, chunk_finite = self._forward(chunk)
             chunk_counts = [c.numpy().astype(np.float64) for c in chunk_counts]
             chunk_entries = chunk_entries.numpy()
             counts = chunk_counts if counts is None else [a + b for a, b in zip(counts, chunk_counts)]
             entries = chunk_entries if entries is None else entries + chunk_entries
             finite = finite and bool(chunk_finite.numpy())
-            seconds.append(time.perf_counter() - began)
-        # The cost of the next runs, from chunks that did not trace. A run of one chunk that traced
-        # tells nothing: the next run, like the first, is then paid by nobody and measured.
-        untraced = seconds[1:] if traced else seconds
-        if untraced:
-            self._budget.spent(sum(seconds), estimate=float(np.median(untraced)) * len(seconds))
         fractions = []
         for (_, _, activation), layer_counts, layer_entries in zip(self._probed, counts, entries):
             dead, saturated = activations.health_from_counts(activation, layer_counts, layer_entries)
@@ -272,6 +298,20 @@ def _chunk_rows(layers, rows):
             return PROBE_CHUNK_ROWS
         per_row += 4 * math.prod(shape[1:])
     return max(PROBE_CHUNK_ROWS, min(rows, PROBE_CHUNK_BYTES // max(per_row, 1)))
+
+
+def _rows(probe):
+    """Rows of a probe batch (one array, or a list or dict of them)."""
+    return int(keras.tree.flatten(probe)[0].shape[0])
+
+
+def _iterations(model):
+    """The optimizer's step count, or None for a model without one (or whose count cannot be
+    read: it only spaces the probe out, and must never stop training)."""
+    try:
+        return int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    except Exception:  # noqa: BLE001 - no optimizer, or not built
+        return None
 
 
 def _signal(activation):

@@ -157,9 +157,10 @@ def test_chunk_rows_keep_the_probed_outputs_within_the_byte_budget():
     assert activation_monitor._chunk_rows([Subclassed()], 256) == activation_monitor.PROBE_CHUNK_ROWS
 
 
-def test_a_slow_first_trace_does_not_make_the_budget_skip_later_probes(monkeypatch):
-    """The probe's first call traces it, and that time says nothing of the next calls: a trace of
-    0.3 s (above `FREE_SECONDS`), against epochs of a few tens of ms, must not skip epochs 1-2."""
+def test_a_slow_first_trace_does_not_make_the_schedule_skip_later_probes(monkeypatch):
+    """The probe's first call traces it, and that time says nothing of the next calls (the
+    schedule reads no clock at all): a trace of 0.3 s, against epochs of a few tens of ms, must
+    not skip epochs 1-2."""
     hooked = ActivationMonitor._hooked_forward
 
     def slow_to_trace(self, feeds):

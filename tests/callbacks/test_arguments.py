@@ -19,7 +19,7 @@ from callbacks._arguments import keep_checked
 from callbacks._batch_probe import BatchProbe
 from callbacks._guard import MonitorGuard
 from callbacks._telemetry import GradientTelemetry
-from callbacks._time_budget import TimeBudget
+from callbacks._probe_schedule import ProbeSchedule
 from zoo._validation import Constraint, Integer
 
 
@@ -100,8 +100,8 @@ BAD = [
     (GradientTelemetry, "warmup", -1, ValueError),
     (BatchProbe, "model", None, TypeError),
     (MonitorGuard, "monitor", object(), TypeError),
-    (TimeBudget, "share", 1.5, ValueError),
-    (TimeBudget, "free_seconds", -0.1, ValueError),
+    (ProbeSchedule, "share", 0.0, ValueError),
+    (ProbeSchedule, "first_epochs", -1, ValueError),
 ]
 
 
