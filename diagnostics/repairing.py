@@ -343,6 +343,9 @@ def repair(model, x=None, y=None, *, validation_data=None, epochs=1, batch_size=
     Successive halving runs them all at a short length (at one seed: a screening rung),
     keeps the better half (those that clear the findings first, then the best mean metric) at
     twice the length and every seed, and so on, up to the baseline's length or the budget.
+    When no trial was accepted and the leader clears the findings, the budget the trials left
+    unspent (those that ended early spent less than planned) runs it once more at the
+    baseline's full length (`_extend`).
 
     Metric (`choose_metric`, said in every `Trial.metric_name`): one the remedies can move.
     With validation arrays and a lead `class_imbalance`, the balanced accuracy of the class
@@ -473,8 +476,39 @@ def _successive_halving(runner, rule, candidates, schedule, budget_steps, say=No
         rung.sort(key=lambda pair: rule.rank(pair[1]))
         alive = [candidate for candidate, _ in rung]
     passed = [pair for pair in longest.values() if pair[1].accepted]
+    if not passed and alive and id(alive[0]) in longest:
+        extended = _extend(runner, rule, alive[0], longest[id(alive[0])][1], trials, budget_steps)
+        if extended is not None:
+            trials.append(extended)
+            longest[id(alive[0])] = (alive[0], extended)
+            passed = [(alive[0], extended)] if extended.accepted else []
+            if say is not None:
+                say.advance(len(extended.seeds), extended)
     chosen = min(passed, key=lambda pair: (-pair[1].fraction, pair[1].score), default=None)
     return trials, chosen
+
+
+def _extend(runner, rule, leader, last, trials, budget_steps):
+    """The leader's run at the baseline's full length on the budget the schedule left, or None.
+
+    The schedule plans every trial at its whole planned length, but a trial that ends early
+    (early stopping, a shorter resampled epoch) spends less: on tiny data that left most of the
+    budget unspent while the one affordable trial was held to the baseline's best epoch at
+    equal work, which a run stopped at its best epoch can only equal. When nothing was accepted
+    and the leader clears the findings, what is left runs it at full length at every seed (a
+    `_StepCap` keeps it within the budget; a run cut short is judged at the length it ran), if
+    that is longer than its last trial and at least one epoch per seed.
+    """
+    if last.error is not None or last.fraction >= 1.0 or not rule.clears(last)[0]:
+        return None
+    left = budget_steps - sum(trial.steps for trial in trials)
+    per_seed = left // len(runner.seeds)
+    epoch_steps = runner.planned_steps(leader, 1.0) / max(1, runner.epochs)
+    if per_seed < epoch_steps or per_seed <= last.steps / max(1, len(last.histories)):
+        return None
+    trial = runner.run(leader, fraction=1.0, strict=False, max_steps=left)
+    rule.decide(trial)
+    return trial
 
 
 # -- candidates -----------------------------------------------------------------------------------
@@ -647,14 +681,20 @@ class _Runner:
         self.baseline_steps = None  # one baseline fit's planned optimizer steps, set by its first fit
         self.metric_name = None  # set by repair once the baseline's lead finding is known
 
-    def run(self, candidate, fraction, strict, seeds=None):
+    def run(self, candidate, fraction, strict, seeds=None, max_steps=None):
+        """The `Trial` of `candidate` at `fraction` of the baseline's length and `seeds`. With
+        `max_steps`, the seeds' fits together stop (at an epoch's end) before they pass it, each
+        seed getting an equal share of what the ones before it left; a trial cut so is shorter
+        than planned, and its `fraction` says how long it ran."""
         seeds = tuple(seeds or self.seeds)
         trial = Trial(remedies=candidate.remedies, changes=list(candidate.changes), fraction=fraction,
                       seeds=seeds, fit_kwargs=dict(candidate.fit_kwargs))
-        for seed in seeds:
+        cut = False
+        for index, seed in enumerate(seeds):
             start = time.perf_counter()
+            cap = None if max_steps is None else _StepCap((max_steps - trial.steps) // (len(seeds) - index))
             try:
-                history, findings, steps, per_epoch, returned = self._fit(candidate, seed, fraction)
+                history, findings, steps, per_epoch, returned = self._fit(candidate, seed, fraction, cap)
             except Exception as error:
                 if strict:  # the baseline is the user's own fit: its errors are theirs
                     raise
@@ -667,6 +707,9 @@ class _Runner:
             trial.steps += steps
             trial.steps_per_epoch = trial.steps_per_epoch or per_epoch
             trial.returned_epochs.append(returned)
+            cut = cut or (cap is not None and cap.cut)
+        if cut and trial.steps:
+            trial.fraction = min(fraction, trial.steps / len(trial.histories) / self.baseline_steps)
         trial.measure(self.metric_name or choose_metric(trial, None))
         return trial
 
@@ -675,7 +718,7 @@ class _Runner:
         epochs, steps_per_epoch = self._length(candidate, fraction)
         return epochs * (steps_per_epoch or self._epoch_steps(candidate))
 
-    def _fit(self, candidate, seed, fraction):
+    def _fit(self, candidate, seed, fraction, cap=None):
         clone = _clone(candidate.model, candidate.weights, seed)
         diagnostics = self.diagnostics_class(verbose=0)
         args = self._fit_args(candidate)
@@ -687,7 +730,8 @@ class _Runner:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             history = clone.fit(**args, epochs=epochs, steps_per_epoch=steps_per_epoch,
-                                callbacks=[diagnostics, *callbacks, measures], verbose=0)
+                                callbacks=[diagnostics, *callbacks, measures, *([cap] if cap else [])],
+                                verbose=0)
         steps = int(keras.ops.convert_to_numpy(clone.optimizer.iterations))
         per_epoch = history.params.get("steps") or max(1, steps // max(1, len(history.epoch)))
         if self.baseline_steps is None:  # what the user asked for, even if a NaN stopped it early
@@ -723,6 +767,26 @@ class _Runner:
         if total < self.epochs:
             return total, 1
         return self.epochs, total // self.epochs
+
+
+class _StepCap(keras.callbacks.Callback):
+    """Ends a fit at the end of the epoch after which one more would pass `max_steps` optimizer
+    steps (`cut` then says so); a fit that ends by itself (its last epoch, early stopping) is
+    not cut. The first epoch always runs. Last in the callback list, it sees what the others
+    decided."""
+
+    def __init__(self, max_steps):
+        super().__init__()
+        self.max_steps = max_steps
+        self.cut = False
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.model.stop_training or epoch + 1 >= self.params.get("epochs", epoch + 1):
+            return
+        steps = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+        if steps + steps / (epoch + 1) > self.max_steps:
+            self.model.stop_training = True
+            self.cut = True
 
 
 class _ValidationMeasures(keras.callbacks.Callback):

@@ -339,6 +339,45 @@ def test_the_runs_findings_carry_the_remedies_its_setup_calls_for(digits):
         assert (first.action, first.target, sorted(first.params["layers"])) == ("set_initializer", None, ["d1", "d2"])
 
 
+def _linear_runner(epochs=20):
+    """A linear regression on 40 rows, 4 steps per epoch, at seeds 0 and 1, judged by no one."""
+    x = np.random.default_rng(0).normal(size=(40, 2)).astype("float32")
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse")
+    runner = repair_module._Runner(_NoJudge, {"x": x, "y": x.sum(axis=1), "batch_size": 10}, epochs, (0, 1))
+    return runner, model
+
+
+def test_a_step_cap_ends_the_seeds_fits_at_an_epoch_end_within_their_steps():
+    runner, model = _linear_runner()
+    candidate = repair_module._Candidate((), model, model.get_weights(), [], {})
+    assert runner.run(candidate, fraction=1.0, strict=True).steps == 2 * 80
+    # 50 steps for two seeds: the first gets 25 (6 epochs of 4: a 7th would pass 25), the second
+    # what is left, 26 (6 epochs again).
+    trial = runner.run(candidate, fraction=1.0, strict=False, max_steps=50)
+    assert [len(history["loss"]) for history in trial.histories] == [6, 6]
+    assert trial.steps == 48 and trial.fraction == 24 / 80
+
+
+def test_the_budget_a_trial_left_unspent_runs_the_leader_at_full_length():
+    """A 75% early-stopping trial that stopped after 2 epochs spent 12 of 120 steps: the rest runs
+    it at the baseline's full length, judged against the model the baseline's fit returned."""
+    runner, model = _linear_runner()
+    candidate = repair_module._Candidate((), model, model.get_weights(), [], {})
+    runner.metric_name = "loss"
+    baseline = runner.run(candidate, fraction=1.0, strict=True)
+    rule = repair_module._Acceptance(baseline, Finding("overfitting", "warning", 0, None, ""))
+    stop = keras.callbacks.EarlyStopping(monitor="loss", min_delta=1e9, patience=1)  # always after 2 epochs
+    stopping = repair_module._Candidate((Remedy("early_stopping"),), model, model.get_weights(), [],
+                                        {"callbacks": [stop]})
+    trials, _ = repair_module._successive_halving(runner, rule, [stopping], [(1, 0.75, 2)], 120)
+    assert [(trial.fraction, trial.steps) for trial in trials] == [(0.75, 12), (1.0, 16)]
+    assert trials[1].reason.startswith("clears overfitting") and "the model its fit returned" in trials[1].reason
+    # Without early stopping the 75% trial spends the budget: nothing is left to extend it.
+    trials, _ = repair_module._successive_halving(runner, rule, [candidate], [(1, 0.75, 2)], 120)
+    assert [(trial.fraction, trial.steps) for trial in trials] == [(0.75, 120)]
+
+
 def test_nan_targets_are_not_repairable_by_the_library_and_nothing_is_tried():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 4)).astype("float32")
