@@ -10,12 +10,16 @@ Example:
 """
 
 import math
+import warnings
 
 import keras
 
 from callbacks._arguments import Verbosity, keep_checked
+from callbacks._batch_probe import Kept, shared_probe
+from callbacks._guard import NotJudgedWarning
 from callbacks._monitor import Monitor, is_monitor_signal
 from callbacks._telemetry import automatic_every, shared_telemetry
+from callbacks._time_gradient import TimeGradientProbe, recurrent_layers
 from diagnostics._format import to_float
 from zoo._serialization import register_serializable
 from zoo._validation import Boolean, Integer, Optional
@@ -29,6 +33,12 @@ LOGGED_SIGNALS = (
     "grad_max",
     "grad_first",
 )
+# Per recurrent layer, the gradient through time (`callbacks._time_gradient`): growth from the last
+# informative step back to the first, and the share of the gradient that informative steps get.
+TIME_SIGNALS = {"time_grad_growth": "growth", "time_grad_share": "informative_share"}
+# Rows the gradient through time is measured on: enough to tell informative steps (which differ
+# between rows) from padding, and one forward and backward pass of a small batch per epoch.
+TIME_PROBE_ROWS = 64
 
 _CONSTRAINTS = {"every": Optional(Integer(minimum=1)), "log_layers": Boolean(), "stop_on_nonfinite": Boolean(),
                 "verbose": Verbosity()}
@@ -42,7 +52,10 @@ class GradientMonitor(Monitor):
     At every epoch end it adds `grad_norm/<layer>`, `weight_norm/<layer>`, `update_ratio/<layer>`,
     `grad_zero_frac/<layer>`, `nonfinite/<layer>`, `grad_max/<layer>` and `grad_first/<layer>`
     (see `callbacks._telemetry`) to `logs`, so `History`, `CSVLogger` and `TensorBoard` record
-    them. `diagnostics.judge` decides on the series (`findings`).
+    them. A model with recurrent layers also gets, per recurrent layer, the gradient through time
+    on `TIME_PROBE_ROWS` rows kept from the first training batches (`callbacks._time_gradient`):
+    `time_grad_growth/<layer>` and `time_grad_share/<layer>`. `diagnostics.judge` decides on the
+    series (`findings`).
 
     Args:
         every: measure every this many optimizer steps (and always the first steps of training
@@ -63,7 +76,9 @@ class GradientMonitor(Monitor):
         layers: trainable layer names, input side first.
         first_nonfinite_step: `{layer: optimizer step}` of each layer's first measured
             non-finite gradient.
-        extras: JSON-safe extra data for `TrainingDiagnostics` (layers, first non-finite steps).
+        extras: JSON-safe extra data for `TrainingDiagnostics` (layers, first non-finite steps,
+            and per recurrent layer its time steps and first and last informative steps).
+        not_judged: why the gradient through time of a recurrent model was not measured, or None.
     """
 
     @property
@@ -76,6 +91,7 @@ class GradientMonitor(Monitor):
         keep_checked(self, _CONSTRAINTS, every=every, log_layers=log_layers, stop_on_nonfinite=stop_on_nonfinite,
                      verbose=verbose)
         self._telemetry = None
+        self._batch_probe = None
         self._reset()
 
     def _reset(self):
@@ -83,6 +99,9 @@ class GradientMonitor(Monitor):
         self.layers = []
         self.stopped_at = None
         self.first_nonfinite_step = {}
+        self.recurrent = {}
+        self.not_judged = None
+        self._time_probe = None
         self._epochs = 0
         self._announced = set()
 
@@ -100,6 +119,10 @@ class GradientMonitor(Monitor):
         self._telemetry = shared_telemetry(self.model, every=self.every or automatic_every(self.model, steps))
         self._telemetry.attach()
         self.layers = list(self._telemetry.layers)
+        if recurrent_layers(self.model):
+            self._batch_probe = shared_probe(self.model)
+            self._batch_probe.attach()
+            self._batch_probe.request(TIME_PROBE_ROWS, targets=True)
 
     def on_epoch_begin(self, epoch, logs=None):
         if self._telemetry is not None:
@@ -125,6 +148,7 @@ class GradientMonitor(Monitor):
         for layer, step in values["first_nonfinite_step"].items():
             if step >= 0 and layer not in self.first_nonfinite_step:
                 self.first_nonfinite_step[layer] = int(step)
+        epoch_values.update(self._time_gradient())
         self._record(logs or {}, epoch_values)
         if logs is not None and self.log_layers:
             logs.update(epoch_values)
@@ -138,12 +162,20 @@ class GradientMonitor(Monitor):
 
     @property
     def extras(self):
-        return {"layers": list(self.layers), "first_nonfinite_step": dict(self.first_nonfinite_step)}
+        extras = {"layers": list(self.layers), "first_nonfinite_step": dict(self.first_nonfinite_step)}
+        if self.recurrent:
+            extras["recurrent"] = {layer: dict(steps) for layer, steps in self.recurrent.items()}
+        if self.not_judged is not None:
+            extras["not_judged"] = self.not_judged
+        return extras
 
     def on_train_end(self, logs=None):
         if self._telemetry is not None:
             self._telemetry.detach()
             self._telemetry = None
+        if self._batch_probe is not None:
+            self._batch_probe.detach()
+            self._batch_probe = None
 
     # -- internals -------------------------------------------------------------------------------
 
@@ -157,6 +189,36 @@ class GradientMonitor(Monitor):
         for series in self.history.values():
             if len(series) < self._epochs:
                 series.append(float("nan"))
+
+    def _time_gradient(self):
+        """This epoch's gradient through time of every recurrent layer, as series values (NaN
+        for a layer not measured); empty for a model without recurrent layers."""
+        if self._batch_probe is None:
+            return {}
+        if self._time_probe is None:  # the model is built by now
+            self._time_probe = TimeGradientProbe(self.model)
+            if self._time_probe.unmeasurable:
+                self._not_measured(self._time_probe.unmeasurable)
+        batch = self._batch_probe.batch()
+        if batch is None:
+            self._not_measured(self._batch_probe.unmeasurable(Kept.ROWS) or "no probe rows were kept")
+        summaries = {} if batch is None else self._time_probe.measure(
+            *(keras.tree.map_structure(lambda rows: rows[:TIME_PROBE_ROWS], part) for part in batch))
+        values = {}
+        for layer in self._time_probe.layers:
+            summary = summaries.get(layer, {})
+            for key, field in TIME_SIGNALS.items():
+                values[f"{key}/{layer}"] = summary.get(field, float("nan"))
+            if summary:
+                self.recurrent[layer] = {key: summary[key] for key in
+                                         ("timesteps", "first_informative", "last_informative")}
+        return values
+
+    def _not_measured(self, reason):
+        """Notes (and warns, once) why the gradient through time is not measured."""
+        if self.not_judged is None:
+            self.not_judged = f"the gradient through time of the recurrent layers is not measured: {reason}"
+            warnings.warn(f"GradientMonitor: {self.not_judged}", NotJudgedWarning, stacklevel=3)
 
     def _announce(self):
         for finding in self.findings:

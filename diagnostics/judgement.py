@@ -13,7 +13,7 @@ The record is the `run.json` schema (version `RECORD_VERSION`):
      "history": {key: [value per epoch]},        # Keras logs and every monitor's series
      "meta": {"monitors": [class names], "chance_loss": float | None, "setup": {...}, ...},
      "extras": {"SetupMonitor": {"findings": [...]},   # observed directly: setup checks on model and data
-                "GradientMonitor": {"layers", "first_nonfinite_step"},
+                "GradientMonitor": {"layers", "first_nonfinite_step", "recurrent"},
                 "ActivationMonitor": {"activations", "probed_epochs"},
                 "GeneralizationMonitor": {"monitor", "mode", "patience", "min_delta", "chance_loss",
                                           "regularization_loss"},   # the penalty in "loss", per epoch
@@ -40,7 +40,7 @@ import math
 
 import numpy as np
 
-from diagnostics import activations, generalization, gradients, imbalance, oscillation, remedies, stall
+from diagnostics import activations, generalization, gradients, imbalance, oscillation, remedies, stall, time_gradients
 from diagnostics._series import scalar_series
 from diagnostics.findings import KINDS, Finding
 
@@ -117,6 +117,10 @@ RELATIONS = (
     Relation("suspicious_config", "stable_min", ("plateau", "underfitting")),
     # BatchNormalization put back in training mode under a fine-tuned base: the training loss jumps.
     Relation("suspicious_config", "unfrozen_batchnorm_layers", ("underfitting", "oscillation", "plateau")),
+    # A recurrent state in its chaotic regime pins its tanh units near +-1 and carries no usable signal.
+    Relation("exploding_gradient", "time_growth", ("saturation", "oscillation", "plateau")),
+    # Informative steps that the gradient does not reach cannot teach the model: the loss stalls.
+    Relation("vanishing_gradient", "informative_share", ("plateau", "saddle_point")),
     # Gradients that grow without bound overflow: the loss turns non-finite after they explode.
     Relation("exploding_gradient", None, ("non_finite",), after=True),
     # Steps that overshoot throw pre-activations far out: units die or saturate from then on.
@@ -203,7 +207,8 @@ class RunRecord:
         extras = self.extras("GradientMonitor")
         steps = {layer: int(step) for layer, step in (extras.get("first_nonfinite_step") or {}).items()}
         return gradients.detect_gradient_problems(self.history, layers=extras.get("layers") or None,
-                                                  first_nonfinite_step=steps)
+                                                  first_nonfinite_step=steps) + \
+            time_gradients.detect_time_gradient_problems(self.history, extras.get("recurrent"), self.chance_loss)
 
     @functools.cached_property
     def activation_findings(self):

@@ -469,6 +469,8 @@ def _symmetric_start(facts):
 
 
 def _vanishing(facts):
+    if "informative_share" in facts.evidence:
+        return _vanishing_through_time(facts)
     saturating = facts.hidden_with(SATURATING)
     remedies = _symmetric_start(facts)
     if facts.raw_inputs():
@@ -493,6 +495,8 @@ def _vanishing(facts):
 
 
 def _exploding(facts):
+    if "time_growth" in facts.evidence:
+        return _exploding_through_time(facts)
     depth = facts.evidence.get("threshold") == gradients.EXPLODING_DEPTH_RATIO
     oversized = facts.oversized_init()
     init = Remedy("set_initializer", None,
@@ -509,6 +513,31 @@ def _exploding(facts):
                         "Use adaptive or global gradient clipping (zoo.optimizers AGC, or "
                         f"`global_clipnorm={CLIPNORM:g}`), which bounds the whole step.")]
     return remedies
+
+
+def _vanishing_through_time(facts):
+    """The gradient does not reach the informative steps: what the layer reads must change."""
+    return [
+        _not_applicable("fix_data", "Mask the padding (`Embedding(mask_zero=True)` or a `keras.layers.Masking` "
+                                    "layer), so the recurrent layer skips it."),
+        _not_applicable("fix_data", "Or pad at the start (`padding='pre'`), so the informative steps are read "
+                                    "last, next to the output."),
+        _not_applicable("change_architecture", "For long-range dependencies, use gated cells (LSTM, GRU), "
+                                               "a bidirectional layer or attention."),
+    ]
+
+
+def _exploding_through_time(facts):
+    """The recurrent Jacobian amplifies the gradient at every step: bound the step, then the gain."""
+    return [
+        Remedy("clip_gradients", None, {"global_clipnorm": CLIPNORM},
+               f"Clip gradients: pass `global_clipnorm={CLIPNORM:g}` to the optimizer, which bounds the "
+               "whole step however far back through time the gradient grew."),
+        _not_applicable("change_architecture", "Keep the recurrent weights' gain at 1: Keras' default "
+                                               "`recurrent_initializer='orthogonal'` (gain 1.0)."),
+        _lower_learning_rate(facts),
+        _not_applicable("change_architecture", "Use gated cells (LSTM, GRU) instead of simple RNN cells."),
+    ]
 
 
 def _dead_relu(facts):

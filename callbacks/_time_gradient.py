@@ -1,0 +1,134 @@
+"""Gradients through time: how the loss's gradient spreads over the time steps a recurrent layer reads.
+
+Backpropagation through time multiplies the gradient by one step's Jacobian per time step. Per
+layer, a per-layer gradient norm cannot see it: a SimpleRNN whose gradient grows 1e7-fold from the
+last step back to the first, or an LSTM whose words sit 50 pad steps before its read-out, both
+have ordinary weight gradients. So `TimeGradientProbe` measures, on a batch of probe rows, the
+norm of d loss / d x_t for every time step t of the sequence each recurrent layer reads (its
+input tensor, through a functional view of the model), averaged over the rows, and summarizes it:
+
+- `growth`: the gradient at the first informative step over the one at the last informative step
+  (above 1: it grows backward through time);
+- `informative_share`: the share of the gradient, summed over steps, that reaches informative steps.
+
+A step is informative when its input differs between the probe rows: a step that every row has
+the same (padding, a constant prefix) tells the model nothing about a row, so the gradient it
+receives cannot teach anything. Judging is `diagnostics.time_gradients`' job.
+
+The view needs the model's graph (a Sequential or functional model); a subclassed model has none.
+A stateful layer is never probed: the probe's pass would change the state the next batch starts
+from. `unmeasurable` says why in both cases.
+
+Example:
+
+>>> probe = TimeGradientProbe(model)                       # doctest: +SKIP
+>>> probe.measure(x, y)["lstm"]["informative_share"]       # doctest: +SKIP
+2.5e-05
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+# Keys of one layer's summary, as `measure` returns them.
+SUMMARY_KEYS = ("growth", "informative_share", "timesteps", "first_informative", "last_informative")
+
+
+def recurrent_layers(model):
+    """The model's recurrent layers (`keras.layers.RNN` and its subclasses, and `Bidirectional`),
+    in the model's layer order."""
+    return [layer for layer in model.layers if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional))]
+
+
+class TimeGradientProbe:
+    """Measures the loss's gradient per time step at the input of every recurrent layer.
+
+    Args:
+        model: a built, compiled Sequential or functional `keras.Model`.
+
+    Attributes:
+        layers: names of the measured recurrent layers.
+        unmeasurable: why nothing can be measured (a sentence), or None.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.layers = []
+        self.unmeasurable = None
+        self._view = None
+        rnns = recurrent_layers(model)
+        if not rnns:
+            self.unmeasurable = "the model has no recurrent layer"
+            return
+        stateful = [layer.name for layer in rnns if _stateful(layer)]
+        if stateful:
+            self.unmeasurable = (f"{', '.join(stateful)} keep their state between calls, and a probe's pass "
+                                 f"would change it")
+            return
+        try:
+            sequences = [keras.tree.flatten(layer.input)[0] for layer in rnns]  # a mask may follow
+            self._view = keras.Model(model.inputs, [sequences, model.outputs])
+        except (AttributeError, ValueError, TypeError) as error:
+            self.unmeasurable = f"the model has no graph to read the recurrent layers' inputs from ({error})"
+            return
+        self.layers = [layer.name for layer in rnns]
+
+    def measure(self, x, y, sample_weight=None):
+        """Summaries of the gradient through time for every recurrent layer, on rows `(x, y)`.
+
+        Args:
+            x, y, sample_weight: probe rows in the model's input and target structure.
+
+        Returns:
+            `{layer name: {"growth", "informative_share", "timesteps", "first_informative",
+            "last_informative"}}`; a layer whose input has no time axis, no informative step or
+            no finite gradient is left out.
+        """
+        if self._view is None:
+            return {}
+        sequences, gradients = self._gradients(x, y, sample_weight)
+        summaries = {}
+        for name, sequence, gradient in zip(self.layers, sequences, gradients):
+            summary = summarize(np.asarray(sequence), None if gradient is None else np.asarray(gradient))
+            if summary is not None:
+                summaries[name] = summary
+        return summaries
+
+    def _gradients(self, x, y, sample_weight):
+        x = keras.tree.map_structure(tf.convert_to_tensor, x)
+        with tf.GradientTape() as tape:
+            tape.watch([part for part in keras.tree.flatten(x) if part.dtype.is_floating])  # read raw by a layer
+            sequences, outputs = self._view(x, training=False)
+            tape.watch(sequences)
+            y_pred = outputs[0] if len(outputs) == 1 else outputs
+            loss = self.model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=False)
+        return sequences, tape.gradient(loss, sequences)
+
+
+def _stateful(layer):
+    if isinstance(layer, keras.layers.Bidirectional):
+        return layer.forward_layer.stateful or layer.backward_layer.stateful
+    return layer.stateful
+
+
+def summarize(sequence, gradient):
+    """The summary of one layer's input `sequence` `(rows, steps, ...)` and its gradient, or None
+    when there is nothing to judge (no time axis, no gradient, no informative step, non-finite)."""
+    if gradient is None or sequence.ndim < 3 or sequence.shape[1] < 2:
+        return None
+    rows, steps = gradient.shape[:2]
+    gradient = gradient.astype(np.float64).reshape(rows, steps, -1)
+    norms = np.sqrt(np.sum(np.square(gradient), axis=2)).mean(axis=0)
+    # Exact comparison on purpose: a padded step is bitwise the same in every row.
+    informative = np.ptp(sequence.reshape(sequence.shape[0], steps, -1), axis=0).max(axis=1) > 0
+    positions = np.flatnonzero(informative)
+    if positions.size == 0 or not np.all(np.isfinite(norms)) or norms.sum() <= 0:
+        return None
+    first, last = int(positions[0]), int(positions[-1])
+    return {
+        "growth": float(norms[first] / norms[last]) if norms[last] > 0 else float("nan"),
+        "informative_share": float(norms[informative].sum() / norms.sum()),
+        "timesteps": int(steps),
+        "first_informative": first,
+        "last_informative": last,
+    }
