@@ -66,7 +66,7 @@ class SetupMonitor(Monitor):
         self._reset()
 
     def _reset(self):
-        self.findings = []
+        self._observe([])
         self.not_judged = []
         self._inputs, self._outputs = [], []
         self._probe = None
@@ -100,7 +100,7 @@ class SetupMonitor(Monitor):
 
     def _check_model(self):
         self._inputs, self._outputs = setup_model.describe_model(self.model)
-        self.findings += setup_model.check_model(self.model)
+        self._observe(self._observations + setup_model.check_model(self.model))
         if not self._outputs and getattr(self.model, "loss", None) is not None:
             self._skip("the outputs against the loss: a subclassed model has no graph to read")
 
@@ -120,17 +120,27 @@ class SetupMonitor(Monitor):
             return
         x, y = batch[0], batch[1]
         counts = self._probe.class_counts(reset=False) or {}  # other monitors read them too
-        self.findings += setup_checks.check_data(
+        self._observe(self._observations + setup_checks.check_data(
             self._inputs, self._outputs, x, y, self._probe.inputs(validation=True),
             counts.get("train_labels"), _loss_over_chance(self.model, logs.get("loss")),
             # Validation classes absent from training are judged on the whole first epoch's
             # label counts: the first rows of an unshuffled fit can lack any class.
             validation_class_counts=counts.get("val_labels"),
-        )
+        ))
 
         copy = self._copy_from_fingerprints()
         if copy is not None:  # judged on the whole epoch: it replaces the judgement on 256 rows
-            self.findings = [f for f in self.findings if not setup_data.is_validation_copy(f)] + copy
+            self._observe([f for f in self._observations if not setup_data.is_validation_copy(f)] + copy)
+
+    def _observe(self, findings):
+        """Sets the findings the checks observed, as they are: `findings` (the judged view) is
+        never read back here, so the judge's choices (a finding it withdraws without a
+        consequence, the remedies it attaches) are not stored as observations."""
+        self.findings = findings
+
+    @property
+    def _observations(self):
+        return list(self.__dict__.get("_observed", []))
 
     def _copy_from_fingerprints(self):
         """The findings of `check_validation_fingerprints` on the first epoch's fingerprints, or

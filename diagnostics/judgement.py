@@ -43,6 +43,7 @@ import numpy as np
 from diagnostics import activations, generalization, gradients, imbalance, oscillation, remedies, stall, time_gradients
 from diagnostics._series import scalar_series
 from diagnostics.findings import KINDS, Finding
+from diagnostics.setup_data import NEEDS_CONSEQUENCE
 
 RECORD_VERSION = 2
 
@@ -95,6 +96,9 @@ RELATIONS = (
     Relation("label_mismatch", "distinct_labels", ("plateau", "underfitting", "overfitting", "class_imbalance")),
     Relation("label_mismatch", "labels_out_of_range", ("non_finite", "class_imbalance")),
     Relation("label_mismatch", "output_max", ("plateau", "underfitting", "saddle_point")),
+    # Targets beyond a bounded output push its pre-activation up without end, and the weights
+    # below grow with it until their units saturate.
+    Relation("label_mismatch", "output_max", ("saturation",)),
     # Softmax + a regression loss on multi-hot targets: the outputs cannot sum to the targets.
     Relation("label_mismatch", "multi_hot_rows", ("plateau", "underfitting", "saddle_point")),
     # Classes only the validation data holds: their validation loss can only rise.
@@ -164,6 +168,7 @@ def judge(record):
         findings += detector(run)
     findings = _unique(findings)
     findings = withdraw_unconfirmed(findings, run.history, run.chance_loss)
+    findings = withdraw_without_consequence(findings)
     findings = order_findings(findings)
     setup = run.meta.get("setup")
     return [_with_remedies(f, setup) for f in findings]
@@ -355,6 +360,22 @@ def withdraw_unconfirmed(findings, history, chance_loss=None):
     if not hypotheses or len(hypotheses) < len(findings) or not trained_healthily(history, chance_loss):
         return findings
     return [f for f in findings if f not in hypotheses]
+
+
+def withdraw_without_consequence(findings):
+    """Leaves out a setup finding marked `NEEDS_CONSEQUENCE` (a moderate input scale, which many
+    healthy runs have) when no other finding of the run is its effect (`RELATIONS`).
+
+    Example:
+
+    >>> scale = Finding("unnormalized_input", "warning", 0, "x", "Values reach 300.",
+    ...                 {"moderate_input_scale": 50.0, "needs_consequence": True})
+    >>> saturation = Finding("saturation", "warning", 0, "gru", "98% of the units are saturated.")
+    >>> [f.kind for f in withdraw_without_consequence([scale])], len(withdraw_without_consequence([scale, saturation]))
+    ([], 2)
+    """
+    causes = {cause for cause, _ in relate(findings).values()}
+    return [f for index, f in enumerate(findings) if not f.evidence.get(NEEDS_CONSEQUENCE) or index in causes]
 
 
 def trained_healthily(history, chance_loss=None):

@@ -65,7 +65,9 @@ def check_setup(model, x=None, y=None, validation_data=None):
     inputs, outputs = setup_model.describe_model(model)
     x_val = None if validation_data is None else validation_data[0]
     y_val = None if validation_data is None or len(validation_data) < 2 else validation_data[1]
-    return setup_model.check_model(model) + check_data(inputs, outputs, x, y, x_val, y_val=y_val)
+    findings = setup_model.check_model(model) + check_data(inputs, outputs, x, y, x_val, y_val=y_val)
+    # Before training no consequence can confirm what stands only beside one (a moderate input scale).
+    return [f for f in findings if not f.evidence.get(setup_data.NEEDS_CONSEQUENCE)]
 
 
 def check_data(inputs, outputs, x=None, y=None, x_val=None, class_counts=None,

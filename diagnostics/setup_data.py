@@ -37,11 +37,15 @@ from diagnostics.setup_model import ACTIVATION_RANGES
 MAX_INPUT_SCALE = 1e3
 # Beyond 50 (raw 0-255 pixels, counts, ages in days) a Glorot layer's first pre-activations and
 # the logits start in the tens to hundreds. Many such runs still train well, so this scale is
-# reported only when the run shows the harm (`INPUT_SCALE_LOSS_FACTOR`).
+# reported only when the run shows the harm: a first loss far above chance
+# (`INPUT_SCALE_LOSS_FACTOR`), or a consequence the judge finds (evidence `NEEDS_CONSEQUENCE`).
 MODERATE_INPUT_SCALE = 50.0
 # A first epoch whose mean training loss is twice the chance loss or more did worse than guessing
 # throughout: outputs blown up by the input scale, not a slow start.
 INPUT_SCALE_LOSS_FACTOR = 2.0
+# Evidence key of a setup finding that stands only beside a finding it explains
+# (`diagnostics.judgement.withdraw_without_consequence`).
+NEEDS_CONSEQUENCE = "needs_consequence"
 # Smallest largest-|input| treated as near unit scale: inputs divided by 255 twice (0.004) still
 # train; below 1e-3 the first layer's weight gradients, proportional to its input, are a thousand
 # times smaller than the other layers'.
@@ -221,16 +225,19 @@ def _check_finite_and_constant(name, rows):
 def _check_scale(name, rows, first_loss_over_chance=None, rectified=False):
     magnitude = np.abs(np.where(np.isfinite(rows), rows, 0.0))
     largest = float(magnitude.max()) if magnitude.size else 0.0
-    problems, evidence = [], {"input_max_abs": largest}
+    problems, evidence, unconfirmed = [], {"input_max_abs": largest}, False
     if largest > MAX_INPUT_SCALE:
         problems.append(f"values reach {largest:.3g}, far above unit scale")
         evidence["max_input_scale"] = MAX_INPUT_SCALE
-    elif (largest > MODERATE_INPUT_SCALE and first_loss_over_chance is not None
-          and first_loss_over_chance >= INPUT_SCALE_LOSS_FACTOR):
-        problems.append(f"values reach {largest:.3g}, and the first epoch's loss was "
-                        f"{first_loss_over_chance:.3g} times the chance loss")
+    elif largest > MODERATE_INPUT_SCALE:
         evidence["moderate_input_scale"] = MODERATE_INPUT_SCALE
-        evidence["first_loss_over_chance"] = float(first_loss_over_chance)
+        if first_loss_over_chance is not None and first_loss_over_chance >= INPUT_SCALE_LOSS_FACTOR:
+            problems.append(f"values reach {largest:.3g}, and the first epoch's loss was "
+                            f"{first_loss_over_chance:.3g} times the chance loss")
+            evidence["first_loss_over_chance"] = float(first_loss_over_chance)
+        else:
+            problems.append(f"values reach {largest:.3g}, well above unit scale")
+            unconfirmed = True
     elif 0.0 < largest < MIN_INPUT_SCALE:
         problems.append(f"values never exceed {largest:.3g}, far below unit scale")
         evidence["min_input_scale"] = MIN_INPUT_SCALE
@@ -250,6 +257,9 @@ def _check_scale(name, rows, first_loss_over_chance=None, rectified=False):
         problems += _uncentred_features(rows, evidence)
     if not problems:
         return []
+    if unconfirmed and len(problems) == 1:
+        # Many runs on such scales train well: the judge keeps this only beside a consequence.
+        evidence[NEEDS_CONSEQUENCE] = True
     return [Finding(
         "unnormalized_input", "warning", 0, name,
         f"input {name!r} is not normalized: {'; '.join(problems)}. Large inputs saturate or "

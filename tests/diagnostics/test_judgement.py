@@ -69,6 +69,15 @@ def test_labels_scaled_explain_plateau():
         ("label_mismatch", None), ("plateau", "label_mismatch")]
 
 
+def test_targets_beyond_a_bounded_output_explain_the_saturation_below_it():
+    cause = _finding("label_mismatch", {"output_max": 1.0}, "out", severity="error")
+    saturation = _finding("saturation", {}, "gru", epoch=1)
+    other_cause = _finding("label_mismatch", {"fractional_labels": 10}, "out", severity="error")
+    assert [(f.kind, f.explained_by) for f in order_findings([saturation, cause])] == [
+        ("label_mismatch", None), ("saturation", "label_mismatch")]
+    assert order_findings([saturation, other_cause])[1].explained_by is None
+
+
 def test_a_stall_at_a_bounded_output_floor_is_folded_into_the_label_check():
     cause = _finding("label_mismatch", {"label_min": 3.0, "label_max": 103.0, "output_min": 0.0,
                                         "output_max": 1.0}, "out")

@@ -12,7 +12,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 import zoo
-from diagnostics import setup_checks, setup_data, setup_model
+from diagnostics import judge, setup_checks, setup_data, setup_model
 from diagnostics.findings import Finding
 from diagnostics.setup_checks import check_setup
 
@@ -82,14 +82,14 @@ def test_sigmoid_with_categorical_crossentropy_on_raw_pixels(activation, expecte
     assert _kinds_layers(findings) == [("output_loss_mismatch", "out")] * expected
 
 
-@pytest.mark.parametrize("pixel_scale, loss_over_chance, expected", [
-    (255, 5.0, ["unnormalized_input"]),  # raw bytes, and the first epoch did worse than guessing
-    (255, 1.5, []),                      # raw bytes that train well: no finding
-    (255, None, []),                     # not trained yet (check_setup): not judged
-    (1, 5.0, []),                        # [0, 1] images: the loss has another cause
+@pytest.mark.parametrize("pixel_scale, loss_over_chance, expected, needs_consequence", [
+    (255, 5.0, ["unnormalized_input"], False),  # raw bytes, and the first epoch did worse than guessing
+    (255, 1.5, ["unnormalized_input"], True),   # raw bytes that train well: only beside a consequence
+    (255, None, ["unnormalized_input"], True),  # not trained yet: the same
+    (1, 5.0, [], None),                         # [0, 1] images: the loss has another cause
 ])
-def test_raw_pixels_are_reported_only_when_the_first_epoch_shows_the_harm(pixel_scale, loss_over_chance,
-                                                                          expected):
+def test_raw_pixels_stand_alone_only_when_the_first_epoch_shows_the_harm(pixel_scale, loss_over_chance,
+                                                                         expected, needs_consequence):
     x, labels = _digits()
     model = _digits_classifier()
     inputs, outputs = setup_model.describe_model(model)
@@ -98,7 +98,15 @@ def test_raw_pixels_are_reported_only_when_the_first_epoch_shows_the_harm(pixel_
     assert [f.kind for f in findings] == expected
     if expected:
         assert findings[0].evidence["input_max_abs"] == 255
-        assert findings[0].evidence["first_loss_over_chance"] == loss_over_chance
+        assert findings[0].evidence.get("first_loss_over_chance") == (None if needs_consequence else loss_over_chance)
+        assert bool(findings[0].evidence.get("needs_consequence")) == needs_consequence
+        # Alone, the judge leaves the unconfirmed one out; beside the saturation it explains, it leads.
+        saturation = Finding("saturation", "warning", 1, "dense", "90% of the units are saturated.")
+        assert [f.kind for f in judge({"history": {}, "extras": {"SetupMonitor": {"findings": [
+            f.to_dict() for f in findings]}}})] == ([] if needs_consequence else ["unnormalized_input"])
+        assert [(f.kind, f.explained_by) for f in judge({"history": {}, "extras": {"SetupMonitor": {"findings": [
+            f.to_dict() for f in findings + [saturation]]}}})] == [
+            ("unnormalized_input", None), ("saturation", "unnormalized_input")]
 
 
 @pytest.mark.parametrize("activation, key", [("relu", "relu_output_units"),
