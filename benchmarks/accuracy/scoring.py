@@ -30,19 +30,27 @@ def false_alarms(result):
     return sorted(set(result["found"]) - allowed)
 
 
-def _explained_by_expected(finding, expected):
-    """Whether the finding's `explained_by` (a kind, a list of kinds, or None) names an expected kind."""
-    causes = finding.get("explained_by")
-    causes = [causes] if isinstance(causes, str) else list(causes or ())
-    return any(cause in expected for cause in causes)
-
-
 def outside_expected(result):
-    """The findings of a run that are neither of an expected kind nor explained by one (the
-    acceptable kinds do not excuse a finding here: one cause, one finding)."""
-    expected = set(result["expected"])
-    return [f for f in result.get("findings", ())
-            if f["kind"] not in expected and not _explained_by_expected(f, expected)]
+    """The findings of a run outside its expected and explained set: that set holds the findings
+    of an expected kind, the cause an expected finding names (`explained_by`, the same rule as
+    `lead_is_right`), and every finding explained by one of these, up the chain. The acceptable
+    kinds do not excuse a finding here: one cause, one finding."""
+    findings = list(result.get("findings", ()))
+    inside = {index for index, f in enumerate(findings) if f["kind"] in result["expected"]}
+    grown = True
+    while grown:
+        kinds = {findings[index]["kind"] for index in inside}
+        named = {cause for index in inside for cause in _causes(findings[index])}
+        more = {index for index, f in enumerate(findings)
+                if f["kind"] in named or any(cause in kinds for cause in _causes(f))}
+        grown = not more <= inside
+        inside |= more
+    return [f for index, f in enumerate(findings) if index not in inside]
+
+
+def _causes(finding):
+    causes = finding.get("explained_by")
+    return [causes] if isinstance(causes, str) else list(causes or ())
 
 
 def lead_is_right(result):

@@ -171,6 +171,17 @@ def test_a_finding_explained_by_an_expected_kind_is_not_outside_but_an_acceptabl
     assert scoring.outside_expected(ORDERED_RESULTS[6]) == []       # explained_by as a list
 
 
+def test_the_cause_an_expected_finding_names_and_what_it_explains_are_not_outside():
+    # The learning rate that made the oscillation leads it, and the saturation it also made follows.
+    chain = _ordered("lr", ["oscillation"], [("suspicious_config", None), ("oscillation", "suspicious_config"),
+                                             ("saturation", "suspicious_config")])
+    # The same config warning without the oscillation naming it: outside, and so is its saturation.
+    unrelated = _ordered("lr", ["oscillation"], [("suspicious_config", None), ("oscillation", None),
+                                                 ("saturation", "suspicious_config")])
+    assert scoring.outside_expected(chain) == []
+    assert [f["kind"] for f in scoring.outside_expected(unrelated)] == ["suspicious_config", "saturation"]
+
+
 def test_held_out_families_get_a_block_of_their_own():
     tuned, heldout = scoring.split_heldout(ORDERED_RESULTS)
     assert [r["scenario"] for r in heldout] == ["mixed", "twin"]
