@@ -12,6 +12,7 @@ import math
 import warnings
 
 import keras
+import numpy as np
 
 from callbacks._arguments import Text, Verbosity, keep_checked
 from callbacks._guard import NotJudgedWarning
@@ -21,6 +22,11 @@ from diagnostics.generalization import model_chance_loss
 from diagnostics._format import to_float
 from zoo._serialization import register_serializable
 from zoo._validation import Integer, Optional, Options, Real
+
+# Reads of the penalty inside each epoch (besides its start and end): a penalty that falls
+# geometrically (halving within an epoch) is then averaged to within about 1%; two reads at the
+# ends alone overstate it by a third, and hide a data loss still at chance.
+PENALTY_READS = 8
 
 _CONSTRAINTS = {"monitor": Text(), "mode": Options(("auto", "min", "max")), "patience": Integer(minimum=1),
                 "min_delta": Real(minimum=0.0), "chance_loss": Optional(Real(minimum=0.0, min_inclusive=False)),
@@ -49,8 +55,9 @@ class GeneralizationMonitor(Monitor):
     Attributes:
         findings: list of `diagnostics.Finding`.
         history: `{key: [value per epoch]}` of the logs.
-        penalties: the regularization penalty in each epoch's training loss (`model.losses`,
-            the mean of its values at the epoch's start and end); underfitting is judged on the
+        penalties: the regularization penalty in each epoch's training loss: the mean over the
+            epoch's steps of `model.losses`, read at its start, its end and `PENALTY_READS` steps
+            between (a heavy penalty can halve within one epoch); underfitting is judged on the
             loss without it. None when it could not be read.
         best_epoch: epoch of the best `monitor` value so far (None without validation data).
         extras: JSON-safe data for `TrainingDiagnostics` (monitor, mode, chance loss).
@@ -68,7 +75,9 @@ class GeneralizationMonitor(Monitor):
     def _reset(self):
         self.history = {}
         self.penalties = []
-        self._penalty_before = None
+        self._penalty_reads = []  # (steps into the epoch, penalty) of the epoch so far
+        self._read_every = None   # steps between reads inside an epoch; None: at its ends only
+        self._next_read = None
         self.best_epoch = None
         self._chance = self.chance_loss
         self.not_judged = None
@@ -82,7 +91,22 @@ class GeneralizationMonitor(Monitor):
         self._reset()
         if self._chance is None:
             self._chance = model_chance_loss(self.model)
-        self._penalty_before = self._read_penalty()
+        penalty = self._read_penalty()
+        self._penalty_reads = [(0, penalty)] if penalty is not None else []
+        steps = (self.params or {}).get("steps")
+        if self.model.losses and steps:
+            self._read_every = max(1, steps // (PENALTY_READS + 1))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._next_read = self._read_every
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._next_read is None or batch + 1 < self._next_read or not self._penalty_reads:
+            return
+        self._next_read = batch + 1 + self._read_every
+        penalty = self._read_penalty()
+        if penalty is not None:
+            self._penalty_reads.append((batch + 1, penalty))
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -105,14 +129,18 @@ class GeneralizationMonitor(Monitor):
                     print(f"GeneralizationMonitor: {finding}")
 
     def _record_penalty(self):
-        """Appends the regularization penalty the epoch's training loss holds: the mean of
-        `model.losses` at the epoch's start and end weights, as the loss is a mean over the
-        epoch's steps. The judge takes it off to see what the data loss did."""
+        """Appends the regularization penalty the epoch's training loss holds: the mean over the
+        epoch's steps (the loss is one) of `model.losses`, by the trapezoid rule over its reads.
+        The judge takes it off to see what the data loss did."""
+        reads, self._penalty_reads = self._penalty_reads, []
         penalty = self._read_penalty()
-        if self.penalties is None or penalty is None or self._penalty_before is None:
+        if self.penalties is None or penalty is None or not reads:
             return
-        self.penalties.append((self._penalty_before + penalty) / 2)
-        self._penalty_before = penalty
+        steps = (self.params or {}).get("steps") or reads[-1][0] + 1
+        reads.append((max(steps, reads[-1][0] + 1), penalty))
+        positions, values = np.array(reads, dtype=float).T
+        self.penalties.append(float(np.trapezoid(values, positions) / (positions[-1] - positions[0])))
+        self._penalty_reads = [(0, penalty)]
 
     def _read_penalty(self):
         """The sum of `model.losses` at the current weights; None, said once, when Keras cannot

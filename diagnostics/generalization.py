@@ -52,6 +52,10 @@ CHANCE_UPPER = 1.5
 # A loss near chance that, at its pace over the last epochs, would get below `CHANCE_FRACTION` of
 # it within twice the epochs run so far is a slow start, not underfitting.
 LEAVING_CHANCE_FACTOR = 2.0
+# A weight penalty worth a tenth of the data loss or more steers the steps toward small weights,
+# not toward the data: an underfitting run under it is the penalty's doing (and so are the units
+# it shrinks to nothing).
+HEAVY_PENALTY_SHARE = 0.1
 # Underfitting needs this many epochs: every run starts near chance.
 UNDERFIT_MIN_EPOCHS = 3
 # Crawling (chance unknown): less than 5% lost in total ...
@@ -232,8 +236,11 @@ def detect_underfitting(history, chance=None, loss_key="loss"):
         if not CHANCE_FRACTION * chance <= best <= CHANCE_UPPER * chance:
             return []
         # Still leaving chance level at a useful pace (slow starts are common): not yet a finding.
-        recent = float(loss[-UNDERFIT_MIN_EPOCHS] - loss[-1]) / (UNDERFIT_MIN_EPOCHS - 1)
-        pace = max(float(loss[-2] - loss[-1]), recent)
+        # Only the fall below chance counts: a loss that comes down to chance from above (large
+        # initial logits, a penalty's share misread) converges to guessing, it does not leave it.
+        below = np.minimum(loss, chance)
+        recent = float(below[-UNDERFIT_MIN_EPOCHS] - below[-1]) / (UNDERFIT_MIN_EPOCHS - 1)
+        pace = max(float(below[-2] - below[-1]), recent)
         if pace > 0 and (best - CHANCE_FRACTION * chance) / pace <= LEAVING_CHANCE_FACTOR * loss.size:
             return []
         evidence = {"best_loss": best, "chance_loss": float(chance), "ratio_to_chance": best / chance,

@@ -131,6 +131,9 @@ RELATIONS = (
     Relation("oscillation", None, ("dead_relu", "saturation"), after=True),
     # Weights that turned NaN make every unit read dead or saturated: the units say nothing more.
     Relation("non_finite", None, ("dead_relu", "saturation", "vanishing_gradient"), verb="restates", after=True),
+    # A penalty that outweighs the data shrinks the weights until units die, saturate or pass no gradient.
+    Relation("underfitting", "heavy_penalty", ("dead_relu", "saturation", "vanishing_gradient", "plateau",
+                                               "saddle_point")),
     # A loss stuck high is what broken layers look like from the outside.
     Relation("vanishing_gradient", None, ("underfitting",), verb="restates"),
     Relation("exploding_gradient", None, ("underfitting",), verb="restates"),
@@ -278,11 +281,20 @@ def _underfitting(history, penalties, chance_loss):
         return generalization.detect_underfitting(history, chance_loss)
     penalty = np.asarray(penalties, dtype=float)
     findings = generalization.detect_underfitting({"loss": list(loss - penalty)}, chance_loss)
-    return [dataclasses.replace(
-        finding, evidence={**finding.evidence, "regularization_loss": float(penalty[-1])},
-        message=(f"{finding.message} This is the loss without the regularization penalty, which "
-                 f"adds {penalty[-1]:.4g} to the training loss at the end."))
-        for finding in findings]
+    return [_under_penalty(finding, float(penalty[-1])) for finding in findings]
+
+
+def _under_penalty(finding, penalty):
+    """An underfitting `finding` judged on the data loss, with the penalty in its evidence; a
+    penalty of `HEAVY_PENALTY_SHARE` of the data loss or more is named as the cause."""
+    evidence = {**finding.evidence, "regularization_loss": penalty}
+    message = (f"{finding.message} This is the loss without the regularization penalty, which adds "
+               f"{penalty:.4g} to the training loss at the end")
+    data_loss = finding.evidence.get("best_loss")
+    if data_loss and penalty >= generalization.HEAVY_PENALTY_SHARE * data_loss:
+        evidence["heavy_penalty"] = penalty / data_loss
+        message += f", {penalty / data_loss:.0%} of the data loss: the steps serve the penalty, not the data"
+    return dataclasses.replace(finding, evidence=evidence, message=message + ".")
 
 
 def _oscillation(run):

@@ -34,14 +34,29 @@ def _numpy_penalty(model, factor):
     return sum(factor * float(np.sum(np.square(layer.get_weights()[0]))) for layer in model.layers)
 
 
-def test_the_recorded_penalty_is_the_mean_of_its_values_at_the_epoch_s_start_and_end():
+class _PenaltyBeforeEachStep(keras.callbacks.Callback):
+    """Reference: the penalty at the weights each step's loss is computed on, with NumPy."""
+
+    def __init__(self, factor):
+        super().__init__()
+        self.factor, self.values = factor, []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.values.append(_numpy_penalty(self.model, self.factor))
+
+
+def test_the_recorded_penalty_is_the_mean_the_epoch_s_loss_holds_even_when_it_halves_within_it():
     x, y = _digits()
-    model = _penalized_mlp(0, L2)
-    before = _numpy_penalty(model, L2)
-    monitor = GeneralizationMonitor()
-    model.fit(x[:256], y[:256], epochs=1, batch_size=64, validation_split=0.25, verbose=0, callbacks=[monitor])
-    after = _numpy_penalty(model, L2)
-    assert monitor.penalties == [pytest.approx((before + after) / 2, rel=1e-5)]
+    model = _penalized_mlp(0, 1.0)
+    model.compile(keras.optimizers.SGD(0.01), "sparse_categorical_crossentropy")
+    reference, monitor = _PenaltyBeforeEachStep(1.0), GeneralizationMonitor()
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[reference, monitor])
+    steps = len(reference.values) // 2
+    means = [np.mean(reference.values[:steps]), np.mean(reference.values[steps:])]
+    ends = [(reference.values[0] + reference.values[steps]) / 2]
+    assert reference.values[steps] < 0.6 * reference.values[0]           # it does fall fast
+    assert abs(ends[0] - means[0]) > 0.1 * means[0]                      # two reads would miss it
+    assert monitor.penalties == [pytest.approx(mean, rel=0.02) for mean in means]
     assert monitor.extras["regularization_loss"] == monitor.penalties
 
 
@@ -59,13 +74,37 @@ def test_underfitting_is_judged_on_the_loss_without_its_penalty():
     history = {"loss": [60.0, 20.0, 8.0, 4.0, 3.0, 2.9]}
     record = {"history": history, "meta": {"monitors": ["GeneralizationMonitor"], "chance_loss": chance},
               "extras": {"GeneralizationMonitor": {"monitor": "val_loss"}}}
-    assert judge(record) == []  # the sum falls 20-fold: it looks like learning
+    [summed] = judge(record)  # the sum falls 20-fold, to 126% of guessing
+    assert summed.evidence["best_loss"] == 2.9 and summed.remedies[0].action != "add_regularization"
     record["extras"]["GeneralizationMonitor"]["regularization_loss"] = [57.7, 17.7, 5.7, 1.7, 0.7, 0.6]
     [finding] = judge(record)
     assert finding.kind == "underfitting"
     assert finding.evidence["best_loss"] == pytest.approx(2.3)
     assert finding.evidence["regularization_loss"] == 0.6
     assert finding.remedies[0].action == "add_regularization"
+
+
+def test_a_data_loss_that_comes_down_to_chance_from_above_is_not_leaving_it():
+    chance = math.log(10)
+    history = {"loss": [3.7, 3.1, 2.7, 2.5, 2.41, 2.35, 2.33, 2.31]}
+    record = {"history": history, "meta": {"monitors": ["GeneralizationMonitor"], "chance_loss": chance},
+              "extras": {"GeneralizationMonitor": {"monitor": "val_loss"}}}
+    assert [f.kind for f in judge(record)] == ["underfitting"]
+    history["loss"] = [2.6, 2.4, 2.3, 2.25, 2.2, 2.15, 2.1, 2.05]      # below chance, and falling
+    assert judge(record) == []
+
+
+def test_a_heavy_penalty_explains_the_units_it_shrinks_to_nothing():
+    chance = math.log(10)
+    history = {"loss": [60.0, 20.0, 8.0, 4.0, 3.0, 2.9], "dead_frac/dense": [0.9] * 6}
+    record = {"history": history,
+              "meta": {"monitors": ["GeneralizationMonitor", "ActivationMonitor"], "chance_loss": chance},
+              "extras": {"GeneralizationMonitor": {"monitor": "val_loss",
+                                                   "regularization_loss": [57.7, 17.7, 5.7, 1.7, 0.7, 0.6]}}}
+    assert [(f.kind, f.explained_by) for f in judge(record)] == [("underfitting", None), ("dead_relu", "underfitting")]
+    record["extras"]["GeneralizationMonitor"]["regularization_loss"] = [57.79, 17.79, 5.79, 1.79, 0.79, 0.2]
+    # A penalty under a tenth of the data loss at the end: the dead units are the cause.
+    assert [f.kind for f in judge(record)] == ["dead_relu"]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
