@@ -63,6 +63,10 @@ class GeneralizationMonitor(Monitor):
         extras: JSON-safe data for `TrainingDiagnostics` (monitor, mode, chance loss).
     """
 
+    # The batch hook only reads the penalty at the weights of about that step, in order: Keras
+    # may run it in its callback thread.
+    async_safe = True
+
     def __init__(self, monitor="val_loss", mode="auto", patience=generalization.PATIENCE, min_delta=0.0,
                  chance_loss=None, verbose=0):
         super().__init__()
