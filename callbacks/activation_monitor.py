@@ -72,7 +72,8 @@ class ActivationMonitor(Monitor):
         findings: list of `diagnostics.Finding` over the series so far (judged when read).
         history: `{key: [value per epoch]}` of the per-layer fractions.
         layers: `{layer name: activation name}` of the probed layers.
-        not_judged: why the units could not be judged (the monitor then stays silent), or None.
+        not_judged: what could not be judged and why (all units, or some layers), or None; each
+            reason is also said once as a `callbacks._guard.NotJudgedWarning`.
         probed_epochs: the epochs (of this `fit`, from 0) whose end the probe ran at: the first
             16, the last, and between them every k-th, with k the smallest period that keeps the
             probe's share of training within 2% as estimated from counts (probe rows against
@@ -99,6 +100,7 @@ class ActivationMonitor(Monitor):
         self._losses = []
         self._announced = set()
         self.not_judged = None
+        self._off = False  # set once nothing more can be judged in this `fit`
         self._schedule = ProbeSchedule()
         self._iterations_at_begin = None
         self.probed_epochs = []
@@ -128,10 +130,10 @@ class ActivationMonitor(Monitor):
         # The last epoch: the planned one, or one after which a callback before this one stops.
         last = epoch == (self.params or {}).get("epochs", 0) - 1 or bool(getattr(self.model, "stop_training", False))
         due = probe is not None and self._schedule.due(self._epochs, _rows(probe), self._epoch_steps(), last)
-        values = self._probed_values(probe) if due else self._probed_values(None)
+        self._losses.append(float((logs or {}).get("loss", math.nan)))
+        values = self._probed_values(probe if due else None, self._epochs)
         for key, value in values.items():
             self.history.setdefault(key, [math.nan] * self._epochs).append(value)
-        self._losses.append(float((logs or {}).get("loss", math.nan)))
         self._epochs += 1
         if logs is not None and self.log_layers:
             logs.update(values)
@@ -151,8 +153,8 @@ class ActivationMonitor(Monitor):
             for key, value in self._probed_values(self._probe, self._epochs - 1).items():
                 self.history[key][-1] = value
             self._announce()
-        if self._probed and self._probe is None and self.not_judged is None:
-            self.not_judged = "no probe inputs were kept from training (no training step ran?); pass `probe_data`"
+        if self._probed and self._probe is None and not self._off:
+            self._say_not_judged("no probe inputs were kept from training (no training step ran?); pass `probe_data`")
         if self._batch_probe is not None:
             self._batch_probe.detach()
             self._batch_probe = None
@@ -179,34 +181,57 @@ class ActivationMonitor(Monitor):
                 self._announced.add((finding.kind, finding.layer))
                 print(f"ActivationMonitor: {finding}")
 
+    def _say_not_judged(self, reason, switch_off=True):
+        """Says once (a `NotJudgedWarning`) what is not judged in this `fit` and why, and adds it to
+        `not_judged`; with `switch_off`, nothing more is probed."""
+        self._off = self._off or switch_off
+        if self.not_judged is not None and reason in self.not_judged:
+            return
+        self.not_judged = reason if self.not_judged is None else f"{self.not_judged}; {reason}"
+        what = "dead and saturated units are not judged: " if switch_off else ""
+        warnings.warn(f"ActivationMonitor: {what}{reason}", NotJudgedWarning, stacklevel=3)
+
     def _captured_probe(self):
         if self._batch_probe is None:
             return None
         unmeasurable = self._batch_probe.unmeasurable(Kept.ROWS)
-        if unmeasurable is not None and self.not_judged is None:
+        if unmeasurable is not None and not self._off:
             # The probe said why, once (a `NotJudgedWarning`); this run's units stay unjudged.
+            self._off = True
             self.not_judged = f"no probe inputs can be kept from training: {unmeasurable}"
         probe = self._batch_probe.inputs()
         if probe is not None:
             self._probe = probe  # fixed from now on
         return probe
 
-    def _probed_values(self, probe, epoch=None):
-        """`{key: fraction}` of every probed layer: from a probe run on `probe` (recorded in
-        `probed_epochs` as `epoch`, default this one), or NaN where there is no run."""
+    def _probed_values(self, probe, epoch):
+        """`{key: fraction}` of every probed layer at the end of `epoch` (of this `fit`): from a
+        probe run on `probe` (recorded in `probed_epochs`), or NaN where there is none. What a run
+        cannot measure is said once (`_say_not_judged`)."""
         values = {f"{_signal(activation)}/{name}": math.nan for name, _, activation in self._probed}
-        if probe is None or not self._probed or self.not_judged is not None:
+        if probe is None or not self._probed or self._off:
             return values
         try:
-            *fractions, healthy = self._run(probe)
-            self.probed_epochs.append(self._epochs if epoch is None else epoch)
+            *fractions, finite = self._run(probe)
         except Exception as error:  # never break the user's training
-            self.not_judged = f"the probe forward pass failed ({type(error).__name__}: {error})"
-            warnings.warn(f"ActivationMonitor: dead and saturated units are not judged: {self.not_judged}",
-                          NotJudgedWarning, stacklevel=3)
-            fractions, healthy = [], False
-        # A network with non-finite outputs is broken (non_finite says so); its units say nothing.
-        for (name, _, activation), fraction in zip(self._probed, fractions if healthy else []):
+            self._say_not_judged(f"the probe forward pass failed ({type(error).__name__}: {error})")
+            return values
+        if self._off:  # no network could be run
+            return values
+        self.probed_epochs.append(epoch)
+        unmeasured = [name for (name, _, _), fraction in zip(self._probed, fractions) if math.isnan(fraction)]
+        if unmeasured:
+            self._say_not_judged(f"layers {', '.join(unmeasured)} are not judged: the probe's forward pass did not "
+                             "reach them, or their output is not one tensor", switch_off=False)
+        if not finite:
+            # A network with non-finite outputs is broken: its units say nothing. Where the training
+            # loss is not finite either, non_finite says so; otherwise the probe inputs are to blame.
+            if math.isfinite(self._losses[epoch]):
+                self._say_not_judged("the outputs on the probe inputs are not finite while the training loss is "
+                                 "(non-finite probe inputs?): the units are not judged at such epochs",
+                                 switch_off=False)
+            return values
+        for (name, _, activation), fraction in zip(self._probed, fractions):
             values[f"{_signal(activation)}/{name}"] = float(fraction)
         return values
 
@@ -230,7 +255,9 @@ class ActivationMonitor(Monitor):
         if self._forward is None:
             feeds = [_network_input(network, probe, network is self.model) for network in self._networks]
             self._fed = [(network, feed) for network, feed in zip(self._networks, feeds) if feed is not None]
-            if not self._fed:  # no network could be given an input
+            if not self._fed:
+                self._say_not_judged("no network that holds the probed layers could be given the probe inputs, "
+                                 "nor noise for a latent input of its own")
                 return [math.nan] * len(self._probed) + [True]
             self._feeds = [tf.nest.map_structure(tf.convert_to_tensor, feed) for _, feed in self._fed]
             self._forward = tf.function(self._hooked_forward, autograph=False)
@@ -367,15 +394,18 @@ def _before_reshaping(layer):
 
 def _activation_layers(model):
     """`[(unique name, layer, activation name)]` for hidden layers whose output can die or
-    saturate (output layers are left out)."""
+    saturate (output layers, and the cells inside RNN layers, are left out)."""
     found, names = [], set()
     candidates = [layer for layer in all_layers(model) if not isinstance(layer, keras.Model)]
     outputs = _output_layers(model)
     if not outputs and candidates:
         outputs = {id(candidates[-1])}  # subclassed model: its last layer is taken as the output
+    # An RNN's cell returns its output with its states; its units are measured on the output of
+    # the RNN layer that runs it.
+    cells = {id(each) for layer in candidates if isinstance(layer, keras.layers.RNN) for each in all_layers(layer)}
     for layer in candidates:
         activation = _activation_name(layer)
-        if activation is None or id(layer) in outputs:
+        if activation is None or id(layer) in outputs or id(layer) in cells:
             continue
         name, suffix = layer.name, 1
         while name in names:

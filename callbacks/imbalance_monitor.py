@@ -1,13 +1,15 @@
 """`ImbalanceMonitor`: label counts and per-class validation recall for `class_imbalance` findings."""
 
 import logging
+import math
 import warnings
 
 import numpy as np
 import tensorflow as tf
 
 from callbacks._arguments import Arrays, Batch, Verbosity, keep_checked
-from callbacks._guard import NotJudgedWarning
+from callbacks._batch_probe import shared_probe
+from callbacks._guard import NotJudgedWarning, describe
 from callbacks._monitor import Monitor
 from diagnostics import imbalance
 from zoo._serialization import register_serializable
@@ -44,7 +46,11 @@ class ImbalanceMonitor(Monitor):
     validation labels and correct predictions, counted in the graph on every step), one read per
     epoch; `diagnostics.imbalance.detect_imbalance_from_counts` judges them. Where they cannot be
     counted (a model with its own `train_step`, targets that are not classes) it warns once,
-    switches itself off, and `extras["unjudged"]` says why.
+    switches itself off, and `extras["unjudged"]` says why. So it does where it cannot read the
+    labels `y`, or predict or read the validation data: every reason is said once, as a
+    `NotJudgedWarning`, and kept in `not_judged`. A model compiled without a loss (a GAN that
+    trains its networks in its own `train_step`) has no classes: not counting them is noted in
+    `not_judged`, without a warning.
 
     Args:
         y: training labels or dataset, or None.
@@ -103,12 +109,17 @@ class ImbalanceMonitor(Monitor):
         self._history, self._epoch_counts, self._unjudged = {}, [], None
         self.class_counts = None
         self._classes = None
+        self._recall = self.validation_data is not None  # False once the recall cannot be measured
         if self.y is not None:
-            labels = _labels(self.y)
+            try:
+                labels = _labels(self.y)
+            except Exception as error:  # noqa: BLE001 - unreadable labels must not stop training
+                self._say_not_judged(f"class imbalance is not judged: the labels `y` could not be read "
+                                     f"({describe(error)})")
+                return
             if labels is None:
-                self._unjudged = ("multi-label targets (rows with several 1s): each label is its own "
-                                  "yes/no question, so class imbalance is not judged")
-                warnings.warn(f"ImbalanceMonitor: {self._unjudged}.", NotJudgedWarning, stacklevel=2)
+                self._say_not_judged("multi-label targets (rows with several 1s): each label is its own "
+                                     "yes/no question, so class imbalance is not judged")
                 return
             self.class_counts = imbalance.label_counts(labels)
             self._classes = sorted(self.class_counts)
@@ -125,18 +136,11 @@ class ImbalanceMonitor(Monitor):
         if self._probe is not None:
             counts = self._guarded("read the class counts", self._probe.class_counts, False)
             self._epoch_counts.append(counts)
-            if counts is None and self._unjudged is None and epoch == 0:
-                reason = getattr(self._probe, "unmeasurable", lambda what: None)("counts")
-                self._unjudged = reason or ("the targets are not class labels, or the model computes "
-                                            "no loss in its steps")
+            if counts is None and self._probe is not None and len(self._epoch_counts) == 1:
+                self._no_counts()
         if self.validation_data is None or (self.y is not None and self.class_counts is None):
             return
-        if self._classes is None:
-            self._classes = list(range(max(2, int(self.model.outputs[0].shape[-1]))))
-        recall = {c: float("nan") for c in self._classes}
-        if epoch % self.every == 0:
-            y_true, y_pred = self._predict()
-            recall = imbalance.per_class_recall(y_true, y_pred, self._classes)
+        recall = self._validation_recall(epoch)
         for c, value in recall.items():
             key = f"{imbalance.RECALL_PREFIX}{c}"
             self._history.setdefault(key, []).append(value)
@@ -149,16 +153,60 @@ class ImbalanceMonitor(Monitor):
             for finding in self.findings:
                 print(finding)
 
+    def _say_not_judged(self, reason):
+        """Says once (a `NotJudgedWarning`) what is not judged in this `fit` and why, and adds it to
+        `not_judged`."""
+        if self._unjudged is not None and reason in self._unjudged:
+            return
+        self._unjudged = reason if self._unjudged is None else f"{self._unjudged}; {reason}"
+        warnings.warn(f"ImbalanceMonitor: {reason}.", NotJudgedWarning, stacklevel=3)
+
+    def _no_counts(self):
+        """The first epoch of this `fit` counted no class: notes why (the batch probe said it
+        once already where it found why), and says so where the model has classes to count."""
+        reason = self._probe.unmeasurable("counts")
+        if reason is not None:
+            self._unjudged = reason if self._unjudged is None else f"{self._unjudged}; {reason}"
+        elif getattr(self.model, "loss", None) is None:  # nothing compiled to train on classes
+            self._unjudged = "the model is compiled without a loss: no class labels are counted in its steps"
+        else:
+            self._say_not_judged("class imbalance is not judged from the training steps: none of them computed "
+                                 "its loss through `compute_loss` (a `train_step` of its own?); pass the "
+                                 "labels as `y`")
+
+    def _validation_recall(self, epoch):
+        """`{class: recall}` on the validation data at every `every`-th epoch, NaN at the others
+        and once it cannot be measured (said once)."""
+        if self._recall and self._classes is None:
+            try:
+                self._classes = list(range(max(2, int(self.model.outputs[0].shape[-1]))))
+            except Exception as error:  # noqa: BLE001 - e.g. a subclassed model has no `outputs`
+                self._stop_recall(f"its classes could not be read from the model's output ({describe(error)})")
+        if not self._recall or epoch % self.every:
+            return {c: math.nan for c in self._classes or []}
+        try:
+            y_true, scores = self._predict()
+        except Exception as error:  # noqa: BLE001 - the validation data must never stop training
+            self._stop_recall(f"the validation data could not be predicted or read ({describe(error)})")
+            return {c: math.nan for c in self._classes or []}
+        if imbalance.is_multi_hot(y_true):
+            self._stop_recall("the validation targets are multi-label (rows with several 1s): each label is its "
+                              "own yes/no question, not a class")
+            return {c: math.nan for c in self._classes}
+        return imbalance.per_class_recall(_class_ids(y_true), _predicted_ids(scores), self._classes)
+
+    def _stop_recall(self, reason):
+        self._recall = False
+        self._say_not_judged(f"per-class validation recall is not judged: {reason}")
+
     def _guarded(self, what, function, *args):
         """`function(*args)`, or None after warning once and switching the counter off: class
         counts are a diagnosis, never a reason for `fit` to fail."""
         try:
             return function(*args)
         except Exception as error:  # noqa: BLE001 - any failure here must not stop training
-            if self._unjudged is None:
-                self._unjudged = f"could not {what}: {type(error).__name__}: {error}"
-                warnings.warn(f"ImbalanceMonitor: {self._unjudged}; class imbalance is not judged from the "
-                              "training steps in this fit.", NotJudgedWarning, stacklevel=3)
+            self._say_not_judged(f"class imbalance is not judged from the training steps in this fit: could not "
+                                 f"{what} ({describe(error)})")
             self._switch_off()
             return None
 
@@ -190,6 +238,7 @@ class ImbalanceMonitor(Monitor):
                 "min_recall": self.min_recall, "unjudged": self._unjudged}
 
     def _predict(self):
+        """`(labels, scores)` of the validation data, as NumPy: its targets, and the model's outputs."""
         if isinstance(self.validation_data, tf.data.Dataset):
             truths, predictions = [], []
             for batch in self.validation_data:
@@ -200,7 +249,7 @@ class ImbalanceMonitor(Monitor):
             x_val, y_true = self.validation_data
             y_true = _as_numpy(y_true)
             scores = self.model.predict(x_val, batch_size=self.batch_size, verbose=0)
-        return _class_ids(y_true), _predicted_ids(np.asarray(scores))
+        return y_true, np.asarray(scores)
 
     def get_config(self):
         return {
@@ -213,12 +262,7 @@ class ImbalanceMonitor(Monitor):
 
 
 def _attach_class_counter(model):
-    """The model's shared batch probe, attached and counting classes; None where this build of
-    the library has no batch probe."""
-    try:
-        from callbacks._batch_probe import shared_probe
-    except ImportError:
-        return None
+    """The model's shared batch probe, attached and counting classes."""
     probe = shared_probe(model)
     probe.attach()
     probe.request_class_counts()
@@ -231,8 +275,10 @@ def _as_numpy(value):
 
 def _labels(y):
     """The class ids of labels `y` (an array, or a dataset of `(x, y)`), or None for multi-label
-    (multi-hot) targets."""
+    (multi-hot) targets; raises ValueError for a dataset of something else."""
     if isinstance(y, tf.data.Dataset):
+        if not isinstance(y.element_spec, (tuple, list)) or len(y.element_spec) < 2:
+            raise ValueError(f"the dataset's elements are not `(x, y)` pairs. Received: y={y.element_spec}")
         # Batched or unbatched sparse labels, or batched one-hot rows.
         parts = [_as_numpy(element[1]) for element in y]
         if any(imbalance.is_multi_hot(part) for part in parts):

@@ -10,7 +10,9 @@ import tensorflow as tf
 from sklearn.datasets import load_digits
 
 from callbacks import activation_monitor
-from callbacks._batch_probe import DEFAULT_PROBE_ROWS
+from callbacks import TrainingDiagnostics
+from callbacks._batch_probe import DEFAULT_PROBE_ROWS, BatchProbe
+from callbacks._guard import NotJudgedWarning
 from callbacks.activation_monitor import ActivationMonitor
 from callbacks.stall_monitor import StallMonitor
 from diagnostics.activations import DEAD_FRACTION
@@ -175,3 +177,130 @@ def test_a_slow_first_trace_does_not_make_the_schedule_skip_later_probes(monkeyp
     model.fit(x, (x[:, 0] > 0).astype("int32"), batch_size=32, epochs=3, verbose=0, callbacks=[monitor])
     assert monitor.history["dead_frac/dead"] == [1.0, 1.0, 1.0]
     assert monitor.probed_epochs == [0, 1, 2]
+
+
+# -- what cannot be judged is said: once, as a NotJudgedWarning, and in `not_judged` --------------
+
+
+def _said(warned, who="ActivationMonitor"):
+    """The messages of the NotJudgedWarnings of `who` among `warned`."""
+    return [str(w.message) for w in warned if issubclass(w.category, NotJudgedWarning) and who in str(w.message)]
+
+
+def test_no_probe_rows_kept_from_training_is_said_and_listed_in_skipped(monkeypatch):
+    """The batch probe kept no row (and found nothing wrong): the units are not judged, and
+    `TrainingDiagnostics` lists it in `skipped`."""
+    monkeypatch.setattr(BatchProbe, "inputs", lambda self, validation=False: None)
+    model = _two_branch_net(0)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).standard_normal((64, 8)).astype("float32")
+    diagnostics = TrainingDiagnostics(monitors=[ActivationMonitor], verbose=0)
+    with pytest.warns(NotJudgedWarning) as warned:
+        history = model.fit(x, np.zeros(64, "int32"), epochs=2, verbose=0, callbacks=[diagnostics])
+    assert len(history.history["loss"]) == 2
+    [message] = _said(warned)
+    assert "no probe inputs were kept from training" in message
+    [note] = diagnostics.skipped
+    assert (note.monitor, note.hook) == ("ActivationMonitor", "not_judged")
+    assert "no probe inputs were kept from training" in note.reason
+
+
+class _TokenHolder(keras.Model):
+    """A model without `call()` (like a GAN) that trains one network of variable-length token
+    inputs in its own `train_step`: a probe can give that network neither the probe rows (their
+    shape is fixed) nor noise (its input is integer)."""
+
+    def __init__(self):
+        super().__init__(name="token_holder")
+        self.network = keras.Sequential([
+            keras.Input((None,), dtype="int32"), keras.layers.Embedding(10, 4),
+            keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(8, activation="relu", name="hidden"),
+            keras.layers.Dense(1),
+        ])
+
+    def train_step(self, data):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.square(self.network(data)))
+        weights = self.network.trainable_weights
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        return {"loss": loss}
+
+
+def test_a_network_that_cannot_be_given_an_input_is_said():
+    holder = _TokenHolder()
+    holder.compile("sgd")
+    tokens = np.random.default_rng(0).integers(0, 10, size=(32, 5)).astype("int32")
+    monitor = ActivationMonitor(probe_data=tokens)
+    with pytest.warns(NotJudgedWarning) as warned:
+        history = holder.fit(tokens, epochs=2, batch_size=16, verbose=0, callbacks=[monitor])
+    assert len(history.history["loss"]) == 2
+    assert monitor.layers == {"hidden": "relu"}
+    [message] = _said(warned)
+    assert "could be given the probe inputs" in message and "could be given the probe inputs" in monitor.not_judged
+    assert monitor.probed_epochs == [] and np.isnan(monitor.history["dead_frac/hidden"]).all()
+
+
+class _WithUnusedLayer(keras.Model):
+    """A subclassed model holding a ReLU layer that its `call` never uses."""
+
+    def __init__(self):
+        super().__init__(name="with_unused_layer")
+        self.unused = keras.layers.Dense(4, activation="relu", name="unused")
+        self.hidden = keras.layers.Dense(8, activation="relu", name="hidden")
+        self.out = keras.layers.Dense(2, activation="softmax", name="out")
+
+    def call(self, x):
+        return self.out(self.hidden(x))
+
+
+def test_a_layer_the_probe_does_not_reach_is_said_and_the_others_are_judged():
+    keras.utils.set_random_seed(0)
+    model = _WithUnusedLayer()
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).standard_normal((64, 3)).astype("float32")
+    monitor = ActivationMonitor(probe_data=x)
+    with pytest.warns(NotJudgedWarning) as warned:
+        model.fit(x, np.zeros(64, "int32"), epochs=3, verbose=0, callbacks=[monitor])
+    assert set(monitor.layers) == {"unused", "hidden"}
+    [message] = _said(warned)  # once, not at every epoch
+    assert "layers unused are not judged" in message and "layers unused" in monitor.not_judged
+    assert monitor.probed_epochs == [0, 1, 2]
+    assert np.isnan(monitor.history["dead_frac/unused"]).all()
+    assert np.isfinite(monitor.history["dead_frac/hidden"]).all()
+
+
+def test_non_finite_probe_inputs_beside_a_finite_training_loss_are_said():
+    """One NaN in `probe_data` makes the model's output non-finite (it reaches the output through
+    a skip connection, whatever a ReLU kernel makes of NaN) while training on clean rows stays
+    finite: the units are not judged, and the monitor says why."""
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8,))
+    hidden = keras.layers.Dense(16, activation="relu", name="hidden")(inputs)
+    outputs = keras.layers.Dense(2, activation="softmax")(keras.layers.Concatenate()([hidden, inputs]))
+    model = keras.Model(inputs, outputs)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).standard_normal((64, 8)).astype("float32")
+    probe = x.copy()
+    probe[3, 0] = np.nan
+    monitor = ActivationMonitor(probe_data=probe)
+    with pytest.warns(NotJudgedWarning) as warned:
+        history = model.fit(x, np.zeros(64, "int32"), epochs=2, verbose=0, callbacks=[monitor])
+    assert np.isfinite(history.history["loss"]).all()
+    [message] = _said(warned)
+    assert "not finite while the training loss is" in message and "non-finite probe inputs" in monitor.not_judged
+    assert np.isnan(monitor.history["dead_frac/hidden"]).all() and monitor.findings == []
+
+
+def test_an_rnn_cell_is_measured_through_its_layer_not_said_unjudged():
+    """An LSTM's cell returns its output with its states; the LSTM layer's output is what is
+    measured, so the cell is not a layer left unjudged (no warning: the configuration makes one
+    an error)."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((5, 3)), keras.layers.LSTM(4, name="lstm"),
+                              keras.layers.Dense(2, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    x = np.random.default_rng(0).standard_normal((32, 5, 3)).astype("float32")
+    monitor = ActivationMonitor(probe_data=x)
+    model.fit(x, np.zeros(32, "int32"), epochs=1, verbose=0, callbacks=[monitor])
+    assert monitor.layers == {"lstm": "tanh"} and monitor.not_judged is None
+    assert np.isfinite(monitor.history["saturated_frac/lstm"]).all()

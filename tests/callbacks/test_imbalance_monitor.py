@@ -3,9 +3,12 @@ counts of the batch probe when no labels are given."""
 
 import math
 
+import warnings
+
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from callbacks import imbalance_monitor
 from callbacks._guard import NotJudgedWarning
@@ -46,19 +49,13 @@ def test_monitor_is_quiet_on_balanced_data():
     assert monitor.findings == []
 
 
-def test_monitor_reads_labels_from_a_dataset_and_does_nothing_without_data(monkeypatch):
-    import tensorflow as tf
-
+def test_monitor_reads_labels_from_a_dataset():
     x, y = _data(minority=0.05)
     dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(64)
     monitor = ImbalanceMonitor(y=dataset, validation_data=dataset, every=2)
     history = _fit(monitor, x, y)
     assert monitor.class_counts == {0: int((y == 0).sum()), 1: int((y == 1).sum())}
     assert math.isnan(history.history["val_recall/1"][1])  # measured on epochs 0 and 2 only
-    monkeypatch.setattr(imbalance_monitor, "_attach_class_counter", lambda model: None)  # no probe
-    idle = ImbalanceMonitor()
-    history = _fit(idle, x, y, epochs=1)
-    assert idle.findings == [] and not any(k.startswith("val_recall") for k in history.history)
 
 
 def test_monitor_bad_arguments():
@@ -235,3 +232,99 @@ def test_binary_single_unit_targets_are_counted_as_two_classes(seed):
     assert monitor.extras["epoch_counts"][-1]["train_labels"] == [int((y == 0).sum()), int((y == 1).sum())]
     [finding] = monitor.findings
     assert finding.kind == "class_imbalance" and monitor.not_judged is None
+
+
+# -- what cannot be judged is said: once, as a NotJudgedWarning, and in `not_judged` --------------
+
+
+def _said(warned):
+    """The messages of ImbalanceMonitor's NotJudgedWarnings among `warned`."""
+    return [str(w.message) for w in warned
+            if issubclass(w.category, NotJudgedWarning) and str(w.message).startswith("ImbalanceMonitor")]
+
+
+def test_labels_that_cannot_be_read_are_said_and_training_goes_on():
+    x, y = _data(minority=0.05)
+    inputs_only = tf.data.Dataset.from_tensor_slices(x).batch(64)  # a dataset without labels
+    monitor = ImbalanceMonitor(y=inputs_only)
+    with pytest.warns(NotJudgedWarning) as warned:
+        history = _fit(monitor, x, y, epochs=2)
+    assert len(history.history["loss"]) == 2 and monitor.findings == []
+    [message] = _said(warned)
+    assert "the labels `y` could not be read" in message and "could not be read" in monitor.not_judged
+
+
+class _OwnLossClassifier(keras.Model):
+    """A classifier with its own `train_step` that computes its loss without `compute_loss`."""
+
+    def __init__(self):
+        super().__init__(name="own_loss_classifier")
+        self.dense = keras.layers.Dense(2)
+
+    def call(self, x):
+        return self.dense(x)
+
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, self(x), from_logits=True))
+        weights = self.trainable_weights
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        return {"loss": loss}
+
+
+def test_a_classifier_whose_steps_count_no_class_is_said():
+    x, y = _data(minority=0.05)
+    model = _OwnLossClassifier()
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    monitor = ImbalanceMonitor()
+    with pytest.warns(NotJudgedWarning) as warned:
+        model.fit(x, y, epochs=3, batch_size=100, verbose=0, callbacks=[monitor])
+    [message] = _said(warned)  # once, not at every epoch
+    assert "none of them computed its loss through `compute_loss`" in message
+    assert "compute_loss" in monitor.not_judged and monitor.findings == []
+
+
+def test_a_gan_has_no_classes_to_count_and_is_not_warned_about():
+    """A model compiled without a loss trains no classifier: not counting classes is its normal
+    outcome, noted in `not_judged` but not warned about."""
+    from tests.callbacks.keras_io_gan import KerasIoGAN
+
+    keras.utils.set_random_seed(0)
+    discriminator = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)], name="discriminator")
+    generator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(4)], name="generator")
+    gan = KerasIoGAN(discriminator, generator, latent_dim=2)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3),
+                keras.losses.BinaryCrossentropy(from_logits=True))
+    monitor = ImbalanceMonitor()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NotJudgedWarning)
+        gan.fit(_data(minority=0.5)[0], batch_size=100, epochs=2, verbose=0, callbacks=[monitor])
+    assert "compiled without a loss" in monitor.not_judged and monitor.findings == []
+
+
+def test_validation_data_that_cannot_be_predicted_is_said_once_and_training_goes_on():
+    x, y = _data(minority=0.05)
+    monitor = ImbalanceMonitor(y=y, validation_data=(x[:, :3], y))  # 3 features for a 4-input model
+    with pytest.warns(NotJudgedWarning) as warned:
+        history = _fit(monitor, x, y, epochs=3)
+    assert len(history.history["loss"]) == 3
+    [message] = _said(warned)
+    assert "per-class validation recall is not judged" in message and "predicted" in monitor.not_judged
+    assert all(math.isnan(value) for value in history.history["val_recall/1"])
+    # The labels `y` are still judged: the skew is found.
+    assert [finding.kind for finding in monitor.findings] == ["class_imbalance"]
+
+
+def test_multi_label_validation_targets_are_said_not_read_as_classes():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((120, 4)).astype("float32")
+    y = (rng.random((120, 3)) < 0.5).astype("float32")  # multi-hot rows
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy")
+    monitor = ImbalanceMonitor(validation_data=(x, y))
+    with pytest.warns(NotJudgedWarning) as warned:
+        history = model.fit(x, y, epochs=2, batch_size=40, verbose=0, callbacks=[monitor])
+    [message] = _said(warned)
+    assert "validation targets are multi-label" in message and "multi-label" in monitor.not_judged
+    assert all(math.isnan(value) for value in history.history["val_recall/0"]) and monitor.findings == []
