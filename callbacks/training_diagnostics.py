@@ -141,6 +141,16 @@ class TrainingDiagnostics(Monitor):
 
 
     @property
+    def findings(self):
+        """The run's verdict, `diagnostics.judge(self.run())` with the model's setup, judged once
+        when training ends (empty before); what `run()` and `run.json` hold."""
+        return list(self.__dict__.get("_verdict", []))
+
+    @findings.setter
+    def findings(self, findings):
+        self.__dict__["_verdict"] = list(findings)
+
+    @property
     def skipped(self):
         """`Skipped` notes of this run: the monitors that failed, where and why, and what the
         working ones could not judge."""

@@ -10,7 +10,7 @@ import pytest
 import keras
 from callbacks import DEFAULT_MONITORS, ActivationMonitor, GradientMonitor, TrainingDiagnostics
 from callbacks._guard import NotJudgedWarning
-from diagnostics import Finding, load_run
+from diagnostics import Finding, judge, load_run
 
 L = keras.layers
 
@@ -93,6 +93,23 @@ def test_findings_are_deduplicated_sorted_and_reported(tmp_path, capsys):
     text = open(path).read()
     remedy = diagnostics.findings[0].remedies[0].sentence
     assert "dead_relu" in text and remedy in text and "dead_frac = 0.9" in text
+
+
+def test_the_findings_read_after_fit_are_the_verdict_on_the_whole_record_with_its_setup():
+    # All-zero kernels: only the setup (read at the initial weights) says the start is symmetric,
+    # and only then does a random initializer lead the remedies.
+    model = keras.Sequential([keras.Input((8,)), L.Dense(16, activation="tanh", kernel_initializer="zeros"),
+                              L.Dense(16, activation="tanh", kernel_initializer="zeros"), L.Dense(3)])
+    model.compile(keras.optimizers.SGD(0.01), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    diagnostics = TrainingDiagnostics(verbose=0)
+    x, y = _data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotJudgedWarning)  # no validation data
+        model.fit(x, y, epochs=4, batch_size=16, verbose=0, callbacks=[diagnostics])
+    verdict = judge(diagnostics.run())
+    assert verdict and [f.to_dict() for f in diagnostics.findings] == [f.to_dict() for f in verdict]
+    assert diagnostics.run()["findings"] == diagnostics.findings
+    assert diagnostics.findings[0].remedies[0].action == "set_initializer"
 
 
 def test_bad_arguments_name_the_argument():
