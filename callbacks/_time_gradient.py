@@ -56,6 +56,7 @@ class TimeGradientProbe:
         self.layers = []
         self.unmeasurable = None
         self._view = None
+        self._compiled = None
         rnns = recurrent_layers(model)
         if not rnns:
             self.unmeasurable = "the model has no recurrent layer"
@@ -95,6 +96,13 @@ class TimeGradientProbe:
         return summaries
 
     def _gradients(self, x, y, sample_weight):
+        if self._compiled is None:
+            # Traced once per probe: eagerly, a recurrent layer runs its steps op by op (0.2-0.3 s
+            # for 60 LSTM steps, a quarter of a 32-step epoch); traced, a few milliseconds.
+            self._compiled = tf.function(self._tape_gradients, reduce_retracing=True)
+        return self._compiled(x, y, sample_weight)
+
+    def _tape_gradients(self, x, y, sample_weight):
         x = keras.tree.map_structure(tf.convert_to_tensor, x)
         with tf.GradientTape() as tape:
             tape.watch([part for part in keras.tree.flatten(x) if part.dtype.is_floating])  # read raw by a layer
