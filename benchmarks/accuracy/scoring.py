@@ -55,14 +55,26 @@ def _causes(finding):
 
 def lead_is_right(result):
     """A faulty run's first finding is the true cause: of an expected kind, or the cause that an
-    expected finding names (`explained_by`: a learning rate above its optimizer's stable range
-    leading the oscillation it made)."""
+    expected finding names, up the chain (`explained_by`: a learning rate above its optimizer's
+    stable range leading the runaway that made the loss overflow)."""
     findings = result.get("findings") or []
     if not findings:
         return False
     lead = findings[0]["kind"]
     return lead in result["expected"] or any(
-        f["kind"] in result["expected"] and f.get("explained_by") == lead for f in findings[1:])
+        lead in _root_causes(f, findings) for f in findings[1:] if f["kind"] in result["expected"])
+
+
+def _root_causes(finding, findings, seen=None):
+    """The kinds that `finding` names as its cause, and theirs, up the chain."""
+    seen = set() if seen is None else seen
+    for cause in _causes(finding):
+        if cause not in seen:
+            seen.add(cause)
+            for other in findings:
+                if other["kind"] == cause:
+                    _root_causes(other, findings, seen)
+    return seen
 
 
 def _ordered(results):

@@ -156,6 +156,12 @@ def test_the_cause_an_expected_finding_names_is_a_right_lead():
     cause_first = _ordered("lr", ["oscillation"], [("suspicious_config", None), ("oscillation", "suspicious_config")])
     unrelated_first = _ordered("lr", ["oscillation"], [("suspicious_config", None), ("oscillation", None)])
     assert [scoring.lead_is_right(r) for r in (cause_first, unrelated_first)] == [True, False]
+    # Up the chain: the learning rate made the runaway, and the runaway made the NaN.
+    chain = _ordered("lr", ["non_finite"], [("suspicious_config", None), ("exploding_gradient", "suspicious_config"),
+                                            ("non_finite", "exploding_gradient")])
+    broken = _ordered("lr", ["non_finite"], [("suspicious_config", None), ("exploding_gradient", None),
+                                             ("non_finite", "exploding_gradient")])
+    assert [scoring.lead_is_right(r) for r in (chain, broken)] == [True, False]
 
 
 def test_findings_per_faulty_run_counts_every_finding_of_the_scored_faulty_runs():
