@@ -52,9 +52,6 @@ DEFAULT_BATCH_SIZE = 32
 # Standard choices the remedies use (the literature's defaults).
 DROPOUT_RATE = 0.3
 L2_FACTOR = 1e-4
-# A weight penalty of a tenth of the data loss or more steers the steps away from the data: an
-# underfitting run under such a penalty is told to weaken it first.
-PENALTY_SHARE = 0.1
 CLIPNORM = 1.0
 
 SATURATING = ("sigmoid", "tanh", "hard_sigmoid", "softsign")
@@ -617,11 +614,15 @@ def _overfitting(facts):
 
 def _underfitting(facts):
     remedies = _symmetric_start(facts)
-    penalty, data_loss = facts.finding.evidence.get("regularization_loss"), facts.finding.evidence.get("best_loss")
-    if penalty is not None and data_loss is not None and penalty >= PENALTY_SHARE * data_loss:
+    # The judge names a heavy penalty as the cause (`generalization.HEAVY_PENALTY_SHARE`): its
+    # evidence then holds `heavy_penalty`, the penalty over the data loss.
+    if "heavy_penalty" in facts.evidence:
+        penalty = facts.evidence.get("regularization_loss")
+        share = f"{penalty:.3g}, {facts.evidence['heavy_penalty']:.0%} of the data loss" if penalty is not None \
+            else f"{facts.evidence['heavy_penalty']:.0%} of the data loss"
         remedies.append(Remedy("add_regularization", None, {"l2": L2_FACTOR},
-                               f"Weaken the weight penalty to L2({L2_FACTOR:g}): it adds {penalty:.3g} to a "
-                               f"data loss of {data_loss:.3g}, and the steps serve the penalty, not the data."))
+                               f"Weaken the weight penalty to L2({L2_FACTOR:g}): it adds {share}, and the "
+                               "steps serve the penalty, not the data."))
     if facts.raw_inputs():
         remedies.append(_standardize(facts))
     if facts.setup.get("max_dropout_rate", 0.0) > 0.5:

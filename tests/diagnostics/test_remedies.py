@@ -387,3 +387,13 @@ def test_a_focal_loss_is_for_the_user_when_the_labels_are_class_ids():
     assert focal and not focal[0].applicable
     focal = [r for r in remedies_for(finding, binary) if "focal" in r.sentence.lower()]
     assert focal[0].applicable and focal[0].params == {"loss": "focal"}
+
+
+def test_weakening_the_penalty_leads_only_when_the_judge_named_it_the_cause():
+    # The judge decides (generalization.HEAVY_PENALTY_SHARE) and writes `heavy_penalty`; a penalty
+    # the judge did not name is not second-guessed here, whatever its size.
+    penalty = {"best_loss": 2.3, "regularization_loss": 0.6}
+    assert first("underfitting", penalty, SIGMOID_STACK)[0][0] == "set_optimizer"
+    heavy = remedies_for(finding("underfitting", {**penalty, "heavy_penalty": 0.6 / 2.3}), SIGMOID_STACK)[0]
+    assert (heavy.action, heavy.params) == ("add_regularization", {"l2": 1e-4})
+    assert "adds 0.6, 26% of the data loss" in heavy.sentence
