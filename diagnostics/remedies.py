@@ -39,6 +39,10 @@ DEAD_BIAS = -0.5
 # std(kernel) * sqrt(fan_in) is 1 for LeCun and sqrt(2) for He initialization; 4 or more means
 # weights drawn far too large, which explodes activations and gradients from the first step.
 OVERSIZED_KERNEL_SCALE = 4.0
+# Below a tenth of LeCun's scale each layer shrinks the signal 10-fold or more on the way forward
+# and the gradient as much on the way back, so a stack stalls near chance (stddev 1e-3 on 64 inputs
+# reads 0.008); Glorot's own scale falls this low only for a layer 200 times wider than its input.
+SMALL_KERNEL_SCALE = 0.1
 # Targets spread over more than 10 times a bounded output's range: squeezing them into it loses
 # precision, so a linear output comes first; closer ranges keep the output and scale the targets.
 WIDE_TARGET_FACTOR = 10.0
@@ -332,6 +336,16 @@ class _Facts:
             return None
         return "high" if rate > bounds[1] else "low" if rate < bounds[0] else None
 
+    def near_zero_init(self):
+        """The layers whose kernels were drawn near zero (`SMALL_KERNEL_SCALE`), when a hidden
+        unit is fed by one of them (a small output layer alone does not stall the stack); an
+        all-zero kernel is a symmetric start instead. Else []."""
+        small = [layer["name"] for layer in self.layers if not layer.get("kernel_zero")
+                 and layer.get("kernel_scale") is not None and layer["kernel_scale"] < SMALL_KERNEL_SCALE]
+        # A hidden activation layer's kernel is the one of the layer before it.
+        feeding = {layer.get("kernel_layer") or layer["name"] for layer in self.hidden}
+        return small if feeding & set(small) else []
+
     def oversized_init(self):
         return [layer["name"] for layer in self.layers
                 if (layer.get("kernel_scale") or 0.0) >= OVERSIZED_KERNEL_SCALE]
@@ -465,11 +479,35 @@ def _symmetric_start(facts):
     return [_random_init(facts, layers)] if layers else []
 
 
+def _initial_weights(facts):
+    """The initializer first when the setup saw the weights start where nothing can train: all
+    zero or all equal (`_symmetric_start`), or drawn near zero (`_variance_preserving`)."""
+    return _symmetric_start(facts) or _variance_preserving(facts)
+
+
+def _variance_preserving(facts):
+    """He (ReLU family) or Glorot (sigmoid, tanh, other) initialization for the layers the setup
+    saw drawn near zero: it keeps the signal's and the gradient's scale from layer to layer."""
+    layers = facts.near_zero_init()
+    if not layers:
+        return []
+    records = {layer["name"]: layer for layer in facts.layers}
+    activations = {layer.get("activation") for layer in facts.hidden
+                   if (layer.get("kernel_layer") or layer["name"]) in layers}
+    initializer = "he_normal" if activations and activations <= set(RELU_FAMILY) else "glorot_uniform"
+    scale = min(records[name]["kernel_scale"] for name in layers)
+    where = ", ".join(repr(name) for name in layers)
+    return [Remedy("set_initializer", None, {"kernel_initializer": initializer, "layers": layers},
+                   f"Initialize {where} with {initializer}: their weights were drawn near zero "
+                   f"(std(kernel) x sqrt(fan_in) down to {scale:.2g}, against about 1), so the signal and "
+                   "the gradient shrink at every layer.")]
+
+
 def _vanishing(facts):
     if "informative_share" in facts.evidence:
         return _vanishing_through_time(facts)
     saturating = facts.hidden_with(SATURATING)
-    remedies = _symmetric_start(facts)
+    remedies = _initial_weights(facts)
     if facts.raw_inputs():
         remedies.append(_standardize(facts))
     if saturating or not facts.layers:
@@ -613,7 +651,7 @@ def _overfitting(facts):
 
 
 def _underfitting(facts):
-    remedies = _symmetric_start(facts)
+    remedies = _initial_weights(facts)
     # The judge names a heavy penalty as the cause (`generalization.HEAVY_PENALTY_SHARE`): its
     # evidence then holds `heavy_penalty`, the penalty over the data loss.
     if "heavy_penalty" in facts.evidence:
@@ -643,7 +681,7 @@ def _underfitting(facts):
 
 def _plateau(facts):
     saturating = facts.hidden_with(SATURATING)
-    remedies = _symmetric_start(facts)
+    remedies = _initial_weights(facts)
     if facts.raw_inputs():
         remedies.append(_standardize(facts))
     if facts.finding.explained_by in ("saturation", "vanishing_gradient") and saturating:
@@ -659,7 +697,7 @@ def _plateau(facts):
 
 def _saddle(facts):
     zero = facts.started_symmetric()
-    remedies = [_random_init(facts, facts.symmetric_layers())] if zero else []
+    remedies = [_random_init(facts, facts.symmetric_layers())] if zero else _variance_preserving(facts)
     if facts.plain_sgd() or not facts.setup:
         remedies.append(_adam())
     remedies += [
