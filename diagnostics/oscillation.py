@@ -25,7 +25,9 @@ same holds, gradients known or not, when blocks of steps swing while the epoch l
 up stay put (`BATCH_MIX_RATIO`): the swings come from what the batches hold (a saturated output
 that predicts the same for every sample), not from steps that overshoot. Nor do swings oscillate
 when the validation loss falls at every epoch from their start (`PROGRESS_EPOCHS`): the steps
-make progress, and the swings are the batches' noise near the floor.
+make progress, and the swings are the batches' noise near the floor; nor when the epoch training
+loss halves within `PROGRESS_EPOCHS` epochs of the first epoch whose blocks swing
+(`PROGRESS_FRACTION`): a descent whose blocks of a few noisy batches swing on the way down.
 
 Example:
 
@@ -63,6 +65,11 @@ RISE_FACTOR = 2.0
 # A validation loss that fell at every one of at least this many epochs, from the swings' first
 # epoch to the end, says the steps make progress: the swings are the batches' noise at the floor.
 PROGRESS_EPOCHS = 3
+
+# Nor when the epoch training loss falls to this share of its value at the swings' first epoch
+# within `PROGRESS_EPOCHS` epochs: steps that overshoot the valley do not halve the loss; a healthy
+# descent whose blocks of a few noisy batches swing on the way down does.
+PROGRESS_FRACTION = 0.5
 
 # Blocks whose swings leave the epoch means still (these move by less than a tenth of the median
 # block swing, from the second epoch on) swing with the batches' contents: steps that overshoot
@@ -183,6 +190,8 @@ def detect_oscillation(history, loss_key="loss", step_losses=None, steps_per_val
     epoch, level, series, start, count = min(candidates, key=lambda c: c[0])
     if _validation_falls_every_epoch(history, epoch_loss.size, since=epoch):
         return []
+    if level == "step" and _loss_halves(epoch_loss, epoch):
+        return []
     part = series[start : start + window]
     diffs = np.diff(part)
     evidence = {
@@ -211,6 +220,16 @@ def _validation_falls_every_epoch(history, epochs, since):
         return False
     tail = validation[max(since - 1, 0):]
     return bool(tail.size > PROGRESS_EPOCHS and np.isfinite(tail).all() and (np.diff(tail) < 0).all())
+
+
+def _loss_halves(epoch_loss, since):
+    """Whether the epoch loss falls to `PROGRESS_FRACTION` of its value at epoch `since` within
+    `PROGRESS_EPOCHS` epochs after it."""
+    if since >= epoch_loss.size or not np.isfinite(epoch_loss[since]) or epoch_loss[since] <= 0:
+        return False
+    later = epoch_loss[since + 1 : since + 1 + PROGRESS_EPOCHS]
+    later = later[np.isfinite(later)]
+    return bool(later.size and later.min() <= PROGRESS_FRACTION * epoch_loss[since])
 
 
 def _swings_average_out(epoch_loss, blocks):

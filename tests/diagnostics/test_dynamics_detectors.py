@@ -146,6 +146,17 @@ def test_swings_of_blocks_while_the_validation_loss_falls_every_epoch_are_noise_
                                           step_losses=blocks, values_per_epoch=2) != []
 
 
+def test_blocks_that_swing_on_a_descent_that_halves_the_loss_are_no_oscillation():
+    blocks = [2.3, 2.1, 1.9, 1.7, 1.5, 1.3,                      # epochs 0-1: a clean descent
+              1.23, 0.91, 1.09, 1.05, 0.66, 0.84, 0.51, 1.06, 0.57]  # epochs 2-4: swings on the way down
+    descent = {"loss": [2.0, 1.4, 0.95, 0.62, 0.41]}
+    assert oscillation.detect_oscillation(descent, step_losses=blocks, values_per_epoch=3) == []
+    # The same swings over epoch losses that only drift down by a tenth: steps that overshoot.
+    drift = {"loss": [2.0, 1.4, 0.95, 0.90, 0.86]}
+    [finding] = oscillation.detect_oscillation(drift, step_losses=blocks, values_per_epoch=3)
+    assert finding.kind == "oscillation"
+
+
 def test_no_oscillation_on_healthy_curves():
     for seed in range(10):
         assert oscillation.detect_oscillation(_healthy(30, seed, noise=0.05)) == [], seed
