@@ -30,6 +30,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from callbacks._arguments import Instance, keep_checked
+
 # Keys of one layer's summary, as `measure` returns them.
 SUMMARY_KEYS = ("growth", "informative_share", "timesteps", "first_informative", "last_informative")
 
@@ -38,6 +40,9 @@ def recurrent_layers(model):
     """The model's recurrent layers (`keras.layers.RNN` and its subclasses, and `Bidirectional`),
     in the model's layer order."""
     return [layer for layer in model.layers if isinstance(layer, (keras.layers.RNN, keras.layers.Bidirectional))]
+
+
+_CONSTRAINTS = {"model": Instance(keras.Model, "a keras.Model")}
 
 
 class TimeGradientProbe:
@@ -52,7 +57,7 @@ class TimeGradientProbe:
     """
 
     def __init__(self, model):
-        self.model = model
+        keep_checked(self, _CONSTRAINTS, model=model)
         self.layers = []
         self.unmeasurable = None
         self._view = None

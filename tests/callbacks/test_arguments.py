@@ -20,6 +20,7 @@ from callbacks._batch_probe import BatchProbe
 from callbacks._guard import MonitorGuard
 from callbacks._telemetry import GradientTelemetry
 from callbacks._probe_schedule import ProbeSchedule
+from callbacks._time_gradient import TimeGradientProbe
 from zoo._validation import Constraint, Integer
 
 
@@ -102,6 +103,7 @@ BAD = [
     (MonitorGuard, "monitor", object(), TypeError),
     (ProbeSchedule, "share", 0.0, ValueError),
     (ProbeSchedule, "first_epochs", -1, ValueError),
+    (TimeGradientProbe, "model", "model", TypeError),
 ]
 
 
