@@ -95,6 +95,8 @@ RELATIONS = (
     Relation("label_mismatch", "fractional_labels", ("plateau", "underfitting", "class_imbalance")),
     Relation("label_mismatch", "distinct_labels", ("plateau", "underfitting", "overfitting", "class_imbalance")),
     Relation("label_mismatch", "labels_out_of_range", ("non_finite", "class_imbalance")),
+    # NaN or inf targets: the loss of every batch holding one is NaN.
+    Relation("label_mismatch", "non_finite_targets", ("non_finite",)),
     Relation("label_mismatch", "output_max", ("plateau", "underfitting", "saddle_point")),
     # Targets beyond a bounded output push its pre-activation up without end, and the weights
     # below grow with it until their units saturate.

@@ -732,11 +732,9 @@ def _zero_gradient(facts):
 
 
 def _non_finite(facts):
-    remedies = []
-    if facts.finding.explained_by == "unnormalized_input" or facts.has("non_finite_inputs"):
-        remedies.append(_not_applicable("fix_data", "Check inputs and labels for NaN or inf "
-                                                    "(`np.isfinite(x).all()`)."))
-    remedies += [_lower_learning_rate(facts, "gradients grew before the NaN"), _clip(facts)]
+    # NaN or inf in the data: no learning rate helps, only the user can clean the rows.
+    named = _non_finite_data(facts)
+    remedies = [named, _lower_learning_rate(facts, "gradients grew before the NaN"), _clip(facts)]
     if (facts.output.get("activation") in ("sigmoid", "softmax")
             and facts.output.get("loss_family") in ("binary", "categorical", "sparse")):
         remedies.append(Remedy("set_output_activation", None,
@@ -744,13 +742,37 @@ def _non_finite(facts):
                                "Use a linear output with `from_logits=True` in the loss instead of a "
                                "softmax or sigmoid followed by a log."))
     remedies += [
-        _not_applicable("fix_data", "Check inputs and labels for NaN or inf (`np.isfinite(x).all()`)."),
+        None if named else _not_applicable("fix_data", "Check inputs and labels for NaN or inf "
+                                                       "(`np.isfinite(x).all()`)."),
         _not_applicable("fix_loss_function", "Guard log, sqrt and division against zero or negative "
                                              "arguments (add a small epsilon)."),
         _not_applicable("fix_loss_function", "With mixed precision, keep a LossScaleOptimizer and compute "
                                              "the loss in float32."),
     ]
     return remedies
+
+
+def _non_finite_data(facts):
+    """The user's `fix_data` remedy naming what is non-finite, when the evidence says the data
+    hold NaN or inf (the counts of a setup check, or the setup finding that explains this one);
+    else None."""
+    e = facts.evidence
+    if facts.has("non_finite_targets"):
+        rows = f" in {int(e['non_finite_rows'])} rows" if facts.has("non_finite_rows") else ""
+        return _not_applicable("fix_data", f"The targets hold {int(e['non_finite_targets'])} NaN or inf "
+                                           f"values{rows}: drop those rows or impute them "
+                                           "(keep = np.isfinite(y).all(axis=-1)).")
+    if facts.has("non_finite_inputs"):
+        return _not_applicable("fix_data", f"The inputs hold {int(e['non_finite_inputs'])} NaN or inf values: "
+                                           "impute them (column mean or median) or drop those rows "
+                                           "(keep = np.isfinite(x).reshape(len(x), -1).all(axis=1)).")
+    if facts.finding.explained_by == "unnormalized_input":
+        return _not_applicable("fix_data", "Check the inputs for NaN or inf (np.isfinite(x).all()): the "
+                                           "unnormalized_input finding names the input.")
+    if facts.finding.explained_by == "label_mismatch":
+        return _not_applicable("fix_data", "Check the targets for NaN or inf (np.isfinite(y).all()) and for "
+                                           "class ids beyond the output: the label_mismatch finding names them.")
+    return None
 
 
 def _oscillation(facts):
@@ -874,6 +896,8 @@ def _label_mismatch(facts):
     e = facts.evidence
     target = facts.finding.layer or facts.output.get("layer")
     family = facts.output.get("loss_family")
+    if facts.has("non_finite_targets"):
+        return [_non_finite_data(facts)]
     if facts.has("output_max"):
         return _bounded_targets(facts, target)
     if facts.has("label_columns") and facts.has("output_units"):
@@ -908,7 +932,7 @@ def _label_mismatch(facts):
 def _unnormalized_input(facts):
     e = facts.evidence
     if facts.has("non_finite_inputs"):
-        return [_not_applicable("fix_data", "Impute missing values (column mean or median) or drop those rows."),
+        return [_non_finite_data(facts),
                 _not_applicable("fix_data", "Look for a division by zero or a log of zero in the preprocessing.")]
     if facts.has("constant_value"):
         return [_not_applicable("fix_data", "Check the loading and preprocessing (an integer division "

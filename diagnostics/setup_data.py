@@ -3,8 +3,9 @@
 Pure NumPy judgement over arrays (all the rows `check_setup` is given, or the rows a monitor
 captured inside the first training steps), with the model read by `diagnostics.setup_model`:
 
-- `label_mismatch`: labels that do not fit the loss or the output's range (multi-hot rows for a
-  softmax under a regression loss), validation classes that the training labels never show
+- `label_mismatch`: targets holding NaN or inf, labels that do not fit the loss or the output's
+  range (multi-hot rows for a softmax under a regression loss), validation classes that the
+  training labels never show
   (`check_validation_labels`);
 - `unnormalized_input`: non-finite values, an input constant in every feature, scales far from 1
   or far apart, features far from zero for their spread into ReLU units, training and
@@ -333,7 +334,7 @@ def check_labels(outputs, labels, class_counts=None):
         if y is None or output.loss is None or not _is_numeric(y):
             continue
         y = np.asarray(y, dtype=np.float64)
-        problem = _label_form_problem(output, y)
+        problem = _non_finite_targets(y) or _label_form_problem(output, y)
         if problem is None and output.loss.family in ("categorical", "sparse", "binary"):
             counts = class_counts if len(outputs) == 1 else None
             problem = _single_class_problem(output, y, counts)
@@ -342,6 +343,19 @@ def check_labels(outputs, labels, class_counts=None):
             findings.append(Finding("label_mismatch", "error", 0, output.layer,
                                     f"labels of output {output.name!r}: {message}", evidence, advice))
     return findings
+
+
+def _non_finite_targets(y):
+    """(message, evidence, advice) when targets hold NaN or inf (any loss turns NaN on them), else None."""
+    finite = np.isfinite(np.atleast_1d(y))
+    if finite.all():
+        return None
+    bad = int(finite.size - np.count_nonzero(finite))
+    rows = int(np.count_nonzero(~finite.reshape(len(finite), -1).all(axis=1)))
+    return (f"{bad} NaN or infinite target values in {rows} of the {len(finite)} rows seen; "
+            "the loss of every batch holding one is NaN, and so is every weight after that step.",
+            {"non_finite_targets": bad, "non_finite_rows": rows},
+            ["Drop or impute the rows whose targets are NaN or inf (`np.isfinite(y)`)."])
 
 
 def _label_form_problem(output, y):

@@ -357,3 +357,34 @@ def test_uncentred_features_found_from_the_captured_rows(seed, standardize):
     model.fit(x.astype("float32"), y, batch_size=64, epochs=1, verbose=0, callbacks=[monitor])
     assert [(f.kind, f.evidence.get("uncentred_features")) for f in monitor.findings] == (
         [] if standardize else [("unnormalized_input", 8)])
+
+
+@needs_probe
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_nan_targets_lead_with_cleaning_them_not_with_a_learning_rate(seed):
+    """A regression whose targets hold NaN in 5% of the rows (among the rows the probe keeps): the
+    loss turns NaN. The targets are the cause, and what only the user can do (clean them) leads
+    both it and the NaN it explains."""
+    from sklearn.datasets import load_breast_cancer
+
+    from callbacks import TrainingDiagnostics
+
+    x = load_breast_cancer().data
+    x = ((x - x.mean(axis=0)) / x.std(axis=0)).astype("float32")
+    rng = np.random.default_rng(seed)
+    target = x[:, 0].copy()
+    target[rng.choice(len(target), len(target) // 20, replace=False)] = np.nan
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input((29,)), keras.layers.Dense(32, activation="relu"), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    diagnostics = TrainingDiagnostics(verbose=0, report_dir=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(x[:, 1:], target, batch_size=32, epochs=2, verbose=0, callbacks=[diagnostics])
+    lead, *rest = diagnostics.findings
+    assert (lead.kind, lead.severity) == ("label_mismatch", "error") and lead.evidence["non_finite_targets"] > 0
+    [nan] = [f for f in rest if f.kind == "non_finite"]
+    assert nan.explained_by == "label_mismatch"
+    for finding in (lead, nan):
+        assert (finding.remedies[0].action, finding.remedies[0].applicable) == ("fix_data", False)
+        assert finding.remedies[0].sentence.startswith(("The targets hold", "Check the targets for NaN"))

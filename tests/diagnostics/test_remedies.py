@@ -127,6 +127,31 @@ def test_non_finite_lowers_the_rate_and_clips():
         "set_learning_rate", "clip_gradients"]
 
 
+def _regression():
+    model = keras.Sequential([keras.Input((29,)), keras.layers.Dense(32, activation="relu"), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    return describe_setup(model)
+
+
+@pytest.mark.parametrize("cause, evidence, sentence", [
+    ("label_mismatch", {}, "Check the targets for NaN or inf (np.isfinite(y).all()) and for class ids beyond "
+                           "the output: the label_mismatch finding names them."),
+    ("unnormalized_input", {}, "Check the inputs for NaN or inf (np.isfinite(x).all()): the unnormalized_input "
+                               "finding names the input."),
+    (None, {"non_finite_targets": 4, "non_finite_rows": 4},
+     "The targets hold 4 NaN or inf values in 4 rows: drop those rows or impute them "
+     "(keep = np.isfinite(y).all(axis=-1))."),
+    (None, {"non_finite_inputs": 3}, "The inputs hold 3 NaN or inf values: impute them (column mean or median) "
+                                     "or drop those rows (keep = np.isfinite(x).reshape(len(x), -1).all(axis=1))."),
+])
+def test_a_nan_the_data_holds_leads_with_cleaning_them_named_not_with_a_learning_rate(cause, evidence, sentence):
+    loss = {"epoch_loss": float("nan"), "layers_nonfinite": 2, "layers_total": 2, "first_step": 8.0}
+    remedies = remedies_for(finding("non_finite", {**loss, **evidence}, explained_by=cause), _regression())
+    assert (remedies[0].action, remedies[0].applicable, remedies[0].sentence) == ("fix_data", False, sentence)
+    assert [r.action for r in remedies[1:3]] == ["set_learning_rate", "clip_gradients"]
+    assert [r.sentence for r in remedies].count("Check inputs and labels for NaN or inf (`np.isfinite(x).all()`).") == 0
+
+
 # -- outputs and targets ---------------------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from sklearn.preprocessing import StandardScaler
 import zoo
 from diagnostics import judge, setup_checks, setup_data, setup_model
 from diagnostics.findings import Finding
+from diagnostics.remedies import describe_setup, remedies_for
 from diagnostics.setup_checks import check_setup
 
 def _model(input_shape, *layers, optimizer="adam", loss=None):
@@ -313,6 +314,21 @@ def test_non_finite_inputs(bad):
     findings = check_setup(_relu_net(), x, _binary_labels(256))
     assert [f.kind for f in findings] == ["unnormalized_input"]
     assert findings[0].severity == "error" and findings[0].evidence["non_finite_inputs"] == 2
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_targets_are_a_label_mismatch_whose_fix_is_the_users(bad):
+    x, y = _rng().normal(size=(256, 4)), _rng().normal(size=256)
+    y[[7, 90, 200]] = bad
+    regression = _model((4,), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(1), loss="mse")
+    [finding] = check_setup(regression, x, y)
+    assert (finding.kind, finding.severity) == ("label_mismatch", "error")
+    assert finding.evidence == {"non_finite_targets": 3, "non_finite_rows": 3}
+    [remedy] = remedies_for(finding, describe_setup(regression))
+    assert (remedy.action, remedy.applicable) == ("fix_data", False)
+    assert remedy.sentence.startswith("The targets hold 3 NaN or inf values in 3 rows")
+    y[[7, 90, 200]] = 0.0
+    assert check_setup(regression, x, y) == []
 
 
 def test_constant_input_from_integer_division():
