@@ -132,6 +132,11 @@ class Unmeasurable(Exception):
     """What a step gives cannot be kept; the message says why."""
 
 
+class NotApplicable(Unmeasurable):
+    """What the probe would keep does not apply to this run (a regression has no classes): noted
+    in `unmeasurable`, like any other, but no warning, since nothing asked for was withheld."""
+
+
 class Kept(str, enum.Enum):
     """What the probe keeps from the steps. A member equals its value (`Kept.ROWS == "rows"`)."""
 
@@ -557,8 +562,9 @@ class BatchProbe:
             self._off[what] = cause
             stores = {Kept.ROWS: self._stores, Kept.FINGERPRINTS: self._fingerprints}.get(what.kept, {})
             stores.pop(what.validation, None)
-            warnings.warn(f"BatchProbe: no {what} for model {self.model.name!r}: {cause}", NotJudgedWarning,
-                          stacklevel=2)
+            if not isinstance(error, NotApplicable):
+                warnings.warn(f"BatchProbe: no {what} for model {self.model.name!r}: {cause}", NotJudgedWarning,
+                              stacklevel=2)
             return None
 
     def _read(self, validation):
@@ -808,7 +814,7 @@ def _classification(model, y, y_pred):
     name = loss if isinstance(loss, str) else getattr(loss, "name", None) or getattr(loss, "__name__", "")
     is_classifier = any(part in str(name).lower() for part in CLASSIFICATION_LOSSES)
     if not (is_classifier or y.dtype.is_integer or y.dtype.is_bool):
-        raise Unmeasurable(f"the loss {name!r} with {y.dtype.name} targets is not a classification loss")
+        raise NotApplicable(f"the loss {name!r} with {y.dtype.name} targets is not a classification loss")
     units = 1 if y_pred.shape.rank < 2 else y_pred.shape[-1]
     if units is None:
         raise Unmeasurable("the output has no static number of classes")
