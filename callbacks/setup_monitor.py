@@ -41,8 +41,9 @@ class SetupMonitor(Monitor):
     (labels against outputs and loss, input scales, validation inputs) judge rows that the
     shared batch probe keeps from the first training and validation steps, inside the step that
     runs anyway, and the label counts of the first epoch (training and validation: a validation
-    class that training never shows is found on them); they run once, at the end of the first
-    epoch. A validation set that copies the training set (shuffled or not) is found from one
+    class that training never shows is found on them, when that epoch ran a whole pass over the
+    training data; an epoch cut short by `steps_per_epoch` can miss a rare class by chance, and
+    that check is then skipped and noted); they run once, at the end of the first epoch. A validation set that copies the training set (shuffled or not) is found from one
     fingerprint per row of the first epoch's training rows and of the first validation rows,
     also computed inside those steps. Nothing reads the user's data a second time.
 
@@ -128,9 +129,27 @@ class SetupMonitor(Monitor):
             validation_class_counts=counts.get("val_labels"),
         ))
 
+        self._drop_classes_absent_by_chance(counts.get("train_labels"))
+
         copy = self._copy_from_fingerprints()
         if copy is not None:  # judged on the whole epoch: it replaces the judgement on 256 rows
             self._observe([f for f in self._observations if not setup_data.is_validation_copy(f)] + copy)
+
+    def _drop_classes_absent_by_chance(self, train_labels):
+        """Withdraws the validation classes found absent from training when the first epoch may
+        not have seen every training row (`setup_data.first_epoch_covered_data`): a rare class
+        can then be missing from its rows by chance. Says so in `not_judged`."""
+        absent = [f for f in self._observations if "validation_only_classes" in f.evidence]
+        if not absent:
+            return
+        rows = None if train_labels is None else int(sum(train_labels))
+        steps = (self.params or {}).get("steps")
+        if setup_data.first_epoch_covered_data(rows, steps):
+            return
+        self._observe([f for f in self._observations if f not in absent])
+        self._skip(f"the validation classes absent from training: the first epoch's {rows} rows came in "
+                   f"{steps} batches of one size, so it may not have covered the training data "
+                   "(steps_per_epoch, a repeated dataset), and a rare class can be missing from them by chance")
 
     def _observe(self, findings):
         """Sets the findings the checks observed, as they are: `findings` (the judged view) is

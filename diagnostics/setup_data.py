@@ -27,7 +27,7 @@ Example:
 
 import numpy as np
 
-from diagnostics.findings import Finding
+from diagnostics.findings import NEEDS_CONSEQUENCE, Finding
 from diagnostics.setup_model import ACTIVATION_RANGES
 
 # -- thresholds ------------------------------------------------------------------------------------
@@ -44,9 +44,6 @@ MODERATE_INPUT_SCALE = 50.0
 # A first epoch whose mean training loss is twice the chance loss or more did worse than guessing
 # throughout: outputs blown up by the input scale, not a slow start.
 INPUT_SCALE_LOSS_FACTOR = 2.0
-# Evidence key of a setup finding that stands only beside a finding it explains
-# (`diagnostics.judgement.withdraw_without_consequence`).
-NEEDS_CONSEQUENCE = "needs_consequence"
 # Smallest largest-|input| treated as near unit scale: inputs divided by 255 twice (0.004) still
 # train; below 1e-3 the first layer's weight gradients, proportional to its input, are a thousand
 # times smaller than the other layers'.
@@ -484,6 +481,34 @@ def check_validation_labels(outputs, labels, validation_labels, class_counts=Non
              "Or split with sklearn's train_test_split(..., stratify=y)."],
         ))
     return findings
+
+
+def first_epoch_covered_data(rows, steps):
+    """Whether a first epoch of `steps` steps that counted `rows` rows ran a whole pass over the
+    training data: its batches were not all of one size, so one of them was the short batch that
+    ends a pass (an epoch that starts at the data's start and holds a pass's end saw every row).
+
+    An epoch of equal batches may have been cut short (`steps_per_epoch`, a repeated or infinite
+    dataset, a trial cut short), and then a class absent from its rows may be only rare: which
+    classes the training data lack is not judged on it. (It may also be a whole pass over a number
+    of rows divisible by the batch size; that run's check is skipped too, never invented.) The
+    share of the absent class's rows left unseen is unknown, so no chance rule can stand in.
+
+    Args:
+        rows: training rows the epoch counted (the sum of its label counts).
+        steps: training steps of the epoch, or None if unknown.
+
+    Returns:
+        True when the batches differ in size, else False.
+
+    Example:
+
+    >>> first_epoch_covered_data(1437, 45), first_epoch_covered_data(288, 9)
+    (True, False)
+    """
+    if not steps or rows is None or rows <= 0:
+        return False
+    return int(rows) % int(steps) != 0
 
 
 def _counts(labels, output, class_counts):

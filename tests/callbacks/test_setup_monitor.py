@@ -388,3 +388,47 @@ def test_nan_targets_lead_with_cleaning_them_not_with_a_learning_rate(seed):
     for finding in (lead, nan):
         assert (finding.remedies[0].action, finding.remedies[0].applicable) == ("fix_data", False)
         assert finding.remedies[0].sentence.startswith(("The targets hold", "Check the targets for NaN"))
+
+
+def _long_tail_split(seed, rare_rows=4, validation_rows=400):
+    """Digits: a validation split that holds every class, and training rows where one class has
+    only `rare_rows` rows, all after the first quarter of the rows."""
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    x = (x / 16).astype("float32")
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(y))
+    validation, rest = order[:validation_rows], order[validation_rows:]
+    rare = seed % 10
+    common = rest[y[rest] != rare]
+    spots = np.sort(rng.choice(np.arange(len(common) // 4 + 32, len(common)), rare_rows, replace=False))
+    train = np.insert(common, spots - np.arange(rare_rows), rest[y[rest] == rare][:rare_rows])
+    return (x[train], y[train]), (x[validation], y[validation]), rare
+
+
+@needs_probe
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_rare_class_an_epoch_cut_short_did_not_reach_is_not_called_absent(seed):
+    """4 of ~1260 training rows hold the rare class, all beyond the first quarter; the validation
+    split holds ~40 of them. An epoch of steps_per_epoch covering a quarter of the rows never
+    meets them: the class is rare in training, not absent, and no label_mismatch is invented."""
+    (x, y), (x_val, y_val), rare = _long_tail_split(seed)
+    assert np.count_nonzero(y == rare) == 4 and np.count_nonzero(y_val == rare) >= 20
+    steps = len(x) // 4 // 32
+    assert rare not in y[:steps * 32]  # a class the quarter never shows
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32, activation="relu"),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    monitor = SetupMonitor()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(x, y, batch_size=32, epochs=1, steps_per_epoch=steps, shuffle=False, verbose=0,
+                  validation_data=(x_val, y_val), callbacks=[monitor])
+    assert [f.kind for f in monitor.findings] == []
+    [note] = monitor.not_judged
+    assert note.startswith(f"the validation classes absent from training: the first epoch's {steps * 32} rows "
+                           f"came in {steps} batches of one size")
+    assert any("validation classes absent" in str(w.message) for w in caught)
+

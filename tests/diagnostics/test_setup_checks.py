@@ -609,3 +609,11 @@ def test_a_linear_stem_that_feeds_a_skip_connection_is_no_stacked_linear_map(ski
     model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(tensor))
     model.compile("adam", "sparse_categorical_crossentropy")
     assert _kinds_layers(check_setup(model)) == expected
+
+
+def test_a_first_epoch_covers_the_data_when_its_batches_differ_in_size():
+    # 1437 rows in batches of 32: 44 full and one of 29. 288 rows in 9 steps: 9 of 32, perhaps cut.
+    assert setup_data.first_epoch_covered_data(1437, 45)
+    assert not setup_data.first_epoch_covered_data(288, 9)
+    assert not setup_data.first_epoch_covered_data(288, None)
+    assert not setup_data.first_epoch_covered_data(0, 9)
