@@ -46,6 +46,10 @@ KINDS = (
 
 SEVERITIES = ("warning", "error")
 
+# Evidence key of a setup finding that many healthy runs share (a moderate input scale, kernels
+# drawn small): `diagnostics.judge` keeps it only beside a finding of the run that it explains.
+NEEDS_CONSEQUENCE = "needs_consequence"
+
 
 @dataclasses.dataclass(frozen=True)
 class Finding:

@@ -42,8 +42,7 @@ import numpy as np
 
 from diagnostics import activations, generalization, gradients, imbalance, oscillation, remedies, stall, time_gradients
 from diagnostics._series import scalar_series
-from diagnostics.findings import KINDS, Finding
-from diagnostics.setup_data import NEEDS_CONSEQUENCE
+from diagnostics.findings import KINDS, NEEDS_CONSEQUENCE, Finding
 
 RECORD_VERSION = 2
 
@@ -121,6 +120,11 @@ RELATIONS = (
     Relation("suspicious_config", "stable_max", ("exploding_gradient", "oscillation", "non_finite", "saturation",
                                                  "dead_relu")),
     Relation("suspicious_config", "stable_min", ("plateau", "underfitting")),
+    # Kernels drawn near zero: the stack starts on the flat ground around zero, where gradients
+    # vanish through the layers, units sit at zero and the loss stalls.
+    # (Not the underfitting: the stall's own finding restates it.)
+    Relation("suspicious_config", "small_kernel_scale", ("vanishing_gradient", "plateau", "saddle_point", "dead_relu",
+                                                         "zero_gradient")),
     # BatchNormalization put back in training mode under a fine-tuned base: the training loss jumps.
     Relation("suspicious_config", "unfrozen_batchnorm_layers", ("underfitting", "oscillation", "plateau")),
     # A recurrent state in its chaotic regime pins its tanh units near +-1 and carries no usable signal.

@@ -28,7 +28,7 @@ import numpy as np
 
 from diagnostics import gradients, setup_data
 from diagnostics.remedy import ACTIONS, Remedy
-from diagnostics.setup_model import NORMALIZERS, _OPTIMIZER_FAMILIES, describe_model
+from diagnostics.setup_model import NORMALIZERS, SMALL_KERNEL_SCALE, _OPTIMIZER_FAMILIES, describe_model
 from zoo._keras_internals import all_layers, producing_layer
 
 # -- thresholds ------------------------------------------------------------------------------------
@@ -39,10 +39,6 @@ DEAD_BIAS = -0.5
 # std(kernel) * sqrt(fan_in) is 1 for LeCun and sqrt(2) for He initialization; 4 or more means
 # weights drawn far too large, which explodes activations and gradients from the first step.
 OVERSIZED_KERNEL_SCALE = 4.0
-# Below a tenth of LeCun's scale each layer shrinks the signal 10-fold or more on the way forward
-# and the gradient as much on the way back, so a stack stalls near chance (stddev 1e-3 on 64 inputs
-# reads 0.008); Glorot's own scale falls this low only for a layer 200 times wider than its input.
-SMALL_KERNEL_SCALE = 0.1
 # Targets spread over more than 10 times a bounded output's range: squeezing them into it loses
 # precision, so a linear output comes first; closer ranges keep the output and scale the targets.
 WIDE_TARGET_FACTOR = 10.0
@@ -975,6 +971,8 @@ def _suspicious_config(facts):
         return [Remedy("set_activation", facts.finding.layer, {"activation": "relu"},
                        f"Give {facts.finding.layer!r} an activation (activation='relu'), or add one after it."),
                 _not_applicable("change_architecture", "Or merge the two layers into one.")]
+    if facts.has("small_kernel_scale"):
+        return _variance_preserving(facts) + [_normalize(facts)]
     if facts.has("validation_rows_in_training"):
         return [_not_applicable("fix_data", "Hold out rows the model never trains on (validation_split, "
                                             "or a separate split)."),

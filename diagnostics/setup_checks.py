@@ -22,6 +22,7 @@ Example:
 import numpy as np
 
 from diagnostics import setup_data, setup_model
+from diagnostics.findings import NEEDS_CONSEQUENCE
 from diagnostics._arguments import Data, KerasModel, ValidationData, validate_arguments
 from zoo._validation import Optional
 
@@ -67,7 +68,7 @@ def check_setup(model, x=None, y=None, validation_data=None):
     y_val = None if validation_data is None or len(validation_data) < 2 else validation_data[1]
     findings = setup_model.check_model(model) + check_data(inputs, outputs, x, y, x_val, y_val=y_val)
     # Before training no consequence can confirm what stands only beside one (a moderate input scale).
-    return [f for f in findings if not f.evidence.get(setup_data.NEEDS_CONSEQUENCE)]
+    return [f for f in findings if not f.evidence.get(NEEDS_CONSEQUENCE)]
 
 
 def check_data(inputs, outputs, x=None, y=None, x_val=None, class_counts=None,
