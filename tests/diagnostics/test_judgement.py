@@ -62,6 +62,15 @@ def test_huge_inputs_explain_exploding_gradients_tiny_ones_do_not(scale, explain
     assert (ordered[1].explained_by == "unnormalized_input") == explains_exploding
 
 
+def test_huge_inputs_in_one_branch_explain_the_vanished_gradient_of_another():
+    cause = _finding("unnormalized_input", {"max_input_scale": 1e3, "input_max_abs": 9e4}, "numeric")
+    vanishing = _finding("vanishing_gradient", {"ratio": 1e-5}, "embedding", severity="error")
+    assert [(f.kind, f.explained_by) for f in order_findings([vanishing, cause])] == [
+        ("unnormalized_input", None), ("vanishing_gradient", "unnormalized_input")]
+    tiny = _finding("unnormalized_input", {"min_input_scale": 1e-3}, "numeric")
+    assert [(f.kind, f.explained_by) for f in order_findings([vanishing, tiny])][0] == ("unnormalized_input", None)
+
+
 def test_labels_scaled_explain_plateau():
     cause = _finding("label_mismatch", {"fractional_labels": 10}, "out")
     plateau = _finding("plateau", severity="error")
