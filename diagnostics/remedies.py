@@ -622,6 +622,13 @@ def _saturation(facts):
     remedies = [_relu_he(facts, saturating), _normalize(facts)]
     if facts.learning_rate_out_of_range() == "high":
         remedies.insert(0, _lower_learning_rate(facts, "large weights drive units into saturation"))
+    oversized = facts.oversized_init()
+    if oversized:
+        # Weights drawn large push every pre-activation onto the flat tails from the first step:
+        # the initialization, not the activation, is the cause.
+        remedies.insert(0, Remedy("set_initializer", None, {"kernel_initializer": "glorot_uniform", "layers": oversized},
+                                  f"Initialize {', '.join(repr(name) for name in oversized)} with glorot_uniform: "
+                                  "weights drawn large drive the sigmoid/tanh units onto their flat tails."))
     remedies += [_standardize(facts), _lower_learning_rate(facts, "large weights drive units into saturation")]
     return remedies
 

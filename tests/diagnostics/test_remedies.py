@@ -470,3 +470,16 @@ def test_a_small_output_layer_alone_does_not_call_for_a_new_initializer():
                                                  kernel_initializer=keras.initializers.RandomNormal(stddev=1e-4))])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     assert first("plateau", {"loss": 2.3}, describe_setup(model))[0][0] != "set_initializer"
+
+
+def test_saturation_under_weights_drawn_large_leads_with_glorot_for_those_layers():
+    # RandomNormal(stddev=4) on 64 inputs: std(kernel) * sqrt(64) = 32, against about 1.
+    large = keras.initializers.RandomNormal(stddev=4.0, seed=1)
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32, activation="sigmoid", name="h0",
+                                                                     kernel_initializer=large),
+                              keras.layers.Dense(10, activation="softmax", name="out")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    evidence = {"saturated_frac": 0.85, "threshold": 0.5}
+    assert first("saturation", evidence, describe_setup(model), layer="h0") == [
+        ("set_initializer", None, {"kernel_initializer": "glorot_uniform", "layers": ["h0"]})]
+    assert first("saturation", evidence, describe_setup(_stack("sigmoid")), layer="h0")[0][0] == "set_activation"
