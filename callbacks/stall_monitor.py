@@ -28,6 +28,7 @@ from callbacks._monitor import GLOBAL_GRAD_NORM, Monitor
 from callbacks._telemetry import shared_telemetry
 from diagnostics.generalization import model_chance_loss
 from diagnostics import hessian, stall
+from diagnostics.schedule import LEARNING_RATE_KEY as LEARNING_RATE
 from zoo._keras_internals import producing_layer
 from zoo._serialization import register_serializable
 from zoo._validation import Integer, Optional, Options, Real
@@ -116,7 +117,8 @@ class StallMonitor(Monitor):
     def _reset(self):
         self._stalls = []
         self.probes = []
-        self.history = {"loss": [], "global_grad_norm": []}
+        self.history = {"loss": [], "global_grad_norm": [], LEARNING_RATE: []}
+        self._initial_learning_rate = None
         self.step_history = {"loss": [], "global_grad_norm": [], "epoch": []}
         self._seen = (0, 0.0)
         self._probe = None
@@ -135,6 +137,8 @@ class StallMonitor(Monitor):
 
     def on_train_begin(self, logs=None):
         self._reset()
+        optimizer = getattr(self.model, "optimizer", None)
+        self._initial_learning_rate = _learning_rate(optimizer) if optimizer is not None else None
         if model_chance_loss(self.model) is not None:
             self._initial_values = _variable_values(self.model)
         if self._batch is None and _has_loss_surface(self.model):
@@ -178,6 +182,9 @@ class StallMonitor(Monitor):
         grad_norm = self._grad_norm()
         self.history["loss"].append(loss)
         self.history["global_grad_norm"].append(grad_norm)
+        optimizer = getattr(self.model, "optimizer", None)
+        rate = _learning_rate(optimizer) if optimizer is not None else None
+        self.history[LEARNING_RATE].append(math.nan if rate is None else rate)
         logs[GLOBAL_GRAD_NORM] = grad_norm
         if not stall.at_chance(self.history["loss"], model_chance_loss(self.model)):
             self._initial_values = None  # a stall can no longer be the one training began in
@@ -408,7 +415,7 @@ class StallMonitor(Monitor):
     def extras(self):
         extras = {"probes": [{k: v for k, v in p.items() if v is not None} for p in self.probes],
                   "window": self.window, "stalls": [dict(record) for record in self._stalls],
-                  "output_floor": self._output_floor()}
+                  "output_floor": self._output_floor(), "initial_learning_rate": self._initial_learning_rate}
         if self.not_judged is not None:
             extras["not_judged"] = self.not_judged
         return extras

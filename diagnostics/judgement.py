@@ -18,7 +18,8 @@ The record is the `run.json` schema (version `RECORD_VERSION`):
                 "GeneralizationMonitor": {"monitor", "mode", "patience", "min_delta", "chance_loss",
                                           "regularization_loss"},   # the penalty in "loss", per epoch
                 "OscillationMonitor": {"block_losses", "block_steps", "blocks_per_epoch"},
-                "StallMonitor": {"stalls": [...], "probes": [...], "output_floor", "window"},
+                "StallMonitor": {"stalls": [...], "probes": [...], "output_floor", "window",
+                                 "initial_learning_rate"},
                 "ImbalanceMonitor": {"class_counts": [[label, count]], "epoch_counts",
                                      "ratio_threshold", "min_recall"}},
      "skipped": [{"monitor", "hook", "reason"}],
@@ -40,7 +41,8 @@ import math
 
 import numpy as np
 
-from diagnostics import activations, generalization, gradients, imbalance, oscillation, remedies, stall, time_gradients
+from diagnostics import (activations, generalization, gradients, imbalance, oscillation, remedies, schedule, stall,
+                         time_gradients)
 from diagnostics._series import scalar_series
 from diagnostics.findings import KINDS, NEEDS_CONSEQUENCE, Finding
 
@@ -121,6 +123,8 @@ RELATIONS = (
     Relation("suspicious_config", "stable_max", ("exploding_gradient", "oscillation", "non_finite", "saturation",
                                                  "dead_relu")),
     Relation("suspicious_config", "stable_min", ("plateau", "underfitting")),
+    # A schedule that decayed the rate to nothing freezes the weights wherever the loss then is.
+    Relation("suspicious_config", "decayed_learning_rate", ("plateau", "underfitting", "saddle_point")),
     # Kernels drawn near zero: the stack starts on the flat ground around zero, where gradients
     # vanish through the layers, units sit at zero and the loss stalls.
     # (Not the underfitting: the stall's own finding restates it.)
@@ -338,6 +342,13 @@ def _stalls(run):
     return findings
 
 
+def _schedule(run):
+    if not run.recorded_by("StallMonitor", (schedule.LEARNING_RATE_KEY,)):
+        return []
+    return schedule.detect_decayed_learning_rate(
+        run.history, run.extras("StallMonitor").get("initial_learning_rate"), run.chance_loss)
+
+
 def _imbalance(run):
     if not run.recorded_by("ImbalanceMonitor", (imbalance.RECALL_PREFIX,)):
         return []
@@ -354,7 +365,7 @@ def _imbalance(run):
     return imbalance.merge_same_epoch(findings)
 
 
-DETECTORS = (_observed, _gradients, _activations, _generalization, _oscillation, _stalls, _imbalance)
+DETECTORS = (_observed, _gradients, _activations, _generalization, _oscillation, _stalls, _schedule, _imbalance)
 
 
 def _unique(findings):

@@ -978,6 +978,11 @@ def _suspicious_config(facts):
         return [Remedy("set_activation", facts.finding.layer, {"activation": "relu"},
                        f"Give {facts.finding.layer!r} an activation (activation='relu'), or add one after it."),
                 _not_applicable("change_architecture", "Or merge the two layers into one.")]
+    if facts.has("decayed_learning_rate"):
+        return [_not_applicable("change_architecture", "Decay over the whole run: a `decay_steps` near the run's "
+                                                       "total steps, or a cosine schedule over all its steps."),
+                Remedy("set_learning_rate", None, {"learning_rate": None},
+                       "Or train at a constant rate: diagnostics.find_learning_rate picks it from a range test.")]
     if facts.has("small_kernel_scale"):
         return _variance_preserving(facts) + [_normalize(facts)]
     if facts.has("validation_rows_in_training"):
