@@ -64,9 +64,13 @@ def test_a_saddle_at_the_start_is_found_though_the_loss_never_left_chance(fit, s
 def test_a_plateau_is_found_beside_the_vanishing_gradients_that_are_its_other_side(fit, seed):
     keras.utils.set_random_seed(seed)
     kinds, monitor = fit(_dense_stack(4, 1e-3), 0.05)
-    assert sorted(set(kinds) - {"underfitting"}) == ["plateau", "vanishing_gradient"]
+    # The kernels drawn at 1e-3 are the cause the setup names; the plateau and the vanishing
+    # gradients are its two sides.
+    assert sorted(set(kinds) - {"underfitting"}) == ["plateau", "suspicious_config", "vanishing_gradient"]
     [plateau] = [f for f in monitor.judged if f.kind == "plateau"]
     assert "vanishing gradient" in plateau.message and plateau.evidence["escape_exponent"] < 2.0
+    [cause] = [f for f in monitor.judged if f.kind == "suspicious_config"]
+    assert "small_kernel_scale" in cause.evidence and plateau.explained_by == "suspicious_config"
 
 
 @pytest.mark.parametrize("seed", SEEDS)
