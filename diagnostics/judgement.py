@@ -125,6 +125,8 @@ RELATIONS = (
     Relation("suspicious_config", "stable_min", ("plateau", "underfitting")),
     # A schedule that decayed the rate to nothing freezes the weights wherever the loss then is.
     Relation("suspicious_config", "decayed_learning_rate", ("plateau", "underfitting", "saddle_point")),
+    # Dropping most of every layer's inputs leaves too little signal to fit: the loss stalls high.
+    Relation("suspicious_config", "max_dropout", ("underfitting", "plateau", "saddle_point")),
     # Kernels drawn near zero: the stack starts on the flat ground around zero, where gradients
     # vanish through the layers, units sit at zero and the loss stalls.
     # (Not the underfitting: the stall's own finding restates it.)
@@ -159,9 +161,10 @@ RELATIONS = (
 # A learning-rate or config warning is withdrawn when the run trains healthily: its training loss
 # ends below this share of where it started (or of chance, when known) and nothing else is wrong.
 HEALTHY_LOSS_FRACTION = 0.5
-# Setup warnings that are hypotheses about training (the optimizer's stable range), not facts
-# about the model or data: the run's behaviour confirms or withdraws them.
-BEHAVIOURAL_SETUP_KEYS = ("stable_max", "stable_min")
+# Setup warnings that are hypotheses about training (the optimizer's stable range; two linear
+# layers that collapse into one, which matters only if the model then cannot fit), not facts about
+# the data: the run's behaviour confirms or withdraws them.
+BEHAVIOURAL_SETUP_KEYS = ("stable_max", "stable_min", "stacked_linear_layers")
 
 
 def judge(record):

@@ -214,6 +214,23 @@ def test_a_learning_rate_warning_is_withdrawn_when_the_run_trains_healthily():
     assert [f.kind for f in judge(record)] == ["suspicious_config"]
 
 
+def test_two_collapsing_linear_layers_are_withdrawn_when_the_run_trains_healthily():
+    warning = _finding("suspicious_config", {"stacked_linear_layers": 2}, "dense")
+    record = {"history": {"loss": [0.9, 0.2, 0.05, 0.01]},
+              "meta": {"monitors": ["SetupMonitor"], "chance_loss": 1.0},
+              "extras": {"SetupMonitor": {"findings": [warning.to_dict()]}}}
+    assert judge(record) == []
+    record["history"]["loss"] = [1.0, 0.99, 0.99, 0.99]  # a linear model that cannot fit: it stays
+    assert [f.kind for f in judge(record)] == ["suspicious_config"]
+
+
+def test_dropping_most_inputs_explains_the_stall_that_follows():
+    dropout = _finding("suspicious_config", {"rate": 0.9, "max_dropout": 0.5}, "dropout")
+    saddle = _finding("saddle_point", {"min_eigenvalue": -0.2, "max_eigenvalue": 0.5}, epoch=4)
+    assert [(f.kind, f.explained_by) for f in order_findings([saddle, dropout])] == [
+        ("suspicious_config", None), ("saddle_point", "suspicious_config")]
+
+
 def test_trained_healthily_needs_a_finite_loss_well_below_its_start():
     assert trained_healthily({"loss": [1.0, 0.6, 0.4]})
     assert not trained_healthily({"loss": [1.0, 0.6, float("nan"), 0.1]})
