@@ -39,6 +39,10 @@ SATURATED_SAMPLE_SHARE = 0.9
 # ReLU layer has a few units silent on a small probe batch by chance, rarely half of them.
 DEAD_FRACTION = 0.5
 SATURATED_FRACTION = 0.5
+# ... and that half is a problem when learning suffers; a layer that learns well with half its
+# units silent is sparse, not broken (a healthy CNN's dense layer sat at 47-53%). Nine in ten dead
+# leave a tenth of the layer, whatever the loss says.
+DEAD_FRACTION_ALONE = 0.9
 # Healthy sigmoid/tanh layers (Glorot init, scaled inputs) have almost no unit saturated on
 # nearly every sample; a third of them is a large share, and a problem when learning suffers too.
 SATURATED_FRACTION_SLOW = 0.3
@@ -205,9 +209,18 @@ def _describer(state, consequence):
     return describe
 
 
-def detect_dead_relu(history, layers=None):
-    """Dead ReLU units: at least `DEAD_FRACTION` of a layer's units output zero for every probe
-    sample, for `SUSTAIN_EPOCHS` epochs. Names the first such layer from the input side.
+def detect_dead_relu(history, layers=None, loss=None, chance_loss=None):
+    """Dead ReLU units: a layer's units output zero for every probe sample, for `SUSTAIN_EPOCHS`
+    epochs: at least `DEAD_FRACTION_ALONE` of them, or at least `DEAD_FRACTION` of them while
+    learning suffers (`learning_suffers`) then and still at the last epoch. Names the first such
+    layer from the input side.
+
+    Args:
+        history: `{key: [value per epoch]}` with `dead_frac/<layer>` (and `loss`).
+        layers: layer names, input side first; default: the order of the keys.
+        loss: training loss per epoch; default `history["loss"]`. Without it only the
+            `DEAD_FRACTION_ALONE` rule applies.
+        chance_loss: loss of guessing, if known.
 
     Returns:
         list with at most one `Finding` of kind `dead_relu`.
@@ -215,7 +228,13 @@ def detect_dead_relu(history, layers=None):
 
     describe = _describer("dead", "they output zero for every probe sample, so they pass no gradient and "
                                   "cannot recover")
-    return _detect(history, "dead_frac", DEAD_FRACTION, "dead_relu", layers, describe, DEAD_RELU_ADVICE)
+    loss = history.get("loss") if loss is None else loss
+    gate = None
+    if loss is not None and len(loss):
+        suffers = learning_suffers(loss, chance_loss)
+        gate = suffers & suffers[-1]  # dead units cannot recover: a run that learned well anyway did without them
+    return _detect(history, "dead_frac", DEAD_FRACTION_ALONE, "dead_relu", layers, describe, DEAD_RELU_ADVICE,
+                   gate=gate, gated_threshold=DEAD_FRACTION)
 
 
 def detect_saturation(history, layers=None, loss=None, chance_loss=None):
@@ -247,4 +266,4 @@ def detect_saturation(history, layers=None, loss=None, chance_loss=None):
 
 def detect_activation_problems(history, layers=None, loss=None, chance_loss=None):
     """Runs `detect_dead_relu` and `detect_saturation` (see there for `loss` and `chance_loss`)."""
-    return detect_dead_relu(history, layers) + detect_saturation(history, layers, loss, chance_loss)
+    return detect_dead_relu(history, layers, loss, chance_loss) + detect_saturation(history, layers, loss, chance_loss)

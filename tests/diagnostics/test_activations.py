@@ -26,11 +26,23 @@ def test_dead_relu_needs_half_the_units_for_two_epochs_and_names_the_first_layer
         "dead_frac/a": [0.1, 0.2, 0.6, 0.7],
         "dead_frac/b": [0.0, 0.9, 0.95, 1.0],
         "dead_frac/c": [0.9, 0.0, 0.9, 0.0],  # never two epochs in a row
+        "loss": [2.3, 2.2, 2.2, 2.1],         # learning suffers: half the units dead count
     }
-    findings = detect_dead_relu(history)
+    findings = detect_dead_relu(history, chance_loss=2.3026)
     assert len(findings) == 1
     assert (findings[0].layer, findings[0].epoch) == ("b", 1)
     assert findings[0].evidence["layers_affected"] == 2
+
+
+def test_half_the_units_dead_in_a_layer_that_learns_well_is_sparse_not_broken():
+    half = {"dead_frac/dense": [0.53, 0.5, 0.5, 0.47], "loss": [0.9, 0.4, 0.2, 0.14]}
+    assert detect_dead_relu(half, chance_loss=2.3026) == []
+    half["loss"] = [2.3, 2.2, 0.9, 0.4]                                  # high at first, then learned
+    assert detect_dead_relu(half, chance_loss=2.3026) == []
+    half["loss"] = [2.3, 2.2, 2.2, 2.2]                                  # the same, while stuck
+    assert [f.layer for f in detect_dead_relu(half, chance_loss=2.3026)] == ["dense"]
+    nearly_all = {"dead_frac/dense": [0.95, 0.95, 0.95], "loss": [0.9, 0.4, 0.2]}
+    assert [f.layer for f in detect_dead_relu(nearly_all, chance_loss=2.3026)] == ["dense"]
 
 
 def test_healthy_and_unknown_values_are_quiet():
