@@ -1,5 +1,6 @@
 """A healthy, fast descent whose blocks of a few batches swing on the way down is no oscillation:
-a subclassed ReLU stack (He init, plain SGD) on the digits, at three seeds."""
+a subclassed ReLU stack (He init, plain SGD, batches of 16) on the digits, at three seeds where
+the swings were judged an oscillation before 9bc8f0d (seeds 5 and 6)."""
 
 import warnings
 
@@ -41,4 +42,6 @@ def test_a_deep_relu_stack_that_learns_fast_gets_no_finding(seed):
                   verbose=0, callbacks=[diagnostics])
     loss = diagnostics.history["loss"]
     assert loss[-1] < 0.1 * loss[0]  # it is healthy: the loss fell tenfold
-    assert diagnostics.findings == []
+    # Ten epochs on 1,400 rows may end in a mild overfit (TF 2.18 without oneDNN, seed 5); the
+    # descent must show nothing else, above all no oscillation.
+    assert {f.kind for f in diagnostics.findings} <= {"overfitting"}
