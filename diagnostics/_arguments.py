@@ -1,6 +1,7 @@
 """Arguments of diagnostics' entry points (`repair`, `find_learning_rate`, `check_setup`): each
-function declares one constraint table, as the zoo builders do (`zoo._validation`), and
-`validate_arguments` checks every call against it before the function runs.
+function declares one constraint table, as the zoo builders do, and
+`zoo._validation.validate_arguments` checks every call against it before the function runs
+(a `Keywords` entry checks the `**keywords` passed on to `fit`, each under its own name).
 
 The constraints here add to `zoo._validation`'s what these functions take: a Keras model
 (compiled or not), training data as `fit` takes it, validation data, class weights, and
@@ -11,7 +12,7 @@ convention `Received: name=value`.
 
 Example:
 
->>> from zoo._validation import Integer
+>>> from zoo._validation import Integer, validate_arguments
 >>> @validate_arguments({"epochs": Integer(minimum=1), "fit_kwargs": Keywords()})
 ... def run(epochs=1, **fit_kwargs):
 ...     return epochs, fit_kwargs
@@ -24,55 +25,12 @@ zoo._validation.ArgumentValueError: `epochs` must be an integer >= 1. Received: 
 """
 
 import collections.abc
-import functools
 import inspect
 
 import keras
 import tensorflow as tf
 
-from zoo._validation import Constraint, Invalid, refusal, validate
-
-
-def validate_arguments(constraints, rules=()):
-    """Decorator: `zoo._validation.validate_arguments` for functions that may also take
-    `**keywords`.
-
-    The table must name exactly the function's parameters. The entry of a `**keywords`
-    parameter is a `Keywords` constraint: each keyword is checked, and refused, under its own
-    name (`Received: shuffle=...`), after the named arguments.
-
-    Args:
-        constraints: `{parameter name: zoo._validation.Constraint}` (a `Keywords` for `**`).
-        rules: functions of the checked named arguments (as keywords) that raise `Invalid`,
-            naming the argument at fault, when a combination is refused.
-
-    Returns:
-        The decorator; the decorated function keeps its name, docstring and signature, and
-        receives the checked values.
-    """
-
-    def decorator(function):
-        signature = inspect.signature(function)
-        if set(signature.parameters) != set(constraints):
-            raise TypeError(
-                f"The constraints of {function.__name__} must name exactly its parameters. "
-                f"Received: constraints={sorted(constraints)}"
-            )
-        keywords = next((name for name, parameter in signature.parameters.items()
-                         if parameter.kind is inspect.Parameter.VAR_KEYWORD), None)
-
-        @functools.wraps(function)
-        def checked_function(*args, **kwargs):
-            bound = signature.bind(*args, **kwargs)
-            bound.apply_defaults()
-            named = {name: value for name, value in bound.arguments.items() if name != keywords}
-            checked = validate({name: constraints[name] for name in named}, named, rules)
-            extra = constraints[keywords].check_each(bound.arguments.get(keywords, {}), checked) if keywords else {}
-            return function(**checked, **extra)
-
-        return checked_function
-
-    return decorator
+from zoo._validation import Constraint, Invalid, refusal
 
 
 class Keywords(Constraint):

@@ -38,9 +38,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from diagnostics._arguments import AsValueError, ClassWeight, Data, KerasModel, is_stream, validate_arguments
+from diagnostics._arguments import AsValueError, ClassWeight, Data, KerasModel, is_stream
 from diagnostics._format import fmt, from_json_number, json_number, pyplot
-from zoo._validation import Integer, Invalid, Optional, Real
+from zoo._validation import Integer, Invalid, Optional, Real, validate_arguments
 
 # Rows per step when `batch_size` is None: what `fit` uses.
 DEFAULT_BATCH_SIZE = 32

@@ -27,11 +27,11 @@ import keras
 import numpy as np
 
 from diagnostics import imbalance
-from diagnostics._arguments import AsValueError, Data, KerasModel, Keywords, ValidationData, validate_arguments
+from diagnostics._arguments import AsValueError, Data, KerasModel, Keywords, ValidationData
 from diagnostics._format import fmt, pyplot, save_figure
 from diagnostics.judgement import judge
 from diagnostics.remedy_edits import apply_remedies
-from zoo._validation import Integer, Optional, Real
+from zoo._validation import Integer, Optional, Real, validate_arguments
 
 # The shortest trial worth judging: below a few steps the loss says more about the first batches
 # than about the change.

@@ -23,8 +23,8 @@ import numpy as np
 
 from diagnostics import setup_data, setup_model
 from diagnostics.findings import NEEDS_CONSEQUENCE
-from diagnostics._arguments import Data, KerasModel, ValidationData, validate_arguments
-from zoo._validation import Optional
+from diagnostics._arguments import Data, KerasModel, ValidationData
+from zoo._validation import Optional, validate_arguments
 
 # Rows of each input the input checks judge: extremes and moments over 10,000 rows spread over the
 # data are as telling as over all, and their float64 copy stays small (63 MB of MNIST images).

@@ -265,11 +265,14 @@ def validate_arguments(constraints, rules=()):
     """Decorator: the function's arguments are checked by `validate` before it runs.
 
     The function receives the checked, normalised values. The table must name exactly the
-    function's parameters, so that no argument goes unchecked.
+    function's parameters, so that no argument goes unchecked. The entry of a `**keywords`
+    parameter is a constraint with `check_each(keywords, checked)` (for example
+    `diagnostics._arguments.Keywords`): each keyword is checked under its own name, after the named
+    arguments.
 
     Args:
         constraints: `{parameter name: Constraint}`.
-        rules: as in `validate`.
+        rules: as in `validate` (over the named arguments).
 
     Returns:
         The decorator; the decorated function keeps its name, docstring and signature.
@@ -283,11 +286,17 @@ def validate_arguments(constraints, rules=()):
                 f"Received: constraints={sorted(constraints)}"
             )
 
+        keywords = next((name for name, parameter in signature.parameters.items()
+                         if parameter.kind is inspect.Parameter.VAR_KEYWORD), None)
+
         @functools.wraps(function)
         def checked_function(*args, **kwargs):
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
-            return function(**validate(constraints, bound.arguments, rules))
+            named = {name: value for name, value in bound.arguments.items() if name != keywords}
+            checked = validate({name: constraints[name] for name in named}, named, rules)
+            extra = constraints[keywords].check_each(bound.arguments.get(keywords, {}), checked) if keywords else {}
+            return function(**checked, **extra)
 
         return checked_function
 

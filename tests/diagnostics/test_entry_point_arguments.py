@@ -12,7 +12,7 @@ import pytest
 import tensorflow as tf
 
 from diagnostics import _arguments, check_setup, find_learning_rate, repair
-from zoo._validation import Integer
+from zoo._validation import Integer, validate_arguments
 
 
 def _model(compiled=True):
@@ -148,7 +148,7 @@ def test_every_argument_has_a_constraint(function):
 
 
 def test_good_values_pass_and_are_normalised():
-    @_arguments.validate_arguments({"epochs": Integer(minimum=1), "keywords": _arguments.Keywords(("callbacks",))})
+    @validate_arguments({"epochs": Integer(minimum=1), "keywords": _arguments.Keywords(("callbacks",))})
     def run(epochs=1, **keywords):
         return epochs, keywords
 
@@ -158,7 +158,7 @@ def test_good_values_pass_and_are_normalised():
 
 def test_a_table_must_name_every_parameter():
     with pytest.raises(TypeError, match=r"must name exactly its parameters"):
-        @_arguments.validate_arguments({"epochs": Integer(minimum=1)})
+        @validate_arguments({"epochs": Integer(minimum=1)})
         def run(epochs=1, **keywords):
             return epochs
 
