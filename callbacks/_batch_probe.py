@@ -78,6 +78,7 @@ import keras
 
 from callbacks._arguments import Instance, keep_checked
 from callbacks._guard import NotJudgedWarning
+from callbacks._model_shapes import with_model_shapes
 from callbacks._trace_once import build_optimizer_before_trace
 from zoo._keras_internals import activation_logits, patch_method, skippable_cond, unpatch_method
 
@@ -467,7 +468,13 @@ class BatchProbe:
 
     def _keep(self, data, validation):
         """Writes the batch into the stores that still fill, behind one cond on one flag: once
-        every store is full (or closed), a step pays a variable read and a skipped `If`."""
+        every store is full (or closed), a step pays a variable read and a skipped `If`. Inputs
+        whose feature shape the batch leaves open get the model's (`with_model_shapes`); a batch
+        of another shape is not kept."""
+        x, y, weights = keras.utils.unpack_x_y_sample_weight(data)
+        x, conforms = with_model_shapes(x, self.model)
+        if conforms is not None:
+            data = keras.utils.pack_x_y_sample_weight(x, y, weights)
         writes = [write for write in (self._row_write(data, validation),
                                       self._fingerprint_write(data, validation)) if write is not None]
         if not writes:
@@ -484,7 +491,8 @@ class BatchProbe:
                     still.append(store.filling())
             filling.assign(tf.cast(tf.reduce_any(tf.stack(still)), tf.int32) if still else 0)
 
-        skippable_cond(filling.read_value() > 0, write_all)
+        keep = filling.read_value() > 0
+        skippable_cond(keep if conforms is None else keep & conforms, write_all)
 
     def _row_write(self, data, validation):
         """`(what, store, parts)` for the probe rows of this step, or None."""
