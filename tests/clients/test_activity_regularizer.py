@@ -1,0 +1,44 @@
+"""A loss added inside a layer: `Dense(activity_regularizer=L2)`, whose penalty Keras adds with
+`add_loss` at every call. The penalty depends on the batch and exists only inside the traced step,
+so GeneralizationMonitor cannot read it between steps: it says so in `skipped` (and judges
+underfitting on the loss with the penalty in it); the run is otherwise judged and healthy."""
+
+import math
+
+import pytest
+
+import keras
+from tests.clients._after_fit import assert_saves_loads_and_fits_again
+from tests.clients._client import (DIGIT_CLASSES, SEEDS, assert_learned, assert_unjudged_is_skipped, digits, fit_both,
+                                   skipped_monitors)
+
+L = keras.layers
+TRAIN_ROWS = 1400
+PENALTY_UNREAD = "the regularization penalty could not be read"
+
+
+def _build():
+    inputs = keras.Input((64,))
+    hidden = L.Dense(32, activation="relu", activity_regularizer=keras.regularizers.L2(1e-4), name="hidden")(inputs)
+    model = keras.Model(inputs, L.Dense(DIGIT_CLASSES, name="logits")(hidden))
+    model.compile(keras.optimizers.Adam(0.01), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    return model
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_activity_regularizer_adds_a_loss_in_the_layer(seed, tmp_path):
+    x, y = digits()
+    models = []
+
+    def fit(model, callbacks, epochs=3):
+        models.append(model)
+        return model.fit(x[:TRAIN_ROWS], y[:TRAIN_ROWS], validation_data=(x[TRAIN_ROWS:], y[TRAIN_ROWS:]),
+                         batch_size=32, epochs=epochs, verbose=0, callbacks=callbacks)
+
+    diagnostics, _, (history,) = fit_both(_build, fit, seed, not_judged=[PENALTY_UNREAD])
+    assert_learned(history, math.log(DIGIT_CLASSES))
+    assert [str(finding) for finding in diagnostics.findings] == []
+    assert skipped_monitors(diagnostics) == {"GeneralizationMonitor"}
+    assert_unjudged_is_skipped(diagnostics)
+    assert_saves_loads_and_fits_again(models[-1], x[:64], lambda model, callbacks: fit(model, callbacks, epochs=1),
+                                      tmp_path, not_judged=[PENALTY_UNREAD])
