@@ -30,6 +30,10 @@ steps, so that inside them:
   gives the same fingerprint in the train and the test step whatever the batch size, kernel or
   device. A step fingerprints its batch and scatters the fingerprints into the buffer (one small
   write); it computes nothing once the buffer is full or `stop_fingerprints()` was called.
+- `request_label_pairs(recheck_rows)` has the training fingerprints keep, beside each row's, the
+  fingerprint of its targets; `recheck_label_pairs()` then keeps the same pairs for the next
+  `recheck_rows` training rows (the next epoch's), so that a row whose label changed between
+  passes over the data shows (features and labels shuffled apart by two `tf.data` pipelines).
 
 The rows and the fingerprints of a step are written behind one `tf.cond` on one flag variable,
 which the written branch clears once every store is full (or closed): from then on a step pays
@@ -106,6 +110,9 @@ DEFAULT_FINGERPRINT_ROWS = 65_536
 # Validation rows fingerprinted by default: the share of them found in training is then known to a
 # few percent, and 2 KB.
 DEFAULT_VALIDATION_FINGERPRINT_ROWS = 512
+# Training rows of the second pass of (row, label) pairs: 32 KB; rows seen in both passes number
+# about recheck_rows x (the first pass's share of the data): thousands for most in-memory datasets.
+DEFAULT_RECHECK_ROWS = 4096
 # Seed of the fingerprint multipliers: fixed, so that fingerprints of one row agree across runs.
 FINGERPRINT_SEED = 20_261_201
 
@@ -144,11 +151,13 @@ class Kept(str, enum.Enum):
     ROWS = "rows"
     FINGERPRINTS = "fingerprints"
     CLASS_COUNTS = "counts"
+    LABEL_PAIRS = "label_pairs"
 
     @property
     def description(self):
-        """What a user reads: "probe rows", "row fingerprints" or "class counts"."""
-        return {"rows": "probe rows", "fingerprints": "row fingerprints", "counts": "class counts"}[self.value]
+        """What a user reads: "probe rows", "row fingerprints", "class counts" or "row-label pairs"."""
+        return {"rows": "probe rows", "fingerprints": "row fingerprints", "counts": "class counts",
+                "label_pairs": "row-label pairs"}[self.value]
 
 
 class ProbeKey(typing.NamedTuple):
@@ -169,6 +178,7 @@ class ProbeKey(typing.NamedTuple):
 
 
 CLASS_COUNTS = ProbeKey(Kept.CLASS_COUNTS)
+LABEL_PAIRS = ProbeKey(Kept.LABEL_PAIRS)
 
 _CONSTRAINTS = {"model": Instance(keras.Model, "a keras.Model")}
 
@@ -202,6 +212,9 @@ class BatchProbe:
         self._classes = None
         self._fingerprint_rows = {False: 0, True: 0}
         self._fingerprints = {}
+        # Rows of the second pass of (row, label) fingerprint pairs (0: no pairs), and its store.
+        self._recheck_rows = 0
+        self._recheck = {}
         # Per step kind: a flag variable, 1 while a store of that kind still fills.
         self._filling = {}
         # While a step is traced: whether it is a validation step, and whether its classes were
@@ -325,6 +338,38 @@ class BatchProbe:
         if traced_too_small:
             self._retrace()
 
+    def request_label_pairs(self, recheck_rows=DEFAULT_RECHECK_ROWS):
+        """Has the training fingerprints keep the fingerprint of each row's targets beside the
+        row's, and prepares a second pass: after `recheck_label_pairs()`, the next `recheck_rows`
+        training rows are kept the same way (see `label_pairs`). Call after `attach` and
+        `request_fingerprints`, before the first step.
+
+        Args:
+            recheck_rows: training rows of the second pass (positive integer).
+        """
+        if isinstance(recheck_rows, bool) or not isinstance(recheck_rows, int) or recheck_rows < 1:
+            raise ValueError(f"`recheck_rows` must be a positive integer. Received: recheck_rows={recheck_rows!r}")
+        if not self.attached or not self._fingerprint_rows[False]:
+            raise RuntimeError("Call `attach()` and `request_fingerprints()` before `request_label_pairs()`.")
+        if recheck_rows > self._recheck_rows:
+            self._recheck_rows = recheck_rows
+            if self._fingerprints.pop(False, None) is not None or self._recheck:
+                self._recheck = {}
+                self._retrace()
+
+    def recheck_label_pairs(self):
+        """Starts the second pass of `request_label_pairs`: from the next training step on, the
+        probe keeps the (row, label) fingerprint pairs of `recheck_rows` more rows. Call between
+        epochs (after `stop_fingerprints`, for example)."""
+        store = self._recheck.get(False)
+        if store is None or LABEL_PAIRS in self._off:
+            return
+        store.open()
+        flag = self._filling.get(False)
+        if flag is not None:  # the steps had stopped writing: arm them again
+            for copy in self.model.distribute_strategy.experimental_local_results(flag):
+                copy.assign(1)
+
     # -- readers ---------------------------------------------------------------------------------
 
     def inputs(self, validation=False):
@@ -413,6 +458,17 @@ class BatchProbe:
         store = self._fingerprints.get(validation)
         if store is None or ProbeKey(Kept.FINGERPRINTS, validation) in self._off:
             return None
+        kept = store.read()
+        return kept if kept is None or kept.ndim == 1 else kept[:, 0]
+
+    def label_pairs(self, recheck=False):
+        """The (row, label) fingerprint pairs of the training rows as an int32 array of shape
+        `(rows, 2)`: of the first pass (the rows of `fingerprints()`) or, with `recheck=True`, of
+        the second (`recheck_label_pairs`); None if not requested or not kept (the batches have no
+        targets, or targets that cannot be fingerprinted)."""
+        store = (self._recheck if recheck else self._fingerprints).get(False)
+        if store is None or not store.labelled or LABEL_PAIRS in self._off:
+            return None
         return store.read()
 
     def fingerprint_coverage(self, steps):
@@ -476,7 +532,8 @@ class BatchProbe:
         if conforms is not None:
             data = keras.utils.pack_x_y_sample_weight(x, y, weights)
         writes = [write for write in (self._row_write(data, validation),
-                                      self._fingerprint_write(data, validation)) if write is not None]
+                                      self._fingerprint_write(data, validation),
+                                      self._recheck_write(data, validation)) if write is not None]
         if not writes:
             return
         strategy = self.model.distribute_strategy
@@ -514,19 +571,51 @@ class BatchProbe:
         return self._store_write(ProbeKey(Kept.ROWS, validation), store, parts)
 
     def _fingerprint_write(self, data, validation):
-        """`(what, store, x)` for the row fingerprints of this step, or None."""
+        """`(what, store, (x, y))` for the row fingerprints of this step, or None (`y` is None
+        unless the training rows' label pairs are kept)."""
         size = self._fingerprint_rows[validation]
         if not size:
             return None
-        x = keras.utils.unpack_x_y_sample_weight(data)[0]
+        x, y = keras.utils.unpack_x_y_sample_weight(data)[:2]
+        y = self._pairable_targets(y) if self._recheck_rows and not validation else None
 
         def store():
             for leaf in keras.tree.flatten(x):
                 _check_storable(leaf)
             strategy = self.model.distribute_strategy
-            return self._new_store(self._fingerprints, validation, lambda: _FingerprintStore(size, strategy))
+            return self._new_store(self._fingerprints, validation,
+                                   lambda: _FingerprintStore(size, strategy, labelled=y is not None))
 
-        return self._store_write(ProbeKey(Kept.FINGERPRINTS, validation), store, x)
+        return self._store_write(ProbeKey(Kept.FINGERPRINTS, validation), store, (x, y))
+
+    def _recheck_write(self, data, validation):
+        """`(what, store, (x, y))` for the second pass of label pairs, or None."""
+        if validation or not self._recheck_rows:
+            return None
+        x, y = keras.utils.unpack_x_y_sample_weight(data)[:2]
+        y = self._pairable_targets(y)
+        if y is None:
+            return None
+
+        def store():
+            for leaf in keras.tree.flatten(x):
+                _check_storable(leaf)
+            strategy = self.model.distribute_strategy
+            return _create_once(self._recheck, False, lambda: _FingerprintStore(
+                self._recheck_rows, strategy, labelled=True, opened=False))
+
+        return self._store_write(LABEL_PAIRS, store, (x, y))
+
+    def _pairable_targets(self, y):
+        """`y` if its rows can be fingerprinted, else None, with the reason noted once."""
+        def check():
+            if y is None:
+                raise NotApplicable("the batches hold no targets")
+            for leaf in keras.tree.flatten(y):
+                _check_storable(leaf)
+            return y
+
+        return self._guarded(LABEL_PAIRS, check)
 
     def _store_write(self, what, make_store, batch):
         store = self._guarded(what, make_store)
@@ -568,7 +657,8 @@ class BatchProbe:
         except Exception as error:  # never break the user's training: say it, switch it off
             cause = str(error) if isinstance(error, Unmeasurable) else f"{type(error).__name__}: {error}"
             self._off[what] = cause
-            stores = {Kept.ROWS: self._stores, Kept.FINGERPRINTS: self._fingerprints}.get(what.kept, {})
+            stores = {Kept.ROWS: self._stores, Kept.FINGERPRINTS: self._fingerprints,
+                      Kept.LABEL_PAIRS: self._recheck}.get(what.kept, {})
             stores.pop(what.validation, None)
             if not isinstance(error, NotApplicable):
                 warnings.warn(f"BatchProbe: no {what} for model {self.model.name!r}: {cause}", NotJudgedWarning,
@@ -660,26 +750,34 @@ class _FingerprintStore:
     The buffer holds one spare slot past its end: the rows of the step that fills it past its end
     are written there, so that every write has the batch's static shape (XLA) and no branch
     depends on the batch size. It also counts the rows and steps seen while filling, from which
-    `coverage` tells what share of an epoch it holds once full.
+    `coverage` tells what share of an epoch it holds once full. A `labelled` store keeps two
+    columns: the row's fingerprint and its targets'. One made with `opened=False` keeps nothing
+    until `open()`.
     """
 
-    def __init__(self, size, strategy):
+    def __init__(self, size, strategy, labelled=False, opened=True):
         self.strategy = strategy
+        self.labelled = labelled
         # Each replica sees its share of every batch, so keeps its share of the rows.
         self.size = math.ceil(size / strategy.num_replicas_in_sync)
-        self.buffer = _variable(np.zeros(self.size + 1, np.int32), strategy, "fingerprints")
+        shape = (self.size + 1, 2) if labelled else (self.size + 1,)
+        self.buffer = _variable(np.zeros(shape, np.int32), strategy, "fingerprints")
         self.kept = _variable(np.int32(0), strategy, "fingerprints_kept")
-        # The steps write while fewer than this many rows are kept: `size`, or 0 once closed.
-        self.limit = _variable(np.int32(self.size), strategy, "fingerprints_limit")
+        # The steps write while fewer than this many rows are kept: `size`, or 0 while closed.
+        self.limit = _variable(np.int32(self.size if opened else 0), strategy, "fingerprints_limit")
         self.rows_seen = _variable(np.int32(0), strategy, "fingerprints_rows_seen")
         self.steps = _variable(np.int32(0), strategy, "fingerprints_steps")
 
-    def write(self, x):
-        """Fingerprints the rows of the model inputs `x` into the buffer, unless it is full."""
+    def write(self, batch):
+        """Fingerprints the rows of `(x, y)` (the model inputs and, for a labelled store, their
+        targets) into the buffer, unless it is full."""
+        x, y = batch
         rows = tf.shape(keras.tree.flatten(x)[0])[0]
 
         def write():
             fingerprints = row_fingerprints(x)  # in the branch: nothing is computed once full
+            if self.labelled:
+                fingerprints = tf.stack([fingerprints, row_fingerprints(y)], axis=1)
             _append_rows([self.buffer], [fingerprints], rows, self.kept, self.size)
             self.rows_seen.assign_add(rows)
             self.steps.assign_add(1)
@@ -694,6 +792,11 @@ class _FingerprintStore:
         """From now on the steps skip the fingerprints, as when the buffer is full."""
         for copy in self.strategy.experimental_local_results(self.limit):
             copy.assign(0)
+
+    def open(self):
+        """From now on the steps keep fingerprints until the buffer is full."""
+        for copy in self.strategy.experimental_local_results(self.limit):
+            copy.assign(self.size)
 
     def read(self):
         """The kept fingerprints of every replica joined, or None if none was kept."""

@@ -11,6 +11,7 @@ Example:
 import math
 import warnings
 
+from callbacks import _batch_probe
 from callbacks._arguments import Verbosity, keep_checked
 from callbacks._guard import NotJudgedWarning
 from callbacks._monitor import Monitor
@@ -18,16 +19,6 @@ from diagnostics.generalization import model_chance_loss
 from diagnostics import setup_checks, setup_data, setup_model
 from zoo._serialization import register_serializable
 from zoo._validation import Integer
-
-# Rows kept from the first training and validation batches: enough for extremes and moments of the
-# inputs, and a few hundred KB even for images. (A single label class is judged on the epoch's
-# label counts instead: 256 rows can miss a rare class.)
-CAPTURED_ROWS = 256
-# Training rows fingerprinted in the first epoch, to find a validation set that copies the
-# training set in any order: 256 KB, every row of most in-memory datasets.
-FINGERPRINTED_ROWS = 65_536
-# Validation rows fingerprinted: the share of them found in training is known to a few percent.
-FINGERPRINTED_VALIDATION_ROWS = 512
 
 _CONSTRAINTS = {"rows": Integer(minimum=1), "verbose": Verbosity()}
 
@@ -45,7 +36,10 @@ class SetupMonitor(Monitor):
     training data; an epoch cut short by `steps_per_epoch` can miss a rare class by chance, and
     that check is then skipped and noted); they run once, at the end of the first epoch. A validation set that copies the training set (shuffled or not) is found from one
     fingerprint per row of the first epoch's training rows and of the first validation rows,
-    also computed inside those steps. Nothing reads the user's data a second time.
+    also computed inside those steps. Labels shuffled apart from their rows (two `tf.data`
+    pipelines zipped) are found from a fingerprint of each row's labels, kept beside the row's in
+    the first epoch and again for some rows of the second: a row seen again must come with its
+    label. Nothing reads the user's data a second time.
 
     A check it cannot run (a model it cannot read, a step the probe cannot capture) warns once,
     is skipped, and is listed in `extras["not_judged"]`: the monitor never stops `fit`.
@@ -61,7 +55,7 @@ class SetupMonitor(Monitor):
 
     async_safe = True  # no batch hooks
 
-    def __init__(self, rows=CAPTURED_ROWS, verbose=0):
+    def __init__(self, rows=_batch_probe.DEFAULT_PROBE_ROWS, verbose=0):
         super().__init__()
         keep_checked(self, _CONSTRAINTS, rows=rows, verbose=verbose)
         self._reset()
@@ -71,7 +65,8 @@ class SetupMonitor(Monitor):
         self.not_judged = []
         self._inputs, self._outputs = [], []
         self._probe = None
-
+        # Whether the probe keeps the second pass of (row, label) pairs in this epoch.
+        self._rechecking = False
 
     def get_config(self):
         return {"rows": self.rows, "verbose": self.verbose}
@@ -84,8 +79,17 @@ class SetupMonitor(Monitor):
     def on_epoch_end(self, epoch, logs=None):
         if self._probe is None:  # judged already (the probe is released after), or no probe
             return
+        if self._rechecking:
+            self._guarded("the labels of the rows seen twice", self._check_label_pairs)
+            self._release_probe()
+            return
         self._guarded("the data", lambda: self._check_data(logs or {}))
-        self._release_probe()
+        self._rechecking = self._probe.label_pairs() is not None
+        if not self._rechecking:
+            self._release_probe()
+            return
+        self._probe.stop_fingerprints()  # the first pass ends with the first epoch
+        self._probe.recheck_label_pairs()
 
     def on_train_end(self, logs=None):
         self._release_probe()
@@ -112,7 +116,10 @@ class SetupMonitor(Monitor):
         probe.request(self.rows, targets=True)
         probe.request(self.rows, validation=True)
         probe.request_class_counts()
-        probe.request_fingerprints(FINGERPRINTED_ROWS, FINGERPRINTED_VALIDATION_ROWS)
+        # Every row of the first epoch of most in-memory datasets, and the first validation rows.
+        probe.request_fingerprints(_batch_probe.DEFAULT_FINGERPRINT_ROWS,
+                                   _batch_probe.DEFAULT_VALIDATION_FINGERPRINT_ROWS)
+        probe.request_label_pairs(_batch_probe.DEFAULT_RECHECK_ROWS)
 
     def _check_data(self, logs):
         batch = self._probe.batch()
@@ -134,6 +141,11 @@ class SetupMonitor(Monitor):
         copy = self._copy_from_fingerprints()
         if copy is not None:  # judged on the whole epoch: it replaces the judgement on 256 rows
             self._observe([f for f in self._observations if not setup_data.is_validation_copy(f)] + copy)
+
+    def _check_label_pairs(self):
+        output = self._outputs[0].layer if len(self._outputs) == 1 else None
+        self._observe(self._observations + setup_data.check_label_pairs(
+            self._probe.label_pairs(), self._probe.label_pairs(recheck=True), output))
 
     def _drop_classes_absent_by_chance(self, train_labels):
         """Withdraws the validation classes found absent from training when the first epoch may
@@ -171,7 +183,7 @@ class SetupMonitor(Monitor):
         return setup_data.check_validation_fingerprints(self._probe.fingerprints(), validation, coverage)
 
     def _release_probe(self):
-        probe, self._probe = self._probe, None
+        probe, self._probe, self._rechecking = self._probe, None, False
         if probe is not None:
             self._guarded("the data (detaching the probe)", lambda: _release(probe))
 
@@ -196,9 +208,6 @@ def _loss_over_chance(model, loss):
 
 
 def _shared_probe(model):
-    # Imported when first needed: the structural checks work without the probe.
-    from callbacks import _batch_probe
-
     return _batch_probe.shared_probe(model)
 
 

@@ -106,6 +106,10 @@ RELATIONS = (
     Relation("label_mismatch", "multi_hot_rows", ("plateau", "underfitting", "saddle_point")),
     # Classes only the validation data holds: their validation loss can only rise.
     Relation("label_mismatch", "validation_only_classes", ("overfitting",)),
+    # Labels shuffled apart from their rows: nothing to learn, so the loss stays at chance, and
+    # what stalls there shows no better cause.
+    Relation("label_mismatch", "relabelled_share", ("plateau", "underfitting", "saddle_point",
+                                                    "vanishing_gradient", "dead_relu")),
     Relation("label_mismatch", None, ("class_imbalance",)),
     # The targets outside a bounded output's range: the stall at that output's floor says the same.
     Relation("label_mismatch", "output_max", ("output_loss_mismatch",), verb="restates",

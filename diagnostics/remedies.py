@@ -901,6 +901,10 @@ def _label_mismatch(facts):
     family = facts.output.get("loss_family")
     if facts.has("non_finite_targets"):
         return [_non_finite_data(facts)]
+    if facts.has("relabelled_share"):
+        return [_not_applicable("fix_data", "Shuffle inputs and labels together: one dataset of (x, y) pairs, "
+                                            "tf.data.Dataset.from_tensor_slices((x, y)).shuffle(n), not two "
+                                            "shuffled datasets zipped.")]
     if facts.has("output_max"):
         return _bounded_targets(facts, target)
     if facts.has("label_columns") and facts.has("output_units"):

@@ -79,6 +79,13 @@ MIN_ROWS_COPY = 8
 # Fraction of distinct rows the training sample needs for row overlap to mean anything: one-hot or
 # coarse inputs repeat rows naturally.
 MIN_DISTINCT_FRACTION = 0.9
+# Share of the rows seen in two passes over the data whose label changed between them that says the
+# labels are shuffled apart from their rows: a fixed dataset changes none (duplicated rows keep
+# their set of labels); features and labels shuffled by two pipelines change 1 - 1/classes of them.
+RELABELLED_SHARE = 0.2
+# Fewest rows seen in both passes on which that share is judged: below, a few augmented or
+# colliding rows could make it.
+MIN_RECHECKED_ROWS = 64
 # Fewest labels on which "every label is the same class" is judged from a sample of rows (not from
 # a whole epoch's counts): a 1% class is missing from 1,000 random rows with probability 4e-5.
 MIN_ROWS_SINGLE_CLASS = 1000
@@ -181,6 +188,61 @@ def check_validation_fingerprints(train_fingerprints, validation_fingerprints, c
         ["Hold out rows the model never trains on (validation_split, or a separate split).",
          "Split before any resampling or augmentation, so copies do not leak across."],
     )]
+
+
+def check_label_pairs(first, second, output_layer=None):
+    """A `label_mismatch` finding when the rows seen in two passes over the training data carry
+    other labels in the second pass than in the first, else [].
+
+    A dataset pairs each row with its label for good: a row seen again has the same label (a row
+    that occurs several times, the same set of labels). When the features and the labels are
+    shuffled by two pipelines and zipped, each pass pairs every row with a random label, and
+    `RELABELLED_SHARE` or more of the rows seen twice change label. Judged on
+    `MIN_RECHECKED_ROWS` rows seen in both passes at least.
+
+    Args:
+        first, second: int arrays of shape `(rows, 2)`, one `(row fingerprint, label
+            fingerprint)` pair per training row of the first and of the second pass, or None.
+        output_layer: the name of the layer the labels are for, or None.
+
+    Returns:
+        A list with at most one `Finding` (evidence `relabelled_share`).
+
+    Example:
+
+    >>> rows = np.arange(100)
+    >>> first = np.stack([rows, rows % 10], axis=1)
+    >>> second = np.stack([rows, (rows + 3) % 10], axis=1)
+    >>> check_label_pairs(first, second)[0].evidence["relabelled_rows"]
+    100
+    """
+    if first is None or second is None or len(first) == 0 or len(second) == 0:
+        return []
+    first, second = np.asarray(first), np.asarray(second)
+    known = np.isin(second[:, 0], first[:, 0])
+    rechecked = int(known.sum())
+    if rechecked < MIN_RECHECKED_ROWS:
+        return []
+    # A row seen again keeps its label when (row, label) was a pair of the first pass.
+    relabelled = int(np.count_nonzero(~np.isin(_pair_keys(second[known]), _pair_keys(first))))
+    share = relabelled / rechecked
+    if share < RELABELLED_SHARE:
+        return []
+    return [Finding(
+        "label_mismatch", "error", 0, output_layer,
+        f"The labels are shuffled apart from their inputs: {relabelled} of {rechecked} training rows "
+        f"seen in two passes over the data ({share:.0%}) came with another label the second time. "
+        "Each pass pairs the inputs with other labels, so there is nothing to learn (two datasets "
+        "shuffled separately and zipped do this).",
+        {"relabelled_share": share, "relabelled_rows": relabelled, "rechecked_rows": rechecked},
+        ["Shuffle inputs and labels together: one dataset of (x, y) pairs, "
+         "tf.data.Dataset.from_tensor_slices((x, y)).shuffle(n), not two shuffled datasets zipped."],
+    )]
+
+
+def _pair_keys(pairs):
+    """One int64 per `(row, label)` pair of an int32 `(n, 2)` array."""
+    return (pairs[:, 0].astype(np.int64) << 32) | (pairs[:, 1].astype(np.int64) & 0xFFFFFFFF)
 
 
 def is_validation_copy(finding):

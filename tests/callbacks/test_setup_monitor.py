@@ -3,10 +3,9 @@ the batch probe captured, and `fit` never broken.
 
 The probe is `callbacks._batch_probe.shared_probe`; `FakeProbe` stands in with the same API and
 hands back given rows, so these tests judge what the monitor does with them. The tests at the end
-run the real probe when it is there.
+run the real probe.
 """
 
-import importlib.util
 import warnings
 
 import keras
@@ -21,9 +20,11 @@ class FakeProbe:
     """The `BatchProbe` API, serving fixed rows and recording how it is used."""
 
     def __init__(self, x, y, x_val=None, train_counts=None, fail=None, fingerprints=None,
-                 coverage=1.0):
+                 coverage=1.0, label_pairs=None):
         self._x, self._y, self._x_val = x, y, x_val
         self._fingerprints, self._coverage = fingerprints or {}, coverage
+        # {False: first pass, True: second pass} of (row, label) fingerprint pairs.
+        self._label_pairs = label_pairs or {}
         self._counts = None if train_counts is None else {
             "train_labels": np.asarray(train_counts, dtype=np.int64), "train_predicted": None,
             "val_labels": None, "val_correct": None}
@@ -47,6 +48,15 @@ class FakeProbe:
 
     def fingerprints(self, validation=False):
         return self._fingerprints.get(validation)
+
+    def request_label_pairs(self, recheck_rows):
+        self.calls.append(("request_label_pairs", recheck_rows))
+
+    def label_pairs(self, recheck=False):
+        return self._label_pairs.get(recheck)
+
+    def recheck_label_pairs(self):
+        self.calls.append("recheck_label_pairs")
 
     def fingerprint_coverage(self, steps):
         self.calls.append(("fingerprint_coverage", steps))
@@ -113,6 +123,7 @@ def test_huge_inputs_found_from_the_captured_rows(use_probe, scale, expected):
     assert _fit(_classifier(), monitor, x, y) == expected
     assert probe.calls == ["attach", ("request", 32, True, False), ("request", 32, False, True),
                            "request_class_counts", ("request_fingerprints", 65_536, 512),
+                               ("request_label_pairs", 4096),
                            ("class_counts", False), ("fingerprint_coverage", 4), "stop_fingerprints",
                            "detach"]
 
@@ -202,11 +213,7 @@ def test_bad_arguments(kwargs, match):
 
 # -- with the real probe ---------------------------------------------------------------------------
 
-needs_probe = pytest.mark.skipif(importlib.util.find_spec("callbacks._batch_probe") is None,
-                                 reason="callbacks._batch_probe has not landed")
 
-
-@needs_probe
 @pytest.mark.parametrize("seed, jit_compile", [
     (0, False), (1, False), (2, False), (0, True),
     pytest.param(1, True, marks=pytest.mark.slow), pytest.param(2, True, marks=pytest.mark.slow),
@@ -220,7 +227,6 @@ def test_real_probe_finds_huge_inputs_and_scaled_labels(seed, jit_compile):
     assert sorted(f.kind for f in monitor.findings) == ["label_mismatch", "unnormalized_input"]
 
 
-@needs_probe
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_real_probe_quiet_on_healthy_data(seed):
     x, y = _data(seed, rows=256)
@@ -229,6 +235,27 @@ def test_real_probe_quiet_on_healthy_data(seed):
     _classifier().fit(x, y, batch_size=32, epochs=1, verbose=0, callbacks=[monitor],
                       validation_data=(x_val, y_val))
     assert monitor.findings == [] and monitor.not_judged == []
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("shuffled_apart", [True, False])
+def test_real_probe_finds_labels_shuffled_apart_from_their_rows(seed, shuffled_apart):
+    """Features and labels shuffled by two pipelines and zipped (binary labels: about half of the
+    rows change label between epochs), against the one pipeline of pairs that is the fix."""
+    import tensorflow as tf
+
+    x, y = _data(seed, rows=512)
+    if shuffled_apart:
+        pipeline = tf.data.Dataset.zip((tf.data.Dataset.from_tensor_slices(x).shuffle(512, seed=seed),
+                                        tf.data.Dataset.from_tensor_slices(y).shuffle(512, seed=seed + 1)))
+    else:
+        pipeline = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(512, seed=seed)
+    monitor = SetupMonitor()
+    _classifier().fit(pipeline.batch(32), epochs=3, verbose=0, callbacks=[monitor])
+    found = [(f.kind, f.layer, f.evidence.get("rechecked_rows")) for f in monitor.findings]
+    assert found == ([("label_mismatch", "out", 512)] if shuffled_apart else [])
+    if shuffled_apart:
+        assert 0.3 < monitor.findings[0].evidence["relabelled_share"] < 0.7
 
 
 def test_a_subclassed_model_says_its_outputs_were_not_judged(use_probe):
@@ -252,7 +279,6 @@ def test_a_subclassed_model_says_its_outputs_were_not_judged(use_probe):
         "the outputs against the loss: a subclassed model has no graph to read"]}
 
 
-@needs_probe
 def test_joins_training_diagnostics():
     from callbacks import DEFAULT_MONITORS, TrainingDiagnostics
 
@@ -263,7 +289,6 @@ def test_joins_training_diagnostics():
     assert ("output_loss_mismatch", "out") in [(f.kind, f.layer) for f in diagnostics.findings]
 
 
-@needs_probe
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("rescale, expected", [(False, ["unnormalized_input"]), (True, [])])
 def test_raw_pixels_whose_first_epoch_does_worse_than_chance(seed, rescale, expected):
@@ -284,7 +309,6 @@ def test_raw_pixels_whose_first_epoch_does_worse_than_chance(seed, rescale, expe
     assert [f.kind for f in monitor.findings] == expected
 
 
-@needs_probe
 @pytest.mark.parametrize("name", ["masked_transformer", "siamese", "residual_with_operators"])
 def test_graphs_with_operations_are_judged_whole(name):
     """Graphs holding `keras.ops` Operations (NotEqual of a mask, Absolute, Add): the structure
@@ -299,7 +323,6 @@ def test_graphs_with_operations_are_judged_whole(name):
     assert monitor.not_judged == [] and monitor.findings == []
 
 
-@needs_probe
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("sort", [True, False])
 def test_validation_split_on_rows_sorted_by_label(seed, sort):
@@ -323,7 +346,6 @@ def test_validation_split_on_rows_sorted_by_label(seed, sort):
         [("label_mismatch", expected)] if expected else [])
 
 
-@needs_probe
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("state, expected", [("unfrozen", 2), ("unfrozen_bn_frozen", 0)])
 def test_fine_tuning_with_batchnorm_unfrozen(seed, state, expected):
@@ -339,7 +361,6 @@ def test_fine_tuning_with_batchnorm_unfrozen(seed, state, expected):
         [("suspicious_config", expected)] if expected else [])
 
 
-@needs_probe
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("standardize", [False, True])
 def test_uncentred_features_found_from_the_captured_rows(seed, standardize):
@@ -359,7 +380,6 @@ def test_uncentred_features_found_from_the_captured_rows(seed, standardize):
         [] if standardize else [("unnormalized_input", 8)])
 
 
-@needs_probe
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_nan_targets_lead_with_cleaning_them_not_with_a_learning_rate(seed):
     """A regression whose targets hold NaN in 5% of the rows (among the rows the probe keeps): the
@@ -407,7 +427,6 @@ def _long_tail_split(seed, rare_rows=4, validation_rows=400):
     return (x[train], y[train]), (x[validation], y[validation]), rare
 
 
-@needs_probe
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_rare_class_an_epoch_cut_short_did_not_reach_is_not_called_absent(seed):
     """4 of ~1260 training rows hold the rare class, all beyond the first quarter; the validation

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from callbacks import TrainingDiagnostics, setup_monitor
+from callbacks import TrainingDiagnostics, _batch_probe
 from callbacks.setup_monitor import SetupMonitor
 
 DIGITS = load_digits()
@@ -87,7 +87,7 @@ def test_a_copy_is_judged_only_when_the_fingerprints_cover_enough_of_the_epoch(
         monkeypatch, fingerprinted_rows, expected):
     # 600 training rows in 19 steps of 32: 480 rows cover 79% of the epoch (judged), 300 only 49%
     # (not judged; the 256 probe rows alone share too few rows with the first validation rows).
-    monkeypatch.setattr(setup_monitor, "FINGERPRINTED_ROWS", fingerprinted_rows)
+    monkeypatch.setattr(_batch_probe, "DEFAULT_FINGERPRINT_ROWS", fingerprinted_rows)
     (x, y), _ = _split(0)
     monitor = SetupMonitor()
     assert _copy_kinds(x, y, _shuffled_copy(x, y, 0), monitor) == expected

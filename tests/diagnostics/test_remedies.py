@@ -270,6 +270,8 @@ def test_label_problems_only_the_user_can_fix_are_not_applicable():
     for evidence in ({"fractional_labels": 10, "label_min": 0.0, "label_max": 0.9}, {"distinct_labels": 1, "rows": 5000}):
         remedies = remedies_for(finding("label_mismatch", evidence))
         assert remedies and not any(r.applicable for r in remedies)
+    [apart] = remedies_for(finding("label_mismatch", {"relabelled_share": 0.9, "relabelled_rows": 900}))
+    assert (apart.action, apart.applicable) == ("fix_data", False) and "from_tensor_slices((x, y))" in apart.sentence
     one_hot = remedies_for(finding("label_mismatch", {"label_columns": 10}))[0]
     assert (one_hot.action, one_hot.params, one_hot.applicable) == (
         "set_loss", {"loss": "categorical_crossentropy"}, True)
