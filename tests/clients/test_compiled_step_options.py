@@ -34,6 +34,7 @@ def test_xla_with_four_steps_per_execution(seed, tmp_path):
                                       lambda model, callbacks: _fit(model, callbacks, epochs=1), tmp_path)
 
 
+@pytest.mark.slow  # ~10 s a seed: every step runs in Python
 @pytest.mark.parametrize("seed", SEEDS)
 def test_run_eagerly(seed):
     diagnostics, _, (history,) = fit_both(lambda: digits_classifier(run_eagerly=True), _fit, seed)

@@ -18,6 +18,7 @@ def _build():
         return digits_classifier()
 
 
+@pytest.mark.slow  # ~12 s a seed; tests/callbacks run two replicas in the default tier
 @pytest.mark.parametrize("seed", SEEDS)
 def test_mirrored_strategy_on_one_cpu(seed, tmp_path):
     x, y = digits()
