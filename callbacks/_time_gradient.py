@@ -31,6 +31,7 @@ import numpy as np
 import tensorflow as tf
 
 from callbacks._arguments import Instance, keep_checked
+from callbacks._random_state import random_state_kept
 
 # Keys of one layer's summary, as `measure` returns them.
 SUMMARY_KEYS = ("growth", "informative_share", "timesteps", "first_informative", "last_informative")
@@ -92,7 +93,8 @@ class TimeGradientProbe:
         """
         if self._view is None:
             return {}
-        sequences, gradients = self._gradients(x, y, sample_weight)
+        with random_state_kept(self.model):  # an LSTM's dropout draws even in inference
+            sequences, gradients = self._gradients(x, y, sample_weight)
         summaries = {}
         for name, sequence, gradient in zip(self.layers, sequences, gradients):
             summary = summarize(np.asarray(sequence), None if gradient is None else np.asarray(gradient))

@@ -28,6 +28,7 @@ from callbacks._batch_probe import DEFAULT_PROBE_ROWS, Kept, shared_probe
 from callbacks._guard import NotJudgedWarning
 from callbacks._monitor import Monitor
 from callbacks._probe_schedule import ProbeSchedule
+from callbacks._random_state import random_state_kept
 from diagnostics import activations
 from zoo._keras_internals import all_layers, patch_method, producing_layer, unpatch_method
 from zoo._serialization import register_serializable
@@ -266,7 +267,8 @@ class ActivationMonitor(Monitor):
         counts, entries, finite = None, None, True
         for start in range(0, rows, step):
             chunk = tf.nest.map_structure(lambda t: t[start:start + step], self._feeds)
-            chunk_counts, chunk_entries, chunk_finite = self._forward(chunk)
+            with random_state_kept(self.model):  # an LSTM's dropout draws even in inference
+                chunk_counts, chunk_entries, chunk_finite = self._forward(chunk)
             chunk_counts = [c.numpy().astype(np.float64) for c in chunk_counts]
             chunk_entries = chunk_entries.numpy()
             counts = chunk_counts if counts is None else [a + b for a, b in zip(counts, chunk_counts)]

@@ -11,6 +11,7 @@ from callbacks._arguments import Arrays, Batch, Verbosity, keep_checked
 from callbacks._batch_probe import shared_probe
 from callbacks._guard import NotJudgedWarning, describe
 from callbacks._monitor import Monitor
+from callbacks._random_state import random_state_kept
 from diagnostics import imbalance
 from zoo._serialization import register_serializable
 from zoo._validation import Integer, Optional, Real
@@ -185,7 +186,8 @@ class ImbalanceMonitor(Monitor):
         if not self._recall or epoch % self.every:
             return {c: math.nan for c in self._classes or []}
         try:
-            y_true, scores = self._predict()
+            with random_state_kept(self.model):  # an LSTM's dropout draws even in inference
+                y_true, scores = self._predict()
         except Exception as error:  # noqa: BLE001 - the validation data must never stop training
             self._stop_recall(f"the validation data could not be predicted or read ({describe(error)})")
             return {c: math.nan for c in self._classes or []}

@@ -18,6 +18,7 @@ import keras
 from callbacks._arguments import Callbacks, Path, Verbosity, keep_checked
 from callbacks._guard import MonitorFailedWarning, MonitorGuard, Skipped, describe
 from callbacks._monitor import Monitor
+from callbacks._random_state import random_state_kept
 from callbacks._tensorboard import HistogramWriter
 from callbacks.activation_monitor import ActivationMonitor
 from callbacks.generalization_monitor import GeneralizationMonitor
@@ -173,8 +174,11 @@ class TrainingDiagnostics(Monitor):
         self._forward("set_params", params)
 
     def _forward(self, hook, *args):
-        for guard in self._guards:
-            guard.call(hook, *args)
+        # Monitors run the model on probe rows between steps; the training's random streams
+        # (dropout masks) must go on as they would without them.
+        with random_state_kept(self.model):
+            for guard in self._guards:
+                guard.call(hook, *args)
 
     def _forward_batch(self, hook, *args):
         """A batch hook runs at every step: it goes only to the monitors that define it."""
