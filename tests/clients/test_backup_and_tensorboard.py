@@ -11,13 +11,13 @@ from callbacks import TrainingDiagnostics
 from tests.clients._client import (DIGIT_CLASSES, SEEDS, assert_healthy, assert_learned, digits, digits_classifier,
                                    fit_both)
 
-# TensorFlow 2.20 and later no longer install TensorBoard, which Keras' callback writes with.
-pytest.importorskip("tensorboard", reason="TensorBoard is not installed (setup.cfg's test extra has it)")
 TRAIN_ROWS = 1400
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_backup_and_restore_beside_tensorboard(seed, tmp_path):
+    # TensorFlow 2.20 and later no longer install TensorBoard, which Keras' callback writes with.
+    pytest.importorskip("tensorboard", reason="TensorBoard is not installed (setup.cfg's test extra has it)")
     x, y = digits()
     runs = iter(["plain", "observed"])
 
