@@ -4,13 +4,15 @@ The models: the MLP of issue 13 (4 x Dense(128) on the 64 digits features, the 1
 repeated 6 times: 10,782 rows), a CNN of about 1M weights with batch normalisation on 32x32x3
 images, an LSTM on sequences, and a dense network of about 10.5M weights; every run is a healthy
 one (`TrainingDiagnostics` finds nothing). Every `fit` builds a fresh model (same seed), and
-three configurations take turns in one process, the order rotating every round:
+four configurations take turns in one process, the order rotating every round:
 
 - `plain`: no callback;
 - `control`: no callback either, an A/A control (plain against plain, interleaved), which must
   read ~1.0: it shows the noise of the measurement (a no-op callback would be no control: a
   batch hook without `async_safe` makes every step synchronous in Keras 3);
-- `defaults`: `TrainingDiagnostics(verbose=0)`.
+- `defaults`: `TrainingDiagnostics(verbose=0)`;
+- `instrumented`: the same, with every step instrumented (`callbacks._step_switch` off): what the
+  switch to the plain step saves on epochs of 256 steps or more.
 
 Per configuration the script reports the wall and process CPU time of an epoch (from its start to
 the next one's, so all epoch-end work is in; epoch 0, which traces the step, left out), as the
@@ -50,7 +52,7 @@ import numpy as np  # noqa: E402
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import _timing  # noqa: E402
-from callbacks import TrainingDiagnostics  # noqa: E402
+from callbacks import TrainingDiagnostics, _step_switch  # noqa: E402
 
 BATCH_SIZE = 32
 # Size of the class templates against the unit noise of `_random_data`.
@@ -58,10 +60,23 @@ TEMPLATE_SCALE = 0.5
 L = keras.layers
 
 
+class _SwitchOff(keras.callbacks.Callback):
+    """Keeps `StepSwitch` off for one `fit` (placed before `TrainingDiagnostics`)."""
+
+    async_safe = True
+
+    def on_train_begin(self, logs=None):
+        self._kept, _step_switch.MIN_SWITCHED_STEPS = _step_switch.MIN_SWITCHED_STEPS, float("inf")
+
+    def on_train_end(self, logs=None):
+        _step_switch.MIN_SWITCHED_STEPS = self._kept
+
+
 CONFIGS = {
     "plain": lambda: [],
     "control": lambda: [],
     "defaults": lambda: [TrainingDiagnostics(verbose=0)],
+    "instrumented": lambda: [_SwitchOff(), TrainingDiagnostics(verbose=0)],
 }
 
 
@@ -215,7 +230,8 @@ def compare(model_name, rounds, epochs, rows, memory_rounds):
     names = list(CONFIGS)
     wall, cpu, ends, fits, traces = ({name: [] for name in names} for _ in range(5))
     for round_ in range(rounds):
-        for config in names[round_ % 3:] + names[: round_ % 3]:
+        turn = round_ % len(names)
+        for config in names[turn:] + names[:turn]:
             total, (epoch_wall, epoch_cpu, epoch_end), parameters, traced = _fit(model_name, config, epochs, rows)
             traces[config].append(traced)
             fits[config].append(total)

@@ -83,6 +83,7 @@ import keras
 from callbacks._arguments import Instance, keep_checked
 from callbacks._guard import NotJudgedWarning
 from callbacks._model_shapes import with_model_shapes
+from callbacks._step_switch import instrumentation_paused
 from callbacks._trace_once import build_optimizer_before_trace
 from zoo._keras_internals import activation_logits, patch_method, skippable_cond, unpatch_method
 
@@ -498,7 +499,7 @@ class BatchProbe:
 
     def _step_wrapper(self, original, validation):
         def step(data):
-            if not self.attached:
+            if not self.attached or instrumentation_paused():
                 return original(data)
             self._traced = True
             self._trace.validation, self._trace.counted = validation, False

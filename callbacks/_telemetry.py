@@ -59,6 +59,7 @@ import tensorflow as tf
 import keras
 
 from callbacks._arguments import Instance, keep_checked
+from callbacks._step_switch import instrumentation_paused
 from callbacks._trace_once import build_optimizer_before_trace
 from zoo._keras_internals import (accumulated_gradient, all_layers, apply_calls, build_optimizer, optimizer_variables,
                                   patch_method, skippable_cond, unpatch_method)
@@ -158,6 +159,13 @@ def snapshot_indices(size):
         return None
     rng = np.random.default_rng(SNAPSHOT_SEED)
     return np.sort(rng.choice(size, SNAPSHOT_ENTRIES, replace=False))
+
+
+def attached_period(model):
+    """The sampling period of the telemetry attached to `model` (optimizer steps), or None when
+    none is attached."""
+    telemetry = _SHARED.get(model)
+    return telemetry.every if telemetry is not None and telemetry.attached else None
 
 
 def shared_telemetry(model, every=None):
@@ -411,6 +419,8 @@ class GradientTelemetry:
         telemetry = self
 
         def apply(grads, trainable_variables=None):
+            if instrumentation_paused():  # the plain step of `StepSwitch`
+                return original(grads, trainable_variables)
             telemetry._traced = True
             variables = list(optimizer_variables(optimizer) if trainable_variables is None else trainable_variables)
             grads = list(grads)

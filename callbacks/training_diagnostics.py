@@ -19,6 +19,8 @@ from callbacks._arguments import Callbacks, Path, Verbosity, keep_checked
 from callbacks._guard import MonitorFailedWarning, MonitorGuard, Skipped, describe
 from callbacks._monitor import Monitor
 from callbacks._random_state import random_state_kept
+from callbacks._step_switch import StepSwitch
+from callbacks._telemetry import attached_period
 from callbacks._tensorboard import HistogramWriter
 from callbacks.activation_monitor import ActivationMonitor
 from callbacks.generalization_monitor import GeneralizationMonitor
@@ -123,6 +125,7 @@ class TrainingDiagnostics(Monitor):
         self.history = {}
         self.findings = []
         self._meta = {}
+        self._switch = None
 
     def _make_monitor(self, monitor):
         if isinstance(monitor, keras.callbacks.Callback):
@@ -197,9 +200,26 @@ class TrainingDiagnostics(Monitor):
         except Exception as error:  # noqa: BLE001 - remedies then rest on the evidence alone
             self._own_failures.append(Skipped(type(self).__name__, "setup", describe(error)))
         self._forward("on_train_begin", logs)
+        self._switch = StepSwitch(self.model)
+        self._switching("attach", (self.params or {}).get("steps"), attached_period(self.model))
 
     def on_epoch_begin(self, epoch, logs=None):
         self._forward("on_epoch_begin", epoch, logs)
+        self._switching("begin_epoch")
+
+    def _switching(self, action, *args):
+        """Runs the `StepSwitch` method `action`; one that fails leaves the instrumented step in
+        place (the signals are the same, only slower), never the user's `fit` broken."""
+        if self._switch is None:
+            return
+        try:
+            getattr(self._switch, action)(*args)
+        except Exception:  # noqa: BLE001 - a speed-up only
+            switch, self._switch = self._switch, None
+            try:
+                switch.detach()
+            except Exception:  # noqa: BLE001
+                pass
 
     def on_train_batch_begin(self, batch, logs=None):
         self._forward_batch("on_train_batch_begin", batch, logs)
@@ -231,6 +251,8 @@ class TrainingDiagnostics(Monitor):
                 series.append(float("nan"))
 
     def on_train_end(self, logs=None):
+        self._switching("detach")  # before the monitors detach from the step
+        self._switch = None
         self._forward("on_train_end", logs)
         self._meta.update(self._describe_run())
         self.findings = judgement.judge(self.run())

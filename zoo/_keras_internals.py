@@ -97,6 +97,14 @@ def activation_logits(tensor):
     return getattr(tensor, "_keras_logits", None)
 
 
+def make_plain_train_function(model):
+    """A second train function of `model`, built the way `model.make_train_function` builds it
+    (Keras' TensorFlow trainer: `_make_function(train_step)`) but not stored on the model; None
+    where this Keras has no such builder. It traces `model.train_step` when first called."""
+    make = getattr(model, "_make_function", None)
+    return None if make is None else make(model.train_step)
+
+
 def patch_method(instance, name, function):
     """Replaces method `name` on this one instance by `function`; returns a token for `unpatch`.
 

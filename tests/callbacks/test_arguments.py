@@ -20,6 +20,7 @@ from callbacks._batch_probe import BatchProbe
 from callbacks._guard import MonitorGuard
 from callbacks._telemetry import GradientTelemetry
 from callbacks._probe_schedule import ProbeSchedule
+from callbacks._step_switch import StepSwitch
 from callbacks._time_gradient import TimeGradientProbe
 from zoo._validation import Constraint, Integer
 
@@ -35,6 +36,7 @@ REQUIRED = {
     HistogramWriter: lambda: {"log_dir": "logs"},
     GradientTelemetry: lambda: {"model": _model()},
     BatchProbe: lambda: {"model": _model()},
+    StepSwitch: lambda: {"model": _model()},
     MonitorGuard: lambda: {"monitor": GradientMonitor()},
 }
 
@@ -100,6 +102,7 @@ BAD = [
     (GradientTelemetry, "every", 0, ValueError),
     (GradientTelemetry, "warmup", -1, ValueError),
     (BatchProbe, "model", None, TypeError),
+    (StepSwitch, "model", "model", TypeError),
     (MonitorGuard, "monitor", object(), TypeError),
     (ProbeSchedule, "share", 0.0, ValueError),
     (ProbeSchedule, "first_epochs", -1, ValueError),

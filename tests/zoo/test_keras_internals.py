@@ -134,3 +134,16 @@ def test_gradient_accumulation_state():
     np.testing.assert_array_equal(accumulated, [4.0, 6.0], err_msg=MOVED)
     np.testing.assert_array_equal(variable.numpy(), [0.0, 0.0])  # no update yet
 
+
+
+def test_a_plain_train_function_is_built_beside_the_models_own():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    model.make_train_function()
+    own = model.train_function
+    plain = internals.make_plain_train_function(model)
+    assert plain is not None and callable(plain), MOVED
+    assert model.train_function is own  # built beside it, not stored on the model
+    data = iter([(np.ones((2, 4), "float32"), np.zeros((2, 1), "float32"))])
+    logs = plain(data)
+    assert model.optimizer.iterations.numpy() == 1 and np.isfinite(float(logs["loss"])), MOVED

@@ -1,0 +1,145 @@
+"""The instrumented training step only on the steps that measure something.
+
+The monitors' in-step work (the gradient telemetry's conds, the batch probe's stores and class
+counts) lives in the one training step Keras traces, so every step pays for it: about a tenth of
+a small model's step (`benchmarks/step_cost.py`), although on a long epoch the telemetry measures
+one step in tens. `StepSwitch` traces the step a second time with that work left out (the
+wrappers pass straight through while `paused()` is set, which they check when the step is
+traced) and has `model.train_function` run that plain step on all but one call in `period`, from
+the second epoch of a `fit` on, when its epochs have `MIN_SWITCHED_STEPS` steps or more. The first
+epoch runs instrumented from start to end: the setup checks, the first epoch's class counts and
+fingerprints, and the telemetry's warm-up read it whole. Short epochs never switch, so the
+signals of short runs are what they were.
+
+The period is the telemetry's (so its measured steps land on instrumented calls), shortened so
+that an epoch keeps `MIN_INSTRUMENTED_CALLS` instrumented calls: the class counts of the later
+epochs are then a sample of one batch in `period`, which the imbalance judgement reads as shares.
+
+Keras looks `model.train_function` up at every step, and builds it only when it is None, so the
+switch is one Python callable put in its place: no callback batch hook (which would make every
+step synchronous), and it works with `steps_per_execution`, XLA and `tf.distribute`. A monitor
+that retraces the step mid-`fit` replaces it; the switch takes the new step up at the next epoch.
+
+Example:
+
+>>> switch = StepSwitch(model)                # doctest: +SKIP
+>>> switch.attach(steps=1875, every=64)       # in on_train_begin, after the monitors attached
+>>> switch.begin_epoch()                      # in every on_epoch_begin
+>>> switch.detach()                           # in on_train_end
+"""
+
+import contextlib
+
+import keras
+
+from callbacks._arguments import Instance, keep_checked
+from zoo._keras_internals import make_plain_train_function
+
+# Epochs shorter than this keep the instrumented step throughout: on them the per-step work is
+# small beside the epoch's fixed work, and the signals of short runs must not change.
+MIN_SWITCHED_STEPS = 256
+# Instrumented calls an epoch keeps at least, whatever the telemetry's period: the sampled class
+# counts then hold about 16 batches (512 rows at batch 32), enough for class shares.
+MIN_INSTRUMENTED_CALLS = 16
+
+_paused = 0
+
+_CONSTRAINTS = {"model": Instance(keras.Model, "a keras.Model")}
+
+
+@contextlib.contextmanager
+def paused():
+    """While set, the instrumentation's wrappers trace the user's step unchanged."""
+    global _paused
+    _paused += 1
+    try:
+        yield
+    finally:
+        _paused -= 1
+
+
+def instrumentation_paused():
+    """Whether a plain step is being traced or run (see `paused`)."""
+    return _paused > 0
+
+
+class StepSwitch:
+    """Runs the instrumented training step on one call in `period`, and the plain one on the others.
+
+    Args:
+        model: a compiled `keras.Model` whose instrumentation is attached.
+    """
+
+    def __init__(self, model):
+        keep_checked(self, _CONSTRAINTS, model=model)
+        self.period = 1
+        self._instrumented = None
+        self._plain = None
+        self._calls = 0
+        self._epochs = 0
+        # One bound method, kept: `model.train_function is self._function` tells whether it is in place.
+        self._function = self._dispatch
+
+    @property
+    def active(self):
+        return self._plain is not None
+
+    def attach(self, steps, every=None):
+        """Puts the switch in place of `model.train_function` when the epochs are long enough.
+
+        Args:
+            steps: training steps per epoch (`params["steps"]`), or None if unknown (no switch).
+            every: the telemetry's period in optimizer steps, or None (then only
+                `MIN_INSTRUMENTED_CALLS` sets it).
+
+        Returns:
+            Whether the switch is in place.
+        """
+        model = self.model
+        if not steps or steps < MIN_SWITCHED_STEPS or model.run_eagerly or every == 1:
+            return False
+        calls = max(1, steps // model.steps_per_execution)
+        period = calls // MIN_INSTRUMENTED_CALLS
+        if every:
+            period = min(period, max(1, every // model.steps_per_execution))
+        if period < 2:
+            return False
+        self.period = period
+        self._calls, self._epochs = 0, 0
+        return self._take_up()
+
+    def begin_epoch(self):
+        """Counts calls afresh (each epoch's first call is instrumented); from the second epoch
+        of the `fit` on, runs the plain step between the instrumented ones."""
+        if not self.active:
+            return
+        if self.model.train_function is not self._function and not self._take_up():
+            return
+        self._calls = 0
+        self._epochs += 1
+
+    def detach(self):
+        """Puts the instrumented step back (None if a monitor replaced it since)."""
+        if self.model.train_function is self._function:
+            self.model.train_function = self._instrumented
+        self._instrumented = self._plain = None
+
+    def _take_up(self):
+        """Wraps the model's current (instrumented) train function; False if it cannot."""
+        model = self.model
+        if model.train_function is None or model.train_function is self._function:
+            model.make_train_function(force=True)
+        self._instrumented = model.train_function
+        self._plain = make_plain_train_function(model)
+        if self._plain is None:
+            self._instrumented = None
+            return False
+        model.train_function = self._function
+        return True
+
+    def _dispatch(self, iterator):
+        self._calls += 1
+        if self._epochs <= 1 or self._calls % self.period == 1:
+            return self._instrumented(iterator)
+        with paused():
+            return self._plain(iterator)
