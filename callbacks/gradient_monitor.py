@@ -97,6 +97,7 @@ class GradientMonitor(Monitor):
     def _reset(self):
         self.history = {}
         self.layers = []
+        self.trainable_weights = None
         self.stopped_at = None
         self.first_nonfinite_step = {}
         self.recurrent = {}
@@ -141,6 +142,7 @@ class GradientMonitor(Monitor):
             return
         values = self._telemetry.period_values()
         self.layers = list(self._telemetry.layers)  # a subclassed model is built by its first step
+        self.trainable_weights = len(self.model.trainable_weights)
         epoch_values = {}
         for signal in LOGGED_SIGNALS:
             for layer in self.layers:
@@ -163,6 +165,8 @@ class GradientMonitor(Monitor):
     @property
     def extras(self):
         extras = {"layers": list(self.layers), "first_nonfinite_step": dict(self.first_nonfinite_step)}
+        if self.trainable_weights is not None:
+            extras["trainable_weights"] = self.trainable_weights
         if self.recurrent:
             extras["recurrent"] = {layer: dict(steps) for layer, steps in self.recurrent.items()}
         if self.not_judged is not None:

@@ -94,9 +94,10 @@ def detect_gradient_problems(history, layers=None, first_nonfinite_step=None):
     Returns:
         list of `Finding`.
     """
+    zero = detect_zero_gradient(history, layers)
     return (
         detect_non_finite(history, layers, first_nonfinite_step)
-        + detect_zero_gradient(history, layers)
+        + (zero or detect_cut_gradient(history, layers))
         + detect_exploding_gradient(history, layers)
         + detect_vanishing_gradient(history, layers)
     )
@@ -218,6 +219,76 @@ def detect_zero_gradient(history, layers=None):
         "weights by a differentiable path (or is constant)."
     )
     return [Finding("zero_gradient", "error", epoch, None, message, evidence, list(ZERO_GRADIENT_ADVICE))]
+
+
+def detect_cut_gradient(history, layers=None):
+    """Layers cut off from the loss: at no measured step of the run do they get a gradient
+    (TensorFlow gives None through an op that has none: the layer's series stays NaN, with no
+    non-finite step counted), while the layer just output-side of them gets one that has not
+    vanished (at least `VANISHING_RATIO` of the largest). The loss does not depend on those layers
+    through a differentiable path: an op there has no gradient (round, argmax, a cast to int, a
+    comparison, `tf.stop_gradient`). (A gradient that is exactly zero comes from the units or the
+    weights, not from the graph: dead or saturated units, an all-zero start. Their own findings
+    name those.)
+
+    Returns:
+        list with at most one `Finding` of kind `zero_gradient`, naming the output-side-most
+        layer that gets no gradient (evidence `cut_layers`: how many get none).
+    """
+    layers = _layers(history, layers)
+    norms = layer_matrix(history, "grad_norm", layers)
+    if norms.size == 0 or len(layers) < 2:
+        return []
+    measured = np.isfinite(norms).any(axis=1)  # epochs in which some layer got a gradient
+    if measured.sum() < min(SUSTAIN_EPOCHS, norms.shape[0]):
+        return []
+    norms = norms[measured]
+    nonfinite = np.nan_to_num(layer_matrix(history, "nonfinite", layers, epochs=measured.size)[measured], nan=0.0)
+    cut = np.isnan(norms).all(axis=0) & (nonfinite == 0.0).all(axis=0)
+    if not cut.any() or cut.all():
+        return []
+    last = int(np.flatnonzero(cut)[-1])
+    above = [index for index in range(last + 1, len(layers)) if not cut[index]]
+    if not above or not np.isfinite(norms[:, above[0]]).all():
+        return []
+    reaching = norms[:, above[0]] / np.maximum(np.nanmax(norms, axis=1), 1e-30)
+    if np.median(reaching) < VANISHING_RATIO:
+        return []
+    cut_off = [layers[index] for index in np.flatnonzero(cut)]
+    message = (
+        f"{len(cut_off)} layer(s) get no gradient at any step ({', '.join(cut_off[:5])}), while "
+        f"'{layers[above[0]]}' above them gets one: an operation between '{layers[last]}' and "
+        f"'{layers[above[0]]}' passes no gradient (round, argmax, a cast to int, a comparison, "
+        "tf.stop_gradient), so those layers never train."
+    )
+    evidence = {"cut_layers": len(cut_off), "layers_total": len(layers), "gradient_above": layers[above[0]],
+                "reaching_ratio": float(np.median(reaching))}
+    advice = ["Replace the operation by a differentiable one, or let the gradient through it "
+              "(a straight-through estimator: x + tf.stop_gradient(tf.round(x) - x)).",
+              "Or freeze the layers below it on purpose (trainable=False), so they are not trained for nothing."]
+    return [Finding("zero_gradient", "error", 0, layers[last], message, evidence, advice)]
+
+
+def detect_nothing_trainable(trainable_weights):
+    """A model with no trainable weight: `fit` computes the loss and changes nothing (a model
+    frozen with `model.trainable = False`, often meant for its base, before `compile`).
+
+    Args:
+        trainable_weights: how many trainable weights the model had when it trained, or None.
+
+    Returns:
+        list with at most one `Finding` of kind `zero_gradient` (evidence `trainable_weights`).
+    """
+    if trainable_weights is None or trainable_weights > 0:
+        return []
+    return [Finding(
+        "zero_gradient", "error", 0, None,
+        "The model has no trainable weights: every step computes the loss and updates nothing, so "
+        "it cannot learn (model.trainable = False, or every layer frozen, before compile).",
+        {"trainable_weights": 0},
+        ["Set trainable=True on the layers to train (a pretrained base may stay frozen, the new "
+         "head must not), then compile again."],
+    )]
 
 
 def _loss_not_improving(loss, epoch):

@@ -13,7 +13,7 @@ The record is the `run.json` schema (version `RECORD_VERSION`):
      "history": {key: [value per epoch]},        # Keras logs and every monitor's series
      "meta": {"monitors": [class names], "chance_loss": float | None, "setup": {...}, ...},
      "extras": {"SetupMonitor": {"findings": [...]},   # observed directly: setup checks on model and data
-                "GradientMonitor": {"layers", "first_nonfinite_step", "recurrent"},
+                "GradientMonitor": {"layers", "first_nonfinite_step", "recurrent", "trainable_weights"},
                 "ActivationMonitor": {"activations", "probed_epochs"},
                 "GeneralizationMonitor": {"monitor", "mode", "patience", "min_delta", "chance_loss",
                                           "regularization_loss"},   # the penalty in "loss", per epoch
@@ -127,6 +127,8 @@ RELATIONS = (
     Relation("suspicious_config", "stable_max", ("exploding_gradient", "oscillation", "non_finite", "saturation",
                                                  "dead_relu")),
     Relation("suspicious_config", "stable_min", ("plateau", "underfitting")),
+    # Clipping that bounds every SGD step to nearly nothing: the weights stay where they started.
+    Relation("suspicious_config", "clipped_step", ("plateau", "underfitting", "saddle_point")),
     # A schedule that decayed the rate to nothing freezes the weights wherever the loss then is.
     Relation("suspicious_config", "decayed_learning_rate", ("plateau", "underfitting", "saddle_point")),
     # Dropping most of every layer's inputs leaves too little signal to fit: the loss stalls high.
@@ -146,6 +148,8 @@ RELATIONS = (
     Relation("exploding_gradient", None, ("non_finite",), after=True),
     # Steps that overshoot throw pre-activations far out: units die or saturate from then on.
     Relation("oscillation", None, ("dead_relu", "saturation"), after=True),
+    # A loss that swings makes the validation loss swing up too: no sign of memorizing.
+    Relation("oscillation", None, ("overfitting",)),
     # Weights that turned NaN make every unit read dead or saturated: the units say nothing more.
     Relation("non_finite", None, ("dead_relu", "saturation", "vanishing_gradient"), verb="restates", after=True),
     # A penalty that outweighs the data shrinks the weights until units die, saturate or pass no gradient.
@@ -158,6 +162,14 @@ RELATIONS = (
     Relation("dead_relu", None, ("underfitting",), verb="restates"),
     Relation("saturation", None, ("underfitting",), verb="restates"),
     Relation("zero_gradient", None, ("underfitting", "oscillation"), verb="restates"),
+    # Units pinned in their flat tails pass (next to) no gradient: the vanished or exactly-zero
+    # gradient below them is the saturation seen from the weights.
+    Relation("saturation", None, ("vanishing_gradient",)),
+    # Layers cut off from the loss (an op with no gradient) never train: the stall follows.
+    Relation("zero_gradient", "cut_layers", ("vanishing_gradient",), verb="restates"),
+    Relation("zero_gradient", "cut_layers", ("plateau", "saddle_point")),
+    # Nothing trainable: the loss cannot move, whatever the curvature says.
+    Relation("zero_gradient", "trainable_weights", ("plateau", "saddle_point")),
     # A saddle whose curvature was measured is why every gradient is zero (a symmetric start).
     Relation("saddle_point", "min_eigenvalue", ("zero_gradient", "underfitting"), verb="restates"),
 )
@@ -232,9 +244,11 @@ class RunRecord:
             return []
         extras = self.extras("GradientMonitor")
         steps = {layer: int(step) for layer, step in (extras.get("first_nonfinite_step") or {}).items()}
-        return gradients.detect_gradient_problems(self.history, layers=extras.get("layers") or None,
-                                                  first_nonfinite_step=steps) + \
+        findings = gradients.detect_nothing_trainable(extras.get("trainable_weights")) + \
+            gradients.detect_gradient_problems(self.history, layers=extras.get("layers") or None,
+                                               first_nonfinite_step=steps) + \
             time_gradients.detect_time_gradient_problems(self.history, extras.get("recurrent"), self.chance_loss)
+        return findings
 
     @functools.cached_property
     def activation_findings(self):

@@ -358,9 +358,11 @@ class _Facts:
         return self.setup.get("optimizer") == "sgd" and not self.setup.get("momentum")
 
     def redundant(self, remedy):
-        """A remedy the setup already has (clipping on a clipped optimizer, Adam for Adam)."""
+        """A remedy the setup already has (clipping on a clipped optimizer, Adam for Adam). A
+        clipping that replaces one that strangles every step (`clipped_step`) is a change."""
         if remedy.action == "clip_gradients":
-            return any(self.setup.get(name) for name in ("clipnorm", "global_clipnorm", "clipvalue"))
+            return not self.has("clipped_step") and any(
+                self.setup.get(name) for name in ("clipnorm", "global_clipnorm", "clipvalue"))
         if remedy.action == "set_optimizer":
             return self.setup.get("optimizer") == remedy.params.get("optimizer")
         if remedy.action == "add_normalization" and not remedy.params.get("layers") and remedy.target is None:
@@ -713,6 +715,17 @@ def _saddle(facts):
 
 
 def _zero_gradient(facts):
+    if facts.has("trainable_weights"):
+        return [_not_applicable("change_architecture", "Set trainable=True on the layers to train (a pretrained "
+                                                       "base may stay frozen, the new head must not), then "
+                                                       "compile again.")]
+    if facts.has("cut_layers"):
+        return [_not_applicable("change_architecture", "Replace the operation that passes no gradient by a "
+                                                       "differentiable one, or let the gradient through it (a "
+                                                       "straight-through estimator: x + "
+                                                       "tf.stop_gradient(tf.round(x) - x))."),
+                _not_applicable("change_architecture", "Or freeze the layers below it on purpose "
+                                                       "(trainable=False), so they are not trained for nothing.")]
     remedies = []
     zero = facts.started_symmetric()
     if zero:
@@ -968,6 +981,11 @@ def _suspicious_config(facts):
                                                        "with a schedule.")]
     if facts.has("stable_min"):
         return [_raise_learning_rate(facts)]
+    if facts.has("clipped_step"):
+        argument = next((key for key in ("clipvalue", "clipnorm", "global_clipnorm") if key in e), "clipvalue")
+        return [Remedy("clip_gradients", None, {"global_clipnorm": CLIPNORM},
+                       f"Drop {argument}={e[argument]:g}, which bounds every step to {e['clipped_step']:.2g}; clip "
+                       f"by the global norm at {CLIPNORM:g} instead, which only cuts rare spikes.")]
     if facts.has("max_dropout"):
         argument = next((key for key in e if key != "max_dropout"), "rate")
         # Every layer above the cap at once (no target): one finding per layer, one edit for all,

@@ -59,6 +59,13 @@ ADAGRAD_LR_RANGE = (1e-5, 1.0)
 # Adadelta's own paper uses 1.0; it divides by running RMS values, so up to 10 stays stable.
 ADADELTA_LR_RANGE = (1e-4, 10.0)
 
+# Under SGD a clipped step moves a weight by at most learning_rate x clipvalue (the whole variable by
+# learning_rate x clipnorm): below 1e-6 a weight of size 0.1 needs 1e5 steps to move by its own size,
+# and the loss stays where it started. (Adaptive optimizers divide the clipped gradient by its own
+# scale, so clipping does not shrink their steps.)
+MIN_CLIPPED_STEP = 1e-6
+CLIP_ARGUMENTS = ("clipvalue", "clipnorm", "global_clipnorm")
+
 _OPTIMIZER_FAMILIES = (
     ((keras.optimizers.SGD,), "SGD", SGD_LR_RANGE),
     ((keras.optimizers.Lion,), "Lion", LION_LR_RANGE),
@@ -296,6 +303,7 @@ def check_model(model):
     _, outputs = describe_model(model)
     findings = [f for output in outputs for f in _check_output(output)]
     findings += _check_learning_rate(getattr(model, "optimizer", None))
+    findings += _check_clipping(getattr(model, "optimizer", None))
     findings += _check_dropout(model)
     findings += _check_stacked_linear(model)
     findings += _check_unfrozen_batchnorm(model)
@@ -479,6 +487,34 @@ def _check_learning_rate(optimizer):
                    "loss plateaus.")
         advice = [f"Raise the learning rate to about {low * 100:g} or above."]
     return [Finding("suspicious_config", "warning", 0, None, message, evidence, advice)]
+
+
+def _check_clipping(optimizer):
+    """An SGD optimizer whose gradient clipping bounds every step below `MIN_CLIPPED_STEP`: a
+    hypothesis about training (the weights barely move), so it stands only beside a stall it
+    explains (`NEEDS_CONSEQUENCE`)."""
+    while getattr(optimizer, "inner_optimizer", None) is not None:
+        optimizer = optimizer.inner_optimizer
+    if not isinstance(optimizer, keras.optimizers.SGD):
+        return []
+    rate = float(np.asarray(optimizer.learning_rate))
+    clips = {name: getattr(optimizer, name, None) for name in CLIP_ARGUMENTS}
+    clips = {name: float(value) for name, value in clips.items() if value is not None}
+    if not clips:
+        return []
+    argument, clip = min(clips.items(), key=lambda item: item[1])
+    step = rate * clip
+    if step >= MIN_CLIPPED_STEP:
+        return []
+    return [Finding(
+        "suspicious_config", "warning", 0, None,
+        f"{argument}={clip:g} with learning_rate={rate:g}: SGD clips every gradient to {clip:g}, so a "
+        f"step moves the weights by at most {step:.2g}; they barely change, and the loss stays where it "
+        "started.",
+        {"clipped_step": step, argument: clip, "learning_rate": rate, NEEDS_CONSEQUENCE: True},
+        [f"Raise {argument} to 1.0 (clipping should only cut rare spikes), or drop it.",
+         "Clip by the global norm instead (global_clipnorm=1.0), which keeps the step's direction."],
+    )]
 
 
 def _check_dropout(model):
