@@ -13,6 +13,7 @@ import warnings
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from callbacks._arguments import Text, Verbosity, keep_checked
 from callbacks._guard import NotJudgedWarning
@@ -152,11 +153,16 @@ class GeneralizationMonitor(Monitor):
         if self.penalties is None:
             return None
         try:
-            return sum(float(keras.ops.convert_to_numpy(loss)) for loss in self.model.losses)
+            losses = self.model.losses
+            if any(tf.is_symbolic_tensor(loss) for loss in losses):
+                raise ValueError("an activity regularizer or a loss added inside a layer's call depends on the "
+                                 "batch and exists only inside the training step")
+            return sum(float(keras.ops.convert_to_numpy(loss)) for loss in losses)
         except Exception as error:  # e.g. a loss only defined inside a traced call
             self.penalties = None
+            cause = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
             self.not_judged = (f"underfitting of the data loss: the regularization penalty could not be read "
-                               f"({type(error).__name__}: {error}); the training loss is judged with it")
+                               f"({cause}); the training loss is judged with it")
             warnings.warn(f"GeneralizationMonitor: {self.not_judged}.", NotJudgedWarning, stacklevel=2)
             return None
 

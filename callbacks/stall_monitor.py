@@ -23,6 +23,7 @@ import tensorflow as tf
 
 from callbacks._arguments import Batch, Verbosity, keep_checked
 from callbacks._batch_probe import DEFAULT_PROBE_ROWS, shared_probe
+from callbacks._random_state import random_state_kept
 from callbacks._guard import NotJudgedWarning
 from callbacks._monitor import GLOBAL_GRAD_NORM, Monitor
 from callbacks._telemetry import shared_telemetry
@@ -173,7 +174,8 @@ class StallMonitor(Monitor):
         series["loss"].append(block_loss)
         series["global_grad_norm"].append(grad_norm)
         series["epoch"].append(len(self.history["loss"]))
-        self._judge(series, series["epoch"][-1], self.window * self.every_steps)
+        with random_state_kept(self.model):
+            self._judge(series, series["epoch"][-1], self.window * self.every_steps)
 
     def on_epoch_end(self, epoch, logs=None):
         self._epoch_ended = True
@@ -190,7 +192,8 @@ class StallMonitor(Monitor):
             self._initial_values = None  # a stall can no longer be the one training began in
         if self.every_steps is None:
             steps = (self.params or {}).get("steps")
-            self._judge(self.history, len(self.history["loss"]) - 1, self.window * steps if steps else None)
+            with random_state_kept(self.model):  # its probes must not move the training's dropout masks
+                self._judge(self.history, len(self.history["loss"]) - 1, self.window * steps if steps else None)
 
     def _judge(self, series, epoch, window_steps):
         """Looks for a new stall at the end of `series`; probes and judges it."""
@@ -297,7 +300,8 @@ class StallMonitor(Monitor):
     def _probe_grad_norm(self):
         if self._has_probe():
             try:
-                _, grad = self._probe.loss_and_gradient()
+                with random_state_kept(self.model):
+                    _, grad = self._probe.loss_and_gradient()
             except Exception as error:  # never break the user's training
                 self._no_curvature(f"the gradient on the probe batch failed ({type(error).__name__}: {error})")
                 return math.nan

@@ -52,6 +52,16 @@ def digits_classifier(optimizer=None, **compile_kwargs):
     return model
 
 
+def recording_fit(models, x, y, train_rows):
+    """A `fit(model, callbacks, epochs=3)` for `fit_both` on the first `train_rows` rows of `x, y`,
+    validated on the rest, that appends each model it trains to `models` (for the checks after)."""
+    def fit(model, callbacks, epochs=3):
+        models.append(model)
+        return model.fit(x[:train_rows], y[:train_rows], validation_data=(x[train_rows:], y[train_rows:]),
+                         batch_size=32, epochs=epochs, verbose=0, callbacks=callbacks)
+    return fit
+
+
 def fit_both(build, fit, seed=0, diagnostics=None, not_judged=()):
     """Runs `fit(model, callbacks)` on a model from `build()`, plain and then with the callback.
 

@@ -9,8 +9,8 @@ import pytest
 
 import keras
 from tests.clients._after_fit import assert_saves_loads_and_fits_again
-from tests.clients._client import (DIGIT_CLASSES, SEEDS, assert_learned, assert_unjudged_is_skipped, digits, fit_both,
-                                   skipped_monitors)
+from tests.clients._client import (DIGIT_CLASSES, SEEDS, assert_learned, assert_unjudged_is_skipped, digits,
+                                   fit_both, recording_fit, skipped_monitors)
 
 L = keras.layers
 TRAIN_ROWS = 1400
@@ -29,11 +29,7 @@ def _build():
 def test_activity_regularizer_adds_a_loss_in_the_layer(seed, tmp_path):
     x, y = digits()
     models = []
-
-    def fit(model, callbacks, epochs=3):
-        models.append(model)
-        return model.fit(x[:TRAIN_ROWS], y[:TRAIN_ROWS], validation_data=(x[TRAIN_ROWS:], y[TRAIN_ROWS:]),
-                         batch_size=32, epochs=epochs, verbose=0, callbacks=callbacks)
+    fit = recording_fit(models, x, y, TRAIN_ROWS)
 
     diagnostics, _, (history,) = fit_both(_build, fit, seed, not_judged=[PENALTY_UNREAD])
     assert_learned(history, math.log(DIGIT_CLASSES))

@@ -8,7 +8,7 @@ import pytest
 
 import keras
 from tests.clients._after_fit import assert_saves_loads_and_fits_again
-from tests.clients._client import (DIGIT_CLASSES, SEEDS, assert_healthy, assert_learned, digits, fit_both)
+from tests.clients._client import DIGIT_CLASSES, SEEDS, assert_healthy, assert_learned, digits, fit_both, recording_fit
 
 L = keras.layers
 TRAIN_ROWS = 1400
@@ -41,11 +41,7 @@ def _nested_sequential():
 def test_reused_layers(build, seed, tmp_path):
     x, y = digits()
     models = []
-
-    def fit(model, callbacks, epochs=3):
-        models.append(model)
-        return model.fit(x[:TRAIN_ROWS], y[:TRAIN_ROWS], validation_data=(x[TRAIN_ROWS:], y[TRAIN_ROWS:]),
-                         batch_size=32, epochs=epochs, verbose=0, callbacks=callbacks)
+    fit = recording_fit(models, x, y, TRAIN_ROWS)
 
     diagnostics, _, (history,) = fit_both(build, fit, seed)
     assert_learned(history, math.log(DIGIT_CLASSES))

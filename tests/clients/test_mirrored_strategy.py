@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from tests.clients._after_fit import assert_saves_loads_and_fits_again
 from tests.clients._client import (DIGIT_CLASSES, SEEDS, assert_healthy, assert_learned, digits, digits_classifier,
-                                   fit_both)
+                                   fit_both, recording_fit)
 
 TRAIN_ROWS = 1400
 
@@ -23,11 +23,7 @@ def _build():
 def test_mirrored_strategy_on_one_cpu(seed, tmp_path):
     x, y = digits()
     models = []
-
-    def fit(model, callbacks, epochs=3):
-        models.append(model)
-        return model.fit(x[:TRAIN_ROWS], y[:TRAIN_ROWS], validation_data=(x[TRAIN_ROWS:], y[TRAIN_ROWS:]),
-                         batch_size=32, epochs=epochs, verbose=0, callbacks=callbacks)
+    fit = recording_fit(models, x, y, TRAIN_ROWS)
 
     diagnostics, _, (history,) = fit_both(_build, fit, seed)
     assert isinstance(models[-1].distribute_strategy, tf.distribute.MirroredStrategy)

@@ -10,7 +10,7 @@ from sklearn.datasets import load_breast_cancer
 
 import keras
 from tests.clients._after_fit import assert_saves_loads_and_fits_again
-from tests.clients._client import SEEDS, assert_healthy, assert_learned, fit_both
+from tests.clients._client import SEEDS, assert_healthy, assert_learned, fit_both, recording_fit
 
 L = keras.layers
 TRAIN_ROWS = 450
@@ -37,11 +37,7 @@ def test_raw_features_normalized_inside(seed, tmp_path):
     x, y = _data(seed)
     assert x.max() > 1000  # raw, as a user loads them
     models = []
-
-    def fit(model, callbacks, epochs=3):
-        models.append(model)
-        return model.fit(x[:TRAIN_ROWS], y[:TRAIN_ROWS], validation_data=(x[TRAIN_ROWS:], y[TRAIN_ROWS:]),
-                         batch_size=32, epochs=epochs, verbose=0, callbacks=callbacks)
+    fit = recording_fit(models, x, y, TRAIN_ROWS)
 
     diagnostics, _, (history,) = fit_both(lambda: _build(x), fit, seed)
     assert_learned(history, math.log(2))
