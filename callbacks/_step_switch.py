@@ -17,8 +17,9 @@ epochs are then a sample of one batch in `period`, which the imbalance judgement
 
 Keras looks `model.train_function` up at every step, and builds it only when it is None, so the
 switch is one Python callable put in its place: no callback batch hook (which would make every
-step synchronous), and it works with `steps_per_execution`, XLA and `tf.distribute`. A monitor
-that retraces the step mid-`fit` replaces it; the switch takes the new step up at the next epoch.
+step synchronous), and it works with `steps_per_execution`, XLA and `tf.distribute`. Whatever
+replaces it mid-`fit` (a monitor's retrace, another library's wrapper) stays: the switch steps
+aside at the next epoch, and the steps are instrumented throughout, as without it.
 
 Example:
 
@@ -110,10 +111,13 @@ class StepSwitch:
 
     def begin_epoch(self):
         """Counts calls afresh (each epoch's first call is instrumented); from the second epoch
-        of the `fit` on, runs the plain step between the instrumented ones."""
+        of the `fit` on, runs the plain step between the instrumented ones. When something else
+        replaced `model.train_function` since (a retrace, another library's wrapper), the switch
+        steps aside and leaves that function in place."""
         if not self.active:
             return
-        if self.model.train_function is not self._function and not self._take_up():
+        if self.model.train_function is not self._function:
+            self._instrumented = self._plain = None
             return
         self._calls = 0
         self._epochs += 1
@@ -127,8 +131,8 @@ class StepSwitch:
     def _take_up(self):
         """Wraps the model's current (instrumented) train function; False if it cannot."""
         model = self.model
-        if model.train_function is None or model.train_function is self._function:
-            model.make_train_function(force=True)
+        if model.train_function is None:
+            model.make_train_function()
         self._instrumented = model.train_function
         self._plain = make_plain_train_function(model)
         if self._plain is None:

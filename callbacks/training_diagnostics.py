@@ -255,7 +255,12 @@ class TrainingDiagnostics(Monitor):
         self._switch = None
         self._forward("on_train_end", logs)
         self._meta.update(self._describe_run())
-        self.findings = judgement.judge(self.run())
+        try:
+            self.findings = judgement.judge(self.run())
+        except Exception as error:  # noqa: BLE001 - the training is done; a verdict that fails must not undo it
+            self._own_failures.append(Skipped(type(self).__name__, "judge", describe(error)))
+            warnings.warn(f"TrainingDiagnostics: the run could not be judged ({self._own_failures[-1].reason}); "
+                          "run.json still holds its record.", MonitorFailedWarning, stacklevel=2)
         if self.verbose:
             if self.findings:
                 print(f"TrainingDiagnostics: {len(self.findings)} finding(s):")

@@ -46,6 +46,10 @@ EXPLODING_GROWTH_ANYWAY = 1e4
 # run turns non-finite, is the blow-up itself: healthy steps move weights by 1e-4 to 1e-2 of it.
 EXPLODING_UPDATE_RATIO = 1.0
 
+# A training loss this small a share of its first epoch's is a fit to float32 precision: its
+# gradients are exactly zero because the model sits at the minimum, not because the loss is cut off.
+EXACT_FIT_FRACTION = 1e-8
+
 VANISHING_ADVICE = [
     "Use ReLU-family activations (ReLU, LeakyReLU, GELU) in hidden layers instead of sigmoid or tanh.",
     "Use He (Kaiming) initialization for ReLU-family layers, Glorot for tanh.",
@@ -211,6 +215,8 @@ def detect_zero_gradient(history, layers=None):
     epoch = int(np.flatnonzero(measured)[epoch])
     evidence = {"layers_total": len(layers), "epochs_zero": int(zero[epoch:].sum())}
     loss = scalar_series(history, "loss")
+    if _fits_exactly(loss, epoch):
+        return []
     if loss.size > epoch:
         evidence["loss"] = float(loss[epoch])
     message = (
@@ -289,6 +295,15 @@ def detect_nothing_trainable(trainable_weights):
         ["Set trainable=True on the layers to train (a pretrained base may stay frozen, the new "
          "head must not), then compile again."],
     )]
+
+
+def _fits_exactly(loss, epoch):
+    """Whether the training loss, from `epoch` on, stays under `EXACT_FIT_FRACTION` of its first
+    value (a fit to float precision)."""
+    if loss.size <= epoch or not np.isfinite(loss[0]) or loss[0] <= 0:
+        return False
+    later = loss[epoch:]
+    return bool(np.isfinite(later).all() and later.max() <= EXACT_FIT_FRACTION * loss[0])
 
 
 def _loss_not_improving(loss, epoch):

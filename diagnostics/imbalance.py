@@ -123,6 +123,8 @@ def detect_label_skew(class_counts, ratio_threshold=SKEW_RATIO):
     if ratio < ratio_threshold:
         return []
     total = sum(counts.values())
+    if total == 0:
+        return []
     empty = [c for c, n in counts.items() if n == 0]
     severity = "error" if empty else "warning"
     what = (
@@ -258,7 +260,9 @@ def detect_imbalance_from_counts(epoch_counts, ratio_threshold=SKEW_RATIO, min_r
     >>> finding.evidence["never_predicted"]
     1
     """
-    measured = [c for c in epoch_counts if c is not None and c.get("train_labels") is not None]
+    # An epoch whose steps counted no label (none ran instrumented) says nothing about the classes.
+    measured = [c for c in epoch_counts if c is not None and c.get("train_labels") is not None
+                and np.sum(c["train_labels"]) > 0]
     if not measured:
         return []
     labels = np.asarray(measured[-1]["train_labels"], dtype=np.int64)

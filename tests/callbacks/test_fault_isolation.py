@@ -13,6 +13,7 @@ import keras
 from callbacks import DEFAULT_MONITORS, ActivationMonitor, GradientMonitor, TrainingDiagnostics
 from callbacks._guard import MonitorFailedWarning, Skipped
 from callbacks._telemetry import shared_telemetry
+from diagnostics import judgement
 
 L = keras.layers
 
@@ -140,3 +141,15 @@ def test_a_report_that_cannot_be_written_is_a_warning_and_a_note(tmp_path):
     assert len(history.history["loss"]) == EPOCHS
     assert len(warned) == 1 and "report could not be written" in str(warned[0].message)
     assert [(note.monitor, note.hook) for note in diagnostics.skipped] == [("TrainingDiagnostics", "report")]
+
+
+def test_a_verdict_that_cannot_be_reached_is_a_warning_and_a_note(monkeypatch):
+    def broken(record):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(judgement, "judge", broken)
+    diagnostics = TrainingDiagnostics(verbose=0)
+    history, warned = _fit(_model(), diagnostics, validation_split=0.25)
+    assert len(history.history["loss"]) == EPOCHS and diagnostics.findings == []
+    assert len(warned) == 1 and "could not be judged (ZeroDivisionError: division by zero)" in str(warned[0].message)
+    assert [(note.monitor, note.hook) for note in diagnostics.skipped] == [("TrainingDiagnostics", "judge")]

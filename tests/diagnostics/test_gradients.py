@@ -193,3 +193,12 @@ def test_one_step_blow_up_counts_only_in_the_epoch_the_run_turns_non_finite_and_
     ratio = np.array([[5.0, 0.1], [0.1, 2.0], [3.0, 0.5]])
     assert gradients._exploding_in_one_step(ratio, 2) == [(1, -2.0, 1, "update"), (2, -3.0, 0, "update")]
     assert gradients._exploding_in_one_step(ratio, None) == []
+
+
+def test_zero_gradients_of_a_model_that_fits_its_data_to_float_precision_are_no_finding():
+    norms = np.zeros((4, 3))
+    norms[0] = 1.0  # learning in the first epoch, then at the minimum
+    fitted = {**_history(norms), "loss": [0.84, 1e-9, 1e-16, 3e-16]}
+    stalled = {**_history(norms), "loss": [0.84, 0.5, 0.5, 0.5]}
+    assert gradients.detect_zero_gradient(fitted) == []
+    assert [(f.kind, f.epoch) for f in gradients.detect_zero_gradient(stalled)] == [("zero_gradient", 1)]

@@ -151,3 +151,11 @@ def test_multi_hot_targets_are_told_from_class_labels(y, expected):
     assert is_multi_hot(y) == expected
     # scikit-learn calls every 0/1 matrix (one-hot too) "multilabel-indicator".
     assert not expected or type_of_target(y) == "multilabel-indicator"
+
+
+def test_epochs_that_counted_no_label_are_not_judged():
+    empty = {"train_labels": np.zeros(3, np.int64), "train_predicted": np.zeros(3, np.int64),
+             "val_labels": None, "val_correct": None}
+    assert detect_imbalance_from_counts([empty, empty]) == []
+    skewed = {**empty, "train_labels": np.array([900, 90, 10]), "train_predicted": np.array([1000, 0, 0])}
+    assert [f.kind for f in detect_imbalance_from_counts([skewed, empty])] == ["class_imbalance"]
