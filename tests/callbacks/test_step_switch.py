@@ -28,7 +28,8 @@ def _instrumented_calls(calls, period):
     return sum(1 for call in range(1, calls + 1) if call % period == 1)
 
 
-@pytest.mark.parametrize("batch_size, steps_per_execution, jit_compile", [(4, 1, False), (4, 3, True)])
+@pytest.mark.parametrize("batch_size, steps_per_execution, jit_compile", [
+    (4, 1, False), pytest.param(4, 3, True, marks=pytest.mark.slow)])
 def test_long_epochs_sample_the_instrumented_step_and_train_the_same(batch_size, steps_per_execution, jit_compile):
     x, y = digits()
     x, y = x[:ROWS], y[:ROWS]

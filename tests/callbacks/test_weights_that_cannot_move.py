@@ -13,7 +13,8 @@ from sklearn.datasets import load_digits
 from callbacks import TrainingDiagnostics
 
 L = keras.layers
-TWIN_SEEDS = [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)]
+# The default tier runs one seed; the other two run in the slow tier (CI runs both).
+SEEDS = [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)]
 
 
 def _digits():
@@ -46,7 +47,7 @@ def _findings(seed, **kwargs):
     return diagnostics.findings
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", SEEDS)
 def test_layers_under_an_op_without_gradient_are_cut_off(seed):
     lead = _findings(seed, rounded=True)[0]
     assert (lead.kind, lead.layer, lead.evidence["cut_layers"], lead.evidence["gradient_above"]) == (
@@ -54,14 +55,14 @@ def test_layers_under_an_op_without_gradient_are_cut_off(seed):
     assert not any(remedy.applicable for remedy in lead.remedies)
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", SEEDS)
 def test_a_model_frozen_whole_has_nothing_to_train(seed):
     findings = _findings(seed, frozen=True)
     assert (findings[0].kind, findings[0].evidence.get("trainable_weights")) == ("zero_gradient", 0)
     assert all(f.explained_by == "zero_gradient" for f in findings[1:])
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", SEEDS)
 def test_sgd_clipped_to_nothing_is_the_cause_of_the_stall(seed):
     findings = _findings(seed, optimizer=keras.optimizers.SGD(0.05, clipvalue=1e-5))
     assert (findings[0].kind, findings[0].evidence["clipped_step"]) == ("suspicious_config", pytest.approx(5e-7))
@@ -70,7 +71,7 @@ def test_sgd_clipped_to_nothing_is_the_cause_of_the_stall(seed):
     assert len(findings) > 1 and all(f.explained_by == "suspicious_config" for f in findings[1:])
 
 
-@pytest.mark.parametrize("seed", TWIN_SEEDS)
+@pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("optimizer", [None, lambda: keras.optimizers.SGD(0.05, clipvalue=1.0)])
 def test_the_twins_without_the_fault_train_with_no_finding(seed, optimizer):
     assert _findings(seed, optimizer=optimizer and optimizer()) == []

@@ -11,6 +11,9 @@ from callbacks import TrainingDiagnostics
 from tests.clients._client import (DIGIT_CLASSES, SEEDS, assert_healthy, assert_learned, digits, digits_classifier,
                                    fit_both)
 
+# Seconds a seed; CI runs the slow tier too (the default tier keeps the suite under ~8 minutes).
+pytestmark = pytest.mark.slow
+
 TRAIN_ROWS = 1400
 
 

@@ -12,6 +12,9 @@ import keras
 from tests.clients._after_fit import assert_saves_loads_and_fits_again
 from tests.clients._client import SEEDS, assert_healthy, assert_learned, fit_both, recording_fit
 
+# Seconds a seed; CI runs the slow tier too (the default tier keeps the suite under ~8 minutes).
+pytestmark = pytest.mark.slow
+
 L = keras.layers
 TRAIN_ROWS = 450
 

@@ -10,6 +10,9 @@ from tests.clients._after_fit import assert_saves_loads_and_fits_again
 from tests.clients._client import (DIGIT_CLASSES, SEEDS, assert_healthy, assert_learned, digits, digits_classifier,
                                    fit_both)
 
+# Seconds a seed; CI runs the slow tier too (the default tier keeps the suite under ~8 minutes).
+pytestmark = pytest.mark.slow
+
 BATCH = 32
 TRAIN_ROWS = 1400
 

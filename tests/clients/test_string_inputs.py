@@ -13,6 +13,9 @@ import keras
 from tests.clients._after_fit import assert_saves_loads_and_fits_again
 from tests.clients._client import SEEDS, assert_learned, assert_unjudged_is_skipped, fit_both, skipped_monitors
 
+# Seconds a seed; CI runs the slow tier too (the default tier keeps the suite under ~8 minutes).
+pytestmark = pytest.mark.slow
+
 L = keras.layers
 WORDS = np.array(["red", "green", "blue", "cyan", "pink", "gold", "grey", "teal"])
 TRAIN_ROWS = 1000

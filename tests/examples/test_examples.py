@@ -43,6 +43,7 @@ def _run(module, tmp_path, *extra):
     return outcome
 
 
+@pytest.mark.slow
 def test_vae_learns_a_latent_space_that_groups_digits(tmp_path):
     from examples import vae
 
@@ -51,6 +52,7 @@ def test_vae_learns_a_latent_space_that_groups_digits(tmp_path):
     assert outcome["latent_knn_accuracy"] > 0.4  # chance is 0.1; labels are never seen
 
 
+@pytest.mark.slow
 def test_dcgan_samples_look_like_digits_of_many_classes(tmp_path):
     from examples import dcgan
 
@@ -83,6 +85,7 @@ def test_optimizers_at_the_saddle_point(tmp_path):
     assert outcome["beale_loss"]["Adam"] < 0.1
 
 
+@pytest.mark.slow
 def test_xor_needs_a_hidden_layer(tmp_path):
     from examples import xor
 
@@ -112,6 +115,7 @@ def test_vanishing_gradients_flagship_diagnoses_and_cures(tmp_path):
     assert os.path.getsize(outcome["summary"]) > 0
 
 
+@pytest.mark.slow
 def test_gradient_descent_variants_trade_updates_for_noise(tmp_path):
     from examples import gradient_descent
 

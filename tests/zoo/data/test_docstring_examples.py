@@ -3,6 +3,8 @@
 import doctest
 import importlib
 
+import pytest
+
 MODULES = [
     "zoo.data._neighbors",
     "zoo.data.smote",
@@ -13,6 +15,7 @@ MODULES = [
 ]
 
 
+@pytest.mark.slow  # ~35 s: every example of zoo.data, imbalanced-learn references included
 def test_docstring_examples():
     for name in MODULES:
         result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
