@@ -123,7 +123,8 @@ class StepSwitch:
         self._epochs += 1
 
     def detach(self):
-        """Puts the instrumented step back (None if a monitor replaced it since)."""
+        """Puts the instrumented step back in place of the switch (a function that replaced the
+        switch since stays)."""
         if self.model.train_function is self._function:
             self.model.train_function = self._instrumented
         self._instrumented = self._plain = None
