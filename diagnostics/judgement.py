@@ -80,9 +80,11 @@ RELATIONS = (
     # A one-unit softmax outputs 1.0: zero gradients everywhere, so nothing moves.
     Relation("output_loss_mismatch", "softmax_units", ("vanishing_gradient", "plateau", "underfitting",
                                                        "saddle_point", "dead_relu", "zero_gradient")),
-    # ReLU or linear outputs under a probability cross-entropy: log of 0 or of a negative number.
-    Relation("output_loss_mismatch", "relu_output_units", ("non_finite", "plateau", "underfitting")),
-    Relation("output_loss_mismatch", "linear_output_units", ("non_finite", "plateau", "underfitting")),
+    # ReLU or linear outputs under a probability cross-entropy: log of 0 or of a negative number;
+    # or, where Keras clips the outputs into (0, 1), no gradient at all beyond the clip.
+    Relation("output_loss_mismatch", "relu_output_units", ("non_finite", "plateau", "underfitting", "zero_gradient")),
+    Relation("output_loss_mismatch", "linear_output_units", ("non_finite", "plateau", "underfitting",
+                                                             "zero_gradient")),
     # A class cross-entropy over one unit reads 0, but Keras takes its gradient from the logit
     # (softmax minus label): it pushes the logit without end and drags the layers below with it.
     Relation("output_loss_mismatch", "class_loss_units", ("plateau", "underfitting", "vanishing_gradient",

@@ -51,6 +51,19 @@ def test_relu_output_explains_non_finite_but_not_overfitting():
     assert order_findings([overfitting, cause]) == [cause, overfitting]
 
 
+@pytest.mark.parametrize("units", ["linear_output_units", "relu_output_units"])
+def test_an_output_the_probability_loss_clips_explains_the_zero_gradient_it_makes(units):
+    # Keras clips probabilities into (eps, 1 - eps): a raw score beyond the clip gets no gradient.
+    zero = _finding("zero_gradient", {"layers_total": 3}, severity="error")
+    cause = _finding("output_loss_mismatch", {units: 1}, "out")
+    ordered = order_findings([zero, cause])
+    assert ordered[0] == cause and ordered[1].explained_by == "output_loss_mismatch"
+    # A mismatch whose mechanism makes no zero gradient explains none: the error leads.
+    other = _finding("output_loss_mismatch", {"class_loss_units": 1}, "out")
+    assert [(f.kind, f.explained_by) for f in order_findings([other, zero])] == [
+        ("zero_gradient", None), ("output_loss_mismatch", None)]
+
+
 @pytest.mark.parametrize("scale, explains_exploding", [(3e9, True), (1e-5, False)])
 def test_huge_inputs_explain_exploding_gradients_tiny_ones_do_not(scale, explains_exploding):
     x = np.random.default_rng(0).uniform(0, 1, size=(256, 4)) * scale
