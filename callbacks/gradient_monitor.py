@@ -142,7 +142,8 @@ class GradientMonitor(Monitor):
             return
         values = self._telemetry.period_values()
         self.layers = list(self._telemetry.layers)  # a subclassed model is built by its first step
-        self.trainable_weights = len(self.model.trainable_weights)
+        if self.trainable_weights is None:  # fixed for the fit (a change needs a new compile)
+            self.trainable_weights = len(self.model.trainable_weights)
         epoch_values = {}
         for signal in LOGGED_SIGNALS:
             for layer in self.layers:
