@@ -55,6 +55,21 @@ class Monitor(keras.callbacks.Callback):
         that ended in an exception left attached to `model` is released first."""
         super().set_model(model)
         release_left_over(model)
+        self.__dict__["_numbering_pending"] = True
+
+    @property
+    def first_epoch(self):
+        """Keras' number of the first epoch of the last `fit` that ran one: its `initial_epoch`,
+        or the epoch a `keras.callbacks.BackupAndRestore` resumed at (0 before any). The
+        monitors count epochs from 0 in their series; the judge numbers findings from here."""
+        return self.__dict__.get("_first_epoch", 0)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        """Notes Keras' number of the `fit`'s first epoch (`first_epoch`); a monitor that
+        overrides this hook calls it first."""
+        if self.__dict__.get("_numbering_pending", True):
+            self.__dict__["_first_epoch"] = int(epoch)
+            self.__dict__["_numbering_pending"] = False
 
     @property
     def extras(self):
@@ -81,7 +96,7 @@ class Monitor(keras.callbacks.Callback):
         return {
             "version": judgement.RECORD_VERSION,
             "history": {key: list(values) for key, values in self.history.items()},
-            "meta": {"monitors": [type(self).__name__],
+            "meta": {"monitors": [type(self).__name__], "first_epoch": self.first_epoch,
                      "chance_loss": None if model is None else model_chance_loss(model)},
             "extras": {type(self).__name__: extras},
         }

@@ -123,6 +123,7 @@ class ActivationMonitor(Monitor):
             self._batch_probe.request(self.probe_size)
 
     def on_epoch_begin(self, epoch, logs=None):
+        super().on_epoch_begin(epoch, logs)
         if not self._params_steps():  # the data's length is unknown: count the optimizer's steps
             self._iterations_at_begin = _iterations(self.model)
 

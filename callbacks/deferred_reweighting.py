@@ -44,6 +44,7 @@ class DeferredReweighting(Monitor):
         return loss
 
     def on_epoch_begin(self, epoch, logs=None):
+        super().on_epoch_begin(epoch, logs)
         loss = self._loss()
         if epoch >= self.start_epoch:
             weights = effective_number_class_weights(class_counts=loss.class_counts, beta=self.beta)

@@ -60,7 +60,8 @@ class GeneralizationMonitor(Monitor):
             epoch's steps of `model.losses`, read at its start, its end and `PENALTY_READS` steps
             between (a heavy penalty can halve within one epoch); underfitting is judged on the
             loss without it. None when it could not be read.
-        best_epoch: epoch of the best `monitor` value so far (None without validation data).
+        best_epoch: epoch of the best `monitor` value so far, as Keras numbers it (None without
+            validation data).
         extras: JSON-safe data for `TrainingDiagnostics` (monitor, mode, chance loss).
     """
 
@@ -103,6 +104,7 @@ class GeneralizationMonitor(Monitor):
             self._read_every = max(1, steps // (PENALTY_READS + 1))
 
     def on_epoch_begin(self, epoch, logs=None):
+        super().on_epoch_begin(epoch, logs)
         self._next_read = self._read_every
 
     def on_train_batch_end(self, batch, logs=None):
@@ -124,9 +126,10 @@ class GeneralizationMonitor(Monitor):
                 series.append(math.nan)
         self._record_penalty()
         if self.monitor in logs:
-            self.best_epoch = generalization.best_epoch(
+            best = generalization.best_epoch(
                 [(v if self.mode == "min" else -v) if math.isfinite(v) else math.inf
                  for v in self.history[self.monitor]], "min", self.min_delta)
+            self.best_epoch = None if best is None else self.first_epoch + best
         if self.verbose:
             for finding in self.findings:
                 if finding.kind not in self._announced:

@@ -126,6 +126,7 @@ class GradientMonitor(Monitor):
             self._batch_probe.request(TIME_PROBE_ROWS, targets=True)
 
     def on_epoch_begin(self, epoch, logs=None):
+        super().on_epoch_begin(epoch, logs)
         if self._telemetry is not None:
             self._telemetry.begin_period()
 
@@ -134,7 +135,7 @@ class GradientMonitor(Monitor):
             return
         loss = float(logs["loss"])
         if not math.isfinite(loss):
-            self.stopped_at = {"epoch": self._epochs, "batch": int(batch), "loss": loss}
+            self.stopped_at = {"epoch": self.first_epoch + self._epochs, "batch": int(batch), "loss": loss}
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):

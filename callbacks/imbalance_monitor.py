@@ -128,6 +128,7 @@ class ImbalanceMonitor(Monitor):
             self._probe = self._guarded("attach the class counter", _attach_class_counter, self.model)
 
     def on_epoch_begin(self, epoch, logs=None):
+        super().on_epoch_begin(epoch, logs)
         # Reset when an epoch begins, not when its counts are read: the setup checks read the
         # first epoch's counts too, before or after this monitor.
         if self._probe is not None:

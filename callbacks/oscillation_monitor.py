@@ -87,6 +87,7 @@ class OscillationMonitor(Monitor):
             self._blocks_per_epoch = max(1, int(steps) // self._steps_per_block())
 
     def on_epoch_begin(self, epoch, logs=None):
+        super().on_epoch_begin(epoch, logs)
         self._readings = {}
 
     def on_train_batch_end(self, batch, logs=None):

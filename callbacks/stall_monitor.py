@@ -153,6 +153,7 @@ class StallMonitor(Monitor):
             self._batch_probe = None
 
     def on_epoch_begin(self, epoch, logs=None):
+        super().on_epoch_begin(epoch, logs)
         self._seen = (0, 0.0)
         telemetry = shared_telemetry(self.model)
         if telemetry.attached:  # a new period for its reader here, whether its other readers run or not
@@ -336,7 +337,7 @@ class StallMonitor(Monitor):
         self.probes.append(record)
         self._last_spectrum = spectrum
         if self.verbose:
-            print(f"StallMonitor: stall at epoch {epoch}; Hessian eigenvalues in "
+            print(f"StallMonitor: stall at epoch {self.first_epoch + epoch}; Hessian eigenvalues in "
                   f"[{spectrum.min_eigenvalue:.4g}, {spectrum.max_eigenvalue:.4g}] "
                   f"({record['hvps']} HVPs, {record['probe_ms']:.0f} ms)")
         return record

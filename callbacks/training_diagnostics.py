@@ -204,6 +204,7 @@ class TrainingDiagnostics(Monitor):
         self._switching("attach", (self.params or {}).get("steps"), attached_period(self.model))
 
     def on_epoch_begin(self, epoch, logs=None):
+        super().on_epoch_begin(epoch, logs)
         self._forward("on_epoch_begin", epoch, logs)
         self._switching("begin_epoch")
 
@@ -318,6 +319,7 @@ class TrainingDiagnostics(Monitor):
             chance_losses.append(record["meta"].get("chance_loss"))
         meta = dict(self._meta)
         meta["monitors"] = [guard.name for guard in self._guards if guard.active]
+        meta["first_epoch"] = self.first_epoch  # the judge numbers the findings' epochs from it
         meta["chance_loss"] = next((value for value in chance_losses if value is not None), None)
         return {
             "version": judgement.RECORD_VERSION,

@@ -96,7 +96,13 @@ def _load_csv(path):
             except ValueError as error:
                 raise RunFileError(f"{path}, line {line}: column {key!r} holds {value!r}, not a number") from error
             history.setdefault(key, []).append(number)
-    return {"history": history, "findings": None, "meta": {"source": os.path.abspath(path)}, "extras": {}}
+    meta = {"source": os.path.abspath(path)}
+    # CSVLogger writes Keras' epoch numbers: a resumed fit's file starts at its initial_epoch.
+    first = (rows[0].get("epoch") or "0").strip()
+    if not first.isdigit():
+        raise RunFileError(f"{path}, line 2: column 'epoch' holds {first!r}, not an epoch number")
+    meta["first_epoch"] = int(first)
+    return {"history": history, "findings": None, "meta": meta, "extras": {}}
 
 
 def judge(run, chance_loss=None):

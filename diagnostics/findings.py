@@ -59,7 +59,8 @@ class Finding:
         kind: one of `KINDS`.
         severity: `"warning"` (training works, but worse than it could) or `"error"`
             (training is broken).
-        epoch: first epoch (0-based) at which the problem holds.
+        epoch: first epoch at which the problem holds, as Keras numbers it (from 0; from 3 in a
+            `fit` resumed with `initial_epoch=3`, as History, CSVLogger and the progress bar show).
         layer: name of the layer where the problem starts, or None if it is not local to a layer.
         message: one or two plain sentences for a person.
         evidence: the numbers behind the judgement, name -> float (or int).

@@ -11,7 +11,8 @@ The record is the `run.json` schema (version `RECORD_VERSION`):
 
     {"version": 2,
      "history": {key: [value per epoch]},        # Keras logs and every monitor's series
-     "meta": {"monitors": [class names], "chance_loss": float | None, "setup": {...}, ...},
+     "meta": {"monitors": [class names], "chance_loss": float | None, "setup": {...},
+              "first_epoch": int, ...},            # Keras' number of the first epoch (0 if absent)
      "extras": {"SetupMonitor": {"findings": [...]},   # observed directly: setup checks on model and data
                 "GradientMonitor": {"layers", "first_nonfinite_step", "recurrent", "trainable_weights"},
                 "ActivationMonitor": {"activations", "probed_epochs"},
@@ -28,6 +29,10 @@ The record is the `run.json` schema (version `RECORD_VERSION`):
 A record without `meta["monitors"]` (a Keras `CSVLogger` file, an old run.json) is judged by
 every detector whose series it holds.
 
+The detectors count a record's epochs from 0, as positions in its series; `judge` then numbers
+every finding as Keras numbers the epochs (History's `epoch`, CSVLogger, the progress bar): from
+`meta["first_epoch"]`, the `initial_epoch` of a resumed `fit`, in one place (`number_epochs`).
+
 Example:
 
 >>> record = {"history": {"loss": [2.30, 2.30, 2.30, 2.30, 2.30, 2.30]}, "meta": {"chance_loss": 2.3026}}
@@ -38,6 +43,7 @@ Example:
 import dataclasses
 import functools
 import math
+import re
 
 import numpy as np
 
@@ -176,6 +182,13 @@ RELATIONS = (
     Relation("saddle_point", "min_eigenvalue", ("zero_gradient", "underfitting"), verb="restates"),
 )
 
+# Evidence keys that hold an epoch (a position in the series, like `Finding.epoch`), not a count
+# of epochs: `number_epochs` numbers them as Keras does. A folded key (`overfitting.best_epoch`)
+# counts by its last part.
+EPOCH_EVIDENCE_KEYS = ("best_epoch",)
+# How a finding's message and advice name an epoch ("from epoch 2", "the weights of epoch 6").
+_EPOCH_IN_TEXT = re.compile(r"\bepoch (\d+)\b")
+
 # A learning-rate or config warning is withdrawn when the run trains healthily: its training loss
 # ends below this share of where it started (or of chance, when known) and nothing else is wrong.
 HEALTHY_LOSS_FRACTION = 0.5
@@ -205,8 +218,52 @@ def judge(record):
     findings = withdraw_unconfirmed(findings, run.history, run.chance_loss)
     findings = withdraw_without_consequence(findings)
     findings = order_findings(findings)
+    findings = [number_epochs(f, run.first_epoch) for f in findings]
     setup = run.meta.get("setup")
     return [_with_remedies(f, setup) for f in findings]
+
+
+def first_epoch(record):
+    """Keras' number of a run record's first epoch: `record["meta"]["first_epoch"]`, the
+    `initial_epoch` of a resumed `fit` (or where `BackupAndRestore` resumed it); 0 for a record
+    without it (a run.json written before it was recorded).
+
+    Example:
+
+    >>> first_epoch({"history": {}, "meta": {"first_epoch": 3}}), first_epoch({"history": {}})
+    (3, 0)
+    """
+    value = ((record.get("meta") if isinstance(record, dict) else None) or {}).get("first_epoch", 0)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or value < 0:
+        raise ValueError(f"`first_epoch` in the record's meta must be a non-negative integer. "
+                         f"Received: first_epoch={value!r}")
+    return int(value)
+
+
+def number_epochs(finding, first_epoch):
+    """`finding` with its epochs numbered as Keras numbers them: the detectors count from 0 (the
+    position in the record's series), so `first_epoch` is added to `Finding.epoch`, to the
+    evidence in `EPOCH_EVIDENCE_KEYS` and to every "epoch N" of its message and advice.
+
+    Example:
+
+    >>> f = Finding("overfitting", "warning", 4, None, "From epoch 4; restore epoch 2.", {"best_epoch": 2})
+    >>> g = number_epochs(f, 3)
+    >>> g.epoch, g.evidence["best_epoch"], g.message
+    (7, 5, 'From epoch 7; restore epoch 5.')
+    """
+    if not first_epoch:
+        return finding
+
+    def numbered(text):
+        return _EPOCH_IN_TEXT.sub(lambda match: f"epoch {int(match.group(1)) + first_epoch}", text)
+
+    evidence = {key: value + first_epoch if key.rsplit(".", 1)[-1] in EPOCH_EVIDENCE_KEYS and value is not None
+                else value for key, value in finding.evidence.items()}
+    return dataclasses.replace(finding, epoch=finding.epoch + first_epoch, evidence=evidence,
+                               message=numbered(finding.message), advice=[numbered(a) for a in finding.advice])
 
 
 def _with_remedies(finding, setup):
@@ -227,6 +284,7 @@ class RunRecord:
         self._extras = record.get("extras") or {}
         self._monitors = self.meta.get("monitors")
         self.chance_loss = self._chance_loss()
+        self.first_epoch = first_epoch(record)
 
     def recorded_by(self, monitor, prefixes=()):
         """Whether `monitor` recorded this run; without a monitor list, whether the history holds

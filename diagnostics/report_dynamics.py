@@ -14,6 +14,7 @@ Example:
 import numpy as np
 
 from diagnostics._format import fmt, pyplot, save_figure
+from diagnostics.judgement import first_epoch
 from diagnostics.section import Section
 
 
@@ -31,14 +32,15 @@ def stall_probes(run):
 
 
 def loss_curves_section(run, out_dir):
-    """Training and validation loss per epoch; the gap between them shaded; the overfitting onset,
-    the best epoch and each stall marked."""
+    """Training and validation loss per epoch (numbered as Keras numbers them, like the findings);
+    the gap between them shaded; the overfitting onset, the best epoch and each stall marked."""
     history = run.get("history", {})
     loss = np.asarray(history.get("loss", []), dtype=float)
     if loss.size == 0 or not np.isfinite(loss).any():
         return None
     val = np.asarray(history.get("val_loss", []), dtype=float)
-    epochs = np.arange(loss.size)
+    first = first_epoch(run)
+    epochs = first + np.arange(loss.size)
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4))
     ax.plot(epochs, loss, marker="o", ms=3, label="training loss")
@@ -58,12 +60,12 @@ def loss_curves_section(run, out_dir):
         ax.axvline(best, color="tab:green", ls=":", lw=1, label=f"best epoch to restore ({best})")
         lines.append(f"- Overfitting from epoch {finding.epoch}; the best weights are those of epoch {best}.")
     for finding in _findings_of(run, "oscillation"):
-        ax.axvspan(finding.epoch, loss.size - 1, color="tab:orange", alpha=0.08)
+        ax.axvspan(finding.epoch, epochs[-1], color="tab:orange", alpha=0.08)
         lines.append(f"- The loss oscillates from epoch {finding.epoch} (shaded orange).")
     for probe in stall_probes(run):
-        epoch = int(probe.get("epoch", -1))
-        if 0 <= epoch < loss.size:
-            ax.plot([epoch], [loss[epoch]], marker="v", color="black", ms=8)
+        index = int(probe.get("epoch", -1))  # the probe's position in the series
+        if 0 <= index < loss.size:
+            ax.plot([epochs[index]], [loss[index]], marker="v", color="black", ms=8)
     if stall_probes(run):
         lines.append("- Black triangles: stalls where the curvature was probed (see Curvature at stalls).")
     ax.set_xlabel("epoch")
@@ -82,17 +84,18 @@ def curvature_section(run, out_dir):
     probes = [p for p in stall_probes(run) if "max_eigenvalue" in p and "min_eigenvalue" in p]
     if not probes:
         return None
+    first = first_epoch(run)
     rows = ["| epoch | smallest eigenvalue | largest eigenvalue | HVPs | time (ms) | verdict | action |",
             "|---|---|---|---|---|---|---|"]
     for p in probes:
         rows.append(
-            f"| {p.get('epoch')} | {fmt(p['min_eigenvalue'])} | {fmt(p['max_eigenvalue'])} | "
+            f"| {first + int(p['epoch'])} | {fmt(p['min_eigenvalue'])} | {fmt(p['max_eigenvalue'])} | "
             f"{p.get('hvps', '')} | {fmt(p.get('probe_ms', float('nan')))} | {p.get('kind', '')} | "
             f"{p.get('action') or ''} |"
         )
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    epochs = [int(p["epoch"]) for p in probes]
+    epochs = [first + int(p["epoch"]) for p in probes]
     ax.scatter(epochs, [p["max_eigenvalue"] for p in probes], marker="^", label="largest eigenvalue")
     ax.scatter(epochs, [p["min_eigenvalue"] for p in probes], marker="v", label="smallest eigenvalue")
     ax.axhline(0.0, color="grey", lw=0.8)

@@ -13,6 +13,7 @@ Example:
 import numpy as np
 
 from diagnostics._format import fmt, pyplot, save_figure
+from diagnostics.judgement import first_epoch
 from diagnostics.section import Section, layer_series
 
 # Findings about how the model, loss and data were set up: they come first in a report, because
@@ -91,8 +92,10 @@ def gradient_section(run, out_dir):
     masked = np.ma.masked_invalid(np.where(values > 0, values, np.nan))
     fig, ax = plt.subplots(figsize=(max(4, 0.5 * values.shape[0] + 3), max(3, 0.3 * len(layers) + 1.5)))
     norm = LogNorm(vmin=positive.min(), vmax=positive.max()) if positive.size else None
+    first = first_epoch(run)  # the columns numbered as Keras numbers the epochs
     image = ax.imshow(masked.T, aspect="auto", origin="lower", cmap="viridis", norm=norm,
-                      interpolation="nearest")
+                      interpolation="nearest",
+                      extent=(first - 0.5, first + values.shape[0] - 0.5, -0.5, len(layers) - 0.5))
     ax.set_yticks(range(len(layers)))
     ax.set_yticklabels(layers, fontsize=7)
     ax.set_xlabel("epoch")

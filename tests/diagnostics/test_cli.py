@@ -165,3 +165,32 @@ def test_csv_with_only_accuracy_columns_judges_overfitting_on_val_accuracy(tmp_p
     _write_csv(path, history)
     assert main([str(path)]) == 0
     assert "overfitting from epoch 3" in capsys.readouterr().out
+
+
+def test_a_csv_file_of_a_resumed_fit_keeps_its_epoch_numbers(tmp_path, capsys):
+    # CSVLogger writes Keras' epoch numbers; a fit resumed at initial_epoch=3 starts its file at 3.
+    path = tmp_path / "training.csv"
+    _write_csv(path, _OVERFIT)
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([lines[0]] + [f"{index + 3}," + line.split(",", 1)[1]
+                                            for index, line in enumerate(lines[1:])]) + "\n")
+    assert main([str(path), "--format", "json", "--out", str(tmp_path / "report")]) == 0
+    [finding] = json.loads(capsys.readouterr().out)["findings"]
+    assert (finding["kind"], finding["epoch"], finding["evidence"]["best_epoch"]) == ("overfitting", 7, 6)
+
+
+def test_a_csv_file_whose_epoch_column_holds_no_epoch_number_is_refused(tmp_path, capsys):
+    path = tmp_path / "training.csv"
+    path.write_text("epoch,loss\nfirst,1.0\n")
+    assert main([str(path)]) == 2
+    assert "column 'epoch' holds 'first'" in capsys.readouterr().err
+
+
+def test_the_loss_curves_are_numbered_from_the_first_epoch(tmp_path):
+    run = _run_with_stall()
+    run["meta"]["first_epoch"] = 3
+    run["findings"] = [Finding("overfitting", "warning", 7, None, "Overfitting.", {"best_epoch": 6}, [])]
+    section = loss_curves_section(run, str(tmp_path))
+    assert "Overfitting from epoch 7; the best weights are those of epoch 6." in section.body
+    table = curvature_section(run, str(tmp_path)).body
+    assert "| 9 | -1 | 2 |" in table  # the probe of the series' seventh epoch: Keras' epoch 9

@@ -276,3 +276,36 @@ def test_a_record_must_be_a_run_dict():
 def test_docstring_examples():
     result = doctest.testmod(judge_module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+_OVERFITTING_AT_4 = {"loss": [2.0, 1.0, 0.6, 0.4, 0.3, 0.2, 0.15, 0.1, 0.07, 0.05],
+                     "val_loss": [2.0, 1.2, 0.8, 0.7, 0.72, 0.78, 0.85, 0.9, 1.0, 1.1]}
+
+
+def test_a_resumed_run_is_numbered_as_keras_numbers_its_epochs():
+    # The same series, recorded by a fit that started at epoch 0 and by one resumed at epoch 3:
+    # Keras calls the series' fifth epoch 4 in the first and 7 in the second (its History.epoch).
+    meta = {"monitors": ["GeneralizationMonitor"]}
+    [fresh] = judge({"history": _OVERFITTING_AT_4, "meta": meta})
+    [resumed] = judge({"history": _OVERFITTING_AT_4, "meta": {**meta, "first_epoch": 3}})
+    assert (fresh.epoch, fresh.evidence["best_epoch"]) == (4, 3)
+    assert (resumed.epoch, resumed.evidence["best_epoch"]) == (7, 6)
+    assert resumed.message.startswith("Overfitting from epoch 7: val_loss rose from 0.7 at epoch 6 to 1.1")
+    assert resumed.message.endswith("Restore the weights of epoch 6.")
+    assert "(epoch 6)" in resumed.advice[0] and "(epoch 3)" in fresh.advice[0]
+    early_stopping = resumed.remedies[0]
+    assert (early_stopping.params["best_epoch"], early_stopping.params["patience"]) == (6, 1)
+    assert str(resumed).startswith("[warning] overfitting from epoch 7:")
+
+
+def test_a_record_numbers_epochs_from_0_without_a_first_epoch():
+    # A run.json written before the first epoch was recorded, or with an explicit None.
+    record = {"history": _OVERFITTING_AT_4, "meta": {"monitors": ["GeneralizationMonitor"], "first_epoch": None}}
+    assert [f.epoch for f in judge(record)] == [4]
+
+
+@pytest.mark.parametrize("value", [-1, 2.5, "3", True])
+def test_a_first_epoch_that_is_no_epoch_number_is_refused(value):
+    record = {"history": _OVERFITTING_AT_4, "meta": {"first_epoch": value}}
+    with pytest.raises(ValueError, match=r"first_epoch.*Received: first_epoch="):
+        judge(record)
