@@ -399,7 +399,9 @@ class BatchProbe:
             targets. Predicted classes are the argmax of a softmax (or one-hot) output, or for a
             single sigmoid unit the output above 0.5 (logit 0 with `from_logits`).
         """
-        if not self._count_classes or CLASS_COUNTS in self._off or False not in self._counts:
+        self._settle_per_unit_targets()
+        if (not self._count_classes or CLASS_COUNTS in self._off or False not in self._counts
+                or self._classes.per_unit):
             return None
         strategy = self.model.distribute_strategy
         result = {"val_labels": None, "val_correct": None}
@@ -450,7 +452,38 @@ class BatchProbe:
         'multi-label targets (5 units with the loss binary_crossentropy): ...'
         """
         key = what if isinstance(what, ProbeKey) else ProbeKey(Kept(what))
+        if key == CLASS_COUNTS:
+            self._settle_per_unit_targets()
         return self._off.get(key)
+
+    def _settle_per_unit_targets(self):
+        """Several output units under a per-unit loss (binary cross-entropy) have no classes to
+        count: the targets the steps saw tell why, once some were seen. Multi-hot 0/1 rows are
+        multi-label (said as a warning: a check the run asked for is withheld); targets with
+        values between 0 and 1 (an autoencoder's pixels, soft targets) are no labels at all, so
+        class balance is not a question for this run (a note in `unmeasurable`, no warning)."""
+        if self._classes is None or not self._classes.per_unit or CLASS_COUNTS in self._off:
+            return
+        variable = self._counts.get(False)
+        if variable is None:
+            return
+        copies = self.model.distribute_strategy.experimental_local_results(variable)
+        graded, seen = np.sum([copy.numpy() for copy in copies], axis=0)
+        if not seen:
+            return
+        if graded:
+            error = NotApplicable(
+                f"class balance does not apply: the targets are not labels ({graded / seen:.0%} of the "
+                f"{int(seen):,} target values seen lie strictly between 0 and 1)")
+        else:
+            error = Unmeasurable(
+                f"multi-label targets ({self._classes.count} units with the loss {self._classes.loss!r}, each "
+                "unit its own yes/no question): labels are not competing classes, so class imbalance is not judged")
+
+        def settle():
+            raise error
+
+        self._guarded(CLASS_COUNTS, settle)
 
     def fingerprints(self, validation=False):
         """The kept fingerprints (`row_fingerprints` of the model inputs) as an int32 NumPy array,
@@ -631,6 +664,10 @@ class BatchProbe:
     def _count(self, y, y_pred, validation):
         if self._classes is None:
             self._classes = _classification(self.model, y, y_pred)
+        if self._classes.per_unit:
+            if not validation:
+                self._count_graded_targets(y)
+            return
         labels, predicted = _classes_of(y, y_pred, self._classes)
         classes = self._classes.count
         # One bincount a step (few ops: this runs at every step). A row whose label is outside
@@ -647,6 +684,15 @@ class BatchProbe:
         counts = tf.raw_ops.DenseBincount(input=cells, size=tf.constant(size, tf.int64),
                                           weights=tf.zeros([0], tf.int64), binary_output=False)
         variable.assign_add(counts, read_value=False)
+
+    def _count_graded_targets(self, y):
+        """Counts the training targets that lie strictly between 0 and 1, beside all of them, for
+        `_settle_per_unit_targets`: two numbers a step, no classes."""
+        y = tf.cast(keras.tree.flatten(y)[0], tf.float32)
+        graded = tf.reduce_sum(tf.cast((y > 0.0) & (y < 1.0), tf.int64))
+        variable = _create_once(self._counts, False, lambda: _variable(
+            np.zeros(2, np.int64), self.model.distribute_strategy, "graded_targets"))
+        variable.assign_add(tf.stack([graded, tf.size(y, out_type=tf.int64)]), read_value=False)
 
     def _guarded(self, what, function):
         """Runs `function` at trace time and returns what it returns; what cannot be measured is
@@ -911,10 +957,13 @@ def _variable(initial, strategy, name):
 
 
 class _Classes:
-    """How to read classes from a model's targets and outputs."""
+    """How to read classes from a model's targets and outputs. `per_unit`: several units under a
+    per-unit loss (`loss` names it), whose targets are multi-hot labels or no labels at all: no
+    classes are counted, the steps only tell which (`BatchProbe._settle_per_unit_targets`)."""
 
-    def __init__(self, count, binary, threshold):
+    def __init__(self, count, binary, threshold, per_unit=False, loss=None):
         self.count, self.binary, self.threshold = count, binary, threshold
+        self.per_unit, self.loss = per_unit, loss
 
 
 def _classification(model, y, y_pred):
@@ -931,9 +980,7 @@ def _classification(model, y, y_pred):
     if units is None:
         raise Unmeasurable("the output has no static number of classes")
     if units > 1 and any(part in str(name).lower() for part in PER_UNIT_LOSSES):
-        raise Unmeasurable(
-            f"multi-label targets ({units} units with the loss {name!r}, each unit its own yes/no "
-            "question): labels are not competing classes, so class imbalance is not judged")
+        return _Classes(int(units), False, None, per_unit=True, loss=str(name))
     from_logits = bool(getattr(loss, "from_logits", False))
     return _Classes(2 if units == 1 else int(units), units == 1, 0.0 if from_logits else BINARY_THRESHOLD)
 

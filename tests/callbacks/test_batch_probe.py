@@ -281,3 +281,41 @@ def test_bad_requests_are_refused():
             probe.request(0)
     finally:
         probe.detach()
+
+
+def _sigmoid_units(units=4):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(units, activation="sigmoid")])
+    model.compile("sgd", "binary_crossentropy")
+    return model
+
+
+def test_targets_between_0_and_1_under_a_per_unit_loss_are_no_labels_and_say_so_without_a_warning():
+    targets = np.random.default_rng(0).uniform(size=(32, 4)).astype("float32")  # an autoencoder's
+    targets[:, 0] = np.round(targets[:, 0])  # a column of 0s and 1s changes nothing: the rest are graded
+    graded = int(np.sum((targets > 0) & (targets < 1)))
+    model = _sigmoid_units()
+    probe = _attached(model, counts=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", NotJudgedWarning)  # a check that does not apply is no withheld one
+            model.fit(_rows(32), targets, batch_size=8, epochs=1, verbose=0)
+            assert probe.class_counts() is None
+        assert probe.unmeasurable(Kept.CLASS_COUNTS) == (
+            "class balance does not apply: the targets are not labels "
+            f"({graded / targets.size:.0%} of the {targets.size} target values seen lie strictly between 0 and 1)")
+    finally:
+        probe.detach()
+
+
+def test_multi_hot_targets_under_a_per_unit_loss_are_multi_label_with_a_warning():
+    targets = (np.random.default_rng(0).uniform(size=(32, 4)) > 0.5).astype("float32")
+    assert (targets.sum(axis=1) > 1).any()  # rows with several labels
+    model = _sigmoid_units()
+    probe = _attached(model, counts=True)
+    try:
+        model.fit(_rows(32), targets, batch_size=8, epochs=1, verbose=0)
+        with pytest.warns(NotJudgedWarning, match=r"multi-label targets \(4 units with the loss 'binary_crossentropy'"):
+            assert probe.class_counts() is None
+        assert probe.unmeasurable(Kept.CLASS_COUNTS).startswith("multi-label targets")
+    finally:
+        probe.detach()
