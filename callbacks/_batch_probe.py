@@ -82,7 +82,7 @@ import keras
 
 from callbacks._arguments import Instance, keep_checked
 from callbacks._guard import NotJudgedWarning
-from callbacks._model_shapes import with_model_shapes
+from callbacks._model_shapes import declared_and_seen, with_model_shapes
 from callbacks._step_switch import instrumentation_paused
 from callbacks._trace_once import build_optimizer_before_trace
 from zoo._keras_internals import activation_logits, patch_method, skippable_cond, unpatch_method
@@ -223,6 +223,10 @@ class BatchProbe:
         self._trace = threading.local()
         # What was found unmeasurable, and why: {ProbeKey: reason}.
         self._off = {}
+        # Training batches without the input shape the model declares: the declared shapes, and
+        # {"count": batches, "seen": the last one's sizes} as variables (`shape_mismatch`).
+        self._declared = []
+        self._mismatch = {}
 
     @property
     def attached(self):
@@ -485,6 +489,34 @@ class BatchProbe:
 
         self._guarded(CLASS_COUNTS, settle)
 
+    def shape_mismatch(self):
+        """Why no probe rows may have been kept from training: a sentence naming the input shape
+        the model declares and the one the training batches had instead, when a batch lacked it
+        (the probe keeps rows of the declared shape only); None when none did.
+
+        Example:
+
+        >>> probe.shape_mismatch()                          # doctest: +SKIP
+        'the model declares inputs of shape (16, 1), but the training batches had shape (20, 1)'
+        """
+        count, seen = self._mismatch.get("count"), self._mismatch.get("seen")
+        if count is None or seen is None:
+            return None
+        strategy = self.model.distribute_strategy
+        for replica_count, replica_seen in zip(strategy.experimental_local_results(count),
+                                               strategy.experimental_local_results(seen)):
+            if int(replica_count.numpy()) > 0:
+                sizes = [int(size) for size in replica_seen.numpy()]
+                break
+        else:
+            return None
+        shapes = []
+        for declared in self._declared:
+            shapes.append(tuple(sizes[:len(declared)]))
+            sizes = sizes[len(declared):]
+        return (f"the model declares inputs of shape {', '.join(map(str, self._declared))}, but the training "
+                f"batches had shape {', '.join(map(str, shapes))}")
+
     def fingerprints(self, validation=False):
         """The kept fingerprints (`row_fingerprints` of the model inputs) as an int32 NumPy array,
         every replica's joined, in no particular order; None if none were requested or kept (yet,
@@ -562,6 +594,7 @@ class BatchProbe:
         whose feature shape the batch leaves open get the model's (`with_model_shapes`); a batch
         of another shape is not kept."""
         x, y, weights = keras.utils.unpack_x_y_sample_weight(data)
+        given = x
         x, conforms = with_model_shapes(x, self.model)
         if conforms is not None:
             data = keras.utils.pack_x_y_sample_weight(x, y, weights)
@@ -570,6 +603,8 @@ class BatchProbe:
                                       self._recheck_write(data, validation)) if write is not None]
         if not writes:
             return
+        if conforms is not None and not validation:
+            self._note_shape_mismatch(given, conforms)
         strategy = self.model.distribute_strategy
         # Made anew with every new store (see `request`): 1 until the branch finds none filling.
         filling = _create_once(self._filling, validation, lambda: _variable(np.int32(1), strategy, "probe_filling"))
@@ -584,6 +619,21 @@ class BatchProbe:
 
         keep = filling.read_value() > 0
         skippable_cond(keep if conforms is None else keep & conforms, write_all)
+
+    def _note_shape_mismatch(self, x, conforms):
+        """Counts the training batches whose inputs lack the declared shape, and keeps the sizes
+        of the last one, for `shape_mismatch` (a batch with the declared shape costs one op)."""
+        self._declared, seen = declared_and_seen(x, self.model)
+        strategy = self.model.distribute_strategy
+        count = _create_once(self._mismatch, "count", lambda: _variable(np.int64(0), strategy, "shape_mismatches"))
+        sizes = _create_once(self._mismatch, "seen", lambda: _variable(
+            np.zeros(seen.shape[0], np.int64), strategy, "mismatched_shape"))
+
+        def note():
+            count.assign_add(tf.constant(1, tf.int64), read_value=False)
+            sizes.assign(tf.cast(seen, tf.int64), read_value=False)
+
+        skippable_cond(tf.logical_not(conforms), note)
 
     def _row_write(self, data, validation):
         """`(what, store, parts)` for the probe rows of this step, or None."""

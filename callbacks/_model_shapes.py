@@ -48,6 +48,29 @@ def with_model_shapes(x, model):
     return keras.tree.pack_sequence_as(x, leaves), tf.reduce_all(tf.stack(checks))
 
 
+def declared_and_seen(x, model):
+    """The feature shapes `model` declares for the inputs of `x` that `with_model_shapes` gives a
+    shape, and the sizes the batch has there.
+
+    Args:
+        x: the model inputs of a batch, as given to `with_model_shapes`.
+        model: the `keras.Model` they feed.
+
+    Returns:
+        `(declared, seen)`: `declared` a list of shape tuples, one per such input; `seen` an int32
+        vector tensor of the batch's sizes of those dimensions, one input after another (its
+        length is static). `([], None)` when no input needs a shape.
+    """
+    declared = _declared_shapes(model, x)
+    if declared is None:
+        return [], None
+    pairs = [(tuple(shape), tf.shape(leaf)[1:]) for leaf, shape in zip(keras.tree.flatten(x), declared)
+             if shape is not None]
+    if not pairs:
+        return [], None
+    return [shape for shape, _ in pairs], tf.concat([seen for _, seen in pairs], axis=0)
+
+
 def _declared_shapes(model, x):
     """Per leaf of `x`: the model's fully known feature shape for it where the batch leaves the
     shape open and the two agree in rank and known sizes, else None; None overall when the model

@@ -156,7 +156,11 @@ class ActivationMonitor(Monitor):
                 self.history[key][-1] = value
             self._announce()
         if self._probed and self._probe is None and not self._off:
-            self._say_not_judged("no probe inputs were kept from training (no training step ran?); pass `probe_data`")
+            mismatch = self._batch_probe.shape_mismatch() if self._batch_probe is not None else None
+            self._say_not_judged(
+                f"no probe rows were kept from training: {mismatch}, and the probe keeps rows of the declared "
+                "shape only; pass `probe_data` of the declared shape" if mismatch else
+                "no probe inputs were kept from training (no training step ran?); pass `probe_data`")
         if self._batch_probe is not None:
             self._batch_probe.detach()
             self._batch_probe = None

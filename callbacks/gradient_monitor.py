@@ -207,7 +207,8 @@ class GradientMonitor(Monitor):
                 self._not_measured(self._time_probe.unmeasurable)
         batch = self._batch_probe.batch()
         if batch is None:
-            self._not_measured(self._batch_probe.unmeasurable(Kept.ROWS) or "no probe rows were kept")
+            self._not_measured(self._batch_probe.unmeasurable(Kept.ROWS) or self._batch_probe.shape_mismatch()
+                               or "no probe rows were kept")
         summaries = {} if batch is None else self._time_probe.measure(
             *(keras.tree.map_structure(lambda rows: rows[:TIME_PROBE_ROWS], part) for part in batch))
         values = {}

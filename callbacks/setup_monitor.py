@@ -124,7 +124,7 @@ class SetupMonitor(Monitor):
     def _check_data(self, logs):
         batch = self._probe.batch()
         if batch is None:
-            self._skip("the data: the probe captured no training batch")
+            self._skip(f"the data: {self._probe.shape_mismatch() or 'the probe captured no training batch'}")
             return
         x, y = batch[0], batch[1]
         counts = self._probe.class_counts(reset=False) or {}  # other monitors read them too

@@ -68,3 +68,19 @@ def test_windows_longer_than_declared_train_and_are_not_kept(jit_compile):
         assert probe.inputs() is None  # no batch had the declared shape
     finally:
         probe.detach()
+
+
+@pytest.mark.parametrize("jit_compile", [False, True])
+@pytest.mark.parametrize("length", [WINDOW, WINDOW + 4])
+def test_the_probe_says_which_shape_the_batches_had_instead_of_the_declared_one(length, jit_compile):
+    model = _model(jit_compile)
+    probe = shared_probe(model)
+    probe.attach()
+    probe.request(20)
+    try:
+        model.fit(_windows(length), epochs=1, verbose=0)
+        expected = None if length == WINDOW else (
+            "the model declares inputs of shape (16, 1), but the training batches had shape (20, 1)")
+        assert probe.shape_mismatch() == expected
+    finally:
+        probe.detach()

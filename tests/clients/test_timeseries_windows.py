@@ -54,3 +54,35 @@ def test_timeseries_dataset_from_array(seed, tmp_path):
     assert not np.isnan(diagnostics.history["dead_frac/hidden"]).any()
     assert_saves_loads_and_fits_again(models[-1], series[None, :WINDOW],
                                       lambda model, callbacks: fit(model, callbacks, epochs=1), tmp_path)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_windows_longer_than_the_model_declares_are_said_plainly(seed):
+    # An LSTM takes windows of any length, so Keras trains on 20-step windows a model built on
+    # Input((16, 1)) declares; the probe keeps rows of the declared shape only, so the units and
+    # the data are not judged, and the monitors say why in those terms.
+    series, targets = _series(seed)
+    long = WINDOW + 4
+
+    def windows(start, stop):
+        return keras.utils.timeseries_dataset_from_array(series[start:stop], targets[start + long - 1:stop],
+                                                         sequence_length=long, batch_size=32)
+
+    def build():
+        inputs = keras.Input((WINDOW, 1))
+        model = keras.Model(inputs, L.Dense(1, name="forecast")(L.LSTM(8, name="lstm")(inputs)))
+        model.compile(keras.optimizers.Adam(0.01), "mse")
+        return model
+
+    def fit(model, callbacks):
+        return model.fit(windows(0, 1200), validation_data=windows(1200, 1600), epochs=2, verbose=0,
+                         callbacks=callbacks)
+
+    shapes = "the model declares inputs of shape (16, 1), but the training batches had shape (20, 1)"
+    diagnostics, _, _ = fit_both(build, fit, seed, not_judged=[
+        f"ActivationMonitor: dead and saturated units are not judged: no probe rows were kept from training: {shapes}",
+        shapes])
+    notes = {note.monitor: note.reason for note in diagnostics.skipped}
+    assert shapes in notes["ActivationMonitor"] and "pass `probe_data` of the declared shape" in notes["ActivationMonitor"]
+    assert notes["SetupMonitor"] == f"the data: {shapes}"
+    assert_unjudged_is_skipped(diagnostics)
