@@ -59,3 +59,14 @@ def test_summary_counts_user_only_problems_apart():
     assert (figures["versus_random_win"], figures["versus_random_tie"], figures["versus_random_loss"]) == (1, 1, 1)
     assert figures["better_than_random"] == pytest.approx(1 / 3, abs=1e-3)
     assert figures["healthy_runs"] == 1 and figures["healthy_accepted"] == 0
+
+
+def test_a_scenario_is_better_than_random_when_repair_wins_most_of_its_seeds():
+    rows = [_row("two_of_three", "dead_relu", versus=versus) for versus in ("win", "win", "loss")]
+    rows += [_row("half", "saturation", versus=versus) for versus in ("win", "tie")]
+    rows += [_row("one_of_three", "overfitting", versus=versus) for versus in ("loss", "win", "loss")]
+    assert bench.scenarios_better_than_random(rows) == {"two_of_three": True, "half": False, "one_of_three": False}
+    figures = bench.summarize(rows)
+    assert figures["scenarios_better_than_random"] == pytest.approx(1 / 3, abs=1e-3)
+    assert figures["scenarios_not_better"] == ["half", "one_of_three"]
+    assert figures["better_than_random"] == 0.5  # 4 wins in 8 runs
