@@ -46,6 +46,9 @@ class FakeProbe:
     def request_fingerprints(self, rows, validation_rows):
         self.calls.append(("request_fingerprints", rows, validation_rows))
 
+    def shape_mismatch(self):
+        return None  # every batch had the model's input shape
+
     def fingerprints(self, validation=False):
         return self._fingerprints.get(validation)
 
