@@ -210,6 +210,10 @@ class BatchProbe:
         self._stores = {}
         self._count_classes = False
         self._counts = {}
+        # Targets strictly between 0 and 1 and all targets seen, of a sigmoid output (a variable
+        # under key False), and whether they told yet if the targets are labels (`_settle_targets`).
+        self._graded = {}
+        self._targets_settled = False
         self._classes = None
         self._fingerprint_rows = {False: 0, True: 0}
         self._fingerprints = {}
@@ -403,9 +407,8 @@ class BatchProbe:
             targets. Predicted classes are the argmax of a softmax (or one-hot) output, or for a
             single sigmoid unit the output above 0.5 (logit 0 with `from_logits`).
         """
-        self._settle_per_unit_targets()
-        if (not self._count_classes or CLASS_COUNTS in self._off or False not in self._counts
-                or self._classes.per_unit):
+        self._settle_targets()
+        if not self._count_classes or CLASS_COUNTS in self._off or False not in self._counts:
             return None
         strategy = self.model.distribute_strategy
         result = {"val_labels": None, "val_correct": None}
@@ -457,32 +460,37 @@ class BatchProbe:
         """
         key = what if isinstance(what, ProbeKey) else ProbeKey(Kept(what))
         if key == CLASS_COUNTS:
-            self._settle_per_unit_targets()
+            self._settle_targets()
         return self._off.get(key)
 
-    def _settle_per_unit_targets(self):
-        """Several output units under a per-unit loss (binary cross-entropy) have no classes to
-        count: the targets the steps saw tell why, once some were seen. Multi-hot 0/1 rows are
-        multi-label (said as a warning: a check the run asked for is withheld); targets with
-        values between 0 and 1 (an autoencoder's pixels, soft targets) are no labels at all, so
-        class balance is not a question for this run (a note in `unmeasurable`, no warning)."""
-        if self._classes is None or not self._classes.per_unit or CLASS_COUNTS in self._off:
+    def _settle_targets(self):
+        """Tells, once the steps saw some targets, whether the targets of a sigmoid output (or
+        several under a per-unit loss) are labels at all. Targets with values strictly between 0
+        and 1 (an autoencoder's pixels, a probability regressed, soft targets) are no labels, so
+        class balance is not a question for this run: a note in `unmeasurable`, no warning.
+        Multi-hot 0/1 rows over several units are multi-label: no competing classes to count,
+        said as a warning (a check the run asked for is withheld). 0/1 targets of one unit are
+        two classes, counted on."""
+        if self._targets_settled or self._classes is None or CLASS_COUNTS in self._off:
             return
-        variable = self._counts.get(False)
+        variable = self._graded.get(False)
         if variable is None:
             return
         copies = self.model.distribute_strategy.experimental_local_results(variable)
         graded, seen = np.sum([copy.numpy() for copy in copies], axis=0)
         if not seen:
             return
+        self._targets_settled = True
         if graded:
             error = NotApplicable(
                 f"class balance does not apply: the targets are not labels ({graded / seen:.0%} of the "
                 f"{int(seen):,} target values seen lie strictly between 0 and 1)")
-        else:
+        elif self._classes.per_unit:
             error = Unmeasurable(
                 f"multi-label targets ({self._classes.count} units with the loss {self._classes.loss!r}, each "
                 "unit its own yes/no question): labels are not competing classes, so class imbalance is not judged")
+        else:
+            return
 
         def settle():
             raise error
@@ -714,9 +722,9 @@ class BatchProbe:
     def _count(self, y, y_pred, validation):
         if self._classes is None:
             self._classes = _classification(self.model, y, y_pred)
+        if not validation and (self._classes.per_unit or self._classes.binary):
+            self._count_graded_targets(y)
         if self._classes.per_unit:
-            if not validation:
-                self._count_graded_targets(y)
             return
         labels, predicted = _classes_of(y, y_pred, self._classes)
         classes = self._classes.count
@@ -737,10 +745,10 @@ class BatchProbe:
 
     def _count_graded_targets(self, y):
         """Counts the training targets that lie strictly between 0 and 1, beside all of them, for
-        `_settle_per_unit_targets`: two numbers a step, no classes."""
+        `_settle_targets`: two numbers a step."""
         y = tf.cast(keras.tree.flatten(y)[0], tf.float32)
         graded = tf.reduce_sum(tf.cast((y > 0.0) & (y < 1.0), tf.int64))
-        variable = _create_once(self._counts, False, lambda: _variable(
+        variable = _create_once(self._graded, False, lambda: _variable(
             np.zeros(2, np.int64), self.model.distribute_strategy, "graded_targets"))
         variable.assign_add(tf.stack([graded, tf.size(y, out_type=tf.int64)]), read_value=False)
 
@@ -1009,7 +1017,7 @@ def _variable(initial, strategy, name):
 class _Classes:
     """How to read classes from a model's targets and outputs. `per_unit`: several units under a
     per-unit loss (`loss` names it), whose targets are multi-hot labels or no labels at all: no
-    classes are counted, the steps only tell which (`BatchProbe._settle_per_unit_targets`)."""
+    classes are counted, the steps only tell which (`BatchProbe._settle_targets`)."""
 
     def __init__(self, count, binary, threshold, per_unit=False, loss=None):
         self.count, self.binary, self.threshold = count, binary, threshold

@@ -289,11 +289,13 @@ def _sigmoid_units(units=4):
     return model
 
 
-def test_targets_between_0_and_1_under_a_per_unit_loss_are_no_labels_and_say_so_without_a_warning():
-    targets = np.random.default_rng(0).uniform(size=(32, 4)).astype("float32")  # an autoencoder's
-    targets[:, 0] = np.round(targets[:, 0])  # a column of 0s and 1s changes nothing: the rest are graded
+@pytest.mark.parametrize("units", [1, 4])
+def test_targets_between_0_and_1_under_a_per_unit_loss_are_no_labels_and_say_so_without_a_warning(units):
+    # Four units: an autoencoder's pixels; one: a probability regressed, not a class to count.
+    targets = np.random.default_rng(0).uniform(size=(32, units)).astype("float32")
+    targets[:16, 0] = np.round(targets[:16, 0])  # some 0s and 1s change nothing: the rest are graded
     graded = int(np.sum((targets > 0) & (targets < 1)))
-    model = _sigmoid_units()
+    model = _sigmoid_units(units)
     probe = _attached(model, counts=True)
     try:
         with warnings.catch_warnings():
