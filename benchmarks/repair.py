@@ -130,6 +130,19 @@ EXPECTED_FIX = {
     "heldout4_mlp_ten_classes_one_sigmoid_bce": ("set_loss", "set_output_activation"),
     "heldout4_cnn_six_sigmoid_convs": ("set_activation", "add_normalization"),
     "heldout4_cnn_uint8_pixels_without_rescaling": ("standardize_inputs",),
+    # fifth split; heldout5_mlp_tf_data_sorted_by_label_no_shuffle (fix: shuffle the dataset)
+    # has no action here
+    "heldout5_mlp_relu_constant_init_0_05": ("set_initializer",),
+    "heldout5_mlp_tanh_output_binary_crossentropy": ("set_output_activation",),
+    "heldout5_mlp_relu_output_standardized_targets": ("set_output_activation",),
+    "heldout5_mlp_missing_values_as_minus_999": ("fix_data",),
+    "heldout5_mlp_nan_in_five_validation_rows": ("fix_data",),
+    "heldout5_mlp_binary_labels_one_and_two": ("fix_labels",),
+    "heldout5_rnn_simple_rnn_200_steps_first_step_label": ("change_architecture",),
+    "heldout5_mlp_full_batch_sgd_lr_0_01": ("change_batch_size",),
+    "heldout5_mlp_sgd_exponential_decay_rate_1_5": ("set_learning_rate",),
+    "heldout5_cnn_pixels_divided_by_255_twice": ("standardize_inputs",),
+    "heldout5_rnn_lstm_relu_activation_100_steps": ("set_activation",),
 }
 
 QUICK_SCENARIOS = ("mlp_softmax_on_one_unit", "mlp_tanh_sgd_lr_3", "mlp_ten_sigmoid_layers",
