@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import keras
-from callbacks import TrainingDiagnostics
+from callbacks import GradientMonitor, TrainingDiagnostics
 from diagnostics import judge, load_run
 from diagnostics.__main__ import main
 from tests.clients._client import SEEDS, digits, fit_both
@@ -83,3 +83,12 @@ def test_findings_of_a_fit_resumed_by_backup_and_restore_name_keras_epochs(seed,
     assert history.epoch == [2, 3]  # resumed after the two finished epochs
     assert _epochs(diagnostics.findings) == {"label_mismatch": 2, "non_finite": 2}
     assert _offline_epochs(tmp_path / "report", capsys) == {"label_mismatch": 2, "non_finite": 2}
+
+
+def test_a_monitor_used_alone_numbers_its_findings_as_keras_does():
+    keras.utils.set_random_seed(0)
+    monitor = GradientMonitor()
+    history = _fit(_regression(), [monitor], epochs=5, initial_epoch=3)
+    assert history.epoch == [3, 4]
+    assert monitor.first_epoch == 3 and monitor.record()["meta"]["first_epoch"] == 3
+    assert [(f.kind, f.epoch) for f in monitor.findings if f.kind == "non_finite"] == [("non_finite", 3)]
