@@ -95,6 +95,10 @@ RELATIONS = (
     # (softmax minus label): it pushes the logit without end and drags the layers below with it.
     Relation("output_loss_mismatch", "class_loss_units", ("plateau", "underfitting", "vanishing_gradient",
                                                           "exploding_gradient", "oscillation", "dead_relu")),
+    # Class labels scored by a regression loss through a softmax or sigmoid: the confidently
+    # wrong examples get the smallest gradients, so the loss stalls.
+    Relation("output_loss_mismatch", "regression_loss_on_classes", ("plateau", "underfitting", "saddle_point",
+                                                                    "vanishing_gradient")),
     # A softmax applied to a bounded activation again: the loss cannot fall below a floor.
     Relation("output_loss_mismatch", "bounded_logit_units", ("plateau", "underfitting", "saddle_point")),
     # Logits through a ReLU die: the dead logit units are the flat loss.

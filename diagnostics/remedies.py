@@ -858,6 +858,10 @@ def _output_loss_mismatch(facts):
         return [Remedy("set_output_activation", target, {"activation": "sigmoid", "loss": "binary_crossentropy"},
                        "For two classes use binary cross-entropy on one sigmoid unit."),
                 _not_applicable("change_architecture", "Or give the output one unit per class, with softmax.")]
+    if facts.has("regression_loss_on_classes"):
+        loss = e.get("class_loss", "categorical_crossentropy")
+        return [Remedy("set_loss", None, {"loss": loss},
+                       f"Use {loss} for class labels (keep the output activation).")]
     if facts.has("probability_output_units"):
         return [Remedy("set_output_activation", target, {"activation": "linear"},
                        "Remove the output activation (use logits), keeping the loss."),

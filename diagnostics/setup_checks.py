@@ -101,6 +101,8 @@ def check_data(inputs, outputs, x=None, y=None, x_val=None, class_counts=None,
     labels = None if y is None else per_slot(y, output_names, "y")
     label_findings = [] if labels is None else setup_data.check_labels(outputs, labels, class_counts)
     findings += label_findings
+    if labels is not None:
+        findings += setup_data.check_class_targets_under_regression_loss(outputs, labels)
     validation_labels = None if y_val is None else per_slot(y_val, output_names, "validation_data")
     if (labels is not None or class_counts is not None) and (
             validation_labels is not None or validation_class_counts is not None):

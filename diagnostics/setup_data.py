@@ -7,6 +7,8 @@ captured inside the first training steps), with the model read by `diagnostics.s
   range (multi-hot rows for a softmax under a regression loss), validation classes that the
   training labels never show
   (`check_validation_labels`);
+- `output_loss_mismatch`: class labels (one-hot rows, 0/1) scored by a regression loss through a
+  softmax or sigmoid (`check_class_targets_under_regression_loss`);
 - `unnormalized_input`: non-finite values, an input constant in every feature, scales far from 1
   or far apart, features far from zero for their spread into ReLU units, training and
   validation on different scales. A single constant feature is no
@@ -401,6 +403,56 @@ def check_labels(outputs, labels, class_counts=None):
             message, evidence, advice = problem
             findings.append(Finding("label_mismatch", "error", 0, output.layer,
                                     f"labels of output {output.name!r}: {message}", evidence, advice))
+    return findings
+
+
+def check_class_targets_under_regression_loss(outputs, labels):
+    """`output_loss_mismatch` warnings for a softmax output scored by a regression loss on
+    one-hot rows, or a sigmoid output on 0/1 labels: the labels are classes, the loss is not.
+
+    The loss's gradient reaches the logits through the squashing function's slope: for a
+    confidently wrong example (an output near 0 where the label is 1) that slope is near zero,
+    so the worst mistakes learn slowest. Cross-entropy's gradient at the logit is the error
+    itself (output minus label). Many such runs still train (with Adam, on easy data), so the
+    warning stands only with the stall it explains (`NEEDS_CONSEQUENCE`). A sigmoid regression
+    on fractions (targets strictly between 0 and 1) is no class problem and is left alone.
+
+    Args:
+        outputs: the model's `OutputSetup`s (`setup_model.describe_model`).
+        labels: one target array (or None) per output, as `fit` takes them.
+
+    Returns:
+        A list of `Finding`s, epoch 0.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from diagnostics.setup_model import OutputSetup, describe_loss
+    >>> output = OutputSetup("out", "out", "softmax", 3, describe_loss("mse"))
+    >>> [f.kind for f in check_class_targets_under_regression_loss([output], [np.eye(3)[[0, 2, 1, 0]]])]
+    ['output_loss_mismatch']
+    """
+    findings = []
+    for output, y in zip(outputs, labels):
+        if y is None or output.loss is None or output.loss.family != "regression" or not _is_numeric(y):
+            continue
+        y = np.asarray(y, dtype=np.float64)
+        if output.activation == "softmax" and (output.units or 0) > 1 and y.ndim >= 2 and y.shape[-1] == output.units:
+            if not _is_one_hot(y):
+                continue
+            fix, what = "categorical_crossentropy", f"one-hot class rows over {output.units} units"
+        elif output.activation == "sigmoid" and y.size and np.isin(y, (0.0, 1.0)).all() and np.unique(y).size == 2:
+            fix, what = "binary_crossentropy", "0/1 labels"
+        else:
+            continue
+        findings.append(Finding(
+            "output_loss_mismatch", "warning", 0, output.layer,
+            f"output {output.name!r} is a {output.activation} trained with {output.loss.name} on "
+            f"{what}: the loss's gradient passes through the {output.activation}'s slope, which "
+            "is near zero exactly where an example is confidently wrong, so the worst mistakes "
+            f"learn slowest; {fix.replace('_', ' ')} gives the logits the error itself.",
+            {"regression_loss_on_classes": int(output.units or 1), "class_loss": fix, NEEDS_CONSEQUENCE: True},
+            [f"Use {fix} for class labels (keep the {output.activation} output)."]))
     return findings
 
 

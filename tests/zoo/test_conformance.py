@@ -493,7 +493,7 @@ def _build_or_refuse(name, overrides):
 def test_random_arguments_build_or_raise_our_errors(data):
     name = data.draw(st.sampled_from(MODELS), label="model")
     _build_or_refuse(name, data.draw(_random_kwargs(name), label="kwargs"))
-    keras.utils.clear_session()
+    keras.utils.clear_session(free_memory=False)
 
 
 @pytest.mark.slow
@@ -503,6 +503,6 @@ def test_random_arguments_per_builder(name):
     @hypothesis.given(overrides=_random_kwargs(name))
     def check(overrides):
         _build_or_refuse(name, overrides)
-        keras.utils.clear_session()
+        keras.utils.clear_session(free_memory=False)
 
     check()
