@@ -29,6 +29,9 @@ def summary_section(run, out_dir):
     for key in ("model", "optimizer", "epochs_run", "parameters"):
         if key in meta:
             lines.append(f"- **{key}**: {meta[key]}")
+    if first_epoch(run):
+        lines.append(f"- **first_epoch**: {first_epoch(run)} (a resumed fit: its epochs are numbered as Keras numbers "
+                     "them, here and in the findings)")
     for key, values in history.items():
         if "/" not in key and values:
             lines.append(f"- **{key}** (last epoch): {fmt(float(values[-1]))}")

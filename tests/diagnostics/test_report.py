@@ -3,6 +3,7 @@
 import math
 
 from diagnostics import Finding, Section, load_run, save_run, write_report
+from diagnostics.report_sections import summary_section
 from diagnostics.section import layer_series
 
 
@@ -71,3 +72,10 @@ def test_what_was_not_judged_is_reported_and_saved(tmp_path):
     assert "## Not judged" in text
     assert "**ActivationMonitor** (in `on_epoch_end`): RuntimeError: boom" in text
     assert "Not judged" not in open(write_report(_run(), tmp_path / "clean")).read()
+
+
+def test_the_summary_says_where_a_resumed_fit_started(tmp_path):
+    resumed = {"history": {"loss": [1.0, 0.5]}, "meta": {"epochs_run": 2, "first_epoch": 3}}
+    assert "- **first_epoch**: 3 (a resumed fit" in summary_section(resumed, str(tmp_path)).body
+    fresh = {"history": {"loss": [1.0, 0.5]}, "meta": {"epochs_run": 2, "first_epoch": 0}}
+    assert "first_epoch" not in summary_section(fresh, str(tmp_path)).body
