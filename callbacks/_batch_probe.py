@@ -128,6 +128,13 @@ def shared_probe(model):
     return probe
 
 
+def _forget(probe):
+    """Drops `probe` from the registry once no `fit` uses it. The probe holds its model, so a
+    registry entry kept after the `fit` would keep the model alive after the user let it go."""
+    if _SHARED.get(probe.model) is probe:
+        del _SHARED[probe.model]
+
+
 def release_left_over(model):
     """Releases the probe of `model` if one is still attached (see `BatchProbe.release`). Call
     it when a new `fit` starts (a monitor's `set_model`): a probe attached then is left over
@@ -264,7 +271,10 @@ class BatchProbe:
     def detach(self):
         """The last call takes the wrappers off and retraces: the model is as before `attach`."""
         self._users = max(0, self._users - 1)
-        if self._users > 0 or not self._tokens:
+        if self._users > 0:
+            return
+        _forget(self)
+        if not self._tokens:
             return
         for token in reversed(self._tokens):
             instance, name, _ = token
@@ -753,8 +763,8 @@ class BatchProbe:
         variable.assign_add(tf.stack([graded, tf.size(y, out_type=tf.int64)]), read_value=False)
 
     def _guarded(self, what, function):
-        """Runs `function` at trace time and returns what it returns; what cannot be measured is
-        said once and switched off (and gives None)."""
+        """Runs `function` at trace time (or when a reader settles what the steps saw) and returns
+        what it returns; what cannot be measured is said once and switched off (and gives None)."""
         if what in self._off:
             return None
         try:
