@@ -161,11 +161,18 @@ def snapshot_indices(size):
     return np.sort(rng.choice(size, SNAPSHOT_ENTRIES, replace=False))
 
 
+def attached_telemetry(model):
+    """The telemetry attached to `model` by a monitor of the current `fit`, or None. Unlike
+    `shared_telemetry`, it never creates one."""
+    telemetry = _SHARED.get(model)
+    return telemetry if telemetry is not None and telemetry.attached else None
+
+
 def attached_period(model):
     """The sampling period of the telemetry attached to `model` (optimizer steps), or None when
     none is attached."""
-    telemetry = _SHARED.get(model)
-    return telemetry.every if telemetry is not None and telemetry.attached else None
+    telemetry = attached_telemetry(model)
+    return None if telemetry is None else telemetry.every
 
 
 def shared_telemetry(model, every=None):
@@ -344,6 +351,10 @@ class GradientTelemetry:
         self._users = max(0, self._users - 1)
         if self._users > 0:
             return
+        # The telemetry holds its model: a registry entry kept after the `fit` would keep the
+        # model alive after the user let it go.
+        if _SHARED.get(self.model) is self:
+            del _SHARED[self.model]
         for token in reversed(self._patched):
             unpatch_method(token)
         self._patched = []

@@ -26,7 +26,7 @@ from callbacks._batch_probe import DEFAULT_PROBE_ROWS, shared_probe
 from callbacks._random_state import random_state_kept
 from callbacks._guard import NotJudgedWarning
 from callbacks._monitor import GLOBAL_GRAD_NORM, Monitor
-from callbacks._telemetry import shared_telemetry
+from callbacks._telemetry import attached_telemetry
 from diagnostics.generalization import model_chance_loss
 from diagnostics import hessian, stall
 from diagnostics.schedule import LEARNING_RATE_KEY as LEARNING_RATE
@@ -155,8 +155,8 @@ class StallMonitor(Monitor):
     def on_epoch_begin(self, epoch, logs=None):
         super().on_epoch_begin(epoch, logs)
         self._seen = (0, 0.0)
-        telemetry = shared_telemetry(self.model)
-        if telemetry.attached:  # a new period for its reader here, whether its other readers run or not
+        telemetry = attached_telemetry(self.model)
+        if telemetry is not None:  # a new period for its reader here, whether its other readers run or not
             telemetry.begin_period()
 
     def on_train_batch_end(self, batch, logs=None):
@@ -291,8 +291,8 @@ class StallMonitor(Monitor):
     def _grad_norm(self):
         """The epoch's global gradient norm: from the telemetry when a `GradientMonitor` measures
         the same `fit`, else one gradient on the probe batch."""
-        telemetry = shared_telemetry(self.model)
-        if telemetry.attached:
+        telemetry = attached_telemetry(self.model)
+        if telemetry is not None:
             layer_norms = list(telemetry.period_values().get("grad_norm", {}).values())
             if layer_norms and all(math.isfinite(v) for v in layer_norms):
                 return math.sqrt(sum(v * v for v in layer_norms))
