@@ -7,8 +7,9 @@ have ordinary weight gradients. So `TimeGradientProbe` measures, on a batch of p
 norm of d loss / d x_t for every time step t of the sequence each recurrent layer reads (its
 input tensor, through a functional view of the model), averaged over the rows, and summarizes it:
 
-- `growth`: the gradient at the first informative step over the one at the last informative step
-  (above 1: it grows backward through time);
+- `growth`: the gradient at the informative step the layer reads first over the one at the
+  informative step it reads last (`read_first`, `read_last`; above 1: it grows backward through
+  time);
 - `informative_share`: the share of the gradient, summed over steps, that reaches informative steps.
 
 A step is informative when its input differs between the probe rows: a step that every row has
@@ -34,7 +35,8 @@ from callbacks._arguments import Instance, keep_checked
 from callbacks._random_state import random_state_kept
 
 # Keys of one layer's summary, as `measure` returns them.
-SUMMARY_KEYS = ("growth", "informative_share", "timesteps", "first_informative", "last_informative")
+SUMMARY_KEYS = ("growth", "informative_share", "timesteps", "first_informative", "last_informative",
+                "read_first", "read_last")
 
 
 def recurrent_layers(model):
@@ -79,6 +81,9 @@ class TimeGradientProbe:
             self.unmeasurable = f"the model has no graph to read the recurrent layers' inputs from ({error})"
             return
         self.layers = [layer.name for layer in rnns]
+        # A layer that reads its sequence backwards meets the last step first: its gradient
+        # shrinks toward step 0 of the input, not toward the last one.
+        self._backwards = [bool(getattr(layer, "go_backwards", False)) for layer in rnns]
 
     def measure(self, x, y, sample_weight=None):
         """Summaries of the gradient through time for every recurrent layer, on rows `(x, y)`.
@@ -96,8 +101,9 @@ class TimeGradientProbe:
         with random_state_kept(self.model):  # an LSTM's dropout draws even in inference
             sequences, gradients = self._gradients(x, y, sample_weight)
         summaries = {}
-        for name, sequence, gradient in zip(self.layers, sequences, gradients):
-            summary = summarize(np.asarray(sequence), None if gradient is None else np.asarray(gradient))
+        for name, backwards, sequence, gradient in zip(self.layers, self._backwards, sequences, gradients):
+            summary = summarize(np.asarray(sequence), None if gradient is None else np.asarray(gradient),
+                                backwards=backwards)
             if summary is not None:
                 summaries[name] = summary
         return summaries
@@ -126,9 +132,13 @@ def _stateful(layer):
     return layer.stateful
 
 
-def summarize(sequence, gradient):
+def summarize(sequence, gradient, backwards=False):
     """The summary of one layer's input `sequence` `(rows, steps, ...)` and its gradient, or None
-    when there is nothing to judge (no time axis, no gradient, no informative step, non-finite)."""
+    when there is nothing to judge (no time axis, no gradient, no informative step, non-finite).
+
+    `growth` compares the steps in the order the layer reads them: for a layer that reads
+    backwards (`go_backwards=True`), the first step it reads is the input's last. The informative
+    steps are named by their position in the input either way."""
     if gradient is None or sequence.ndim < 3 or sequence.shape[1] < 2:
         return None
     rows, steps = gradient.shape[:2]
@@ -140,10 +150,13 @@ def summarize(sequence, gradient):
     if positions.size == 0 or not np.all(np.isfinite(norms)) or norms.sum() <= 0:
         return None
     first, last = int(positions[0]), int(positions[-1])
+    read_first, read_last = (last, first) if backwards else (first, last)
     return {
-        "growth": float(norms[first] / norms[last]) if norms[last] > 0 else float("nan"),
+        "growth": float(norms[read_first] / norms[read_last]) if norms[read_last] > 0 else float("nan"),
         "informative_share": float(norms[informative].sum() / norms.sum()),
         "timesteps": int(steps),
         "first_informative": first,
         "last_informative": last,
+        "read_first": read_first,
+        "read_last": read_last,
     }

@@ -218,7 +218,8 @@ class GradientMonitor(Monitor):
                 values[f"{key}/{layer}"] = summary.get(field, float("nan"))
             if summary:
                 self.recurrent[layer] = {key: summary[key] for key in
-                                         ("timesteps", "first_informative", "last_informative")}
+                                         ("timesteps", "first_informative", "last_informative",
+                                          "read_first", "read_last")}
         return values
 
     def _not_measured(self, reason):

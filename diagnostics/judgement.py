@@ -156,6 +156,8 @@ RELATIONS = (
     Relation("exploding_gradient", "time_growth", ("saturation", "oscillation", "plateau")),
     # Informative steps that the gradient does not reach cannot teach the model: the loss stalls.
     Relation("vanishing_gradient", "informative_share", ("plateau", "saddle_point")),
+    # Early steps the gradient no longer reaches cannot teach the model either.
+    Relation("vanishing_gradient", "time_growth", ("plateau", "saddle_point", "underfitting")),
     # Gradients that grow without bound overflow: the loss turns non-finite after they explode.
     Relation("exploding_gradient", None, ("non_finite",), after=True),
     # Steps that overshoot throw pre-activations far out: units die or saturate from then on.

@@ -504,6 +504,8 @@ def _variance_preserving(facts):
 def _vanishing(facts):
     if "informative_share" in facts.evidence:
         return _vanishing_through_time(facts)
+    if "time_growth" in facts.evidence:
+        return _decayed_through_time(facts)
     saturating = facts.hidden_with(SATURATING)
     remedies = _initial_weights(facts)
     if facts.raw_inputs():
@@ -557,6 +559,18 @@ def _vanishing_through_time(facts):
                                     "last, next to the output."),
         _not_applicable("change_architecture", "For long-range dependencies, use gated cells (LSTM, GRU), "
                                                "a bidirectional layer or attention."),
+    ]
+
+
+def _decayed_through_time(facts):
+    """The gradient shrinks at every step back through the recurrence: the cell or the reading
+    order must change."""
+    return [
+        _not_applicable("change_architecture", "Use gated cells (LSTM, GRU), whose cell state carries the "
+                                               "gradient across many steps, or attention."),
+        _not_applicable("change_architecture", "Or put the steps that matter last: `go_backwards=True`, or a "
+                                               "`keras.layers.Bidirectional` wrapper."),
+        _not_applicable("fix_data", "Or shorten the sequences to the steps that carry information."),
     ]
 
 

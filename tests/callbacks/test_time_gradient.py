@@ -71,6 +71,24 @@ def test_measurement_matches_a_tape_on_the_raw_inputs():
     assert (summary["timesteps"], summary["first_informative"], summary["last_informative"]) == (60, 0, 59)
 
 
+def test_a_layer_that_reads_backwards_is_measured_in_its_reading_order():
+    """`go_backwards=True` reads step 59 first: the gradient grows from step 0 (read last, next to
+    the output) toward step 59, and growth is the step read first over the step read last."""
+    keras.utils.set_random_seed(0)
+    x, y = _offset_channels(0, rows=64)
+    model = keras.Sequential([keras.Input((TIMESTEPS, 3)),
+                              L.SimpleRNN(16, go_backwards=True, name="rnn"), L.Dense(3, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    reference = _per_step_input_gradient(model, x, y)
+    assert reference[-1] < reference[0]  # the tape: the step read first gets the least
+
+    summary = TimeGradientProbe(model).measure(x, y)["rnn"]
+
+    np.testing.assert_allclose(summary["growth"], reference[-1] / reference[0], rtol=1e-4)
+    assert (summary["first_informative"], summary["last_informative"]) == (0, 59)
+    assert (summary["read_first"], summary["read_last"]) == (59, 0)
+
+
 def test_padding_that_every_row_shares_is_not_informative():
     keras.utils.set_random_seed(0)
     x, y, lengths = _padded_sentences(0, rows=64)

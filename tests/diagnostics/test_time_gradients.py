@@ -6,7 +6,7 @@ import math
 import pytest
 
 from diagnostics import judge
-from diagnostics.time_gradients import (TIME_EXPLODING_GROWTH, TIME_VANISHING_SHARE,
+from diagnostics.time_gradients import (TIME_EXPLODING_GROWTH, TIME_VANISHING_GROWTH, TIME_VANISHING_SHARE,
                                         detect_time_gradient_problems)
 
 STEPS = {"rnn": {"timesteps": 60, "first_informative": 0, "last_informative": 59}}
@@ -52,6 +52,33 @@ def test_a_share_just_above_the_threshold_is_no_finding():
     assert detect_time_gradient_problems(_history([0.2] * 3, share, [0.69] * 3), STEPS, chance_loss=0.693) == []
 
 
+def test_a_gradient_that_decays_back_through_time_vanishes_only_while_the_loss_stays_high():
+    decayed = [1e-15, 2e-15, 1e-15]
+    stalled = detect_time_gradient_problems(_history(decayed, [1.0] * 3, [0.69, 0.69, 0.68]), STEPS,
+                                            chance_loss=0.693)
+    learned = detect_time_gradient_problems(_history(decayed, [1.0] * 3, [0.69, 0.68, 0.60]), STEPS,
+                                            chance_loss=0.693)  # left chance (below 0.9 of it) at the end
+    unknown = detect_time_gradient_problems(_history(decayed, [1.0] * 3, [0.69, 0.69, 0.68]), STEPS)
+
+    assert [(f.kind, f.severity, f.epoch) for f in stalled] == [("vanishing_gradient", "error", 0)]
+    assert unknown == []
+    assert stalled[0].evidence["time_growth"] == 1e-15
+    assert "step 0, which it reads first" in stalled[0].message and "step 59, which it reads last" in stalled[0].message
+    assert learned == []
+
+
+def test_a_decay_just_above_the_threshold_is_no_finding():
+    growth = [TIME_VANISHING_GROWTH * 1.5] * 3
+    assert detect_time_gradient_problems(_history(growth, [1.0] * 3, [0.69] * 3), STEPS, chance_loss=0.693) == []
+
+
+def test_a_layer_read_backwards_is_named_in_its_reading_order():
+    steps = {"rnn": {**STEPS["rnn"], "read_first": 59, "read_last": 0}}
+    [exploding] = detect_time_gradient_problems(_history([4e7] * 3, [1.0] * 3, [1.4] * 3), steps)
+    assert "at time step 59 is 4.0e+07 times the one at step 0" in exploding.message
+    assert exploding.evidence["per_step"] == pytest.approx(4e7 ** (1 / 59))
+
+
 def _record(history):
     return {"history": history, "meta": {"monitors": ["GradientMonitor", "ActivationMonitor"], "chance_loss": 1.0986},
             "extras": {"GradientMonitor": {"layers": ["rnn", "out"], "recurrent": STEPS}}}
@@ -74,9 +101,13 @@ def test_through_time_remedies_differ_from_the_depth_ones():
     history = _history([0.2] * 3, [1e-5] * 3, [0.69] * 3)
     history.update({"grad_norm/rnn": [0.1] * 3, "grad_norm/out": [0.1] * 3})
     vanishing = next(f for f in judge(_record(history)) if f.kind == "vanishing_gradient")
+    history["time_grad_growth/rnn"], history["time_grad_share/rnn"] = [1e-15] * 3, [1.0] * 3
+    history["loss"] = [1.1] * 3  # at the record's chance loss
+    decayed = next(f for f in judge(_record(history)) if f.kind == "vanishing_gradient")
     history["time_grad_growth/rnn"], history["time_grad_share/rnn"] = [4e7] * 3, [1.0] * 3
     exploding = next(f for f in judge(_record(history)) if f.kind == "exploding_gradient")
 
     assert vanishing.remedies[0].sentence.startswith("Mask the padding")
-    assert not any(r.action == "set_activation" for r in vanishing.remedies)
+    assert decayed.remedies[0].sentence.startswith("Use gated cells") and not decayed.remedies[0].applicable
+    assert not any(r.action == "set_activation" for r in vanishing.remedies + decayed.remedies)
     assert (exploding.remedies[0].action, exploding.remedies[0].params) == ("clip_gradients", {"global_clipnorm": 1.0})
