@@ -209,7 +209,8 @@ def run_one(scenario, seed, args):
     keras.utils.clear_session(free_memory=False)
     keras.utils.set_random_seed(seed)
     run = scenario.make(seed)
-    run.model.compile(optimizer=run.optimizer, loss=run.loss, metrics=list(run.metrics), jit_compile=False)
+    run.model.compile(optimizer=run.optimizer, loss=run.loss, loss_weights=run.loss_weights,
+                      metrics=list(run.metrics), jit_compile=False)
     row = {"scenario": scenario.name, "kind": scenario.expected[0] if scenario.expected else "healthy",
            "seed": seed, "expected_fix": list(EXPECTED_FIX.get(scenario.name, ())), "error": None,
            "repairable": True}

@@ -141,7 +141,8 @@ def fit_scenario(scenario, seed, jit, strategy=None, **options):
     keras.utils.set_random_seed(seed)
     with strategy.scope() if strategy is not None else contextlib.nullcontext():
         run = scenario.make(seed)
-        run.model.compile(optimizer=run.optimizer, loss=run.loss, metrics=list(run.metrics), jit_compile=jit)
+        run.model.compile(optimizer=run.optimizer, loss=run.loss, loss_weights=run.loss_weights,
+                          metrics=list(run.metrics), jit_compile=jit)
     initial = run.model.get_weights()
     monitor = TrainingDiagnostics(**{"verbose": 0, "report_dir": None, **options})
     with warnings.catch_warnings():

@@ -29,6 +29,7 @@ class Run:
         epochs, batch_size: as in `fit`.
         validation_data: `(x_val, y_val)` or None.
         metrics: as in `compile`.
+        loss_weights: as in `compile` (None: every output's loss counts once).
     """
 
     model: object
@@ -40,6 +41,7 @@ class Run:
     batch_size: int = 32
     validation_data: object = None
     metrics: tuple = ()
+    loss_weights: object = None
 
 
 @dataclasses.dataclass
