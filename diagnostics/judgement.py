@@ -143,6 +143,9 @@ RELATIONS = (
     Relation("suspicious_config", "clipped_step", ("plateau", "underfitting", "saddle_point")),
     # A schedule that decayed the rate to nothing freezes the weights wherever the loss then is.
     Relation("suspicious_config", "decayed_learning_rate", ("plateau", "underfitting", "saddle_point")),
+    # A schedule that keeps raising the rate: ever larger steps overshoot, blow up, knock units off.
+    Relation("suspicious_config", "grown_learning_rate", ("oscillation", "exploding_gradient", "non_finite",
+                                                          "dead_relu", "saturation", "underfitting")),
     # Dropping most of every layer's inputs leaves too little signal to fit: the loss stalls high.
     Relation("suspicious_config", "max_dropout", ("underfitting", "plateau", "saddle_point")),
     # Kernels drawn near zero: the stack starts on the flat ground around zero, where gradients
@@ -432,8 +435,9 @@ def _stalls(run):
 def _schedule(run):
     if not run.recorded_by("StallMonitor", (schedule.LEARNING_RATE_KEY,)):
         return []
-    return schedule.detect_decayed_learning_rate(
-        run.history, run.extras("StallMonitor").get("initial_learning_rate"), run.chance_loss)
+    initial = run.extras("StallMonitor").get("initial_learning_rate")
+    return (schedule.detect_decayed_learning_rate(run.history, initial, run.chance_loss)
+            + schedule.detect_grown_learning_rate(run.history, initial))
 
 
 def _imbalance(run):

@@ -1023,6 +1023,11 @@ def _suspicious_config(facts):
                                                        "total steps, or a cosine schedule over all its steps."),
                 Remedy("set_learning_rate", None, {"learning_rate": None},
                        "Or train at a constant rate: diagnostics.find_learning_rate picks it from a range test.")]
+    if facts.has("grown_learning_rate"):
+        start = e.get("initial_learning_rate")
+        return [Remedy("set_learning_rate", None, {"learning_rate": start},
+                       f"Train at the rate the schedule started from ({start:.3g}) instead of one that grows."),
+                _not_applicable("change_architecture", "Or make the schedule decay: a `decay_rate` below 1.")]
     if facts.has("small_kernel_scale"):
         return _variance_preserving(facts) + [_normalize(facts)]
     if facts.has("validation_rows_in_training"):

@@ -1,4 +1,5 @@
-"""A learning-rate schedule that decays to nothing while the loss is still high.
+"""A learning-rate schedule that decays to nothing while the loss is still high, or one that
+keeps raising the rate far above its start.
 
 `callbacks.StallMonitor` records the optimizer's learning rate at every epoch end
 (`LEARNING_RATE_KEY`, the schedule's value at that step) and the rate it started at. A schedule
@@ -6,6 +7,12 @@ whose rate falls to `DECAYED_FRACTION` of its start freezes the weights: if the 
 then (`diagnostics.activations.learning_suffers`) and stays where it was for `SUSTAIN_EPOCHS`
 epochs after, the schedule, not the model, ended training. A rate decayed once the loss is low is
 a finished run (cosine decay to zero, `ReduceLROnPlateau` at the floor) and no finding.
+
+The other way (`detect_grown_learning_rate`): a "decay" with `decay_rate` above 1, or any schedule
+that is still raising the rate at the end of the run, at `GROWN_FACTOR` times its start or more,
+steps ever further. It is a hypothesis until the run shows what such steps do (oscillation,
+exploding gradients, a non-finite loss, units knocked dead): `NEEDS_CONSEQUENCE`. A warm-up that
+has reached its peak has stopped growing and is no finding.
 
 Example:
 
@@ -18,7 +25,7 @@ import numpy as np
 
 from diagnostics._series import first_sustained, scalar_series
 from diagnostics.activations import learning_suffers
-from diagnostics.findings import Finding
+from diagnostics.findings import NEEDS_CONSEQUENCE, Finding
 from diagnostics.gradients import SUSTAIN_EPOCHS
 
 LEARNING_RATE_KEY = "learning_rate/optimizer"
@@ -27,6 +34,9 @@ LEARNING_RATE_KEY = "learning_rate/optimizer"
 DECAYED_FRACTION = 1e-3
 # The loss "stays where it was" after the decay: it falls by less than this share of its value.
 FLAT_AFTER_DECAY = 0.05
+# A rate ten times its start takes steps ten times the ones the run was set up (and tuned) with:
+# past the stable range of most set-ups that trained at the first rate.
+GROWN_FACTOR = 10.0
 
 
 def detect_decayed_learning_rate(history, initial_learning_rate=None, chance_loss=None):
@@ -65,5 +75,49 @@ def detect_decayed_learning_rate(history, initial_learning_rate=None, chance_los
         evidence,
         ["Decay over the whole run: a `decay_steps` near the run's total steps, or a cosine schedule "
          "over `epochs * steps_per_epoch`.",
+         "Or train at a constant rate (diagnostics.find_learning_rate picks one)."],
+    )]
+
+
+def detect_grown_learning_rate(history, initial_learning_rate=None):
+    """A `suspicious_config` when the learning rate is still rising at the end of the run (over
+    its last `SUSTAIN_EPOCHS` epochs) and has reached `GROWN_FACTOR` times its start; marked
+    `NEEDS_CONSEQUENCE` (it stands only beside a finding it explains). Its epoch is the first at
+    which the rate reached that factor.
+
+    Args:
+        history: `{key: [value per epoch]}` with `LEARNING_RATE_KEY`.
+        initial_learning_rate: the rate at the first step; default: the first recorded one.
+
+    Returns:
+        list with at most one `Finding`.
+
+    Example:
+
+    >>> rates = {LEARNING_RATE_KEY: [0.02, 0.05, 0.1, 0.3, 0.7]}
+    >>> [(f.kind, f.epoch) for f in detect_grown_learning_rate(rates, initial_learning_rate=0.02)]
+    [('suspicious_config', 3)]
+    """
+    rates = scalar_series(history, LEARNING_RATE_KEY)
+    if rates.size <= SUSTAIN_EPOCHS or not np.all(np.isfinite(rates[-SUSTAIN_EPOCHS - 1:])):
+        return []
+    start = initial_learning_rate if initial_learning_rate is not None else float(rates[0])
+    if not np.isfinite(start) or start <= 0:
+        return []
+    if not np.all(np.diff(rates[-SUSTAIN_EPOCHS - 1:]) > 0):
+        return []  # it settled (a warm-up that reached its peak) or decays again
+    with np.errstate(invalid="ignore"):
+        grown = np.flatnonzero(rates >= GROWN_FACTOR * start)
+    if grown.size == 0:
+        return []
+    epoch, last = int(grown[0]), float(rates[-1])
+    return [Finding(
+        "suspicious_config", "warning", epoch, None,
+        f"The learning rate grew from {start:.3g} to {rates[epoch]:.3g} by the end of epoch {epoch} and is still "
+        f"rising ({last:.3g} at the end), {last / start:.0f} times its start: its schedule raises it instead of "
+        "decaying it (an ExponentialDecay with decay_rate above 1?), so every step is larger than the last.",
+        {"grown_learning_rate": last, "initial_learning_rate": float(start), "grown_factor": GROWN_FACTOR,
+         NEEDS_CONSEQUENCE: True},
+        ["Make the schedule decay: a `decay_rate` below 1 (0.5 halves the rate every `decay_steps`).",
          "Or train at a constant rate (diagnostics.find_learning_rate picks one)."],
     )]

@@ -10,7 +10,9 @@ from sklearn.datasets import load_digits
 
 from callbacks import TrainingDiagnostics
 from callbacks._guard import NotJudgedWarning
-from diagnostics.schedule import LEARNING_RATE_KEY, detect_decayed_learning_rate
+from diagnostics import judge
+from diagnostics.findings import Finding
+from diagnostics.schedule import GROWN_FACTOR, LEARNING_RATE_KEY, detect_decayed_learning_rate, detect_grown_learning_rate
 
 CHANCE = math.log(10)
 
@@ -58,3 +60,44 @@ def test_an_exponential_decay_every_10_steps_leads_and_its_twin_is_healthy(seed)
     assert lead.remedies[1].action == "set_learning_rate"
     assert slow.findings == [] and cosine.findings == []
     assert cosine.history[LEARNING_RATE_KEY][-1] < 1e-3 * 0.3  # it did decay to nothing, once trained
+
+
+def test_a_rate_still_rising_far_above_its_start_is_named_from_the_epoch_it_got_there():
+    rates = [0.02, 0.06, 0.15, 0.21, 0.5, 1.2]
+    [finding] = detect_grown_learning_rate({LEARNING_RATE_KEY: rates}, initial_learning_rate=0.02)
+    assert (finding.kind, finding.epoch) == ("suspicious_config", 3)  # 0.21 >= 10 x 0.02
+    assert finding.evidence["grown_learning_rate"] == 1.2 and finding.evidence["needs_consequence"] is True
+
+
+@pytest.mark.parametrize("rates", [
+    [1e-5, 1e-4, 1e-3, 1e-3, 1e-3],                 # a warm-up that reached its peak
+    [1e-5, 1e-4, 1e-3, 9e-4, 8e-4],                 # warm-up, then decay
+    [0.02, 0.03, 0.05, 0.08, 0.13],                 # still rising, but under 10x its start
+    [0.02, 0.3, 0.5, 0.4, 0.6],                     # 30x, but not rising over the last 2 epochs
+])
+def test_no_grown_rate_when_the_schedule_settled_or_stayed_near_its_start(rates):
+    assert detect_grown_learning_rate({LEARNING_RATE_KEY: rates}, initial_learning_rate=rates[0]) == []
+    assert GROWN_FACTOR == 10.0
+
+
+def test_a_grown_rate_stands_only_beside_what_it_explains():
+    rates, loss = [0.02, 0.1, 0.3, 0.9, 2.7], [1.0, 0.6, 0.5, 0.4, 0.35]
+    history = {LEARNING_RATE_KEY: rates, "loss": loss}
+    record = {"history": history, "meta": {"monitors": ["StallMonitor"], "chance_loss": CHANCE},
+              "extras": {"StallMonitor": {"initial_learning_rate": 0.02}}}
+    assert judge(record) == []  # a rising rate the run took in its stride: no consequence, no finding
+    swings = Finding("oscillation", "warning", 3, None, "The loss oscillates.", {"low": 0.3, "high": 3.0})
+    record["extras"]["StallMonitor"]["findings"] = [swings.to_dict()]
+    assert [(f.kind, f.explained_by) for f in judge(record)] == [("suspicious_config", None),
+                                                                 ("oscillation", "suspicious_config")]
+
+
+@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)])
+def test_a_decay_rate_above_one_leads_what_its_growing_steps_do_and_a_constant_rate_is_healthy(seed):
+    growing = _fit(keras.optimizers.schedules.ExponentialDecay(0.05, decay_steps=10, decay_rate=1.5), seed)
+    constant = _fit(0.05, seed)
+    lead, *effects = growing.findings
+    assert lead.kind == "suspicious_config" and "grown_learning_rate" in lead.evidence
+    assert effects and all(f.explained_by == "suspicious_config" for f in effects)
+    assert (lead.remedies[0].action, lead.remedies[0].params) == ("set_learning_rate", {"learning_rate": pytest.approx(0.05)})
+    assert constant.findings == []
