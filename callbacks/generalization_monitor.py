@@ -85,6 +85,7 @@ class GeneralizationMonitor(Monitor):
         self._read_every = None   # steps between reads inside an epoch; None: at its ends only
         self._next_read = None
         self.best_epoch = None
+        self.validated_epochs = []  # epochs (from the fit's first) whose logs held validation results
         self._chance = self.chance_loss
         self.not_judged = None
         self._announced = set()
@@ -125,6 +126,8 @@ class GeneralizationMonitor(Monitor):
             if len(series) < epochs_so_far + 1:
                 series.append(math.nan)
         self._record_penalty()
+        if any(key.startswith("val_") for key in logs):  # an epoch `validation_freq` skipped has none
+            self.validated_epochs.append(epochs_so_far)
         if self.monitor in logs:
             best = generalization.best_epoch(
                 [(v if self.mode == "min" else -v) if math.isfinite(v) else math.inf
@@ -181,7 +184,8 @@ class GeneralizationMonitor(Monitor):
     @property
     def extras(self):
         extras = {"monitor": self.monitor, "mode": self.mode, "patience": self.patience, "min_delta": self.min_delta,
-                  "chance_loss": self._chance, "best_epoch": self.best_epoch}
+                  "chance_loss": self._chance, "best_epoch": self.best_epoch,
+                  "validated_epochs": list(self.validated_epochs)}
         if self.penalties and any(self.penalties):
             extras["regularization_loss"] = list(self.penalties)
         return extras

@@ -269,6 +269,45 @@ def detect_underfitting(history, chance=None, loss_key="loss"):
     return [Finding("underfitting", "warning", 0, None, message, evidence, list(UNDERFITTING_ADVICE))]
 
 
+def detect_non_finite_validation(history, validated_epochs, loss_key="val_loss"):
+    """A `non_finite` finding when the validation loss is NaN or inf at an epoch that validated
+    while the training loss is finite: the validation data hold NaN or inf (or values the model
+    turns into them, such as a class id the output lacks), and every validation score, early
+    stop or checkpoint on it is meaningless. A training loss gone non-finite is the training
+    detectors' finding, not this one.
+
+    Args:
+        history: `{key: [value per epoch]}` with `loss` and `loss_key`.
+        validated_epochs: the epochs whose logs held validation results (`validation_freq` skips
+            others), or None when unknown (nothing is judged).
+        loss_key: the validation loss's key.
+
+    Returns:
+        list with at most one `Finding`, at the first such epoch.
+
+    Example:
+
+    >>> history = {"loss": [0.9, 0.5, 0.3], "val_loss": [float("nan")] * 3}
+    >>> [(f.kind, f.epoch) for f in detect_non_finite_validation(history, [0, 1, 2])]
+    [('non_finite', 0)]
+    """
+    loss, val_loss = scalar_series(history, "loss"), scalar_series(history, loss_key)
+    for epoch in validated_epochs or []:
+        if epoch >= min(loss.size, val_loss.size) or not math.isfinite(loss[epoch]):
+            continue
+        if not math.isfinite(val_loss[epoch]):
+            return [Finding(
+                "non_finite", "error", int(epoch), None,
+                f"The validation loss is {val_loss[epoch]} from epoch {epoch} while the training loss is finite "
+                f"({loss[epoch]:.4g}): the validation data hold NaN or inf, or values the model turns into "
+                "them, so every validation score, early stop and checkpoint on it is meaningless.",
+                {"non_finite_validation_loss": 1, "epoch_loss": float(loss[epoch])},
+                ["Find the rows: `np.isfinite(x_val).reshape(len(x_val), -1).all(axis=1)` (and the same for "
+                 "y_val); drop or impute them, as for the training data."],
+            )]
+    return []
+
+
 def model_chance_loss(model):
     """Chance-level loss of a compiled Keras model, from its loss's name and its output units;
     None for several outputs or losses, or a loss whose chance level is unknown (`chance_loss`).

@@ -361,7 +361,7 @@ def _generalization(run):
     extras = run.extras("GeneralizationMonitor")
     monitor = extras.get("monitor") or next(
         (key for key in ("val_loss", "val_accuracy", "val_acc") if key in run.history), None)
-    findings = []
+    findings = generalization.detect_non_finite_validation(run.history, extras.get("validated_epochs"))
     values = scalar_series(run.history, monitor) if monitor is not None else np.empty(0)
     validated = np.flatnonzero(np.isfinite(values))
     if validated.size:

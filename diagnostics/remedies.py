@@ -762,6 +762,10 @@ def _zero_gradient(facts):
 
 
 def _non_finite(facts):
+    if facts.has("non_finite_validation_loss"):  # training is healthy: only the validation rows are bad
+        return [_not_applicable("fix_data", "Find the validation rows that hold NaN or inf "
+                                            "(np.isfinite(x_val).reshape(len(x_val), -1).all(axis=1), and y_val) "
+                                            "and drop or impute them.")]
     # NaN or inf in the data: no learning rate helps, only the user can clean the rows.
     named = _non_finite_data(facts)
     remedies = [named, _lower_learning_rate(facts, "gradients grew before the NaN"), _clip(facts)]

@@ -185,6 +185,7 @@ def test_validation_every_other_epoch_is_no_missing_validation():
         warnings.simplefilter("always")
         _model().fit(x, y, epochs=3, verbose=0, validation_split=0.25, validation_freq=2, callbacks=[diagnostics])
     assert diagnostics.skipped == [] and not [w for w in caught if "val_loss" in str(w.message)]
+    assert diagnostics.run()["extras"]["GeneralizationMonitor"]["validated_epochs"] == [1]
 
 
 def test_a_worker_that_is_not_the_chief_writes_no_report(tmp_path, monkeypatch):
