@@ -143,6 +143,11 @@ RELATIONS = (
     Relation("suspicious_config", "clipped_step", ("plateau", "underfitting", "saddle_point")),
     # A schedule that decayed the rate to nothing freezes the weights wherever the loss then is.
     Relation("suspicious_config", "decayed_learning_rate", ("plateau", "underfitting", "saddle_point")),
+    # Units that start as copies stay copies: each layer is one unit wide, so the run underfits; their
+    # gradients start near zero (the symmetric point) and grow only as rounding breaks the tie.
+    Relation("suspicious_config", "symmetric_init_layers", ("underfitting", "plateau", "saddle_point", "dead_relu",
+                                                            "zero_gradient", "vanishing_gradient",
+                                                            "exploding_gradient")),
     # A schedule that keeps raising the rate: ever larger steps overshoot, blow up, knock units off.
     Relation("suspicious_config", "grown_learning_rate", ("oscillation", "exploding_gradient", "non_finite",
                                                           "dead_relu", "saturation", "underfitting")),

@@ -1027,6 +1027,8 @@ def _suspicious_config(facts):
                                                        "total steps, or a cosine schedule over all its steps."),
                 Remedy("set_learning_rate", None, {"learning_rate": None},
                        "Or train at a constant rate: diagnostics.find_learning_rate picks it from a range test.")]
+    if facts.has("symmetric_init_layers"):
+        return [_random_init(facts, facts.symmetric_layers() or list(e["symmetric_init_layers"]))]
     if facts.has("grown_learning_rate"):
         start = e.get("initial_learning_rate")
         return [Remedy("set_learning_rate", None, {"learning_rate": start},

@@ -308,6 +308,7 @@ def check_model(model):
     findings += _check_stacked_linear(model)
     findings += _check_unfrozen_batchnorm(model)
     findings += _check_small_kernels(model, {output.layer for output in outputs})
+    findings += _check_symmetric_start(model)
     return findings
 
 
@@ -642,6 +643,48 @@ def _check_small_kernels(model, output_layers):
         ["Initialize with He (ReLU family) or Glorot (tanh, sigmoid) initialization, Keras' defaults.",
          "Add batch normalization, which rescales each layer's output whatever its weights."],
     )]
+
+
+def _check_symmetric_start(model):
+    """A `suspicious_config` naming the hidden layers whose units start as copies of each other:
+    every unit has the same incoming weights (a constant, non-zero kernel), and the layer they
+    feed weighs them all alike (its kernel is constant too). Their outputs, and so the gradients
+    they receive, are then equal: gradient descent keeps them equal (but for rounding), and the
+    layer acts as one unit. An all-zero start is left to the saddle it sits on (`stall`), whose
+    measured curvature names it. Stands beside a consequence (`NEEDS_CONSEQUENCE`)."""
+    layers = all_layers(model)
+    predecessor = _predecessor_function(model, layers)
+    symmetric = []
+    for layer in layers:
+        if not isinstance(layer, LINEAR_MAPS) or not _constant_kernel(layer):
+            continue
+        before = predecessor(layer)
+        while before is not None and isinstance(before, PASS_THROUGH + (keras.layers.Activation,)):
+            before = predecessor(before)
+        if (isinstance(before, LINEAR_MAPS) and _constant_kernel(before)
+                and int(before.kernel.shape[-1]) > 1 and before.name not in symmetric):
+            symmetric.append(before.name)
+    if not symmetric:
+        return []
+    shown = ", ".join(repr(name) for name in symmetric[:MAX_NAMED_LAYERS]) + (", ..." if len(symmetric) > MAX_NAMED_LAYERS else "")
+    return [Finding(
+        "suspicious_config", "warning", 0, symmetric[0],
+        f"the units of {len(symmetric)} hidden layer(s) ({shown}) start as exact copies: each has the same "
+        "incoming weights (a constant initializer) and the next layer weighs them alike, so they compute "
+        "the same output and get the same gradient, stay copies, and each layer acts as a single unit.",
+        {"symmetric_init_layers": symmetric, NEEDS_CONSEQUENCE: True},
+        ["Initialize the kernels randomly (Keras' defaults: glorot_uniform, or he_normal for ReLU), "
+         "which breaks the symmetry."],
+    )]
+
+
+def _constant_kernel(layer):
+    """Whether `layer`'s kernel holds one value, not zero, in every entry."""
+    kernel = getattr(layer, "kernel", None)
+    if kernel is None or len(kernel.shape) < 2:
+        return False
+    values = np.asarray(keras.ops.convert_to_numpy(kernel))
+    return bool(values.size > 1 and values.min() == values.max() and values.flat[0] != 0)
 
 
 def _check_stacked_linear(model):
