@@ -1,0 +1,54 @@
+"""Held out (sixth split): three hidden `Dense(64, activation="exponential")` layers overflow.
+
+The fault. A user tries Keras' activations one by one on a digits MLP (pixels standardized per
+feature) and leaves `activation="exponential"` on its three hidden `Dense(64)` layers. The
+exponential has no bound: the first layer's outputs are log-normal with a long tail, the second
+layer sums 64 of them and exponentiates again, and the third does it once more, so a few
+pre-activations reach hundreds, beyond float32's largest exponent (about 88). Outputs become
+infinite, the softmax head turns them into NaN, and the loss and then the weights go NaN. The
+run must show a non-finite training loss or weight.
+
+Expected: `non_finite` (the activations overflow to inf and the loss becomes NaN).
+Acceptable:
+- `exploding_gradient`: the exponential's derivative is itself and grows with the activations;
+- `suspicious_config`: the cause is a setup choice, an unbounded exponential hidden activation.
+
+The healthy twin uses `activation="relu"` (the fix). It must train well.
+"""
+
+import numpy as np
+from keras import optimizers
+
+from benchmarks.accuracy import data, measure, models
+from benchmarks.accuracy.scenario import Run, scenario
+
+EPOCHS = 10
+LEARNING_RATE = 1e-3
+WIDTHS = (64, 64, 64)
+OVERFLOW_SIDE_EFFECTS = ("exploding_gradient", "suspicious_config")
+
+
+def standardized_digits(seed):
+    """Digits with each pixel standardized on the training part (constant pixels stay 0)."""
+    (x, y), (x_val, y_val) = data.digits(seed)
+    mean, std = x.mean(0), x.std(0)
+    std = np.where(std > 0, std, 1.0).astype("float32")
+    return ((x - mean) / std, y), ((x_val - mean) / std, y_val)
+
+
+def _run(activation, seed):
+    (x, y), val = standardized_digits(seed)
+    model = models.dense_stack(64, list(WIDTHS), activation)
+    return Run(model, optimizers.Adam(LEARNING_RATE), "sparse_categorical_crossentropy", x, y,
+               epochs=EPOCHS, validation_data=val)
+
+
+@scenario("mlp", expected=("non_finite",), acceptable=OVERFLOW_SIDE_EFFECTS, heldout=True,
+          verify=measure.becomes_non_finite())
+def heldout6_mlp_three_exponential_hidden_layers(seed):
+    return _run("exponential", seed)
+
+
+@scenario("mlp", heldout=True, verify=measure.all_of(measure.trains_well(), measure.generalizes()))
+def heldout6_healthy_mlp_three_relu_hidden_layers(seed):
+    return _run("relu", seed)
