@@ -134,6 +134,10 @@ RELATIONS = (
     Relation("unnormalized_input", "moderate_input_scale", ("exploding_gradient", "non_finite", "saturation",
                                                             "dead_relu", "oscillation", "underfitting")),
     Relation("unnormalized_input", "min_input_scale", ("vanishing_gradient", "plateau", "underfitting")),
+    # Inputs of a few thousandths: the first layer's units output about their biases, the same for
+    # every row, and die together once those turn negative.
+    Relation("unnormalized_input", "small_input_scale", ("vanishing_gradient", "plateau", "underfitting",
+                                                         "dead_relu", "saddle_point")),
     Relation("unnormalized_input", "uncentred_features", ("dead_relu", "saturation", "plateau", "underfitting")),
     # A learning rate outside the optimizer's stable range, confirmed by what the run did.
     Relation("suspicious_config", "stable_max", ("exploding_gradient", "oscillation", "non_finite", "saturation",

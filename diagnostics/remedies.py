@@ -987,6 +987,12 @@ def _unnormalized_input(facts):
     standardize = _standardize(facts, "Standardize each feature (a keras.layers.Normalization adapted to the "
                                       "training data as the first layer, or sklearn StandardScaler).")
     largest = e.get("input_max_abs")
+    if largest and facts.has("after_rescaling"):
+        # The model's own Rescaling makes the scale: undo it where the data enter (or drop it).
+        return [Remedy("standardize_inputs", None, {"method": "rescale", "scale": 1.0 / float(largest)},
+                       f"The data are already scaled and the model's Rescaling scales them again: remove "
+                       f"one of the two (the library inserts Rescaling({1.0 / float(largest):.3g}) before it)."),
+                standardize]
     if largest and (e.get("feature_scale_ratio") or 1.0) <= setup_data.MAX_FEATURE_SCALE_RATIO:
         # Features on one scale (images): dividing by the largest value keeps their relations.
         return [standardize,

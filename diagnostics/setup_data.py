@@ -50,6 +50,11 @@ INPUT_SCALE_LOSS_FACTOR = 2.0
 # train; below 1e-3 the first layer's weight gradients, proportional to its input, are a thousand
 # times smaller than the other layers'.
 MIN_INPUT_SCALE = 1e-3
+# Below 0.01 (pixels divided by 255 twice: 0.004) the first layer's weight gradients, proportional
+# to its inputs, are a hundred times smaller than at unit scale and its pre-activations are about
+# its biases. Many such runs still train (Adam rescales the steps), so this scale is reported only
+# beside a consequence the judge finds (evidence `NEEDS_CONSEQUENCE`).
+SMALL_INPUT_SCALE = 1e-2
 # Ratio of the largest to the smallest per-feature max |x| of tabular inputs: the loss's curvature
 # along a feature's weights grows with x^2, so three orders of magnitude make it 1e6 times steeper
 # along one than another, and no single learning rate suits both.
@@ -119,6 +124,10 @@ def check_inputs(inputs, arrays, validation_arrays=None, first_loss_over_chance=
         if setup.treatment == "raw":
             rectified = bool(set(setup.first_activations) & set(RECTIFIED_ACTIVATIONS))
             findings += _check_scale(setup.name, rows, first_loss_over_chance, rectified)
+        elif setup.rescaling:  # the model's own Rescaling: judge what the first weighted layer sees
+            scale, offset = setup.rescaling
+            findings += _check_scale(setup.name, rows * scale + offset, first_loss_over_chance,
+                                     after=f"after its Rescaling(scale={scale:.3g}, offset={offset:g})")
         if validation_rows is not None and _is_numeric(validation_rows):
             findings += _check_train_validation_scale(
                 setup.name, rows, _as_float(validation_rows))
@@ -284,10 +293,12 @@ def _check_finite_and_constant(name, rows):
     return findings
 
 
-def _check_scale(name, rows, first_loss_over_chance=None, rectified=False):
+def _check_scale(name, rows, first_loss_over_chance=None, rectified=False, after=None):
     magnitude = np.abs(np.where(np.isfinite(rows), rows, 0.0))
     largest = float(magnitude.max()) if magnitude.size else 0.0
     problems, evidence, unconfirmed = [], {"input_max_abs": largest}, False
+    if after is not None:
+        evidence["after_rescaling"] = True
     if largest > MAX_INPUT_SCALE:
         problems.append(f"values reach {largest:.3g}, far above unit scale")
         evidence["max_input_scale"] = MAX_INPUT_SCALE
@@ -303,7 +314,13 @@ def _check_scale(name, rows, first_loss_over_chance=None, rectified=False):
     elif 0.0 < largest < MIN_INPUT_SCALE:
         problems.append(f"values never exceed {largest:.3g}, far below unit scale")
         evidence["min_input_scale"] = MIN_INPUT_SCALE
-    if rows.ndim == 2 and len(rows) > 1:
+    elif 0.0 < largest < SMALL_INPUT_SCALE:
+        problems.append(f"values never exceed {largest:.3g}, well below unit scale (divided twice?)")
+        evidence["small_input_scale"] = SMALL_INPUT_SCALE
+        unconfirmed = True
+    # After the model's Rescaling only the overall scale is judged: one factor for every feature
+    # is what the user chose there, and the spread between features is the raw data's.
+    if rows.ndim == 2 and len(rows) > 1 and after is None:
         per_feature = magnitude.max(axis=0)
         varying = per_feature[np.ptp(rows, axis=0) > 0]
         if varying.size > 1 and varying.min() > 0:
@@ -324,8 +341,10 @@ def _check_scale(name, rows, first_loss_over_chance=None, rectified=False):
         evidence[NEEDS_CONSEQUENCE] = True
     return [Finding(
         "unnormalized_input", "warning", 0, name,
-        f"input {name!r} is not normalized: {'; '.join(problems)}. Large inputs saturate or "
-        "explode the first layers, and features on different scales learn at different speeds.",
+        f"input {name!r}{'' if after is None else ' ' + after} is not normalized: {'; '.join(problems)}. "
+        "Large inputs saturate or "
+        "explode the first layers, tiny ones starve their gradients, and features on different "
+        "scales learn at different speeds.",
         evidence,
         ["Standardize each feature (sklearn StandardScaler, or a keras.layers.Normalization "
          "adapted to the training data as the first layer).",

@@ -201,11 +201,14 @@ class InputSetup:
             `Embedding` comes first) or `"raw"`.
         first_activations: the activations of the first layers with weights that read it
             (`("relu",)`), where known.
+        rescaling: `(scale, offset)` when a `Rescaling` layer comes first (the same one for
+            every reader): what the first weighted layer sees is `x * scale + offset`; else ().
     """
 
     name: str
     treatment: str
     first_activations: tuple = ()
+    rescaling: tuple = ()
 
 
 def describe_loss(loss):
@@ -243,7 +246,7 @@ def describe_model(model):
         layers = all_layers(model)
         first = _first_significant(layers)
         inputs = [InputSetup("input", _treatment([first] if first else []),
-                             _activations([first] if first else []))]
+                             _activations([first] if first else []), _rescaling([first] if first else []))]
         head = next((layer for layer in reversed(layers) if not isinstance(layer, PASS_THROUGH)),
                     None)
         if head is None:
@@ -259,7 +262,8 @@ def describe_model(model):
     inputs = [
         InputSetup(producing_layer(tensor).name,
                    _treatment(consumers.get(id(producing_layer(tensor)), [])),
-                   _activations(consumers.get(id(producing_layer(tensor)), [])))
+                   _activations(consumers.get(id(producing_layer(tensor)), [])),
+                   _rescaling(consumers.get(id(producing_layer(tensor)), [])))
         for tensor in input_tensors
     ]
     outputs = []
@@ -834,6 +838,20 @@ def _treatment(first_layers):
     if first_layers and all(isinstance(layer, keras.layers.Embedding) for layer in first_layers):
         return "tokens"
     return "raw"
+
+
+def _rescaling(first_layers):
+    """`(scale, offset)` when every layer in `first_layers` is a `Rescaling` with the same scalar
+    scale and offset; else ()."""
+    if not first_layers or not all(isinstance(layer, keras.layers.Rescaling) for layer in first_layers):
+        return ()
+    pairs = {(layer.scale, layer.offset) for layer in first_layers}
+    if len(pairs) != 1:
+        return ()
+    scale, offset = pairs.pop()
+    if not all(isinstance(value, (int, float)) for value in (scale, offset)):
+        return ()  # per-channel scales: no single factor to judge
+    return float(scale), float(offset)
 
 
 def _first_consumers(model):
