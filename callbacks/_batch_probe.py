@@ -220,6 +220,9 @@ class BatchProbe:
         # Targets strictly between 0 and 1 and all targets seen, of a sigmoid output (a variable
         # under key False), and whether they told yet if the targets are labels (`_settle_targets`).
         self._graded = {}
+        # Per training step: the rows of the batch's most common label, the rows, and the steps
+        # (a variable under key False; `class_counts()["train_majority"]`).
+        self._majority = {}
         self._targets_settled = False
         self._classes = None
         self._fingerprint_rows = {False: 0, True: 0}
@@ -413,6 +416,8 @@ class BatchProbe:
         Returns:
             `{"train_labels", "train_predicted", "val_labels", "val_correct"}`: int64 arrays with
             one count per class (the validation ones None when no validation batch was counted),
+            and `"train_majority"`: `[rows of each batch's most common label, rows, steps]`
+            summed over the training steps,
             or None when not requested, not measured yet, or the targets are not classification
             targets. Predicted classes are the argmax of a softmax (or one-hot) output, or for a
             single sigmoid unit the output above 0.5 (logit 0 with `from_logits`).
@@ -442,6 +447,13 @@ class BatchProbe:
             if validation and total[0].sum() == 0:
                 continue
             result.update(zip(names, total))
+        majority = self._majority.get(False)
+        if majority is not None:
+            copies = strategy.experimental_local_results(majority)
+            result["train_majority"] = np.sum([copy.numpy() for copy in copies], axis=0).astype(np.int64)
+            if reset:
+                for copy in copies:
+                    copy.assign(tf.zeros_like(copy))
         return result
 
     def reset_class_counts(self):
@@ -451,7 +463,7 @@ class BatchProbe:
         if not self._count_classes or CLASS_COUNTS in self._off:
             return
         strategy = self.model.distribute_strategy
-        for variable in self._counts.values():
+        for variable in [*self._counts.values(), *self._majority.values()]:
             if variable is not None:
                 for copy in strategy.experimental_local_results(variable):
                     copy.assign(tf.zeros_like(copy))
@@ -752,6 +764,19 @@ class BatchProbe:
         counts = tf.raw_ops.DenseBincount(input=cells, size=tf.constant(size, tf.int64),
                                           weights=tf.zeros([0], tf.int64), binary_output=False)
         variable.assign_add(counts, read_value=False)
+        if not validation:
+            self._count_majority(labels, classes)
+
+    def _count_majority(self, labels, classes):
+        """Adds the rows of this batch's most common label, its rows and one step (three numbers
+        a step): batches of one class, from data fed in label order, show against their shuffled
+        expectation (`diagnostics.imbalance.detect_unshuffled_batches`)."""
+        per_class = tf.raw_ops.DenseBincount(input=labels, size=tf.constant(classes, labels.dtype),
+                                             weights=tf.zeros([0], tf.int64), binary_output=False)
+        variable = _create_once(self._majority, False, lambda: _variable(
+            np.zeros(3, np.int64), self.model.distribute_strategy, "batch_majority"))
+        variable.assign_add(tf.stack([tf.reduce_max(per_class), tf.reduce_sum(per_class),
+                                      tf.constant(1, tf.int64)]), read_value=False)
 
     def _count_graded_targets(self, y):
         """Counts the training targets that lie strictly between 0 and 1, beside all of them, for

@@ -47,8 +47,8 @@ import re
 
 import numpy as np
 
-from diagnostics import (activations, generalization, gradients, imbalance, oscillation, remedies, schedule, stall,
-                         time_gradients)
+from diagnostics import (activations, batch_order, generalization, gradients, imbalance, oscillation, remedies,
+                         schedule, stall, time_gradients)
 from diagnostics._series import scalar_series
 from diagnostics.findings import KINDS, NEEDS_CONSEQUENCE, Finding
 
@@ -152,6 +152,10 @@ RELATIONS = (
     Relation("suspicious_config", "symmetric_init_layers", ("underfitting", "plateau", "saddle_point", "dead_relu",
                                                             "zero_gradient", "vanishing_gradient",
                                                             "exploding_gradient")),
+    # Batches of one class: each run of steps pulls toward its class and the next undoes it.
+    Relation("suspicious_config", "batch_majority_share", ("oscillation", "dead_relu", "overfitting", "underfitting",
+                                                           "plateau", "saddle_point", "class_imbalance",
+                                                           "saturation")),
     # A schedule that keeps raising the rate: ever larger steps overshoot, blow up, knock units off.
     Relation("suspicious_config", "grown_learning_rate", ("oscillation", "exploding_gradient", "non_finite",
                                                           "dead_relu", "saturation", "underfitting")),
@@ -462,7 +466,7 @@ def _imbalance(run):
     epoch_counts = [None if c is None else {k: None if v is None else np.asarray(v) for k, v in c.items()}
                     for c in extras.get("epoch_counts") or []]
     findings += imbalance.detect_imbalance_from_counts(epoch_counts, **thresholds)
-    return imbalance.merge_same_epoch(findings)
+    return imbalance.merge_same_epoch(findings) + batch_order.detect_unshuffled_batches(epoch_counts)
 
 
 DETECTORS = (_observed, _gradients, _activations, _generalization, _oscillation, _stalls, _schedule, _imbalance)
