@@ -220,7 +220,7 @@ def run_one(scenario, seed, args):
             warnings.simplefilter("ignore")
             result = repair(run.model, run.x, run.y, validation_data=run.validation_data, epochs=run.epochs,
                             batch_size=run.batch_size, budget=args.budget, seeds=args.repair_seeds,
-                            verbose=0, shuffle=True)
+                            verbose=0, shuffle=True, class_weight=run.class_weight)
     except Exception as error:  # one broken run must not end the benchmark
         row["error"] = f"{type(error).__name__}: {error}".splitlines()[0][:300]
         return row
@@ -273,7 +273,7 @@ def _random_search(run, result, args, seed):
         candidates += repair_lib._build_candidates([(space[index],)], run.model, run.x, run.y)
     seeds = tuple(range(repair_lib.FIRST_SEED, repair_lib.FIRST_SEED + args.repair_seeds))
     fit_args = {"x": run.x, "y": run.y, "validation_data": run.validation_data, "batch_size": run.batch_size,
-                "shuffle": True}
+                "shuffle": True, "class_weight": run.class_weight}
     runner = repair_lib._Runner(TrainingDiagnostics, fit_args, run.epochs, seeds)
     runner.baseline_steps = result.baseline_steps
     runner.metric_name = result.baseline.metric_name

@@ -30,6 +30,7 @@ class Run:
         validation_data: `(x_val, y_val)` or None.
         metrics: as in `compile`.
         loss_weights: as in `compile` (None: every output's loss counts once).
+        class_weight: as in `fit` (None: every class counts once).
     """
 
     model: object
@@ -42,6 +43,7 @@ class Run:
     validation_data: object = None
     metrics: tuple = ()
     loss_weights: object = None
+    class_weight: object = None
 
 
 @dataclasses.dataclass
