@@ -143,6 +143,19 @@ EXPECTED_FIX = {
     "heldout5_mlp_sgd_exponential_decay_rate_1_5": ("set_learning_rate",),
     "heldout5_cnn_pixels_divided_by_255_twice": ("standardize_inputs",),
     "heldout5_rnn_lstm_relu_activation_100_steps": ("set_activation",),
+    # sixth split (written with the families, before any diagnosis of them); no action here for
+    # heldout6_two_output_loss_weights_1_0 (fix: loss_weights [1, 1]),
+    # heldout6_mlp_custom_train_step_without_apply (fix: call optimizer.apply),
+    # heldout6_mlp_gaussian_noise_stddev_1_on_unit_range (fix: a smaller noise stddev) and
+    # heldout6_mlp_max_norm_constraint_0_01 (fix: remove the constraint)
+    "heldout6_text_gru_embedding_init_stddev_10": ("set_initializer",),
+    "heldout6_text_transformer_adam_lr_1e_2": ("set_learning_rate",),
+    "heldout6_mlp_adamw_weight_decay_10": ("set_optimizer",),
+    "heldout6_cnn_conv1d_zeros_kernel_init": ("set_initializer",),
+    "heldout6_mlp_three_exponential_hidden_layers": ("set_activation",),
+    "heldout6_mlp_four_relu_layers_sgd_lr_1": ("set_learning_rate",),
+    "heldout6_mlp_tf_data_take_1_repeat": ("fix_data",),
+    "heldout6_mlp_class_weight_inverted_9_to_1": ("rebalance_classes",),
 }
 
 QUICK_SCENARIOS = ("mlp_softmax_on_one_unit", "mlp_tanh_sgd_lr_3", "mlp_ten_sigmoid_layers",

@@ -85,7 +85,8 @@ def trains_well(trained):
     train, val = trained.history["loss"][-1], trained.history["val_loss"][-1]
     generalizes, note = measure.generalizes()(trained)
     holds = max(train, val) < measure.FAILING_LOSS_SHARE * chance and generalizes
-    return holds, f"final loss / chance {train / chance:.2f}, val loss / chance {val / chance:.2f}; {note}"
+    return holds, (f"final loss / chance {train / chance:.2f}, "
+                   f"val loss / chance {val / chance:.2f}; {note}")
 
 
 @scenario("mlp", expected=("overfitting",), acceptable=MEMORIZING_SIDE_EFFECTS, heldout=True,
