@@ -338,7 +338,9 @@ def detect_exploding_gradient(history, layers=None):
     over time (`_exploding_over_time`): a layer's gradient norm (its epoch mean, or its largest
     finite step) reaches `EXPLODING_GROWTH` times its first measured value while the loss does
     not improve (or turns non-finite), for `SUSTAIN_EPOCHS` epochs or until the run turns
-    non-finite; or it reaches `EXPLODING_GROWTH_ANYWAY` times that value at all.
+    non-finite; or it reaches `EXPLODING_GROWTH_ANYWAY` times that value at all. A first value
+    below `VANISHING_RATIO` of the output side's counts as that much (growth out of a vanished
+    start is no explosion), and a norm still below it never explodes.
     With depth (`_exploding_with_depth`): input-side layers get `EXPLODING_DEPTH_RATIO` times the
     output side's gradient norm for `SUSTAIN_EPOCHS` epochs.
     In one step (`_exploding_in_one_step`): a finite update moves a layer's weights by
@@ -411,15 +413,24 @@ def _exploding_over_time(norms, peaks, baseline, loss, turns_nonfinite):
     turns non-finite (or one that reaches `EXPLODING_GROWTH_ANYWAY`)."""
     epochs = norms.shape[0]
     peak = np.fmax(np.where(np.isfinite(norms), norms, np.nan), peaks)
+    reference = _output_side(norms)
+    # Growth from a vanished start counts from the vanishing line: a layer drawn near zero that
+    # wakes up to an ordinary gradient has not exploded.
+    floor = VANISHING_RATIO * reference[0] if np.isfinite(reference[0]) else 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        growth = peak / baseline[None, :]
+        growth = peak / np.fmax(baseline, floor)[None, :]
     growth[~np.isfinite(growth)] = np.nan
     not_improving = np.array([_loss_not_improving(loss, e) for e in range(epochs)])
+    # A gradient still `VANISHING_RATIO` of the output side's has grown out of a vanished start,
+    # not exploded (a stack drawn near zero wakes up); a non-finite reference blocks nothing.
+    with np.errstate(invalid="ignore"):
+        vanished = peak < VANISHING_RATIO * reference[:, None]
     explosions = []
     for index in range(norms.shape[1]):
         layer_growth = np.nan_to_num(growth[:, index], nan=0.0)
         grown = (layer_growth >= EXPLODING_GROWTH) & not_improving
         grown |= layer_growth >= EXPLODING_GROWTH_ANYWAY
+        grown &= ~vanished[:, index]
         epoch = first_sustained(grown, SUSTAIN_EPOCHS)
         if epoch is None:
             blow_up = [

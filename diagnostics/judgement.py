@@ -215,9 +215,9 @@ _EPOCH_IN_TEXT = re.compile(r"\bepoch (\d+)\b")
 # ends below this share of where it started (or of chance, when known) and nothing else is wrong.
 HEALTHY_LOSS_FRACTION = 0.5
 # Setup warnings that are hypotheses about training (the optimizer's stable range; two linear
-# layers that collapse into one, which matters only if the model then cannot fit), not facts about
-# the data: the run's behaviour confirms or withdraws them.
-BEHAVIOURAL_SETUP_KEYS = ("stable_max", "stable_min", "stacked_linear_layers")
+# layers that collapse into one, or units that start as copies, which matter only if the model
+# then cannot fit), not facts about the data: the run's behaviour confirms or withdraws them.
+BEHAVIOURAL_SETUP_KEYS = ("stable_max", "stable_min", "stacked_linear_layers", "symmetric_init_layers")
 
 
 def judge(record):

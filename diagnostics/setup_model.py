@@ -655,7 +655,8 @@ def _check_symmetric_start(model):
     feed weighs them all alike (its kernel is constant too). Their outputs, and so the gradients
     they receive, are then equal: gradient descent keeps them equal (but for rounding), and the
     layer acts as one unit. An all-zero start is left to the saddle it sits on (`stall`), whose
-    measured curvature names it. Stands beside a consequence (`NEEDS_CONSEQUENCE`)."""
+    measured curvature names it. A run that trains well anyway withdraws it
+    (`judgement.BEHAVIOURAL_SETUP_KEYS`): one unit per layer can be enough for an easy task."""
     layers = all_layers(model)
     predecessor = _predecessor_function(model, layers)
     symmetric = []
@@ -676,7 +677,7 @@ def _check_symmetric_start(model):
         f"the units of {len(symmetric)} hidden layer(s) ({shown}) start as exact copies: each has the same "
         "incoming weights (a constant initializer) and the next layer weighs them alike, so they compute "
         "the same output and get the same gradient, stay copies, and each layer acts as a single unit.",
-        {"symmetric_init_layers": symmetric, NEEDS_CONSEQUENCE: True},
+        {"symmetric_init_layers": symmetric},
         ["Initialize the kernels randomly (Keras' defaults: glorot_uniform, or he_normal for ReLU), "
          "which breaks the symmetry."],
     )]

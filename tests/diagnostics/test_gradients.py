@@ -76,6 +76,22 @@ def test_exploding_over_time_while_the_loss_rises():
     assert findings[0].epoch == 2 and findings[0].evidence["factor"] >= 100
 
 
+def test_input_side_gradients_waking_from_a_vanished_start_are_not_exploding():
+    """Drawn near zero, the input side starts at 1e-12 of the output side and wakes up to 1e-2 of
+    it while the loss stays at chance: from the vanishing line (1e-3 x 0.2) that is 10x, no blow-up."""
+    input_side = [2e-13, 1e-9, 2e-5, 2e-3, 2e-3]
+    norms = np.array([[value, value, 0.2, 0.2] for value in input_side])
+    assert detect_exploding_gradient(_history(norms, loss=[2.3] * 5)) == []
+
+
+def test_the_same_growth_from_an_ordinary_start_explodes():
+    input_side = [2e-3, 1e-2, 2e-1, 2.0, 20.0]
+    norms = np.array([[value, value, 0.2, 0.2] for value in input_side])
+    [finding] = detect_exploding_gradient(_history(norms, loss=[2.3] * 5))
+    assert (finding.layer, finding.epoch) == ("l0", 2)
+    assert finding.evidence["baseline_grad_norm"] == 2e-3
+
+
 def test_growing_gradients_with_an_improving_loss_are_quiet():
     norms = np.outer([1, 3, 20, 150, 200], np.ones(4))
     assert detect_exploding_gradient(_history(norms, loss=[2.0, 1.5, 1.0, 0.7, 0.5])) == []

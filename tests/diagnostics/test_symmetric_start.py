@@ -10,6 +10,7 @@ from sklearn.datasets import load_digits
 
 from callbacks import TrainingDiagnostics
 from callbacks._guard import NotJudgedWarning
+from diagnostics import judge
 from diagnostics.setup_model import check_model
 
 L = keras.layers
@@ -35,7 +36,7 @@ def test_constant_kernels_name_every_hidden_layer_whose_units_stay_copies(betwee
     [finding] = _symmetric(_mlp(between=between))
     assert (finding.kind, finding.layer) == ("suspicious_config", "hidden_0")
     assert finding.evidence["symmetric_init_layers"] == ["hidden_0", "hidden_1", "hidden_2"]
-    assert finding.evidence["needs_consequence"] is True
+    assert "needs_consequence" not in finding.evidence  # it stands unless the run trains well anyway
 
 
 @pytest.mark.parametrize("model, expected", [
@@ -70,10 +71,19 @@ def test_a_constant_start_leads_what_it_explains_and_the_random_twin_is_healthy(
     assert faulty_val_loss > 0.85 * np.log(10)  # it happened: near chance, where the twin is far below
     lead, *effects = findings
     assert lead.kind == "suspicious_config" and "symmetric_init_layers" in lead.evidence
-    assert effects and all(f.explained_by == "suspicious_config" for f in effects)
+    assert all(f.explained_by == "suspicious_config" for f in effects)
     # Every constant kernel, the output's too: left constant, it would weigh the last hidden units alike.
     assert lead.remedies[0].action == "set_initializer"
     assert lead.remedies[0].params["layers"] == ["hidden_0", "hidden_1", "hidden_2", "out"]
     history, findings = _fit("he_normal", seed)
     assert history["val_loss"][-1] < faulty_val_loss / 2 and findings == []
     assert np.isfinite(history["loss"]).all()
+
+
+def test_a_run_that_trains_well_anyway_withdraws_it():
+    [finding] = _symmetric(_mlp())
+    record = {"history": {"loss": [2.3, 0.9, 0.4]}, "meta": {"monitors": ["SetupMonitor"], "chance_loss": 2.3026},
+              "extras": {"SetupMonitor": {"findings": [finding.to_dict()]}}}
+    assert judge(record) == []
+    record["history"]["loss"] = [2.3, 2.0, 1.9]  # 0.8 of chance: a one-unit-wide net that cannot fit
+    assert [f.kind for f in judge(record)] == ["suspicious_config"]
