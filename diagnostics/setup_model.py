@@ -836,9 +836,18 @@ def _logit_activation(layer):
 def _treatment(first_layers):
     if first_layers and all(isinstance(layer, NORMALIZERS) for layer in first_layers):
         return "normalized"
-    if first_layers and all(isinstance(layer, keras.layers.Embedding) for layer in first_layers):
+    if first_layers and all(_reads_tokens(layer) for layer in first_layers):
         return "tokens"
     return "raw"
+
+
+def _reads_tokens(layer):
+    """An `Embedding`, or a layer of its own that holds one (keras.io's token-and-position
+    embedding): its inputs are ids, not features with a scale."""
+    if isinstance(layer, keras.layers.Embedding):
+        return True
+    return not isinstance(layer, keras.Model) and any(
+        isinstance(inner, keras.layers.Embedding) for inner in all_layers(layer))
 
 
 def _rescaling(first_layers):

@@ -375,9 +375,21 @@ def test_no_input_finding_when_the_model_normalizes_first(first):
     assert check_setup(model, x, y) == []
 
 
+class _TokenAndPosition(keras.layers.Layer):
+    """keras.io's token-and-position embedding: a layer of its own that holds two Embeddings."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.tokens, self.positions = keras.layers.Embedding(5000, 8), keras.layers.Embedding(12, 8)
+
+    def call(self, x):
+        return self.tokens(x) + self.positions(keras.ops.arange(0, 12))
+
+
 @pytest.mark.parametrize("first, expected", [
     (lambda: keras.layers.Embedding(5000, 8), 0),
-    (lambda: keras.layers.Dense(8, activation="relu"), 1)])
+    (lambda: _TokenAndPosition(), 0),
+    (lambda: keras.layers.Dense(8, activation="relu"), 1)], ids=["embedding", "token_and_position", "dense"])
 def test_integer_tokens_into_embedding_are_not_inputs_to_normalize(first, expected):
     tokens = _rng().integers(0, 5000, size=(256, 12))
     model = _model((12,), first(), keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax"),
