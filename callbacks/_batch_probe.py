@@ -223,6 +223,8 @@ class BatchProbe:
         # Per training step: the rows of the batch's most common label, the rows, and the steps
         # (a variable under key False; `class_counts()["train_majority"]`).
         self._majority = {}
+        # Per training step: the sum of the sample weights and the rows (`_count_weights`).
+        self._weights = {}
         self._targets_settled = False
         self._classes = None
         self._fingerprint_rows = {False: 0, True: 0}
@@ -416,8 +418,8 @@ class BatchProbe:
         Returns:
             `{"train_labels", "train_predicted", "val_labels", "val_correct"}`: int64 arrays with
             one count per class (the validation ones None when no validation batch was counted),
-            and `"train_majority"`: `[rows of each batch's most common label, rows, steps]`
-            summed over the training steps,
+            `"train_majority"`: `[rows of each batch's most common label, rows, steps]` and
+            `"train_weight"`: `[sum of the sample weights, rows]`, summed over the training steps,
             or None when not requested, not measured yet, or the targets are not classification
             targets. Predicted classes are the argmax of a softmax (or one-hot) output, or for a
             single sigmoid unit the output above 0.5 (logit 0 with `from_logits`).
@@ -447,10 +449,13 @@ class BatchProbe:
             if validation and total[0].sum() == 0:
                 continue
             result.update(zip(names, total))
-        majority = self._majority.get(False)
-        if majority is not None:
-            copies = strategy.experimental_local_results(majority)
-            result["train_majority"] = np.sum([copy.numpy() for copy in copies], axis=0).astype(np.int64)
+        for key, store, dtype in (("train_majority", self._majority, np.int64),
+                                  ("train_weight", self._weights, np.float64)):
+            variable = store.get(False)
+            if variable is None:
+                continue
+            copies = strategy.experimental_local_results(variable)
+            result[key] = np.sum([copy.numpy() for copy in copies], axis=0).astype(dtype)
             if reset:
                 for copy in copies:
                     copy.assign(tf.zeros_like(copy))
@@ -463,7 +468,7 @@ class BatchProbe:
         if not self._count_classes or CLASS_COUNTS in self._off:
             return
         strategy = self.model.distribute_strategy
-        for variable in [*self._counts.values(), *self._majority.values()]:
+        for variable in [*self._counts.values(), *self._majority.values(), *self._weights.values()]:
             if variable is not None:
                 for copy in strategy.experimental_local_results(variable):
                     copy.assign(tf.zeros_like(copy))
@@ -612,7 +617,7 @@ class BatchProbe:
             validation = getattr(self._trace, "validation", None)
             if validation is not None and self._count_classes and not self._trace.counted:
                 self._trace.counted = True  # a custom step may compute several losses: count one
-                self._guarded(CLASS_COUNTS, lambda: self._count(y, y_pred, validation))
+                self._guarded(CLASS_COUNTS, lambda: self._count(y, y_pred, validation, sample_weight))
             return original(x, y, y_pred, sample_weight, *args, **kwargs)
 
         compute_loss._batch_probe = self
@@ -741,7 +746,7 @@ class BatchProbe:
             self._filling.pop(validation, None)
         return _create_once(stores, validation, make)
 
-    def _count(self, y, y_pred, validation):
+    def _count(self, y, y_pred, validation, sample_weight=None):
         if self._classes is None:
             self._classes = _classification(self.model, y, y_pred)
         if not validation and (self._classes.per_unit or self._classes.binary):
@@ -766,6 +771,18 @@ class BatchProbe:
         variable.assign_add(counts, read_value=False)
         if not validation:
             self._count_majority(labels, classes)
+            self._count_weights(sample_weight, labels)
+
+    def _count_weights(self, sample_weight, labels):
+        """Adds the sum of the batch's sample weights (`class_weight` arrives as them) and its
+        rows: Keras averages the weighted losses over the rows, so a guess's loss is the chance
+        loss times the mean weight (`class_counts()["train_weight"]`)."""
+        rows = tf.cast(tf.size(labels), tf.float64)
+        weights = keras.tree.flatten(sample_weight)[0] if sample_weight is not None else None
+        total = rows if weights is None else tf.reduce_sum(tf.cast(weights, tf.float64))
+        variable = _create_once(self._weights, False, lambda: _variable(
+            np.zeros(2, np.float64), self.model.distribute_strategy, "sample_weights"))
+        variable.assign_add(tf.stack([total, rows]), read_value=False)
 
     def _count_majority(self, labels, classes):
         """Adds the rows of this batch's most common label, its rows and one step (three numbers

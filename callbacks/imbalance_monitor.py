@@ -231,7 +231,7 @@ class ImbalanceMonitor(Monitor):
         """What `diagnostics.judge` reads besides the recall series: the class counts of `y`, the
         per-epoch counts of the training (and validation) steps, the thresholds, and what could
         not be judged."""
-        counts = [None if c is None else {key: None if value is None else [int(n) for n in value]
+        counts = [None if c is None else {key: None if value is None else np.asarray(value).tolist()
                                           for key, value in c.items()}
                   for c in self._epoch_counts]
         # [label, count] pairs: JSON keeps an int label an int (a dict's keys would become strings).

@@ -344,11 +344,19 @@ class RunRecord:
         return [value for value in self._extras.values() if isinstance(value, dict)]
 
     def _chance_loss(self):
+        """The loss of a uniform guess, times the mean sample weight of the training steps when
+        the class counts recorded it (`class_weight` arrives as sample weights, and Keras
+        averages the weighted losses over the rows: a guess then scores chance x mean weight)."""
         value = self.meta.get("chance_loss")
         if value is None:  # run.json files of version 1 kept it with the monitors
             value = next((v.get("chance_loss") for v in self._extras.values()
                           if isinstance(v, dict) and v.get("chance_loss") is not None), None)
-        return None if value is None else float(value)
+        if value is None:
+            return None
+        weights = [c["train_weight"] for c in self.extras("ImbalanceMonitor").get("epoch_counts") or []
+                   if isinstance(c, dict) and c.get("train_weight") is not None]
+        total, rows = np.sum(weights, axis=0) if weights else (0.0, 0.0)
+        return float(value) * (total / rows if rows > 0 and total > 0 else 1.0)
 
 
 # -- the detectors, in their one order ---------------------------------------------------------
