@@ -117,11 +117,13 @@ def _input_side_count(layers):
 
 
 def _output_side(values):
-    """Largest finite value per epoch among the output-side layers (NaN if none)."""
+    """Largest finite positive value per epoch among the output-side layers (NaN if none): a
+    layer whose gradient is exactly zero (a head with loss weight 0) is no reference."""
     count = max(1, int(math.ceil(values.shape[1] * OUTPUT_SIDE_FRACTION)))
     tail = values[:, -count:]
     with np.errstate(invalid="ignore"):
-        return np.array([np.nanmax(row) if np.isfinite(row).any() else np.nan for row in tail])
+        return np.array([np.nanmax(row[row > 0]) if (np.isfinite(row) & (row > 0)).any() else np.nan
+                         for row in tail])
 
 
 def detect_vanishing_gradient(history, layers=None):

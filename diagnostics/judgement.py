@@ -152,6 +152,9 @@ RELATIONS = (
     Relation("suspicious_config", "symmetric_init_layers", ("underfitting", "plateau", "saddle_point", "dead_relu",
                                                             "zero_gradient", "vanishing_gradient",
                                                             "exploding_gradient")),
+    # An output with loss weight 0: its head gets no gradient and never trains.
+    Relation("suspicious_config", "zero_loss_weight_outputs", ("zero_gradient", "underfitting", "plateau",
+                                                               "exploding_gradient", "vanishing_gradient")),
     # Batches of one class: each run of steps pulls toward its class and the next undoes it.
     Relation("suspicious_config", "batch_majority_share", ("oscillation", "dead_relu", "overfitting", "underfitting",
                                                            "plateau", "saddle_point", "class_imbalance",

@@ -1033,6 +1033,9 @@ def _suspicious_config(facts):
                                                        "total steps, or a cosine schedule over all its steps."),
                 Remedy("set_learning_rate", None, {"learning_rate": None},
                        "Or train at a constant rate: diagnostics.find_learning_rate picks it from a range test.")]
+    if facts.has("zero_loss_weight_outputs"):
+        return [_not_applicable("fix_loss_function", "Give every output you want trained a positive loss "
+                                                     "weight in compile(loss_weights=...).")]
     if facts.has("batch_majority_share"):
         return [_not_applicable("fix_data", "Shuffle the training data before batching: "
                                             "dataset.shuffle(buffer_size=number of rows).batch(...).")]

@@ -313,6 +313,7 @@ def check_model(model):
     findings += _check_unfrozen_batchnorm(model)
     findings += _check_small_kernels(model, {output.layer for output in outputs})
     findings += _check_symmetric_start(model)
+    findings += _check_loss_weights(model, [output.name for output in outputs])
     return findings
 
 
@@ -646,6 +647,32 @@ def _check_small_kernels(model, output_layers):
          NEEDS_CONSEQUENCE: True},
         ["Initialize with He (ReLU family) or Glorot (tanh, sigmoid) initialization, Keras' defaults.",
          "Add batch normalization, which rescales each layer's output whatever its weights."],
+    )]
+
+
+def _check_loss_weights(model, output_names):
+    """A `suspicious_config` naming the outputs whose loss weight is 0 (or below): their loss
+    never reaches the gradient, so their heads never train (and a negative weight trains them to
+    be wrong)."""
+    try:
+        weights = (model.get_compile_config() or {}).get("loss_weights")
+    except (AttributeError, ValueError, TypeError):  # not compiled, or compiled in a way Keras cannot say
+        return []
+    if isinstance(weights, dict):
+        pairs = list(weights.items())
+    elif isinstance(weights, (list, tuple)):
+        pairs = list(zip(output_names or [f"output_{i}" for i in range(len(weights))], weights))
+    else:
+        return []
+    off = [str(name) for name, weight in pairs if isinstance(weight, (int, float)) and weight <= 0]
+    if not off:
+        return []
+    return [Finding(
+        "suspicious_config", "error", 0, None,
+        f"output(s) {', '.join(repr(name) for name in off)} have a loss weight of 0 or less in compile(loss_weights=...): "
+        "their loss never reaches the gradient (or pushes the wrong way), so the layers only they use never train.",
+        {"zero_loss_weight_outputs": off},
+        ["Give every output you want trained a positive loss weight (1.0 is Keras' default)."],
     )]
 
 

@@ -218,3 +218,10 @@ def test_zero_gradients_of_a_model_that_fits_its_data_to_float_precision_are_no_
     stalled = {**_history(norms), "loss": [0.84, 0.5, 0.5, 0.5]}
     assert gradients.detect_zero_gradient(fitted) == []
     assert [(f.kind, f.epoch) for f in gradients.detect_zero_gradient(stalled)] == [("zero_gradient", 1)]
+
+
+def test_a_head_with_an_exactly_zero_gradient_is_no_output_side_reference():
+    """A second head under loss weight 0 sits on the output side with a gradient of exactly 0: the
+    trained layers are not 'infinitely' larger than it."""
+    norms = np.array([[0.4, 0.3, 0.2, 0.0]] * 4)  # l3: the untrained head
+    assert detect_exploding_gradient(_history(norms, loss=[2.0] * 4)) == []

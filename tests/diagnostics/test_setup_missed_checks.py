@@ -11,6 +11,7 @@ from sklearn.datasets import load_digits, load_iris
 from sklearn.preprocessing import StandardScaler
 
 from diagnostics.setup_checks import check_setup
+from diagnostics.setup_model import check_model
 
 
 def _rng(seed=0):
@@ -237,3 +238,27 @@ def test_an_indicator_that_is_almost_always_on_is_not_uncentred():
     model = _model((5,), keras.layers.Dense(16, activation="relu"),
                    keras.layers.Dense(2, activation="softmax"))
     assert check_setup(model, x, np.arange(1000) % 2) == []
+
+
+def _two_heads(loss_weights, named=False):
+    inputs = keras.Input((4,))
+    hidden = keras.layers.Dense(8, activation="relu")(inputs)
+    heads = [keras.layers.Dense(3, activation="softmax", name="digit")(hidden),
+             keras.layers.Dense(1, activation="sigmoid", name="high")(hidden)]
+    model = keras.Model(inputs, {"digit": heads[0], "high": heads[1]} if named else heads)
+    losses = ["sparse_categorical_crossentropy", "binary_crossentropy"]
+    model.compile("adam", dict(zip(["digit", "high"], losses)) if named else losses, loss_weights=loss_weights)
+    return model
+
+
+@pytest.mark.parametrize("model, expected", [
+    (lambda: _two_heads([1.0, 0.0]), ["high"]),
+    (lambda: _two_heads({"digit": 0.0, "high": 1.0}, named=True), ["digit"]),
+    (lambda: _two_heads([1.0, -0.5]), ["high"]),
+    (lambda: _two_heads([1.0, 0.3]), None),
+    (lambda: _two_heads(None), None),
+], ids=["list", "dict", "negative", "positive", "default"])
+def test_an_output_with_loss_weight_zero_is_named(model, expected):
+    found = [f for f in check_model(model()) if "zero_loss_weight_outputs" in f.evidence]
+    assert [f.evidence["zero_loss_weight_outputs"] for f in found] == ([expected] if expected else [])
+    assert all(f.severity == "error" for f in found)
