@@ -26,7 +26,7 @@ from callbacks._batch_probe import DEFAULT_PROBE_ROWS, shared_probe
 from callbacks._random_state import random_state_kept
 from callbacks._guard import NotJudgedWarning
 from callbacks._monitor import GLOBAL_GRAD_NORM, Monitor
-from callbacks._telemetry import attached_telemetry
+from callbacks._telemetry import attached_telemetry, model_optimizers
 from diagnostics.generalization import model_chance_loss
 from diagnostics import hessian, stall
 from diagnostics.schedule import LEARNING_RATE_KEY as LEARNING_RATE
@@ -128,6 +128,9 @@ class StallMonitor(Monitor):
         self._captured = None
         self._epoch_ended = False
         self._initial_values = None
+        # Per epoch: the steps it ran, and by how much the optimizer's `iterations` advanced.
+        self._updates = {"steps": [], "updates": [], "trainable_weights": None, "accumulation": None}
+        self._iterations = None
         self.not_judged = None
 
 
@@ -140,6 +143,8 @@ class StallMonitor(Monitor):
         self._reset()
         optimizer = getattr(self.model, "optimizer", None)
         self._initial_learning_rate = _learning_rate(optimizer) if optimizer is not None else None
+        self._iterations = _iterations(self.model)
+        self._updates["accumulation"] = getattr(optimizer, "gradient_accumulation_steps", None)
         if model_chance_loss(self.model) is not None:
             self._initial_values = _variable_values(self.model)
         if self._batch is None and _has_loss_surface(self.model):
@@ -188,6 +193,7 @@ class StallMonitor(Monitor):
         optimizer = getattr(self.model, "optimizer", None)
         rate = _learning_rate(optimizer) if optimizer is not None else None
         self.history[LEARNING_RATE].append(math.nan if rate is None else rate)
+        self._count_updates()
         logs[GLOBAL_GRAD_NORM] = grad_norm
         if not stall.at_chance(self.history["loss"], model_chance_loss(self.model)):
             self._initial_values = None  # a stall can no longer be the one training began in
@@ -195,6 +201,14 @@ class StallMonitor(Monitor):
             steps = (self.params or {}).get("steps")
             with random_state_kept(self.model):  # its probes must not move the training's dropout masks
                 self._judge(self.history, len(self.history["loss"]) - 1, self.window * steps if steps else None)
+
+    def _count_updates(self):
+        """Notes the epoch's steps and the updates the optimizer applied in them."""
+        now = _iterations(self.model)
+        self._updates["trainable_weights"] = len(self.model.trainable_weights)  # a subclassed model is built by now
+        self._updates["steps"].append((self.params or {}).get("steps"))  # None when Keras does not know
+        self._updates["updates"].append(None if now is None or self._iterations is None else now - self._iterations)
+        self._iterations = now
 
     def _judge(self, series, epoch, window_steps):
         """Looks for a new stall at the end of `series`; probes and judges it."""
@@ -420,10 +434,21 @@ class StallMonitor(Monitor):
     def extras(self):
         extras = {"probes": [{k: v for k, v in p.items() if v is not None} for p in self.probes],
                   "window": self.window, "stalls": [dict(record) for record in self._stalls],
-                  "output_floor": self._output_floor(), "initial_learning_rate": self._initial_learning_rate}
+                  "output_floor": self._output_floor(), "initial_learning_rate": self._initial_learning_rate,
+                  "updates": dict(self._updates)}
         if self.not_judged is not None:
             extras["not_judged"] = self.not_judged
         return extras
+
+
+def _iterations(model):
+    """The updates applied by all of `model`'s optimizers (a GAN's two included), or None
+    without one."""
+    counts = [getattr(optimizer, "iterations", None) for optimizer in model_optimizers(model)]
+    try:
+        return sum(int(keras.ops.convert_to_numpy(c)) for c in counts if c is not None) if counts else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _verdict_without_finding(losses, stall_loss, chance_loss):

@@ -48,7 +48,7 @@ import re
 import numpy as np
 
 from diagnostics import (activations, batch_order, generalization, gradients, imbalance, oscillation, remedies,
-                         schedule, stall, time_gradients)
+                         schedule, stall, time_gradients, updates)
 from diagnostics._series import scalar_series
 from diagnostics.findings import KINDS, NEEDS_CONSEQUENCE, Finding
 
@@ -152,6 +152,9 @@ RELATIONS = (
     Relation("suspicious_config", "symmetric_init_layers", ("underfitting", "plateau", "saddle_point", "dead_relu",
                                                             "zero_gradient", "vanishing_gradient",
                                                             "exploding_gradient")),
+    # A step that never applies its update: the weights stay where they started, whatever else shows.
+    Relation("suspicious_config", "applied_updates", ("plateau", "underfitting", "saddle_point", "zero_gradient",
+                                                      "vanishing_gradient", "dead_relu", "saturation")),
     # An output with loss weight 0: its head gets no gradient and never trains.
     Relation("suspicious_config", "zero_loss_weight_outputs", ("zero_gradient", "underfitting", "plateau",
                                                                "exploding_gradient", "vanishing_gradient")),
@@ -480,7 +483,14 @@ def _imbalance(run):
     return imbalance.merge_same_epoch(findings) + batch_order.detect_unshuffled_batches(epoch_counts)
 
 
-DETECTORS = (_observed, _gradients, _activations, _generalization, _oscillation, _stalls, _schedule, _imbalance)
+def _updates(run):
+    if not run.recorded_by("StallMonitor"):
+        return []
+    return updates.detect_no_updates(run.extras("StallMonitor").get("updates"))
+
+
+DETECTORS = (_observed, _gradients, _activations, _generalization, _oscillation, _stalls, _schedule, _imbalance,
+             _updates)
 
 
 def _unique(findings):

@@ -1033,6 +1033,9 @@ def _suspicious_config(facts):
                                                        "total steps, or a cosine schedule over all its steps."),
                 Remedy("set_learning_rate", None, {"learning_rate": None},
                        "Or train at a constant rate: diagnostics.find_learning_rate picks it from a range test.")]
+    if facts.has("applied_updates"):
+        return [_not_applicable("change_architecture", "Apply the gradients in your train_step: "
+                                                       "self.optimizer.apply(gradients, self.trainable_variables).")]
     if facts.has("zero_loss_weight_outputs"):
         return [_not_applicable("fix_loss_function", "Give every output you want trained a positive loss "
                                                      "weight in compile(loss_weights=...).")]
