@@ -17,11 +17,15 @@ The record is the `run.json` schema (version `RECORD_VERSION`):
                 "GradientMonitor": {"layers", "first_nonfinite_step", "recurrent", "trainable_weights"},
                 "ActivationMonitor": {"activations", "probed_epochs"},
                 "GeneralizationMonitor": {"monitor", "mode", "patience", "min_delta", "chance_loss",
-                                          "regularization_loss"},   # the penalty in "loss", per epoch
+                                          "regularization_loss",    # the penalty in "loss", per epoch
+                                          "validated_epochs"},      # epochs whose logs held validation
                 "OscillationMonitor": {"block_losses", "block_steps", "blocks_per_epoch"},
                 "StallMonitor": {"stalls": [...], "probes": [...], "output_floor", "window",
-                                 "initial_learning_rate"},
-                "ImbalanceMonitor": {"class_counts": [[label, count]], "epoch_counts",
+                                 "initial_learning_rate",
+                                 "updates": {"steps", "updates", "trainable_weights", "accumulation"}},
+                "ImbalanceMonitor": {"class_counts": [[label, count]],
+                                     "epoch_counts": [{"train_labels", "train_predicted", "val_labels",
+                                                       "val_correct", "train_majority", "train_weight"}],
                                      "ratio_threshold", "min_recall"}},
      "skipped": [{"monitor", "hook", "reason"}],
      "findings": [...]}                          # the verdict as recorded (not read by `judge`)
