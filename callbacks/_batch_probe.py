@@ -220,11 +220,10 @@ class BatchProbe:
         # Targets strictly between 0 and 1 and all targets seen, of a sigmoid output (a variable
         # under key False), and whether they told yet if the targets are labels (`_settle_targets`).
         self._graded = {}
-        # Per training step: the rows of the batch's most common label, the rows, and the steps
-        # (a variable under key False; `class_counts()["train_majority"]`).
-        self._majority = {}
-        # Per training step: the sum of the sample weights and the rows (`_count_weights`).
-        self._weights = {}
+        # Per training step, in one variable under key False (`_count_batch`): the rows of the
+        # batch's most common label, its rows with a label in range, one step, the sum of its
+        # sample weights, and its rows (`class_counts()["train_majority"]`, `["train_weight"]`).
+        self._batch = {}
         self._targets_settled = False
         self._classes = None
         self._fingerprint_rows = {False: 0, True: 0}
@@ -434,11 +433,7 @@ class BatchProbe:
             variable = self._counts.get(validation)
             if variable is None:
                 continue
-            copies = strategy.experimental_local_results(variable)
-            total = np.sum([copy.numpy() for copy in copies], axis=0).astype(np.int64)
-            if reset:
-                for copy in copies:
-                    copy.assign(tf.zeros_like(copy))
+            total = _replica_sum(variable, strategy, reset).astype(np.int64)
             classes = self._classes.count
             if classes <= MAX_CONFUSION_CLASSES:  # a confusion matrix: labels x predicted classes (`_count`)
                 matrix = total.reshape(classes, classes)
@@ -449,16 +444,10 @@ class BatchProbe:
             if validation and total[0].sum() == 0:
                 continue
             result.update(zip(names, total))
-        for key, store, dtype in (("train_majority", self._majority, np.int64),
-                                  ("train_weight", self._weights, np.float64)):
-            variable = store.get(False)
-            if variable is None:
-                continue
-            copies = strategy.experimental_local_results(variable)
-            result[key] = np.sum([copy.numpy() for copy in copies], axis=0).astype(dtype)
-            if reset:
-                for copy in copies:
-                    copy.assign(tf.zeros_like(copy))
+        batch = self._batch.get(False)
+        if batch is not None:
+            batch = _replica_sum(batch, strategy, reset)
+            result["train_majority"], result["train_weight"] = batch[:3].astype(np.int64), batch[3:]
         return result
 
     def reset_class_counts(self):
@@ -468,7 +457,7 @@ class BatchProbe:
         if not self._count_classes or CLASS_COUNTS in self._off:
             return
         strategy = self.model.distribute_strategy
-        for variable in [*self._counts.values(), *self._majority.values(), *self._weights.values()]:
+        for variable in [*self._counts.values(), *self._batch.values()]:
             if variable is not None:
                 for copy in strategy.experimental_local_results(variable):
                     copy.assign(tf.zeros_like(copy))
@@ -503,8 +492,7 @@ class BatchProbe:
         variable = self._graded.get(False)
         if variable is None:
             return
-        copies = self.model.distribute_strategy.experimental_local_results(variable)
-        graded, seen = np.sum([copy.numpy() for copy in copies], axis=0)
+        graded, seen = _replica_sum(variable, self.model.distribute_strategy)
         if not seen:
             return
         self._targets_settled = True
@@ -770,30 +758,25 @@ class BatchProbe:
                                           weights=tf.zeros([0], tf.int64), binary_output=False)
         variable.assign_add(counts, read_value=False)
         if not validation:
-            self._count_majority(labels, classes)
-            self._count_weights(sample_weight, labels)
+            self._count_batch(labels, classes, sample_weight)
 
-    def _count_weights(self, sample_weight, labels):
-        """Adds the sum of the batch's sample weights (`class_weight` arrives as them) and its
-        rows: Keras averages the weighted losses over the rows, so a guess's loss is the chance
-        loss times the mean weight (`class_counts()["train_weight"]`)."""
-        rows = tf.cast(tf.size(labels), tf.float64)
-        weights = keras.tree.flatten(sample_weight)[0] if sample_weight is not None else None
-        total = rows if weights is None else tf.reduce_sum(tf.cast(weights, tf.float64))
-        variable = _create_once(self._weights, False, lambda: _variable(
-            np.zeros(2, np.float64), self.model.distribute_strategy, "sample_weights"))
-        variable.assign_add(tf.stack([total, rows]), read_value=False)
-
-    def _count_majority(self, labels, classes):
-        """Adds the rows of this batch's most common label, its rows and one step (three numbers
-        a step): batches of one class, from data fed in label order, show against their shuffled
-        expectation (`diagnostics.imbalance.detect_unshuffled_batches`)."""
+    def _count_batch(self, labels, classes, sample_weight):
+        """Adds five numbers a training step, in one variable: the rows of the batch's most common
+        label, its rows with a label in range and one step (batches of one class, from data fed
+        in label order, show against their shuffled expectation: `diagnostics.batch_order`); the
+        sum of its sample weights (`class_weight` arrives as them) and its rows (Keras averages
+        the weighted losses over the rows, so a guess scores the chance loss times the mean
+        weight)."""
         per_class = tf.raw_ops.DenseBincount(input=labels, size=tf.constant(classes, labels.dtype),
                                              weights=tf.zeros([0], tf.int64), binary_output=False)
-        variable = _create_once(self._majority, False, lambda: _variable(
-            np.zeros(3, np.int64), self.model.distribute_strategy, "batch_majority"))
-        variable.assign_add(tf.stack([tf.reduce_max(per_class), tf.reduce_sum(per_class),
-                                      tf.constant(1, tf.int64)]), read_value=False)
+        rows = tf.cast(tf.size(labels), tf.float64)
+        weights = keras.tree.flatten(sample_weight)[0] if sample_weight is not None else None
+        weight = rows if weights is None else tf.reduce_sum(tf.cast(weights, tf.float64))
+        variable = _create_once(self._batch, False, lambda: _variable(
+            np.zeros(5, np.float64), self.model.distribute_strategy, "batch_statistics"))
+        counts = tf.cast(tf.stack([tf.reduce_max(per_class), tf.reduce_sum(per_class)]), tf.float64)
+        variable.assign_add(tf.concat([counts, tf.constant([1.0], tf.float64), tf.stack([weight, rows])], 0),
+                            read_value=False)
 
     def _count_graded_targets(self, y):
         """Counts the training targets that lie strictly between 0 and 1, beside all of them, for
@@ -1049,6 +1032,16 @@ def _create_once(table, key, make):
     else:
         create()
     return table[key]
+
+
+def _replica_sum(variable, strategy, reset=False):
+    """The sum of `variable`'s per-replica copies as a NumPy array; `reset` zeroes them after."""
+    copies = strategy.experimental_local_results(variable)
+    total = np.sum([copy.numpy() for copy in copies], axis=0)
+    if reset:
+        for copy in copies:
+            copy.assign(tf.zeros_like(copy))
+    return total
 
 
 def _variable(initial, strategy, name):
