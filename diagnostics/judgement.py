@@ -156,6 +156,10 @@ RELATIONS = (
     Relation("suspicious_config", "symmetric_init_layers", ("underfitting", "plateau", "saddle_point", "dead_relu",
                                                             "zero_gradient", "vanishing_gradient",
                                                             "exploding_gradient")),
+    # Layers that start all-zero under a ReLU never get a gradient: they stay dead, and so does
+    # what they feed.
+    Relation("suspicious_config", "dead_start_layers", ("dead_relu", "zero_gradient", "vanishing_gradient",
+                                                        "plateau", "underfitting", "saddle_point")),
     # A step that never applies its update: the weights stay where they started, whatever else shows.
     Relation("suspicious_config", "applied_updates", ("plateau", "underfitting", "saddle_point", "zero_gradient",
                                                       "vanishing_gradient", "dead_relu", "saturation")),

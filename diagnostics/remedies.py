@@ -1044,6 +1044,8 @@ def _suspicious_config(facts):
                                             "dataset.shuffle(buffer_size=number of rows).batch(...).")]
     if facts.has("symmetric_init_layers"):
         return [_random_init(facts, facts.symmetric_layers() or list(e["symmetric_init_layers"]))]
+    if facts.has("dead_start_layers"):
+        return [_random_init(facts, list(e["dead_start_layers"]))]
     if facts.has("grown_learning_rate"):
         start = e.get("initial_learning_rate")
         return [Remedy("set_learning_rate", None, {"learning_rate": start},

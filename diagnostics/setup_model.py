@@ -313,6 +313,7 @@ def check_model(model):
     findings += _check_unfrozen_batchnorm(model)
     findings += _check_small_kernels(model, {output.layer for output in outputs})
     findings += _check_symmetric_start(model)
+    findings += _check_dead_start(model)
     findings += _check_loss_weights(model, [output.name for output in outputs])
     return findings
 
@@ -708,6 +709,57 @@ def _check_symmetric_start(model):
         ["Initialize the kernels randomly (Keras' defaults: glorot_uniform, or he_normal for ReLU), "
          "which breaks the symmetry."],
     )]
+
+
+# Activations whose gradient at exactly 0 is 0 in TensorFlow (`tf.nn.relu` takes it from x > 0):
+# a unit that outputs 0 for every input through one of them passes no gradient back.
+FLAT_AT_ZERO = ("relu", "relu6")
+
+
+def _check_dead_start(model):
+    """A `suspicious_config` error naming the layers that start dead: an all-zero kernel and bias
+    under a ReLU. Each unit then outputs exactly 0 for every input and the ReLU's gradient at 0 is
+    0, so no step ever reaches the kernel or the bias: the layer stays zero for good, and so does
+    what it feeds. This is a fact of the graph, not a hypothesis. (Under tanh or a linear map an
+    all-zero stack sits on a saddle instead, which the stall's measured curvature names.)"""
+    layers = all_layers(model)
+    predecessor = _predecessor_function(model, layers)
+    dead = [layer.name for layer in layers if isinstance(layer, LINEAR_MAPS) and _all_zero(layer)
+            and _applied_activation(layer, layers, predecessor) in FLAT_AT_ZERO]
+    if not dead:
+        return []
+    shown = ", ".join(repr(name) for name in dead[:MAX_NAMED_LAYERS]) + (", ..." if len(dead) > MAX_NAMED_LAYERS else "")
+    return [Finding(
+        "suspicious_config", "error", 0, dead[0],
+        f"{len(dead)} layer(s) ({shown}) start with every weight and bias at zero under a ReLU: each unit "
+        "outputs 0 for every input, and the ReLU's gradient at 0 is 0, so no step ever reaches these "
+        "weights; they stay zero for good and the layers after them see nothing but zeros.",
+        {"dead_start_layers": dead},
+        ["Initialize the kernels randomly (he_normal for ReLU layers; Keras' default glorot_uniform "
+         "also works)."],
+    )]
+
+
+def _all_zero(layer):
+    """Whether `layer`'s kernel (and bias, if it has one) hold only zeros."""
+    weights = [getattr(layer, name, None) for name in ("kernel", "bias")]
+    if weights[0] is None:
+        return False
+    return all(not np.any(keras.ops.convert_to_numpy(w)) for w in weights if w is not None)
+
+
+def _applied_activation(layer, layers, predecessor):
+    """The activation applied to `layer`'s output: its own, or, when it has none, that of the one
+    weightless layer that reads it (an `Activation` or `ReLU` layer after a linear map)."""
+    name = _activation_name(layer)
+    if name != "linear":
+        return name
+    readers = [other for other in layers if other is not layer and predecessor(other) is layer]
+    if len(readers) != 1 or readers[0].weights:
+        return name
+    if isinstance(readers[0], keras.layers.ReLU) and (readers[0].negative_slope or readers[0].threshold):
+        return "leaky_relu"  # a slope (or a shifted kink) below the threshold: not flat at 0
+    return _activation_name(readers[0]) or name
 
 
 def _constant_kernel(layer):
