@@ -579,9 +579,7 @@ def _check_unfrozen_batchnorm(model):
     if not unfrozen:
         return []
     names = [layer.name for layer in unfrozen.values()]
-    shown = ", ".join(repr(name) for name in names[:MAX_NAMED_LAYERS])
-    if len(names) > MAX_NAMED_LAYERS:
-        shown += f" and {len(names) - MAX_NAMED_LAYERS} more"
+    shown = _layer_list(names)
     where = ", ".join(repr(base.name) for base in bases)
     return [Finding(
         "suspicious_config", "warning", 0, bases[0].name,
@@ -636,7 +634,7 @@ def _check_small_kernels(model, output_layers):
     if not small:
         return []
     names = list(small)
-    shown = ", ".join(repr(name) for name in names[:MAX_NAMED_LAYERS]) + (", ..." if len(names) > MAX_NAMED_LAYERS else "")
+    shown = _layer_list(names)
     scale = min(small.values())
     return [Finding(
         "suspicious_config", "warning", 0, names[0],
@@ -699,7 +697,7 @@ def _check_symmetric_start(model):
             symmetric.append(before.name)
     if not symmetric:
         return []
-    shown = ", ".join(repr(name) for name in symmetric[:MAX_NAMED_LAYERS]) + (", ..." if len(symmetric) > MAX_NAMED_LAYERS else "")
+    shown = _layer_list(symmetric)
     return [Finding(
         "suspicious_config", "warning", 0, symmetric[0],
         f"the units of {len(symmetric)} hidden layer(s) ({shown}) start as exact copies: each has the same "
@@ -728,7 +726,7 @@ def _check_dead_start(model):
             and _applied_activation(layer, layers, predecessor) in FLAT_AT_ZERO]
     if not dead:
         return []
-    shown = ", ".join(repr(name) for name in dead[:MAX_NAMED_LAYERS]) + (", ..." if len(dead) > MAX_NAMED_LAYERS else "")
+    shown = _layer_list(dead)
     return [Finding(
         "suspicious_config", "error", 0, dead[0],
         f"{len(dead)} layer(s) ({shown}) start with every weight and bias at zero under a ReLU: each unit "
@@ -825,6 +823,12 @@ def _output_names(model, count):
     if names and len(names) == count:
         return list(names)
     return [producing_layer(tensor).name for tensor in model.outputs]
+
+
+def _layer_list(names):
+    """`names` for a message: the first `MAX_NAMED_LAYERS`, quoted, and how many more."""
+    shown = ", ".join(repr(name) for name in names[:MAX_NAMED_LAYERS])
+    return shown + (f" and {len(names) - MAX_NAMED_LAYERS} more" if len(names) > MAX_NAMED_LAYERS else "")
 
 
 def _predecessors(layer):
