@@ -25,6 +25,7 @@ import keras
 import numpy as np
 from keras import layers, optimizers
 
+from benchmarks.accuracy import measure
 from benchmarks.accuracy.scenario import Run, scenario
 
 STEPS = 64
@@ -37,7 +38,6 @@ LEARNING_RATE = 1e-3
 NOISE = 0.3
 # Stuck at the prior: within 5% of the labels' entropy.
 NEAR_CHANCE = 0.05
-FAILING_LOSS_SHARE = 0.5
 SYMMETRY_SIDE_EFFECTS = ("zero_gradient", "dead_relu", "underfitting", "plateau")
 
 
@@ -69,29 +69,14 @@ def _run(kernel_initializer, seed):
                epochs=EPOCHS, validation_data=val)
 
 
-def _chance(y):
-    p = np.bincount(y) / len(y)
-    p = p[p > 0]
-    return float(-(p * np.log(p)).sum())
-
-
 def convolutions_stay_zero(trained):
     """Every Conv1D kernel is exactly zero at the end, and the loss sits at chance."""
     model = trained.run.model
     kernels = [layer.kernel for layer in model.layers if isinstance(layer, layers.Conv1D)]
     zero = all(not np.any(np.asarray(kernel)) for kernel in kernels)
-    ratio = trained.history["loss"][-1] / _chance(trained.run.y)
+    ratio = trained.history["loss"][-1] / measure.label_entropy(trained.run.y)
     return zero and abs(ratio - 1) <= NEAR_CHANCE, \
         f"Conv1D kernels all zero {zero}, final loss / chance {ratio:.2f}"
-
-
-def trains_well(trained):
-    """Training and validation losses end below half of chance."""
-    run = trained.run
-    train = trained.history["loss"][-1] / _chance(run.y)
-    val = trained.history["val_loss"][-1] / _chance(run.validation_data[1])
-    return max(train, val) < FAILING_LOSS_SHARE, \
-        f"final loss / chance {train:.2f}, val loss / chance {val:.2f}"
 
 
 @scenario("cnn", expected=("suspicious_config",), acceptable=SYMMETRY_SIDE_EFFECTS, heldout=True,
@@ -100,6 +85,6 @@ def heldout6_cnn_conv1d_zeros_kernel_init(seed):
     return _run("zeros", seed)
 
 
-@scenario("cnn", heldout=True, verify=trains_well)
+@scenario("cnn", heldout=True, verify=measure.trains_and_validates_well())
 def heldout6_healthy_cnn_conv1d_he_normal_init(seed):
     return _run("he_normal", seed)

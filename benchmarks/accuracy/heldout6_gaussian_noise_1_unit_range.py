@@ -23,11 +23,10 @@ must train well.
 """
 
 import keras
-import numpy as np
 from keras import layers, optimizers
 from sklearn import datasets
 
-from benchmarks.accuracy import data
+from benchmarks.accuracy import data, measure
 from benchmarks.accuracy.scenario import Run, scenario
 
 SAMPLES = 2400
@@ -36,7 +35,6 @@ INFORMATIVE = 10
 CLASSES = 4
 EPOCHS = 15
 LEARNING_RATE = 3e-3
-FAILING_LOSS_SHARE = 0.5
 # Well above where the twin's validation loss ends (below half of chance): a rule learnt blurred.
 BLURRED_VAL_SHARE = 0.6
 NOISE_SIDE_EFFECTS = ("suspicious_config", "plateau")
@@ -63,29 +61,16 @@ def _run(noise, seed):
                epochs=EPOCHS, validation_data=val)
 
 
-def _chance(y):
-    p = np.bincount(y) / len(y)
-    p = p[p > 0]
-    return float(-(p * np.log(p)).sum())
-
-
 def _ratios(trained):
     run = trained.run
-    return (trained.history["loss"][-1] / _chance(run.y),
-            trained.history["val_loss"][-1] / _chance(run.validation_data[1]))
+    return (trained.history["loss"][-1] / measure.label_entropy(run.y),
+            trained.history["val_loss"][-1] / measure.label_entropy(run.validation_data[1]))
 
 
 def noise_drowns_signal(trained):
     """The final training loss against chance, and the validation loss against chance."""
     train, val = _ratios(trained)
-    return train > FAILING_LOSS_SHARE and val > BLURRED_VAL_SHARE, \
-        f"final loss / chance {train:.2f}, val loss / chance {val:.2f}"
-
-
-def trains_well(trained):
-    """Training and validation losses end below half of chance."""
-    train, val = _ratios(trained)
-    return max(train, val) < FAILING_LOSS_SHARE, \
+    return train > measure.FAILING_LOSS_SHARE and val > BLURRED_VAL_SHARE, \
         f"final loss / chance {train:.2f}, val loss / chance {val:.2f}"
 
 
@@ -95,6 +80,6 @@ def heldout6_mlp_gaussian_noise_stddev_1_on_unit_range(seed):
     return _run(1.0, seed)
 
 
-@scenario("mlp", heldout=True, verify=trains_well)
+@scenario("mlp", heldout=True, verify=measure.trains_and_validates_well())
 def heldout6_healthy_mlp_gaussian_noise_stddev_0_02_on_unit_range(seed):
     return _run(0.02, seed)

@@ -42,7 +42,6 @@ BATCH = 64
 BOUND_MARGIN = 0.05
 # Half the gate values pinned: half the GRU's paths are shut.
 SATURATED_SHARE = 0.5
-FAILING_LOSS_SHARE = 0.5
 SATURATION_SIDE_EFFECTS = ("vanishing_gradient", "underfitting", "plateau", "suspicious_config")
 
 
@@ -107,17 +106,8 @@ def gates_saturated(trained):
     ])
     share = float(np.mean(near))
     ratio = trained.history["val_loss"][-1] / _entropy(run.validation_data[1])
-    return share >= SATURATED_SHARE and ratio > FAILING_LOSS_SHARE, \
+    return share >= SATURATED_SHARE and ratio > measure.FAILING_LOSS_SHARE, \
         f"gate values at a bound {share:.2f}, final val loss / chance {ratio:.2f}"
-
-
-def trains_well(trained):
-    """Training and validation losses end below half of chance."""
-    run = trained.run
-    train = trained.history["loss"][-1] / _entropy(run.y)
-    val = trained.history["val_loss"][-1] / _entropy(run.validation_data[1])
-    return max(train, val) < FAILING_LOSS_SHARE, \
-        f"final loss / chance {train:.2f}, val loss / chance {val:.2f}"
 
 
 @scenario("text", expected=("saturation",), acceptable=SATURATION_SIDE_EFFECTS, heldout=True,
@@ -126,6 +116,6 @@ def heldout6_text_gru_embedding_init_stddev_10(seed):
     return _run({"embeddings_initializer": keras.initializers.RandomNormal(stddev=10.0)}, seed)
 
 
-@scenario("text", heldout=True, verify=trains_well)
+@scenario("text", heldout=True, verify=measure.trains_and_validates_well(chance=_entropy))
 def heldout6_healthy_text_gru_default_embedding_init(seed):
     return _run({}, seed)

@@ -28,6 +28,7 @@ import keras
 import numpy as np
 from keras import layers, optimizers
 
+from benchmarks.accuracy import measure
 from benchmarks.accuracy.scenario import Run, scenario
 
 VOCABULARY = 64
@@ -44,7 +45,6 @@ RISES = 2
 # The twin ends below 0.1 of chance (0.05-0.08 at seeds 0-2); above 0.12 the instability held
 # the run back.
 HELD_BACK_SHARE = 0.12
-FAILING_LOSS_SHARE = 0.5
 INSTABILITY_SIDE_EFFECTS = ("suspicious_config", "exploding_gradient", "dead_relu", "underfitting")
 
 
@@ -90,29 +90,14 @@ def _run(learning_rate, seed):
                x, y, epochs=EPOCHS, batch_size=BATCH, validation_data=val)
 
 
-def _chance(y):
-    p = np.bincount(y) / len(y)
-    p = p[p > 0]
-    return float(-(p * np.log(p)).sum())
-
-
 def loss_bounces(trained):
     """Epochs after the first whose loss rises by `RISE` of the previous one, and the final
     loss against chance."""
     loss = np.asarray(trained.history["loss"], dtype="float64")
     rises = int(np.sum(loss[2:] > (1 + RISE) * loss[1:-1]))
-    ratio = loss[-1] / _chance(trained.run.y)
+    ratio = loss[-1] / measure.label_entropy(trained.run.y)
     held_back = (not np.isfinite(loss[-1])) or ratio > HELD_BACK_SHARE
     return rises >= RISES and held_back, f"loss rises {rises}, final loss / chance {ratio:.2f}"
-
-
-def trains_well(trained):
-    """Training and validation losses end below half of chance."""
-    run = trained.run
-    train = trained.history["loss"][-1] / _chance(run.y)
-    val = trained.history["val_loss"][-1] / _chance(run.validation_data[1])
-    return max(train, val) < FAILING_LOSS_SHARE, \
-        f"final loss / chance {train:.2f}, val loss / chance {val:.2f}"
 
 
 @scenario("text", expected=("oscillation",), acceptable=INSTABILITY_SIDE_EFFECTS, heldout=True,
@@ -121,6 +106,6 @@ def heldout6_text_transformer_adam_lr_1e_2(seed):
     return _run(1e-2, seed)
 
 
-@scenario("text", heldout=True, verify=trains_well)
+@scenario("text", heldout=True, verify=measure.trains_and_validates_well())
 def heldout6_healthy_text_transformer_adam_lr_1e_3(seed):
     return _run(1e-3, seed)

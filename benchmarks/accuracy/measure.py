@@ -100,17 +100,26 @@ def saturated_shares(model, x):
     return shares
 
 
+def label_entropy(labels):
+    """The cross-entropy of the best constant prediction on integer class `labels`: their
+    entropy in nats (0.0 when every label is the same class).
+
+    Example: `label_entropy(np.array([0, 1, 1, 0]))` is `log(2)`, 0.693.
+    """
+    p = np.bincount(labels) / len(labels)
+    p = p[p > 0]
+    return float(-(p * np.log(p)).sum())
+
+
 def chance_loss(run):
     """The loss of the best constant prediction on the training labels (cross-entropy: the
-    label entropy; squared error: the label variance)."""
+    label entropy, log(2) when there is one class only; squared error: the label variance)."""
     y = np.asarray(run.y)
     name = getattr(run.loss, "name", None) or getattr(run.loss, "__name__", None) or str(run.loss)
     if "crossentropy" not in name.replace("_", "").lower():
         return float(np.var(y))
     labels = y.argmax(-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(-1).astype("int64")
-    p = np.bincount(labels) / len(labels)
-    p = p[p > 0]
-    return float(-(p * np.log(p)).sum()) if len(p) > 1 else math.log(2)
+    return label_entropy(labels) or math.log(2)  # one class: entropy 0, a binary guess's log(2)
 
 
 def with_weights(model, weights, function):
@@ -355,6 +364,17 @@ def trains_well(share=FAILING_LOSS_SHARE):
         last = trained.history["loss"][-1]
         ratio = last / chance_loss(trained.run)
         return math.isfinite(last) and ratio < share, f"final loss / chance {ratio:.2f}"
+    return verify
+
+
+def trains_and_validates_well(share=FAILING_LOSS_SHARE, chance=label_entropy):
+    """A healthy classifier: its final training and validation losses both end below `share` of
+    the chance loss of their own labels (`chance(labels)`, by default `label_entropy`)."""
+    def verify(trained):
+        run = trained.run
+        train = trained.history["loss"][-1] / chance(run.y)
+        val = trained.history["val_loss"][-1] / chance(run.validation_data[1])
+        return max(train, val) < share, f"final loss / chance {train:.2f}, val loss / chance {val:.2f}"
     return verify
 
 
