@@ -148,7 +148,8 @@ def fit_scenario(scenario, seed, jit, strategy=None, **options):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         history = run.model.fit(run.x, run.y, epochs=run.epochs, batch_size=run.batch_size,
-                                validation_data=run.validation_data, callbacks=[monitor],
+                                validation_data=run.validation_data,
+                                callbacks=[*run.callbacks, monitor],
                                 class_weight=run.class_weight, verbose=0, shuffle=True)
     return run, history.history, initial, monitor
 

@@ -52,7 +52,8 @@ def rounding_misclassifies(trained):
     x_val, y_val = run.validation_data
     predicted = np.clip(np.rint(np.asarray(run.model(x_val)).reshape(-1)), 0, 9)
     accuracy = float(np.mean(predicted == y_val))
-    structure = run.model.output_shape[-1] == 1 and run.loss == "mse" and len(np.unique(run.y)) == 10
+    structure = (run.model.output_shape[-1] == 1 and run.loss == "mse"
+                 and len(np.unique(run.y)) == 10)
     return structure and accuracy < ROUNDED_ACCURACY_CEILING, \
         f"one unit under mse on 10 classes: {structure}, rounded val accuracy {accuracy:.2f}"
 

@@ -31,6 +31,7 @@ class Run:
         metrics: as in `compile`.
         loss_weights: as in `compile` (None: every output's loss counts once).
         class_weight: as in `fit` (None: every class counts once).
+        callbacks: the user's own callbacks, as in `fit` (the harness adds the monitor after them).
     """
 
     model: object
@@ -44,6 +45,7 @@ class Run:
     metrics: tuple = ()
     loss_weights: object = None
     class_weight: object = None
+    callbacks: tuple = ()
 
 
 @dataclasses.dataclass
