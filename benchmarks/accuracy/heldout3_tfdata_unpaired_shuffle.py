@@ -20,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 from keras import optimizers
 
-from benchmarks.accuracy import data, models
+from benchmarks.accuracy import data, measure, models
 from benchmarks.accuracy.scenario import Run, scenario
 
 BATCH = 32
@@ -53,13 +53,6 @@ def _pairs(dataset):
     return np.concatenate(xs), np.concatenate(ys)
 
 
-def _prior_loss(y):
-    """Cross-entropy of the best constant prediction: the entropy of the labels."""
-    p = np.bincount(y) / len(y)
-    p = p[p > 0]
-    return float(-(p * np.log(p)).sum())
-
-
 def _own_label_share(dataset):
     """Share of one pass's (image, label) pairs whose label is the image's own (every digit
     image, train and validation of any seed, with its shipped label), and the pass's labels."""
@@ -74,7 +67,7 @@ def _own_label_share(dataset):
 def pairs_broken(trained):
     """Share of one pass's pairs whose label is the image's own, and the loss against chance."""
     own, labels = _own_label_share(trained.run.x)
-    share = trained.history["loss"][-1] / _prior_loss(labels)
+    share = trained.history["loss"][-1] / measure.label_entropy(labels)
     holds = own <= PAIRED_AT_MOST and abs(share - 1) <= NEAR_CHANCE
     return holds, f"pairs with their own label {own:.2f}, final loss / chance {share:.2f}"
 
@@ -83,7 +76,7 @@ def paired_and_trains_well(trained):
     """Every pair intact, the final loss below half of chance, and the validation loss ending
     within 10% of its minimum."""
     own, labels = _own_label_share(trained.run.x)
-    share = trained.history["loss"][-1] / _prior_loss(labels)
+    share = trained.history["loss"][-1] / measure.label_entropy(labels)
     val = trained.history["val_loss"]
     holds = own == 1.0 and share < 0.5 and val[-1] <= 1.1 * min(val)
     return holds, (f"pairs with their own label {own:.2f}, final loss / chance {share:.2f}, "

@@ -26,18 +26,16 @@ import numpy as np
 import tensorflow as tf
 from keras import optimizers
 
-from benchmarks.accuracy import data, models
+from benchmarks.accuracy import data, measure, models
 from benchmarks.accuracy.scenario import Run, scenario
 
 EPOCHS = 15
 LEARNING_RATE = 1e-2
 BATCH = 32
-CLASSES = 10
 # Most batches one class: the order, not chance (shuffled, a batch of 32 is never one class).
 ONE_CLASS_BATCHES = 0.7
 # Three times a class's true share (0.1) of the validation rows called the last class fed.
 LAST_CLASS_SHARE = 0.3
-FAILING_LOSS_SHARE = 0.5
 ORDER_SIDE_EFFECTS = ("class_imbalance", "oscillation", "overfitting", "underfitting")
 
 
@@ -67,22 +65,21 @@ def last_class_takes_over(trained):
     predicted = np.asarray(run.model.predict(x_val, verbose=0)).argmax(-1)
     taken = float(np.mean(predicted == last_class))
     ratio = trained.history["val_loss"][-1] / _chance(batches)
-    holds = one_class >= ONE_CLASS_BATCHES and taken >= LAST_CLASS_SHARE and ratio > FAILING_LOSS_SHARE
+    holds = (one_class >= ONE_CLASS_BATCHES and taken >= LAST_CLASS_SHARE
+             and ratio > measure.FAILING_LOSS_SHARE)
     return holds, (f"one-class batches {one_class:.2f}, validation rows called {last_class} "
                    f"{taken:.2f}, final val loss / chance {ratio:.2f}")
 
 
 def _chance(batches):
-    counts = np.bincount(np.concatenate(batches), minlength=CLASSES)
-    p = counts[counts > 0] / counts.sum()
-    return float(-(p * np.log(p)).sum())
+    return measure.label_entropy(np.concatenate(batches))
 
 
 def trains_well(trained):
     """Training and validation losses end below half of chance, and finite."""
     chance = _chance(_batch_labels(trained.run.x))
     train, val = trained.history["loss"][-1], trained.history["val_loss"][-1]
-    holds = math.isfinite(train) and max(train, val) < FAILING_LOSS_SHARE * chance
+    holds = math.isfinite(train) and max(train, val) < measure.FAILING_LOSS_SHARE * chance
     return holds, f"final loss / chance {train / chance:.2f}, val loss / chance {val / chance:.2f}"
 
 

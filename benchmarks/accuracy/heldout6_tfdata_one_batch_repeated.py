@@ -62,18 +62,12 @@ def _epoch_rows(dataset):
     return np.unique(images, axis=0), np.concatenate(labels)
 
 
-def _chance(labels):
-    p = np.bincount(labels) / len(labels)
-    p = p[p > 0]
-    return float(-(p * np.log(p)).sum())
-
-
 def memorizes_one_batch(trained):
     """The distinct rows of one epoch, the final training loss against chance, and the final
     validation loss against the training loss."""
     rows, labels = _epoch_rows(trained.run.x)
     train, val = trained.history["loss"][-1], trained.history["val_loss"][-1]
-    memorized = train < MEMORIZED_SHARE * _chance(labels)
+    memorized = train < MEMORIZED_SHARE * measure.label_entropy(labels)
     return len(rows) <= BATCH and memorized and val > GAP * train, \
         f"distinct rows per epoch {len(rows)}, final loss {train:.4f}, val loss {val:.3f}"
 
@@ -81,7 +75,7 @@ def memorizes_one_batch(trained):
 def trains_well(trained):
     """Training and validation losses end below half of chance (the labels one epoch feeds)."""
     _, labels = _epoch_rows(trained.run.x)
-    chance = _chance(labels)
+    chance = measure.label_entropy(labels)
     train, val = trained.history["loss"][-1], trained.history["val_loss"][-1]
     generalizes, note = measure.generalizes()(trained)
     holds = max(train, val) < measure.FAILING_LOSS_SHARE * chance and generalizes
