@@ -23,12 +23,11 @@ The healthy twin uses the default `activation="tanh"` (the fix). It must train w
 
 import math
 
-import keras
 import numpy as np
 import tensorflow as tf
 from keras import layers, optimizers
 
-from benchmarks.accuracy import data, measure
+from benchmarks.accuracy import data, measure, models
 from benchmarks.accuracy.scenario import Run, scenario
 
 STEPS = 100
@@ -47,17 +46,15 @@ UNBOUNDED_SIDE_EFFECTS = ("non_finite", "oscillation", "dead_relu", "underfittin
 
 
 def _sequences(seed):
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 2, SEQUENCES)
-    x = rng.normal(size=(SEQUENCES, STEPS, CHANNELS)).astype("float32")
+    x, labels = data.noise_sequences(seed, SEQUENCES, STEPS, CHANNELS)
     x[:, :, 0] += (SHIFT * (2 * labels - 1))[:, None]
     return data.split(x, labels.astype("float32"), seed)
 
 
 def _run(activation, seed):
     (x, y), val = _sequences(seed)
-    model = keras.Sequential([keras.Input((STEPS, CHANNELS)), layers.LSTM(32, activation=activation),
-                              layers.Dense(1, activation="sigmoid")])
+    model = models.recurrent(layers.LSTM, 32, timesteps=STEPS, features=CHANNELS, output_units=1,
+                             output_activation="sigmoid", activation=activation)
     return Run(model, optimizers.Adam(LEARNING_RATE), "binary_crossentropy", x, y,
                epochs=EPOCHS, validation_data=val)
 
