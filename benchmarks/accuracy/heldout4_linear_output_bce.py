@@ -18,44 +18,25 @@ hold up).
 The healthy twin has `Dense(1, activation="sigmoid")` (the fix). It must train well.
 """
 
-import numpy as np
-import tensorflow as tf
-from keras import losses, optimizers
+from keras import losses
 
-from benchmarks.accuracy import data, measure, models
-from benchmarks.accuracy.scenario import Run, scenario
-
-EPOCHS = 20
-LEARNING_RATE = 1e-3
-BATCH = 16
-# A quarter of the rows that no longer teach is a large share of the data lost to the clip.
-OUT_OF_RANGE = 0.25
-RANGE_SIDE_EFFECTS = ("zero_gradient", "plateau", "underfitting")
+from benchmarks.accuracy import measure
+from benchmarks.accuracy.binary_output_range import (CLIPPED_SHARE, RANGE_SIDE_EFFECTS, output_range_run,
+                                                     score_gradients)
+from benchmarks.accuracy.scenario import scenario
 
 
 def _run(output_activation, seed):
-    (x, y), val = data.standardized("breast_cancer", seed)
-    model = models.dense_stack(30, [32, 32], "relu", output_units=1,
-                               output_activation=output_activation)
-    val = (val[0], val[1].astype("float32"))
-    return Run(model, optimizers.Adam(LEARNING_RATE), losses.BinaryCrossentropy(), x,
-               y.astype("float32"), epochs=EPOCHS, validation_data=val, batch_size=BATCH)
+    return output_range_run(output_activation, seed, losses.BinaryCrossentropy())
 
 
 def scores_clipped(trained):
     """Share of rows whose raw score is outside [0, 1] with an exactly-zero gradient, and the
     share of rows clipped on the wrong side."""
-    run = trained.run
-    x, y = run.x, run.y.reshape(-1, 1)
-    scores = tf.constant(run.model.predict(x, verbose=0))
-    with tf.GradientTape() as tape:
-        tape.watch(scores)
-        total = tf.reduce_sum(losses.binary_crossentropy(y, scores))
-    gradient = np.asarray(tape.gradient(total, scores)).reshape(-1)
-    scores = np.asarray(scores).reshape(-1)
+    scores, gradient = score_gradients(trained.run)
     clipped = ((scores < 0) | (scores > 1)) & (gradient == 0)
-    wrong = clipped & ((scores > 1) != (y.reshape(-1) > 0.5))
-    holds = clipped.mean() >= OUT_OF_RANGE
+    wrong = clipped & ((scores > 1) != (trained.run.y > 0.5))
+    holds = clipped.mean() >= CLIPPED_SHARE
     return holds, (f"scores outside [0, 1] with zero gradient {clipped.mean():.2f}, clipped on the "
                    f"wrong side {wrong.mean():.3f}")
 

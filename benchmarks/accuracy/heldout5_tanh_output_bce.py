@@ -18,43 +18,18 @@ rows hold up).
 The healthy twin has `Dense(1, activation="sigmoid")` (the fix). It must train well.
 """
 
-import numpy as np
-import tensorflow as tf
-from keras import losses, optimizers
-
-from benchmarks.accuracy import data, measure, models
-from benchmarks.accuracy.scenario import Run, scenario
-
-EPOCHS = 20
-LEARNING_RATE = 1e-3
-BATCH = 16
-# A quarter of the rows that no longer teach is a large share of the data lost to the clip.
-CLIPPED_SHARE = 0.25
-RANGE_SIDE_EFFECTS = ("zero_gradient", "plateau", "underfitting")
-
-
-def _run(output_activation, seed):
-    (x, y), (x_val, y_val) = data.standardized("breast_cancer", seed)
-    model = models.dense_stack(30, [32, 32], "relu", output_units=1,
-                               output_activation=output_activation)
-    return Run(model, optimizers.Adam(LEARNING_RATE), "binary_crossentropy", x,
-               y.astype("float32"), epochs=EPOCHS, batch_size=BATCH,
-               validation_data=(x_val, y_val.astype("float32")))
+from benchmarks.accuracy import measure
+from benchmarks.accuracy.binary_output_range import (CLIPPED_SHARE, RANGE_SIDE_EFFECTS, output_range_run,
+                                                     score_gradients)
+from benchmarks.accuracy.scenario import scenario
 
 
 def negative_scores_clipped(trained):
     """Share of rows whose score is negative with an exactly-zero gradient of the loss, and the
     share of those that belong to class 1."""
-    run = trained.run
-    y = run.y.reshape(-1, 1)
-    scores = tf.constant(run.model.predict(run.x, verbose=0))
-    with tf.GradientTape() as tape:
-        tape.watch(scores)
-        total = tf.reduce_sum(losses.binary_crossentropy(y, scores))
-    gradient = np.asarray(tape.gradient(total, scores)).reshape(-1)
-    scores = np.asarray(scores).reshape(-1)
+    scores, gradient = score_gradients(trained.run)
     clipped = (scores < 0) & (gradient == 0)
-    stuck = clipped & (y.reshape(-1) > 0.5)
+    stuck = clipped & (trained.run.y > 0.5)
     return clipped.mean() >= CLIPPED_SHARE, \
         f"negative scores with zero gradient {clipped.mean():.2f}, of class 1 {stuck.mean():.3f}"
 
@@ -62,9 +37,9 @@ def negative_scores_clipped(trained):
 @scenario("mlp", expected=("output_loss_mismatch",), acceptable=RANGE_SIDE_EFFECTS, heldout=True,
           verify=negative_scores_clipped)
 def heldout5_mlp_tanh_output_binary_crossentropy(seed):
-    return _run("tanh", seed)
+    return output_range_run("tanh", seed, "binary_crossentropy")
 
 
 @scenario("mlp", heldout=True, verify=measure.all_of(measure.trains_well(), measure.generalizes()))
 def heldout5_healthy_mlp_sigmoid_output_breast_cancer(seed):
-    return _run("sigmoid", seed)
+    return output_range_run("sigmoid", seed, "binary_crossentropy")
