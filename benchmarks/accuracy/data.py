@@ -41,18 +41,6 @@ def digit_rows(seed, n_train=None):
     return split((x / 16).reshape(-1, 8, 8), y, seed, n_train)
 
 
-def noise_sequences(seed, n, steps, features):
-    """`n` sequences of `steps` x `features` standard-normal noise (float32) and their binary
-    labels (int64), drawn from one generator at `seed`, labels first: a scenario writes its
-    label's signal into the noise, then `split`s.
-
-    Example: `x, labels = noise_sequences(0, 100, 50, 2); x[:, 0, 0] = 2.0 * labels - 1.0`.
-    """
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, 2, n)
-    return rng.normal(size=(n, steps, features)).astype("float32"), labels
-
-
 def standardized(name, seed):
     """A tabular dataset (`breast_cancer`, `wine`) with each feature standardized."""
     (x, y), (x_val, y_val) = raw(name, seed)

@@ -25,10 +25,11 @@ import math
 
 import numpy as np
 import tensorflow as tf
-from keras import layers, optimizers
+from keras import layers
 
-from benchmarks.accuracy import data, measure, models
-from benchmarks.accuracy.scenario import Run, scenario
+from benchmarks.accuracy import measure
+from benchmarks.accuracy.noise_sequences import sequence_run
+from benchmarks.accuracy.scenario import scenario
 
 STEPS = 100
 CHANNELS = 4
@@ -45,18 +46,13 @@ LOSS_BLOWUP = 100.0
 UNBOUNDED_SIDE_EFFECTS = ("non_finite", "oscillation", "dead_relu", "underfitting")
 
 
-def _sequences(seed):
-    x, labels = data.noise_sequences(seed, SEQUENCES, STEPS, CHANNELS)
+def _shift_first_channel(x, labels):
     x[:, :, 0] += (SHIFT * (2 * labels - 1))[:, None]
-    return data.split(x, labels.astype("float32"), seed)
 
 
 def _run(activation, seed):
-    (x, y), val = _sequences(seed)
-    model = models.recurrent(layers.LSTM, 32, timesteps=STEPS, features=CHANNELS, output_units=1,
-                             output_activation="sigmoid", activation=activation)
-    return Run(model, optimizers.Adam(LEARNING_RATE), "binary_crossentropy", x, y,
-               epochs=EPOCHS, validation_data=val)
+    return sequence_run(seed, _shift_first_channel, SEQUENCES, STEPS, CHANNELS, layers.LSTM,
+                        LEARNING_RATE, EPOCHS, activation=activation)
 
 
 def _gradient_norm(model, loss, x, y):

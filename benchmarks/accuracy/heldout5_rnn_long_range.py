@@ -27,10 +27,11 @@ put it below 1e-3 at every seed tried.
 
 import numpy as np
 import tensorflow as tf
-from keras import layers, optimizers
+from keras import layers
 
-from benchmarks.accuracy import data, measure, models
-from benchmarks.accuracy.scenario import Run, scenario
+from benchmarks.accuracy import measure
+from benchmarks.accuracy.noise_sequences import sequence_run
+from benchmarks.accuracy.scenario import scenario
 
 STEPS = 200
 FEATURES = 2
@@ -40,18 +41,13 @@ LEARNING_RATE = 3e-3
 VANISHING_SIDE_EFFECTS = ("underfitting", "plateau")
 
 
-def _sequences(seed):
-    x, labels = data.noise_sequences(seed, SEQUENCES, STEPS, FEATURES)
+def _label_in_first_step(x, labels):
     x[:, 0, 0] = 2.0 * labels - 1.0
-    return data.split(x, labels.astype("float32"), seed)
 
 
 def _run(backwards, seed):
-    (x, y), val = _sequences(seed)
-    model = models.recurrent(layers.SimpleRNN, 32, timesteps=STEPS, features=FEATURES, output_units=1,
-                             output_activation="sigmoid", go_backwards=backwards)
-    return Run(model, optimizers.Adam(LEARNING_RATE), "binary_crossentropy", x, y,
-               epochs=EPOCHS, validation_data=val)
+    return sequence_run(seed, _label_in_first_step, SEQUENCES, STEPS, FEATURES, layers.SimpleRNN,
+                        LEARNING_RATE, EPOCHS, go_backwards=backwards)
 
 
 def input_gradient_ratio(model, loss, x, y):
