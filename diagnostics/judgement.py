@@ -173,6 +173,12 @@ RELATIONS = (
     # A schedule that keeps raising the rate: ever larger steps overshoot, blow up, knock units off.
     Relation("suspicious_config", "grown_learning_rate", ("oscillation", "exploding_gradient", "non_finite",
                                                           "dead_relu", "saturation", "underfitting")),
+    # Noise that drowns the inputs, or a norm cap that shrinks every unit, leaves too little signal to
+    # fit: the loss stalls high, and units starved of signal die.
+    Relation("suspicious_config", "input_noise_ratio", ("underfitting", "plateau", "saddle_point", "dead_relu",
+                                                        "oscillation")),
+    Relation("suspicious_config", "capped_unit_norm", ("underfitting", "plateau", "saddle_point", "dead_relu",
+                                                       "vanishing_gradient")),
     # Dropping most of every layer's inputs leaves too little signal to fit: the loss stalls high.
     Relation("suspicious_config", "max_dropout", ("underfitting", "plateau", "saddle_point")),
     # Kernels drawn near zero: the stack starts on the flat ground around zero, where gradients

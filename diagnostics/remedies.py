@@ -1046,6 +1046,22 @@ def _suspicious_config(facts):
         return [_random_init(facts, facts.symmetric_layers() or list(e["symmetric_init_layers"]))]
     if facts.has("dead_start_layers"):
         return [_random_init(facts, list(e["dead_start_layers"]))]
+    if facts.has("capped_unit_norm"):
+        names = list(e.get("capped_layers") or [facts.finding.layer])
+        return [Remedy("set_constraint", None, {"kernel_constraint": None, "layers": names},
+                       f"Remove the kernel constraint from {', '.join(repr(n) for n in names)}: its cap of "
+                       f"{e['capped_unit_norm']:g} keeps every unit far smaller than it starts."),
+                Remedy("set_constraint", None, {"kernel_constraint": {"class_name": "MaxNorm",
+                                                                      "config": {"max_value": 3.0}},
+                                                "layers": names},
+                       "Or cap at 3 (keras.constraints.MaxNorm(3)), above the initial norms.")]
+    if facts.has("input_noise_ratio"):
+        stddev = float(e.get("feature_std", 1.0)) / 10
+        return [Remedy("set_dropout", facts.finding.layer, {"rate": stddev, "argument": "stddev"},
+                       f"Lower the noise of {facts.finding.layer!r} to a tenth of the features' spread "
+                       f"(stddev {stddev:.2g}): at {e['input_noise_ratio']:.3g} times their spread it drowns "
+                       "the signal."),
+                _not_applicable("change_architecture", "Or remove the noise layer.")]
     if facts.has("grown_learning_rate"):
         start = e.get("initial_learning_rate")
         return [Remedy("set_learning_rate", None, {"learning_rate": start},

@@ -25,8 +25,11 @@ ACTIONS = (
     "clip_gradients",         # params: clipnorm or global_clipnorm or clipvalue
     "add_regularization",     # params: l2 (and/or l1), optional layers
     "add_dropout",            # params: rate, optional layers
-    "set_dropout",            # params: rate, optional argument ("rate", "dropout"...), above (no
-                              # target: every layer whose rate exceeds it; default rate)
+    "set_dropout",            # params: rate, optional argument ("rate", "dropout", a GaussianNoise's
+                              # "stddev"...), above (no target: every layer whose rate exceeds it;
+                              # default rate)
+    "set_constraint",         # params: kernel_constraint (a Keras constraint name or config; None
+                              # removes it), optional layers (default: every constrained layer)
     "early_stopping",         # params: monitor, patience, restore_best_weights
     "rebalance_classes",      # params: method ("class_weight", "oversample", "undersample", "smote")
     "standardize_inputs",     # params: method ("standardize" or "rescale"), scale for "rescale"

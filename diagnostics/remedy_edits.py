@@ -37,7 +37,7 @@ from zoo import data as zoo_data
 # Actions that rebuild the graph; the others change only compile or fit arguments.
 GRAPH_ACTIONS = ("set_activation", "set_initializer", "add_normalization", "set_output_activation",
                  "set_output_units", "add_regularization", "add_dropout", "set_dropout",
-                 "standardize_inputs", "scale_targets")
+                 "set_constraint", "standardize_inputs", "scale_targets")
 # Targets scaled into a bounded output keep this share of its range free at each end: the
 # asymptotes themselves are never reached.
 TARGET_MARGIN = 0.05
@@ -49,6 +49,10 @@ _SAMPLERS = {"oversample": zoo_data.RandomOverSampler, "undersample": zoo_data.R
              "smote": zoo_data.SMOTE}
 _LOSS_ALIASES = {"mse": "mean_squared_error", "mae": "mean_absolute_error",
                  "mape": "mean_absolute_percentage_error", "msle": "mean_squared_logarithmic_error"}
+# Layers that drop or perturb what they pass on while training: their rate or stddev is `set_dropout`'s.
+_NOISE_LAYERS = (keras.layers.Dropout, keras.layers.SpatialDropout1D, keras.layers.SpatialDropout2D,
+                 keras.layers.SpatialDropout3D, keras.layers.GaussianDropout, keras.layers.GaussianNoise,
+                 keras.layers.AlphaDropout)
 # Keras has no sparse focal loss: class ids need one-hot labels first, which only the user can do.
 _FOCAL = {"binary": "binary_focal_crossentropy", "categorical": "categorical_focal_crossentropy"}
 
@@ -484,7 +488,7 @@ def _set_dropout(plan, remedy):
     argument = remedy.params.get("argument", "rate")
     above = remedy.params.get("above", remedy.params["rate"])
     default = [layer.name for layer in plan.model.layers if argument in layer.get_config()
-               and ("Dropout" in type(layer).__name__ or isinstance(layer, keras.layers.RNN))
+               and (isinstance(layer, _NOISE_LAYERS) or isinstance(layer, keras.layers.RNN))
                and (layer.get_config()[argument] or 0) > above]
     if remedy.target is None and not remedy.params.get("layers"):
         if not default:  # `targets` reads only layers with weights or an activation: dropout has neither
@@ -495,6 +499,15 @@ def _set_dropout(plan, remedy):
         names = plan.targets(remedy, default)
     for name in names:
         plan.set_config(name, argument, float(remedy.params["rate"]))
+
+
+def _set_constraint(plan, remedy):
+    plan.require_graph(remedy)
+    constraint = remedy.params.get("kernel_constraint")
+    value = None if constraint is None else keras.constraints.serialize(keras.constraints.get(constraint))
+    default = [layer.name for layer in plan.model.layers if getattr(layer, "kernel_constraint", None) is not None]
+    for name in plan.targets(remedy, default):
+        plan.set_config(name, "kernel_constraint", value)
 
 
 def _add_regularization(plan, remedy):
@@ -734,6 +747,7 @@ _HANDLERS = {
     "add_regularization": _add_regularization,
     "add_dropout": _add_dropout,
     "set_dropout": _set_dropout,
+    "set_constraint": _set_constraint,
     "early_stopping": _early_stopping,
     "rebalance_classes": _rebalance_classes,
     "standardize_inputs": _standardize_inputs,

@@ -70,6 +70,11 @@ MAX_TRAIN_VALIDATION_SCALE_RATIO = 10.0
 MAX_MEAN_OVER_STD = 10.0
 # First-layer activations whose units have one flat side, which an uncentred input keeps them on.
 RECTIFIED_ACTIVATIONS = ("relu", "relu6", "elu", "selu", "gelu", "silu")
+# GaussianNoise on the raw inputs with a stddev twice the features' typical spread (their median
+# standard deviation) leaves a signal-to-noise ratio of 1/4 in power: most of what each row says is
+# drawn anew at every step. Denoising autoencoders train well at such ratios (their target is the
+# clean row), so it is reported only beside a consequence the judge finds (`NEEDS_CONSEQUENCE`).
+NOISE_OVER_SPREAD = 2.0
 # A class seen in validation is judged missing from training only when the training rows counted
 # would have held this many of it at its validation share: absent by chance with probability
 # about exp(-10) = 5e-5.
@@ -112,7 +117,8 @@ def check_inputs(inputs, arrays, validation_arrays=None, first_loss_over_chance=
             once known; inputs above `MODERATE_INPUT_SCALE` are judged only with it.
 
     Returns:
-        A list of `unnormalized_input` `Finding`s, epoch 0.
+        A list of `unnormalized_input` `Finding`s (and a `suspicious_config` for noise that
+        drowns them), epoch 0.
     """
     findings = []
     validation_arrays = validation_arrays or [None] * len(arrays)
@@ -128,6 +134,8 @@ def check_inputs(inputs, arrays, validation_arrays=None, first_loss_over_chance=
             scale, offset = setup.rescaling
             findings += _check_scale(setup.name, rows * scale + offset, first_loss_over_chance,
                                      after=f"after its Rescaling(scale={scale:.3g}, offset={offset:g})")
+        if setup.noise:
+            findings += _check_input_noise(setup.name, rows, *setup.noise)
         if validation_rows is not None and _is_numeric(validation_rows):
             findings += _check_train_validation_scale(
                 setup.name, rows, _as_float(validation_rows))
@@ -374,6 +382,27 @@ def _uncentred_features(rows, evidence):
             f"(feature {worst}: mean {mean[worst]:.3g}, std {std[worst]:.3g}), so the ReLU units "
             "that read them get pre-activations on one side of zero for every row (dead or "
             "linear)"]
+
+
+def _check_input_noise(name, rows, layer, stddev):
+    """A `suspicious_config` when `layer` adds Gaussian noise of `stddev` to input `name` that
+    drowns its rows' variation (`NOISE_OVER_SPREAD`)."""
+    finite = np.where(np.isfinite(rows), rows, np.nan).reshape(len(rows), -1).astype(np.float64)
+    spread = np.nanstd(finite, axis=0)
+    spread = spread[spread > 0]
+    if spread.size == 0 or stddev < NOISE_OVER_SPREAD * float(np.median(spread)):
+        return []
+    typical = float(np.median(spread))
+    return [Finding(
+        "suspicious_config", "warning", 0, layer,
+        f"layer {layer!r} adds noise of stddev {stddev:g} to input {name!r}, whose features vary by "
+        f"{typical:.3g} (median standard deviation): {stddev / typical:.3g} times their spread, so "
+        "the noise drowns the signal and the model cannot fit.",
+        {"input_noise_ratio": stddev / typical, "noise_stddev": float(stddev), "feature_std": typical,
+         "noise_over_spread": NOISE_OVER_SPREAD, NEEDS_CONSEQUENCE: True},
+        [f"Lower the noise to a tenth of the features' spread (GaussianNoise({typical / 10:.2g})), "
+         "or remove the layer."],
+    )]
 
 
 def _check_train_validation_scale(name, rows, validation_rows):

@@ -203,12 +203,15 @@ class InputSetup:
             (`("relu",)`), where known.
         rescaling: `(scale, offset)` when a `Rescaling` layer comes first (the same one for
             every reader): what the first weighted layer sees is `x * scale + offset`; else ().
+        noise: `(layer name, stddev)` of the `GaussianNoise` added to the raw values during
+            training (the largest, if several), else ().
     """
 
     name: str
     treatment: str
     first_activations: tuple = ()
     rescaling: tuple = ()
+    noise: tuple = ()
 
 
 def describe_loss(loss):
@@ -245,8 +248,11 @@ def describe_model(model):
     if isinstance(model, keras.Sequential) and not model.built:
         layers = all_layers(model)
         first = _first_significant(layers)
+        leading = layers[:layers.index(first)] if first else layers
+        noise = max(((layer.name, float(layer.stddev)) for layer in leading
+                     if isinstance(layer, keras.layers.GaussianNoise)), key=lambda pair: pair[1], default=())
         inputs = [InputSetup("input", _treatment([first] if first else []),
-                             _activations([first] if first else []), _rescaling([first] if first else []))]
+                             _activations([first] if first else []), _rescaling([first] if first else []), noise)]
         head = next((layer for layer in reversed(layers) if not isinstance(layer, PASS_THROUGH)),
                     None)
         if head is None:
@@ -258,12 +264,13 @@ def describe_model(model):
         input_tensors, output_tensors = list(model.inputs), list(model.outputs)
     except (AttributeError, ValueError):
         return [InputSetup("input", "raw")], []
-    consumers = _first_consumers(model)
+    consumers, noise = _first_consumers(model), _input_noise(model)
     inputs = [
         InputSetup(producing_layer(tensor).name,
                    _treatment(consumers.get(id(producing_layer(tensor)), [])),
                    _activations(consumers.get(id(producing_layer(tensor)), [])),
-                   _rescaling(consumers.get(id(producing_layer(tensor)), [])))
+                   _rescaling(consumers.get(id(producing_layer(tensor)), [])),
+                   noise.get(id(producing_layer(tensor)), ()))
         for tensor in input_tensors
     ]
     outputs = []
@@ -278,6 +285,13 @@ def describe_model(model):
             _logit_activation(layer),
         ))
     return inputs, outputs
+
+
+# A max-norm cap under a tenth of a layer's initial unit norms (Glorot's are about 1) shrinks every
+# unit's weights tenfold at the first step and keeps them there: the signal shrinks by that factor
+# or more per layer. Srivastava et al. (2014) cap at 3-4, above the initial norms.
+MIN_NORM_CAP_SHARE = 0.1
+_NORM_CAPS = (keras.constraints.MaxNorm, keras.constraints.MinMaxNorm, keras.constraints.UnitNorm)
 
 
 # Below a tenth of LeCun's scale (std(kernel) x sqrt(fan_in) = 1) each layer shrinks the signal
@@ -314,6 +328,7 @@ def check_model(model):
     findings += _check_small_kernels(model, {output.layer for output in outputs})
     findings += _check_symmetric_start(model)
     findings += _check_dead_start(model)
+    findings += _check_norm_caps(model)
     findings += _check_loss_weights(model, [output.name for output in outputs])
     return findings
 
@@ -649,6 +664,38 @@ def _check_small_kernels(model, output_layers):
     )]
 
 
+def _check_norm_caps(model):
+    """A `suspicious_config` naming the layers whose kernel constraint caps each unit's weight
+    norm under `MIN_NORM_CAP_SHARE` of its initial norms (`MaxNorm(0.01)`). Whether the shrunken
+    layers can still fit depends on the task, so it stands only beside a consequence it explains
+    (`NEEDS_CONSEQUENCE`: a stall, dead units, vanishing gradients)."""
+    capped = {}
+    for layer in all_layers(model):
+        kernel, constraint = getattr(layer, "kernel", None), getattr(layer, "kernel_constraint", None)
+        if kernel is None or not isinstance(constraint, _NORM_CAPS):
+            continue
+        cap = 1.0 if isinstance(constraint, keras.constraints.UnitNorm) else float(constraint.max_value)
+        values = np.asarray(keras.ops.convert_to_numpy(kernel), dtype=np.float64)
+        norms = np.sqrt(np.sum(values ** 2, axis=constraint.axis))
+        initial = float(np.median(norms)) if norms.size else 0.0
+        if initial > 0 and cap < MIN_NORM_CAP_SHARE * initial:
+            capped[layer.name] = (cap, initial)
+    if not capped:
+        return []
+    names = list(capped)
+    cap, initial = capped[names[0]]
+    return [Finding(
+        "suspicious_config", "warning", 0, names[0],
+        f"the kernel constraint of {len(names)} layer(s) ({_layer_list(names)}) caps each unit's weight "
+        f"norm at {cap:g}, {cap / initial:.2g} of the {initial:.3g} it starts with: every unit is shrunk "
+        "that much at the first step and kept there, so the signal fades layer by layer and the model "
+        "cannot fit.",
+        {"capped_unit_norm": cap, "initial_unit_norm": initial, "capped_layers": names,
+         "min_norm_cap_share": MIN_NORM_CAP_SHARE, NEEDS_CONSEQUENCE: True},
+        ["Remove the kernel constraint, or cap at 3 or more (keras.constraints.MaxNorm(3))."],
+    )]
+
+
 def _check_loss_weights(model, output_names):
     """A `suspicious_config` naming the outputs whose loss weight is 0 (or below): their loss
     never reaches the gradient, so their heads never train (and a negative weight trains them to
@@ -953,11 +1000,7 @@ def _first_consumers(model):
     Walks back from every significant layer through layers that do not transform values with
     weights, across the boundaries of nested models, to the input layers it reads.
     """
-    nested_inputs = {}  # id(inner InputLayer) -> the nested model it belongs to
-    for layer in all_layers(model):
-        if isinstance(layer, keras.Model):
-            for tensor in getattr(layer, "inputs", None) or []:
-                nested_inputs[id(producing_layer(tensor))] = layer
+    nested_inputs = _nested_inputs(model)
     consumers = {}
     for layer in all_layers(model):
         if not _is_significant(layer):
@@ -965,6 +1008,30 @@ def _first_consumers(model):
         for source in _sources(layer, nested_inputs):
             consumers.setdefault(id(source), []).append(layer)
     return consumers
+
+
+def _nested_inputs(model):
+    """`{id(inner InputLayer): the nested model it belongs to}` over the models nested in `model`."""
+    nested_inputs = {}
+    for layer in all_layers(model):
+        if isinstance(layer, keras.Model):
+            for tensor in getattr(layer, "inputs", None) or []:
+                nested_inputs[id(producing_layer(tensor))] = layer
+    return nested_inputs
+
+
+def _input_noise(model):
+    """`{id(input layer): (name, stddev)}` of the `GaussianNoise` layer with the largest stddev
+    that adds its noise to an input's raw values (no layer that transforms them comes between)."""
+    noise = {}
+    nested_inputs = _nested_inputs(model)
+    for layer in all_layers(model):
+        if not isinstance(layer, keras.layers.GaussianNoise):
+            continue
+        for source in _sources(layer, nested_inputs):
+            if float(layer.stddev) > noise.get(id(source), ("", 0.0))[1]:
+                noise[id(source)] = (layer.name, float(layer.stddev))
+    return noise
 
 
 def _sources(layer, nested_inputs):

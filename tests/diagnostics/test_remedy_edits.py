@@ -274,6 +274,52 @@ def test_set_dropout(kind):
     assert model.get_layer("drop").rate == 0.6
 
 
+def _noisy_capped(kind):
+    """GaussianNoise on the inputs and a max-norm cap on the hidden kernel."""
+    keras.utils.set_random_seed(7)
+    layers = [keras.layers.GaussianNoise(1.0, name="noise"),
+              keras.layers.Dense(6, activation="relu", kernel_constraint=keras.constraints.MaxNorm(0.01),
+                                 name="hidden"),
+              keras.layers.Dense(3, activation="softmax", kernel_constraint=keras.constraints.MaxNorm(0.5),
+                                 name="out")]
+    if kind == "sequential":
+        model = keras.Sequential([keras.Input((4,))] + layers)
+    else:
+        inputs = keras.Input((4,))
+        h = inputs
+        for layer in layers:
+            h = layer(h)
+        model = keras.Model(inputs, h)
+    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy", run_eagerly=True)
+    return model
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_set_dropout_lowers_a_gaussian_noise_stddev(kind):
+    model, (x, y) = _noisy_capped(kind), data()
+    edited = apply_and_check(model, [Remedy("set_dropout", "noise", {"rate": 0.1, "argument": "stddev"})], x, y,
+                             unchanged=["hidden", "out"])
+    assert edited.model.get_layer("noise").stddev == 0.1
+    assert model.get_layer("noise").stddev == 1.0
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_set_constraint_removes_or_replaces_a_kernel_constraint(kind):
+    model, (x, y) = _noisy_capped(kind), data()
+    edited = apply_and_check(model, [Remedy("set_constraint", None, {"kernel_constraint": None,
+                                                                     "layers": ["hidden"]})], x, y,
+                             unchanged=["hidden", "out"])
+    assert edited.model.get_layer("hidden").kernel_constraint is None
+    assert edited.model.get_layer("out").kernel_constraint.max_value == 0.5
+    assert model.get_layer("hidden").kernel_constraint.max_value == 0.01
+    # No layers named: every constrained layer takes the new cap.
+    edited = apply_and_check(model, [Remedy("set_constraint", None, {"kernel_constraint": {
+        "class_name": "MaxNorm", "config": {"max_value": 3.0}}})], x, y, unchanged=["hidden", "out"])
+    assert [type(edited.model.get_layer(name).kernel_constraint).__name__ for name in ("hidden", "out")] == \
+        ["MaxNorm", "MaxNorm"]
+    assert [edited.model.get_layer(name).kernel_constraint.max_value for name in ("hidden", "out")] == [3.0, 3.0]
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_early_stopping(kind):
     model, (x, y) = classifier(kind), data()
