@@ -25,7 +25,7 @@ from keras import layers, optimizers
 from benchmarks.accuracy import data, measure
 from benchmarks.accuracy.scenario import Run, scenario
 
-EPOCHS = 10
+EPOCHS = 7
 LEARNING_RATE = 1e-3
 WIDTH = 64
 CUT_OFF_LAYERS = 2
