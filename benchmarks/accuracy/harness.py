@@ -69,6 +69,11 @@ class Result:
     invariance_note: str = ""
 
 
+# Remedies of a finding the benchmark keeps: issue 21 asks whether the fix is among the first two
+# remedies of the first finding ("fix named").
+NAMED_REMEDIES = 2
+
+
 def cause_names(explained_by):
     """`Finding.explained_by` as JSON: None, a kind, or a list of kinds (a cause given as a
     `Finding` becomes its kind)."""
@@ -80,11 +85,12 @@ def cause_names(explained_by):
 
 
 def finding_record(finding):
-    """A finding as the benchmark keeps it: its identity and its cause (`explained_by` is a
-    newer field of `Finding`; absent means None)."""
+    """A finding as the benchmark keeps it: its identity, its cause (`explained_by` is a newer
+    field of `Finding`; absent means None) and the actions of its first `NAMED_REMEDIES` remedies."""
     return {"kind": finding.kind, "layer": finding.layer, "epoch": finding.epoch,
             "severity": finding.severity,
-            "explained_by": cause_names(getattr(finding, "explained_by", None))}
+            "explained_by": cause_names(getattr(finding, "explained_by", None)),
+            "remedies": [remedy.action for remedy in (getattr(finding, "remedies", None) or [])[:NAMED_REMEDIES]]}
 
 
 def identity(findings):

@@ -108,6 +108,18 @@ def split_heldout(results):
     return [r for r in results if not r.get("heldout")], [r for r in results if r.get("heldout")]
 
 
+def fix_named(results, expected_fix):
+    """`(named, counted)`: of the scored faulty runs with an entry in `expected_fix`
+    (`{scenario: actions, any of which is the author's fix}`), those whose first finding's first
+    two remedies include one of those actions. A run with no finding counts, as not named; a run
+    saved before findings kept their remedies is left out."""
+    counted = [r for r in _ordered(scored(results)) if r["expected"] and r["scenario"] in expected_fix
+               and (not r["findings"] or "remedies" in r["findings"][0])]
+    named = sum(bool(set(r["findings"][0]["remedies"]) & set(expected_fix[r["scenario"]]))
+                for r in counted if r["findings"])
+    return named, len(counted)
+
+
 def _diagnosed(result):
     """A faulty run is diagnosed when every expected kind is found; a healthy one when nothing is."""
     if not result["expected"]:
@@ -199,17 +211,18 @@ def _mean(value):
     return "-" if value is None else f"{value:.2f}"
 
 
-def markdown(results, kinds):
+def markdown(results, kinds, expected_fix=None):
     """The tables as Markdown: confusion (true kind x found kinds), recall per kind, headline
-    figures, and per scenario; the held-out families in a block of their own after the rest."""
+    figures (with "fix named" where `expected_fix` is given: see `fix_named`), and per scenario;
+    the held-out families in a block of their own after the rest."""
     tuned, heldout = split_heldout(results)
     if not heldout:
-        return _block(results, kinds)
+        return _block(results, kinds, expected_fix)
     blocks = [("Tuned-on families", tuned), ("Held-out families (never tuned on)", heldout)]
-    return "\n\n".join(f"### {title}\n\n{_block(part, kinds)}" for title, part in blocks if part)
+    return "\n\n".join(f"### {title}\n\n{_block(part, kinds, expected_fix)}" for title, part in blocks if part)
 
 
-def _block(results, kinds):
+def _block(results, kinds, expected_fix=None):
     """One block of tables (see `markdown`)."""
     table = confusion(results)
     found_columns = [k for k in kinds if any(k in row for row in table.values())]
@@ -231,6 +244,8 @@ def _block(results, kinds):
         f"- lead precision (first finding of an expected kind): "
         f"{_ratio(head['lead_right'], head['ordered_faulty_runs'])}",
         f"- findings per faulty run: {_mean(head['findings_per_faulty_run'])}",
+        *([f"- fix named (the author's fix among the first two remedies of the first finding): "
+           f"{_ratio(*fix_named(results, expected_fix))}"] if expected_fix is not None else []),
         f"- faulty runs with a finding outside their expected and explained set: "
         f"{_ratio(head['faulty_with_outside'], head['ordered_faulty_runs'])}",
         f"- runs whose fault did not show (not scored): {head['fault_not_shown']} of {head['runs']}; "

@@ -10,7 +10,7 @@ import pytest
 from benchmarks import diagnosis_accuracy
 from benchmarks.accuracy import SCENARIOS, Trained, harness, measure, scoring
 from callbacks import DEFAULT_MONITORS
-from diagnostics import Finding
+from diagnostics import Finding, Remedy
 
 
 def _built(name, seed=0):
@@ -213,8 +213,34 @@ def test_finding_record_keeps_order_fields_and_the_cause_by_kind():
     effect = Finding("dead_relu", "warning", 4, "dense", "Dead units.")
     object.__setattr__(effect, "explained_by", [cause])  # whatever form the library gives it
     assert harness.finding_record(effect) == {"kind": "dead_relu", "layer": "dense", "epoch": 4,
-                                              "severity": "warning", "explained_by": ["non_finite"]}
+                                              "severity": "warning", "explained_by": ["non_finite"],
+                                              "remedies": []}
     assert harness.finding_record(cause)["explained_by"] is None
+    remedies = [Remedy(action, None, {}, action) for action in ("set_initializer", "set_activation", "set_loss")]
+    assert harness.finding_record(Finding("dead_relu", "warning", 0, None, "Dead.", remedies=remedies))["remedies"] \
+        == ["set_initializer", "set_activation"]
+
+
+def test_fix_named_reads_the_first_two_remedies_of_the_first_finding_of_scored_faulty_runs():
+    def run(scenario, findings, shown=True):
+        result = _ordered(scenario, ["dead_relu"], [(kind, None) for kind, _ in findings], shown=shown)
+        for record, (_, actions) in zip(result["findings"], findings):
+            record["remedies"] = actions
+        return result
+
+    results = [
+        run("a", [("dead_relu", ["set_learning_rate", "set_initializer"])]),          # second remedy: named
+        run("a", [("dead_relu", ["set_learning_rate"]), ("plateau", ["set_initializer"])]),  # not the first finding
+        run("a", []),                                                                # a miss: not named
+        run("a", [("dead_relu", ["set_initializer"])], shown=False),                 # not scored
+        run("b", [("dead_relu", ["set_initializer"])]),                              # no fix written: left out
+        _ordered("twin", [], []),                                                    # healthy: left out
+        _ordered("a", ["dead_relu"], [("dead_relu", None)]),                         # saved without remedies
+    ]
+    assert scoring.fix_named(results, {"a": ("set_initializer",)}) == (1, 3)
+    text = scoring.markdown(results, ("dead_relu", "plateau"), {"a": ("set_initializer",)})
+    assert "- fix named (the author's fix among the first two remedies of the first finding): 1/3 = 0.33" in text
+    assert "fix named" not in scoring.markdown(results, ("dead_relu", "plateau"))
 
 
 class _FakeMonitor:
