@@ -23,10 +23,9 @@ train well.
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import layers, optimizers
 
-from benchmarks.accuracy import data, measure
+from benchmarks.accuracy import data, measure, models
 from benchmarks.accuracy.scenario import Run, scenario
 
 EPOCHS = 8
@@ -34,38 +33,14 @@ LEARNING_RATE = 1e-3
 UNTOUCHED_SIDE_EFFECTS = ("plateau", "underfitting", "zero_gradient")
 
 
-def _update_metrics(model, loss, y, y_pred):
-    for metric in model.metrics:
-        if metric.name == "loss":
-            metric.update_state(loss)
-        else:
-            metric.update_state(y, y_pred)
-    return {metric.name: metric.result() for metric in model.metrics}
-
-
-class ForgetfulStepModel(keras.Model):
+class ForgetfulStepModel(models.GuideTrainStep, keras.Model):
     """keras.io's custom `train_step`, without the optimizer's `apply`."""
 
-    def train_step(self, data):
-        x, y = data
-        with tf.GradientTape() as tape:
-            y_pred = self(x, training=True)
-            loss = self.compute_loss(y=y, y_pred=y_pred)
-        gradients = tape.gradient(loss, self.trainable_variables)  # noqa: F841  (never applied)
-        return _update_metrics(self, loss, y, y_pred)
+    applies_updates = False
 
 
-class StepModel(keras.Model):
+class StepModel(models.GuideTrainStep, keras.Model):
     """keras.io's custom `train_step`."""
-
-    def train_step(self, data):
-        x, y = data
-        with tf.GradientTape() as tape:
-            y_pred = self(x, training=True)
-            loss = self.compute_loss(y=y, y_pred=y_pred)
-        gradients = tape.gradient(loss, self.trainable_variables)
-        self.optimizer.apply(gradients, self.trainable_variables)
-        return _update_metrics(self, loss, y, y_pred)
 
 
 def _run(model_class, seed):

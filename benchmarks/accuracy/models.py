@@ -1,6 +1,8 @@
-"""Plain-Keras building blocks the scenarios share (stacks of one layer type, two-input heads)."""
+"""Plain-Keras building blocks the scenarios share (stacks of one layer type, two-input heads,
+keras.io's model with a `train_step` of its own)."""
 
 import keras
+import tensorflow as tf
 from keras import layers
 
 
@@ -42,3 +44,48 @@ def recurrent(cell, units, timesteps=8, features=8, output_units=10, output_acti
     """`keras.Sequential`: one recurrent layer (`cell`: SimpleRNN, LSTM or GRU) and a head."""
     return keras.Sequential([keras.Input((timesteps, features)), cell(units, **cell_kwargs),
                              layers.Dense(output_units, activation=output_activation)])
+
+
+class GuideTrainStep:
+    """keras.io's "Customizing what happens in `fit()`" step, to mix into a `keras.Model`
+    subclass (`class StepModel(GuideTrainStep, keras.Model)`): a `train_step` of its own that
+    computes the compiled loss with `compute_loss`, applies the gradients and updates
+    `self.metrics` itself.
+
+    A mixin, not a `keras.Model` subclass: the first time a Model subclass is built functionally,
+    Keras rewrites its bases (`Model` -> `Functional`), and a subclass of it with a `call` then
+    fails; as a mixin, one step serves functional and subclassed models in one process.
+
+    Attributes:
+        applies_updates: False leaves out the guide's `self.optimizer.apply(...)` line (a user's
+            edit that lost it): the gradients are computed and thrown away.
+
+    Example:
+
+    >>> class StepModel(GuideTrainStep, keras.Model):                        # doctest: +SKIP
+    ...     pass
+    >>> inputs = keras.Input((64,))                                          # doctest: +SKIP
+    >>> model = StepModel(inputs, layers.Dense(10, activation="softmax")(inputs))
+    """
+
+    applies_updates = True
+
+    def train_step(self, data):
+        x, y = data
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(y=y, y_pred=y_pred)
+        gradients = tape.gradient(loss, self.trainable_variables)
+        if self.applies_updates:
+            self.optimizer.apply(gradients, self.trainable_variables)
+        return self.update_metrics(loss, y, y_pred)
+
+    def update_metrics(self, loss, y, y_pred):
+        """Updates the loss tracker with `loss` and every other metric with `(y, y_pred)`;
+        returns `{name: result}` as a step does."""
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred)
+        return {metric.name: metric.result() for metric in self.metrics}

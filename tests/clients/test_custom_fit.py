@@ -11,36 +11,21 @@ import pytest
 import tensorflow as tf
 
 import keras
+from benchmarks.accuracy.models import GuideTrainStep
 from tests.clients._client import (DIGIT_CLASSES, SEEDS, assert_healthy, assert_learned, assert_unjudged_is_skipped,
                                    digits, fit_both, skipped_monitors)
 
 L = keras.layers
 
 
-class CustomModel(keras.Model):
-    """The guide's model: its own steps, the compiled loss and metrics."""
-
-    def train_step(self, data):
-        x, y = data
-        with tf.GradientTape() as tape:
-            y_pred = self(x, training=True)
-            loss = self.compute_loss(y=y, y_pred=y_pred)
-        variables = self.trainable_variables
-        self.optimizer.apply(tape.gradient(loss, variables), variables)
-        return self._update_metrics(loss, y, y_pred)
+class CustomModel(GuideTrainStep, keras.Model):
+    """The guide's model: its own steps (the guide's `train_step` is `GuideTrainStep`'s), the
+    compiled loss and metrics."""
 
     def test_step(self, data):
         x, y = data
         y_pred = self(x, training=False)
-        return self._update_metrics(self.compute_loss(y=y, y_pred=y_pred), y, y_pred)
-
-    def _update_metrics(self, loss, y, y_pred):
-        for metric in self.metrics:
-            if metric.name == "loss":
-                metric.update_state(loss)
-            else:
-                metric.update_state(y, y_pred)
-        return {metric.name: metric.result() for metric in self.metrics}
+        return self.update_metrics(self.compute_loss(y=y, y_pred=y_pred), y, y_pred)
 
 
 class LowLevelModel(keras.Model):

@@ -5,9 +5,9 @@ import warnings
 
 import keras
 import pytest
-import tensorflow as tf
 from sklearn.datasets import load_digits
 
+from benchmarks.accuracy.models import GuideTrainStep
 from callbacks import TrainingDiagnostics
 from callbacks._guard import NotJudgedWarning
 from diagnostics.updates import detect_no_updates
@@ -36,29 +36,18 @@ def test_no_finding_where_updates_ran_or_none_could(record):
     assert detect_no_updates(record) == []
 
 
-class Forgetful(keras.Model):
-    """keras.io's custom train_step, with the `optimizer.apply` line left out when `apply` is False."""
+class Forgetful(GuideTrainStep, keras.Model):
+    """keras.io's custom train_step, subclassed, with the `optimizer.apply` line left out when
+    `apply` is False."""
 
     def __init__(self, apply, **kwargs):
         super().__init__(**kwargs)
-        self.apply = apply
+        self.applies_updates = apply
         self.hidden = keras.layers.Dense(32, activation="relu")
         self.out = keras.layers.Dense(10, activation="softmax")
 
     def call(self, x):
         return self.out(self.hidden(x))
-
-    def train_step(self, data):
-        x, y = data
-        with tf.GradientTape() as tape:
-            y_pred = self(x, training=True)
-            loss = self.compute_loss(y=y, y_pred=y_pred)
-        gradients = tape.gradient(loss, self.trainable_variables)
-        if self.apply:
-            self.optimizer.apply(gradients, self.trainable_variables)
-        for metric in self.metrics:
-            metric.update_state(loss) if metric.name == "loss" else metric.update_state(y, y_pred)
-        return {metric.name: metric.result() for metric in self.metrics}
 
 
 @pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)])
