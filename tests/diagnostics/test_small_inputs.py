@@ -1,17 +1,14 @@
 """Inputs of a few thousandths (pixels divided by 255 twice), also when the model's own Rescaling
 makes them so: a hypothesis that stands beside the stall it explains, and only there."""
 
-import warnings
-
 import keras
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from callbacks import TrainingDiagnostics
-from callbacks._guard import NotJudgedWarning
 from diagnostics.setup_data import SMALL_INPUT_SCALE, check_inputs
 from diagnostics.setup_model import InputSetup, describe_model
+from tests.diagnostics._diagnosed_fit import diagnosed_fit
 
 L = keras.layers
 PIXELS = np.random.default_rng(0).uniform(0, 255, size=(200, 8, 8, 1))
@@ -56,18 +53,11 @@ def test_no_finding_for_inputs_near_unit_scale_or_normalized_by_the_model(setup,
 def _fit(rescale, seed):
     x, y = load_digits(return_X_y=True)
     x = (x.reshape(-1, 8, 8, 1) * 255.0 / 16.0 / 255.0).astype("float32")  # pixels in [0, 1]
-    keras.utils.set_random_seed(seed)
-    model = keras.Sequential([keras.Input((8, 8, 1)), L.Rescaling(rescale),
-                              L.Conv2D(16, 3, padding="same", activation="relu"),
-                              L.Conv2D(32, 3, padding="same", activation="relu"),
-                              L.Flatten(), L.Dense(10, activation="softmax")])
-    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
-    diagnostics = TrainingDiagnostics(verbose=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotJudgedWarning)
-        history = model.fit(x, y, epochs=6, batch_size=32, validation_split=0.2, shuffle=True, verbose=0,
-                            callbacks=[diagnostics])
-    return history.history, diagnostics.findings
+    return diagnosed_fit(lambda: keras.Sequential([keras.Input((8, 8, 1)), L.Rescaling(rescale),
+                                                   L.Conv2D(16, 3, padding="same", activation="relu"),
+                                                   L.Conv2D(32, 3, padding="same", activation="relu"),
+                                                   L.Flatten(), L.Dense(10, activation="softmax")]),
+                         x, y, seed, epochs=6)
 
 
 @pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)])

@@ -1,17 +1,14 @@
 """Units that start as copies of each other (a constant, non-zero initializer): a setup cause that
 stands beside what it explains, and nothing where the symmetry breaks or the saddle names it."""
 
-import warnings
-
 import keras
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from callbacks import TrainingDiagnostics
-from callbacks._guard import NotJudgedWarning
 from diagnostics import judge
 from diagnostics.setup_model import check_model
+from tests.diagnostics._diagnosed_fit import diagnosed_fit
 
 L = keras.layers
 CONSTANT = keras.initializers.Constant(0.05)
@@ -52,16 +49,8 @@ def test_only_units_whose_copies_survive_are_named(model, expected):
 
 def _fit(initializer, seed):
     x, y = load_digits(return_X_y=True)
-    x = (x / 16.0).astype("float32")
-    keras.utils.set_random_seed(seed)
-    model = _mlp(hidden_init=initializer, output_init=initializer)
-    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
-    diagnostics = TrainingDiagnostics(verbose=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotJudgedWarning)
-        history = model.fit(x, y, epochs=8, batch_size=32, validation_split=0.2, shuffle=True, verbose=0,
-                            callbacks=[diagnostics])
-    return history.history, diagnostics.findings
+    return diagnosed_fit(lambda: _mlp(hidden_init=initializer, output_init=initializer),
+                         (x / 16.0).astype("float32"), y, seed, epochs=8)
 
 
 @pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)])

@@ -1,0 +1,40 @@
+"""One fit under `TrainingDiagnostics`, as the end-to-end tests of a hypothesis and its healthy
+twin run it: same seed, same compile, same fit arguments, only the model differs.
+
+Example:
+
+>>> history, findings = diagnosed_fit(lambda: _mlp("zeros"), x, y, seed=0, epochs=8)  # doctest: +SKIP
+"""
+
+import warnings
+
+import keras
+
+from callbacks import TrainingDiagnostics
+from callbacks._guard import NotJudgedWarning
+
+
+def diagnosed_fit(build, x, y, seed, epochs):
+    """Builds `build()` after `keras.utils.set_random_seed(seed)`, compiles it with Adam(1e-3) and
+    sparse categorical cross-entropy, and fits it on `x`, `y` for `epochs` epochs (batches of 32,
+    the last 20% of the rows for validation, shuffled) under `TrainingDiagnostics(verbose=0)`,
+    its `NotJudgedWarning`s silenced.
+
+    Args:
+        build: `() -> keras.Model`, uncompiled; called after the seed is set.
+        x, y: the training rows and their integer labels.
+        seed: the seed of Keras, NumPy and Python for the model and the shuffles.
+        epochs: as in `fit`.
+
+    Returns:
+        `(history, findings)`: `History.history` and `TrainingDiagnostics.findings`.
+    """
+    keras.utils.set_random_seed(seed)
+    model = build()
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    diagnostics = TrainingDiagnostics(verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotJudgedWarning)
+        history = model.fit(x, y, epochs=epochs, batch_size=32, validation_split=0.2, shuffle=True, verbose=0,
+                            callbacks=[diagnostics])
+    return history.history, diagnostics.findings
