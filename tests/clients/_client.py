@@ -42,24 +42,37 @@ def standardized_digits():
     return ((x - x.mean(axis=0)) / np.where(spread > 0, spread, 1.0)).astype("float32"), y
 
 
-def digits_classifier(optimizer=None, **compile_kwargs):
-    """A compiled 64-32-10 ReLU network for `digits()`, with logits out (Adam 0.01 by default)."""
-    inputs = keras.Input((64,))
-    hidden = keras.layers.Dense(32, activation="relu", name="hidden")(inputs)
+def logits_classifier(inputs, hidden, optimizer=None, **compile_kwargs):
+    """`keras.Model(inputs, Dense(DIGIT_CLASSES, name="logits")(hidden))`, compiled as the digit
+    clients compile: sparse categorical cross-entropy on logits, Adam 0.01 by default."""
     model = keras.Model(inputs, keras.layers.Dense(DIGIT_CLASSES, name="logits")(hidden))
     model.compile(optimizer or keras.optimizers.Adam(0.01),
                   keras.losses.SparseCategoricalCrossentropy(from_logits=True), **compile_kwargs)
     return model
 
 
-def recording_fit(models, x, y, train_rows):
-    """A `fit(model, callbacks, epochs=3)` for `fit_both` on the first `train_rows` rows of `x, y`,
-    validated on the rest, that appends each model it trains to `models` (for the checks after)."""
-    def fit(model, callbacks, epochs=3):
+def digits_classifier(optimizer=None, **compile_kwargs):
+    """A compiled 64-32-10 ReLU network for `digits()`, with logits out (Adam 0.01 by default)."""
+    inputs = keras.Input((64,))
+    hidden = keras.layers.Dense(32, activation="relu", name="hidden")(inputs)
+    return logits_classifier(inputs, hidden, optimizer, **compile_kwargs)
+
+
+def recorded(models, fit):
+    """`fit(model, callbacks, epochs)` as a `fit(model, callbacks, epochs=3)` for `fit_both` that
+    first appends each model it trains to `models` (for the checks after)."""
+    def recording(model, callbacks, epochs=3):
         models.append(model)
-        return model.fit(x[:train_rows], y[:train_rows], validation_data=(x[train_rows:], y[train_rows:]),
-                         batch_size=32, epochs=epochs, verbose=0, callbacks=callbacks)
-    return fit
+        return fit(model, callbacks, epochs)
+    return recording
+
+
+def recording_fit(models, x, y, train_rows):
+    """`recorded(models, ...)` of a fit on the first `train_rows` rows of `x, y`, validated on the
+    rest, batches of 32."""
+    return recorded(models, lambda model, callbacks, epochs: model.fit(
+        x[:train_rows], y[:train_rows], validation_data=(x[train_rows:], y[train_rows:]), batch_size=32,
+        epochs=epochs, verbose=0, callbacks=callbacks))
 
 
 def fit_both(build, fit, seed=0, diagnostics=None, not_judged=()):

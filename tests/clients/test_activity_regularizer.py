@@ -10,7 +10,7 @@ import pytest
 import keras
 from tests.clients._after_fit import assert_saves_loads_and_fits_again
 from tests.clients._client import (DIGIT_CLASSES, SEEDS, assert_learned, assert_unjudged_is_skipped, digits,
-                                   fit_both, recording_fit, skipped_monitors)
+                                   fit_both, logits_classifier, recording_fit, skipped_monitors)
 
 L = keras.layers
 TRAIN_ROWS = 1400
@@ -20,9 +20,7 @@ PENALTY_UNREAD = "the regularization penalty could not be read"
 def _build():
     inputs = keras.Input((64,))
     hidden = L.Dense(32, activation="relu", activity_regularizer=keras.regularizers.L2(1e-4), name="hidden")(inputs)
-    model = keras.Model(inputs, L.Dense(DIGIT_CLASSES, name="logits")(hidden))
-    model.compile(keras.optimizers.Adam(0.01), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    return model
+    return logits_classifier(inputs, hidden)
 
 
 @pytest.mark.parametrize("seed", SEEDS)

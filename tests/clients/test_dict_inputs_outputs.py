@@ -9,7 +9,7 @@ import pytest
 import keras
 from tests.clients._after_fit import assert_saves_loads_and_fits_again
 from tests.clients._client import (DIGIT_CLASSES, SEEDS, assert_learned, assert_unjudged_is_skipped, digits, fit_both,
-                                   skipped_monitors)
+                                   recorded, skipped_monitors)
 
 L = keras.layers
 TRAIN_ROWS = 1400
@@ -39,11 +39,9 @@ def _named(x, y):
 def test_dict_inputs_and_named_heads(seed, tmp_path):
     x, y = digits()
     models = []
-
-    def fit(model, callbacks, epochs=3):
-        models.append(model)
-        return model.fit(*_named(x[:TRAIN_ROWS], y[:TRAIN_ROWS]), validation_data=_named(x[TRAIN_ROWS:], y[TRAIN_ROWS:]),
-                         batch_size=32, epochs=epochs, verbose=0, callbacks=callbacks)
+    fit = recorded(models, lambda model, callbacks, epochs: model.fit(
+        *_named(x[:TRAIN_ROWS], y[:TRAIN_ROWS]), validation_data=_named(x[TRAIN_ROWS:], y[TRAIN_ROWS:]),
+        batch_size=32, epochs=epochs, verbose=0, callbacks=callbacks))
 
     diagnostics, _, (history,) = fit_both(_build, fit, seed, not_judged=[MULTI_OUTPUT])
     assert_learned(history, math.log(DIGIT_CLASSES) + 0.5 * math.log(2))

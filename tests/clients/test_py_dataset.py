@@ -8,7 +8,7 @@ import pytest
 import keras
 from tests.clients._after_fit import assert_saves_loads_and_fits_again
 from tests.clients._client import (DIGIT_CLASSES, SEEDS, assert_healthy, assert_learned, digits, digits_classifier,
-                                   fit_both)
+                                   fit_both, recorded)
 
 # Seconds a seed; CI runs the slow tier too (the default tier keeps the suite under ~8 minutes).
 pytestmark = pytest.mark.slow
@@ -36,12 +36,9 @@ class DigitBatches(keras.utils.PyDataset):
 def test_py_dataset_with_one_worker(seed, tmp_path):
     x, y = digits()
     models = []
-
-    def fit(model, callbacks, epochs=3):
-        models.append(model)
-        return model.fit(DigitBatches(x[:TRAIN_ROWS], y[:TRAIN_ROWS], workers=1),
-                         validation_data=(x[TRAIN_ROWS:], y[TRAIN_ROWS:]), epochs=epochs, verbose=0,
-                         callbacks=callbacks)
+    fit = recorded(models, lambda model, callbacks, epochs: model.fit(
+        DigitBatches(x[:TRAIN_ROWS], y[:TRAIN_ROWS], workers=1), validation_data=(x[TRAIN_ROWS:], y[TRAIN_ROWS:]),
+        epochs=epochs, verbose=0, callbacks=callbacks))
 
     diagnostics, _, (history,) = fit_both(digits_classifier, fit, seed)
     assert_learned(history, math.log(DIGIT_CLASSES))

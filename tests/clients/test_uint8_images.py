@@ -9,7 +9,8 @@ import pytest
 
 import keras
 from tests.clients._after_fit import assert_saves_loads_and_fits_again
-from tests.clients._client import (DIGIT_CLASSES, SEEDS, assert_healthy, assert_learned, digits, fit_both)
+from tests.clients._client import (DIGIT_CLASSES, SEEDS, assert_healthy, assert_learned, digits, fit_both,
+                                   logits_classifier, recorded)
 
 # Seconds a seed; CI runs the slow tier too (the default tier keeps the suite under ~8 minutes).
 pytestmark = pytest.mark.slow
@@ -28,9 +29,7 @@ def _build():
     inputs = keras.Input((8, 8, 1), dtype="uint8")
     features = L.Conv2D(8, 3, activation="relu", name="conv")(L.Rescaling(1 / 255)(inputs))
     hidden = L.Dense(32, activation="relu", name="hidden")(L.Flatten()(features))
-    model = keras.Model(inputs, L.Dense(DIGIT_CLASSES, name="logits")(hidden))
-    model.compile(keras.optimizers.Adam(0.01), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    return model
+    return logits_classifier(inputs, hidden)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -38,11 +37,9 @@ def test_uint8_pixels_rescaled_inside_with_a_last_batch_of_one(seed, tmp_path):
     x, y = _images()
     assert TRAIN_ROWS % BATCH == 1
     models = []
-
-    def fit(model, callbacks, epochs=3):
-        models.append(model)
-        return model.fit(x[:TRAIN_ROWS], y[:TRAIN_ROWS], validation_data=(x[1400:], y[1400:]), batch_size=BATCH,
-                         epochs=epochs, verbose=0, callbacks=callbacks)
+    fit = recorded(models, lambda model, callbacks, epochs: model.fit(
+        x[:TRAIN_ROWS], y[:TRAIN_ROWS], validation_data=(x[1400:], y[1400:]), batch_size=BATCH, epochs=epochs,
+        verbose=0, callbacks=callbacks))
 
     diagnostics, _, (history,) = fit_both(_build, fit, seed)
     assert_learned(history, math.log(DIGIT_CLASSES))
