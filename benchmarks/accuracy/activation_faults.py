@@ -32,10 +32,9 @@ def cnn_relu_sgd_lr_3(seed):
 @scenario("two_input", expected=("dead_relu",), acceptable=HIGH_LR_SIDE_EFFECTS,
           verify=measure.units_dead())
 def two_input_relu_adam_lr_0_1(seed):
-    (x, y), (x_val, y_val) = data.digits(seed)
+    (x, y), val = data.digit_halves(seed)
     model = models.two_input([64], "relu", head_widths=[64])
-    return Run(model, optimizers.Adam(0.1), SPARSE_CE, data.halves(x), y, epochs=6,
-               validation_data=(data.halves(x_val), y_val))
+    return Run(model, optimizers.Adam(0.1), SPARSE_CE, x, y, epochs=6, validation_data=val)
 
 
 @scenario("mlp", expected=("saturation",), acceptable=SATURATION_SIDE_EFFECTS,
@@ -59,8 +58,7 @@ def cnn_sigmoid_init_stddev_4(seed):
 @scenario("two_input", expected=("saturation",), acceptable=SATURATION_SIDE_EFFECTS,
           verify=measure.units_saturated())
 def two_input_sigmoid_init_stddev_4(seed):
-    (x, y), (x_val, y_val) = data.digits(seed)
+    (x, y), val = data.digit_halves(seed)
     model = models.two_input([64, 64], "sigmoid", head_widths=[64],
                              kernel_initializer=keras.initializers.RandomNormal(stddev=4.0))
-    return Run(model, optimizers.SGD(0.05), SPARSE_CE, data.halves(x), y, epochs=8,
-               validation_data=(data.halves(x_val), y_val))
+    return Run(model, optimizers.SGD(0.05), SPARSE_CE, x, y, epochs=8, validation_data=val)

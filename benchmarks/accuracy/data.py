@@ -35,6 +35,13 @@ def digits(seed, scale=1 / 16, image=False, n_train=None):
     return split(x, y, seed, n_train)
 
 
+def digit_halves(seed):
+    """The digits in [0, 1], each image as its top and bottom halves (`halves`): the two inputs
+    of a two-input model. Returns `(halves, y), (halves_val, y_val)`."""
+    (x, y), (x_val, y_val) = digits(seed)
+    return (halves(x), y), (halves(x_val), y_val)
+
+
 def digit_rows(seed, n_train=None):
     """Digits as sequences: 8 time steps (image rows) of 8 features, in [0, 1]."""
     x, y = _load("digits")

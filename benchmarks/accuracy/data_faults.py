@@ -24,6 +24,14 @@ def with_nan(array, seed, share=NAN_SHARE):
     return flat.reshape(array.shape)
 
 
+def nan_inputs_run(model, split, seed):
+    """`model` under Adam(1e-3) and sparse categorical cross-entropy for 5 epochs on `split`
+    (`(x, y), val`), its training inputs passed through `with_nan` (validation left clean)."""
+    (x, y), val = split
+    return Run(model, optimizers.Adam(1e-3), SPARSE_CE, with_nan(x, seed), y, epochs=5,
+               validation_data=val)
+
+
 @scenario("mlp", expected=("non_finite",), acceptable=NAN_SIDE_EFFECTS,
           verify=measure.becomes_non_finite())
 def mlp_regression_nan_targets(seed):
@@ -37,19 +45,15 @@ def mlp_regression_nan_targets(seed):
 @scenario("cnn", expected=("non_finite",), acceptable=NAN_SIDE_EFFECTS,
           verify=measure.becomes_non_finite())
 def cnn_nan_pixels(seed):
-    (x, y), val = data.digits(seed, image=True)
-    model = models.conv_stack([16], "relu")
-    return Run(model, optimizers.Adam(1e-3), SPARSE_CE, with_nan(x, seed), y, epochs=5,
-               validation_data=val)
+    split = data.digits(seed, image=True)
+    return nan_inputs_run(models.conv_stack([16], "relu"), split, seed)
 
 
 @scenario("rnn", expected=("non_finite",), acceptable=NAN_SIDE_EFFECTS,
           verify=measure.becomes_non_finite())
 def lstm_nan_in_sequences(seed):
-    (x, y), val = data.digit_rows(seed)
-    model = models.recurrent(layers.LSTM, 32)
-    return Run(model, optimizers.Adam(1e-3), SPARSE_CE, with_nan(x, seed), y, epochs=5,
-               validation_data=val)
+    split = data.digit_rows(seed)
+    return nan_inputs_run(models.recurrent(layers.LSTM, 32), split, seed)
 
 
 @scenario("mlp", expected=("class_imbalance",), acceptable=IMBALANCE_SIDE_EFFECTS,

@@ -42,10 +42,9 @@ def rnn_six_stacked_sigmoid_rnns(seed):
 @scenario("two_input", expected=("vanishing_gradient",), acceptable=VANISHING_SIDE_EFFECTS,
           verify=measure.gradients_vanish())
 def two_input_deep_sigmoid(seed):
-    (x, y), (x_val, y_val) = data.digits(seed)
+    (x, y), val = data.digit_halves(seed)
     model = models.two_input([32] * 5, "sigmoid", head_widths=[32] * 4)
-    return Run(model, optimizers.SGD(0.05), SPARSE_CE, data.halves(x), y, epochs=6,
-               validation_data=(data.halves(x_val), y_val))
+    return Run(model, optimizers.SGD(0.05), SPARSE_CE, x, y, epochs=6, validation_data=val)
 
 
 @scenario("mlp", expected=("exploding_gradient",), acceptable=EXPLODING_SIDE_EFFECTS,
