@@ -35,6 +35,15 @@ def digits(seed, scale=1 / 16, image=False, n_train=None):
     return split(x, y, seed, n_train)
 
 
+def standardized_digits(seed):
+    """Digits with each pixel standardized on the training part (constant pixels stay 0: their
+    spread counts as 1)."""
+    (x, y), (x_val, y_val) = digits(seed)
+    mean, std = x.mean(0), x.std(0)
+    std = np.where(std > 0, std, 1.0).astype("float32")
+    return ((x - mean) / std, y), ((x_val - mean) / std, y_val)
+
+
 def digit_halves(seed):
     """The digits in [0, 1], each image as its top and bottom halves (`halves`): the two inputs
     of a two-input model. Returns `(halves, y), (halves_val, y_val)`."""
@@ -48,11 +57,17 @@ def digit_rows(seed, n_train=None):
     return split((x / 16).reshape(-1, 8, 8), y, seed, n_train)
 
 
-def standardized(name, seed):
-    """A tabular dataset (`breast_cancer`, `wine`) with each feature standardized."""
-    (x, y), (x_val, y_val) = raw(name, seed)
+def standardize(train_val):
+    """`(x, y), (x_val, y_val)` with each feature standardized by the training part's mean and
+    spread (plus 1e-7, so that a constant feature stays finite)."""
+    (x, y), (x_val, y_val) = train_val
     mean, std = x.mean(0), x.std(0) + 1e-7
     return ((x - mean) / std, y), ((x_val - mean) / std, y_val)
+
+
+def standardized(name, seed):
+    """A tabular dataset (`breast_cancer`, `wine`) with each feature standardized."""
+    return standardize(raw(name, seed))
 
 
 def raw(name, seed):

@@ -34,9 +34,7 @@ BLOW_UP_SIDE_EFFECTS = ("non_finite", "dead_relu", "oscillation", "underfitting"
 def _tabular(seed):
     x, y = datasets.make_classification(n_samples=1600, n_features=20, n_informative=10,
                                         n_classes=3, class_sep=2.0, random_state=seed)
-    (x, y), (x_val, y_val) = data.split(x.astype("float32"), y.astype("int64"), seed)
-    mean, std = x.mean(0), x.std(0) + 1e-7
-    return ((x - mean) / std, y), ((x_val - mean) / std, y_val)
+    return data.standardize(data.split(x.astype("float32"), y.astype("int64"), seed))
 
 
 def _run(kernel_initializer, seed):

@@ -29,14 +29,8 @@ LEARNING_RATE = 0.02
 OVERSHOOT_SIDE_EFFECTS = ("suspicious_config", "exploding_gradient", "dead_relu", "underfitting")
 
 
-def _standardized_digits(seed):
-    (x, y), (x_val, y_val) = data.digits(seed)
-    mean, std = x.mean(0), x.std(0) + 1e-7
-    return ((x - mean) / std, y), ((x_val - mean) / std, y_val)
-
-
 def _run(momentum, seed):
-    (x, y), val = _standardized_digits(seed)
+    (x, y), val = data.standardize(data.digits(seed))
     model = models.dense_stack(64, [64, 64], "relu")
     return Run(model, optimizers.SGD(LEARNING_RATE, momentum=momentum),
                "sparse_categorical_crossentropy", x, y, epochs=EPOCHS, validation_data=val)

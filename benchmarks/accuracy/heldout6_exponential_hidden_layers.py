@@ -17,7 +17,6 @@ Acceptable:
 The healthy twin uses `activation="relu"` (the fix). It must train well.
 """
 
-import numpy as np
 from keras import optimizers
 
 from benchmarks.accuracy import data, measure, models
@@ -29,16 +28,8 @@ WIDTHS = (64, 64, 64)
 OVERFLOW_SIDE_EFFECTS = ("exploding_gradient", "suspicious_config")
 
 
-def standardized_digits(seed):
-    """Digits with each pixel standardized on the training part (constant pixels stay 0)."""
-    (x, y), (x_val, y_val) = data.digits(seed)
-    mean, std = x.mean(0), x.std(0)
-    std = np.where(std > 0, std, 1.0).astype("float32")
-    return ((x - mean) / std, y), ((x_val - mean) / std, y_val)
-
-
 def _run(activation, seed):
-    (x, y), val = standardized_digits(seed)
+    (x, y), val = data.standardized_digits(seed)
     model = models.dense_stack(64, list(WIDTHS), activation)
     return Run(model, optimizers.Adam(LEARNING_RATE), "sparse_categorical_crossentropy", x, y,
                epochs=EPOCHS, validation_data=val)
