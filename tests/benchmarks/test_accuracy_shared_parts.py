@@ -1,0 +1,105 @@
+"""The pieces several accuracy scenarios share: label entropy, the healthy twin's check on both
+losses, standardized and two-input digits, noise sequences, and the clipped-score gradient of the
+output-range scenarios. References are NumPy, SciPy and scikit-learn, never these functions."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+from scipy import stats
+from sklearn.datasets import load_digits
+from sklearn.preprocessing import StandardScaler
+
+from benchmarks.accuracy import Run, Trained, data, measure
+from benchmarks.accuracy.binary_output_range import score_gradients
+from benchmarks.accuracy.noise_sequences import sequences
+
+
+@pytest.mark.parametrize("labels", [[0, 1, 1, 0], [0, 0, 0, 1, 2, 2, 5], [3, 3, 3]])
+def test_label_entropy_is_the_entropy_of_the_class_shares(labels):
+    labels = np.array(labels)
+    assert measure.label_entropy(labels) == pytest.approx(stats.entropy(np.bincount(labels)), abs=1e-12)
+
+
+def test_chance_loss_of_one_class_is_a_binary_guess_and_of_several_their_entropy():
+    x = np.zeros((4, 1), "float32")
+    one_class = Run(None, None, "binary_crossentropy", x, np.ones(4, "float32"), epochs=1)
+    two_classes = Run(None, None, "sparse_categorical_crossentropy", x, np.array([0, 0, 0, 1]), epochs=1)
+    assert measure.chance_loss(one_class) == pytest.approx(math.log(2))
+    assert measure.chance_loss(two_classes) == pytest.approx(-(0.75 * math.log(0.75) + 0.25 * math.log(0.25)))
+
+
+@pytest.mark.parametrize("train_loss, val_loss, holds", [
+    (0.3, 0.25, True),
+    (0.3, 0.3, False),    # below half of the training labels' entropy, not of its own labels'
+    (0.36, 0.1, False),
+])
+def test_trains_and_validates_well_needs_both_losses_below_half_of_their_own_chance(train_loss, val_loss, holds):
+    y, y_val = np.array([0, 1] * 4), np.array([0, 0, 0, 1])  # entropies log(2) = 0.693 and 0.562
+    run = Run(None, None, "sparse_categorical_crossentropy", None, y, epochs=1, validation_data=(None, y_val))
+    trained = Trained(run, {"loss": [1.0, train_loss], "val_loss": [1.0, val_loss]}, [])
+    ok, note = measure.trains_and_validates_well()(trained)
+    assert ok is holds
+    assert note == f"final loss / chance {train_loss / math.log(2):.2f}, val loss / chance {val_loss / 0.5623351446188083:.2f}"
+
+
+def test_standardize_scales_both_parts_by_the_training_part_alone():
+    rng = np.random.default_rng(0)
+    x, x_val = rng.normal(5, 3, (200, 4)).astype("float32"), rng.normal(5, 3, (50, 4)).astype("float32")
+    (train, y), (val, y_val) = data.standardize(((x, "y"), (x_val, "y_val")))
+    scaler = StandardScaler().fit(x)
+    np.testing.assert_allclose(train, scaler.transform(x), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(val, scaler.transform(x_val), rtol=1e-4, atol=1e-5)
+    assert (y, y_val) == ("y", "y_val")
+
+
+def test_standardized_digits_leave_constant_pixels_at_zero():
+    (x, _), (x_val, _) = data.standardized_digits(0)
+    pixels = load_digits().data / 16
+    constant = pixels.std(axis=0) == 0
+    assert constant.any() and not np.any(x[:, constant]) and not np.any(x_val[:, constant])
+    np.testing.assert_allclose(x[:, ~constant].mean(axis=0), 0, atol=1e-5)
+    np.testing.assert_allclose(x[:, ~constant].std(axis=0), 1, rtol=1e-4)
+
+
+def test_digit_halves_are_the_top_and_bottom_four_rows_of_each_image():
+    (halves, y), (halves_val, y_val) = data.digit_halves(3)
+    (x, y_ref), (x_val, y_val_ref) = data.digits(3)
+    images = x.reshape(-1, 8, 8)
+    np.testing.assert_array_equal(halves[0], images[:, :4].reshape(-1, 32))
+    np.testing.assert_array_equal(halves[1], images[:, 4:].reshape(-1, 32))
+    np.testing.assert_array_equal(halves_val[1], x_val.reshape(-1, 8, 8)[:, 4:].reshape(-1, 32))
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(y_val, y_val_ref)
+
+
+def test_noise_sequences_draw_labels_then_noise_and_keep_the_written_label():
+    def first_step(x, labels):
+        x[:, 0, 0] = 2.0 * labels - 1.0
+
+    (x, y), (x_val, y_val) = sequences(7, 40, 5, 3, first_step)
+    rng = np.random.default_rng(7)
+    labels = rng.integers(0, 2, 40)
+    noise = rng.normal(size=(40, 5, 3)).astype("float32")
+    rows = {row.tobytes(): i for i, row in enumerate(noise[:, 1:])}  # every step but the written one
+    assert len(x) + len(x_val) == 40 and len(x_val) == 10 and y.dtype == np.float32
+    for part, part_y in ((x, y), (x_val, y_val)):
+        for sequence, label in zip(part, part_y):
+            i = rows[sequence[1:].tobytes()]
+            assert label == labels[i] and sequence[0, 0] == 2.0 * labels[i] - 1.0
+            np.testing.assert_array_equal(sequence[0, 1:], noise[i, 0, 1:])
+
+
+def test_score_gradients_are_exactly_zero_outside_0_1_and_the_bce_derivative_inside():
+    scores = np.array([-0.5, 0.2, 0.7, 1.5, 0.4], "float32")
+    y = np.array([1, 0, 1, 0, 0], "float32")
+    inputs = keras.Input((1,))
+    model = keras.Model(inputs, keras.layers.Dense(1, kernel_initializer="ones", bias_initializer="zeros")(inputs))
+    run = Run(model, None, "binary_crossentropy", scores[:, None], y, epochs=1)
+    got_scores, gradient = score_gradients(run)
+    np.testing.assert_allclose(got_scores, scores)
+    inside = (scores > 0) & (scores < 1)
+    p = scores[inside].astype("float64")
+    np.testing.assert_allclose(gradient[inside], (p - y[inside]) / (p * (1 - p)), rtol=1e-4)
+    assert np.all(gradient[~inside] == 0)
