@@ -22,11 +22,10 @@ The healthy twin uses `GaussianNoise(0.02)`, a tenth of the features' spread (th
 must train well.
 """
 
-import keras
 from keras import layers, optimizers
 from sklearn import datasets
 
-from benchmarks.accuracy import data, measure
+from benchmarks.accuracy import data, measure, models
 from benchmarks.accuracy.scenario import Run, scenario
 
 SAMPLES = 2400
@@ -53,10 +52,8 @@ def tabular(seed):
 
 def _run(noise, seed):
     (x, y), val = tabular(seed)
-    model = keras.Sequential([keras.Input((FEATURES,)), layers.GaussianNoise(noise),
-                              layers.Dense(64, activation="relu"),
-                              layers.Dense(64, activation="relu"),
-                              layers.Dense(CLASSES, activation="softmax")])
+    model = models.dense_stack(FEATURES, [64, 64], "relu", output_units=CLASSES,
+                               first_layers=[layers.GaussianNoise(noise)])
     return Run(model, optimizers.Adam(LEARNING_RATE), "sparse_categorical_crossentropy", x, y,
                epochs=EPOCHS, validation_data=val)
 

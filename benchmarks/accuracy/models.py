@@ -7,10 +7,11 @@ from keras import layers
 
 
 def dense_stack(input_dim, widths, activation, output_units=10, output_activation="softmax",
-                **dense_kwargs):
-    """`keras.Sequential`: `len(widths)` Dense layers and a head (`dense_kwargs` go to each)."""
+                first_layers=(), **dense_kwargs):
+    """`keras.Sequential`: `first_layers` (preprocessing such as `GaussianNoise`, built by the
+    caller), `len(widths)` Dense layers and a head (`dense_kwargs` go to each Dense)."""
     hidden = [layers.Dense(w, activation=activation, **dense_kwargs) for w in widths]
-    return keras.Sequential([keras.Input((input_dim,)), *hidden,
+    return keras.Sequential([keras.Input((input_dim,)), *first_layers, *hidden,
                              layers.Dense(output_units, activation=output_activation, **dense_kwargs)])
 
 
