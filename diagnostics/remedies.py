@@ -980,6 +980,11 @@ def _unnormalized_input(facts):
         return [_not_applicable("fix_data", "Check the loading and preprocessing (an integer division "
                                             "x // 255 gives zeros)."),
                 _not_applicable("fix_data", "Print a few rows before fit.")]
+    if facts.has("unadapted_normalization"):
+        layer = e["unadapted_normalization"]
+        return [_standardize(facts, f"Call {layer}.adapt(x_train) before fit (the library adapts a Normalization "
+                                    f"to the training data in its trial): never adapted, {layer!r} passes the raw "
+                                    "values on.")]
     if facts.has("scale_ratio"):
         return [_not_applicable("fix_data", "Apply the same preprocessing (the scaler fitted on training "
                                             "data) to both."),

@@ -129,7 +129,7 @@ def check_inputs(inputs, arrays, validation_arrays=None, first_loss_over_chance=
         findings += _check_finite_and_constant(setup.name, rows)
         if setup.treatment == "raw":
             rectified = bool(set(setup.first_activations) & set(RECTIFIED_ACTIVATIONS))
-            findings += _check_scale(setup.name, rows, first_loss_over_chance, rectified)
+            findings += _check_scale(setup.name, rows, first_loss_over_chance, rectified, unadapted=setup.unadapted)
         elif setup.rescaling:  # the model's own Rescaling: judge what the first weighted layer sees
             scale, offset = setup.rescaling
             findings += _check_scale(setup.name, rows * scale + offset, first_loss_over_chance,
@@ -301,12 +301,20 @@ def _check_finite_and_constant(name, rows):
     return findings
 
 
-def _check_scale(name, rows, first_loss_over_chance=None, rectified=False, after=None):
+def _check_scale(name, rows, first_loss_over_chance=None, rectified=False, after=None, unadapted=""):
+    """An `unnormalized_input` finding for rows off unit scale (`after`: the model's Rescaling
+    that made them, said in the message; `unadapted`: the never-adapted Normalization layer they
+    pass through unchanged), or none."""
     magnitude = np.abs(np.where(np.isfinite(rows), rows, 0.0))
     largest = float(magnitude.max()) if magnitude.size else 0.0
     problems, evidence, unconfirmed = [], {"input_max_abs": largest}, False
     if after is not None:
         evidence["after_rescaling"] = True
+    where = "" if after is None else " " + after
+    if unadapted:
+        evidence["unadapted_normalization"] = unadapted
+        where = (f" (through its Normalization layer {unadapted!r}, which was never adapted and passes the "
+                 "values unchanged)")
     if largest > MAX_INPUT_SCALE:
         problems.append(f"values reach {largest:.3g}, far above unit scale")
         evidence["max_input_scale"] = MAX_INPUT_SCALE
@@ -349,7 +357,7 @@ def _check_scale(name, rows, first_loss_over_chance=None, rectified=False, after
         evidence[NEEDS_CONSEQUENCE] = True
     return [Finding(
         "unnormalized_input", "warning", 0, name,
-        f"input {name!r}{'' if after is None else ' ' + after} is not normalized: {'; '.join(problems)}. "
+        f"input {name!r}{where} is not normalized: {'; '.join(problems)}. "
         "Large inputs saturate or "
         "explode the first layers, tiny ones starve their gradients, and features on different "
         "scales learn at different speeds.",

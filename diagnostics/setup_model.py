@@ -205,6 +205,8 @@ class InputSetup:
             every reader): what the first weighted layer sees is `x * scale + offset`; else ().
         noise: `(layer name, stddev)` of the `GaussianNoise` added to the raw values during
             training (the largest, if several), else ().
+        unadapted: the name of a `Normalization` layer on the way that was never adapted
+            (`is_unadapted`: it passes the raw values on), else "".
     """
 
     name: str
@@ -212,6 +214,7 @@ class InputSetup:
     first_activations: tuple = ()
     rescaling: tuple = ()
     noise: tuple = ()
+    unadapted: str = ""
 
 
 def describe_loss(loss):
@@ -265,12 +268,14 @@ def describe_model(model):
     except (AttributeError, ValueError):
         return [InputSetup("input", "raw")], []
     consumers, noise = _first_consumers(model), _input_noise(model)
+    unadapted = _raw_readers(model, is_unadapted)
     inputs = [
         InputSetup(producing_layer(tensor).name,
                    _treatment(consumers.get(id(producing_layer(tensor)), [])),
                    _activations(consumers.get(id(producing_layer(tensor)), [])),
                    _rescaling(consumers.get(id(producing_layer(tensor)), [])),
-                   noise.get(id(producing_layer(tensor)), ()))
+                   noise.get(id(producing_layer(tensor)), ()),
+                   unadapted[id(producing_layer(tensor))][0].name if id(producing_layer(tensor)) in unadapted else "")
         for tensor in input_tensors
     ]
     outputs = []
@@ -940,10 +945,22 @@ def _activation_source(layer):
 
 def _is_significant(layer):
     """A layer that transforms values with weights, or normalizes them. A `keras.ops` call in a
-    functional graph (an Operation: `abs`, `!=`, the mask of an Embedding) holds no weights."""
-    if isinstance(layer, keras.Model) or not isinstance(layer, keras.layers.Layer):
+    functional graph (an Operation: `abs`, `!=`, the mask of an Embedding) holds no weights; nor
+    does a `Normalization` that was never adapted transform anything (`is_unadapted`)."""
+    if isinstance(layer, keras.Model) or not isinstance(layer, keras.layers.Layer) or is_unadapted(layer):
         return False  # a nested model's own layers are judged
     return isinstance(layer, NORMALIZERS) or bool(layer.weights)
+
+
+def is_unadapted(layer):
+    """Whether `layer` is a `keras.layers.Normalization` given no mean and variance and never
+    adapted: Keras then builds it with mean 0 and variance 1, and it passes values unchanged."""
+    if not isinstance(layer, keras.layers.Normalization) or layer.input_mean is not None or layer.invert:
+        return False
+    mean, variance = getattr(layer, "mean", None), getattr(layer, "variance", None)
+    if mean is None or variance is None:  # not built yet: nothing to tell
+        return False
+    return not np.any(keras.ops.convert_to_numpy(mean)) and bool(np.all(keras.ops.convert_to_numpy(variance) == 1))
 
 
 def _first_significant(layers):
@@ -1020,18 +1037,24 @@ def _nested_inputs(model):
     return nested_inputs
 
 
-def _input_noise(model):
-    """`{id(input layer): (name, stddev)}` of the `GaussianNoise` layer with the largest stddev
-    that adds its noise to an input's raw values (no layer that transforms them comes between)."""
-    noise = {}
+def _raw_readers(model, predicate):
+    """`{id(input layer): [the layers satisfying `predicate` that read its raw values]}` (no
+    layer that transforms them comes between)."""
+    readers = {}
     nested_inputs = _nested_inputs(model)
     for layer in all_layers(model):
-        if not isinstance(layer, keras.layers.GaussianNoise):
-            continue
-        for source in _sources(layer, nested_inputs):
-            if float(layer.stddev) > noise.get(id(source), ("", 0.0))[1]:
-                noise[id(source)] = (layer.name, float(layer.stddev))
-    return noise
+        if predicate(layer):
+            for source in _sources(layer, nested_inputs):
+                readers.setdefault(id(source), []).append(layer)
+    return readers
+
+
+def _input_noise(model):
+    """`{id(input layer): (name, stddev)}` of the `GaussianNoise` layer with the largest stddev
+    that adds its noise to an input's raw values."""
+    readers = _raw_readers(model, lambda layer: isinstance(layer, keras.layers.GaussianNoise))
+    return {source: max(((layer.name, float(layer.stddev)) for layer in layers), key=lambda pair: pair[1])
+            for source, layers in readers.items()}
 
 
 def _sources(layer, nested_inputs):
