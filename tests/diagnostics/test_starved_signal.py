@@ -2,20 +2,17 @@
 inputs, and a max-norm cap far under the initial unit norms. Setup hypotheses that stand only
 beside the stall they explain, and lead it."""
 
-import warnings
-
 import keras
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits, make_classification
 from sklearn.preprocessing import MinMaxScaler
 
-from callbacks import TrainingDiagnostics
-from callbacks._guard import NotJudgedWarning
 from diagnostics import judge
 from diagnostics.setup_checks import check_data
 from diagnostics.setup_data import NOISE_OVER_SPREAD
 from diagnostics.setup_model import MIN_NORM_CAP_SHARE, check_model, describe_model
+from tests.diagnostics._diagnosed_fit import diagnosed_fit
 
 L = keras.layers
 
@@ -105,15 +102,7 @@ def _unit_range_table(seed):
 
 def _fit(seed, **faults):
     x, y = _unit_range_table(seed)
-    keras.utils.set_random_seed(seed)
-    model = _mlp(**faults, features=20, classes=4)
-    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
-    diagnostics = TrainingDiagnostics(verbose=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotJudgedWarning)
-        history = model.fit(x, y, epochs=8, batch_size=32, validation_split=0.2, shuffle=True, verbose=0,
-                            callbacks=[diagnostics])
-    return history.history, diagnostics.findings
+    return diagnosed_fit(lambda: _mlp(**faults, features=20, classes=4), x, y, seed=seed, epochs=8)
 
 
 FAULTS = {"noise": ({"noise": 1.0}, "input_noise_ratio", "set_dropout"),
