@@ -6,21 +6,32 @@ import tensorflow as tf
 from keras import layers
 
 
+def own(layer_kwargs):
+    """`layer_kwargs` for one layer: every initializer instance in it replaced by a copy of its
+    own. Keras 3 draws the same values from one unseeded instance at every call, so one instance
+    shared by several layers of a shape gives them all the same kernel; a scenario that writes
+    "every layer drawn from N(0, 1)" means a draw per layer, as separate instances give. (A
+    seeded instance stays seeded: its copies draw what it would.)"""
+    return {key: keras.initializers.deserialize(keras.initializers.serialize(value))
+            if isinstance(value, keras.initializers.Initializer) else value
+            for key, value in layer_kwargs.items()}
+
+
 def dense_stack(input_dim, widths, activation, output_units=10, output_activation="softmax",
                 first_layers=(), **dense_kwargs):
     """`keras.Sequential`: `first_layers` (preprocessing such as `GaussianNoise`, built by the
     caller), `len(widths)` Dense layers and a head (`dense_kwargs` go to each Dense)."""
-    hidden = [layers.Dense(w, activation=activation, **dense_kwargs) for w in widths]
+    hidden = [layers.Dense(w, activation=activation, **own(dense_kwargs)) for w in widths]
     return keras.Sequential([keras.Input((input_dim,)), *first_layers, *hidden,
-                             layers.Dense(output_units, activation=output_activation, **dense_kwargs)])
+                             layers.Dense(output_units, activation=output_activation, **own(dense_kwargs))])
 
 
 def conv_stack(filters, activation, output_units=10, output_activation="softmax", **conv_kwargs):
     """`keras.Sequential` on 8x8x1 images: a 3x3 `same` Conv2D per entry of `filters`, then a
     Dense head (`conv_kwargs`, initializers, go to every layer)."""
-    convs = [layers.Conv2D(f, 3, padding="same", activation=activation, **conv_kwargs) for f in filters]
+    convs = [layers.Conv2D(f, 3, padding="same", activation=activation, **own(conv_kwargs)) for f in filters]
     return keras.Sequential([keras.Input((8, 8, 1)), *convs, layers.Flatten(),
-                             layers.Dense(output_units, activation=output_activation, **conv_kwargs)])
+                             layers.Dense(output_units, activation=output_activation, **own(conv_kwargs))])
 
 
 def two_input(branch_widths, activation, head_widths=(), output_units=10,
@@ -31,12 +42,12 @@ def two_input(branch_widths, activation, head_widths=(), output_units=10,
     branches = []
     for tensor in inputs:
         for width in branch_widths:
-            tensor = layers.Dense(width, activation=activation, **dense_kwargs)(tensor)
+            tensor = layers.Dense(width, activation=activation, **own(dense_kwargs))(tensor)
         branches.append(tensor)
     tensor = layers.Concatenate()(branches)
     for width in head_widths:
-        tensor = layers.Dense(width, activation=activation, **dense_kwargs)(tensor)
-    outputs = layers.Dense(output_units, activation=output_activation, **dense_kwargs)(tensor)
+        tensor = layers.Dense(width, activation=activation, **own(dense_kwargs))(tensor)
+    outputs = layers.Dense(output_units, activation=output_activation, **own(dense_kwargs))(tensor)
     return keras.Model(inputs, outputs)
 
 

@@ -11,7 +11,7 @@ from scipy import stats
 from sklearn.datasets import load_digits
 from sklearn.preprocessing import StandardScaler
 
-from benchmarks.accuracy import Run, Trained, data, measure
+from benchmarks.accuracy import Run, Trained, data, measure, models
 from benchmarks.accuracy.binary_output_range import score_gradients
 from benchmarks.accuracy.noise_sequences import sequences
 
@@ -103,3 +103,24 @@ def test_score_gradients_are_exactly_zero_outside_0_1_and_the_bce_derivative_ins
     p = scores[inside].astype("float64")
     np.testing.assert_allclose(gradient[inside], (p - y[inside]) / (p * (1 - p)), rtol=1e-4)
     assert np.all(gradient[~inside] == 0)
+
+
+@pytest.mark.parametrize("build", [
+    lambda init: models.dense_stack(8, [8, 8, 8], "relu", output_units=8, kernel_initializer=init),
+    lambda init: models.conv_stack([4, 4, 4], "relu", kernel_initializer=init),
+    lambda init: models.two_input([8, 8], "tanh", head_widths=[8], input_dim=8, output_units=8, kernel_initializer=init),
+], ids=["dense_stack", "conv_stack", "two_input"])
+def test_one_unseeded_initializer_gives_every_layer_its_own_draw_and_a_seeded_one_what_it_would(build):
+    def kernels(init):
+        keras.utils.set_random_seed(0)
+        return [np.asarray(layer.kernel) for layer in build(init).layers if hasattr(layer, "kernel")]
+
+    unseeded = kernels(keras.initializers.RandomNormal(stddev=1.0))
+    pairs = [(a, b) for a, b in zip(unseeded, unseeded[1:]) if a.shape == b.shape]
+    assert pairs and not any(np.array_equal(a, b) for a, b in pairs)
+    for mine, again in zip(unseeded, kernels(keras.initializers.RandomNormal(stddev=1.0)), strict=True):
+        np.testing.assert_array_equal(mine, again)  # reproducible under one seed
+    seeded = kernels(keras.initializers.RandomNormal(stddev=1.0, seed=3))
+    reference = keras.initializers.RandomNormal(stddev=1.0, seed=3)
+    for kernel in seeded:
+        np.testing.assert_array_equal(kernel, np.asarray(reference(kernel.shape)))
