@@ -508,6 +508,15 @@ def _vanishing(facts):
         return _decayed_through_time(facts)
     saturating = facts.hidden_with(SATURATING)
     remedies = _initial_weights(facts)
+    softmax_hidden = facts.hidden_with(("softmax",))
+    if softmax_hidden:
+        # A softmax spreads one unit of output over a layer's units (1/64 each for 64): every layer
+        # shrinks the signal and its gradient that much, whatever the weights. It belongs on outputs.
+        remedies.append(Remedy("set_activation", None, {"activation": "relu", "kernel_initializer": "he_normal",
+                                                        "layers": softmax_hidden},
+                               f"Use ReLU with He initialization in {', '.join(repr(n) for n in softmax_hidden)} "
+                               "instead of softmax, which squeezes each hidden layer's outputs to sum to 1 "
+                               "(keep softmax for the output)."))
     if facts.raw_inputs():
         remedies.append(_standardize(facts))
     if saturating or not facts.layers:
@@ -873,6 +882,10 @@ def _output_loss_mismatch(facts):
                                                     "loss": "sparse_categorical_crossentropy"},
                        "Or use 2 softmax units with sparse categorical cross-entropy.")]
     if facts.has("class_loss_units"):
+        if facts.output.get("activation") == "sigmoid":  # the output is right: only the loss is not
+            return [Remedy("set_loss", None, {"loss": "binary_crossentropy"},
+                           "Use binary cross-entropy: the output is already one sigmoid unit."),
+                    _not_applicable("change_architecture", "Or give the output one unit per class, with softmax.")]
         return [Remedy("set_output_activation", target, {"activation": "sigmoid", "loss": "binary_crossentropy"},
                        "For two classes use binary cross-entropy on one sigmoid unit."),
                 _not_applicable("change_architecture", "Or give the output one unit per class, with softmax.")]

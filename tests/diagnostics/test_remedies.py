@@ -245,6 +245,23 @@ def test_vanishing_gradient_in_a_sigmoid_stack_gets_relu_and_he_then_normalizati
     assert first("vanishing_gradient", {"ratio": 1e-7}, RELU_STACK)[0][0] == "add_normalization"
 
 
+def test_vanishing_gradient_through_softmax_hidden_layers_replaces_exactly_those():
+    setup = {**RELU_STACK, "layers": [layer_facts("d1", "relu"), layer_facts("s1", "softmax"),
+                                      layer_facts("s2", "softmax"), layer_facts("out", "softmax", hidden=False)]}
+    assert first("vanishing_gradient", {"ratio": 1e-7}, setup) == [
+        ("set_activation", None, {"activation": "relu", "kernel_initializer": "he_normal", "layers": ["s1", "s2"]})]
+
+
+@pytest.mark.parametrize("activation, expected", [
+    ("sigmoid", ("set_loss", None, {"loss": "binary_crossentropy"})),
+    ("linear", ("set_output_activation", "out", {"activation": "sigmoid", "loss": "binary_crossentropy"})),
+])
+def test_one_unit_under_a_class_cross_entropy_changes_only_what_is_wrong(activation, expected):
+    setup = {**RELU_STACK, "outputs": [{"layer": "out", "activation": activation, "units": 1,
+                                        "loss_family": "categorical"}]}
+    assert first("output_loss_mismatch", {"class_loss_units": 1}, setup, layer="out") == [expected]
+
+
 # -- generalization and data -----------------------------------------------------------------------
 
 
