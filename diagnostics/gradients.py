@@ -45,6 +45,11 @@ EXPLODING_GROWTH_ANYWAY = 1e4
 # One optimizer step that moves a layer's weights by more than their whole norm, right before the
 # run turns non-finite, is the blow-up itself: healthy steps move weights by 1e-4 to 1e-2 of it.
 EXPLODING_UPDATE_RATIO = 1.0
+# A cross-entropy ten times that of a uniform guess at every epoch means logits tens of units off
+# on typical rows: the forward signal is blown up from the first step (weights drawn large amplify
+# it layer after layer, and the gradient as much on the way back, though the per-layer weight
+# gradients, input times backward signal, stay alike). No run that trains gets there.
+EXPLODING_LOSS_OVER_CHANCE = 10.0
 
 # A training loss this small a share of its first epoch's is a fit to float32 precision: its
 # gradients are exactly zero because the model sits at the minimum, not because the loss is cut off.
@@ -87,13 +92,14 @@ NON_FINITE_ADVICE = [
 ]
 
 
-def detect_gradient_problems(history, layers=None, first_nonfinite_step=None):
+def detect_gradient_problems(history, layers=None, first_nonfinite_step=None, chance_loss=None):
     """Runs every gradient detector; returns their findings.
 
     Args:
         history: `{key: [value per epoch]}` (see module docstring).
         layers: layer names, input side first; default: the order of the `grad_norm/` keys.
         first_nonfinite_step: optional `{layer: optimizer step}` of the first non-finite gradient.
+        chance_loss: the loss of a uniform guess, if known (`detect_exploding_gradient`).
 
     Returns:
         list of `Finding`.
@@ -102,7 +108,7 @@ def detect_gradient_problems(history, layers=None, first_nonfinite_step=None):
     return (
         detect_non_finite(history, layers, first_nonfinite_step)
         + (zero or detect_cut_gradient(history, layers))
-        + detect_exploding_gradient(history, layers)
+        + detect_exploding_gradient(history, layers, chance_loss)
         + detect_vanishing_gradient(history, layers)
     )
 
@@ -330,13 +336,14 @@ class _Explosion(NamedTuple):
     epoch: int
     negative_factor: float
     index: int
-    criterion: str  # "time", "depth" or "update"
+    criterion: str  # "time", "depth", "update" or "loss"
 
 
-def detect_exploding_gradient(history, layers=None):
-    """Exploding gradients: norms blow up over time, or grow with depth toward the input.
+def detect_exploding_gradient(history, layers=None, chance_loss=None):
+    """Exploding gradients: norms blow up over time, or grow with depth toward the input, or the
+    loss shows a signal blown up from the start.
 
-    Three criteria, each in its own function:
+    Four criteria, each in its own function:
     over time (`_exploding_over_time`): a layer's gradient norm (its epoch mean, or its largest
     finite step) reaches `EXPLODING_GROWTH` times its first measured value while the loss does
     not improve (or turns non-finite), for `SUSTAIN_EPOCHS` epochs or until the run turns
@@ -349,6 +356,8 @@ def detect_exploding_gradient(history, layers=None):
     `EXPLODING_UPDATE_RATIO` times their norm or more, in the epoch the run turns non-finite or
     the one before (weights so large from the start that the first gradients are already huge
     leave no earlier value to grow from).
+    From the start (`_exploding_from_the_start`): with `chance_loss` known, the training loss is
+    `EXPLODING_LOSS_OVER_CHANCE` times it or more at every epoch (`SUSTAIN_EPOCHS` or more).
     The earliest sign leads (the largest at that epoch); `_exploding_message` words it.
 
     Returns:
@@ -370,7 +379,8 @@ def detect_exploding_gradient(history, layers=None):
     turns_nonfinite = _turns_nonfinite(history, layers, epochs)
     explosions = (_exploding_over_time(norms, peaks, baseline, loss, turns_nonfinite)
                   + _exploding_with_depth(norms)
-                  + _exploding_in_one_step(ratio, turns_nonfinite))
+                  + _exploding_in_one_step(ratio, turns_nonfinite)
+                  + _exploding_from_the_start(norms, loss, chance_loss))
     if not explosions:
         return []
     lead = min(explosions)
@@ -381,13 +391,15 @@ def detect_exploding_gradient(history, layers=None):
         "baseline_grad_norm": float(baseline[index]),
         "factor": -lead.negative_factor,
         "threshold": {"time": EXPLODING_GROWTH, "depth": EXPLODING_DEPTH_RATIO,
-                      "update": EXPLODING_UPDATE_RATIO}[lead.criterion],
+                      "update": EXPLODING_UPDATE_RATIO, "loss": EXPLODING_LOSS_OVER_CHANCE}[lead.criterion],
         "layers_affected": len({explosion.index for explosion in explosions}),
     }
     if ratio.size and np.isfinite(ratio[epoch, index]):
         evidence["update_ratio"] = float(ratio[epoch, index])
     if loss.size > epoch:
         evidence["loss"] = float(loss[epoch])
+    if lead.criterion == "loss":
+        evidence["chance_loss"] = float(chance_loss)
     return [
         Finding(
             kind="exploding_gradient",
@@ -476,6 +488,20 @@ def _exploding_in_one_step(ratio, turns_nonfinite):
     return explosions
 
 
+def _exploding_from_the_start(norms, loss, chance_loss):
+    """An `_Explosion` at epoch 0, in the layer with the largest gradient norm then, when every
+    epoch's training loss (`SUSTAIN_EPOCHS` or more, all finite) is `EXPLODING_LOSS_OVER_CHANCE`
+    times `chance_loss` or more; its factor is the smallest loss over chance."""
+    if chance_loss is None or not math.isfinite(chance_loss) or chance_loss <= 0:
+        return []
+    if loss.size < SUSTAIN_EPOCHS or not np.isfinite(loss).all() or not np.isfinite(norms[0]).any():
+        return []
+    over = float(loss.min()) / chance_loss
+    if over < EXPLODING_LOSS_OVER_CHANCE:
+        return []
+    return [_Explosion(0, -over, int(np.nanargmax(norms[0])), "loss")]
+
+
 def _exploding_message(lead, layer, evidence, loss, turns_nonfinite):
     """The finding's sentence for the leading `_Explosion` at `layer`, worded by its criterion."""
     factor = evidence["factor"]
@@ -489,6 +515,13 @@ def _exploding_message(lead, layer, evidence, loss, turns_nonfinite):
                 else " while the loss does not improve" if _loss_not_improving(loss, lead.epoch) else ""
             )
             + "."
+        )
+    if lead.criterion == "loss":
+        return (
+            f"The signal is blown up from the start: the training loss stays {factor:.3g}x or more that of "
+            f"guessing ({evidence['chance_loss']:.3g}) at every epoch, so the outputs are far off scale; "
+            f"layers that amplify the signal do so to its gradient on the way back (gradient norm "
+            f"{evidence['grad_norm']:.3g} in layer '{layer}' at epoch 0)."
         )
     if lead.criterion == "update":
         return (

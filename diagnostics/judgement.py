@@ -92,9 +92,11 @@ RELATIONS = (
                                                        "saddle_point", "dead_relu", "zero_gradient")),
     # ReLU or linear outputs under a probability cross-entropy: log of 0 or of a negative number;
     # or, where Keras clips the outputs into (0, 1), no gradient at all beyond the clip.
-    Relation("output_loss_mismatch", "relu_output_units", ("non_finite", "plateau", "underfitting", "zero_gradient")),
+    # (Keras clips them to 1e-7: a loss of up to 16 per row, far above guessing, from the start.)
+    Relation("output_loss_mismatch", "relu_output_units", ("non_finite", "plateau", "underfitting", "zero_gradient",
+                                                           "exploding_gradient")),
     Relation("output_loss_mismatch", "linear_output_units", ("non_finite", "plateau", "underfitting",
-                                                             "zero_gradient")),
+                                                             "zero_gradient", "exploding_gradient")),
     # A class cross-entropy over one unit reads 0, but Keras takes its gradient from the logit
     # (softmax minus label): it pushes the logit without end and drags the layers below with it.
     Relation("output_loss_mismatch", "class_loss_units", ("plateau", "underfitting", "vanishing_gradient",
@@ -348,7 +350,7 @@ class RunRecord:
         steps = {layer: int(step) for layer, step in (extras.get("first_nonfinite_step") or {}).items()}
         findings = gradients.detect_nothing_trainable(extras.get("trainable_weights")) + \
             gradients.detect_gradient_problems(self.history, layers=extras.get("layers") or None,
-                                               first_nonfinite_step=steps) + \
+                                               first_nonfinite_step=steps, chance_loss=self.chance_loss) + \
             time_gradients.detect_time_gradient_problems(self.history, extras.get("recurrent"), self.chance_loss)
         return findings
 

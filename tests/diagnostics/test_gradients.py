@@ -225,3 +225,19 @@ def test_a_head_with_an_exactly_zero_gradient_is_no_output_side_reference():
     trained layers are not 'infinitely' larger than it."""
     norms = np.array([[0.4, 0.3, 0.2, 0.0]] * 4)  # l3: the untrained head
     assert detect_exploding_gradient(_history(norms, loss=[2.0] * 4)) == []
+
+
+def test_a_loss_far_above_guessing_at_every_epoch_is_a_signal_blown_up_from_the_start():
+    chance = math.log(10)
+    norms = [[1864.0, 1794.0, 1465.0, 1361.0], [1303.0, 1361.0, 1092.0, 976.0], [615.0, 565.0, 500.0, 479.0]]
+    loss = [2818.5, 783.7, 403.2]  # a 1M-logit CNN drawn at N(0, 1): alike per-layer norms, no growth
+    assert detect_exploding_gradient(_history(norms, loss=loss)) == []   # chance unknown: nothing to say
+    [finding] = detect_exploding_gradient(_history(norms, loss=loss), chance_loss=chance)
+    assert (finding.kind, finding.epoch, finding.layer) == ("exploding_gradient", 0, "l0")  # largest at epoch 0
+    assert finding.evidence["factor"] == 403.2 / chance  # the smallest loss over chance
+    assert finding.evidence["threshold"] == gradients.EXPLODING_LOSS_OVER_CHANCE
+    # One epoch under the factor (a run that came back), one epoch only, or a NaN epoch: not this criterion.
+    low = gradients.EXPLODING_LOSS_OVER_CHANCE * chance * 0.99
+    assert detect_exploding_gradient(_history(norms, loss=[2818.5, 783.7, low]), chance_loss=chance) == []
+    assert detect_exploding_gradient(_history(norms[:1], loss=loss[:1]), chance_loss=chance) == []
+    assert detect_exploding_gradient(_history(norms, loss=[2818.5, float("nan"), 403.2]), chance_loss=chance) == []
