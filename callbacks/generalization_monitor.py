@@ -86,6 +86,7 @@ class GeneralizationMonitor(Monitor):
         self._next_read = None
         self.best_epoch = None
         self.validated_epochs = []  # epochs (from the fit's first) whose logs held validation results
+        self.stopped_early = False  # the run ended before its planned epochs (an EarlyStopping)
         self._chance = self.chance_loss
         self.not_judged = None
         self._announced = set()
@@ -173,6 +174,11 @@ class GeneralizationMonitor(Monitor):
             return None
 
     def on_train_end(self, logs=None):
+        # EarlyStopping ends a fit by `stop_training`; TerminateOnNaN too, on a non-finite loss.
+        loss, planned = self.history.get("loss", []), (self.params or {}).get("epochs")
+        self.stopped_early = bool(getattr(self.model, "stop_training", False) and planned is not None
+                                  and self.first_epoch + len(loss) < planned
+                                  and loss and all(math.isfinite(v) for v in loss))
         if self.monitor not in self.history and self.history:
             # Said once, at the end: with `validation_freq > 1` the first epochs have no `monitor`.
             missing = (f"overfitting: `{self.monitor}` was in no epoch's logs (no validation data); "
@@ -185,7 +191,7 @@ class GeneralizationMonitor(Monitor):
     def extras(self):
         extras = {"monitor": self.monitor, "mode": self.mode, "patience": self.patience, "min_delta": self.min_delta,
                   "chance_loss": self._chance, "best_epoch": self.best_epoch,
-                  "validated_epochs": list(self.validated_epochs)}
+                  "validated_epochs": list(self.validated_epochs), "stopped_early": self.stopped_early}
         if self.penalties and any(self.penalties):
             extras["regularization_loss"] = list(self.penalties)
         return extras

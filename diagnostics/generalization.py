@@ -44,6 +44,11 @@ MEMORISED_FRACTION = 0.5
 # Without a falling training loss as a second witness, the validation rise alone must be clearly
 # beyond the noise of a flat validation curve at its floor: 20% above its best, not 5%.
 MEMORISED_RISE = 0.2
+# A run that stopped before its planned epochs (the user's EarlyStopping set `stop_training`) at
+# most this many epochs after its best validation epoch was stopped because the validation metric
+# got worse: the overfitting it caught is handled, its remedy already in place (the patience of
+# Keras' guides' EarlyStopping is 2 to 10 epochs).
+STOPPED_EARLY_WINDOW = 10
 # Near chance: the best training loss is above 90% of the loss of guessing.
 CHANCE_FRACTION = 0.9
 # ... and at most 1.5x it: a loss far above guessing is a broken run (divergence, oscillation,
@@ -123,7 +128,7 @@ def best_epoch(values, mode="min", min_delta=0.0):
 
 
 def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIENCE, min_delta=0.0,
-                       chance=None, epochs=None):
+                       chance=None, epochs=None, stopped_early=False):
     """Overfitting: the monitored validation metric gets worse after its best epoch, for at least
     `patience` epochs and by at least `MIN_RISE` (relative), while its training counterpart
     (the key without `val_`) improves by at least `MIN_TRAIN_DROP` after the epoch that follows
@@ -134,9 +139,13 @@ def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIEN
     got below `CHANCE_FRACTION` of it has learned nothing to over-learn (its validation curve
     moves with a failing run, which other detectors name).
 
+    A run stopped early (`stopped_early`) within `STOPPED_EARLY_WINDOW` epochs of its best one
+    was stopped by the user's own early stopping: nothing to report.
+
     Args:
         epochs: the epoch number of each entry of `history`, when it holds only some epochs
             (`validation_freq > 1` validates every few); default: entry i is epoch i.
+        stopped_early: whether the run stopped before its planned epochs with a finite loss.
 
     Returns:
         list with at most one `Finding` of kind `overfitting`; `epoch` is the onset (the first
@@ -153,6 +162,8 @@ def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIEN
     val_s, train_s = sign * val, sign * train[: val.size]
     best = best_epoch(val_s, "min", min_delta)
     if best is None or val.size - 1 - best < patience:
+        return []
+    if stopped_early and _epoch_of(val.size - 1, epochs) - _epoch_of(best, epochs) <= STOPPED_EARLY_WINDOW:
         return []
     after = val_s[best + 1 :]
     after = after[np.isfinite(after)]

@@ -18,7 +18,8 @@ The record is the `run.json` schema (version `RECORD_VERSION`):
                 "ActivationMonitor": {"activations", "probed_epochs"},
                 "GeneralizationMonitor": {"monitor", "mode", "patience", "min_delta", "chance_loss",
                                           "regularization_loss",    # the penalty in "loss", per epoch
-                                          "validated_epochs"},      # epochs whose logs held validation
+                                          "validated_epochs",       # epochs whose logs held validation
+                                          "stopped_early"},         # stop_training before the planned epochs
                 "OscillationMonitor": {"block_losses", "block_steps", "blocks_per_epoch"},
                 "StallMonitor": {"stalls": [...], "probes": [...], "output_floor", "window",
                                  "initial_learning_rate",
@@ -412,7 +413,8 @@ def _generalization(run):
         history = {key: [series[i] for i in validated if i < len(series)] for key, series in run.history.items()}
         findings += generalization.detect_overfitting(
             history, monitor, extras.get("mode", "auto"), extras.get("patience", generalization.PATIENCE),
-            extras.get("min_delta", 0.0), run.chance_loss, epochs=[int(i) for i in validated])
+            extras.get("min_delta", 0.0), run.chance_loss, epochs=[int(i) for i in validated],
+            stopped_early=bool(extras.get("stopped_early")))
     return findings + _underfitting(run.history, extras.get("regularization_loss"), run.chance_loss)
 
 

@@ -14,7 +14,7 @@ from callbacks import TrainingDiagnostics
 from callbacks._guard import NotJudgedWarning
 
 
-def diagnosed_fit(build, x, y, seed, epochs):
+def diagnosed_fit(build, x, y, seed, epochs, callbacks=()):
     """Builds `build()` after `keras.utils.set_random_seed(seed)`, compiles it with Adam(1e-3) and
     sparse categorical cross-entropy, and fits it on `x`, `y` for `epochs` epochs (batches of 32,
     the last 20% of the rows for validation, shuffled) under `TrainingDiagnostics(verbose=0)`,
@@ -25,6 +25,7 @@ def diagnosed_fit(build, x, y, seed, epochs):
         x, y: the training rows and their integer labels.
         seed: the seed of Keras, NumPy and Python for the model and the shuffles.
         epochs: as in `fit`.
+        callbacks: the user's own callbacks, passed to `fit` before the diagnostics.
 
     Returns:
         `(history, findings)`: `History.history` and `TrainingDiagnostics.findings`.
@@ -36,5 +37,5 @@ def diagnosed_fit(build, x, y, seed, epochs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotJudgedWarning)
         history = model.fit(x, y, epochs=epochs, batch_size=32, validation_split=0.2, shuffle=True, verbose=0,
-                            callbacks=[diagnostics])
+                            callbacks=[*callbacks, diagnostics])
     return history.history, diagnostics.findings
