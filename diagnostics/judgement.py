@@ -203,6 +203,9 @@ RELATIONS = (
     Relation("oscillation", None, ("dead_relu", "saturation"), after=True),
     # A loss that swings makes the validation loss swing up too: no sign of memorizing.
     Relation("oscillation", None, ("overfitting",)),
+    # A loss that swings without net progress stalls because its steps overshoot: a stall after the
+    # swings began is theirs, whatever the curvature measured at one point of it says.
+    Relation("oscillation", None, ("plateau", "saddle_point"), after=True),
     # Weights that turned NaN make every unit read dead or saturated: the units say nothing more.
     Relation("non_finite", None, ("dead_relu", "saturation", "vanishing_gradient"), verb="restates", after=True),
     # A penalty that outweighs the data shrinks the weights until units die, saturate or pass no gradient.

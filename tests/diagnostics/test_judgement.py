@@ -27,6 +27,17 @@ def _relu_net():
 # -- the relation table and the ordering rule ---------------------------------------------------
 
 
+@pytest.mark.parametrize("stall", ["saddle_point", "plateau"])
+def test_a_stall_after_the_swings_began_is_the_oscillation_s_and_one_before_is_not(stall):
+    swings = _finding("oscillation", severity="error", epoch=1)
+    later = _finding(stall, epoch=4)
+    assert [(f.kind, f.explained_by) for f in order_findings([later, swings])] == [
+        ("oscillation", None), (stall, "oscillation")]
+    earlier = _finding(stall, epoch=0)
+    assert [(f.kind, f.explained_by) for f in order_findings([earlier, swings])] == [
+        ("oscillation", None), (stall, None)]
+
+
 def test_a_cause_leads_and_is_named_in_the_behaviour_it_explains():
     plateau = _finding("plateau", message="Loss flat from epoch 2.")
     other = _finding("overfitting")
