@@ -681,7 +681,8 @@ def _check_norm_caps(model):
             continue
         cap = 1.0 if isinstance(constraint, keras.constraints.UnitNorm) else float(constraint.max_value)
         values = np.asarray(keras.ops.convert_to_numpy(kernel), dtype=np.float64)
-        norms = np.sqrt(np.sum(values ** 2, axis=constraint.axis))
+        axis = tuple(constraint.axis) if isinstance(constraint.axis, (list, tuple)) else constraint.axis
+        norms = np.sqrt(np.sum(values ** 2, axis=axis))  # a conv kernel's cap spans [0, 1, 2]
         initial = float(np.median(norms)) if norms.size else 0.0
         if initial > 0 and cap < MIN_NORM_CAP_SHARE * initial:
             capped[layer.name] = (cap, initial)

@@ -73,6 +73,16 @@ def test_a_cap_far_under_the_initial_unit_norms_names_every_capped_layer():
     assert finding.evidence["initial_unit_norm"] == pytest.approx(np.median(np.linalg.norm(kernel, axis=0)), rel=1e-6)
 
 
+def test_a_conv_kernel_capped_over_several_axes_is_judged_by_its_filter_norms():
+    keras.utils.set_random_seed(0)
+    conv = L.Conv2D(8, 3, kernel_constraint=keras.constraints.MaxNorm(0.01, axis=[0, 1, 2]), name="conv")
+    model = keras.Sequential([keras.Input((8, 8, 1)), conv, L.Flatten(), L.Dense(3, activation="softmax")])
+    [finding] = _capped(model)
+    kernel = np.asarray(conv.kernel).reshape(-1, 8)
+    assert finding.evidence["capped_layers"] == ["conv"]
+    assert finding.evidence["initial_unit_norm"] == pytest.approx(np.median(np.linalg.norm(kernel, axis=0)), rel=1e-6)
+
+
 @pytest.mark.parametrize("constraint", [lambda: keras.constraints.MaxNorm(3.0), lambda: keras.constraints.UnitNorm(),
                                         lambda: keras.constraints.NonNeg(), None],
                          ids=["max_norm_3", "unit_norm", "non_neg", "none"])
