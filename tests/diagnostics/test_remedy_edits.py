@@ -29,18 +29,21 @@ def classifier(kind, optimizer=None, loss="sparse_categorical_crossentropy", uni
     """A tiny classifier. Eager by default: the clone inherits it, and its one training step then
     needs no tracing (the several-remedies case trains a traced step)."""
     keras.utils.set_random_seed(7)
-    layers = _layers(units, activation)
-    if kind == "sequential":
-        model = keras.Sequential([keras.Input((4,))] + layers, name="clf")
-    else:
-        inputs = keras.Input((4,), name="features")
-        h = inputs
-        for layer in layers:
-            h = layer(h)
-        model = keras.Model(inputs, h, name="clf")
+    model = stacked(kind, _layers(units, activation), name="clf", input_name="features")
     model.compile(optimizer=optimizer or keras.optimizers.SGD(0.1), loss=loss, metrics=["accuracy"],
                   run_eagerly=run_eagerly)
     return model
+
+
+def stacked(kind, layers, name=None, input_name=None):
+    """`layers` on a 4-feature input: a `keras.Sequential`, or the same chain as a functional model."""
+    if kind == "sequential":
+        return keras.Sequential([keras.Input((4,))] + layers, name=name)
+    inputs = keras.Input((4,), name=input_name)
+    h = inputs
+    for layer in layers:
+        h = layer(h)
+    return keras.Model(inputs, h, name=name)
 
 
 def data(rows=64, seed=0):
@@ -277,19 +280,11 @@ def test_set_dropout(kind):
 def _noisy_capped(kind):
     """GaussianNoise on the inputs and a max-norm cap on the hidden kernel."""
     keras.utils.set_random_seed(7)
-    layers = [keras.layers.GaussianNoise(1.0, name="noise"),
-              keras.layers.Dense(6, activation="relu", kernel_constraint=keras.constraints.MaxNorm(0.01),
-                                 name="hidden"),
-              keras.layers.Dense(3, activation="softmax", kernel_constraint=keras.constraints.MaxNorm(0.5),
-                                 name="out")]
-    if kind == "sequential":
-        model = keras.Sequential([keras.Input((4,))] + layers)
-    else:
-        inputs = keras.Input((4,))
-        h = inputs
-        for layer in layers:
-            h = layer(h)
-        model = keras.Model(inputs, h)
+    model = stacked(kind, [keras.layers.GaussianNoise(1.0, name="noise"),
+                           keras.layers.Dense(6, activation="relu", kernel_constraint=keras.constraints.MaxNorm(0.01),
+                                              name="hidden"),
+                           keras.layers.Dense(3, activation="softmax", kernel_constraint=keras.constraints.MaxNorm(0.5),
+                                              name="out")])
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="sparse_categorical_crossentropy", run_eagerly=True)
     return model
 
@@ -404,14 +399,7 @@ def test_set_dropout_without_target_lowers_every_layer_above_the_cap(kind):
     layers = [keras.layers.Dense(6, activation="relu", name="hidden"), keras.layers.Dropout(0.9, name="drop"),
               keras.layers.Dense(6, activation="relu", name="hidden_2"), keras.layers.Dropout(0.8, name="drop_2"),
               keras.layers.Dropout(0.4, name="drop_3"), keras.layers.Dense(3, activation="softmax", name="out")]
-    if kind == "sequential":
-        model = keras.Sequential([keras.Input((4,))] + layers)
-    else:
-        inputs = keras.Input((4,))
-        h = inputs
-        for layer in layers:
-            h = layer(h)
-        model = keras.Model(inputs, h)
+    model = stacked(kind, layers)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", run_eagerly=True)
     x, y = data()
     edited = apply_and_check(model, [Remedy("set_dropout", params={"rate": 0.3, "above": 0.5})], x, y,
@@ -531,13 +519,7 @@ def activation_layer_stack(kind):
     layers = [keras.layers.Dense(6, name="d1"), keras.layers.Activation("sigmoid", name="d1_act"),
               keras.layers.Dense(6, name="d2"), keras.layers.Activation("sigmoid", name="d2_act"),
               keras.layers.Dense(3, activation="softmax", name="out")]
-    if kind == "sequential":
-        model = keras.Sequential([keras.Input((4,))] + layers)
-    else:
-        inputs = h = keras.Input((4,))
-        for layer in layers:
-            h = layer(h)
-        model = keras.Model(inputs, h)
+    model = stacked(kind, layers)
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", run_eagerly=True)
     return model
 
