@@ -24,9 +24,7 @@ Acceptable:
 The healthy twin uses `kernel_initializer="he_normal"` (the fix). It must train well.
 """
 
-import keras
-import tensorflow as tf
-from keras import initializers, layers, optimizers
+from keras import initializers, optimizers
 
 from benchmarks.accuracy import data, measure, models
 from benchmarks.accuracy.scenario import Run, scenario
@@ -45,25 +43,6 @@ def _run(initializer, seed):
                epochs=EPOCHS, validation_data=val)
 
 
-def backward_signals(model, x, y):
-    """Norm of the loss's gradient with respect to each Conv2D's and Dense's pre-activations."""
-    with tf.GradientTape() as tape:
-        tensor, pre_activations = tf.constant(x), []
-        for layer in model.layers:
-            if isinstance(layer, layers.Conv2D):
-                pre_activation = tf.nn.conv2d(tensor, layer.kernel, 1, "SAME") + layer.bias
-            elif isinstance(layer, layers.Dense):
-                pre_activation = tf.matmul(tensor, layer.kernel) + layer.bias
-            else:
-                tensor = layer(tensor)
-                continue
-            tape.watch(pre_activation)
-            pre_activations.append(pre_activation)
-            tensor = layer.activation(pre_activation)
-        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, tensor))
-    return [float(tf.norm(g)) for g in tape.gradient(loss, pre_activations)]
-
-
 def backward_signal_explodes(trained):
     """A non-finite loss, or at the initial weights a first-convolution backward signal above
     `measure.EXPLODED_RATIO` of the head's."""
@@ -72,7 +51,7 @@ def backward_signal_explodes(trained):
         return True, "non-finite loss"
     x, y = measure.inputs_of(run.x), measure.inputs_of(run.y)
     signals = measure.with_weights(model, trained.initial_weights,
-                                   lambda: backward_signals(model, x, y))
+                                   lambda: measure.backward_signals(model, x, y))
     ratio = signals[0] / max(signals[-1], 1e-30)
     return ratio > measure.EXPLODED_RATIO, f"initial first/head backward signal {ratio:.1e}"
 

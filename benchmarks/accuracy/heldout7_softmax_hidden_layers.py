@@ -22,9 +22,7 @@ Acceptable:
 The healthy twin uses `activation="relu"` (the fix). It must train well.
 """
 
-import keras
 import numpy as np
-import tensorflow as tf
 from keras import optimizers
 
 from benchmarks.accuracy import data, measure, models
@@ -51,26 +49,13 @@ def _run(activation, seed):
                epochs=EPOCHS, validation_data=val)
 
 
-def backward_signals(model, x, y):
-    """Norm of the loss's gradient with respect to each Dense layer's pre-activations."""
-    with tf.GradientTape() as tape:
-        tensor, pre_activations = tf.constant(x), []
-        for layer in model.layers:
-            pre_activation = tf.matmul(tensor, layer.kernel) + layer.bias
-            tape.watch(pre_activation)
-            pre_activations.append(pre_activation)
-            tensor = layer.activation(pre_activation)
-        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, tensor))
-    return [float(tf.norm(g)) for g in tape.gradient(loss, pre_activations)]
-
-
 def backward_signal_vanishes(trained):
     """At the initial weights, the first hidden layer's backward signal is below
     `measure.VANISHED_RATIO` of the head's."""
     run, model = trained.run, trained.run.model
     x, y = measure.inputs_of(run.x), measure.inputs_of(run.y)
     signals = measure.with_weights(model, trained.initial_weights,
-                                   lambda: backward_signals(model, x, y))
+                                   lambda: measure.backward_signals(model, x, y))
     ratio = signals[0] / max(signals[-1], 1e-30)
     return ratio < measure.VANISHED_RATIO, f"initial first/head backward signal {ratio:.1e}"
 

@@ -122,6 +122,27 @@ def chance_loss(run):
     return label_entropy(labels) or math.log(2)  # one class: entropy 0, a binary guess's log(2)
 
 
+def backward_signals(model, x, y):
+    """Norm of the loss's gradient with respect to each Conv2D's (3x3 `same`, stride 1) and Dense's
+    pre-activations, input side first, under sparse categorical cross-entropy: the backward signal
+    each layer receives. Other layers are applied as they are."""
+    with tf.GradientTape() as tape:
+        tensor, pre_activations = tf.constant(x), []
+        for layer in model.layers:
+            if isinstance(layer, keras.layers.Conv2D):
+                pre_activation = tf.nn.conv2d(tensor, layer.kernel, 1, "SAME") + layer.bias
+            elif isinstance(layer, keras.layers.Dense):
+                pre_activation = tf.matmul(tensor, layer.kernel) + layer.bias
+            else:
+                tensor = layer(tensor)
+                continue
+            tape.watch(pre_activation)
+            pre_activations.append(pre_activation)
+            tensor = layer.activation(pre_activation)
+        loss = tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(y, tensor))
+    return [float(tf.norm(g)) for g in tape.gradient(loss, pre_activations)]
+
+
 def with_weights(model, weights, function):
     current = model.get_weights()
     model.set_weights(weights)
