@@ -124,3 +124,17 @@ def test_one_unseeded_initializer_gives_every_layer_its_own_draw_and_a_seeded_on
     reference = keras.initializers.RandomNormal(stddev=1.0, seed=3)
     for kernel in seeded:
         np.testing.assert_array_equal(kernel, np.asarray(reference(kernel.shape)))
+
+
+def test_backward_signal_of_a_softmax_head_is_softmax_minus_one_hot_over_the_rows():
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(3, activation="softmax")])
+    x = np.random.default_rng(0).normal(size=(8, 5)).astype("float32")
+    y = np.array([0, 1, 2, 0, 1, 2, 0, 1])
+    kernel, bias = (np.asarray(w, dtype=np.float64) for w in model.get_weights())
+    logits = x.astype(np.float64) @ kernel + bias
+    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    expected = np.linalg.norm((probabilities - np.eye(3)[y]) / len(y))
+    [signal] = measure.backward_signals(model, x, y)
+    assert signal == pytest.approx(expected, rel=1e-5)
