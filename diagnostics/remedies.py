@@ -428,7 +428,7 @@ def _adam():
                   "and escapes saddles much faster than plain SGD.")
 
 
-def _relu_he(facts, layers):
+def _relu_he(facts, layers, replaced="sigmoid or tanh", why="keep sigmoid/tanh for outputs and gates"):
     params = {"activation": "relu", "kernel_initializer": "he_normal"}
     if layers:
         params["layers"] = layers
@@ -437,8 +437,7 @@ def _relu_he(facts, layers):
         params["replace"] = list(SATURATING)
         where = "the sigmoid/tanh hidden layers"
     return Remedy("set_activation", None, params,
-                  f"Use ReLU with He initialization in {where} instead of sigmoid or tanh "
-                  "(keep sigmoid/tanh for outputs and gates).")
+                  f"Use ReLU with He initialization in {where} instead of {replaced} ({why}).")
 
 
 def _normalize(facts, kind="batch"):
@@ -512,11 +511,8 @@ def _vanishing(facts):
     if softmax_hidden:
         # A softmax spreads one unit of output over a layer's units (1/64 each for 64): every layer
         # shrinks the signal and its gradient that much, whatever the weights. It belongs on outputs.
-        remedies.append(Remedy("set_activation", None, {"activation": "relu", "kernel_initializer": "he_normal",
-                                                        "layers": softmax_hidden},
-                               f"Use ReLU with He initialization in {', '.join(repr(n) for n in softmax_hidden)} "
-                               "instead of softmax, which squeezes each hidden layer's outputs to sum to 1 "
-                               "(keep softmax for the output)."))
+        remedies.append(_relu_he(facts, softmax_hidden, "softmax",
+                                 "which squeezes each hidden layer's outputs to sum to 1; keep softmax for the output"))
     if facts.raw_inputs():
         remedies.append(_standardize(facts))
     if saturating or not facts.layers:
