@@ -267,7 +267,7 @@ def describe_model(model):
         input_tensors, output_tensors = list(model.inputs), list(model.outputs)
     except (AttributeError, ValueError):
         return [InputSetup("input", "raw")], []
-    consumers, noise = _first_consumers(model), _input_noise(model)
+    consumers, noise = _raw_readers(model, _is_significant), _input_noise(model)
     unadapted = _raw_readers(model, is_unadapted)
     inputs = [
         InputSetup(producing_layer(tensor).name,
@@ -1012,22 +1012,6 @@ def _rescaling(first_layers):
     return float(scale), float(offset)
 
 
-def _first_consumers(model):
-    """`{id(input layer): [the first significant layers that read that input]}`.
-
-    Walks back from every significant layer through layers that do not transform values with
-    weights, across the boundaries of nested models, to the input layers it reads.
-    """
-    nested_inputs = _nested_inputs(model)
-    consumers = {}
-    for layer in all_layers(model):
-        if not _is_significant(layer):
-            continue
-        for source in _sources(layer, nested_inputs):
-            consumers.setdefault(id(source), []).append(layer)
-    return consumers
-
-
 def _nested_inputs(model):
     """`{id(inner InputLayer): the nested model it belongs to}` over the models nested in `model`."""
     nested_inputs = {}
@@ -1039,8 +1023,10 @@ def _nested_inputs(model):
 
 
 def _raw_readers(model, predicate):
-    """`{id(input layer): [the layers satisfying `predicate` that read its raw values]}` (no
-    layer that transforms them comes between)."""
+    """`{id(input layer): [the layers satisfying `predicate` that read its raw values]}`: walks
+    back from each such layer through layers that do not transform values with weights, across
+    the boundaries of nested models, to the input layers it reads. With `_is_significant`, the
+    first layers that transform each input."""
     readers = {}
     nested_inputs = _nested_inputs(model)
     for layer in all_layers(model):
