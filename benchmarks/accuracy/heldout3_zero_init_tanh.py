@@ -21,12 +21,11 @@ with zero gradient and negative curvature; random initialization is the remedy).
 The healthy twin uses `glorot_uniform` (the fix, Keras' default). It must train well.
 """
 
-import keras
 import numpy as np
 import tensorflow as tf
-from keras import layers, optimizers
+from keras import optimizers
 
-from benchmarks.accuracy import data, measure
+from benchmarks.accuracy import data, measure, models
 from benchmarks.accuracy.scenario import Run, scenario
 
 EPOCHS = 8
@@ -37,9 +36,8 @@ SYMMETRY_SIDE_EFFECTS = ("zero_gradient", "vanishing_gradient", "plateau", "unde
 
 def _run(kernel_initializer, seed):
     (x, y), val = data.digits(seed)
-    hidden = [layers.Dense(32, activation="tanh", kernel_initializer=kernel_initializer)
-              for _ in range(3)]
-    model = keras.Sequential([keras.Input((64,)), *hidden, layers.Dense(10, activation="softmax")])
+    model = models.dense_stack(64, [32] * 3, "tanh",
+                               hidden_kwargs={"kernel_initializer": kernel_initializer})
     return Run(model, optimizers.SGD(LEARNING_RATE), "sparse_categorical_crossentropy", x, y,
                epochs=EPOCHS, validation_data=val)
 

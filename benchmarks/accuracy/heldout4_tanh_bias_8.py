@@ -16,10 +16,9 @@ exactly 0), `plateau` and `underfitting` (the loss that stays near the prior).
 The healthy twin uses zero biases (the fix, Keras' default). It must train well.
 """
 
-import keras
-from keras import initializers, layers, optimizers
+from keras import initializers, optimizers
 
-from benchmarks.accuracy import data, measure
+from benchmarks.accuracy import data, measure, models
 from benchmarks.accuracy.scenario import Run, scenario
 
 EPOCHS = 8
@@ -29,9 +28,8 @@ TAIL_SIDE_EFFECTS = ("vanishing_gradient", "zero_gradient", "plateau", "underfit
 
 def _run(bias, seed):
     (x, y), val = data.digits(seed)
-    hidden = [layers.Dense(64, activation="tanh", bias_initializer=initializers.Constant(bias))
-              for _ in range(3)]
-    model = keras.Sequential([keras.Input((64,)), *hidden, layers.Dense(10, activation="softmax")])
+    model = models.dense_stack(64, [64] * 3, "tanh",
+                               hidden_kwargs={"bias_initializer": initializers.Constant(bias)})
     return Run(model, optimizers.Adam(LEARNING_RATE), "sparse_categorical_crossentropy", x, y,
                epochs=EPOCHS, validation_data=val)
 

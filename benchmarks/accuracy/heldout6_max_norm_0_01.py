@@ -22,9 +22,9 @@ The healthy twin has no constraint (the fix). It must train well.
 
 import keras
 import numpy as np
-from keras import layers, optimizers
+from keras import optimizers
 
-from benchmarks.accuracy import data, measure
+from benchmarks.accuracy import data, measure, models
 from benchmarks.accuracy.scenario import Run, scenario
 
 EPOCHS = 12
@@ -38,9 +38,7 @@ CONSTRAINT_SIDE_EFFECTS = ("suspicious_config", "vanishing_gradient", "plateau")
 
 def _run(constraint, seed):
     (x, y), val = data.digits(seed)
-    hidden = [layers.Dense(width, activation="relu", kernel_constraint=constraint())
-              for width in WIDTHS]
-    model = keras.Sequential([keras.Input((64,)), *hidden, layers.Dense(10, activation="softmax")])
+    model = models.dense_stack(64, WIDTHS, "relu", hidden_kwargs={"kernel_constraint": constraint})
     return Run(model, optimizers.Adam(LEARNING_RATE), "sparse_categorical_crossentropy", x, y,
                epochs=EPOCHS, validation_data=val)
 
@@ -56,9 +54,9 @@ def kernels_held_small(trained):
 @scenario("mlp", expected=("underfitting",), acceptable=CONSTRAINT_SIDE_EFFECTS, heldout=True,
           verify=measure.all_of(kernels_held_small, measure.fails_to_learn()))
 def heldout6_mlp_max_norm_constraint_0_01(seed):
-    return _run(lambda: keras.constraints.MaxNorm(MAX_NORM), seed)
+    return _run(keras.constraints.MaxNorm(MAX_NORM), seed)
 
 
 @scenario("mlp", heldout=True, verify=measure.all_of(measure.trains_well(), measure.generalizes()))
 def heldout6_healthy_mlp_no_kernel_constraint(seed):
-    return _run(lambda: None, seed)
+    return _run(None, seed)

@@ -20,11 +20,10 @@ Acceptable:
 The healthy twin uses `L1(1e-5)` (the fix). It must train well.
 """
 
-import keras
 import numpy as np
-from keras import layers, optimizers, regularizers
+from keras import optimizers, regularizers
 
-from benchmarks.accuracy import data, measure
+from benchmarks.accuracy import data, measure, models
 from benchmarks.accuracy.scenario import Run, scenario
 
 EPOCHS = 12
@@ -38,9 +37,8 @@ STRONG_PENALTY_SIDE_EFFECTS = ("suspicious_config", "dead_relu", "vanishing_grad
 
 def _run(factor, seed):
     (x, y), val = data.digits(seed)
-    hidden = [layers.Dense(width, activation="relu", kernel_regularizer=regularizers.L1(factor))
-              for width in WIDTHS]
-    model = keras.Sequential([keras.Input((64,)), *hidden, layers.Dense(10, activation="softmax")])
+    model = models.dense_stack(64, WIDTHS, "relu",
+                               hidden_kwargs={"kernel_regularizer": regularizers.L1(factor)})
     return Run(model, optimizers.Adam(LEARNING_RATE), "sparse_categorical_crossentropy", x, y,
                epochs=EPOCHS, validation_data=val)
 

@@ -18,10 +18,17 @@ def own(layer_kwargs):
 
 
 def dense_stack(input_dim, widths, activation, output_units=10, output_activation="softmax",
-                first_layers=(), **dense_kwargs):
+                first_layers=(), hidden_kwargs=None, **dense_kwargs):
     """`keras.Sequential`: `first_layers` (preprocessing such as `GaussianNoise`, built by the
-    caller), `len(widths)` Dense layers and a head (`dense_kwargs` go to each Dense)."""
-    hidden = [layers.Dense(w, activation=activation, **own(dense_kwargs)) for w in widths]
+    caller), `len(widths)` Dense layers and a head (`dense_kwargs` go to each Dense,
+    `hidden_kwargs` to the hidden ones alone: a penalty, constraint or initializer that leaves
+    the head at Keras' defaults).
+
+    Example: `dense_stack(64, [32] * 3, "tanh", hidden_kwargs={"kernel_initializer": "zeros"})`
+    is three tanh layers with zero kernels under a Glorot-initialized softmax head.
+    """
+    hidden = [layers.Dense(w, activation=activation, **own(dense_kwargs), **own(hidden_kwargs or {}))
+              for w in widths]
     return keras.Sequential([keras.Input((input_dim,)), *first_layers, *hidden,
                              layers.Dense(output_units, activation=output_activation, **own(dense_kwargs))])
 

@@ -138,3 +138,25 @@ def test_backward_signal_of_a_softmax_head_is_softmax_minus_one_hot_over_the_row
     expected = np.linalg.norm((probabilities - np.eye(3)[y]) / len(y))
     [signal] = measure.backward_signals(model, x, y)
     assert signal == pytest.approx(expected, rel=1e-5)
+
+
+def test_dense_stack_gives_hidden_kwargs_to_the_hidden_layers_alone_as_a_hand_built_stack_does():
+    def built(make):
+        keras.utils.clear_session()
+        keras.utils.set_random_seed(0)
+        model = make()
+        return model.to_json(), model.get_weights()
+
+    penalty = keras.regularizers.L1(0.5)
+    ours = built(lambda: models.dense_stack(
+        8, [6, 6], "tanh", output_units=3,
+        hidden_kwargs={"kernel_initializer": "zeros", "kernel_regularizer": penalty}))
+    by_hand = built(lambda: keras.Sequential(
+        [keras.Input((8,)),
+         *[keras.layers.Dense(6, activation="tanh", kernel_initializer="zeros",
+                              kernel_regularizer=penalty) for _ in range(2)],
+         keras.layers.Dense(3, activation="softmax")]))
+    assert ours[0] == by_hand[0]
+    for mine, reference in zip(ours[1], by_hand[1], strict=True):
+        np.testing.assert_array_equal(mine, reference)
+    assert not np.any(ours[1][0]) and np.any(ours[1][-2])  # zero hidden kernels, Glorot head
