@@ -24,7 +24,6 @@ The healthy twin uses the default `activation="tanh"` (the fix). It must train w
 import math
 
 import numpy as np
-import tensorflow as tf
 from keras import layers
 
 from benchmarks.accuracy import measure
@@ -55,13 +54,6 @@ def _run(activation, seed):
                         LEARNING_RATE, EPOCHS, activation=activation)
 
 
-def _gradient_norm(model, loss, x, y):
-    with tf.GradientTape() as tape:
-        value = loss(y, model(x, training=True))
-    gradients = tape.gradient(value, model.trainable_variables)
-    return float(tf.linalg.global_norm(gradients))
-
-
 def recurrence_blows_up(trained):
     """A non-finite loss or weight; else the largest epoch loss against chance, the largest LSTM
     output at the end, and the gradient norm at the end against the one at the initial weights."""
@@ -72,8 +64,9 @@ def recurrence_blows_up(trained):
     x, y = measure.inputs_of(run.x), measure.inputs_of(run.y).reshape(-1, 1)
     loss = measure.loss_function(run)
     largest = float(np.max(np.abs(model.layers[0](x))))
-    start = measure.with_weights(model, trained.initial_weights, lambda: _gradient_norm(model, loss, x, y))
-    end = _gradient_norm(model, loss, x, y)
+    start = measure.with_weights(model, trained.initial_weights,
+                                 lambda: measure.global_gradient_norm(model, loss, x, y))
+    end = measure.global_gradient_norm(model, loss, x, y)
     growth = end / max(start, 1e-30) if math.isfinite(end) else math.inf
     holds = (peak >= LOSS_BLOWUP or (largest >= BLOWN_OUTPUT and growth >= GRADIENT_GROWTH)
              or not math.isfinite(end))

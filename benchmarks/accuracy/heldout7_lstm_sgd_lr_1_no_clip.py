@@ -23,7 +23,6 @@ train well.
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import layers, optimizers
 
 from benchmarks.accuracy import measure
@@ -64,13 +63,6 @@ def _run(clipnorm, seed):
                validation_data=val)
 
 
-def gradient_norm(model, loss, x, y):
-    with tf.GradientTape() as tape:
-        value = loss(y, model(x, training=True))
-    gradients = tape.gradient(value, model.trainable_variables)
-    return float(tf.linalg.global_norm([g for g in gradients if g is not None]))
-
-
 def gradient_spikes(trained):
     """A non-finite loss, a later epoch's loss above `JUMP_FACTOR` times the one before, or a
     final gradient norm above `SPIKE_FACTOR` times the initial one."""
@@ -81,8 +73,8 @@ def gradient_spikes(trained):
     x, y = measure.inputs_of(run.x), measure.inputs_of(run.y).reshape(-1, 1)
     loss = measure.loss_function(run)
     initial = measure.with_weights(model, trained.initial_weights,
-                                   lambda: gradient_norm(model, loss, x, y))
-    final = gradient_norm(model, loss, x, y)
+                                   lambda: measure.global_gradient_norm(model, loss, x, y))
+    final = measure.global_gradient_norm(model, loss, x, y)
     jump = float(np.max(losses[2:] / losses[1:-1]))
     spike = final / max(initial, 1e-30)
     return spike > SPIKE_FACTOR or jump > JUMP_FACTOR or not np.isfinite(final), \

@@ -67,6 +67,15 @@ def layer_gradient_norms(model, loss, x, y):
             for layer, g in zip(layers, gradients)]
 
 
+def global_gradient_norm(model, loss, x, y):
+    """Norm of the loss's gradient over every trainable weight at once (their global norm), on
+    `x`, `y`; weights the loss does not reach count as zero."""
+    with tf.GradientTape() as tape:
+        value = loss(y, model(x, training=True))
+    gradients = tape.gradient(value, model.trainable_variables)
+    return float(tf.linalg.global_norm([g for g in gradients if g is not None]))
+
+
 def hidden_outputs(model, x):
     """`{layer name: (activation name, outputs)}` of every hidden layer with a named activation."""
     layers = [layer for layer in model.layers[:-1]

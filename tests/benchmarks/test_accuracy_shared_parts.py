@@ -160,3 +160,18 @@ def test_dense_stack_gives_hidden_kwargs_to_the_hidden_layers_alone_as_a_hand_bu
     for mine, reference in zip(ours[1], by_hand[1], strict=True):
         np.testing.assert_array_equal(mine, reference)
     assert not np.any(ours[1][0]) and np.any(ours[1][-2])  # zero hidden kernels, Glorot head
+
+
+def test_global_gradient_norm_of_a_softmax_layer_is_the_norm_of_its_kernel_and_bias_gradients():
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    x = np.random.default_rng(1).normal(size=(6, 4)).astype("float32")
+    y = np.array([2, 0, 1, 1, 0, 2])
+    kernel, bias = (np.asarray(w, dtype=np.float64) for w in model.get_weights())
+    logits = x.astype(np.float64) @ kernel + bias
+    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    error = (probabilities - np.eye(3)[y]) / len(y)  # d(mean cross-entropy) / d(logits)
+    expected = math.sqrt(np.sum((x.T @ error) ** 2) + np.sum(error.sum(axis=0) ** 2))
+    loss = measure.loss_function(Run(model, None, "sparse_categorical_crossentropy", x, y, epochs=1))
+    assert measure.global_gradient_norm(model, loss, x, y) == pytest.approx(expected, rel=1e-5)
