@@ -488,7 +488,8 @@ def _build_or_refuse(name, overrides):
     assert isinstance(model, keras.Model)
 
 
-@hypothesis.settings(max_examples=10, deadline=None, database=None)
+# A few draws over all builders here; the slow tier draws 12 per builder (`test_random_arguments_per_builder`).
+@hypothesis.settings(max_examples=5, deadline=None, database=None)
 @hypothesis.given(data=st.data())
 def test_random_arguments_build_or_raise_our_errors(data):
     name = data.draw(st.sampled_from(MODELS), label="model")
