@@ -17,11 +17,10 @@ The healthy twin draws the same classes in equal numbers (the fix: balanced data
 decides 95% of the samples. It must train well.
 """
 
-import keras
 import numpy as np
-from keras import layers, optimizers
+from keras import optimizers
 
-from benchmarks.accuracy import measure
+from benchmarks.accuracy import measure, models
 from benchmarks.accuracy.scenario import Run, scenario
 
 FEATURES = 10
@@ -49,8 +48,7 @@ def events(seed, positive_share):
 
 
 def _classifier():
-    return keras.Sequential([keras.Input((FEATURES,)), layers.Dense(16, activation="relu"),
-                             layers.Dense(1, activation="sigmoid")])
+    return models.dense_stack(FEATURES, [16], "relu", output_units=1, output_activation="sigmoid")
 
 
 def positives_never_recalled(trained):

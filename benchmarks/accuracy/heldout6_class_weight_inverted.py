@@ -19,12 +19,11 @@ The healthy twin passes `class_weight={0: 1.0, 1: 10.0}` (the fix). It must trai
 most positives.
 """
 
-import keras
 import numpy as np
-from keras import layers, optimizers
+from keras import optimizers
 from sklearn import datasets
 
-from benchmarks.accuracy import data
+from benchmarks.accuracy import data, models
 from benchmarks.accuracy.scenario import Run, scenario
 
 SAMPLES = 4000
@@ -50,9 +49,8 @@ def rare_positives(seed):
 
 def _run(class_weight, seed):
     (x, y), (x_val, y_val) = rare_positives(seed)
-    model = keras.Sequential([keras.Input((FEATURES,)), layers.Dense(32, activation="relu"),
-                              layers.Dense(32, activation="relu"),
-                              layers.Dense(1, activation="sigmoid")])
+    model = models.dense_stack(FEATURES, [32, 32], "relu", output_units=1,
+                               output_activation="sigmoid")
     return Run(model, optimizers.Adam(LEARNING_RATE), "binary_crossentropy", x,
                y.astype("float32")[:, None], epochs=EPOCHS, batch_size=BATCH,
                validation_data=(x_val, y_val.astype("float32")[:, None]), class_weight=class_weight)

@@ -21,7 +21,7 @@ import keras
 import numpy as np
 from keras import layers, optimizers
 
-from benchmarks.accuracy import data, measure
+from benchmarks.accuracy import data, measure, models
 from benchmarks.accuracy.scenario import Run, scenario
 
 # Digits models reach about 0.95-0.98 validation accuracy; 0.9 is "trains well" for these runs.
@@ -58,9 +58,7 @@ def training_above_validation(trained):
 @scenario("mlp", heldout=True, verify=measure.all_of(accurate, loss_floor_above_zero))
 def heldout7_healthy_mlp_label_smoothing_0_2(seed):
     (x, y), (x_val, y_val) = data.digits(seed)
-    model = keras.Sequential([keras.Input((64,)), layers.Dense(64, activation="relu"),
-                              layers.Dense(64, activation="relu"),
-                              layers.Dense(10, activation="softmax")])
+    model = models.dense_stack(64, [64, 64], "relu")
     loss = keras.losses.CategoricalCrossentropy(label_smoothing=LABEL_SMOOTHING)
     return Run(model, optimizers.Adam(1e-3), loss, x, keras.utils.to_categorical(y, 10),
                epochs=15, validation_data=(x_val, keras.utils.to_categorical(y_val, 10)),

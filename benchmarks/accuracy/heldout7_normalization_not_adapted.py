@@ -21,12 +21,11 @@ The healthy twin calls `normalization.adapt(x)` on the training features (the fi
 train well.
 """
 
-import keras
 import numpy as np
 from keras import layers, optimizers
 from sklearn import datasets
 
-from benchmarks.accuracy import measure
+from benchmarks.accuracy import measure, models
 from benchmarks.accuracy.data import split
 from benchmarks.accuracy.scenario import Run, scenario
 
@@ -59,10 +58,8 @@ def _run(adapted, seed):
     normalization = layers.Normalization()
     if adapted:
         normalization.adapt(x)
-    model = keras.Sequential([keras.Input((FEATURES,)), normalization,
-                              layers.Dense(64, activation="relu"),
-                              layers.Dense(64, activation="relu"),
-                              layers.Dense(CLASSES, activation="softmax")])
+    model = models.dense_stack(FEATURES, [64, 64], "relu", output_units=CLASSES,
+                               first_layers=[normalization])
     return Run(model, optimizers.Adam(LEARNING_RATE), "sparse_categorical_crossentropy", x, y,
                epochs=EPOCHS, validation_data=val)
 

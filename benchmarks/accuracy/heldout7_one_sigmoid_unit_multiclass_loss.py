@@ -23,11 +23,10 @@ Acceptable:
 The healthy twin uses `loss="binary_crossentropy"` (the fix). It must train well.
 """
 
-import keras
 import numpy as np
-from keras import layers, optimizers
+from keras import optimizers
 
-from benchmarks.accuracy import data, measure
+from benchmarks.accuracy import data, measure, models
 from benchmarks.accuracy.scenario import Run, scenario
 
 EPOCHS = 10
@@ -40,9 +39,8 @@ ONE_CLASS_LOSS_SIDE_EFFECTS = ("zero_gradient", "underfitting", "plateau")
 
 def _run(loss, seed):
     (x, y), (x_val, y_val) = data.standardized("breast_cancer", seed)
-    model = keras.Sequential([keras.Input((FEATURES,)), layers.Dense(32, activation="relu"),
-                              layers.Dense(16, activation="relu"),
-                              layers.Dense(1, activation="sigmoid")])
+    model = models.dense_stack(FEATURES, [32, 16], "relu", output_units=1,
+                               output_activation="sigmoid")
     y, y_val = y.astype("float32").reshape(-1, 1), y_val.astype("float32").reshape(-1, 1)
     return Run(model, optimizers.Adam(LEARNING_RATE), loss, x, y, epochs=EPOCHS,
                validation_data=(x_val, y_val))
