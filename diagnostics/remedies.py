@@ -47,6 +47,12 @@ SMALL_BATCH = 8
 # A lowered learning rate stays within 100x under its cap: on a loss that barely moves, the range
 # test's valley can fall to the ramp's first rate (1e-7), where nothing trains.
 LOWER_RATE_SPAN = 100.0
+# A sigmoid/tanh unit whose bias alone is this far from 0 sits on a flat tail for most inputs
+# (tanh(2) = 0.96): the initial bias, not the activation, saturated it.
+SATURATED_BIAS = 2.0
+# SGD momentum at or above this averages over 100+ steps: the velocity overshoots and swings
+# (Keras' guides and most recipes use 0.9).
+HIGH_MOMENTUM = 0.99
 # Keras' default batch size, assumed when the setup does not say.
 DEFAULT_BATCH_SIZE = 32
 # Standard choices the remedies use (the literature's defaults).
@@ -55,6 +61,8 @@ L2_FACTOR = 1e-4
 CLIPNORM = 1.0
 
 SATURATING = ("sigmoid", "tanh", "hard_sigmoid", "softsign")
+# Hidden activations that grow faster than their input: stacked, they overflow float32.
+GROWING = ("exponential",)
 RELU_FAMILY = ("relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "swish", "prelu")
 ADAPTIVE_OPTIMIZERS = ("adam", "adamw", "adamax", "nadam", "rmsprop", "adagrad", "adadelta",
                        "lion", "adafactor", "lamb", "adabelief", "radam", "yogi")
@@ -311,6 +319,12 @@ class _Facts:
         return [layer["name"] for layer in self.hidden
                 if layer.get("activation") in activations and not layer.get("recurrent")]
 
+    def unbounded_recurrent(self):
+        """Recurrent layers whose activation has no bound (an LSTM or GRU set to ReLU): the
+        state can grow at every step."""
+        return [layer["name"] for layer in self.layers if layer.get("recurrent")
+                and layer.get("activation") not in (*SATURATING, None)]
+
     def symmetric_layers(self):
         """The layers the setup saw start at all-zero or all-equal weights."""
         return [layer["name"] for layer in self.layers if layer.get("kernel_zero") or layer.get("kernel_constant")]
@@ -364,7 +378,7 @@ class _Facts:
             return not self.has("clipped_step") and any(
                 self.setup.get(name) for name in ("clipnorm", "global_clipnorm", "clipvalue"))
         if remedy.action == "set_optimizer":
-            return self.setup.get("optimizer") == remedy.params.get("optimizer")
+            return self.setup.get("optimizer") == remedy.params.get("optimizer") and "momentum" not in remedy.params
         if remedy.action == "add_normalization" and not remedy.params.get("layers") and remedy.target is None:
             return bool(self.setup.get("has_normalization")) and remedy.params.get("kind") == "batch"
         return False
@@ -534,9 +548,28 @@ def _vanishing(facts):
     return remedies
 
 
+def _bounded_activations(facts):
+    """The activation change first when the setup has activations that let values grow without
+    bound: tanh back in recurrent layers set to an unbounded one (Keras' default, which keeps the
+    state in [-1, 1] however many steps it runs), ReLU with He instead of `exponential` hidden
+    layers. Else []."""
+    remedies = []
+    recurrent = facts.unbounded_recurrent()
+    if recurrent:
+        where = ", ".join(repr(name) for name in recurrent)
+        remedies.append(Remedy("set_activation", None, {"activation": "tanh", "layers": recurrent},
+                               f"Use tanh, Keras' default, in {where}: an unbounded activation in a "
+                               "recurrent layer lets the state and its gradient grow at every step."))
+    growing = facts.hidden_with(GROWING)
+    if growing:
+        remedies.append(_relu_he(facts, growing, "exponential", "an exponential grows without bound, layer on layer"))
+    return remedies
+
+
 def _exploding(facts):
+    bounded = _bounded_activations(facts)
     if "time_growth" in facts.evidence:
-        return _exploding_through_time(facts)
+        return bounded + _exploding_through_time(facts)
     depth = facts.evidence.get("threshold") == gradients.EXPLODING_DEPTH_RATIO
     oversized = facts.oversized_init()
     init = Remedy("set_initializer", None,
@@ -544,7 +577,7 @@ def _exploding(facts):
                    **({"layers": oversized} if oversized else {})},
                   "Use a variance-preserving initialization (He for ReLU, Glorot for tanh) instead of "
                   "large weights.")
-    remedies = []
+    remedies = bounded
     if oversized or (depth and facts.learning_rate_out_of_range() != "high"):
         # Growth with depth, or weights drawn large: the initialization, not the step, is the cause.
         remedies += [init, _normalize(facts)]
@@ -643,6 +676,12 @@ def _saturation(facts):
     remedies = [_relu_he(facts, saturating), _normalize(facts)]
     if facts.learning_rate_out_of_range() == "high":
         remedies.insert(0, _lower_learning_rate(facts, "large weights drive units into saturation"))
+    biased = _saturated_by_bias(facts, saturating)
+    if biased:
+        where = ", ".join(repr(name) for name in biased)
+        remedies.insert(0, Remedy("set_initializer", None, {"bias_initializer": "zeros", "layers": biased},
+                                  f"Initialize the biases of {where} at zero: a bias this far from zero puts "
+                                  "the sigmoid/tanh units on their flat tail before any input arrives."))
     oversized = facts.oversized_init()
     if oversized:
         # Weights drawn large push every pre-activation onto the flat tails from the first step:
@@ -652,6 +691,14 @@ def _saturation(facts):
                                   "weights drawn large drive the sigmoid/tanh units onto their flat tails."))
     remedies += [_standardize(facts), _lower_learning_rate(facts, "large weights drive units into saturation")]
     return remedies
+
+
+def _saturated_by_bias(facts, saturating):
+    """The layers holding the biases of `saturating` layers that started `SATURATED_BIAS` or
+    further from zero (an activation layer's are those of the layer before it)."""
+    records = {layer["name"]: layer for layer in facts.layers}
+    return [records[name].get("kernel_layer") or name for name in saturating
+            if name in records and abs(records[name].get("bias_mean") or 0.0) >= SATURATED_BIAS]
 
 
 def _overfitting(facts):
@@ -773,7 +820,8 @@ def _non_finite(facts):
                                             "and drop or impute them.")]
     # NaN or inf in the data: no learning rate helps, only the user can clean the rows.
     named = _non_finite_data(facts)
-    remedies = [named, _lower_learning_rate(facts, "gradients grew before the NaN"), _clip(facts)]
+    remedies = [named, *_bounded_activations(facts), _lower_learning_rate(facts, "gradients grew before the NaN"),
+                _clip(facts)]
     if (facts.output.get("activation") in ("sigmoid", "softmax")
             and facts.output.get("loss_family") in ("binary", "categorical", "sparse")):
         remedies.append(Remedy("set_output_activation", None,
@@ -823,6 +871,13 @@ def _oscillation(facts):
     if facts.raw_inputs():
         remedies.append(_standardize(facts, "Normalize the inputs: badly scaled features make some "
                                             "directions far sharper than others."))
+    momentum = facts.setup.get("momentum") or 0.0
+    if facts.setup.get("optimizer") == "sgd" and momentum >= HIGH_MOMENTUM:
+        rate = facts.setup.get("learning_rate")
+        remedies.append(Remedy("set_optimizer", None, {"optimizer": "sgd", "momentum": 0.9,
+                                                       **({"learning_rate": rate} if rate is not None else {})},
+                               f"Lower SGD's momentum from {momentum:g} to 0.9: a velocity averaged over "
+                               f"{1 / (1 - momentum):.0f} steps keeps pushing past the minimum and swings."))
     if batch <= SMALL_BATCH and not far_off:
         remedies.append(bigger)
     sentence = ("Lower the learning rate 10-100x (diagnostics.find_learning_rate picks it from a range "

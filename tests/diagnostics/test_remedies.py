@@ -502,3 +502,64 @@ def test_saturation_under_weights_drawn_large_leads_with_glorot_for_those_layers
     assert first("saturation", evidence, describe_setup(model), layer="h0") == [
         ("set_initializer", None, {"kernel_initializer": "glorot_uniform", "layers": ["h0"]})]
     assert first("saturation", evidence, describe_setup(_stack("sigmoid")), layer="h0")[0][0] == "set_activation"
+
+
+# -- activations and optimizer settings that the evidence names ------------------------------------
+
+
+def _sequence_model(activation):
+    model = keras.Sequential([keras.Input((20, 3)), keras.layers.LSTM(8, activation=activation, name="lstm"),
+                              keras.layers.Dense(2, activation="softmax", name="out")])
+    model.compile(optimizer=keras.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy")
+    return describe_setup(model)
+
+
+@pytest.mark.parametrize("kind, evidence", [("exploding_gradient", {"grad_norm": 1e4, "threshold": 1e3}),
+                                            ("exploding_gradient", {"time_growth": 40.0}),
+                                            ("non_finite", {"first_nonfinite_step": 12})])
+def test_a_recurrent_layer_set_to_relu_gets_its_tanh_back_first(kind, evidence):
+    assert first(kind, evidence, _sequence_model("relu")) == [
+        ("set_activation", None, {"activation": "tanh", "layers": ["lstm"]})]
+    assert first(kind, evidence, _sequence_model("tanh"))[0][0] != "set_activation"
+
+
+def test_exponential_hidden_layers_that_overflow_get_relu_and_he():
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="exponential", name="h0"),
+                              keras.layers.Dense(16, activation="exponential", name="h1"),
+                              keras.layers.Dense(16, activation="relu", name="h2"),
+                              keras.layers.Dense(3, activation="softmax", name="out")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    assert first("non_finite", {"first_nonfinite_step": 3}, describe_setup(model)) == [
+        ("set_activation", None, {"activation": "relu", "kernel_initializer": "he_normal", "layers": ["h0", "h1"]})]
+
+
+@pytest.mark.parametrize("bias, leads_with_the_bias", [(8.0, True), (-2.5, True), (1.0, False)])
+def test_units_saturated_by_their_initial_bias_get_a_zero_bias_first(bias, leads_with_the_bias):
+    model = keras.Sequential([keras.Input((8,)),
+                              keras.layers.Dense(16, activation="tanh", name="h0",
+                                                 bias_initializer=keras.initializers.Constant(bias)),
+                              keras.layers.Dense(3, activation="softmax", name="out")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    lead = first("saturation", {"saturated_frac": 0.9, "threshold": 0.5}, describe_setup(model), layer="h0")[0]
+    assert (lead == ("set_initializer", None, {"bias_initializer": "zeros", "layers": ["h0"]})) == leads_with_the_bias
+
+
+@pytest.mark.parametrize("momentum, lowered", [(0.999, True), (0.99, True), (0.9, False)])
+def test_swings_under_a_momentum_near_one_lower_the_momentum_first(momentum, lowered):
+    setup = {**RELU_STACK, "momentum": momentum, "learning_rate": 0.01}
+    lead = first("oscillation", {"swing_ratio": 3.0}, setup)[0]
+    assert (lead == ("set_optimizer", None, {"optimizer": "sgd", "momentum": 0.9, "learning_rate": 0.01})) == lowered
+
+
+def test_lowering_the_momentum_edits_a_clone_and_keeps_the_rate():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax", name="out")])
+    model.compile(optimizer=keras.optimizers.SGD(0.05, momentum=0.999), loss="sparse_categorical_crossentropy")
+    remedy = Remedy("set_optimizer", None, {"optimizer": "sgd", "momentum": 0.9, "learning_rate": 0.05}, "lower it")
+    edited = apply_remedies(model, [remedy])
+    optimizer = edited.model.optimizer
+    assert type(optimizer) is keras.optimizers.SGD
+    assert (optimizer.momentum, float(optimizer.learning_rate)) == (0.9, pytest.approx(0.05))
+    assert edited.changes == ["optimizer SGD → SGD (learning_rate 0.05) (momentum 0.9)"]
+    assert model.optimizer.momentum == 0.999  # the user's optimizer is untouched
+    with pytest.raises(ValueError, match="momentum"):
+        apply_remedies(model, [Remedy("set_optimizer", None, {"optimizer": "adam", "momentum": 0.9}, "no")])
