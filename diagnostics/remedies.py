@@ -319,6 +319,10 @@ class _Facts:
         return [layer["name"] for layer in self.hidden
                 if layer.get("activation") in activations and not layer.get("recurrent")]
 
+    def recurrent_with(self, activations):
+        """Recurrent layers whose (cell's output) activation is one of `activations`."""
+        return [layer["name"] for layer in self.layers if layer.get("recurrent") and layer.get("activation") in activations]
+
     def unbounded_recurrent(self):
         """Recurrent layers whose activation has no bound (an LSTM or GRU set to ReLU): the
         state can grow at every step."""
@@ -521,6 +525,12 @@ def _vanishing(facts):
         return _decayed_through_time(facts)
     saturating = facts.hidden_with(SATURATING)
     remedies = _initial_weights(facts)
+    squashed = facts.recurrent_with(("sigmoid", "hard_sigmoid"))
+    if squashed:
+        remedies.append(Remedy("set_activation", None, {"activation": "tanh", "layers": squashed},
+                               f"Use tanh, Keras' default, in {', '.join(repr(name) for name in squashed)}: a "
+                               "sigmoid's slope is at most 0.25, so the gradient shrinks 4x or more at every "
+                               "step and every stacked layer; tanh's is 1 at 0."))
     softmax_hidden = facts.hidden_with(("softmax",))
     if softmax_hidden:
         # A softmax spreads one unit of output over a layer's units (1/64 each for 64): every layer

@@ -563,3 +563,14 @@ def test_lowering_the_momentum_edits_a_clone_and_keeps_the_rate():
     assert model.optimizer.momentum == 0.999  # the user's optimizer is untouched
     with pytest.raises(ValueError, match="momentum"):
         apply_remedies(model, [Remedy("set_optimizer", None, {"optimizer": "adam", "momentum": 0.9}, "no")])
+
+
+def test_stacked_sigmoid_recurrences_that_vanish_get_tanh_back():
+    model = keras.Sequential([keras.Input((20, 3)),
+                              keras.layers.SimpleRNN(8, activation="sigmoid", return_sequences=True, name="r0"),
+                              keras.layers.SimpleRNN(8, activation="sigmoid", name="r1"),
+                              keras.layers.Dense(2, activation="softmax", name="out")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    assert first("vanishing_gradient", {"ratio": 1e-4}, describe_setup(model), layer="r0") == [
+        ("set_activation", None, {"activation": "tanh", "layers": ["r0", "r1"]})]
+    assert first("vanishing_gradient", {"ratio": 1e-4}, _sequence_model("tanh"))[0][2].get("activation") != "tanh"
