@@ -43,21 +43,8 @@ def _run(initializer, seed):
                epochs=EPOCHS, validation_data=val)
 
 
-def backward_signal_explodes(trained):
-    """A non-finite loss, or at the initial weights a first-convolution backward signal above
-    `measure.EXPLODED_RATIO` of the head's."""
-    run, model = trained.run, trained.run.model
-    if not measure.finite(trained.history["loss"]):
-        return True, "non-finite loss"
-    x, y = measure.inputs_of(run.x), measure.inputs_of(run.y)
-    signals = measure.with_weights(model, trained.initial_weights,
-                                   lambda: measure.backward_signals(model, x, y))
-    ratio = signals[0] / max(signals[-1], 1e-30)
-    return ratio > measure.EXPLODED_RATIO, f"initial first/head backward signal {ratio:.1e}"
-
-
 @scenario("cnn", expected=("exploding_gradient",), acceptable=LARGE_INIT_SIDE_EFFECTS,
-          heldout=True, verify=backward_signal_explodes)
+          heldout=True, verify=measure.backward_signal_explodes())
 def heldout7_cnn_three_relu_convs_random_normal_stddev_1(seed):
     return _run(lambda: initializers.RandomNormal(stddev=1.0), seed)
 

@@ -259,6 +259,35 @@ def gradients_explode(ratio=EXPLODED_RATIO):
     return verify
 
 
+def _initial_backward_signal_ratio(trained):
+    """The first layer's backward signal (`backward_signals`) over the head's, at the initial
+    weights."""
+    x, y = _sample(trained)
+    model = trained.run.model
+    signals = with_weights(model, trained.initial_weights, lambda: backward_signals(model, x, y))
+    return signals[0] / max(signals[-1], 1e-30)
+
+
+def backward_signal_vanishes(ratio=VANISHED_RATIO):
+    """At the initial weights the first layer's backward signal is below `ratio` of the head's
+    (the kernel gradients' ratio understates it where the head's inputs are small too)."""
+    def verify(trained):
+        value = _initial_backward_signal_ratio(trained)
+        return value < ratio, f"initial first/head backward signal {value:.1e}"
+    return verify
+
+
+def backward_signal_explodes(ratio=EXPLODED_RATIO):
+    """The training loss is not finite, or at the initial weights the first layer's backward
+    signal is above `ratio` of the head's."""
+    def verify(trained):
+        if not finite(trained.history["loss"]):
+            return True, "non-finite loss"
+        value = _initial_backward_signal_ratio(trained)
+        return value > ratio, f"initial first/head backward signal {value:.1e}"
+    return verify
+
+
 def units_dead(share=DEAD_SHARE):
     """Some ReLU layer has at least `share` units that output 0 on every sample, at the end."""
     def verify(trained):

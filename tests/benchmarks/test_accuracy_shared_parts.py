@@ -175,3 +175,33 @@ def test_global_gradient_norm_of_a_softmax_layer_is_the_norm_of_its_kernel_and_b
     expected = math.sqrt(np.sum((x.T @ error) ** 2) + np.sum(error.sum(axis=0) ** 2))
     loss = measure.loss_function(Run(model, None, "sparse_categorical_crossentropy", x, y, epochs=1))
     assert measure.global_gradient_norm(model, loss, x, y) == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("head_scale, vanishes, explodes", [(1e-5, True, False), (1e5, False, True)])
+def test_backward_signal_verifies_read_the_first_over_the_head_signal_at_the_initial_weights(
+        head_scale, vanishes, explodes):
+    keras.utils.set_random_seed(2)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, activation="linear"),
+                              keras.layers.Dense(3, activation="softmax")])
+    x = np.random.default_rng(2).normal(size=(8, 5)).astype("float32")
+    y = np.array([0, 1, 2, 0, 1, 2, 0, 1])
+    kernel, bias, head, head_bias = model.get_weights()
+    initial = [kernel, bias, head * np.float32(head_scale), head_bias]
+    model.set_weights([np.zeros_like(w) for w in initial])  # the verifies must not read these
+    hidden = x.astype(np.float64) @ kernel + bias
+    logits = hidden @ (head.astype(np.float64) * head_scale) + head_bias
+    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    error = (probabilities - np.eye(3)[y]) / len(y)  # the head's backward signal
+    ratio = np.linalg.norm(error @ (head.astype(np.float64) * head_scale).T) / np.linalg.norm(error)
+    trained = Trained(Run(model, None, "sparse_categorical_crossentropy", x, y, epochs=1),
+                      {"loss": [1.0]}, initial)
+    for verify, expected in ((measure.backward_signal_vanishes(), vanishes),
+                             (measure.backward_signal_explodes(), explodes)):
+        holds, note = verify(trained)
+        assert holds is expected
+        label, value = note.rsplit(" ", 1)
+        assert label == "initial first/head backward signal"
+        assert float(value) == pytest.approx(ratio, rel=0.06)  # the note keeps 2 digits
+    trained.history["loss"] = [1.0, float("nan")]
+    assert measure.backward_signal_explodes()(trained) == (True, "non-finite loss")
