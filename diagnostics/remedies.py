@@ -319,6 +319,15 @@ class _Facts:
         return [layer["name"] for layer in self.hidden
                 if layer.get("activation") in activations and not layer.get("recurrent")]
 
+    def linear_only(self):
+        """The hidden layers with weights when none of the model's hidden layers has a
+        nonlinearity (a stack of linear maps is one linear map, whatever its depth); else []."""
+        if self.hidden:
+            return []
+        outputs = {output.get("layer") for output in self.setup.get("outputs") or []}
+        return [layer["name"] for layer in self.layers if "kernel_scale" in layer and not layer.get("recurrent")
+                and layer.get("activation") in (None, "linear") and layer["name"] not in outputs]
+
     def recurrent_with(self, activations):
         """Recurrent layers whose (cell's output) activation is one of `activations`."""
         return [layer["name"] for layer in self.layers if layer.get("recurrent") and layer.get("activation") in activations]
@@ -576,6 +585,13 @@ def _bounded_activations(facts):
     return remedies
 
 
+def _nonlinearity(facts):
+    """ReLU with He in the hidden layers of a model that has no hidden nonlinearity: it can only
+    fit a linear function of its inputs, and no optimizer setting changes that. Else []."""
+    linear = facts.linear_only()
+    return [_relu_he(facts, linear, "no activation", "a stack of linear layers is one linear map")] if linear else []
+
+
 def _exploding(facts):
     bounded = _bounded_activations(facts)
     if "time_growth" in facts.evidence:
@@ -732,7 +748,7 @@ def _overfitting(facts):
 
 
 def _underfitting(facts):
-    remedies = _initial_weights(facts)
+    remedies = _initial_weights(facts) + _nonlinearity(facts)
     # The judge names a heavy penalty as the cause (`generalization.HEAVY_PENALTY_SHARE`): its
     # evidence then holds `heavy_penalty`, the penalty over the data loss.
     if "heavy_penalty" in facts.evidence:
@@ -762,7 +778,7 @@ def _underfitting(facts):
 
 def _plateau(facts):
     saturating = facts.hidden_with(SATURATING)
-    remedies = _initial_weights(facts)
+    remedies = _initial_weights(facts) + _nonlinearity(facts)
     if facts.raw_inputs():
         remedies.append(_standardize(facts))
     if facts.finding.explained_by in ("saturation", "vanishing_gradient") and saturating:
@@ -779,6 +795,7 @@ def _plateau(facts):
 def _saddle(facts):
     zero = facts.started_symmetric()
     remedies = [_random_init(facts, facts.symmetric_layers())] if zero else _variance_preserving(facts)
+    remedies += _nonlinearity(facts)
     if facts.plain_sgd() or not facts.setup:
         remedies.append(_adam())
     remedies += [

@@ -574,3 +574,28 @@ def test_stacked_sigmoid_recurrences_that_vanish_get_tanh_back():
     assert first("vanishing_gradient", {"ratio": 1e-4}, describe_setup(model), layer="r0") == [
         ("set_activation", None, {"activation": "tanh", "layers": ["r0", "r1"]})]
     assert first("vanishing_gradient", {"ratio": 1e-4}, _sequence_model("tanh"))[0][2].get("activation") != "tanh"
+
+
+def _two_branch_model(activation):
+    a, b = keras.Input((2,), name="a"), keras.Input((2,), name="b")
+    merged = keras.layers.Concatenate()([keras.layers.Dense(8, activation=activation, name="ha")(a),
+                                         keras.layers.Dense(8, activation=activation, name="hb")(b)])
+    model = keras.Model([a, b], keras.layers.Dense(1, activation="sigmoid", name="out")(merged))
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    return describe_setup(model)
+
+
+@pytest.mark.parametrize("kind", ["underfitting", "saddle_point", "plateau"])
+def test_a_model_without_any_hidden_nonlinearity_gets_relu_in_its_hidden_layers_first(kind):
+    assert first(kind, {}, _two_branch_model(None)) == [
+        ("set_activation", None, {"activation": "relu", "kernel_initializer": "he_normal", "layers": ["ha", "hb"]})]
+    assert first(kind, {}, _two_branch_model("relu"))[0][0] != "set_activation"
+
+
+def test_a_linear_layer_with_its_activation_in_a_layer_of_its_own_is_not_linear():
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, name="d"),
+                              keras.layers.Activation("tanh", name="act"),
+                              keras.layers.Dense(8, name="bottleneck"),
+                              keras.layers.Dense(1, name="out")])
+    model.compile(optimizer="adam", loss="mse")
+    assert first("underfitting", {}, describe_setup(model))[0][0] != "set_activation"
