@@ -15,7 +15,7 @@ from callbacks import _batch_probe
 from callbacks._arguments import Verbosity, keep_checked
 from callbacks._guard import NotJudgedWarning
 from callbacks._monitor import Monitor
-from diagnostics.generalization import model_chance_loss
+from diagnostics.generalization import model_chance_loss, regression_chance_loss
 from diagnostics import setup_checks, setup_data, setup_model
 from zoo._serialization import register_serializable
 from zoo._validation import Integer
@@ -63,6 +63,7 @@ class SetupMonitor(Monitor):
     def _reset(self):
         self._observe([])
         self.not_judged = []
+        self._regression_chance = None
         self._inputs, self._outputs = [], []
         self._probe = None
         # Whether the probe keeps the second pass of (row, label) pairs in this epoch.
@@ -99,7 +100,10 @@ class SetupMonitor(Monitor):
 
     @property
     def extras(self):
-        return {"not_judged": list(self.not_judged)} if self.not_judged else {}
+        extras = {"not_judged": list(self.not_judged)} if self.not_judged else {}
+        if self._regression_chance is not None:
+            extras["regression_chance_loss"] = self._regression_chance
+        return extras
 
     # -- checks ------------------------------------------------------------------------------------
 
@@ -137,6 +141,7 @@ class SetupMonitor(Monitor):
         ))
 
         self._drop_classes_absent_by_chance(counts.get("train_labels"))
+        self._regression_chance = self._baseline_of_regression(y)
 
         copy = self._copy_from_fingerprints()
         if copy is not None:  # judged on the whole epoch: it replaces the judgement on 256 rows
@@ -192,6 +197,15 @@ class SetupMonitor(Monitor):
             check()
         except Exception as error:  # noqa: BLE001 - never break the user's training
             self._skip(f"{what}: {type(error).__name__}: {error}")
+
+    def _baseline_of_regression(self, y):
+        """The loss of the kept targets' best constant (`regression_chance_loss`) for one output
+        under a regression loss, where no chance loss is known from the model alone; else None."""
+        regression = len(self._outputs) == 1 and self._outputs[0].loss is not None \
+            and self._outputs[0].loss.family == "regression"
+        if not regression or model_chance_loss(self.model) is not None or isinstance(y, (list, tuple, dict)):
+            return None
+        return regression_chance_loss(self.model.loss, y)
 
     def _skip(self, reason):
         self.not_judged.append(reason)

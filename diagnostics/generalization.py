@@ -19,6 +19,7 @@ Example:
 
 import math
 
+import keras
 import numpy as np
 
 from diagnostics._series import scalar_series
@@ -61,6 +62,8 @@ LEAVING_CHANCE_FACTOR = 2.0
 # not toward the data: an underfitting run under it is the penalty's doing (and so are the units
 # it shrinks to nothing).
 HEAVY_PENALTY_SHARE = 0.1
+# Keras loss reductions that average over the rows (a summed loss grows with the batch size).
+MEAN_REDUCTIONS = ("sum_over_batch_size", "mean", "mean_with_sample_weight")
 # Underfitting needs this many epochs: every run starts near chance.
 UNDERFIT_MIN_EPOCHS = 3
 # Crawling (chance unknown): less than 5% lost in total ...
@@ -112,6 +115,48 @@ def chance_loss(loss_name, num_classes):
     if "crossentropy" in name and num_classes >= 2:
         return math.log(float(num_classes))
     return None
+
+
+def regression_chance_loss(loss, targets):
+    """Loss of the best constant prediction of `targets` under `loss`, or None if unknown: a
+    regression's counterpart of `chance_loss` (predicting the mean gives the targets' variance
+    under squared error; the median is best under absolute error).
+
+    The candidates are each output's mean, median and (for targets > -1) the constant of the
+    log-space mean, which `mean_squared_logarithmic_error` prefers; the loss itself scores them.
+
+    Args:
+        loss: a Keras loss: its name, function or `keras.losses.Loss`.
+        targets: array of target rows, `(rows,)` or `(rows, outputs)`.
+
+    Returns:
+        float, or None when `loss` is unknown to Keras or sums over the batch (its value then
+        depends on the batch size), the targets are not finite numbers, or fewer than two rows.
+
+    Example:
+
+    >>> import numpy as np
+    >>> float(round(regression_chance_loss("mse", np.array([1.0, 2.0, 3.0, 6.0])), 4))
+    3.5
+    """
+    try:
+        loss_fn = keras.losses.get(loss) if isinstance(loss, str) else loss
+        y = np.asarray(targets, dtype=np.float32)
+    except (TypeError, ValueError):
+        return None
+    if not callable(loss_fn) or y.ndim == 0 or y.shape[0] < 2 or not np.isfinite(y).all():
+        return None
+    if getattr(loss_fn, "reduction", None) not in (None, *MEAN_REDUCTIONS):
+        return None
+    candidates = [np.mean(y, axis=0), np.median(y, axis=0)]
+    if (y > -1).all():
+        candidates.append(np.expm1(np.mean(np.log1p(y), axis=0)))
+    scores = []
+    for constant in candidates:
+        value = np.asarray(keras.ops.convert_to_numpy(loss_fn(y, np.broadcast_to(constant, y.shape))))
+        scores.append(float(np.mean(value)))
+    best = min(scores)
+    return best if math.isfinite(best) else None
 
 
 def best_epoch(values, mode="min", min_delta=0.0):

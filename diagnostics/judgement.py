@@ -13,7 +13,8 @@ The record is the `run.json` schema (version `RECORD_VERSION`):
      "history": {key: [value per epoch]},        # Keras logs and every monitor's series
      "meta": {"monitors": [class names], "chance_loss": float | None, "setup": {...},
               "first_epoch": int, ...},            # Keras' number of the first epoch (0 if absent)
-     "extras": {"SetupMonitor": {"findings": [...]},   # observed directly: setup checks on model and data
+     "extras": {"SetupMonitor": {"findings": [...],    # observed directly: setup checks on model and data
+                                 "regression_chance_loss"},  # the loss of the targets' best constant
                 "GradientMonitor": {"layers", "first_nonfinite_step", "recurrent", "trainable_weights"},
                 "ActivationMonitor": {"activations", "probed_epochs"},
                 "GeneralizationMonitor": {"monitor", "mode", "patience", "min_delta", "chance_loss",
@@ -366,6 +367,15 @@ class RunRecord:
         return activations.detect_activation_problems(self.history, loss=self.history.get("loss"),
                                                       chance_loss=self.chance_loss)
 
+    @property
+    def underfitting_chance(self):
+        """The loss that learning nothing gets: the chance loss, or for a regression the loss of
+        predicting its targets' best constant (only underfitting reads it: the other detectors'
+        ratios to chance were set on class losses)."""
+        if self.chance_loss is not None:
+            return self.chance_loss
+        return self.extras("SetupMonitor").get("regression_chance_loss")
+
     def all_extras(self):
         return [value for value in self._extras.values() if isinstance(value, dict)]
 
@@ -418,7 +428,7 @@ def _generalization(run):
             history, monitor, extras.get("mode", "auto"), extras.get("patience", generalization.PATIENCE),
             extras.get("min_delta", 0.0), run.chance_loss, epochs=[int(i) for i in validated],
             stopped_early=bool(extras.get("stopped_early")))
-    return findings + _underfitting(run.history, extras.get("regularization_loss"), run.chance_loss)
+    return findings + _underfitting(run.history, extras.get("regularization_loss"), run.underfitting_chance)
 
 
 def _underfitting(history, penalties, chance_loss):
