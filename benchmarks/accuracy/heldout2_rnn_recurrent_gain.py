@@ -21,7 +21,6 @@ import math
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import initializers, layers, optimizers
 
 from benchmarks.accuracy import measure
@@ -53,16 +52,6 @@ def _rnn(gain):
                              layers.Dense(CHANNELS, activation="softmax")])
 
 
-def input_gradient_per_step(model, loss, x, y):
-    """Norm of the loss's gradient with respect to the input at each time step, `(TIMESTEPS,)`."""
-    x = tf.constant(x)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        value = loss(y, model(x, training=True))
-    gradient = np.asarray(tape.gradient(value, x), dtype="float64")
-    return np.sqrt(np.sum(np.square(gradient), axis=(0, 2)))
-
-
 def gradients_explode_through_time(ratio=measure.EXPLODED_RATIO):
     """At the initial weights the input gradient at the first step is `ratio` times the one at
     the last step or more, or a gradient or the training loss is not finite."""
@@ -70,7 +59,7 @@ def gradients_explode_through_time(ratio=measure.EXPLODED_RATIO):
         run, model = trained.run, trained.run.model
         x, y = measure.inputs_of(run.x), measure.inputs_of(run.y)
         norms = measure.with_weights(model, trained.initial_weights,
-                                     lambda: input_gradient_per_step(model, measure.loss_function(run), x, y))
+                                     lambda: measure.input_gradient_per_step(model, measure.loss_function(run), x, y))
         if not measure.finite(norms) or not measure.finite(trained.history["loss"]):
             return True, "non-finite gradient or loss"
         value = norms[0] / max(norms[-1], 1e-30)

@@ -25,8 +25,6 @@ At 150 steps the SimpleRNN's first/last gradient ratio ended at 1e-4 to 3e-3 by 
 put it below 1e-3 at every seed tried.
 """
 
-import numpy as np
-import tensorflow as tf
 from keras import layers
 
 from benchmarks.accuracy import measure
@@ -50,24 +48,13 @@ def _run(backwards, seed):
                         LEARNING_RATE, EPOCHS, go_backwards=backwards)
 
 
-def input_gradient_ratio(model, loss, x, y):
-    """Norm of the loss's gradient with respect to the first step's inputs over the one with
-    respect to the last step's."""
-    x = tf.constant(x)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        value = loss(y, model(x, training=True))
-    gradient = np.asarray(tape.gradient(value, x), dtype="float64")
-    first, last = np.linalg.norm(gradient[:, 0]), np.linalg.norm(gradient[:, -1])
-    return first / max(last, 1e-30)
-
-
 def first_step_unreached(trained):
     """The first step's gradient below `measure.VANISHED_RATIO` of the last step's, at the end,
     and a training loss above half of chance."""
     run = trained.run
     x, y = measure.inputs_of(run.x), measure.inputs_of(run.y).reshape(-1, 1)
-    ratio = input_gradient_ratio(run.model, measure.loss_function(run), x, y)
+    norms = measure.input_gradient_per_step(run.model, measure.loss_function(run), x, y)
+    ratio = norms[0] / max(norms[-1], 1e-30)
     fails, note = measure.fails_to_learn()(trained)
     return ratio < measure.VANISHED_RATIO and fails, f"first/last step gradient norm {ratio:.1e}; {note}"
 

@@ -15,8 +15,6 @@ The healthy twin gives the parity head `binary_crossentropy` (the fix). Both hea
 below half of their chance loss, and neither may overfit.
 """
 
-import math
-
 import keras
 import numpy as np
 from keras import layers, optimizers
@@ -29,12 +27,6 @@ HEADS = ("digit", "parity")
 CHANCE_ACCURACY = 0.6
 # The trunk dragged along by the runaway logit: the digit head's loss climbs, weights grow.
 RUNAWAY_SIDE_EFFECTS = ("underfitting", "exploding_gradient", "dead_relu", "oscillation")
-
-
-def _entropy(labels):
-    p = np.bincount(np.asarray(labels).reshape(-1).astype("int64")) / len(labels)
-    p = p[p > 0]
-    return float(-(p * np.log(p)).sum()) if len(p) > 1 else math.log(2)
 
 
 def _targets(y):
@@ -62,19 +54,6 @@ def parity_head_silent():
     return verify
 
 
-def both_heads_learn(share=measure.FAILING_LOSS_SHARE):
-    """Each head's final training loss is below `share` of its chance loss (the label entropy),
-    and the validation loss does not overfit."""
-    generalizes = measure.generalizes()
-
-    def verify(trained):
-        ratios = {head: trained.history[f"{head}_loss"][-1] / _entropy(trained.run.y[head]) for head in HEADS}
-        ok, note = generalizes(trained)
-        return ok and max(ratios.values()) < share, \
-            ", ".join(f"{h} loss / chance {r:.2f}" for h, r in ratios.items()) + f"; {note}"
-    return verify
-
-
 def _run(seed, parity_loss):
     (x, y), (x_val, y_val) = data.digits(seed)
     loss = {"digit": "sparse_categorical_crossentropy", "parity": parity_loss}
@@ -89,6 +68,6 @@ def heldout_two_output_categorical_ce_on_one_sigmoid_head(seed):
     return _run(seed, "categorical_crossentropy")
 
 
-@scenario("two_output", heldout=True, verify=both_heads_learn())
+@scenario("two_output", heldout=True, verify=measure.heads_learn(HEADS))
 def heldout_healthy_two_output_binary_ce_on_sigmoid_head(seed):
     return _run(seed, "binary_crossentropy")

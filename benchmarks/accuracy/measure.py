@@ -127,8 +127,16 @@ def chance_loss(run):
     name = getattr(run.loss, "name", None) or getattr(run.loss, "__name__", None) or str(run.loss)
     if "crossentropy" not in name.replace("_", "").lower():
         return float(np.var(y))
-    labels = y.argmax(-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(-1).astype("int64")
-    return label_entropy(labels) or math.log(2)  # one class: entropy 0, a binary guess's log(2)
+    return class_chance(y.argmax(-1) if y.ndim > 1 and y.shape[-1] > 1 else y)
+
+
+def class_chance(labels):
+    """The cross-entropy of the best constant prediction on integer class `labels` (any shape):
+    their entropy, or log(2) when there is one class only (a binary guess's loss).
+
+    Example: `class_chance(np.array([[1], [1]]))` is `log(2)`, 0.693.
+    """
+    return label_entropy(np.asarray(labels).reshape(-1).astype("int64")) or math.log(2)
 
 
 def backward_signals(model, x, y):
@@ -208,6 +216,17 @@ def longest_stall(losses):
             end += 1
         best = max(best, end - start + 1)
     return best
+
+
+def input_gradient_per_step(model, loss, x, y):
+    """Norm of the loss's gradient with respect to the input `x` (`(batch, timesteps, features)`)
+    at each time step, shape `(timesteps,)`."""
+    x = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        value = loss(y, model(x, training=True))
+    gradient = np.asarray(tape.gradient(value, x), dtype="float64")
+    return np.sqrt(np.sum(np.square(gradient), axis=(0, 2)))
 
 
 def timestep_gradient_norms(model, loss, x, y):
@@ -423,6 +442,22 @@ def trains_well(share=FAILING_LOSS_SHARE):
         last = trained.history["loss"][-1]
         ratio = last / chance_loss(trained.run)
         return math.isfinite(last) and ratio < share, f"final loss / chance {ratio:.2f}"
+    return verify
+
+
+def heads_learn(heads, share=FAILING_LOSS_SHARE):
+    """A healthy classifier with several outputs: each head's final training loss
+    (`<head>_loss`) is below `share` of its labels' `class_chance`, and the run `generalizes()`.
+    `run.y` holds the heads' labels by name (a dict) or in the order of `heads`."""
+    generalization = generalizes()
+
+    def verify(trained):
+        y = trained.run.y
+        labels = y if isinstance(y, dict) else dict(zip(heads, y))
+        ratios = {head: trained.history[f"{head}_loss"][-1] / class_chance(labels[head]) for head in heads}
+        ok, note = generalization(trained)
+        return ok and max(ratios.values()) < share, \
+            ", ".join(f"{h} loss / chance {r:.2f}" for h, r in ratios.items()) + f"; {note}"
     return verify
 
 

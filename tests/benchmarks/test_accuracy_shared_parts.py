@@ -205,3 +205,37 @@ def test_backward_signal_verifies_read_the_first_over_the_head_signal_at_the_ini
         assert float(value) == pytest.approx(ratio, rel=0.06)  # the note keeps 2 digits
     trained.history["loss"] = [1.0, float("nan")]
     assert measure.backward_signal_explodes()(trained) == (True, "non-finite loss")
+
+
+def test_input_gradient_per_step_of_a_summed_linear_readout_is_its_weights_per_step():
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((3, 2)), keras.layers.Flatten(), keras.layers.Dense(1)])
+    x = np.random.default_rng(3).normal(size=(5, 3, 2)).astype("float32")
+    weights = np.asarray(model.layers[-1].kernel, dtype=np.float64).reshape(3, 2)
+    # d(sum of outputs)/dx is the kernel for every row: per step, sqrt(rows * sum of its squares).
+    expected = np.sqrt(len(x) * np.sum(weights ** 2, axis=1))
+    norms = measure.input_gradient_per_step(model, lambda y, y_pred: keras.ops.sum(y_pred), x, None)
+    np.testing.assert_allclose(norms, expected, rtol=1e-6)
+
+
+@pytest.mark.parametrize("labels, expected", [
+    (np.array([[1.0], [1.0], [1.0]]), math.log(2)),  # one class: a binary guess
+    (np.array([[0.0], [1.0], [1.0], [1.0]]), stats.entropy([1, 3])),
+    (np.array([0, 2, 2, 5, 5, 5]), stats.entropy([1, 2, 3])),
+])
+def test_class_chance_is_the_entropy_of_the_class_shares_or_a_binary_guess(labels, expected):
+    assert measure.class_chance(labels) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("as_dict", [True, False])
+@pytest.mark.parametrize("parity_loss, holds", [(0.34, True), (0.35, False)])
+def test_heads_learn_needs_every_head_below_share_of_its_own_chance(as_dict, parity_loss, holds):
+    digit, parity = np.array([0, 1, 2, 3]), np.array([[0.0], [1.0], [0.0], [1.0]])
+    y = {"digit": digit, "parity": parity} if as_dict else (digit, parity)
+    history = {"digit_loss": [2.0, 0.6], "parity_loss": [0.7, parity_loss],
+               "loss": [2.7, 0.6 + parity_loss], "val_loss": [2.7, 1.0]}
+    run = Run(None, None, {}, None, y, epochs=2)
+    ok, note = measure.heads_learn(("digit", "parity"))(Trained(run, history, []))
+    assert ok is holds  # chances: log(4) = 1.386 and log(2) = 0.693
+    assert note.startswith(f"digit loss / chance {0.6 / math.log(4):.2f}, "
+                           f"parity loss / chance {parity_loss / math.log(2):.2f}; ")
