@@ -1,6 +1,8 @@
-"""The pieces several accuracy scenarios share: label entropy, the healthy twin's check on both
-losses, standardized and two-input digits, noise sequences, and the clipped-score gradient of the
-output-range scenarios. References are NumPy, SciPy and scikit-learn, never these functions."""
+"""The pieces several accuracy scenarios share: label entropy and class chance, the healthy
+twins' checks on both losses and on every head, standardized and two-input digits, noise
+sequences, the clipped-score gradient of the output-range scenarios, gradient norms (global, per
+input step, backward signals and their verifies) and the dense stack's hidden-only arguments.
+References are NumPy, SciPy, scikit-learn and Keras' own layers, never these functions."""
 
 import math
 
