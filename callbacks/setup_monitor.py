@@ -146,6 +146,8 @@ class SetupMonitor(Monitor):
         copy = self._copy_from_fingerprints()
         if copy is not None:  # judged on the whole epoch: it replaces the judgement on 256 rows
             self._observe([f for f in self._observations if not setup_data.is_validation_copy(f)] + copy)
+        self._observe(self._observations + setup_data.check_repeated_rows(
+            self._probe.fingerprints(), self._probe.fingerprints(validation=True)))
 
     def _check_label_pairs(self):
         output = self._outputs[0].layer if len(self._outputs) == 1 else None

@@ -183,6 +183,9 @@ RELATIONS = (
                                                         "oscillation")),
     Relation("suspicious_config", "capped_unit_norm", ("underfitting", "plateau", "saddle_point", "dead_relu",
                                                        "vanishing_gradient")),
+    # A few rows seen again and again are memorized: the validation loss, on the others, climbs;
+    # one repeated batch holds the classes unevenly, or not at all.
+    Relation("suspicious_config", "repeated_rows", ("overfitting", "class_imbalance", "label_mismatch")),
     # Dropping most of every layer's inputs leaves too little signal to fit: the loss stalls high.
     Relation("suspicious_config", "max_dropout", ("underfitting", "plateau", "saddle_point")),
     # Kernels drawn near zero: the stack starts on the flat ground around zero, where gradients

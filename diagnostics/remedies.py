@@ -1151,6 +1151,12 @@ def _suspicious_config(facts):
                                                                       "config": {"max_value": 3.0}},
                                                 "layers": names},
                        "Or cap at 3 (keras.constraints.MaxNorm(3)), above the initial norms.")]
+    if facts.has("repeated_rows"):
+        return [_not_applicable("fix_data", f"Feed the whole training set: the first epoch showed {e['distinct_rows']} "
+                                            f"distinct rows, each about {e['repeated_rows']:.0f} times. Remove a "
+                                            "`take()` or `shard()` left in the pipeline, and check that "
+                                            "`steps_per_epoch` x batch size is about the number of training rows."),
+                _not_applicable("collect_data", "If that is all the data there is, collect more of it.")]
     if facts.has("input_noise_ratio"):
         stddev = float(e.get("feature_std", 1.0)) / 10
         return [Remedy("set_dropout", facts.finding.layer, {"rate": stddev, "argument": "stddev"},

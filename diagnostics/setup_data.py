@@ -91,6 +91,13 @@ MIN_ROWS_COPY = 8
 # Fraction of distinct rows the training sample needs for row overlap to mean anything: one-hot or
 # coarse inputs repeat rows naturally.
 MIN_DISTINCT_FRACTION = 0.9
+# An epoch that showed each of its distinct rows 4 times or more on average repeats a small part
+# of the data (a `take()` left in a pipeline, a tiny set repeated by `steps_per_epoch`); a whole
+# pass, oversampled minority rows included, stays above it.
+MAX_REPEATED_DISTINCT_SHARE = 0.25
+# ... and it is a small part only when most validation rows are new to it (coarse inputs with few
+# possible rows repeat in both).
+MAX_REPEATED_VALIDATION_SEEN = 0.5
 # Share of the rows seen in two passes over the data whose label changed between them that says the
 # labels are shuffled apart from their rows: a fixed dataset changes none (duplicated rows keep
 # their set of labels); features and labels shuffled by two pipelines change 1 - 1/classes of them.
@@ -206,6 +213,51 @@ def check_validation_fingerprints(train_fingerprints, validation_fingerprints, c
          "training_coverage": float(coverage)},
         ["Hold out rows the model never trains on (validation_split, or a separate split).",
          "Split before any resampling or augmentation, so copies do not leak across."],
+    )]
+
+
+def check_repeated_rows(train_fingerprints, validation_fingerprints):
+    """A `suspicious_config` hypothesis when the first epoch showed a few rows again and again
+    while the validation rows are mostly others: the model trains on a small part of the data,
+    judged on one fingerprint per row seen.
+
+    Distinct rows at most `MAX_REPEATED_DISTINCT_SHARE` of the rows seen, and at most
+    `MAX_REPEATED_VALIDATION_SEEN` of the validation rows among them. It stands only beside a
+    consequence it explains (the overfitting of a model that memorizes the few rows it sees):
+    a small dataset repeated on purpose trains well, and then says nothing.
+
+    Args:
+        train_fingerprints: one integer per training row the first epoch showed, or None.
+        validation_fingerprints: one integer per validation row seen, or None.
+
+    Returns:
+        A list with at most one `Finding` (evidence `repeated_rows`: the rows seen per distinct row).
+
+    Example:
+
+    >>> one_batch = np.tile(np.arange(32), 40)
+    >>> check_repeated_rows(one_batch, np.arange(100, 400))[0].evidence["distinct_rows"]
+    32
+    """
+    if train_fingerprints is None or validation_fingerprints is None or len(validation_fingerprints) < MIN_ROWS_COPY:
+        return []
+    train = np.asarray(train_fingerprints)
+    distinct = np.unique(train)
+    if not train.size or distinct.size / train.size > MAX_REPEATED_DISTINCT_SHARE:
+        return []
+    seen = float(np.mean(np.isin(validation_fingerprints, distinct)))
+    if seen > MAX_REPEATED_VALIDATION_SEEN:
+        return []
+    times = train.size / distinct.size
+    return [Finding(
+        "suspicious_config", "warning", 0, None,
+        f"the first epoch trained on {distinct.size} distinct rows, each about {times:.0f} times, while "
+        f"{1 - seen:.0%} of the validation rows are none of them: the model sees a small part of the data "
+        "again and again (a `take()` left in the pipeline, or a small set repeated by `steps_per_epoch`).",
+        {"repeated_rows": float(times), "distinct_rows": int(distinct.size), "rows_seen": int(train.size),
+         NEEDS_CONSEQUENCE: True},
+        ["Feed the whole training set: remove a `take()` or `shard()` left in the pipeline, and check "
+         "that `steps_per_epoch` x batch size is about the number of training rows."],
     )]
 
 
