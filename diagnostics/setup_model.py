@@ -651,22 +651,17 @@ def _check_small_kernels(model, output_layers):
         scale = float(values.std() * np.sqrt(np.prod(values.shape[:-1])))
         if scale < SMALL_KERNEL_SCALE:
             small[layer.name] = scale
-    if not small:
-        return []
-    names = list(small)
-    shown = _layer_list(names)
-    scale = min(small.values())
-    return [Finding(
-        "suspicious_config", "warning", 0, names[0],
-        f"the kernels of {len(names)} hidden layer(s) ({shown}) were drawn near zero: std(kernel) x "
+    names, scale = list(small), min(small.values(), default=0.0)
+    return _on_layers(
+        names, "warning",
+        f"the kernels of {{count}} hidden layer(s) ({{shown}}) were drawn near zero: std(kernel) x "
         f"sqrt(fan_in) is {scale:.2g}, under a tenth of a variance-preserving initialization, so each "
         "layer shrinks the signal and its gradient many times over and the stack starts on the flat "
         "ground around zero.",
         {"small_kernel_scale": SMALL_KERNEL_SCALE, "kernel_scale": scale, "small_kernel_layers": names,
          NEEDS_CONSEQUENCE: True},
         ["Initialize with He (ReLU family) or Glorot (tanh, sigmoid) initialization, Keras' defaults.",
-         "Add batch normalization, which rescales each layer's output whatever its weights."],
-    )]
+         "Add batch normalization, which rescales each layer's output whatever its weights."])
 
 
 def _check_norm_caps(model):
@@ -748,18 +743,14 @@ def _check_symmetric_start(model):
         if (isinstance(before, LINEAR_MAPS) and _constant_kernel(before)
                 and int(before.kernel.shape[-1]) > 1 and before.name not in symmetric):
             symmetric.append(before.name)
-    if not symmetric:
-        return []
-    shown = _layer_list(symmetric)
-    return [Finding(
-        "suspicious_config", "warning", 0, symmetric[0],
-        f"the units of {len(symmetric)} hidden layer(s) ({shown}) start as exact copies: each has the same "
-        "incoming weights (a constant initializer) and the next layer weighs them alike, so they compute "
-        "the same output and get the same gradient, stay copies, and each layer acts as a single unit.",
+    return _on_layers(
+        symmetric, "warning",
+        "the units of {count} hidden layer(s) ({shown}) start as exact copies: each has the same incoming "
+        "weights (a constant initializer) and the next layer weighs them alike, so they compute the same "
+        "output and get the same gradient, stay copies, and each layer acts as a single unit.",
         {"symmetric_init_layers": symmetric},
         ["Initialize the kernels randomly (Keras' defaults: glorot_uniform, or he_normal for ReLU), "
-         "which breaks the symmetry."],
-    )]
+         "which breaks the symmetry."])
 
 
 # Activations whose gradient at exactly 0 is 0 in TensorFlow (`tf.nn.relu` takes it from x > 0):
@@ -777,18 +768,14 @@ def _check_dead_start(model):
     predecessor = _predecessor_function(model, layers)
     dead = [layer.name for layer in layers if isinstance(layer, LINEAR_MAPS) and _all_zero(layer)
             and _applied_activation(layer, layers, predecessor) in FLAT_AT_ZERO]
-    if not dead:
-        return []
-    shown = _layer_list(dead)
-    return [Finding(
-        "suspicious_config", "error", 0, dead[0],
-        f"{len(dead)} layer(s) ({shown}) start with every weight and bias at zero under a ReLU: each unit "
+    return _on_layers(
+        dead, "error",
+        "{count} layer(s) ({shown}) start with every weight and bias at zero under a ReLU: each unit "
         "outputs 0 for every input, and the ReLU's gradient at 0 is 0, so no step ever reaches these "
         "weights; they stay zero for good and the layers after them see nothing but zeros.",
         {"dead_start_layers": dead},
         ["Initialize the kernels randomly (he_normal for ReLU layers; Keras' default glorot_uniform "
-         "also works)."],
-    )]
+         "also works)."])
 
 
 def _all_zero(layer):
@@ -876,6 +863,15 @@ def _output_names(model, count):
     if names and len(names) == count:
         return list(names)
     return [producing_layer(tensor).name for tensor in model.outputs]
+
+
+def _on_layers(names, severity, message, evidence, advice):
+    """[] when no layer is named, else one `suspicious_config` finding at epoch 0 on the first of
+    `names`; `message` may hold `{count}` and `{shown}` (the names' short list, `_layer_list`)."""
+    if not names:
+        return []
+    return [Finding("suspicious_config", severity, 0, names[0],
+                    message.format(count=len(names), shown=_layer_list(names)), evidence, advice)]
 
 
 def _layer_list(names):
