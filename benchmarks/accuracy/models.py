@@ -61,7 +61,7 @@ def two_input(branch_widths, activation, head_widths=(), output_units=10,
 def recurrent(cell, units, timesteps=8, features=8, output_units=10, output_activation="softmax",
               **cell_kwargs):
     """`keras.Sequential`: one recurrent layer (`cell`: SimpleRNN, LSTM or GRU) and a head."""
-    return keras.Sequential([keras.Input((timesteps, features)), cell(units, **cell_kwargs),
+    return keras.Sequential([keras.Input((timesteps, features)), cell(units, **own(cell_kwargs)),
                              layers.Dense(output_units, activation=output_activation)])
 
 
