@@ -155,6 +155,7 @@ def fit_scenario(scenario, seed, jit, strategy=None, **options):
         warnings.simplefilter("ignore")
         history = run.model.fit(run.x, run.y, epochs=run.epochs, batch_size=run.batch_size,
                                 validation_data=run.validation_data,
+                                validation_freq=run.validation_freq,
                                 callbacks=[*run.callbacks, monitor],
                                 class_weight=run.class_weight, verbose=0, shuffle=True)
     return run, history.history, initial, monitor

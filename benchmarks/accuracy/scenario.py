@@ -32,6 +32,7 @@ class Run:
         loss_weights: as in `compile` (None: every output's loss counts once).
         class_weight: as in `fit` (None: every class counts once).
         callbacks: the user's own callbacks, as in `fit` (the harness adds the monitor after them).
+        validation_freq: as in `fit` (1: validate after every epoch).
     """
 
     model: object
@@ -46,6 +47,7 @@ class Run:
     loss_weights: object = None
     class_weight: object = None
     callbacks: tuple = ()
+    validation_freq: int = 1
 
 
 @dataclasses.dataclass
