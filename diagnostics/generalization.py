@@ -269,7 +269,7 @@ def _learned(history, chance):
     return bool(loss.min() < CHANCE_FRACTION * chance)
 
 
-def detect_underfitting(history, chance=None, loss_key="loss"):
+def detect_underfitting(history, chance=None, loss_key="loss", upper=CHANCE_UPPER):
     """Underfitting: training loss near chance level, or (chance unknown) crawling.
 
     A loss stuck high is a symptom; when the per-layer signals show its cause (vanishing,
@@ -279,6 +279,8 @@ def detect_underfitting(history, chance=None, loss_key="loss"):
     Args:
         history: `{key: [value per epoch]}` with `loss_key`.
         chance: loss of guessing (see `chance_loss`), or None.
+        upper: the highest best loss, as a multiple of `chance`, still judged (above it the run
+            is broken, not underfitting).
 
     Returns:
         list with at most one `Finding` of kind `underfitting`.
@@ -289,7 +291,7 @@ def detect_underfitting(history, chance=None, loss_key="loss"):
         return []
     best = float(loss.min())
     if chance is not None and math.isfinite(chance) and chance > 0:
-        if not CHANCE_FRACTION * chance <= best <= CHANCE_UPPER * chance:
+        if not CHANCE_FRACTION * chance <= best <= upper * chance:
             return []
         # Still leaving chance level at a useful pace (slow starts are common): not yet a finding.
         # Only the fall below chance counts: a loss that comes down to chance from above (large

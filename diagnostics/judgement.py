@@ -122,6 +122,10 @@ RELATIONS = (
     # Targets beyond a bounded output push its pre-activation up without end, and the weights
     # below grow with it until their units saturate.
     Relation("label_mismatch", "output_max", ("saturation",)),
+    # Regression targets far from a linear output's unit scale: the loss stays far above predicting
+    # their mean under Adam; under SGD the steps grow with the error and blow up.
+    Relation("label_mismatch", "target_scale", ("underfitting", "plateau", "exploding_gradient", "non_finite",
+                                                "oscillation", "dead_relu")),
     # Softmax + a regression loss on multi-hot targets: the outputs cannot sum to the targets.
     Relation("label_mismatch", "multi_hot_rows", ("plateau", "underfitting", "saddle_point")),
     # Classes only the validation data holds: their validation loss can only rise.
@@ -431,18 +435,25 @@ def _generalization(run):
             history, monitor, extras.get("mode", "auto"), extras.get("patience", generalization.PATIENCE),
             extras.get("min_delta", 0.0), run.chance_loss, epochs=[int(i) for i in validated],
             stopped_early=bool(extras.get("stopped_early")))
-    return findings + _underfitting(run.history, extras.get("regularization_loss"), run.underfitting_chance)
+    return findings + _underfitting(run.history, extras.get("regularization_loss"), run.underfitting_chance,
+                                    regression=run.chance_loss is None)
 
 
-def _underfitting(history, penalties, chance_loss):
+def _underfitting(history, penalties, chance_loss, regression=False):
     """Underfitting judged on the data loss: the training loss less the regularization penalty
     it holds, when one was recorded at every epoch (a heavy penalty falls from its start while
-    the data loss stays at chance, and the sum looks like learning)."""
+    the data loss stays at chance, and the sum looks like learning).
+
+    Against a regression's chance (predicting its targets' mean), a loss that stays far above it
+    while it falls is underfitting too: the model has not even reached the targets' level (the
+    class losses' ceiling, `generalization.CHANCE_UPPER`, is there for confident wrong classes)."""
     loss = scalar_series(history, "loss")
+    finite = loss[np.isfinite(loss)]
+    upper = math.inf if regression and finite.size and finite[-1] <= finite[0] else generalization.CHANCE_UPPER
     if not penalties or len(penalties) != loss.size:
-        return generalization.detect_underfitting(history, chance_loss)
+        return generalization.detect_underfitting(history, chance_loss, upper=upper)
     penalty = np.asarray(penalties, dtype=float)
-    findings = generalization.detect_underfitting({"loss": list(loss - penalty)}, chance_loss)
+    findings = generalization.detect_underfitting({"loss": list(loss - penalty)}, chance_loss, upper=upper)
     return [_under_penalty(finding, float(penalty[-1])) for finding in findings]
 
 

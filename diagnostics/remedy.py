@@ -33,7 +33,7 @@ ACTIONS = (
     "early_stopping",         # params: monitor, patience, restore_best_weights
     "rebalance_classes",      # params: method ("class_weight", "oversample", "undersample", "smote")
     "standardize_inputs",     # params: method ("standardize" or "rescale"), scale for "rescale"
-    "scale_targets",          # params: low, high (None: read from y)
+    "scale_targets",          # params: low, high (None: read from y); mean, std for a linear output
     "change_batch_size",      # params: batch_size
     # What only the user can do (applicable=False): the sentence says what.
     "fix_labels",

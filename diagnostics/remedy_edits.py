@@ -715,6 +715,9 @@ def _scale_targets(plan, remedy):
     plan.require_graph(remedy)
     name = plan.output_layer(remedy)
     activation = plan.current(name, "activation")
+    if activation in (None, "linear"):
+        _standardized_output(plan, remedy, name)
+        return
     bounds = ACTIVATION_RANGES.get(activation)
     if bounds is None or not np.isfinite(bounds).all():
         raise ValueError(f"scale_targets maps a bounded output onto the targets; layer {name!r} has "
@@ -733,6 +736,22 @@ def _scale_targets(plan, remedy):
     plan.insert_after(name, lambda: keras.layers.Rescaling(scale, offset=offset, name=f"{name}_target_scale"))
     plan.changes.append(f"inserted Rescaling after layer {name!r}: its {activation} range [{bounds[0]:g}, "
                         f"{bounds[1]:g}] now covers the targets' [{low:.3g}, {high:.3g}]")
+
+
+def _standardized_output(plan, remedy, name):
+    """A linear output learns standardized targets: a Rescaling after it maps unit scale onto
+    the targets' `mean` +- `std` (read from y when the remedy does not give them)."""
+    mean, std = remedy.params.get("mean"), remedy.params.get("std")
+    if mean is None or std is None:
+        if plan.y is None:
+            raise ValueError("scale_targets without mean and std reads them from y. Received: y=None")
+        finite = np.asarray(plan.y, dtype=np.float64)
+        finite = finite[np.isfinite(finite)]
+        mean, std = float(finite.mean()), float(finite.std())
+    std = float(std) or 1.0
+    plan.insert_after(name, lambda: keras.layers.Rescaling(std, offset=float(mean), name=f"{name}_target_scale"))
+    plan.changes.append(f"inserted Rescaling after layer {name!r}: its linear output, learned at unit scale, "
+                        f"now gives the targets' {float(mean):.3g} +- {std:.3g}")
 
 
 def _change_batch_size(plan, remedy):

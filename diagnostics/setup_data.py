@@ -91,6 +91,10 @@ MIN_ROWS_COPY = 8
 # Fraction of distinct rows the training sample needs for row overlap to mean anything: one-hot or
 # coarse inputs repeat rows naturally.
 MIN_DISTINCT_FRACTION = 0.9
+# Regression targets whose mean or spread is 100 or more, under a linear output: the output starts
+# at unit scale, Adam moves each weight by about its learning rate per step (thousands of steps to
+# reach the hundreds), and SGD's gradient grows with the error (it overshoots and blows up).
+MAX_TARGET_SCALE = 100.0
 # An epoch that showed each of its distinct rows 4 times or more on average repeats a small part
 # of the data (a `take()` left in a pipeline, a tiny set repeated by `steps_per_epoch`); a whole
 # pass, oversampled minority rows included, stays above it.
@@ -561,6 +565,55 @@ def check_class_targets_under_regression_loss(outputs, labels):
             f"learn slowest; {fix.replace('_', ' ')} gives the logits the error itself.",
             {"regression_loss_on_classes": int(output.units or 1), "class_loss": fix, NEEDS_CONSEQUENCE: True},
             [f"Use {fix} for class labels (keep the {output.activation} output)."]))
+    return findings
+
+
+def check_target_scale(outputs, labels):
+    """`label_mismatch` hypotheses for regression targets far from the unit scale a linear output
+    starts at (`MAX_TARGET_SCALE`): prices in dollars, counts in thousands.
+
+    Many such runs still train (a high enough Adam rate, many epochs), so each stands only beside
+    a consequence it explains (`NEEDS_CONSEQUENCE`: a loss that stays far above predicting the
+    targets' mean, a blow-up under SGD).
+
+    Args:
+        outputs: the model's `OutputSetup`s (`setup_model.describe_model`).
+        labels: one target array (or None) per output, as `fit` takes them.
+
+    Returns:
+        A list of `Finding`s, epoch 0 (evidence `target_scale`, `target_mean`, `target_std`).
+
+    Example:
+
+    >>> import numpy as np
+    >>> from diagnostics.setup_model import OutputSetup, describe_loss
+    >>> output = OutputSetup("out", "out", "linear", 1, describe_loss("mse"))
+    >>> [f.evidence["target_mean"] for f in check_target_scale([output], [np.array([2e5, 3e5, 4e5])])]
+    [300000.0]
+    """
+    findings = []
+    for output, y in zip(outputs, labels):
+        if (y is None or output.loss is None or output.loss.family != "regression"
+                or output.activation not in (None, "linear") or not _is_numeric(y)):
+            continue
+        y = np.asarray(y, dtype=np.float64)
+        y = y[np.isfinite(y)]
+        if y.size < 2:
+            continue
+        mean, std = float(np.mean(y)), float(np.std(y))
+        scale = max(abs(mean), std)
+        if scale < MAX_TARGET_SCALE:
+            continue
+        findings.append(Finding(
+            "label_mismatch", "warning", 0, output.layer,
+            f"the targets of output {output.name!r} sit at {mean:.3g} +- {std:.3g}, far from the unit "
+            "scale its linear output starts at: the first errors are that large, plain SGD's steps grow "
+            "with them and blow up, and adaptive optimizers need thousands of steps just to reach "
+            "their level.",
+            {"target_scale": scale, "target_mean": mean, "target_std": std, NEEDS_CONSEQUENCE: True},
+            ["Standardize the targets (subtract the training mean, divide by the standard deviation) "
+             "and scale the predictions back, or let the model do it with a Rescaling layer after the "
+             "output."]))
     return findings
 
 
