@@ -166,12 +166,16 @@ def _detect(history, signal, threshold, kind, layers, describe, advice, gate=Non
     epoch, index = min(candidates)
     affected = [layers[i] for _, i in sorted(candidates, key=lambda c: c[1])]
     fraction = float(values[epoch, index])
+    measured = [values[np.isfinite(values[:, i]), i] for _, i in candidates]
     evidence = {
         signal: fraction,
         "threshold": threshold if fraction >= threshold else gated_threshold,
         "last_value": float(values[np.isfinite(values[:, index]), index][-1]),
         "layers_affected": len(affected),
         "layers_total": len(layers),
+        # How much of an affected layer went that way after the first probe: units that die or
+        # saturate while training, not from the start.
+        "rise": float(max(column[-1] - column[0] for column in measured)),
     }
     return [
         Finding(

@@ -50,6 +50,9 @@ LOWER_RATE_SPAN = 100.0
 # A sigmoid/tanh unit whose bias alone is this far from 0 sits on a flat tail for most inputs
 # (tanh(2) = 0.96): the initial bias, not the activation, saturated it.
 SATURATED_BIAS = 2.0
+# A fifth or more of a layer's units that died after the first probe died while training: the
+# steps pushed them where no input reaches them (the learning rate), not their start.
+DYING_RISE = 0.2
 # SGD momentum at or above this averages over 100+ steps: the velocity overshoots and swings
 # (Keras' guides and most recipes use 0.9).
 HIGH_MOMENTUM = 0.99
@@ -677,6 +680,9 @@ def _dead_relu(facts):
         return [_lower_learning_rate(facts, "large updates kill units"), leaky, init, _normalize(facts)]
     if facts.raw_inputs():
         return [_standardize(facts), leaky, init, _normalize(facts)]
+    if (facts.evidence.get("rise") or 0.0) >= DYING_RISE:
+        return [_lower_learning_rate(facts, "the units died while training: large updates push them where "
+                                            "no input reaches them"), leaky, init, _normalize(facts)]
     return [leaky, init, _lower_learning_rate(facts, "large updates push units where they never fire"),
             _normalize(facts)]
 
@@ -1033,6 +1039,13 @@ def _label_mismatch(facts):
                                             "shuffled datasets zipped.")]
     if facts.has("output_max"):
         return _bounded_targets(facts, target)
+    if facts.has("target_scale"):
+        mean, std = float(e.get("target_mean", 0.0)), float(e.get("target_std") or 1.0)
+        return [Remedy("scale_targets", target, {"mean": mean, "std": std},
+                       f"Standardize the targets ({mean:.3g} +- {std:.3g}): the model learns them at unit scale "
+                       "and a Rescaling layer after the output gives predictions back in the targets' units."),
+                _not_applicable("fix_data", "Or standardize y yourself (y - mean) / std with the training "
+                                            "set's mean and std, and invert it on the predictions.")]
     if facts.has("label_columns") and facts.has("output_units"):
         return [Remedy("set_loss", None, {"loss": "sparse_categorical_crossentropy"},
                        "Use sparse_categorical_crossentropy for class ids."),

@@ -1,6 +1,7 @@
 """Unit health and activation detectors on synthetic data."""
 
 import numpy as np
+import pytest
 
 from diagnostics.activations import detect_dead_relu, detect_saturation, unit_health
 
@@ -80,3 +81,9 @@ def test_epochs_without_a_probe_neither_break_nor_make_a_sustained_run():
     assert [(f.kind, f.epoch) for f in detect_dead_relu(gapped)] == [("dead_relu", 3)]
     one_bad = {"dead_frac/dense": [0.9, np.nan, np.nan, 0.1, np.nan, np.nan, 0.1]}
     assert detect_dead_relu(one_bad) == []
+
+
+def test_the_rise_is_what_an_affected_layer_lost_after_its_first_probe():
+    history = {"dead_frac/a": [0.4, 0.6, 0.9, 0.9], "dead_frac/b": [0.7, 0.7, 0.95, 0.95], "loss": [2.3] * 4}
+    finding = detect_dead_relu(history, chance_loss=2.3)[0]
+    assert finding.evidence["rise"] == pytest.approx(0.5)  # layer a: 0.4 -> 0.9; b rose 0.25

@@ -599,3 +599,10 @@ def test_a_linear_layer_with_its_activation_in_a_layer_of_its_own_is_not_linear(
                               keras.layers.Dense(1, name="out")])
     model.compile(optimizer="adam", loss="mse")
     assert first("underfitting", {}, describe_setup(model))[0][0] != "set_activation"
+
+
+@pytest.mark.parametrize("rise, lowered", [(0.42, True), (0.2, True), (0.05, False)])
+def test_units_that_died_while_training_lower_the_learning_rate_first(rise, lowered):
+    evidence = {"dead_frac": 0.8, "rise": rise}
+    lead = first("dead_relu", evidence, RELU_STACK, layer="d1")[0]
+    assert (lead[0] == "set_learning_rate") == lowered
