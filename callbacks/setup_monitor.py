@@ -109,7 +109,9 @@ class SetupMonitor(Monitor):
 
     def _check_model(self):
         self._inputs, self._outputs = setup_model.describe_model(self.model)
-        self._observe(self._observations + setup_model.check_model(self.model))
+        params = self.params or {}
+        self._observe(self._observations + setup_model.check_model(self.model)
+                      + setup_data.check_steps_per_epoch(params.get("steps"), params.get("epochs")))
         if not self._outputs and getattr(self.model, "loss", None) is not None:
             self._skip("the outputs against the loss: a subclassed model has no graph to read")
 

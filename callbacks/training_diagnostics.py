@@ -196,7 +196,8 @@ class TrainingDiagnostics(Monitor):
         self.findings = []
         self._meta = {"started": _now()}
         try:  # at the initial weights: the remedies read them (an all-zero start, a large bias)
-            self._meta["setup"] = remedies.describe_setup(self.model)
+            self._meta["setup"] = {**remedies.describe_setup(self.model),
+                                   "steps_per_epoch": (self.params or {}).get("steps")}
         except Exception as error:  # noqa: BLE001 - remedies then rest on the evidence alone
             self._own_failures.append(Skipped(type(self).__name__, "setup", describe(error)))
         self._forward("on_train_begin", logs)

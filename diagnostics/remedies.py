@@ -755,6 +755,11 @@ def _overfitting(facts):
 
 def _underfitting(facts):
     remedies = _initial_weights(facts) + _nonlinearity(facts)
+    steps = facts.evidence.get("steps_per_epoch") or facts.setup.get("steps_per_epoch")
+    if steps and steps <= setup_data.FEW_STEPS_PER_EPOCH:
+        remedies.append(Remedy("change_batch_size", None, {"batch_size": DEFAULT_BATCH_SIZE},
+                               f"Use mini-batches of {DEFAULT_BATCH_SIZE}: {steps} update(s) per epoch are "
+                               "far too few to learn in a usual number of epochs."))
     # The judge names a heavy penalty as the cause (`generalization.HEAVY_PENALTY_SHARE`): its
     # evidence then holds `heavy_penalty`, the penalty over the data loss.
     if "heavy_penalty" in facts.evidence:
@@ -1164,6 +1169,10 @@ def _suspicious_config(facts):
                                                                       "config": {"max_value": 3.0}},
                                                 "layers": names},
                        "Or cap at 3 (keras.constraints.MaxNorm(3)), above the initial norms.")]
+    if facts.has("steps_per_epoch"):
+        return [Remedy("change_batch_size", None, {"batch_size": DEFAULT_BATCH_SIZE},
+                       f"Use mini-batches of {DEFAULT_BATCH_SIZE}: {int(e['steps_per_epoch'])} update(s) per "
+                       "epoch are far too few to learn in a usual number of epochs.")]
     if facts.has("repeated_rows"):
         return [_not_applicable("fix_data", f"Feed the whole training set: the first epoch showed {e['distinct_rows']} "
                                             f"distinct rows, each about {e['repeated_rows']:.0f} times. Remove a "

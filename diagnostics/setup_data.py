@@ -95,6 +95,9 @@ MIN_DISTINCT_FRACTION = 0.9
 # at unit scale, Adam moves each weight by about its learning rate per step (thousands of steps to
 # reach the hundreds), and SGD's gradient grows with the error (it overshoots and blows up).
 MAX_TARGET_SCALE = 100.0
+# An epoch of this many optimizer steps or fewer (a full-batch fit of a small dataset) makes too
+# few updates to learn in a usual number of epochs: a few dozen epochs are a few dozen steps.
+FEW_STEPS_PER_EPOCH = 4
 # An epoch that showed each of its distinct rows 4 times or more on average repeats a small part
 # of the data (a `take()` left in a pipeline, a tiny set repeated by `steps_per_epoch`); a whole
 # pass, oversampled minority rows included, stays above it.
@@ -217,6 +220,35 @@ def check_validation_fingerprints(train_fingerprints, validation_fingerprints, c
          "training_coverage": float(coverage)},
         ["Hold out rows the model never trains on (validation_split, or a separate split).",
          "Split before any resampling or augmentation, so copies do not leak across."],
+    )]
+
+
+def check_steps_per_epoch(steps, epochs=None):
+    """A `suspicious_config` hypothesis for epochs of `FEW_STEPS_PER_EPOCH` steps or fewer: the
+    whole fit makes a handful of updates (a batch size as large as the data). It stands only
+    beside the underfitting or stall it explains (`NEEDS_CONSEQUENCE`).
+
+    Args:
+        steps: optimizer steps per epoch (`params["steps"]`), or None if unknown.
+        epochs: the planned epochs, or None.
+
+    Returns:
+        A list with at most one `Finding` (evidence `steps_per_epoch`).
+
+    Example:
+
+    >>> [f.evidence["steps_per_epoch"] for f in check_steps_per_epoch(1, epochs=30)]
+    [1]
+    """
+    if not isinstance(steps, int) or isinstance(steps, bool) or not 0 < steps <= FEW_STEPS_PER_EPOCH:
+        return []
+    total = f" ({steps * epochs} in all {epochs} epochs)" if isinstance(epochs, int) else ""
+    return [Finding(
+        "suspicious_config", "warning", 0, None,
+        f"each epoch makes {steps} optimizer step(s){total}: the batches are as large as the data, and "
+        "so few updates cannot take the weights far from where they started.",
+        {"steps_per_epoch": steps, NEEDS_CONSEQUENCE: True},
+        ["Use mini-batches (batch_size=32): each epoch then makes one step per 32 rows."],
     )]
 
 

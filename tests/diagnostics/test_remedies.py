@@ -7,6 +7,7 @@ remedies, so a chooser that ignored the evidence would fail one of the two.
 import json
 
 import keras
+import numpy as np
 import pytest
 
 from diagnostics.findings import KINDS, Finding
@@ -606,3 +607,21 @@ def test_units_that_died_while_training_lower_the_learning_rate_first(rise, lowe
     evidence = {"dead_frac": 0.8, "rise": rise}
     lead = first("dead_relu", evidence, RELU_STACK, layer="d1")[0]
     assert (lead[0] == "set_learning_rate") == lowered
+
+
+@pytest.mark.parametrize("steps, smaller_batches", [(1, True), (4, True), (5, False), (None, False)])
+def test_underfitting_in_a_handful_of_steps_per_epoch_takes_smaller_batches_first(steps, smaller_batches):
+    setup = {**RELU_STACK, "optimizer": "adam", "learning_rate": 1e-3, "stable_range": [1e-5, 1e-2],
+             "steps_per_epoch": steps}
+    lead = first("underfitting", {"ratio_to_chance": 0.95}, setup)[0]
+    assert (lead == ("change_batch_size", None, {"batch_size": 32})) == smaller_batches
+
+
+def test_the_live_record_holds_the_steps_per_epoch_for_the_remedies():
+    from callbacks import TrainingDiagnostics
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    diagnostics = TrainingDiagnostics(verbose=0, report_dir=None)
+    x, y = np.zeros((100, 4), "float32"), np.zeros(100, "int64")
+    model.fit(x, y, batch_size=30, epochs=1, verbose=0, callbacks=[diagnostics])
+    assert diagnostics.run()["meta"]["setup"]["steps_per_epoch"] == 4  # ceil(100 / 30)
