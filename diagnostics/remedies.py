@@ -965,6 +965,10 @@ def _output_loss_mismatch(facts):
     e = facts.evidence
     if facts.has("output_floor"):
         return _bounded_targets(facts, target)
+    if facts.has("softmax_axis"):
+        return [Remedy("set_output_activation", target, {"activation": "softmax"},
+                       f"Take the softmax of {target!r} over the classes (activation='softmax', the last "
+                       "axis), not over the batch.")]
     if e.get("softmax_units") == 1:
         return [_one_unit_sigmoid(facts),
                 Remedy("set_output_units", target, {"units": 2, "activation": "softmax",

@@ -335,6 +335,7 @@ def check_model(model):
     findings += _check_dead_start(model)
     findings += _check_norm_caps(model)
     findings += _check_loss_weights(model, [output.name for output in outputs])
+    findings += _check_softmax_axis(model, {output.layer for output in outputs})
     return findings
 
 
@@ -695,6 +696,33 @@ def _check_norm_caps(model):
          "min_norm_cap_share": MIN_NORM_CAP_SHARE, NEEDS_CONSEQUENCE: True},
         ["Remove the kernel constraint, or cap at 3 or more (keras.constraints.MaxNorm(3))."],
     )]
+
+
+def _check_softmax_axis(model, output_layers):
+    """An error for each `Softmax` layer that normalizes over the batch axis (`axis=0`): every
+    row's outputs then depend on the other rows of its batch, a single row's are all 1, and they
+    are no per-row probabilities. On an output it is an `output_loss_mismatch` (a class loss
+    wants per-row probabilities), elsewhere a `suspicious_config`."""
+    findings = []
+    for layer in all_layers(model):
+        if not isinstance(layer, keras.layers.Softmax):
+            continue
+        try:
+            rank = len(layer.output.shape)
+        except (AttributeError, ValueError):
+            continue
+        axes = layer.axis if isinstance(layer.axis, (list, tuple)) else [layer.axis]
+        if 0 not in [int(axis) % rank for axis in axes]:
+            continue
+        kind = "output_loss_mismatch" if layer.name in output_layers else "suspicious_config"
+        findings.append(Finding(
+            kind, "error", 0, layer.name,
+            f"layer {layer.name!r} takes its softmax over axis {layer.axis}, the batch: each row's outputs "
+            "depend on the other rows of its batch, a single row's are all 1.0, and they are no per-row "
+            "class probabilities.",
+            {"softmax_axis": layer.axis},
+            ["Take the softmax over the classes: keras.layers.Softmax(axis=-1), or activation='softmax'."]))
+    return findings
 
 
 def _check_loss_weights(model, output_names):
