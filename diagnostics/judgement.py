@@ -187,6 +187,8 @@ RELATIONS = (
                                                         "oscillation")),
     Relation("suspicious_config", "capped_unit_norm", ("underfitting", "plateau", "saddle_point", "dead_relu",
                                                        "vanishing_gradient")),
+    # An epsilon that outweighs the gradients' scale turns Adam into slow SGD: the loss crawls or stalls.
+    Relation("suspicious_config", "adaptive_epsilon", ("underfitting", "plateau", "saddle_point")),
     # A handful of updates per epoch cannot move the weights far: the loss stays near chance.
     Relation("suspicious_config", "steps_per_epoch", ("underfitting", "plateau", "saddle_point")),
     # A few rows seen again and again are memorized: the validation loss, on the others, climbs;

@@ -56,6 +56,8 @@ DYING_RISE = 0.2
 # SGD momentum at or above this averages over 100+ steps: the velocity overshoots and swings
 # (Keras' guides and most recipes use 0.9).
 HIGH_MOMENTUM = 0.99
+# Keras' default epsilon of its adaptive optimizers.
+DEFAULT_EPSILON = 1e-7
 # Keras' default batch size, assumed when the setup does not say.
 DEFAULT_BATCH_SIZE = 32
 # Standard choices the remedies use (the literature's defaults).
@@ -394,7 +396,8 @@ class _Facts:
             return not self.has("clipped_step") and any(
                 self.setup.get(name) for name in ("clipnorm", "global_clipnorm", "clipvalue"))
         if remedy.action == "set_optimizer":
-            return self.setup.get("optimizer") == remedy.params.get("optimizer") and "momentum" not in remedy.params
+            return self.setup.get("optimizer") == remedy.params.get("optimizer") and not (
+                {"momentum", "epsilon"} & set(remedy.params))
         if remedy.action == "add_normalization" and not remedy.params.get("layers") and remedy.target is None:
             return bool(self.setup.get("has_normalization")) and remedy.params.get("kind") == "batch"
         return False
@@ -1173,6 +1176,13 @@ def _suspicious_config(facts):
                                                                       "config": {"max_value": 3.0}},
                                                 "layers": names},
                        "Or cap at 3 (keras.constraints.MaxNorm(3)), above the initial norms.")]
+    if facts.has("adaptive_epsilon"):
+        optimizer = facts.setup.get("optimizer") or "adam"
+        rate = facts.setup.get("learning_rate")
+        return [Remedy("set_optimizer", None, {"optimizer": optimizer, "epsilon": DEFAULT_EPSILON,
+                                               **({"learning_rate": rate} if rate is not None else {})},
+                       f"Use {optimizer}'s default epsilon ({DEFAULT_EPSILON:g}) instead of "
+                       f"{e['adaptive_epsilon']:g}, which makes every step plain SGD at a small rate.")]
     if facts.has("steps_per_epoch"):
         return [Remedy("change_batch_size", None, {"batch_size": DEFAULT_BATCH_SIZE},
                        f"Use mini-batches of {DEFAULT_BATCH_SIZE}: {int(e['steps_per_epoch'])} update(s) per "

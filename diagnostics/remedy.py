@@ -21,7 +21,7 @@ ACTIONS = (
     "set_loss",               # params: loss (a Keras loss name) and/or from_logits
     "set_learning_rate",      # params: learning_rate (None: the range test picks), optional
                               # max_learning_rate / min_learning_rate bounding its pick
-    "set_optimizer",          # params: optimizer (a Keras name), learning_rate, optional momentum
+    "set_optimizer",          # params: optimizer (a Keras name), learning_rate, optional momentum, epsilon
     "clip_gradients",         # params: clipnorm or global_clipnorm or clipvalue
     "add_regularization",     # params: l2 (and/or l1), optional layers
     "add_dropout",            # params: rate, optional layers

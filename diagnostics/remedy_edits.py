@@ -586,11 +586,13 @@ def _set_optimizer(plan, remedy):
     config = dict(optimizer.get_config())
     for key in ("clipnorm", "global_clipnorm", "clipvalue"):
         config[key] = plan.optimizer.get(key)
-    if "momentum" in remedy.params:
-        if "momentum" not in config:
-            raise ValueError(f"Remedy 'set_optimizer' sets a momentum, which {type(optimizer).__name__} does "
-                             f"not take. Received: params={remedy.params!r}")
-        config["momentum"] = float(remedy.params["momentum"])
+    for key in ("momentum", "epsilon"):
+        if key not in remedy.params:
+            continue
+        if key not in config:
+            raise ValueError(f"Remedy 'set_optimizer' sets {key}, which {type(optimizer).__name__} does not "
+                             f"take. Received: params={remedy.params!r}")
+        config[key] = float(remedy.params[key])
     before = plan.optimizer_class.__name__
     plan.optimizer_class, plan.optimizer = type(optimizer), config
     rate = remedy.params.get("learning_rate")
@@ -600,7 +602,8 @@ def _set_optimizer(plan, remedy):
         _set_rate(plan.optimizer, float(rate))
     plan.changes.append(f"optimizer {before} → {type(optimizer).__name__}"
                         + (f" (learning_rate {_show(float(rate))})" if rate is not None else "")
-                        + (f" (momentum {config['momentum']:g})" if "momentum" in remedy.params else ""))
+                        + "".join(f" ({key} {config[key]:g})" for key in ("momentum", "epsilon")
+                                  if key in remedy.params))
 
 
 def _clip_gradients(plan, remedy):

@@ -64,6 +64,9 @@ ADADELTA_LR_RANGE = (1e-4, 10.0)
 # and the loss stays where it started. (Adaptive optimizers divide the clipped gradient by its own
 # scale, so clipping does not shrink their steps.)
 MIN_CLIPPED_STEP = 1e-6
+# An adaptive optimizer's epsilon at or above this outweighs the root-mean-square gradient of most
+# weights (1e-4 to 1e-2): its step is then learning_rate x gradient / epsilon, not adaptive at all.
+MAX_ADAPTIVE_EPSILON = 1e-2
 CLIP_ARGUMENTS = ("clipvalue", "clipnorm", "global_clipnorm")
 
 _OPTIMIZER_FAMILIES = (
@@ -327,6 +330,7 @@ def check_model(model):
     findings = [f for output in outputs for f in _check_output(output)]
     findings += _check_learning_rate(getattr(model, "optimizer", None))
     findings += _check_clipping(getattr(model, "optimizer", None))
+    findings += _check_epsilon(getattr(model, "optimizer", None))
     findings += _check_dropout(model)
     findings += _check_stacked_linear(model)
     findings += _check_unfrozen_batchnorm(model)
@@ -542,6 +546,33 @@ def _check_clipping(optimizer):
         {"clipped_step": step, argument: clip, "learning_rate": rate, NEEDS_CONSEQUENCE: True},
         [f"Raise {argument} to 1.0 (clipping should only cut rare spikes), or drop it.",
          "Clip by the global norm instead (global_clipnorm=1.0), which keeps the step's direction."],
+    )]
+
+
+def _check_epsilon(optimizer):
+    """An adaptive optimizer whose `epsilon` is `MAX_ADAPTIVE_EPSILON` or more: it outweighs the
+    root-mean-square gradient of most weights, so each step becomes learning_rate x gradient /
+    epsilon, plain SGD at a small rate. A hypothesis (a large rate can make up for it, as in the
+    Inception recipes), so it stands only beside the stall it explains (`NEEDS_CONSEQUENCE`)."""
+    while getattr(optimizer, "inner_optimizer", None) is not None:
+        optimizer = optimizer.inner_optimizer
+    epsilon = getattr(optimizer, "epsilon", None)
+    if not isinstance(optimizer, keras.optimizers.Optimizer) or not isinstance(epsilon, (int, float)) \
+            or epsilon < MAX_ADAPTIVE_EPSILON:
+        return []
+    name = type(optimizer).__name__
+    try:
+        rate = float(np.asarray(optimizer.learning_rate))
+        effective = f", plain SGD at about {rate / epsilon:.2g}"
+    except (TypeError, ValueError):  # a schedule
+        rate, effective = None, ""
+    return [Finding(
+        "suspicious_config", "warning", 0, None,
+        f"{name}(epsilon={epsilon:g}): an epsilon that large outweighs the root-mean-square gradient of "
+        f"most weights (1e-4 to 1e-2), so each step is learning_rate x gradient / epsilon{effective}: "
+        "the adaptive step is gone and the weights crawl.",
+        {"adaptive_epsilon": float(epsilon), "learning_rate": rate, NEEDS_CONSEQUENCE: True},
+        [f"Use {name}'s default epsilon (1e-7); tune the learning rate instead."],
     )]
 
 
