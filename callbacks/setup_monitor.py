@@ -144,6 +144,8 @@ class SetupMonitor(Monitor):
 
         self._drop_classes_absent_by_chance(counts.get("train_labels"))
         self._regression_chance = self._baseline_of_regression(y)
+        self._observe(self._observations + setup_model.check_batchnorm_batch_size(
+            self.model, _batch_size(counts.get("train_majority"))))
 
         copy = self._copy_from_fingerprints()
         if copy is not None:  # judged on the whole epoch: it replaces the judgement on 256 rows
@@ -215,6 +217,14 @@ class SetupMonitor(Monitor):
         self.not_judged.append(reason)
         warnings.warn(f"SetupMonitor could not judge {reason}. It skips that check.", NotJudgedWarning,
                       stacklevel=3)
+
+
+def _batch_size(majority):
+    """The rows of every training batch when the first epoch's batches all held as many (the
+    class counts' `[majority rows, rows, steps]`), else None."""
+    if majority is None or len(majority) < 3 or majority[2] <= 0 or majority[1] % majority[2]:
+        return None
+    return int(majority[1] // majority[2])
 
 
 def _loss_over_chance(model, loss):

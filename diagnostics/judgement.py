@@ -187,6 +187,10 @@ RELATIONS = (
                                                         "oscillation")),
     Relation("suspicious_config", "capped_unit_norm", ("underfitting", "plateau", "saddle_point", "dead_relu",
                                                        "vanishing_gradient")),
+    # BatchNormalization over one row outputs its beta: nothing below it learns, the model
+    # predicts one class whatever the input.
+    Relation("suspicious_config", "batchnorm_batch_size", ("zero_gradient", "underfitting", "plateau",
+                                                           "saddle_point", "class_imbalance", "dead_relu")),
     # An epsilon that outweighs the gradients' scale turns Adam into slow SGD: the loss crawls or stalls.
     Relation("suspicious_config", "adaptive_epsilon", ("underfitting", "plateau", "saddle_point")),
     # A handful of updates per epoch cannot move the weights far: the loss stays near chance.

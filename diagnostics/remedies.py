@@ -1176,6 +1176,12 @@ def _suspicious_config(facts):
                                                                       "config": {"max_value": 3.0}},
                                                 "layers": names},
                        "Or cap at 3 (keras.constraints.MaxNorm(3)), above the initial norms.")]
+    if facts.has("batchnorm_batch_size"):
+        return [Remedy("change_batch_size", None, {"batch_size": DEFAULT_BATCH_SIZE},
+                       f"Train on batches of {DEFAULT_BATCH_SIZE}: BatchNormalization over one row outputs "
+                       "its beta for every input."),
+                _not_applicable("change_architecture", "Or use LayerNormalization, which normalizes each "
+                                                       "row on its own.")]
     if facts.has("adaptive_epsilon"):
         optimizer = facts.setup.get("optimizer") or "adam"
         rate = facts.setup.get("learning_rate")

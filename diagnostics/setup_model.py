@@ -604,6 +604,41 @@ def _check_dropout(model):
     return findings
 
 
+def check_batchnorm_batch_size(model, batch_size):
+    """An error naming the trainable `BatchNormalization` layers of a model trained on batches of
+    one row: a batch of one is its own mean, so each of them outputs its beta for every row, and
+    no gradient reaches the layers below it (the derivative of the normalized value is exactly 0).
+
+    Args:
+        model: a `keras.Model`.
+        batch_size: rows per training batch (all batches), or None if unknown.
+
+    Returns:
+        A list with at most one `suspicious_config` `Finding` (evidence `batchnorm_batch_size`,
+        `batchnorm_layers`).
+
+    Example:
+
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8),
+    ...                           keras.layers.BatchNormalization(name="bn"), keras.layers.Dense(2)])
+    >>> [f.evidence["batchnorm_layers"] for f in check_batchnorm_batch_size(model, 1)]
+    [['bn']]
+    """
+    if batch_size != 1:
+        return []
+    names = [layer.name for layer in all_layers(model)
+             if isinstance(layer, keras.layers.BatchNormalization) and layer.trainable]
+    return _on_layers(
+        names, "error",
+        "training runs on batches of one row through {count} BatchNormalization layer(s) ({shown}): a "
+        "batch of one is its own mean, so each outputs its beta for every row, and no gradient reaches "
+        "the layers below it.",
+        {"batchnorm_batch_size": 1, "batchnorm_layers": names},
+        ["Train on batches of 16 or more rows, or use LayerNormalization, which normalizes each row "
+         "on its own."])
+
+
 def _check_unfrozen_batchnorm(model):
     """Trainable BatchNormalization layers under a layer called with `training=False`.
 
