@@ -34,6 +34,10 @@ LEARNING_RATE_KEY = "learning_rate/optimizer"
 DECAYED_FRACTION = 1e-3
 # The loss "stays where it was" after the decay: it falls by less than this share of its value.
 FLAT_AFTER_DECAY = 0.05
+# ... or it froze the weights after a setback: at a loss twice the lowest the run had reached, the
+# run did not end at the end of its learning (a `ReduceLROnPlateau` whose factor cuts the rate
+# a hundredfold at every bad epoch).
+SETBACK_FACTOR = 2.0
 # A rate ten times its start takes steps ten times the ones the run was set up (and tuned) with:
 # past the stable range of most set-ups that trained at the first rate.
 GROWN_FACTOR = 10.0
@@ -41,7 +45,8 @@ GROWN_FACTOR = 10.0
 
 def detect_decayed_learning_rate(history, initial_learning_rate=None, chance_loss=None):
     """A `suspicious_config` when the learning rate decayed to `DECAYED_FRACTION` of its start and
-    the loss, still high, stopped moving for `SUSTAIN_EPOCHS` epochs after.
+    the loss, still high (or at `SETBACK_FACTOR` times the lowest it had reached), stopped moving
+    for `SUSTAIN_EPOCHS` epochs after.
 
     Args:
         history: `{key: [value per epoch]}` with `LEARNING_RATE_KEY` and `loss`.
@@ -61,12 +66,15 @@ def detect_decayed_learning_rate(history, initial_learning_rate=None, chance_los
         decayed = rates <= DECAYED_FRACTION * start
         reference = np.array([loss[max(epoch - 1, 0)] for epoch in range(loss.size)])
         flat = loss >= (1 - FLAT_AFTER_DECAY) * reference
-    epoch = first_sustained(decayed & flat & learning_suffers(loss, chance_loss), SUSTAIN_EPOCHS)
+    with np.errstate(invalid="ignore"):
+        setback = loss >= SETBACK_FACTOR * np.fmin.accumulate(loss)
+    epoch = first_sustained(decayed & flat & (learning_suffers(loss, chance_loss) | setback), SUSTAIN_EPOCHS)
     if epoch is None or epoch + SUSTAIN_EPOCHS > loss.size:
         return []
     rate = float(rates[epoch])
     evidence = {"decayed_learning_rate": rate, "initial_learning_rate": float(start),
-                "decayed_fraction": DECAYED_FRACTION, "loss": float(loss[-1])}
+                "decayed_fraction": DECAYED_FRACTION, "loss": float(loss[-1]),
+                "best_loss": float(np.nanmin(loss[:epoch + 1]))}
     return [Finding(
         "suspicious_config", "warning", int(epoch), None,
         f"The learning rate decayed from {start:.3g} to {rate:.3g} by the end of epoch {epoch} (its schedule), "

@@ -101,3 +101,17 @@ def test_a_decay_rate_above_one_leads_what_its_growing_steps_do_and_a_constant_r
     assert effects and all(f.explained_by == "suspicious_config" for f in effects)
     assert (lead.remedies[0].action, lead.remedies[0].params) == ("set_learning_rate", {"learning_rate": pytest.approx(0.05)})
     assert constant.findings == []
+
+
+def test_a_rate_cut_to_nothing_after_a_setback_froze_the_run_above_its_best():
+    # ReduceLROnPlateau(factor=0.01, patience=0): the first bad epoch cuts the rate a hundredfold,
+    # the next ones again; the loss, three times the lowest it had reached, never moves again.
+    rates = [0.1] * 7 + [1e-3, 1e-5, 1e-7, 1e-9, 1e-11, 1e-13]
+    loss = [1.19, 0.38, 0.29, 0.21, 0.15, 0.11, 0.07, 0.21, 0.20, 0.20, 0.20, 0.20, 0.20]
+    history = {"learning_rate/optimizer": rates, "loss": loss}
+    findings = detect_decayed_learning_rate(history, initial_learning_rate=0.1, chance_loss=2.3026)
+    assert [(f.kind, f.epoch, f.evidence["best_loss"]) for f in findings] == [("suspicious_config", 8, 0.07)]
+    # The same decay once the loss is at its lowest is a finished run.
+    history["loss"] = loss[:7] + [0.068] + [0.066] * 5
+    assert detect_decayed_learning_rate(history, initial_learning_rate=0.1, chance_loss=2.3026) == []
+
