@@ -622,6 +622,9 @@ def check_target_scale(outputs, labels):
     >>> output = OutputSetup("out", "out", "linear", 1, describe_loss("mse"))
     >>> [f.evidence["target_mean"] for f in check_target_scale([output], [np.array([2e5, 3e5, 4e5])])]
     [300000.0]
+
+    A `Rescaling` that makes the output (`OutputSetup.rescaling`) is taken into account: the
+    layers below it learn the targets at its scale.
     """
     findings = []
     for output, y in zip(outputs, labels):
@@ -633,6 +636,9 @@ def check_target_scale(outputs, labels):
         if y.size < 2:
             continue
         mean, std = float(np.mean(y)), float(np.std(y))
+        if output.rescaling and output.rescaling[0]:  # a Rescaling output: its layers learn (y - offset) / scale
+            factor, offset = output.rescaling
+            mean, std = (mean - offset) / factor, std / abs(factor)
         scale = max(abs(mean), std)
         if scale < MAX_TARGET_SCALE:
             continue

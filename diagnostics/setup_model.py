@@ -184,6 +184,8 @@ class OutputSetup:
         logit_activation: when the output activation is applied by a layer of its own (an
             `Activation` or `Softmax` layer, a `keras.ops` call) to another layer's activated
             outputs, that activation (`"softmax"` for a softmax applied twice); else None.
+        rescaling: `(scale, offset)` when a `Rescaling` layer makes the output (the model
+            predicts `z * scale + offset` from its layers' `z`); else ().
     """
 
     name: str
@@ -192,6 +194,7 @@ class OutputSetup:
     units: "int | None"
     loss: "LossSetup | None"
     logit_activation: "str | None" = None
+    rescaling: tuple = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -291,6 +294,7 @@ def describe_model(model):
             tensor.shape[-1],
             describe_loss(losses[index]),
             _logit_activation(layer),
+            _rescaling([producing_layer(tensor)]),
         ))
     return inputs, outputs
 

@@ -14,7 +14,7 @@ from callbacks._guard import NotJudgedWarning
 from diagnostics.remedies import Remedy
 from diagnostics.remedy_edits import apply_remedies
 from diagnostics.setup_data import MAX_TARGET_SCALE, check_target_scale
-from diagnostics.setup_model import OutputSetup, describe_loss
+from diagnostics.setup_model import OutputSetup, describe_loss, describe_model
 
 L = keras.layers
 EPOCHS = 12
@@ -96,3 +96,12 @@ def test_prices_in_dollars_lead_with_their_scale_and_its_remedy_trains(seed):
     standardized = (y - y.mean()) / y.std()
     history, findings = _fit(_model(seed), x, standardized, seed)  # the healthy twin
     assert findings == []
+
+
+def test_a_rescaling_output_that_maps_unit_scale_onto_the_targets_is_left_alone():
+    model = keras.Sequential([keras.Input((3,)), L.Dense(4, activation="relu"), L.Dense(1, name="out")])
+    model.compile(optimizer="adam", loss="mse")
+    prices = np.array([150_000.0, 250_000.0, 200_000.0])
+    edited = apply_remedies(model, [Remedy("scale_targets", "out", {"mean": 2e5, "std": 5e4}, "scale")]).model
+    assert check_target_scale(describe_model(model)[1], [prices]) != []
+    assert check_target_scale(describe_model(edited)[1], [prices]) == []
