@@ -9,6 +9,7 @@ Example:
 import warnings
 
 import keras
+from sklearn.datasets import load_digits
 
 from callbacks import TrainingDiagnostics
 from callbacks._guard import NotJudgedWarning
@@ -33,9 +34,27 @@ def diagnosed_fit(build, x, y, seed, epochs, callbacks=()):
     keras.utils.set_random_seed(seed)
     model = build()
     model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    history, diagnostics = fit_under_diagnostics(model, x, y, epochs=epochs, batch_size=32, validation_split=0.2,
+                                                 shuffle=True, callbacks=list(callbacks))
+    return history, diagnostics.findings
+
+
+def fit_under_diagnostics(model, x, y=None, callbacks=(), **fit_kwargs):
+    """`model.fit(x, y, **fit_kwargs)` under `TrainingDiagnostics(verbose=0)` (after the user's
+    `callbacks`), silent, its `NotJudgedWarning`s silenced.
+
+    Returns:
+        `(history, diagnostics)`: `History.history` and the `TrainingDiagnostics`.
+    """
     diagnostics = TrainingDiagnostics(verbose=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotJudgedWarning)
-        history = model.fit(x, y, epochs=epochs, batch_size=32, validation_split=0.2, shuffle=True, verbose=0,
-                            callbacks=[*callbacks, diagnostics])
-    return history.history, diagnostics.findings
+        history = model.fit(x, y, verbose=0, callbacks=[*callbacks, diagnostics], **fit_kwargs)
+    return history.history, diagnostics
+
+
+def scaled_digits():
+    """scikit-learn's 1,797 digits as float32 pixels in [0, 1] (their 0-16 divided by 16) and
+    their integer labels."""
+    x, y = load_digits(return_X_y=True)
+    return (x / 16.0).astype("float32"), y

@@ -1,19 +1,15 @@
 """Adam with `epsilon=1.0` (an Inception recipe's value at a small rate): every step is plain SGD at
 learning_rate / epsilon, the loss crawls, and the epsilon is named as its cause."""
 
-import warnings
-
 import keras
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits
 
-from callbacks import TrainingDiagnostics
-from callbacks._guard import NotJudgedWarning
 from diagnostics import judge
 from diagnostics.remedies import Remedy
 from diagnostics.remedy_edits import apply_remedies
 from diagnostics.setup_model import MAX_ADAPTIVE_EPSILON, check_model
+from tests.diagnostics._diagnosed_fit import fit_under_diagnostics, scaled_digits
 
 L = keras.layers
 EPOCHS = 12
@@ -47,16 +43,12 @@ def test_its_remedy_restores_the_default_epsilon_and_keeps_the_rate():
 
 
 def _fit(seed, epsilon):
-    x, y = load_digits(return_X_y=True)
-    x = (x / 16.0).astype("float32")
+    x, y = scaled_digits()
     keras.utils.set_random_seed(seed)
     model = _mlp(keras.optimizers.Adam(1e-3, epsilon=epsilon))
-    diagnostics = TrainingDiagnostics(verbose=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotJudgedWarning)
-        history = model.fit(x[:1400], y[:1400], epochs=EPOCHS, batch_size=32, verbose=0,
-                            validation_data=(x[1400:], y[1400:]), callbacks=[diagnostics])
-    return history.history, diagnostics
+    history, diagnostics = fit_under_diagnostics(model, x[:1400], y[:1400], epochs=EPOCHS, batch_size=32,
+                                                 validation_data=(x[1400:], y[1400:]))
+    return history, diagnostics
 
 
 @pytest.mark.slow

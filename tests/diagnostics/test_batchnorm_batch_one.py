@@ -1,24 +1,22 @@
 """BatchNormalization trained on batches of one row: each BN layer outputs its beta, nothing below
 it learns, and the judge names the batch size as the cause."""
 
-import warnings
-
 import keras
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits
 
-from callbacks import TrainingDiagnostics
-from callbacks._guard import NotJudgedWarning
 from callbacks.setup_monitor import _batch_size
 from diagnostics.setup_model import check_batchnorm_batch_size
+from tests.diagnostics._diagnosed_fit import fit_under_diagnostics, scaled_digits
 
 L = keras.layers
 
 
 def _mlp():
-    return keras.Sequential([keras.Input((64,)), L.Dense(32), L.BatchNormalization(name="bn"), L.Activation("relu"),
-                             L.Dense(10, activation="softmax")])
+    model = keras.Sequential([keras.Input((64,)), L.Dense(32), L.BatchNormalization(name="bn"), L.Activation("relu"),
+                              L.Dense(10, activation="softmax")])
+    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
+    return model
 
 
 def test_trainable_batchnorm_layers_at_batch_size_one_are_named():
@@ -37,17 +35,12 @@ def test_the_batch_size_is_read_only_when_every_batch_held_as_many_rows():
 
 
 def _fit(seed, batch_size):
-    x, y = load_digits(return_X_y=True)
-    x = (x / 16.0).astype("float32")
+    x, y = scaled_digits()
     keras.utils.set_random_seed(seed)
     model = _mlp()
-    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
-    diagnostics = TrainingDiagnostics(verbose=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotJudgedWarning)
-        history = model.fit(x[:300], y[:300], epochs=6, batch_size=batch_size, verbose=0,
-                            validation_data=(x[1400:], y[1400:]), callbacks=[diagnostics])
-    return history.history, diagnostics.findings
+    history, diagnostics = fit_under_diagnostics(model, x[:300], y[:300], epochs=6, batch_size=batch_size,
+                                                 validation_data=(x[1400:], y[1400:]))
+    return history, diagnostics.findings
 
 
 @pytest.mark.slow

@@ -1,16 +1,12 @@
 """A fit whose batches are as large as its data makes a handful of updates: the judge names the
 batch size as the cause of the underfitting, and a healthy fit with mini-batches says nothing."""
 
-import warnings
-
 import keras
 import pytest
-from sklearn.datasets import load_digits
 
-from callbacks import TrainingDiagnostics
-from callbacks._guard import NotJudgedWarning
 from diagnostics import judge
 from diagnostics.setup_data import FEW_STEPS_PER_EPOCH, check_steps_per_epoch
+from tests.diagnostics._diagnosed_fit import fit_under_diagnostics, scaled_digits
 
 L = keras.layers
 EPOCHS = 20
@@ -38,17 +34,13 @@ def test_it_stands_only_beside_the_underfitting_it_explains():
 
 
 def _fit(seed, batch_size):
-    x, y = load_digits(return_X_y=True)
-    x = (x / 16.0).astype("float32")
+    x, y = scaled_digits()
     keras.utils.set_random_seed(seed)
     model = keras.Sequential([keras.Input((64,)), L.Dense(64, activation="relu"), L.Dense(10, activation="softmax")])
     model.compile(keras.optimizers.SGD(0.01), "sparse_categorical_crossentropy")
-    diagnostics = TrainingDiagnostics(verbose=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotJudgedWarning)
-        history = model.fit(x[:1400], y[:1400], batch_size=batch_size, epochs=EPOCHS, verbose=0,
-                            validation_data=(x[1400:], y[1400:]), callbacks=[diagnostics])
-    return history.history, diagnostics.findings
+    history, diagnostics = fit_under_diagnostics(model, x[:1400], y[:1400], batch_size=batch_size, epochs=EPOCHS,
+                                                 validation_data=(x[1400:], y[1400:]))
+    return history, diagnostics.findings
 
 
 @pytest.mark.slow

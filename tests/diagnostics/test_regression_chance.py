@@ -1,8 +1,6 @@
 """A regression's chance loss: the loss of predicting its targets' best constant, which
 scikit-learn's `DummyRegressor` predicts; underfitting is judged against it."""
 
-import warnings
-
 import keras
 import numpy as np
 import pytest
@@ -10,10 +8,9 @@ from sklearn.datasets import make_regression
 from sklearn.dummy import DummyRegressor
 from sklearn.metrics import mean_absolute_error, mean_squared_error
 
-from callbacks import TrainingDiagnostics
-from callbacks._guard import NotJudgedWarning
 from diagnostics import judge
 from diagnostics.generalization import regression_chance_loss
+from tests.diagnostics._diagnosed_fit import fit_under_diagnostics
 
 L = keras.layers
 EPOCHS = 20
@@ -66,12 +63,8 @@ def _penalized_regression_fit(factor, seed):
                               L.Dense(64, activation="relu", kernel_regularizer=penalty()),
                               L.Dense(1, kernel_regularizer=penalty())])
     model.compile(keras.optimizers.Adam(1e-3), "mse")
-    diagnostics = TrainingDiagnostics(verbose=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotJudgedWarning)
-        history = model.fit(x, y, epochs=EPOCHS, batch_size=32, validation_split=0.2, verbose=0,
-                            callbacks=[diagnostics])
-    return history.history, diagnostics.findings
+    history, diagnostics = fit_under_diagnostics(model, x, y, epochs=EPOCHS, batch_size=32, validation_split=0.2)
+    return history, diagnostics.findings
 
 
 @pytest.mark.slow

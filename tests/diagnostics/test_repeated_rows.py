@@ -1,18 +1,14 @@
 """A pipeline that feeds a few rows again and again (a `take()` left in it): the model memorizes
 them, and the judge names the pipeline as the cause of the overfitting it sees."""
 
-import warnings
-
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from sklearn.datasets import load_digits
 
-from callbacks import TrainingDiagnostics
-from callbacks._guard import NotJudgedWarning
 from diagnostics import judge
 from diagnostics.setup_data import MAX_REPEATED_DISTINCT_SHARE, MAX_REPEATED_VALIDATION_SEEN, check_repeated_rows
+from tests.diagnostics._diagnosed_fit import fit_under_diagnostics, scaled_digits
 
 L = keras.layers
 EPOCHS = 30
@@ -52,20 +48,16 @@ def test_it_stands_only_beside_the_overfitting_it_explains():
 
 
 def _fit(seed, one_batch):
-    x, y = load_digits(return_X_y=True)
-    x, y = (x / 16.0).astype("float32"), y.astype("int64")
-    train = tf.data.Dataset.from_tensor_slices((x[:1400], y[:1400])).shuffle(1400, seed=seed, reshuffle_each_iteration=False).batch(32)
+    x, y = scaled_digits()
+    train = tf.data.Dataset.from_tensor_slices((x[:1400], y[:1400]))
+    train = train.shuffle(1400, seed=seed, reshuffle_each_iteration=False).batch(32)
     train = (train.take(1) if one_batch else train).repeat().take(STEPS)
     keras.utils.set_random_seed(seed)
     model = keras.Sequential([keras.Input((64,)), L.Dense(64, activation="relu"), L.Dense(64, activation="relu"),
                               L.Dense(10, activation="softmax")])
     model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
-    diagnostics = TrainingDiagnostics(verbose=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotJudgedWarning)
-        history = model.fit(train, epochs=EPOCHS, validation_data=(x[1400:], y[1400:]), verbose=0,
-                            callbacks=[diagnostics])
-    return history.history, diagnostics.findings
+    history, diagnostics = fit_under_diagnostics(model, train, epochs=EPOCHS, validation_data=(x[1400:], y[1400:]))
+    return history, diagnostics.findings
 
 
 @pytest.mark.slow

@@ -1,18 +1,14 @@
 """A softmax taken over the batch axis (`Softmax(axis=0)`): a fact of the graph, an error that
 leads, and its remedy gives rows that sum to one."""
 
-import warnings
-
 import keras
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits
 
-from callbacks import TrainingDiagnostics
-from callbacks._guard import NotJudgedWarning
 from diagnostics import check_setup
 from diagnostics.remedies import describe_setup, remedies_for
 from diagnostics.remedy_edits import apply_remedies
+from tests.diagnostics._diagnosed_fit import fit_under_diagnostics, scaled_digits
 
 L = keras.layers
 
@@ -54,14 +50,10 @@ def test_its_remedy_gives_probabilities_per_row():
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_fit_with_it_leads_with_it_and_its_twin_is_healthy(seed):
-    x, y = load_digits(return_X_y=True)
-    x = (x / 16.0).astype("float32")
+    x, y = scaled_digits()
     for axis, expected in ((0, ["output_loss_mismatch"]), (-1, [])):
         keras.utils.set_random_seed(seed)
         model = _classifier(axis)
-        diagnostics = TrainingDiagnostics(verbose=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotJudgedWarning)
-            model.fit(x[:1400], y[:1400], epochs=6, batch_size=32, validation_data=(x[1400:], y[1400:]),
-                      verbose=0, callbacks=[diagnostics])
+        _, diagnostics = fit_under_diagnostics(model, x[:1400], y[:1400], epochs=6, batch_size=32,
+                                               validation_data=(x[1400:], y[1400:]))
         assert [f.kind for f in diagnostics.findings][:1] == expected

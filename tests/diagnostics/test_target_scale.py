@@ -2,19 +2,16 @@
 judge names them as the cause of the loss that stays far above predicting their mean, and the
 remedy, a Rescaling after the output, is proven by a fit of the edited clone."""
 
-import warnings
-
 import keras
 import numpy as np
 import pytest
 from sklearn.datasets import make_regression
 
-from callbacks import TrainingDiagnostics
-from callbacks._guard import NotJudgedWarning
 from diagnostics.remedies import Remedy
 from diagnostics.remedy_edits import apply_remedies
 from diagnostics.setup_data import MAX_TARGET_SCALE, check_target_scale
 from diagnostics.setup_model import OutputSetup, describe_loss, describe_model
+from tests.diagnostics._diagnosed_fit import fit_under_diagnostics
 
 L = keras.layers
 EPOCHS = 12
@@ -63,12 +60,8 @@ def _prices():
 
 
 def _fit(model, x, y, seed):
-    diagnostics = TrainingDiagnostics(verbose=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotJudgedWarning)
-        history = model.fit(x, y, epochs=EPOCHS, batch_size=32, validation_split=0.2, verbose=0,
-                            callbacks=[diagnostics])
-    return history.history, diagnostics.findings
+    history, diagnostics = fit_under_diagnostics(model, x, y, epochs=EPOCHS, batch_size=32, validation_split=0.2)
+    return history, diagnostics.findings
 
 
 def _model(seed):
