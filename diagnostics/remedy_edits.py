@@ -727,10 +727,7 @@ def _scale_targets(plan, remedy):
                          f"activation {activation!r}. Received: target={name!r}")
     low, high = remedy.params.get("low"), remedy.params.get("high")
     if low is None or high is None:
-        if plan.y is None:
-            raise ValueError("scale_targets without low and high reads them from y. Received: y=None")
-        finite = np.asarray(plan.y, dtype=np.float64)
-        finite = finite[np.isfinite(finite)]
+        finite = _finite_targets(plan, "low and high")
         low, high = float(finite.min()), float(finite.max())
     span = (high - low) or 1.0
     low, high = low - TARGET_MARGIN * span, high + TARGET_MARGIN * span
@@ -746,15 +743,20 @@ def _standardized_output(plan, remedy, name):
     the targets' `mean` +- `std` (read from y when the remedy does not give them)."""
     mean, std = remedy.params.get("mean"), remedy.params.get("std")
     if mean is None or std is None:
-        if plan.y is None:
-            raise ValueError("scale_targets without mean and std reads them from y. Received: y=None")
-        finite = np.asarray(plan.y, dtype=np.float64)
-        finite = finite[np.isfinite(finite)]
+        finite = _finite_targets(plan, "mean and std")
         mean, std = float(finite.mean()), float(finite.std())
     std = float(std) or 1.0
     plan.insert_after(name, lambda: keras.layers.Rescaling(std, offset=float(mean), name=f"{name}_target_scale"))
     plan.changes.append(f"inserted Rescaling after layer {name!r}: its linear output, learned at unit scale, "
                         f"now gives the targets' {float(mean):.3g} +- {std:.3g}")
+
+
+def _finite_targets(plan, what):
+    """The finite values of the training targets, which `scale_targets` reads `what` from."""
+    if plan.y is None:
+        raise ValueError(f"scale_targets without {what} reads them from y. Received: y=None")
+    targets = np.asarray(plan.y, dtype=np.float64)
+    return targets[np.isfinite(targets)]
 
 
 def _change_batch_size(plan, remedy):
