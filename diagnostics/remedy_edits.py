@@ -736,6 +736,7 @@ def _scale_targets(plan, remedy):
     plan.insert_after(name, lambda: keras.layers.Rescaling(scale, offset=offset, name=f"{name}_target_scale"))
     plan.changes.append(f"inserted Rescaling after layer {name!r}: its {activation} range [{bounds[0]:g}, "
                         f"{bounds[1]:g}] now covers the targets' [{low:.3g}, {high:.3g}]")
+    _rate_for_rescaled_output(plan, scale)
 
 
 def _standardized_output(plan, remedy, name):
@@ -749,6 +750,19 @@ def _standardized_output(plan, remedy, name):
     plan.insert_after(name, lambda: keras.layers.Rescaling(std, offset=float(mean), name=f"{name}_target_scale"))
     plan.changes.append(f"inserted Rescaling after layer {name!r}: its linear output, learned at unit scale, "
                         f"now gives the targets' {float(mean):.3g} +- {std:.3g}")
+    _rate_for_rescaled_output(plan, std)
+
+
+def _rate_for_rescaled_output(plan, scale):
+    """Divides plain SGD's learning rate by `scale`**2: the loss stays in the targets' units, so
+    the gradients below a Rescaling output are `scale`**2 times those of the scaled problem, and
+    SGD's steps with them (adaptive optimizers divide that factor out themselves)."""
+    rate = plan.optimizer.get("learning_rate")
+    if not issubclass(plan.optimizer_class, keras.optimizers.SGD) or not isinstance(rate, (int, float)):
+        return
+    _set_rate(plan.optimizer, float(rate) / scale ** 2)
+    plan.changes.append(f"optimizer {plan.optimizer_class.__name__}: learning_rate {_show(float(rate))} → "
+                        f"{_show(float(rate) / scale ** 2)} (the loss is {scale:.3g}^2 times the scaled problem's)")
 
 
 def _finite_targets(plan, what):

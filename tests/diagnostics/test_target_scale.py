@@ -98,3 +98,15 @@ def test_a_rescaling_output_that_maps_unit_scale_onto_the_targets_is_left_alone(
     edited = apply_remedies(model, [Remedy("scale_targets", "out", {"mean": 2e5, "std": 5e4}, "scale")]).model
     assert check_target_scale(describe_model(model)[1], [prices]) != []
     assert check_target_scale(describe_model(edited)[1], [prices]) == []
+
+
+def test_under_plain_sgd_the_rescaled_clone_takes_the_steps_of_the_scaled_problem():
+    # The loss stays in dollars: its gradient below the Rescaling is std^2 times the standardized
+    # problem's, so SGD's rate is divided by std^2 (Adam divides that factor out itself).
+    model = keras.Sequential([keras.Input((3,)), L.Dense(4, activation="relu"), L.Dense(1, name="out")])
+    model.compile(optimizer=keras.optimizers.SGD(0.01), loss="mse")
+    edited = apply_remedies(model, [Remedy("scale_targets", "out", {"mean": 2e5, "std": 5e4}, "scale")]).model
+    assert float(edited.optimizer.learning_rate) == pytest.approx(0.01 / 5e4 ** 2)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    edited = apply_remedies(model, [Remedy("scale_targets", "out", {"mean": 2e5, "std": 5e4}, "scale")]).model
+    assert float(edited.optimizer.learning_rate) == pytest.approx(0.01)
