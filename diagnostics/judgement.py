@@ -191,6 +191,9 @@ RELATIONS = (
     # predicts one class whatever the input.
     Relation("suspicious_config", "batchnorm_batch_size", ("zero_gradient", "underfitting", "plateau",
                                                            "saddle_point", "class_imbalance", "dead_relu")),
+    # A loss summed over the batch makes every step the batch size times too large.
+    Relation("suspicious_config", "loss_reduction", ("exploding_gradient", "non_finite", "oscillation",
+                                                     "dead_relu", "saturation")),
     # An epsilon that outweighs the gradients' scale turns Adam into slow SGD: the loss crawls or stalls.
     Relation("suspicious_config", "adaptive_epsilon", ("underfitting", "plateau", "saddle_point")),
     # A handful of updates per epoch cannot move the weights far: the loss stays near chance.

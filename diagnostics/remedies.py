@@ -1176,6 +1176,11 @@ def _suspicious_config(facts):
                                                                       "config": {"max_value": 3.0}},
                                                 "layers": names},
                        "Or cap at 3 (keras.constraints.MaxNorm(3)), above the initial norms.")]
+    if facts.has("loss_reduction"):
+        return [Remedy("set_loss", None, {"loss": e.get("loss_name")},
+                       f"Use {e.get('loss_name')} with its default reduction, the mean over the batch: summed, "
+                       "every step is the batch size times too large."),
+                _lower_learning_rate(facts, "a summed loss's steps grow with the batch size")]
     if facts.has("batchnorm_batch_size"):
         return [Remedy("change_batch_size", None, {"batch_size": DEFAULT_BATCH_SIZE},
                        f"Train on batches of {DEFAULT_BATCH_SIZE}: BatchNormalization over one row outputs "

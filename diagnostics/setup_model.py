@@ -344,6 +344,7 @@ def check_model(model):
     findings += _check_norm_caps(model)
     findings += _check_loss_weights(model, [output.name for output in outputs])
     findings += _check_softmax_axis(model, {output.layer for output in outputs})
+    findings += _check_loss_reduction(model)
     return findings
 
 
@@ -765,6 +766,24 @@ def _check_norm_caps(model):
         {"capped_unit_norm": cap, "initial_unit_norm": initial, "capped_layers": names,
          "min_norm_cap_share": MIN_NORM_CAP_SHARE, NEEDS_CONSEQUENCE: True},
         ["Remove the kernel constraint, or cap at 3 or more (keras.constraints.MaxNorm(3))."],
+    )]
+
+
+def _check_loss_reduction(model):
+    """A loss that sums over the batch (`reduction="sum"`): the gradient, and a plain SGD step, grow
+    with the batch size (32 rows: 32 times the mean's). A hypothesis (a rate tuned down for it
+    trains), so it stands only beside the blow-up or swings it explains (`NEEDS_CONSEQUENCE`)."""
+    loss = getattr(model, "loss", None)
+    if not isinstance(loss, keras.losses.Loss) or getattr(loss, "reduction", None) != "sum":
+        return []
+    name = loss.get_config().get("name") or type(loss).__name__
+    return [Finding(
+        "suspicious_config", "warning", 0, None,
+        f"the loss {name!r} sums over the batch (reduction='sum'): its gradient, and each SGD step, is the "
+        "batch size times the mean's, so a learning rate that suits a mean loss overshoots.",
+        {"loss_reduction": "sum", "loss_name": name, NEEDS_CONSEQUENCE: True},
+        ["Use the default reduction ('sum_over_batch_size', the mean over the batch), or divide the "
+         "learning rate by the batch size."],
     )]
 
 
