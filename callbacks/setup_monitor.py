@@ -145,7 +145,8 @@ class SetupMonitor(Monitor):
         self._drop_classes_absent_by_chance(counts.get("train_labels"))
         self._regression_chance = self._baseline_of_regression(y)
         self._observe(self._observations + setup_model.check_batchnorm_batch_size(
-            self.model, _batch_size(counts.get("train_majority"))))
+            self.model, _batch_size(counts.get("train_majority")))
+            + setup_data.check_sample_weights(batch[2] if len(batch) > 2 else None))
 
         copy = self._copy_from_fingerprints()
         if copy is not None:  # judged on the whole epoch: it replaces the judgement on 256 rows

@@ -191,6 +191,9 @@ RELATIONS = (
     # predicts one class whatever the input.
     Relation("suspicious_config", "batchnorm_batch_size", ("zero_gradient", "underfitting", "plateau",
                                                            "saddle_point", "class_imbalance", "dead_relu")),
+    # Sample weights all 0: the loss is 0, no gradient, nothing learns.
+    Relation("suspicious_config", "zero_sample_weights", ("zero_gradient", "underfitting", "plateau",
+                                                          "saddle_point")),
     # A loss summed over the batch makes every step the batch size times too large.
     Relation("suspicious_config", "loss_reduction", ("exploding_gradient", "non_finite", "oscillation",
                                                      "dead_relu", "saturation")),

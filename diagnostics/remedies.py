@@ -1176,6 +1176,10 @@ def _suspicious_config(facts):
                                                                       "config": {"max_value": 3.0}},
                                                 "layers": names},
                        "Or cap at 3 (keras.constraints.MaxNorm(3)), above the initial norms.")]
+    if facts.has("zero_sample_weights"):
+        return [_not_applicable("fix_data", "Fix the sample weights (or class weights): every row kept weighs 0. "
+                                            "Print np.unique(sample_weight); a mask such as (y == k) must "
+                                            "name labels the data holds.")]
     if facts.has("loss_reduction"):
         return [Remedy("set_loss", None, {"loss": e.get("loss_name")},
                        f"Use {e.get('loss_name')} with its default reduction, the mean over the batch: summed, "

@@ -223,6 +223,36 @@ def check_validation_fingerprints(train_fingerprints, validation_fingerprints, c
     )]
 
 
+def check_sample_weights(sample_weight):
+    """A `suspicious_config` error when every kept training row has a sample weight of 0: the
+    weighted loss is exactly 0, so no gradient reaches any weight (a mask computed wrongly, such
+    as `(y == 10)` on digits 0-9, or class weights of 0).
+
+    Args:
+        sample_weight: the sample weights of the kept training rows (or None without them).
+
+    Returns:
+        A list with at most one `Finding` (evidence `zero_sample_weights`: the rows judged).
+
+    Example:
+
+    >>> [f.evidence["zero_sample_weights"] for f in check_sample_weights(np.zeros(64))]
+    [64]
+    """
+    if sample_weight is None:
+        return []
+    weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    if weights.size < MIN_ROWS_COPY or np.any(weights != 0):
+        return []
+    return [Finding(
+        "suspicious_config", "error", 0, None,
+        f"every one of the {weights.size} training rows kept has a sample weight of 0: the weighted loss "
+        "is exactly 0, so no gradient reaches any weight and nothing trains.",
+        {"zero_sample_weights": int(weights.size)},
+        ["Check how the sample weights (or class weights) are computed: print np.unique(sample_weight)."],
+    )]
+
+
 def check_steps_per_epoch(steps, epochs=None):
     """A `suspicious_config` hypothesis for epochs of `FEW_STEPS_PER_EPOCH` steps or fewer: the
     whole fit makes a handful of updates (a batch size as large as the data). It stands only
