@@ -71,8 +71,11 @@ BALANCED_ACCURACY = "val_balanced_accuracy"
 # Metrics where a higher value is the better one (every other metric is a loss).
 HIGHER_IS_BETTER = (BALANCED_ACCURACY,)
 
-# The lead kinds whose remedies aim at the minority classes, judged by the balanced accuracy.
-BALANCED_KINDS = ("class_imbalance",)
+# The lead kinds judged by the balanced accuracy: a class imbalance, whose remedies aim at the
+# minority classes; an output that does not fit its loss, whose remedies change the loss itself
+# (a one-unit output under a class cross-entropy reads 0 whatever it predicts), so the baseline's
+# loss and a trial's measure different things.
+BALANCED_KINDS = ("class_imbalance", "output_loss_mismatch")
 
 # Rows per forward pass when the output loss is measured (bounded memory, few Python calls).
 PREDICT_CHUNK = 1024
@@ -554,6 +557,8 @@ def choose_metric(baseline, lead):
     >>> run = Trial(histories=[{"loss": [1.0], "val_loss": [1.1], "val_balanced_accuracy": [0.4]}])
     >>> choose_metric(run, Finding("class_imbalance", "warning", 0, None, ""))
     'val_balanced_accuracy'
+    >>> choose_metric(run, Finding("output_loss_mismatch", "error", 0, None, ""))
+    'val_balanced_accuracy'
     >>> choose_metric(run, Finding("overfitting", "warning", 0, None, ""))
     'val_loss'
     """
@@ -567,7 +572,9 @@ def _metric_reason(metric_name, lead):
     """`metric_name` and why it judges a run whose lead finding is `lead`, in words."""
     why = {
         BALANCED_ACCURACY: f"the mean recall per class on the validation data, since the lead {lead.kind}'s "
-                           "remedies trade majority-class loss for minority-class recall",
+                           + ("remedies change the loss itself, so losses before and after do not compare"
+                              if lead is not None and lead.kind == "output_loss_mismatch" else
+                              "remedies trade majority-class loss for minority-class recall"),
         OUTPUT_LOSS: "the compiled loss of the model's own outputs on the validation data (val_loss is "
                      "computed from the logits behind a softmax or sigmoid)",
         "val_loss": "the validation loss (the outputs could not be measured on the validation data)",
