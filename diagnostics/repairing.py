@@ -6,8 +6,9 @@ findings' applicable remedies become candidate runs; successive halving spends a
 optimizer steps on them (all candidates briefly, the better half twice as long, and so on); every
 trial is an ordinary `fit` of a clone, judged by the same judge. A trial is accepted only when it
 clears the baseline's errors and beats the baseline on a metric the remedy can move (the balanced
-accuracy for class imbalance, else the validation loss of the model the fit returns; the training
-loss without validation data) by more than the seed-to-seed spread.
+accuracy for class imbalance and for an output that does not fit its loss, else the validation
+loss of the model the fit returns; the training loss without validation data) by more than the
+seed-to-seed spread (at most half the baseline's best: a wider spread is a diverged seed).
 
 Example:
 
@@ -59,6 +60,10 @@ MAX_CANDIDATES = 6
 # A gain smaller than this share of the baseline's metric is not a repair even at one seed, where
 # the seed-to-seed spread cannot be measured.
 MIN_RELATIVE_GAIN = 0.02
+# A seed-to-seed spread above half the baseline's best value is not noise but a baseline that
+# diverged at some seed (a loss of 2e11 at one, 3e13 at another): the margin a trial must beat it
+# by is capped there, so a trial a thousand times better is not refused for the divergence.
+MAX_SPREAD_SHARE = 0.5
 
 # The key, in a trial's history, of the loss of the model's outputs on the validation data.
 OUTPUT_LOSS = "val_output_loss"
@@ -1058,6 +1063,8 @@ class _Acceptance:
         finite_base = [score for score in base if math.isfinite(score)]
         margin = max(_range(finite_base), _range(scores),
                      MIN_RELATIVE_GAIN * abs(best_base) if math.isfinite(best_base) else 0.0)
+        if math.isfinite(best_base):
+            margin = min(margin, MAX_SPREAD_SHARE * abs(best_base))
         worst = max(scores)
         shown = lambda score: fmt(-score if higher else score)  # noqa: E731 - back to the metric's sign
         what = f"{trial.metric_name}: worst seed {shown(worst)}"

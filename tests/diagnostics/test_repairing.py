@@ -95,6 +95,10 @@ def _trial(metrics, findings=()):
         # the trial's own spread counts: 1.4 + range 0.4 < 2.0; 1.5 + 0.5 is not below 2.0
         ((2.0, 2.0), (1.0, 1.4), True),
         ((2.0, 2.0), (1.0, 1.5), False),
+        # a baseline that diverged at one seed: its spread is no noise, the margin stops at half its
+        # best (1.15e11): a trial a thousand times better beats it, one a little better does not
+        ((2.3e11, 3e13), (1.6e8, 3.1e8), True),
+        ((2.3e11, 3e13), (2e11, 2.1e11), False),
         # a baseline that never ran finite: any finite trial beats it; a non-finite trial never does
         ((math.inf, math.inf), (2.2, 2.3), True),
         ((math.inf, math.inf), (2.2, math.inf), False),
