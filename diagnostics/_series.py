@@ -2,6 +2,10 @@
 
 import numpy as np
 
+# Learning suffers while the training loss is still above half the chance loss (or, when that is
+# unknown, above half the run's first loss): the model has not yet learned most of what it can.
+SLOW_LOSS_FRACTION = 0.5
+
 
 def layer_names(history, signal):
     """Layer names of the keys `"<signal>/<layer>"`, in the order they were logged."""
@@ -40,3 +44,15 @@ def first_sustained(mask, min_run):
 def scalar_series(history, key):
     """`history[key]` as a float array (empty if absent)."""
     return np.asarray(history.get(key, []), dtype=float)
+
+
+def learning_suffers(loss, chance_loss=None):
+    """Per epoch: the training loss is still above `SLOW_LOSS_FRACTION` of the chance loss (or of
+    the first loss when chance is unknown). Non-finite epochs count as suffering."""
+    loss = np.asarray(loss, dtype=float)
+    finite = loss[np.isfinite(loss)]
+    if finite.size == 0:
+        return np.ones(loss.shape, dtype=bool)
+    reference = chance_loss if chance_loss is not None and np.isfinite(chance_loss) and chance_loss > 0 else finite[0]
+    with np.errstate(invalid="ignore"):
+        return ~(loss < SLOW_LOSS_FRACTION * reference)

@@ -18,7 +18,7 @@ Example:
 
 import numpy as np
 
-from diagnostics._series import first_sustained, layer_matrix, layer_names
+from diagnostics._series import first_sustained, layer_matrix, layer_names, learning_suffers
 from diagnostics.findings import Finding
 from diagnostics.gradients import SUSTAIN_EPOCHS
 
@@ -46,9 +46,6 @@ DEAD_FRACTION_ALONE = 0.9
 # Healthy sigmoid/tanh layers (Glorot init, scaled inputs) have almost no unit saturated on
 # nearly every sample; a third of them is a large share, and a problem when learning suffers too.
 SATURATED_FRACTION_SLOW = 0.3
-# Learning suffers while the training loss is still above half the chance loss (or, when that is
-# unknown, above half the run's first loss): the model has not yet learned most of what it can.
-SLOW_LOSS_FRACTION = 0.5
 # At 90% of a layer's units dead or saturated the layer passes (almost) nothing: an error.
 ERROR_FRACTION = 0.9
 
@@ -188,18 +185,6 @@ def _detect(history, signal, threshold, kind, layers, describe, advice, gate=Non
             advice=list(advice),
         )
     ]
-
-
-def learning_suffers(loss, chance_loss=None):
-    """Per epoch: the training loss is still above `SLOW_LOSS_FRACTION` of the chance loss (or of
-    the first loss when chance is unknown). Non-finite epochs count as suffering."""
-    loss = np.asarray(loss, dtype=float)
-    finite = loss[np.isfinite(loss)]
-    if finite.size == 0:
-        return np.ones(loss.shape, dtype=bool)
-    reference = chance_loss if chance_loss is not None and np.isfinite(chance_loss) and chance_loss > 0 else finite[0]
-    with np.errstate(invalid="ignore"):
-        return ~(loss < SLOW_LOSS_FRACTION * reference)
 
 
 def _describer(state, consequence):

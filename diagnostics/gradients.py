@@ -20,12 +20,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from diagnostics._series import first_sustained, layer_matrix, layer_names, scalar_series
+from diagnostics._series import first_sustained, layer_matrix, layer_names, learning_suffers, scalar_series
 from diagnostics.findings import Finding
 
 # A healthy deep net (ReLU, He init, batch norm) loses at most ~100x of gradient norm from output
 # to input; 1000x leaves a 10x margin, and sigmoid stacks of 10+ layers lose far more (1e5-1e9).
 VANISHING_RATIO = 1e-3
+# ... and 100x, the most a healthy deep net loses, is already too much in a run whose loss is still
+# above half of chance then and at its end (`learning_suffers`): its input side is not learning.
+VANISHING_RATIO_STALLED = 1e-2
 # Reference for the output side: the largest gradient norm among this fraction of the last layers.
 OUTPUT_SIDE_FRACTION = 0.25
 # One epoch can be a transient (warm-up, the first epoch of batch norm); two in a row are a trend.
@@ -109,7 +112,7 @@ def detect_gradient_problems(history, layers=None, first_nonfinite_step=None, ch
         detect_non_finite(history, layers, first_nonfinite_step)
         + (zero or detect_cut_gradient(history, layers))
         + detect_exploding_gradient(history, layers, chance_loss)
-        + detect_vanishing_gradient(history, layers)
+        + detect_vanishing_gradient(history, layers, chance_loss)
     )
 
 
@@ -132,14 +135,20 @@ def _output_side(values):
                          for row in tail])
 
 
-def detect_vanishing_gradient(history, layers=None):
+def detect_vanishing_gradient(history, layers=None, chance_loss=None):
     """Vanishing gradients: input-side layers get a tiny fraction of the output side's gradient.
 
     At each epoch, every layer's mean gradient norm is divided by the largest among the last
     `OUTPUT_SIDE_FRACTION` of the layers. A layer vanishes when that ratio is below
-    `VANISHING_RATIO` while its gradient is not almost all exact zeros (that is dead units). The
+    `VANISHING_RATIO` (or `VANISHING_RATIO_STALLED` at epochs where learning suffers, as it still
+    does at the end) while its gradient is not almost all exact zeros (that is dead units). The
     finding needs the first layer (nearest the input) to vanish for `SUSTAIN_EPOCHS` epochs in a
     row; it names that layer and reports how far up the network the problem reaches.
+
+    Args:
+        history: `{key: [value per epoch]}` with `grad_norm/<layer>` (and `loss`).
+        layers: layer names, input side first; default: the order of the `grad_norm/` keys.
+        chance_loss: the loss of a uniform guess, if known (`learning_suffers`).
 
     Returns:
         list with at most one `Finding` of kind `vanishing_gradient`.
@@ -155,7 +164,14 @@ def detect_vanishing_gradient(history, layers=None):
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = norms / reference[:, None]
     blocked = zero_frac >= BLOCKED_ZERO_FRACTION
-    vanished = (ratio < VANISHING_RATIO) & ~blocked & np.isfinite(ratio) & (reference[:, None] > 0)
+    threshold = np.full(norms.shape[0], VANISHING_RATIO)
+    loss = scalar_series(history, "loss")
+    if loss.size:
+        suffers = learning_suffers(loss, chance_loss)
+        stalled = suffers & suffers[-1]
+        rows = min(stalled.size, threshold.size)
+        threshold[:rows][stalled[:rows]] = VANISHING_RATIO_STALLED
+    vanished = (ratio < threshold[:, None]) & ~blocked & np.isfinite(ratio) & (reference[:, None] > 0)
     judged = _input_side_count(len(layers))
     first_layer = next((i for i in range(judged) if not blocked[:, i].all()), None)
     if first_layer is None:
@@ -173,7 +189,7 @@ def detect_vanishing_gradient(history, layers=None):
         "grad_norm": float(norms[epoch, first_layer]),
         "output_side_grad_norm": float(reference[epoch]),
         "ratio": input_ratio,
-        "threshold": VANISHING_RATIO,
+        "threshold": float(threshold[epoch]),
         "layers_affected": affected,
         "layers_total": len(layers),
         "epochs_affected": int(vanished[epoch:, first_layer].sum()),

@@ -6,6 +6,7 @@ import numpy as np
 
 from diagnostics import gradients
 from diagnostics.gradients import (
+    VANISHING_RATIO_STALLED,
     detect_exploding_gradient,
     detect_gradient_problems,
     detect_non_finite,
@@ -37,7 +38,7 @@ def test_healthy_shrink_of_100x_from_output_to_input_is_quiet():
 
 def test_vanishing_is_localized_at_the_input_and_reports_its_reach():
     norms = _decay(5, 12, 0.6)  # sigmoid-like: 0.6 decades per layer
-    findings = detect_vanishing_gradient(_history(norms))
+    findings = detect_vanishing_gradient(_history(norms, loss=np.linspace(2.0, 0.2, 5)))  # it learns
     assert len(findings) == 1
     finding = findings[0]
     assert finding.kind == "vanishing_gradient" and finding.layer == "l0" and finding.epoch == 0
@@ -45,6 +46,9 @@ def test_vanishing_is_localized_at_the_input_and_reports_its_reach():
     # Layers 0..6 are below 1e-3 of the output (0.6 * 5 = 3 decades at layer 6).
     assert finding.evidence["layers_affected"] == 6
     assert finding.severity == "error"
+    # In a run stuck near its first loss, 100x counts: layers 0..7 (0.6 * 4 = 2.4 decades at 7).
+    stuck = detect_vanishing_gradient(_history(norms, loss=[2.0] * 5))[0]
+    assert stuck.evidence["layers_affected"] == 8 and stuck.evidence["threshold"] == VANISHING_RATIO_STALLED
 
 
 def test_vanishing_must_be_sustained():
@@ -241,3 +245,17 @@ def test_a_loss_far_above_guessing_at_every_epoch_is_a_signal_blown_up_from_the_
     assert detect_exploding_gradient(_history(norms, loss=[2818.5, 783.7, low]), chance_loss=chance) == []
     assert detect_exploding_gradient(_history(norms[:1], loss=loss[:1]), chance_loss=chance) == []
     assert detect_exploding_gradient(_history(norms, loss=[2818.5, float("nan"), 403.2]), chance_loss=chance) == []
+
+
+def test_a_hundredfold_loss_of_gradient_vanishes_only_while_the_loss_stays_near_chance():
+    # Four layers: the first gets 5e-3 of the last's gradient, between VANISHING_RATIO (1e-3) and
+    # VANISHING_RATIO_STALLED (1e-2): a vanishing gradient only in a run that does not learn.
+    norms = {"grad_norm/d0": [5e-3] * 5, "grad_norm/d1": [2e-2] * 5, "grad_norm/d2": [0.1] * 5,
+             "grad_norm/d3": [1.0] * 5}
+    stalled = {**norms, "loss": [2.30, 2.30, 2.29, 2.29, 2.29]}
+    findings = detect_vanishing_gradient(stalled, chance_loss=2.3026)
+    assert [(f.kind, f.layer, f.evidence["threshold"]) for f in findings] == [
+        ("vanishing_gradient", "d0", VANISHING_RATIO_STALLED)]
+    learning = {**norms, "loss": [2.30, 1.5, 0.9, 0.5, 0.3]}
+    assert detect_vanishing_gradient(learning, chance_loss=2.3026) == []
+    assert detect_vanishing_gradient(norms) == []  # no loss: the 1e-3 line alone
