@@ -213,7 +213,9 @@ def _vanishing_message(epoch, first_layer, reach, evidence):
         f"Gradients vanish toward the input: from epoch {epoch}, layer '{first_layer}' gets a "
         f"gradient norm of {evidence['grad_norm']:.2g}, {evidence['ratio']:.1e} of the output side's "
         f"{evidence['output_side_grad_norm']:.2g}; {evidence['layers_affected']} of {evidence['layers_total']} "
-        f"layers, up to '{reach}', get less than {VANISHING_RATIO:g} of it, so they barely learn."
+        f"layers, up to '{reach}', get less than {evidence['threshold']:g} of it, so they barely learn"
+        + (" (a hundredth is already too little in a run whose loss stays above half of chance)."
+           if evidence["threshold"] > VANISHING_RATIO else ".")
     )
 
 
