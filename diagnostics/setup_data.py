@@ -95,9 +95,10 @@ MIN_DISTINCT_FRACTION = 0.9
 # at unit scale, Adam moves each weight by about its learning rate per step (thousands of steps to
 # reach the hundreds), and SGD's gradient grows with the error (it overshoots and blows up).
 MAX_TARGET_SCALE = 100.0
-# An epoch of this many optimizer steps or fewer (a full-batch fit of a small dataset) makes too
-# few updates to learn in a usual number of epochs: a few dozen epochs are a few dozen steps.
-FEW_STEPS_PER_EPOCH = 4
+# An epoch of this many optimizer steps or fewer has batches as large as half the data (a
+# full-batch fit): a few dozen epochs are a few dozen updates. (A small dataset in mini-batches,
+# 64 rows in batches of 16, makes more steps and is no such fit.)
+FEW_STEPS_PER_EPOCH = 2
 # An epoch that showed each of its distinct rows 4 times or more on average repeats a small part
 # of the data (a `take()` left in a pipeline, a tiny set repeated by `steps_per_epoch`); a whole
 # pass, oversampled minority rows included, stays above it.

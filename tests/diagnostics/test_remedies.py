@@ -609,7 +609,7 @@ def test_units_that_died_while_training_lower_the_learning_rate_first(rise, lowe
     assert (lead[0] == "set_learning_rate") == lowered
 
 
-@pytest.mark.parametrize("steps, smaller_batches", [(1, True), (4, True), (5, False), (None, False)])
+@pytest.mark.parametrize("steps, smaller_batches", [(1, True), (2, True), (3, False), (None, False)])
 def test_underfitting_in_a_handful_of_steps_per_epoch_takes_smaller_batches_first(steps, smaller_batches):
     setup = {**RELU_STACK, "optimizer": "adam", "learning_rate": 1e-3, "stable_range": [1e-5, 1e-2],
              "steps_per_epoch": steps}
