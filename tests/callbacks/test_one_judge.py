@@ -82,8 +82,9 @@ def _check_one_verdict(build, seed, tmp_path):
     return verdict
 
 
-# Seed 0 in the default tier; the others (up to 45 s each on 2 cores) in the slow one.
-@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)])
+# Up to 45 s a seed on 2 cores: the slow tier runs them.
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_vanishing_gradients_get_one_verdict(seed, tmp_path):
     verdict = _check_one_verdict(_sigmoid_stack, seed, tmp_path)
     assert verdict and verdict[0][0] == "vanishing_gradient"

@@ -107,7 +107,8 @@ def test_a_heavy_penalty_explains_the_units_it_shrinks_to_nothing():
     assert [f.kind for f in judge(record)] == ["dead_relu"]
 
 
-@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)])
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_heavy_weight_penalty_is_underfitting_and_a_light_one_is_healthy(seed):
     x, y = _digits()
     verdicts = {}

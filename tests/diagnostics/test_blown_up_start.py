@@ -24,7 +24,8 @@ def _images():
     return ((x - x.mean()) / x.std()).reshape(-1, 8, 8, 1).astype("float32"), y
 
 
-@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)])
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_weights_drawn_at_unit_scale_blow_the_signal_up_and_he_normal_does_not(seed):
     x, y = _images()
     history, findings = diagnosed_fit(lambda: _cnn(lambda: keras.initializers.RandomNormal(stddev=1.0)), x, y,

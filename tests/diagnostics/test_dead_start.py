@@ -80,7 +80,8 @@ def _fit(kernel_initializer, seed):
     return history.history, diagnostics.findings
 
 
-@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)])
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_dead_start_leads_what_it_explains_and_the_random_twin_is_healthy(seed):
     history, findings = _fit("zeros", seed)
     faulty_val_loss = history["val_loss"][-1]

@@ -50,7 +50,8 @@ class Forgetful(GuideTrainStep, keras.Model):
         return self.out(self.hidden(x))
 
 
-@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)])
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_train_step_without_apply_leads_and_the_one_with_it_is_healthy(seed):
     x, y = load_digits(return_X_y=True)
     verdicts = {}

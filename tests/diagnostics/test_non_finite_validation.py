@@ -52,7 +52,8 @@ def _fit(broken_rows, seed):
     return diagnostics.findings
 
 
-@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)])
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_five_broken_validation_rows_are_named_and_dropping_them_is_healthy(seed):
     [finding] = _fit(5, seed)
     assert (finding.kind, finding.epoch, finding.layer) == ("non_finite", 0, None)

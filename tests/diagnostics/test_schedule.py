@@ -92,7 +92,8 @@ def test_a_grown_rate_stands_only_beside_what_it_explains():
                                                                  ("oscillation", "suspicious_config")]
 
 
-@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)])
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_decay_rate_above_one_leads_what_its_growing_steps_do_and_a_constant_rate_is_healthy(seed):
     growing = _fit(keras.optimizers.schedules.ExponentialDecay(0.05, decay_steps=10, decay_rate=1.5), seed)
     constant = _fit(0.05, seed)

@@ -60,7 +60,8 @@ def _fit(rescale, seed):
                          x, y, seed, epochs=6)
 
 
-@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)])
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_second_division_inside_the_model_leads_and_one_division_is_healthy(seed):
     history, findings = _fit(1 / 255, seed)
     faulty_loss = history["loss"][-1]

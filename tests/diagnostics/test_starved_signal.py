@@ -120,7 +120,8 @@ FAULTS = {"noise": ({"noise": 1.0}, "input_noise_ratio", "set_dropout"),
 
 
 @pytest.mark.parametrize("fault", list(FAULTS))
-@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)])
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_the_starving_regularizer_leads_the_stall_and_the_twin_without_it_is_healthy(fault, seed):
     faults, key, action = FAULTS[fault]
     history, findings = _fit(seed, **faults)

@@ -76,7 +76,8 @@ def test_only_a_built_never_adapted_normalization_counts_as_unadapted():
     assert not is_unadapted(L.Dense(3))
 
 
-@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)])
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_never_adapted_normalization_leads_with_adapting_it_and_the_adapted_twin_is_healthy(seed):
     x, y = _table(seed)
     history, findings = diagnosed_fit(lambda: _model(L.Normalization(name="norm")), x, y, seed=seed, epochs=8)

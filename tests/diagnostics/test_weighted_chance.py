@@ -51,7 +51,8 @@ def test_the_probe_sums_the_class_weights_of_the_training_rows():
     assert all(c["train_weight"] == pytest.approx(expected) for c in counts)
 
 
-@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow), pytest.param(2, marks=pytest.mark.slow)])
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_class_weights_for_the_rare_class_train_healthy_and_get_no_finding(seed):
     _, diagnostics = _fit(seed)
     assert diagnostics.history["loss"][-1] < 0.5 * math.log(2) * np.mean([1.0] * 9 + [10.0])

@@ -157,6 +157,7 @@ def test_exploding_gradients_are_caught_and_clipped(tmp_path):
         assert runs[cured]["val_accuracy"] > 0.3
 
 
+@pytest.mark.slow
 def test_class_imbalance_remedies_beat_no_remedy(tmp_path):
     from examples import class_imbalance
 
