@@ -39,7 +39,11 @@ class SetupMonitor(Monitor):
     also computed inside those steps. Labels shuffled apart from their rows (two `tf.data`
     pipelines zipped) are found from a fingerprint of each row's labels, kept beside the row's in
     the first epoch and again for some rows of the second: a row seen again must come with its
-    label. Nothing reads the user's data a second time.
+    label. From the same first epoch it also judges a pipeline that repeats a few rows (the
+    fingerprints' distinct share), BatchNormalization trained on batches of one row and sample
+    weights that are all 0 (the class counts and the kept rows), and records a regression's
+    chance loss (the loss of its kept targets' best constant, `extras["regression_chance_loss"]`);
+    at `on_train_begin`, epochs of one or two steps. Nothing reads the user's data a second time.
 
     A check it cannot run (a model it cannot read, a step the probe cannot capture) warns once,
     is skipped, and is listed in `extras["not_judged"]`: the monitor never stops `fit`.
