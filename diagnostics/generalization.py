@@ -153,7 +153,10 @@ def regression_chance_loss(loss, targets):
         candidates.append(np.expm1(np.mean(np.log1p(y), axis=0)))
     scores = []
     for constant in candidates:
-        value = np.asarray(keras.ops.convert_to_numpy(loss_fn(y, np.broadcast_to(constant, y.shape))))
+        try:
+            value = np.asarray(keras.ops.convert_to_numpy(loss_fn(y, np.broadcast_to(constant, y.shape))))
+        except Exception:  # noqa: BLE001 - a custom loss that cannot score these shapes: no chance known
+            return None
         scores.append(float(np.mean(value)))
     best = min(scores)
     return best if math.isfinite(best) else None

@@ -77,3 +77,10 @@ def test_a_regression_held_at_its_mean_by_a_heavy_penalty_underfits_and_a_light_
     history, findings = _penalized_regression_fit(1e-4, seed)
     assert history["loss"][-1] < 0.1
     assert findings == []
+
+
+def test_a_loss_that_cannot_score_a_constant_gives_no_chance():
+    def needs_two_columns(y_true, y_pred):
+        return keras.ops.mean((y_true[:, 1] - y_pred[:, 1]) ** 2)
+
+    assert regression_chance_loss(needs_two_columns, np.arange(6.0)) is None
