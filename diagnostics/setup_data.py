@@ -242,7 +242,10 @@ def check_sample_weights(sample_weight):
     """
     if sample_weight is None:
         return []
-    weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    try:
+        weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):  # one array per output, of several shapes: not judged here
+        return []
     if weights.size < MIN_ROWS_COPY or np.any(weights != 0):
         return []
     return [Finding(

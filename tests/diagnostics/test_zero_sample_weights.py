@@ -43,3 +43,7 @@ def test_a_mask_that_weighs_every_row_0_leads_and_the_unweighted_fit_is_healthy(
     assert findings[0].evidence["zero_sample_weights"] >= MIN_ROWS_COPY
     history, findings = _fit(seed, weighted=False)
     assert findings == []
+
+
+def test_weights_given_per_output_in_several_shapes_are_left_alone():
+    assert check_sample_weights([np.zeros(40), np.zeros((40, 3))]) == []
