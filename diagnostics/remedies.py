@@ -28,7 +28,8 @@ import numpy as np
 
 from diagnostics import gradients, setup_data
 from diagnostics.remedy import ACTIONS, Remedy
-from diagnostics.setup_model import NORMALIZERS, SMALL_KERNEL_SCALE, _OPTIMIZER_FAMILIES, describe_model
+from diagnostics.setup_model import (NORMALIZERS, SMALL_KERNEL_SCALE, _OPTIMIZER_FAMILIES, describe_model,
+                                     innermost_optimizer)
 from zoo._keras_internals import all_layers, producing_layer
 
 # -- thresholds ------------------------------------------------------------------------------------
@@ -246,8 +247,7 @@ def _bias_mean(layer):
 def _describe_optimizer(optimizer):
     facts = {"optimizer": None, "learning_rate": None, "stable_range": None, "momentum": None,
              "clipnorm": None, "global_clipnorm": None, "clipvalue": None}
-    while getattr(optimizer, "inner_optimizer", None) is not None:
-        optimizer = optimizer.inner_optimizer
+    optimizer = innermost_optimizer(optimizer)
     if not isinstance(optimizer, keras.optimizers.Optimizer):
         return facts
     facts["optimizer"] = type(optimizer).__name__.lower()  # as keras.optimizers.get names it

@@ -332,9 +332,10 @@ def check_model(model):
     """
     _, outputs = describe_model(model)
     findings = [f for output in outputs for f in _check_output(output)]
-    findings += _check_learning_rate(getattr(model, "optimizer", None))
-    findings += _check_clipping(getattr(model, "optimizer", None))
-    findings += _check_epsilon(getattr(model, "optimizer", None))
+    optimizer = innermost_optimizer(getattr(model, "optimizer", None))
+    findings += _check_learning_rate(optimizer)
+    findings += _check_clipping(optimizer)
+    findings += _check_epsilon(optimizer)
     findings += _check_dropout(model)
     findings += _check_stacked_linear(model)
     findings += _check_unfrozen_batchnorm(model)
@@ -500,9 +501,15 @@ def _mismatch(output, severity, message, evidence, advice):
 # -- configuration ---------------------------------------------------------------------------------
 
 
-def _check_learning_rate(optimizer):
-    while getattr(optimizer, "inner_optimizer", None) is not None:  # loss scaling, zoo wrappers
+def innermost_optimizer(optimizer):
+    """The optimizer that takes the steps: `optimizer` itself, or the one a wrapper (a
+    `LossScaleOptimizer`, the zoo's wrappers) holds as `inner_optimizer`, however deep."""
+    while getattr(optimizer, "inner_optimizer", None) is not None:
         optimizer = optimizer.inner_optimizer
+    return optimizer
+
+
+def _check_learning_rate(optimizer):
     family = next((entry for entry in _OPTIMIZER_FAMILIES if isinstance(optimizer, entry[0])), None)
     if family is None:
         return []
@@ -530,8 +537,6 @@ def _check_clipping(optimizer):
     """An SGD optimizer whose gradient clipping bounds every step below `MIN_CLIPPED_STEP`: a
     hypothesis about training (the weights barely move), so it stands only beside a stall it
     explains (`NEEDS_CONSEQUENCE`)."""
-    while getattr(optimizer, "inner_optimizer", None) is not None:
-        optimizer = optimizer.inner_optimizer
     if not isinstance(optimizer, keras.optimizers.SGD):
         return []
     rate = float(np.asarray(optimizer.learning_rate))
@@ -559,8 +564,6 @@ def _check_epsilon(optimizer):
     root-mean-square gradient of most weights, so each step becomes learning_rate x gradient /
     epsilon, plain SGD at a small rate. A hypothesis (a large rate can make up for it, as in the
     Inception recipes), so it stands only beside the stall it explains (`NEEDS_CONSEQUENCE`)."""
-    while getattr(optimizer, "inner_optimizer", None) is not None:
-        optimizer = optimizer.inner_optimizer
     epsilon = getattr(optimizer, "epsilon", None)
     if not isinstance(optimizer, keras.optimizers.Optimizer) or not isinstance(epsilon, (int, float)) \
             or epsilon < MAX_ADAPTIVE_EPSILON:
