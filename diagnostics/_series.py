@@ -56,3 +56,10 @@ def learning_suffers(loss, chance_loss=None):
     reference = chance_loss if chance_loss is not None and np.isfinite(chance_loss) and chance_loss > 0 else finite[0]
     with np.errstate(invalid="ignore"):
         return ~(loss < SLOW_LOSS_FRACTION * reference)
+
+
+def still_suffering(loss, chance_loss=None):
+    """Per epoch: learning suffers then (`learning_suffers`) and still does at the last epoch. A
+    run that learned well by its end did without whatever held it back earlier."""
+    suffers = learning_suffers(loss, chance_loss)
+    return suffers & suffers[-1] if suffers.size else suffers

@@ -18,7 +18,7 @@ Example:
 
 import numpy as np
 
-from diagnostics._series import first_sustained, layer_matrix, layer_names, learning_suffers
+from diagnostics._series import first_sustained, layer_matrix, layer_names, learning_suffers, still_suffering
 from diagnostics.findings import Finding
 from diagnostics.gradients import SUSTAIN_EPOCHS
 
@@ -218,10 +218,8 @@ def detect_dead_relu(history, layers=None, loss=None, chance_loss=None):
     describe = _describer("dead", "they output zero for every probe sample, so they pass no gradient and "
                                   "cannot recover")
     loss = history.get("loss") if loss is None else loss
-    gate = None
-    if loss is not None and len(loss):
-        suffers = learning_suffers(loss, chance_loss)
-        gate = suffers & suffers[-1]  # dead units cannot recover: a run that learned well anyway did without them
+    # Dead units cannot recover: a run that learned well anyway did without them.
+    gate = still_suffering(loss, chance_loss) if loss is not None and len(loss) else None
     return _detect(history, "dead_frac", DEAD_FRACTION_ALONE, "dead_relu", layers, describe, DEAD_RELU_ADVICE,
                    gate=gate, gated_threshold=DEAD_FRACTION)
 

@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from diagnostics._series import first_sustained, layer_matrix, layer_names, learning_suffers, scalar_series
+from diagnostics._series import first_sustained, layer_matrix, layer_names, scalar_series, still_suffering
 from diagnostics.findings import Finding
 
 # A healthy deep net (ReLU, He init, batch norm) loses at most ~100x of gradient norm from output
@@ -167,8 +167,7 @@ def detect_vanishing_gradient(history, layers=None, chance_loss=None):
     threshold = np.full(norms.shape[0], VANISHING_RATIO)
     loss = scalar_series(history, "loss")
     if loss.size:
-        suffers = learning_suffers(loss, chance_loss)
-        stalled = suffers & suffers[-1]
+        stalled = still_suffering(loss, chance_loss)
         rows = min(stalled.size, threshold.size)
         threshold[:rows][stalled[:rows]] = VANISHING_RATIO_STALLED
     vanished = (ratio < threshold[:, None]) & ~blocked & np.isfinite(ratio) & (reference[:, None] > 0)
