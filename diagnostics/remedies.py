@@ -461,6 +461,21 @@ def _adam():
                   "and escapes saddles much faster than plain SGD.")
 
 
+def _same_optimizer(facts, settings, sentence):
+    """`set_optimizer` to the run's own optimizer (Adam when the setup does not say) at its own
+    learning rate, with `settings` (a momentum, an epsilon) changed."""
+    rate = facts.setup.get("learning_rate")
+    return Remedy("set_optimizer", None, {"optimizer": facts.setup.get("optimizer") or "adam", **settings,
+                                          **({"learning_rate": rate} if rate is not None else {})}, sentence)
+
+
+def _mini_batches(steps):
+    """`change_batch_size` to Keras' default batch for a fit of `steps` updates per epoch."""
+    return Remedy("change_batch_size", None, {"batch_size": DEFAULT_BATCH_SIZE},
+                  f"Use mini-batches of {DEFAULT_BATCH_SIZE}: {steps} update(s) per epoch are far too few to "
+                  "learn in a usual number of epochs.")
+
+
 def _relu_he(facts, layers, replaced="sigmoid or tanh", why="keep sigmoid/tanh for outputs and gates"):
     params = {"activation": "relu", "kernel_initializer": "he_normal"}
     if layers:
@@ -758,11 +773,9 @@ def _overfitting(facts):
 
 def _underfitting(facts):
     remedies = _initial_weights(facts) + _nonlinearity(facts)
-    steps = facts.evidence.get("steps_per_epoch") or facts.setup.get("steps_per_epoch")
+    steps = facts.setup.get("steps_per_epoch")
     if steps and steps <= setup_data.FEW_STEPS_PER_EPOCH:
-        remedies.append(Remedy("change_batch_size", None, {"batch_size": DEFAULT_BATCH_SIZE},
-                               f"Use mini-batches of {DEFAULT_BATCH_SIZE}: {steps} update(s) per epoch are "
-                               "far too few to learn in a usual number of epochs."))
+        remedies.append(_mini_batches(steps))
     # The judge names a heavy penalty as the cause (`generalization.HEAVY_PENALTY_SHARE`): its
     # evidence then holds `heavy_penalty`, the penalty over the data loss.
     if "heavy_penalty" in facts.evidence:
@@ -914,11 +927,9 @@ def _oscillation(facts):
                                             "directions far sharper than others."))
     momentum = facts.setup.get("momentum") or 0.0
     if facts.setup.get("optimizer") == "sgd" and momentum >= HIGH_MOMENTUM:
-        rate = facts.setup.get("learning_rate")
-        remedies.append(Remedy("set_optimizer", None, {"optimizer": "sgd", "momentum": 0.9,
-                                                       **({"learning_rate": rate} if rate is not None else {})},
-                               f"Lower SGD's momentum from {momentum:g} to 0.9: a velocity averaged over "
-                               f"{1 / (1 - momentum):.0f} steps keeps pushing past the minimum and swings."))
+        remedies.append(_same_optimizer(facts, {"momentum": 0.9},
+                                        f"Lower SGD's momentum from {momentum:g} to 0.9: a velocity averaged over "
+                                        f"{1 / (1 - momentum):.0f} steps keeps pushing past the minimum and swings."))
     if batch <= SMALL_BATCH and not far_off:
         remedies.append(bigger)
     sentence = ("Lower the learning rate 10-100x (diagnostics.find_learning_rate picks it from a range "
@@ -1192,16 +1203,12 @@ def _suspicious_config(facts):
                 _not_applicable("change_architecture", "Or use LayerNormalization, which normalizes each "
                                                        "row on its own.")]
     if facts.has("adaptive_epsilon"):
-        optimizer = facts.setup.get("optimizer") or "adam"
-        rate = facts.setup.get("learning_rate")
-        return [Remedy("set_optimizer", None, {"optimizer": optimizer, "epsilon": DEFAULT_EPSILON,
-                                               **({"learning_rate": rate} if rate is not None else {})},
-                       f"Use {optimizer}'s default epsilon ({DEFAULT_EPSILON:g}) instead of "
-                       f"{e['adaptive_epsilon']:g}, which makes every step plain SGD at a small rate.")]
+        return [_same_optimizer(facts, {"epsilon": DEFAULT_EPSILON},
+                                f"Use {facts.setup.get('optimizer') or 'adam'}'s default epsilon "
+                                f"({DEFAULT_EPSILON:g}) instead of {e['adaptive_epsilon']:g}, which makes every "
+                                "step plain SGD at a small rate.")]
     if facts.has("steps_per_epoch"):
-        return [Remedy("change_batch_size", None, {"batch_size": DEFAULT_BATCH_SIZE},
-                       f"Use mini-batches of {DEFAULT_BATCH_SIZE}: {int(e['steps_per_epoch'])} update(s) per "
-                       "epoch are far too few to learn in a usual number of epochs.")]
+        return [_mini_batches(int(e["steps_per_epoch"]))]
     if facts.has("repeated_rows"):
         return [_not_applicable("fix_data", f"Feed the whole training set: the first epoch showed {e['distinct_rows']} "
                                             f"distinct rows, each about {e['repeated_rows']:.0f} times. Remove a "
