@@ -611,10 +611,7 @@ def check_class_targets_under_regression_loss(outputs, labels):
     ['output_loss_mismatch']
     """
     findings = []
-    for output, y in zip(outputs, labels):
-        if y is None or output.loss is None or output.loss.family != "regression" or not _is_numeric(y):
-            continue
-        y = np.asarray(y, dtype=np.float64)
+    for output, y in _regression_targets(outputs, labels):
         if output.activation == "softmax" and (output.units or 0) > 1 and y.ndim >= 2 and y.shape[-1] == output.units:
             if not _is_one_hot(y):
                 continue
@@ -661,11 +658,9 @@ def check_target_scale(outputs, labels):
     layers below it learn the targets at its scale.
     """
     findings = []
-    for output, y in zip(outputs, labels):
-        if (y is None or output.loss is None or output.loss.family != "regression"
-                or output.activation not in (None, "linear") or not _is_numeric(y)):
+    for output, y in _regression_targets(outputs, labels):
+        if output.activation not in (None, "linear"):
             continue
-        y = np.asarray(y, dtype=np.float64)
         y = y[np.isfinite(y)]
         if y.size < 2:
             continue
@@ -687,6 +682,13 @@ def check_target_scale(outputs, labels):
              "and scale the predictions back, or let the model do it with a Rescaling layer after the "
              "output."]))
     return findings
+
+
+def _regression_targets(outputs, labels):
+    """`(output, targets as float64)` for each output under a regression loss with numeric targets."""
+    for output, y in zip(outputs, labels):
+        if y is not None and output.loss is not None and output.loss.family == "regression" and _is_numeric(y):
+            yield output, np.asarray(y, dtype=np.float64)
 
 
 def _non_finite_targets(y):
