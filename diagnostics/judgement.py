@@ -512,7 +512,8 @@ def _stalls(run):
             record["epoch"], record["loss"], record.get("curvature"), chance_loss=run.chance_loss,
             learning_rate=record.get("learning_rate"), steps=record.get("steps"), at=record.get("at"),
             explaining=[f for f in explaining if f.epoch <= record["epoch"]],
-            output_floor=extras.get("output_floor"), run_steps=record.get("run_steps"))
+            output_floor=extras.get("output_floor"), run_steps=record.get("run_steps"),
+            stationary=stall.stationary_layers(run.history, record["epoch"]))
         if finding is not None:
             findings.append(finding)
     return findings

@@ -349,9 +349,10 @@ class _Facts:
 
     def started_symmetric(self):
         """Whether weights started all-zero or all-equal: in the setup, or by the detector's
-        evidence (`zero_init_layers` / `symmetric_init_layers`, a count of layers)."""
+        evidence (`zero_init_layers` / `symmetric_init_layers`, a count of layers;
+        `stationary_layers`, the layers a saddle held at exactly zero gradient)."""
         return bool(self.symmetric_layers() or self.evidence.get("zero_init_layers")
-                    or self.evidence.get("symmetric_init_layers"))
+                    or self.evidence.get("symmetric_init_layers") or self.evidence.get("stationary_layers"))
 
     def learning_rate_out_of_range(self):
         """'high', 'low' or None: the rate against the optimizer family's stable range."""
@@ -821,7 +822,8 @@ def _plateau(facts):
 
 def _saddle(facts):
     zero = facts.started_symmetric()
-    remedies = [_random_init(facts, facts.symmetric_layers())] if zero else _variance_preserving(facts)
+    symmetric = facts.symmetric_layers() or list(facts.evidence.get("stationary_layers") or [])
+    remedies = [_random_init(facts, symmetric)] if zero else _variance_preserving(facts)
     remedies += _nonlinearity(facts)
     if facts.plain_sgd() or not facts.setup:
         remedies.append(_adam())

@@ -215,7 +215,7 @@ def began_at_start(initial_loss, loss, initial_grad_norm, grad_norm):
 
 
 def classify_curvature(max_eigenvalue, min_eigenvalue, learning_rate=None, steps=None,
-                       weight_norm=None, loss=None, run_steps=None):
+                       weight_norm=None, loss=None, run_steps=None, stationary=False):
     """`"saddle_point"`, `"plateau"` or `"minimum"` from the extreme Hessian eigenvalues.
 
     Negative curvature of at least `SADDLE_RATIO` of the largest is a saddle, unless
@@ -228,12 +228,16 @@ def classify_curvature(max_eigenvalue, min_eigenvalue, learning_rate=None, steps
     the steps are too small for a surface that is not flat: a learning-rate problem
     (`underfitting`), reported as `"minimum"` (no stall finding). Without a learning rate,
     flatness is judged against the weights alone; with neither, only saddle and minimum are told
-    apart.
+    apart. The escape bound assumes some component along the negative direction to grow; where
+    whole layers sit exactly where their gradient is zero (`stationary`: a symmetric start), there
+    is none, gradient descent never leaves at any rate, and negative curvature is a saddle.
 
     Example:
 
     >>> classify_curvature(0.1, -0.04, learning_rate=0.05, steps=120, run_steps=320)
     'plateau'
+    >>> classify_curvature(0.1, -0.04, learning_rate=0.05, steps=120, run_steps=320, stationary=True)
+    'saddle_point'
     >>> classify_curvature(0.1, -0.04, learning_rate=0.05, steps=120, run_steps=320, weight_norm=9.0, loss=2.3)
     'minimum'
     """
@@ -247,7 +251,7 @@ def classify_curvature(max_eigenvalue, min_eigenvalue, learning_rate=None, steps
             return "saddle_point"
         return "plateau" if flat else "minimum"
     if negative:
-        if run_steps is None or learning_rate * -min_eigenvalue * run_steps >= SADDLE_ESCAPE_EXPONENT:
+        if stationary or run_steps is None or learning_rate * -min_eigenvalue * run_steps >= SADDLE_ESCAPE_EXPONENT:
             return "saddle_point"
         unresolved = True
     else:
@@ -331,7 +335,7 @@ def curvature_can_matter(stall_loss, chance_loss=None):
 
 
 def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=None, steps=None, at=None,
-                explaining=None, output_floor=None, run_steps=None):
+                explaining=None, output_floor=None, run_steps=None, stationary=None):
     """The finding for one stall, or None when it needs none.
 
     Findings of the layer signals (`explaining`, kinds `EXPLAINING_KINDS`) name the cause of a
@@ -361,6 +365,9 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
         output_floor: the lowest loss the output's range allows (`bounded_output_floor`), if
             the output is bounded.
         run_steps: optimizer steps in the whole run, if known (see `classify_curvature`).
+        stationary: the layers whose gradient was exactly zero up to the stall while others'
+            was not (`stationary_layers`); unless a layer-signal finding explains the stall, they
+            make negative curvature a saddle at any escape rate (`classify_curvature`).
 
     Returns:
         a `Finding` of kind `saddle_point`, `plateau` or `output_loss_mismatch`, or None.
@@ -400,8 +407,11 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
         )
     lam_max = float(curvature["max_eigenvalue"])
     lam_min = float(curvature["min_eigenvalue"])
+    stationary = list(stationary or []) if not explained else []
     kind = classify_curvature(lam_max, lam_min, learning_rate, steps,
-                              curvature.get("weight_norm"), stall_loss, run_steps)
+                              curvature.get("weight_norm"), stall_loss, run_steps, bool(stationary))
+    if stationary:
+        evidence["stationary_layers"] = stationary
     evidence.update({key: float(value) for key, value in curvature.items()
                      if isinstance(value, (int, float)) and not isinstance(value, bool)})
     radius = max(abs(lam_max), abs(lam_min))
@@ -420,7 +430,7 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
     if kind == "saddle_point" and not low and (dominant or not explained):
         message = (f"{stalled} at a saddle point: the Hessian has eigenvalue {lam_min:.3g} against a "
                    f"largest of {lam_max:.3g}, so the loss still falls along a direction the optimizer "
-                   "barely moves in." + _also_found(explained, "They add no negative curvature: the saddle is "
+                   "barely moves in." + _stationary_sentence(stationary) + _also_found(explained, "They add no negative curvature: the saddle is "
                                                              "the stall's cause."))
         return Finding("saddle_point", "warning", int(epoch), None, message, evidence, list(SADDLE_ADVICE))
     if kind == "plateau" and high and all(f.kind in PLATEAU_SIDE_KINDS for f in explained):
@@ -429,6 +439,34 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
                    "where to go." + _also_found(explained, "They are this flatness seen from the gradient side."))
         return Finding("plateau", "warning", int(epoch), None, message, evidence, list(PLATEAU_ADVICE))
     return None
+
+
+def stationary_layers(history, epoch):
+    """The layers whose gradient norm (`grad_norm/<layer>`) was exactly 0 at every epoch up to
+    `epoch` while some other layer's was not: their weights sit exactly where the loss is flat in
+    their coordinates (zero kernels facing each other), and no step moves them.
+
+    Example:
+
+    >>> stationary_layers({"grad_norm/a": [0.0, 0.0, 0.0], "grad_norm/b": [0.2, 0.1, 0.1]}, 2)
+    ['a']
+    >>> stationary_layers({"grad_norm/a": [0.0, 1e-9, 0.0], "grad_norm/b": [0.2, 0.1, 0.1]}, 2)
+    []
+    """
+    layers = layer_names(history, "grad_norm")
+    norms = layer_matrix(history, "grad_norm", layers)[: int(epoch) + 1]
+    if norms.size == 0 or not np.isfinite(norms).all():
+        return []
+    still = (norms == 0).all(axis=0)
+    return [layer for layer, flat in zip(layers, still) if flat] if not still.all() else []
+
+
+def _stationary_sentence(layers):
+    """The message's sentence on `stationary_layers`, or ''."""
+    if not layers:
+        return ""
+    return (f" The gradient of layer(s) {', '.join(repr(name) for name in layers)} has been exactly zero from "
+            "the start: the weights sit on the saddle's symmetric point, which no optimizer step leaves.")
 
 
 def escape_lowers_loss(curvature):
@@ -485,7 +523,8 @@ def detect_stalls(history, probes=None, chance_loss=None, window=STALL_WINDOW, l
             curvature = {k: v for k, v in probe.items() if k not in ("epoch", "learning_rate", "steps", "run_steps")}
             learning_rate, steps, run_steps = probe.get("learning_rate"), probe.get("steps"), probe.get("run_steps")
         finding = judge_stall(epoch, loss, curvature, chance_loss, learning_rate, steps,
-                              explaining=[f for f in explaining or [] if f.epoch <= epoch], run_steps=run_steps)
+                              explaining=[f for f in explaining or [] if f.epoch <= epoch], run_steps=run_steps,
+                              stationary=stationary_layers(history, epoch))
         if finding is not None:
             findings.append(finding)
     return findings

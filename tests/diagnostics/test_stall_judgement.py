@@ -175,3 +175,38 @@ def test_no_curvature_changes_the_judgement_where_it_cannot_matter(stall_loss):
         assert judged[0] is not None and judged[0].kind == "saddle_point"
     else:
         assert judged == [None, None, None]
+
+
+# Recorded on held-out split 3's tanh MLP with every hidden kernel zero (seed 31, SGD 0.1, 8 epochs
+# of 43 steps): the two lower layers' gradients are exactly zero, the probe at the initial
+# weights finds -0.05 against 0.417, and 0.1 * 0.05 * 344 = 1.72 is under the escape exponent.
+ZERO_START_PROBE = {"max_eigenvalue": 0.4166, "min_eigenvalue": -0.04999, "weight_norm": 3.8197,
+                    "escape_drop": 1.36e-3, "weights": "initial"}
+ZERO_START_LOSS = [2.3052, 2.3054, 2.3056, 2.3057, 2.3058, 2.3058, 2.3058, 2.3058]
+ZERO_START_GRADIENTS = {"grad_norm/dense": [0.0] * 8, "grad_norm/dense_1": [0.0] * 8,
+                        "grad_norm/dense_2": [0.18, 0.176, 0.176, 0.176, 0.175, 0.175, 0.175, 0.175],
+                        "grad_norm/dense_3": [0.181, 0.18, 0.179, 0.179, 0.179, 0.179, 0.179, 0.179]}
+
+
+def test_layers_held_at_exactly_zero_gradient_are_stationary_only_while_others_move():
+    assert stall.stationary_layers(ZERO_START_GRADIENTS, 3) == ["dense", "dense_1"]
+    moved_later = dict(ZERO_START_GRADIENTS, **{"grad_norm/dense_1": [0.0] * 4 + [1e-12] * 4})
+    assert stall.stationary_layers(moved_later, 3) == ["dense", "dense_1"]
+    assert stall.stationary_layers(moved_later, 4) == ["dense"]
+    everything_zero = {key: [0.0] * 8 for key in ZERO_START_GRADIENTS}  # zero_gradient's finding
+    assert stall.stationary_layers(everything_zero, 3) == []
+    assert stall.stationary_layers({"loss": ZERO_START_LOSS}, 3) == []
+
+
+def test_a_saddle_held_by_exactly_zero_gradients_needs_no_escape_within_the_run():
+    def judged(stationary, explaining=None):
+        return stall.judge_stall(3, ZERO_START_LOSS, ZERO_START_PROBE, chance_loss=CHANCE, learning_rate=0.1,
+                                 steps=WINDOW_STEPS, run_steps=8 * 43, explaining=explaining, stationary=stationary)
+
+    assert judged(None) is None  # moving weights: too shallow to leave in 344 steps, a learning-rate matter
+    finding = judged(stall.stationary_layers(ZERO_START_GRADIENTS, 3))
+    assert finding.kind == "saddle_point"
+    assert finding.evidence["stationary_layers"] == ["dense", "dense_1"]
+    assert "'dense', 'dense_1' has been exactly zero" in finding.message
+    # Layer findings that explain the stall (a wholly dead layer also has zero gradients) keep it theirs.
+    assert judged(["dense"], _explaining(DEAD)) is None
