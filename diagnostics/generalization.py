@@ -55,6 +55,10 @@ CHANCE_FRACTION = 0.9
 # ... and at most 1.5x it: a loss far above guessing is a broken run (divergence, oscillation,
 # exploding gradients), which other detectors name; underfitting is learning too little.
 CHANCE_UPPER = 1.5
+# Where a setup cause holds the fit back (a weight decay that caps the weights), a best loss
+# still above half of guessing, no longer leaving it, is underfitting: a model this task suits
+# ends far below (digits MLPs reach under a tenth of chance).
+HELD_BACK_FRACTION = 0.5
 # A loss near chance that, at its pace over the last epochs, would get below `CHANCE_FRACTION` of
 # it within twice the epochs run so far is a slow start, not underfitting.
 LEAVING_CHANCE_FACTOR = 2.0
@@ -272,7 +276,7 @@ def _learned(history, chance):
     return bool(loss.min() < CHANCE_FRACTION * chance)
 
 
-def detect_underfitting(history, chance=None, loss_key="loss", upper=CHANCE_UPPER):
+def detect_underfitting(history, chance=None, loss_key="loss", upper=CHANCE_UPPER, lower=CHANCE_FRACTION):
     """Underfitting: training loss near chance level, or (chance unknown) crawling.
 
     A loss stuck high is a symptom; when the per-layer signals show its cause (vanishing,
@@ -284,6 +288,8 @@ def detect_underfitting(history, chance=None, loss_key="loss", upper=CHANCE_UPPE
         chance: loss of guessing (see `chance_loss`), or None.
         upper: the highest best loss, as a multiple of `chance`, still judged (above it the run
             is broken, not underfitting).
+        lower: the lowest best loss, as a share of `chance`, judged: `CHANCE_FRACTION` (near
+            chance), or `HELD_BACK_FRACTION` where a setup cause holds the fit back.
 
     Returns:
         list with at most one `Finding` of kind `underfitting`.
@@ -294,7 +300,7 @@ def detect_underfitting(history, chance=None, loss_key="loss", upper=CHANCE_UPPE
         return []
     best = float(loss.min())
     if chance is not None and math.isfinite(chance) and chance > 0:
-        if not CHANCE_FRACTION * chance <= best <= upper * chance:
+        if not lower * chance <= best <= upper * chance:
             return []
         # Still leaving chance level at a useful pace (slow starts are common): not yet a finding.
         # Only the fall below chance counts: a loss that comes down to chance from above (large
@@ -302,14 +308,14 @@ def detect_underfitting(history, chance=None, loss_key="loss", upper=CHANCE_UPPE
         below = np.minimum(loss, chance)
         recent = float(below[-UNDERFIT_MIN_EPOCHS] - below[-1]) / (UNDERFIT_MIN_EPOCHS - 1)
         pace = max(float(below[-2] - below[-1]), recent)
-        if pace > 0 and (best - CHANCE_FRACTION * chance) / pace <= LEAVING_CHANCE_FACTOR * loss.size:
+        if pace > 0 and (best - lower * chance) / pace <= LEAVING_CHANCE_FACTOR * loss.size:
             return []
         evidence = {"best_loss": best, "chance_loss": float(chance), "ratio_to_chance": best / chance,
                     "epochs": int(loss.size)}
         message = (
             f"Underfitting: after {loss.size} epochs the best training loss is {best:.4g}, "
             f"{best / chance:.0%} of the {chance:.4g} that guessing gets; the model has learned "
-            "almost nothing."
+            + ("almost nothing." if best >= CHANCE_FRACTION * chance else "little, and is no longer learning more.")
         )
         return [Finding("underfitting", "warning", 0, None, message, evidence, list(UNDERFITTING_ADVICE))]
     if loss.size < 2 * UNDERFIT_MIN_EPOCHS or loss[0] <= 0:

@@ -199,6 +199,7 @@ RELATIONS = (
                                                      "dead_relu", "saturation")),
     # An epsilon that outweighs the gradients' scale turns Adam into slow SGD: the loss crawls or stalls.
     Relation("suspicious_config", "adaptive_epsilon", ("underfitting", "plateau", "saddle_point")),
+    Relation("suspicious_config", "decay_bound", ("underfitting", "plateau", "vanishing_gradient")),
     # A handful of updates per epoch cannot move the weights far: the loss stays near chance.
     Relation("suspicious_config", "steps_per_epoch", ("underfitting", "plateau", "saddle_point")),
     # A few rows seen again and again are memorized: the validation loss, on the others, climbs;
@@ -265,7 +266,11 @@ HEALTHY_LOSS_FRACTION = 0.5
 # Setup warnings that are hypotheses about training (the optimizer's stable range; two linear
 # layers that collapse into one, or units that start as copies, which matter only if the model
 # then cannot fit), not facts about the data: the run's behaviour confirms or withdraws them.
-BEHAVIOURAL_SETUP_KEYS = ("stable_max", "stable_min", "stacked_linear_layers", "symmetric_init_layers")
+BEHAVIOURAL_SETUP_KEYS = ("stable_max", "stable_min", "stacked_linear_layers", "symmetric_init_layers",
+                          "decay_bound")
+# Setup causes that cap how well the model can fit (a weight decay that holds the weights under
+# their initial size): beside one, underfitting is judged from `generalization.HELD_BACK_FRACTION`.
+HOLDING_BACK_KEYS = ("decay_bound",)
 
 
 def judge(record):
@@ -400,6 +405,12 @@ class RunRecord:
     def all_extras(self):
         return [value for value in self._extras.values() if isinstance(value, dict)]
 
+    @functools.cached_property
+    def observed_findings(self):
+        """Findings a monitor observed directly (the setup checks on the model and data)."""
+        return [f if isinstance(f, Finding) else Finding.from_dict(f)
+                for extras in self.all_extras() for f in extras.get("findings", [])]
+
     def _chance_loss(self):
         """The loss of a uniform guess, times the mean sample weight of the training steps when
         the class counts recorded it (`class_weight` arrives as sample weights, and Keras
@@ -421,8 +432,7 @@ class RunRecord:
 
 def _observed(run):
     """Findings a monitor observed directly (the setup checks on the model and data)."""
-    return [f if isinstance(f, Finding) else Finding.from_dict(f)
-            for extras in run.all_extras() for f in extras.get("findings", [])]
+    return run.observed_findings
 
 
 def _gradients(run):
@@ -449,11 +459,13 @@ def _generalization(run):
             history, monitor, extras.get("mode", "auto"), extras.get("patience", generalization.PATIENCE),
             extras.get("min_delta", 0.0), run.chance_loss, epochs=[int(i) for i in validated],
             stopped_early=bool(extras.get("stopped_early")))
+    held_back = any(key in f.evidence for f in run.observed_findings for key in HOLDING_BACK_KEYS)
+    lower = generalization.HELD_BACK_FRACTION if held_back else generalization.CHANCE_FRACTION
     return findings + _underfitting(run.history, extras.get("regularization_loss"), run.underfitting_chance,
-                                    regression=run.chance_loss is None)
+                                    regression=run.chance_loss is None, lower=lower)
 
 
-def _underfitting(history, penalties, chance_loss, regression=False):
+def _underfitting(history, penalties, chance_loss, regression=False, lower=generalization.CHANCE_FRACTION):
     """Underfitting judged on the data loss: the training loss less the regularization penalty
     it holds, when one was recorded at every epoch (a heavy penalty falls from its start while
     the data loss stays at chance, and the sum looks like learning).
@@ -465,9 +477,10 @@ def _underfitting(history, penalties, chance_loss, regression=False):
     finite = loss[np.isfinite(loss)]
     upper = math.inf if regression and finite.size and finite[-1] <= finite[0] else generalization.CHANCE_UPPER
     if not penalties or len(penalties) != loss.size:
-        return generalization.detect_underfitting(history, chance_loss, upper=upper)
+        return generalization.detect_underfitting(history, chance_loss, upper=upper, lower=lower)
     penalty = np.asarray(penalties, dtype=float)
-    findings = generalization.detect_underfitting({"loss": list(loss - penalty)}, chance_loss, upper=upper)
+    findings = generalization.detect_underfitting({"loss": list(loss - penalty)}, chance_loss, upper=upper,
+                                                  lower=lower)
     return [_under_penalty(finding, float(penalty[-1])) for finding in findings]
 
 

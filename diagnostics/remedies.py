@@ -27,9 +27,9 @@ import keras
 import numpy as np
 
 from diagnostics import gradients, setup_data
-from diagnostics.remedy import ACTIONS, Remedy
-from diagnostics.setup_model import (NORMALIZERS, SMALL_KERNEL_SCALE, _OPTIMIZER_FAMILIES, describe_model,
-                                     innermost_optimizer)
+from diagnostics.remedy import ACTIONS, OPTIMIZER_SETTINGS, Remedy
+from diagnostics.setup_model import (DEFAULT_WEIGHT_DECAY, NORMALIZERS, SMALL_KERNEL_SCALE, _OPTIMIZER_FAMILIES,
+                                     describe_model, innermost_optimizer)
 from zoo._keras_internals import all_layers, producing_layer
 
 # -- thresholds ------------------------------------------------------------------------------------
@@ -398,7 +398,7 @@ class _Facts:
                 self.setup.get(name) for name in ("clipnorm", "global_clipnorm", "clipvalue"))
         if remedy.action == "set_optimizer":
             return self.setup.get("optimizer") == remedy.params.get("optimizer") and not (
-                {"momentum", "epsilon"} & set(remedy.params))
+                set(OPTIMIZER_SETTINGS) & set(remedy.params))
         if remedy.action == "add_normalization" and not remedy.params.get("layers") and remedy.target is None:
             return bool(self.setup.get("has_normalization")) and remedy.params.get("kind") == "batch"
         return False
@@ -1209,6 +1209,10 @@ def _suspicious_config(facts):
                                 f"Use {facts.setup.get('optimizer') or 'adam'}'s default epsilon "
                                 f"({DEFAULT_EPSILON:g}) instead of {e['adaptive_epsilon']:g}, which makes every "
                                 "step plain SGD at a small rate.")]
+    if facts.has("decay_bound"):
+        return [_same_optimizer(facts, {"weight_decay": DEFAULT_WEIGHT_DECAY},
+                                f"Use a weight decay of {DEFAULT_WEIGHT_DECAY:g} (AdamW's default) instead of "
+                                f"{e['weight_decay']:g}, which holds every weight under about {e['decay_bound']:.2g}.")]
     if facts.has("steps_per_epoch"):
         return [_mini_batches(int(e["steps_per_epoch"]))]
     if facts.has("repeated_rows"):

@@ -21,7 +21,8 @@ ACTIONS = (
     "set_loss",               # params: loss (a Keras loss name) and/or from_logits
     "set_learning_rate",      # params: learning_rate (None: the range test picks), optional
                               # max_learning_rate / min_learning_rate bounding its pick
-    "set_optimizer",          # params: optimizer (a Keras name), learning_rate, optional momentum, epsilon
+    "set_optimizer",          # params: optimizer (a Keras name), learning_rate, optional momentum, epsilon,
+                              # weight_decay
     "clip_gradients",         # params: clipnorm or global_clipnorm or clipvalue
     "add_regularization",     # params: l2 (and/or l1), optional layers
     "add_dropout",            # params: rate, optional layers
@@ -43,6 +44,8 @@ ACTIONS = (
     "fix_loss_function",
     "escape_saddle",
 )
+# The settings besides the learning rate that a `set_optimizer` remedy may change.
+OPTIMIZER_SETTINGS = ("momentum", "epsilon", "weight_decay")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -30,7 +30,7 @@ import numpy as np
 from diagnostics import remedies as remedies_module
 from diagnostics.learning_rate import find_learning_rate
 from diagnostics.remedies import describe_setup, initializer_name, kernel_layer
-from diagnostics.remedy import Remedy
+from diagnostics.remedy import OPTIMIZER_SETTINGS, Remedy
 from diagnostics.setup_model import ACTIVATION_RANGES, LINEAR_MAPS
 from zoo import data as zoo_data
 
@@ -586,7 +586,7 @@ def _set_optimizer(plan, remedy):
     config = dict(optimizer.get_config())
     for key in ("clipnorm", "global_clipnorm", "clipvalue"):
         config[key] = plan.optimizer.get(key)
-    for key in ("momentum", "epsilon"):
+    for key in OPTIMIZER_SETTINGS:
         if key not in remedy.params:
             continue
         if key not in config:
@@ -602,7 +602,7 @@ def _set_optimizer(plan, remedy):
         _set_rate(plan.optimizer, float(rate))
     plan.changes.append(f"optimizer {before} → {type(optimizer).__name__}"
                         + (f" (learning_rate {_show(float(rate))})" if rate is not None else "")
-                        + "".join(f" ({key} {config[key]:g})" for key in ("momentum", "epsilon")
+                        + "".join(f" ({key} {config[key]:g})" for key in OPTIMIZER_SETTINGS
                                   if key in remedy.params))
 
 

@@ -67,6 +67,16 @@ MIN_CLIPPED_STEP = 1e-6
 # An adaptive optimizer's epsilon at or above this outweighs the root-mean-square gradient of most
 # weights (1e-4 to 1e-2): its step is then learning_rate x gradient / epsilon, not adaptive at all.
 MAX_ADAPTIVE_EPSILON = 1e-2
+# Decoupled weight decay (`weight_decay` of Keras' optimizers) takes learning_rate x weight_decay x w
+# off each weight per step; an adaptive step is at most about learning_rate, so the data can hold a
+# weight only up to about 1 / weight_decay. A cap under twice the initial kernels' RMS leaves the
+# weights no room to grow past where they started (a trained layer's kernels end larger than drawn).
+MIN_DECAY_BOUND_SHARE = 2.0
+# Keras' AdamW default: the decay a remedy goes back to.
+DEFAULT_WEIGHT_DECAY = 0.004
+# Optimizers whose step is normalized to about the learning rate whatever the gradient's size.
+ADAPTIVE_STEP_OPTIMIZERS = ("Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "Adagrad", "Lion",
+                            "AdaBelief", "RAdam", "Yogi")
 CLIP_ARGUMENTS = ("clipvalue", "clipnorm", "global_clipnorm")
 
 _OPTIMIZER_FAMILIES = (
@@ -336,6 +346,7 @@ def check_model(model):
     findings += _check_learning_rate(optimizer)
     findings += _check_clipping(optimizer)
     findings += _check_epsilon(optimizer)
+    findings += _check_weight_decay(optimizer, model)
     findings += _check_dropout(model)
     findings += _check_stacked_linear(model)
     findings += _check_unfrozen_batchnorm(model)
@@ -581,6 +592,35 @@ def _check_epsilon(optimizer):
         "the adaptive step is gone and the weights crawl.",
         {"adaptive_epsilon": float(epsilon), "learning_rate": rate, NEEDS_CONSEQUENCE: True},
         [f"Use {name}'s default epsilon (1e-7); tune the learning rate instead."],
+    )]
+
+
+def _check_weight_decay(optimizer, model):
+    """A `suspicious_config` for an adaptive optimizer whose decoupled `weight_decay` caps the
+    weights (about 1 / weight_decay) under `MIN_DECAY_BOUND_SHARE` x the RMS of the initial
+    kernels: each step pulls every weight back toward zero as hard as the data can push it out, so
+    the kernels shrink below their starting size and the model cannot fit. Withdrawn when the run
+    trains well anyway (`judgement.BEHAVIOURAL_SETUP_KEYS`)."""
+    decay = getattr(optimizer, "weight_decay", None)
+    if type(optimizer).__name__ not in ADAPTIVE_STEP_OPTIMIZERS or not isinstance(decay, (int, float)) or decay <= 0:
+        return []
+    spreads = [float(np.std(np.asarray(keras.ops.convert_to_numpy(layer.kernel), dtype=np.float64)))
+               for layer in all_layers(model) if isinstance(layer, LINEAR_MAPS) and getattr(layer, "kernel", None) is not None]
+    spreads = [spread for spread in spreads if spread > 0]
+    if not spreads:
+        return []
+    kernel_rms, bound = float(np.median(spreads)), 1.0 / float(decay)
+    if bound >= MIN_DECAY_BOUND_SHARE * kernel_rms:
+        return []
+    name = type(optimizer).__name__
+    return [Finding(
+        "suspicious_config", "warning", 0, None,
+        f"{name}(weight_decay={decay:g}) takes learning_rate x {decay:g} x w off every weight at every step, "
+        f"while an adaptive step moves a weight by about the learning rate: the data can hold a weight only "
+        f"up to about {bound:.2g}, under twice the {kernel_rms:.2g} RMS the kernels start at, so they shrink "
+        "and the model cannot fit.",
+        {"weight_decay": float(decay), "decay_bound": bound, "kernel_rms": kernel_rms},
+        [f"Use a weight decay in the usual range, 1e-4 to 1e-2 (AdamW's default is {DEFAULT_WEIGHT_DECAY:g})."],
     )]
 
 
