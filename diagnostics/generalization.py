@@ -59,9 +59,11 @@ CHANCE_UPPER = 1.5
 # still above half of guessing, no longer leaving it, is underfitting: a model this task suits
 # ends far below (digits MLPs reach under a tenth of chance).
 HELD_BACK_FRACTION = 0.5
-# A loss near chance that, at its pace over the last epochs, would get below `CHANCE_FRACTION` of
-# it within twice the epochs run so far is a slow start, not underfitting.
+# A loss near chance that, at its pace over the last epochs, would get below `HELD_BACK_FRACTION`
+# of it within twice the epochs run so far is a slow start, not underfitting...
 LEAVING_CHANCE_FACTOR = 2.0
+# ... or within 50 more epochs, whichever is longer: a start that slow is fixed by training longer.
+LEAVING_HORIZON = 50
 # A weight penalty worth a tenth of the data loss or more steers the steps toward small weights,
 # not toward the data: an underfitting run under it is the penalty's doing (and so are the units
 # it shrinks to nothing).
@@ -303,12 +305,15 @@ def detect_underfitting(history, chance=None, loss_key="loss", upper=CHANCE_UPPE
         if not lower * chance <= best <= upper * chance:
             return []
         # Still leaving chance level at a useful pace (slow starts are common): not yet a finding.
+        # Useful: at that pace it gets to half of chance (a loss that has learned something), not
+        # just past 90% of it (a one-unit autoencoder creeps there and no further).
         # Only the fall below chance counts: a loss that comes down to chance from above (large
         # initial logits, a penalty's share misread) converges to guessing, it does not leave it.
         below = np.minimum(loss, chance)
         recent = float(below[-UNDERFIT_MIN_EPOCHS] - below[-1]) / (UNDERFIT_MIN_EPOCHS - 1)
         pace = max(float(below[-2] - below[-1]), recent)
-        if pace > 0 and (best - lower * chance) / pace <= LEAVING_CHANCE_FACTOR * loss.size:
+        useful = min(lower, HELD_BACK_FRACTION) * chance
+        if pace > 0 and (best - useful) / pace <= max(LEAVING_CHANCE_FACTOR * loss.size, LEAVING_HORIZON):
             return []
         evidence = {"best_loss": best, "chance_loss": float(chance), "ratio_to_chance": best / chance,
                     "epochs": int(loss.size)}

@@ -275,6 +275,22 @@ def test_a_slow_start_is_not_underfitting():
     assert generalization.detect_underfitting(crawling, chance)
 
 
+def test_creeping_just_past_ninety_percent_of_chance_is_no_slow_start():
+    # A one-unit autoencoder (held-out split 7, seed 31): at 2e-4 an epoch, 0.93 of the mean
+    # image's error would pass 0.9 in ~10 epochs, but need ~160 to reach half of it.
+    chance = 0.07465
+    creeping = {"loss": [0.1641, 0.1032, 0.0765, 0.0741, 0.0736, 0.0733, 0.0732, 0.073, 0.0728, 0.0726, 0.0724,
+                         0.0722, 0.0721, 0.0719, 0.0717, 0.0716, 0.0714, 0.0713, 0.0711, 0.071, 0.0708, 0.0707,
+                         0.0705, 0.0703, 0.0701, 0.0699, 0.0697, 0.0695, 0.0693, 0.0691]}
+    [finding] = generalization.detect_underfitting(creeping, chance)
+    assert finding.evidence["ratio_to_chance"] == pytest.approx(0.0691 / chance)
+    # At four times the pace, still above 0.9 of chance after 13 epochs, it gets to half of chance
+    # in (0.0685 - 0.0373) / 8e-4 = 39 epochs: within the 50-epoch horizon, a slow start.
+    faster = {"loss": creeping["loss"][:3] + [0.0765 - 8e-4 * i for i in range(1, 11)]}
+    assert min(faster["loss"]) > 0.9 * chance
+    assert generalization.detect_underfitting(faster, chance) == []
+
+
 def test_global_grad_norm_falls_back_to_layers_when_unrecorded():
     history = {"global_grad_norm": [float("nan")] * 2, "grad_norm/a": [3.0, 1.0], "grad_norm/b": [4.0, 0.0]}
     np.testing.assert_allclose(stall.global_grad_norm(history), [5.0, 1.0])
