@@ -28,7 +28,7 @@ import numpy as np
 
 from diagnostics import gradients, setup_data
 from diagnostics.remedy import ACTIONS, OPTIMIZER_SETTINGS, Remedy
-from diagnostics.setup_model import (DEFAULT_WEIGHT_DECAY, NORMALIZERS, SMALL_KERNEL_SCALE, _OPTIMIZER_FAMILIES,
+from diagnostics.setup_model import (BOTTLENECK_SHARE, DEFAULT_WEIGHT_DECAY, NORMALIZERS, SMALL_KERNEL_SCALE, _OPTIMIZER_FAMILIES,
                                      describe_model, innermost_optimizer)
 from zoo._keras_internals import all_layers, producing_layer
 
@@ -1213,6 +1213,10 @@ def _suspicious_config(facts):
         return [_same_optimizer(facts, {"weight_decay": DEFAULT_WEIGHT_DECAY},
                                 f"Use a weight decay of {DEFAULT_WEIGHT_DECAY:g} (AdamW's default) instead of "
                                 f"{e['weight_decay']:g}, which holds every weight under about {e['decay_bound']:.2g}.")]
+    if facts.has("bottleneck_units"):
+        wide = -(-int(e["output_units"]) // BOTTLENECK_SHARE)
+        return [_not_applicable("change_architecture", f"Widen {facts.finding.layer!r} from {e['bottleneck_units']} "
+                                                       f"to at least {wide} units, or remove it.")]
     if facts.has("steps_per_epoch"):
         return [_mini_batches(int(e["steps_per_epoch"]))]
     if facts.has("repeated_rows"):

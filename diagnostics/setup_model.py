@@ -72,6 +72,9 @@ MAX_ADAPTIVE_EPSILON = 1e-2
 # weight only up to about 1 / weight_decay. A cap under twice the initial kernels' RMS leaves the
 # weights no room to grow past where they started (a trained layer's kernels end larger than drawn).
 MIN_DECAY_BOUND_SHARE = 2.0
+# A layer under a quarter of the output's width on the only path to it caps the fit: a one-unit
+# code cannot carry 64 pixels, while a 16-unit one (a quarter) reconstructs digits well.
+BOTTLENECK_SHARE = 4
 # Keras' AdamW default: the decay a remedy goes back to.
 DEFAULT_WEIGHT_DECAY = 0.004
 # Optimizers whose step is normalized to about the learning rate whatever the gradient's size.
@@ -349,6 +352,7 @@ def check_model(model):
     findings += _check_weight_decay(optimizer, model)
     findings += _check_dropout(model)
     findings += _check_stacked_linear(model)
+    findings += _check_bottleneck(model, outputs)
     findings += _check_unfrozen_batchnorm(model)
     findings += _check_small_kernels(model, {output.layer for output in outputs})
     findings += _check_symmetric_start(model)
@@ -969,6 +973,37 @@ def _constant_kernel(layer):
     return bool(values.size > 1 and values.min() == values.max() and values.flat[0] != 0)
 
 
+def _check_bottleneck(model, outputs):
+    """A `suspicious_config` naming the narrowest layer on the only path to a single output when it
+    has fewer than 1 / `BOTTLENECK_SHARE` of the output's units: every output value is then a
+    function of those few numbers, which caps how well the model can fit (a one-unit code for 64
+    pixels). Narrowing on purpose is common (autoencoders, embeddings), so it stands only beside
+    the underfitting it explains (`NEEDS_CONSEQUENCE`)."""
+    if len(outputs) != 1 or not outputs[0].units or outputs[0].layer is None:
+        return []
+    layers = all_layers(model)
+    by_name = {layer.name: layer for layer in layers}
+    predecessor = _predecessor_function(model, layers)
+    before, widths = predecessor(by_name.get(outputs[0].layer)) if outputs[0].layer in by_name else None, {}
+    while before is not None:
+        if isinstance(getattr(before, "units", None), int):
+            widths[before.name] = before.units
+        before = predecessor(before)
+    if not widths:
+        return []
+    name = min(widths, key=widths.get)
+    units, width = int(outputs[0].units), widths[name]
+    if width * BOTTLENECK_SHARE >= units:
+        return []
+    return [Finding(
+        "suspicious_config", "warning", 0, name,
+        f"layer {name!r} has {width} unit(s) on the only path to the output's {units}: every output is a "
+        "function of those few numbers, which caps how well the model can fit.",
+        {"bottleneck_units": width, "output_units": units, NEEDS_CONSEQUENCE: True},
+        [f"Widen {name!r} (at least {-(-units // BOTTLENECK_SHARE)} units), or remove it."],
+    )]
+
+
 def _check_stacked_linear(model):
     findings = []
     layers = all_layers(model)
@@ -987,7 +1022,7 @@ def _check_stacked_linear(model):
         # not a wasted layer: only a linear map read by nothing else collapses into the next one.
         if len(readers.get(id(before), ())) > 1:
             continue
-        if isinstance(before, LINEAR_MAPS) and _activation_name(before) == "linear":
+        if isinstance(before, LINEAR_MAPS) and _activation_name(before) == "linear" and not _narrows(before, layer):
             findings.append(Finding(
                 "suspicious_config", "warning", 0, before.name,
                 f"layer {before.name!r} has a linear activation and feeds {layer.name!r} with no "
@@ -998,6 +1033,16 @@ def _check_stacked_linear(model):
                  "Or merge the two layers into one."],
             ))
     return findings
+
+
+def _narrows(code, reader):
+    """Whether the linear layer `code` is narrower than both its input and the layer `reader` it
+    feeds: a low-rank code on purpose (an autoencoder's, a linear bottleneck), not a wasted layer."""
+    try:
+        widths = (int(code.input.shape[-1]), int(code.units), int(reader.units))
+    except (AttributeError, TypeError, ValueError):  # no units (a convolution), or not built
+        return False
+    return widths[1] < min(widths[0], widths[2])
 
 
 # -- reading the graph -----------------------------------------------------------------------------
