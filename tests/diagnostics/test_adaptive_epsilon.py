@@ -9,7 +9,7 @@ from diagnostics import judge
 from diagnostics.remedies import Remedy
 from diagnostics.remedy_edits import apply_remedies
 from diagnostics.setup_model import MAX_ADAPTIVE_EPSILON, check_model
-from tests.diagnostics._diagnosed_fit import fit_under_diagnostics, scaled_digits
+from tests.diagnostics._diagnosed_fit import fit_with_held_out_rows, scaled_digits
 
 L = keras.layers
 EPOCHS = 12
@@ -46,9 +46,7 @@ def _fit(seed, epsilon):
     x, y = scaled_digits()
     keras.utils.set_random_seed(seed)
     model = _mlp(keras.optimizers.Adam(1e-3, epsilon=epsilon))
-    history, diagnostics = fit_under_diagnostics(model, x[:1400], y[:1400], epochs=EPOCHS, batch_size=32,
-                                                 validation_data=(x[1400:], y[1400:]))
-    return history, diagnostics
+    return fit_with_held_out_rows(model, x, y, EPOCHS)
 
 
 @pytest.mark.slow

@@ -8,7 +8,7 @@ import pytest
 
 from diagnostics import judge
 from diagnostics.setup_model import BOTTLENECK_SHARE, check_model
-from tests.diagnostics._diagnosed_fit import fit_under_diagnostics, scaled_digits
+from tests.diagnostics._diagnosed_fit import TRAINING_ROWS, fit_with_held_out_rows, scaled_digits
 
 L = keras.layers
 EPOCHS = 30
@@ -64,8 +64,7 @@ def _fit(seed, code):
     keras.utils.set_random_seed(seed)
     model = _autoencoder(code)
     model.compile(keras.optimizers.Adam(1e-3), "mse")
-    return fit_under_diagnostics(model, x[:1400], x[:1400], epochs=EPOCHS, batch_size=32,
-                                 validation_data=(x[1400:], x[1400:]))
+    return fit_with_held_out_rows(model, x, x, EPOCHS)
 
 
 @pytest.mark.slow
@@ -73,7 +72,7 @@ def _fit(seed, code):
 def test_a_one_unit_code_leads_the_underfitting_and_a_sixteen_unit_one_is_healthy(seed):
     history, diagnostics = _fit(seed, 1)
     x, _ = scaled_digits()
-    mean_image_error = float(np.mean(np.var(x[:1400], axis=0)))
+    mean_image_error = float(np.mean(np.var(x[:TRAINING_ROWS], axis=0)))
     assert history["loss"][-1] > 0.8 * mean_image_error  # the fault: it reconstructs little more than the mean
     findings = diagnostics.findings
     assert (findings[0].kind, findings[0].layer) == ("suspicious_config", "code")

@@ -13,7 +13,7 @@ from diagnostics import generalization, judge
 from diagnostics.remedies import Remedy
 from diagnostics.remedy_edits import apply_remedies
 from diagnostics.setup_model import DEFAULT_WEIGHT_DECAY, check_model
-from tests.diagnostics._diagnosed_fit import fit_under_diagnostics, scaled_digits
+from tests.diagnostics._diagnosed_fit import fit_with_held_out_rows, scaled_digits
 
 L = keras.layers
 EPOCHS = 15
@@ -87,8 +87,7 @@ def _fit(seed, weight_decay):
     x, y = scaled_digits()
     keras.utils.set_random_seed(seed)
     model = _mlp(keras.optimizers.AdamW(1e-3, weight_decay=weight_decay))
-    return fit_under_diagnostics(model, x[:1400], y[:1400], epochs=EPOCHS, batch_size=32,
-                                 validation_data=(x[1400:], y[1400:]))
+    return fit_with_held_out_rows(model, x, y, EPOCHS)
 
 
 @pytest.mark.slow
