@@ -185,13 +185,14 @@ def detect_oscillation(history, loss_key="loss", step_losses=None, steps_per_val
             per_epoch = values_per_epoch or 1
             candidates.append((int(block_starts[0] // per_epoch), "step", blocks, block_starts[0],
                                len(block_starts)))
-    if not candidates:
+    # The earliest that the run's progress does not explain: blocks that swing while the loss halves
+    # are a healthy descent, but the epoch losses may still swing later.
+    kept = [c for c in sorted(candidates, key=lambda c: c[0])
+            if not _validation_falls_every_epoch(history, epoch_loss.size, since=c[0])
+            and not (c[1] == "step" and _loss_halves(epoch_loss, c[0]))]
+    if not kept:
         return []
-    epoch, level, series, start, count = min(candidates, key=lambda c: c[0])
-    if _validation_falls_every_epoch(history, epoch_loss.size, since=epoch):
-        return []
-    if level == "step" and _loss_halves(epoch_loss, epoch):
-        return []
+    epoch, level, series, start, count = kept[0]
     part = series[start : start + window]
     diffs = np.diff(part)
     evidence = {

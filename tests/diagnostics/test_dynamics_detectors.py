@@ -157,6 +157,19 @@ def test_blocks_that_swing_on_a_descent_that_halves_the_loss_are_no_oscillation(
     assert finding.kind == "oscillation"
 
 
+def test_epoch_losses_that_swing_after_a_descent_halved_the_swinging_blocks_still_oscillate():
+    # Recorded: an LSTM on 100-step sequences at SGD 1.0 without clipping (held-out split 7, seed
+    # 31), three blocks of steps an epoch. Its first block windows swing while the loss halves (a
+    # descent); from epoch 4 the epoch losses themselves bounce between 0.06 and 0.49.
+    loss = [0.7731, 0.6278, 0.6491, 0.381, 0.2954, 0.3427, 0.1255, 0.0624, 0.1637, 0.4883, 0.2705, 0.056]
+    blocks = [0.698, 0.558, 1.095, 0.738, 0.675, 0.598, 0.717, 0.691, 0.625, 0.599, 0.534, 0.170, 0.469, 0.377,
+              0.142, 0.468, 0.499, 0.183, 0.274, 0.075, 0.073, 0.049, 0.111, 0.031, 0.027, 0.107, 0.047, 0.563,
+              0.534, 0.337, 0.418, 0.109, 0.345, 0.108, 0.041, 0.024]
+    assert oscillation.oscillating_windows(blocks)[0] == 0 and oscillation.oscillating_windows(loss)[0] == 4
+    [finding] = oscillation.detect_oscillation({"loss": loss}, step_losses=blocks, values_per_epoch=3)
+    assert (finding.epoch, finding.evidence["low"], finding.evidence["high"]) == (4, 0.0624, 0.4883)
+
+
 def test_no_oscillation_on_healthy_curves():
     for seed in range(10):
         assert oscillation.detect_oscillation(_healthy(30, seed, noise=0.05)) == [], seed
