@@ -417,9 +417,10 @@ class BatchProbe:
         Returns:
             `{"train_labels", "train_predicted", "val_labels", "val_correct"}`: int64 arrays with
             one count per class (the validation ones None when no validation batch was counted),
-            `"train_majority"`: `[rows of each batch's most common label, rows, steps]` and
-            `"train_weight"`: `[sum of the sample weights, rows]`, summed over the training steps,
-            or None when not requested, not measured yet, or the targets are not classification
+            `"train_majority"`: `[rows of each batch's most common label, rows, steps]`,
+            `"train_weight"`: `[sum of the sample weights, rows]` and `"train_weighted_labels"`:
+            each class's summed sample weight (its rows where there are none), summed over the
+            training steps; or None when not requested, not measured yet, or the targets are not classification
             targets. Predicted classes are the argmax of a softmax (or one-hot) output, or for a
             single sigmoid unit the output above 0.5 (logit 0 with `from_logits`).
         """
@@ -447,7 +448,8 @@ class BatchProbe:
         batch = self._batch.get(False)
         if batch is not None:
             batch = _replica_sum(batch, strategy, reset)
-            result["train_majority"], result["train_weight"] = batch[:3].astype(np.int64), batch[3:]
+            result["train_majority"], result["train_weight"] = batch[:3].astype(np.int64), batch[3:5]
+            result["train_weighted_labels"] = batch[5:]
         return result
 
     def reset_class_counts(self):
@@ -761,21 +763,33 @@ class BatchProbe:
             self._count_batch(labels, classes, sample_weight)
 
     def _count_batch(self, labels, classes, sample_weight):
-        """Adds five numbers a training step, in one variable: the rows of the batch's most common
-        label, its rows with a label in range and one step (batches of one class, from data fed
-        in label order, show against their shuffled expectation: `diagnostics.batch_order`); the
-        sum of its sample weights (`class_weight` arrives as them) and its rows (Keras averages
-        the weighted losses over the rows, so a guess scores the chance loss times the mean
-        weight)."""
+        """Adds five numbers and a weight per class a training step, in one variable: the rows of
+        the batch's most common label, its rows with a label in range and one step (batches of
+        one class, from data fed in label order, show against their shuffled expectation:
+        `diagnostics.batch_order`); the sum of its sample weights (`class_weight` arrives as them)
+        and its rows (Keras averages the weighted losses over the rows, so a guess scores the
+        chance loss times the mean weight); and each class's summed sample weight (its row count
+        when there are none, or when they are not one per row), which tells weights that
+        rebalance the classes."""
         per_class = tf.raw_ops.DenseBincount(input=labels, size=tf.constant(classes, labels.dtype),
                                              weights=tf.zeros([0], tf.int64), binary_output=False)
         rows = tf.cast(tf.size(labels), tf.float64)
         weights = keras.tree.flatten(sample_weight)[0] if sample_weight is not None else None
         weight = rows if weights is None else tf.reduce_sum(tf.cast(weights, tf.float64))
+        weighted = tf.cast(per_class, tf.float64)
+        if weights is not None and weights.shape.rank in (1, 2):
+            row_weights = tf.reshape(tf.cast(weights, tf.float64), [-1])
+            counted = weighted
+            weighted = tf.cond(  # per-timestep weights (one per row and step) keep the row counts
+                tf.equal(tf.size(row_weights), tf.size(labels)),
+                lambda: tf.raw_ops.DenseBincount(input=labels, size=tf.constant(classes, labels.dtype),
+                                                 weights=tf.reshape(row_weights, tf.shape(labels)),
+                                                 binary_output=False),
+                lambda: counted)
         variable = _create_once(self._batch, False, lambda: _variable(
-            np.zeros(5, np.float64), self.model.distribute_strategy, "batch_statistics"))
+            np.zeros(5 + classes, np.float64), self.model.distribute_strategy, "batch_statistics"))
         counts = tf.cast(tf.stack([tf.reduce_max(per_class), tf.reduce_sum(per_class)]), tf.float64)
-        variable.assign_add(tf.concat([counts, tf.constant([1.0], tf.float64), tf.stack([weight, rows])], 0),
+        variable.assign_add(tf.concat([counts, tf.constant([1.0], tf.float64), tf.stack([weight, rows]), weighted], 0),
                             read_value=False)
 
     def _count_graded_targets(self, y):

@@ -282,7 +282,8 @@ def detect_imbalance_from_counts(epoch_counts, ratio_threshold=SKEW_RATIO, min_r
     under = [] if last_predicted is None else [
         k for k in judged if labels[k] > 0 and last_predicted[k] < UNDERPREDICTED_SHARE * labels[k]]
     finding = skew[0]
-    if finding.evidence["imbalance_ratio"] < STRONG_SKEW_RATIO and not (never or missed or under):
+    strong = finding.evidence["imbalance_ratio"] >= STRONG_SKEW_RATIO and not weights_rebalance(measured, ratio_threshold)
+    if not strong and not (never or missed or under):
         return []
     evidence = dict(finding.evidence)
     message = finding.message
@@ -299,6 +300,27 @@ def detect_imbalance_from_counts(epoch_counts, ratio_threshold=SKEW_RATIO, min_r
         message += f" Validation recall of class(es) {missed} is {min_recall:g} or less."
     severity = "error" if never or missed else finding.severity
     return [Finding("class_imbalance", severity, 0, None, message, evidence, list(ADVICE))]
+
+
+def weights_rebalance(epoch_counts, ratio_threshold=SKEW_RATIO):
+    """Whether the sample weights (`class_weight`) of the last measured epoch even its classes out:
+    the summed weights of the classes with labels are skewed less than `ratio_threshold`. A skew
+    so weighted is already treated, and is reported only where the model still neglects a class.
+
+    Example:
+
+    >>> counts = {"train_labels": np.array([900, 100]), "train_weighted_labels": np.array([500.0, 500.0])}
+    >>> weights_rebalance([counts]), weights_rebalance([dict(counts, train_weighted_labels=[900.0, 100.0])])
+    (True, False)
+    """
+    measured = [c for c in epoch_counts or [] if c is not None and c.get("train_labels") is not None
+                and c.get("train_weighted_labels") is not None and np.sum(c["train_labels"]) > 0]
+    if not measured:
+        return False
+    labels = np.asarray(measured[-1]["train_labels"])
+    weighted = np.asarray(measured[-1]["train_weighted_labels"], dtype=np.float64)
+    totals = [weighted[k] for k in range(min(labels.size, weighted.size)) if labels[k] > 0]
+    return bool(len(totals) >= 2 and min(totals) > 0 and max(totals) / min(totals) < ratio_threshold)
 
 
 def _total(epoch_counts, key):

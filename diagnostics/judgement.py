@@ -550,10 +550,12 @@ def _imbalance(run):
                   "min_recall": extras.get("min_recall", imbalance.MIN_RECALL)}
     recall = {k: v for k, v in run.history.items() if k.startswith(imbalance.RECALL_PREFIX)}
     pairs = extras.get("class_counts")
-    class_counts = None if pairs is None else {label: count for label, count in pairs}
-    findings = imbalance.detect_class_imbalance(recall or None, class_counts, **thresholds)
     epoch_counts = [None if c is None else {k: None if v is None else np.asarray(v) for k, v in c.items()}
                     for c in extras.get("epoch_counts") or []]
+    # Labels that `class_weight` evens out are skewed, but treated: judged by what the model does.
+    rebalanced = imbalance.weights_rebalance(epoch_counts, thresholds["ratio_threshold"])
+    class_counts = None if pairs is None or rebalanced else {label: count for label, count in pairs}
+    findings = imbalance.detect_class_imbalance(recall or None, class_counts, **thresholds)
     findings += imbalance.detect_imbalance_from_counts(epoch_counts, **thresholds)
     return imbalance.merge_same_epoch(findings) + batch_order.detect_unshuffled_batches(epoch_counts)
 

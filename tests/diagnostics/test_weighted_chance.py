@@ -49,6 +49,28 @@ def test_the_probe_sums_the_class_weights_of_the_training_rows():
     counts = diagnostics.run()["extras"]["ImbalanceMonitor"]["epoch_counts"]
     expected = [float(sum(WEIGHTS[label] for label in y)), float(len(y))]
     assert all(c["train_weight"] == pytest.approx(expected) for c in counts)
+    per_class = [float(np.sum(y == label)) * weight for label, weight in WEIGHTS.items()]
+    assert all(c["train_weighted_labels"] == pytest.approx(per_class) for c in counts)
+
+
+def _skewed_record(weighted, recall_of_the_rare_class=0.8):
+    """A run on 2,936 rows of class 0 and 64 of class 1 (46:1), with `weighted` as the summed
+    sample weights of each class, and the rare class's validation recall."""
+    counts = {"train_labels": [2936, 64], "train_predicted": [2700, 300], "train_weight": [sum(weighted), 3000.0],
+              "train_weighted_labels": weighted, "val_labels": [983, 17],
+              "val_correct": [900, round(17 * recall_of_the_rare_class)]}
+    return {"history": {"loss": [0.6, 0.4, 0.3]},
+            "meta": {"monitors": ["ImbalanceMonitor"], "chance_loss": math.log(2)},
+            "extras": {"ImbalanceMonitor": {"class_counts": [[0, 2936], [1, 64]], "epoch_counts": [counts] * 3}}}
+
+
+def test_a_skew_that_class_weights_even_out_is_judged_by_what_the_model_does():
+    # 'balanced' class weights: 3000 / (2 x count) per row, 1,500 per class.
+    assert [f.kind for f in judge(_skewed_record([2936.0, 64.0]))] == ["class_imbalance"]   # unweighted
+    assert judge(_skewed_record([1500.0, 1500.0])) == []
+    assert judge(_skewed_record([2936.0, 64.0 * 10])) != []                               # still 4.6:1
+    [finding] = judge(_skewed_record([1500.0, 1500.0], recall_of_the_rare_class=0.0))
+    assert finding.evidence["zero_recall_classes"] == 1                                   # it still neglects it
 
 
 @pytest.mark.slow
