@@ -313,7 +313,9 @@ def detect_underfitting(history, chance=None, loss_key="loss", upper=CHANCE_UPPE
         recent = float(below[-UNDERFIT_MIN_EPOCHS] - below[-1]) / (UNDERFIT_MIN_EPOCHS - 1)
         pace = max(float(below[-2] - below[-1]), recent)
         useful = min(lower, HELD_BACK_FRACTION) * chance
-        if pace > 0 and (best - useful) / pace <= max(LEAVING_CHANCE_FACTOR * loss.size, LEAVING_HORIZON):
+        settles_above = _settling_level(below) > useful
+        if pace > 0 and not settles_above and (best - useful) / pace <= max(LEAVING_CHANCE_FACTOR * loss.size,
+                                                                            LEAVING_HORIZON):
             return []
         evidence = {"best_loss": best, "chance_loss": float(chance), "ratio_to_chance": best / chance,
                     "epochs": int(loss.size)}
@@ -339,6 +341,21 @@ def detect_underfitting(history, chance=None, loss_key="loss", upper=CHANCE_UPPE
         "epochs, at a steady rate that does not slow down: the steps are far too small to get anywhere."
     )
     return [Finding("underfitting", "warning", 0, None, message, evidence, list(UNDERFITTING_ADVICE))]
+
+
+def _settling_level(loss):
+    """Where a loss whose drops shrink settles: the last two epochs' drop against the two before
+    gives the shrink factor r per two epochs, and the drops still to come add up to the last
+    two's times r / (1 - r). -inf when the drops do not shrink (or fewer than four are known):
+    then only the pace says where the loss goes."""
+    drops = -np.diff(np.asarray(loss, dtype=float))
+    if drops.size < 4:
+        return -math.inf
+    recent, before = float(drops[-2:].sum()), float(drops[-4:-2].sum())
+    if not (0 < recent < before):
+        return -math.inf
+    shrink = recent / before
+    return float(loss[-1]) - recent * shrink / (1 - shrink)
 
 
 def detect_non_finite_validation(history, validated_epochs, loss_key="val_loss"):

@@ -200,7 +200,11 @@ RELATIONS = (
     # An epsilon that outweighs the gradients' scale turns Adam into slow SGD: the loss crawls or stalls.
     Relation("suspicious_config", "adaptive_epsilon", ("underfitting", "plateau", "saddle_point")),
     Relation("suspicious_config", "decay_bound", ("underfitting", "plateau", "vanishing_gradient")),
-    Relation("suspicious_config", "bottleneck_units", ("underfitting", "plateau")),
+    Relation("suspicious_config", "bottleneck_units", ("underfitting", "plateau", "saddle_point")),
+    Relation("suspicious_config", "skipped_share", ("underfitting", "plateau", "saddle_point")),
+    Relation("suspicious_config", "label_smoothing", ("underfitting", "plateau", "saddle_point")),
+    Relation("output_loss_mismatch", "noise_after_output", ("oscillation", "underfitting", "plateau", "overfitting",
+                                                            "saddle_point", "non_finite")),
     # A handful of updates per epoch cannot move the weights far: the loss stays near chance.
     Relation("suspicious_config", "steps_per_epoch", ("underfitting", "plateau", "saddle_point")),
     # A few rows seen again and again are memorized: the validation loss, on the others, climbs;
@@ -270,9 +274,9 @@ HEALTHY_LOSS_FRACTION = 0.5
 BEHAVIOURAL_SETUP_KEYS = ("stable_max", "stable_min", "stacked_linear_layers", "symmetric_init_layers",
                           "decay_bound")
 # Setup causes that cap how well the model can fit (a weight decay that holds the weights under
-# their initial size, a layer too narrow for the output): beside one, underfitting is judged from
-# `generalization.HELD_BACK_FRACTION`.
-HOLDING_BACK_KEYS = ("decay_bound", "bottleneck_units")
+# their initial size, a layer too narrow for the output, strides that skip the input): beside one,
+# underfitting is judged from `generalization.HELD_BACK_FRACTION`.
+HOLDING_BACK_KEYS = ("decay_bound", "bottleneck_units", "skipped_share")
 
 
 def judge(record):

@@ -65,6 +65,7 @@ DEFAULT_BATCH_SIZE = 32
 DROPOUT_RATE = 0.3
 L2_FACTOR = 1e-4
 CLIPNORM = 1.0
+LABEL_SMOOTHING = 0.1
 
 SATURATING = ("sigmoid", "tanh", "hard_sigmoid", "softsign")
 # Hidden activations that grow faster than their input: stacked, they overflow float32.
@@ -981,6 +982,10 @@ def _output_loss_mismatch(facts):
     e = facts.evidence
     if facts.has("output_floor"):
         return _bounded_targets(facts, target)
+    if facts.has("noise_after_output"):
+        name = e["noise_after_output"]
+        return [_not_applicable("change_architecture", f"Move {name!r} before the output layer."),
+                Remedy("set_dropout", name, {"rate": 0.0}, f"Or switch {name!r} off (rate 0).")]
     if facts.has("softmax_axis"):
         return [Remedy("set_output_activation", target, {"activation": "softmax"},
                        f"Take the softmax of {target!r} over the classes (activation='softmax', the last "
@@ -1213,6 +1218,13 @@ def _suspicious_config(facts):
         return [_same_optimizer(facts, {"weight_decay": DEFAULT_WEIGHT_DECAY},
                                 f"Use a weight decay of {DEFAULT_WEIGHT_DECAY:g} (AdamW's default) instead of "
                                 f"{e['weight_decay']:g}, which holds every weight under about {e['decay_bound']:.2g}.")]
+    if facts.has("skipped_share"):
+        return [_not_applicable("change_architecture", f"Use strides no larger than the kernel in "
+                                                       f"{', '.join(repr(n) for n in e['skipping_layers'])} "
+                                                       "(or a stride-1 convolution followed by pooling).")]
+    if facts.has("label_smoothing"):
+        return [Remedy("set_loss", None, {"label_smoothing": LABEL_SMOOTHING},
+                       f"Use label_smoothing={LABEL_SMOOTHING:g} instead of {e['label_smoothing']:g}.")]
     if facts.has("bottleneck_units"):
         wide = -(-int(e["output_units"]) // BOTTLENECK_SHARE)
         return [_not_applicable("change_architecture", f"Widen {facts.finding.layer!r} from {e['bottleneck_units']} "

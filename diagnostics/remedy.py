@@ -18,7 +18,7 @@ ACTIONS = (
     "add_normalization",      # params: kind ("batch" or "layer"), optional layers
     "set_output_activation",  # params: activation, optional units, loss
     "set_output_units",       # params: units, optional loss
-    "set_loss",               # params: loss (a Keras loss name) and/or from_logits
+    "set_loss",               # params: loss (a Keras loss name) and/or from_logits, label_smoothing
     "set_learning_rate",      # params: learning_rate (None: the range test picks), optional
                               # max_learning_rate / min_learning_rate bounding its pick
     "set_optimizer",          # params: optimizer (a Keras name), learning_rate, optional momentum, epsilon,

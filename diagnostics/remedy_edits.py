@@ -350,6 +350,11 @@ class _Plan:
             from_logits = loss.get_config().get("from_logits")
         if from_logits is not None and "from_logits" in cls().get_config():
             kwargs["from_logits"] = bool(from_logits)
+        smoothing = self.loss_edits.get("label_smoothing")
+        if smoothing is None and isinstance(loss, keras.losses.Loss):
+            smoothing = loss.get_config().get("label_smoothing")
+        if smoothing is not None and "label_smoothing" in cls().get_config():
+            kwargs["label_smoothing"] = float(smoothing)
         return cls(**kwargs)
 
     def _pick_learning_rate(self, clone):
@@ -563,10 +568,12 @@ def _set_loss(plan, remedy):
         plan.loss_edits["loss"] = name
     if "from_logits" in remedy.params:
         plan.loss_edits["from_logits"] = bool(remedy.params["from_logits"])
+    if "label_smoothing" in remedy.params:
+        plan.loss_edits["label_smoothing"] = float(remedy.params["label_smoothing"])
     after = plan._loss()
     plan.changes.append(f"loss {before} → {after.name}"
-                        + (f" (from_logits={after.get_config().get('from_logits')})"
-                           if "from_logits" in after.get_config() else ""))
+                        + "".join(f" ({key}={after.get_config()[key]})" for key in ("from_logits", "label_smoothing")
+                                  if key in after.get_config()))
 
 
 def _set_learning_rate(plan, remedy):

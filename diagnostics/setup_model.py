@@ -75,6 +75,13 @@ MIN_DECAY_BOUND_SHARE = 2.0
 # A layer under a quarter of the output's width on the only path to it caps the fit: a one-unit
 # code cannot carry 64 pixels, while a 16-unit one (a quarter) reconstructs digits well.
 BOTTLENECK_SHARE = 4
+# Label smoothing of 0.5 or more leaves the true class at most half of the target's mass (with 10
+# classes the best possible loss is then 73% of guessing's); Szegedy et al. (2016) used 0.1.
+MAX_LABEL_SMOOTHING = 0.5
+# Layers that change values at random in training only.
+TRAINING_NOISE = (keras.layers.Dropout, keras.layers.SpatialDropout1D, keras.layers.SpatialDropout2D,
+                  keras.layers.SpatialDropout3D, keras.layers.GaussianDropout, keras.layers.GaussianNoise,
+                  keras.layers.AlphaDropout)
 # Keras' AdamW default: the decay a remedy goes back to.
 DEFAULT_WEIGHT_DECAY = 0.004
 # Optimizers whose step is normalized to about the learning rate whatever the gradient's size.
@@ -353,6 +360,9 @@ def check_model(model):
     findings += _check_dropout(model)
     findings += _check_stacked_linear(model)
     findings += _check_bottleneck(model, outputs)
+    findings += _check_skipping_strides(model)
+    findings += _check_noise_after_output(model)
+    findings += _check_label_smoothing(model)
     findings += _check_unfrozen_batchnorm(model)
     findings += _check_small_kernels(model, {output.layer for output in outputs})
     findings += _check_symmetric_start(model)
@@ -901,9 +911,7 @@ def _check_symmetric_start(model):
     for layer in layers:
         if not isinstance(layer, LINEAR_MAPS) or not _constant_kernel(layer):
             continue
-        before = predecessor(layer)
-        while before is not None and isinstance(before, PASS_THROUGH + (keras.layers.Activation,)):
-            before = predecessor(before)
+        before = _first_before(layer, predecessor, PASS_THROUGH + (keras.layers.Activation,))
         if (isinstance(before, LINEAR_MAPS) and _constant_kernel(before)
                 and int(before.kernel.shape[-1]) > 1 and before.name not in symmetric):
             symmetric.append(before.name)
@@ -1004,20 +1012,104 @@ def _check_bottleneck(model, outputs):
     )]
 
 
+def _check_skipping_strides(model):
+    """A `suspicious_config` naming the convolutions whose stride is larger than their kernel along
+    some axis: the windows do not touch, and the input positions between them never reach the
+    output (stride 8 with a 3x3 kernel reads 9 of every 64 pixels). It caps how well the model can
+    fit, so underfitting beside it is judged from half of chance."""
+    skipping = {}
+    layers = all_layers(model)
+    predecessor, readers = _predecessor_function(model, layers), _readers(model, layers)
+    for layer in layers:
+        strides, kernel = getattr(layer, "strides", None), getattr(layer, "kernel_size", None)
+        if not isinstance(layer, LINEAR_MAPS) or not strides or not kernel:
+            continue
+        # A strided 1x1 shortcut beside a block that reads every position (ResNet's) skips nothing.
+        if len(readers.get(id(predecessor(layer)), ())) > 1:
+            continue
+        dilation = getattr(layer, "dilation_rate", None) or (1,) * len(kernel)
+        reach = [(k - 1) * d + 1 for k, d in zip(kernel, dilation)]
+        if any(s > r for s, r in zip(strides, reach)):
+            read = float(np.prod([min(1.0, r / s) for s, r in zip(strides, reach)]))
+            skipping[layer.name] = (tuple(strides), tuple(kernel), read)
+    names = list(skipping)
+    if not names:
+        return []
+    strides, kernel, read = skipping[names[0]]
+    return _on_layers(
+        names, "warning",
+        f"{{count}} convolution(s) ({{shown}}) step further than they see: strides {strides} with a kernel of "
+        f"{kernel}, so the windows do not touch and only {read:.0%} of the input positions ever reach the output.",
+        {"skipped_share": 1.0 - read, "skipping_layers": names},
+        ["Use strides no larger than the kernel (or pool after a stride-1 convolution)."])
+
+
+def _check_noise_after_output(model):
+    """An `output_loss_mismatch` error for a dropout or noise layer that makes a model output from a
+    bounded activation (a softmax, a sigmoid): in training it zeroes or shifts the probabilities and
+    rescales the rest, so the loss reads values outside the output's range (rows that do not sum to
+    1), while validation reads them intact."""
+    try:
+        heads = [producing_layer(tensor) for tensor in model.outputs]
+    except (AttributeError, ValueError):  # a Sequential not built, or a subclassed model
+        heads = all_layers(model)[-1:]
+    layers = all_layers(model)
+    predecessor = _predecessor_function(model, layers)
+    findings = []
+    for head in heads:
+        if not isinstance(head, TRAINING_NOISE):
+            continue
+        before = _first_before(head, predecessor, TRAINING_NOISE)
+        activation = _activation_name(before) if before is not None else None
+        if activation not in ACTIVATION_RANGES or activation in ("relu", "softplus", "exponential"):
+            continue
+        findings.append(Finding(
+            "output_loss_mismatch", "error", 0, head.name,
+            f"{type(head).__name__} {head.name!r} comes after the output's {activation}: in training it corrupts "
+            f"the {activation}'s outputs (zeroing some, rescaling the rest out of their range), so the loss reads "
+            "no probabilities, while validation reads them intact.",
+            {"noise_after_output": head.name, "output_activation": activation},
+            [f"Move {head.name!r} before the output layer."]))
+    return findings
+
+
+def _check_label_smoothing(model):
+    """A `suspicious_config` for a cross-entropy whose `label_smoothing` is `MAX_LABEL_SMOOTHING` or
+    more: the targets are mostly uniform, the best possible loss sits near guessing's, and the
+    predicted probabilities are pulled toward uniform however well the model ranks the classes."""
+    findings = []
+    for loss, units in zip(_losses_by_output(model), _output_units(model)):
+        smoothing = getattr(loss, "label_smoothing", None)
+        if not isinstance(smoothing, (int, float)) or smoothing < MAX_LABEL_SMOOTHING:
+            continue
+        classes = 2 if isinstance(loss, keras.losses.BinaryCrossentropy) or not units or units < 2 else int(units)
+        top = 1.0 - smoothing + smoothing / classes
+        findings.append(Finding(
+            "suspicious_config", "warning", 0, None,
+            f"label_smoothing={smoothing:g} in {type(loss).__name__}: the true class keeps only {top:.2f} of each "
+            f"target (the other {classes - 1} class(es) {smoothing / classes:.2f} each), so the best possible loss "
+            "is close to guessing's and the model's probabilities are pulled toward uniform.",
+            {"label_smoothing": float(smoothing), "true_class_target": top},
+            ["Use label_smoothing of 0.1 (or none)."]))
+    return findings
+
+
+def _output_units(model):
+    """The last dimension of each model output (None where unknown)."""
+    try:
+        return [tensor.shape[-1] for tensor in model.outputs]
+    except (AttributeError, ValueError):
+        return [None]
+
+
 def _check_stacked_linear(model):
     findings = []
     layers = all_layers(model)
-    predecessor = _predecessor_function(model, layers)
-    readers = {}
-    for reader in _graph_nodes(model, layers):
-        for source in _predecessors(reader) or []:
-            readers.setdefault(id(source), set()).add(id(reader))
+    predecessor, readers = _predecessor_function(model, layers), _readers(model, layers)
     for layer in layers:
         if not isinstance(layer, LINEAR_MAPS):
             continue
-        before = predecessor(layer)
-        while before is not None and isinstance(before, PASS_THROUGH):
-            before = predecessor(before)
+        before = _first_before(layer, predecessor, PASS_THROUGH)
         # A linear output that also feeds a skip connection (a residual stem) is a design choice,
         # not a wasted layer: only a linear map read by nothing else collapses into the next one.
         if len(readers.get(id(before), ())) > 1:
@@ -1033,6 +1125,24 @@ def _check_stacked_linear(model):
                  "Or merge the two layers into one."],
             ))
     return findings
+
+
+def _first_before(layer, predecessor, passing):
+    """The nearest layer before `layer` (through `predecessor`) that is not one of the `passing`
+    classes, or None."""
+    before = predecessor(layer)
+    while before is not None and isinstance(before, passing):
+        before = predecessor(before)
+    return before
+
+
+def _readers(model, layers):
+    """`{id(layer): ids of the layers and Operations that read its output}` over the model's graph."""
+    readers = {}
+    for reader in _graph_nodes(model, layers):
+        for source in _predecessors(reader) or []:
+            readers.setdefault(id(source), set()).add(id(reader))
+    return readers
 
 
 def _narrows(code, reader):
