@@ -877,8 +877,13 @@ def _non_finite(facts):
                                             "and drop or impute them.")]
     # NaN or inf in the data: no learning rate helps, only the user can clean the rows.
     named = _non_finite_data(facts)
-    remedies = [named, *_bounded_activations(facts), _lower_learning_rate(facts, "gradients grew before the NaN"),
-                _clip(facts)]
+    remedies = [named]
+    if named is None and facts.evidence.get("first_step") == 0:
+        # Non-finite at the first step, before any update: no step size made it, the loss is
+        # undefined at the initial outputs (a log or square root of a linear output below zero).
+        remedies += _undefined_at_start(facts)
+    remedies += [*_bounded_activations(facts), _lower_learning_rate(facts, "gradients grew before the NaN"),
+                 _clip(facts)]
     if (facts.output.get("activation") in ("sigmoid", "softmax")
             and facts.output.get("loss_family") in ("binary", "categorical", "sparse")):
         remedies.append(Remedy("set_output_activation", None,
@@ -893,6 +898,19 @@ def _non_finite(facts):
         _not_applicable("fix_loss_function", "With mixed precision, keep a LossScaleOptimizer and compute "
                                              "the loss in float32."),
     ]
+    return remedies
+
+
+def _undefined_at_start(facts):
+    """A positive output for a loss of the user's own on a linear output, and guarding the loss."""
+    remedies = []
+    if facts.output.get("loss_family") is None and facts.output.get("activation") in (None, "linear"):
+        remedies.append(Remedy("set_output_activation", None, {"activation": "softplus"},
+                               "Make the outputs positive (activation='softplus'): the loss went non-finite at "
+                               "the first step, before any update, so it is undefined at outputs of zero or "
+                               "below (a log or square root of them)."))
+    remedies.append(_not_applicable("fix_loss_function", "Guard log, sqrt and division in the loss against zero or "
+                                                         "negative arguments (clip them to a small epsilon)."))
     return remedies
 
 

@@ -128,6 +128,23 @@ def test_non_finite_lowers_the_rate_and_clips():
         "set_learning_rate", "clip_gradients"]
 
 
+def test_non_finite_at_the_first_step_is_a_loss_undefined_at_the_initial_outputs():
+    # A loss of the user's own on a linear output: log(prediction) of outputs below zero.
+    custom = {"layers": [layer_facts("d1", "relu"), layer_facts("out", "linear", hidden=False)],
+              "outputs": [{"layer": "out", "activation": "linear", "units": 1, "loss_family": None}],
+              "optimizer": "adam", "learning_rate": 1e-3}
+    at_start = {"layers_nonfinite": 2, "first_step": 0.0}
+    assert [a for a, _, _ in first("non_finite", at_start, custom, count=3)] == [
+        "set_output_activation", "fix_loss_function", "set_learning_rate"]
+    assert first("non_finite", at_start, custom)[0][2] == {"activation": "softplus"}
+    # Later, after steps that may have blown it up, the step size leads.
+    assert [a for a, _, _ in first("non_finite", dict(at_start, first_step=40.0), custom, count=2)] == [
+        "set_learning_rate", "clip_gradients"]
+    # A Keras loss at the first step: no output to change, only the loss (or the data) to check.
+    mse = {**custom, "outputs": [dict(custom["outputs"][0], loss_family="regression")]}
+    assert [a for a, _, _ in first("non_finite", at_start, mse, count=2)] == ["fix_loss_function", "set_learning_rate"]
+
+
 def _regression():
     model = keras.Sequential([keras.Input((29,)), keras.layers.Dense(32, activation="relu"), keras.layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
