@@ -276,28 +276,79 @@ def detect_cut_gradient(history, layers=None):
     norms = norms[measured]
     nonfinite = np.nan_to_num(layer_matrix(history, "nonfinite", layers, epochs=measured.size)[measured], nan=0.0)
     cut = np.isnan(norms).all(axis=0) & (nonfinite == 0.0).all(axis=0)
-    if not cut.any() or cut.all():
+    reached = _reached_above(norms, cut)
+    if reached is None:
         return []
-    last = int(np.flatnonzero(cut)[-1])
-    above = [index for index in range(last + 1, len(layers)) if not cut[index]]
-    if not above or not np.isfinite(norms[:, above[0]]).all():
-        return []
-    reaching = norms[:, above[0]] / np.maximum(np.nanmax(norms, axis=1), 1e-30)
-    if np.median(reaching) < VANISHING_RATIO:
-        return []
+    last, above, reaching = reached
     cut_off = [layers[index] for index in np.flatnonzero(cut)]
     message = (
         f"{len(cut_off)} layer(s) get no gradient at any step ({', '.join(cut_off[:5])}), while "
-        f"'{layers[above[0]]}' above them gets one: an operation between '{layers[last]}' and "
-        f"'{layers[above[0]]}' passes no gradient (round, argmax, a cast to int, a comparison, "
+        f"'{layers[above]}' above them gets one: an operation between '{layers[last]}' and "
+        f"'{layers[above]}' passes no gradient (round, argmax, a cast to int, a comparison, "
         "tf.stop_gradient), so those layers never train."
     )
-    evidence = {"cut_layers": len(cut_off), "layers_total": len(layers), "gradient_above": layers[above[0]],
-                "reaching_ratio": float(np.median(reaching))}
+    evidence = {"cut_layers": len(cut_off), "layers_total": len(layers), "gradient_above": layers[above],
+                "reaching_ratio": reaching}
     advice = ["Replace the operation by a differentiable one, or let the gradient through it "
               "(a straight-through estimator: x + tf.stop_gradient(tf.round(x) - x)).",
               "Or freeze the layers below it on purpose (trainable=False), so they are not trained for nothing."]
     return [Finding("zero_gradient", "error", 0, layers[last], message, evidence, advice)]
+
+
+def _reached_above(norms, held):
+    """For layers `held` (a mask over the columns of `norms`, some but not all): `(last, above,
+    reaching)`, the output-side-most held layer, the first layer above it that is not held, and
+    the median share of the largest gradient that layer gets; None when there is no such layer,
+    its gradient is not finite, or it has vanished (under `VANISHING_RATIO`) like theirs."""
+    if not held.any() or held.all():
+        return None
+    last = int(np.flatnonzero(held)[-1])
+    above = [index for index in range(last + 1, held.size) if not held[index]]
+    if not above or not np.isfinite(norms[:, above[0]]).all():
+        return None
+    reaching = float(np.median(norms[:, above[0]] / np.maximum(np.nanmax(norms, axis=1), 1e-30)))
+    return None if reaching < VANISHING_RATIO else (last, above[0], reaching)
+
+
+def detect_still_layers(history, layers=None):
+    """Layers whose gradient is exactly zero at every measured step, while the layer just
+    output-side of them gets one that has not vanished: the loss does not change with their
+    outputs where the data puts them (`|a - b|` of two equal inputs, whose slope TensorFlow takes
+    as 0 at 0), so they never train. Dead or saturated units and weights that start at zero make
+    such zeros too; the judge leaves those to their own findings (`judgement`).
+
+    Returns:
+        list with at most one `Finding` of kind `zero_gradient`, naming the output-side-most
+        still layer (evidence `still_layers`: their names).
+
+    Example:
+
+    >>> history = {"grad_norm/encoder": [0.0] * 4, "grad_norm/head": [0.1, 0.08, 0.09, 0.1]}
+    >>> detect_still_layers(history)[0].evidence["still_layers"]
+    ['encoder']
+    """
+    layers = _layers(history, layers)
+    norms = layer_matrix(history, "grad_norm", layers)
+    measured = np.isfinite(norms).all(axis=1)
+    if len(layers) < 2 or measured.sum() < SUSTAIN_EPOCHS:
+        return []
+    norms = norms[measured]
+    still = (norms == 0).all(axis=0)
+    reached = _reached_above(norms, still)
+    if reached is None:
+        return []
+    last, above, reaching = reached
+    names = [layers[index] for index in np.flatnonzero(still)]
+    message = (
+        f"{len(names)} layer(s) get a gradient of exactly zero at every step ({', '.join(names[:5])}), while "
+        f"'{layers[above]}' above them gets one: the loss does not change with their outputs where the data "
+        "puts them (the difference of two equal inputs, a max or a ReLU that never selects them), so they never "
+        "train."
+    )
+    evidence = {"still_layers": names, "gradient_above": layers[above], "reaching_ratio": reaching}
+    return [Finding("zero_gradient", "error", 0, layers[last], message, evidence,
+                    ["Check the data those layers read: two inputs fed the same rows (a siamese pair of one image) "
+                     "make |a - b| zero, and its slope there is zero."])]
 
 
 def detect_nothing_trainable(trainable_weights):

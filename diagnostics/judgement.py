@@ -252,6 +252,8 @@ RELATIONS = (
     # Layers cut off from the loss (an op with no gradient) never train: the stall follows.
     Relation("zero_gradient", "cut_layers", ("vanishing_gradient",), verb="restates"),
     Relation("zero_gradient", "cut_layers", ("plateau", "saddle_point")),
+    Relation("zero_gradient", "still_layers", ("vanishing_gradient",), verb="restates"),
+    Relation("zero_gradient", "still_layers", ("plateau", "saddle_point")),
     # Nothing trainable: the loss cannot move, whatever the curvature says.
     Relation("zero_gradient", "trainable_weights", ("plateau", "saddle_point")),
     # A saddle whose curvature was measured is why every gradient is zero (a symmetric start).
@@ -449,6 +451,19 @@ def _activations(run):
     return run.activation_findings
 
 
+def _still_layers(run):
+    """Layers held at an exactly zero gradient that nothing else explains: no unit finding (dead
+    or saturated units give zeros), no other zero-gradient finding, no weights that started all
+    zero or all equal (a symmetric start: its saddle or setup finding names it)."""
+    if not run.recorded_by("GradientMonitor", ("grad_norm/",)) or run.activation_findings or any(
+            f.kind == "zero_gradient" for f in run.gradient_findings):
+        return []
+    setup_layers = (run.meta.get("setup") or {}).get("layers") or []
+    if any(layer.get("kernel_zero") or layer.get("kernel_constant") for layer in setup_layers):
+        return []
+    return gradients.detect_still_layers(run.history, run.extras("GradientMonitor").get("layers") or None)
+
+
 def _generalization(run):
     if not run.recorded_by("GeneralizationMonitor"):
         return []
@@ -570,7 +585,7 @@ def _updates(run):
     return updates.detect_no_updates(run.extras("StallMonitor").get("updates"))
 
 
-DETECTORS = (_observed, _gradients, _activations, _generalization, _oscillation, _stalls, _schedule, _imbalance,
+DETECTORS = (_observed, _gradients, _activations, _still_layers, _generalization, _oscillation, _stalls, _schedule, _imbalance,
              _updates)
 
 

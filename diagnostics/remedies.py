@@ -842,6 +842,11 @@ def _zero_gradient(facts):
         return [_not_applicable("change_architecture", "Set trainable=True on the layers to train (a pretrained "
                                                        "base may stay frozen, the new head must not), then "
                                                        "compile again.")]
+    if facts.has("still_layers"):
+        return [_not_applicable("fix_data", "Check the data the still layers read: two inputs fed the same rows "
+                                            "(a siamese pair made of one image) give |a - b| = 0, whose slope is 0."),
+                _not_applicable("fix_loss_function", "Or make the operation after them differentiable where the data "
+                                                     "puts it (square the difference instead of its absolute value).")]
     if facts.has("cut_layers"):
         return [_not_applicable("change_architecture", "Replace the operation that passes no gradient by a "
                                                        "differentiable one, or let the gradient through it (a "

@@ -66,10 +66,14 @@ TRAINING_ROWS = 1400
 
 def fit_with_held_out_rows(model, x, y, epochs):
     """`fit_under_diagnostics` on the first `TRAINING_ROWS` rows of `x`, `y` in batches of 32,
-    validated on the rest.
+    validated on the rest (`x` may be a list of arrays, one per model input).
 
     Returns:
         `(history, diagnostics)`: `History.history` and the `TrainingDiagnostics`.
     """
-    return fit_under_diagnostics(model, x[:TRAINING_ROWS], y[:TRAINING_ROWS], epochs=epochs, batch_size=32,
-                                 validation_data=(x[TRAINING_ROWS:], y[TRAINING_ROWS:]))
+    def rows(data, part):
+        return keras.tree.map_structure(lambda array: array[part], data)
+
+    training, validation = slice(None, TRAINING_ROWS), slice(TRAINING_ROWS, None)
+    return fit_under_diagnostics(model, rows(x, training), rows(y, training), epochs=epochs, batch_size=32,
+                                 validation_data=(rows(x, validation), rows(y, validation)))
