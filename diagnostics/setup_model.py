@@ -75,6 +75,9 @@ MIN_DECAY_BOUND_SHARE = 2.0
 # A layer under a quarter of the output's width on the only path to it caps the fit: a one-unit
 # code cannot carry 64 pixels, while a 16-unit one (a quarter) reconstructs digits well.
 BOTTLENECK_SHARE = 4
+# A class output reads its classes off a few numbers well (a language model ranks 10,000 words from
+# 256), so only a code of one or two units caps a classifier.
+MAX_CLASS_BOTTLENECK = 2
 # Label smoothing of 0.5 or more leaves the true class at most half of the target's mass (with 10
 # classes the best possible loss is then 73% of guessing's); Szegedy et al. (2016) used 0.1.
 MAX_LABEL_SMOOTHING = 0.5
@@ -985,8 +988,9 @@ def _check_bottleneck(model, outputs):
     """A `suspicious_config` naming the narrowest layer on the only path to a single output when it
     has fewer than 1 / `BOTTLENECK_SHARE` of the output's units: every output value is then a
     function of those few numbers, which caps how well the model can fit (a one-unit code for 64
-    pixels). Narrowing on purpose is common (autoencoders, embeddings), so it stands only beside
-    the underfitting it explains (`NEEDS_CONSEQUENCE`)."""
+    pixels; for a class output, `MAX_CLASS_BOTTLENECK` units or fewer). Narrowing on purpose is
+    common (autoencoders, embeddings), so it stands only beside the underfitting it explains
+    (`NEEDS_CONSEQUENCE`)."""
     if len(outputs) != 1 or not outputs[0].units or outputs[0].layer is None:
         return []
     layers = all_layers(model)
@@ -1001,7 +1005,8 @@ def _check_bottleneck(model, outputs):
         return []
     name = min(widths, key=widths.get)
     units, width = int(outputs[0].units), widths[name]
-    if width * BOTTLENECK_SHARE >= units:
+    classes = outputs[0].loss is not None and outputs[0].loss.family in CROSS_ENTROPIES
+    if width * BOTTLENECK_SHARE >= units or (classes and width > MAX_CLASS_BOTTLENECK):
         return []
     return [Finding(
         "suspicious_config", "warning", 0, name,
@@ -1016,7 +1021,8 @@ def _check_skipping_strides(model):
     """A `suspicious_config` naming the convolutions whose stride is larger than their kernel along
     some axis: the windows do not touch, and the input positions between them never reach the
     output (stride 8 with a 3x3 kernel reads 9 of every 64 pixels). It caps how well the model can
-    fit, so underfitting beside it is judged from half of chance."""
+    fit, so underfitting beside it is judged from half of chance; a model that fits well anyway
+    lost nothing it needed, so it stands only beside that underfitting (`NEEDS_CONSEQUENCE`)."""
     skipping = {}
     layers = all_layers(model)
     predecessor, readers = _predecessor_function(model, layers), _readers(model, layers)
@@ -1040,7 +1046,7 @@ def _check_skipping_strides(model):
         names, "warning",
         f"{{count}} convolution(s) ({{shown}}) step further than they see: strides {strides} with a kernel of "
         f"{kernel}, so the windows do not touch and only {read:.0%} of the input positions ever reach the output.",
-        {"skipped_share": 1.0 - read, "skipping_layers": names},
+        {"skipped_share": 1.0 - read, "skipping_layers": names, NEEDS_CONSEQUENCE: True},
         ["Use strides no larger than the kernel (or pool after a stride-1 convolution)."])
 
 

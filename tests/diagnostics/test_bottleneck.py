@@ -19,9 +19,9 @@ def _autoencoder(code, pixels=64):
                              L.Dense(32, activation="relu"), L.Dense(pixels, activation="sigmoid")])
 
 
-def _classifier(width):
+def _classifier(width, classes=10):
     return keras.Sequential([keras.Input((64,)), L.Dense(width, activation="relu", name="narrow"),
-                             L.Dense(10, activation="softmax")])
+                             L.Dense(classes, activation="softmax")])
 
 
 def _found(model, loss="mse"):
@@ -36,7 +36,10 @@ def _found(model, loss="mse"):
     (lambda: _autoencoder(64 // BOTTLENECK_SHARE), "mse", []),       # a quarter of the output: wide enough
     (lambda: _classifier(2), "sparse_categorical_crossentropy", [("narrow", 2, 10)]),
     (lambda: _classifier(3), "sparse_categorical_crossentropy", []),
-], ids=["one_unit_code", "fifteen_unit_code", "sixteen_unit_code", "two_units_for_ten_classes", "three_units"])
+    (lambda: _classifier(3, classes=100), "sparse_categorical_crossentropy", []),   # logits of rank 3 still rank 100
+    (lambda: _classifier(3, classes=100), "mse", [("narrow", 3, 100)]),            # 100 numbers from 3
+], ids=["one_unit_code", "fifteen_unit_code", "sixteen_unit_code", "two_units_for_ten_classes", "three_units",
+        "three_units_for_a_hundred_classes", "three_units_for_a_hundred_targets"])
 def test_the_narrowest_layer_on_the_only_path_is_named_under_a_quarter_of_the_output(build, loss, expected):
     assert _found(build(), loss) == expected
 
