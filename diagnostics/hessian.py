@@ -95,7 +95,7 @@ class HessianProbe:
 
     def _gradients(self, tape, loss):
         grads = tape.gradient(loss, self.variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-        return [tf.cast(g, tf.float32) for g in grads]
+        return [tf.cast(tf.convert_to_tensor(g), tf.float32) for g in grads]
 
     def _loss_and_gradient_graph(self):
         with tf.GradientTape() as tape:
@@ -112,10 +112,12 @@ class HessianProbe:
             with tf.GradientTape() as inner:
                 loss = self._loss()
             grads = inner.gradient(loss, self.variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+            # An embedding's gradient comes as IndexedSlices, which a second gradient cannot go through.
+            grads = [tf.convert_to_tensor(g) for g in grads]
         products = outer.gradient(
             grads, self.variables, output_gradients=parts, unconnected_gradients=tf.UnconnectedGradients.ZERO
         )
-        return tf.concat([tf.reshape(tf.cast(p, tf.float32), [-1]) for p in products], axis=0)
+        return tf.concat([tf.reshape(tf.cast(tf.convert_to_tensor(p), tf.float32), [-1]) for p in products], axis=0)
 
     # -- public ----------------------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ def _exact_hessian(model, x, y):
         with tf.GradientTape() as inner:
             loss = model.compute_loss(x=x, y=y, y_pred=model(x, training=False), training=False)
         grads = inner.gradient(loss, variables)
-        flat = tf.concat([tf.reshape(g, [-1]) for g in grads], axis=0)
+        flat = tf.concat([tf.reshape(tf.convert_to_tensor(g), [-1]) for g in grads], axis=0)
     size = int(flat.shape[0])
     blocks = [tf.reshape(j, [size, -1]).numpy() for j in outer.jacobian(flat, variables)]
     hessian = np.concatenate(blocks, axis=1).astype(np.float64)
@@ -55,6 +55,19 @@ def test_hvp_matches_dense_hessian(activation, l2):
     v = np.random.default_rng(1).standard_normal(probe.size)
     np.testing.assert_allclose(probe.hvp(v), exact @ v, rtol=1e-4, atol=1e-5 * np.abs(exact).max())
     np.testing.assert_allclose(dense_hessian(probe), exact, atol=1e-5 * np.abs(exact).max())
+
+
+def test_hvp_through_an_embedding_matches_the_dense_hessian():
+    # An Embedding's gradient is IndexedSlices, which a second gradient cannot go through as it is.
+    rng = np.random.default_rng(0)
+    x, y = rng.integers(0, 12, (32, 5)), rng.integers(0, 3, 32)
+    model = keras.Sequential([keras.Input((5,), dtype="int32"), keras.layers.Embedding(12, 3),
+                              keras.layers.GlobalAveragePooling1D(), keras.layers.Dense(3)])
+    model.compile("sgd", keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    probe = HessianProbe(model, x, y)
+    v = rng.standard_normal(probe.size)
+    exact = _exact_hessian(model, x, y)
+    np.testing.assert_allclose(probe.hvp(v), exact @ v, rtol=1e-4, atol=1e-5 * np.abs(exact).max())
 
 
 @pytest.mark.parametrize("activation,hidden,seed", [
