@@ -202,6 +202,19 @@ EXPECTED_FIX = {
     "heldout9_mlp_handwritten_log_error_loss_linear_output": ("set_output_activation",),
     "heldout9_rnn_lstm_on_raw_prices_in_thousands": ("standardize_inputs", "scale_targets"),
     "heldout9_text_spam_two_percent_no_class_weight": ("rebalance_classes",),
+    # tenth split (written with the families, before any diagnosis of them). The Embedding in
+    # front of the GRU and the LSTM's return_sequences are architecture changes only the user
+    # makes; the target list's order and the oversampled class are the data the model is fed.
+    # heldout10_cnn_activity_regularizer_l1_1_on_convs (fix: an activity penalty of 1e-5; no
+    # action sets an activity regularizer) is left out
+    "heldout10_text_conv1d_softmax_mse_on_topic_ids": ("set_loss",),
+    "heldout10_linear_poisson_loss_on_linear_output": ("set_output_activation",),
+    "heldout10_mlp_early_stopping_val_loss_mode_max": ("early_stopping",),
+    "heldout10_rnn_gru_token_ids_as_float_features": ("change_architecture",),
+    "heldout10_two_input_bottom_branch_zero_kernel_relu": ("set_initializer",),
+    "heldout10_two_output_target_list_in_wrong_order": ("fix_data", "fix_labels"),
+    "heldout10_rnn_lstm_one_output_per_sequence_for_per_step_targets": ("change_architecture",),
+    "heldout10_mlp_oversampling_repeats_the_majority_class": ("rebalance_classes", "fix_data"),
 }
 
 QUICK_SCENARIOS = ("mlp_softmax_on_one_unit", "mlp_tanh_sgd_lr_3", "mlp_ten_sigmoid_layers",

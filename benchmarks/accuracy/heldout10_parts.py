@@ -1,0 +1,24 @@
+"""Pieces the tenth held-out split shares: topic sentences as token ids, split by seed. Not a
+scenario module (it registers nothing, and `benchmarks.accuracy` does not import it as one).
+"""
+
+import numpy as np
+from keras import layers
+
+from benchmarks.accuracy import data, heldout9_parts
+
+LENGTH = 16
+
+
+def topic_tokens(seed, length=LENGTH):
+    """`heldout9_parts.topic_sentences(seed)` (four topics) as token ids: a `TextVectorization`
+    (2,000 tokens at most, `length` ids per sentence) adapted on the training part. Returns
+    `(ids, topics), (ids_val, topics_val), vocabulary_size`, ids int32 of shape `(n, length)`."""
+    sentences, topics = heldout9_parts.topic_sentences(seed)
+    order = np.random.default_rng(seed).permutation(len(topics))
+    n_val = int(len(topics) * data.VALIDATION_SHARE)
+    val, train = order[:n_val], order[n_val:]
+    vectorizer = layers.TextVectorization(max_tokens=2000, output_sequence_length=length)
+    vectorizer.adapt([sentences[i] for i in train])
+    ids = np.asarray(vectorizer(sentences)).astype("int32")
+    return (ids[train], topics[train]), (ids[val], topics[val]), vectorizer.vocabulary_size()
