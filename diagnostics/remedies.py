@@ -65,6 +65,8 @@ DEFAULT_BATCH_SIZE = 32
 DROPOUT_RATE = 0.3
 L2_FACTOR = 1e-4
 CLIPNORM = 1.0
+# A raise worth trying is tenfold; a rate within a tenth of its optimizer's stable top has no room.
+RAISE_FACTOR = 10
 LABEL_SMOOTHING = 0.1
 
 SATURATING = ("sigmoid", "tanh", "hard_sigmoid", "softsign")
@@ -427,9 +429,14 @@ def _lower_learning_rate(facts, why="lower it"):
 
 
 def _raise_learning_rate(facts):
+    """The range test's rate from the run's own up; None when a tenfold raise would leave the
+    optimizer's stable range (Adam at 1e-2: its stall is no matter of too small steps)."""
     low = facts.evidence.get("stable_min")
     if low is None and facts.learning_rate_out_of_range() == "low":
         low = facts.setup["stable_range"][0]
+    rate, bounds = facts.setup.get("learning_rate"), facts.setup.get("stable_range")
+    if low is None and rate and bounds and rate * RAISE_FACTOR > bounds[1]:
+        return None
     params = {"learning_rate": None}
     if low:
         params["min_learning_rate"] = _round(low * 100)

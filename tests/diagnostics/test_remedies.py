@@ -114,10 +114,13 @@ def test_oscillation():
 
 def test_underfitting_with_plain_sgd_changes_the_optimizer_first():
     assert first("underfitting", {"relative_drop": 0.01}, SIGMOID_STACK)[0][0] == "set_optimizer"
-    adam = {**SIGMOID_STACK, "optimizer": "adam", "learning_rate": 0.01, "stable_range": [1e-6, 0.05]}
+    adam = {**SIGMOID_STACK, "optimizer": "adam", "learning_rate": 0.001, "stable_range": [1e-6, 0.05]}
     # Raising the rate: the range test may not pick one below the run's.
     assert first("underfitting", {"relative_drop": 0.01}, adam)[0] == (
-        "set_learning_rate", None, {"learning_rate": None, "min_learning_rate": 0.01})
+        "set_learning_rate", None, {"learning_rate": None, "min_learning_rate": 0.001})
+    # At 0.01 a tenfold raise leaves Adam's stable range (0.05): no raise is offered at all.
+    no_room = remedies_for(finding("underfitting", {"relative_drop": 0.01}), {**adam, "learning_rate": 0.01})
+    assert not any(r.action == "set_learning_rate" and r.params.get("min_learning_rate") for r in no_room)
     too_low = {**adam, "learning_rate": 1e-8}
     assert first("underfitting", {"relative_drop": 0.01}, too_low)[0] == (
         "set_learning_rate", None, {"learning_rate": None, "min_learning_rate": 1e-4})
