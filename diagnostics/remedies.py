@@ -1012,6 +1012,20 @@ def _output_loss_mismatch(facts):
     e = facts.evidence
     if facts.has("output_floor"):
         return _bounded_targets(facts, target)
+    if facts.has("target_shape"):
+        remedies = []
+        if facts.output.get("activation") == "softmax" and list(e["target_shape"]) in ([], [1]):
+            remedies.append(Remedy("set_loss", None, {"loss": "sparse_categorical_crossentropy"},
+                                   "The targets are class ids: score the softmax with "
+                                   "sparse_categorical_crossentropy."))
+        return remedies + [_not_applicable("change_architecture", f"Make {target!r} predict the targets' shape "
+                                                                  f"{tuple(e['target_shape'])} per row (for per-step "
+                                                                  "targets, return_sequences=True).")]
+    if facts.has("unbounded_rate_output"):
+        return [Remedy("set_output_activation", target, {"activation": "exponential"},
+                       f"Give {target!r} a log link (activation='exponential'), so every predicted rate is "
+                       "positive."),
+                Remedy("set_output_activation", target, {"activation": "softplus"}, "Or softplus.")]
     if facts.has("noise_after_output"):
         name = e["noise_after_output"]
         return [_not_applicable("change_architecture", f"Move {name!r} before the output layer."),

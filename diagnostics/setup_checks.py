@@ -104,6 +104,7 @@ def check_data(inputs, outputs, x=None, y=None, x_val=None, class_counts=None,
     if labels is not None:
         findings += setup_data.check_class_targets_under_regression_loss(outputs, labels)
         findings += setup_data.check_target_scale(outputs, labels)
+        findings += setup_data.check_broadcast_targets(outputs, labels)
     validation_labels = None if y_val is None else per_slot(y_val, output_names, "validation_data")
     if (labels is not None or class_counts is not None) and (
             validation_labels is not None or validation_class_counts is not None):

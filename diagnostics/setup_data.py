@@ -631,6 +631,60 @@ def check_class_targets_under_regression_loss(outputs, labels):
     return findings
 
 
+def check_broadcast_targets(outputs, labels):
+    """An `output_loss_mismatch` error for each output whose targets have another shape per row
+    than its predictions, where a regression or binary loss broadcasts one against the other
+    instead of failing: one prediction per row scored against 20 per-step targets (an LSTM without
+    `return_sequences`), or four softmax units each regressed to a column of class ids. The loss
+    then fits an average, not the targets. (Keras first squeezes or expands a trailing axis of
+    size 1 when the ranks differ by one, as done here.)
+
+    Args:
+        outputs: the model's `OutputSetup`s (`setup_model.describe_model`).
+        labels: one target array (or None) per output, as `fit` takes them.
+
+    Returns:
+        A list of `Finding`s, epoch 0.
+
+    Example:
+
+    >>> import numpy as np
+    >>> from diagnostics.setup_model import OutputSetup, describe_loss
+    >>> output = OutputSetup("out", "out", "linear", 1, describe_loss("mse"), shape=(1,))
+    >>> [f.evidence["target_shape"] for f in check_broadcast_targets([output], [np.zeros((8, 20, 1))])]
+    [[20, 1]]
+    """
+    findings = []
+    for output, y in zip(outputs, labels):
+        if (y is None or not hasattr(y, "shape") or not output.shape or output.loss is None
+                or output.loss.family not in ("regression", "binary")):
+            continue
+        target, predicted = _broadcast_pair(tuple(y.shape[1:]), tuple(output.shape))
+        if target == predicted or None in predicted or len(target) != len(predicted):
+            continue
+        if not all(t == p or t == 1 or p == 1 for t, p in zip(target, predicted)):
+            continue  # Keras refuses these itself
+        findings.append(Finding(
+            "output_loss_mismatch", "error", 0, output.layer,
+            f"output {output.name!r} predicts {tuple(output.shape)} per row but its targets are "
+            f"{tuple(y.shape[1:])}: {output.loss.name} broadcasts one against the other, so every target is "
+            "scored against the same prediction(s) and the model can only learn their average.",
+            {"target_shape": [int(d) for d in y.shape[1:]], "output_shape": [d for d in output.shape]},
+            ["Make the output the targets' shape (return_sequences=True for per-step targets; one unit per "
+             "target), or, for class ids, a class loss (sparse_categorical_crossentropy)."]))
+    return findings
+
+
+def _broadcast_pair(target, predicted):
+    """The two per-row shapes after Keras' rank matching: a trailing axis of size 1 of the longer
+    one is dropped, else the shorter one gains one."""
+    if len(target) == len(predicted) + 1:
+        return (target[:-1], predicted) if target[-1] == 1 else (target, predicted + (1,))
+    if len(predicted) == len(target) + 1:
+        return (target, predicted[:-1]) if predicted[-1] == 1 else (target + (1,), predicted)
+    return target, predicted
+
+
 def check_target_scale(outputs, labels):
     """`label_mismatch` hypotheses for regression targets far from the unit scale a linear output
     starts at (`MAX_TARGET_SCALE`): prices in dollars, counts in thousands.

@@ -158,6 +158,11 @@ ACTIVATION_RANGES = {
 
 # -- losses ----------------------------------------------------------------------------------------
 
+# Losses that take the log of the predictions unguarded (Keras' Poisson: y_pred - y log(y_pred + eps)),
+# and the output activations that keep predictions above zero.
+POSITIVE_PREDICTION_LOSSES = ("poisson",)
+POSITIVE_ACTIVATIONS = ("exponential", "softplus", "relu", "sigmoid", "softmax", "hard_sigmoid", "relu6")
+
 CROSS_ENTROPIES = ("categorical", "sparse", "binary")
 _LOSS_FAMILIES = {
     "categorical_crossentropy": "categorical", "categorical_focal_crossentropy": "categorical",
@@ -209,6 +214,7 @@ class OutputSetup:
             outputs, that activation (`"softmax"` for a softmax applied twice); else None.
         rescaling: `(scale, offset)` when a `Rescaling` layer makes the output (the model
             predicts `z * scale + offset` from its layers' `z`); else ().
+        shape: the output's shape per row (None where unknown); () when the graph is not known.
     """
 
     name: str
@@ -218,6 +224,7 @@ class OutputSetup:
     loss: "LossSetup | None"
     logit_activation: "str | None" = None
     rescaling: tuple = ()
+    shape: tuple = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -318,6 +325,7 @@ def describe_model(model):
             describe_loss(losses[index]),
             _logit_activation(layer),
             _rescaling([producing_layer(tensor)]),
+            tuple(tensor.shape[1:]),
         ))
     return inputs, outputs
 
@@ -410,6 +418,14 @@ def _check_output(output):
             {"class_loss_units": 1},
             ["For two classes use binary cross-entropy on one sigmoid unit.",
              "Or give the output one unit per class, with softmax."],
+        )]
+    if loss.name in POSITIVE_PREDICTION_LOSSES and activation not in POSITIVE_ACTIVATIONS:
+        return [_mismatch(
+            output, "error",
+            f"{where} is {activation} but {loss.name} takes the log of the predictions: any output of zero or "
+            "below makes the loss NaN, and a linear output starts with half of them there.",
+            {"unbounded_rate_output": activation},
+            ["Make the outputs positive: activation='exponential' (a log link) or 'softplus'."],
         )]
     if loss.from_logits and activation in PROBABILITY_ACTIVATIONS:
         again = "sigmoid" if loss.family == "binary" else "softmax"
