@@ -454,8 +454,10 @@ def _activations(run):
 def _still_layers(run):
     """Layers held at an exactly zero gradient that nothing else explains: no unit finding (dead
     or saturated units give zeros), no other zero-gradient finding, no weights that started all
-    zero or all equal (a symmetric start: its saddle or setup finding names it)."""
-    if not run.recorded_by("GradientMonitor", ("grad_norm/",)) or run.activation_findings or any(
+    zero or all equal (a symmetric start: its saddle or setup finding names it). Without the
+    units' record, dead units cannot be told from still layers: nothing is judged."""
+    if not run.recorded_by("GradientMonitor", ("grad_norm/",)) or not run.recorded_by(
+            "ActivationMonitor", ("dead_frac/", "saturated_frac/")) or run.activation_findings or any(
             f.kind == "zero_gradient" for f in run.gradient_findings):
         return []
     setup_layers = (run.meta.get("setup") or {}).get("layers") or []
