@@ -276,30 +276,28 @@ def detect_cut_gradient(history, layers=None):
     norms = norms[measured]
     nonfinite = np.nan_to_num(layer_matrix(history, "nonfinite", layers, epochs=measured.size)[measured], nan=0.0)
     cut = np.isnan(norms).all(axis=0) & (nonfinite == 0.0).all(axis=0)
-    reached = _reached_above(norms, cut)
+    reached = _reached_above(norms, cut, layers)
     if reached is None:
         return []
-    last, above, reaching = reached
-    cut_off = [layers[index] for index in np.flatnonzero(cut)]
+    cut_off, above, reaching = reached
     message = (
         f"{len(cut_off)} layer(s) get no gradient at any step ({', '.join(cut_off[:5])}), while "
-        f"'{layers[above]}' above them gets one: an operation between '{layers[last]}' and "
-        f"'{layers[above]}' passes no gradient (round, argmax, a cast to int, a comparison, "
-        "tf.stop_gradient), so those layers never train."
+        f"'{above}' above them gets one: an operation between '{cut_off[-1]}' and '{above}' passes no "
+        "gradient (round, argmax, a cast to int, a comparison, tf.stop_gradient), so those layers never train."
     )
-    evidence = {"cut_layers": len(cut_off), "layers_total": len(layers), "gradient_above": layers[above],
+    evidence = {"cut_layers": len(cut_off), "layers_total": len(layers), "gradient_above": above,
                 "reaching_ratio": reaching}
     advice = ["Replace the operation by a differentiable one, or let the gradient through it "
               "(a straight-through estimator: x + tf.stop_gradient(tf.round(x) - x)).",
               "Or freeze the layers below it on purpose (trainable=False), so they are not trained for nothing."]
-    return [Finding("zero_gradient", "error", 0, layers[last], message, evidence, advice)]
+    return [Finding("zero_gradient", "error", 0, cut_off[-1], message, evidence, advice)]
 
 
-def _reached_above(norms, held):
-    """For layers `held` (a mask over the columns of `norms`, some but not all): `(last, above,
-    reaching)`, the output-side-most held layer, the first layer above it that is not held, and
-    the median share of the largest gradient that layer gets; None when there is no such layer,
-    its gradient is not finite, or it has vanished (under `VANISHING_RATIO`) like theirs."""
+def _reached_above(norms, held, layers):
+    """For the `layers` `held` (a mask over the columns of `norms`, some but not all): `(names,
+    above, reaching)`, their names input side first, the first layer above the last of them that
+    is not held, and the median share of the largest gradient that layer gets; None when there is
+    no such layer, its gradient is not finite, or it has vanished (under `VANISHING_RATIO`) too."""
     if not held.any() or held.all():
         return None
     last = int(np.flatnonzero(held)[-1])
@@ -307,7 +305,8 @@ def _reached_above(norms, held):
     if not above or not np.isfinite(norms[:, above[0]]).all():
         return None
     reaching = float(np.median(norms[:, above[0]] / np.maximum(np.nanmax(norms, axis=1), 1e-30)))
-    return None if reaching < VANISHING_RATIO else (last, above[0], reaching)
+    names = [layers[index] for index in np.flatnonzero(held)]
+    return None if reaching < VANISHING_RATIO else (names, layers[above[0]], reaching)
 
 
 def detect_still_layers(history, layers=None):
@@ -333,20 +332,17 @@ def detect_still_layers(history, layers=None):
     if len(layers) < 2 or measured.sum() < SUSTAIN_EPOCHS:
         return []
     norms = norms[measured]
-    still = (norms == 0).all(axis=0)
-    reached = _reached_above(norms, still)
+    reached = _reached_above(norms, (norms == 0).all(axis=0), layers)
     if reached is None:
         return []
-    last, above, reaching = reached
-    names = [layers[index] for index in np.flatnonzero(still)]
+    names, above, reaching = reached
     message = (
         f"{len(names)} layer(s) get a gradient of exactly zero at every step ({', '.join(names[:5])}), while "
-        f"'{layers[above]}' above them gets one: the loss does not change with their outputs where the data "
-        "puts them (the difference of two equal inputs, a max or a ReLU that never selects them), so they never "
-        "train."
+        f"'{above}' above them gets one: the loss does not change with their outputs where the data puts them "
+        "(the difference of two equal inputs, a max or a ReLU that never selects them), so they never train."
     )
-    evidence = {"still_layers": names, "gradient_above": layers[above], "reaching_ratio": reaching}
-    return [Finding("zero_gradient", "error", 0, layers[last], message, evidence,
+    evidence = {"still_layers": names, "gradient_above": above, "reaching_ratio": reaching}
+    return [Finding("zero_gradient", "error", 0, names[-1], message, evidence,
                     ["Check the data those layers read: two inputs fed the same rows (a siamese pair of one image) "
                      "make |a - b| zero, and its slope there is zero."])]
 

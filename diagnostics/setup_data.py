@@ -640,11 +640,11 @@ def check_broadcast_targets(outputs, labels):
     size 1 when the ranks differ by one, as done here.)
 
     Args:
-        outputs: the model's `OutputSetup`s (`setup_model.describe_model`).
-        labels: one target array (or None) per output, as `fit` takes them.
+        outputs, labels: the `OutputSetup`s of `setup_model.describe_model`, and a target array
+            (or None) for each, as `fit` takes them.
 
     Returns:
-        A list of `Finding`s, epoch 0.
+        The findings (epoch 0), one per output at most.
 
     Example:
 

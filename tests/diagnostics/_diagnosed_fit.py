@@ -77,3 +77,21 @@ def fit_with_held_out_rows(model, x, y, epochs):
     training, validation = slice(None, TRAINING_ROWS), slice(TRAINING_ROWS, None)
     return fit_under_diagnostics(model, rows(x, training), rows(y, training), epochs=epochs, batch_size=32,
                                  validation_data=(rows(x, validation), rows(y, validation)))
+
+
+def digits_mlp(optimizer, width=64):
+    """Two `Dense(width, "relu")` layers and a 10-way softmax on 64 pixels, compiled with
+    `optimizer` and sparse categorical cross-entropy: the digits classifier the optimizer-setting
+    tests vary."""
+    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(width, activation="relu"),
+                              keras.layers.Dense(width, activation="relu"), keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer, "sparse_categorical_crossentropy")
+    return model
+
+
+def fit_digits_mlp(make_optimizer, seed, epochs):
+    """`digits_mlp(make_optimizer())` built after `keras.utils.set_random_seed(seed)` and fitted on
+    the digits with `fit_with_held_out_rows`. Returns `(history, diagnostics)`."""
+    x, y = scaled_digits()
+    keras.utils.set_random_seed(seed)
+    return fit_with_held_out_rows(digits_mlp(make_optimizer()), x, y, epochs)

@@ -9,17 +9,9 @@ from diagnostics import judge
 from diagnostics.remedies import Remedy
 from diagnostics.remedy_edits import apply_remedies
 from diagnostics.setup_model import MAX_ADAPTIVE_EPSILON, check_model
-from tests.diagnostics._diagnosed_fit import fit_with_held_out_rows, scaled_digits
+from tests.diagnostics._diagnosed_fit import digits_mlp, fit_digits_mlp
 
-L = keras.layers
 EPOCHS = 12
-
-
-def _mlp(optimizer):
-    model = keras.Sequential([keras.Input((64,)), L.Dense(64, activation="relu"), L.Dense(64, activation="relu"),
-                              L.Dense(10, activation="softmax")])
-    model.compile(optimizer, "sparse_categorical_crossentropy")
-    return model
 
 
 @pytest.mark.parametrize("optimizer, found", [
@@ -29,12 +21,12 @@ def _mlp(optimizer):
     (keras.optimizers.Adam(1e-3), False),
     (keras.optimizers.SGD(1e-2), False)])
 def test_an_epsilon_that_outweighs_the_gradients_is_named(optimizer, found):
-    findings = [f for f in check_model(_mlp(optimizer)) if "adaptive_epsilon" in f.evidence]
+    findings = [f for f in check_model(digits_mlp(optimizer)) if "adaptive_epsilon" in f.evidence]
     assert [f.evidence["adaptive_epsilon"] for f in findings] == ([float(optimizer.epsilon)] if found else [])
 
 
 def test_its_remedy_restores_the_default_epsilon_and_keeps_the_rate():
-    model = _mlp(keras.optimizers.Adam(3e-3, epsilon=1.0))
+    model = digits_mlp(keras.optimizers.Adam(3e-3, epsilon=1.0))
     remedy = Remedy("set_optimizer", None, {"optimizer": "adam", "epsilon": 1e-7, "learning_rate": 3e-3}, "eps")
     optimizer = apply_remedies(model, [remedy]).model.optimizer
     assert (type(optimizer), optimizer.epsilon, float(optimizer.learning_rate)) == (
@@ -43,10 +35,7 @@ def test_its_remedy_restores_the_default_epsilon_and_keeps_the_rate():
 
 
 def _fit(seed, epsilon):
-    x, y = scaled_digits()
-    keras.utils.set_random_seed(seed)
-    model = _mlp(keras.optimizers.Adam(1e-3, epsilon=epsilon))
-    return fit_with_held_out_rows(model, x, y, EPOCHS)
+    return fit_digits_mlp(lambda: keras.optimizers.Adam(1e-3, epsilon=epsilon), seed, EPOCHS)
 
 
 @pytest.mark.slow

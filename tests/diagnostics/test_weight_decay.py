@@ -13,18 +13,10 @@ from diagnostics import generalization, judge
 from diagnostics.remedies import Remedy
 from diagnostics.remedy_edits import apply_remedies
 from diagnostics.setup_model import DEFAULT_WEIGHT_DECAY, check_model
-from tests.diagnostics._diagnosed_fit import fit_with_held_out_rows, scaled_digits
+from tests.diagnostics._diagnosed_fit import digits_mlp, fit_digits_mlp
 
-L = keras.layers
 EPOCHS = 15
 CHANCE = math.log(10.0)
-
-
-def _mlp(optimizer, width=64):
-    model = keras.Sequential([keras.Input((64,)), L.Dense(width, activation="relu"),
-                              L.Dense(width, activation="relu"), L.Dense(10, activation="softmax")])
-    model.compile(optimizer, "sparse_categorical_crossentropy")
-    return model
 
 
 def _kernel_rms(model):
@@ -42,7 +34,7 @@ def _kernel_rms(model):
     (keras.optimizers.SGD(1e-2, weight_decay=10.0), False)])    # an SGD step is not normalized
 def test_a_decay_that_caps_the_weights_under_their_initial_size_is_named(optimizer, found):
     keras.utils.set_random_seed(0)
-    model = _mlp(optimizer)
+    model = digits_mlp(optimizer)
     findings = [f for f in check_model(model) if "decay_bound" in f.evidence]
     if not found:
         assert findings == []
@@ -56,7 +48,7 @@ def test_the_cap_is_judged_against_the_kernels_the_model_starts_with():
     # 1 / 10 = 0.1 is under twice the 0.125 RMS of 64-unit Glorot kernels, not under twice the
     # 0.04 of 1024-unit ones.
     keras.utils.set_random_seed(0)
-    wide = _mlp(keras.optimizers.AdamW(1e-3, weight_decay=10.0), width=1024)
+    wide = digits_mlp(keras.optimizers.AdamW(1e-3, weight_decay=10.0), width=1024)
     assert 2 * _kernel_rms(wide) < 0.1
     assert [f for f in check_model(wide) if "decay_bound" in f.evidence] == []
 
@@ -74,7 +66,7 @@ def test_a_held_back_fit_is_underfitting_from_half_of_chance():
 
 
 def test_its_remedy_restores_a_usual_decay_and_keeps_the_optimizer_and_rate():
-    model = _mlp(keras.optimizers.AdamW(3e-3, weight_decay=10.0))
+    model = digits_mlp(keras.optimizers.AdamW(3e-3, weight_decay=10.0))
     remedy = Remedy("set_optimizer", None, {"optimizer": "adamw", "weight_decay": DEFAULT_WEIGHT_DECAY,
                                             "learning_rate": 3e-3}, "decay")
     optimizer = apply_remedies(model, [remedy]).model.optimizer
@@ -84,10 +76,7 @@ def test_its_remedy_restores_a_usual_decay_and_keeps_the_optimizer_and_rate():
 
 
 def _fit(seed, weight_decay):
-    x, y = scaled_digits()
-    keras.utils.set_random_seed(seed)
-    model = _mlp(keras.optimizers.AdamW(1e-3, weight_decay=weight_decay))
-    return fit_with_held_out_rows(model, x, y, EPOCHS)
+    return fit_digits_mlp(lambda: keras.optimizers.AdamW(1e-3, weight_decay=weight_decay), seed, EPOCHS)
 
 
 @pytest.mark.slow
