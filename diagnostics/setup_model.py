@@ -81,6 +81,7 @@ MAX_CLASS_BOTTLENECK = 2
 # Label smoothing of 0.5 or more leaves the true class at most half of the target's mass (with 10
 # classes the best possible loss is then 73% of guessing's); Szegedy et al. (2016) used 0.1.
 MAX_LABEL_SMOOTHING = 0.5
+TRANSPOSED = (keras.layers.Conv1DTranspose, keras.layers.Conv2DTranspose, keras.layers.Conv3DTranspose)
 # Layers that change values at random in training only.
 TRAINING_NOISE = (keras.layers.Dropout, keras.layers.SpatialDropout1D, keras.layers.SpatialDropout2D,
                   keras.layers.SpatialDropout3D, keras.layers.GaussianDropout, keras.layers.GaussianNoise,
@@ -1044,7 +1045,8 @@ def _check_skipping_strides(model):
     predecessor, readers = _predecessor_function(model, layers), _readers(model, layers)
     for layer in layers:
         strides, kernel = getattr(layer, "strides", None), getattr(layer, "kernel_size", None)
-        if not isinstance(layer, LINEAR_MAPS) or not strides or not kernel:
+        # A transposed convolution's stride spreads its output, not its reading of the input.
+        if not isinstance(layer, LINEAR_MAPS) or isinstance(layer, TRANSPOSED) or not strides or not kernel:
             continue
         # A strided 1x1 shortcut beside a block that reads every position (ResNet's) skips nothing.
         if len(readers.get(id(predecessor(layer)), ())) > 1:

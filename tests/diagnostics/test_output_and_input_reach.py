@@ -46,6 +46,13 @@ def test_strides_beyond_the_kernel_s_reach_name_the_share_of_positions_never_rea
         assert [e["skipped_share"] for e in found] == [pytest.approx(skipped)]
 
 
+def test_a_transposed_convolution_striding_beyond_its_kernel_reads_every_input():
+    model = keras.Sequential([keras.Input((4, 4, 8)), L.Conv2DTranspose(4, 2, strides=4), L.Flatten(),
+                              L.Dense(10, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy")
+    assert _evidence(model, "skipped_share") == []
+
+
 def test_a_strided_one_by_one_shortcut_beside_a_block_skips_nothing():
     model = build_resnet(input_shape=(16, 16, 3), num_classes=10)
     model.compile("adam", "sparse_categorical_crossentropy")
