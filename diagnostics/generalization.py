@@ -55,9 +55,9 @@ CHANCE_FRACTION = 0.9
 # ... and at most 1.5x it: a loss far above guessing is a broken run (divergence, oscillation,
 # exploding gradients), which other detectors name; underfitting is learning too little.
 CHANCE_UPPER = 1.5
-# Where a setup cause holds the fit back (a weight decay that caps the weights, a narrow layer), a best loss
-# still above half of guessing, no longer leaving it, is underfitting: a model this task suits
-# ends far below (digits MLPs reach under a tenth of chance).
+# Where a setup cause holds the fit back (a weight decay that caps the weights, a narrow layer), a
+# best loss still above half of guessing, no longer leaving it, is underfitting: a model this task
+# suits ends far below (digits MLPs reach under a tenth of chance).
 HELD_BACK_FRACTION = 0.5
 # A loss near chance that, at its pace over the last epochs, would get below `HELD_BACK_FRACTION`
 # of it within twice the epochs run so far is a slow start, not underfitting...

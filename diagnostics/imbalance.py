@@ -282,7 +282,8 @@ def detect_imbalance_from_counts(epoch_counts, ratio_threshold=SKEW_RATIO, min_r
     under = [] if last_predicted is None else [
         k for k in judged if labels[k] > 0 and last_predicted[k] < UNDERPREDICTED_SHARE * labels[k]]
     finding = skew[0]
-    strong = finding.evidence["imbalance_ratio"] >= STRONG_SKEW_RATIO and not weights_rebalance(measured, ratio_threshold)
+    strong = (finding.evidence["imbalance_ratio"] >= STRONG_SKEW_RATIO
+              and not weights_rebalance(measured, ratio_threshold))
     if not strong and not (never or missed or under):
         return []
     evidence = dict(finding.evidence)

@@ -587,8 +587,8 @@ def _updates(run):
     return updates.detect_no_updates(run.extras("StallMonitor").get("updates"))
 
 
-DETECTORS = (_observed, _gradients, _activations, _still_layers, _generalization, _oscillation, _stalls, _schedule, _imbalance,
-             _updates)
+DETECTORS = (_observed, _gradients, _activations, _still_layers, _generalization, _oscillation, _stalls, _schedule,
+             _imbalance, _updates)
 
 
 def _unique(findings):

@@ -28,8 +28,8 @@ import numpy as np
 
 from diagnostics import gradients, setup_data
 from diagnostics.remedy import ACTIONS, OPTIMIZER_SETTINGS, Remedy
-from diagnostics.setup_model import (BOTTLENECK_SHARE, DEFAULT_WEIGHT_DECAY, NORMALIZERS, SMALL_KERNEL_SCALE, _OPTIMIZER_FAMILIES,
-                                     describe_model, innermost_optimizer)
+from diagnostics.setup_model import (BOTTLENECK_SHARE, DEFAULT_WEIGHT_DECAY, NORMALIZERS, SMALL_KERNEL_SCALE,
+                                     _OPTIMIZER_FAMILIES, describe_model, innermost_optimizer)
 from zoo._keras_internals import all_layers, producing_layer
 
 # -- thresholds ------------------------------------------------------------------------------------

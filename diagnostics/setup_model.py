@@ -374,7 +374,7 @@ def check_model(model):
     findings += _check_bottleneck(model, outputs)
     findings += _check_skipping_strides(model)
     findings += _check_noise_after_output(model)
-    findings += _check_label_smoothing(model)
+    findings += _check_label_smoothing(model, outputs)
     findings += _check_unfrozen_batchnorm(model)
     findings += _check_small_kernels(model, {output.layer for output in outputs})
     findings += _check_symmetric_start(model)
@@ -638,8 +638,9 @@ def _check_weight_decay(optimizer, model):
     decay = getattr(optimizer, "weight_decay", None)
     if type(optimizer).__name__ not in ADAPTIVE_STEP_OPTIMIZERS or not isinstance(decay, (int, float)) or decay <= 0:
         return []
-    spreads = [float(np.std(np.asarray(keras.ops.convert_to_numpy(layer.kernel), dtype=np.float64)))
-               for layer in all_layers(model) if isinstance(layer, LINEAR_MAPS) and getattr(layer, "kernel", None) is not None]
+    kernels = [layer.kernel for layer in all_layers(model)
+               if isinstance(layer, LINEAR_MAPS) and getattr(layer, "kernel", None) is not None]
+    spreads = [float(np.std(np.asarray(keras.ops.convert_to_numpy(kernel), dtype=np.float64))) for kernel in kernels]
     spreads = [spread for spread in spreads if spread > 0]
     if not spreads:
         return []
@@ -1097,12 +1098,13 @@ def _check_noise_after_output(model):
     return findings
 
 
-def _check_label_smoothing(model):
+def _check_label_smoothing(model, outputs):
     """A `suspicious_config` for a cross-entropy whose `label_smoothing` is `MAX_LABEL_SMOOTHING` or
     more: the targets are mostly uniform, the best possible loss sits near guessing's, and the
     predicted probabilities are pulled toward uniform however well the model ranks the classes."""
     findings = []
-    for loss, units in zip(_losses_by_output(model), _output_units(model)):
+    for loss, output in zip(_losses_by_output(model), outputs):
+        units = output.units
         smoothing = getattr(loss, "label_smoothing", None)
         if not isinstance(smoothing, (int, float)) or smoothing < MAX_LABEL_SMOOTHING:
             continue
@@ -1116,14 +1118,6 @@ def _check_label_smoothing(model):
             {"label_smoothing": float(smoothing), "true_class_target": top},
             ["Use label_smoothing of 0.1 (or none)."]))
     return findings
-
-
-def _output_units(model):
-    """The last dimension of each model output (None where unknown)."""
-    try:
-        return [tensor.shape[-1] for tensor in model.outputs]
-    except (AttributeError, ValueError):
-        return [None]
 
 
 def _check_stacked_linear(model):

@@ -430,8 +430,8 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
     if kind == "saddle_point" and not low and (dominant or not explained):
         message = (f"{stalled} at a saddle point: the Hessian has eigenvalue {lam_min:.3g} against a "
                    f"largest of {lam_max:.3g}, so the loss still falls along a direction the optimizer "
-                   "barely moves in." + _stationary_sentence(stationary) + _also_found(explained, "They add no negative curvature: the saddle is "
-                                                             "the stall's cause."))
+                   "barely moves in." + _stationary_sentence(stationary)
+                   + _also_found(explained, "They add no negative curvature: the saddle is the stall's cause."))
         return Finding("saddle_point", "warning", int(epoch), None, message, evidence, list(SADDLE_ADVICE))
     if kind == "plateau" and high and all(f.kind in PLATEAU_SIDE_KINDS for f in explained):
         message = (f"{stalled} on a plateau: the Hessian spectrum is nearly flat (eigenvalues from "

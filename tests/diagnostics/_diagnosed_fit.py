@@ -83,8 +83,9 @@ def digits_mlp(optimizer, width=64):
     """Two `Dense(width, "relu")` layers and a 10-way softmax on 64 pixels, compiled with
     `optimizer` and sparse categorical cross-entropy: the digits classifier the optimizer-setting
     tests vary."""
-    model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(width, activation="relu"),
-                              keras.layers.Dense(width, activation="relu"), keras.layers.Dense(10, activation="softmax")])
+    dense = keras.layers.Dense
+    model = keras.Sequential([keras.Input((64,)), dense(width, activation="relu"), dense(width, activation="relu"),
+                              dense(10, activation="softmax")])
     model.compile(optimizer, "sparse_categorical_crossentropy")
     return model
 

@@ -16,7 +16,8 @@ HEAD = [0.06, 0.08, 0.11, 0.08, 0.06]
 def test_layers_at_exactly_zero_below_a_moving_one_are_named():
     history = {"grad_norm/enc": [0.0] * 5, "grad_norm/enc_1": [0.0] * 5, "grad_norm/head": HEAD}
     [finding] = gradients.detect_still_layers(history)
-    assert (finding.kind, finding.layer, finding.evidence["still_layers"]) == ("zero_gradient", "enc_1", ["enc", "enc_1"])
+    assert (finding.kind, finding.layer) == ("zero_gradient", "enc_1")
+    assert finding.evidence["still_layers"] == ["enc", "enc_1"]
     moved_once = dict(history, **{"grad_norm/enc": [0.0, 1e-9, 0.0, 0.0, 0.0]})
     assert gradients.detect_still_layers(moved_once)[0].evidence["still_layers"] == ["enc_1"]
     assert gradients.detect_still_layers({"grad_norm/enc": [0.0] * 5, "grad_norm/head": [0.0] * 5}) == []
