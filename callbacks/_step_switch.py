@@ -117,7 +117,9 @@ class StepSwitch:
         if not self.active:
             return
         if self.model.train_function is not self._function:
-            self._instrumented = self._plain = None
+            # Stepping aside keeps the instrumented step: a wrapper that replaced the switch may
+            # still call it.
+            self._plain = None
             return
         self._calls = 0
         self._epochs += 1
@@ -127,7 +129,7 @@ class StepSwitch:
         switch since stays)."""
         if self.model.train_function is self._function:
             self.model.train_function = self._instrumented
-        self._instrumented = self._plain = None
+        self._plain = None
 
     def _take_up(self):
         """Wraps the model's current (instrumented) train function; False if it cannot."""
@@ -144,7 +146,7 @@ class StepSwitch:
 
     def _dispatch(self, iterator):
         self._calls += 1
-        if self._epochs <= 1 or self._calls % self.period == 1:
+        if not self.active or self._epochs <= 1 or self._calls % self.period == 1:
             return self._instrumented(iterator)
         with paused():
             return self._plain(iterator)

@@ -96,3 +96,33 @@ def test_two_replicas_train_the_same_with_the_switch(mirrored_strategy):
     diagnostics, _, _ = fit_both(build, lambda model, callbacks: model.fit(
         x, y, batch_size=4, epochs=2, verbose=0, callbacks=callbacks), not_judged=("val_loss",))
     assert _counted_rows(diagnostics)[1] < ROWS / 8
+
+
+class _WrapsTheStep(keras.callbacks.Callback):
+    """Another library's pass-through wrapper around whatever `model.train_function` is, put in
+    place at the second epoch's start (after the switch took its place); counts the calls."""
+
+    def on_train_begin(self, logs=None):
+        self.calls = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch != 1:
+            return
+        inner = self.model.train_function
+
+        def wrapped(iterator):
+            self.calls += 1
+            return inner(iterator)
+
+        self.model.train_function = wrapped
+
+
+def test_a_wrapper_around_the_switch_keeps_training_the_same():
+    x, y = digits()
+    x, y = x[:ROWS], y[:ROWS]
+    wrapper = _WrapsTheStep()
+    diagnostics, _, _ = fit_both(digits_classifier, lambda model, callbacks: model.fit(
+        x, y, batch_size=4, epochs=3, verbose=0, callbacks=[wrapper] + callbacks), not_judged=("val_loss",))
+    assert wrapper.calls == 2 * ROWS // 4  # every step of epochs 1 and 2 went through the wrapper
+    # The switch stepped aside: the wrapped epochs count every row, as an unswitched run does.
+    assert _counted_rows(diagnostics) == [ROWS, ROWS, ROWS]
