@@ -11,6 +11,11 @@ epoch runs instrumented from start to end: the setup checks, the first epoch's c
 fingerprints, and the telemetry's warm-up read it whole. Short epochs never switch, so the
 signals of short runs are what they were.
 
+Tracing the plain step costs about what the first call of the instrumented one cost beyond a
+later call (the instrumented trace; the plain one is smaller). The switch takes that cost only
+when the epochs left save more: their calls at `STEP_SAVING` of a call each, timed in the first
+epoch. A short `fit` of a small model (3 epochs of a 59k-weight MLP) stays instrumented.
+
 The period is the telemetry's (so its measured steps land on instrumented calls), shortened so
 that an epoch keeps `MIN_INSTRUMENTED_CALLS` instrumented calls: the class counts of the later
 epochs are then a sample of one batch in `period`, which the imbalance judgement reads as shares.
@@ -30,6 +35,8 @@ Example:
 """
 
 import contextlib
+import statistics
+import time
 
 import keras
 
@@ -42,6 +49,11 @@ MIN_SWITCHED_STEPS = 256
 # Instrumented calls an epoch keeps at least, whatever the telemetry's period: the sampled class
 # counts then hold about 16 batches (512 rows at batch 32), enough for class shares.
 MIN_INSTRUMENTED_CALLS = 16
+# Share of an instrumented call that the plain step saves, a low estimate: the instrumentation is
+# about 11% of a small MLP's step (`benchmarks/step_cost.py`), less of a larger model's.
+STEP_SAVING = 0.1
+# First-epoch calls timed (the first, with the trace, and the ones after it): enough for a median.
+TIMED_CALLS = 64
 
 _paused = 0
 
@@ -77,7 +89,10 @@ class StepSwitch:
         self._instrumented = None
         self._plain = None
         self._calls = 0
+        self._calls_per_epoch = 0
         self._epochs = 0
+        self._fit_epochs = None
+        self._call_seconds = []
         # One bound method, kept: `model.train_function is self._function` tells whether it is in place.
         self._function = self._dispatch
 
@@ -85,13 +100,15 @@ class StepSwitch:
     def active(self):
         return self._plain is not None
 
-    def attach(self, steps, every=None):
+    def attach(self, steps, every=None, epochs=None):
         """Puts the switch in place of `model.train_function` when the epochs are long enough.
 
         Args:
             steps: training steps per epoch (`params["steps"]`), or None if unknown (no switch).
             every: the telemetry's period in optimizer steps, or None (then only
                 `MIN_INSTRUMENTED_CALLS` sets it).
+            epochs: the epoch `fit` ends before (`params["epochs"]`), or None if unknown (then
+                the switch does not weigh the plain step's trace against what it saves).
 
         Returns:
             Whether the switch is in place.
@@ -100,6 +117,7 @@ class StepSwitch:
         if not steps or steps < MIN_SWITCHED_STEPS or model.run_eagerly or every == 1:
             return False
         calls = max(1, steps // model.steps_per_execution)
+        self._calls_per_epoch = calls
         period = calls // MIN_INSTRUMENTED_CALLS
         if every:
             period = min(period, max(1, every // model.steps_per_execution))
@@ -107,13 +125,18 @@ class StepSwitch:
             return False
         self.period = period
         self._calls, self._epochs = 0, 0
+        self._fit_epochs, self._call_seconds = epochs, []
         return self._take_up()
 
-    def begin_epoch(self):
+    def begin_epoch(self, epoch=None):
         """Counts calls afresh (each epoch's first call is instrumented); from the second epoch
-        of the `fit` on, runs the plain step between the instrumented ones. When something else
-        replaced `model.train_function` since (a retrace, another library's wrapper), the switch
-        steps aside and leaves that function in place."""
+        of the `fit` on, runs the plain step between the instrumented ones, if the epochs left
+        pay for its trace. When something else replaced `model.train_function` since (a retrace,
+        another library's wrapper), the switch steps aside and leaves that function in place.
+
+        Args:
+            epoch: the epoch about to run, as Keras numbers it (None: unknown).
+        """
         if not self.active:
             return
         if self.model.train_function is not self._function:
@@ -123,6 +146,19 @@ class StepSwitch:
             return
         self._calls = 0
         self._epochs += 1
+        if self._epochs == 2 and not self._pays_off(epoch):
+            self.model.train_function = self._instrumented
+            self._plain = None
+
+    def _pays_off(self, epoch):
+        """Whether the plain calls of the epochs left save more time than the plain step's trace
+        costs, from the first epoch's timed calls (True when that cannot be told)."""
+        if epoch is None or self._fit_epochs is None or len(self._call_seconds) < 2:
+            return True
+        first, later = self._call_seconds[0], statistics.median(self._call_seconds[1:])
+        trace = max(first - later, 0.0)
+        calls_left = (self._fit_epochs - epoch) * self._calls_per_epoch * (1 - 1 / self.period)
+        return calls_left * later * STEP_SAVING > trace
 
     def detach(self):
         """Puts the instrumented step back in place of the switch (a function that replaced the
@@ -146,6 +182,11 @@ class StepSwitch:
 
     def _dispatch(self, iterator):
         self._calls += 1
+        if self._epochs <= 1 and len(self._call_seconds) < TIMED_CALLS:
+            start = time.perf_counter()
+            logs = self._instrumented(iterator)
+            self._call_seconds.append(time.perf_counter() - start)
+            return logs
         if not self.active or self._epochs <= 1 or self._calls % self.period == 1:
             return self._instrumented(iterator)
         with paused():

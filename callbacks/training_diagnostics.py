@@ -202,12 +202,13 @@ class TrainingDiagnostics(Monitor):
             self._own_failures.append(Skipped(type(self).__name__, "setup", describe(error)))
         self._forward("on_train_begin", logs)
         self._switch = StepSwitch(self.model)
-        self._switching("attach", (self.params or {}).get("steps"), attached_period(self.model))
+        params = self.params or {}
+        self._switching("attach", params.get("steps"), attached_period(self.model), params.get("epochs"))
 
     def on_epoch_begin(self, epoch, logs=None):
         super().on_epoch_begin(epoch, logs)
         self._forward("on_epoch_begin", epoch, logs)
-        self._switching("begin_epoch")
+        self._switching("begin_epoch", epoch)
 
     def _switching(self, action, *args):
         """Runs the `StepSwitch` method `action`; one that fails leaves the instrumented step in
