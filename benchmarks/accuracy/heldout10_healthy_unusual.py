@@ -17,7 +17,7 @@ a signal that a naive reading takes for a problem:
 import keras
 from keras import layers, optimizers
 
-from benchmarks.accuracy import data, heldout9_parts, measure, models
+from benchmarks.accuracy import data, heldout9_parts, heldout10_parts, models
 from benchmarks.accuracy.scenario import Run, scenario
 
 GOOD_ACCURACY = 0.9
@@ -33,8 +33,7 @@ def triangular_rate(epoch, rate=None):
     return LOW_RATE + (HIGH_RATE - LOW_RATE) * (1 - abs(position - 1))
 
 
-@scenario("mlp", heldout=True,
-          verify=measure.all_of(heldout9_parts.at_least_accurate(GOOD_ACCURACY), measure.generalizes()))
+@scenario("mlp", heldout=True, verify=heldout10_parts.accurate_and_generalizes())
 def heldout10_healthy_mlp_adam_triangular_cyclical_learning_rate(seed):
     (x, y), val = data.digits(seed)
     return Run(models.dense_stack(64, [64], "relu"), optimizers.Adam(LOW_RATE),

@@ -1,11 +1,12 @@
-"""Pieces the tenth held-out split shares: topic sentences as token ids, split by seed. Not a
-scenario module (it registers nothing, and `benchmarks.accuracy` does not import it as one).
+"""Pieces the tenth held-out split shares: topic sentences as token ids, split by seed, and the
+healthy twins' "accurate and generalizes" check. Not a scenario module (it registers nothing, and
+`benchmarks.accuracy` does not import it as one).
 """
 
 import numpy as np
 from keras import layers
 
-from benchmarks.accuracy import data, heldout9_parts
+from benchmarks.accuracy import data, heldout8_parts, heldout9_parts, measure
 
 LENGTH = 16
 
@@ -22,3 +23,10 @@ def topic_tokens(seed, length=LENGTH):
     vectorizer.adapt([sentences[i] for i in train])
     ids = np.asarray(vectorizer(sentences)).astype("int32")
     return (ids[train], topics[train]), (ids[val], topics[val]), vectorizer.vocabulary_size()
+
+
+def accurate_and_generalizes():
+    """A healthy classifier twin: at least `heldout8_parts.GOOD_ACCURACY` of the validation rows
+    right after `fit` (`heldout9_parts.at_least_accurate`), and a validation loss that does not end
+    10% above its minimum while the training loss falls below it (`measure.generalizes`)."""
+    return measure.all_of(heldout9_parts.at_least_accurate(heldout8_parts.GOOD_ACCURACY), measure.generalizes())

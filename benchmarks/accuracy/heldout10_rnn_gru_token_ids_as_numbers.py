@@ -24,13 +24,12 @@ import keras
 import numpy as np
 from keras import layers, optimizers
 
-from benchmarks.accuracy import heldout9_parts, heldout10_parts, measure
+from benchmarks.accuracy import heldout9_parts, heldout10_parts
 from benchmarks.accuracy.scenario import Run, scenario
 
 EPOCHS = 6
 LARGE_INPUT = 100
 POOR_ACCURACY = 0.6
-GOOD_ACCURACY = 0.9
 IDS_AS_NUMBERS_SIDE_EFFECTS = ("unnormalized_input", "saturation", "plateau")
 
 
@@ -62,7 +61,6 @@ def heldout10_rnn_gru_token_ids_as_float_features(seed):
     return _run(False, seed)
 
 
-@scenario("rnn", heldout=True, verify=measure.all_of(heldout9_parts.at_least_accurate(GOOD_ACCURACY),
-                                                    measure.generalizes()))
+@scenario("rnn", heldout=True, verify=heldout10_parts.accurate_and_generalizes())
 def heldout10_healthy_rnn_gru_token_ids_through_embedding(seed):
     return _run(True, seed)

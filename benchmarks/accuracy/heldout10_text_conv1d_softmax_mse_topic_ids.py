@@ -28,13 +28,12 @@ import keras
 import numpy as np
 from keras import layers, optimizers
 
-from benchmarks.accuracy import heldout9_parts, heldout10_parts, measure
+from benchmarks.accuracy import heldout9_parts, heldout10_parts
 from benchmarks.accuracy.scenario import Run, scenario
 
 EPOCHS = 6
 UNIFORM_LIKE = 0.4
 AT_CHANCE_ACCURACY = 0.45
-GOOD_ACCURACY = 0.9
 MSE_ON_IDS_SIDE_EFFECTS = ("label_mismatch", "underfitting", "plateau")
 
 
@@ -64,7 +63,6 @@ def heldout10_text_conv1d_softmax_mse_on_topic_ids(seed):
     return _run("mean_squared_error", seed)
 
 
-@scenario("text", heldout=True, verify=measure.all_of(heldout9_parts.at_least_accurate(GOOD_ACCURACY),
-                                                     measure.generalizes()))
+@scenario("text", heldout=True, verify=heldout10_parts.accurate_and_generalizes())
 def heldout10_healthy_text_conv1d_softmax_sparse_crossentropy(seed):
     return _run("sparse_categorical_crossentropy", seed)
