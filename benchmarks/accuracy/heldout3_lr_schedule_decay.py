@@ -20,8 +20,8 @@ must train well.
 import numpy as np
 from keras import optimizers
 
-from benchmarks.accuracy import data, measure, models
-from benchmarks.accuracy.scenario import Run, scenario
+from benchmarks.accuracy import measure, models
+from benchmarks.accuracy.scenario import scenario
 
 INITIAL_RATE = 0.05
 DECAY_RATE = 0.01
@@ -31,11 +31,9 @@ STALL_SIDE_EFFECTS = ("plateau", "underfitting")
 
 
 def _run(decay_steps, seed):
-    (x, y), val = data.digits(seed)
     schedule = optimizers.schedules.ExponentialDecay(INITIAL_RATE, decay_steps=decay_steps,
                                                      decay_rate=DECAY_RATE)
-    return Run(models.dense_stack(64, [64, 32], "relu"), optimizers.SGD(schedule),
-               "sparse_categorical_crossentropy", x, y, epochs=EPOCHS, validation_data=val)
+    return models.digits_run(models.dense_stack(64, [64, 32], "relu"), optimizers.SGD(schedule), seed, EPOCHS)
 
 
 def rate_vanishes(trained):

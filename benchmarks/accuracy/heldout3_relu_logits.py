@@ -18,8 +18,8 @@ The healthy twin has a linear output layer (the fix). It must train well.
 import numpy as np
 from keras import losses, optimizers
 
-from benchmarks.accuracy import data, measure, models
-from benchmarks.accuracy.scenario import Run, scenario
+from benchmarks.accuracy import measure, models
+from benchmarks.accuracy.scenario import scenario
 
 EPOCHS = 5
 LEARNING_RATE = 5e-3
@@ -29,11 +29,9 @@ DEAD_LOGIT_SIDE_EFFECTS = ("dead_relu", "plateau", "underfitting")
 
 
 def _run(output_activation, seed):
-    (x, y), val = data.digits(seed)
     model = models.dense_stack(64, [64, 64], "relu", output_activation=output_activation)
-    return Run(model, optimizers.Adam(LEARNING_RATE),
-               losses.SparseCategoricalCrossentropy(from_logits=True), x, y, epochs=EPOCHS,
-               validation_data=val, batch_size=BATCH)
+    return models.digits_run(model, optimizers.Adam(LEARNING_RATE), seed, EPOCHS,
+                             loss=losses.SparseCategoricalCrossentropy(from_logits=True), batch_size=BATCH)
 
 
 def logits_die(trained):

@@ -25,8 +25,8 @@ import numpy as np
 import tensorflow as tf
 from keras import optimizers
 
-from benchmarks.accuracy import data, measure, models
-from benchmarks.accuracy.scenario import Run, scenario
+from benchmarks.accuracy import measure, models
+from benchmarks.accuracy.scenario import scenario
 
 EPOCHS = 8
 LEARNING_RATE = 0.1
@@ -35,11 +35,9 @@ SYMMETRY_SIDE_EFFECTS = ("zero_gradient", "vanishing_gradient", "plateau", "unde
 
 
 def _run(kernel_initializer, seed):
-    (x, y), val = data.digits(seed)
     model = models.dense_stack(64, [32] * 3, "tanh",
                                hidden_kwargs={"kernel_initializer": kernel_initializer})
-    return Run(model, optimizers.SGD(LEARNING_RATE), "sparse_categorical_crossentropy", x, y,
-               epochs=EPOCHS, validation_data=val)
+    return models.digits_run(model, optimizers.SGD(LEARNING_RATE), seed, EPOCHS)
 
 
 def stuck_at_symmetric_saddle(trained):

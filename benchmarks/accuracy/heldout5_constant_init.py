@@ -22,8 +22,8 @@ import keras
 import numpy as np
 from keras import optimizers
 
-from benchmarks.accuracy import data, measure, models
-from benchmarks.accuracy.scenario import Run, scenario
+from benchmarks.accuracy import measure, models
+from benchmarks.accuracy.scenario import scenario
 
 EPOCHS = 20
 LEARNING_RATE = 1e-3
@@ -34,10 +34,8 @@ SYMMETRY_SIDE_EFFECTS = ("underfitting", "plateau", "dead_relu")
 
 
 def _run(kernel_initializer, seed):
-    (x, y), val = data.digits(seed)
     model = models.dense_stack(64, [WIDTH] * 3, "relu", kernel_initializer=kernel_initializer)
-    return Run(model, optimizers.Adam(LEARNING_RATE), "sparse_categorical_crossentropy", x, y,
-               epochs=EPOCHS, validation_data=val)
+    return models.digits_run(model, optimizers.Adam(LEARNING_RATE), seed, EPOCHS)
 
 
 def units_identical(trained):

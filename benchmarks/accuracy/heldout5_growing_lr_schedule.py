@@ -23,8 +23,8 @@ import math
 
 from keras import optimizers
 
-from benchmarks.accuracy import data, measure, models
-from benchmarks.accuracy.scenario import Run, scenario
+from benchmarks.accuracy import measure, models
+from benchmarks.accuracy.scenario import scenario
 
 EPOCHS = 25
 INITIAL_RATE = 0.02
@@ -39,12 +39,10 @@ GROWTH_SIDE_EFFECTS = ("non_finite", "exploding_gradient", "oscillation", "dead_
 
 
 def _run(decay_rate, seed):
-    (x, y), val = data.digits(seed)
     schedule = optimizers.schedules.ExponentialDecay(INITIAL_RATE, decay_steps=DECAY_STEPS,
                                                      decay_rate=decay_rate)
     model = models.dense_stack(64, [64, 64], "relu")
-    return Run(model, optimizers.SGD(schedule, momentum=MOMENTUM),
-               "sparse_categorical_crossentropy", x, y, epochs=EPOCHS, validation_data=val)
+    return models.digits_run(model, optimizers.SGD(schedule, momentum=MOMENTUM), seed, EPOCHS)
 
 
 def rate_grows_until_blowup(trained):

@@ -22,8 +22,8 @@ import keras
 import numpy as np
 from keras import layers, optimizers
 
-from benchmarks.accuracy import data, measure
-from benchmarks.accuracy.scenario import Run, scenario
+from benchmarks.accuracy import measure, models
+from benchmarks.accuracy.scenario import scenario
 
 EPOCHS = 7
 LEARNING_RATE = 1e-3
@@ -33,14 +33,12 @@ GRADIENT_STOP_SIDE_EFFECTS = ("vanishing_gradient", "suspicious_config", "underf
 
 
 def _run(stop_gradient, seed):
-    (x, y), val = data.digits(seed)
     below = [layers.Dense(WIDTH, activation="relu") for _ in range(CUT_OFF_LAYERS)]
     above = [layers.Dense(WIDTH, activation="relu") for _ in range(4 - CUT_OFF_LAYERS)]
     stop = [layers.Lambda(lambda t: keras.ops.stop_gradient(t))] if stop_gradient else []
     model = keras.Sequential([keras.Input((64,)), *below, *stop, *above,
                               layers.Dense(10, activation="softmax")])
-    return Run(model, optimizers.Adam(LEARNING_RATE), "sparse_categorical_crossentropy", x, y,
-               epochs=EPOCHS, validation_data=val)
+    return models.digits_run(model, optimizers.Adam(LEARNING_RATE), seed, EPOCHS)
 
 
 def lower_layers_cut_off(trained):

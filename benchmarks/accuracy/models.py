@@ -1,9 +1,12 @@
 """Plain-Keras building blocks the scenarios share (stacks of one layer type, two-input heads,
-keras.io's model with a `train_step` of its own)."""
+keras.io's model with a `train_step` of its own, a digits classifier's run)."""
 
 import keras
 import tensorflow as tf
 from keras import layers
+
+from benchmarks.accuracy import data
+from benchmarks.accuracy.scenario import Run
 
 
 def own(layer_kwargs):
@@ -63,6 +66,25 @@ def recurrent(cell, units, timesteps=8, features=8, output_units=10, output_acti
     """`keras.Sequential`: one recurrent layer (`cell`: SimpleRNN, LSTM or GRU) and a head."""
     return keras.Sequential([keras.Input((timesteps, features)), cell(units, **own(cell_kwargs)),
                              layers.Dense(output_units, activation=output_activation)])
+
+
+def digits_run(model, optimizer, seed, epochs, loss="sparse_categorical_crossentropy", **run_options):
+    """A `Run` of a classifier of the 8x8 digits: `model` fitted on `data.digits(seed)` (64
+    pixels in [0, 1], integer labels), validated on its held-out part.
+
+    Args:
+        model: an uncompiled model of 64 inputs and 10 classes.
+        optimizer: a Keras optimizer instance.
+        seed: the seed of the training/validation split.
+        epochs: as in `fit`.
+        loss: a Keras loss for integer labels (name or instance).
+        **run_options: the other `Run` fields (`batch_size`, `metrics`, `callbacks`, ...).
+
+    Returns:
+        The `Run`.
+    """
+    (x, y), val = data.digits(seed)
+    return Run(model, optimizer, loss, x, y, epochs=epochs, validation_data=val, **run_options)
 
 
 class GuideTrainStep:
