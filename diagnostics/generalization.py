@@ -72,6 +72,13 @@ HEAVY_PENALTY_SHARE = 0.1
 MEAN_REDUCTIONS = ("sum_over_batch_size", "mean", "mean_with_sample_weight")
 # Underfitting needs this many epochs: every run starts near chance.
 UNDERFIT_MIN_EPOCHS = 3
+# A callback stopped the run while its loss still fell: the validation loss (the training loss
+# without validation) fell by at least 2% in each of the last 2 epochs. EarlyStopping stops after
+# `patience` (at least 1) epochs without improvement, so a stop on a loss never follows falls like
+# these; one that does counts improvement as getting worse (mode="max" on a loss, a min_delta
+# above the loss's fall per epoch) or watches something that does not follow the loss.
+STILL_FALLING_SHARE = 0.02
+STILL_FALLING_EPOCHS = 2
 # Crawling (chance unknown): less than 5% lost in total ...
 CRAWL_TOTAL_DROP = 0.05
 # ... at a rate that has not slowed: the last half of the run drops at least half as much as
@@ -278,7 +285,8 @@ def _learned(history, chance):
     return bool(loss.min() < CHANCE_FRACTION * chance)
 
 
-def detect_underfitting(history, chance=None, loss_key="loss", upper=CHANCE_UPPER, lower=CHANCE_FRACTION):
+def detect_underfitting(history, chance=None, loss_key="loss", upper=CHANCE_UPPER, lower=CHANCE_FRACTION,
+                        cut_short=False):
     """Underfitting: training loss near chance level, or (chance unknown) crawling.
 
     A loss stuck high is a symptom; when the per-layer signals show its cause (vanishing,
@@ -292,6 +300,8 @@ def detect_underfitting(history, chance=None, loss_key="loss", upper=CHANCE_UPPE
             is broken, not underfitting).
         lower: the lowest best loss, as a share of `chance`, judged: `CHANCE_FRACTION` (near
             chance), or `HELD_BACK_FRACTION` where a setup cause holds the fit back.
+        cut_short: a callback stopped the run while it still learned (see
+            `detect_stopped_while_falling`): a slow start is not excused, it had no epochs left.
 
     Returns:
         list with at most one `Finding` of kind `underfitting`.
@@ -314,15 +324,17 @@ def detect_underfitting(history, chance=None, loss_key="loss", upper=CHANCE_UPPE
         pace = max(float(below[-2] - below[-1]), recent)
         useful = min(lower, HELD_BACK_FRACTION) * chance
         settles_above = _settling_level(below) > useful
-        if pace > 0 and not settles_above and (best - useful) / pace <= max(LEAVING_CHANCE_FACTOR * loss.size,
-                                                                            LEAVING_HORIZON):
+        if not cut_short and pace > 0 and not settles_above and (best - useful) / pace <= max(
+                LEAVING_CHANCE_FACTOR * loss.size, LEAVING_HORIZON):
             return []
         evidence = {"best_loss": best, "chance_loss": float(chance), "ratio_to_chance": best / chance,
                     "epochs": int(loss.size)}
         message = (
             f"Underfitting: after {loss.size} epochs the best training loss is {best:.4g}, "
             f"{best / chance:.0%} of the {chance:.4g} that guessing gets; the model has learned "
-            + ("almost nothing." if best >= CHANCE_FRACTION * chance else "little, and is no longer learning more.")
+            + ("almost nothing." if best >= CHANCE_FRACTION * chance
+               else "little, and training stopped while it still learned." if cut_short
+               else "little, and is no longer learning more.")
         )
         return [Finding("underfitting", "warning", 0, None, message, evidence, list(UNDERFITTING_ADVICE))]
     if loss.size < 2 * UNDERFIT_MIN_EPOCHS or loss[0] <= 0:
@@ -341,6 +353,47 @@ def detect_underfitting(history, chance=None, loss_key="loss", upper=CHANCE_UPPE
         "epochs, at a steady rate that does not slow down: the steps are far too small to get anywhere."
     )
     return [Finding("underfitting", "warning", 0, None, message, evidence, list(UNDERFITTING_ADVICE))]
+
+
+def detect_stopped_while_falling(history, chance, stopped_early, loss_key="val_loss"):
+    """A `suspicious_config` finding when a callback stopped the run (`stopped_early`) while its
+    loss still fell by `STILL_FALLING_SHARE` or more in each of its last `STILL_FALLING_EPOCHS`
+    epochs, at a level above `HELD_BACK_FRACTION` of chance: the model is left far from a fit that
+    the next epochs were reaching. An EarlyStopping that watches a loss with `mode="max"` does
+    this (every fall is "no improvement"), and so does a `min_delta` larger than the loss's falls.
+    A stop far below chance may be the user's target reached, and is not judged.
+
+    Args:
+        history: `{key: [value per epoch]}` with `loss`, and `loss_key` where validated.
+        chance: loss of guessing, or None (then nothing is judged: how far from a fit is unknown).
+        stopped_early: whether a callback stopped the run before its planned epochs.
+        loss_key: the validation loss's key; without finite values of it, the training loss is read.
+
+    Returns:
+        list with at most one `Finding`, at the last epoch, with evidence `stopped_while_falling`
+        (the smallest relative fall of the last epochs) and `validation_watched` (1 when that was
+        the validation loss, 0 the training loss).
+    """
+    if not stopped_early or chance is None or not math.isfinite(chance) or chance <= 0:
+        return []
+    key = loss_key if np.isfinite(scalar_series(history, loss_key)).any() else "loss"
+    loss = scalar_series(history, key)
+    tail = loss[-(STILL_FALLING_EPOCHS + 1):]
+    train = scalar_series(history, "loss")
+    if tail.size < STILL_FALLING_EPOCHS + 1 or not np.isfinite(tail).all() or not np.isfinite(train).all():
+        return []
+    falls = (tail[:-1] - tail[1:]) / np.abs(tail[:-1])
+    if falls.min() < STILL_FALLING_SHARE or tail[-1] < HELD_BACK_FRACTION * chance:
+        return []
+    epochs = int(loss.size)
+    message = (f"A callback stopped training after {epochs} epochs while the {key.replace('_', ' ')} still fell "
+               f"by {falls.min():.0%} or more in each of the last {STILL_FALLING_EPOCHS} "
+               f"({tail[0]:.4g} -> {tail[-1]:.4g}, {tail[-1] / chance:.0%} of guessing's {chance:.4g}). "
+               "An EarlyStopping that watches a loss with mode='max' (or a min_delta larger than the "
+               "loss's fall per epoch) counts every improvement as getting worse.")
+    evidence = {"stopped_while_falling": float(falls.min()), "validation_watched": int(key == loss_key),
+                "stopped_loss": float(tail[-1]), "chance_loss": float(chance), "epochs": epochs}
+    return [Finding("suspicious_config", "warning", epochs - 1, None, message, evidence)]
 
 
 def _settling_level(loss):

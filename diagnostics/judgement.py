@@ -203,6 +203,8 @@ RELATIONS = (
     Relation("suspicious_config", "bottleneck_units", ("underfitting", "plateau", "saddle_point")),
     Relation("suspicious_config", "skipped_share", ("underfitting", "plateau", "saddle_point")),
     Relation("suspicious_config", "label_smoothing", ("underfitting", "plateau", "saddle_point")),
+    # A callback that stopped the run while it learned leaves the model where the stop found it.
+    Relation("suspicious_config", "stopped_while_falling", ("underfitting",)),
     Relation("output_loss_mismatch", "noise_after_output", ("oscillation", "underfitting", "plateau", "overfitting",
                                                             "saddle_point", "non_finite")),
     # A handful of updates per epoch cannot move the weights far: the loss stays near chance.
@@ -482,13 +484,17 @@ def _generalization(run):
             history, monitor, extras.get("mode", "auto"), extras.get("patience", generalization.PATIENCE),
             extras.get("min_delta", 0.0), run.chance_loss, epochs=[int(i) for i in validated],
             stopped_early=bool(extras.get("stopped_early")))
-    held_back = any(key in f.evidence for f in run.observed_findings for key in HOLDING_BACK_KEYS)
+    stopped = generalization.detect_stopped_while_falling(run.history, run.underfitting_chance,
+                                                          bool(extras.get("stopped_early")))
+    held_back = stopped or any(key in f.evidence for f in run.observed_findings for key in HOLDING_BACK_KEYS)
     lower = generalization.HELD_BACK_FRACTION if held_back else generalization.CHANCE_FRACTION
-    return findings + _underfitting(run.history, extras.get("regularization_loss"), run.underfitting_chance,
-                                    regression=run.chance_loss is None, lower=lower)
+    return findings + stopped + _underfitting(run.history, extras.get("regularization_loss"), run.underfitting_chance,
+                                              regression=run.chance_loss is None, lower=lower,
+                                              cut_short=bool(stopped))
 
 
-def _underfitting(history, penalties, chance_loss, regression=False, lower=generalization.CHANCE_FRACTION):
+def _underfitting(history, penalties, chance_loss, regression=False, lower=generalization.CHANCE_FRACTION,
+                  cut_short=False):
     """Underfitting judged on the data loss: the training loss less the regularization penalty
     it holds, when one was recorded at every epoch (a heavy penalty falls from its start while
     the data loss stays at chance, and the sum looks like learning).
@@ -500,10 +506,10 @@ def _underfitting(history, penalties, chance_loss, regression=False, lower=gener
     finite = loss[np.isfinite(loss)]
     upper = math.inf if regression and finite.size and finite[-1] <= finite[0] else generalization.CHANCE_UPPER
     if not penalties or len(penalties) != loss.size:
-        return generalization.detect_underfitting(history, chance_loss, upper=upper, lower=lower)
+        return generalization.detect_underfitting(history, chance_loss, upper=upper, lower=lower, cut_short=cut_short)
     penalty = np.asarray(penalties, dtype=float)
     findings = generalization.detect_underfitting({"loss": list(loss - penalty)}, chance_loss, upper=upper,
-                                                  lower=lower)
+                                                  lower=lower, cut_short=cut_short)
     return [_under_penalty(finding, float(penalty[-1])) for finding in findings]
 
 

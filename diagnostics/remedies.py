@@ -65,6 +65,9 @@ DEFAULT_BATCH_SIZE = 32
 DROPOUT_RATE = 0.3
 L2_FACTOR = 1e-4
 CLIPNORM = 1.0
+# EarlyStopping's patience in the remedy for a stop that cut a learning run short: Keras' guides
+# use 2 to 10 epochs; 5 rides out a noisy epoch or two.
+STOP_PATIENCE = 5
 # A raise worth trying is tenfold; a rate within a tenth of its optimizer's stable top has no room.
 RAISE_FACTOR = 10
 LABEL_SMOOTHING = 0.1
@@ -1253,6 +1256,14 @@ def _suspicious_config(facts):
                        "its beta for every input."),
                 _not_applicable("change_architecture", "Or use LayerNormalization, which normalizes each "
                                                        "row on its own.")]
+    if facts.has("stopped_while_falling"):
+        monitored = "val_loss" if e.get("validation_watched", 1) else "loss"
+        return [Remedy("early_stopping", None, {"monitor": monitored, "mode": "min", "patience": STOP_PATIENCE,
+                                                "restore_best_weights": True},
+                       f"Stop on {monitored} with mode='min' (or 'auto') and min_delta=0: "
+                       f"keras.callbacks.EarlyStopping(monitor={monitored!r}, mode='min', "
+                       f"patience={STOP_PATIENCE}, restore_best_weights=True). A stop that watches "
+                       "accuracy takes mode='max'.")]
     if facts.has("adaptive_epsilon"):
         return [_same_optimizer(facts, {"epsilon": DEFAULT_EPSILON},
                                 f"Use {facts.setup.get('optimizer') or 'adam'}'s default epsilon "

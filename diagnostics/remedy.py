@@ -31,7 +31,7 @@ ACTIONS = (
                               # default rate)
     "set_constraint",         # params: kernel_constraint (a Keras constraint name or config; None
                               # removes it), optional layers (default: every constrained layer)
-    "early_stopping",         # params: monitor, patience, restore_best_weights
+    "early_stopping",         # params: monitor, patience, restore_best_weights, optional mode
     "rebalance_classes",      # params: method ("class_weight", "oversample", "undersample", "smote")
     "standardize_inputs",     # params: method ("standardize" or "rescale"), scale for "rescale"
     "scale_targets",          # params: low, high (None: read from y); mean, std for a linear output

@@ -630,11 +630,12 @@ def _clip_gradients(plan, remedy):
 def _early_stopping(plan, remedy):
     params = remedy.params
     callback = keras.callbacks.EarlyStopping(monitor=params.get("monitor", "val_loss"),
+                                             mode=params.get("mode", "auto"),
                                              patience=int(params.get("patience", 3)),
                                              restore_best_weights=bool(params.get("restore_best_weights", True)))
     plan.fit_kwargs.setdefault("callbacks", []).append(callback)
-    plan.changes.append(f"fit: EarlyStopping(monitor={callback.monitor!r}, patience={callback.patience}, "
-                        f"restore_best_weights={callback.restore_best_weights})")
+    plan.changes.append(f"fit: EarlyStopping(monitor={callback.monitor!r}, mode={params.get('mode', 'auto')!r}, "
+                        f"patience={callback.patience}, restore_best_weights={callback.restore_best_weights})")
 
 
 def _rebalance_classes(plan, remedy):
