@@ -25,7 +25,7 @@ import keras
 import numpy as np
 from keras import layers, optimizers
 
-from benchmarks.accuracy import data
+from benchmarks.accuracy import data, measure
 from benchmarks.accuracy.scenario import Run, scenario
 
 EPOCHS = 12
@@ -67,7 +67,7 @@ def predicts_every_step(trained):
     """The final training and validation losses are below `LEARNED_SHARE` of the targets'
     variance."""
     variance = float(np.var(trained.run.y))
-    train, val = (trained.history[key][-1] / variance for key in ("loss", "val_loss"))
+    train, val = (loss / variance for loss in measure.final_losses(trained))
     return max(train, val) < LEARNED_SHARE, \
         f"final loss / target variance {train:.3f}, val {val:.3f}"
 

@@ -78,7 +78,7 @@ def _chance(batches):
 def trains_well(trained):
     """Training and validation losses end below half of chance, and finite."""
     chance = _chance(_batch_labels(trained.run.x))
-    train, val = trained.history["loss"][-1], trained.history["val_loss"][-1]
+    train, val = measure.final_losses(trained)
     holds = math.isfinite(train) and max(train, val) < measure.FAILING_LOSS_SHARE * chance
     return holds, f"final loss / chance {train / chance:.2f}, val loss / chance {val / chance:.2f}"
 

@@ -66,7 +66,7 @@ def memorizes_one_batch(trained):
     """The distinct rows of one epoch, the final training loss against chance, and the final
     validation loss against the training loss."""
     rows, labels = _epoch_rows(trained.run.x)
-    train, val = trained.history["loss"][-1], trained.history["val_loss"][-1]
+    train, val = measure.final_losses(trained)
     memorized = train < MEMORIZED_SHARE * measure.label_entropy(labels)
     return len(rows) <= BATCH and memorized and val > GAP * train, \
         f"distinct rows per epoch {len(rows)}, final loss {train:.4f}, val loss {val:.3f}"
@@ -76,7 +76,7 @@ def trains_well(trained):
     """Training and validation losses end below half of chance (the labels one epoch feeds)."""
     _, labels = _epoch_rows(trained.run.x)
     chance = measure.label_entropy(labels)
-    train, val = trained.history["loss"][-1], trained.history["val_loss"][-1]
+    train, val = measure.final_losses(trained)
     generalizes, note = measure.generalizes()(trained)
     holds = max(train, val) < measure.FAILING_LOSS_SHARE * chance and generalizes
     return holds, (f"final loss / chance {train / chance:.2f}, "

@@ -43,7 +43,7 @@ def _run(augmentation, seed):
 def both_losses_high(trained):
     """The final training and validation losses both stay above half of chance."""
     chance = measure.chance_loss(trained.run)
-    train, val = (trained.history[key][-1] / chance for key in ("loss", "val_loss"))
+    train, val = (loss / chance for loss in measure.final_losses(trained))
     return min(train, val) > measure.FAILING_LOSS_SHARE, \
         f"final loss / chance {train:.2f}, val loss / chance {val:.2f}"
 

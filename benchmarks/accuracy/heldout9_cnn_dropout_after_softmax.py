@@ -53,7 +53,7 @@ def training_outputs_not_distributions(trained):
     run = trained.run
     sums = np.asarray(run.model(run.x[:256], training=True)).sum(-1)
     gap = float(np.mean(np.abs(sums - 1)))
-    train, val = trained.history["loss"][-1], trained.history["val_loss"][-1]
+    train, val = measure.final_losses(trained)
     chance = measure.chance_loss(run)
     return gap > ROW_SUM_GAP and train > chance and train > TRAIN_OVER_VALIDATION * val, \
         f"training-mode mean |row sum - 1| {gap:.2f}; train loss {train:.2f} (chance {chance:.2f}), val loss {val:.2f}"

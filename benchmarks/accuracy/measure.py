@@ -207,6 +207,11 @@ def finite(values):
     return bool(np.all(np.isfinite(np.asarray(values, dtype="float64"))))
 
 
+def final_losses(trained):
+    """`(training loss, validation loss)` of the last epoch in `trained.history`."""
+    return trained.history["loss"][-1], trained.history["val_loss"][-1]
+
+
 def longest_stall(losses):
     """Longest run of consecutive epochs whose loss stays within `STALL_CHANGE` of its start."""
     best = 0
