@@ -65,6 +65,17 @@ def standardize(train_val):
     return ((x - mean) / std, y), ((x_val - mean) / std, y_val)
 
 
+def classification(seed, **make_classification_options):
+    """`sklearn.datasets.make_classification(random_state=seed, **make_classification_options)`,
+    features as float32 and labels as int64, split by `seed`.
+
+    Returns:
+        `(x, y), (x_val, y_val)`.
+    """
+    x, y = datasets.make_classification(random_state=seed, **make_classification_options)
+    return split(x.astype("float32"), y.astype("int64"), seed)
+
+
 def standardized(name, seed):
     """A tabular dataset (`breast_cancer`, `wine`) with each feature standardized."""
     return standardize(raw(name, seed))

@@ -21,7 +21,6 @@ It must recall at least 0.6 of the validation positives.
 
 import numpy as np
 from keras import optimizers
-from sklearn import datasets
 
 from benchmarks.accuracy import data, measure, models
 from benchmarks.accuracy.scenario import Run, scenario
@@ -38,9 +37,8 @@ WRONG_OVERSAMPLING_SIDE_EFFECTS = ("underfitting", "plateau")
 def rare_positives(seed):
     """`make_classification` with 10% positives (10 features, 4 informative), standardized on
     the training part: `(x, y), (x_val, y_val)`, y float32 of shape `(n, 1)`."""
-    x, y = datasets.make_classification(n_samples=SAMPLES, n_features=10, n_informative=4,
-                                        weights=[0.9], class_sep=0.6, random_state=seed)
-    (x, y), (x_val, y_val) = data.standardize(data.split(x.astype("float32"), y, seed))
+    (x, y), (x_val, y_val) = data.standardize(data.classification(seed, n_samples=SAMPLES, n_features=10,
+                                                                  n_informative=4, weights=[0.9], class_sep=0.6))
     return (x, y.astype("float32")[:, None]), (x_val, y_val.astype("float32")[:, None])
 
 

@@ -18,7 +18,6 @@ The healthy twin uses `he_normal` (the fix). It must train well.
 """
 
 from keras import initializers, optimizers
-from sklearn import datasets
 
 from benchmarks.accuracy import data, measure, models
 from benchmarks.accuracy.scenario import Run, scenario
@@ -31,14 +30,9 @@ BLOW_UP_SIDE_EFFECTS = ("non_finite", "dead_relu", "oscillation", "underfitting"
                         "suspicious_config")
 
 
-def _tabular(seed):
-    x, y = datasets.make_classification(n_samples=1600, n_features=20, n_informative=10,
-                                        n_classes=3, class_sep=2.0, random_state=seed)
-    return data.standardize(data.split(x.astype("float32"), y.astype("int64"), seed))
-
-
 def _run(kernel_initializer, seed):
-    (x, y), val = _tabular(seed)
+    (x, y), val = data.standardize(data.classification(seed, n_samples=1600, n_features=20, n_informative=10,
+                                                       n_classes=3, class_sep=2.0))
     model = models.dense_stack(20, [WIDTH] * DEPTH, "relu", output_units=3,
                                kernel_initializer=kernel_initializer)
     return Run(model, optimizers.SGD(LEARNING_RATE), "sparse_categorical_crossentropy", x, y,

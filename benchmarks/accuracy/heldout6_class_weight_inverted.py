@@ -21,7 +21,6 @@ most positives.
 
 import numpy as np
 from keras import optimizers
-from sklearn import datasets
 
 from benchmarks.accuracy import data, models
 from benchmarks.accuracy.scenario import Run, scenario
@@ -39,10 +38,8 @@ INVERTED_WEIGHT_SIDE_EFFECTS = ("suspicious_config", "underfitting", "plateau")
 
 def rare_positives(seed):
     """`make_classification` with 10% positives, split, features standardized on training."""
-    x, y = datasets.make_classification(SAMPLES, FEATURES, n_informative=6, n_redundant=4,
-                                        weights=[0.9, 0.1], class_sep=0.5, flip_y=0.02,
-                                        random_state=seed)
-    (x, y), (x_val, y_val) = data.split(x.astype("float32"), y.astype("int64"), seed)
+    (x, y), (x_val, y_val) = data.classification(seed, n_samples=SAMPLES, n_features=FEATURES, n_informative=6,
+                                                 n_redundant=4, weights=[0.9, 0.1], class_sep=0.5, flip_y=0.02)
     mean, std = x.mean(0), x.std(0)
     return ((x - mean) / std, y), ((x_val - mean) / std, y_val)
 

@@ -23,7 +23,6 @@ must train well.
 """
 
 from keras import layers, optimizers
-from sklearn import datasets
 
 from benchmarks.accuracy import data, measure, models
 from benchmarks.accuracy.scenario import Run, scenario
@@ -42,10 +41,9 @@ NOISE_SIDE_EFFECTS = ("suspicious_config", "plateau")
 def tabular(seed):
     """`make_classification` at `seed`, split, each feature scaled to [0, 1] by its training
     minimum and maximum."""
-    x, y = datasets.make_classification(SAMPLES, FEATURES, n_informative=INFORMATIVE,
-                                        n_redundant=4, n_classes=CLASSES, class_sep=1.5,
-                                        random_state=seed)
-    (x, y), (x_val, y_val) = data.split(x.astype("float32"), y.astype("int64"), seed)
+    (x, y), (x_val, y_val) = data.classification(seed, n_samples=SAMPLES, n_features=FEATURES,
+                                                 n_informative=INFORMATIVE, n_redundant=4, n_classes=CLASSES,
+                                                 class_sep=1.5)
     low, high = x.min(0), x.max(0)
     return ((x - low) / (high - low), y), ((x_val - low) / (high - low), y_val)
 

@@ -26,9 +26,8 @@ def standardized_regression(seed, n_samples=2000, n_features=20):
 def tabular_binary(seed, n_samples=2000, n_features=10):
     """`make_classification` (5 informative features, two classes) split by `seed`, each feature
     standardized on the training part. Returns `(x, y), (x_val, y_val)`."""
-    x, y = datasets.make_classification(n_samples=n_samples, n_features=n_features, n_informative=5,
-                                        random_state=seed)
-    return data.standardize(data.split(x.astype("float32"), y.astype("int64"), seed))
+    return data.standardize(data.classification(seed, n_samples=n_samples, n_features=n_features,
+                                                n_informative=5))
 
 
 def accurate(trained):
