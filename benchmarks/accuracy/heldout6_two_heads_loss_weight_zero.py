@@ -69,7 +69,7 @@ def head_b_untouched(trained):
     model = run.model
     now = _head_b_weights(model)
     initial = trained.initial_weights[-len(now):]
-    unchanged = all(np.array_equal(a, b) for a, b in zip(now, initial))
+    unchanged = measure.weights_equal(now, initial)
     predicted = np.asarray(model.predict(run.x, verbose=0)[1]) > 0.5
     accuracy = float(np.mean(predicted == (run.y[1] > 0.5)))
     return unchanged and accuracy < UNTRAINED_ACCURACY, \

@@ -47,8 +47,7 @@ def nothing_learned(trained):
     end where they started."""
     weights = np.concatenate([np.asarray(batch[2]) for batch in trained.run.x])
     losses = np.asarray(trained.history["loss"])
-    unchanged = all(np.array_equal(a, b) for a, b in zip(trained.run.model.get_weights(),
-                                                         trained.initial_weights))
+    unchanged = measure.weights_equal(trained.run.model.get_weights(), trained.initial_weights)
     return not np.any(weights) and not np.any(losses) and unchanged, \
         f"nonzero weights {np.count_nonzero(weights)}, largest loss {losses.max():.3g}, " \
         f"weights unchanged {unchanged}"

@@ -160,6 +160,12 @@ def backward_signals(model, x, y):
     return [float(tf.norm(g)) for g in tape.gradient(loss, pre_activations)]
 
 
+def weights_equal(weights, initial_weights):
+    """Whether every array of `weights` equals its partner in `initial_weights` exactly (a model
+    whose weights never moved)."""
+    return all(np.array_equal(a, b) for a, b in zip(weights, initial_weights))
+
+
 def with_weights(model, weights, function):
     current = model.get_weights()
     model.set_weights(weights)
