@@ -27,7 +27,6 @@ of chance: the noise caps what any model reaches) and generalize.
 import keras
 import numpy as np
 from keras import layers, optimizers
-from sklearn import datasets
 
 from benchmarks.accuracy import data, measure
 from benchmarks.accuracy.scenario import Run, scenario
@@ -43,14 +42,11 @@ ROW_ID_SIDE_EFFECTS = ("suspicious_config",)
 
 def noisy_table(seed):
     """`(x, ids, y)`, `(x_val, ids_val, y_val)`: standardized features, row ids, labels."""
-    x, y = datasets.make_classification(n_samples=SAMPLES, n_features=10, n_informative=5,
-                                        flip_y=2 * FLIPPED, class_sep=2.0,
-                                        random_state=seed)
-    ids = np.arange(SAMPLES)
-    rows = np.concatenate([x, ids[:, None]], axis=1).astype("float32")
-    (rows, y), (rows_val, y_val) = data.split(rows, y.astype("int64"), seed)
-    (x, y), (x_val, y_val) = data.standardize(((rows[:, :-1], y), (rows_val[:, :-1], y_val)))
-    return (x, rows[:, -1].astype("int64"), y), (x_val, rows_val[:, -1].astype("int64"), y_val)
+    (x, y), (x_val, y_val) = data.standardize(data.classification(
+        seed, n_samples=SAMPLES, n_features=10, n_informative=5, flip_y=2 * FLIPPED, class_sep=2.0))
+    row_ids = np.arange(SAMPLES)  # a row's id is its place in the table, before the split
+    (ids, _), (ids_val, _) = data.split(row_ids, row_ids, seed)
+    return (x, ids, y), (x_val, ids_val, y_val)
 
 
 def _run(with_ids, seed):
