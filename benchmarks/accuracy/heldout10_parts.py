@@ -1,14 +1,16 @@
-"""Pieces the tenth held-out split shares: topic sentences as token ids, split by seed, and the
-healthy twins' "accurate and generalizes" check. Not a scenario module (it registers nothing, and
-`benchmarks.accuracy` does not import it as one).
+"""Pieces the tenth held-out split shares: topic sentences as token ids, split by seed, the run
+of a topic classifier on them, and the healthy twins' "accurate and generalizes" check. Not a
+scenario module (it registers nothing, and `benchmarks.accuracy` does not import it as one).
 """
 
 import numpy as np
-from keras import layers
+from keras import layers, optimizers
 
 from benchmarks.accuracy import data, heldout8_parts, heldout9_parts, measure
+from benchmarks.accuracy.scenario import Run
 
 LENGTH = 16
+TOPIC_EPOCHS = 6
 
 
 def topic_tokens(seed, length=LENGTH):
@@ -23,6 +25,22 @@ def topic_tokens(seed, length=LENGTH):
     vectorizer.adapt([sentences[i] for i in train])
     ids = np.asarray(vectorizer(sentences)).astype("int32")
     return (ids[train], topics[train]), (ids[val], topics[val]), vectorizer.vocabulary_size()
+
+
+def topic_run(model, loss, train, val):
+    """A `Run` of a topic classifier on token ids: Adam(1e-3), `TOPIC_EPOCHS` epochs, accuracy
+    among the metrics.
+
+    Args:
+        model: an uncompiled model over the ids of `topic_tokens`.
+        loss: a Keras loss (name or instance).
+        train, val: `(ids, topics)` of the training and the validation part.
+
+    Returns:
+        The `Run`.
+    """
+    return Run(model, optimizers.Adam(1e-3), loss, *train, epochs=TOPIC_EPOCHS, validation_data=val,
+               metrics=("accuracy",))
 
 
 def accurate_and_generalizes():
