@@ -16,11 +16,14 @@ import numpy as np
 import tensorflow as tf
 
 from callbacks._arguments import Text, Verbosity, keep_checked
+from callbacks._batch_probe import DEFAULT_PROBE_ROWS, Kept, shared_probe
 from callbacks._guard import NotJudgedWarning
 from callbacks._monitor import Monitor, is_monitor_signal
+from callbacks._random_state import random_state_kept
 from diagnostics import generalization
 from diagnostics.generalization import model_chance_loss
 from diagnostics._format import to_float
+from zoo._keras_internals import all_layers
 from zoo._serialization import register_serializable
 from zoo._validation import Integer, Optional, Options, Real
 
@@ -59,7 +62,9 @@ class GeneralizationMonitor(Monitor):
         penalties: the regularization penalty in each epoch's training loss: the mean over the
             epoch's steps of `model.losses`, read at its start, its end and `PENALTY_READS` steps
             between (a heavy penalty can halve within one epoch); underfitting is judged on the
-            loss without it. None when it could not be read.
+            loss without it. An activity regularizer's penalty depends on the batch: it is read at
+            each epoch's end, on training rows the shared batch probe keeps, by a forward pass
+            at inference. None when it could not be read.
         best_epoch: epoch of the best `monitor` value so far, as Keras numbers it (None without
             validation data).
         extras: JSON-safe data for `TrainingDiagnostics` (monitor, mode, chance loss).
@@ -87,6 +92,8 @@ class GeneralizationMonitor(Monitor):
         self.best_epoch = None
         self.validated_epochs = []  # epochs (from the fit's first) whose logs held validation results
         self.stopped_early = False  # the run ended before its planned epochs (an EarlyStopping)
+        self._activity = False      # the model has activity regularizers: the penalty is read on probe rows
+        self._batch_probe = None
         self._chance = self.chance_loss
         self.not_judged = None
         self._announced = set()
@@ -99,10 +106,17 @@ class GeneralizationMonitor(Monitor):
         self._reset()
         if self._chance is None:
             self._chance = model_chance_loss(self.model)
-        penalty = self._read_penalty()
-        self._penalty_reads = [(0, penalty)] if penalty is not None else []
+        self._activity = any(getattr(layer, "activity_regularizer", None) is not None
+                             for layer in all_layers(self.model))
+        if self._activity:  # its penalty needs rows: none are kept before the first steps
+            self._batch_probe = shared_probe(self.model)
+            self._batch_probe.attach()
+            self._batch_probe.request(DEFAULT_PROBE_ROWS)
+        else:
+            penalty = self._read_penalty()
+            self._penalty_reads = [(0, penalty)] if penalty is not None else []
         steps = (self.params or {}).get("steps")
-        if self.model.losses and steps:
+        if (self._activity or self.model.losses) and steps:
             self._read_every = max(1, steps // (PENALTY_READS + 1))
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -110,9 +124,11 @@ class GeneralizationMonitor(Monitor):
         self._next_read = self._read_every
 
     def on_train_batch_end(self, batch, logs=None):
-        if self._next_read is None or batch + 1 < self._next_read or not self._penalty_reads:
+        if self._next_read is None or batch + 1 < self._next_read or not (self._penalty_reads or self._activity):
             return
         self._next_read = batch + 1 + self._read_every
+        if self._activity and self._batch_probe.inputs() is None:
+            return  # the first epoch's first steps: no rows kept yet
         penalty = self._read_penalty()
         if penalty is not None:
             self._penalty_reads.append((batch + 1, penalty))
@@ -146,7 +162,11 @@ class GeneralizationMonitor(Monitor):
         The judge takes it off to see what the data loss did."""
         reads, self._penalty_reads = self._penalty_reads, []
         penalty = self._read_penalty()
-        if self.penalties is None or penalty is None or not reads:
+        if self.penalties is None or penalty is None:
+            return
+        if not reads:  # an activity penalty's first epoch, too short for a read inside it
+            self.penalties.append(penalty)
+            self._penalty_reads = [(0, penalty)]
             return
         steps = (self.params or {}).get("steps") or reads[-1][0] + 1
         reads.append((max(steps, reads[-1][0] + 1), penalty))
@@ -160,6 +180,8 @@ class GeneralizationMonitor(Monitor):
         if self.penalties is None:
             return None
         try:
+            if self._activity:
+                return self._read_activity_penalty()
             losses = self.model.losses
             if any(tf.is_symbolic_tensor(loss) for loss in losses):
                 raise ValueError("an activity regularizer or a loss added inside a layer's call depends on the "
@@ -174,6 +196,9 @@ class GeneralizationMonitor(Monitor):
             return None
 
     def on_train_end(self, logs=None):
+        if self._batch_probe is not None:
+            self._batch_probe.detach()
+            self._batch_probe = None
         # EarlyStopping ends a fit by `stop_training`; TerminateOnNaN too, on a non-finite loss.
         loss, planned = self.history.get("loss", []), (self.params or {}).get("epochs")
         self.stopped_early = bool(getattr(self.model, "stop_training", False) and planned is not None
@@ -187,6 +212,18 @@ class GeneralizationMonitor(Monitor):
             warnings.warn(f"GeneralizationMonitor: {missing}. Underfitting is still judged.",
                           NotJudgedWarning, stacklevel=2)
 
+    def _read_activity_penalty(self):
+        """`model.losses` after a forward pass at inference over the probe's kept training rows,
+        which Keras makes the activity penalty of (per row, as in the step) and the weights'."""
+        rows = self._batch_probe.inputs()
+        if rows is None:
+            unmeasurable = self._batch_probe.unmeasurable(Kept.ROWS)
+            raise ValueError(f"no training rows could be kept for the activity regularizers' penalty "
+                             f"({unmeasurable or 'no training step ran'})")
+        with random_state_kept(self.model):
+            self.model(rows, training=False)
+        return sum(float(keras.ops.convert_to_numpy(loss)) for loss in self.model.losses)
+
     @property
     def extras(self):
         extras = {"monitor": self.monitor, "mode": self.mode, "patience": self.patience, "min_delta": self.min_delta,
@@ -194,6 +231,7 @@ class GeneralizationMonitor(Monitor):
                   "validated_epochs": list(self.validated_epochs), "stopped_early": self.stopped_early}
         if self.penalties and any(self.penalties):
             extras["regularization_loss"] = list(self.penalties)
+            extras["activity_penalty"] = self._activity
         return extras
 
     def record(self):

@@ -490,11 +490,11 @@ def _generalization(run):
     lower = generalization.HELD_BACK_FRACTION if held_back else generalization.CHANCE_FRACTION
     return findings + stopped + _underfitting(run.history, extras.get("regularization_loss"), run.underfitting_chance,
                                               regression=run.chance_loss is None, lower=lower,
-                                              cut_short=bool(stopped))
+                                              cut_short=bool(stopped), activity=bool(extras.get("activity_penalty")))
 
 
 def _underfitting(history, penalties, chance_loss, regression=False, lower=generalization.CHANCE_FRACTION,
-                  cut_short=False):
+                  cut_short=False, activity=False):
     """Underfitting judged on the data loss: the training loss less the regularization penalty
     it holds, when one was recorded at every epoch (a heavy penalty falls from its start while
     the data loss stays at chance, and the sum looks like learning).
@@ -510,19 +510,31 @@ def _underfitting(history, penalties, chance_loss, regression=False, lower=gener
     penalty = np.asarray(penalties, dtype=float)
     findings = generalization.detect_underfitting({"loss": list(loss - penalty)}, chance_loss, upper=upper,
                                                   lower=lower, cut_short=cut_short)
-    return [_under_penalty(finding, float(penalty[-1])) for finding in findings]
+    return [_under_penalty(finding, penalty, loss - penalty, activity) for finding in findings]
 
 
-def _under_penalty(finding, penalty):
-    """An underfitting `finding` judged on the data loss, with the penalty in its evidence; a
-    penalty of `HEAVY_PENALTY_SHARE` of the data loss or more is named as the cause."""
-    evidence = {**finding.evidence, "regularization_loss": penalty}
+def _under_penalty(finding, penalties, data_losses, activity=False):
+    """An underfitting `finding` judged on the data loss, with the penalty in its evidence (and
+    `activity_penalty` where activity regularizers make it). A penalty of `HEAVY_PENALTY_SHARE` of
+    the data loss or more at the end is named as the cause; an activity penalty, at any epoch: one
+    that switched the units off in the first epoch falls to nothing after it. (A weight penalty
+    starts high on a large model at any factor, and what it did shows at the end.)"""
+    penalty = float(penalties[-1])
+    evidence = {**finding.evidence, "regularization_loss": penalty, **({"activity_penalty": 1} if activity else {})}
     message = (f"{finding.message} This is the loss without the regularization penalty, which adds "
                f"{penalty:.4g} to the training loss at the end")
-    data_loss = finding.evidence.get("best_loss")
-    if data_loss and penalty >= generalization.HEAVY_PENALTY_SHARE * data_loss:
-        evidence["heavy_penalty"] = penalty / data_loss
-        message += f", {penalty / data_loss:.0%} of the data loss: the steps serve the penalty, not the data"
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shares = np.where(data_losses > 0, penalties / data_losses, np.nan)
+    if not activity:
+        shares[:-1] = np.nan
+    if np.isfinite(shares).any():
+        heaviest = int(np.nanargmax(shares))
+        share = float(shares[heaviest])
+        if share >= generalization.HEAVY_PENALTY_SHARE:
+            evidence["heavy_penalty"] = share
+            message += (f", {share:.0%} of the data loss" if heaviest == len(shares) - 1 else
+                        f"; it added {penalties[heaviest]:.4g} at epoch {heaviest}, {share:.0%} of the data loss")
+            message += ": the steps serve the penalty, not the data"
     return dataclasses.replace(finding, evidence=evidence, message=message + ".")
 
 

@@ -65,6 +65,8 @@ DEFAULT_BATCH_SIZE = 32
 DROPOUT_RATE = 0.3
 L2_FACTOR = 1e-4
 CLIPNORM = 1.0
+# An activity penalty sums over every unit of a row: sparse-coding recipes weigh it 1e-5 to 1e-4.
+ACTIVITY_L1 = 1e-5
 # EarlyStopping's patience in the remedy for a stop that cut a learning run short: Keras' guides
 # use 2 to 10 epochs; 5 rides out a noisy epoch or two.
 STOP_PATIENCE = 5
@@ -137,6 +139,8 @@ def describe_setup(model):
     rates = [float(layer.rate) for layer in all_layers(model)
              if "Dropout" in type(layer).__name__ and isinstance(getattr(layer, "rate", None), (int, float))]
     setup["has_dropout"], setup["max_dropout_rate"] = bool(rates), max(rates, default=0.0)
+    setup["activity_regularized"] = [layer.name for layer in all_layers(model)
+                                     if getattr(layer, "activity_regularizer", None) is not None]
     setup.update(_describe_optimizer(getattr(model, "optimizer", None)))
     return setup
 
@@ -794,9 +798,14 @@ def _underfitting(facts):
         penalty = facts.evidence.get("regularization_loss")
         share = f"{penalty:.3g}, {facts.evidence['heavy_penalty']:.0%} of the data loss" if penalty is not None \
             else f"{facts.evidence['heavy_penalty']:.0%} of the data loss"
-        remedies.append(Remedy("add_regularization", None, {"l2": L2_FACTOR},
-                               f"Weaken the weight penalty to L2({L2_FACTOR:g}): it adds {share}, and the "
-                               "steps serve the penalty, not the data."))
+        if facts.evidence.get("activity_penalty") and facts.setup.get("activity_regularized"):
+            remedies.append(Remedy("add_regularization", None, {"l1": ACTIVITY_L1, "activity": True},
+                                   f"Weaken the activity penalty to L1({ACTIVITY_L1:g}): it adds {share}; it "
+                                   "charges every unit's output in every row, so the steps switch the units off."))
+        else:
+            remedies.append(Remedy("add_regularization", None, {"l2": L2_FACTOR},
+                                   f"Weaken the weight penalty to L2({L2_FACTOR:g}): it adds {share}, and the "
+                                   "steps serve the penalty, not the data."))
     if facts.raw_inputs():
         remedies.append(_standardize(facts))
     if facts.setup.get("max_dropout_rate", 0.0) > 0.5:

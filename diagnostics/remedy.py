@@ -24,7 +24,8 @@ ACTIONS = (
     "set_optimizer",          # params: optimizer (a Keras name), learning_rate, optional momentum, epsilon,
                               # weight_decay
     "clip_gradients",         # params: clipnorm or global_clipnorm or clipvalue
-    "add_regularization",     # params: l2 (and/or l1), optional layers
+    "add_regularization",     # params: l2 (and/or l1), optional layers, activity (True: the layers'
+                              # activity_regularizer, default the layers that have one)
     "add_dropout",            # params: rate, optional layers
     "set_dropout",            # params: rate, optional argument ("rate", "dropout", a GaussianNoise's
                               # "stddev"...), above (no target: every layer whose rate exceeds it;

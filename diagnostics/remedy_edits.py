@@ -519,6 +519,10 @@ def _add_regularization(plan, remedy):
     plan.require_graph(remedy)
     l1, l2 = float(remedy.params.get("l1", 0.0)), float(remedy.params.get("l2", 0.0))
     regularizer = keras.regularizers.L1L2(l1=l1, l2=l2) if l1 else keras.regularizers.L2(l2)
+    if remedy.params.get("activity"):  # the penalty on the layers' outputs, where they have one
+        for name in plan.targets(remedy, plan.setup.get("activity_regularized") or []):
+            plan.set_config(name, "activity_regularizer", keras.regularizers.serialize(regularizer))
+        return
     default = [layer["name"] for layer in plan.setup["layers"] if "kernel_zero" in layer]
     for name in plan.targets(remedy, default):
         plan.set_config(name, "kernel_regularizer", keras.regularizers.serialize(regularizer))

@@ -10,6 +10,7 @@ import pytest
 from sklearn.datasets import load_digits
 
 from callbacks import GeneralizationMonitor, TrainingDiagnostics
+from callbacks._batch_probe import DEFAULT_PROBE_ROWS
 from diagnostics import judge
 
 L2 = 0.5
@@ -105,6 +106,49 @@ def test_a_heavy_penalty_explains_the_units_it_shrinks_to_nothing():
     record["extras"]["GeneralizationMonitor"]["regularization_loss"] = [57.79, 17.79, 5.79, 1.79, 0.79, 0.2]
     # A penalty under a tenth of the data loss at the end: the dead units are the cause.
     assert [f.kind for f in judge(record)] == ["dead_relu"]
+
+
+def _activity_mlp(seed, factor, optimizer):
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([keras.Input((64,)),
+                              keras.layers.Dense(64, activation="relu", name="hidden",
+                                                 activity_regularizer=keras.regularizers.L1(factor)),
+                              keras.layers.Dense(10, activation="softmax")])
+    model.compile(optimizer, "sparse_categorical_crossentropy")
+    return model
+
+
+def test_an_activity_penalty_is_read_on_the_probe_rows_as_the_step_charges_it():
+    # At a learning rate of 0 the weights stay put, so every read of the second epoch is the
+    # penalty of the kept rows (the first DEFAULT_PROBE_ROWS training rows, unshuffled): L1 of the
+    # hidden outputs, summed over units and averaged over rows, as Keras divides the penalty by the
+    # batch size. The first epoch's reads start while the rows are still being kept, on fewer.
+    x, y = _digits()
+    model = _activity_mlp(0, 0.5, keras.optimizers.SGD(0.0))
+    monitor = GeneralizationMonitor()
+    model.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=0, callbacks=[monitor])
+    kernel, bias = model.get_layer("hidden").get_weights()
+    rows = x[:DEFAULT_PROBE_ROWS]
+    expected = 0.5 * np.abs(np.maximum(rows @ kernel + bias, 0)).sum(axis=1).mean()
+    assert monitor.penalties == [pytest.approx(expected, rel=0.01), pytest.approx(expected, rel=1e-5)]
+    assert monitor.extras["activity_penalty"] is True
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_an_activity_penalty_that_switched_the_units_off_is_named_with_its_own_remedy(seed):
+    x, y = _digits()
+    verdicts = {}
+    for factor in (1.0, 1e-5):
+        diagnostics = TrainingDiagnostics(verbose=0)
+        _activity_mlp(seed, factor, keras.optimizers.Adam(1e-3)).fit(
+            x, y, epochs=10, batch_size=32, validation_split=0.2, verbose=0, callbacks=[diagnostics])
+        verdicts[factor] = diagnostics.findings
+    lead = verdicts[1.0][0]
+    assert lead.kind == "underfitting" and "heavy_penalty" in lead.evidence
+    assert lead.remedies[0].action == "add_regularization"
+    assert lead.remedies[0].params == {"l1": 1e-5, "activity": True}
+    assert verdicts[1e-5] == []
 
 
 @pytest.mark.slow

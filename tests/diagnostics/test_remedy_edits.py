@@ -260,6 +260,23 @@ def test_add_regularization(kind):
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_add_regularization_to_the_activity_weakens_the_layers_activity_penalty(kind):
+    keras.utils.set_random_seed(7)
+    layers = _layers(3, "softmax")
+    layers[0] = keras.layers.Dense(6, activation="relu", activity_regularizer=keras.regularizers.L1(1.0), name="hidden")
+    model = stacked(kind, layers)
+    model.compile(keras.optimizers.SGD(0.1), "sparse_categorical_crossentropy", run_eagerly=True)
+    x, y = data()
+    edited = apply_and_check(model, [Remedy("add_regularization", params={"l1": 1e-5, "activity": True})], x, y,
+                             unchanged=["hidden", "out"])
+    regularizer = edited.model.get_layer("hidden").activity_regularizer
+    assert isinstance(regularizer, keras.regularizers.L1L2) and regularizer.l1 == pytest.approx(1e-5)
+    assert edited.model.get_layer("out").activity_regularizer is None  # only the layers that had one
+    assert edited.model.get_layer("hidden").kernel_regularizer is None
+    assert float(model.get_layer("hidden").activity_regularizer.l1) == 1.0
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_add_dropout(kind):
     model, (x, y) = classifier(kind), data()
     edited = apply_and_check(model, [Remedy("add_dropout", params={"rate": 0.25})], x, y, unchanged=["hidden", "out"])
