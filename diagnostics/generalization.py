@@ -45,6 +45,10 @@ MEMORISED_FRACTION = 0.5
 # Without a falling training loss as a second witness, the validation rise alone must be clearly
 # beyond the noise of a flat validation curve at its floor: 20% above its best, not 5%.
 MEMORISED_RISE = 0.2
+# Against guessing's loss, the validation loss must end at least 5% of it above the training loss:
+# a smaller gap changes few predictions (a validation loss that rises from 0.004 to 0.02 on a
+# binary task is still near-perfect), while the memorising runs end 15% to 300% of it apart.
+MIN_GAP_OF_CHANCE = 0.05
 # A run that stopped before its planned epochs (the user's EarlyStopping set `stop_training`) at
 # most this many epochs after its best validation epoch was stopped because the validation metric
 # got worse: the overfitting it caught is handled, its remedy already in place (the patience of
@@ -198,7 +202,8 @@ def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIEN
 
     A model can only overfit once it fits: with `chance` given, a run whose training loss never
     got below `CHANCE_FRACTION` of it has learned nothing to over-learn (its validation curve
-    moves with a failing run, which other detectors name).
+    moves with a failing run, which other detectors name); and a validation loss that ends less
+    than `MIN_GAP_OF_CHANCE` of it above the training loss has not lost enough to matter.
 
     A run stopped early (`stopped_early`) within `STOPPED_EARLY_WINDOW` epochs of its best one
     was stopped by the user's own early stopping: nothing to report.
@@ -244,6 +249,8 @@ def detect_overfitting(history, monitor="val_loss", mode="auto", patience=PATIEN
         return []
     gap_best = float(val[best] - train[best])
     gap_end = float(val[-1] - train[val.size - 1])
+    if mode == "min" and chance is not None and math.isfinite(chance) and gap_end < MIN_GAP_OF_CHANCE * chance:
+        return []
     index, onset, best = best, int(_epoch_of(best + 1, epochs)), int(_epoch_of(best, epochs))
     evidence = {
         "best_epoch": best,

@@ -66,6 +66,20 @@ def test_no_overfitting_without_a_sustained_rise_against_falling_training_loss()
         assert generalization.detect_overfitting({"loss": loss, "val_loss": val_loss}) == [], val_loss
 
 
+def test_no_overfitting_when_the_validation_loss_ends_too_close_to_the_training_loss_to_matter():
+    # A binary task (chance log 2) fitted near perfectly: the validation loss rises almost fivefold
+    # against a training loss that still falls, but ends 0.013 above it, 2% of guessing's loss.
+    loss = [0.3, 0.05, 0.02, 0.012, 0.009, 0.007, 0.006]
+    val_loss = [0.1, 0.01, 0.004, 0.008, 0.012, 0.016, 0.019]
+    chance = np.log(2.0)
+    assert generalization.detect_overfitting({"loss": loss, "val_loss": val_loss}, chance=chance) == []
+    # The same curves 20 times higher (a gap of 0.26, 38% of guessing's loss) are overfitting.
+    scaled = {"loss": [20 * v for v in loss], "val_loss": [20 * v for v in val_loss]}
+    assert [f.kind for f in generalization.detect_overfitting(scaled, chance=chance)] == ["overfitting"]
+    assert [f.kind for f in generalization.detect_overfitting({"loss": loss, "val_loss": val_loss})] \
+        == ["overfitting"]  # without the chance loss there is nothing to weigh the gap against
+
+
 def test_min_delta_makes_small_dips_not_a_new_best():
     values = [1.0, 0.9, 0.895, 0.89, 0.95]
     assert generalization.best_epoch(values, "min", min_delta=0.0) == 3
