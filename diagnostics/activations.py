@@ -229,15 +229,8 @@ def detect_saturation(history, layers=None, loss=None, chance_loss=None):
     every probe sample, for `SUSTAIN_EPOCHS` epochs: at least `SATURATED_FRACTION` of them, or at
     least `SATURATED_FRACTION_SLOW` of them while learning suffers (`learning_suffers`).
 
-    Args:
-        history: `{key: [value per epoch]}` with `saturated_frac/<layer>` (and `loss`).
-        layers: layer names, input side first; default: the order of the keys.
-        loss: training loss per epoch; default `history["loss"]`. Without it only the
-            `SATURATED_FRACTION` rule applies.
-        chance_loss: loss of guessing, if known.
-
-    Returns:
-        list with at most one `Finding` of kind `saturation`.
+    Arguments and result as `detect_dead_relu`'s, on `saturated_frac/<layer>` (without a loss only
+    the `SATURATED_FRACTION` rule applies), with a `Finding` of kind `saturation`.
     """
 
     describe = _describer("saturated", "they sit near an asymptote of their activation, where its "

@@ -64,10 +64,10 @@ def scaled_digits():
 TRAINING_ROWS = 1400
 
 
-def fit_with_held_out_rows(model, x, y, epochs, callbacks=()):
-    """`fit_under_diagnostics` on the first `TRAINING_ROWS` rows of `x`, `y` in batches of 32,
-    validated on the rest (`x` may be a list of arrays, one per model input), with the user's
-    `callbacks`.
+def fit_with_held_out_rows(model, x, y, epochs, callbacks=(), batch_size=32):
+    """`fit_under_diagnostics` on the first `TRAINING_ROWS` rows of `x`, `y` in batches of
+    `batch_size`, validated on the rest (`x` may be a list of arrays, one per model input), with
+    the user's `callbacks`.
 
     Returns:
         `(history, diagnostics)`: `History.history` and the `TrainingDiagnostics`.
@@ -77,7 +77,7 @@ def fit_with_held_out_rows(model, x, y, epochs, callbacks=()):
 
     training, validation = slice(None, TRAINING_ROWS), slice(TRAINING_ROWS, None)
     return fit_under_diagnostics(model, rows(x, training), rows(y, training), callbacks=callbacks, epochs=epochs,
-                                 batch_size=32, validation_data=(rows(x, validation), rows(y, validation)))
+                                 batch_size=batch_size, validation_data=(rows(x, validation), rows(y, validation)))
 
 
 def digits_mlp(optimizer, width=64):

@@ -6,7 +6,7 @@ import pytest
 
 from diagnostics import judge
 from diagnostics.setup_data import FEW_STEPS_PER_EPOCH, check_steps_per_epoch
-from tests.diagnostics._diagnosed_fit import fit_under_diagnostics, scaled_digits
+from tests.diagnostics._diagnosed_fit import fit_with_held_out_rows, scaled_digits
 
 L = keras.layers
 EPOCHS = 20
@@ -38,8 +38,7 @@ def _fit(seed, batch_size):
     keras.utils.set_random_seed(seed)
     model = keras.Sequential([keras.Input((64,)), L.Dense(64, activation="relu"), L.Dense(10, activation="softmax")])
     model.compile(keras.optimizers.SGD(0.01), "sparse_categorical_crossentropy")
-    history, diagnostics = fit_under_diagnostics(model, x[:1400], y[:1400], batch_size=batch_size, epochs=EPOCHS,
-                                                 validation_data=(x[1400:], y[1400:]))
+    history, diagnostics = fit_with_held_out_rows(model, x, y, EPOCHS, batch_size=batch_size)
     return history, diagnostics.findings
 
 
