@@ -30,6 +30,7 @@ from callbacks._telemetry import attached_telemetry, model_optimizers
 from diagnostics.generalization import model_chance_loss
 from diagnostics import hessian, stall
 from diagnostics.schedule import LEARNING_RATE_KEY as LEARNING_RATE
+from diagnostics.schedule import schedule_peaks
 from zoo._keras_internals import producing_layer
 from zoo._serialization import register_serializable
 from zoo._validation import Integer, Optional, Options, Real
@@ -120,6 +121,7 @@ class StallMonitor(Monitor):
         self.probes = []
         self.history = {"loss": [], "global_grad_norm": [], LEARNING_RATE: []}
         self._initial_learning_rate = None
+        self._schedule_peaks = None
         self.step_history = {"loss": [], "global_grad_norm": [], "epoch": []}
         self._seen = (0, 0.0)
         self._probe = None
@@ -143,6 +145,8 @@ class StallMonitor(Monitor):
         self._reset()
         optimizer = getattr(self.model, "optimizer", None)
         self._initial_learning_rate = _learning_rate(optimizer) if optimizer is not None else None
+        start = int(keras.ops.convert_to_numpy(optimizer.iterations)) if optimizer is not None else 0
+        self._schedule_peaks = schedule_peaks(optimizer, start, self._run_steps()) if optimizer is not None else None
         self._iterations = _iterations(self.model)
         self._updates["accumulation"] = getattr(optimizer, "gradient_accumulation_steps", None)
         if model_chance_loss(self.model) is not None:
@@ -436,6 +440,9 @@ class StallMonitor(Monitor):
                   "window": self.window, "stalls": [dict(record) for record in self._stalls],
                   "output_floor": self._output_floor(), "initial_learning_rate": self._initial_learning_rate,
                   "updates": dict(self._updates)}
+        if self._schedule_peaks is not None:  # the run's and the schedule's highest rates
+            extras["schedule_peaks"] = list(self._schedule_peaks)
+            extras["planned_steps"] = self._run_steps()
         if self.not_judged is not None:
             extras["not_judged"] = self.not_judged
         return extras

@@ -155,6 +155,8 @@ RELATIONS = (
     Relation("suspicious_config", "stable_max", ("exploding_gradient", "oscillation", "non_finite", "saturation",
                                                  "dead_relu")),
     Relation("suspicious_config", "stable_min", ("plateau", "underfitting")),
+    # A schedule set up for a longer run keeps every step far smaller than intended.
+    Relation("suspicious_config", "unreached_peak", ("plateau", "underfitting", "saddle_point")),
     # Clipping that bounds every SGD step to nearly nothing: the weights stay where they started.
     Relation("suspicious_config", "clipped_step", ("plateau", "underfitting", "saddle_point")),
     # A schedule that decayed the rate to nothing freezes the weights wherever the loss then is.
@@ -403,6 +405,18 @@ class RunRecord:
         return activations.detect_activation_problems(self.history, loss=self.history.get("loss"),
                                                       chance_loss=self.chance_loss)
 
+    @functools.cached_property
+    def schedule_findings(self):
+        """The learning-rate schedule's findings, found once (underfitting reads them too)."""
+        if not self.recorded_by("StallMonitor", (schedule.LEARNING_RATE_KEY,)):
+            return []
+        extras = self.extras("StallMonitor")
+        initial = extras.get("initial_learning_rate")
+        peaks = extras.get("schedule_peaks") or (None, None)
+        return (schedule.detect_unreached_peak(*peaks, extras.get("planned_steps"))
+                + schedule.detect_decayed_learning_rate(self.history, initial, self.chance_loss)
+                + schedule.detect_grown_learning_rate(self.history, initial))
+
     @property
     def underfitting_chance(self):
         """The loss that learning nothing gets: the chance loss, or for a regression the loss of
@@ -486,11 +500,14 @@ def _generalization(run):
             stopped_early=bool(extras.get("stopped_early")))
     stopped = generalization.detect_stopped_while_falling(run.history, run.underfitting_chance,
                                                           bool(extras.get("stopped_early")))
-    held_back = stopped or any(key in f.evidence for f in run.observed_findings for key in HOLDING_BACK_KEYS)
+    # A run cut short, or one whose schedule never reached its rate, had no time to leave chance
+    # at its pace: a slow start is not excused.
+    cut_short = bool(stopped) or any("unreached_peak" in f.evidence for f in run.schedule_findings)
+    held_back = cut_short or any(key in f.evidence for f in run.observed_findings for key in HOLDING_BACK_KEYS)
     lower = generalization.HELD_BACK_FRACTION if held_back else generalization.CHANCE_FRACTION
     return findings + stopped + _underfitting(run.history, extras.get("regularization_loss"), run.underfitting_chance,
                                               regression=run.chance_loss is None, lower=lower,
-                                              cut_short=bool(stopped), activity=bool(extras.get("activity_penalty")))
+                                              cut_short=cut_short, activity=bool(extras.get("activity_penalty")))
 
 
 def _underfitting(history, penalties, chance_loss, regression=False, lower=generalization.CHANCE_FRACTION,
@@ -574,11 +591,7 @@ def _stalls(run):
 
 
 def _schedule(run):
-    if not run.recorded_by("StallMonitor", (schedule.LEARNING_RATE_KEY,)):
-        return []
-    initial = run.extras("StallMonitor").get("initial_learning_rate")
-    return (schedule.detect_decayed_learning_rate(run.history, initial, run.chance_loss)
-            + schedule.detect_grown_learning_rate(run.history, initial))
+    return run.schedule_findings
 
 
 def _imbalance(run):

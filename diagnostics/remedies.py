@@ -1265,6 +1265,13 @@ def _suspicious_config(facts):
                        "its beta for every input."),
                 _not_applicable("change_architecture", "Or use LayerNormalization, which normalizes each "
                                                        "row on its own.")]
+    if facts.has("unreached_peak"):
+        peak = float(e["unreached_peak"])
+        return [Remedy("set_learning_rate", None, {"learning_rate": peak},
+                       f"Count the schedule's warm-up and decay steps in optimizer steps (ceil(rows / batch_size) "
+                       f"per epoch), not samples; or train at its peak rate, {peak:.3g}."),
+                _not_applicable("change_architecture", "Or set the schedule's steps from this run's length: "
+                                                       "epochs x steps per epoch.")]
     if facts.has("stopped_while_falling"):
         monitored = "val_loss" if e.get("validation_watched", 1) else "loss"
         return [Remedy("early_stopping", None, {"monitor": monitored, "mode": "min", "patience": STOP_PATIENCE,

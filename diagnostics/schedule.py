@@ -8,6 +8,12 @@ then (`diagnostics.activations.learning_suffers`) and stays where it was for `SU
 epochs after, the schedule, not the model, ended training. A rate decayed once the loss is low is
 a finished run (cosine decay to zero, `ReduceLROnPlateau` at the floor) and no finding.
 
+A schedule can also never get where it was set up to go (`detect_unreached_peak`): a warm-up
+counted in samples instead of optimizer steps, or boundaries past the run's end. `StallMonitor`
+evaluates the schedule at `on_train_begin` (`schedule_peaks`) over the steps the `fit` will take
+and far beyond them; a run whose rate stays under `UNREACHED_SHARE` of the peak that comes later
+ends before the schedule's first phase is half done.
+
 The other way (`detect_grown_learning_rate`): a "decay" with `decay_rate` above 1, or any schedule
 that is still raising the rate at the end of the run, at `GROWN_FACTOR` times its start or more,
 steps ever further. It is a hypothesis until the run shows what such steps do (oscillation,
@@ -21,6 +27,7 @@ Example:
 ['suspicious_config']
 """
 
+import keras
 import numpy as np
 
 from diagnostics._series import first_sustained, scalar_series
@@ -41,6 +48,112 @@ SETBACK_FACTOR = 2.0
 # A rate ten times its start takes steps ten times the ones the run was set up (and tuned) with:
 # past the stable range of most set-ups that trained at the first rate.
 GROWN_FACTOR = 10.0
+# A run whose rate never gets to half the schedule's later peak ends before the schedule's first
+# phase is half done: no warm-up is meant to outlast the run (a warm-up counted in samples of a
+# batch of 32 is 32 times too long). On its own it is a hypothesis (`NEEDS_CONSEQUENCE`).
+UNREACHED_SHARE = 0.5
+# The schedule is evaluated at this many steps over the run, and at as many spaced evenly in log
+# from the run's end to `LATER_RUNS` times its length (a warm-up 32 times too long, samples of a
+# batch of 32, peaks within that); then the peak is narrowed down between the samples beside the
+# highest, `REFINEMENTS` times (a warm-up's peak is a sharp corner).
+RUN_POINTS = 16
+LATER_POINTS = 24
+LATER_RUNS = 1024
+REFINEMENTS = 12
+
+
+def schedule_of(optimizer):
+    """The `keras.optimizers.schedules.LearningRateSchedule` an optimizer's rate follows (rebuilt
+    from its config, the public way), or None for a constant rate or one that cannot be rebuilt."""
+    config = getattr(optimizer, "get_config", lambda: {})().get("learning_rate")
+    if not isinstance(config, dict):
+        return None
+    try:
+        return keras.optimizers.schedules.deserialize(config)
+    except (TypeError, ValueError):
+        return None
+
+
+def schedule_peaks(optimizer, start_step, planned_steps):
+    """The largest rate the schedule gives over the run's steps, and over the run and far beyond.
+
+    Args:
+        optimizer: a Keras optimizer.
+        start_step: `optimizer.iterations` at the start of the run.
+        planned_steps: optimizer steps the run will take (epochs times steps per epoch).
+
+    Returns:
+        `(run_peak, later_peak)`, floats; None for a constant rate, an unknown run length or a
+        schedule that cannot be evaluated.
+
+    Example:
+
+    >>> warm_up = keras.optimizers.schedules.CosineDecay(0.0, 100, warmup_target=0.05, warmup_steps=6400)
+    >>> [round(p, 4) for p in schedule_peaks(keras.optimizers.SGD(warm_up), 0, 640)]
+    [0.005, 0.05]
+    """
+    schedule = schedule_of(optimizer)
+    if schedule is None or not planned_steps or planned_steps < 1:
+        return None
+    run = start_step + np.linspace(0, planned_steps, RUN_POINTS + 1)
+    later = start_step + planned_steps * np.geomspace(1, LATER_RUNS, LATER_POINTS + 1)
+    try:
+        run_values, later_values = _rates(schedule, run), _rates(schedule, later)
+        peak = int(np.argmax(later_values))
+        low, high = later[max(peak - 1, 0)], later[min(peak + 1, later.size - 1)]
+        best = float(later_values[peak])
+        for _ in range(REFINEMENTS):  # ternary search, in log steps, for the corner of a warm-up
+            left, right = np.exp(np.log([low, high]) @ np.array([[2 / 3, 1 / 3], [1 / 3, 2 / 3]]))
+            at_left, at_right = _rates(schedule, np.array([left, right]))
+            best = max(best, float(at_left), float(at_right))
+            low, high = (low, right) if at_left >= at_right else (left, high)
+    except Exception:  # noqa: BLE001 - a schedule that cannot be called on a plain step is not judged
+        return None
+    return float(run_values.max()), max(best, float(run_values.max()))
+
+
+def _rates(schedule, steps):
+    """The schedule's rates at `steps`: one call on all of them where its ops take a vector (most
+    of Keras' schedules), else one call per step (a warm-up branches with a cond)."""
+    steps = np.asarray(steps, dtype=np.float32)
+    try:
+        values = np.asarray(keras.ops.convert_to_numpy(schedule(keras.ops.convert_to_tensor(steps))), dtype=float)
+        if values.shape == steps.shape:
+            return values
+    except Exception:  # noqa: BLE001 - the per-step calls below say whether it can be called at all
+        pass
+    return np.array([float(keras.ops.convert_to_numpy(schedule(step))) for step in steps])
+
+
+def detect_unreached_peak(run_peak, later_peak, planned_steps=None):
+    """A `suspicious_config` when the schedule's rate stays under `UNREACHED_SHARE` of the peak it
+    reaches after the run: the schedule was set up for another run length (a warm-up counted in
+    samples). A hypothesis until the run shows slow learning (`NEEDS_CONSEQUENCE`).
+
+    Args:
+        run_peak, later_peak: `schedule_peaks`, or None (nothing is judged).
+        planned_steps: the run's optimizer steps, for the message.
+
+    Returns:
+        list with at most one `Finding`, at epoch 0.
+
+    Example:
+
+    >>> [f.kind for f in detect_unreached_peak(0.005, 0.05, 640)]
+    ['suspicious_config']
+    """
+    if run_peak is None or later_peak is None or not np.isfinite([run_peak, later_peak]).all() or later_peak <= 0:
+        return []
+    if run_peak >= UNREACHED_SHARE * later_peak:
+        return []
+    steps = f" {int(planned_steps):,} steps" if planned_steps else ""
+    return [Finding(
+        "suspicious_config", "warning", 0, None,
+        f"The learning-rate schedule peaks at {later_peak:.3g}, but over this run's{steps} it never gets above "
+        f"{run_peak:.3g}, {run_peak / later_peak:.0%} of it: it was set up for a longer run (a warm-up or "
+        "boundaries counted in samples instead of optimizer steps?).",
+        {"unreached_peak": float(later_peak), "run_peak_learning_rate": float(run_peak),
+         **({"planned_steps": int(planned_steps)} if planned_steps else {}), NEEDS_CONSEQUENCE: True})]
 
 
 def detect_decayed_learning_rate(history, initial_learning_rate=None, chance_loss=None):

@@ -30,6 +30,7 @@ import keras
 import numpy as np
 
 from diagnostics.findings import NEEDS_CONSEQUENCE, Finding
+from diagnostics.schedule import schedule_of
 from zoo import losses as zoo_losses
 from zoo import optimizers as zoo_optimizers
 from zoo._keras_internals import all_layers, call_keywords, producing_layer
@@ -555,12 +556,17 @@ def innermost_optimizer(optimizer):
 
 
 def _check_learning_rate(optimizer):
+    """The optimizer's rate at the first step against its family's usual range. A schedule's rate
+    there is judged only when too high: a warm-up starts low by design (`diagnostics.schedule`
+    judges where a schedule goes over the run)."""
     family = next((entry for entry in _OPTIMIZER_FAMILIES if isinstance(optimizer, entry[0])), None)
     if family is None:
         return []
     _, family_name, (low, high) = family
     rate = float(np.asarray(optimizer.learning_rate))
     if np.float32(low) <= rate <= np.float32(high):  # the rate is a float32 variable
+        return []
+    if rate < low and schedule_of(optimizer) is not None:
         return []
     too_high = rate > high
     evidence = {"learning_rate": rate, ("stable_max" if too_high else "stable_min"): high if too_high else low}

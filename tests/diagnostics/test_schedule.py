@@ -11,8 +11,10 @@ from sklearn.datasets import load_digits
 from callbacks import TrainingDiagnostics
 from callbacks._guard import NotJudgedWarning
 from diagnostics import judge
-from diagnostics.findings import Finding
-from diagnostics.schedule import GROWN_FACTOR, LEARNING_RATE_KEY, detect_decayed_learning_rate, detect_grown_learning_rate
+from diagnostics.findings import NEEDS_CONSEQUENCE, Finding
+from diagnostics.schedule import (GROWN_FACTOR, LEARNING_RATE_KEY, detect_decayed_learning_rate,
+                                  detect_grown_learning_rate, detect_unreached_peak, schedule_peaks)
+from diagnostics.setup_model import check_model
 
 CHANCE = math.log(10)
 
@@ -116,3 +118,68 @@ def test_a_rate_cut_to_nothing_after_a_setback_froze_the_run_above_its_best():
     history["loss"] = loss[:7] + [0.068] + [0.066] * 5
     assert detect_decayed_learning_rate(history, initial_learning_rate=0.1, chance_loss=2.3026) == []
 
+
+
+# -- a schedule set up for a longer run -------------------------------------------------------------
+
+
+def test_the_schedule_peaks_are_its_highest_rates_within_and_after_the_run():
+    # A linear warm-up from 0 to 0.05 over 6,400 steps, then a cosine decay over 100: by step 640
+    # it has reached a tenth of its target; its peak comes at step 6,400.
+    warm_up = keras.optimizers.schedules.CosineDecay(0.0, 100, warmup_target=0.05, warmup_steps=6400)
+    run_peak, later_peak = schedule_peaks(keras.optimizers.SGD(warm_up), 0, 640)
+    assert run_peak == pytest.approx(0.005, rel=1e-5) and later_peak == pytest.approx(0.05, rel=1e-3)
+    # Resumed at step 6,000, the same 640 steps pass the peak.
+    assert schedule_peaks(keras.optimizers.SGD(warm_up), 6000, 640)[0] == pytest.approx(0.05, rel=1e-3)
+    steps = keras.optimizers.schedules.PiecewiseConstantDecay([10_000, 50_000], [0.001, 0.1, 0.001])
+    assert schedule_peaks(keras.optimizers.SGD(steps), 0, 640) == (pytest.approx(0.001), pytest.approx(0.1))
+    assert schedule_peaks(keras.optimizers.SGD(0.01), 0, 640) is None  # a constant rate
+    assert schedule_peaks(keras.optimizers.SGD(warm_up), 0, None) is None  # a run of unknown length
+
+
+@pytest.mark.parametrize("run_peak, later_peak, found", [(0.005, 0.05, True), (0.024, 0.05, True),
+                                                          (0.026, 0.05, False), (0.05, 0.05, False),
+                                                          (None, 0.05, False)])
+def test_a_run_that_never_gets_to_half_the_schedule_s_peak_is_a_hypothesis(run_peak, later_peak, found):
+    findings = detect_unreached_peak(run_peak, later_peak, 640)
+    assert [f.evidence.get(NEEDS_CONSEQUENCE) for f in findings] == ([True] if found else [])
+
+
+def test_a_warm_up_starting_at_zero_is_no_rate_below_the_stable_range():
+    warm_up = keras.optimizers.schedules.CosineDecay(0.0, 100, warmup_target=0.05, warmup_steps=200)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="softmax")])
+    model.compile(keras.optimizers.SGD(warm_up), "sparse_categorical_crossentropy")
+    assert [f for f in check_model(model) if "stable_min" in f.evidence] == []
+    model.compile(keras.optimizers.SGD(0.0), "sparse_categorical_crossentropy")  # a constant 0 is
+    assert [f.evidence["learning_rate"] for f in check_model(model) if "stable_min" in f.evidence] == [0.0]
+    hot = keras.optimizers.schedules.ExponentialDecay(50.0, decay_steps=100, decay_rate=0.5)  # starts far too high
+    model.compile(keras.optimizers.SGD(hot), "sparse_categorical_crossentropy")
+    assert [f.evidence["learning_rate"] for f in check_model(model) if "stable_max" in f.evidence] == [50.0]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_rate_step_counted_in_samples_leads_the_underfitting_and_its_twin_in_steps_is_healthy(seed):
+    # "0.001 for two epochs, then 0.1": the boundary counted in samples (2 x 1,797) lands after the
+    # run's 6 x 29 = 174 steps, so the whole run trains at 0.001.
+    in_samples = _fit(keras.optimizers.schedules.PiecewiseConstantDecay([2 * 1797], [0.001, 0.1]), seed)
+    in_steps = _fit(keras.optimizers.schedules.PiecewiseConstantDecay([2 * 29], [0.001, 0.1]), seed)
+    lead, *effects = in_samples.findings
+    assert lead.kind == "suspicious_config" and lead.evidence["unreached_peak"] == pytest.approx(0.1)
+    assert [(f.kind, f.explained_by) for f in effects] == [("underfitting", "suspicious_config")]
+    assert (lead.remedies[0].action, lead.remedies[0].params) == ("set_learning_rate",
+                                                                  {"learning_rate": pytest.approx(0.1)})
+    assert in_steps.findings == []
+
+
+def test_a_slow_start_under_a_schedule_that_never_got_going_is_not_excused():
+    # A loss leaving chance ever faster: at its last pace it would reach half of chance within
+    # the horizon, so it is a slow start, unless the schedule kept the rate at a tenth of its peak.
+    loss = [2.344, 2.339, 2.33, 2.317, 2.3, 2.281, 2.259, 2.235, 2.209, 2.181, 2.151, 2.118, 2.081, 2.041, 1.996]
+    rates = list(np.linspace(0.0003, 0.0048, len(loss)))
+    record = {"history": {"loss": loss, LEARNING_RATE_KEY: rates},
+              "meta": {"monitors": ["StallMonitor", "GeneralizationMonitor"], "chance_loss": math.log(10)},
+              "extras": {"StallMonitor": {"initial_learning_rate": 0.0}, "GeneralizationMonitor": {}}}
+    assert judge(record) == []
+    record["extras"]["StallMonitor"].update(schedule_peaks=[0.0048, 0.05], planned_steps=645)
+    assert [(f.kind, f.explained_by) for f in judge(record)] == [("suspicious_config", None),
+                                                                ("underfitting", "suspicious_config")]
