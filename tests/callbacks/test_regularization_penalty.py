@@ -10,7 +10,7 @@ import pytest
 from sklearn.datasets import load_digits
 
 from callbacks import GeneralizationMonitor, TrainingDiagnostics
-from callbacks._batch_probe import DEFAULT_PROBE_ROWS
+from callbacks.generalization_monitor import ACTIVITY_ROWS
 from diagnostics import judge
 
 L2 = 0.5
@@ -120,7 +120,7 @@ def _activity_mlp(seed, factor, optimizer):
 
 def test_an_activity_penalty_is_read_on_the_probe_rows_as_the_step_charges_it():
     # At a learning rate of 0 the weights stay put, so every read of the second epoch is the
-    # penalty of the kept rows (the first DEFAULT_PROBE_ROWS training rows, unshuffled): L1 of the
+    # penalty of the rows it reads (the first ACTIVITY_ROWS training rows, unshuffled): L1 of the
     # hidden outputs, summed over units and averaged over rows, as Keras divides the penalty by the
     # batch size. The first epoch's reads start while the rows are still being kept, on fewer.
     x, y = _digits()
@@ -128,7 +128,7 @@ def test_an_activity_penalty_is_read_on_the_probe_rows_as_the_step_charges_it():
     monitor = GeneralizationMonitor()
     model.fit(x, y, epochs=2, batch_size=32, shuffle=False, verbose=0, callbacks=[monitor])
     kernel, bias = model.get_layer("hidden").get_weights()
-    rows = x[:DEFAULT_PROBE_ROWS]
+    rows = x[:ACTIVITY_ROWS]
     expected = 0.5 * np.abs(np.maximum(rows @ kernel + bias, 0)).sum(axis=1).mean()
     assert monitor.penalties == [pytest.approx(expected, rel=0.01), pytest.approx(expected, rel=1e-5)]
     assert monitor.extras["activity_penalty"] is True
