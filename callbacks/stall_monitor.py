@@ -31,6 +31,7 @@ from diagnostics.generalization import model_chance_loss
 from diagnostics import hessian, stall
 from diagnostics.schedule import LEARNING_RATE_KEY as LEARNING_RATE
 from diagnostics.schedule import schedule_peaks
+from diagnostics.setup_model import ADAPTIVE_STEP_OPTIMIZERS
 from zoo._keras_internals import producing_layer
 from zoo._serialization import register_serializable
 from zoo._validation import Integer, Optional, Options, Real
@@ -234,9 +235,11 @@ class StallMonitor(Monitor):
             except Exception as error:  # never break the user's training
                 self._no_curvature(f"the curvature probe failed ({type(error).__name__}: {error})")
         learning_rate, steps = self._sgd_step_size(window_steps)
+        optimizer = getattr(self.model, "optimizer", None)
         record = {"epoch": epoch, "loss": list(series["loss"][: index + 1]), "at": index,
                   "curvature": None if curvature is None else _curvature_only(curvature),
-                  "learning_rate": learning_rate, "steps": steps, "run_steps": self._run_steps()}
+                  "learning_rate": learning_rate, "steps": steps, "run_steps": self._run_steps(),
+                  "adaptive": type(optimizer).__name__ in ADAPTIVE_STEP_OPTIMIZERS}
         self._stalls.append(record)
         finding = self._judge_record(record)
         if curvature is not None:
@@ -252,7 +255,8 @@ class StallMonitor(Monitor):
         return stall.judge_stall(record["epoch"], record["loss"], record["curvature"],
                                  chance_loss=model_chance_loss(self.model),
                                  learning_rate=record["learning_rate"], steps=record["steps"],
-                                 at=record["at"], output_floor=self._output_floor(), run_steps=record["run_steps"])
+                                 at=record["at"], output_floor=self._output_floor(), run_steps=record["run_steps"],
+                                 adaptive=record["adaptive"])
 
     def record(self):
         """The run record (`Monitor.record`) with the loss and gradient norm per epoch."""

@@ -577,6 +577,9 @@ def _stalls(run):
     if "stalls" not in extras:  # a CSVLogger file or a run.json of version 1: find the stalls again
         return stall.detect_stalls(run.history, extras.get("probes"), run.chance_loss,
                                    extras.get("window", stall.STALL_WINDOW), explaining=explaining)
+    # Units that start as copies of each other stay copies under any optimizer: an adaptive one
+    # does not leave that saddle either.
+    symmetric = any(f.evidence.get("symmetric_init_layers") for f in run.observed_findings)
     findings = []
     for record in extras["stalls"]:
         finding = stall.judge_stall(
@@ -584,7 +587,8 @@ def _stalls(run):
             learning_rate=record.get("learning_rate"), steps=record.get("steps"), at=record.get("at"),
             explaining=[f for f in explaining if f.epoch <= record["epoch"]],
             output_floor=extras.get("output_floor"), run_steps=record.get("run_steps"),
-            stationary=stall.stationary_layers(run.history, record["epoch"]))
+            stationary=stall.stationary_layers(run.history, record["epoch"]),
+            adaptive=bool(record.get("adaptive")) and not symmetric)
         if finding is not None:
             findings.append(finding)
     return findings

@@ -215,7 +215,7 @@ def began_at_start(initial_loss, loss, initial_grad_norm, grad_norm):
 
 
 def classify_curvature(max_eigenvalue, min_eigenvalue, learning_rate=None, steps=None,
-                       weight_norm=None, loss=None, run_steps=None, stationary=False):
+                       weight_norm=None, loss=None, run_steps=None, stationary=False, adaptive=False):
     """`"saddle_point"`, `"plateau"` or `"minimum"` from the extreme Hessian eigenvalues.
 
     Negative curvature of at least `SADDLE_RATIO` of the largest is a saddle, unless
@@ -230,7 +230,11 @@ def classify_curvature(max_eigenvalue, min_eigenvalue, learning_rate=None, steps
     flatness is judged against the weights alone; with neither, only saddle and minimum are told
     apart. The escape bound assumes some component along the negative direction to grow; where
     whole layers sit exactly where their gradient is zero (`stationary`: a symmetric start), there
-    is none, gradient descent never leaves at any rate, and negative curvature is a saddle.
+    is none, gradient descent never leaves at any rate, and negative curvature is a saddle. An
+    adaptive optimizer (`adaptive`: Adam, RMSprop...) moves every coordinate by about its rate
+    however small the gradient, and leaves a strict saddle within a few steps: for it, negative
+    curvature at a stall that lasts is a saddle only where layers are held still (`stationary`);
+    elsewhere the loss is held by something else (a model that cannot fit the data), flat or not.
 
     Example:
 
@@ -247,7 +251,7 @@ def classify_curvature(max_eigenvalue, min_eigenvalue, learning_rate=None, steps
     flat = surface_is_flat(radius, weight_norm, loss)
     negative = min_eigenvalue < 0 and -min_eigenvalue >= SADDLE_RATIO * radius
     if learning_rate is None or steps is None:
-        if negative:
+        if negative and (stationary or not adaptive):
             return "saddle_point"
         return "plateau" if flat else "minimum"
     if negative:
@@ -335,7 +339,7 @@ def curvature_can_matter(stall_loss, chance_loss=None):
 
 
 def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=None, steps=None, at=None,
-                explaining=None, output_floor=None, run_steps=None, stationary=None):
+                explaining=None, output_floor=None, run_steps=None, stationary=None, adaptive=False):
     """The finding for one stall, or None when it needs none.
 
     Findings of the layer signals (`explaining`, kinds `EXPLAINING_KINDS`) name the cause of a
@@ -368,6 +372,8 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
         stationary: the layers whose gradient was exactly zero up to the stall while others'
             was not (`stationary_layers`); unless a layer-signal finding explains the stall, they
             make negative curvature a saddle at any escape rate (`classify_curvature`).
+        adaptive: whether the optimizer's steps are normalized (Adam, RMSprop...): then negative
+            curvature is a saddle only with `stationary` layers (`classify_curvature`).
 
     Returns:
         a `Finding` of kind `saddle_point`, `plateau` or `output_loss_mismatch`, or None.
@@ -409,7 +415,7 @@ def judge_stall(epoch, loss, curvature=None, chance_loss=None, learning_rate=Non
     lam_min = float(curvature["min_eigenvalue"])
     stationary = list(stationary or []) if not explained else []
     kind = classify_curvature(lam_max, lam_min, learning_rate, steps,
-                              curvature.get("weight_norm"), stall_loss, run_steps, bool(stationary))
+                              curvature.get("weight_norm"), stall_loss, run_steps, bool(stationary), adaptive)
     if stationary:
         evidence["stationary_layers"] = stationary
     evidence.update({key: float(value) for key, value in curvature.items()

@@ -210,3 +210,14 @@ def test_a_saddle_held_by_exactly_zero_gradients_needs_no_escape_within_the_run(
     assert "'dense', 'dense_1' has been exactly zero" in finding.message
     # Layer findings that explain the stall (a wholly dead layer also has zero gradients) keep it theirs.
     assert judged(["dense"], _explaining(DEAD)) is None
+
+
+def test_an_adaptive_optimizer_s_negative_curvature_is_a_saddle_only_where_layers_are_held_still():
+    # Adam moves every coordinate by about its rate, however small the gradient: it leaves a
+    # strict saddle within a few steps, so a stall that lasts at negative curvature is held by
+    # something else; not where layers sit exactly still (a symmetric start), which no step leaves.
+    assert stall.classify_curvature(0.5, -0.06) == "saddle_point"  # optimizer unknown: as before
+    assert stall.classify_curvature(0.5, -0.06, adaptive=True) == "minimum"  # flatness unknown: not told
+    assert stall.classify_curvature(0.5, -0.06, weight_norm=2.0, loss=0.69, adaptive=True) == "minimum"
+    assert stall.classify_curvature(0.5, -0.06, weight_norm=2.0, loss=0.69, adaptive=True,
+                                    stationary=True) == "saddle_point"
