@@ -9,8 +9,8 @@ import pytest
 
 import keras
 from tests.clients._after_fit import assert_saves_loads_and_fits_again
-from tests.clients._client import (DIGIT_CLASSES, SEEDS, assert_learned, digits, fit_both, logits_classifier,
-                                   recording_fit, skipped_monitors)
+from tests.clients._client import (DIGIT_CLASSES, SEEDS, assert_healthy, assert_learned, digits, fit_both,
+                                   logits_classifier, recording_fit)
 
 L = keras.layers
 TRAIN_ROWS = 1400
@@ -24,17 +24,14 @@ def _build():
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_activity_regularizer_adds_a_loss_in_the_layer(seed, tmp_path):
-    x, y = digits()
-    models = []
+    models, (x, y) = [], digits()
     fit = recording_fit(models, x, y, TRAIN_ROWS)
-
     diagnostics, _, (history,) = fit_both(_build, fit, seed)
-    assert_learned(history, math.log(DIGIT_CLASSES))
-    assert [str(finding) for finding in diagnostics.findings] == []
-    assert skipped_monitors(diagnostics) == set()
-    [monitor] = [m for m in diagnostics.monitors if type(m).__name__ == "GeneralizationMonitor"]
     # The penalty read is a small positive share of each epoch's loss (L2 of 1e-4 on 32 ReLU outputs).
-    assert len(monitor.penalties) == len(history["loss"])
-    assert all(0 < penalty < 0.1 * loss for penalty, loss in zip(monitor.penalties, history["loss"]))
+    penalties = diagnostics.run()["extras"]["GeneralizationMonitor"]["regularization_loss"]
+    assert len(penalties) == len(history["loss"])
+    assert all(0 < penalty < 0.1 * loss for penalty, loss in zip(penalties, history["loss"]))
+    assert_learned(history, math.log(DIGIT_CLASSES))
+    assert_healthy(diagnostics)
     assert_saves_loads_and_fits_again(models[-1], x[:64], lambda model, callbacks: fit(model, callbacks, epochs=1),
                                       tmp_path)
