@@ -65,12 +65,10 @@ REFINEMENTS = 12
 def schedule_of(optimizer):
     """The `keras.optimizers.schedules.LearningRateSchedule` an optimizer's rate follows (rebuilt
     from its config, the public way), or None for a constant rate or one that cannot be rebuilt."""
-    config = getattr(optimizer, "get_config", lambda: {})().get("learning_rate")
-    if not isinstance(config, dict):
-        return None
     try:
-        return keras.optimizers.schedules.deserialize(config)
-    except (TypeError, ValueError):
+        config = optimizer.get_config().get("learning_rate")
+        return keras.optimizers.schedules.deserialize(config) if isinstance(config, dict) else None
+    except Exception:  # noqa: BLE001 - no config, or a schedule Keras cannot rebuild: not judged
         return None
 
 

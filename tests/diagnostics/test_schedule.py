@@ -135,6 +135,7 @@ def test_the_schedule_peaks_are_its_highest_rates_within_and_after_the_run():
     assert schedule_peaks(keras.optimizers.SGD(steps), 0, 640) == (pytest.approx(0.001), pytest.approx(0.1))
     assert schedule_peaks(keras.optimizers.SGD(0.01), 0, 640) is None  # a constant rate
     assert schedule_peaks(keras.optimizers.SGD(warm_up), 0, None) is None  # a run of unknown length
+    assert schedule_peaks(object(), 0, 640) is None  # an optimizer without a Keras config
 
 
 @pytest.mark.parametrize("run_peak, later_peak, found", [(0.005, 0.05, True), (0.024, 0.05, True),
