@@ -307,8 +307,9 @@ def detect_underfitting(history, chance=None, loss_key="loss", upper=CHANCE_UPPE
             is broken, not underfitting).
         lower: the lowest best loss, as a share of `chance`, judged: `CHANCE_FRACTION` (near
             chance), or `HELD_BACK_FRACTION` where a setup cause holds the fit back.
-        cut_short: a callback stopped the run while it still learned (see
-            `detect_stopped_while_falling`): a slow start is not excused, it had no epochs left.
+        cut_short: the run ended before its pace could tell (a callback stopped it while it still
+            learned, `detect_stopped_while_falling`; a schedule that never reached its rate): a
+            slow start is not excused, it had no epochs left.
 
     Returns:
         list with at most one `Finding` of kind `underfitting`.
@@ -340,7 +341,7 @@ def detect_underfitting(history, chance=None, loss_key="loss", upper=CHANCE_UPPE
             f"Underfitting: after {loss.size} epochs the best training loss is {best:.4g}, "
             f"{best / chance:.0%} of the {chance:.4g} that guessing gets; the model has learned "
             + ("almost nothing." if best >= CHANCE_FRACTION * chance
-               else "little, and training stopped while it still learned." if cut_short
+               else "little, and the run ended while it still learned." if cut_short
                else "little, and is no longer learning more.")
         )
         return [Finding("underfitting", "warning", 0, None, message, evidence, list(UNDERFITTING_ADVICE))]
