@@ -31,7 +31,7 @@ from diagnostics.generalization import model_chance_loss
 from diagnostics import hessian, stall
 from diagnostics.schedule import LEARNING_RATE_KEY as LEARNING_RATE
 from diagnostics.schedule import schedule_peaks
-from diagnostics.setup_model import ADAPTIVE_STEP_OPTIMIZERS
+from diagnostics.setup_model import ADAPTIVE_STEP_OPTIMIZERS, innermost_optimizer
 from zoo._keras_internals import producing_layer
 from zoo._serialization import register_serializable
 from zoo._validation import Integer, Optional, Options, Real
@@ -146,8 +146,9 @@ class StallMonitor(Monitor):
         self._reset()
         optimizer = getattr(self.model, "optimizer", None)
         self._initial_learning_rate = _learning_rate(optimizer) if optimizer is not None else None
-        start = int(keras.ops.convert_to_numpy(optimizer.iterations)) if optimizer is not None else 0
-        self._schedule_peaks = schedule_peaks(optimizer, start, self._run_steps()) if optimizer is not None else None
+        if optimizer is not None:
+            start = int(keras.ops.convert_to_numpy(optimizer.iterations))
+            self._schedule_peaks = schedule_peaks(innermost_optimizer(optimizer), start, self._run_steps())
         self._iterations = _iterations(self.model)
         self._updates["accumulation"] = getattr(optimizer, "gradient_accumulation_steps", None)
         if model_chance_loss(self.model) is not None:
@@ -235,7 +236,7 @@ class StallMonitor(Monitor):
             except Exception as error:  # never break the user's training
                 self._no_curvature(f"the curvature probe failed ({type(error).__name__}: {error})")
         learning_rate, steps = self._sgd_step_size(window_steps)
-        optimizer = getattr(self.model, "optimizer", None)
+        optimizer = innermost_optimizer(getattr(self.model, "optimizer", None))  # Adam under a loss scale
         record = {"epoch": epoch, "loss": list(series["loss"][: index + 1]), "at": index,
                   "curvature": None if curvature is None else _curvature_only(curvature),
                   "learning_rate": learning_rate, "steps": steps, "run_steps": self._run_steps(),

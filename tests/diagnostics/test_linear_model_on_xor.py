@@ -14,7 +14,7 @@ from callbacks import TrainingDiagnostics
 L = keras.layers
 
 
-def _linear_branches_on_xor(seed):
+def _linear_branches_on_xor(seed, loss_scaled=False):
     rng = np.random.default_rng(seed)
     a, b = rng.normal(size=(2, 1200, 2)).astype("float32")
     y = ((a[:, 0] > 0) != (b[:, 0] > 0)).astype("int64")  # the sign of one feature of each input, XORed
@@ -22,7 +22,8 @@ def _linear_branches_on_xor(seed):
     inputs = [keras.Input((2,)), keras.Input((2,))]
     outputs = L.Dense(1, activation="sigmoid")(L.Concatenate()([L.Dense(8)(tensor) for tensor in inputs]))
     model = keras.Model(inputs, outputs)
-    model.compile(keras.optimizers.Adam(1e-2), "binary_crossentropy")
+    optimizer = keras.optimizers.Adam(1e-2)
+    model.compile(keras.optimizers.LossScaleOptimizer(optimizer) if loss_scaled else optimizer, "binary_crossentropy")
     diagnostics = TrainingDiagnostics(verbose=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -38,3 +39,9 @@ def test_a_linear_model_on_xor_under_adam_is_underfitting_not_a_saddle(seed):
     stalls = diagnostics.run()["extras"]["StallMonitor"]["stalls"]
     assert stalls and stalls[0]["curvature"]["min_eigenvalue"] < 0 and stalls[0]["adaptive"]
     assert [(f.kind, f.explained_by) for f in diagnostics.findings] == [("underfitting", None)]
+
+
+def test_adam_under_a_loss_scale_is_judged_as_adam():
+    _, diagnostics = _linear_branches_on_xor(0, loss_scaled=True)
+    assert diagnostics.run()["extras"]["StallMonitor"]["stalls"][0]["adaptive"]
+    assert [f.kind for f in diagnostics.findings] == ["underfitting"]
