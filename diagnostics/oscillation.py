@@ -71,6 +71,10 @@ PROGRESS_EPOCHS = 3
 # descent whose blocks of a few noisy batches swing on the way down does.
 PROGRESS_FRACTION = 0.5
 
+# Epoch swings that end, with the loss settling below the lowest value they reached (the median of
+# the last `PROGRESS_EPOCHS` epochs after the last swinging window), were a passing rough stretch
+# of a descent: steps that overshoot keep the loss at or above the level it bounces around.
+
 # Blocks whose swings leave the epoch means still (these move by less than a tenth of the median
 # block swing, from the second epoch on) swing with the batches' contents: steps that overshoot
 # move the epoch means too (by about a third of the swing with 8 blocks an epoch).
@@ -175,7 +179,7 @@ def detect_oscillation(history, loss_key="loss", step_losses=None, steps_per_val
         return [_unstable_finding(epoch_loss, *unstable, chance_loss, start_loss)]
     candidates = []
     starts = oscillating_windows(epoch_loss, window)
-    if starts:
+    if starts and not _settles_below_swings(epoch_loss, starts[-1], window):
         candidates.append((starts[0], "epoch", epoch_loss, starts[0], len(starts)))
     if step_losses is not None and len(step_losses) >= window:
         blocks = np.asarray(step_losses, dtype=float)
@@ -221,6 +225,17 @@ def _validation_falls_every_epoch(history, epochs, since):
         return False
     tail = validation[max(since - 1, 0):]
     return bool(tail.size > PROGRESS_EPOCHS and np.isfinite(tail).all() and (np.diff(tail) < 0).all())
+
+
+def _settles_below_swings(epoch_loss, last_start, window):
+    """Whether, after the window of epochs starting at `last_start`, the epoch loss ends (median
+    of its last `PROGRESS_EPOCHS` values, all after the window) below the lowest value of that
+    window."""
+    swings = epoch_loss[last_start : last_start + window]
+    after = epoch_loss[last_start + window :]
+    if after.size < PROGRESS_EPOCHS or not np.isfinite(after[-PROGRESS_EPOCHS:]).all():
+        return False
+    return bool(np.median(after[-PROGRESS_EPOCHS:]) < np.nanmin(swings))
 
 
 def _loss_halves(epoch_loss, since):

@@ -49,6 +49,10 @@ STALL_WINDOW = 3
 # Less than 1% of the run's loss scale gained in `STALL_WINDOW` epochs is no progress; healthy
 # runs gain far more before they converge, and a converged run is told apart by its curvature.
 STALL_IMPROVEMENT = 0.01
+# A window whose best loss sits more than 10% of the run's scale above the best before it has not
+# stopped at a level: the loss went back up (a setback, which the oscillation and instability
+# rules judge), whereas a stalled loss hovers within noise of its best.
+SETBACK = 0.1
 # "While the gradient norm falls": it is no higher than `window` epochs ago and at most half its
 # peak; a loss that stops improving with an undiminished gradient is a step-size problem.
 GRAD_FALL = 0.5
@@ -129,7 +133,8 @@ def stall_epochs(loss, grad_norm=None, window=STALL_WINDOW, min_improvement=STAL
     At epoch `t >= window` the loss stalls when the best loss of the last `window` epochs is less
     than `min_improvement` below the best loss before them, relative to the scale of the run (the
     first loss, or the range of losses if larger), and the gradient norm (if given) is not above
-    its value `window` epochs earlier and at most `GRAD_FALL` of its peak. A loss that has been at
+    its value `window` epochs earlier and at most `GRAD_FALL` of its peak; a window whose best is
+    more than `SETBACK` of the scale above the best before is a setback, not a stall. A loss that has been at
     `chance_loss` from the first epoch (`at_chance`) stalls whatever its gradient norm does (unless
     it is exactly zero). An episode ends when the loss improves again; the next stall starts a new one.
 
@@ -171,7 +176,7 @@ def stall_epochs(loss, grad_norm=None, window=STALL_WINDOW, min_improvement=STAL
         elif grad is not None and t < len(grad) and np.isfinite(grad[t]) and np.isfinite(grad[t - window]):
             peak = np.nanmax(grad[: t + 1])
             falling = grad[t] <= grad[t - window] and grad[t] <= GRAD_FALL * peak
-        stalled = gain < min_improvement and falling
+        stalled = -SETBACK <= gain < min_improvement and falling
         if stalled and not in_stall:
             stalls.append(t)
             in_stall = True
