@@ -1240,7 +1240,11 @@ def _suspicious_config(facts):
     if facts.has("symmetric_init_layers"):
         return [_random_init(facts, facts.symmetric_layers() or list(e["symmetric_init_layers"]))]
     if facts.has("dead_start_layers"):
-        return [_random_init(facts, list(e["dead_start_layers"]))]
+        ends = list(e.get("zero_branch_ends") or [])
+        linear = [Remedy("set_activation", None, {"activation": "linear", "layers": ends},
+                         f"Drop the ReLU of {', '.join(repr(n) for n in ends)}: a zero-initialized last layer "
+                         "of a residual branch starts the block as the identity only when it is linear.")] if ends else []
+        return linear + [_random_init(facts, list(e["dead_start_layers"]))]
     if facts.has("capped_unit_norm"):
         names = list(e.get("capped_layers") or [facts.finding.layer])
         return [Remedy("set_constraint", None, {"kernel_constraint": None, "layers": names},

@@ -965,16 +965,27 @@ def _check_dead_start(model):
     all-zero stack sits on a saddle instead, which the stall's measured curvature names.)"""
     layers = all_layers(model)
     predecessor = _predecessor_function(model, layers)
-    dead = [layer.name for layer in layers if isinstance(layer, LINEAR_MAPS) and _all_zero(layer)
+    dead = [layer for layer in layers if isinstance(layer, LINEAR_MAPS) and _all_zero(layer)
             and _applied_activation(layer, layers, predecessor) in FLAT_AT_ZERO]
+    evidence = {"dead_start_layers": [layer.name for layer in dead]}
+    branch_ends = [layer.name for layer in dead if _feeds_sum(layer, layers)]
+    if branch_ends:
+        evidence["zero_branch_ends"] = branch_ends
     return _on_layers(
-        dead, "error",
+        evidence["dead_start_layers"], "error",
         "{count} layer(s) ({shown}) start with every weight and bias at zero under a ReLU: each unit "
         "outputs 0 for every input, and the ReLU's gradient at 0 is 0, so no step ever reaches these "
         "weights; they stay zero for good and the layers after them see nothing but zeros.",
-        {"dead_start_layers": dead},
+        evidence,
         ["Initialize the kernels randomly (he_normal for ReLU layers; Keras' default glorot_uniform "
          "also works)."])
+
+
+def _feeds_sum(layer, layers):
+    """Whether `layer`'s output goes straight into an `Add` (the end of a residual branch, where a
+    zero initialization makes the block start as the identity: the ReLU is what kills it)."""
+    return any(isinstance(other, keras.layers.Add) and any(before is layer for before in _predecessors(other) or [])
+               for other in layers)
 
 
 def _all_zero(layer):

@@ -20,8 +20,18 @@ Acceptable:
 - `oscillation`: overlarge steps make the loss jump up and down;
 - `underfitting`: after the blow-up the model can fail to learn.
 
-The healthy twin initializes the second Dense of each branch with `kernel_initializer="zeros"`
-(the zero-init residual fix: every block starts as the identity). It must train well.
+The twin, written as the healthy fix, initializes the second Dense of each branch with
+`kernel_initializer="zeros"` but keeps its ReLU. Relabelled on 2026-12-08, after the diagnostics
+named it: a ReLU unit whose weights and bias are all zero outputs 0 with a gradient of 0, so none
+of the 20 branches ever trains (their weights stay exactly zero at every seed, and the network is
+the projection and the head, a linear classifier that still scores well on digits). It is now a
+faulty scenario outside the held-out split (it was judged after its result was seen):
+
+Expected: `suspicious_config` (the dead start, a fact of the graph).
+Acceptable:
+- `dead_relu`: the 20 layers output zero for every input, an effect of the start.
+
+The fix is the one the zero-init residual networks use: the branch's last layer linear.
 """
 
 import math
@@ -30,7 +40,7 @@ import keras
 import numpy as np
 from keras import layers, optimizers
 
-from benchmarks.accuracy import data, heldout8_parts, measure
+from benchmarks.accuracy import data, measure
 from benchmarks.accuracy.scenario import Run, scenario
 
 BLOCKS = 20
@@ -82,6 +92,16 @@ def heldout8_mlp_20_residual_blocks_he_normal_no_normalization(seed):
     return _run(residual_mlp("he_normal"), seed)
 
 
-@scenario("mlp", heldout=True, verify=heldout8_parts.trains_and_generalizes())
-def heldout8_healthy_mlp_20_residual_blocks_zero_init_branch(seed):
+def branches_stay_zero(trained):
+    """Every branch's second Dense (the zero-initialized ones) holds only zeros after `fit`."""
+    model = trained.run.model
+    branch_ends = [add.input[1] for add in model.layers if isinstance(add, layers.Add)]
+    kernels = [np.asarray(layer.kernel) for layer in model.layers
+               if isinstance(layer, layers.Dense) and any(layer.output is end for end in branch_ends)]
+    nonzero = sum(int(np.count_nonzero(kernel)) for kernel in kernels)
+    return len(kernels) == BLOCKS and nonzero == 0, f"{nonzero} nonzero entries in {len(kernels)} branch-end kernels"
+
+
+@scenario("mlp", expected=("suspicious_config",), acceptable=("dead_relu",), verify=branches_stay_zero)
+def mlp_20_residual_blocks_zero_init_relu_branch_ends_never_train(seed):
     return _run(residual_mlp("zeros"), seed)

@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from callbacks import TrainingDiagnostics
 from callbacks._guard import NotJudgedWarning
+from diagnostics.remedies import describe_setup, remedies_for
 from diagnostics.setup_model import check_model
 
 L = keras.layers
@@ -93,3 +94,31 @@ def test_a_dead_start_leads_what_it_explains_and_the_random_twin_is_healthy(seed
     assert lead.remedies[0].params == {"kernel_initializer": "he_normal", "layers": ["conv_0", "conv_1", "conv_2"]}
     history, findings = _fit("he_normal", seed)
     assert history["val_loss"][-1] < faulty_val_loss / 2 and findings == []
+
+
+def _residual(branch_end_activation, blocks=2, width=8):
+    inputs = keras.Input((4,))
+    stream = L.Dense(width, name="projection")(inputs)
+    for i in range(blocks):
+        branch = L.Dense(width, activation="relu", kernel_initializer="he_normal", name=f"branch_{i}")(stream)
+        branch = L.Dense(width, activation=branch_end_activation, kernel_initializer="zeros", name=f"end_{i}")(branch)
+        stream = L.Add()([stream, branch])
+    return keras.Model(inputs, L.Dense(CLASSES, activation="softmax", name="out")(stream))
+
+
+def test_a_zero_relu_residual_branch_end_is_told_to_go_linear_first():
+    model = _residual("relu")
+    [finding] = [f for f in check_model(model) if "dead_start_layers" in f.evidence]
+    assert finding.evidence["zero_branch_ends"] == ["end_0", "end_1"]
+    first, second = remedies_for(finding, describe_setup(model))
+    assert (first.action, first.params) == ("set_activation", {"activation": "linear", "layers": ["end_0", "end_1"]})
+    assert second.action == "set_initializer"
+    # With the ReLU dropped, the zero start is the identity block that trains: nothing to name.
+    assert _dead(_residual(None)) == []
+
+
+def test_a_zero_relu_layer_outside_a_residual_sum_keeps_the_random_init_remedy():
+    model = _convnet()
+    [finding] = [f for f in check_model(model) if "dead_start_layers" in f.evidence]
+    assert "zero_branch_ends" not in finding.evidence
+    assert [r.action for r in remedies_for(finding, describe_setup(model))] == ["set_initializer"]
