@@ -89,9 +89,10 @@ TRAINING_NOISE = (keras.layers.Dropout, keras.layers.SpatialDropout1D, keras.lay
                   keras.layers.AlphaDropout)
 # Keras' AdamW default: the decay a remedy goes back to.
 DEFAULT_WEIGHT_DECAY = 0.004
-# Optimizers whose step is normalized to about the learning rate whatever the gradient's size.
-ADAPTIVE_STEP_OPTIMIZERS = ("Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "Adagrad", "Lion",
-                            "AdaBelief", "RAdam", "Yogi")
+# Optimizers whose step is normalized to about the learning rate whatever the gradient's size
+# (Adadelta and Adafactor divide by running roots of squared gradients, as Adam does).
+ADAPTIVE_STEP_OPTIMIZERS = ("Adam", "AdamW", "Adamax", "Nadam", "RMSprop", "Adagrad", "Adadelta", "Adafactor",
+                            "Lion", "AdaBelief", "RAdam", "Yogi")
 CLIP_ARGUMENTS = ("clipvalue", "clipnorm", "global_clipnorm")
 
 _OPTIMIZER_FAMILIES = (
