@@ -41,6 +41,29 @@ _CONSTRAINTS = {"monitor": Text(), "mode": Options(("auto", "min", "max")), "pat
                 "verbose": Verbosity()}
 
 
+def inference_scale(layer, received):
+    """How far a `BatchNormalization` layer's moving statistics are from those of `received`
+    (what it is given at inference): the largest, over its channels, root mean square of
+    `(received - moving_mean) / sqrt(moving_variance + epsilon)`. Training normalizes each batch
+    by its own statistics, to 1; moving statistics that caught up with the data give about 1 too.
+
+    Example:
+
+    >>> bn = keras.layers.BatchNormalization(); bn.build((None, 2))   # moving mean 0, variance 1
+    >>> round(inference_scale(bn, np.array([[3.0, 0.0], [5.0, 0.0]])), 2)   # sqrt(mean of 9 and 25)
+    4.12
+    """
+    values = np.asarray(received, dtype=np.float64)
+    axes = [layer.axis] if isinstance(layer.axis, int) else list(layer.axis)
+    axes = [axis % values.ndim for axis in axes]
+    values = np.moveaxis(values, axes, list(range(values.ndim - len(axes), values.ndim)))
+    values = values.reshape(-1, int(np.prod(values.shape[values.ndim - len(axes):])))
+    mean = keras.ops.convert_to_numpy(layer.moving_mean).astype(np.float64).reshape(-1)
+    variance = keras.ops.convert_to_numpy(layer.moving_variance).astype(np.float64).reshape(-1)
+    squares = np.mean((values - mean) ** 2, axis=0) / (variance + layer.epsilon)
+    return float(np.sqrt(np.max(squares)))
+
+
 @register_serializable(legacy_package="callbacks")
 class GeneralizationMonitor(Monitor):
     """Records the training and validation curves; `diagnostics.judge` diagnoses overfitting and
@@ -71,6 +94,10 @@ class GeneralizationMonitor(Monitor):
             inference. None when it could not be read.
         best_epoch: epoch of the best `monitor` value so far, as Keras numbers it (None without
             validation data).
+        batch_norm_scales: at the end of `fit`, for each top-level `BatchNormalization` layer,
+            `{"inference_scale": inference_scale(...), "on_input": bool}` on the probe's kept
+            training rows (`diagnostics.batch_norm_statistics`); None when its inputs could not be
+            read (a subclassed model), said in `not_judged`.
         extras: JSON-safe data for `TrainingDiagnostics` (monitor, mode, chance loss).
     """
 
@@ -97,6 +124,8 @@ class GeneralizationMonitor(Monitor):
         self.validated_epochs = []  # epochs (from the fit's first) whose logs held validation results
         self.stopped_early = False  # the run ended before its planned epochs (an EarlyStopping)
         self._activity = False      # the model has activity regularizers: the penalty is read on probe rows
+        self._batch_norms = []      # its BatchNormalization layers: their inference statistics are read at the end
+        self.batch_norm_scales = {}
         self._batch_probe = None
         self._chance = self.chance_loss
         self.not_judged = None
@@ -112,11 +141,13 @@ class GeneralizationMonitor(Monitor):
             self._chance = model_chance_loss(self.model)
         self._activity = any(getattr(layer, "activity_regularizer", None) is not None
                              for layer in all_layers(self.model))
-        if self._activity:  # its penalty needs rows: none are kept before the first steps
+        self._batch_norms = [layer for layer in getattr(self.model, "layers", [])
+                             if isinstance(layer, keras.layers.BatchNormalization)]
+        if self._activity or self._batch_norms:  # rows are kept by the first steps
             self._batch_probe = shared_probe(self.model)
             self._batch_probe.attach()
             self._batch_probe.request(DEFAULT_PROBE_ROWS)
-        else:
+        if not self._activity:
             penalty = self._read_penalty()
             self._penalty_reads = [(0, penalty)] if penalty is not None else []
         steps = (self.params or {}).get("steps")
@@ -200,6 +231,8 @@ class GeneralizationMonitor(Monitor):
             return None
 
     def on_train_end(self, logs=None):
+        if self._batch_norms:
+            self._read_batch_norm_scales()
         if self._batch_probe is not None:
             self._batch_probe.detach()
             self._batch_probe = None
@@ -230,11 +263,36 @@ class GeneralizationMonitor(Monitor):
             self.model(rows, training=False)
         return sum(float(keras.ops.convert_to_numpy(loss)) for loss in self.model.losses)
 
+    def _read_batch_norm_scales(self):
+        """Fills `batch_norm_scales`: for each top-level `BatchNormalization`, how far its moving
+        statistics are from the ones of what it receives at inference (on the probe's kept training
+        rows), as `inference_scale`; None, said in `not_judged`, where they cannot be read."""
+        rows = self._batch_probe.inputs() if self._batch_probe is not None else None
+        try:
+            if rows is None:
+                why = self._batch_probe.unmeasurable(Kept.ROWS) if self._batch_probe is not None else None
+                raise ValueError(f"no training rows were kept ({why or 'no training step ran'})")
+            reader = keras.Model(self.model.inputs, [layer.input for layer in self._batch_norms])
+            with random_state_kept(self.model):
+                received = keras.tree.flatten(reader(rows, training=False))
+            inputs = [id(tensor) for tensor in self.model.inputs]
+            self.batch_norm_scales = {
+                layer.name: {"inference_scale": inference_scale(layer, np.asarray(value)),
+                             "on_input": any(id(t) in inputs for t in keras.tree.flatten(layer.input))}
+                for layer, value in zip(self._batch_norms, received)}
+        except Exception as error:  # a subclassed model has no graph to read the layers' inputs from
+            self.batch_norm_scales = None
+            missing = f"stale BatchNormalization statistics: the layers' inputs could not be read ({error})"
+            self.not_judged = missing if self.not_judged is None else f"{self.not_judged}; {missing}"
+            warnings.warn(f"GeneralizationMonitor: {missing}.", NotJudgedWarning, stacklevel=2)
+
     @property
     def extras(self):
         extras = {"monitor": self.monitor, "mode": self.mode, "patience": self.patience, "min_delta": self.min_delta,
                   "chance_loss": self._chance, "best_epoch": self.best_epoch,
                   "validated_epochs": list(self.validated_epochs), "stopped_early": self.stopped_early}
+        if self.batch_norm_scales:
+            extras["batch_norm_scales"] = self.batch_norm_scales
         if self.penalties and any(self.penalties):
             extras["regularization_loss"] = list(self.penalties)
             extras["activity_penalty"] = self._activity

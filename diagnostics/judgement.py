@@ -53,8 +53,8 @@ import re
 
 import numpy as np
 
-from diagnostics import (activations, batch_order, generalization, gradients, imbalance, oscillation, remedies,
-                         schedule, stall, time_gradients, updates)
+from diagnostics import (activations, batch_norm_statistics, batch_order, generalization, gradients, imbalance,
+                         oscillation, remedies, schedule, stall, time_gradients, updates)
 from diagnostics._series import scalar_series
 from diagnostics.findings import KINDS, NEEDS_CONSEQUENCE, Finding
 
@@ -150,6 +150,12 @@ RELATIONS = (
     # every row, and die together once those turn negative.
     Relation("unnormalized_input", "small_input_scale", ("vanishing_gradient", "plateau", "underfitting",
                                                          "dead_relu", "saddle_point")),
+    # A BatchNormalization on the input whose moving averages never reached the data: inference
+    # sees the raw rows (a validation loss far above the training loss), and a model trained in
+    # inference mode trains on them (the steps blow up).
+    Relation("unnormalized_input", "stale_normalization", ("overfitting", "exploding_gradient", "non_finite",
+                                                           "saturation", "dead_relu", "oscillation", "underfitting",
+                                                           "plateau")),
     Relation("unnormalized_input", "uncentred_features", ("dead_relu", "saturation", "plateau", "underfitting")),
     # A learning rate outside the optimizer's stable range, confirmed by what the run did.
     Relation("suspicious_config", "stable_max", ("exploding_gradient", "oscillation", "non_finite", "saturation",
@@ -489,6 +495,7 @@ def _generalization(run):
     monitor = extras.get("monitor") or next(
         (key for key in ("val_loss", "val_accuracy", "val_acc") if key in run.history), None)
     findings = generalization.detect_non_finite_validation(run.history, extras.get("validated_epochs"))
+    findings += batch_norm_statistics.detect_stale_input_normalization(extras.get("batch_norm_scales"))
     values = scalar_series(run.history, monitor) if monitor is not None else np.empty(0)
     validated = np.flatnonzero(np.isfinite(values))
     if validated.size:

@@ -1175,6 +1175,11 @@ def _unnormalized_input(facts):
         return [_standardize(facts, f"Call {layer}.adapt(x_train) before fit (the library adapts a Normalization "
                                     f"to the training data in its trial): never adapted, {layer!r} passes the raw "
                                     "values on.")]
+    if facts.has("stale_normalization"):
+        return [_standardize(facts, "Standardize each feature before the model (a keras.layers.Normalization "
+                                    "adapted to the training data): no moving average then has to learn their scale."),
+                _not_applicable("change_architecture", "Or let the BatchNormalization's moving averages catch up: "
+                                                       "momentum 0.9-0.99, and training=True in a custom train_step.")]
     if facts.has("scale_ratio"):
         return [_not_applicable("fix_data", "Apply the same preprocessing (the scaler fitted on training "
                                             "data) to both."),
