@@ -417,6 +417,8 @@ class BatchProbe:
         Returns:
             `{"train_labels", "train_predicted", "val_labels", "val_correct"}`: int64 arrays with
             one count per class (the validation ones None when no validation batch was counted),
+            `"val_confusion"` (up to `MAX_CONFUSION_CLASSES` classes, where validation was counted):
+            the validation labels x predicted classes,
             `"train_majority"`: `[rows of each batch's most common label, rows, steps]`,
             `"train_weight"`: `[sum of the sample weights, rows]` and `"train_weighted_labels"`:
             each class's summed sample weight (its rows where there are none), summed over the
@@ -436,6 +438,7 @@ class BatchProbe:
                 continue
             total = _replica_sum(variable, strategy, reset).astype(np.int64)
             classes = self._classes.count
+            matrix = None
             if classes <= MAX_CONFUSION_CLASSES:  # a confusion matrix: labels x predicted classes (`_count`)
                 matrix = total.reshape(classes, classes)
                 second = np.diag(matrix).copy() if validation else matrix.sum(axis=0)
@@ -445,6 +448,8 @@ class BatchProbe:
             if validation and total[0].sum() == 0:
                 continue
             result.update(zip(names, total))
+            if validation and matrix is not None:
+                result["val_confusion"] = matrix
         batch = self._batch.get(False)
         if batch is not None:
             batch = _replica_sum(batch, strategy, reset)

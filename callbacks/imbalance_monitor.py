@@ -70,6 +70,9 @@ class ImbalanceMonitor(Monitor):
         class_counts: {class: count} of the training labels, or None.
         not_judged: why class imbalance was not judged in this `fit` (also
             `extras["unjudged"]`), or None.
+        validation_confusion: the validation labels x predicted classes (NumPy) of the latest
+            epoch that counted them (the training step's validation counts, or `validation_data`'s
+            recall), which `diagnostics.validation_labels` reads; None without validation.
 
     Example:
 
@@ -96,6 +99,7 @@ class ImbalanceMonitor(Monitor):
         self._probe = None
         self._epoch_counts = []
         self._unjudged = None
+        self.validation_confusion = None
 
     @property
     def not_judged(self):
@@ -108,6 +112,9 @@ class ImbalanceMonitor(Monitor):
     def on_train_begin(self, logs=None):
         self._probe = None  # left by an interrupted `fit`, and released since (`set_model`)
         self._history, self._epoch_counts, self._unjudged = {}, [], None
+        self.validation_confusion = None  # labels x predicted classes at the last recall evaluation
+        self._confusion_epoch = None      # its position among this fit's epochs (the record's numbering)
+        self._epochs_ended = -1
         self.class_counts = None
         self._classes = None
         self._recall = self.validation_data is not None  # False once the recall cannot be measured
@@ -135,8 +142,12 @@ class ImbalanceMonitor(Monitor):
             self._guarded("reset the class counts", self._probe.reset_class_counts)
 
     def on_epoch_end(self, epoch, logs=None):
+        self._epochs_ended += 1
         if self._probe is not None:
             counts = self._guarded("read the class counts", self._probe.class_counts, False)
+            confusion = None if counts is None else counts.pop("val_confusion", None)
+            if confusion is not None:  # only the latest: K x K numbers an epoch would swell run.json
+                self.validation_confusion, self._confusion_epoch = confusion, self._epochs_ended
             self._epoch_counts.append(counts)
             if counts is None and self._probe is not None and len(self._epoch_counts) == 1:
                 self._no_counts()
@@ -196,7 +207,10 @@ class ImbalanceMonitor(Monitor):
             self._stop_recall("the validation targets are multi-label (rows with several 1s): each label is its "
                               "own yes/no question, not a class")
             return {c: math.nan for c in self._classes}
-        return imbalance.per_class_recall(_class_ids(y_true), _predicted_ids(scores), self._classes)
+        labels, predicted = _class_ids(y_true), _predicted_ids(scores)
+        self.validation_confusion = _confusion(labels, predicted, self._classes)
+        self._confusion_epoch = self._epochs_ended
+        return imbalance.per_class_recall(labels, predicted, self._classes)
 
     def _stop_recall(self, reason):
         self._recall = False
@@ -237,8 +251,12 @@ class ImbalanceMonitor(Monitor):
         # [label, count] pairs: JSON keeps an int label an int (a dict's keys would become strings).
         class_counts = None if self.class_counts is None else [
             [label, int(count)] for label, count in self.class_counts.items()]
-        return {"class_counts": class_counts, "epoch_counts": counts, "ratio_threshold": self.ratio_threshold,
-                "min_recall": self.min_recall, "unjudged": self._unjudged}
+        extras = {"class_counts": class_counts, "epoch_counts": counts, "ratio_threshold": self.ratio_threshold,
+                  "min_recall": self.min_recall, "unjudged": self._unjudged}
+        if self.validation_confusion is not None:
+            extras["validation_confusion"] = {"epoch": self._confusion_epoch,
+                                              "matrix": self.validation_confusion.tolist()}
+        return extras
 
     def _predict(self):
         """`(labels, scores)` of the validation data, as NumPy: its targets, and the model's outputs."""
@@ -297,6 +315,25 @@ def _class_ids(y):
     if y.ndim >= 2 and y.shape[-1] > 1:
         return np.argmax(y, axis=-1).reshape(-1)
     return y.reshape(-1)
+
+
+def _confusion(labels, predicted, classes):
+    """The confusion matrix (rows: labels, columns: predicted classes) over the integer classes
+    `0..max(classes)`, or None for labels that are not integer class ids; rows whose label or
+    prediction is outside that range (a label the loss ignores) are left out.
+
+    Example:
+
+    >>> _confusion(np.array([0, 1, 1, 2]), np.array([1, 2, 2, 0]), [0, 1, 2]).tolist()
+    [[0, 1, 0], [0, 0, 2], [1, 0, 0]]
+    """
+    labels, predicted = np.asarray(labels).reshape(-1), np.asarray(predicted).reshape(-1)
+    if not classes or not np.issubdtype(labels.dtype, np.number) or np.any(labels != np.round(labels)):
+        return None
+    size = int(max(classes)) + 1
+    labels, predicted = labels.astype(np.int64), predicted.astype(np.int64)
+    kept = (labels >= 0) & (labels < size) & (predicted >= 0) & (predicted < size)
+    return np.bincount(labels[kept] * size + predicted[kept], minlength=size * size).reshape(size, size)
 
 
 def _predicted_ids(scores):

@@ -54,7 +54,7 @@ import re
 import numpy as np
 
 from diagnostics import (activations, batch_norm_statistics, batch_order, generalization, gradients, imbalance,
-                         oscillation, remedies, schedule, stall, time_gradients, updates)
+                         oscillation, remedies, schedule, stall, time_gradients, updates, validation_labels)
 from diagnostics._series import scalar_series
 from diagnostics.findings import KINDS, NEEDS_CONSEQUENCE, Finding
 
@@ -128,6 +128,9 @@ RELATIONS = (
                                                 "oscillation", "dead_relu")),
     # Softmax + a regression loss on multi-hot targets: the outputs cannot sum to the targets.
     Relation("label_mismatch", "multi_hot_rows", ("plateau", "underfitting", "saddle_point")),
+    # Validation labels that name other classes: the validation loss rises from the first epoch
+    # while the training loss falls, and each class's validation recall collapses.
+    Relation("label_mismatch", "matched_accuracy", ("overfitting", "class_imbalance")),
     # Classes only the validation data holds: their validation loss can only rise.
     Relation("label_mismatch", "validation_only_classes", ("overfitting",)),
     # Labels shuffled apart from their rows: nothing to learn, so the loss stays at chance, and
@@ -618,7 +621,9 @@ def _imbalance(run):
     # Labels that `class_weight` evens out are skewed, but treated: judged by what the model does.
     rebalanced = imbalance.weights_rebalance(epoch_counts, thresholds["ratio_threshold"])
     class_counts = None if pairs is None or rebalanced else {label: count for label, count in pairs}
-    findings = imbalance.detect_class_imbalance(recall or None, class_counts, **thresholds)
+    confusion = extras.get("validation_confusion") or {}
+    findings = validation_labels.detect_relabelled_validation(confusion.get("matrix"), confusion.get("epoch") or 0)
+    findings += imbalance.detect_class_imbalance(recall or None, class_counts, **thresholds)
     findings += imbalance.detect_imbalance_from_counts(epoch_counts, **thresholds)
     return imbalance.merge_same_epoch(findings) + batch_order.detect_unshuffled_batches(epoch_counts)
 

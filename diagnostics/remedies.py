@@ -1119,6 +1119,10 @@ def _label_mismatch(facts):
     family = facts.output.get("loss_family")
     if facts.has("non_finite_targets"):
         return [_non_finite_data(facts)]
+    if facts.has("matched_accuracy"):
+        return [_not_applicable("fix_labels", "Encode the training and validation labels with one mapping, fitted "
+                                              "once on the training labels (a LabelEncoder or StringLookup)."),
+                _not_applicable("fix_data", "Check the label list of each split: the same order, the same classes.")]
     if facts.has("relabelled_share"):
         return [_not_applicable("fix_data", "Shuffle inputs and labels together: one dataset of (x, y) pairs, "
                                             "tf.data.Dataset.from_tensor_slices((x, y)).shuffle(n), not two "
