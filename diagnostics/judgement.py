@@ -225,6 +225,9 @@ RELATIONS = (
     Relation("suspicious_config", "repeated_rows", ("overfitting", "class_imbalance", "label_mismatch")),
     # Dropping most of every layer's inputs leaves too little signal to fit: the loss stalls high.
     Relation("suspicious_config", "max_dropout", ("underfitting", "plateau", "saddle_point")),
+    # Inputs dropped in training and whole at inference: the validation loss rises from the start
+    # while the training loss falls, or the few features left in training carry too little.
+    Relation("suspicious_config", "input_dropout", ("underfitting", "plateau", "overfitting")),
     # Kernels drawn near zero: the stack starts on the flat ground around zero, where gradients
     # vanish through the layers, units sit at zero and the loss stalls.
     # (Not the underfitting: the stall's own finding restates it.)

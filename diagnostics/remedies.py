@@ -1218,6 +1218,12 @@ def _suspicious_config(facts):
         return [Remedy("clip_gradients", None, {"global_clipnorm": CLIPNORM},
                        f"Drop {argument}={e[argument]:g}, which bounds every step to {e['clipped_step']:.2g}; clip "
                        f"by the global norm at {CLIPNORM:g} instead, which only cuts rare spikes.")]
+    if facts.has("input_dropout"):
+        return [Remedy("set_dropout", facts.finding.layer, {"rate": float(e["max_input_dropout"])},
+                       f"Drop at most {e['max_input_dropout']:.0%} of the inputs in {facts.finding.layer!r} "
+                       "(or remove the layer)."),
+                Remedy("add_regularization", None, {"l2": L2_FACTOR},
+                       "Regularize with weight decay instead.")]
     if facts.has("max_dropout"):
         argument = next((key for key in e if key != "max_dropout"), "rate")
         # Every layer above the cap at once (no target): one finding per layer, one edit for all,

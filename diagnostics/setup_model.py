@@ -45,6 +45,11 @@ MAX_NAMED_LAYERS = 5
 # Hinton et al. (2012) use 0.5 as the largest useful rate; above it most units are dropped and the
 # network underfits.
 MAX_DROPOUT = 0.5
+# Dropout right on a model input: Srivastava et al. (2014) keep 80% of the inputs (a rate of 0.2)
+# where they keep half of the hidden units. A row that loses most of its few features has little
+# left to be classified by, and at inference every feature is present: the model meets rows
+# unlike those it trained on. A hypothesis until the run shows it (`NEEDS_CONSEQUENCE`).
+MAX_INPUT_DROPOUT = 0.2
 # Stable learning rates per optimizer family (inclusive). Why each bound:
 # SGD: a step is lr * gradient; beyond 1.0 even large-batch recipes diverge without LARS-style
 # layer scaling, and below 1e-5 weights move by less than float32 noise over an epoch.
@@ -681,6 +686,16 @@ def _check_dropout(model):
             rates = {"rate": getattr(layer, "rate", None)}
         else:
             continue
+        if (type(layer) is keras.layers.Dropout and isinstance(rates["rate"], (int, float))
+                and MAX_INPUT_DROPOUT < rates["rate"] <= MAX_DROPOUT and _on_model_input(model, layer)):
+            rate = rates["rate"]
+            findings.append(Finding(
+                "suspicious_config", "warning", 0, layer.name,
+                f"layer {layer.name!r} drops {rate:.0%} of the model's input features (rate={rate:g}): inputs "
+                f"take {MAX_INPUT_DROPOUT:g} or less, since a row that loses its features has nothing left to "
+                "learn from, and at inference every feature is there, unlike in training.",
+                {"input_dropout": float(rate), "max_input_dropout": MAX_INPUT_DROPOUT, NEEDS_CONSEQUENCE: True},
+                [f"Use a rate of {MAX_INPUT_DROPOUT:g} or less on the inputs (0.5 is for hidden layers)."]))
         for argument, rate in rates.items():
             if isinstance(rate, (int, float)) and rate > MAX_DROPOUT:
                 findings.append(Finding(
@@ -692,6 +707,17 @@ def _check_dropout(model):
                      "Regularize with weight decay or more data instead."],
                 ))
     return findings
+
+
+def _on_model_input(model, layer):
+    """Whether `layer` reads a model input directly (the first layer of a Sequential)."""
+    if isinstance(model, keras.Sequential):
+        return bool(model.layers) and model.layers[0] is layer
+    try:
+        inputs = {id(tensor) for tensor in keras.tree.flatten(model.inputs)}
+        return any(id(tensor) in inputs for tensor in keras.tree.flatten(layer.input))
+    except (AttributeError, ValueError):  # a subclassed model, or a layer shared between graphs
+        return False
 
 
 def check_batchnorm_batch_size(model, batch_size):
