@@ -144,8 +144,10 @@ RELATIONS = (
     Relation("unnormalized_input", "non_finite_inputs", ("non_finite",)),
     # Huge inputs saturate or blow up the first layers; tiny ones starve their gradients.
     # Huge inputs in one branch also make the other branches' gradients look vanished beside them.
+    # Blown-up first steps can leave a model that never gets back below chance, too.
     Relation("unnormalized_input", "max_input_scale", ("exploding_gradient", "non_finite", "saturation",
-                                                       "dead_relu", "oscillation", "vanishing_gradient")),
+                                                       "dead_relu", "oscillation", "vanishing_gradient",
+                                                       "underfitting", "plateau")),
     Relation("unnormalized_input", "moderate_input_scale", ("exploding_gradient", "non_finite", "saturation",
                                                             "dead_relu", "oscillation", "underfitting")),
     Relation("unnormalized_input", "min_input_scale", ("vanishing_gradient", "plateau", "underfitting")),

@@ -95,6 +95,15 @@ def test_huge_inputs_in_one_branch_explain_the_vanished_gradient_of_another():
     assert [(f.kind, f.explained_by) for f in order_findings([vanishing, tiny])][0] == ("unnormalized_input", None)
 
 
+def test_huge_inputs_explain_the_underfitting_their_blown_up_steps_leave():
+    # Recorded: a CNN whose Rescaling multiplies the pixels by 255 (inputs up to 65,025) ends
+    # above chance; the underfitting warning came first at two seeds of three, on its own.
+    cause = _finding("unnormalized_input", {"max_input_scale": 1e3, "input_max_abs": 65025.0}, "input_layer")
+    underfitting = _finding("underfitting", {"ratio_to_chance": 1.44})
+    assert [(f.kind, f.explained_by) for f in order_findings([underfitting, cause])] == [
+        ("unnormalized_input", None), ("underfitting", "unnormalized_input")]
+
+
 def test_labels_scaled_explain_plateau():
     cause = _finding("label_mismatch", {"fractional_labels": 10}, "out")
     plateau = _finding("plateau", severity="error")
