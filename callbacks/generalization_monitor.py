@@ -272,7 +272,7 @@ class GeneralizationMonitor(Monitor):
             if rows is None:
                 why = self._batch_probe.unmeasurable(Kept.ROWS) if self._batch_probe is not None else None
                 raise ValueError(f"no training rows were kept ({why or 'no training step ran'})")
-            reader = keras.Model(self.model.inputs, [layer.input for layer in self._batch_norms])
+            reader = keras.Model(self.model.input, [layer.input for layer in self._batch_norms])
             with random_state_kept(self.model):
                 received = keras.tree.flatten(reader(rows, training=False))
             inputs = [id(tensor) for tensor in self.model.inputs]

@@ -155,6 +155,9 @@ RELATIONS = (
     # every row, and die together once those turn negative.
     Relation("unnormalized_input", "small_input_scale", ("vanishing_gradient", "plateau", "underfitting",
                                                          "dead_relu", "saddle_point")),
+    # Validation predictions that look renamed when inference sees raw rows: the same wrongness.
+    Relation("unnormalized_input", "stale_normalization", ("label_mismatch",), verb="restates",
+             effect_evidence="matched_accuracy"),
     # A BatchNormalization on the input whose moving averages never reached the data: inference
     # sees the raw rows (a validation loss far above the training loss), and a model trained in
     # inference mode trains on them (the steps blow up).

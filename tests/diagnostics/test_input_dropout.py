@@ -2,16 +2,14 @@
 inference meets whole rows it never trained on. A setup hypothesis that the run confirms (the
 validation loss climbs from the start, or the loss stays high), leading what it explains."""
 
-import warnings
-
 import keras
 import numpy as np
 import pytest
 from sklearn.datasets import make_circles
 
-from callbacks import TrainingDiagnostics
 from diagnostics.findings import NEEDS_CONSEQUENCE
 from diagnostics.setup_model import MAX_INPUT_DROPOUT, check_model
+from tests.diagnostics._diagnosed_fit import fit_under_diagnostics
 
 L = keras.layers
 
@@ -39,12 +37,9 @@ def _fit(rate, seed):
                               L.Dense(32, activation="relu"), L.Dense(32, activation="relu"),
                               L.Dense(2, activation="softmax")])
     model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy", metrics=["accuracy"])
-    diagnostics = TrainingDiagnostics(verbose=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        history = model.fit(x[:1200], y[:1200], validation_data=(x[1200:], y[1200:]), epochs=12, batch_size=32,
-                            verbose=0, callbacks=[diagnostics])
-    return history.history, diagnostics.findings
+    history, diagnostics = fit_under_diagnostics(model, x[:1200], y[:1200], validation_data=(x[1200:], y[1200:]),
+                                                 epochs=12, batch_size=32)
+    return history, diagnostics.findings
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -3,15 +3,13 @@ the model sorts the validation rows well under other names. Named as `label_mism
 explains the validation loss rising from the first epoch; quiet on a model that is merely poor."""
 
 import itertools
-import warnings
-
 import keras
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_digits
 
-from callbacks import TrainingDiagnostics
 from diagnostics.validation_labels import detect_relabelled_validation, matched_accuracy
+from tests.diagnostics._diagnosed_fit import fit_under_diagnostics
 
 L = keras.layers
 
@@ -45,12 +43,9 @@ def _fit(x, y, x_val, y_val, seed, units):
     model = keras.Sequential([keras.Input((x.shape[1],)), L.Dense(32, activation="relu"), head])
     model.compile(keras.optimizers.Adam(3e-3),
                   "sparse_categorical_crossentropy" if units > 1 else "binary_crossentropy")
-    diagnostics = TrainingDiagnostics(verbose=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        history = model.fit(x, y, validation_data=(x_val, y_val), epochs=8, batch_size=32, verbose=0,
-                            callbacks=[diagnostics])
-    return history.history, diagnostics.findings
+    history, diagnostics = fit_under_diagnostics(model, x, y, validation_data=(x_val, y_val), epochs=8,
+                                                 batch_size=32)
+    return history, diagnostics.findings
 
 
 def _split(x, y, seed, cut):
