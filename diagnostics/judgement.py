@@ -101,6 +101,10 @@ RELATIONS = (
                                                              "zero_gradient", "exploding_gradient")),
     # A class cross-entropy over one unit reads 0, but Keras takes its gradient from the logit
     # (softmax minus label): it pushes the logit without end and drags the layers below with it.
+    # A rate loss (Poisson: log of the prediction) on an output that can go negative: the first
+    # negative prediction's log is NaN, and so is every loss after it.
+    Relation("output_loss_mismatch", "unbounded_rate_output", ("non_finite", "exploding_gradient", "plateau",
+                                                               "underfitting")),
     Relation("output_loss_mismatch", "class_loss_units", ("plateau", "underfitting", "vanishing_gradient",
                                                           "exploding_gradient", "oscillation", "dead_relu")),
     # Class labels scored by a regression loss through a softmax or sigmoid: the confidently

@@ -104,6 +104,14 @@ def test_huge_inputs_explain_the_underfitting_their_blown_up_steps_leave():
         ("unnormalized_input", None), ("underfitting", "unnormalized_input")]
 
 
+def test_a_rate_loss_on_an_output_that_goes_negative_explains_the_nan_loss():
+    # Recorded: Poisson on a linear unit (held-out split 10, seed 61): NaN from the first epoch.
+    cause = _finding("output_loss_mismatch", {"unbounded_rate_output": "linear"}, "dense", severity="error")
+    nan = _finding("non_finite", {"epoch_loss": math.nan}, severity="error")
+    assert [(f.kind, f.explained_by) for f in order_findings([nan, cause])] == [
+        ("output_loss_mismatch", None), ("non_finite", "output_loss_mismatch")]
+
+
 def test_labels_scaled_explain_plateau():
     cause = _finding("label_mismatch", {"fractional_labels": 10}, "out")
     plateau = _finding("plateau", severity="error")
