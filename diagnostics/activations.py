@@ -43,6 +43,10 @@ SATURATED_FRACTION = 0.5
 # units silent is sparse, not broken (a healthy CNN's dense layer sat at 47-53%). Nine in ten dead
 # leave a tenth of the layer, whatever the loss says.
 DEAD_FRACTION_ALONE = 0.9
+# Dead units cannot come back; a layer whose silent share at its last measurement is under half
+# of what it was when it was first found silent was quiet for a while (the layers below moved),
+# not dead. The probe's own noise moves that share by a few points, not by half.
+REVIVED_SHARE = 0.5
 # Healthy sigmoid/tanh layers (Glorot init, scaled inputs) have almost no unit saturated on
 # nearly every sample; a third of them is a large share, and a problem when learning suffers too.
 SATURATED_FRACTION_SLOW = 0.3
@@ -136,9 +140,12 @@ def health_from_counts(activation, counts, entries):
     return None, counts / entries >= SATURATED_SAMPLE_SHARE
 
 
-def _detect(history, signal, threshold, kind, layers, describe, advice, gate=None, gated_threshold=None):
+def _detect(history, signal, threshold, kind, layers, describe, advice, gate=None, gated_threshold=None,
+            to_the_end=False):
     """The first layer whose `signal` is at least `threshold` for `SUSTAIN_EPOCHS` measured epochs
-    in a row, or at least `gated_threshold` in epochs where `gate` (a bool per epoch) holds.
+    in a row, or at least `gated_threshold` in epochs where `gate` (a bool per epoch) holds; with
+    `to_the_end`, only a layer whose last measured value is still at least `REVIVED_SHARE` of its
+    value where that run began.
     Epochs without a measurement (NaN: no probe yet, or a probe skipped to save time) neither
     break nor extend a run."""
     layers = list(layers) if layers is not None else layer_names(history, signal)
@@ -156,6 +163,9 @@ def _detect(history, signal, threshold, kind, layers, describe, advice, gate=Non
             bad |= gate & (column >= gated_threshold)
         measured = np.flatnonzero(np.isfinite(values[:, index]))
         run = first_sustained(bad[measured], SUSTAIN_EPOCHS)
+        if (to_the_end and run is not None
+                and values[measured[-1], index] < REVIVED_SHARE * values[measured[run], index]):
+            continue  # most of them answer again at the last measurement
         if run is not None:
             candidates.append((int(measured[run]), index))
     if not candidates:
@@ -201,8 +211,9 @@ def _describer(state, consequence):
 def detect_dead_relu(history, layers=None, loss=None, chance_loss=None):
     """Dead ReLU units: a layer's units output zero for every probe sample, for `SUSTAIN_EPOCHS`
     epochs: at least `DEAD_FRACTION_ALONE` of them, or at least `DEAD_FRACTION` of them while
-    learning suffers (`learning_suffers`) then and still at the last epoch. Names the first such
-    layer from the input side.
+    learning suffers (`learning_suffers`) then and still at the last epoch; and still at least
+    `REVIVED_SHARE` of that share at the last measurement (units that answer again were not dead).
+    Names the first such layer from the input side.
 
     Args:
         history: `{key: [value per epoch]}` with `dead_frac/<layer>` (and `loss`).
@@ -218,10 +229,12 @@ def detect_dead_relu(history, layers=None, loss=None, chance_loss=None):
     describe = _describer("dead", "they output zero for every probe sample, so they pass no gradient and "
                                   "cannot recover")
     loss = history.get("loss") if loss is None else loss
-    # Dead units cannot recover: a run that learned well anyway did without them.
+    # Dead units cannot recover: a run that learned well anyway did without them. Units silent on
+    # the probe rows for a while that answer again by the end were not dead (the layers below them
+    # moved): only a layer still that silent at its last measurement is named.
     gate = still_suffering(loss, chance_loss) if loss is not None and len(loss) else None
     return _detect(history, "dead_frac", DEAD_FRACTION_ALONE, "dead_relu", layers, describe, DEAD_RELU_ADVICE,
-                   gate=gate, gated_threshold=DEAD_FRACTION)
+                   gate=gate, gated_threshold=DEAD_FRACTION, to_the_end=True)
 
 
 def detect_saturation(history, layers=None, loss=None, chance_loss=None):
