@@ -168,6 +168,12 @@ RELATIONS = (
     Relation("unnormalized_input", "stale_normalization", ("overfitting", "exploding_gradient", "non_finite",
                                                            "saturation", "dead_relu", "oscillation", "underfitting",
                                                            "plateau")),
+    # Validation inputs on another scale than the training inputs: the validation loss is far
+    # above the training loss and climbs as the weights grow, which reads as overfitting.
+    Relation("unnormalized_input", "scale_ratio", ("overfitting",)),
+    # Huge inputs overflow float16 gradients: a LossScaleOptimizer skips every step, so no update
+    # is applied at all.
+    Relation("unnormalized_input", "max_input_scale", ("suspicious_config",), effect_evidence="applied_updates"),
     Relation("unnormalized_input", "uncentred_features", ("dead_relu", "saturation", "plateau", "underfitting")),
     # A learning rate outside the optimizer's stable range, confirmed by what the run did.
     Relation("suspicious_config", "stable_max", ("exploding_gradient", "oscillation", "non_finite", "saturation",
@@ -227,6 +233,9 @@ RELATIONS = (
     Relation("suspicious_config", "stopped_while_falling", ("underfitting",)),
     Relation("output_loss_mismatch", "noise_after_output", ("oscillation", "underfitting", "plateau", "overfitting",
                                                             "saddle_point", "non_finite")),
+    # One output per sequence for per-step targets: the targets broadcast against it, and the best
+    # it can do is their mean over the steps: the loss stays near chance.
+    Relation("output_loss_mismatch", "target_shape", ("underfitting", "plateau", "saddle_point")),
     # A handful of updates per epoch cannot move the weights far: the loss stays near chance.
     Relation("suspicious_config", "steps_per_epoch", ("underfitting", "plateau", "saddle_point")),
     # A few rows seen again and again are memorized: the validation loss, on the others, climbs;

@@ -112,6 +112,30 @@ def test_a_rate_loss_on_an_output_that_goes_negative_explains_the_nan_loss():
         ("output_loss_mismatch", None), ("non_finite", "output_loss_mismatch")]
 
 
+def test_validation_inputs_on_another_scale_explain_the_rise_that_reads_as_overfitting():
+    cause = _finding("unnormalized_input", {"scale_ratio": 237.0}, "input_layer", severity="error")
+    overfitting = _finding("overfitting", {"relative_rise": 13.4}, epoch=4)
+    assert [(f.kind, f.explained_by) for f in order_findings([overfitting, cause])] == [
+        ("unnormalized_input", None), ("overfitting", "unnormalized_input")]
+
+
+def test_huge_inputs_explain_a_loss_scale_that_skipped_every_update():
+    # Recorded: raw pressures in pascals under mixed float16 (held-out, seed 61): the gradients
+    # overflow float16, the LossScaleOptimizer skips all 190 steps.
+    cause = _finding("unnormalized_input", {"max_input_scale": 1e3, "input_max_abs": 1.04e5}, "input_layer")
+    skipped = _finding("suspicious_config", {"applied_updates": 0, "steps_run": 190}, severity="error")
+    assert [(f.kind, f.explained_by) for f in order_findings([skipped, cause])] == [
+        ("unnormalized_input", None), ("suspicious_config", "unnormalized_input")]
+
+
+def test_one_output_per_sequence_for_per_step_targets_explains_the_underfitting():
+    cause = _finding("output_loss_mismatch", {"target_shape": [20, 1], "output_shape": [1]}, "dense",
+                     severity="error")
+    underfitting = _finding("underfitting", {"ratio_to_chance": 0.91})
+    assert [(f.kind, f.explained_by) for f in order_findings([underfitting, cause])] == [
+        ("output_loss_mismatch", None), ("underfitting", "output_loss_mismatch")]
+
+
 def test_labels_scaled_explain_plateau():
     cause = _finding("label_mismatch", {"fractional_labels": 10}, "out")
     plateau = _finding("plateau", severity="error")
