@@ -22,6 +22,7 @@ from callbacks._monitor import Monitor, is_monitor_signal
 from callbacks._random_state import random_state_kept
 from diagnostics import generalization
 from diagnostics.generalization import model_chance_loss
+from diagnostics.setup_model import reads_model_input
 from diagnostics._format import to_float
 from zoo._keras_internals import all_layers
 from zoo._serialization import register_serializable
@@ -62,6 +63,20 @@ def inference_scale(layer, received):
     variance = keras.ops.convert_to_numpy(layer.moving_variance).astype(np.float64).reshape(-1)
     squares = np.mean((values - mean) ** 2, axis=0) / (variance + layer.epsilon)
     return float(np.sqrt(np.max(squares)))
+
+
+def _received_at_inference(model, layers, rows):
+    """What each of `layers` (top-level layers of `model`) receives when `model` runs on `rows` at
+    inference: through the layers in turn for a `Sequential` (built or not), through its graph for
+    a functional model; a subclassed model has no graph to read it from (an error)."""
+    if isinstance(model, keras.Sequential):
+        received, tensor = {}, rows
+        for layer in model.layers:
+            received[id(layer)] = tensor
+            tensor = layer(tensor, training=False)
+        return [received[id(layer)] for layer in layers]
+    reader = keras.Model(model.input, [layer.input for layer in layers])
+    return keras.tree.flatten(reader(rows, training=False))
 
 
 @register_serializable(legacy_package="callbacks")
@@ -272,13 +287,11 @@ class GeneralizationMonitor(Monitor):
             if rows is None:
                 why = self._batch_probe.unmeasurable(Kept.ROWS) if self._batch_probe is not None else None
                 raise ValueError(f"no training rows were kept ({why or 'no training step ran'})")
-            reader = keras.Model(self.model.input, [layer.input for layer in self._batch_norms])
             with random_state_kept(self.model):
-                received = keras.tree.flatten(reader(rows, training=False))
-            inputs = [id(tensor) for tensor in self.model.inputs]
+                received = _received_at_inference(self.model, self._batch_norms, rows)
             self.batch_norm_scales = {
                 layer.name: {"inference_scale": inference_scale(layer, np.asarray(value)),
-                             "on_input": any(id(t) in inputs for t in keras.tree.flatten(layer.input))}
+                             "on_input": reads_model_input(self.model, layer)}
                 for layer, value in zip(self._batch_norms, received)}
         except Exception as error:  # a subclassed model has no graph to read the layers' inputs from
             self.batch_norm_scales = None

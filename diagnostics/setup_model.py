@@ -687,7 +687,7 @@ def _check_dropout(model):
         else:
             continue
         if (type(layer) is keras.layers.Dropout and isinstance(rates["rate"], (int, float))
-                and MAX_INPUT_DROPOUT < rates["rate"] <= MAX_DROPOUT and _on_model_input(model, layer)):
+                and MAX_INPUT_DROPOUT < rates["rate"] <= MAX_DROPOUT and reads_model_input(model, layer)):
             rate = rates["rate"]
             findings.append(Finding(
                 "suspicious_config", "warning", 0, layer.name,
@@ -709,7 +709,7 @@ def _check_dropout(model):
     return findings
 
 
-def _on_model_input(model, layer):
+def reads_model_input(model, layer):
     """Whether `layer` reads a model input directly (the first layer of a Sequential)."""
     if isinstance(model, keras.Sequential):
         return bool(model.layers) and model.layers[0] is layer

@@ -63,3 +63,20 @@ def test_a_custom_step_that_trains_in_inference_mode_is_named_by_its_raw_inputs(
     lead = diagnostics.findings[0]
     assert (lead.kind, lead.layer) == ("unnormalized_input", "batch_normalization")
     assert lead.evidence["stale_normalization"] > 100  # moving statistics never left 0 and 1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_sequential_built_by_fit_is_read_through_its_layers(seed):
+    # No Input: the model has no graph until fit builds it, and no `model.input` to read from.
+    x, y = load_breast_cancer(return_X_y=True)
+    order = np.random.default_rng(seed).permutation(len(x))
+    x, y = x[order].astype("float32"), y[order].astype("float32")
+    keras.utils.set_random_seed(seed)
+    model = keras.Sequential([L.BatchNormalization(momentum=0.999), L.Dense(32, activation="relu"),
+                              L.Dense(1, activation="sigmoid")])
+    model.compile(keras.optimizers.Adam(1e-3), "binary_crossentropy")
+    _, diagnostics = fit_under_diagnostics(model, x[:450], y[:450], validation_data=(x[450:], y[450:]), epochs=12,
+                                           batch_size=32)
+    assert (diagnostics.findings[0].kind, diagnostics.findings[0].layer) == ("unnormalized_input",
+                                                                           "batch_normalization")
+
