@@ -9,10 +9,15 @@ Example:
 import warnings
 
 import keras
+import pytest
 from sklearn.datasets import load_digits
 
 from callbacks import TrainingDiagnostics
 from callbacks._guard import NotJudgedWarning
+
+# Three seeds for a detector's outcome on a training run: the first in the default tier, the other
+# two in the slow tier (CI runs both), so the default suite stays short.
+SEEDS_SLOW_AFTER_FIRST = [0] + [pytest.param(seed, marks=pytest.mark.slow) for seed in (1, 2)]
 
 
 def diagnosed_fit(build, x, y, seed, epochs, callbacks=()):

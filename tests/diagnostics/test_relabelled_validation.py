@@ -9,7 +9,7 @@ import pytest
 from sklearn.datasets import load_breast_cancer, load_digits
 
 from diagnostics.validation_labels import detect_relabelled_validation, matched_accuracy
-from tests.diagnostics._diagnosed_fit import fit_under_diagnostics
+from tests.diagnostics._diagnosed_fit import SEEDS_SLOW_AFTER_FIRST, fit_under_diagnostics
 
 L = keras.layers
 
@@ -54,7 +54,7 @@ def _split(x, y, seed, cut):
     return x[order][:cut], y[order][:cut], x[order][cut:], y[order][cut:]
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", SEEDS_SLOW_AFTER_FIRST)
 def test_validation_labels_shifted_by_one_class_lead_as_label_mismatch(seed):
     x, y, x_val, y_val = _split(*load_digits(return_X_y=True), seed, 1400)
     history, findings = _fit(x, y, x_val, (y_val + 1) % 10, seed, 10)
@@ -66,7 +66,7 @@ def test_validation_labels_shifted_by_one_class_lead_as_label_mismatch(seed):
     assert "label_mismatch" not in [f.kind for f in findings]
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("seed", SEEDS_SLOW_AFTER_FIRST)
 def test_inverted_binary_validation_labels_lead_as_label_mismatch(seed):
     x, y, x_val, y_val = _split(*load_breast_cancer(return_X_y=True), seed, 420)
     _, findings = _fit(x, y.astype("float32"), x_val, (1 - y_val).astype("float32"), seed, 1)
