@@ -124,7 +124,7 @@ class SetupMonitor(Monitor):
         probe.attach()
         self._probe = probe
         probe.request(self.rows, targets=True)
-        probe.request(self.rows, validation=True)
+        probe.request(self.rows, targets=True, validation=True)
         probe.request_class_counts()
         # Every row of the first epoch of most in-memory datasets, and the first validation rows.
         probe.request_fingerprints(_batch_probe.DEFAULT_FINGERPRINT_ROWS,
@@ -143,7 +143,7 @@ class SetupMonitor(Monitor):
             counts.get("train_labels"), _loss_over_chance(self.model, logs.get("loss")),
             # Validation classes absent from training are judged on the whole first epoch's
             # label counts: the first rows of an unshuffled fit can lack any class.
-            validation_class_counts=counts.get("val_labels"),
+            validation_class_counts=counts.get("val_labels"), y_val=_targets(self._probe.batch(validation=True)),
         ))
 
         self._drop_classes_absent_by_chance(counts.get("train_labels"))
@@ -230,6 +230,11 @@ def _batch_size(majority):
     if majority is None or len(majority) < 3 or majority[2] <= 0 or majority[1] % majority[2]:
         return None
     return int(majority[1] // majority[2])
+
+
+def _targets(batch):
+    """The targets of a kept `(x, y[, sample_weight])` batch, or None without one."""
+    return None if batch is None else batch[1]
 
 
 def _loss_over_chance(model, loss):

@@ -135,6 +135,8 @@ RELATIONS = (
     # Validation labels that name other classes: the validation loss rises from the first epoch
     # while the training loss falls, and each class's validation recall collapses.
     Relation("label_mismatch", "matched_accuracy", ("overfitting", "class_imbalance")),
+    # Validation targets on another scale: the validation loss sits far above the training loss.
+    Relation("label_mismatch", "target_scale_ratio", ("overfitting",)),
     # Classes only the validation data holds: their validation loss can only rise.
     Relation("label_mismatch", "validation_only_classes", ("overfitting",)),
     # Labels shuffled apart from their rows: nothing to learn, so the loss stays at chance, and

@@ -1119,6 +1119,9 @@ def _label_mismatch(facts):
     family = facts.output.get("loss_family")
     if facts.has("non_finite_targets"):
         return [_non_finite_data(facts)]
+    if facts.has("target_scale_ratio"):
+        return [_not_applicable("fix_data", "Apply the same target transform to both splits (the log, the "
+                                            "scaler fitted on the training targets), and invert it on predictions.")]
     if facts.has("matched_accuracy"):
         return [_not_applicable("fix_labels", "Encode the training and validation labels with one mapping, fitted "
                                               "once on the training labels (a LabelEncoder or StringLookup)."),

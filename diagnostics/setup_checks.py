@@ -116,6 +116,8 @@ def check_data(inputs, outputs, x=None, y=None, x_val=None, class_counts=None,
             None if labels is None else [labels[i] for i in keep],
             None if validation_labels is None else [validation_labels[i] for i in keep],
             *((class_counts, validation_class_counts) if len(outputs) == 1 else (None, None)))
+    if labels is not None and validation_labels is not None:
+        findings += setup_data.check_validation_target_scale(outputs, labels, validation_labels)
     if x is not None and x_val is not None:  # every row: a shuffled copy shows in no sample
         findings += setup_data.check_validation_copy(train_arrays[0], validation_arrays[0])
     return findings

@@ -738,6 +738,50 @@ def check_target_scale(outputs, labels):
     return findings
 
 
+def check_validation_target_scale(outputs, labels, validation_labels):
+    """`label_mismatch` errors for regression targets of `validation_data` on another scale than
+    the training targets (their RMS `MAX_TRAIN_VALIDATION_SCALE_RATIO` or more times apart): a
+    transform (a log, a standardization, a unit) applied to one split only. The model is fitted
+    to one scale and scored on the other, so its validation loss says nothing.
+
+    Args:
+        outputs: the model's `OutputSetup`s (`setup_model.describe_model`).
+        labels, validation_labels: one target array (or None) per output, as `fit` takes them.
+
+    Returns:
+        A list of `Finding`s, epoch 0 (evidence `target_scale_ratio`).
+
+    Example:
+
+    >>> from diagnostics.setup_model import OutputSetup, describe_loss
+    >>> output = OutputSetup("out", "out", "linear", 1, describe_loss("mse"))
+    >>> log_prices, prices = np.log([150.0, 300.0, 900.0]), np.array([180.0, 260.0, 1100.0])
+    >>> [round(f.evidence["target_scale_ratio"]) for f in check_validation_target_scale(
+    ...     [output], [log_prices], [prices])]
+    [112]
+    """
+    findings = []
+    validation = dict(_regression_targets(outputs, validation_labels or [None] * len(outputs)))
+    for output, y in _regression_targets(outputs, labels):
+        if output not in validation:
+            continue
+        train_rms, validation_rms = _rms(y), _rms(validation[output])
+        if not (train_rms > 0 and validation_rms > 0):
+            continue
+        ratio = max(train_rms, validation_rms) / min(train_rms, validation_rms)
+        if ratio <= MAX_TRAIN_VALIDATION_SCALE_RATIO:
+            continue
+        findings.append(Finding(
+            "label_mismatch", "error", 0, output.layer,
+            f"targets of output {output.name!r} in validation_data are on another scale than the training "
+            f"targets (RMS {validation_rms:.3g} vs {train_rms:.3g}, {ratio:.3g} times apart): a transform "
+            "applied to one split only (a log, a scaler, a unit), so the validation loss scores the model "
+            "against targets it was not fitted to.",
+            {"train_target_rms": train_rms, "validation_target_rms": validation_rms, "target_scale_ratio": ratio},
+        ))
+    return findings
+
+
 def _regression_targets(outputs, labels):
     """`(output, targets as float64)` for each output under a regression loss with numeric targets."""
     for output, y in zip(outputs, labels):
