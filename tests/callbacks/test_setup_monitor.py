@@ -124,7 +124,7 @@ def test_huge_inputs_found_from_the_captured_rows(use_probe, scale, expected):
     probe = use_probe(FakeProbe(x[:32], y[:32]))
     monitor = SetupMonitor(rows=32)
     assert _fit(_classifier(), monitor, x, y) == expected
-    assert probe.calls == ["attach", ("request", 32, True, False), ("request", 32, False, True),
+    assert probe.calls == ["attach", ("request", 32, True, False), ("request", 32, True, True),
                            "request_class_counts", ("request_fingerprints", 65_536, 512),
                                ("request_label_pairs", 4096),
                            ("class_counts", False), ("fingerprint_coverage", 4), "stop_fingerprints",
