@@ -535,13 +535,21 @@ def _check_input_noise(name, rows, layer, stddev):
     )]
 
 
-def _check_train_validation_scale(name, rows, validation_rows):
+def _scale_apart(rows, validation_rows):
+    """`(train RMS, validation RMS, ratio of the larger to the smaller)` when both are positive
+    and more than `MAX_TRAIN_VALIDATION_SCALE_RATIO` apart, else None."""
     train_rms, validation_rms = _rms(rows), _rms(validation_rows)
     if not (train_rms > 0 and validation_rms > 0):
-        return []
+        return None
     ratio = max(train_rms, validation_rms) / min(train_rms, validation_rms)
-    if ratio <= MAX_TRAIN_VALIDATION_SCALE_RATIO:
+    return (train_rms, validation_rms, ratio) if ratio > MAX_TRAIN_VALIDATION_SCALE_RATIO else None
+
+
+def _check_train_validation_scale(name, rows, validation_rows):
+    apart = _scale_apart(rows, validation_rows)
+    if apart is None:
         return []
+    train_rms, validation_rms, ratio = apart
     return [Finding(
         "unnormalized_input", "error", 0, name,
         f"input {name!r} of validation_data is on another scale than the training input "
@@ -763,14 +771,10 @@ def check_validation_target_scale(outputs, labels, validation_labels):
     findings = []
     validation = dict(_regression_targets(outputs, validation_labels or [None] * len(outputs)))
     for output, y in _regression_targets(outputs, labels):
-        if output not in validation:
+        apart = _scale_apart(y, validation[output]) if output in validation else None
+        if apart is None:
             continue
-        train_rms, validation_rms = _rms(y), _rms(validation[output])
-        if not (train_rms > 0 and validation_rms > 0):
-            continue
-        ratio = max(train_rms, validation_rms) / min(train_rms, validation_rms)
-        if ratio <= MAX_TRAIN_VALIDATION_SCALE_RATIO:
-            continue
+        train_rms, validation_rms, ratio = apart
         findings.append(Finding(
             "label_mismatch", "error", 0, output.layer,
             f"targets of output {output.name!r} in validation_data are on another scale than the training "

@@ -6,7 +6,8 @@ apart, a label list shifted by one, a binary target inverted in one file. Then t
 predictions still sort the validation rows well, only under other names: matched one to one
 (`matched_accuracy`, each predicted class paired with the validation label it meets most,
 greedily, each used once), the predictions agree with the labels far more often than as they
-stand. `ImbalanceMonitor` keeps the validation confusion matrix of its last recall evaluation;
+stand. `ImbalanceMonitor` keeps the validation confusion matrix of the latest epoch that counted
+one (the training step's validation counts, or its own `validation_data` recall);
 a run whose matched accuracy is `MIN_MATCHED_ACCURACY` or more while the plain accuracy is below
 `MISMATCH_SHARE` of it is a `label_mismatch` (its validation loss rising from the first epoch
 is that, not overfitting).
